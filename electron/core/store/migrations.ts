@@ -1,0 +1,78 @@
+/**
+ * Numbered schema migrations. Each is applied once, in order, inside one transaction together with
+ * the bump of `user_version`. A migration is never edited after it lands: add a new one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'datasets and objects',
+    sql: `
+      CREATE TABLE blobs (
+        sha256     TEXT PRIMARY KEY,
+        size       INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE datasets (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE dataset_versions (
+        id         TEXT PRIMARY KEY,
+        dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        number     INTEGER NOT NULL,
+        digest     TEXT NOT NULL,
+        message    TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        files      INTEGER NOT NULL,
+        bytes      INTEGER NOT NULL,
+        new_bytes  INTEGER NOT NULL,
+        UNIQUE (dataset_id, number)
+      );
+
+      CREATE TABLE dataset_files (
+        version_id TEXT NOT NULL REFERENCES dataset_versions(id) ON DELETE CASCADE,
+        path       TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        sha256     TEXT NOT NULL REFERENCES blobs(sha256),
+        mode       INTEGER NOT NULL,
+        PRIMARY KEY (version_id, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX dataset_files_sha256 ON dataset_files(sha256);
+
+      -- Digests of files already hashed, so re-adding unchanged files does not re-read them.
+      CREATE TABLE stat_cache (
+        path      TEXT PRIMARY KEY,
+        size      INTEGER NOT NULL,
+        mtime_ns  TEXT NOT NULL,
+        ino       TEXT NOT NULL,
+        sha256    TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- Profiles are a pure function of a file's content and format: cached by digest.
+      CREATE TABLE table_profiles (
+        sha256     TEXT NOT NULL,
+        format     TEXT NOT NULL,
+        engine     TEXT NOT NULL,
+        profile    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (sha256, format, engine)
+      ) WITHOUT ROWID;
+
+      -- Writers that may be staging blobs right now; gc leaves their blobs alone.
+      CREATE TABLE write_leases (
+        id         TEXT PRIMARY KEY,
+        pid        INTEGER NOT NULL,
+        started_at INTEGER NOT NULL
+      );
+    `,
+  },
+];

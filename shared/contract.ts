@@ -1,0 +1,144 @@
+/**
+ * The one contract between renderer, server, CLI and core: every method's name, params and result
+ * (zod), and every event topic. The IPC bridge, the HTTP/WebSocket server and the CLI are adapters
+ * over this table; nothing crosses a process boundary without being parsed against it.
+ *
+ * A method marked `long` returns `{ op }` at once; its `result` schema describes what the
+ * operation finishes with (see `op.finished`), and it reports progress events meanwhile.
+ */
+import { z } from 'zod';
+import {
+  AddResult,
+  DatasetName,
+  DatasetSummary,
+  DiffResult,
+  ExportResult,
+  GcResult,
+  ProfileResult,
+  VerifyResult,
+  VersionDetail,
+  VersionSummary,
+} from './datasets.ts';
+import { WireError } from './errors.ts';
+
+export const OpId = z.string().min(1);
+export const OpStarted = z.object({ op: OpId });
+
+const VersionRef = z.object({ name: DatasetName, version: z.number().int().positive().optional() });
+
+export const EngineStatus = z.object({
+  reachable: z.boolean(),
+  host: z.string(),
+  version: z.string().optional(),
+  apiVersion: z.string().optional(),
+  os: z.string().optional(),
+  error: z.string().optional(),
+});
+export type EngineStatus = z.infer<typeof EngineStatus>;
+
+export const AppInfo = z.object({
+  home: z.string(),
+  database: z.string(),
+  appVersion: z.string(),
+  schemaVersion: z.number().int(),
+  mode: z.enum(['electron', 'browser', 'cli']),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const OpState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+export const OpInfo = z.object({
+  op: OpId,
+  kind: z.string(),
+  state: OpState,
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+  progress: z
+    .object({ phase: z.string(), done: z.number(), total: z.number().nullable(), message: z.string().optional() })
+    .nullable(),
+  result: z.unknown().optional(),
+  error: WireError.optional(),
+});
+export type OpInfo = z.infer<typeof OpInfo>;
+
+function method<P extends z.ZodType, R extends z.ZodType>(params: P, result: R, opts: { long?: boolean } = {}) {
+  return { params, result, long: opts.long ?? false };
+}
+
+export const methods = {
+  'app.info': method(z.object({}), AppInfo),
+  'engine.status': method(z.object({}), EngineStatus),
+
+  'datasets.list': method(z.object({}), z.array(DatasetSummary)),
+  'datasets.versions': method(z.object({ name: DatasetName }), z.array(VersionSummary)),
+  'datasets.show': method(VersionRef, VersionDetail),
+  'datasets.add': method(
+    z.object({
+      name: DatasetName,
+      /** Files and folders on the machine that runs core. */
+      paths: z.array(z.string().min(1)).default([]),
+      /** A browser-mode upload session whose staged files are the content (see server uploads). */
+      upload: z.string().optional(),
+      message: z.string().max(10_000).default(''),
+    }),
+    AddResult,
+    { long: true },
+  ),
+  'datasets.profile': method(VersionRef, ProfileResult),
+  'datasets.diff': method(
+    z.object({
+      name: DatasetName,
+      from: z.number().int().positive(),
+      to: z.number().int().positive(),
+      key: z.string().min(1).optional(),
+    }),
+    DiffResult,
+  ),
+  'datasets.export': method(VersionRef.extend({ dir: z.string().min(1) }), ExportResult, { long: true }),
+
+  'store.verify': method(z.object({}), VerifyResult, { long: true }),
+  'store.gc': method(z.object({}), GcResult),
+
+  'ops.get': method(z.object({ op: OpId }), OpInfo),
+  'ops.list': method(z.object({}), z.array(OpInfo)),
+  'ops.cancel': method(z.object({ op: OpId }), z.object({ cancelled: z.boolean() })),
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type ParamsOf<M extends MethodName> = z.input<Methods[M]['params']>;
+export type ResultOf<M extends MethodName> = z.infer<Methods[M]['result']>;
+/** What invoking a method returns over the wire: the op handle for long methods. */
+export type ReplyOf<M extends MethodName> = Methods[M]['long'] extends true ? z.infer<typeof OpStarted> : ResultOf<M>;
+
+export const methodNames = Object.keys(methods) as MethodName[];
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(methods, name);
+}
+
+export const events = {
+  progress: z.object({
+    op: OpId,
+    kind: z.string(),
+    phase: z.string(),
+    done: z.number(),
+    total: z.number().nullable(),
+    message: z.string().optional(),
+  }),
+  'op.finished': z.object({
+    op: OpId,
+    kind: z.string(),
+    state: OpState,
+    result: z.unknown().optional(),
+    error: WireError.optional(),
+  }),
+  /** Names what changed (`datasets`, `dataset:NAME`, `engine`), for cache invalidation. */
+  changed: z.object({ entities: z.array(z.string()) }),
+} as const;
+
+export type Events = typeof events;
+export type Topic = keyof Events;
+export type EventOf<T extends Topic> = z.infer<Events[T]>;
+export const topics = Object.keys(events) as Topic[];
+
+/** The event frame on the WebSocket and the IPC event channel. */
+export const EventFrame = z.object({ topic: z.enum(topics as [Topic, ...Topic[]]), payload: z.unknown() });

@@ -1,0 +1,152 @@
+/** Domain types of dataset versioning (DESIGN.md §4), shared by core, server, CLI and renderer. */
+import { z } from 'zod';
+
+export const DATASET_NAME_MAX = 200;
+
+export const DatasetName = z
+  .string()
+  .min(1, 'A dataset name cannot be empty.')
+  .max(DATASET_NAME_MAX, `A dataset name has at most ${DATASET_NAME_MAX} characters.`)
+  .refine((s) => !/[\\/]/.test(s), 'A dataset name cannot contain / or \\; use - or _ instead.')
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'A dataset name cannot contain control characters.')
+  .refine((s) => s.trim() === s, 'A dataset name cannot start or end with spaces.')
+  .refine((s) => s !== '.' && s !== '..', 'A dataset name cannot be "." or "..".')
+  .refine((s) => !s.includes('@'), 'A dataset name cannot contain @ (it separates the name from a version).');
+
+export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ManifestEntry = z.object({
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256: Sha256,
+  mode: z.number().int(),
+});
+export type ManifestEntry = z.infer<typeof ManifestEntry>;
+
+export const DatasetSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.number(),
+  versions: z.number().int(),
+  latest: z.number().int().nullable(),
+  latestAt: z.number().nullable(),
+  files: z.number().int(),
+  bytes: z.number().int(),
+});
+export type DatasetSummary = z.infer<typeof DatasetSummary>;
+
+export const VersionSummary = z.object({
+  dataset: z.string(),
+  version: z.number().int(),
+  digest: Sha256,
+  message: z.string(),
+  createdAt: z.number(),
+  files: z.number().int(),
+  bytes: z.number().int(),
+  newBytes: z.number().int(),
+});
+export type VersionSummary = z.infer<typeof VersionSummary>;
+
+export const VersionDetail = VersionSummary.extend({ entries: z.array(ManifestEntry) });
+export type VersionDetail = z.infer<typeof VersionDetail>;
+
+export const AddResult = z.object({
+  dataset: z.string(),
+  version: z.number().int(),
+  created: z.boolean(),
+  digest: Sha256,
+  files: z.number().int(),
+  bytes: z.number().int(),
+  newBytes: z.number().int(),
+});
+export type AddResult = z.infer<typeof AddResult>;
+
+/** Numbers that may be non-finite travel as the strings of DESIGN.md §8. */
+export const JsonNumber = z.union([z.number(), z.enum(['Infinity', '-Infinity', 'NaN'])]);
+
+export const ColumnProfile = z.object({
+  name: z.string(),
+  type: z.string(),
+  missing: z.number().int(),
+  distinct: z.number().int(),
+  min: z.union([z.number(), z.string()]).nullable(),
+  max: z.union([z.number(), z.string()]).nullable(),
+  mean: z.number().nullable(),
+  std: z.number().nullable(),
+  quantiles: z
+    .object({ p05: z.number(), p25: z.number(), p50: z.number(), p75: z.number(), p95: z.number() })
+    .nullable(),
+  histogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number().int()) }).nullable(),
+  top: z.array(z.object({ value: z.union([z.string(), z.number(), z.boolean()]).nullable(), count: z.number().int() })),
+});
+export type ColumnProfile = z.infer<typeof ColumnProfile>;
+
+export const TableProfile = z.object({
+  path: z.string(),
+  format: z.enum(['csv', 'tsv', 'parquet', 'jsonl']),
+  rows: z.number().int().nullable(),
+  columns: z.array(ColumnProfile),
+  /** Set when the file could not be read as a table: the version still exists, the file is kept. */
+  error: z.string().optional(),
+  warnings: z.array(z.string()).default([]),
+});
+export type TableProfile = z.infer<typeof TableProfile>;
+
+export const ProfileResult = z.object({
+  dataset: z.string(),
+  version: z.number().int(),
+  tables: z.array(TableProfile),
+});
+export type ProfileResult = z.infer<typeof ProfileResult>;
+
+export const TableDiff = z.object({
+  path: z.string(),
+  schema: z.object({
+    addedColumns: z.array(z.string()),
+    removedColumns: z.array(z.string()),
+    typeChanges: z.array(z.object({ column: z.string(), from: z.string(), to: z.string() })),
+  }),
+  rows: z.object({
+    added: z.number().int(),
+    removed: z.number().int(),
+    changed: z.number().int().nullable(),
+    unchanged: z.number().int().nullable(),
+  }),
+  /** A few example rows, so a user sees what changed, not just how many. */
+  samples: z
+    .object({ added: z.array(z.record(z.string(), z.unknown())), removed: z.array(z.record(z.string(), z.unknown())) })
+    .optional(),
+  error: z.string().optional(),
+});
+export type TableDiff = z.infer<typeof TableDiff>;
+
+export const DiffResult = z.object({
+  files: z.object({
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    modified: z.array(z.string()),
+    unchanged: z.number().int(),
+  }),
+  tables: z.array(TableDiff),
+});
+export type DiffResult = z.infer<typeof DiffResult>;
+
+export const ExportResult = z.object({
+  dir: z.string(),
+  files: z.number().int(),
+  bytes: z.number().int(),
+  method: z.object({ reflink: z.number().int(), hardlink: z.number().int(), copy: z.number().int() }),
+});
+export type ExportResult = z.infer<typeof ExportResult>;
+
+export const VerifyResult = z.object({
+  objects: z.number().int(),
+  corrupt: z.array(z.string()),
+  missing: z.array(z.string()),
+});
+export type VerifyResult = z.infer<typeof VerifyResult>;
+
+export const GcResult = z.object({ removed: z.number().int(), freedBytes: z.number().int() });
+export type GcResult = z.infer<typeof GcResult>;
+
+export const TABULAR_EXTENSIONS = ['.csv', '.tsv', '.parquet', '.jsonl', '.ndjson'] as const;
