@@ -53,14 +53,23 @@ export const OpInfo = z.object({
   startedAt: z.number(),
   finishedAt: z.number().nullable(),
   progress: z
-    .object({ phase: z.string(), done: z.number(), total: z.number().nullable(), message: z.string().optional() })
+    .object({
+      phase: z.string(),
+      done: z.number(),
+      total: z.number().nullable(),
+      message: z.string().optional(),
+    })
     .nullable(),
   result: z.unknown().optional(),
   error: WireError.optional(),
 });
 export type OpInfo = z.infer<typeof OpInfo>;
 
-function method<P extends z.ZodType, R extends z.ZodType>(params: P, result: R, opts: { long?: boolean } = {}) {
+function method<P extends z.ZodType, R extends z.ZodType>(
+  params: P,
+  result: R,
+  opts: { long?: boolean } = {},
+) {
   return { params, result, long: opts.long ?? false };
 }
 
@@ -108,7 +117,9 @@ export type MethodName = keyof Methods;
 export type ParamsOf<M extends MethodName> = z.input<Methods[M]['params']>;
 export type ResultOf<M extends MethodName> = z.infer<Methods[M]['result']>;
 /** What invoking a method returns over the wire: the op handle for long methods. */
-export type ReplyOf<M extends MethodName> = Methods[M]['long'] extends true ? z.infer<typeof OpStarted> : ResultOf<M>;
+export type ReplyOf<M extends MethodName> = Methods[M]['long'] extends true
+  ? z.infer<typeof OpStarted>
+  : ResultOf<M>;
 
 export const methodNames = Object.keys(methods) as MethodName[];
 export function isMethodName(name: string): name is MethodName {

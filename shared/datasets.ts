@@ -58,6 +58,8 @@ export const AddResult = z.object({
   files: z.number().int(),
   bytes: z.number().int(),
   newBytes: z.number().int(),
+  /** What was skipped and why (symlinks leaving the folder, loops, special files). */
+  warnings: z.array(z.string()).default([]),
 });
 export type AddResult = z.infer<typeof AddResult>;
 
@@ -77,7 +79,9 @@ export const ColumnProfile = z.object({
     .object({ p05: z.number(), p25: z.number(), p50: z.number(), p75: z.number(), p95: z.number() })
     .nullable(),
   histogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number().int()) }).nullable(),
-  top: z.array(z.object({ value: z.union([z.string(), z.number(), z.boolean()]).nullable(), count: z.number().int() })),
+  top: z.array(
+    z.object({ value: z.union([z.string(), z.number(), z.boolean()]).nullable(), count: z.number().int() }),
+  ),
 });
 export type ColumnProfile = z.infer<typeof ColumnProfile>;
 
@@ -114,7 +118,10 @@ export const TableDiff = z.object({
   }),
   /** A few example rows, so a user sees what changed, not just how many. */
   samples: z
-    .object({ added: z.array(z.record(z.string(), z.unknown())), removed: z.array(z.record(z.string(), z.unknown())) })
+    .object({
+      added: z.array(z.record(z.string(), z.unknown())),
+      removed: z.array(z.record(z.string(), z.unknown())),
+    })
     .optional(),
   error: z.string().optional(),
 });

@@ -4,7 +4,15 @@
  */
 import { z } from 'zod';
 
-export const errorCodes = ['NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'ENGINE_UNAVAILABLE', 'IO', 'CANCELLED', 'INTERNAL'] as const;
+export const errorCodes = [
+  'NOT_FOUND',
+  'INVALID_INPUT',
+  'CONFLICT',
+  'ENGINE_UNAVAILABLE',
+  'IO',
+  'CANCELLED',
+  'INTERNAL',
+] as const;
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -16,8 +24,5 @@ export const WireError = z.object({
 export type WireError = z.infer<typeof WireError>;
 
 /** A reply over any transport: exactly one of result or error. */
-export const WireReply = z.union([
-  z.object({ result: z.unknown() }),
-  z.object({ error: WireError }),
-]);
+export const WireReply = z.union([z.object({ result: z.unknown() }), z.object({ error: WireError })]);
 export type WireReply = z.infer<typeof WireReply>;

@@ -15,12 +15,15 @@ export class WorkbenchError extends Error {
   }
 }
 
-export const notFound = (message: string, details?: unknown) => new WorkbenchError('NOT_FOUND', message, details);
+export const notFound = (message: string, details?: unknown) =>
+  new WorkbenchError('NOT_FOUND', message, details);
 export const invalidInput = (message: string, details?: unknown) =>
   new WorkbenchError('INVALID_INPUT', message, details);
-export const conflict = (message: string, details?: unknown) => new WorkbenchError('CONFLICT', message, details);
+export const conflict = (message: string, details?: unknown) =>
+  new WorkbenchError('CONFLICT', message, details);
 export const ioError = (message: string, details?: unknown) => new WorkbenchError('IO', message, details);
-export const cancelled = (message = 'The operation was cancelled.') => new WorkbenchError('CANCELLED', message);
+export const cancelled = (message = 'The operation was cancelled.') =>
+  new WorkbenchError('CANCELLED', message);
 
 /** Turns anything thrown into the wire shape; unknown errors keep their message, never their stack. */
 export function toWireError(err: unknown): WireError {

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The mlwb command. The workbench is written in TypeScript and runs from source through tsx, so
+// `npx mlwb` works right after `npm install` with no build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../electron/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,127 @@
+/**
+ * `mlwb`: the workbench from a terminal or a CI pipeline. It opens the home in-process and calls
+ * the same API the app uses. Exit codes: 0 success, 1 error, 2 usage, 3 a requested check failed.
+ */
+
+import packageJson from '../../package.json' with { type: 'json' };
+import { createApi } from '../core/api.ts';
+import { toWireError } from '../core/errors.ts';
+import { openWorkbench, resolveHome, type Workbench } from '../core/workbench.ts';
+import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './datasetCommands.ts';
+import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
+import { uiCommand } from './uiCommand.ts';
+
+export const help = `mlwb — MLOps Workbench from the command line
+
+Usage: mlwb [--home DIR] COMMAND … [--json]
+
+Datasets
+  dataset add NAME PATH… [--message TEXT]   version files and folders
+  dataset list | versions NAME | show NAME[@V]
+  dataset diff NAME V1 V2 [--key COL]
+  dataset profile NAME[@V]
+  dataset export NAME[@V] DIR
+Store
+  verify                                    re-hash every blob; exit 3 when damaged
+  gc                                        remove blobs nothing references
+App
+  ui [--port P] [--no-open]                 the workbench in a browser (127.0.0.1 only)
+
+Global options
+  --home DIR    the workbench home (default: $MLWB_HOME, else the user data folder)
+  --json        print exactly one JSON document on stdout
+  --help        this text;  --version  the version
+
+${datasetHelp}`;
+
+interface Globals {
+  home?: string;
+  json: boolean;
+  help: boolean;
+  version: boolean;
+  rest: string[];
+}
+
+/** Global flags may appear anywhere; everything else is the command's. `--` ends option parsing. */
+export function splitGlobals(argv: string[]): Globals {
+  const g: Globals = { json: false, help: false, version: false, rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      g.rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--json') g.json = true;
+    else if (a === '--help' || a === '-h') g.help = true;
+    else if (a === '--version') g.version = true;
+    else if (a === '--home') {
+      const v = argv[++i];
+      if (!v) throw new UsageError('--home needs a folder');
+      g.home = v;
+    } else if (a.startsWith('--home=')) g.home = a.slice('--home='.length);
+    else g.rest.push(a);
+  }
+  return g;
+}
+
+export async function main(
+  argv: string[],
+  io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let globals: Globals;
+  try {
+    globals = splitGlobals(argv);
+  } catch (err) {
+    io.stderr.write(`error: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const out = createOut(globals.json, io.stdout, io.stderr);
+  const [command, ...rest] = globals.rest;
+  if (globals.version) {
+    io.stdout.write(
+      globals.json ? `${toJson({ version: packageJson.version })}\n` : `mlwb ${packageJson.version}\n`,
+    );
+    return 0;
+  }
+  if (globals.help || command === undefined || command === 'help') {
+    io.stdout.write(`${help}\n`);
+    return command === undefined && !globals.help ? 2 : 0;
+  }
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let wb: Workbench | undefined;
+  try {
+    if (!['dataset', 'verify', 'gc', 'ui'].includes(command)) {
+      throw new UsageError(`unknown command "${command}". Run mlwb --help.`);
+    }
+    wb = await openWorkbench(resolveHome(globals.home), { mode: command === 'ui' ? 'browser' : 'cli' });
+    const api = createApi(wb);
+    switch (command) {
+      case 'dataset':
+        return await datasetCommand(api, rest, out, controller.signal);
+      case 'verify':
+        return await verifyCommand(api, rest, out, controller.signal);
+      case 'gc':
+        return await gcCommand(api, rest, out);
+      case 'ui':
+        return await uiCommand(wb, api, rest, io);
+    }
+    return 2;
+  } catch (err) {
+    out.progressDone();
+    if (err instanceof CheckFailed) return 3;
+    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`error: ${(err as Error).message}\n`);
+      return 2;
+    }
+    const wire = toWireError(err);
+    io.stderr.write(`error: ${wire.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    if (globals.json) io.stdout.write(`${toJson({ error: wire })}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await wb?.close();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * How the CLI speaks (DESIGN.md §8): with --json, stdout holds exactly one JSON document, with
+ * non-finite numbers as the strings "Infinity", "-Infinity", "NaN"; otherwise short human tables.
+ * Errors are one line on stderr starting with `error:`; progress goes to stderr only on a terminal.
+ */
+export class UsageError extends Error {}
+
+/** Thrown by a check that ran and failed (drift detected, verify found damage): exit code 3. */
+export class CheckFailed extends Error {
+  constructor(readonly result: unknown) {
+    super('check failed');
+  }
+}
+
+export function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) => {
+      if (typeof v === 'number' && !Number.isFinite(v))
+        return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+      if (typeof v === 'bigint') return Number(v);
+      return v;
+    },
+    2,
+  );
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/** A plain text table with left-aligned columns. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export interface Out {
+  json: boolean;
+  /** Print a result: as JSON, or through the human formatter. */
+  result(value: unknown, human: () => string): void;
+  progress(text: string): void;
+  progressDone(): void;
+}
+
+export function createOut(json: boolean, stdout = process.stdout, stderr = process.stderr): Out {
+  const tty = Boolean(stderr.isTTY);
+  let shown = false;
+  return {
+    json,
+    result(value, human) {
+      stdout.write(`${json ? toJson(value) : human()}\n`);
+    },
+    progress(text) {
+      if (!tty) return;
+      stderr.write(`\r\x1b[2K${text}`);
+      shown = true;
+    },
+    progressDone() {
+      if (tty && shown) stderr.write('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * `mlwb ui`: browser mode. Prints `Workbench at URL` as its first stdout line (scripts and tests
+ * read it), opens a browser when one is available, and runs until interrupted.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Api } from '../core/api.ts';
+import type { Workbench } from '../core/workbench.ts';
+import { startServer } from '../server/server.ts';
+import { UsageError } from './output.ts';
+
+export const rendererDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/renderer');
+
+export async function uiCommand(
+  wb: Workbench,
+  api: Api,
+  argv: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: 'string' }, 'no-open': { type: 'boolean' } },
+    strict: true,
+  });
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new UsageError('--port must be a number from 0 to 65535.');
+  }
+  if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
+    io.stderr.write(
+      'note: the renderer is not built yet; run `npm run build:renderer` (npm start does it).\n',
+    );
+  }
+  const server = await startServer(wb, api, {
+    port,
+    rendererDir,
+    token: process.env.MLWB_UI_TOKEN || undefined,
+  });
+  io.stdout.write(`Workbench at ${server.url}\n`);
+  io.stderr.write(`Serving ${wb.home} on 127.0.0.1 only. Press Ctrl+C to stop.\n`);
+  if (!values['no-open'] && !process.env.CI) openBrowser(server.url);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return 0;
+}
+
+function openBrowser(url: string): void {
+  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return;
+  try {
+    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // No browser: the printed address is enough.
+  }
+}

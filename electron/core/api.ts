@@ -1,0 +1,137 @@
+/**
+ * The method table: one handler per contract method, and `invoke`, the single entry point every
+ * transport (IPC, HTTP, CLI) goes through. Params are parsed against the contract on the way in and
+ * results on the way out; long methods start an operation and return its id at once.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import packageJson from '../../package.json' with { type: 'json' };
+import { type MethodName, type Methods, methods, type ResultOf } from '../../shared/contract.ts';
+import { engineStatus } from './docker/engine.ts';
+import { invalidInput, notFound } from './errors.ts';
+import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
+import type { OpContext } from './ops/operations.ts';
+import { schemaVersion } from './store/database.ts';
+import type { Workbench } from './workbench.ts';
+
+type Params<M extends MethodName> = z.infer<Methods[M]['params']>;
+type Handler<M extends MethodName> = (
+  params: Params<M>,
+  ctx: OpContext,
+) => Promise<ResultOf<M>> | ResultOf<M>;
+export type Handlers = { [M in MethodName]: Handler<M> };
+
+/** Where the browser-mode server stages the files of an upload session. */
+export function uploadDir(wb: Workbench, upload: string): string {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(upload)) throw invalidInput('Not a valid upload session id.');
+  return path.join(wb.home, 'tmp', 'uploads', upload);
+}
+
+export function createHandlers(wb: Workbench): Handlers {
+  return {
+    'app.info': () => ({
+      home: wb.home,
+      database: wb.dbPath,
+      appVersion: packageJson.version,
+      schemaVersion: schemaVersion(wb.db),
+      mode: wb.mode,
+    }),
+    'engine.status': () => engineStatus(wb.engine),
+
+    'datasets.list': () => wb.datasets.list(),
+    'datasets.versions': (p) => wb.datasets.versions(p.name),
+    'datasets.show': (p) => wb.datasets.show(p.name, p.version),
+    'datasets.add': async (p, ctx) => {
+      if (!p.upload) {
+        return wb.datasets.add({ name: p.name, paths: p.paths, message: p.message }, ctx);
+      }
+      const staged = uploadDir(wb, p.upload);
+      if (!(await fs.stat(staged).catch(() => undefined))) {
+        throw notFound(
+          'That upload session has no files (it may have been used already). Drop the files again.',
+        );
+      }
+      try {
+        return await wb.datasets.add(
+          { name: p.name, paths: [staged], message: p.message, useStatCache: false },
+          ctx,
+        );
+      } finally {
+        await fs.rm(staged, { recursive: true, force: true });
+      }
+    },
+    'datasets.profile': (p, ctx) => wb.datasets.profile(p.name, p.version, ctx.signal),
+    'datasets.diff': (p, ctx) => wb.datasets.diff(p.name, p.from, p.to, p.key, ctx.signal),
+    'datasets.export': (p, ctx) => wb.datasets.export(p.name, p.version, p.dir, ctx),
+
+    'store.verify': (_p, ctx) => verifyObjects(wb.db, wb.objects, ctx),
+    'store.gc': () => collectGarbage(wb.db, wb.objects),
+
+    'ops.get': (p) => {
+      const info = wb.ops.get(p.op);
+      if (!info)
+        throw notFound(`No operation ${p.op} (finished operations are kept for a while, then forgotten).`);
+      return info;
+    },
+    'ops.list': () => wb.ops.list(),
+    'ops.cancel': (p) => ({ cancelled: wb.ops.cancel(p.op) }),
+  };
+}
+
+export interface Api {
+  /** Validates, runs, validates the result. Long methods resolve with `{ op }` at once. */
+  invoke(name: string, params: unknown, opts?: { signal?: AbortSignal }): Promise<unknown>;
+  /** For in-process callers (CLI, tests): runs a method and, when long, waits for its result. */
+  call<M extends MethodName>(
+    name: M,
+    params: z.input<Methods[M]['params']>,
+    opts?: { onProgress?: OpContext['progress']; signal?: AbortSignal },
+  ): Promise<ResultOf<M>>;
+}
+
+export function createApi(wb: Workbench): Api {
+  const handlers = createHandlers(wb) as Record<MethodName, Handler<MethodName>>;
+  const lookup = (name: string) => {
+    if (!Object.hasOwn(methods, name)) throw notFound(`No method named ${name}.`);
+    return { m: methods[name as MethodName], h: handlers[name as MethodName] };
+  };
+  const noProgress = () => {};
+
+  return {
+    async invoke(name, raw, opts = {}) {
+      const { m, h } = lookup(name);
+      const params = m.params.parse(raw ?? {});
+      if (m.long) {
+        const { op, done } = wb.ops.start(name, async (ctx) => m.result.parse(await h(params as never, ctx)));
+        done.catch(() => {}); // reported through op.finished
+        return { op };
+      }
+      const signal = opts.signal ?? new AbortController().signal;
+      return m.result.parse(await h(params as never, { signal, progress: noProgress }));
+    },
+
+    async call(name, raw, opts = {}) {
+      const { m, h } = lookup(name);
+      const params = m.params.parse(raw ?? {});
+      if (!m.long) {
+        const signal = opts.signal ?? new AbortController().signal;
+        return m.result.parse(
+          await h(params as never, { signal, progress: opts.onProgress ?? noProgress }),
+        ) as never;
+      }
+      const { op, done } = wb.ops.start(name, async (ctx) => {
+        const ctx2: OpContext = {
+          signal: ctx.signal,
+          progress: (p) => {
+            ctx.progress(p);
+            opts.onProgress?.(p);
+          },
+        };
+        return m.result.parse(await h(params as never, ctx2));
+      });
+      opts.signal?.addEventListener('abort', () => wb.ops.cancel(op));
+      return (await done) as never;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The dataset feature as the API sees it: versions, their content, profiles, diffs and exports.
+ * Profiles are cached by blob digest (a profile is a function of content and format), so opening a
+ * version twice, or two versions sharing a file, profiles it once.
+ */
+import type {
+  DiffResult,
+  ExportResult,
+  ProfileResult,
+  TableDiff,
+  TableProfile,
+  VersionDetail,
+} from '../../../shared/datasets.ts';
+import { DatasetName } from '../../../shared/datasets.ts';
+import { invalidInput } from '../errors.ts';
+import type { EventBus } from '../events.ts';
+import { now } from '../ids.ts';
+import type { ObjectStore } from '../objects/objectStore.ts';
+import type { OpContext } from '../ops/operations.ts';
+import type { Db } from '../store/database.ts';
+import type { Duck } from '../tabular/duckdb.ts';
+import { diffTable } from '../tabular/tableDiff.ts';
+import { tableFormatOf } from '../tabular/tableFormat.ts';
+import { profileTable } from '../tabular/tableProfiler.ts';
+import { DatasetRepo } from './datasetRepo.ts';
+import { exportVersion } from './exporter.ts';
+import { type IngestResult, ingest } from './ingest.ts';
+
+/** Bump when the profile's content or computation changes, so cached profiles are recomputed. */
+const PROFILE_ENGINE = 'duckdb-profile-1';
+
+export class DatasetService {
+  readonly repo: DatasetRepo;
+
+  constructor(
+    private readonly db: Db,
+    private readonly objects: ObjectStore,
+    private readonly duck: Duck,
+    private readonly events: EventBus,
+  ) {
+    this.repo = new DatasetRepo(db);
+  }
+
+  list() {
+    return this.repo.list();
+  }
+
+  versions(name: string) {
+    return this.repo.versions(name);
+  }
+
+  show(name: string, version?: number): VersionDetail {
+    const v = this.repo.version(name, version);
+    const { id, ...summary } = v;
+    return { ...summary, entries: this.repo.entries(id) };
+  }
+
+  async add(
+    req: { name: string; paths: string[]; message: string; useStatCache?: boolean },
+    ctx: OpContext,
+  ): Promise<IngestResult> {
+    const name = DatasetName.safeParse(req.name);
+    if (!name.success) throw invalidInput(name.error.issues.map((i) => i.message).join(' '));
+    const result = await ingest({ db: this.db, objects: this.objects, repo: this.repo }, req, ctx);
+    if (result.created) this.events.changed('datasets', `dataset:${req.name}`);
+    return result;
+  }
+
+  async profile(name: string, version?: number, signal?: AbortSignal): Promise<ProfileResult> {
+    const v = this.show(name, version);
+    const tables: TableProfile[] = [];
+    for (const e of v.entries) {
+      const format = tableFormatOf(e.path);
+      if (!format) continue;
+      const cached = this.cachedProfile(e.sha256, format);
+      if (cached) {
+        tables.push({ ...cached, path: e.path });
+        continue;
+      }
+      const profile = await profileTable(this.duck, this.objects.pathFor(e.sha256), e.path, format, signal);
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO table_profiles (sha256, format, engine, profile, created_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(e.sha256, format, PROFILE_ENGINE, JSON.stringify(profile), now());
+      tables.push(profile);
+    }
+    return { dataset: name, version: v.version, tables };
+  }
+
+  private cachedProfile(sha256: string, format: string): TableProfile | undefined {
+    const row = this.db
+      .prepare('SELECT profile FROM table_profiles WHERE sha256 = ? AND format = ? AND engine = ?')
+      .get(sha256, format, PROFILE_ENGINE) as { profile: string } | undefined;
+    return row ? (JSON.parse(row.profile) as TableProfile) : undefined;
+  }
+
+  async diff(
+    name: string,
+    from: number,
+    to: number,
+    key?: string,
+    signal?: AbortSignal,
+  ): Promise<DiffResult> {
+    const a = this.show(name, from);
+    const b = this.show(name, to);
+    const before = new Map(a.entries.map((e) => [e.path, e]));
+    const after = new Map(b.entries.map((e) => [e.path, e]));
+    const added = [...after.keys()].filter((p) => !before.has(p));
+    const removed = [...before.keys()].filter((p) => !after.has(p));
+    const modified = [...after.keys()].filter(
+      (p) => before.has(p) && before.get(p)!.sha256 !== after.get(p)!.sha256,
+    );
+    const unchanged = [...after.keys()].filter((p) => before.get(p)?.sha256 === after.get(p)!.sha256).length;
+    const tables: TableDiff[] = [];
+    for (const p of modified) {
+      const fa = tableFormatOf(p);
+      if (!fa) continue;
+      tables.push(
+        await diffTable(
+          this.duck,
+          p,
+          { file: this.objects.pathFor(before.get(p)!.sha256), format: fa },
+          { file: this.objects.pathFor(after.get(p)!.sha256), format: fa },
+          key,
+          signal,
+        ),
+      );
+    }
+    return { files: { added, removed, modified, unchanged }, tables };
+  }
+
+  async export(
+    name: string,
+    version: number | undefined,
+    dir: string,
+    ctx: OpContext,
+  ): Promise<ExportResult> {
+    const v = this.show(name, version);
+    return exportVersion(this.objects, v.entries, dir, ctx);
+  }
+}

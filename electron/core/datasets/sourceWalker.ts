@@ -1,0 +1,169 @@
+/**
+ * Lists what a user dropped: files and folders become manifest paths.
+ *
+ * - One folder dropped alone: its contents are the version's root. Several items: each goes in
+ *   under its own name.
+ * - Symbolic links are followed only when their target stays inside the dropped folder; links that
+ *   leave it, dangle, or loop back into a folder being walked are skipped with a warning.
+ * - Paths are relative, POSIX, normalized, and can never escape the version root.
+ */
+import type { Stats } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describeSystemError, invalidInput, notFound, WorkbenchError } from '../errors.ts';
+
+export interface SourceFile {
+  absPath: string;
+  relPath: string;
+  size: number;
+  mtimeNs: bigint;
+  ino: bigint;
+  mode: number;
+}
+
+export interface WalkResult {
+  files: SourceFile[];
+  warnings: string[];
+  bytes: number;
+}
+
+export async function walkSources(
+  inputs: string[],
+  opts: { signal?: AbortSignal; onFile?: (count: number) => void } = {},
+): Promise<WalkResult> {
+  if (inputs.length === 0) throw invalidInput('Nothing to add: give at least one file or folder.');
+  const files: SourceFile[] = [];
+  const warnings: string[] = [];
+  const resolved = await Promise.all(
+    inputs.map(async (p) => ({ input: p, abs: path.resolve(p), st: await statInput(p) })),
+  );
+  const single = resolved.length === 1 && resolved[0]!.st.isDirectory();
+
+  for (const { abs, st } of resolved) {
+    if (st.isDirectory()) {
+      const root = await fs.realpath(abs);
+      const prefix = single ? '' : path.basename(abs);
+      await walkDir({ root, dir: root, rel: prefix, ancestors: new Set([root]), files, warnings, opts });
+    } else if (st.isFile()) {
+      files.push(await toSourceFile(abs, path.basename(abs)));
+    } else {
+      throw invalidInput(`${abs} is neither a file nor a folder (sockets and devices cannot be versioned).`);
+    }
+  }
+  if (files.length === 0) {
+    throw invalidInput(
+      `Nothing to add: ${inputs.length === 1 ? `the folder ${inputs[0]} is empty` : 'the folders given are empty'}. Add files to it first.`,
+    );
+  }
+  files.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
+  for (let i = 1; i < files.length; i++) {
+    if (files[i]!.relPath === files[i - 1]!.relPath) {
+      throw invalidInput(
+        `Two inputs would both be stored as "${files[i]!.relPath}" (${files[i - 1]!.absPath} and ${files[i]!.absPath}). Rename one or put them in separate folders.`,
+      );
+    }
+  }
+  return { files, warnings, bytes: files.reduce((n, f) => n + f.size, 0) };
+}
+
+async function statInput(p: string): Promise<Stats> {
+  try {
+    const st = await fs.stat(p);
+    await fs.access(p, fs.constants.R_OK);
+    return st;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT')
+      throw notFound(`${p} does not exist. Check the path and try again.`, { path: p });
+    throw new WorkbenchError('IO', `Cannot read ${p}: ${describeSystemError(e)}`, { path: p });
+  }
+}
+
+interface WalkState {
+  root: string;
+  dir: string;
+  rel: string;
+  ancestors: Set<string>;
+  files: SourceFile[];
+  warnings: string[];
+  opts: { signal?: AbortSignal; onFile?: (count: number) => void };
+}
+
+async function walkDir(s: WalkState): Promise<void> {
+  if (s.opts.signal?.aborted) throw new WorkbenchError('CANCELLED', 'The operation was cancelled.');
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(s.dir, { withFileTypes: true });
+  } catch (err) {
+    throw new WorkbenchError(
+      'IO',
+      `Cannot list ${s.dir}: ${describeSystemError(err as NodeJS.ErrnoException)}`,
+    );
+  }
+  for (const entry of entries) {
+    const abs = path.join(s.dir, entry.name);
+    const rel = s.rel ? `${s.rel}/${entry.name}` : entry.name;
+    if (entry.isSymbolicLink()) {
+      await followLink(s, abs, rel);
+    } else if (entry.isDirectory()) {
+      await walkDir({ ...s, dir: abs, rel, ancestors: new Set([...s.ancestors, abs]) });
+    } else if (entry.isFile()) {
+      s.files.push(await toSourceFile(abs, rel));
+      s.opts.onFile?.(s.files.length);
+    } else {
+      s.warnings.push(`Skipped ${rel}: not a regular file or folder.`);
+    }
+  }
+}
+
+async function followLink(s: WalkState, abs: string, rel: string): Promise<void> {
+  let target: string;
+  try {
+    target = await fs.realpath(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    s.warnings.push(
+      code === 'ELOOP'
+        ? `Skipped ${rel}: the symbolic link loops back on itself.`
+        : `Skipped ${rel}: the symbolic link points to nothing.`,
+    );
+    return;
+  }
+  if (target !== s.root && !target.startsWith(s.root + path.sep)) {
+    s.warnings.push(`Skipped ${rel}: the symbolic link points outside the dropped folder (${target}).`);
+    return;
+  }
+  const st = await fs.stat(target);
+  if (st.isDirectory()) {
+    if (s.ancestors.has(target)) {
+      s.warnings.push(`Skipped ${rel}: the symbolic link loops back to a folder that contains it.`);
+      return;
+    }
+    await walkDir({ ...s, dir: target, rel, ancestors: new Set([...s.ancestors, target]) });
+  } else if (st.isFile()) {
+    s.files.push(await toSourceFile(target, rel));
+    s.opts.onFile?.(s.files.length);
+  } else {
+    s.warnings.push(`Skipped ${rel}: not a regular file or folder.`);
+  }
+}
+
+async function toSourceFile(absPath: string, relPath: string): Promise<SourceFile> {
+  const st = await fs.stat(absPath, { bigint: true });
+  return {
+    absPath,
+    relPath: normalizeRelPath(relPath),
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs,
+    ino: st.ino,
+    mode: Number(st.mode) & 0o777,
+  };
+}
+
+/** A manifest path: relative, POSIX separators, no empty, "." or ".." segments. */
+export function normalizeRelPath(p: string): string {
+  const parts = p.split(/[\\/]+/).filter((x) => x !== '' && x !== '.');
+  if (parts.length === 0 || parts.includes('..'))
+    throw invalidInput(`"${p}" is not a valid path inside a dataset.`);
+  return parts.join('/');
+}

@@ -1,0 +1,85 @@
+/**
+ * Integrity and garbage collection of the object store.
+ * - verify re-hashes every blob the database references: missing and corrupt ones are named.
+ * - gc deletes blob files no committed record references, except those a live writer may still
+ *   commit (see writeLease.ts), and temp files left by processes that died.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { GcResult, VerifyResult } from '../../../shared/datasets.ts';
+import { cancelled } from '../errors.ts';
+import type { OpContext } from '../ops/operations.ts';
+import type { Db } from '../store/database.ts';
+import { hashFile, type ObjectStore } from './objectStore.ts';
+import { isProcessAlive, oldestLiveLease } from './writeLease.ts';
+
+/** Every table column that references a blob; later features add theirs here. */
+const BLOB_REFERENCES = ['SELECT sha256 FROM dataset_files'];
+
+export async function verifyObjects(db: Db, objects: ObjectStore, ctx?: OpContext): Promise<VerifyResult> {
+  const blobs = db.prepare('SELECT sha256, size FROM blobs ORDER BY sha256').all() as {
+    sha256: string;
+    size: number;
+  }[];
+  const total = blobs.reduce((n, b) => n + b.size, 0);
+  const corrupt: string[] = [];
+  const missing: string[] = [];
+  let done = 0;
+  for (const b of blobs) {
+    if (ctx?.signal.aborted) throw cancelled();
+    const file = objects.pathFor(b.sha256);
+    try {
+      const st = await fs.stat(file);
+      if (st.size !== b.size) {
+        corrupt.push(b.sha256);
+      } else if ((await hashFile(file, { signal: ctx?.signal })) !== b.sha256) {
+        corrupt.push(b.sha256);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing.push(b.sha256);
+      else if ((err as Error).name === 'AbortError') throw cancelled();
+      else corrupt.push(b.sha256);
+    }
+    done += b.size;
+    ctx?.progress({ phase: 'verifying', done, total, message: `${b.sha256.slice(0, 12)}…` });
+  }
+  return { objects: blobs.length, corrupt, missing };
+}
+
+export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcResult> {
+  let removed = 0;
+  let freedBytes = 0;
+  // Registered blobs no longer referenced by anything (e.g. after a dataset is deleted).
+  const unreferenced = db
+    .prepare(`SELECT sha256 FROM blobs WHERE sha256 NOT IN (${BLOB_REFERENCES.join(' UNION ')})`)
+    .all() as { sha256: string }[];
+  if (unreferenced.length) {
+    const del = db.prepare('DELETE FROM blobs WHERE sha256 = ?');
+    db.transaction(() => {
+      for (const u of unreferenced) del.run(u.sha256);
+    })();
+  }
+  const known = new Set(
+    (db.prepare('SELECT sha256 FROM blobs').all() as { sha256: string }[]).map((r) => r.sha256),
+  );
+  const since = oldestLiveLease(db);
+  for await (const blob of objects.listBlobs()) {
+    if (known.has(blob.sha256)) continue;
+    if (since !== undefined && blob.mtimeMs >= since - 1000) continue;
+    await fs.rm(blob.file, { force: true });
+    removed++;
+    freedBytes += blob.size;
+  }
+  for (const name of await fs.readdir(objects.tmpDir).catch(() => [] as string[])) {
+    const pid = Number(name.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) && pid !== process.pid) continue;
+    if (pid === process.pid) continue;
+    const file = path.join(objects.tmpDir, name);
+    const st = await fs.stat(file).catch(() => undefined);
+    if (!st?.isFile()) continue;
+    await fs.rm(file, { force: true });
+    removed++;
+    freedBytes += st.size;
+  }
+  return { removed, freedBytes };
+}

@@ -1,0 +1,45 @@
+/**
+ * One in-memory DuckDB per workbench for scanning tabular files. Queries run on DuckDB's own
+ * threads (the node API is async), so scanning never blocks the event loop. Each caller gets its
+ * own connection, so temp tables of concurrent profiles do not collide.
+ */
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+export class Duck {
+  private instance: Promise<DuckDBInstance> | undefined;
+
+  constructor(private readonly tempDir: string) {}
+
+  private get(): Promise<DuckDBInstance> {
+    this.instance ??= DuckDBInstance.create(':memory:', {
+      temp_directory: this.tempDir,
+      // Leave memory for the app; DuckDB spills to temp_directory past this.
+      memory_limit: '2GB',
+    });
+    return this.instance;
+  }
+
+  async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const conn = await DuckDBConnection.create(await this.get());
+    const onAbort = () => conn.interrupt();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      return await fn(conn);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      conn.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.instance) return;
+    const inst = await this.instance;
+    inst.closeSync();
+    this.instance = undefined;
+  }
+}
+
+/** A SQL string literal. */
+export const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
+/** A SQL identifier. */
+export const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;

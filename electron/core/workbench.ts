@@ -1,0 +1,83 @@
+/**
+ * Composition root: `openWorkbench(home)` creates the home's layout, opens the store and wires the
+ * services. Everything above (IPC, HTTP server, CLI) talks to what this returns through api.ts.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatasetService } from './datasets/datasetService.ts';
+import { type EngineTarget, engineFromEnv } from './docker/engine.ts';
+import { ioError } from './errors.ts';
+import { EventBus } from './events.ts';
+import { ObjectStore } from './objects/objectStore.ts';
+import { Operations } from './ops/operations.ts';
+import { type Db, openDatabase } from './store/database.ts';
+import { Duck } from './tabular/duckdb.ts';
+
+export interface Workbench {
+  home: string;
+  dbPath: string;
+  mode: 'electron' | 'browser' | 'cli';
+  db: Db;
+  objects: ObjectStore;
+  events: EventBus;
+  ops: Operations;
+  duck: Duck;
+  engine: EngineTarget;
+  datasets: DatasetService;
+  close(): Promise<void>;
+}
+
+/** `--home`, else MLWB_HOME, else the platform's user-data folder. */
+export function resolveHome(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return path.resolve(explicit);
+  if (env.MLWB_HOME) return path.resolve(env.MLWB_HOME);
+  const home = os.homedir();
+  switch (process.platform) {
+    case 'darwin':
+      return path.join(home, 'Library', 'Application Support', 'MLOps Workbench');
+    case 'win32':
+      return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'MLOps Workbench');
+    default:
+      return path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'mlops-workbench');
+  }
+}
+
+export async function openWorkbench(
+  home: string,
+  opts: { mode?: Workbench['mode']; env?: NodeJS.ProcessEnv } = {},
+): Promise<Workbench> {
+  try {
+    for (const dir of ['', 'objects', 'runs', 'tmp']) fs.mkdirSync(path.join(home, dir), { recursive: true });
+  } catch (err) {
+    throw ioError(
+      `Cannot create the workbench home ${home}: ${(err as Error).message}. Pick another with --home.`,
+    );
+  }
+  const dbPath = path.join(home, 'workbench.db');
+  const db = openDatabase(dbPath);
+  const objects = new ObjectStore(home);
+  await objects.init();
+  const events = new EventBus();
+  const ops = new Operations(events);
+  const duck = new Duck(path.join(home, 'tmp'));
+  const datasets = new DatasetService(db, objects, duck, events);
+  return {
+    home,
+    dbPath,
+    mode: opts.mode ?? 'cli',
+    db,
+    objects,
+    events,
+    ops,
+    duck,
+    engine: engineFromEnv(opts.env),
+    datasets,
+    async close() {
+      ops.cancelAll();
+      await ops.settle();
+      await duck.close();
+      db.close();
+    },
+  };
+}
