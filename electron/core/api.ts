@@ -97,11 +97,21 @@ export function createApi(wb: Workbench): Api {
     return { m: methods[name as MethodName], h: handlers[name as MethodName] };
   };
   const noProgress = () => {};
+  const parseParams = (name: string, schema: z.ZodType, raw: unknown) => {
+    const parsed = schema.safeParse(raw ?? {});
+    if (parsed.success) return parsed.data;
+    const issues = parsed.error.issues.map(
+      (i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`,
+    );
+    throw invalidInput(`Invalid parameters for ${name}: ${issues.join('; ')}`, {
+      issues: parsed.error.issues,
+    });
+  };
 
   return {
     async invoke(name, raw, opts = {}) {
       const { m, h } = lookup(name);
-      const params = m.params.parse(raw ?? {});
+      const params = parseParams(name, m.params, raw);
       if (m.long) {
         const { op, done } = wb.ops.start(name, async (ctx) => m.result.parse(await h(params as never, ctx)));
         done.catch(() => {}); // reported through op.finished
@@ -113,7 +123,7 @@ export function createApi(wb: Workbench): Api {
 
     async call(name, raw, opts = {}) {
       const { m, h } = lookup(name);
-      const params = m.params.parse(raw ?? {});
+      const params = parseParams(name, m.params, raw);
       if (!m.long) {
         const signal = opts.signal ?? new AbortController().signal;
         return m.result.parse(

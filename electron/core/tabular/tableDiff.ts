@@ -7,7 +7,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { TableDiff } from '../../../shared/datasets.ts';
 import { type Duck, ident } from './duckdb.ts';
-import { readableScanError, scanSql, type TableFormat } from './tableFormat.ts';
+import { explainScanError, scanSql, type TableFormat } from './tableFormat.ts';
 import { columnKind } from './tableProfiler.ts';
 
 const SAMPLE_ROWS = 5;
@@ -40,7 +40,10 @@ export async function diffTable(
       } catch (err) {
         if (signal?.aborted) throw err;
         const which = name === 'a' ? 'the older version' : 'the newer version';
-        return { ...empty, error: `${readableScanError(err, relPath)} (in ${which})` };
+        return {
+          ...empty,
+          error: `${await explainScanError(err, side.file, relPath, side.format)} (in ${which})`,
+        };
       }
     }
     const colsA = await describeColumns(c, 'a');

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnProfile, TableProfile } from '../../../shared/datasets.ts';
 import { type Duck, ident } from './duckdb.ts';
-import { readableScanError, scanSql, type TableFormat } from './tableFormat.ts';
+import { explainScanError, scanSql, type TableFormat } from './tableFormat.ts';
 
 const HISTOGRAM_BINS = 20;
 const TOP_VALUES = 5;
@@ -38,6 +38,16 @@ export async function profileTable(
   signal?: AbortSignal,
 ): Promise<TableProfile> {
   const warnings: string[] = [];
+  if ((await fs.stat(file)).size === 0) {
+    return {
+      path: relPath,
+      format,
+      rows: null,
+      columns: [],
+      error: `${relPath} is empty: there is no header and no rows.`,
+      warnings,
+    };
+  }
   if (format !== 'parquet' && (await startsWithBom(file))) {
     warnings.push('The file starts with a UTF-8 byte order mark; it was ignored.');
   }
@@ -48,13 +58,12 @@ export async function profileTable(
     }, signal);
   } catch (err) {
     if (signal?.aborted) throw err;
-    const empty = (await fs.stat(file)).size === 0;
     return {
       path: relPath,
       format,
       rows: null,
       columns: [],
-      error: empty ? `${relPath} is empty: there is no header and no rows.` : readableScanError(err, relPath),
+      error: await explainScanError(err, file, relPath, format),
       warnings,
     };
   }

@@ -1,0 +1,175 @@
+/**
+ * The CLI as a CI pipeline uses it: separate processes on one home, JSON on stdout, exit codes,
+ * and the store's guarantees under concurrency and SIGKILL.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { tempDirs, writeTree } from '../core/testing/tempDirs.ts';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mlwb.js');
+const dirs = tempDirs();
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function mlwb(home: string, ...args: string[]): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, '--home', home, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function json(home: string, ...args: string[]): Promise<any> {
+  const r = await mlwb(home, ...args, '--json');
+  if (r.code !== 0) throw new Error(`mlwb ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function blobFiles(home: string): string[] {
+  const root = path.join(home, 'objects', 'sha256');
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => d.name);
+}
+
+describe('mlwb dataset', () => {
+  it('speaks JSON with the documented shapes and exit codes', async () => {
+    const home = dirs.make();
+    const src = dirs.make();
+    writeTree(src, { 'a.csv': 'id,v\n1,x\n2,y\n', 'b.txt': 'b' });
+    const add = await json(home, 'dataset', 'add', 'demo', src, '--message', 'first');
+    expect(Object.keys(add).sort()).toEqual([
+      'bytes',
+      'created',
+      'dataset',
+      'digest',
+      'files',
+      'newBytes',
+      'version',
+      'warnings',
+    ]);
+    expect(add).toMatchObject({ dataset: 'demo', version: 1, created: true, files: 2 });
+    fs.appendFileSync(path.join(src, 'a.csv'), '3,z\n');
+    await json(home, 'dataset', 'add', 'demo', src);
+
+    const diff = await json(home, 'dataset', 'diff', 'demo', '1', '2', '--key', 'id');
+    expect(diff.files).toEqual({ added: [], removed: [], modified: ['a.csv'], unchanged: 1 });
+    expect(diff.tables[0]).toMatchObject({
+      path: 'a.csv',
+      rows: { added: 1, removed: 0, changed: 0, unchanged: 2 },
+    });
+    const plain = await json(home, 'dataset', 'diff', 'demo', '1', '2');
+    expect(plain.tables[0].rows).toEqual({ added: 1, removed: 0, changed: null, unchanged: null });
+
+    const profile = await json(home, 'dataset', 'profile', 'demo@2');
+    expect(profile.tables[0]).toMatchObject({ path: 'a.csv', rows: 3 });
+    expect(profile.tables[0].columns[0]).toHaveProperty('quantiles');
+    expect((await json(home, 'dataset', 'list'))[0]).toMatchObject({ name: 'demo', versions: 2 });
+    expect((await json(home, 'dataset', 'versions', 'demo')).length).toBe(2);
+    expect((await json(home, 'dataset', 'show', 'demo@1')).entries.length).toBe(2);
+
+    const usage = await mlwb(home, 'dataset', 'add', 'demo');
+    expect(usage.code).toBe(2);
+    const missing = await mlwb(home, 'dataset', 'show', 'nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: No dataset named "nope"/);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    const badName = await mlwb(home, 'dataset', 'add', 'a/b', src);
+    expect(badName.code).toBe(1);
+    expect(badName.stderr).toMatch(/cannot contain \//);
+  });
+
+  it('names a damaged or missing blob in verify and exits 3', async () => {
+    const home = dirs.make();
+    const src = dirs.make();
+    writeTree(src, { 'one.txt': 'one', 'two.txt': 'two' });
+    const add = await json(home, 'dataset', 'add', 'v', src);
+    expect((await mlwb(home, 'verify')).code).toBe(0);
+    const shown = await json(home, 'dataset', 'show', `v@${add.version}`);
+    const [a, b] = shown.entries.map((e: { sha256: string }) => e.sha256);
+    const fileA = path.join(home, 'objects', 'sha256', a.slice(0, 2), a.slice(2, 4), a);
+    fs.chmodSync(fileA, 0o644);
+    fs.writeFileSync(fileA, 'tampered');
+    fs.rmSync(path.join(home, 'objects', 'sha256', b.slice(0, 2), b.slice(2, 4), b));
+    const r = await mlwb(home, 'verify', '--json');
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual({ objects: 2, corrupt: [a], missing: [b] });
+  });
+
+  it('turns two concurrent adds from two processes into two whole, consecutive versions', async () => {
+    const home = dirs.make();
+    await json(home, 'dataset', 'list'); // create the home first, as a user would have
+    const a = dirs.make();
+    const b = dirs.make();
+    for (let i = 0; i < 300; i++) {
+      writeTree(a, { [`f${i}.txt`]: `a${i}`.repeat(200) });
+      writeTree(b, { [`f${i}.txt`]: `b${i}`.repeat(200) });
+    }
+    const [ra, rb] = await Promise.all([
+      mlwb(home, 'dataset', 'add', 'race', a, '--json'),
+      mlwb(home, 'dataset', 'add', 'race', b, '--json'),
+    ]);
+    const ok = [ra, rb].filter((r) => r.code === 0).map((r) => JSON.parse(r.stdout));
+    for (const r of [ra, rb]) if (r.code !== 0) expect(r.stderr).toMatch(/CONFLICT|busy|locked/i);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    const versions = await json(home, 'dataset', 'versions', 'race');
+    expect(versions.map((v: { version: number }) => v.version).sort()).toEqual(
+      ok.map((o) => o.version).sort(),
+    );
+    expect(new Set(versions.map((v: { digest: string }) => v.digest)).size).toBe(versions.length);
+    for (const v of versions) expect(v.files).toBe(300);
+    expect((await mlwb(home, 'verify')).code).toBe(0);
+  });
+
+  it('leaves no partial version after SIGKILL mid-add; verify passes and gc removes the orphans', async () => {
+    const home = dirs.make();
+    const src = dirs.make();
+    await json(home, 'dataset', 'list');
+    for (let i = 0; i < 3000; i++) writeTree(src, { [`d${i % 10}/f${i}.bin`]: Buffer.alloc(8192, i % 251) });
+    writeTree(src, { 'big.bin': Buffer.alloc(64 * 1024 * 1024, 3) });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [BIN, '--home', home, 'dataset', 'add', 'crash', src],
+      {
+        stdio: 'ignore',
+      },
+    );
+    // Kill once some blobs are in place but (with 3000 files) long before the commit.
+    const deadline = Date.now() + 30_000;
+    while (blobFiles(home).length < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const orphans = blobFiles(home).length;
+    expect(orphans).toBeGreaterThanOrEqual(20);
+
+    expect(await json(home, 'dataset', 'list')).toEqual([]);
+    const verify = await mlwb(home, 'verify', '--json');
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.stdout)).toEqual({ objects: 0, corrupt: [], missing: [] });
+    const gc = await json(home, 'gc');
+    expect(gc.removed).toBeGreaterThanOrEqual(orphans);
+    expect(blobFiles(home)).toEqual([]);
+    expect(fs.readdirSync(path.join(home, 'tmp')).filter((f) => f.endsWith('.part'))).toEqual([]);
+
+    // The same add then completes, and gc keeps what it references.
+    const done = await json(home, 'dataset', 'add', 'crash', src);
+    expect(done).toMatchObject({ version: 1, files: 3001 });
+    expect((await json(home, 'gc')).removed).toBe(0);
+    expect((await mlwb(home, 'verify')).code).toBe(0);
+  });
+});

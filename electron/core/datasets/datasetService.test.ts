@@ -1,0 +1,173 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Api, createApi } from '../api.ts';
+import type { WorkbenchError } from '../errors.ts';
+import { tempDirs, writeTree } from '../testing/tempDirs.ts';
+import { openWorkbench, type Workbench } from '../workbench.ts';
+
+const dirs = tempDirs();
+let wb: Workbench;
+let api: Api;
+let src: string;
+
+beforeEach(async () => {
+  wb = await openWorkbench(dirs.make());
+  api = createApi(wb);
+  src = dirs.make();
+});
+afterEach(async () => {
+  await wb.close();
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return (err as WorkbenchError).code ?? (err as Error).name;
+  }
+  return 'OK';
+}
+
+describe('adding versions', () => {
+  it('numbers versions, deduplicates content, and skips identical re-adds', async () => {
+    writeTree(src, { 'a.csv': 'x,y\n1,2\n', 'b/c.txt': 'hello', 'b/d.txt': 'hello' });
+    const v1 = await api.call('datasets.add', { name: 'iris', paths: [src], message: 'first' });
+    expect(v1).toMatchObject({ dataset: 'iris', version: 1, created: true, files: 3 });
+    expect(v1.newBytes).toBe(v1.bytes - 5); // the duplicate "hello" is stored once
+
+    const again = await api.call('datasets.add', { name: 'iris', paths: [src] });
+    expect(again).toMatchObject({ version: 1, created: false, newBytes: 0, digest: v1.digest });
+
+    fs.appendFileSync(path.join(src, 'a.csv'), '3,4\n');
+    const v2 = await api.call('datasets.add', { name: 'iris', paths: [src], message: 'more rows' });
+    expect(v2).toMatchObject({ version: 2, created: true, newBytes: 12 });
+
+    // The same content in another dataset is not stored again.
+    const other = await api.call('datasets.add', { name: 'copy', paths: [src] });
+    expect(other.newBytes).toBe(0);
+
+    const versions = await api.call('datasets.versions', { name: 'iris' });
+    expect(versions.map((v) => [v.version, v.message])).toEqual([
+      [2, 'more rows'],
+      [1, 'first'],
+    ]);
+    const shown = await api.call('datasets.show', { name: 'iris', version: 1 });
+    expect(shown.entries.map((e) => e.path)).toEqual(['a.csv', 'b/c.txt', 'b/d.txt']);
+    expect(shown.entries[1]!.sha256).toBe(shown.entries[2]!.sha256);
+  });
+
+  it('does not re-read unchanged files (stat cache), but does re-read touched ones', async () => {
+    writeTree(src, { 'big.bin': Buffer.alloc(3 * 1024 * 1024, 7), 'small.txt': 'abc' });
+    await api.call('datasets.add', { name: 'd', paths: [src] });
+    // Make the file unreadable: a cache hit must not need to read it.
+    fs.chmodSync(path.join(src, 'big.bin'), 0o000);
+    const reread = process.getuid?.() === 0; // root can read anyway; then only check it succeeds
+    const again = await api.call('datasets.add', {
+      name: 'd',
+      paths: [path.join(src, 'big.bin'), path.join(src, 'small.txt')],
+    });
+    expect(again.files).toBe(2);
+    fs.chmodSync(path.join(src, 'big.bin'), 0o644);
+    if (!reread) expect(again.created).toBe(true);
+    const cached = wb.db.prepare('SELECT count(*) AS n FROM stat_cache').get() as { n: number };
+    expect(cached.n).toBe(2);
+  });
+
+  it('puts one folder at the root and several inputs under their names', async () => {
+    writeTree(src, { 'one/x.txt': '1', 'two/y.txt': '2', 'z.txt': '3' });
+    await api.call('datasets.add', { name: 'single', paths: [path.join(src, 'one')] });
+    expect((await api.call('datasets.show', { name: 'single' })).entries.map((e) => e.path)).toEqual([
+      'x.txt',
+    ]);
+    await api.call('datasets.add', {
+      name: 'multi',
+      paths: [path.join(src, 'one'), path.join(src, 'two'), path.join(src, 'z.txt')],
+    });
+    expect((await api.call('datasets.show', { name: 'multi' })).entries.map((e) => e.path)).toEqual([
+      'one/x.txt',
+      'two/y.txt',
+      'z.txt',
+    ]);
+  });
+
+  it('rejects bad names, missing paths and empty folders with clear codes, creating nothing', async () => {
+    writeTree(src, { 'a.txt': 'a' });
+    fs.mkdirSync(path.join(src, 'empty'));
+    expect(await codeOf(api.call('datasets.add', { name: 'a/b', paths: [src] }))).toBe('INVALID_INPUT');
+    expect(await codeOf(api.call('datasets.add', { name: 'bad\u0007name', paths: [src] }))).toBe(
+      'INVALID_INPUT',
+    );
+    expect(await codeOf(api.call('datasets.add', { name: 'x'.repeat(201), paths: [src] }))).toBe(
+      'INVALID_INPUT',
+    );
+    expect(await codeOf(api.call('datasets.add', { name: 'ok', paths: [path.join(src, 'nope')] }))).toBe(
+      'NOT_FOUND',
+    );
+    expect(await codeOf(api.call('datasets.add', { name: 'ok', paths: [path.join(src, 'empty')] }))).toBe(
+      'INVALID_INPUT',
+    );
+    expect(await api.call('datasets.list', {})).toEqual([]);
+    const err = await api
+      .call('datasets.add', { name: 'ok', paths: [path.join(src, 'empty')] })
+      .catch((e) => e);
+    expect(err.message).toMatch(/empty/);
+  });
+
+  it('follows symlinks inside the dropped folder only, and survives loops', async () => {
+    writeTree(src, { 'data/a.txt': 'inside', 'secret.txt': 'outside' });
+    const root = path.join(src, 'data');
+    fs.symlinkSync('a.txt', path.join(root, 'alias.txt'));
+    fs.symlinkSync(path.join(src, 'secret.txt'), path.join(root, 'escape.txt'));
+    fs.mkdirSync(path.join(root, 'sub'));
+    fs.symlinkSync('..', path.join(root, 'sub', 'loop'));
+    fs.symlinkSync('self', path.join(root, 'self'));
+    const r = await api.call('datasets.add', { name: 'links', paths: [root] });
+    const shown = await api.call('datasets.show', { name: 'links' });
+    expect(shown.entries.map((e) => e.path)).toEqual(['a.txt', 'alias.txt']);
+    expect(r.warnings.join('\n')).toMatch(/outside the dropped folder/);
+    expect(r.warnings.join('\n')).toMatch(/loops/);
+  });
+
+  it('can be cancelled, leaving no version', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 400; i++) files[`f${i}.txt`] = `content ${i}`.repeat(100);
+    writeTree(src, files);
+    const controller = new AbortController();
+    const p = api.call(
+      'datasets.add',
+      { name: 'c', paths: [src] },
+      {
+        signal: controller.signal,
+        onProgress: (pr) => {
+          if (pr.phase === 'storing' && pr.done > 10_000) controller.abort();
+        },
+      },
+    );
+    expect(await codeOf(p)).toBe('CANCELLED');
+    expect(await api.call('datasets.list', {})).toEqual([]);
+  });
+});
+
+describe('reading versions back', () => {
+  it('exports by hardlink (read-only) or copy, byte for byte, refusing a non-empty folder', async () => {
+    writeTree(src, { 'a.csv': 'x\n1\n', 'deep/b.bin': Buffer.from([0, 1, 2, 255]) });
+    fs.chmodSync(path.join(src, 'deep/b.bin'), 0o755);
+    await api.call('datasets.add', { name: 'e', paths: [src] });
+    const out = path.join(dirs.make(), 'out');
+    const r = await api.call('datasets.export', { name: 'e', version: 1, dir: out });
+    expect(r.files).toBe(2);
+    expect(r.method.reflink + r.method.hardlink + r.method.copy).toBe(2);
+    expect(fs.readFileSync(path.join(out, 'deep/b.bin'))).toEqual(Buffer.from([0, 1, 2, 255]));
+    expect(fs.readFileSync(path.join(out, 'a.csv'), 'utf8')).toBe('x\n1\n');
+    if (r.method.hardlink) expect(fs.statSync(path.join(out, 'a.csv')).mode & 0o222).toBe(0);
+    expect(await codeOf(api.call('datasets.export', { name: 'e', dir: out }))).toBe('CONFLICT');
+  });
+
+  it('names unknown datasets and versions with NOT_FOUND', async () => {
+    expect(await codeOf(api.call('datasets.versions', { name: 'nope' }))).toBe('NOT_FOUND');
+    writeTree(src, { 'a.txt': 'a' });
+    await api.call('datasets.add', { name: 'n', paths: [src] });
+    expect(await codeOf(api.call('datasets.show', { name: 'n', version: 9 }))).toBe('NOT_FOUND');
+  });
+});

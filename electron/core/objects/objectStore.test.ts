@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { ObjectStore } from './objectStore.ts';
+
+const dirs = tempDirs();
+
+async function store() {
+  const s = new ObjectStore(dirs.make());
+  await s.init();
+  return s;
+}
+
+const statOf = (file: string) => {
+  const st = fs.statSync(file, { bigint: true });
+  return { size: Number(st.size), mtimeNs: st.mtimeNs };
+};
+
+describe('ObjectStore', () => {
+  it('stores small and streamed files under their SHA-256, once, read-only', async () => {
+    const s = await store();
+    const src = dirs.make();
+    const big = Buffer.alloc(9 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i % 256;
+    fs.writeFileSync(path.join(src, 'big'), big);
+    fs.writeFileSync(path.join(src, 'small'), 'small');
+    const b = await s.putFile(path.join(src, 'big'), statOf(path.join(src, 'big')));
+    expect(b).toEqual({
+      sha256: createHash('sha256').update(big).digest('hex'),
+      size: big.length,
+      written: true,
+    });
+    expect(fs.readFileSync(s.pathFor(b.sha256)).equals(big)).toBe(true);
+    expect(fs.statSync(s.pathFor(b.sha256)).mode & 0o222).toBe(0);
+    const again = await s.putFile(path.join(src, 'big'), statOf(path.join(src, 'big')));
+    expect(again.written).toBe(false);
+    const small = await s.putFile(path.join(src, 'small'), statOf(path.join(src, 'small')));
+    expect(small.sha256).toBe(createHash('sha256').update('small').digest('hex'));
+    expect(fs.readdirSync(s.tmpDir)).toEqual([]);
+  });
+
+  it('refuses a file that changes while it is read, storing nothing for it', async () => {
+    const s = await store();
+    const src = path.join(dirs.make(), 'growing.bin');
+    fs.writeFileSync(src, Buffer.alloc(32 * 1024 * 1024, 1));
+    const before = statOf(src);
+    let appended = false;
+    const err = await s
+      .putFile(src, before, {
+        onBytes: () => {
+          if (!appended) {
+            appended = true;
+            fs.appendFileSync(src, 'more');
+          }
+        },
+      })
+      .catch((e) => e);
+    expect(err.code).toBe('IO');
+    expect(err.message).toMatch(/changed while it was being read/);
+    expect(fs.readdirSync(s.tmpDir)).toEqual([]);
+    expect(fs.existsSync(path.join(s.root))).toBe(true);
+    expect(fs.readdirSync(s.root)).toEqual([]);
+  });
+});
