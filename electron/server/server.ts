@@ -58,7 +58,12 @@ export async function startServer(
 
   const server = http.createServer((req, res) => {
     securityHeaders(res);
-    handle(req, res).catch((err) => sendError(res, err));
+    handle(req, res).catch((err) => {
+      // A request refused before its body was read: close the connection rather than leave the
+      // rest of the body to be parsed as the next request.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendError(res, err);
+    });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

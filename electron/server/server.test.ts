@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createApi } from '../core/api.ts';
+import { tempDirs } from '../core/testing/tempDirs.ts';
+import { openWorkbench, type Workbench } from '../core/workbench.ts';
+import { type RunningServer, startServer } from './server.ts';
+
+const dirs = tempDirs();
+let wb: Workbench;
+let server: RunningServer;
+let base: string;
+
+beforeAll(async () => {
+  wb = await openWorkbench(dirs.make(), { mode: 'browser' });
+  server = await startServer(wb, createApi(wb), { port: 0, rendererDir: dirs.make() });
+  base = `http://127.0.0.1:${server.port}`;
+});
+afterAll(async () => {
+  await server.close();
+  await wb.close();
+});
+
+const auth = () => ({ Authorization: `Bearer ${server.token}` });
+const invoke = (method: string, params: unknown, headers: Record<string, string> = auth()) =>
+  fetch(`${base}/api/invoke/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(params),
+  });
+
+describe('browser-mode server', () => {
+  it('listens on 127.0.0.1 and prints a tokened URL', () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
+  });
+
+  it('rejects requests without the token, and sets a cookie from the URL token', async () => {
+    expect((await invoke('datasets.list', {}, {})).status).toBe(401);
+    expect((await invoke('datasets.list', {}, { Authorization: 'Bearer wrong' })).status).toBe(401);
+    const r = await fetch(`${base}/?token=${server.token}`, { redirect: 'manual' });
+    expect(r.status).toBe(303);
+    const cookie = r.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const withCookie = await invoke('datasets.list', {}, { Cookie: cookie.split(';')[0]! });
+    expect(await withCookie.json()).toEqual({ result: [] });
+  });
+
+  it('rejects foreign Host headers (DNS rebinding) and foreign origins', async () => {
+    const http = await import('node:http');
+    const status = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: server.port, path: '/api/invoke/datasets.list', method: 'POST', headers },
+          (res) => resolve(res.statusCode ?? 0),
+        );
+        req.end('{}');
+      });
+    expect(await status({ ...auth(), Host: 'evil.example:80' })).toBe(421);
+    expect(await status({ ...auth(), Host: `127.0.0.1:${server.port}`, Origin: 'http://evil.example' })).toBe(403);
+    expect(await status({ ...auth(), Host: `localhost:${server.port}` })).toBe(200);
+  });
+
+  it('never sends CORS headers, and sends a strict CSP', async () => {
+    const r = await invoke('datasets.list', {}, { ...auth(), Origin: base });
+    expect(r.headers.get('access-control-allow-origin')).toBeNull();
+    expect(r.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+  });
+
+  it('maps errors to codes and statuses, and limits bodies', async () => {
+    const bad = await invoke('datasets.versions', { name: 'a/b' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('INVALID_INPUT');
+    const missing = await invoke('datasets.versions', { name: 'nope' });
+    expect(missing.status).toBe(404);
+    const unknown = await invoke('no.such.method', {});
+    expect(unknown.status).toBe(404);
+    const huge = await fetch(`${base}/api/invoke/datasets.list`, {
+      method: 'POST',
+      headers: auth(),
+      body: 'x'.repeat(5 * 1024 * 1024),
+    });
+    expect(huge.status).toBe(413);
+  });
+
+  it('ingests uploaded files as a version and streams progress and changes over the WebSocket', async () => {
+    const frames: { topic: string; payload: any }[] = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`, { headers: auth() });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    ws.on('message', (m) => frames.push(JSON.parse(String(m))));
+
+    const { result } = await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json();
+    for (const [rel, body] of [
+      ['a.csv', 'x,y\n1,2\n'],
+      ['sub/b.txt', 'hello'],
+    ]) {
+      const put = await fetch(`${base}/api/uploads/${result.upload}?path=${encodeURIComponent(rel!)}`, {
+        method: 'PUT',
+        headers: auth(),
+        body,
+      });
+      expect(put.status).toBe(200);
+    }
+    const escape = await fetch(`${base}/api/uploads/${result.upload}?path=${encodeURIComponent('../x')}`, {
+      method: 'PUT',
+      headers: auth(),
+      body: 'x',
+    });
+    expect(escape.status).toBe(400);
+    const started = await (await invoke('datasets.add', { name: 'up', upload: result.upload, message: 'm' })).json();
+    expect(started.result.op).toBeTruthy();
+    const deadline = Date.now() + 10_000;
+    while (!frames.some((f) => f.topic === 'op.finished') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const finished = frames.find((f) => f.topic === 'op.finished')!;
+    expect(finished.payload).toMatchObject({ op: started.result.op, state: 'succeeded', result: { version: 1, files: 2 } });
+    expect(frames.some((f) => f.topic === 'changed' && f.payload.entities.includes('datasets'))).toBe(true);
+    ws.close();
+    const shown = await (await invoke('datasets.show', { name: 'up' })).json();
+    expect(shown.result.entries.map((e: { path: string }) => e.path)).toEqual(['a.csv', 'sub/b.txt']);
+  });
+
+  it('refuses WebSocket connections without the token', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`);
+    const outcome = await new Promise((resolve) => {
+      ws.once('open', () => resolve('open'));
+      ws.once('error', () => resolve('refused'));
+    });
+    expect(outcome).toBe('refused');
+  });
+});
