@@ -1,0 +1,17 @@
+/**
+ * The only bridge between the sandboxed renderer and the app: invoke a contract method, subscribe
+ * to events, and turn a dropped File into its path. Nothing else is exposed.
+ */
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+
+type Listener = (frame: { topic: string; payload: unknown }) => void;
+
+contextBridge.exposeInMainWorld('mlwb', {
+  invoke: (method: string, params: unknown) => ipcRenderer.invoke('mlwb:invoke', method, params),
+  subscribe: (listener: Listener) => {
+    const wrapped = (_event: unknown, frame: unknown) => listener(frame as { topic: string; payload: unknown });
+    ipcRenderer.on('mlwb:event', wrapped);
+    return () => ipcRenderer.removeListener('mlwb:event', wrapped);
+  },
+  pathForFile: (file: File) => webUtils.getPathForFile(file),
+});
