@@ -16,6 +16,7 @@ import { StatCache } from './statCache.ts';
 
 /** Files in flight at once: enough to hide per-file latency of small files on two cores. */
 const PARALLEL_FILES = 8;
+const YIELD_EVERY_MS = 10;
 
 export interface IngestRequest {
   name: string;
@@ -57,10 +58,17 @@ export async function ingest(
       });
 
     let next = 0;
+    let lastYield = Date.now();
     const worker = async () => {
       while (next < files.length) {
         if (ctx.signal.aborted) throw cancelled();
+        // Small files are stored synchronously; give the event loop a turn every few ms.
+        if (Date.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = Date.now();
+        }
         const i = next++;
+        if (i >= files.length) break;
         const file = files[i]!;
         const hit = cached[i];
         if (hit && (await objects.touch(hit))) {

@@ -100,16 +100,21 @@ async function walkDir(s: WalkState): Promise<void> {
       `Cannot list ${s.dir}: ${describeSystemError(err as NodeJS.ErrnoException)}`,
     );
   }
+  // Regular files of one folder are stat'ed together: one thread-pool round trip each, in parallel.
+  const plain = entries.filter((e) => e.isFile());
+  const stats = await Promise.all(
+    plain.map((e) => toSourceFile(path.join(s.dir, e.name), s.rel ? `${s.rel}/${e.name}` : e.name)),
+  );
+  for (const f of stats) s.files.push(f);
+  if (stats.length) s.opts.onFile?.(s.files.length);
   for (const entry of entries) {
+    if (entry.isFile()) continue;
     const abs = path.join(s.dir, entry.name);
     const rel = s.rel ? `${s.rel}/${entry.name}` : entry.name;
     if (entry.isSymbolicLink()) {
       await followLink(s, abs, rel);
     } else if (entry.isDirectory()) {
       await walkDir({ ...s, dir: abs, rel, ancestors: new Set([...s.ancestors, abs]) });
-    } else if (entry.isFile()) {
-      s.files.push(await toSourceFile(abs, rel));
-      s.opts.onFile?.(s.files.length);
     } else {
       s.warnings.push(`Skipped ${rel}: not a regular file or folder.`);
     }
