@@ -20,6 +20,15 @@ import {
   VersionSummary,
 } from './datasets.ts';
 import { WireError } from './errors.ts';
+import {
+  DriftCheckParams,
+  DriftComparison,
+  DriftOptionsPatch,
+  DriftPreset,
+  DriftReportRecord,
+  DriftReportSummary,
+  PresetName,
+} from './monitoring.ts';
 
 export const OpId = z.string().min(1);
 export const OpStarted = z.object({ op: OpId });
@@ -104,6 +113,14 @@ export const methods = {
   ),
   'datasets.export': method(VersionRef.extend({ dir: z.string().min(1) }), ExportResult, { long: true }),
 
+  'drift.check': method(DriftCheckParams, DriftReportRecord, { long: true }),
+  'drift.reports': method(z.object({ dataset: z.string().optional() }), z.array(DriftReportSummary)),
+  'drift.report': method(z.object({ id: z.string().min(1) }), DriftReportRecord),
+  'drift.compare': method(z.object({ a: z.string().min(1), b: z.string().min(1) }), DriftComparison),
+  'drift.presets': method(z.object({}), z.array(DriftPreset)),
+  'drift.presets.save': method(z.object({ name: PresetName, options: DriftOptionsPatch }), DriftPreset),
+  'drift.presets.delete': method(z.object({ name: PresetName }), z.object({ deleted: z.boolean() })),
+
   'store.verify': method(z.object({}), VerifyResult, { long: true }),
   'store.gc': method(z.object({}), GcResult),
 
@@ -142,7 +159,7 @@ export const events = {
     result: z.unknown().optional(),
     error: WireError.optional(),
   }),
-  /** Names what changed (`datasets`, `dataset:NAME`, `engine`), for cache invalidation. */
+  /** Names what changed (`datasets`, `dataset:NAME`, `drift-reports`, `drift-presets`), for cache invalidation. */
   changed: z.object({ entities: z.array(z.string()) }),
 } as const;
 

@@ -32,6 +32,7 @@ function mlwb(home: string, ...args: string[]): Promise<Ran> {
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: CLI JSON is checked field by field in each test.
 async function json(home: string, ...args: string[]): Promise<any> {
   const r = await mlwb(home, ...args, '--json');
   if (r.code !== 0) throw new Error(`mlwb ${args.join(' ')} exited ${r.code}: ${r.stderr}`);

@@ -8,6 +8,7 @@ import { createApi } from '../core/api.ts';
 import { toWireError } from '../core/errors.ts';
 import { openWorkbench, resolveHome, type Workbench } from '../core/workbench.ts';
 import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './datasetCommands.ts';
+import { driftCommand, driftHelp } from './driftCommand.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
 import { uiCommand } from './uiCommand.ts';
 
@@ -21,6 +22,11 @@ Datasets
   dataset diff NAME V1 V2 [--key COL]
   dataset profile NAME[@V]
   dataset export NAME[@V] DIR
+Drift
+  drift --reference SRC --current SRC [--method [COL=]M]… [--threshold [COL=]T]…
+        [--columns A,B] [--drift-share S] [--column-type COL=T]… [--preset NAME]
+                                            exit 3 when dataset drift is detected
+  drift reports | show ID | compare ID1 ID2 | presets [save|delete NAME]
 Store
   verify                                    re-hash every blob; exit 3 when damaged
   gc                                        remove blobs nothing references
@@ -32,7 +38,9 @@ Global options
   --json        print exactly one JSON document on stdout
   --help        this text;  --version  the version
 
-${datasetHelp}`;
+${datasetHelp}
+
+${driftHelp}`;
 
 interface Globals {
   home?: string;
@@ -93,7 +101,7 @@ export async function main(
   process.once('SIGINT', onSigint);
   let wb: Workbench | undefined;
   try {
-    if (!['dataset', 'verify', 'gc', 'ui'].includes(command)) {
+    if (!['dataset', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
       throw new UsageError(`unknown command "${command}". Run mlwb --help.`);
     }
     wb = await openWorkbench(resolveHome(globals.home), { mode: command === 'ui' ? 'browser' : 'cli' });
@@ -101,6 +109,8 @@ export async function main(
     switch (command) {
       case 'dataset':
         return await datasetCommand(api, rest, out, controller.signal);
+      case 'drift':
+        return await driftCommand(api, rest, out, controller.signal);
       case 'verify':
         return await verifyCommand(api, rest, out, controller.signal);
       case 'gc':

@@ -4,7 +4,6 @@
  * results on the way out; long methods start an operation and return its id at once.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type MethodName, type Methods, methods, type ResultOf } from '../../shared/contract.ts';
@@ -13,7 +12,7 @@ import { invalidInput, notFound } from './errors.ts';
 import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
 import type { OpContext } from './ops/operations.ts';
 import { schemaVersion } from './store/database.ts';
-import type { Workbench } from './workbench.ts';
+import { uploadDir as stagingDir, type Workbench } from './workbench.ts';
 
 type Params<M extends MethodName> = z.infer<Methods[M]['params']>;
 type Handler<M extends MethodName> = (
@@ -24,8 +23,7 @@ export type Handlers = { [M in MethodName]: Handler<M> };
 
 /** Where the browser-mode server stages the files of an upload session. */
 export function uploadDir(wb: Workbench, upload: string): string {
-  if (!/^[A-Za-z0-9_-]{8,64}$/.test(upload)) throw invalidInput('Not a valid upload session id.');
-  return path.join(wb.home, 'tmp', 'uploads', upload);
+  return stagingDir(wb.home, upload);
 }
 
 export function createHandlers(wb: Workbench): Handlers {
@@ -64,6 +62,22 @@ export function createHandlers(wb: Workbench): Handlers {
     'datasets.profile': (p, ctx) => wb.datasets.profile(p.name, p.version, ctx.signal),
     'datasets.diff': (p, ctx) => wb.datasets.diff(p.name, p.from, p.to, p.key, ctx.signal),
     'datasets.export': (p, ctx) => wb.datasets.export(p.name, p.version, p.dir, ctx),
+
+    'drift.check': (p, ctx) => wb.drift.check(p, ctx),
+    'drift.reports': (p) => wb.drift.repo.list(p.dataset),
+    'drift.report': (p) => wb.drift.repo.get(p.id),
+    'drift.compare': (p) => wb.drift.compare(p.a, p.b),
+    'drift.presets': () => wb.drift.repo.presets(),
+    'drift.presets.save': (p) => {
+      const saved = wb.drift.repo.savePreset(p.name, p.options);
+      wb.events.changed('drift-presets');
+      return saved;
+    },
+    'drift.presets.delete': (p) => {
+      const deleted = wb.drift.repo.deletePreset(p.name);
+      if (deleted) wb.events.changed('drift-presets');
+      return { deleted };
+    },
 
     'store.verify': (_p, ctx) => verifyObjects(wb.db, wb.objects, ctx),
     'store.gc': () => collectGarbage(wb.db, wb.objects),

@@ -7,12 +7,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatasetService } from './datasets/datasetService.ts';
 import { type EngineTarget, engineFromEnv } from './docker/engine.ts';
-import { ioError } from './errors.ts';
+import { invalidInput, ioError } from './errors.ts';
 import { EventBus } from './events.ts';
+import { DriftService } from './monitoring/driftService.ts';
 import { ObjectStore } from './objects/objectStore.ts';
 import { Operations } from './ops/operations.ts';
 import { type Db, openDatabase } from './store/database.ts';
 import { Duck } from './tabular/duckdb.ts';
+
+/** Where the browser-mode server stages the files of an upload session. */
+export function uploadDir(home: string, upload: string): string {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(upload)) throw invalidInput('Not a valid upload session id.');
+  return path.join(home, 'tmp', 'uploads', upload);
+}
 
 export interface Workbench {
   home: string;
@@ -25,6 +32,7 @@ export interface Workbench {
   duck: Duck;
   engine: EngineTarget;
   datasets: DatasetService;
+  drift: DriftService;
   close(): Promise<void>;
 }
 
@@ -62,6 +70,11 @@ export async function openWorkbench(
   const ops = new Operations(events);
   const duck = new Duck(path.join(home, 'tmp'));
   const datasets = new DatasetService(db, objects, duck, events);
+  const drift = new DriftService(
+    db,
+    { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) },
+    events,
+  );
   return {
     home,
     dbPath,
@@ -73,6 +86,7 @@ export async function openWorkbench(
     duck,
     engine: engineFromEnv(opts.env),
     datasets,
+    drift,
     async close() {
       ops.cancelAll();
       await ops.settle();

@@ -75,4 +75,39 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'drift reports and presets',
+    sql: `
+      CREATE TABLE drift_reports (
+        id             TEXT PRIMARY KEY,
+        created_at     INTEGER NOT NULL,
+        reference      TEXT NOT NULL,  -- DriftInputIdentity as JSON
+        current        TEXT NOT NULL,
+        preset         TEXT,
+        options        TEXT NOT NULL,
+        dataset_drift  INTEGER NOT NULL,
+        share          REAL NOT NULL,
+        drifted        INTEGER NOT NULL,
+        tested         INTEGER NOT NULL,
+        report         TEXT NOT NULL
+      );
+      CREATE INDEX drift_reports_created ON drift_reports(created_at);
+
+      -- Which datasets a report read, so reports can be listed per dataset.
+      CREATE TABLE drift_report_datasets (
+        report_id TEXT NOT NULL REFERENCES drift_reports(id) ON DELETE CASCADE,
+        dataset   TEXT NOT NULL,
+        PRIMARY KEY (report_id, dataset)
+      ) WITHOUT ROWID;
+      CREATE INDEX drift_report_datasets_dataset ON drift_report_datasets(dataset);
+
+      CREATE TABLE drift_presets (
+        name       TEXT PRIMARY KEY,
+        options    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

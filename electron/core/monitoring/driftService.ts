@@ -1,0 +1,98 @@
+/**
+ * Drift checks as the API sees them: resolve the inputs, layer a preset under the explicit
+ * options, run the statistics on a worker thread, and store the report with its inputs' identities.
+ */
+
+import { DriftOptions } from '../../../shared/drift.ts';
+import type { DriftComparison, DriftOptionsPatch, DriftReportRecord } from '../../../shared/monitoring.ts';
+import { type DriftSource, layerOptions } from '../../../shared/monitoring.ts';
+import type { EventBus } from '../events.ts';
+import type { OpContext } from '../ops/operations.ts';
+import type { Db } from '../store/database.ts';
+import { type InputDeps, resolveDriftInput } from './driftInputs.ts';
+import { DriftReportRepo } from './driftReportRepo.ts';
+import { runDriftInWorker } from './driftRunner.ts';
+
+export interface CheckRequest {
+  reference: DriftSource;
+  current: DriftSource;
+  options: DriftOptionsPatch;
+  preset?: string;
+  save: boolean;
+}
+
+export class DriftService {
+  readonly repo: DriftReportRepo;
+
+  constructor(
+    db: Db,
+    private readonly inputs: InputDeps,
+    private readonly events: EventBus,
+  ) {
+    this.repo = new DriftReportRepo(db);
+  }
+
+  async check(req: CheckRequest, ctx: OpContext): Promise<DriftReportRecord> {
+    ctx.progress({ phase: 'load', done: 0, total: 2, message: 'Resolving inputs' });
+    const [reference, current] = await Promise.all([
+      resolveDriftInput(this.inputs, req.reference, 'reference'),
+      resolveDriftInput(this.inputs, req.current, 'current'),
+    ]);
+    try {
+      const patch = req.preset
+        ? layerOptions(this.repo.preset(req.preset).options, req.options)
+        : req.options;
+      const options = DriftOptions.parse(patch);
+      const report = await runDriftInWorker(
+        {
+          reference: { file: { path: reference.file, format: reference.format } },
+          current: { file: { path: current.file, format: current.format } },
+          options,
+        },
+        { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
+      );
+      const record = {
+        reference: reference.identity,
+        current: current.identity,
+        preset: req.preset ?? null,
+        options,
+        report,
+      };
+      if (!req.save) {
+        return { id: '', createdAt: Date.now(), ...record, ...summaryOf(report) };
+      }
+      const saved = this.repo.save(record);
+      this.events.changed('drift-reports');
+      return saved;
+    } finally {
+      await reference.cleanup?.();
+      await current.cleanup?.();
+    }
+  }
+
+  compare(a: string, b: string): DriftComparison {
+    const ra = this.repo.get(a);
+    const rb = this.repo.get(b);
+    const pick = (r: DriftReportRecord, column: string) => {
+      const c = r.report.columns.find((x) => x.column === column);
+      return c ? { method: c.method, statistic: c.statistic, pValue: c.pValue, drifted: c.drifted } : null;
+    };
+    const names = [...new Set([...ra.report.columns, ...rb.report.columns].map((c) => c.column))];
+    const { options: _oa, report: _ra, ...sa } = ra;
+    const { options: _ob, report: _rb, ...sb } = rb;
+    return {
+      a: sa,
+      b: sb,
+      columns: names.map((column) => ({ column, a: pick(ra, column), b: pick(rb, column) })),
+    };
+  }
+}
+
+function summaryOf(report: DriftReportRecord['report']) {
+  return {
+    datasetDrift: report.datasetDrift,
+    share: report.share,
+    drifted: report.drifted,
+    tested: report.tested,
+  };
+}
