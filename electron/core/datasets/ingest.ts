@@ -57,6 +57,7 @@ export async function ingest(
         message: `${filesDone} of ${files.length} files`,
       });
 
+    const committed = db.prepare('SELECT 1 FROM blobs WHERE sha256 = ?').pluck();
     let next = 0;
     let lastYield = Date.now();
     const worker = async () => {
@@ -71,7 +72,9 @@ export async function ingest(
         if (i >= files.length) break;
         const file = files[i]!;
         const hit = cached[i];
-        if (hit && (await objects.touch(hit))) {
+        // A committed blob is never collected, so it needs no touch; an uncommitted one (left by
+        // a killed add) is touched so a concurrent gc keeps it until this add commits.
+        if (hit && (committed.get(hit) !== undefined ? objects.hasSync(hit) : await objects.touch(hit))) {
           digests[i] = hit;
           bytesDone += file.size;
         } else {

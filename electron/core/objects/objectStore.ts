@@ -56,6 +56,11 @@ export class ObjectStore {
     }
   }
 
+  /** A cheap existence check (one stat, no thread-pool round trip). */
+  hasSync(sha256: string): boolean {
+    return fsSync.existsSync(this.pathFor(sha256));
+  }
+
   /** Marks a blob as recently used so a concurrent gc keeps it while a write is in flight. */
   async touch(sha256: string): Promise<boolean> {
     const t = new Date();
