@@ -10,6 +10,17 @@ await build({
   format: 'esm',
   packages: 'external',
 });
+// Worker threads are separate entry points, next to main.js (see electron/core/workerThreads.ts).
+await build({
+  ...common,
+  entryPoints: {
+    storeWorker: 'electron/core/objects/storeWorker.ts',
+    driftWorker: 'electron/core/monitoring/driftWorker.ts',
+  },
+  outdir: 'dist-electron',
+  format: 'esm',
+  packages: 'external',
+});
 await build({
   ...common,
   entryPoints: ['electron/preload.ts'],

@@ -23,14 +23,21 @@ function newestMtime(dir) {
 function ensureRendererBuilt() {
   const index = path.join(root, 'dist', 'renderer', 'index.html');
   const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
-  if (built > Math.max(newestMtime(path.join(root, 'renderer')), newestMtime(path.join(root, 'shared')))) return;
+  if (built > Math.max(newestMtime(path.join(root, 'renderer')), newestMtime(path.join(root, 'shared'))))
+    return;
   process.stderr.write('Building the interface (first start, or it changed)…\n');
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: root,
-    stdio: ['ignore', process.stderr, process.stderr],
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+    {
+      cwd: root,
+      stdio: ['ignore', process.stderr, process.stderr],
+    },
+  );
   if (r.status !== 0) {
-    process.stderr.write('error: building the interface failed (see above). Run `npm install` and try again.\n');
+    process.stderr.write(
+      'error: building the interface failed (see above). Run `npm install` and try again.\n',
+    );
     process.exit(1);
   }
 }
@@ -48,7 +55,10 @@ ensureRendererBuilt();
 const electron = electronBinary();
 let child;
 if (electron && !process.env.MLWB_BROWSER_MODE) {
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-electron.mjs')], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-electron.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
   child = spawn(electron, [root, ...args], { stdio: 'inherit' });
 } else {

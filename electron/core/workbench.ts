@@ -11,6 +11,7 @@ import { invalidInput, ioError } from './errors.ts';
 import { EventBus } from './events.ts';
 import { DriftService } from './monitoring/driftService.ts';
 import { ObjectStore } from './objects/objectStore.ts';
+import { StoreWorkers } from './objects/storeWorkers.ts';
 import { Operations } from './ops/operations.ts';
 import { type Db, openDatabase } from './store/database.ts';
 import { Duck } from './tabular/duckdb.ts';
@@ -69,7 +70,8 @@ export async function openWorkbench(
   const events = new EventBus();
   const ops = new Operations(events);
   const duck = new Duck(path.join(home, 'tmp'));
-  const datasets = new DatasetService(db, objects, duck, events);
+  const workers = new StoreWorkers(home);
+  const datasets = new DatasetService(db, objects, workers, duck, events);
   const drift = new DriftService(
     db,
     { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) },
@@ -91,6 +93,7 @@ export async function openWorkbench(
       ops.cancelAll();
       await ops.settle();
       await duck.close();
+      await workers.close();
       db.close();
     },
   };

@@ -16,6 +16,7 @@ import { invalidInput } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { now } from '../ids.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
+import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import type { OpContext } from '../ops/operations.ts';
 import type { Db } from '../store/database.ts';
 import type { Duck } from '../tabular/duckdb.ts';
@@ -35,6 +36,7 @@ export class DatasetService {
   constructor(
     private readonly db: Db,
     private readonly objects: ObjectStore,
+    private readonly workers: StoreWorkers,
     private readonly duck: Duck,
     private readonly events: EventBus,
   ) {
@@ -61,7 +63,11 @@ export class DatasetService {
   ): Promise<IngestResult> {
     const name = DatasetName.safeParse(req.name);
     if (!name.success) throw invalidInput(name.error.issues.map((i) => i.message).join(' '));
-    const result = await ingest({ db: this.db, objects: this.objects, repo: this.repo }, req, ctx);
+    const result = await ingest(
+      { db: this.db, objects: this.objects, workers: this.workers, repo: this.repo },
+      req,
+      ctx,
+    );
     if (result.created) this.events.changed('datasets', `dataset:${req.name}`);
     return result;
   }

@@ -1,11 +1,13 @@
 /**
  * Adding a version: list the sources, store each file's content once (stat cache first, then one
- * read pass that hashes and copies), and commit the manifest in one transaction. Until the commit
- * nothing is visible; a cancelled or killed add leaves only unreferenced blobs for gc.
+ * read pass that hashes and copies, on the store workers), and commit the manifest in one
+ * transaction. Until the commit nothing is visible; a cancelled or killed add leaves only
+ * unreferenced blobs for gc.
  */
 import type { AddResult, ManifestEntry } from '../../../shared/datasets.ts';
 import { cancelled } from '../errors.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
+import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import { takeLease } from '../objects/writeLease.ts';
 import type { OpContext } from '../ops/operations.ts';
 import type { Db } from '../store/database.ts';
@@ -13,10 +15,6 @@ import type { DatasetRepo } from './datasetRepo.ts';
 import { manifestDigest } from './manifest.ts';
 import { type SourceFile, walkSources } from './sourceWalker.ts';
 import { StatCache } from './statCache.ts';
-
-/** Files in flight at once: enough to hide per-file latency of small files on two cores. */
-const PARALLEL_FILES = 8;
-const YIELD_EVERY_MS = 10;
 
 export interface IngestRequest {
   name: string;
@@ -28,12 +26,15 @@ export interface IngestRequest {
 
 export type IngestResult = AddResult & { warnings: string[] };
 
-export async function ingest(
-  deps: { db: Db; objects: ObjectStore; repo: DatasetRepo },
-  req: IngestRequest,
-  ctx: OpContext,
-): Promise<IngestResult> {
-  const { db, objects, repo } = deps;
+export interface IngestDeps {
+  db: Db;
+  objects: ObjectStore;
+  workers: StoreWorkers;
+  repo: DatasetRepo;
+}
+
+export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContext): Promise<IngestResult> {
+  const { db, objects, workers, repo } = deps;
   ctx.progress({ phase: 'scanning', done: 0, total: null, message: 'Listing files' });
   const walk = await walkSources(req.paths, {
     signal: ctx.signal,
@@ -45,8 +46,9 @@ export async function ingest(
   const release = takeLease(db);
   try {
     const cached = useCache ? cache.lookupMany(files) : files.map(() => undefined);
+    const committed = db.prepare('SELECT 1 FROM blobs WHERE sha256 = ?').pluck();
     const digests: string[] = new Array(files.length);
-    const fresh: { key: SourceFile; sha256: string }[] = [];
+    const misses: number[] = [];
     let bytesDone = 0;
     let filesDone = 0;
     const report = () =>
@@ -57,46 +59,40 @@ export async function ingest(
         message: `${filesDone} of ${files.length} files`,
       });
 
-    const committed = db.prepare('SELECT 1 FROM blobs WHERE sha256 = ?').pluck();
-    let next = 0;
-    let lastYield = Date.now();
-    const worker = async () => {
-      while (next < files.length) {
-        if (ctx.signal.aborted) throw cancelled();
-        // Small files are stored synchronously; give the event loop a turn every few ms.
-        if (Date.now() - lastYield > YIELD_EVERY_MS) {
-          await new Promise((r) => setImmediate(r));
-          lastYield = Date.now();
-        }
-        const i = next++;
-        if (i >= files.length) break;
-        const file = files[i]!;
-        const hit = cached[i];
-        // A committed blob is never collected, so it needs no touch; an uncommitted one (left by
-        // a killed add) is touched so a concurrent gc keeps it until this add commits.
-        if (hit && (committed.get(hit) !== undefined ? objects.hasSync(hit) : await objects.touch(hit))) {
-          digests[i] = hit;
-          bytesDone += file.size;
-        } else {
-          const blob = await objects.putFile(
-            file.absPath,
-            { size: file.size, mtimeNs: file.mtimeNs },
-            {
-              signal: ctx.signal,
-              onBytes: (n) => {
-                bytesDone += n;
-                report();
-              },
-            },
-          );
-          digests[i] = blob.sha256;
-          fresh.push({ key: file, sha256: blob.sha256 });
-        }
+    for (const [i, file] of files.entries()) {
+      const hit = cached[i];
+      // A committed blob is never collected, so it needs no touch; an uncommitted one (left by a
+      // killed add) is touched so a concurrent gc keeps it until this add commits.
+      if (hit && (committed.get(hit) !== undefined ? objects.hasSync(hit) : await objects.touch(hit))) {
+        digests[i] = hit;
+        bytesDone += file.size;
         filesDone++;
-        report();
+      } else {
+        misses.push(i);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, files.length) }, worker));
+    }
+    report();
+    if (ctx.signal.aborted) throw cancelled();
+
+    const stored = await workers.store(
+      misses.map((i) => files[i]!),
+      {
+        signal: ctx.signal,
+        onBytes: (n) => {
+          bytesDone += n;
+          report();
+        },
+        onFiles: (n) => {
+          filesDone += n;
+          report();
+        },
+      },
+    );
+    const fresh: { key: SourceFile; sha256: string }[] = [];
+    misses.forEach((i, k) => {
+      digests[i] = stored[k]!;
+      fresh.push({ key: files[i]!, sha256: stored[k]! });
+    });
     if (ctx.signal.aborted) throw cancelled();
 
     const entries: ManifestEntry[] = files.map((f, i) => ({

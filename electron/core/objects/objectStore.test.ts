@@ -26,7 +26,7 @@ describe('ObjectStore', () => {
     for (let i = 0; i < big.length; i += 4096) big[i] = i % 256;
     fs.writeFileSync(path.join(src, 'big'), big);
     fs.writeFileSync(path.join(src, 'small'), 'small');
-    const b = await s.putFile(path.join(src, 'big'), statOf(path.join(src, 'big')));
+    const b = s.putFileSync(path.join(src, 'big'), statOf(path.join(src, 'big')));
     expect(b).toEqual({
       sha256: createHash('sha256').update(big).digest('hex'),
       size: big.length,
@@ -34,9 +34,9 @@ describe('ObjectStore', () => {
     });
     expect(fs.readFileSync(s.pathFor(b.sha256)).equals(big)).toBe(true);
     expect(fs.statSync(s.pathFor(b.sha256)).mode & 0o222).toBe(0);
-    const again = await s.putFile(path.join(src, 'big'), statOf(path.join(src, 'big')));
+    const again = s.putFileSync(path.join(src, 'big'), statOf(path.join(src, 'big')));
     expect(again.written).toBe(false);
-    const small = await s.putFile(path.join(src, 'small'), statOf(path.join(src, 'small')));
+    const small = s.putFileSync(path.join(src, 'small'), statOf(path.join(src, 'small')));
     expect(small.sha256).toBe(createHash('sha256').update('small').digest('hex'));
     expect(fs.readdirSync(s.tmpDir)).toEqual([]);
   });
@@ -47,16 +47,19 @@ describe('ObjectStore', () => {
     fs.writeFileSync(src, Buffer.alloc(32 * 1024 * 1024, 1));
     const before = statOf(src);
     let appended = false;
-    const err = await s
-      .putFile(src, before, {
+    let err: { code?: string; message: string } = { message: 'no error' };
+    try {
+      s.putFileSync(src, before, {
         onBytes: () => {
           if (!appended) {
             appended = true;
             fs.appendFileSync(src, 'more');
           }
         },
-      })
-      .catch((e) => e);
+      });
+    } catch (e) {
+      err = e as typeof err;
+    }
     expect(err.code).toBe('IO');
     expect(err.message).toMatch(/changed while it was being read/);
     expect(fs.readdirSync(s.tmpDir)).toEqual([]);

@@ -5,6 +5,9 @@
  * complete, so a crash leaves at most an unreferenced file that `gc` removes. Files are hashed and
  * copied in one read pass; where the filesystem can clone (reflink), the copy is a clone and the
  * only read is the hash. Blob files are read-only.
+ *
+ * Storing is synchronous on purpose: it runs on the store workers (storeWorkers.ts), where
+ * blocking calls are cheaper than thread-pool round trips and never hold up the app's event loop.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fsSync, { createReadStream, constants as fsc } from 'node:fs';
@@ -13,8 +16,6 @@ import path from 'node:path';
 import { cancelled, ioError } from '../errors.ts';
 
 const CHUNK = 4 * 1024 * 1024;
-/** Files up to this size are read whole: one read, no streaming bookkeeping. */
-const SMALL = 1024 * 1024;
 
 export interface StoredBlob {
   sha256: string;
@@ -28,10 +29,17 @@ export interface SourceStat {
   mtimeNs: bigint;
 }
 
+export interface PutOptions {
+  onBytes?: (n: number) => void;
+  isCancelled?: () => boolean;
+}
+
 export class ObjectStore {
   readonly root: string;
   readonly tmpDir: string;
   private canClone: boolean | undefined;
+  private madeDirs = new Set<string>();
+  private chunk: Buffer | undefined;
 
   constructor(home: string) {
     this.root = path.join(home, 'objects', 'sha256');
@@ -72,6 +80,20 @@ export class ObjectStore {
     }
   }
 
+  touchSync(sha256: string): boolean {
+    const file = this.pathFor(sha256);
+    // existsSync first: a failing utimesSync builds an Error with a stack, which costs more than
+    // storing a small file.
+    if (!fsSync.existsSync(file)) return false;
+    const t = new Date();
+    try {
+      fsSync.utimesSync(file, t, t);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   tmpPath(): string {
     return path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.part`);
   }
@@ -80,141 +102,107 @@ export class ObjectStore {
    * Stores the file at `src`, whose stat was taken when it was listed. Fails with IO when the file
    * changes while it is read (size or mtime differ afterwards) so a half-changed file is never kept.
    */
-  async putFile(
-    src: string,
-    expected: SourceStat,
-    opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
-  ): Promise<StoredBlob> {
-    if (expected.size <= SMALL) return this.putSmall(src, expected, opts.onBytes);
-    if (this.canClone !== false) {
-      const cloned = await this.tryClone(src, expected, opts);
+  putFileSync(src: string, expected: SourceStat, opts: PutOptions = {}): StoredBlob {
+    if (expected.size > CHUNK && this.canClone !== false) {
+      const cloned = this.tryCloneSync(src, expected, opts);
       if (cloned) return cloned;
     }
-    return this.putStreamed(src, expected, opts);
+    const tmp = this.tmpPath();
+    const hash = createHash('sha256');
+    const input = fsSync.openSync(src, 'r');
+    let output: number | undefined;
+    try {
+      if (expected.size <= CHUNK) {
+        // One read, and no temp file at all when the content is already stored.
+        const data = readWhole(input, expected.size);
+        assertUnchanged(
+          src,
+          expected,
+          fsSync.fstatSync(input, { bigint: true }),
+          data.length + probe(input, data.length),
+        );
+        const sha256 = hash.update(data).digest('hex');
+        opts.onBytes?.(data.length);
+        if (this.touchSync(sha256)) return { sha256, size: data.length, written: false };
+        fsSync.writeFileSync(tmp, data, { mode: 0o444 });
+        return { sha256, size: data.length, written: this.commitSync(tmp, sha256) };
+      }
+      output = fsSync.openSync(tmp, 'wx', 0o444);
+      this.chunk ??= Buffer.allocUnsafe(CHUNK);
+      let total = 0;
+      for (;;) {
+        if (opts.isCancelled?.()) throw cancelled();
+        const n = fsSync.readSync(input, this.chunk, 0, CHUNK, total);
+        if (n === 0) break;
+        const part = this.chunk.subarray(0, n);
+        hash.update(part);
+        writeAll(output, part, total);
+        total += n;
+        opts.onBytes?.(n);
+      }
+      assertUnchanged(src, expected, fsSync.fstatSync(input, { bigint: true }), total);
+      fsSync.closeSync(output);
+      output = undefined;
+      const sha256 = hash.digest('hex');
+      return { sha256, size: total, written: this.commitSync(tmp, sha256) };
+    } catch (err) {
+      if (output !== undefined) fsSync.closeSync(output);
+      fsSync.rmSync(tmp, { force: true });
+      throw err;
+    } finally {
+      fsSync.closeSync(input);
+    }
   }
 
-  /**
-   * Small files take the synchronous path: one read, one write, one rename, no thread-pool round
-   * trips. Each call is well under a millisecond; the caller yields to the event loop between files.
-   */
-  private putSmall(src: string, expected: SourceStat, onBytes?: (n: number) => void): StoredBlob {
-    const fd = fsSync.openSync(src, 'r');
-    let data: Buffer;
-    try {
-      data = Buffer.allocUnsafe(expected.size);
-      let read = 0;
-      while (read < data.length) {
-        const n = fsSync.readSync(fd, data, read, data.length - read, read);
-        if (n === 0) break;
-        read += n;
-      }
-      // One more byte would mean the file grew since it was listed.
-      const extra = fsSync.readSync(fd, Buffer.allocUnsafe(1), 0, 1, read);
-      assertUnchanged(src, expected, fsSync.fstatSync(fd, { bigint: true }), read + extra);
-    } finally {
-      fsSync.closeSync(fd);
-    }
-    const sha256 = createHash('sha256').update(data).digest('hex');
-    onBytes?.(data.length);
-    const dest = this.pathFor(sha256);
-    if (touchSync(dest)) return { sha256, size: data.length, written: false };
+  private tryCloneSync(src: string, expected: SourceStat, opts: PutOptions): StoredBlob | undefined {
     const tmp = this.tmpPath();
     try {
-      fsSync.writeFileSync(tmp, data, { mode: 0o444 });
-      this.ensureDir(path.dirname(dest));
-      fsSync.renameSync(tmp, dest);
-      return { sha256, size: data.length, written: true };
+      fsSync.copyFileSync(src, tmp, fsc.COPYFILE_FICLONE_FORCE | fsc.COPYFILE_EXCL);
+      this.canClone = true;
+    } catch {
+      this.canClone = false;
+      fsSync.rmSync(tmp, { force: true });
+      return undefined;
+    }
+    try {
+      assertUnchanged(src, expected, fsSync.statSync(src, { bigint: true }), fsSync.statSync(tmp).size);
+      const hash = createHash('sha256');
+      const fd = fsSync.openSync(tmp, 'r');
+      try {
+        this.chunk ??= Buffer.allocUnsafe(CHUNK);
+        for (let off = 0; ; ) {
+          if (opts.isCancelled?.()) throw cancelled();
+          const n = fsSync.readSync(fd, this.chunk, 0, CHUNK, off);
+          if (n === 0) break;
+          hash.update(this.chunk.subarray(0, n));
+          off += n;
+          opts.onBytes?.(n);
+        }
+      } finally {
+        fsSync.closeSync(fd);
+      }
+      fsSync.chmodSync(tmp, 0o444);
+      const sha256 = hash.digest('hex');
+      return { sha256, size: expected.size, written: this.commitSync(tmp, sha256) };
     } catch (err) {
       fsSync.rmSync(tmp, { force: true });
       throw err;
     }
   }
 
-  private madeDirs = new Set<string>();
-  private ensureDir(dir: string): void {
-    if (this.madeDirs.has(dir)) return;
-    fsSync.mkdirSync(dir, { recursive: true });
-    this.madeDirs.add(dir);
-  }
-
-  /** Read in 4 MiB chunks; the next read overlaps the previous chunk's write. */
-  private async putStreamed(
-    src: string,
-    expected: SourceStat,
-    opts: { signal?: AbortSignal; onBytes?: (n: number) => void },
-  ): Promise<StoredBlob> {
-    const tmp = this.tmpPath();
-    const hash = createHash('sha256');
-    const input = await fs.open(src, 'r');
-    let output: fs.FileHandle | undefined;
-    try {
-      output = await fs.open(tmp, 'wx', 0o444);
-      const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
-      let pendingWrite: Promise<unknown> = Promise.resolve();
-      let total = 0;
-      for (let i = 0; ; i++) {
-        if (opts.signal?.aborted) throw cancelled();
-        const buf = buffers[i % 2]!;
-        const { bytesRead } = await input.read(buf, 0, CHUNK, total);
-        if (bytesRead === 0) break;
-        const chunk = buf.subarray(0, bytesRead);
-        hash.update(chunk);
-        await pendingWrite;
-        pendingWrite = output.write(chunk, 0, bytesRead, total);
-        total += bytesRead;
-        opts.onBytes?.(bytesRead);
-      }
-      await pendingWrite;
-      assertUnchanged(src, expected, await input.stat({ bigint: true }), total);
-      await output.close();
-      output = undefined;
-      const sha256 = hash.digest('hex');
-      return { sha256, size: total, written: await this.commit(tmp, sha256) };
-    } catch (err) {
-      await output?.close().catch(() => {});
-      await fs.rm(tmp, { force: true });
-      throw err;
-    } finally {
-      await input.close();
-    }
-  }
-
-  private async tryClone(
-    src: string,
-    expected: SourceStat,
-    opts: { signal?: AbortSignal; onBytes?: (n: number) => void },
-  ): Promise<StoredBlob | undefined> {
-    const tmp = this.tmpPath();
-    try {
-      await fs.copyFile(src, tmp, fsc.COPYFILE_FICLONE_FORCE | fsc.COPYFILE_EXCL);
-      this.canClone = true;
-    } catch {
-      this.canClone = false;
-      await fs.rm(tmp, { force: true });
-      return undefined;
-    }
-    try {
-      const after = await fs.stat(src, { bigint: true });
-      const sha256 = await hashFile(tmp, opts);
-      const size = (await fs.stat(tmp)).size;
-      assertUnchanged(src, expected, after, size);
-      await fs.chmod(tmp, 0o444);
-      return { sha256, size, written: await this.commit(tmp, sha256) };
-    } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
-  }
-
   /** Moves a finished temp file into place; returns false when the blob was already there. */
-  private async commit(tmp: string, sha256: string): Promise<boolean> {
-    const dest = this.pathFor(sha256);
-    if (await this.touch(sha256)) {
-      await fs.rm(tmp, { force: true });
+  private commitSync(tmp: string, sha256: string): boolean {
+    if (this.touchSync(sha256)) {
+      fsSync.rmSync(tmp, { force: true });
       return false;
     }
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    await fs.rename(tmp, dest);
+    const dest = this.pathFor(sha256);
+    const dir = path.dirname(dest);
+    if (!this.madeDirs.has(dir)) {
+      fsSync.mkdirSync(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    fsSync.renameSync(tmp, dest);
     return true;
   }
 
@@ -233,17 +221,25 @@ export class ObjectStore {
   }
 }
 
-function touchSync(file: string): boolean {
-  // existsSync first: a failing utimesSync builds an Error with a stack, which costs more than
-  // the whole store of a small file.
-  if (!fsSync.existsSync(file)) return false;
-  const t = new Date();
-  try {
-    fsSync.utimesSync(file, t, t);
-    return true;
-  } catch {
-    return false;
+function readWhole(fd: number, size: number): Buffer {
+  const data = Buffer.allocUnsafe(size);
+  let read = 0;
+  while (read < size) {
+    const n = fsSync.readSync(fd, data, read, size - read, read);
+    if (n === 0) break;
+    read += n;
   }
+  return read === size ? data : data.subarray(0, read);
+}
+
+/** 1 when the file has a byte past `at`, i.e. it grew since it was listed. */
+function probe(fd: number, at: number): number {
+  return fsSync.readSync(fd, Buffer.allocUnsafe(1), 0, 1, at);
+}
+
+function writeAll(fd: number, buf: Buffer, position: number): void {
+  for (let off = 0; off < buf.length; )
+    off += fsSync.writeSync(fd, buf, off, buf.length - off, position + off);
 }
 
 function assertUnchanged(

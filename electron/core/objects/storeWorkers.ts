@@ -1,0 +1,183 @@
+/**
+ * The pool of store workers (one per core, at most four). Files go out in batches — many small
+ * files together, a large file alone — and come back as digests, in order. A pool lives as long
+ * as the workbench and lets the process exit while it is idle.
+ */
+import os from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { WireError } from '../../../shared/errors.ts';
+import { cancelled, WorkbenchError } from '../errors.ts';
+import { startWorker, workerUrl } from '../workerThreads.ts';
+
+export interface StoreItem {
+  absPath: string;
+  size: number;
+  mtimeNs: bigint;
+}
+
+export interface StoreRequest {
+  id: number;
+  home: string;
+  items: { absPath: string; size: number; mtimeNs: string }[];
+  cancel: SharedArrayBuffer;
+}
+
+export type StoreReply =
+  | { type: 'bytes'; id: number; n: number }
+  | { type: 'done'; id: number; digests: string[]; bytes: number }
+  | { type: 'failed'; id: number; error: WireError };
+
+const BATCH_FILES = 64;
+const BATCH_BYTES = 32 * 1024 * 1024;
+/** Batches queued per worker, so a worker never waits for the main thread between batches. */
+const IN_FLIGHT = 2;
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+export class StoreWorkers {
+  private slots: Slot[] = [];
+  private nextId = 1;
+  private handlers = new Map<number, (reply: StoreReply) => void>();
+
+  constructor(
+    private readonly home: string,
+    private readonly size = Math.max(1, Math.min(4, os.availableParallelism())),
+  ) {}
+
+  private ensureStarted(): Slot[] {
+    if (this.slots.length) return this.slots;
+    const url = workerUrl(import.meta.url, 'storeWorker');
+    for (let i = 0; i < this.size; i++) {
+      const worker = startWorker(url);
+      worker.on('message', (reply: StoreReply) => this.handlers.get(reply.id)?.(reply));
+      worker.on('error', (err) => {
+        for (const h of this.handlers.values()) {
+          h({
+            type: 'failed',
+            id: -1,
+            error: { code: 'INTERNAL', message: `A store worker failed: ${err.message}` },
+          });
+        }
+      });
+      worker.unref();
+      this.slots.push({ worker, busy: 0 });
+    }
+    return this.slots;
+  }
+
+  /** Stores the files and resolves with their digests, in the order given. */
+  store(
+    items: StoreItem[],
+    opts: { signal?: AbortSignal; onBytes?: (n: number) => void; onFiles?: (n: number) => void } = {},
+  ): Promise<string[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    const slots = this.ensureStarted();
+    const cancel = new SharedArrayBuffer(4);
+    const flag = new Int32Array(cancel);
+    const batches = toBatches(items);
+    const digests: string[] = new Array(items.length);
+    let nextBatch = 0;
+    let outstanding = 0;
+
+    return new Promise<string[]>((resolve, reject) => {
+      let failed = false;
+      const ids: number[] = [];
+      const finish = (err?: unknown) => {
+        for (const id of ids) this.handlers.delete(id);
+        if (outstanding === 0 || err) this.refreshRefs();
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(digests);
+      };
+      const onAbort = () => {
+        Atomics.store(flag, 0, 1);
+        if (!failed) {
+          failed = true;
+          finish(cancelled());
+        }
+      };
+      opts.signal?.addEventListener('abort', onAbort);
+
+      const pump = () => {
+        while (!failed && nextBatch < batches.length) {
+          const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+          if (slot.busy >= IN_FLIGHT) return;
+          const batch = batches[nextBatch++]!;
+          const id = this.nextId++;
+          ids.push(id);
+          slot.busy++;
+          outstanding++;
+          this.handlers.set(id, (reply) => {
+            if (reply.type === 'bytes') {
+              opts.onBytes?.(reply.n);
+              return;
+            }
+            slot.busy--;
+            outstanding--;
+            this.handlers.delete(id);
+            if (failed) return;
+            if (reply.type === 'failed') {
+              failed = true;
+              Atomics.store(flag, 0, 1);
+              const e = reply.error;
+              finish(new WorkbenchError(e.code, e.message, e.details));
+              return;
+            }
+            reply.digests.forEach((d, k) => {
+              digests[batch.start + k] = d;
+            });
+            if (reply.bytes) opts.onBytes?.(reply.bytes);
+            opts.onFiles?.(batch.items.length);
+            if (nextBatch >= batches.length && outstanding === 0) finish();
+            else pump();
+          });
+          slot.worker.ref();
+          slot.worker.postMessage({
+            id,
+            home: this.home,
+            items: batch.items.map((f) => ({
+              absPath: f.absPath,
+              size: f.size,
+              mtimeNs: f.mtimeNs.toString(),
+            })),
+            cancel,
+          } satisfies StoreRequest);
+        }
+      };
+      if (opts.signal?.aborted) onAbort();
+      else pump();
+    });
+  }
+
+  /** Workers hold the process open only while they have work. */
+  private refreshRefs(): void {
+    for (const s of this.slots) if (s.busy === 0) s.worker.unref();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots = [];
+  }
+}
+
+function toBatches(items: StoreItem[]): { start: number; items: StoreItem[] }[] {
+  const batches: { start: number; items: StoreItem[] }[] = [];
+  let current: StoreItem[] = [];
+  let start = 0;
+  let bytes = 0;
+  items.forEach((item, i) => {
+    if (current.length && (current.length >= BATCH_FILES || bytes + item.size > BATCH_BYTES)) {
+      batches.push({ start, items: current });
+      current = [];
+      bytes = 0;
+    }
+    if (!current.length) start = i;
+    current.push(item);
+    bytes += item.size;
+  });
+  if (current.length) batches.push({ start, items: current });
+  return batches;
+}
