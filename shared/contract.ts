@@ -74,12 +74,13 @@ export const OpInfo = z.object({
 });
 export type OpInfo = z.infer<typeof OpInfo>;
 
-function method<P extends z.ZodType, R extends z.ZodType>(
+// `L` keeps `long` a literal type, so ReplyOf and the renderer's hooks can tell long methods apart.
+function method<P extends z.ZodType, R extends z.ZodType, L extends boolean = false>(
   params: P,
   result: R,
-  opts: { long?: boolean } = {},
+  opts: { long?: L } = {},
 ) {
-  return { params, result, long: opts.long ?? false };
+  return { params, result, long: (opts.long ?? false) as L };
 }
 
 export const methods = {

@@ -1,0 +1,136 @@
+/**
+ * The `workbench` fixture: a real `mlwb ui` on a fresh home in a temp folder, opened at the URL it
+ * prints (which signs the page in), and stopped after the test. Also collects CSP violations and
+ * page errors, which every test asserts are absent.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { test as base, expect, type Page } from '@playwright/test';
+
+export interface Workbench {
+  url: string;
+  home: string;
+  /** A scratch folder for the files a test drops or picks. */
+  scratch: string;
+  problems: string[];
+  /** Saves a screenshot under test-results/screens/. */
+  screenshot(name: string): Promise<void>;
+}
+
+const SCREENS = path.resolve('test-results', 'screens');
+
+async function startServer(home: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['bin/mlwb.js', '--home', home, 'ui', '--port', '0', '--no-open'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: '1' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += String(d);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`mlwb ui printed no address in 30 s.\n${stderr}`)),
+      30_000,
+    );
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      const m = /^Workbench at (http:\/\/\S+)$/.exec(line);
+      if (m?.[1]) resolve(m[1]);
+      else reject(new Error(`Unexpected first line from mlwb ui: ${line}\n${stderr}`));
+    });
+    child.once('exit', (code) => reject(new Error(`mlwb ui exited with ${code}.\n${stderr}`)));
+  });
+  return { url, child };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export const test = base.extend<{ workbench: Workbench }>({
+  workbench: async ({ page }, use, testInfo) => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlwb-e2e-'));
+    const home = path.join(root, 'home');
+    const scratch = path.join(root, 'scratch');
+    fs.mkdirSync(scratch);
+    const { url, child } = await startServer(home);
+    const problems: string[] = [];
+    await watchProblems(page, problems);
+    fs.mkdirSync(SCREENS, { recursive: true });
+    const slug = testInfo.title
+      .replace(/[^a-z0-9]+/gi, '-')
+      .toLowerCase()
+      .slice(0, 40);
+    try {
+      await page.goto(url);
+      await use({
+        url,
+        home,
+        scratch,
+        problems,
+        screenshot: async (name) => {
+          await page.screenshot({ path: path.join(SCREENS, `${slug}--${name}.png`), fullPage: false });
+        },
+      });
+    } finally {
+      await stopServer(child);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  },
+});
+
+async function watchProblems(page: Page, problems: string[]) {
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+}
+
+/** Dispatches a drag over the window and, unless `hold`, the drop: as a user dropping these files. */
+export async function dropFiles(
+  page: Page,
+  files: { name: string; content: string; type?: string }[],
+  opts: { hold?: boolean } = {},
+): Promise<void> {
+  await page.evaluate(
+    ({ files, hold }) => {
+      const dt = new DataTransfer();
+      for (const f of files) dt.items.add(new File([f.content], f.name, { type: f.type ?? 'text/plain' }));
+      const target = document.querySelector('main') ?? document.body;
+      const fire = (type: string) =>
+        target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+      fire('dragenter');
+      fire('dragover');
+      if (!hold) fire('drop');
+      else (window as unknown as { __heldDrop: () => void }).__heldDrop = () => fire('drop');
+    },
+    { files, hold: opts.hold ?? false },
+  );
+}
+
+export async function releaseDrop(page: Page): Promise<void> {
+  await page.evaluate(() => (window as unknown as { __heldDrop: () => void }).__heldDrop());
+}
+
+/** A CSV of `rows` rows: id, a numeric amount, a category. */
+export function salesCsv(rows: number): string {
+  const lines = ['id,amount,region'];
+  for (let i = 1; i <= rows; i++) lines.push(`${i},${(i * 37) % 101}.5,${['north', 'south', 'east'][i % 3]}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export { expect };

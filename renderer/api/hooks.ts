@@ -1,0 +1,161 @@
+/**
+ * React-query hooks generated from the contract: `api.datasets.list.useQuery({})`,
+ * `api.datasets.export.useOperation()`. Query keys are `[method, params]`; `changed` events
+ * invalidate exactly the queries that read the named entities (see `entitiesRead`).
+ */
+import {
+  type QueryClient,
+  type UseMutationResult,
+  type UseQueryResult,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  type MethodName,
+  methodNames,
+  methods,
+  type ParamsOf,
+  type ResultOf,
+} from '../../shared/contract.ts';
+import { ApiError } from './apiError.ts';
+import { type LongMethod, type QueryMethod, useClient } from './client.ts';
+import type { OpProgress } from './operations.ts';
+
+export interface QueryOptions {
+  enabled?: boolean;
+  refetchInterval?: number;
+  staleTime?: number;
+}
+
+export const queryKey = <M extends MethodName>(method: M, params: ParamsOf<M>) => [method, params] as const;
+
+export function useApiQuery<M extends QueryMethod>(
+  method: M,
+  params: ParamsOf<M>,
+  opts: QueryOptions = {},
+): UseQueryResult<ResultOf<M>, ApiError> {
+  const client = useClient();
+  return useQuery<ResultOf<M>, ApiError>({
+    queryKey: queryKey(method, params),
+    queryFn: ({ signal }) => client.call(method, params, signal) as Promise<ResultOf<M>>,
+    ...opts,
+  });
+}
+
+export function useApiMutation<M extends QueryMethod>(
+  method: M,
+): UseMutationResult<ResultOf<M>, ApiError, ParamsOf<M>> {
+  const client = useClient();
+  return useMutation<ResultOf<M>, ApiError, ParamsOf<M>>({
+    mutationFn: (params) => client.call(method, params) as Promise<ResultOf<M>>,
+  });
+}
+
+export type OperationState<M extends LongMethod> =
+  | { status: 'idle' }
+  | { status: 'running'; progress: OpProgress | null }
+  | { status: 'succeeded'; result: ResultOf<M> }
+  | { status: 'failed'; error: ApiError };
+
+/** A long method with its progress, cancel and outcome, for a component to render. */
+export function useOperation<M extends LongMethod>(method: M) {
+  const client = useClient();
+  const [state, setState] = useState<OperationState<M>>({ status: 'idle' });
+  const abort = useRef<AbortController | null>(null);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  const start = useCallback(
+    async (params: ParamsOf<M>) => {
+      abort.current?.abort();
+      const controller = new AbortController();
+      abort.current = controller;
+      setState({ status: 'running', progress: null });
+      try {
+        const result = await client.run(method, params, {
+          signal: controller.signal,
+          onProgress: (progress) => setState({ status: 'running', progress }),
+        });
+        setState({ status: 'succeeded', result });
+      } catch (err) {
+        setState({ status: 'failed', error: ApiError.from(err) });
+      }
+    },
+    [client, method],
+  );
+  const cancel = useCallback(() => abort.current?.abort(), []);
+  const reset = useCallback(() => setState({ status: 'idle' }), []);
+  return { state, start, cancel, reset };
+}
+
+type HooksFor<M extends MethodName> = M extends LongMethod
+  ? { useOperation(): ReturnType<typeof useOperation<M>> }
+  : {
+      useQuery(params: ParamsOf<M>, opts?: QueryOptions): UseQueryResult<ResultOf<M>, ApiError>;
+      useMutation(): UseMutationResult<ResultOf<M>, ApiError, ParamsOf<M>>;
+      key(params: ParamsOf<M>): readonly unknown[];
+    };
+
+type Group<M> = M extends `${infer G}.${string}` ? G : never;
+export type GeneratedApi = {
+  [G in Group<MethodName>]: { [M in MethodName as M extends `${G}.${infer L}` ? L : never]: HooksFor<M> };
+};
+
+function generate(): GeneratedApi {
+  const api: Record<string, Record<string, unknown>> = {};
+  for (const m of methodNames) {
+    const [group, leaf] = [m.slice(0, m.indexOf('.')), m.slice(m.indexOf('.') + 1)];
+    api[group] ??= {};
+    api[group][leaf] = methods[m].long
+      ? { useOperation: () => useOperation(m as LongMethod) }
+      : {
+          useQuery: (params: never, opts?: QueryOptions) => useApiQuery(m as QueryMethod, params, opts),
+          useMutation: () => useApiMutation(m as QueryMethod),
+          key: (params: never) => queryKey(m, params),
+        };
+  }
+  return api as unknown as GeneratedApi;
+}
+
+export const api = generate();
+
+/**
+ * What a query reads, as the entity names of `changed` events. A query on one numbered version
+ * reads nothing that changes: versions are immutable.
+ */
+export function entitiesRead(method: string, params: unknown): string[] {
+  if (method === 'datasets.list') return ['datasets'];
+  if (method === 'engine.status') return ['engine'];
+  const p = (params ?? {}) as { name?: unknown; version?: unknown };
+  if (method === 'datasets.diff' || typeof p.version === 'number') return [];
+  return typeof p.name === 'string' ? [`dataset:${p.name}`] : [];
+}
+
+export function invalidateEntities(queryClient: QueryClient, entities: string[]): Promise<void> {
+  const names = new Set(entities);
+  return queryClient.invalidateQueries({
+    predicate: (q) => entitiesRead(String(q.queryKey[0]), q.queryKey[1]).some((e) => names.has(e)),
+  });
+}
+
+/** Keeps the cache in step with core: `changed` events invalidate, a reconnect refetches all. */
+export function useLiveInvalidation(): void {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    let wasLive = false;
+    const offEvents = client.transport.subscribe((frame) => {
+      if (frame.topic === 'changed')
+        void invalidateEntities(queryClient, (frame.payload as { entities: string[] }).entities);
+    });
+    const offConnection = client.transport.onConnection((state) => {
+      if (state === 'live' && wasLive) void queryClient.invalidateQueries();
+      if (state === 'live') wasLive = true;
+    });
+    return () => {
+      offEvents();
+      offConnection();
+    };
+  }, [client, queryClient]);
+}

@@ -1,0 +1,87 @@
+/**
+ * Waits for long operations. The `op.finished` event is the normal path; because it can arrive
+ * before the reply that named the op, finished events are remembered for a while. `ops.get` is
+ * polled as a fallback, so a dropped event stream never leaves a dialog spinning forever.
+ */
+import { type EventOf, OpInfo } from '../../shared/contract.ts';
+import { ApiError, cancelledError } from './apiError.ts';
+import type { Transport } from './transport.ts';
+
+export type OpProgress = Pick<EventOf<'progress'>, 'phase' | 'done' | 'total' | 'message'>;
+type Finished = Pick<EventOf<'op.finished'>, 'state' | 'result' | 'error'>;
+
+const REMEMBER = 200;
+const POLL_MS = 1500;
+
+interface Waiter {
+  onProgress(p: OpProgress): void;
+  settle(f: Finished): void;
+}
+
+export class OpTracker {
+  private finished = new Map<string, Finished>();
+  private waiters = new Map<string, Waiter>();
+
+  constructor(private readonly transport: Transport) {
+    transport.subscribe((frame) => {
+      if (frame.topic === 'progress') {
+        const p = frame.payload as EventOf<'progress'>;
+        this.waiters.get(p.op)?.onProgress(p);
+      } else if (frame.topic === 'op.finished') {
+        const f = frame.payload as EventOf<'op.finished'>;
+        this.remember(f.op, f);
+        this.waiters.get(f.op)?.settle(f);
+      }
+    });
+  }
+
+  /** Resolves with the op's raw result; rejects with its error. Aborting the signal cancels it. */
+  wait(
+    op: string,
+    opts: { signal?: AbortSignal; onProgress?: (p: OpProgress) => void } = {},
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        this.transport.invoke('ops.cancel', { op }).catch(() => {});
+      };
+      const settle = (f: Finished) => {
+        if (!this.waiters.has(op)) return;
+        this.waiters.delete(op);
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (f.state === 'succeeded') resolve(f.result);
+        else if (f.state === 'cancelled') reject(cancelledError());
+        else reject(f.error ? ApiError.fromWire(f.error) : new ApiError('INTERNAL', 'The operation failed.'));
+      };
+      this.waiters.set(op, { onProgress: (p) => opts.onProgress?.(p), settle });
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
+
+      const known = this.finished.get(op);
+      if (known) return settle(known);
+      const poll = async () => {
+        try {
+          const info = OpInfo.parse(await this.transport.invoke('ops.get', { op }));
+          if (info.state !== 'running') return settle(info);
+          if (info.progress) opts.onProgress?.(info.progress);
+        } catch (err) {
+          // The op is forgotten only long after it finished; anything else is worth retrying.
+          if (err instanceof ApiError && err.code === 'NOT_FOUND') {
+            return settle({ state: 'failed', error: { code: 'NOT_FOUND', message: err.message } });
+          }
+        }
+        if (this.waiters.has(op)) timer = setTimeout(poll, POLL_MS);
+      };
+      timer = setTimeout(poll, POLL_MS);
+    });
+  }
+
+  private remember(op: string, f: Finished) {
+    this.finished.set(op, f);
+    if (this.finished.size > REMEMBER) {
+      const oldest = this.finished.keys().next().value;
+      if (oldest !== undefined) this.finished.delete(oldest);
+    }
+  }
+}

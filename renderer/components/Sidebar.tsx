@@ -1,0 +1,41 @@
+/** The left navigation: one entry per section of the workbench. */
+import { href, type Section } from '../router.ts';
+import { Icon } from './icons.tsx';
+
+const LABELS: Record<Section, string> = {
+  datasets: 'Datasets',
+  runs: 'Runs',
+  compare: 'Compare',
+  models: 'Models',
+  deployments: 'Deployments',
+  monitoring: 'Monitoring',
+  settings: 'Settings',
+};
+
+const MAIN: Section[] = ['datasets', 'runs', 'compare', 'models', 'deployments', 'monitoring'];
+
+export function Sidebar(props: { current: Section }) {
+  const item = (s: Section) => (
+    <a
+      key={s}
+      href={href({ page: s } as never)}
+      className={s === props.current ? 'nav-item active' : 'nav-item'}
+      aria-current={s === props.current ? 'page' : undefined}
+    >
+      <Icon name={s} />
+      <span>{LABELS[s]}</span>
+    </a>
+  );
+  return (
+    <nav className="sidebar" aria-label="Sections">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          ML
+        </span>
+        <span className="brand-name">Workbench</span>
+      </div>
+      <div className="nav-list">{MAIN.map(item)}</div>
+      <div className="nav-list nav-bottom">{item('settings')}</div>
+    </nav>
+  );
+}

@@ -1,0 +1,78 @@
+/** Sections that are planned but not built yet say what they will hold. */
+import { api } from '../api/hooks.ts';
+import { Icon } from '../components/icons.tsx';
+import { EmptyState } from '../components/Notice.tsx';
+import type { Section } from '../router.ts';
+
+type Planned = Exclude<Section, 'datasets' | 'compare'>;
+
+const PLANNED: Record<Planned, { title: string; heading: string; body: string }> = {
+  runs: {
+    title: 'Runs',
+    heading: 'Training runs will appear here',
+    body: 'Training runs in Docker containers: start a recipe on a dataset version, follow its logs and metrics live, and rerun any run exactly as it was.',
+  },
+  models: {
+    title: 'Models',
+    heading: 'Registered models will appear here',
+    body: 'The model registry: ONNX models registered from runs, with versions, aliases such as champion, their signature and lineage, evaluations and promotion gates.',
+  },
+  deployments: {
+    title: 'Deployments',
+    heading: 'Running deployments will appear here',
+    body: 'Models packaged into images and served on this machine with one click: the endpoint, a try-it form, logs and live serving metrics.',
+  },
+  monitoring: {
+    title: 'Monitoring',
+    heading: 'Drift reports will appear here',
+    body: 'Drift reports comparing reference and current data (files, dataset versions or a deployment’s requests), per column, with scheduled checks and alerts.',
+  },
+  settings: {
+    title: 'Settings',
+    heading: 'More settings are on the way',
+    body: 'Where the workbench keeps its store, which Docker engine it uses, and store maintenance (verify, garbage collection).',
+  },
+};
+
+export function PlaceholderPage(props: { section: Planned }) {
+  const p = PLANNED[props.section];
+  return (
+    <div className="page">
+      <header className="page-header">
+        <h1>{p.title}</h1>
+      </header>
+      {props.section === 'settings' && <StoreFacts />}
+      <EmptyState title={p.heading} icon={<Icon name={props.section} size={36} />}>
+        <p>{p.body}</p>
+        <p className="muted">Not built yet: this part of the workbench comes in a later release.</p>
+      </EmptyState>
+    </div>
+  );
+}
+
+function StoreFacts() {
+  const info = api.app.info.useQuery({});
+  if (!info.data) return null;
+  return (
+    <dl className="facts">
+      <div>
+        <dt>Store</dt>
+        <dd className="mono">{info.data.home}</dd>
+      </div>
+      <div>
+        <dt>Database</dt>
+        <dd className="mono">{info.data.database}</dd>
+      </div>
+      <div>
+        <dt>Schema version</dt>
+        <dd>{info.data.schemaVersion}</dd>
+      </div>
+      <div>
+        <dt>Workbench</dt>
+        <dd>
+          {info.data.appVersion} ({info.data.mode} mode)
+        </dd>
+      </div>
+    </dl>
+  );
+}

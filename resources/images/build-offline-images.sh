@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Builds the base images the example recipes need from Debian packages alone, because no image
+# registry may be reachable: debootstrap a minimal Debian, trim it, `docker import` it.
+# Idempotent: an image that already exists is kept (MLWB_IMAGES_REBUILD=1 rebuilds it).
+#
+# Env: MLWB_DEBIAN_MIRROR  Debian mirror (default: the one apt uses here, else deb.debian.org)
+#      MLWB_IMAGES_REBUILD  1 to rebuild images that already exist
+set -euo pipefail
+
+SUITE=bookworm
+# name|packages (comma-separated, as debootstrap --include wants them)
+IMAGES=(
+  "mlwb/python-sklearn:bookworm|python3,python3-numpy,python3-sklearn,python3-onnx"
+)
+
+log() { printf 'images: %s\n' "$*" >&2; }
+die() {
+  printf 'images: error: %s\n' "$*" >&2
+  exit 1
+}
+
+# The mirror apt already reaches is the one most likely to work offline (often a local mirror).
+apt_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    awk -v suite="$SUITE" '
+      /^[[:space:]]*$/ { if (uris != "" && hit) { print uris; exit } uris = ""; hit = 0; next }
+      /^URIs:/ { uris = $2 }
+      /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) hit = 1 }
+      END { if (uris != "" && hit) print uris }' "$f"
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f $f ]] || continue
+    sed -E 's/\[[^]]*\]//' "$f" | awk -v suite="$SUITE" '$1 == "deb" && $3 == suite { print $2 }'
+  done
+}
+
+check_engine() {
+  command -v docker >/dev/null 2>&1 ||
+    die "the docker CLI is missing: install it with 'apt-get install -y docker.io' (as root)"
+  # A timeout so an unreachable DOCKER_HOST (tcp/ssh) fails fast instead of hanging.
+  if ! timeout 30 docker info >/dev/null 2>&1; then
+    die "no Docker engine answers${DOCKER_HOST:+ at DOCKER_HOST=$DOCKER_HOST}. Start one as root with
+  dockerd > /tmp/dockerd.log 2>&1 &
+(or 'systemctl start docker'), wait until 'docker info' succeeds, then run this again."
+  fi
+}
+
+# Bookworm's python3-scipy depends on python3-pythran, which drags in gcc, g++, boost and python3-dev
+# (~500 MB) that nothing needs at run time. Purged with --force-depends after debootstrap; the smoke test
+# after import proves the runtime still works. apt in the image is therefore not for installing more.
+BUILD_ONLY_RE='(-dev|^(gcc|g\+\+|cpp)(-[0-9]+)?|^binutils.*|^libbinutils|^libctf.*|^libgprofng0|^libjansson4|^lib(a|t|l|ub|hw)san[0-9]+|^libitm1|^libcc1-0|^libisl[0-9]+|^libmpc[0-9]+|^libmpfr[0-9]+|^python3-(pythran|beniget|gast|ply)|^make|^patch|^rpcsvc-proto)$'
+SMOKE_TEST='import onnx, scipy.optimize, sklearn.linear_model
+sklearn.linear_model.LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+print("sklearn", sklearn.__version__, "onnx", onnx.__version__)'
+
+ROOTFS=""
+cleanup() {
+  [[ -n $ROOTFS && -d $ROOTFS ]] || return 0
+  # debootstrap leaves proc/sys mounted when it fails halfway; never rm -rf through a mount.
+  local m
+  for m in proc sys dev/pts dev; do
+    mountpoint -q "$ROOTFS/$m" 2>/dev/null && umount -l "$ROOTFS/$m" || true
+  done
+  rm -rf --one-file-system "$ROOTFS" "$ROOTFS.log"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+trim_rootfs() {
+  local r=$1 purge
+  purge=$(chroot "$r" dpkg-query -W -f '${db:Status-Abbrev}|${Package}\n' |
+    awk -F'|' '$1 ~ /^ii/ { print $2 }' | grep -E "$BUILD_ONLY_RE" || true)
+  if [[ -n $purge ]]; then
+    log "purging $(wc -w <<<"$purge") build-time packages"
+    # shellcheck disable=SC2086 # one package per word
+    chroot "$r" dpkg --purge --force-depends $purge >/dev/null 2>&1
+  fi
+  rm -rf "$r"/var/cache/apt/* "$r"/var/lib/apt/lists/* "$r"/var/log/* \
+    "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/lintian \
+    "$r"/usr/share/locale/* "$r"/tmp/* "$r"/var/tmp/* "$r"/run/* \
+    "$r"/usr/lib/python3/dist-packages/*/tests "$r"/usr/lib/python3/dist-packages/*/*/tests
+  rm -rf --one-file-system "$r"/dev/*
+  # Docker provides /dev, /etc/hosts and /etc/resolv.conf at run time.
+  : >"$r/etc/resolv.conf"
+}
+
+build_image() {
+  local name=$1 packages=$2 started=$SECONDS
+  if [[ ${MLWB_IMAGES_REBUILD:-0} != 1 ]] && docker image inspect "$name" >/dev/null 2>&1; then
+    log "$name exists, skipped"
+    return 0
+  fi
+  [[ $(id -u) == 0 ]] || die "building $name needs root (debootstrap): run 'sudo npm run images:offline'"
+  command -v debootstrap >/dev/null 2>&1 ||
+    die "debootstrap is missing: install it with 'apt-get install -y debootstrap' (as root)"
+  ROOTFS=$(mktemp -d "${TMPDIR:-/tmp}/mlwb-rootfs.XXXXXX")
+  log "$name: debootstrap $SUITE from $MIRROR into $ROOTFS (several minutes)"
+  local keyring=()
+  [[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] &&
+    keyring=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
+  if ! debootstrap --variant=minbase "${keyring[@]}" --include="$packages" \
+    "$SUITE" "$ROOTFS" "$MIRROR" >"$ROOTFS.log" 2>&1; then
+    cp "$ROOTFS.log" "${TMPDIR:-/tmp}/mlwb-debootstrap.log"
+    tail -n 20 "$ROOTFS.log" >&2
+    die "debootstrap failed (full log: ${TMPDIR:-/tmp}/mlwb-debootstrap.log)"
+  fi
+
+  local versions
+  versions=$(chroot "$ROOTFS" dpkg-query -W -f '${Package}=${Version} ' ${packages//,/ } | sed 's/ $//')
+  log "$name: installed $versions"
+  trim_rootfs "$ROOTFS"
+
+  # Imported under a candidate tag: the real tag moves only once the smoke test passed, so an interrupted or
+  # broken build never leaves a half-working image under the name recipes use.
+  local candidate="$name-candidate" previous
+  log "$name: importing ($(du -sh --one-file-system "$ROOTFS" | cut -f1) rootfs)"
+  tar --numeric-owner -C "$ROOTFS" -c . | docker import \
+    --change 'ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1' \
+    --change 'WORKDIR /workbench/code' \
+    --change 'CMD ["python3"]' \
+    --change "LABEL org.opencontainers.image.title=\"$name\"" \
+    --change "LABEL org.opencontainers.image.description=\"Debian $SUITE minbase with $packages\"" \
+    --change "LABEL org.opencontainers.image.created=\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"" \
+    --change "LABEL org.opencontainers.image.base.name=\"debian:$SUITE\"" \
+    --change "LABEL org.opencontainers.image.vendor=\"MLOps Workbench (built offline)\"" \
+    --change "LABEL io.mlwb.debian.packages=\"$versions\"" \
+    - "$candidate" >/dev/null
+  cleanup
+  ROOTFS=""
+  if ! docker run --rm --network none "$candidate" python3 -c "$SMOKE_TEST" >&2; then
+    docker image rm "$candidate" >/dev/null 2>&1 || true
+    die "$name failed its smoke test and was not tagged"
+  fi
+  previous=$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null || true)
+  docker tag "$candidate" "$name"
+  docker image rm "$candidate" >/dev/null
+  # The replaced image, unless something still uses it (then docker refuses and it stays).
+  [[ -z $previous ]] || docker image rm "$previous" >/dev/null 2>&1 || true
+  log "$name: built in $((SECONDS - started))s, $(docker image inspect -f '{{.Size}}' "$name" |
+    awk '{ printf "%.0f MB", $1 / 1e6 }')"
+}
+
+main() {
+  check_engine
+  MIRROR=${MLWB_DEBIAN_MIRROR:-$(apt_mirror | grep -v -- '-security' | head -n 1 || true)}
+  MIRROR=${MIRROR:-http://deb.debian.org/debian}
+  local entry
+  for entry in "${IMAGES[@]}"; do
+    build_image "${entry%%|*}" "${entry#*|}"
+  done
+}
+
+main "$@"
