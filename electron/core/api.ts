@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type MethodName, type Methods, methods, type ResultOf } from '../../shared/contract.ts';
 import { engineStatus } from './docker/engine.ts';
-import { invalidInput, notFound } from './errors.ts';
+import { invalidInput, notFound, WorkbenchError } from './errors.ts';
 import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
 import type { OpContext } from './ops/operations.ts';
 import { schemaVersion } from './store/database.ts';

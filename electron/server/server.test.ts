@@ -121,6 +121,27 @@ describe('browser-mode server', () => {
     expect(shown.result.entries.map((e: { path: string }) => e.path)).toEqual(['a.csv', 'sub/b.txt']);
   });
 
+  it('drops a cancelled upload session, and sessions of servers that are gone', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { result } = await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json();
+    await fetch(`${base}/api/uploads/${result.upload}?path=a.txt`, { method: 'PUT', headers: auth(), body: 'partial' });
+    const dir = path.join(wb.home, 'tmp', 'uploads', result.upload);
+    expect(fs.existsSync(dir)).toBe(true);
+    expect((await fetch(`${base}/api/uploads/${result.upload}`, { method: 'DELETE', headers: auth() })).status).toBe(200);
+    expect(fs.existsSync(dir)).toBe(false);
+
+    // A session whose server process no longer exists is removed by gc; a live one is kept.
+    const dead = path.join(wb.home, 'tmp', 'uploads', '999999999-deadbeefdeadbeef');
+    fs.mkdirSync(dead, { recursive: true });
+    fs.writeFileSync(path.join(dead, 'x.bin'), Buffer.alloc(100));
+    const live = (await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json()).result.upload;
+    const gc = await (await invoke('store.gc', {})).json();
+    expect(gc.result.freedBytes).toBeGreaterThanOrEqual(100);
+    expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.existsSync(path.join(wb.home, 'tmp', 'uploads', live))).toBe(true);
+  });
+
   it('refuses WebSocket connections without the token', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`);
     const outcome = await new Promise((resolve) => {

@@ -3,7 +3,8 @@
  * Playwright. The API is the same method table as IPC:
  *   POST /api/invoke/<method>   JSON params → {result} | {error}
  *   GET  /api/events            WebSocket of {topic, payload} frames
- *   POST /api/uploads           → {upload}; PUT /api/uploads/<id>?path=REL streams one dropped file
+ *   POST /api/uploads           → {upload}; PUT /api/uploads/<id>?path=REL streams one dropped file;
+ *   DELETE /api/uploads/<id>    drops a session (a cancelled drop); dead servers' sessions go at start
  * No CORS headers are ever sent, bodies are size-limited, and every request is authenticated.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,7 @@ import {
   securityHeaders,
 } from './httpSecurity.ts';
 import { serveStatic } from './staticFiles.ts';
+import { removeAbandonedUploads } from '../core/objects/storeMaintenance.ts';
 
 const JSON_BODY_LIMIT = 4 * 1024 * 1024;
 const UPLOAD_FILE_LIMIT = 64 * 1024 ** 3;
@@ -100,13 +102,18 @@ export async function startServer(
       return sendJson(res, 200, { result });
     }
     if (url.pathname === '/api/uploads' && req.method === 'POST') {
-      const upload = randomBytes(12).toString('hex');
+      // The pid prefix lets a later start (or gc) tell abandoned sessions from live ones.
+      const upload = `${process.pid}-${randomBytes(12).toString('hex')}`;
       fs.mkdirSync(uploadDir(wb, upload), { recursive: true });
       return sendJson(res, 200, { result: { upload } });
     }
     const m = /^\/api\/uploads\/([^/]+)$/.exec(url.pathname);
     if (m && req.method === 'PUT') {
       return receiveFile(req, res, uploadDir(wb, m[1]!), url.searchParams.get('path') ?? '');
+    }
+    if (m && req.method === 'DELETE') {
+      fs.rmSync(uploadDir(wb, m[1]!), { recursive: true, force: true });
+      return sendJson(res, 200, { result: { deleted: true } });
     }
     if (url.pathname.startsWith('/api/'))
       return sendError(res, new WorkbenchError('NOT_FOUND', `No API route ${url.pathname}.`));
@@ -129,6 +136,8 @@ export async function startServer(
     await pipeline(req, fs.createWriteStream(dest, { flags: 'wx' }));
     sendJson(res, 200, { result: { path: rel, size: fs.statSync(dest).size } });
   }
+
+  removeAbandonedUploads(wb.home);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {

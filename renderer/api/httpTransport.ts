@@ -144,7 +144,13 @@ async function uploadSource(
       report();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, source.files.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, source.files.length) }, worker));
+  } catch (err) {
+    // A cancelled or failed drop leaves nothing staged on the server.
+    void fetch(`/api/uploads/${encodeURIComponent(upload)}`, { method: 'DELETE' }).catch(() => {});
+    throw err;
+  }
   return { upload };
 }
 

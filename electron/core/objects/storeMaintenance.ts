@@ -4,6 +4,7 @@
  * - gc deletes blob files no committed record references, except those a live writer may still
  *   commit (see writeLease.ts), and temp files left by processes that died.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GcResult, VerifyResult } from '../../../shared/datasets.ts';
@@ -46,9 +47,28 @@ export async function verifyObjects(db: Db, objects: ObjectStore, ctx?: OpContex
   return { objects: blobs.length, corrupt, missing };
 }
 
-export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcResult> {
+/** Upload sessions of servers that are no longer running (their pid prefixes the session id). */
+export function removeAbandonedUploads(home: string): { removed: number; freedBytes: number } {
+  const root = path.join(home, 'tmp', 'uploads');
   let removed = 0;
   let freedBytes = 0;
+  for (const name of fsSync.existsSync(root) ? fsSync.readdirSync(root) : []) {
+    const pid = Number(name.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) continue;
+    const dir = path.join(root, name);
+    for (const f of fsSync.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (f.isFile()) freedBytes += fsSync.statSync(path.join(f.parentPath, f.name)).size;
+    }
+    fsSync.rmSync(dir, { recursive: true, force: true });
+    removed++;
+  }
+  return { removed, freedBytes };
+}
+
+export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcResult> {
+  const uploads = removeAbandonedUploads(path.dirname(objects.tmpDir));
+  let removed = uploads.removed;
+  let freedBytes = uploads.freedBytes;
   // Registered blobs no longer referenced by anything (e.g. after a dataset is deleted).
   const unreferenced = db
     .prepare(`SELECT sha256 FROM blobs WHERE sha256 NOT IN (${BLOB_REFERENCES.join(' UNION ')})`)
@@ -71,6 +91,7 @@ export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcRe
     freedBytes += blob.size;
   }
   for (const name of await fs.readdir(objects.tmpDir).catch(() => [] as string[])) {
+    if (name === 'uploads') continue;
     const pid = Number(name.split('-')[0]);
     if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) && pid !== process.pid) continue;
     if (pid === process.pid) continue;
