@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from './core/api.ts';
 import { tempDirs } from './core/testing/tempDirs.ts';
 import { openWorkbench, type Workbench } from './core/workbench.ts';
-import { type IpcMainLike, INVOKE_CHANNEL, registerIpc } from './ipcBridge.ts';
+import { INVOKE_CHANNEL, type IpcMainLike, registerIpc } from './ipcBridge.ts';
 
 const dirs = tempDirs();
 let wb: Workbench;
@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 const call = (url: string | null, method: string, params: unknown) =>
-  handlers.get(INVOKE_CHANNEL)!(url === null ? { senderFrame: null } : { senderFrame: { url } }, method, params);
+  handlers.get(INVOKE_CHANNEL)!(
+    url === null ? { senderFrame: null } : { senderFrame: { url } },
+    method,
+    params,
+  );
 
 describe('IPC bridge (Electron main, without the binary)', () => {
   it('answers our own frames with {result}', async () => {

@@ -64,7 +64,9 @@ function createWindow(): void {
 async function start(): Promise<void> {
   await app.whenReady();
   protocol.handle('app', serveRenderer);
-  const home = resolveHome(homeFromArgs() ?? process.env.MLWB_HOME ?? path.join(app.getPath('userData'), 'home'));
+  const home = resolveHome(
+    homeFromArgs() ?? process.env.MLWB_HOME ?? path.join(app.getPath('userData'), 'home'),
+  );
   wb = await openWorkbench(home, { mode: 'electron' });
   const api = createApi(wb);
 

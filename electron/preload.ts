@@ -9,7 +9,8 @@ type Listener = (frame: { topic: string; payload: unknown }) => void;
 contextBridge.exposeInMainWorld('mlwb', {
   invoke: (method: string, params: unknown) => ipcRenderer.invoke('mlwb:invoke', method, params),
   subscribe: (listener: Listener) => {
-    const wrapped = (_event: unknown, frame: unknown) => listener(frame as { topic: string; payload: unknown });
+    const wrapped = (_event: unknown, frame: unknown) =>
+      listener(frame as { topic: string; payload: unknown });
     ipcRenderer.on('mlwb:event', wrapped);
     return () => ipcRenderer.removeListener('mlwb:event', wrapped);
   },

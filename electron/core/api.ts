@@ -55,6 +55,12 @@ export function createHandlers(wb: Workbench): Handlers {
           { name: p.name, paths: [staged], message: p.message, useStatCache: false },
           ctx,
         );
+      } catch (err) {
+        // The staging folder is an implementation detail; say it in the user's terms.
+        if (err instanceof WorkbenchError && err.code === 'INVALID_INPUT' && /empty/.test(err.message)) {
+          throw invalidInput('Nothing to add: the dropped folders hold no files.');
+        }
+        throw err;
       } finally {
         await fs.rm(staged, { recursive: true, force: true });
       }

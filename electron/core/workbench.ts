@@ -15,6 +15,7 @@ import { StoreWorkers } from './objects/storeWorkers.ts';
 import { Operations } from './ops/operations.ts';
 import { type Db, openDatabase } from './store/database.ts';
 import { Duck } from './tabular/duckdb.ts';
+import { TrackingRepo } from './tracking/trackingRepo.ts';
 
 /** Where the browser-mode server stages the files of an upload session. */
 export function uploadDir(home: string, upload: string): string {
@@ -34,6 +35,7 @@ export interface Workbench {
   engine: EngineTarget;
   datasets: DatasetService;
   drift: DriftService;
+  tracking: TrackingRepo;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function openWorkbench(
     engine: engineFromEnv(opts.env),
     datasets,
     drift,
+    tracking: new TrackingRepo(db),
     async close() {
       ops.cancelAll();
       await ops.settle();

@@ -50,13 +50,21 @@ describe('browser-mode server', () => {
     const status = (headers: Record<string, string>) =>
       new Promise<number>((resolve) => {
         const req = http.request(
-          { host: '127.0.0.1', port: server.port, path: '/api/invoke/datasets.list', method: 'POST', headers },
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path: '/api/invoke/datasets.list',
+            method: 'POST',
+            headers,
+          },
           (res) => resolve(res.statusCode ?? 0),
         );
         req.end('{}');
       });
     expect(await status({ ...auth(), Host: 'evil.example:80' })).toBe(421);
-    expect(await status({ ...auth(), Host: `127.0.0.1:${server.port}`, Origin: 'http://evil.example' })).toBe(403);
+    expect(await status({ ...auth(), Host: `127.0.0.1:${server.port}`, Origin: 'http://evil.example' })).toBe(
+      403,
+    );
     expect(await status({ ...auth(), Host: `localhost:${server.port}` })).toBe(200);
   });
 
@@ -83,6 +91,7 @@ describe('browser-mode server', () => {
   });
 
   it('ingests uploaded files as a version and streams progress and changes over the WebSocket', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: frames are checked field by field below.
     const frames: { topic: string; payload: any }[] = [];
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`, { headers: auth() });
     await new Promise((resolve, reject) => {
@@ -103,18 +112,25 @@ describe('browser-mode server', () => {
       });
       expect(put.status).toBe(200);
     }
-    const escape = await fetch(`${base}/api/uploads/${result.upload}?path=${encodeURIComponent('../x')}`, {
+    const escaping = await fetch(`${base}/api/uploads/${result.upload}?path=${encodeURIComponent('../x')}`, {
       method: 'PUT',
       headers: auth(),
       body: 'x',
     });
-    expect(escape.status).toBe(400);
-    const started = await (await invoke('datasets.add', { name: 'up', upload: result.upload, message: 'm' })).json();
+    expect(escaping.status).toBe(400);
+    const started = await (
+      await invoke('datasets.add', { name: 'up', upload: result.upload, message: 'm' })
+    ).json();
     expect(started.result.op).toBeTruthy();
     const deadline = Date.now() + 10_000;
-    while (!frames.some((f) => f.topic === 'op.finished') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!frames.some((f) => f.topic === 'op.finished') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const finished = frames.find((f) => f.topic === 'op.finished')!;
-    expect(finished.payload).toMatchObject({ op: started.result.op, state: 'succeeded', result: { version: 1, files: 2 } });
+    expect(finished.payload).toMatchObject({
+      op: started.result.op,
+      state: 'succeeded',
+      result: { version: 1, files: 2 },
+    });
     expect(frames.some((f) => f.topic === 'changed' && f.payload.entities.includes('datasets'))).toBe(true);
     ws.close();
     const shown = await (await invoke('datasets.show', { name: 'up' })).json();
@@ -125,17 +141,24 @@ describe('browser-mode server', () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
     const { result } = await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json();
-    await fetch(`${base}/api/uploads/${result.upload}?path=a.txt`, { method: 'PUT', headers: auth(), body: 'partial' });
+    await fetch(`${base}/api/uploads/${result.upload}?path=a.txt`, {
+      method: 'PUT',
+      headers: auth(),
+      body: 'partial',
+    });
     const dir = path.join(wb.home, 'tmp', 'uploads', result.upload);
     expect(fs.existsSync(dir)).toBe(true);
-    expect((await fetch(`${base}/api/uploads/${result.upload}`, { method: 'DELETE', headers: auth() })).status).toBe(200);
+    expect(
+      (await fetch(`${base}/api/uploads/${result.upload}`, { method: 'DELETE', headers: auth() })).status,
+    ).toBe(200);
     expect(fs.existsSync(dir)).toBe(false);
 
     // A session whose server process no longer exists is removed by gc; a live one is kept.
     const dead = path.join(wb.home, 'tmp', 'uploads', '999999999-deadbeefdeadbeef');
     fs.mkdirSync(dead, { recursive: true });
     fs.writeFileSync(path.join(dead, 'x.bin'), Buffer.alloc(100));
-    const live = (await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json()).result.upload;
+    const live = (await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json())
+      .result.upload;
     const gc = await (await invoke('store.gc', {})).json();
     expect(gc.result.freedBytes).toBeGreaterThanOrEqual(100);
     expect(fs.existsSync(dead)).toBe(false);

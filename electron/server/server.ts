@@ -18,6 +18,7 @@ import type { ErrorCode } from '../../shared/errors.ts';
 import { type Api, uploadDir } from '../core/api.ts';
 import { normalizeRelPath } from '../core/datasets/sourceWalker.ts';
 import { toWireError, WorkbenchError } from '../core/errors.ts';
+import { removeAbandonedUploads } from '../core/objects/storeMaintenance.ts';
 import type { Workbench } from '../core/workbench.ts';
 import {
   COOKIE,
@@ -28,7 +29,6 @@ import {
   securityHeaders,
 } from './httpSecurity.ts';
 import { serveStatic } from './staticFiles.ts';
-import { removeAbandonedUploads } from '../core/objects/storeMaintenance.ts';
 
 const JSON_BODY_LIMIT = 4 * 1024 * 1024;
 const UPLOAD_FILE_LIMIT = 64 * 1024 ** 3;

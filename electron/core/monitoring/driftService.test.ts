@@ -70,7 +70,10 @@ describe('drift checks through the API', () => {
     const back = await api.call('drift.report', { id: drifted.id });
     expect(back.report).toEqual(drifted.report);
     const cmp = await api.call('drift.compare', { a: drifted.id, b: calm.id });
-    expect(cmp.columns.find((c) => c.column === 'x')).toMatchObject({ a: { drifted: true }, b: { drifted: false } });
+    expect(cmp.columns.find((c) => c.column === 'x')).toMatchObject({
+      a: { drifted: true },
+      b: { drifted: false },
+    });
   });
 
   it('reads dataset versions, lists reports per dataset, and layers presets under explicit options', async () => {
@@ -94,16 +97,30 @@ describe('drift checks through the API', () => {
   });
 
   it('fails clearly on unreadable inputs, unknown presets and deployment sources', async () => {
-    const code = (p: Promise<unknown>) => p.then(() => 'OK', (e) => e.code as string);
-    expect(await code(api.call('drift.check', { reference: '/nope.csv', current: path.join(src, 'ref.csv') }))).toBe('NOT_FOUND');
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'OK',
+        (e) => e.code as string,
+      );
     expect(
-      await code(api.call('drift.check', { reference: path.join(src, 'ref.csv'), current: path.join(src, 'ref.csv'), preset: 'nope' })),
+      await code(api.call('drift.check', { reference: '/nope.csv', current: path.join(src, 'ref.csv') })),
     ).toBe('NOT_FOUND');
-    expect(await code(api.call('drift.check', { reference: 'deployment:x', current: path.join(src, 'ref.csv') }))).toBe(
-      'INVALID_INPUT',
-    );
-    expect(await code(api.call('drift.check', { reference: 'dataset:missing', current: path.join(src, 'ref.csv') }))).toBe(
-      'NOT_FOUND',
-    );
+    expect(
+      await code(
+        api.call('drift.check', {
+          reference: path.join(src, 'ref.csv'),
+          current: path.join(src, 'ref.csv'),
+          preset: 'nope',
+        }),
+      ),
+    ).toBe('NOT_FOUND');
+    expect(
+      await code(api.call('drift.check', { reference: 'deployment:x', current: path.join(src, 'ref.csv') })),
+    ).toBe('INVALID_INPUT');
+    expect(
+      await code(
+        api.call('drift.check', { reference: 'dataset:missing', current: path.join(src, 'ref.csv') }),
+      ),
+    ).toBe('NOT_FOUND');
   });
 });

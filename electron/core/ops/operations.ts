@@ -91,7 +91,8 @@ export class Operations {
 
   cancel(op: string): boolean {
     const r = this.ops.get(op);
-    if (!r || r.info.state !== 'running') return false;
+    if (r?.info.state !== 'running') return false;
+    if (!r) return false;
     r.controller.abort();
     return true;
   }

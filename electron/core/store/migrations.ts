@@ -110,4 +110,99 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'experiments and runs',
+    sql: `
+      CREATE TABLE experiments (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,
+        artifact_uri    TEXT NOT NULL,
+        lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+      );
+      CREATE TABLE experiment_tags (
+        experiment_id TEXT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        key           TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, key)
+      ) WITHOUT ROWID;
+      INSERT INTO experiments (id, name, artifact_uri, created_at, updated_at)
+        VALUES ('0', 'Default', 'mlwb-artifacts:/0', 0, 0);
+
+      CREATE TABLE runs (
+        id              TEXT PRIMARY KEY,
+        experiment_id   TEXT NOT NULL REFERENCES experiments(id),
+        name            TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+        start_time      INTEGER,
+        end_time        INTEGER,
+        created_at      INTEGER NOT NULL,
+        -- How it runs and everything needed to run it again (DESIGN.md §5); null for runs that
+        -- were only logged to (MLflow clients).
+        spec            TEXT,
+        engine          TEXT,
+        engine_version  TEXT,
+        image_digest    TEXT,
+        container_id    TEXT,
+        exit_code       INTEGER,
+        failure_reason  TEXT,
+        peak_memory     INTEGER,
+        skipped_metrics INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX runs_experiment ON runs(experiment_id, created_at);
+      CREATE INDEX runs_status ON runs(status);
+
+      CREATE TABLE run_params (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key    TEXT NOT NULL,
+        value  TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX run_params_key ON run_params(key, value);
+
+      CREATE TABLE run_tags (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key    TEXT NOT NULL,
+        value  TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX run_tags_key ON run_tags(key, value);
+
+      -- Every point of every series.
+      CREATE TABLE run_metrics (
+        run_id    TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key       TEXT NOT NULL,
+        step      INTEGER NOT NULL,
+        timestamp INTEGER NOT NULL,
+        value     REAL,
+        is_nan    INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX run_metrics_series ON run_metrics(run_id, key, step);
+
+      -- The latest point per series (highest step, then timestamp), for tables, search and sort.
+      CREATE TABLE run_latest_metrics (
+        run_id    TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key       TEXT NOT NULL,
+        step      INTEGER NOT NULL,
+        timestamp INTEGER NOT NULL,
+        value     REAL,
+        is_nan    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX run_latest_metrics_key ON run_latest_metrics(key, value);
+
+      -- Which dataset versions a run read, per channel.
+      CREATE TABLE run_inputs (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        digest  TEXT NOT NULL,
+        PRIMARY KEY (run_id, channel)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,0 +1,71 @@
+/**
+ * Experiments, runs, params, tags and metrics (DESIGN.md §5): shared by the run launcher, the
+ * MLflow-compatible REST API, the CLI and the renderer.
+ */
+import { z } from 'zod';
+import { JsonNumber } from './datasets.ts';
+
+export const RunStatus = z.enum(['QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED', 'LOST']);
+export type RunStatus = z.infer<typeof RunStatus>;
+export const terminalStatuses: readonly RunStatus[] = ['FINISHED', 'FAILED', 'KILLED', 'LOST'];
+
+/** MLflow's limits, kept so scripts that work against MLflow work here and vice versa. */
+export const LIMITS = {
+  keyLength: 250,
+  paramValueLength: 6000,
+  tagValueLength: 8000,
+  batchMetrics: 1000,
+  batchParams: 100,
+  batchTags: 100,
+  batchTotal: 1000,
+  searchMaxResults: 50_000,
+} as const;
+
+/** Metric values may be NaN or ±Infinity (as in MLflow); on the wire they are spelled as strings. */
+export const MetricPoint = z.object({
+  key: z.string(),
+  value: JsonNumber,
+  step: z.number().int(),
+  timestamp: z.number().int(),
+});
+export type MetricPoint = z.infer<typeof MetricPoint>;
+
+export const Experiment = z.object({
+  id: z.string(),
+  name: z.string(),
+  artifactUri: z.string(),
+  lifecycleStage: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  tags: z.record(z.string(), z.string()),
+});
+export type Experiment = z.infer<typeof Experiment>;
+
+export const RunSummary = z.object({
+  id: z.string(),
+  experimentId: z.string(),
+  name: z.string(),
+  status: RunStatus,
+  startTime: z.number().nullable(),
+  endTime: z.number().nullable(),
+  createdAt: z.number(),
+  params: z.record(z.string(), z.string()),
+  /** The latest value of each metric. */
+  metrics: z.record(z.string(), JsonNumber),
+  tags: z.record(z.string(), z.string()),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunSearch = z.object({
+  experimentIds: z.array(z.string()).optional(),
+  /** MLflow search syntax subset: `metrics.acc > 0.9 and params.lr = '0.01'`. */
+  filter: z.string().default(''),
+  /** e.g. `["metrics.acc DESC", "attributes.start_time"]`. */
+  orderBy: z.array(z.string()).default([]),
+  maxResults: z.number().int().positive().max(LIMITS.searchMaxResults).default(1000),
+  pageToken: z.string().optional(),
+});
+export type RunSearch = z.input<typeof RunSearch>;
+
+export const RunPage = z.object({ runs: z.array(RunSummary), nextPageToken: z.string().nullable() });
+export type RunPage = z.infer<typeof RunPage>;
