@@ -80,7 +80,7 @@ describe('mlwb drift', () => {
       '--method',
       'k=psi',
       '--threshold',
-      'k=5',
+      'k=10',
       '--json',
     );
     expect(only.code).toBe(0);

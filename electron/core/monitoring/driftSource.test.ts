@@ -173,8 +173,16 @@ describe('drift from files', () => {
   });
 
   it('copes with column names that collide with SQL aliases or need quoting', async () => {
-    const ref = { v: [1, 2, 3, 2, 1, 2], n: ['a', 'b', 'a', 'b', 'a', 'b'], 'we"ird col': [0.5, 1.5, 2.5, 3.5, 4.5, 5.5] };
-    const cur = { v: [2, 2, 3, 3, 1, 2], n: ['a', 'a', 'a', 'b', 'a', 'b'], 'we"ird col': [1.5, 1.5, 2.5, 3.5, 4.5, 9.5] };
+    const ref = {
+      v: [1, 2, 3, 2, 1, 2],
+      n: ['a', 'b', 'a', 'b', 'a', 'b'],
+      'we"ird col': [0.5, 1.5, 2.5, 3.5, 4.5, 5.5],
+    };
+    const cur = {
+      v: [2, 2, 3, 3, 1, 2],
+      n: ['a', 'a', 'a', 'b', 'a', 'b'],
+      'we"ird col': [1.5, 1.5, 2.5, 3.5, 4.5, 9.5],
+    };
     const toCsv = (cols: Cols) => {
       const names = Object.keys(cols);
       const quoted = names.map((c) => `"${c.replaceAll('"', '""')}"`).join(',');

@@ -1,0 +1,164 @@
+/**
+ * Drift benchmark (issue 4): reference and current CSVs of 1,000,000 rows × 20 columns, the full
+ * default check with the workbench engine and with pandas + SciPy, side by side — wall time, CPU
+ * time and peak RSS of each, in separate processes so neither inherits the other's memory — plus
+ * how closely their per-column statistics and verdicts agree.
+ *
+ * Run: node --import tsx bench/drift/driftBench.ts [ROWS]
+ * A bench runner imports `runDriftBench()` and gets the same figures as an object.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fromJsonNumber, type JsonNumber } from '../../shared/drift.ts';
+import { writeBenchCsvs } from './benchData.ts';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+export interface EngineFigures {
+  wallMs: number;
+  loadMs: number | null;
+  cpuMs?: number;
+  peakRssMB: number;
+  share: number;
+  datasetDrift: boolean;
+}
+
+export interface DriftBenchFigures {
+  rows: number;
+  columns: number;
+  fileMB: { reference: number; current: number };
+  workbench: EngineFigures;
+  /** Null when Debian's python3 with pandas and SciPy is not installed. */
+  pandas: EngineFigures | null;
+  /** pandas time / workbench time, by wall clock and by CPU (the fairer one on a busy machine). */
+  speedup: { wall: number; cpu: number | null } | null;
+  /** 1-minute load average when the run ended: other work on the machine inflates wall times. */
+  loadAverage: number;
+  agreement: { maxRelativeDifference: number; sameVerdicts: boolean; sameMethods: boolean } | null;
+}
+
+type ColumnFigures = Record<string, { method: string; statistic: JsonNumber | number; drifted: boolean }>;
+type RunOutput = EngineFigures & { columns: ColumnFigures };
+
+function runJson(command: string, args: string[]): Promise<RunOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${err.trim()}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()!) as RunOutput);
+    });
+  });
+}
+
+async function pandasAvailable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(DEBIAN_PYTHON, ['-c', 'import pandas, scipy'], { stdio: 'ignore' });
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+}
+
+function compare(a: ColumnFigures, b: ColumnFigures) {
+  let maxRelativeDifference = 0;
+  let sameVerdicts = true;
+  let sameMethods = true;
+  for (const [name, x] of Object.entries(a)) {
+    const y = b[name];
+    if (!y) continue;
+    sameMethods &&= x.method === y.method;
+    sameVerdicts &&= x.drifted === y.drifted;
+    const sx = fromJsonNumber(x.statistic as JsonNumber);
+    const sy = fromJsonNumber(y.statistic as JsonNumber);
+    if (sx !== sy)
+      maxRelativeDifference = Math.max(
+        maxRelativeDifference,
+        Math.abs(sx - sy) / Math.max(Math.abs(sy), 1e-300),
+      );
+  }
+  return { maxRelativeDifference, sameVerdicts, sameMethods };
+}
+
+const strip = ({ columns: _columns, ...figures }: RunOutput): EngineFigures => figures;
+
+export async function runDriftBench(
+  options: { rows?: number; keepData?: boolean } = {},
+): Promise<DriftBenchFigures> {
+  const rows = options.rows ?? 1_000_000;
+  const dir = await mkdtemp(join(tmpdir(), 'mlwb-drift-bench-'));
+  try {
+    const files = await writeBenchCsvs(dir, rows);
+    const mb = async (p: string) => (await stat(p)).size / 2 ** 20;
+    const workbench = await runJson(process.execPath, [
+      '--import',
+      'tsx',
+      join(HERE, 'engineRun.ts'),
+      files.reference,
+      files.current,
+    ]);
+    const pandas = (await pandasAvailable())
+      ? await runJson(DEBIAN_PYTHON, [join(HERE, 'pandas_check.py'), files.reference, files.current])
+      : null;
+    return {
+      rows,
+      columns: Object.keys(workbench.columns).length,
+      fileMB: { reference: await mb(files.reference), current: await mb(files.current) },
+      workbench: strip(workbench),
+      pandas: pandas && strip(pandas),
+      speedup: pandas
+        ? {
+            wall: pandas.wallMs / workbench.wallMs,
+            cpu: pandas.cpuMs && workbench.cpuMs ? pandas.cpuMs / workbench.cpuMs : null,
+          }
+        : null,
+      loadAverage: loadavg()[0]!,
+      agreement: pandas ? compare(workbench.columns, pandas.columns) : null,
+    };
+  } finally {
+    if (!options.keepData) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function printFigures(f: DriftBenchFigures) {
+  const row = (label: string, e: EngineFigures | null) =>
+    e
+      ? `${label.padEnd(16)} ${(e.wallMs / 1000).toFixed(2).padStart(8)} s ${e.loadMs === null ? '       —' : `${(e.loadMs / 1000).toFixed(2).padStart(6)} s`} ${e.cpuMs === undefined ? '       —' : `${(e.cpuMs / 1000).toFixed(2).padStart(6)} s`} ${e.peakRssMB.toFixed(0).padStart(8)} MB   drift ${e.datasetDrift} (share ${e.share.toFixed(2)})`
+      : `${label.padEnd(16)} not run: Debian's /usr/bin/python3 with pandas and SciPy is not installed`;
+  console.log(
+    `drift check, ${f.rows.toLocaleString('en')} rows × ${f.columns} columns, CSV ${f.fileMB.reference.toFixed(0)} MB + ${f.fileMB.current.toFixed(0)} MB`,
+  );
+  console.log(
+    `${''.padEnd(16)} ${'wall'.padStart(10)} ${'load'.padStart(8)} ${'cpu'.padStart(8)} ${'peak RSS'.padStart(11)}`,
+  );
+  console.log(row('workbench', f.workbench));
+  console.log(row('pandas + SciPy', f.pandas));
+  if (f.speedup !== null) {
+    const cpu = f.speedup.cpu === null ? '' : `, ${f.speedup.cpu.toFixed(1)}× by CPU time`;
+    console.log(`speed-up: ${f.speedup.wall.toFixed(1)}× by wall time${cpu}`);
+  }
+  console.log(
+    `machine: ${cpus().length} cores, load average ${f.loadAverage.toFixed(1)} at the end of the run`,
+  );
+  if (f.agreement) {
+    console.log(
+      `agreement: statistics within ${f.agreement.maxRelativeDifference.toExponential(1)} relative; same methods ${f.agreement.sameMethods}; same verdicts ${f.agreement.sameVerdicts}`,
+    );
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rows = process.argv[2] ? Number(process.argv[2]) : undefined;
+  printFigures(await runDriftBench({ rows }));
+}
