@@ -71,6 +71,7 @@ async function start(): Promise<void> {
   const api = createApi(wb);
 
   registerIpc(ipcMain, api, APP_ORIGIN);
+  void wb.runs.resume().catch(() => {});
   wb.events.subscribe((topic, payload) => {
     for (const w of BrowserWindow.getAllWindows()) {
       if (!w.webContents.isDestroyed()) w.webContents.send(EVENT_CHANNEL, { topic, payload });

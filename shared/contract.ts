@@ -29,6 +29,8 @@ import {
   DriftReportSummary,
   PresetName,
 } from './monitoring.ts';
+import { Experiment, MetricPoint, RunPage, RunSearch, RunSummary } from './tracking.ts';
+import { Recipe, RunDetail, StartRuns } from './training.ts';
 
 export const OpId = z.string().min(1);
 export const OpStarted = z.object({ op: OpId });
@@ -122,6 +124,39 @@ export const methods = {
   'drift.presets.save': method(z.object({ name: PresetName, options: DriftOptionsPatch }), DriftPreset),
   'drift.presets.delete': method(z.object({ name: PresetName }), z.object({ deleted: z.boolean() })),
 
+  'recipes.inspect': method(
+    z.object({ path: z.string().min(1) }),
+    z.object({ dir: z.string(), recipe: Recipe }),
+  ),
+  'experiments.list': method(z.object({}), z.array(Experiment)),
+  'runs.start': method(StartRuns, z.object({ runs: z.array(z.string()) })),
+  'runs.search': method(RunSearch, RunPage),
+  'runs.get': method(z.object({ id: z.string().min(1) }), z.object({ run: RunSummary, detail: RunDetail })),
+  'runs.logs': method(
+    z.object({ id: z.string().min(1), tail: z.number().int().positive().max(100_000).default(2000) }),
+    z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
+  ),
+  'runs.metricHistory': method(
+    z.object({ id: z.string().min(1), key: z.string().min(1) }),
+    z.array(MetricPoint),
+  ),
+  'runs.cancel': method(
+    z.object({ id: z.string().min(1) }),
+    z.object({ status: z.string(), cancelled: z.boolean() }),
+  ),
+  'runs.rerun': method(
+    z.object({
+      id: z.string().min(1),
+      params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+    }),
+    z.object({ run: z.string() }),
+  ),
+  'runs.setTag': method(
+    z.object({ id: z.string().min(1), key: z.string().min(1).max(250), value: z.string().max(8000) }),
+    z.object({}),
+  ),
+  'runs.deleteTag': method(z.object({ id: z.string().min(1), key: z.string().min(1) }), z.object({})),
+
   'store.verify': method(z.object({}), VerifyResult, { long: true }),
   'store.gc': method(z.object({}), GcResult),
 
@@ -159,6 +194,12 @@ export const events = {
     state: OpState,
     result: z.unknown().optional(),
     error: WireError.optional(),
+  }),
+  /** Live log lines of a run, batched; `dropped` lines of a flood were kept on disk only. */
+  'run.log': z.object({
+    run: z.string(),
+    lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
+    dropped: z.number().int(),
   }),
   /** Names what changed (`datasets`, `dataset:NAME`, `drift-reports`, `drift-presets`), for cache invalidation. */
   changed: z.object({ entities: z.array(z.string()) }),

@@ -10,6 +10,7 @@ import { openWorkbench, resolveHome, type Workbench } from '../core/workbench.ts
 import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './datasetCommands.ts';
 import { driftCommand, driftHelp } from './driftCommand.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
+import { runCommand, runHelp, runsCommand } from './runCommands.ts';
 import { uiCommand } from './uiCommand.ts';
 
 export const help = `mlwb — MLOps Workbench from the command line
@@ -22,6 +23,9 @@ Datasets
   dataset diff NAME V1 V2 [--key COL]
   dataset profile NAME[@V]
   dataset export NAME[@V] DIR
+Training
+  run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]… [--parallel N] [--detach]
+  runs list [--filter EXPR] [--order-by EXPR] | show ID | logs ID [--follow] | cancel ID | rerun ID
 Drift
   drift --reference SRC --current SRC [--method [COL=]M]… [--threshold [COL=]T]…
         [--columns A,B] [--drift-share S] [--column-type COL=T]… [--preset NAME]
@@ -39,6 +43,8 @@ Global options
   --help        this text;  --version  the version
 
 ${datasetHelp}
+
+${runHelp}
 
 ${driftHelp}`;
 
@@ -101,7 +107,7 @@ export async function main(
   process.once('SIGINT', onSigint);
   let wb: Workbench | undefined;
   try {
-    if (!['dataset', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
+    if (!['dataset', 'run', 'runs', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
       throw new UsageError(`unknown command "${command}". Run mlwb --help.`);
     }
     wb = await openWorkbench(resolveHome(globals.home), { mode: command === 'ui' ? 'browser' : 'cli' });
@@ -109,6 +115,10 @@ export async function main(
     switch (command) {
       case 'dataset':
         return await datasetCommand(api, rest, out, controller.signal);
+      case 'run':
+        return await runCommand(wb, api, rest, out);
+      case 'runs':
+        return await runsCommand(wb, api, rest, out);
       case 'drift':
         return await driftCommand(api, rest, out, controller.signal);
       case 'verify':

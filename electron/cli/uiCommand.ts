@@ -40,6 +40,8 @@ export async function uiCommand(
     token: process.env.MLWB_UI_TOKEN || undefined,
   });
   io.stdout.write(`Workbench at ${server.url}\n`);
+  // Runs left running or queued by an earlier session are picked up again.
+  void wb.runs.resume().catch(() => {});
   io.stderr.write(`Serving ${wb.home} on 127.0.0.1 only. Press Ctrl+C to stop.\n`);
   if (!values['no-open'] && !process.env.CI) openBrowser(server.url);
   await new Promise<void>((resolve) => {

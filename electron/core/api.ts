@@ -12,6 +12,7 @@ import { invalidInput, notFound, WorkbenchError } from './errors.ts';
 import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
 import type { OpContext } from './ops/operations.ts';
 import { schemaVersion } from './store/database.ts';
+import { loadRecipe } from './training/recipeLoader.ts';
 import { uploadDir as stagingDir, type Workbench } from './workbench.ts';
 
 type Params<M extends MethodName> = z.infer<Methods[M]['params']>;
@@ -83,6 +84,27 @@ export function createHandlers(wb: Workbench): Handlers {
       const deleted = wb.drift.repo.deletePreset(p.name);
       if (deleted) wb.events.changed('drift-presets');
       return { deleted };
+    },
+
+    'recipes.inspect': (p) => loadRecipe(p.path),
+    'experiments.list': () => wb.tracking.experiments(),
+    'runs.start': async (p) => ({ runs: await wb.runs.start(p) }),
+    'runs.search': (p) => wb.tracking.search(p),
+    'runs.get': (p) => ({ run: wb.tracking.run(p.id), detail: wb.runs.detail(p.id) }),
+    'runs.logs': (p) => wb.runs.logs(p.id, p.tail),
+    'runs.metricHistory': (p) => wb.tracking.metricHistory(p.id, p.key),
+    'runs.cancel': (p) => wb.runs.cancel(p.id),
+    'runs.rerun': (p) => ({ run: wb.runs.rerun(p.id, { params: p.params }) }),
+    'runs.setTag': (p) => {
+      wb.tracking.runRow(p.id);
+      wb.tracking.setTag(p.id, p.key, p.value);
+      wb.events.changed('runs', `run:${p.id}`);
+      return {};
+    },
+    'runs.deleteTag': (p) => {
+      wb.tracking.deleteTag(p.id, p.key);
+      wb.events.changed('runs', `run:${p.id}`);
+      return {};
     },
 
     'store.verify': (_p, ctx) => verifyObjects(wb.db, wb.objects, ctx),

@@ -16,6 +16,7 @@ import { Operations } from './ops/operations.ts';
 import { type Db, openDatabase } from './store/database.ts';
 import { Duck } from './tabular/duckdb.ts';
 import { TrackingRepo } from './tracking/trackingRepo.ts';
+import { RunService } from './training/runService.ts';
 
 /** Where the browser-mode server stages the files of an upload session. */
 export function uploadDir(home: string, upload: string): string {
@@ -36,6 +37,7 @@ export interface Workbench {
   datasets: DatasetService;
   drift: DriftService;
   tracking: TrackingRepo;
+  runs: RunService;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,9 @@ export async function openWorkbench(
     { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) },
     events,
   );
+  const tracking = new TrackingRepo(db);
+  const engine = engineFromEnv(opts.env);
+  const runs = new RunService({ home, db, tracking, objects, workers, datasets, engine, events });
   return {
     home,
     dbPath,
@@ -88,11 +93,13 @@ export async function openWorkbench(
     events,
     ops,
     duck,
-    engine: engineFromEnv(opts.env),
+    engine,
     datasets,
     drift,
-    tracking: new TrackingRepo(db),
+    tracking,
+    runs,
     async close() {
+      await runs.close();
       ops.cancelAll();
       await ops.settle();
       await duck.close();

@@ -15,7 +15,7 @@ import { hashFile, type ObjectStore } from './objectStore.ts';
 import { isProcessAlive, oldestLiveLease } from './writeLease.ts';
 
 /** Every table column that references a blob; later features add theirs here. */
-const BLOB_REFERENCES = ['SELECT sha256 FROM dataset_files'];
+const BLOB_REFERENCES = ['SELECT sha256 FROM dataset_files', 'SELECT sha256 FROM code_snapshot_files'];
 
 export async function verifyObjects(db: Db, objects: ObjectStore, ctx?: OpContext): Promise<VerifyResult> {
   const blobs = db.prepare('SELECT sha256, size FROM blobs ORDER BY sha256').all() as {

@@ -150,7 +150,13 @@ export const migrations: Migration[] = [
         exit_code       INTEGER,
         failure_reason  TEXT,
         peak_memory     INTEGER,
-        skipped_metrics INTEGER NOT NULL DEFAULT 0
+        skipped_metrics INTEGER NOT NULL DEFAULT 0,
+        -- How far metrics.jsonl has been read, so a restart resumes instead of re-reading.
+        metrics_offset  INTEGER NOT NULL DEFAULT 0,
+        -- The token the run's container uses for the MLflow-compatible API.
+        api_token       TEXT,
+        -- The process following the container (logs, metrics); another takes over when it dies.
+        follower_pid    INTEGER
       );
       CREATE INDEX runs_experiment ON runs(experiment_id, created_at);
       CREATE INDEX runs_status ON runs(status);
@@ -193,6 +199,18 @@ export const migrations: Migration[] = [
         PRIMARY KEY (run_id, key)
       ) WITHOUT ROWID;
       CREATE INDEX run_latest_metrics_key ON run_latest_metrics(key, value);
+
+      -- A recipe folder as it was when a run started (blobs in the object store).
+      CREATE TABLE code_snapshots (
+        digest     TEXT PRIMARY KEY,
+        entries    TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE code_snapshot_files (
+        digest TEXT NOT NULL REFERENCES code_snapshots(digest) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (digest, sha256)
+      ) WITHOUT ROWID;
 
       -- Which dataset versions a run read, per channel.
       CREATE TABLE run_inputs (

@@ -1,0 +1,221 @@
+/** `mlwb run …` and `mlwb runs …`: training runs from a terminal or a CI pipeline. */
+import { parseArgs } from 'node:util';
+import type { Api } from '../core/api.ts';
+import type { Workbench } from '../core/workbench.ts';
+import { formatTime, type Out, table, UsageError } from './output.ts';
+
+export const runHelp = `Usage: mlwb run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]…
+                [--random N] [--parallel N] [--seed N] [--memory 2g] [--cpus 1] [--detach]
+       mlwb runs list [--filter "metrics.acc > 0.9 and params.lr = '0.01'"] [--order-by "metrics.acc DESC"]
+       mlwb runs show ID | logs ID [--follow] | cancel ID | rerun ID [--param K=V]…`;
+
+/** [CHANNEL=]NAME[@V]; the channel defaults to "train". */
+export function parseDatasetArg(raw: string): { channel: string; dataset: string; version?: number } {
+  const eq = raw.indexOf('=');
+  const channel = eq > 0 ? raw.slice(0, eq) : 'train';
+  const ref = eq > 0 ? raw.slice(eq + 1) : raw;
+  const at = ref.lastIndexOf('@');
+  if (at < 0) return { channel, dataset: ref };
+  const v = ref.slice(at + 1);
+  if (!/^[1-9][0-9]*$/.test(v))
+    throw new UsageError(`--dataset ${raw}: the version after @ must be a number.`);
+  return { channel, dataset: ref.slice(0, at), version: Number(v) };
+}
+
+function keyValues(flag: string, list: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of list ?? []) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${flag} takes K=V, not "${raw}".`);
+    out[raw.slice(0, eq)] = raw.slice(eq + 1);
+  }
+  return out;
+}
+
+const fmt = (v: unknown) =>
+  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v ?? '-');
+
+export async function runCommand(wb: Workbench, api: Api, argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      dataset: { type: 'string', multiple: true },
+      param: { type: 'string', multiple: true },
+      sweep: { type: 'string', multiple: true },
+      random: { type: 'string' },
+      parallel: { type: 'string' },
+      seed: { type: 'string' },
+      memory: { type: 'string' },
+      cpus: { type: 'string' },
+      experiment: { type: 'string' },
+      name: { type: 'string' },
+      detach: { type: 'boolean' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError(runHelp);
+  const num = (flag: string, s: string | undefined) => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n)) throw new UsageError(`--${flag} needs a number, not "${s}".`);
+    return n;
+  };
+  const sweep: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(keyValues('sweep', values.sweep))) sweep[k] = v.split(',');
+  const started = await api.call('runs.start', {
+    recipe: positionals[0]!,
+    datasets: (values.dataset ?? []).map(parseDatasetArg),
+    params: keyValues('param', values.param),
+    sweep,
+    randomSamples: num('random', values.random),
+    parallel: num('parallel', values.parallel),
+    seed: num('seed', values.seed),
+    resources:
+      values.memory || values.cpus ? { memory: values.memory, cpus: num('cpus', values.cpus) } : undefined,
+    experiment: values.experiment,
+    name: values.name,
+  });
+  if (!values.detach) {
+    for (const id of started.runs) {
+      out.progress(`run ${id}: running…`);
+      await wb.runs.waitFor(id);
+    }
+    out.progressDone();
+  }
+  const runs = started.runs.map((id) => wb.tracking.run(id));
+  const result = {
+    runs: runs.map((r) => ({ id: r.id, status: r.status, params: r.params, metrics: r.metrics })),
+  };
+  out.result(result, () =>
+    table(
+      ['RUN', 'STATUS', 'PARAMS', 'METRICS'],
+      runs.map((r) => [
+        r.id,
+        r.status,
+        Object.entries(r.params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+        Object.entries(r.metrics)
+          .map(([k, v]) => `${k}=${fmt(v)}`)
+          .join(' '),
+      ]),
+    ),
+  );
+  return runs.some((r) => r.status === 'FAILED' || r.status === 'LOST' || r.status === 'KILLED') ? 1 : 0;
+}
+
+export async function runsCommand(wb: Workbench, api: Api, argv: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  // A CLI process settles runs whose containers ended while nobody was watching.
+  await wb.runs.resume({ onlyFinished: true }).catch(() => {});
+  switch (sub) {
+    case 'list': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          filter: { type: 'string' },
+          'order-by': { type: 'string', multiple: true },
+          max: { type: 'string' },
+        },
+        strict: true,
+      });
+      const page = await api.call('runs.search', {
+        filter: values.filter ?? '',
+        orderBy: values['order-by'] ?? [],
+        maxResults: values.max ? Number(values.max) : 1000,
+      });
+      out.result(page, () =>
+        page.runs.length === 0
+          ? 'No runs yet. Start one: mlwb run resources/recipes/sklearn-classifier --dataset NAME'
+          : table(
+              ['RUN', 'NAME', 'STATUS', 'CREATED', 'METRICS'],
+              page.runs.map((r) => [
+                r.id,
+                r.name,
+                r.status,
+                formatTime(r.createdAt),
+                Object.entries(r.metrics)
+                  .map(([k, v]) => `${k}=${fmt(v)}`)
+                  .join(' '),
+              ]),
+            ),
+      );
+      return 0;
+    }
+    case 'show': {
+      const id = one(rest, 'show');
+      const r = await api.call('runs.get', { id });
+      out.result(r, () =>
+        [
+          `${r.run.id}  ${r.run.name}  ${r.run.status}${r.detail.failureReason ? ` — ${r.detail.failureReason}` : ''}`,
+          `recipe ${r.detail.spec?.recipe.name ?? '-'} (${r.detail.spec?.recipe.digest.slice(0, 12) ?? '-'}), image ${r.detail.spec?.image ?? '-'} ${r.detail.imageDigest?.slice(0, 19) ?? ''}`,
+          `params ${Object.entries(r.run.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+          `metrics ${Object.entries(r.run.metrics)
+            .map(([k, v]) => `${k}=${fmt(v)}`)
+            .join(' ')}`,
+          `inputs ${r.detail.inputs.map((i) => `${i.channel}=${i.dataset}@${i.version}`).join(' ') || '-'}`,
+          `exit ${r.detail.exitCode ?? '-'}, peak memory ${r.detail.peakMemory ?? '-'} B, engine ${r.detail.engine ?? '-'} ${r.detail.engineVersion ?? ''}`,
+        ].join('\n'),
+      );
+      return 0;
+    }
+    case 'logs': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { follow: { type: 'boolean' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      const id = one(positionals, 'logs');
+      let shown = 0;
+      for (;;) {
+        const lines = await api.call('runs.logs', { id, tail: 100_000 });
+        if (out.json && !values.follow) {
+          out.result(lines, () => '');
+          return 0;
+        }
+        for (const l of lines.slice(shown))
+          (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${l.text}\n`);
+        shown = lines.length;
+        const status = wb.tracking.runRow(id).status;
+        if (!values.follow || (status !== 'RUNNING' && status !== 'QUEUED')) return 0;
+        await new Promise((r) => setTimeout(r, 500));
+        await wb.runs.resume({ onlyFinished: true }).catch(() => {});
+      }
+    }
+    case 'cancel': {
+      const r = await api.call('runs.cancel', { id: one(rest, 'cancel') });
+      out.result(r, () => `Run ${rest[0]} is ${r.status}.`);
+      return 0;
+    }
+    case 'rerun': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { param: { type: 'string', multiple: true }, detach: { type: 'boolean' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      const r = await api.call('runs.rerun', {
+        id: one(positionals, 'rerun'),
+        params: keyValues('param', values.param),
+      });
+      if (!values.detach) await wb.runs.waitFor(r.run);
+      const run = wb.tracking.run(r.run);
+      out.result(
+        { runs: [{ id: run.id, status: run.status, params: run.params, metrics: run.metrics }] },
+        () => `${run.id} ${run.status}`,
+      );
+      return run.status === 'FINISHED' || values.detach ? 0 : 1;
+    }
+    default:
+      throw new UsageError(runHelp);
+  }
+}
+
+function one(args: string[], what: string): string {
+  if (args.length !== 1) throw new UsageError(`usage: mlwb runs ${what} ID`);
+  return args[0]!;
+}

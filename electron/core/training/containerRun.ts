@@ -1,0 +1,196 @@
+/**
+ * One run's container: create it with the container contract of DESIGN.md §5 (read-only inputs,
+ * no-new-privileges, limits, labels), stream its logs to disk and to listeners, sample its memory,
+ * and wait for it to exit. Knows Docker, not the tracking store.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Resources } from '../../../shared/training.ts';
+import { invalidInput, WorkbenchError } from '../errors.ts';
+
+export const LABEL_RUN = 'dev.mlops-workbench.run-id';
+export const LABEL_RECIPE = 'dev.mlops-workbench.recipe-digest';
+
+export interface RunDirs {
+  root: string;
+  code: string;
+  data: string;
+  config: string;
+  output: string;
+  log: string;
+}
+
+export function runDirs(home: string, runId: string): RunDirs {
+  const root = path.join(home, 'runs', runId);
+  return {
+    root,
+    code: path.join(root, 'code'),
+    data: path.join(root, 'input', 'data'),
+    config: path.join(root, 'input', 'config'),
+    output: path.join(root, 'output'),
+    log: path.join(root, 'logs.txt'),
+  };
+}
+
+export function memoryBytes(s: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)([kmgKMG]?)$/.exec(s);
+  if (!m) throw invalidInput(`"${s}" is not a memory size; use e.g. 512m or 2g.`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+/** Docker's answer when an image is missing, as a next step for this machine (no registry). */
+export async function requireImage(docker: Docker, image: string): Promise<string> {
+  try {
+    const info = await docker.getImage(image).inspect();
+    return info.Id;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) {
+      throw new WorkbenchError(
+        'NOT_FOUND',
+        `The image ${image} is not on this Docker engine, and no image registry is reachable from here. Build the offline base images with \`npm run images:offline\`, or name an image that \`docker images\` lists.`,
+      );
+    }
+    throw engineError(err);
+  }
+}
+
+export function engineError(err: unknown): WorkbenchError {
+  const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
+  if (
+    e.code === 'ENOENT' ||
+    e.code === 'ECONNREFUSED' ||
+    e.code === 'EACCES' ||
+    /socket hang up|timeout/i.test(e.message)
+  ) {
+    return new WorkbenchError(
+      'ENGINE_UNAVAILABLE',
+      `The Docker engine does not answer (${e.code ?? e.message}). Start it (sudo dockerd, or systemctl start docker) or set DOCKER_HOST, then try again.`,
+    );
+  }
+  return new WorkbenchError('INTERNAL', `Docker: ${e.json?.message ?? e.message}`);
+}
+
+export interface ContainerSpec {
+  runId: string;
+  recipeDigest: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  resources: Resources;
+  dirs: RunDirs;
+  network: string;
+}
+
+export async function createContainer(docker: Docker, spec: ContainerSpec): Promise<Docker.Container> {
+  const { dirs } = spec;
+  const binds = [
+    `${dirs.code}:/workbench/code:ro`,
+    `${dirs.data}:/workbench/input/data:ro`,
+    `${dirs.config}:/workbench/input/config:ro`,
+    `${dirs.output}:/workbench/output:rw`,
+  ];
+  const r = spec.resources;
+  try {
+    return await docker.createContainer({
+      Image: spec.image,
+      Cmd: spec.command,
+      WorkingDir: '/workbench/code',
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Labels: { [LABEL_RUN]: spec.runId, [LABEL_RECIPE]: spec.recipeDigest },
+      User: process.getuid && process.getgid ? `${process.getuid()}:${process.getgid()}` : undefined,
+      HostConfig: {
+        Binds: binds,
+        SecurityOpt: ['no-new-privileges'],
+        NetworkMode: spec.network,
+        Memory: r.memory ? memoryBytes(r.memory) : undefined,
+        MemorySwap: r.memory ? memoryBytes(r.memory) : undefined,
+        NanoCpus: r.cpus ? Math.round(r.cpus * 1e9) : undefined,
+        DeviceRequests: r.gpus ? [{ Count: r.gpus, Capabilities: [['gpu']] }] : undefined,
+      },
+    });
+  } catch (err) {
+    throw engineError(err);
+  }
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/**
+ * Follows the container's output until it ends: every line goes to the log file (prefixed with its
+ * stream) and to `onLine`. Resolves when the stream closes.
+ */
+export async function followLogs(
+  container: Docker.Container,
+  logFile: string,
+  onLine: (line: LogLine) => void,
+  since?: number,
+): Promise<void> {
+  const raw = (await container.logs({
+    follow: true,
+    stdout: true,
+    stderr: true,
+    since,
+  })) as unknown as NodeJS.ReadableStream;
+  const out = fs.createWriteStream(logFile, { flags: 'a' });
+  const splitter = (stream: LogLine['stream']) => {
+    const pass = new PassThrough();
+    let rest = '';
+    pass.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop() ?? '';
+      for (const text of lines) {
+        out.write(`${stream === 'stderr' ? 'E' : 'O'} ${text}\n`);
+        onLine({ stream, text });
+      }
+    });
+    pass.on('end', () => {
+      if (rest) {
+        out.write(`${stream === 'stderr' ? 'E' : 'O'} ${rest}\n`);
+        onLine({ stream, text: rest });
+      }
+    });
+    return pass;
+  };
+  const stdout = splitter('stdout');
+  const stderr = splitter('stderr');
+  container.modem.demuxStream(raw, stdout, stderr);
+  await new Promise<void>((resolve) => {
+    raw.on('end', resolve);
+    raw.on('close', resolve);
+    raw.on('error', () => resolve());
+  });
+  stdout.end();
+  stderr.end();
+  await new Promise<void>((resolve) => out.end(resolve));
+}
+
+/** Samples memory use every couple of seconds; returns a stop function that yields the peak. */
+export function samplePeakMemory(container: Docker.Container): () => number | null {
+  let peak: number | null = null;
+  let stopped = false;
+  const tick = async () => {
+    while (!stopped) {
+      try {
+        const s = (await container.stats({ stream: false, 'one-shot': true } as { stream: false })) as {
+          memory_stats?: { usage?: number; max_usage?: number };
+        };
+        const v = s.memory_stats?.max_usage ?? s.memory_stats?.usage;
+        if (typeof v === 'number' && v > 0) peak = Math.max(peak ?? 0, v);
+      } catch {
+        // The container may be gone between samples.
+      }
+      await new Promise((r) => setTimeout(r, 1000).unref());
+    }
+  };
+  void tick();
+  return () => {
+    stopped = true;
+    return peak;
+  };
+}

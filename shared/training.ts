@@ -1,0 +1,112 @@
+/**
+ * Recipes and run specs (DESIGN.md §5). A recipe is a folder with recipe.yaml; a run spec is
+ * everything needed to run it again.
+ */
+import { z } from 'zod';
+
+const memoryPattern = /^[0-9]+(\.[0-9]+)?[kmgKMG]?$/;
+
+export const ParamSpec = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('float'), default: z.number().optional(), description: z.string().optional() }),
+  z.object({
+    type: z.literal('int'),
+    default: z.number().int().optional(),
+    description: z.string().optional(),
+  }),
+  z.object({ type: z.literal('string'), default: z.string().optional(), description: z.string().optional() }),
+  z.object({ type: z.literal('bool'), default: z.boolean().optional(), description: z.string().optional() }),
+]);
+export type ParamSpec = z.infer<typeof ParamSpec>;
+export type ParamValue = number | string | boolean;
+
+export const Recipe = z
+  .object({
+    name: z.string().min(1, 'name: give the recipe a name'),
+    image: z.string().min(1).optional(),
+    build: z.string().min(1).optional(),
+    command: z.array(z.string()).min(1, 'command: give the command as a list, e.g. ["python3", "train.py"]'),
+    params: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'param names are letters, digits and _'),
+        ParamSpec,
+      )
+      .default({}),
+    metrics: z.array(z.object({ key: z.string().min(1).max(250), regex: z.string().min(1) })).default([]),
+    resources: z
+      .object({
+        cpus: z.number().positive().optional(),
+        memory: z.string().regex(memoryPattern, 'memory: a size such as 512m or 2g').optional(),
+        gpus: z.number().int().nonnegative().optional(),
+      })
+      .default({}),
+  })
+  .refine((r) => Boolean(r.image) !== Boolean(r.build), {
+    message: 'give exactly one of image: (an existing image) or build: (a Dockerfile in the recipe folder)',
+    path: ['image'],
+  });
+export type Recipe = z.infer<typeof Recipe>;
+
+export const Resources = z.object({
+  cpus: z.number().positive().optional(),
+  memory: z.string().regex(memoryPattern).optional(),
+  gpus: z.number().int().nonnegative().optional(),
+});
+export type Resources = z.infer<typeof Resources>;
+
+export const DatasetInput = z.object({
+  channel: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a channel is letters, digits, ., _ or -'),
+  dataset: z.string().min(1),
+  version: z.number().int().positive().optional(),
+});
+export type DatasetInput = z.infer<typeof DatasetInput>;
+
+/** What a run was started with; stored on the run so Re-run repeats it exactly. */
+export const RunSpec = z.object({
+  recipe: z.object({ name: z.string(), path: z.string(), digest: z.string() }),
+  image: z.string(),
+  build: z.string().nullable(),
+  command: z.array(z.string()),
+  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  seed: z.number().int(),
+  datasets: z.array(
+    z.object({ channel: z.string(), dataset: z.string(), version: z.number().int(), digest: z.string() }),
+  ),
+  resources: Resources,
+  metrics: z.array(z.object({ key: z.string(), regex: z.string() })),
+  engine: z.string(),
+});
+export type RunSpec = z.infer<typeof RunSpec>;
+
+export const StartRuns = z.object({
+  recipe: z.string().min(1, 'Name the recipe folder.'),
+  datasets: z.array(DatasetInput).default([]),
+  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
+  /** Grid over these values (every combination), on top of `params`. */
+  sweep: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.boolean()])).min(1)).default({}),
+  /** Random search: this many samples from the sweep values instead of the full grid. */
+  randomSamples: z.number().int().positive().optional(),
+  parallel: z.number().int().positive().max(32).default(1),
+  resources: Resources.optional(),
+  seed: z.number().int().optional(),
+  experiment: z.string().optional(),
+  name: z.string().optional(),
+});
+export type StartRuns = z.input<typeof StartRuns>;
+
+export const RunDetail = z.object({
+  id: z.string(),
+  spec: RunSpec.nullable(),
+  engine: z.string().nullable(),
+  engineVersion: z.string().nullable(),
+  imageDigest: z.string().nullable(),
+  containerId: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  failureReason: z.string().nullable(),
+  peakMemory: z.number().int().nullable(),
+  skippedMetrics: z.number().int(),
+  inputs: z.array(
+    z.object({ channel: z.string(), dataset: z.string(), version: z.number().int(), digest: z.string() }),
+  ),
+  artifacts: z.array(z.object({ path: z.string(), size: z.number().int() })),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
