@@ -20,7 +20,7 @@ export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): EngineTarge
   if (host.startsWith('unix://')) {
     return {
       host,
-      docker: new Docker({ socketPath: host.slice('unix://'.length), timeout: STATUS_TIMEOUT_MS }),
+      docker: new Docker({ socketPath: host.slice('unix://'.length) }),
     };
   }
   const url = new URL(host);
@@ -32,7 +32,6 @@ export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): EngineTarge
         host: url.hostname,
         port: url.port ? Number(url.port) : 22,
         username: url.username || undefined,
-        timeout: STATUS_TIMEOUT_MS,
       }),
     };
   }
@@ -48,7 +47,6 @@ export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): EngineTarge
       ca: tls ? read('ca.pem') : undefined,
       cert: tls ? read('cert.pem') : undefined,
       key: tls ? read('key.pem') : undefined,
-      timeout: STATUS_TIMEOUT_MS,
     }),
   };
 }

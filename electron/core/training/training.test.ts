@@ -1,0 +1,195 @@
+/**
+ * Training for real, in the Docker engine, on the offline base image: both example recipes,
+ * cancel, an OOM kill, a failing recipe, and reconciliation after a restart.
+ * Without a reachable engine these are skipped with the reason — unless MLWB_REQUIRE_DOCKER=1
+ * (set by .ci/run), where a missing engine is a failure.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { openWorkbench, type Workbench } from '../workbench.ts';
+import { runDirs } from './containerRun.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const recipes = path.join(repo, 'resources', 'recipes');
+const IMAGE = 'mlwb/python-sklearn:bookworm';
+
+async function engineReady(): Promise<string | undefined> {
+  try {
+    const docker = new Docker();
+    await docker.version();
+    await docker.getImage(IMAGE).inspect();
+    return undefined;
+  } catch (err) {
+    return `no Docker engine with ${IMAGE} (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
+  }
+}
+
+const skipReason = await engineReady();
+if (skipReason && process.env.MLWB_REQUIRE_DOCKER === '1') {
+  throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${skipReason}`);
+}
+const dirs = tempDirs();
+let wb: Workbench;
+
+beforeAll(async () => {
+  if (skipReason) return;
+  wb = await openWorkbench(dirs.make());
+  await wb.datasets.add(
+    { name: 'iris', paths: [path.join(recipes, 'sklearn-classifier', 'example-data')], message: '' },
+    { signal: new AbortController().signal, progress: () => {} },
+  );
+  await wb.datasets.add(
+    { name: 'linear', paths: [path.join(recipes, 'sklearn-regression', 'example-data')], message: '' },
+    { signal: new AbortController().signal, progress: () => {} },
+  );
+});
+afterAll(async () => {
+  await wb?.close();
+});
+
+function csvRows(file: string): { header: string[]; rows: string[][] } {
+  const [head, ...lines] = fs.readFileSync(file, 'utf8').trim().split('\n');
+  return { header: head!.split(','), rows: lines.map((l) => l.split(',')) };
+}
+
+async function runToEnd(
+  recipe: string,
+  dataset: string,
+  params: Record<string, string | number> = {},
+  extra = {},
+) {
+  const [id] = await wb.runs.start({
+    recipe: path.join(recipes, recipe),
+    datasets: [{ channel: 'train', dataset }],
+    params,
+    ...extra,
+  });
+  await wb.runs.waitFor(id!);
+  return id!;
+}
+
+describe.skipIf(Boolean(skipReason))(
+  `training in Docker${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    it('trains the classifier: FINISHED, metric series, an ONNX model that predicts sensibly', async () => {
+      const id = await runToEnd('sklearn-classifier', 'iris', { max_iter: 40 });
+      const run = wb.tracking.run(id);
+      expect(run.status, wb.runs.detail(id).failureReason ?? '').toBe('FINISHED');
+      const history = wb.tracking.metricHistory(id, 'val_accuracy');
+      expect(history.length).toBeGreaterThan(5);
+      expect(history.map((p) => p.step)).toEqual([...history.map((p) => p.step)].sort((a, b) => a - b));
+      expect(wb.tracking.metricHistory(id, 'loss').length).toBeGreaterThan(5);
+      const detail = wb.runs.detail(id);
+      expect(detail.exitCode).toBe(0);
+      expect(detail.imageDigest).toMatch(/^sha256:/);
+      expect(detail.inputs).toEqual([
+        expect.objectContaining({ channel: 'train', dataset: 'iris', version: 1 }),
+      ]);
+      expect(detail.artifacts.map((a) => a.path)).toContain('model/model.onnx');
+
+      const model = path.join(runDirs(wb.home, id).output, 'model', 'model.onnx');
+      const session = await ort.InferenceSession.create(model);
+      const signature = JSON.parse(fs.readFileSync(path.join(path.dirname(model), 'signature.json'), 'utf8'));
+      const { header, rows } = csvRows(path.join(recipes, 'sklearn-classifier', 'example-data', 'train.csv'));
+      const label = header.indexOf('target');
+      const features = header.map((_, i) => i).filter((i) => i !== label);
+      const x = new Float32Array(rows.flatMap((r) => features.map((i) => Number(r[i]))));
+      const out = await session.run({
+        [session.inputNames[0]!]: new ort.Tensor('float32', x, [rows.length, features.length]),
+      });
+      const predicted = out.label!.data as BigInt64Array;
+      let correct = 0;
+      rows.forEach((r, k) => {
+        if (String(signature.classes[Number(predicted[k])]) === r[label]) correct++;
+      });
+      expect(correct / rows.length).toBeGreaterThan(0.85);
+    });
+
+    it('trains the regression model and stores its metrics', async () => {
+      const id = await runToEnd('sklearn-regression', 'linear');
+      expect(wb.tracking.run(id).status, wb.runs.detail(id).failureReason ?? '').toBe('FINISHED');
+      const r2 = wb.tracking.metricHistory(id, 'val_r2');
+      expect(r2.length).toBeGreaterThan(2);
+      expect(Number(r2.at(-1)!.value)).toBeGreaterThan(0.8);
+      const session = await ort.InferenceSession.create(
+        path.join(runDirs(wb.home, id).output, 'model', 'model.onnx'),
+      );
+      expect(session.outputNames).toContain('prediction');
+    });
+
+    it('fails with the recipe’s own reason when the label column is missing', async () => {
+      const id = await runToEnd('sklearn-classifier', 'iris', { label: 'nope' });
+      expect(wb.tracking.run(id).status).toBe('FAILED');
+      expect(wb.runs.detail(id).failureReason).toMatch(/nope/);
+    });
+
+    it('ends OOM-killed runs FAILED with the reason', async () => {
+      const dir = dirs.make();
+      fs.writeFileSync(
+        path.join(dir, 'recipe.yaml'),
+        `name: hog\nimage: ${IMAGE}\ncommand: ["python3", "-c", "import time\\nx = bytearray(256 * 1024 * 1024)\\nfor i in range(0, len(x), 4096): x[i] = 1\\ntime.sleep(5)"]\nresources: {memory: 32m}\n`,
+      );
+      const [id] = await wb.runs.start({ recipe: dir });
+      await wb.runs.waitFor(id!);
+      expect(wb.tracking.run(id!).status).toBe('FAILED');
+      expect(wb.runs.detail(id!).failureReason).toMatch(/Out of memory/);
+    });
+
+    it('cancels a running run (SIGTERM, then kill) and ends it KILLED; cancelling again is a CONFLICT', async () => {
+      const dir = dirs.make();
+      fs.writeFileSync(
+        path.join(dir, 'recipe.yaml'),
+        `name: sleeper\nimage: ${IMAGE}\ncommand: ["sleep", "300"]\n`,
+      );
+      const [id] = await wb.runs.start({ recipe: dir });
+      for (let i = 0; i < 100 && wb.tracking.run(id!).status !== 'RUNNING'; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(wb.tracking.run(id!).status).toBe('RUNNING');
+      const t = Date.now();
+      await wb.runs.cancel(id!);
+      await wb.runs.waitFor(id!);
+      expect(wb.tracking.run(id!).status).toBe('KILLED');
+      expect(Date.now() - t).toBeLessThan(20_000);
+      await expect(wb.runs.cancel(id!)).rejects.toMatchObject({ code: 'CONFLICT' });
+    });
+
+    it('reconciles after a restart: finished while away → finalized; container gone → LOST', async () => {
+      const home = dirs.make();
+      const dir = dirs.make();
+      fs.writeFileSync(
+        path.join(dir, 'recipe.yaml'),
+        `name: quick\nimage: ${IMAGE}\ncommand: ["python3", "-c", "import json,time\\nprint('hello', flush=True)\\ntime.sleep(2)\\nopen('/workbench/output/metrics.jsonl','w').write(json.dumps({'key':'m','value':1.5,'step':0})+'\\\\n')"]\n`,
+      );
+      let first = await openWorkbench(home);
+      const [finished] = await first.runs.start({ recipe: dir });
+      const [gone] = await first.runs.start({ recipe: dir });
+      for (let i = 0; i < 100 && first.tracking.runRow(gone!).status !== 'RUNNING'; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const goneContainer = first.tracking.runRow(gone!).container_id!;
+      // Simulate the app going away mid-run: stop following without finalizing.
+      await first.close();
+      first = undefined as never;
+      await new Docker().getContainer(goneContainer).remove({ force: true });
+      await new Promise((r) => setTimeout(r, 3000));
+
+      const second = await openWorkbench(home);
+      second.db.prepare('UPDATE runs SET follower_pid = NULL').run();
+      await second.runs.resume();
+      expect(
+        second.tracking.runRow(finished!).status === 'RUNNING' ||
+          second.tracking.runRow(finished!).status === 'FINISHED',
+      ).toBe(true);
+      await second.runs.waitFor(finished!);
+      expect(second.tracking.run(finished!).status).toBe('FINISHED');
+      expect(second.tracking.run(finished!).metrics).toEqual({ m: 1.5 });
+      expect(second.tracking.run(gone!).status).toBe('LOST');
+      expect(second.runs.detail(gone!).failureReason).toMatch(/gone/);
+      await second.close();
+    });
+  },
+);
