@@ -1,25 +1,42 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
- * Groups: ingest, small, profile, huge (datasets), drift.
+ * Groups: ingest, small, profile, huge (datasets), drift, tracking. No group: all of them.
  */
 import { type Figure, runDatasetBench } from './datasets/datasetBench.ts';
 
-const groups = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const datasetGroups = ['ingest', 'small', 'profile', 'huge'];
-const want = (g: string) =>
-  groups.length === 0 ||
-  groups.includes(g) ||
-  (g === 'datasets' && groups.some((x) => datasetGroups.includes(x)));
+const groups = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const want = (g: string) => groups.length === 0 || groups.includes(g);
 
 const figures: Figure[] = [];
-if (want('datasets') || groups.includes('datasets')) {
-  const only = groups.filter((g) => datasetGroups.includes(g));
+const only = groups.filter((g) => datasetGroups.includes(g));
+if (groups.length === 0 || only.length > 0 || groups.includes('datasets')) {
   figures.push(...(await runDatasetBench(only)));
 }
 if (want('drift')) {
   const { runDriftBench } = await import('./drift/driftBench.ts');
-  const r = (await runDriftBench()) as unknown;
-  process.stdout.write(`drift: ${JSON.stringify(r)}\n`);
+  const r = await runDriftBench();
+  const speedup = r.speedup
+    ? `${r.speedup.wall.toFixed(1)}× by wall clock, ${r.speedup.cpu?.toFixed(1) ?? '?'}× by CPU`
+    : 'pandas+SciPy not installed';
+  figures.push({
+    name: `drift check, ${r.rows.toLocaleString('en')} rows × ${r.columns} columns per side (${r.fileMB.reference.toFixed(0)} + ${r.fileMB.current.toFixed(0)} MB CSV)`,
+    value: `${(r.workbench.wallMs / 1000).toFixed(2)} s, peak RSS ${r.workbench.peakRssMB.toFixed(0)} MB (load average ${r.loadAverage.toFixed(1)})`,
+    target: '< 5 s',
+    pass: r.workbench.wallMs < 5000,
+  });
+  if (r.pandas && r.speedup) {
+    figures.push({
+      name: 'drift check vs pandas + SciPy on the same files',
+      value: `pandas ${(r.pandas.wallMs / 1000).toFixed(2)} s; workbench ${speedup}`,
+      target: '≥ 3× faster',
+      pass: r.speedup.wall >= 3,
+    });
+  }
+}
+if (want('tracking')) {
+  const { runTrackingBench } = await import('./tracking/trackingBench.ts');
+  figures.push(...(await runTrackingBench()));
 }
 for (const f of figures) {
   process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);

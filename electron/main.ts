@@ -12,6 +12,7 @@ import { toWireError } from './core/errors.ts';
 import { openWorkbench, resolveHome, type Workbench } from './core/workbench.ts';
 import { EVENT_CHANNEL, registerIpc } from './ipcBridge.ts';
 import { CSP } from './server/httpSecurity.ts';
+import { startTrackingListener } from './server/trackingListener.ts';
 
 const APP_ORIGIN = 'app://workbench';
 const rendererDir = path.join(import.meta.dirname, '..', 'dist', 'renderer');
@@ -71,6 +72,7 @@ async function start(): Promise<void> {
   const api = createApi(wb);
 
   registerIpc(ipcMain, api, APP_ORIGIN);
+  await startTrackingListener(wb);
   void wb.runs.resume().catch(() => {});
   wb.events.subscribe((topic, payload) => {
     for (const w of BrowserWindow.getAllWindows()) {

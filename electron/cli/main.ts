@@ -7,6 +7,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { createApi } from '../core/api.ts';
 import { toWireError } from '../core/errors.ts';
 import { openWorkbench, resolveHome, type Workbench } from '../core/workbench.ts';
+import { startTrackingListener, type TrackingListener } from '../server/trackingListener.ts';
 import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './datasetCommands.ts';
 import { driftCommand, driftHelp } from './driftCommand.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
@@ -106,12 +107,16 @@ export async function main(
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   let wb: Workbench | undefined;
+  let listener: TrackingListener | undefined;
   try {
     if (!['dataset', 'run', 'runs', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
       throw new UsageError(`unknown command "${command}". Run mlwb --help.`);
     }
     wb = await openWorkbench(resolveHome(globals.home), { mode: command === 'ui' ? 'browser' : 'cli' });
     const api = createApi(wb);
+    // Runs started or followed here reach the MLflow-compatible API through this listener.
+    if (command === 'run' || command === 'runs' || command === 'ui')
+      listener = await startTrackingListener(wb);
     switch (command) {
       case 'dataset':
         return await datasetCommand(api, rest, out, controller.signal);
@@ -142,6 +147,7 @@ export async function main(
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
+    await listener?.close();
     await wb?.close();
   }
 }

@@ -36,18 +36,22 @@ export interface RunServiceDeps {
   datasets: DatasetService;
   engine: EngineTarget;
   events: EventBus;
-  /** The MLflow-compatible endpoint containers reach, when one is listening. */
-  trackingEndpoint?: () => { uri: string } | undefined;
 }
 
 const CANCEL_GRACE_S = 10;
 
 export class RunService {
   private parallel = 1;
+  private trackingUri: string | undefined;
   private followers = new Map<string, RunFollower>();
   private starting = new Set<string>();
 
   constructor(private readonly d: RunServiceDeps) {}
+
+  /** Where containers reach the MLflow-compatible API (set by the host that serves it). */
+  useTrackingEndpoint(uri: string | undefined): void {
+    this.trackingUri = uri;
+  }
 
   /** Creates the runs (one per sweep combination) as QUEUED and schedules them; returns their ids. */
   async start(input: StartRuns): Promise<string[]> {
@@ -169,7 +173,7 @@ export class RunService {
     const imageId = spec.build ? await this.buildImage(docker, spec) : await requireImage(docker, spec.image);
     const dirs = runDirs(this.d.home, runId);
     await this.materialize(spec, dirs);
-    const endpoint = this.d.trackingEndpoint?.();
+    const endpoint = this.trackingUri ? { uri: this.trackingUri } : undefined;
     const env: Record<string, string> = {
       MLWB_RUN_ID: runId,
       MLWB_SEED: String(spec.seed),

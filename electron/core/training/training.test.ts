@@ -158,6 +158,44 @@ describe.skipIf(Boolean(skipReason))(
       await expect(wb.runs.cancel(id!)).rejects.toMatchObject({ code: 'CONFLICT' });
     });
 
+    it('lets a container log through the MLflow REST API with its run token (and nothing else)', async () => {
+      const { startTrackingListener } = await import('../../server/trackingListener.ts');
+      const listener = await startTrackingListener(wb);
+      expect(listener?.uri).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:\d+$/);
+      try {
+        const dir = dirs.make();
+        fs.writeFileSync(
+          path.join(dir, 'recipe.yaml'),
+          `name: rest\nimage: ${IMAGE}\ncommand: ["python3", "log.py"]\n`,
+        );
+        fs.writeFileSync(
+          path.join(dir, 'log.py'),
+          [
+            'import json, os, urllib.request, urllib.error',
+            'uri, token, run = os.environ["MLFLOW_TRACKING_URI"], os.environ["MLFLOW_TRACKING_TOKEN"], os.environ["MLFLOW_RUN_ID"]',
+            'def post(path, body, tok):',
+            '    req = urllib.request.Request(f"{uri}/api/2.0/mlflow/{path}", data=json.dumps(body).encode(), headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"})',
+            '    return json.load(urllib.request.urlopen(req))',
+            'post("runs/log-batch", {"run_id": run, "metrics": [{"key": "k", "value": s * 2.0, "timestamp": 1, "step": s} for s in range(3)], "params": [{"key": "p", "value": "v"}]}, token)',
+            'try:',
+            '    post("runs/set-tag", {"run_id": run, "key": "x", "value": "y"}, "wrong-token")',
+            '    print("UNEXPECTED: accepted a wrong token")',
+            'except urllib.error.HTTPError as e:',
+            '    print("refused", e.code)',
+          ].join('\n'),
+        );
+        const [id] = await wb.runs.start({ recipe: dir });
+        await wb.runs.waitFor(id!);
+        const run = wb.tracking.run(id!);
+        expect(run.status, wb.runs.detail(id!).failureReason ?? '').toBe('FINISHED');
+        expect(run.metrics).toEqual({ k: 4 });
+        expect(run.params).toEqual({ p: 'v' });
+        expect(wb.runs.logs(id!).map((l) => l.text)).toContain('refused 401');
+      } finally {
+        await listener?.close();
+      }
+    });
+
     it('reconciles after a restart: finished while away → finalized; container gone → LOST', async () => {
       const home = dirs.make();
       const dir = dirs.make();
