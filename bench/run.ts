@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
- * Groups: ingest, small, profile, huge (datasets), drift, tracking. No group: all of them.
+ * Groups: ingest, small, profile, huge (datasets), drift, training, tracking. No group: all of them.
  */
 import { type Figure, runDatasetBench } from './datasets/datasetBench.ts';
 
@@ -33,6 +33,10 @@ if (want('drift')) {
       pass: r.speedup.wall >= 3,
     });
   }
+}
+if (want('training')) {
+  const { runTrainingBench } = await import('./training/trainingBench.ts');
+  figures.push(...(await runTrainingBench()));
 }
 if (want('tracking')) {
   const { runTrackingBench } = await import('./tracking/trackingBench.ts');
