@@ -49,6 +49,16 @@ function timed(fn: () => void): number {
 }
 
 const sync = () => execFileSync('sync');
+
+/** Drops the page cache so reads come from disk; false when not permitted (not root). */
+function dropCaches(): boolean {
+  try {
+    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
+}
 const gib = (bytes: number, ms: number) => `${(bytes / 1024 ** 2 / (ms / 1000)).toFixed(0)} MiB/s`;
 
 export async function runDatasetBench(only?: string[]): Promise<Figure[]> {
@@ -62,29 +72,48 @@ export async function runDatasetBench(only?: string[]): Promise<Figure[]> {
       const src = path.join(scratch, 'mixed');
       const { files, bytes } = writeMixedGiB(src);
       sync();
-      const cpTimes: number[] = [];
-      const addTimes: number[] = [];
+      // Both sides pay for what a store must do: read the files from disk and get the copy onto
+      // disk. So each round starts from a cold page cache (when this process may drop it) and
+      // ends when `sync` returns. A warm, unsynced round is reported too, for comparison.
+      const cold = dropCaches();
+      const rounds = { cp: [] as number[], add: [] as number[], cpWarm: [] as number[], addWarm: [] as number[] };
       for (let round = 0; round < 2; round++) {
         const dst = path.join(scratch, `cp-${round}`);
-        cpTimes.push(timed(() => execFileSync('cp', ['-r', src, dst])));
-        sync();
         const home = path.join(scratch, `home-${round}`);
-        addTimes.push(addInChild(home, 'mixed', src).ms);
+        sync();
+        dropCaches();
+        rounds.cp.push(timed(() => execFileSync('cp', ['-r', src, dst])) + timed(sync));
+        sync();
+        dropCaches();
+        const r = addInChild(home, 'mixed', src);
+        rounds.add.push(r.ms + timed(sync));
+        fs.rmSync(dst, { recursive: true, force: true });
+        fs.rmSync(home, { recursive: true, force: true });
+        sync();
+        // Warm: the source is in the page cache and nothing waits for the disk.
+        rounds.cpWarm.push(timed(() => execFileSync('cp', ['-r', src, dst])));
+        rounds.addWarm.push(addInChild(home, 'mixed', src).ms);
         sync();
         fs.rmSync(dst, { recursive: true, force: true });
         if (round === 0) fs.rmSync(home, { recursive: true, force: true });
       }
-      const cpMs = Math.min(...cpTimes);
-      const addMs = Math.min(...addTimes);
+      const cpMs = Math.min(...rounds.cp);
+      const addMs = Math.min(...rounds.add);
       const ratio = cpMs / addMs;
-      log(
-        `cp -r: ${cpTimes.map((t) => t.toFixed(0)).join(', ')} ms; add: ${addTimes.map((t) => t.toFixed(0)).join(', ')} ms`,
-      );
+      log(`rounds (ms): ${JSON.stringify(rounds)}`);
       figures.push({
-        name: `first add of ${files} files, ${(bytes / 1024 ** 3).toFixed(2)} GiB (best of 2)`,
+        name: `first add of ${files} files, ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${cold ? 'cold cache, ' : ''}until synced (best of 2)`,
         value: `${(addMs / 1000).toFixed(2)} s = ${gib(bytes, addMs)}; cp -r ${(cpMs / 1000).toFixed(2)} s = ${gib(bytes, cpMs)}; ratio ${ratio.toFixed(2)}× cp`,
         target: '≥ 0.8× cp -r throughput',
         pass: ratio >= 0.8,
+      });
+      const cpWarm = Math.min(...rounds.cpWarm);
+      const addWarm = Math.min(...rounds.addWarm);
+      figures.push({
+        name: 'the same, warm page cache, not synced (for reference)',
+        value: `add ${(addWarm / 1000).toFixed(2)} s = ${gib(bytes, addWarm)}; cp -r ${(cpWarm / 1000).toFixed(2)} s = ${gib(bytes, cpWarm)}; ratio ${(cpWarm / addWarm).toFixed(2)}× cp`,
+        target: 'none (the target is the synced figure)',
+        pass: true,
       });
       const again = addInChild(path.join(scratch, 'home-1'), 'mixed', src);
       const speedup = addMs / again.ms;

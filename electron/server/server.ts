@@ -28,6 +28,7 @@ import {
   originAllowed,
   securityHeaders,
 } from './httpSecurity.ts';
+import { createMlflowHandler, mlflowPath } from './mlflow/mlflowRouter.ts';
 import { serveStatic } from './staticFiles.ts';
 
 const JSON_BODY_LIMIT = 4 * 1024 * 1024;
@@ -57,6 +58,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const token = opts.token ?? newToken();
   let port = 0;
+  const mlflow = createMlflowHandler(wb.tracking, { onChange: (entities) => wb.events.changed(...entities) });
 
   const server = http.createServer((req, res) => {
     securityHeaders(res);
@@ -90,6 +92,9 @@ export async function startServer(
     if (req.method !== 'GET' && req.method !== 'HEAD' && !originAllowed(req, port)) {
       return sendPlain(res, 403, 'Cross-origin requests are not accepted.');
     }
+    // The MLflow REST subset (MLflow's JSON and error shapes), behind the same token.
+    const mlflowRoute = mlflowPath(url.pathname);
+    if (mlflowRoute !== undefined) return mlflow(req, res, mlflowRoute);
 
     if (url.pathname.startsWith('/api/invoke/') && req.method === 'POST') {
       const method = decodeURIComponent(url.pathname.slice('/api/invoke/'.length));

@@ -134,6 +134,10 @@ function entityAndKey(s: Scanner): { entity: Entity; key: string } {
   if (dot > 0 && !head.startsWith('`')) {
     entity = ENTITY_ALIASES[head.slice(0, dot)];
     key = head.slice(dot + 1);
+  } else if (s.text[s.pos] !== '.' && Object.hasOwn(ATTRIBUTES, ATTRIBUTE_ALIASES[head] ?? head)) {
+    // As in MLflow, a bare name is an attribute: `start_time DESC`, `status = 'RUNNING'`.
+    entity = 'attributes';
+    key = head;
   } else {
     entity = ENTITY_ALIASES[head];
     if (s.text[s.pos] !== '.') s.fail(`"${head}" must be followed by .key (e.g. metrics.${head})`);
@@ -183,15 +187,21 @@ function clauseSql(c: Clause): { sql: string; params: unknown[] } {
         params: [c.key, c.value],
       };
     case 'params':
+    case 'tags': {
+      const table = c.entity === 'params' ? 'run_params' : 'run_tags';
+      // An equality is answered from the (key, value) index as a set of run ids, which SQLite
+      // probes through a Bloom filter: cheaper than a lookup per run when most runs fail it.
+      if (op === '=') {
+        return {
+          sql: `r.id IN (SELECT x.run_id FROM ${table} x WHERE x.key = ? AND x.value = ?)`,
+          params: [c.key, c.value],
+        };
+      }
       return {
-        sql: `EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = r.id AND p.key = ? AND ${cmp('p.value')})`,
+        sql: `EXISTS (SELECT 1 FROM ${table} x WHERE x.run_id = r.id AND x.key = ? AND ${cmp('x.value')})`,
         params: [c.key, c.value],
       };
-    case 'tags':
-      return {
-        sql: `EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.key = ? AND ${cmp('t.value')})`,
-        params: [c.key, c.value],
-      };
+    }
     case 'attributes':
       return { sql: cmp(ATTRIBUTES[c.key]!.column), params: [c.value] };
   }

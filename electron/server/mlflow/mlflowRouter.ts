@@ -1,0 +1,110 @@
+/**
+ * The MLflow-compatible REST subset (DESIGN.md §5), as a transport-level handler that any Node
+ * HTTP listener can mount under /api/2.0/mlflow/: the browser-mode server, and the listener the
+ * run launcher opens for containers. Authentication, the Host check and security headers are the
+ * caller's; this file only routes, reads the body and writes MLflow's JSON and error shapes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TrackingRepo } from '../../core/tracking/trackingRepo.ts';
+import { endpoints } from './mlflowEndpoints.ts';
+import { MlflowError, toMlflowError } from './mlflowErrors.ts';
+import { DEFAULT_BODY_LIMIT, parseJsonTolerant, queryObject, readBody } from './mlflowRequest.ts';
+
+/** Where MLflow clients send requests: the REST API, the UI's ajax-api, and the old preview path. */
+const PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/2.0/preview/mlflow/'];
+
+/** The endpoint path after the MLflow prefix (`runs/log-batch`), or undefined for other paths. */
+export function mlflowPath(pathname: string): string | undefined {
+  const prefix = PREFIXES.find((p) => pathname.startsWith(p));
+  return prefix === undefined ? undefined : pathname.slice(prefix.length);
+}
+
+export interface MlflowHandlerOptions {
+  /** Largest accepted body; MLflow's own clients stay far below the 16 MB default. */
+  maxBodyBytes?: number;
+  /**
+   * Told which entities changed ('experiments', 'runs'), at most every `changeIntervalMs`:
+   * a script logging a batch every millisecond must not become a thousand UI refreshes.
+   */
+  onChange?: (entities: string[]) => void;
+  changeIntervalMs?: number;
+}
+
+export type MlflowHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathAfterPrefix: string,
+) => Promise<void>;
+
+export function createMlflowHandler(tracking: TrackingRepo, opts: MlflowHandlerOptions = {}): MlflowHandler {
+  const limit = opts.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
+  const changed = coalesce(opts.onChange, opts.changeIntervalMs ?? 250);
+
+  return async (req, res, pathAfterPrefix) => {
+    let input: unknown;
+    try {
+      const endpoint = Object.hasOwn(endpoints, pathAfterPrefix) ? endpoints[pathAfterPrefix] : undefined;
+      if (!endpoint) {
+        throw new MlflowError(
+          'ENDPOINT_NOT_FOUND',
+          `No MLflow endpoint ${pathAfterPrefix}. This server implements: ${Object.keys(endpoints).join(', ')}.`,
+          404,
+        );
+      }
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      if (!endpoint.methods.includes(method as 'GET' | 'POST')) {
+        res.setHeader('Allow', endpoint.methods.join(', '));
+        throw new MlflowError(
+          'BAD_REQUEST',
+          `${pathAfterPrefix} takes ${endpoint.methods.join(' or ')}.`,
+          405,
+        );
+      }
+      if (method === 'GET') {
+        input = queryObject(new URL(req.url ?? '/', 'http://localhost').searchParams);
+      } else {
+        input = parseJsonTolerant(await readBody(req, limit));
+      }
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        throw new MlflowError('BAD_REQUEST', 'The request body must be a JSON object.', 400);
+      }
+      send(res, 200, endpoint.handle(input, tracking, changed));
+    } catch (err) {
+      const e = toMlflowError(err, input);
+      // A request refused before its body was read: close rather than parse the rest as a request.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      send(res, e.status, { error_code: e.errorCode, message: e.message });
+    }
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(text);
+}
+
+function coalesce(
+  onChange: ((entities: string[]) => void) | undefined,
+  intervalMs: number,
+): (entity: 'experiments' | 'runs') => void {
+  if (!onChange) return () => {};
+  const pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  return (entity) => {
+    pending.add(entity);
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      const entities = [...pending];
+      pending.clear();
+      onChange(entities);
+    }, intervalMs);
+    timer.unref();
+  };
+}
