@@ -194,9 +194,12 @@ export const endpoints: Record<string, Endpoint> = {
       const b = S.UpdateRun.parse(input);
       const runId = runIdOf(b);
       activeRun(tracking, runId);
+      // A run the workbench launched ends when its container does: a script's mlflow.end_run()
+      // must not mark it FINISHED before the exit code, failure file and outputs are known.
+      const launched = tracking.runRow(runId).spec !== null;
       tracking.updateRun(runId, {
-        ...(b.status ? { status: fromMlflowStatus(b.status) } : {}),
-        ...(b.end_time !== undefined ? { end_time: b.end_time } : {}),
+        ...(b.status && !launched ? { status: fromMlflowStatus(b.status) } : {}),
+        ...(b.end_time !== undefined && !launched ? { end_time: b.end_time } : {}),
         ...(b.run_name ? { name: b.run_name } : {}),
       });
       if (b.run_name) tracking.setTag(runId, RUN_NAME_TAG, b.run_name);
