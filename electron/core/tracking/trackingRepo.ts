@@ -224,6 +224,14 @@ export class TrackingRepo {
     this.db.prepare('DELETE FROM run_tags WHERE run_id = ? AND key = ?').run(runId, key);
   }
 
+  /** Forgets a metric series (its points and its latest value). */
+  deleteSeries(runId: string, key: string): void {
+    writeTransaction(this.db, () => {
+      this.db.prepare('DELETE FROM run_metrics WHERE run_id = ? AND key = ?').run(runId, key);
+      this.db.prepare('DELETE FROM run_latest_metrics WHERE run_id = ? AND key = ?').run(runId, key);
+    });
+  }
+
   /**
    * One transaction for the whole batch; callers have validated keys and values. The latest point
    * of each key is picked here and upserted once per key, not once per point: the same result as

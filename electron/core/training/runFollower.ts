@@ -40,6 +40,9 @@ export class RunFollower {
   private skipped = 0;
   private tail: string[] = [];
   private metricsRest = '';
+  /** Keys metrics.jsonl has given: for those the file is the source, and regex matches are dropped. */
+  private fileKeys = new Set<string>();
+  private regexKeys = new Set<string>();
 
   constructor(
     private readonly d: FollowerDeps,
@@ -68,6 +71,7 @@ export class RunFollower {
     const spec = JSON.parse(row.spec!) as RunSpec;
     const dirs = runDirs(this.d.home, this.runId);
     const steps = resumed ? this.regexSteps(spec) : {};
+    if (resumed) this.learnFileKeys(dirs.output);
     const regex = new RegexMetrics(spec.metrics, steps);
     const stopMemory = samplePeakMemory(this.container);
     const flusher = setInterval(() => this.flush(dirs.output), FLUSH_MS);
@@ -84,7 +88,11 @@ export class RunFollower {
             this.pendingLines.push(line);
             this.tail.push(line.text);
             if (this.tail.length > TAIL_FOR_REASON) this.tail.shift();
-            this.pendingPoints.push(...regex.match(line.text));
+            for (const p of regex.match(line.text)) {
+              if (this.fileKeys.has(p.key)) continue;
+              this.regexKeys.add(p.key);
+              this.pendingPoints.push(p);
+            }
           },
           since,
         );
@@ -98,6 +106,28 @@ export class RunFollower {
       stopMemory();
       this.resolveStarted();
       this.resolveDone();
+    }
+  }
+
+  /** After a restart: which keys the already-read part of metrics.jsonl holds. */
+  private learnFileKeys(outputDir: string): void {
+    const offset = this.d.db
+      .prepare('SELECT metrics_offset FROM runs WHERE id = ?')
+      .pluck()
+      .get(this.runId) as number;
+    if (!offset) return;
+    try {
+      const fd = fs.openSync(path.join(outputDir, 'metrics.jsonl'), 'r');
+      try {
+        const buf = Buffer.alloc(Math.min(offset, 64 * 1024 * 1024));
+        const n = fs.readSync(fd, buf, 0, buf.length, 0);
+        for (const p of parseMetricLines(buf.subarray(0, n).toString('utf8')).points)
+          this.fileKeys.add(p.key);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      // no file: nothing to learn
     }
   }
 
@@ -151,6 +181,7 @@ export class RunFollower {
       const text = buf.subarray(0, n).toString('utf8');
       const { points, skipped, rest } = parseMetricLines(text);
       const consumed = n - Buffer.byteLength(rest, 'utf8');
+      this.adoptFileKeys(points);
       this.pendingPoints.push(...points);
       this.skipped += skipped;
       this.d.db
@@ -159,6 +190,21 @@ export class RunFollower {
       this.metricsRest = rest;
     } finally {
       fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * A recipe may print a metric (matched by its regex) and also write it to metrics.jsonl: the
+   * file, with its explicit steps, wins, and what the regex stored for that key is replaced.
+   */
+  private adoptFileKeys(points: ParsedPoint[]): void {
+    for (const p of points) {
+      if (this.fileKeys.has(p.key)) continue;
+      this.fileKeys.add(p.key);
+      if (this.regexKeys.has(p.key)) {
+        this.pendingPoints = this.pendingPoints.filter((q) => q.key !== p.key);
+        this.d.tracking.deleteSeries(this.runId, p.key);
+      }
     }
   }
 

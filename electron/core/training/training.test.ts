@@ -122,6 +122,46 @@ describe.skipIf(Boolean(skipReason))(
       expect(session.outputNames).toContain('prediction');
     });
 
+    it('reads metrics from the recipe’s regexes when it writes no metrics.jsonl', async () => {
+      const dir = dirs.make();
+      fs.writeFileSync(
+        path.join(dir, 'recipe.yaml'),
+        `name: printer\nimage: ${IMAGE}\ncommand: ["python3", "-c", "for i in range(4): print(f'epoch {i} loss={1.0/(i+1)}', flush=True)\\nprint('not json', flush=True)"]\nmetrics:\n  - {key: loss, regex: "loss=([-+0-9.eE]+)"}\n`,
+      );
+      const [id] = await wb.runs.start({ recipe: dir });
+      await wb.runs.waitFor(id!);
+      expect(wb.tracking.run(id!).status).toBe('FINISHED');
+      expect(wb.tracking.metricHistory(id!, 'loss').map((p) => [p.step, p.value])).toEqual([
+        [0, 1],
+        [1, 0.5],
+        [2, 1 / 3],
+        [3, 0.25],
+      ]);
+    });
+
+    it('skips and counts bad metrics.jsonl lines without failing the run', async () => {
+      const dir = dirs.make();
+      const script = [
+        'import json',
+        'f = open("/workbench/output/metrics.jsonl", "w")',
+        'f.write(json.dumps({"key": "ok", "value": 1.0, "step": 0}) + "\\n")',
+        'f.write("not json\\n")',
+        'f.write(\'{"key": "nan", "value": NaN, "step": 0}\\n\')',
+        'f.write(json.dumps({"key": "k" * 300, "value": 1.0, "step": 0}) + "\\n")',
+        'f.write(json.dumps({"key": "ok", "value": 2.0, "step": 1}) + "\\n")',
+      ].join('\n');
+      fs.writeFileSync(path.join(dir, 'train.py'), script);
+      fs.writeFileSync(
+        path.join(dir, 'recipe.yaml'),
+        `name: noisy\nimage: ${IMAGE}\ncommand: ["python3", "train.py"]\n`,
+      );
+      const [id] = await wb.runs.start({ recipe: dir });
+      await wb.runs.waitFor(id!);
+      expect(wb.tracking.run(id!).status).toBe('FINISHED');
+      expect(wb.tracking.run(id!).metrics).toEqual({ ok: 2 });
+      expect(wb.runs.detail(id!).skippedMetrics).toBe(3);
+    });
+
     it('fails with the recipe’s own reason when the label column is missing', async () => {
       const id = await runToEnd('sklearn-classifier', 'iris', { label: 'nope' });
       expect(wb.tracking.run(id).status).toBe('FAILED');
