@@ -21,7 +21,12 @@ test('shell shows every section, the store and the engine status', async ({ page
   await expect(page.getByRole('heading', { name: 'No datasets yet' })).toBeVisible();
   await workbench.screenshot('01-empty-datasets');
 
-  for (const section of ['Runs', 'Models', 'Deployments', 'Monitoring', 'Settings']) {
+  // Runs and Monitoring are built (their own specs cover them); the rest say what they will hold.
+  for (const section of ['Runs', 'Monitoring']) {
+    await page.getByRole('link', { name: section }).click();
+    await expect(page.getByRole('heading', { level: 1, name: section })).toBeVisible();
+  }
+  for (const section of ['Models', 'Deployments', 'Settings']) {
     await page.getByRole('link', { name: section }).click();
     await expect(page.getByRole('heading', { level: 1, name: section })).toBeVisible();
     await expect(page.getByText('comes in a later release')).toBeVisible();

@@ -6,7 +6,11 @@ import { StatusBar } from './components/StatusBar.tsx';
 import { ComparePage } from './pages/ComparePage.tsx';
 import { DatasetPage } from './pages/DatasetPage.tsx';
 import { DatasetsPage } from './pages/DatasetsPage.tsx';
+import { MonitoringPage } from './pages/MonitoringPage.tsx';
 import { PlaceholderPage } from './pages/PlaceholderPage.tsx';
+import { RunPage } from './pages/RunPage.tsx';
+import { RunsComparePage } from './pages/RunsComparePage.tsx';
+import { RunsPage } from './pages/RunsPage.tsx';
 import { VersionPage } from './pages/VersionPage.tsx';
 import { type Route, sectionOf, useRoute } from './router.ts';
 
@@ -38,6 +42,14 @@ function CurrentPage(props: { route: Route }) {
       return <VersionPage key={`${r.name}@${r.version}`} name={r.name} version={r.version} />;
     case 'compare':
       return <ComparePage route={r} />;
+    case 'monitoring':
+      return <MonitoringPage route={r} />;
+    case 'runs':
+      return <RunsPage />;
+    case 'run':
+      return <RunPage key={r.id} id={r.id} />;
+    case 'runs-compare':
+      return <RunsComparePage route={r} />;
     default:
       return <PlaceholderPage section={r.page} />;
   }

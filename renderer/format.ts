@@ -48,3 +48,18 @@ export function formatAgo(ms: number, now = Date.now()): string {
   if (d < 30) return `${d} d ago`;
   return formatDate(ms).slice(0, 10);
 }
+
+/** A number that crossed JSON (DESIGN.md §8): finite, or "Infinity" / "-Infinity" / "NaN". */
+export function formatJsonNumber(v: number | string | null | undefined): string {
+  if (v === 'Infinity') return '∞';
+  if (v === '-Infinity') return '−∞';
+  if (v === 'NaN') return 'NaN';
+  return formatStat(v as number | null | undefined);
+}
+
+/** A share in 0..1 as a percentage: 1 decimal, 2 below 1 %, "0 %" for exactly zero. */
+export function formatShare(v: number): string {
+  if (v === 0) return '0%';
+  const pct = v * 100;
+  return `${pct.toFixed(pct < 1 ? 2 : pct >= 99.95 && pct < 100 ? 2 : 1).replace(/\.0+$/, '')}%`;
+}

@@ -1,7 +1,8 @@
 /**
  * Hash routes, so the server needs no routes of its own and a reload keeps the page:
  *   #/datasets  #/datasets/NAME  #/datasets/NAME/VERSION  #/compare?dataset=&from=&to=&key=
- *   #/runs  #/models  #/deployments  #/monitoring  #/settings
+ *   #/monitoring?report=ID  #/monitoring?a=ID&b=ID (two stored drift reports compared)
+ *   #/runs  #/runs/ID  #/runs/compare?ids=A,B&metric=KEY  #/models  #/deployments  #/settings
  */
 import { useEffect, useState } from 'react';
 
@@ -21,9 +22,13 @@ export type Route =
   | { page: 'dataset'; name: string }
   | { page: 'version'; name: string; version: number }
   | { page: 'compare'; name?: string; from?: number; to?: number; key?: string }
-  | { page: 'runs' | 'models' | 'deployments' | 'monitoring' | 'settings' };
+  | { page: 'monitoring'; report?: string; a?: string; b?: string }
+  | { page: 'run'; id: string }
+  | { page: 'runs-compare'; ids: string[]; metric?: string }
+  | { page: 'runs' | 'models' | 'deployments' | 'settings' };
 
 export function sectionOf(route: Route): Section {
+  if (route.page === 'run' || route.page === 'runs-compare') return 'runs';
   return route.page === 'dataset' || route.page === 'version' ? 'datasets' : route.page;
 }
 
@@ -51,10 +56,24 @@ export function parseHash(hash: string): Route {
         to: num('to'),
         key: q.get('key') || undefined,
       };
+    case 'monitoring':
+      return {
+        page: 'monitoring',
+        report: q.get('report') || undefined,
+        a: q.get('a') || undefined,
+        b: q.get('b') || undefined,
+      };
     case 'runs':
+      if (parts[1] === 'compare')
+        return {
+          page: 'runs-compare',
+          ids: (q.get('ids') ?? '').split(',').filter(Boolean),
+          metric: q.get('metric') || undefined,
+        };
+      if (parts[1]) return { page: 'run', id: parts[1] };
+      return { page: 'runs' };
     case 'models':
     case 'deployments':
-    case 'monitoring':
     case 'settings':
       return { page: parts[0] };
     default:
@@ -77,6 +96,21 @@ export function href(route: Route): string {
       if (route.key) q.set('key', route.key);
       const s = q.toString();
       return s ? `#/compare?${s}` : '#/compare';
+    }
+    case 'monitoring': {
+      const q = new URLSearchParams();
+      if (route.report) q.set('report', route.report);
+      if (route.a) q.set('a', route.a);
+      if (route.b) q.set('b', route.b);
+      const s = q.toString();
+      return s ? `#/monitoring?${s}` : '#/monitoring';
+    }
+    case 'run':
+      return `#/runs/${enc(route.id)}`;
+    case 'runs-compare': {
+      const q = new URLSearchParams({ ids: route.ids.join(',') });
+      if (route.metric) q.set('metric', route.metric);
+      return `#/runs/compare?${q.toString().replaceAll('%2C', ',')}`;
     }
     default:
       return `#/${route.page}`;

@@ -201,7 +201,10 @@ export const events = {
     lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
     dropped: z.number().int(),
   }),
-  /** Names what changed (`datasets`, `dataset:NAME`, `drift-reports`, `drift-presets`), for cache invalidation. */
+  /**
+   * Names what changed, for cache invalidation: `datasets`, `dataset:NAME`, `drift-reports`,
+   * `drift-presets`, `runs`, `run:ID`, `run:ID:metrics`.
+   */
   changed: z.object({ entities: z.array(z.string()) }),
 } as const;
 

@@ -76,7 +76,12 @@ export async function runDatasetBench(only?: string[]): Promise<Figure[]> {
       // disk. So each round starts from a cold page cache (when this process may drop it) and
       // ends when `sync` returns. A warm, unsynced round is reported too, for comparison.
       const cold = dropCaches();
-      const rounds = { cp: [] as number[], add: [] as number[], cpWarm: [] as number[], addWarm: [] as number[] };
+      const rounds = {
+        cp: [] as number[],
+        add: [] as number[],
+        cpWarm: [] as number[],
+        addWarm: [] as number[],
+      };
       for (let round = 0; round < 2; round++) {
         const dst = path.join(scratch, `cp-${round}`);
         const home = path.join(scratch, `home-${round}`);

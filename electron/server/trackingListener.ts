@@ -75,11 +75,11 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
   }
   const { port } = server.address() as AddressInfo;
   const uri = `http://${gateway}:${port}`;
-  wb.runs.useTrackingEndpoint(uri);
+  wb.runs.setTrackingEndpoint(uri);
   return {
     uri,
     async close() {
-      wb.runs.useTrackingEndpoint(undefined);
+      wb.runs.setTrackingEndpoint(undefined);
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

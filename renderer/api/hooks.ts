@@ -127,6 +127,15 @@ export const api = generate();
 export function entitiesRead(method: string, params: unknown): string[] {
   if (method === 'datasets.list') return ['datasets'];
   if (method === 'engine.status') return ['engine'];
+  // A stored report never changes; the list of them does, and so do the presets.
+  if (method === 'drift.reports') return ['drift-reports'];
+  if (method === 'drift.presets') return ['drift-presets'];
+  if (method.startsWith('drift.')) return [];
+  // Runs: the list changes with any run; one run with its own entity. Logs arrive as `run.log`
+  // events and metric series are refetched, throttled, on `run:ID:metrics` (see useRunLive.ts).
+  if (method === 'runs.search' || method === 'experiments.list') return ['runs'];
+  if (method === 'runs.get') return [`run:${String((params as { id?: unknown })?.id)}`];
+  if (method.startsWith('runs.') || method.startsWith('recipes.')) return [];
   const p = (params ?? {}) as { name?: unknown; version?: unknown };
   if (method === 'datasets.diff' || typeof p.version === 'number') return [];
   return typeof p.name === 'string' ? [`dataset:${p.name}`] : [];

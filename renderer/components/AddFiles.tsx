@@ -1,11 +1,21 @@
 /**
  * Files reach the workbench from anywhere in the window: a drop on any page (a full-window
  * overlay shows where it will go) or the pickers, which pages open through `useAddFiles()`.
- * Either way the "Add a version" dialog opens with what was picked.
+ * Either way the "Add a version" dialog opens with what was picked — unless the page on screen
+ * claims drops for itself (`useDropClaim`: the Monitoring page takes them as drift inputs).
  */
 
 import { useQueryClient } from '@tanstack/react-query';
-import { createContext, type ReactNode, useContext, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { useClient } from '../api/client.ts';
 import { api } from '../api/hooks.ts';
 import type { PickedSource } from '../api/transport.ts';
@@ -16,6 +26,27 @@ import { Icon } from './icons.tsx';
 interface AddFiles {
   pickFiles(): void;
   pickFolder(): void;
+}
+
+/** A page that takes dropped files itself. `target` is the element they were dropped on. */
+export type DropHandler = (source: PickedSource, target: Element | null) => void;
+
+interface DropClaims {
+  claim(handler: DropHandler): () => void;
+  /** Files are being dragged over the window (for a claiming page to show its drop zones). */
+  dragging: boolean;
+}
+const DropClaimsContext = createContext<DropClaims | null>(null);
+
+/** While mounted, drops on the window go to `handler` instead of the "Add a version" dialog. */
+export function useDropClaim(handler: DropHandler): { dragging: boolean } {
+  const claims = useContext(DropClaimsContext);
+  if (!claims) throw new Error('useDropClaim needs <AddFilesProvider>.');
+  const latest = useRef(handler);
+  latest.current = handler;
+  const { claim } = claims;
+  useEffect(() => claim((source, target) => latest.current(source, target)), [claim]);
+  return { dragging: claims.dragging };
 }
 
 const AddFilesContext = createContext<AddFiles | null>(null);
@@ -36,6 +67,18 @@ export function AddFilesProvider(props: { currentDataset?: string; children: Rea
   const queryClient = useQueryClient();
   const current = useRef(props.currentDataset);
   current.current = props.currentDataset;
+  const claimed = useRef<DropHandler | null>(null);
+  const [isClaimed, setIsClaimed] = useState(false);
+  const claim = useCallback((handler: DropHandler) => {
+    claimed.current = handler;
+    setIsClaimed(true);
+    return () => {
+      if (claimed.current !== handler) return;
+      claimed.current = null;
+      setIsClaimed(false);
+    };
+  }, []);
+  const claims = useMemo<DropClaims>(() => ({ claim, dragging }), [claim, dragging]);
 
   const open = useMemo(
     () => async (source: PickedSource) => {
@@ -61,7 +104,7 @@ export function AddFilesProvider(props: { currentDataset?: string; children: Rea
 
   useWindowDrop({
     setDragging,
-    onDrop: (source) => void open(source),
+    onDrop: (source, target) => (claimed.current ? claimed.current(source, target) : void open(source)),
     onError: (err) => setDropError(err instanceof Error ? err.message : String(err)),
     enabled: pending === null,
   });
@@ -78,7 +121,7 @@ export function AddFilesProvider(props: { currentDataset?: string; children: Rea
 
   return (
     <AddFilesContext.Provider value={value}>
-      {props.children}
+      <DropClaimsContext.Provider value={claims}>{props.children}</DropClaimsContext.Provider>
       <input
         ref={filesInput}
         type="file"
@@ -103,7 +146,7 @@ export function AddFilesProvider(props: { currentDataset?: string; children: Rea
           </button>
         </div>
       )}
-      {dragging && (
+      {dragging && !isClaimed && (
         <div className="drop-overlay" data-testid="drop-overlay">
           <div className="drop-target">
             <Icon name="drop" size={40} />
@@ -130,7 +173,7 @@ export function AddFilesProvider(props: { currentDataset?: string; children: Rea
 /** Window-wide drag and drop of files; other drags (text, links) are left alone. */
 function useWindowDrop(opts: {
   setDragging: (on: boolean) => void;
-  onDrop: (source: PickedSource) => void;
+  onDrop: (source: PickedSource, target: Element | null) => void;
   onError: (err: unknown) => void;
   /** When false (a dialog is open) drops are refused, but still kept from opening the file. */
   enabled: boolean;
@@ -164,7 +207,11 @@ function useWindowDrop(opts: {
       if (!enabled) return;
       depth = 0;
       setDragging(false);
-      readDrop(e.dataTransfer).then(latest.current.onDrop, latest.current.onError);
+      const target = e.target instanceof Element ? e.target : null;
+      readDrop(e.dataTransfer).then(
+        (source) => latest.current.onDrop(source, target),
+        latest.current.onError,
+      );
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragover', over);

@@ -1,18 +1,11 @@
 /**
  * A small inline distribution chart for a profile row: the histogram of a numeric column, or bars
- * of the most frequent values of a categorical one. plotly.js is loaded on first use (it is large)
- * and draws static SVG, which the strict CSP allows (no eval, inline styles only).
+ * of the most frequent values of a categorical one (plotly.js, loaded on first use).
  */
 import { useEffect, useRef } from 'react';
 import type { ColumnProfile } from '../../shared/datasets.ts';
 import { formatStat } from '../format.ts';
-
-type PlotlyModule = typeof import('plotly.js-dist-min');
-let plotly: Promise<PlotlyModule> | undefined;
-const loadPlotly = () => {
-  plotly ??= import('plotly.js-dist-min');
-  return plotly;
-};
+import { loadPlotly } from './plotly.ts';
 
 const WIDTH = 168;
 const HEIGHT = 40;
@@ -27,9 +20,8 @@ export function MiniChart(props: { column: ColumnProfile }) {
     const node = el.current;
     if (!node || !spec) return;
     let disposed = false;
-    loadPlotly().then((mod) => {
+    loadPlotly().then((Plotly) => {
       if (disposed) return;
-      const Plotly = (mod as unknown as { default?: PlotlyModule }).default ?? mod;
       void Plotly.react(
         node,
         [
@@ -68,9 +60,7 @@ export function MiniChart(props: { column: ColumnProfile }) {
     });
     return () => {
       disposed = true;
-      void loadPlotly().then((mod) =>
-        ((mod as unknown as { default?: PlotlyModule }).default ?? mod).purge(node),
-      );
+      void loadPlotly().then((Plotly) => Plotly.purge(node));
     };
   }, [spec]);
 

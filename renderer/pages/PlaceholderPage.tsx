@@ -4,7 +4,7 @@ import { Icon } from '../components/icons.tsx';
 import { EmptyState } from '../components/Notice.tsx';
 import type { Section } from '../router.ts';
 
-type Planned = Exclude<Section, 'datasets' | 'compare'>;
+type Planned = Exclude<Section, 'datasets' | 'compare' | 'monitoring'>;
 
 const PLANNED: Record<Planned, { title: string; heading: string; body: string }> = {
   runs: {
@@ -21,11 +21,6 @@ const PLANNED: Record<Planned, { title: string; heading: string; body: string }>
     title: 'Deployments',
     heading: 'Running deployments will appear here',
     body: 'Models packaged into images and served on this machine with one click: the endpoint, a try-it form, logs and live serving metrics.',
-  },
-  monitoring: {
-    title: 'Monitoring',
-    heading: 'Drift reports will appear here',
-    body: 'Drift reports comparing reference and current data (files, dataset versions or a deployment’s requests), per column, with scheduled checks and alerts.',
   },
   settings: {
     title: 'Settings',

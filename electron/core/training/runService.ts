@@ -12,8 +12,8 @@ import type { RunDetail, RunSpec, StartRuns } from '../../../shared/training.ts'
 import { StartRuns as StartRunsSchema } from '../../../shared/training.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { exportVersion } from '../datasets/exporter.ts';
-import type { EngineTarget } from '../docker/engine.ts';
-import { conflict, invalidInput } from '../errors.ts';
+import { type EngineTarget, engineStatus } from '../docker/engine.ts';
+import { conflict, invalidInput, WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { now } from '../ids.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
@@ -49,7 +49,7 @@ export class RunService {
   constructor(private readonly d: RunServiceDeps) {}
 
   /** Where containers reach the MLflow-compatible API (set by the host that serves it). */
-  useTrackingEndpoint(uri: string | undefined): void {
+  setTrackingEndpoint(uri: string | undefined): void {
     this.trackingUri = uri;
   }
 
@@ -57,6 +57,7 @@ export class RunService {
   async start(input: StartRuns): Promise<string[]> {
     const req = StartRunsSchema.parse(input);
     const { dir, recipe } = await loadRecipe(req.recipe);
+    await this.requireEngine();
     const combos = expandSweep(req.sweep, { randomSamples: req.randomSamples, seed: req.seed });
     const paramSets = combos.map((c) => resolveParams(recipe, { ...req.params, ...c }));
     const datasets = req.datasets.map((ds) => {
@@ -93,6 +94,13 @@ export class RunService {
     this.d.events.changed('runs');
     this.schedule();
     return ids;
+  }
+
+  /** Fails fast, with the way forward, when no engine answers; never hangs. */
+  private async requireEngine(): Promise<void> {
+    const status = await engineStatus(this.d.engine);
+    if (!status.reachable)
+      throw new WorkbenchError('ENGINE_UNAVAILABLE', status.error ?? 'No Docker engine answers.');
   }
 
   /** The same run again: the same recipe snapshot, params, seed, datasets and resources. */

@@ -1,0 +1,295 @@
+/**
+ * Issue 3's Runs pages in the real app: start the example classifier from the New Run dialog, watch
+ * its logs and live charts on the run page until it finishes, find it in the list with its metrics,
+ * filter; and a list of thousands of runs that stays windowed. The first test needs the Docker
+ * engine: without one it is skipped with the reason, unless MLWB_REQUIRE_DOCKER=1 (CI) makes it fail.
+ */
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './workbench.ts';
+
+const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
+
+async function invoke(
+  page: Page,
+  method: string,
+  params: unknown,
+): Promise<{ result?: unknown; error?: unknown }> {
+  return page.evaluate(
+    async ({ method, params }) => {
+      const res = await fetch(`/api/invoke/${method}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(params),
+      });
+      return res.json();
+    },
+    { method, params },
+  );
+}
+
+/** Plotly is loaded on first use: wait until the charts are drawn before looking at them. */
+async function chartsDrawn(page: Page): Promise<void> {
+  await expect(page.locator('[data-testid="metric-chart"] .main-svg').first()).toBeVisible();
+}
+
+/** The error replies this test provokes (a missing recipe folder, a filter that does not parse). */
+const PROVOKED = /Failed to load resource: the server responded with a status of (400|404)/;
+
+async function addDataset(page: Page, name: string, dir: string): Promise<void> {
+  const started = await invoke(page, 'datasets.add', { name, paths: [dir] });
+  const { op } = started.result as { op: string };
+  await expect
+    .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state)
+    .toBe('succeeded');
+}
+
+test('runs: start a run from the dialog, follow it live, see it finish and listed', async ({
+  page,
+  workbench,
+}) => {
+  test.setTimeout(150_000);
+  const engine = (await invoke(page, 'engine.status', {})).result as { reachable: boolean; error?: string };
+  if (!engine.reachable && process.env.MLWB_REQUIRE_DOCKER !== '1') {
+    test.skip(
+      true,
+      `No Docker engine is reachable (${engine.error ?? 'unknown'}); set MLWB_REQUIRE_DOCKER=1 to fail instead.`,
+    );
+  }
+  expect(engine.reachable, `the Docker engine must be reachable: ${engine.error}`).toBe(true);
+
+  await page.getByRole('link', { name: 'Runs' }).click();
+  await expect(page.getByRole('heading', { name: 'No runs yet' })).toBeVisible();
+  await workbench.screenshot('runs-01-empty');
+
+  await addDataset(page, 'iris', EXAMPLE_DATA);
+  const dialog = page.getByRole('dialog', { name: 'New run' });
+
+  await test.step('fill the New Run dialog', async () => {
+    await page.getByRole('button', { name: 'New run…' }).first().click();
+    await expect(dialog).toBeVisible();
+
+    // Another folder is checked with recipes.inspect and its error shown.
+    await dialog.getByText('Other folder…').click();
+    await dialog.getByLabel('Recipe folder').fill(path.join(workbench.scratch, 'no-such-recipe'));
+    await expect(dialog.getByTestId('recipe-error')).toBeVisible();
+
+    await dialog.getByText('sklearn-classifier', { exact: true }).click();
+    await expect(dialog.getByTestId('recipe-summary')).toContainText('mlwb/python-sklearn:bookworm');
+    await dialog.getByLabel('Dataset for train').selectOption('iris');
+    await expect(dialog.getByLabel('Version for train')).toContainText('latest (v1)');
+    await expect(dialog.getByLabel('Param max_iter', { exact: true })).toHaveValue('100');
+    await dialog.getByLabel('Param max_iter', { exact: true }).fill('4x');
+    await expect(dialog.getByText('“4x” is not a whole number')).toBeVisible();
+    await expect(dialog.getByRole('button', { name: 'Start run' })).toBeDisabled();
+    await dialog.getByLabel('Param max_iter', { exact: true }).fill('40');
+
+    // The sweep builder counts the runs it would start; then back to one run.
+    await dialog.getByLabel('Sweep C').check();
+    await dialog.getByLabel('Param C values').fill('0.1, 1, 10');
+    await dialog.getByLabel('Sweep val_fraction').check();
+    await dialog.getByLabel('Param val_fraction values').fill('0.2, 0.3');
+    await expect(dialog.getByTestId('run-count')).toHaveText('Starts 6 runs, at most 2 at a time');
+    await dialog.getByText('Random', { exact: true }).click();
+    await dialog.getByLabel('Random samples').fill('4');
+    await expect(dialog.getByTestId('run-count')).toHaveText('Starts 4 runs, at most 2 at a time');
+    await workbench.screenshot('runs-02-sweep-builder');
+    await dialog.getByLabel('Sweep C').uncheck();
+    await dialog.getByLabel('Sweep val_fraction').uncheck();
+    await expect(dialog.getByTestId('run-count')).toHaveText('Starts 1 run');
+    await workbench.screenshot('runs-03-new-run');
+  });
+
+  let runId = '';
+  await test.step('start, then watch logs and charts on the run page', async () => {
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await expect(page).toHaveURL(/#\/runs\/[0-9A-Z]+$/);
+    runId = page.url().split('/').pop() ?? '';
+    await expect(page.getByTestId('log-line').first()).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('metric-chart').first()).toBeVisible({ timeout: 30_000 });
+    await chartsDrawn(page);
+    await workbench.screenshot('runs-04-run-live');
+    await expect(page.getByTestId('run-status').first()).toHaveAttribute('data-status', 'FINISHED', {
+      timeout: 90_000,
+    });
+    await expect(page.getByTestId('metric-tile')).toHaveCount(4);
+    await expect(
+      page.getByTestId('metric-tile').filter({ hasText: 'val_accuracy' }).getByTestId('metric-chart'),
+    ).toHaveAttribute('data-points', /^[1-9]\d*$/);
+    await expect(page.getByTestId('log-view')).toContainText('wrote /workbench/output/model/model.onnx');
+    await expect(page.getByTestId('repro-record')).toContainText('sha256:');
+    await expect(page.getByTestId('repro-record')).toContainText('iris v1');
+    await expect(page.getByTestId('artifacts-card')).toContainText('model/model.onnx');
+    await expect(page.getByTestId('params-card')).toContainText('40');
+  });
+
+  await test.step('search the log, tag the run', async () => {
+    await page.getByLabel('Search the log').fill('step=12 ');
+    await expect(page.getByTestId('log-line')).toHaveCount(1);
+    await expect(page.getByTestId('log-count')).toContainText('1 of');
+    await page.getByLabel('Search the log').fill('');
+    await page.getByLabel('Tag key').fill('note');
+    await page.getByLabel('Tag value').fill('baseline');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await expect(page.getByTestId('tag').filter({ hasText: 'note' })).toContainText('baseline');
+    await page.getByLabel('Follow').uncheck();
+    await page.getByTestId('log-view').evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await workbench.screenshot('runs-05-run-finished');
+    await page.getByTestId('repro-record').scrollIntoViewIfNeeded();
+    await workbench.screenshot('runs-06-run-record');
+  });
+
+  await test.step('re-run with changes opens the dialog pre-filled', async () => {
+    await page.getByRole('button', { name: 'Re-run with changes…' }).click();
+    const again = page.getByRole('dialog', { name: 'Re-run with changes' });
+    await expect(again.getByTestId('recipe-summary')).toContainText('sklearn-classifier');
+    await expect(again.getByLabel('Dataset for train')).toHaveValue('iris');
+    await expect(again.getByLabel('Version for train')).toHaveValue('1');
+    await expect(again.getByLabel('Param max_iter', { exact: true })).toHaveValue('40');
+    await again.getByLabel('Param max_iter', { exact: true }).fill('20');
+    await workbench.screenshot('runs-07-rerun-with-changes');
+    await again.getByRole('button', { name: 'Start run' }).click();
+    await expect(page).not.toHaveURL(new RegExp(`${runId}$`));
+    await expect(page.getByTestId('params-card')).toContainText('20');
+    await expect(page.getByTestId('run-status').first()).toHaveAttribute('data-status', 'FINISHED', {
+      timeout: 90_000,
+    });
+  });
+
+  await test.step('the list shows the run with its metrics; filters narrow it', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Runs' }).click();
+    const row = page.locator(`[data-testid="run-row"][data-run="${runId}"]`);
+    await expect(row).toBeVisible();
+    await expect(row.getByTestId('run-status')).toHaveAttribute('data-status', 'FINISHED');
+    await expect(row.locator('[data-col="p:max_iter"]')).toHaveText('40');
+    await expect(row.locator('[data-col="m:val_accuracy"]')).toHaveText(/^0\.\d+$/);
+    await workbench.screenshot('runs-08-list');
+
+    const filter = page.getByLabel('Filter runs');
+    await filter.fill("metrics.accuracy > 0.5 and params.max_iter = '40'");
+    await filter.press('Enter');
+    await expect(row).toBeVisible();
+    await page.getByRole('button', { name: 'Save filter' }).click();
+    await filter.fill('metrics.accuracy > 2');
+    await filter.press('Enter');
+    await expect(page.getByRole('heading', { name: 'No run matches this filter' })).toBeVisible();
+    await filter.fill('metrics.accuracy >> 1');
+    await filter.press('Enter');
+    await expect(page.getByTestId('filter-error')).toBeVisible();
+    await workbench.screenshot('runs-09-filter-error');
+    await page
+      .getByRole('group', { name: 'Saved filters' })
+      .getByRole('button', { name: /^metrics.accuracy > 0.5/ })
+      .click();
+    await expect(row).toBeVisible();
+  });
+
+  expect(workbench.problems.filter((p) => !PROVOKED.test(p))).toEqual([]);
+});
+
+test('runs: thousands of runs stay windowed, sort on the server and compare', async ({ page, workbench }) => {
+  test.setTimeout(120_000);
+  const total = 2300;
+  // Runs logged through the MLflow REST API, as a script would: no engine needed.
+  await page.evaluate(async (total) => {
+    const post = async (endpoint: string, body: unknown) => {
+      const res = await fetch(`/api/2.0/mlflow/${endpoint}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`${endpoint}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    for (let i = 0; i < total; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, total - i) }, async (_, j) => {
+          const n = i + j;
+          const { run } = await post('runs/create', { experiment_id: '0', run_name: `bulk-${n}` });
+          await post('runs/log-batch', {
+            run_id: run.info.run_id,
+            params: [
+              { key: 'lr', value: String((n % 7) / 10) },
+              { key: 'depth', value: String(n % 5) },
+            ],
+            metrics: [0, 1, 2].flatMap((step) => [
+              { key: 'acc', value: (n % 1000) / 1000 + step / 10_000, step, timestamp: 1 },
+              { key: 'loss', value: 1 - (n % 1000) / 1000, step, timestamp: 1 },
+            ]),
+          });
+        }),
+      );
+    }
+  }, total);
+
+  await page.getByRole('link', { name: 'Runs' }).click();
+  // The first page shows at once; the rest is fetched as the window nears the end.
+  await expect(page.getByTestId('runs-count')).toHaveText('2,000+ runs', { timeout: 30_000 });
+  const rows = page.getByTestId('run-row');
+  expect(await rows.count()).toBeLessThan(80);
+
+  // Sorted by the server: the best accuracy first, then scrolled to the very end.
+  await page.getByRole('button', { name: 'acc', exact: true }).click();
+  await expect(rows.first().locator('[data-col="m:acc"]')).toHaveText('0.9992');
+  const scroller = page.getByTestId('runs-scroller');
+  await scroller.evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  await expect(page.getByTestId('runs-count')).toHaveText(`${total.toLocaleString('en-US')} runs`);
+  await scroller.evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  await expect(rows.last().locator('[data-col="m:acc"]')).toHaveText('0.0002');
+  expect(await rows.count()).toBeLessThan(80);
+  await workbench.screenshot('runs-10-many-runs');
+
+  await scroller.evaluate((el) => {
+    el.scrollTop = 0;
+  });
+  await rows.nth(0).getByRole('checkbox').check();
+  await rows.nth(1).getByRole('checkbox').check();
+  await rows.nth(2).getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Compare 3' }).click();
+  await expect(page).toHaveURL(/#\/runs\/compare\?ids=/);
+  await expect(page.getByTestId('compare-table')).toContainText('bulk-');
+  await expect(page.getByTestId('metric-chart')).toHaveAttribute('data-points', '9');
+  await chartsDrawn(page);
+  await workbench.screenshot('runs-11-compare');
+  expect(workbench.problems).toEqual([]);
+});
+
+test.describe('without an engine', () => {
+  const saved = process.env.DOCKER_HOST;
+  // The server the fixture starts inherits this: an engine address where nothing answers.
+  test.beforeAll(() => {
+    process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+  });
+  test.afterAll(() => {
+    if (saved === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = saved;
+  });
+
+  test('runs: the Runs page says how to start an engine', async ({ page, workbench }) => {
+    await page.getByRole('link', { name: 'Runs' }).click();
+    const help = page.getByTestId('engine-unavailable');
+    await expect(help).toBeVisible();
+    await expect(help).toContainText('unix:///nonexistent/docker.sock');
+    await expect(help).toContainText('sudo systemctl start docker');
+    await expect(help).toContainText('DOCKER_HOST');
+    await workbench.screenshot('runs-12-no-engine');
+    // Starting a run fails fast with the engine's error, in the dialog.
+    await page.getByRole('button', { name: 'New run…' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'New run' });
+    await expect(dialog.getByTestId('recipe-summary')).toBeVisible();
+    await expect(dialog.getByTestId('engine-warning')).toContainText('refused until an engine answers');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    // Starting fails fast (ENGINE_UNAVAILABLE) with the engine's reason, in the dialog; nothing hangs.
+    await expect(dialog).toContainText('No Docker engine answers');
+    await workbench.screenshot('runs-13-no-engine-run');
+    // The refused start is an HTTP 503, which Chromium logs; nothing else may go wrong.
+    const refused = /Failed to load resource: the server responded with a status of 503/;
+    expect(workbench.problems.filter((p) => !refused.test(p))).toEqual([]);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * Running a drift check from the window: a dropped or picked file is staged first (uploaded in
+ * browser mode, one file per upload session; its path in Electron), then `drift.check` runs to its
+ * end. Each step reports progress and everything can be cancelled. Staged uploads are consumed by
+ * the check, so every run stages its files again.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { DriftOptionsPatch, DriftReportRecord, DriftSource } from '../../shared/monitoring.ts';
+import { ApiError, cancelledError } from './apiError.ts';
+import { type Client, useClient } from './client.ts';
+import type { OpProgress } from './operations.ts';
+import type { StageProgress } from './transport.ts';
+
+/** A side of the check as the page holds it: a `dataset:…` spec or path, or a file from the window. */
+export type CheckInput = string | File;
+
+export interface CheckRequest {
+  reference: CheckInput;
+  current: CheckInput;
+  options: DriftOptionsPatch;
+  preset?: string;
+}
+
+export type CheckState =
+  | { step: 'idle'; error?: ApiError; cancelled?: boolean }
+  | { step: 'uploading'; file: string; progress: StageProgress }
+  | { step: 'checking'; progress: OpProgress | null }
+  | { step: 'done'; result: DriftReportRecord };
+
+export function useDriftCheck(onDone: (record: DriftReportRecord) => void) {
+  const client = useClient();
+  const [state, setState] = useState<CheckState>({ step: 'idle' });
+  const abort = useRef<AbortController | null>(null);
+  const done = useRef(onDone);
+  done.current = onDone;
+  useEffect(() => () => abort.current?.abort(), []);
+
+  const start = useCallback(
+    async (req: CheckRequest) => {
+      abort.current?.abort();
+      const controller = new AbortController();
+      abort.current = controller;
+      const { signal } = controller;
+      try {
+        const stage = (input: CheckInput) =>
+          stageInput(client, input, signal, (file, progress) =>
+            setState({ step: 'uploading', file, progress }),
+          );
+        const reference = await stage(req.reference);
+        const current = await stage(req.current);
+        if (signal.aborted) throw cancelledError();
+        setState({ step: 'checking', progress: null });
+        const result = await client.run(
+          'drift.check',
+          { reference, current, options: req.options, ...(req.preset ? { preset: req.preset } : {}) },
+          { signal, onProgress: (progress) => setState({ step: 'checking', progress }) },
+        );
+        setState({ step: 'done', result });
+        done.current(result);
+      } catch (err) {
+        const error = ApiError.from(err);
+        setState(error.code === 'CANCELLED' ? { step: 'idle', cancelled: true } : { step: 'idle', error });
+      } finally {
+        if (abort.current === controller) abort.current = null;
+      }
+    },
+    [client],
+  );
+
+  const cancel = useCallback(() => abort.current?.abort(), []);
+  return { state, start, cancel };
+}
+
+async function stageInput(
+  client: Client,
+  input: CheckInput,
+  signal: AbortSignal,
+  onProgress: (file: string, p: StageProgress) => void,
+): Promise<DriftSource> {
+  if (typeof input === 'string') return input;
+  const staged = await client.transport.stage(
+    {
+      files: [{ path: input.name, file: input }],
+      roots: [{ name: input.name, kind: 'file', file: input }],
+      emptyFolders: [],
+    },
+    { signal, onProgress: (p) => onProgress(input.name, p) },
+  );
+  if ('upload' in staged) return { upload: staged.upload, name: input.name };
+  const path = staged.paths[0];
+  if (!path) throw new ApiError('INVALID_INPUT', `${input.name} has no path on this machine; drop it again.`);
+  return path;
+}

@@ -1,0 +1,174 @@
+/**
+ * One run, live: its log lines (the stored tail from `runs.logs`, then `run.log` events) bounded so
+ * a flood never grows the page without end, and its metric series, refetched at most once a
+ * second while `run:ID:metrics` events arrive.
+ */
+import { useQueries, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { EventOf } from '../../shared/contract.ts';
+import type { MetricPoint } from '../../shared/tracking.ts';
+import type { ApiError } from './apiError.ts';
+import { useClient } from './client.ts';
+import { api, queryKey } from './hooks.ts';
+
+/** The UI keeps this many lines; the run's full log stays on disk (`mlwb runs logs ID`). */
+export const LOG_LIMIT = 5000;
+const METRICS_THROTTLE_MS = 1000;
+
+export interface LogLine {
+  /** Increases with every line received, so React keys stay stable while old lines fall off. */
+  seq: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface RunLogs {
+  lines: LogLine[];
+  /** Lines not in `lines`: cut from the front to stay bounded, or dropped from a live flood. */
+  omitted: number;
+  isPending: boolean;
+  error: ApiError | null;
+}
+
+/**
+ * When `active` turns false (the run ended while shown), the stored log is read once more, so any
+ * line missed between the first read and the live events is filled in.
+ */
+export function useRunLogs(id: string, active: boolean): RunLogs {
+  const client = useClient();
+  const stored = api.runs.logs.useQuery({ id, tail: LOG_LIMIT }, { staleTime: Number.POSITIVE_INFINITY });
+  const queryClient = useQueryClient();
+  const buffer = useRef<{ lines: LogLine[]; omitted: number; seq: number }>({
+    lines: [],
+    omitted: 0,
+    seq: 0,
+  });
+  const [view, setView] = useState<{ lines: LogLine[]; omitted: number }>({ lines: [], omitted: 0 });
+  const frame = useRef<number | null>(null);
+
+  // Re-render at most once a frame however fast lines arrive, with a fresh array to render.
+  const schedule = useCallback(() => {
+    frame.current ??= requestAnimationFrame(() => {
+      frame.current = null;
+      const b = buffer.current;
+      const cut = Math.max(0, b.lines.length - LOG_LIMIT);
+      setView({ lines: b.lines.slice(cut), omitted: b.omitted + cut });
+    });
+  }, []);
+  useEffect(
+    () => () => {
+      if (frame.current !== null) cancelAnimationFrame(frame.current);
+    },
+    [],
+  );
+
+  useEffect(() => {
+    if (!stored.data) return;
+    const b = buffer.current;
+    b.lines = stored.data.map((l) => ({ seq: b.seq++, stream: l.stream, text: l.text }));
+    b.omitted = 0;
+    schedule();
+  }, [stored.data, schedule]);
+
+  useEffect(
+    () =>
+      client.transport.subscribe((frame) => {
+        if (frame.topic !== 'run.log') return;
+        const e = frame.payload as EventOf<'run.log'>;
+        if (e.run !== id || !stored.data) return;
+        const b = buffer.current;
+        for (const l of e.lines) b.lines.push({ seq: b.seq++, stream: l.stream, text: l.text });
+        b.omitted += e.dropped;
+        // Trim in chunks, not per line, so a flood costs one copy per LOG_LIMIT/5 lines.
+        if (b.lines.length > LOG_LIMIT * 1.2) {
+          b.omitted += b.lines.length - LOG_LIMIT;
+          b.lines = b.lines.slice(-LOG_LIMIT);
+        }
+        schedule();
+      }),
+    [client, id, stored.data, schedule],
+  );
+
+  const wasActive = useRef(false);
+  useEffect(() => {
+    if (active) wasActive.current = true;
+    else if (wasActive.current) {
+      wasActive.current = false;
+      void queryClient.invalidateQueries({ queryKey: queryKey('runs.logs', { id, tail: LOG_LIMIT }) });
+    }
+  }, [active, id, queryClient]);
+
+  return {
+    lines: view.lines,
+    omitted: view.omitted,
+    isPending: stored.isPending,
+    error: stored.error,
+  };
+}
+
+/**
+ * While the run writes metrics, its summary (for new keys and latest values) and every series of
+ * it are refetched, throttled: a metric flushed every 150 ms must not mean a request every 150 ms.
+ */
+export function useLiveMetricRefresh(id: string): void {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    const entity = `run:${id}:metrics`;
+    let last = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const refresh = () => {
+      timer = null;
+      last = Date.now();
+      void queryClient.invalidateQueries({ queryKey: queryKey('runs.get', { id }) });
+      void queryClient.invalidateQueries({ queryKey: ['runs.metricHistory', { id }] });
+    };
+    const off = client.transport.subscribe((frame) => {
+      if (frame.topic !== 'changed') return;
+      if (!(frame.payload as EventOf<'changed'>).entities.includes(entity) || timer) return;
+      timer = setTimeout(refresh, Math.max(0, last + METRICS_THROTTLE_MS - Date.now()));
+    });
+    return () => {
+      off();
+      if (timer) clearTimeout(timer);
+    };
+  }, [client, id, queryClient]);
+}
+
+export interface MetricSeries {
+  key: string;
+  points: MetricPoint[];
+}
+
+/** Every series of `keys` for the runs in `ids` (one query each, cached per run and key). */
+export function useMetricHistories(
+  ids: string[],
+  keys: string[],
+): { series: Map<string, MetricSeries[]>; error: ApiError | null } {
+  const client = useClient();
+  const pairs = ids.flatMap((id) => keys.map((key) => ({ id, key })));
+  const results = useQueries({
+    queries: pairs.map((p) => ({
+      queryKey: queryKey('runs.metricHistory', p),
+      queryFn: ({ signal }: { signal: AbortSignal }) => client.call('runs.metricHistory', p, signal),
+      staleTime: Number.POSITIVE_INFINITY,
+      // Keep drawing the last series while a refetch is on its way.
+      placeholderData: (prev: MetricPoint[] | undefined) => prev,
+    })),
+  });
+  const stamp = results.map((r) => r.dataUpdatedAt).join(',');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the stamp changes exactly when a series does.
+  const series = useMemo(() => {
+    const out = new Map<string, MetricSeries[]>();
+    pairs.forEach((p, i) => {
+      const points = results[i]?.data;
+      if (!points) return;
+      const list = out.get(p.id) ?? [];
+      list.push({ key: p.key, points });
+      out.set(p.id, list);
+    });
+    return out;
+  }, [stamp, ids.join(','), keys.join(',')]);
+  const error = (results.find((r) => r.error)?.error as ApiError | undefined) ?? null;
+  return { series, error };
+}
