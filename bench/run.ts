@@ -8,6 +8,9 @@ const datasetGroups = ['ingest', 'small', 'profile', 'huge'];
 const groups = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const want = (g: string) => groups.length === 0 || groups.includes(g);
 
+// Keeps the process alive while benchmarks await work that holds no handle of its own, so a
+// stall surfaces as a timeout error instead of a silent exit.
+const keepAlive = setInterval(() => {}, 1000);
 const figures: Figure[] = [];
 const only = groups.filter((g) => datasetGroups.includes(g));
 if (groups.length === 0 || only.length > 0 || groups.includes('datasets')) {
@@ -45,3 +48,4 @@ if (want('tracking')) {
 for (const f of figures) {
   process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);
 }
+clearInterval(keepAlive);

@@ -120,6 +120,14 @@ test('runs: start a run from the dialog, follow it live, see it finish and liste
     await expect(page.getByTestId('repro-record')).toContainText('sha256:');
     await expect(page.getByTestId('repro-record')).toContainText('iris v1');
     await expect(page.getByTestId('artifacts-card')).toContainText('model/model.onnx');
+    // Artifacts can be saved: the model downloads byte for byte.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('artifact-download').filter({ hasText: 'model/model.onnx' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('model.onnx');
+    const saved = await download.path();
+    expect((await import('node:fs')).statSync(saved).size).toBeGreaterThan(100);
     await expect(page.getByTestId('params-card')).toContainText('40');
   });
 

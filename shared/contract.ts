@@ -151,6 +151,10 @@ export const methods = {
     }),
     z.object({ run: z.string() }),
   ),
+  'runs.saveArtifact': method(
+    z.object({ id: z.string().min(1), path: z.string().min(1), dir: z.string().min(1) }),
+    z.object({ saved: z.string() }),
+  ),
   'runs.setTag': method(
     z.object({ id: z.string().min(1), key: z.string().min(1).max(250), value: z.string().max(8000) }),
     z.object({}),

@@ -97,6 +97,7 @@ export async function runDatasetBench(only?: string[]): Promise<Figure[]> {
         sync();
         // Warm: the source is in the page cache and nothing waits for the disk.
         rounds.cpWarm.push(timed(() => execFileSync('cp', ['-r', src, dst])));
+        sync();
         rounds.addWarm.push(addInChild(home, 'mixed', src).ms);
         sync();
         fs.rmSync(dst, { recursive: true, force: true });

@@ -51,10 +51,12 @@ export async function runTrainingBench(rounds = 5): Promise<Figure[]> {
     for (let i = 0; i < rounds; i++) {
       docker.push(await dockerRunFirstLine());
       const t0 = performance.now();
-      const firstLine = new Promise<number>((resolve) => {
+      const firstLine = new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no log line within 60 s')), 60_000);
         const off = wb.events.subscribe((topic, payload) => {
           if (topic === 'run.log' && (payload as { lines: unknown[] }).lines.length) {
             off();
+            clearTimeout(timer);
             resolve(performance.now() - t0);
           }
         });

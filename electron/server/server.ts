@@ -5,6 +5,7 @@
  *   GET  /api/events            WebSocket of {topic, payload} frames
  *   POST /api/uploads           → {upload}; PUT /api/uploads/<id>?path=REL streams one dropped file;
  *   DELETE /api/uploads/<id>    drops a session (a cancelled drop); dead servers' sessions go at start
+ *   GET  /api/runs/<id>/artifacts/<path>   downloads a file a run left in /workbench/output
  * No CORS headers are ever sent, bodies are size-limited, and every request is authenticated.
  */
 import { randomBytes } from 'node:crypto';

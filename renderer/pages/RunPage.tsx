@@ -167,7 +167,7 @@ export function RunPage(props: { id: string }) {
         </div>
         <div className="run-side">
           <TagsEditor runId={id} tags={run.tags} />
-          <ArtifactsCard artifacts={detail.artifacts} active={active} />
+          <ArtifactsCard runId={id} artifacts={detail.artifacts} active={active} />
         </div>
       </div>
       <ReproRecord run={run} detail={detail} />

@@ -90,11 +90,15 @@ interface WalkState {
   opts: { signal?: AbortSignal; onFile?: (count: number) => void };
 }
 
+/** The walk is synchronous file by file; the event loop gets a turn at least this often. */
+const YIELD_EVERY_MS = 10;
+let lastYield = Date.now();
+
 async function walkDir(s: WalkState): Promise<void> {
   if (s.opts.signal?.aborted) throw new WorkbenchError('CANCELLED', 'The operation was cancelled.');
   let entries: import('node:fs').Dirent[];
   try {
-    entries = await fs.readdir(s.dir, { withFileTypes: true });
+    entries = fsSync.readdirSync(s.dir, { withFileTypes: true });
   } catch (err) {
     throw new WorkbenchError(
       'IO',
@@ -106,9 +110,10 @@ async function walkDir(s: WalkState): Promise<void> {
   const plain = entries.filter((e) => e.isFile());
   for (const e of plain)
     s.files.push(statSourceFile(path.join(s.dir, e.name), s.rel ? `${s.rel}/${e.name}` : e.name));
-  if (plain.length) {
-    s.opts.onFile?.(s.files.length);
+  if (plain.length) s.opts.onFile?.(s.files.length);
+  if (Date.now() - lastYield > YIELD_EVERY_MS) {
     await new Promise((r) => setImmediate(r));
+    lastYield = Date.now();
   }
   for (const entry of entries) {
     if (entry.isFile()) continue;

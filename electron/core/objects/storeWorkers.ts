@@ -44,7 +44,8 @@ export class StoreWorkers {
 
   constructor(
     private readonly home: string,
-    private readonly size = Math.max(1, Math.min(4, os.availableParallelism())),
+    private readonly size = Number(process.env.MLWB_STORE_WORKERS) ||
+      Math.max(1, Math.min(4, os.availableParallelism())),
   ) {}
 
   private ensureStarted(): Slot[] {

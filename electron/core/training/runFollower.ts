@@ -76,29 +76,29 @@ export class RunFollower {
     const stopMemory = samplePeakMemory(this.container);
     const flusher = setInterval(() => this.flush(dirs.output), FLUSH_MS);
     try {
-      const info = await this.container.inspect();
+      await this.container.inspect();
       this.resolveStarted();
       // A resumed follower only wants what it has not seen: lines since now (older ones are on disk).
+      // Following an exited container returns its whole output and ends: a command that finished
+      // before we attached still has its log read.
       const since = resumed ? Math.floor(Date.now() / 1000) : undefined;
-      if (info.State.Running) {
-        await followLogs(
-          this.container,
-          dirs.log,
-          (line) => {
-            this.pendingLines.push(line);
-            this.tail.push(line.text);
-            if (this.tail.length > TAIL_FOR_REASON) this.tail.shift();
-            for (const p of regex.match(line.text)) {
-              if (this.fileKeys.has(p.key)) continue;
-              this.regexKeys.add(p.key);
-              this.pendingPoints.push(p);
-            }
-          },
-          since,
-        );
-        if (this.detached) return;
-        await this.container.wait().catch(() => {});
-      }
+      await followLogs(
+        this.container,
+        dirs.log,
+        (line) => {
+          this.pendingLines.push(line);
+          this.tail.push(line.text);
+          if (this.tail.length > TAIL_FOR_REASON) this.tail.shift();
+          for (const p of regex.match(line.text)) {
+            if (this.fileKeys.has(p.key)) continue;
+            this.regexKeys.add(p.key);
+            this.pendingPoints.push(p);
+          }
+        },
+        since,
+      );
+      if (this.detached) return;
+      await this.container.wait().catch(() => {});
       this.flush(dirs.output);
       await this.finalize(dirs.output, stopMemory());
     } finally {

@@ -13,7 +13,7 @@ import { StartRuns as StartRunsSchema } from '../../../shared/training.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { exportVersion } from '../datasets/exporter.ts';
 import { type EngineTarget, engineStatus } from '../docker/engine.ts';
-import { conflict, invalidInput, WorkbenchError } from '../errors.ts';
+import { conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { now } from '../ids.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
@@ -361,6 +361,28 @@ export class RunService {
       inputs,
       artifacts,
     };
+  }
+
+  /** The file of an artifact, checked to be inside the run's output folder. */
+  artifactFile(runId: string, rel: string): string {
+    this.d.tracking.runRow(runId);
+    const out = runDirs(this.d.home, runId).output;
+    const file = path.resolve(out, ...rel.split('/'));
+    if (!file.startsWith(out + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      throw notFound(`Run ${runId} has no artifact ${rel}.`);
+    }
+    return file;
+  }
+
+  /** Copies an artifact into a folder on this machine; returns where it went. */
+  saveArtifact(runId: string, rel: string, destDir: string): string {
+    const src = this.artifactFile(runId, rel);
+    fs.mkdirSync(destDir, { recursive: true });
+    const dest = path.join(destDir, path.basename(src));
+    if (fs.existsSync(dest))
+      throw conflict(`${dest} already exists; pick another folder or move that file first.`);
+    fs.copyFileSync(src, dest);
+    return dest;
   }
 
   /** The run's log as kept on disk: the last `tail` lines, each with its stream. */

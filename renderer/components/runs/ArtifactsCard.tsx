@@ -2,7 +2,10 @@
 import type { RunDetail } from '../../../shared/training.ts';
 import { formatBytes, plural } from '../../format.ts';
 
-export function ArtifactsCard(props: { artifacts: RunDetail['artifacts']; active: boolean }) {
+/** Browser mode downloads through the server; the Electron bridge has no download route. */
+const canDownload = typeof window !== 'undefined' && !('mlwb' in window);
+
+export function ArtifactsCard(props: { runId: string; artifacts: RunDetail['artifacts']; active: boolean }) {
   const total = props.artifacts.reduce((n, a) => n + a.size, 0);
   return (
     <div className="card card-flush" data-testid="artifacts-card">
@@ -25,7 +28,19 @@ export function ArtifactsCard(props: { artifacts: RunDetail['artifacts']; active
           <tbody>
             {props.artifacts.map((a) => (
               <tr key={a.path} data-testid="artifact">
-                <td className="mono">{a.path}</td>
+                <td className="mono">
+                  {canDownload ? (
+                    <a
+                      href={`/api/runs/${encodeURIComponent(props.runId)}/artifacts/${a.path.split('/').map(encodeURIComponent).join('/')}`}
+                      download
+                      data-testid="artifact-download"
+                    >
+                      {a.path}
+                    </a>
+                  ) : (
+                    a.path
+                  )}
+                </td>
                 <td className="num">{formatBytes(a.size)}</td>
               </tr>
             ))}
