@@ -121,6 +121,18 @@ export async function startServer(
       fs.rmSync(uploadDir(wb, m[1]!), { recursive: true, force: true });
       return sendJson(res, 200, { result: { deleted: true } });
     }
+    const artifact = /^\/api\/runs\/([^/]+)\/artifacts\/(.+)$/.exec(url.pathname);
+    if (artifact && (req.method === 'GET' || req.method === 'HEAD')) {
+      const file = wb.runs.artifactFile(decodeURIComponent(artifact[1]!), decodeURIComponent(artifact[2]!));
+      const name = path.basename(file).replace(/[^\w.-]/g, '_');
+      res.writeHead(200, {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': fs.statSync(file).size,
+        'Content-Disposition': `attachment; filename="${name}"`,
+      });
+      if (req.method === 'HEAD') return void res.end();
+      return void fs.createReadStream(file).pipe(res);
+    }
     if (url.pathname.startsWith('/api/'))
       return sendError(res, new WorkbenchError('NOT_FOUND', `No API route ${url.pathname}.`));
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendPlain(res, 405, 'Method not allowed.');
