@@ -30,7 +30,7 @@ import {
   PresetName,
 } from './monitoring.ts';
 import { Experiment, MetricPoint, RunPage, RunSearch, RunSummary } from './tracking.ts';
-import { Recipe, RunDetail, StartRuns } from './training.ts';
+import { EngineConfig, EngineName, Recipe, RunDetail, StartRuns } from './training.ts';
 
 export const OpId = z.string().min(1);
 export const OpStarted = z.object({ op: OpId });
@@ -87,7 +87,13 @@ function method<P extends z.ZodType, R extends z.ZodType, L extends boolean = fa
 
 export const methods = {
   'app.info': method(z.object({}), AppInfo),
-  'engine.status': method(z.object({}), EngineStatus),
+  'engine.status': method(z.object({ name: z.string().optional() }), EngineStatus),
+  'engines.list': method(
+    z.object({}),
+    z.array(EngineConfig.omit({ name: true }).extend({ name: z.string(), isDefault: z.boolean() })),
+  ),
+  'engines.add': method(EngineConfig, z.object({ status: EngineStatus })),
+  'engines.remove': method(z.object({ name: EngineName }), z.object({ removed: z.boolean() })),
 
   'datasets.list': method(z.object({}), z.array(DatasetSummary)),
   'datasets.versions': method(z.object({ name: DatasetName }), z.array(VersionSummary)),

@@ -73,7 +73,10 @@ export const RunSpec = z.object({
   ),
   resources: Resources,
   metrics: z.array(z.object({ key: z.string(), regex: z.string() })),
+  /** The engine's address when the run was created. */
   engine: z.string(),
+  /** The named engine (Settings), or absent for the default one. */
+  engineName: z.string().optional(),
 });
 export type RunSpec = z.infer<typeof RunSpec>;
 
@@ -90,6 +93,8 @@ export const StartRuns = z.object({
   seed: z.number().int().optional(),
   experiment: z.string().optional(),
   name: z.string().optional(),
+  /** A named engine from Settings; the default engine when omitted. */
+  engine: z.string().optional(),
 });
 export type StartRuns = z.input<typeof StartRuns>;
 
@@ -110,3 +115,25 @@ export const RunDetail = z.object({
   artifacts: z.array(z.object({ path: z.string(), size: z.number().int() })),
 });
 export type RunDetail = z.infer<typeof RunDetail>;
+
+export const DEFAULT_ENGINE = 'default';
+
+export const EngineName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'An engine name is letters, digits, ., _ or - (e.g. gpu-box).')
+  .refine((s) => s !== DEFAULT_ENGINE, '"default" names the engine from DOCKER_HOST or the local socket.');
+
+export const EngineConfig = z.object({
+  name: EngineName,
+  host: z
+    .string()
+    .regex(
+      /^(unix|tcp|ssh|http|https):\/\/.+/,
+      'The host is unix:///path, tcp://host:port or ssh://user@host.',
+    ),
+  tlsVerify: z.boolean().default(false),
+  certPath: z.string().optional(),
+});
+export type EngineConfig = z.infer<typeof EngineConfig>;

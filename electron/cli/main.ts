@@ -11,7 +11,7 @@ import { startTrackingListener, type TrackingListener } from '../server/tracking
 import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './datasetCommands.ts';
 import { driftCommand, driftHelp } from './driftCommand.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
-import { runCommand, runHelp, runsCommand } from './runCommands.ts';
+import { enginesCommand, runCommand, runHelp, runsCommand } from './runCommands.ts';
 import { uiCommand } from './uiCommand.ts';
 
 export const help = `mlwb — MLOps Workbench from the command line
@@ -27,6 +27,7 @@ Datasets
 Training
   run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]… [--parallel N] [--detach]
   runs list [--filter EXPR] [--order-by EXPR] | show ID | logs ID [--follow] | cancel ID | rerun ID
+  engines list | add NAME HOST [--tls-verify] [--cert-path DIR] | remove NAME
 Drift
   drift --reference SRC --current SRC [--method [COL=]M]… [--threshold [COL=]T]…
         [--columns A,B] [--drift-share S] [--column-type COL=T]… [--preset NAME]
@@ -109,7 +110,7 @@ export async function main(
   let wb: Workbench | undefined;
   let listener: TrackingListener | undefined;
   try {
-    if (!['dataset', 'run', 'runs', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
+    if (!['dataset', 'run', 'runs', 'engines', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
       throw new UsageError(`unknown command "${command}". Run mlwb --help.`);
     }
     wb = await openWorkbench(resolveHome(globals.home), { mode: command === 'ui' ? 'browser' : 'cli' });
@@ -124,6 +125,8 @@ export async function main(
         return await runCommand(wb, api, rest, out);
       case 'runs':
         return await runsCommand(wb, api, rest, out);
+      case 'engines':
+        return await enginesCommand(api, rest, out);
       case 'drift':
         return await driftCommand(api, rest, out, controller.signal);
       case 'verify':

@@ -5,9 +5,59 @@ import type { Workbench } from '../core/workbench.ts';
 import { formatTime, type Out, table, UsageError } from './output.ts';
 
 export const runHelp = `Usage: mlwb run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]…
-                [--random N] [--parallel N] [--seed N] [--memory 2g] [--cpus 1] [--detach]
+                [--random N] [--parallel N] [--seed N] [--memory 2g] [--cpus 1] [--engine NAME] [--detach]
        mlwb runs list [--filter "metrics.acc > 0.9 and params.lr = '0.01'"] [--order-by "metrics.acc DESC"]
-       mlwb runs show ID | logs ID [--follow] | cancel ID | rerun ID [--param K=V]…`;
+       mlwb runs show ID | logs ID [--follow] | cancel ID | rerun ID [--param K=V]…
+       mlwb engines list | add NAME HOST [--tls-verify] [--cert-path DIR] | remove NAME`;
+
+export async function enginesCommand(api: Api, argv: string[], out: Out): Promise<number> {
+  const [sub = 'list', ...rest] = argv;
+  if (sub === 'list') {
+    const engines = await api.call('engines.list', {});
+    const rows = await Promise.all(
+      engines.map(async (e) => ({ ...e, status: await api.call('engine.status', { name: e.name }) })),
+    );
+    out.result(rows, () =>
+      table(
+        ['NAME', 'HOST', 'STATUS'],
+        rows.map((e) => [
+          e.name,
+          e.host,
+          e.status.reachable ? `Docker ${e.status.version}` : 'not reachable',
+        ]),
+      ),
+    );
+    return 0;
+  }
+  if (sub === 'add') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { 'tls-verify': { type: 'boolean' }, 'cert-path': { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== 2)
+      throw new UsageError('usage: mlwb engines add NAME HOST [--tls-verify] [--cert-path DIR]');
+    const r = await api.call('engines.add', {
+      name: positionals[0]!,
+      host: positionals[1]!,
+      tlsVerify: Boolean(values['tls-verify']),
+      certPath: values['cert-path'],
+    });
+    out.result(
+      r,
+      () => `Added ${positionals[0]}: ${r.status.reachable ? `Docker ${r.status.version}` : r.status.error}`,
+    );
+    return 0;
+  }
+  if (sub === 'remove') {
+    if (rest.length !== 1) throw new UsageError('usage: mlwb engines remove NAME');
+    const r = await api.call('engines.remove', { name: rest[0]! });
+    out.result(r, () => (r.removed ? `Removed ${rest[0]}.` : `No engine named ${rest[0]}.`));
+    return r.removed ? 0 : 1;
+  }
+  throw new UsageError(runHelp);
+}
 
 /** [CHANNEL=]NAME[@V]; the channel defaults to "train". */
 export function parseDatasetArg(raw: string): { channel: string; dataset: string; version?: number } {
@@ -49,6 +99,7 @@ export async function runCommand(wb: Workbench, api: Api, argv: string[], out: O
       cpus: { type: 'string' },
       experiment: { type: 'string' },
       name: { type: 'string' },
+      engine: { type: 'string' },
       detach: { type: 'boolean' },
     },
     allowPositionals: true,
@@ -75,6 +126,7 @@ export async function runCommand(wb: Workbench, api: Api, argv: string[], out: O
       values.memory || values.cpus ? { memory: values.memory, cpus: num('cpus', values.cpus) } : undefined,
     experiment: values.experiment,
     name: values.name,
+    engine: values.engine,
   });
   if (!values.detach) {
     for (const id of started.runs) {

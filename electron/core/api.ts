@@ -36,7 +36,19 @@ export function createHandlers(wb: Workbench): Handlers {
       schemaVersion: schemaVersion(wb.db),
       mode: wb.mode,
     }),
-    'engine.status': () => engineStatus(wb.engine),
+    'engine.status': (p) => engineStatus(wb.engines.target(p.name)),
+    'engines.list': () => wb.engines.list(),
+    'engines.add': async (p) => {
+      wb.engines.add(p);
+      wb.events.changed('engines');
+      // Added even when it does not answer yet (a machine being set up); the status says so.
+      return { status: await engineStatus(wb.engines.target(p.name)) };
+    },
+    'engines.remove': (p) => {
+      const removed = wb.engines.remove(p.name);
+      if (removed) wb.events.changed('engines');
+      return { removed };
+    },
 
     'datasets.list': () => wb.datasets.list(),
     'datasets.versions': (p) => wb.datasets.versions(p.name),

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatasetService } from './datasets/datasetService.ts';
 import { type EngineTarget, engineFromEnv } from './docker/engine.ts';
+import { EngineRegistry } from './docker/engineRegistry.ts';
 import { invalidInput, ioError } from './errors.ts';
 import { EventBus } from './events.ts';
 import { DriftService } from './monitoring/driftService.ts';
@@ -38,6 +39,7 @@ export interface Workbench {
   drift: DriftService;
   tracking: TrackingRepo;
   runs: RunService;
+  engines: EngineRegistry;
   close(): Promise<void>;
 }
 
@@ -83,7 +85,8 @@ export async function openWorkbench(
   );
   const tracking = new TrackingRepo(db);
   const engine = engineFromEnv(opts.env);
-  const runs = new RunService({ home, db, tracking, objects, workers, datasets, engine, events });
+  const engines = new EngineRegistry(db, engine);
+  const runs = new RunService({ home, db, tracking, objects, workers, datasets, engines, events });
   return {
     home,
     dbPath,
@@ -98,6 +101,7 @@ export async function openWorkbench(
     drift,
     tracking,
     runs,
+    engines,
     async close() {
       await runs.close();
       ops.cancelAll();

@@ -223,4 +223,19 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'named engines',
+    sql: `
+      -- Docker engines besides the default one (the local socket or DOCKER_HOST): how a user
+      -- outgrows one machine. A run records which engine it ran on.
+      CREATE TABLE engines (
+        name       TEXT PRIMARY KEY,
+        host       TEXT NOT NULL,
+        tls_verify INTEGER NOT NULL DEFAULT 0,
+        cert_path  TEXT,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

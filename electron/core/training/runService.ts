@@ -13,6 +13,7 @@ import { StartRuns as StartRunsSchema } from '../../../shared/training.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { exportVersion } from '../datasets/exporter.ts';
 import { type EngineTarget, engineStatus } from '../docker/engine.ts';
+import type { EngineRegistry } from '../docker/engineRegistry.ts';
 import { conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { now } from '../ids.ts';
@@ -34,7 +35,7 @@ export interface RunServiceDeps {
   objects: ObjectStore;
   workers: StoreWorkers;
   datasets: DatasetService;
-  engine: EngineTarget;
+  engines: EngineRegistry;
   events: EventBus;
 }
 
@@ -57,7 +58,8 @@ export class RunService {
   async start(input: StartRuns): Promise<string[]> {
     const req = StartRunsSchema.parse(input);
     const { dir, recipe } = await loadRecipe(req.recipe);
-    await this.requireEngine();
+    const target = this.d.engines.target(req.engine);
+    await this.requireEngine(target);
     const combos = expandSweep(req.sweep, { randomSamples: req.randomSamples, seed: req.seed });
     const paramSets = combos.map((c) => resolveParams(recipe, { ...req.params, ...c }));
     const datasets = req.datasets.map((ds) => {
@@ -85,7 +87,8 @@ export class RunService {
         datasets,
         resources: { ...recipe.resources, ...req.resources },
         metrics: recipe.metrics,
-        engine: this.d.engine.host,
+        engine: target.host,
+        ...(req.engine && req.engine !== 'default' ? { engineName: req.engine } : {}),
       };
       const name = req.name ? (paramSets.length > 1 ? `${req.name}-${i + 1}` : req.name) : undefined;
       return this.createQueued(experimentId, spec, name);
@@ -97,8 +100,8 @@ export class RunService {
   }
 
   /** Fails fast, with the way forward, when no engine answers; never hangs. */
-  private async requireEngine(): Promise<void> {
-    const status = await engineStatus(this.d.engine);
+  private async requireEngine(target: EngineTarget): Promise<void> {
+    const status = await engineStatus(target);
     if (!status.reachable)
       throw new WorkbenchError('ENGINE_UNAVAILABLE', status.error ?? 'No Docker engine answers.');
   }
@@ -171,7 +174,8 @@ export class RunService {
     const row = this.d.tracking.runRow(runId);
     if (row.status !== 'QUEUED') return;
     const spec = JSON.parse(row.spec!) as RunSpec;
-    const docker = this.d.engine.docker;
+    const target = this.d.engines.target(spec.engineName);
+    const docker = target.docker;
     let version: string | undefined;
     try {
       version = (await docker.version()).Version;
@@ -181,7 +185,9 @@ export class RunService {
     const imageId = spec.build ? await this.buildImage(docker, spec) : await requireImage(docker, spec.image);
     const dirs = runDirs(this.d.home, runId);
     await this.materialize(spec, dirs);
-    const endpoint = this.trackingUri ? { uri: this.trackingUri } : undefined;
+    // Only containers on this machine's engine can reach the listener on its bridge.
+    const endpoint =
+      this.trackingUri && target.host.startsWith('unix://') ? { uri: this.trackingUri } : undefined;
     const env: Record<string, string> = {
       MLWB_RUN_ID: runId,
       MLWB_SEED: String(spec.seed),
@@ -206,7 +212,7 @@ export class RunService {
     });
     this.d.tracking.updateRun(runId, {
       container_id: container.id,
-      engine: this.d.engine.host,
+      engine: target.host,
       engine_version: version ?? null,
       image_digest: imageId,
     });
@@ -268,7 +274,7 @@ export class RunService {
     if (row.container_id) {
       try {
         // SIGTERM, then SIGKILL after the grace period: the container's own stop semantics.
-        await this.d.engine.docker.getContainer(row.container_id).stop({ t: CANCEL_GRACE_S });
+        await this.engineOf(row).docker.getContainer(row.container_id).stop({ t: CANCEL_GRACE_S });
       } catch (err) {
         if (
           (err as { statusCode?: number }).statusCode !== 304 &&
@@ -307,7 +313,7 @@ export class RunService {
       this.markLost(runId, 'The workbench stopped before the container was created.');
       return;
     }
-    const container = this.d.engine.docker.getContainer(row.container_id);
+    const container = this.engineOf(row).docker.getContainer(row.container_id);
     try {
       const info = await container.inspect();
       // A short-lived process (the CLI listing runs) only settles runs that have already ended.
@@ -324,6 +330,11 @@ export class RunService {
     }
     this.follow(runId, container, true);
     await (onlyFinished ? this.followers.get(runId)?.done : this.followers.get(runId)?.started);
+  }
+
+  private engineOf(row: { spec: string | null }): EngineTarget {
+    const spec = row.spec ? (JSON.parse(row.spec) as RunSpec) : undefined;
+    return this.d.engines.target(spec?.engineName);
   }
 
   private markLost(runId: string, reason: string): void {

@@ -239,6 +239,21 @@ describe.skipIf(Boolean(skipReason))(
       }
     });
 
+    it('runs on a named engine from Settings and records which', async () => {
+      wb.engines.add({ name: 'local-alias', host: 'unix:///var/run/docker.sock', tlsVerify: false });
+      const [id] = await wb.runs.start({
+        recipe: path.join(recipes, 'sklearn-regression'),
+        datasets: [{ channel: 'train', dataset: 'linear' }],
+        engine: 'local-alias',
+      });
+      await wb.runs.waitFor(id!);
+      expect(wb.tracking.run(id!).status).toBe('FINISHED');
+      expect(wb.runs.detail(id!).spec).toMatchObject({
+        engineName: 'local-alias',
+        engine: 'unix:///var/run/docker.sock',
+      });
+    });
+
     it('reconciles after a restart: finished while away → finalized; container gone → LOST', async () => {
       const home = dirs.make();
       const dir = dirs.make();
