@@ -23,7 +23,7 @@ import { isProcessAlive } from '../objects/writeLease.ts';
 import type { Db } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
 import { snapshotEntries, snapshotFolder } from './codeSnapshot.ts';
-import { createContainer, engineError, requireImage, runDirs } from './containerRun.ts';
+import { createContainer, engineError, type RunDirs, requireImage, runDirs } from './containerRun.ts';
 import { loadRecipe, resolveParams } from './recipeLoader.ts';
 import { RunFollower } from './runFollower.ts';
 import { expandSweep } from './sweep.ts';
@@ -182,9 +182,11 @@ export class RunService {
     } catch (err) {
       throw engineError(err);
     }
-    const imageId = spec.build ? await this.buildImage(docker, spec) : await requireImage(docker, spec.image);
     const dirs = runDirs(this.d.home, runId);
     await this.materialize(spec, dirs);
+    const imageId = spec.build
+      ? await this.buildImage(docker, spec, runId, dirs)
+      : await requireImage(docker, spec.image);
     // Only containers on this machine's engine can reach the listener on its bridge.
     const endpoint =
       this.trackingUri && target.host.startsWith('unix://') ? { uri: this.trackingUri } : undefined;
@@ -431,31 +433,59 @@ export class RunService {
     fs.writeFileSync(path.join(dirs.config, 'params.json'), `${JSON.stringify(spec.params, null, 2)}\n`);
   }
 
-  private async buildImage(docker: Docker, spec: RunSpec): Promise<string> {
+  /**
+   * Builds a `build:` recipe's image from the run's recipe snapshot (not the live folder), tagged
+   * by the snapshot's digest, so an unchanged recipe is built once. The build output goes to the
+   * run's log as it streams.
+   */
+  private async buildImage(docker: Docker, spec: RunSpec, runId: string, dirs: RunDirs): Promise<string> {
     try {
       return (await docker.getImage(spec.image).inspect()).Id;
     } catch {
       // not built yet for this recipe digest
     }
     const code = snapshotEntries(this.d.db, spec.recipe.digest)!;
-    const stream = await docker
-      .buildImage(
-        { context: spec.recipe.path, src: code.map((e) => e.path) },
-        { t: spec.image, dockerfile: spec.build ?? 'Dockerfile' },
-      )
-      .catch((err) => {
-        throw engineError(err);
+    const log = fs.createWriteStream(dirs.log, { flags: 'a' });
+    const emit = (text: string, stream: 'stdout' | 'stderr' = 'stdout') => {
+      const lines = text.split('\n').filter((l) => l.trim() !== '');
+      if (!lines.length) return;
+      for (const l of lines) log.write(`${stream === 'stderr' ? 'E' : 'O'} ${l}\n`);
+      this.d.events.emit('run.log', {
+        run: runId,
+        lines: lines.map((t) => ({ stream, text: t })),
+        dropped: 0,
       });
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(stream, (err, res) => {
-        const failed = (res as { error?: string }[] | undefined)?.find((r) => r.error);
-        if (err || failed)
-          reject(
-            invalidInput(`Building ${spec.recipe.name}'s image failed: ${err?.message ?? failed?.error}`),
-          );
-        else resolve();
-      }),
-    );
+    };
+    emit(`Building ${spec.image} from ${spec.build} (recipe ${spec.recipe.digest.slice(0, 12)})`);
+    try {
+      const stream = await docker
+        .buildImage(
+          { context: dirs.code, src: code.map((e) => e.path) },
+          { t: spec.image, dockerfile: spec.build ?? 'Dockerfile' },
+        )
+        .catch((err) => {
+          throw engineError(err);
+        });
+      await new Promise<void>((resolve, reject) =>
+        docker.modem.followProgress(
+          stream,
+          (err, res) => {
+            const failed = (res as { error?: string }[] | undefined)?.find((r) => r.error);
+            if (err || failed) {
+              reject(
+                invalidInput(`Building ${spec.recipe.name}'s image failed: ${err?.message ?? failed?.error}`),
+              );
+            } else resolve();
+          },
+          (event: { stream?: string; error?: string }) => {
+            if (event.stream) emit(event.stream);
+            if (event.error) emit(event.error, 'stderr');
+          },
+        ),
+      );
+    } finally {
+      await new Promise<void>((r) => log.end(r));
+    }
     return (await docker.getImage(spec.image).inspect()).Id;
   }
 

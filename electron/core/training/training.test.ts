@@ -239,6 +239,29 @@ describe.skipIf(Boolean(skipReason))(
       }
     });
 
+    it('builds a `build:` recipe from its snapshot, streams the build to the log, and reuses the image', async () => {
+      const dir = dirs.make();
+      fs.writeFileSync(
+        path.join(dir, 'Dockerfile'),
+        `FROM ${IMAGE}\nRUN echo built-layer-marker > /built.txt\n`,
+      );
+      fs.writeFileSync(
+        path.join(dir, 'recipe.yaml'),
+        'name: built\nbuild: Dockerfile\ncommand: ["python3", "-c", "print(open(\'/built.txt\').read().strip())"]\n',
+      );
+      const [first] = await wb.runs.start({ recipe: dir });
+      await wb.runs.waitFor(first!);
+      expect(wb.tracking.run(first!).status, wb.runs.detail(first!).failureReason ?? '').toBe('FINISHED');
+      const log = wb.runs.logs(first!).map((l) => l.text);
+      expect(log.some((l) => /^Building mlwb-recipe\/built:/.test(l))).toBe(true);
+      expect(log.at(-1)).toBe('built-layer-marker');
+      const [second] = await wb.runs.start({ recipe: dir });
+      await wb.runs.waitFor(second!);
+      expect(wb.runs.detail(second!).imageDigest).toBe(wb.runs.detail(first!).imageDigest);
+      expect(wb.runs.logs(second!).some((l) => l.text.startsWith('Building '))).toBe(false);
+      await new Docker().getImage(wb.runs.detail(first!).spec!.image).remove({ force: true });
+    });
+
     it('runs on a named engine from Settings and records which', async () => {
       wb.engines.add({ name: 'local-alias', host: 'unix:///var/run/docker.sock', tlsVerify: false });
       const [id] = await wb.runs.start({
