@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
- * Groups: ingest, small, profile, huge (datasets), drift, training, tracking. No group: all of them.
+ * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood. No group: all of them.
  */
 import { type Figure, runDatasetBench } from './datasets/datasetBench.ts';
 
@@ -44,6 +44,10 @@ if (want('training')) {
 if (want('tracking')) {
   const { runTrackingBench } = await import('./tracking/trackingBench.ts');
   figures.push(...(await runTrackingBench()));
+}
+if (want('flood')) {
+  const { runLogFloodBench } = await import('./training/logFloodBench.ts');
+  figures.push(...(await runLogFloodBench()));
 }
 for (const f of figures) {
   process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);
