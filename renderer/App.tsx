@@ -11,6 +11,7 @@ import { PlaceholderPage } from './pages/PlaceholderPage.tsx';
 import { RunPage } from './pages/RunPage.tsx';
 import { RunsComparePage } from './pages/RunsComparePage.tsx';
 import { RunsPage } from './pages/RunsPage.tsx';
+import { SettingsPage } from './pages/SettingsPage.tsx';
 import { VersionPage } from './pages/VersionPage.tsx';
 import { type Route, sectionOf, useRoute } from './router.ts';
 
@@ -50,6 +51,8 @@ function CurrentPage(props: { route: Route }) {
       return <RunPage key={r.id} id={r.id} />;
     case 'runs-compare':
       return <RunsComparePage route={r} />;
+    case 'settings':
+      return <SettingsPage />;
     default:
       return <PlaceholderPage section={r.page} />;
   }

@@ -127,6 +127,7 @@ export const api = generate();
 export function entitiesRead(method: string, params: unknown): string[] {
   if (method === 'datasets.list') return ['datasets'];
   if (method === 'engine.status') return ['engine'];
+  if (method === 'engines.list') return ['engines'];
   // A stored report never changes; the list of them does, and so do the presets.
   if (method === 'drift.reports') return ['drift-reports'];
   if (method === 'drift.presets') return ['drift-presets'];

@@ -1,10 +1,9 @@
 /** Sections that are planned but not built yet say what they will hold. */
-import { api } from '../api/hooks.ts';
 import { Icon } from '../components/icons.tsx';
 import { EmptyState } from '../components/Notice.tsx';
 import type { Section } from '../router.ts';
 
-type Planned = Exclude<Section, 'datasets' | 'compare' | 'monitoring'>;
+type Planned = Exclude<Section, 'datasets' | 'compare' | 'monitoring' | 'settings'>;
 
 const PLANNED: Record<Planned, { title: string; heading: string; body: string }> = {
   runs: {
@@ -22,11 +21,6 @@ const PLANNED: Record<Planned, { title: string; heading: string; body: string }>
     heading: 'Running deployments will appear here',
     body: 'Models packaged into images and served on this machine with one click: the endpoint, a try-it form, logs and live serving metrics.',
   },
-  settings: {
-    title: 'Settings',
-    heading: 'More settings are on the way',
-    body: 'Where the workbench keeps its store, which Docker engine it uses, and store maintenance (verify, garbage collection).',
-  },
 };
 
 export function PlaceholderPage(props: { section: Planned }) {
@@ -36,38 +30,10 @@ export function PlaceholderPage(props: { section: Planned }) {
       <header className="page-header">
         <h1>{p.title}</h1>
       </header>
-      {props.section === 'settings' && <StoreFacts />}
       <EmptyState title={p.heading} icon={<Icon name={props.section} size={36} />}>
         <p>{p.body}</p>
         <p className="muted">Not built yet: this part of the workbench comes in a later release.</p>
       </EmptyState>
     </div>
-  );
-}
-
-function StoreFacts() {
-  const info = api.app.info.useQuery({});
-  if (!info.data) return null;
-  return (
-    <dl className="facts">
-      <div>
-        <dt>Store</dt>
-        <dd className="mono">{info.data.home}</dd>
-      </div>
-      <div>
-        <dt>Database</dt>
-        <dd className="mono">{info.data.database}</dd>
-      </div>
-      <div>
-        <dt>Schema version</dt>
-        <dd>{info.data.schemaVersion}</dd>
-      </div>
-      <div>
-        <dt>Workbench</dt>
-        <dd>
-          {info.data.appVersion} ({info.data.mode} mode)
-        </dd>
-      </div>
-    </dl>
   );
 }

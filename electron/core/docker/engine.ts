@@ -67,10 +67,14 @@ export async function engineStatus(target: EngineTarget): Promise<EngineStatus> 
       os: `${v.Os}/${v.Arch}`,
     };
   } catch (err) {
+    const local = target.host.startsWith('unix://');
+    const next = local
+      ? 'Start one (on Linux: sudo dockerd, or sudo systemctl start docker) or set DOCKER_HOST.'
+      : 'Check that the machine is up, that its Docker engine listens there, and (for TLS) the certificates.';
     return {
       reachable: false,
       host: target.host,
-      error: `No Docker engine answers at ${target.host} (${(err as Error).message}). Start one (on Linux: sudo dockerd, or sudo systemctl start docker) or set DOCKER_HOST.`,
+      error: `No Docker engine answers at ${target.host} (${(err as Error).message}). ${next}`,
     };
   }
 }

@@ -47,7 +47,20 @@ export function EngineUnavailable(props: { status: EngineStatus; onRetry(): void
 }
 
 /** The same facts in one line, above a list of runs that exists already. */
-export function EngineWarning(props: { status: EngineStatus; starting?: boolean }) {
+export function EngineWarning(props: { status: EngineStatus; starting?: boolean; name?: string }) {
+  if (props.name)
+    return (
+      <div className="notice notice-warning" data-testid="engine-warning">
+        <div className="notice-text">
+          <strong>
+            Engine {props.name} does not answer at {props.status.host}.
+          </strong>{' '}
+          Starting a run on it is refused until it does: check that Docker runs on that machine and its
+          address in Settings, or pick another engine.
+          {props.status.error && <div className="small engine-error">{props.status.error}</div>}
+        </div>
+      </div>
+    );
   return (
     <div className="notice notice-warning" data-testid="engine-warning">
       <div className="notice-text">

@@ -57,9 +57,11 @@ export function NewRunDialog(props: { onClose(): void; preset?: RunPreset }) {
   const dir = inspect.data?.dir ?? null;
 
   const datasets = api.datasets.list.useQuery({});
-  const engine = api.engine.status.useQuery({});
   const names = (datasets.data ?? []).map((d) => d.name);
   const [form, setForm] = useState<RunForm>(() => initialForm(null, preset));
+  const engines = api.engines.list.useQuery({});
+  // The warning follows the engine picked below: the default one, or a named one from Settings.
+  const engine = api.engine.status.useQuery(form.engine ? { name: form.engine } : {});
   const patch = (p: Partial<RunForm>) => setForm((f) => ({ ...f, ...p }));
 
   // A newly inspected recipe brings its params: the earlier run's values for a re-run of the same
@@ -122,7 +124,9 @@ export function NewRunDialog(props: { onClose(): void; preset?: RunPreset }) {
           <h2 id={`${ids}-title`}>{preset ? 'Re-run with changes' : 'New run'}</h2>
         </header>
         <div className="dialog-body new-run">
-          {engine.data && !engine.data.reachable && <EngineWarning status={engine.data} starting />}
+          {engine.data && !engine.data.reachable && (
+            <EngineWarning status={engine.data} starting name={form.engine || undefined} />
+          )}
           <section className="form-section">
             <h3>Recipe</h3>
             <div className="segmented" role="radiogroup" aria-label="Recipe">
@@ -219,6 +223,37 @@ export function NewRunDialog(props: { onClose(): void; preset?: RunPreset }) {
           )}
 
           <section className="form-section">
+            <h3>Engine</h3>
+            <div className="engine-pick">
+              <label className="field">
+                <span className="form-label">Docker engine</span>
+                <select
+                  className="input"
+                  aria-label="Engine"
+                  value={form.engine}
+                  onChange={(e) => patch({ engine: e.target.value })}
+                >
+                  {(engines.data ?? [{ name: 'default', host: '', isDefault: true }]).map((e) => (
+                    <EngineOption key={e.name} name={e.name} host={e.host} isDefault={e.isDefault} />
+                  ))}
+                  {form.engine && engines.data && !engines.data.some((e) => e.name === form.engine) && (
+                    <option value={form.engine}>{form.engine} (not in Settings)</option>
+                  )}
+                </select>
+              </label>
+              <span className="muted small engine-pick-hint">
+                {engine.error
+                  ? engine.error.message
+                  : engine.data
+                    ? `${engine.data.host}${engine.data.reachable && engine.data.version ? ` · Docker ${engine.data.version}` : ''}`
+                    : ''}
+                {' · '}
+                <a href="#/settings">Manage in Settings</a>
+              </span>
+            </div>
+          </section>
+
+          <section className="form-section">
             <h3>Resources</h3>
             <div className="resource-fields">
               <Field
@@ -281,6 +316,17 @@ export function NewRunDialog(props: { onClose(): void; preset?: RunPreset }) {
         </footer>
       </form>
     </dialog>
+  );
+}
+
+/** One engine in the select, with whether it answers (each checked with engine.status). */
+function EngineOption(props: { name: string; host: string; isDefault: boolean }) {
+  const status = api.engine.status.useQuery(props.isDefault ? {} : { name: props.name });
+  const hint = status.data ? (status.data.reachable ? 'reachable' : 'unreachable') : 'checking…';
+  return (
+    <option value={props.isDefault ? '' : props.name}>
+      {props.name} — {hint}
+    </option>
   );
 }
 

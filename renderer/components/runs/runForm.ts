@@ -31,6 +31,8 @@ export interface RunForm {
   gpus: string;
   seed: string;
   name: string;
+  /** A named engine from Settings; '' for the default one. */
+  engine: string;
 }
 
 /** What a re-run with changes starts from: the earlier run's spec. */
@@ -62,6 +64,7 @@ export function initialForm(recipe: Recipe | null, preset?: RunPreset, defaultDa
     gpus: spec?.resources.gpus === undefined ? '' : String(spec.resources.gpus),
     seed: spec ? String(spec.seed) : '',
     name: '',
+    engine: spec?.engineName ?? '',
   };
 }
 
@@ -196,6 +199,7 @@ export function checkForm(dir: string | null, recipe: Recipe | null, form: RunFo
           ...(Object.keys(resources).length ? { resources } : {}),
           ...(form.seed.trim() ? { seed: Number(form.seed) } : {}),
           ...(form.name.trim() ? { name: form.name.trim() } : {}),
+          ...(form.engine ? { engine: form.engine } : {}),
         }
       : null,
   };
