@@ -43,9 +43,11 @@ const CANCEL_GRACE_S = 10;
 
 export class RunService {
   private parallel = 1;
+  private closed = false;
   private trackingUri: string | undefined;
   private followers = new Map<string, RunFollower>();
   private starting = new Set<string>();
+  private launching = new Set<Promise<void>>();
 
   constructor(private readonly d: RunServiceDeps) {}
 
@@ -146,6 +148,7 @@ export class RunService {
 
   /** Starts queued runs, oldest first, while fewer than `parallel` run here. */
   private schedule(): void {
+    if (this.closed) return;
     const running = this.followers.size + this.starting.size;
     if (running >= this.parallel) return;
     const queued = this.d.db
@@ -155,16 +158,19 @@ export class RunService {
     for (const id of queued) {
       if (this.starting.has(id) || this.followers.has(id)) continue;
       this.starting.add(id);
-      this.launch(id)
+      const launching: Promise<void> = this.launch(id)
         .catch((err) => this.failBeforeStart(id, err))
         .finally(() => {
           this.starting.delete(id);
+          this.launching.delete(launching);
           this.schedule();
         });
+      this.launching.add(launching);
     }
   }
 
   private failBeforeStart(runId: string, err: unknown): void {
+    if (this.closed) return;
     const e = err as Error;
     this.d.tracking.updateRun(runId, { status: 'FAILED', end_time: now(), failure_reason: e.message });
     this.d.events.changed('runs', `run:${runId}`);
@@ -490,6 +496,10 @@ export class RunService {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    // Runs being launched right now finish launching (their containers keep running) and are
+    // picked up by the next session.
+    await Promise.allSettled([...this.launching]);
     for (const f of this.followers.values()) f.detach();
     await Promise.allSettled([...this.followers.values()].map((f) => f.done));
   }

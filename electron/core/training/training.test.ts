@@ -277,6 +277,38 @@ describe.skipIf(Boolean(skipReason))(
       });
     });
 
+    it('names npm run images:offline when an image is missing; queued runs survive a restart', async () => {
+      const missing = dirs.make();
+      fs.writeFileSync(
+        path.join(missing, 'recipe.yaml'),
+        'name: m\nimage: mlwb/not-built:1\ncommand: ["true"]\n',
+      );
+      const [m] = await wb.runs.start({ recipe: missing });
+      await wb.runs.waitFor(m!);
+      expect(wb.tracking.run(m!).status).toBe('FAILED');
+      expect(wb.runs.detail(m!).failureReason).toMatch(/npm run images:offline/);
+
+      const home = dirs.make();
+      const dir = dirs.make();
+      fs.writeFileSync(path.join(dir, 'recipe.yaml'), `name: q\nimage: ${IMAGE}\ncommand: ["sleep", "2"]\n`);
+      const first = await openWorkbench(home);
+      // One at a time: the second waits in the queue when the app goes away.
+      const [a] = await first.runs.start({ recipe: dir, parallel: 1 });
+      const [b] = await first.runs.start({ recipe: dir, parallel: 1 });
+      await first.close();
+      const second = await openWorkbench(home);
+      expect(second.tracking.runRow(b!).status).toBe('QUEUED');
+      second.db.prepare('UPDATE runs SET follower_pid = NULL').run();
+      await second.runs.resume();
+      await second.runs.waitFor(a!);
+      await second.runs.waitFor(b!);
+      expect([second.tracking.run(a!).status, second.tracking.run(b!).status]).toEqual([
+        'FINISHED',
+        'FINISHED',
+      ]);
+      await second.close();
+    });
+
     it('reconciles after a restart: finished while away → finalized; container gone → LOST', async () => {
       const home = dirs.make();
       const dir = dirs.make();
