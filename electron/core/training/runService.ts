@@ -193,6 +193,8 @@ export class RunService {
     const imageId = spec.build
       ? await this.buildImage(docker, spec, runId, dirs)
       : await requireImage(docker, spec.image);
+    // Cancelled while its image was being built or its inputs prepared: start nothing.
+    if (this.d.tracking.runRow(runId).status !== 'QUEUED') return;
     // Only containers on this machine's engine can reach the listener on its bridge.
     const endpoint =
       this.trackingUri && target.host.startsWith('unix://') ? { uri: this.trackingUri } : undefined;
