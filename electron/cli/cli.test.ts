@@ -103,10 +103,10 @@ describe('mlwb dataset', () => {
     expect((await mlwb(home, 'verify')).code).toBe(0);
     const shown = await json(home, 'dataset', 'show', `v@${add.version}`);
     const [a, b] = shown.entries.map((e: { sha256: string }) => e.sha256);
-    const fileA = path.join(home, 'objects', 'sha256', a.slice(0, 2), a.slice(2, 4), a);
+    const fileA = path.join(home, 'objects', 'sha256', a.slice(0, 2), a.slice(2));
     fs.chmodSync(fileA, 0o644);
     fs.writeFileSync(fileA, 'tampered');
-    fs.rmSync(path.join(home, 'objects', 'sha256', b.slice(0, 2), b.slice(2, 4), b));
+    fs.rmSync(path.join(home, 'objects', 'sha256', b.slice(0, 2), b.slice(2)));
     const r = await mlwb(home, 'verify', '--json');
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout)).toEqual({ objects: 2, corrupt: [a], missing: [b] });

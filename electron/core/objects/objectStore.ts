@@ -1,5 +1,7 @@
 /**
- * The content-addressed object store: `<home>/objects/sha256/ab/cd/<digest>`.
+ * The content-addressed object store: `<home>/objects/sha256/ab/cd…` — the first two hex digits
+ * name the folder and the other 62 the file (as git does): 256 folders at most, so adding many
+ * files creates few directories.
  *
  * A blob is written to `<home>/tmp/` while it is hashed and renamed into place only when it is
  * complete, so a crash leaves at most an unreferenced file that `gc` removes. Files are hashed and
@@ -54,7 +56,7 @@ export class ObjectStore {
   }
 
   pathFor(sha256: string): string {
-    return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    return path.join(this.root, sha256.slice(0, 2), sha256.slice(2));
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -211,13 +213,11 @@ export class ObjectStore {
   /** Every blob file on disk, with its size and modification time. */
   async *listBlobs(): AsyncGenerator<{ sha256: string; file: string; size: number; mtimeMs: number }> {
     for (const a of await readdirOrEmpty(this.root)) {
-      for (const b of await readdirOrEmpty(path.join(this.root, a))) {
-        const dir = path.join(this.root, a, b);
-        for (const name of await readdirOrEmpty(dir)) {
-          const file = path.join(dir, name);
-          const st = await fs.stat(file).catch(() => undefined);
-          if (st?.isFile()) yield { sha256: name, file, size: st.size, mtimeMs: st.mtimeMs };
-        }
+      const dir = path.join(this.root, a);
+      for (const name of await readdirOrEmpty(dir)) {
+        const file = path.join(dir, name);
+        const st = await fs.stat(file).catch(() => undefined);
+        if (st?.isFile()) yield { sha256: a + name, file, size: st.size, mtimeMs: st.mtimeMs };
       }
     }
   }
