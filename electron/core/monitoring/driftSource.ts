@@ -88,7 +88,7 @@ export async function openFileDataset(
     const db = new ConnectionPool(instance);
     pool = db;
     // The two sides load concurrently: DuckDB's CSV reader leaves cores idle between its phases.
-    const [reference, current] = await Promise.all(
+    const [reference, current] = await settleAll(
       (['reference', 'current'] as const).map((side) => db.use((c) => loadSide(c, side, files[side]))),
     );
     const sides = { reference: reference!, current: current! };
@@ -253,7 +253,7 @@ function columnSource(db: ConnectionPool, name: string, sides: Record<Side, Duck
     missing: { reference: info.reference.missing, current: info.current.missing },
 
     async categoryCounts(domain: ValueDomain, limit?: number): Promise<DomainCounts | null> {
-      const perSide = await Promise.all(
+      const perSide = await settleAll(
         (['reference', 'current'] as const).map(async (side) => {
           const counts = new Map<CategoryValue, number>();
           let invalid = 0;
@@ -280,7 +280,7 @@ function columnSource(db: ConnectionPool, name: string, sides: Record<Side, Duck
     },
 
     async sortedNumbers(): Promise<SortedNumbers> {
-      const [reference, current] = await Promise.all(
+      const [reference, current] = await settleAll(
         (['reference', 'current'] as const).map(async (side) => {
           if (info[side].kind === 'empty') return { values: new Float64Array(0), invalid: 0 };
           const { expr, where } = valueSql(name, info[side], 'numeric');
@@ -318,4 +318,15 @@ async function readSortedNumbers(c: DuckDBConnection, valuesSql: string): Promis
     out.set(items.subarray(offset, offset + n));
   else for (let i = 0; i < n; i++) out[i] = child.getItem(offset + i) as number;
   return radixSortFloat64(out);
+}
+
+/**
+ * Promise.all that waits for every query before rejecting: when one side fails, the other's query
+ * must finish before the database is closed, since closing DuckDB under a running query can crash
+ * the process.
+ */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
