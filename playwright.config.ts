@@ -3,6 +3,7 @@
  * test starts its own server on a fresh home (see e2e/workbench.ts).
  */
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_LAUNCH } from './e2e/browserMode.ts';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -17,17 +18,6 @@ export default defineConfig({
     viewport: { width: 1360, height: 860 },
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
-    launchOptions: {
-      executablePath: process.env.MLWB_CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    },
+    launchOptions: CHROMIUM_LAUNCH,
   },
 });

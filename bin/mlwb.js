@@ -4,5 +4,12 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `mlwb … | head` closes the pipe early: that ends the command, it is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 const { main } = await import('../electron/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -5,8 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
-import { dropFiles, expect, test } from './workbench.ts';
+import { addDatasetVersion, dropFiles, expect, test } from './workbench.ts';
 
 /** Deterministic normal-ish draws (sum of uniforms from a small LCG), so every run sees the same data. */
 function draws(seed: number): () => number {
@@ -31,33 +30,6 @@ function salesCsv(version: 1 | 2, rows = 600): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function invoke(
-  page: Page,
-  method: string,
-  params: unknown,
-): Promise<{ result?: unknown; error?: unknown }> {
-  return page.evaluate(
-    async ({ method, params }) => {
-      const res = await fetch(`/api/invoke/${method}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(params),
-      });
-      return res.json();
-    },
-    { method, params },
-  );
-}
-
-/** `datasets.add` with a path on this machine (the server runs here), awaited to its end. */
-async function addVersion(page: Page, name: string, file: string): Promise<void> {
-  const started = await invoke(page, 'datasets.add', { name, paths: [file] });
-  const { op } = started.result as { op: string };
-  await expect
-    .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state)
-    .toBe('succeeded');
-}
-
 function write(dir: string, name: string, content: string): string {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, name), content);
@@ -65,8 +37,12 @@ function write(dir: string, name: string, content: string): string {
 }
 
 test('monitoring: drift between two dataset versions, presets, compare', async ({ page, workbench }) => {
-  await addVersion(page, 'sales', write(path.join(workbench.scratch, 'v1'), 'sales.csv', salesCsv(1)));
-  await addVersion(page, 'sales', write(path.join(workbench.scratch, 'v2'), 'sales.csv', salesCsv(2)));
+  await addDatasetVersion(page, 'sales', [
+    write(path.join(workbench.scratch, 'v1'), 'sales.csv', salesCsv(1)),
+  ]);
+  await addDatasetVersion(page, 'sales', [
+    write(path.join(workbench.scratch, 'v2'), 'sales.csv', salesCsv(2)),
+  ]);
   await page.getByRole('link', { name: 'Monitoring' }).click();
   await expect(page.getByRole('heading', { name: 'No reports yet' })).toBeVisible();
   await workbench.screenshot('01-empty');

@@ -3,12 +3,11 @@
  * prints (which signs the page in), and stopped after the test. Also collects CSP violations and
  * page errors, which every test asserts are absent.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { test as base, expect, type Page } from '@playwright/test';
+import { startServer, stopServer } from './browserMode.ts';
 
 export interface Workbench {
   url: string;
@@ -21,40 +20,6 @@ export interface Workbench {
 }
 
 const SCREENS = path.resolve('test-results', 'screens');
-
-async function startServer(home: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bin/mlwb.js', '--home', home, 'ui', '--port', '0', '--no-open'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CI: '1' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => {
-    stderr += String(d);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`mlwb ui printed no address in 30 s.\n${stderr}`)),
-      30_000,
-    );
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      const m = /^Workbench at (http:\/\/\S+)$/.exec(line);
-      if (m?.[1]) resolve(m[1]);
-      else reject(new Error(`Unexpected first line from mlwb ui: ${line}\n${stderr}`));
-    });
-    child.once('exit', (code) => reject(new Error(`mlwb ui exited with ${code}.\n${stderr}`)));
-  });
-  return { url, child };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 export const test = base.extend<{ workbench: Workbench }>({
   workbench: async ({ page }, use, testInfo) => {
@@ -139,3 +104,31 @@ export function salesCsv(rows: number): string {
 }
 
 export { expect };
+
+/** Calls an API method from the signed-in page, as the renderer does. */
+export async function invoke(
+  page: Page,
+  method: string,
+  params: unknown,
+): Promise<{ result?: unknown; error?: unknown }> {
+  return page.evaluate(
+    async ({ method, params }) => {
+      const res = await fetch(`/api/invoke/${method}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(params),
+      });
+      return res.json();
+    },
+    { method, params },
+  );
+}
+
+/** `datasets.add` with paths on this machine (the server runs here), awaited to its end. */
+export async function addDatasetVersion(page: Page, name: string, paths: string[]): Promise<void> {
+  const started = await invoke(page, 'datasets.add', { name, paths });
+  const { op } = started.result as { op: string };
+  await expect
+    .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state)
+    .toBe('succeeded');
+}

@@ -1,23 +1,9 @@
-/**
- * Issue 3's log flood benchmark: "during a 50 MB log flood the page still answers a click within
- * 500 ms". Starts the real app in browser mode (`mlwb ui`) on a fresh home, starts a run whose
- * container prints 500,000 lines of ~100 characters (~50 MB) as fast as Python can, opens the run
- * page in headless Chromium and, while the lines stream in, clicks the log's Follow checkbox and
- * types into its search box every ~300 ms. Each interaction is timed from the moment the click or
- * key is sent to the first frame after the DOM shows the change (an `input`/`change` listener
- * notes the event, then waits for the next animation frame and one more task, i.e. past paint).
- * Reported: the max and p95 of those latencies (target max < 500 ms), the longest main-thread
- * task seen, and the flood's size and duration (the run's logs.txt on disk).
- * Run: npm run bench -- flood, or node --import tsx bench/training/logFloodBench.ts
- * (needs the Docker engine, `npm run images:offline`, a built renderer and /usr/bin/chromium).
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright';
+import { CHROMIUM_LAUNCH, startServer, stopServer } from '../../e2e/browserMode.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
 
 const IMAGE = 'mlwb/python-sklearn:bookworm';
@@ -35,44 +21,9 @@ const TIMEOUT_MS = 120_000;
 const INTERVAL_MS = 300;
 const TARGET_MS = 500;
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const _repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function startServer(home: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'bin/mlwb.js'), '--home', home, 'ui', '--port', '0', '--no-open'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (d) => {
-    stderr += String(d);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`mlwb ui printed no address in 30 s.\n${stderr}`)),
-      30_000,
-    );
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      const m = /^Workbench at (http:\/\/\S+)$/.exec(line);
-      if (m?.[1]) resolve(m[1]);
-      else reject(new Error(`Unexpected first line from mlwb ui: ${line}\n${stderr}`));
-    });
-    child.once('exit', (code) => reject(new Error(`mlwb ui exited with ${code}.\n${stderr}`)));
-  });
-  return { url, child };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 function apiClient(url: string) {
   const u = new URL(url);
@@ -203,19 +154,7 @@ export async function runLogFloodBench(): Promise<Figure[]> {
   );
   const { url, child } = await startServer(home);
   const invoke = apiClient(url);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   const deadline = Date.now() + TIMEOUT_MS;
   try {
     const engine = await invoke<{ reachable: boolean; error?: string }>('engine.status', {});

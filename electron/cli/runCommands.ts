@@ -222,18 +222,22 @@ export async function runsCommand(wb: Workbench, api: Api, argv: string[], out: 
         strict: true,
       });
       const id = one(positionals, 'logs');
-      let shown = 0;
+      if (out.json && !values.follow) {
+        out.result(wb.runs.logs(id, Number.MAX_SAFE_INTEGER), () => '');
+        return 0;
+      }
+      // The whole log, then (with --follow) what is appended, read on from where we stopped. The
+      // status is read before draining, so lines written just before the run ended are not lost.
+      let next = 0;
       for (;;) {
-        const lines = await api.call('runs.logs', { id, tail: 100_000 });
-        if (out.json && !values.follow) {
-          out.result(lines, () => '');
-          return 0;
-        }
-        for (const l of lines.slice(shown))
-          (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${l.text}\n`);
-        shown = lines.length;
         const status = wb.tracking.runRow(id).status;
-        if (!values.follow || (status !== 'RUNNING' && status !== 'QUEUED')) return 0;
+        const last = !values.follow || (status !== 'RUNNING' && status !== 'QUEUED');
+        for (let chunk = wb.runs.readLog(id, next); chunk.lines.length; chunk = wb.runs.readLog(id, next)) {
+          for (const l of chunk.lines)
+            (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${l.text}\n`);
+          next = chunk.next;
+        }
+        if (last) return 0;
         await new Promise((r) => setTimeout(r, 500));
         await wb.runs.resume({ onlyFinished: true }).catch(() => {});
       }

@@ -13,7 +13,7 @@ import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
 import type { OpContext } from './ops/operations.ts';
 import { schemaVersion } from './store/database.ts';
 import { loadRecipe } from './training/recipeLoader.ts';
-import { uploadDir as stagingDir, type Workbench } from './workbench.ts';
+import { uploadDir, type Workbench } from './workbench.ts';
 
 type Params<M extends MethodName> = z.infer<Methods[M]['params']>;
 type Handler<M extends MethodName> = (
@@ -21,11 +21,6 @@ type Handler<M extends MethodName> = (
   ctx: OpContext,
 ) => Promise<ResultOf<M>> | ResultOf<M>;
 export type Handlers = { [M in MethodName]: Handler<M> };
-
-/** Where the browser-mode server stages the files of an upload session. */
-export function uploadDir(wb: Workbench, upload: string): string {
-  return stagingDir(wb.home, upload);
-}
 
 export function createHandlers(wb: Workbench): Handlers {
   return {
@@ -57,7 +52,7 @@ export function createHandlers(wb: Workbench): Handlers {
       if (!p.upload) {
         return wb.datasets.add({ name: p.name, paths: p.paths, message: p.message }, ctx);
       }
-      const staged = uploadDir(wb, p.upload);
+      const staged = uploadDir(wb.home, p.upload);
       if (!(await fs.stat(staged).catch(() => undefined))) {
         throw notFound(
           'That upload session has no files (it may have been used already). Drop the files again.',

@@ -16,11 +16,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer } from 'ws';
 import type { ErrorCode } from '../../shared/errors.ts';
-import { type Api, uploadDir } from '../core/api.ts';
+import type { Api } from '../core/api.ts';
 import { normalizeRelPath } from '../core/datasets/sourceWalker.ts';
 import { toWireError, WorkbenchError } from '../core/errors.ts';
 import { removeAbandonedUploads } from '../core/objects/storeMaintenance.ts';
-import type { Workbench } from '../core/workbench.ts';
+import { uploadDir, type Workbench } from '../core/workbench.ts';
 import {
   COOKIE,
   hostAllowed,
@@ -110,15 +110,15 @@ export async function startServer(
     if (url.pathname === '/api/uploads' && req.method === 'POST') {
       // The pid prefix lets a later start (or gc) tell abandoned sessions from live ones.
       const upload = `${process.pid}-${randomBytes(12).toString('hex')}`;
-      fs.mkdirSync(uploadDir(wb, upload), { recursive: true });
+      fs.mkdirSync(uploadDir(wb.home, upload), { recursive: true });
       return sendJson(res, 200, { result: { upload } });
     }
     const m = /^\/api\/uploads\/([^/]+)$/.exec(url.pathname);
     if (m && req.method === 'PUT') {
-      return receiveFile(req, res, uploadDir(wb, m[1]!), url.searchParams.get('path') ?? '');
+      return receiveFile(req, res, uploadDir(wb.home, m[1]!), url.searchParams.get('path') ?? '');
     }
     if (m && req.method === 'DELETE') {
-      fs.rmSync(uploadDir(wb, m[1]!), { recursive: true, force: true });
+      fs.rmSync(uploadDir(wb.home, m[1]!), { recursive: true, force: true });
       return sendJson(res, 200, { result: { deleted: true } });
     }
     const artifact = /^\/api\/runs\/([^/]+)\/artifacts\/(.+)$/.exec(url.pathname);

@@ -13,12 +13,17 @@ export interface StatKey {
 }
 
 export class StatCache {
-  constructor(private readonly db: Db) {}
+  private readonly select;
+
+  constructor(private readonly db: Db) {
+    // Prepared once: an add of 100,000 unchanged files looks up 100,000 rows.
+    this.select = db.prepare('SELECT size, mtime_ns, ino, sha256 FROM stat_cache WHERE path = ?');
+  }
 
   lookup(key: StatKey): string | undefined {
-    const row = this.db
-      .prepare('SELECT size, mtime_ns, ino, sha256 FROM stat_cache WHERE path = ?')
-      .get(key.absPath) as { size: number; mtime_ns: string; ino: string; sha256: string } | undefined;
+    const row = this.select.get(key.absPath) as
+      | { size: number; mtime_ns: string; ino: string; sha256: string }
+      | undefined;
     if (!row) return undefined;
     if (row.size !== key.size || row.mtime_ns !== key.mtimeNs.toString() || row.ino !== key.ino.toString()) {
       return undefined;

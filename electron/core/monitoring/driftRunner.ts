@@ -1,17 +1,7 @@
-/**
- * Runs a drift check on a worker thread (DESIGN.md §1: CPU-heavy work stays off the main thread)
- * and resolves with its report. Progress arrives through `onProgress`; aborting `signal`
- * interrupts the check, and a worker that does not stop within a grace period is terminated.
- *
- * Under TypeScript (tsx, vitest) the worker is driftWorker.ts loaded through tsx; a bundled build
- * passes the compiled worker's URL as `workerUrl`. Node 20 ignores `--import tsx` in a worker's
- * execArgv (the worker fails with "Unknown file extension .ts"), so a TypeScript worker starts
- * from a two-line bootstrap that registers tsx's loader in the worker itself.
- */
-import { Worker } from 'node:worker_threads';
 import type { DriftOptionsInput, DriftProgress, DriftReport } from '../../../shared/drift.ts';
 import type { WireError } from '../../../shared/errors.ts';
 import { cancelled, WorkbenchError } from '../errors.ts';
+import { startWorker, workerUrl } from '../workerThreads.ts';
 import type { DriftFile } from './driftSource.ts';
 import type { ColumnSet } from './memoryColumns.ts';
 
@@ -38,22 +28,13 @@ export interface RunDriftOptions {
   cancelGraceMs?: number;
 }
 
-const runningAsTypeScript = import.meta.url.endsWith('.ts');
-
 export function defaultWorkerUrl(): URL {
-  return new URL(runningAsTypeScript ? './driftWorker.ts' : './driftWorker.js', import.meta.url);
-}
-
-function startWorker(url: URL, workerData: DriftRequest): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return workerUrl(import.meta.url, 'driftWorker');
 }
 
 export function runDriftInWorker(request: DriftRequest, options: RunDriftOptions = {}): Promise<DriftReport> {
   if (options.signal?.aborted) return Promise.reject(cancelled('The drift check was cancelled.'));
-  const worker = startWorker(options.workerUrl ?? defaultWorkerUrl(), request);
+  const worker = startWorker(options.workerUrl ?? defaultWorkerUrl(), { workerData: request });
   return new Promise<DriftReport>((resolve, reject) => {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;

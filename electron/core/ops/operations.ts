@@ -91,8 +91,8 @@ export class Operations {
 
   cancel(op: string): boolean {
     const r = this.ops.get(op);
-    if (r?.info.state !== 'running') return false;
     if (!r) return false;
+    if (r.info.state !== 'running') return false;
     r.controller.abort();
     return true;
   }

@@ -40,6 +40,14 @@ export interface RunServiceDeps {
 }
 
 const CANCEL_GRACE_S = 10;
+const LOG_BLOCK = 1024 * 1024;
+
+type LogLine = { stream: 'stdout' | 'stderr'; text: string };
+
+/** A log file line is `O text` (stdout) or `E text` (stderr); see followLogs. */
+function parseLogLine(l: string): LogLine {
+  return { stream: l.startsWith('E ') ? 'stderr' : 'stdout', text: l.slice(2) };
+}
 
 export class RunService {
   private parallel = 1;
@@ -407,15 +415,52 @@ export class RunService {
   }
 
   /** The run's log as kept on disk: the last `tail` lines, each with its stream. */
-  logs(runId: string, tail = 1000): { stream: 'stdout' | 'stderr'; text: string }[] {
+  logs(runId: string, tail = 1000): LogLine[] {
     this.d.tracking.runRow(runId);
     const file = runDirs(this.d.home, runId).log;
     if (!fs.existsSync(file)) return [];
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    return lines
-      .slice(-tail)
-      .map((l) => ({ stream: l.startsWith('E ') ? 'stderr' : 'stdout', text: l.slice(2) }));
+    // Read backwards until `tail` lines are in hand: a 50 MB log is not read whole for its end.
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      let start = size;
+      let text = '';
+      while (start > 0 && text.split('\n').length <= tail + 1) {
+        const n = Math.min(LOG_BLOCK, start);
+        start -= n;
+        const buf = Buffer.alloc(n);
+        fs.readSync(fd, buf, 0, n, start);
+        text = buf.toString('utf8') + text;
+      }
+      const lines = text.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      if (start > 0) lines.shift(); // the first line read may be cut
+      return lines.slice(-tail).map(parseLogLine);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Complete log lines from byte `from` on (at most `maxBytes` of them), and where to read next. */
+  readLog(runId: string, from = 0, maxBytes = 8 * LOG_BLOCK): { lines: LogLine[]; next: number } {
+    this.d.tracking.runRow(runId);
+    const file = runDirs(this.d.home, runId).log;
+    if (!fs.existsSync(file)) return { lines: [], next: from };
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(Math.max(0, Math.min(maxBytes, fs.fstatSync(fd).size - from)));
+      const n = fs.readSync(fd, buf, 0, buf.length, from);
+      const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
+      if (end === 0) return { lines: [], next: from };
+      const lines = buf
+        .subarray(0, end - 1)
+        .toString('utf8')
+        .split('\n')
+        .map(parseLogLine);
+      return { lines, next: from + end };
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   private async materialize(spec: RunSpec, dirs: ReturnType<typeof runDirs>): Promise<void> {

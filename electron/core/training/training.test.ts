@@ -134,6 +134,11 @@ describe.skipIf(Boolean(skipReason))(
       const [id] = await wb.runs.start({ recipe: dir });
       await wb.runs.waitFor(id!);
       expect(wb.tracking.run(id!).status).toBe('FINISHED');
+      expect(wb.runs.logs(id!, 2).map((l) => l.text)).toEqual(['epoch 3 loss=0.25', 'not json']);
+      const all = wb.runs.readLog(id!, 0);
+      expect(all.lines.map((l) => l.text)).toEqual(wb.runs.logs(id!).map((l) => l.text));
+      expect(all.next).toBe(fs.statSync(runDirs(wb.home, id!).log).size);
+      expect(wb.runs.readLog(id!, all.next).lines).toEqual([]);
       expect(wb.tracking.metricHistory(id!, 'loss').map((p) => [p.step, p.value])).toEqual([
         [0, 1],
         [1, 0.5],
