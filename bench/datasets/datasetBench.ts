@@ -49,6 +49,7 @@ function timed(fn: () => void): number {
 }
 
 const sync = () => execFileSync('sync');
+const ROUNDS = 3;
 
 /** Drops the page cache so reads come from disk; false when not permitted (not root). */
 function dropCaches(): boolean {
@@ -82,7 +83,8 @@ export async function runDatasetBench(only?: string[]): Promise<Figure[]> {
         cpWarm: [] as number[],
         addWarm: [] as number[],
       };
-      for (let round = 0; round < 2; round++) {
+      // cp and add alternate, each from a cold cache; best of three each, as this disk is noisy.
+      for (let round = 0; round < ROUNDS; round++) {
         const dst = path.join(scratch, `cp-${round}`);
         const home = path.join(scratch, `home-${round}`);
         sync();
@@ -108,7 +110,7 @@ export async function runDatasetBench(only?: string[]): Promise<Figure[]> {
       const ratio = cpMs / addMs;
       log(`rounds (ms): ${JSON.stringify(rounds)}`);
       figures.push({
-        name: `first add of ${files} files, ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${cold ? 'cold cache, ' : ''}until synced (best of 2)`,
+        name: `first add of ${files} files, ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${cold ? 'cold cache, ' : ''}until synced (best of ${ROUNDS})`,
         value: `${(addMs / 1000).toFixed(2)} s = ${gib(bytes, addMs)}; cp -r ${(cpMs / 1000).toFixed(2)} s = ${gib(bytes, cpMs)}; ratio ${ratio.toFixed(2)}× cp`,
         target: '≥ 0.8× cp -r throughput',
         pass: ratio >= 0.8,
@@ -121,11 +123,13 @@ export async function runDatasetBench(only?: string[]): Promise<Figure[]> {
         target: 'none (the target is the synced figure)',
         pass: true,
       });
-      const again = addInChild(path.join(scratch, 'home-1'), 'mixed', src);
-      const speedup = addMs / again.ms;
+      const againMs = Math.min(
+        ...Array.from({ length: ROUNDS }, () => addInChild(path.join(scratch, 'home-1'), 'mixed', src).ms),
+      );
+      const speedup = addMs / againMs;
       figures.push({
-        name: 're-add of the same unchanged 1 GiB',
-        value: `${again.ms.toFixed(0)} ms, ${speedup.toFixed(0)}× faster than the first add`,
+        name: `re-add of the same unchanged 1 GiB (best of ${ROUNDS})`,
+        value: `${againMs.toFixed(0)} ms, ${speedup.toFixed(0)}× faster than the first add`,
         target: '≥ 20× faster',
         pass: speedup >= 20,
       });

@@ -43,7 +43,7 @@ export async function walkSources(
   for (const { abs, st } of resolved) {
     if (st.isDirectory()) {
       const root = await fs.realpath(abs);
-      const prefix = single ? '' : path.basename(abs);
+      const prefix = single ? '' : normalizeRelPath(path.basename(abs));
       await walkDir({ root, dir: root, rel: prefix, ancestors: new Set([root]), files, warnings, opts });
     } else if (st.isFile()) {
       files.push(await toSourceFile(abs, path.basename(abs)));
@@ -107,9 +107,13 @@ async function walkDir(s: WalkState): Promise<void> {
   }
   // Regular files of one folder are stat'ed synchronously — a stat is microseconds, a thread-pool
   // round trip is not — and the event loop gets a turn between folders.
+  // `rel` is normalized already and a listed name is one segment (never "." or ".."), so the
+  // joined path needs normalizing only when the name holds a backslash.
   const plain = entries.filter((e) => e.isFile());
-  for (const e of plain)
-    s.files.push(statSourceFile(path.join(s.dir, e.name), s.rel ? `${s.rel}/${e.name}` : e.name));
+  for (const e of plain) {
+    const rel = s.rel ? `${s.rel}/${e.name}` : e.name;
+    s.files.push(statSourceFile(path.join(s.dir, e.name), e.name.includes('\\') ? normalizeRelPath(rel) : rel));
+  }
   if (plain.length) s.opts.onFile?.(s.files.length);
   if (Date.now() - lastYield > YIELD_EVERY_MS) {
     await new Promise((r) => setImmediate(r));
@@ -118,7 +122,8 @@ async function walkDir(s: WalkState): Promise<void> {
   for (const entry of entries) {
     if (entry.isFile()) continue;
     const abs = path.join(s.dir, entry.name);
-    const rel = s.rel ? `${s.rel}/${entry.name}` : entry.name;
+    const joined = s.rel ? `${s.rel}/${entry.name}` : entry.name;
+    const rel = entry.name.includes('\\') ? normalizeRelPath(joined) : joined;
     if (entry.isSymbolicLink()) {
       await followLink(s, abs, rel);
     } else if (entry.isDirectory()) {
@@ -173,7 +178,7 @@ function statSourceFile(absPath: string, relPath: string): SourceFile {
   }
   return {
     absPath,
-    relPath: normalizeRelPath(relPath),
+    relPath,
     size: Number(st.size),
     mtimeNs: st.mtimeNs,
     ino: st.ino,

@@ -2,6 +2,7 @@
  * Remembers the digest of a file by (path, size, mtime, inode), so re-adding unchanged files
  * costs a stat, not a read. A hit is only trusted while the blob is still in the store.
  */
+import path from 'node:path';
 import type { Db } from '../store/database.ts';
 import { writeTransaction } from '../store/database.ts';
 
@@ -14,26 +15,45 @@ export interface StatKey {
 
 export class StatCache {
   private readonly select;
+  private readonly selectRange;
 
   constructor(private readonly db: Db) {
     // Prepared once: an add of 100,000 unchanged files looks up 100,000 rows.
     this.select = db.prepare('SELECT size, mtime_ns, ino, sha256 FROM stat_cache WHERE path = ?');
+    this.selectRange = db.prepare(
+      'SELECT path, size, mtime_ns, ino, sha256 FROM stat_cache WHERE path >= ? AND path < ?',
+    );
   }
 
   lookup(key: StatKey): string | undefined {
     const row = this.select.get(key.absPath) as
       | { size: number; mtime_ns: string; ino: string; sha256: string }
       | undefined;
-    if (!row) return undefined;
-    if (row.size !== key.size || row.mtime_ns !== key.mtimeNs.toString() || row.ino !== key.ino.toString()) {
-      return undefined;
-    }
-    return row.sha256;
+    return row && matches(row, key) ? row.sha256 : undefined;
   }
 
-  /** Looks up many keys in one pass (one prepared statement, one read transaction). */
+  /**
+   * Looks up many keys in one read transaction. Many files under one folder (a dropped folder)
+   * are read as one range of the primary key, which costs a fifth of a query per file.
+   */
   lookupMany(keys: StatKey[]): (string | undefined)[] {
-    return this.db.transaction(() => keys.map((k) => this.lookup(k)))();
+    const prefix = keys.length >= 64 ? commonFolder(keys) : '';
+    if (prefix.length < 2) return this.db.transaction(() => keys.map((k) => this.lookup(k)))();
+    const rows = new Map<string, { size: number; mtime_ns: string; ino: string; sha256: string }>();
+    // Paths under `prefix/` sort between "prefix/" and "prefix0" ('0' follows '/').
+    for (const row of this.selectRange.iterate(`${prefix}/`, `${prefix}0`) as Iterable<{
+      path: string;
+      size: number;
+      mtime_ns: string;
+      ino: string;
+      sha256: string;
+    }>) {
+      rows.set(row.path, row);
+    }
+    return keys.map((k) => {
+      const row = rows.get(k.absPath);
+      return row && matches(row, k) ? row.sha256 : undefined;
+    });
   }
 
   rememberMany(items: { key: StatKey; sha256: string }[]): void {
@@ -49,4 +69,17 @@ export class StatCache {
       }
     });
   }
+}
+
+function matches(row: { size: number; mtime_ns: string; ino: string }, key: StatKey): boolean {
+  return row.size === key.size && row.mtime_ns === key.mtimeNs.toString() && row.ino === key.ino.toString();
+}
+
+/** The deepest folder holding every key ("" when they share none but the root). */
+function commonFolder(keys: StatKey[]): string {
+  let prefix = path.dirname(keys[0]!.absPath);
+  for (const k of keys) {
+    while (prefix.length > 1 && !k.absPath.startsWith(`${prefix}/`)) prefix = path.dirname(prefix);
+  }
+  return prefix.length > 1 ? prefix : '';
 }

@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Db, openDatabase } from '../store/database.ts';
+import { type StatKey, StatCache } from './statCache.ts';
+
+let dir: string;
+let db: Db;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlwb-statcache-'));
+  db = openDatabase(path.join(dir, 'store.db'));
+});
+afterEach(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const key = (absPath: string, size = 10): StatKey => ({ absPath, size, mtimeNs: 5n, ino: 7n });
+const sha = (i: number) => i.toString(16).padStart(64, '0');
+
+describe('StatCache.lookupMany', () => {
+  it('finds many files under one folder, and only those that are unchanged', () => {
+    const cache = new StatCache(db);
+    const inside = Array.from({ length: 100 }, (_, i) => key(`/data/src/d${i % 7}/f${i}.csv`));
+    // A sibling whose name starts with the folder's name must not be taken for one of its files.
+    const sibling = key('/data/src2/d0/f0.csv');
+    cache.rememberMany([...inside, sibling].map((k, i) => ({ key: k, sha256: sha(i) })));
+
+    const asked = inside.map((k, i) => (i === 3 ? { ...k, size: 11 } : i === 4 ? { ...k, mtimeNs: 6n } : k));
+    asked.push(key('/data/src/new.csv'));
+    const found = cache.lookupMany(asked);
+    expect(found.slice(0, 3)).toEqual([sha(0), sha(1), sha(2)]);
+    expect(found[3]).toBeUndefined(); // size changed
+    expect(found[4]).toBeUndefined(); // modified
+    expect(found[99]).toBe(sha(99));
+    expect(found[100]).toBeUndefined(); // never seen
+    expect(cache.lookupMany([sibling, ...inside.slice(0, 70)])[0]).toBe(sha(100));
+  });
+
+  it('agrees with one-by-one lookups when the files share no folder but the root', () => {
+    const cache = new StatCache(db);
+    const keys = Array.from({ length: 80 }, (_, i) => key(`/r${i}/f.bin`));
+    cache.rememberMany(keys.map((k, i) => ({ key: k, sha256: sha(i) })));
+    expect(cache.lookupMany(keys)).toEqual(keys.map((k) => cache.lookup(k)));
+    expect(cache.lookupMany(keys)[79]).toBe(sha(79));
+  });
+});
