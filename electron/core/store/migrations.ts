@@ -238,4 +238,22 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'saved filters, ssh identities',
+    sql: `
+      -- Filters a user named and kept (scope 'runs' for now), so they follow the store, not one
+      -- browser profile.
+      CREATE TABLE saved_filters (
+        scope      TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        filter     TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, name)
+      ) WITHOUT ROWID;
+
+      -- The private key an ssh:// engine signs in with (else the ssh agent, else ~/.ssh/id_*).
+      ALTER TABLE engines ADD COLUMN identity_file TEXT;
+    `,
+  },
 ];
