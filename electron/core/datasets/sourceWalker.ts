@@ -112,7 +112,9 @@ async function walkDir(s: WalkState): Promise<void> {
   const plain = entries.filter((e) => e.isFile());
   for (const e of plain) {
     const rel = s.rel ? `${s.rel}/${e.name}` : e.name;
-    s.files.push(statSourceFile(path.join(s.dir, e.name), e.name.includes('\\') ? normalizeRelPath(rel) : rel));
+    s.files.push(
+      statSourceFile(path.join(s.dir, e.name), e.name.includes('\\') ? normalizeRelPath(rel) : rel),
+    );
   }
   if (plain.length) s.opts.onFile?.(s.files.length);
   if (Date.now() - lastYield > YIELD_EVERY_MS) {

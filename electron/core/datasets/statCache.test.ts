@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../store/database.ts';
-import { type StatKey, StatCache } from './statCache.ts';
+import { StatCache, type StatKey } from './statCache.ts';
 
 let dir: string;
 let db: Db;
