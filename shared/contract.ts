@@ -30,7 +30,7 @@ import {
   PresetName,
 } from './monitoring.ts';
 import { Experiment, MetricPoint, RunPage, RunSearch, RunSummary } from './tracking.ts';
-import { EngineConfig, EngineName, Recipe, RunDetail, StartRuns } from './training.ts';
+import { EngineConfig, EngineFields, EngineName, Recipe, RunDetail, StartRuns } from './training.ts';
 
 export const OpId = z.string().min(1);
 export const OpStarted = z.object({ op: OpId });
@@ -90,7 +90,7 @@ export const methods = {
   'engine.status': method(z.object({ name: z.string().optional() }), EngineStatus),
   'engines.list': method(
     z.object({}),
-    z.array(EngineConfig.omit({ name: true }).extend({ name: z.string(), isDefault: z.boolean() })),
+    z.array(EngineFields.omit({ name: true }).extend({ name: z.string(), isDefault: z.boolean() })),
   ),
   'engines.add': method(EngineConfig, z.object({ status: EngineStatus })),
   'engines.remove': method(z.object({ name: EngineName }), z.object({ removed: z.boolean() })),

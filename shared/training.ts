@@ -125,7 +125,8 @@ export const EngineName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'An engine name is letters, digits, ., _ or - (e.g. gpu-box).')
   .refine((s) => s !== DEFAULT_ENGINE, '"default" names the engine from DOCKER_HOST or the local socket.');
 
-export const EngineConfig = z.object({
+/** An engine's settings as stored; EngineConfig adds the checks across fields. */
+export const EngineFields = z.object({
   name: EngineName,
   host: z
     .string()
@@ -133,7 +134,28 @@ export const EngineConfig = z.object({
       /^(unix|tcp|ssh|http|https):\/\/.+/,
       'The host is unix:///path, tcp://host:port or ssh://user@host.',
     ),
+  /** tcp: use TLS and verify the engine's certificate against the CA in certPath. */
   tlsVerify: z.boolean().default(false),
+  /** tcp with TLS: the folder with ca.pem, cert.pem and key.pem (default ~/.docker). */
   certPath: z.string().optional(),
+  /** ssh: the private key to sign in with (default: the ssh agent, else ~/.ssh/id_*). */
+  identityFile: z.string().optional(),
+});
+
+export const EngineConfig = EngineFields.superRefine((c, ctx) => {
+  const ssh = c.host.startsWith('ssh://');
+  const tcp = /^(tcp|http|https):/.test(c.host);
+  if (c.identityFile !== undefined && !ssh)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['identityFile'],
+      message: 'An identity file is for ssh:// hosts.',
+    });
+  if ((c.certPath !== undefined || c.tlsVerify) && !tcp)
+    ctx.addIssue({
+      code: 'custom',
+      path: [c.certPath !== undefined ? 'certPath' : 'tlsVerify'],
+      message: 'TLS settings are for tcp:// hosts; ssh and unix sockets do not use them.',
+    });
 });
 export type EngineConfig = z.infer<typeof EngineConfig>;

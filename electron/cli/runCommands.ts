@@ -8,7 +8,7 @@ export const runHelp = `Usage: mlwb run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]â
                 [--random N] [--parallel N] [--seed N] [--memory 2g] [--cpus 1] [--engine NAME] [--detach]
        mlwb runs list [--filter "metrics.acc > 0.9 and params.lr = '0.01'"] [--order-by "metrics.acc DESC"]
        mlwb runs show ID | logs ID [--follow] | cancel ID | rerun ID [--param K=V]â€¦
-       mlwb engines list | add NAME HOST [--tls-verify] [--cert-path DIR] | remove NAME`;
+       mlwb engines list | add NAME HOST [--tls-verify] [--cert-path DIR] [--identity-file KEY] | remove NAME`;
 
 export async function enginesCommand(api: Api, argv: string[], out: Out): Promise<number> {
   const [sub = 'list', ...rest] = argv;
@@ -32,17 +32,24 @@ export async function enginesCommand(api: Api, argv: string[], out: Out): Promis
   if (sub === 'add') {
     const { values, positionals } = parseArgs({
       args: rest,
-      options: { 'tls-verify': { type: 'boolean' }, 'cert-path': { type: 'string' } },
+      options: {
+        'tls-verify': { type: 'boolean' },
+        'cert-path': { type: 'string' },
+        'identity-file': { type: 'string' },
+      },
       allowPositionals: true,
       strict: true,
     });
     if (positionals.length !== 2)
-      throw new UsageError('usage: mlwb engines add NAME HOST [--tls-verify] [--cert-path DIR]');
+      throw new UsageError(
+        'usage: mlwb engines add NAME HOST [--tls-verify] [--cert-path DIR] [--identity-file KEY]',
+      );
     const r = await api.call('engines.add', {
       name: positionals[0]!,
       host: positionals[1]!,
       tlsVerify: Boolean(values['tls-verify']),
       certPath: values['cert-path'],
+      identityFile: values['identity-file'],
     });
     out.result(
       r,

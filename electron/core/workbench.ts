@@ -85,7 +85,7 @@ export async function openWorkbench(
   );
   const tracking = new TrackingRepo(db);
   const engine = engineFromEnv(opts.env);
-  const engines = new EngineRegistry(db, engine);
+  const engines = new EngineRegistry(db, engine, opts.env ?? process.env);
   const runs = new RunService({ home, db, tracking, objects, workers, datasets, engines, events });
   return {
     home,

@@ -1,62 +1,173 @@
 /**
- * The container engine as the workbench sees it: where it is (the local socket, DOCKER_HOST with
- * unix://, tcp:// with TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, or ssh://) and whether it
- * answers. A status check never hangs: it gives up after a short timeout and says how to start one.
+ * The container engine as the workbench sees it: where it is and whether it answers. Hosts are
+ * read as the docker CLI reads DOCKER_HOST:
+ *
+ * - `unix:///path` (the default: the local socket);
+ * - `tcp://host:port`, with TLS when DOCKER_TLS_VERIFY is set (or the port is 2376): the CA, client
+ *   certificate and key are ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default ~/.docker),
+ *   and the server's certificate is verified against that CA and the host name;
+ * - `ssh://user@host[:port]`: signs in with the ssh agent (SSH_AUTH_SOCK) or a private key (the
+ *   engine's identity file, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa), checks the host's key
+ *   against ~/.ssh/known_hosts as ssh does, and runs `docker system dial-stdio` there.
+ *
+ * A status check never hangs: it gives up after a short timeout and says what to do next. A target
+ * that cannot even be set up (a certificate that cannot be read, no ssh key) carries the reason
+ * instead of throwing, so one bad engine never stops the workbench from opening.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import type { EngineStatus } from '../../../shared/contract.ts';
+import { knownHostsVerifier } from './knownHosts.ts';
 
 const STATUS_TIMEOUT_MS = 3000;
+/** An ssh engine signs in and starts `docker system dial-stdio` first, so it gets longer. */
+const SSH_STATUS_TIMEOUT_MS = 10_000;
 
 export interface EngineTarget {
   host: string;
   docker: Docker;
+  /** Why this engine cannot be used as configured (a missing certificate, no ssh key). */
+  problem?: string;
+  /** What to tell the user when it does not answer (asked after the attempt: it may have learnt why). */
+  hint(): string;
 }
 
-export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): EngineTarget {
+export interface EngineOptions {
+  /** ssh: the private key to sign in with. */
+  identityFile?: string;
+  /** ssh: where the known host keys are (default ~/.ssh/known_hosts). */
+  knownHostsFile?: string;
+}
+
+export function engineFromEnv(env: NodeJS.ProcessEnv = process.env, opts: EngineOptions = {}): EngineTarget {
   const host = env.DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock';
   if (host.startsWith('unix://')) {
     return {
       host,
       docker: new Docker({ socketPath: host.slice('unix://'.length) }),
+      hint: () => 'Start one (on Linux: sudo dockerd, or sudo systemctl start docker) or set DOCKER_HOST.',
     };
   }
-  const url = new URL(host);
-  if (url.protocol === 'ssh:') {
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    return unusable(
+      host,
+      `"${host}" is not an engine address: use unix:///path, tcp://host:port or ssh://user@host.`,
+    );
+  }
+  if (!url.hostname)
+    return unusable(host, `"${host}" names no machine: use tcp://host:port or ssh://user@host.`);
+  if (url.protocol === 'ssh:') return sshTarget(host, url, env, opts);
+  return tcpTarget(host, url, env);
+}
+
+function tcpTarget(host: string, url: URL, env: NodeJS.ProcessEnv): EngineTarget {
+  const tls = Boolean(env.DOCKER_TLS_VERIFY) || url.port === '2376' || url.protocol === 'https:';
+  const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
+  if (!tls) {
     return {
       host,
-      docker: new Docker({
-        protocol: 'ssh',
-        host: url.hostname,
-        port: url.port ? Number(url.port) : 22,
-        username: url.username || undefined,
-      }),
+      docker: new Docker({ protocol: 'http', host: url.hostname, port }),
+      hint: () => 'Check that the machine is up and that its Docker engine listens there.',
     };
   }
-  const tls = env.DOCKER_TLS_VERIFY === '1' || url.port === '2376';
-  const certDir = env.DOCKER_CERT_PATH;
-  const read = (f: string) => (certDir ? fs.readFileSync(path.join(certDir, f)) : undefined);
+  const certDir = env.DOCKER_CERT_PATH || path.join(env.HOME || os.homedir(), '.docker');
+  const files: Partial<Record<'ca' | 'cert' | 'key', Buffer>> = {};
+  const missing: string[] = [];
+  for (const [k, name] of [
+    ['ca', 'ca.pem'],
+    ['cert', 'cert.pem'],
+    ['key', 'key.pem'],
+  ] as const) {
+    try {
+      files[k] = fs.readFileSync(path.join(certDir, name));
+    } catch {
+      missing.push(name);
+    }
+  }
+  const hint = `Check that the machine is up, that its engine listens there with TLS, and that ${certDir} holds the CA and the client certificate it trusts.`;
+  if (missing.length) {
+    return unusable(
+      host,
+      `The TLS files for ${host} cannot be read: ${missing.join(', ')} missing in ${certDir}. Put the CA (ca.pem) and the client certificate and key (cert.pem, key.pem) there, or point DOCKER_CERT_PATH (the engine's certificate folder in Settings) at them.`,
+    );
+  }
   return {
     host,
-    docker: new Docker({
-      protocol: tls ? 'https' : 'http',
-      host: url.hostname,
-      port: url.port ? Number(url.port) : tls ? 2376 : 2375,
-      ca: tls ? read('ca.pem') : undefined,
-      cert: tls ? read('cert.pem') : undefined,
-      key: tls ? read('key.pem') : undefined,
-    }),
+    docker: new Docker({ protocol: 'https', host: url.hostname, port, ...files }),
+    hint: () => hint,
   };
 }
 
+function sshTarget(host: string, url: URL, env: NodeJS.ProcessEnv, opts: EngineOptions): EngineTarget {
+  const home = env.HOME || os.homedir();
+  const port = url.port ? Number(url.port) : 22;
+  const username = decodeURIComponent(url.username) || env.USER || os.userInfo().username;
+  const agent = env.SSH_AUTH_SOCK || undefined;
+  let privateKey: Buffer | undefined;
+  const keyFiles = opts.identityFile
+    ? [opts.identityFile]
+    : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(home, '.ssh', f));
+  for (const file of keyFiles) {
+    try {
+      privateKey = fs.readFileSync(file);
+      break;
+    } catch {
+      // the next one
+    }
+  }
+  if (opts.identityFile && !privateKey) {
+    return unusable(
+      host,
+      `The identity file ${opts.identityFile} for ${host} cannot be read. Check the path and its permissions.`,
+    );
+  }
+  if (!agent && !privateKey) {
+    return unusable(
+      host,
+      `No way to sign in to ${host}: no ssh agent (SSH_AUTH_SOCK) and no key in ${path.join(home, '.ssh')} (id_ed25519, id_ecdsa, id_rsa). Start ssh-agent with your key, or give the engine an identity file.`,
+    );
+  }
+  const knownHosts = opts.knownHostsFile ?? path.join(home, '.ssh', 'known_hosts');
+  const verifier = knownHostsVerifier(knownHosts, url.hostname, port);
+  const sshHost = port === 22 ? `${username}@${url.hostname}` : `-p ${port} ${username}@${url.hostname}`;
+  return {
+    host,
+    docker: new Docker({
+      protocol: 'ssh',
+      host: url.hostname,
+      port,
+      username,
+      sshOptions: {
+        ...(agent ? { agent } : {}),
+        ...(privateKey ? { privateKey } : {}),
+        hostVerifier: verifier.verify,
+        readyTimeout: SSH_STATUS_TIMEOUT_MS,
+      },
+    } as Docker.DockerOptions),
+    hint: () =>
+      verifier.rejected()
+        ? `The host key of ${url.hostname}:${port} is not in ${knownHosts} (or does not match it). Connect once with \`ssh ${sshHost}\` to check and accept it, then try again.`
+        : `Check that you can sign in with \`ssh ${sshHost}\` and that \`docker\` works there.`,
+  };
+}
+
+function unusable(host: string, problem: string): EngineTarget {
+  return { host, docker: new Docker({ socketPath: '/nonexistent' }), problem, hint: () => problem };
+}
+
 export async function engineStatus(target: EngineTarget): Promise<EngineStatus> {
+  if (target.problem) return { reachable: false, host: target.host, error: target.problem };
+  const timeout = target.host.startsWith('ssh://') ? SSH_STATUS_TIMEOUT_MS : STATUS_TIMEOUT_MS;
   try {
     const v = await Promise.race([
       target.docker.version(),
       new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('no answer within 3 s')), STATUS_TIMEOUT_MS).unref(),
+        setTimeout(() => reject(new Error(`no answer within ${timeout / 1000} s`)), timeout).unref(),
       ),
     ]);
     return {
@@ -67,14 +178,10 @@ export async function engineStatus(target: EngineTarget): Promise<EngineStatus> 
       os: `${v.Os}/${v.Arch}`,
     };
   } catch (err) {
-    const local = target.host.startsWith('unix://');
-    const next = local
-      ? 'Start one (on Linux: sudo dockerd, or sudo systemctl start docker) or set DOCKER_HOST.'
-      : 'Check that the machine is up, that its Docker engine listens there, and (for TLS) the certificates.';
     return {
       reachable: false,
       host: target.host,
-      error: `No Docker engine answers at ${target.host} (${(err as Error).message}). ${next}`,
+      error: `No Docker engine answers at ${target.host} (${(err as Error).message}). ${target.hint()}`,
     };
   }
 }

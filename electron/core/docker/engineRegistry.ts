@@ -14,20 +14,23 @@ interface EngineRow {
   host: string;
   tls_verify: number;
   cert_path: string | null;
+  identity_file: string | null;
 }
+
+const COLUMNS = 'name, host, tls_verify, cert_path, identity_file';
 
 export class EngineRegistry {
   private cache = new Map<string, EngineTarget>();
 
+  /** `env` gives HOME, USER and SSH_AUTH_SOCK to ssh engines (the workbench's environment). */
   constructor(
     private readonly db: Db,
     readonly defaultTarget: EngineTarget,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   list(): (EngineConfig & { isDefault: boolean })[] {
-    const rows = this.db
-      .prepare('SELECT name, host, tls_verify, cert_path FROM engines ORDER BY name')
-      .all() as EngineRow[];
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM engines ORDER BY name`).all() as EngineRow[];
     return [
       { name: DEFAULT_ENGINE, host: this.defaultTarget.host, tlsVerify: false, isDefault: true },
       ...rows.map((r) => ({
@@ -35,6 +38,7 @@ export class EngineRegistry {
         host: r.host,
         tlsVerify: r.tls_verify === 1,
         ...(r.cert_path ? { certPath: r.cert_path } : {}),
+        ...(r.identity_file ? { identityFile: r.identity_file } : {}),
         isDefault: false,
       })),
     ];
@@ -47,8 +51,15 @@ export class EngineRegistry {
       );
     }
     this.db
-      .prepare('INSERT INTO engines (name, host, tls_verify, cert_path, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(config.name, config.host, config.tlsVerify ? 1 : 0, config.certPath ?? null, now());
+      .prepare(`INSERT INTO engines (${COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(
+        config.name,
+        config.host,
+        config.tlsVerify ? 1 : 0,
+        config.certPath ?? null,
+        config.identityFile ?? null,
+        now(),
+      );
   }
 
   remove(name: string): boolean {
@@ -61,18 +72,24 @@ export class EngineRegistry {
     if (!name || name === DEFAULT_ENGINE) return this.defaultTarget;
     const cached = this.cache.get(name);
     if (cached) return cached;
-    const row = this.db
-      .prepare('SELECT name, host, tls_verify, cert_path FROM engines WHERE name = ?')
-      .get(name) as EngineRow | undefined;
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM engines WHERE name = ?`).get(name) as
+      | EngineRow
+      | undefined;
     if (!row)
       throw notFound(
         `No engine named "${name}". Add it in Settings, or leave the engine empty for the default.`,
       );
-    const target = engineFromEnv({
-      DOCKER_HOST: row.host,
-      DOCKER_TLS_VERIFY: row.tls_verify ? '1' : '',
-      ...(row.cert_path ? { DOCKER_CERT_PATH: row.cert_path } : {}),
-    });
+    const target = engineFromEnv(
+      {
+        HOME: this.env.HOME,
+        USER: this.env.USER,
+        SSH_AUTH_SOCK: this.env.SSH_AUTH_SOCK,
+        DOCKER_HOST: row.host,
+        DOCKER_TLS_VERIFY: row.tls_verify ? '1' : '',
+        ...(row.cert_path ? { DOCKER_CERT_PATH: row.cert_path } : {}),
+      },
+      row.identity_file ? { identityFile: row.identity_file } : {},
+    );
     this.cache.set(name, target);
     return target;
   }

@@ -1,0 +1,214 @@
+/**
+ * Engines other than the local socket, against the real engine: dockerd's own TLS listener
+ * (mutual TLS) and ssh through a real sshd running `docker system dial-stdio` — both on this
+ * machine's loopback, provisioned by .ci/engines.sh, which exports where they are. Runs go to a
+ * named engine and finish there. Without them these tests are skipped with the reason, unless
+ * MLWB_REQUIRE_DOCKER=1 (set by .ci/run), where that is a failure.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Api, createApi } from '../api.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { openWorkbench, type Workbench } from '../workbench.ts';
+import { engineFromEnv, engineStatus } from './engine.ts';
+import { isKnownHostKey } from './knownHosts.ts';
+
+const IMAGE = 'mlwb/python-sklearn:bookworm';
+const env = process.env;
+const tls = env.MLWB_TEST_TLS_HOST && env.MLWB_TEST_TLS_CERTS ? env : undefined;
+const ssh =
+  env.MLWB_TEST_SSH_HOST && env.MLWB_TEST_SSH_KEY && env.MLWB_TEST_SSH_KNOWN_HOSTS ? env : undefined;
+const missing = [
+  tls ? '' : 'MLWB_TEST_TLS_HOST/MLWB_TEST_TLS_CERTS',
+  ssh ? '' : 'MLWB_TEST_SSH_HOST/MLWB_TEST_SSH_KEY/MLWB_TEST_SSH_KNOWN_HOSTS',
+].filter(Boolean);
+const skipReason = missing.length
+  ? `no remote engines provisioned (${missing.join(', ')} unset; .ci/engines.sh sets them up)`
+  : undefined;
+if (skipReason && env.MLWB_REQUIRE_DOCKER === '1') throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${skipReason}`);
+
+const dirs = tempDirs();
+
+describe('known_hosts', () => {
+  const key = Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIKx1', 'base64');
+  const other = Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIKx2', 'base64');
+  const b64 = key.toString('base64');
+
+  it('matches plain names, [host]:port, patterns and hashed entries; refuses revoked and unknown keys', () => {
+    expect(isKnownHostKey(`gpu-box ssh-ed25519 ${b64}`, 'gpu-box', 22, key)).toBe(true);
+    expect(isKnownHostKey(`gpu-box ssh-ed25519 ${b64}`, 'gpu-box', 22, other)).toBe(false);
+    expect(isKnownHostKey(`gpu-box ssh-ed25519 ${b64}`, 'gpu-box', 2222, key)).toBe(false);
+    expect(isKnownHostKey(`[gpu-box]:2222 ssh-ed25519 ${b64}`, 'gpu-box', 2222, key)).toBe(true);
+    expect(isKnownHostKey(`a,*.lab,!bad.lab ssh-ed25519 ${b64}`, 'x.lab', 22, key)).toBe(true);
+    expect(isKnownHostKey(`a,*.lab,!bad.lab ssh-ed25519 ${b64}`, 'bad.lab', 22, key)).toBe(false);
+    // `ssh-keygen -H` output for "gpu-box": HMAC-SHA1 of the name under a salt.
+    const salt = Buffer.from('0123456789abcdef0123');
+    const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update('gpu-box').digest('base64')}`;
+    expect(isKnownHostKey(`${hashed} ssh-ed25519 ${b64}`, 'gpu-box', 22, key)).toBe(true);
+    expect(isKnownHostKey(`${hashed} ssh-ed25519 ${b64}`, 'other', 22, key)).toBe(false);
+    expect(
+      isKnownHostKey(`gpu-box ssh-ed25519 ${b64}\n@revoked gpu-box ssh-ed25519 ${b64}`, 'gpu-box', 22, key),
+    ).toBe(false);
+    expect(isKnownHostKey('# nothing\n\n', 'gpu-box', 22, key)).toBe(false);
+  });
+});
+
+describe('engine addresses that cannot be used say why, without throwing', () => {
+  it('names the missing TLS files and the missing ssh credentials', async () => {
+    const empty = dirs.make();
+    const t = engineFromEnv({
+      DOCKER_HOST: 'tcp://127.0.0.1:2376',
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: empty,
+    });
+    const s = await engineStatus(t);
+    expect(s.reachable).toBe(false);
+    expect(s.error).toContain(`ca.pem, cert.pem, key.pem missing in ${empty}`);
+    const noKeys = engineFromEnv({ DOCKER_HOST: 'ssh://me@127.0.0.1:1', HOME: empty });
+    expect((await engineStatus(noKeys)).error).toMatch(/no ssh agent \(SSH_AUTH_SOCK\) and no key in/);
+    const badKey = engineFromEnv(
+      { DOCKER_HOST: 'ssh://me@127.0.0.1:1', HOME: empty },
+      { identityFile: '/nope/key' },
+    );
+    expect((await engineStatus(badKey)).error).toMatch(/identity file \/nope\/key .* cannot be read/);
+    expect((await engineStatus(engineFromEnv({ DOCKER_HOST: 'tcp://' }))).error).toMatch(/names no machine/);
+    expect((await engineStatus(engineFromEnv({ DOCKER_HOST: 'tcp://[::1' }))).error).toMatch(
+      /not an engine address/,
+    );
+  });
+
+  it('validates engine settings by field', async () => {
+    const wb = await openWorkbench(dirs.make());
+    try {
+      const api = createApi(wb);
+      const err = (p: Promise<unknown>) =>
+        p.then(
+          () => 'OK',
+          (e: { code: string; message: string }) => e.message,
+        );
+      expect(
+        await err(api.call('engines.add', { name: 'a', host: 'tcp://127.0.0.1:1', identityFile: '/k' })),
+      ).toMatch(/identityFile.*ssh/s);
+      expect(
+        await err(api.call('engines.add', { name: 'b', host: 'ssh://me@127.0.0.1:1', certPath: '/c' })),
+      ).toMatch(/certPath.*tcp/s);
+    } finally {
+      await wb.close();
+    }
+  });
+});
+
+describe.skipIf(Boolean(skipReason))(`remote engines${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let wb: Workbench;
+  let api: Api;
+  let sshHome: string;
+
+  beforeAll(async () => {
+    // The workbench's HOME holds the known_hosts that trusts the test sshd, as ~/.ssh would.
+    sshHome = dirs.make();
+    fs.mkdirSync(path.join(sshHome, '.ssh'), { mode: 0o700 });
+    fs.copyFileSync(env.MLWB_TEST_SSH_KNOWN_HOSTS!, path.join(sshHome, '.ssh', 'known_hosts'));
+    wb = await openWorkbench(dirs.make(), { env: { HOME: sshHome, PATH: env.PATH } });
+    api = createApi(wb);
+  });
+  afterAll(async () => {
+    await wb?.close();
+  });
+
+  async function runOn(engine: string, text: string) {
+    const recipe = dirs.make();
+    fs.writeFileSync(
+      path.join(recipe, 'recipe.yaml'),
+      `name: where\nimage: ${IMAGE}\ncommand: ["python3", "-c", "import json,os; print('${text}', flush=True); json.dump({'key': 'n', 'value': 1, 'step': 0}, open('/workbench/output/metrics.jsonl', 'w'))"]\n`,
+    );
+    const {
+      runs: [id],
+    } = await api.call('runs.start', { recipe, engine });
+    await wb.runs.waitFor(id!);
+    return id!;
+  }
+
+  it('runs on dockerd’s own TLS listener with client certificates, and refuses a certificate it does not trust', async () => {
+    const added = await api.call('engines.add', {
+      name: 'tls-box',
+      host: env.MLWB_TEST_TLS_HOST!,
+      tlsVerify: true,
+      certPath: env.MLWB_TEST_TLS_CERTS!,
+    });
+    expect(added.status, added.status.error).toMatchObject({ reachable: true });
+    expect(added.status.version).toMatch(/^\d+\./);
+
+    const id = await runOn('tls-box', 'hello over TLS');
+    const detail = wb.runs.detail(id);
+    expect(wb.tracking.run(id).status, detail.failureReason ?? '').toBe('FINISHED');
+    expect(detail.spec?.engineName).toBe('tls-box');
+    expect(detail.engine).toBe(env.MLWB_TEST_TLS_HOST);
+    expect(wb.runs.logs(id).map((l) => l.text)).toContain('hello over TLS');
+
+    // A client certificate the engine's CA did not sign: the engine refuses the handshake.
+    const rogue = dirs.make();
+    fs.copyFileSync(path.join(env.MLWB_TEST_TLS_CERTS!, 'ca.pem'), path.join(rogue, 'ca.pem'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=rogue',
+        '-keyout',
+        path.join(rogue, 'key.pem'),
+        '-out',
+        path.join(rogue, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const refused = await engineStatus(
+      engineFromEnv({ DOCKER_HOST: env.MLWB_TEST_TLS_HOST, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: rogue }),
+    );
+    expect(refused.reachable).toBe(false);
+    expect(refused.error).toMatch(/certificate/);
+  });
+
+  it('runs over ssh with an identity file and refuses a host whose key is not known', async () => {
+    const added = await api.call('engines.add', {
+      name: 'ssh-box',
+      host: env.MLWB_TEST_SSH_HOST!,
+      identityFile: env.MLWB_TEST_SSH_KEY!,
+    });
+    expect(added.status, added.status.error).toMatchObject({ reachable: true });
+    expect((await api.call('engines.list', {})).find((e) => e.name === 'ssh-box')).toMatchObject({
+      identityFile: env.MLWB_TEST_SSH_KEY,
+    });
+
+    const id = await runOn('ssh-box', 'hello over ssh');
+    const detail = wb.runs.detail(id);
+    expect(wb.tracking.run(id).status, detail.failureReason ?? '').toBe('FINISHED');
+    expect(detail.spec?.engineName).toBe('ssh-box');
+    expect(detail.engine).toBe(env.MLWB_TEST_SSH_HOST);
+    expect(wb.runs.logs(id).map((l) => l.text)).toContain('hello over ssh');
+    expect(wb.tracking.metricHistory(id, 'n').map((p) => p.value)).toEqual([1]);
+
+    // The same host with an empty known_hosts: refused, and the message says how to accept it.
+    const stranger = dirs.make();
+    const unknown = await engineStatus(
+      engineFromEnv(
+        { DOCKER_HOST: env.MLWB_TEST_SSH_HOST, HOME: stranger },
+        { identityFile: env.MLWB_TEST_SSH_KEY },
+      ),
+    );
+    expect(unknown.reachable).toBe(false);
+    expect(unknown.error).toMatch(
+      /host key of 127\.0\.0\.1:2222 is not in .*known_hosts.*ssh -p 2222 root@127\.0\.0\.1/,
+    );
+  });
+});
