@@ -50,6 +50,27 @@ test('engines: add, see status, refuse a duplicate, remove, pick in New run', as
     await workbench.screenshot('engines-03-duplicate');
   });
 
+  await test.step('an ssh engine asks for a key, not certificates, and says why it cannot be used', async () => {
+    await form.getByLabel('Engine host').fill('ssh://me@127.0.0.1:1');
+    await expect(form.getByLabel('Certificate folder')).toHaveCount(0);
+    await expect(form.getByText('Verify TLS')).toHaveCount(0);
+    await form.getByLabel('Engine name').fill('ssh-box');
+    await form.getByLabel('Identity file').fill('/nonexistent/id_ed25519');
+    await form.getByRole('button', { name: 'Add engine' }).click();
+    const row = table.getByTestId('engine-row-ssh-box');
+    await expect(row).toContainText('key /nonexistent/id_ed25519');
+    await expect(row.getByTestId('engine-status-cell')).toContainText('Unreachable');
+    await expect(form.getByRole('status')).toContainText('identity file /nonexistent/id_ed25519');
+    await workbench.screenshot('engines-03b-ssh');
+    await row.getByRole('button', { name: 'Remove ssh-box' }).click();
+    await row
+      .getByRole('group', { name: 'Remove engine ssh-box' })
+      .getByRole('button', { name: 'Remove', exact: true })
+      .click();
+    await expect(row).toHaveCount(0);
+    await expect(form.getByLabel('Certificate folder')).toBeVisible();
+  });
+
   await test.step('New run offers the named engines, the warning follows the pick', async () => {
     await page.getByRole('link', { name: 'Runs' }).click();
     await page.getByRole('button', { name: 'New run…' }).first().click();

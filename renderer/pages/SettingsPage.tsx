@@ -48,7 +48,14 @@ function StoreFacts() {
   );
 }
 
-type EngineRow = { name: string; host: string; tlsVerify: boolean; certPath?: string; isDefault: boolean };
+type EngineRow = {
+  name: string;
+  host: string;
+  tlsVerify: boolean;
+  certPath?: string;
+  identityFile?: string;
+  isDefault: boolean;
+};
 
 function EnginesCard() {
   const ids = useId();
@@ -116,6 +123,12 @@ function EngineRowView(props: { engine: EngineRow }) {
       </td>
       <td>
         <span className="mono">{e.host}</span>
+        {e.identityFile && (
+          <div className="muted small">
+            {'key '}
+            <span className="mono">{e.identityFile}</span>
+          </div>
+        )}
         {(e.tlsVerify || e.certPath) && (
           <div className="muted small">
             {e.tlsVerify ? 'TLS verified' : 'TLS not verified'}
@@ -193,7 +206,7 @@ function fieldErrors(error: ApiError | null): { fields: Record<string, string>; 
     const fields: Record<string, string> = {};
     for (const i of issues) {
       const key = String(i.path?.[0] ?? '');
-      if (['name', 'host', 'tlsVerify', 'certPath'].includes(key) && i.message)
+      if (['name', 'host', 'tlsVerify', 'certPath', 'identityFile'].includes(key) && i.message)
         fields[key] = fields[key] ? `${fields[key]} ${i.message}` : i.message;
     }
     if (Object.keys(fields).length) return { fields, rest: null };
@@ -208,16 +221,22 @@ function AddEngineForm() {
   const [host, setHost] = useState('');
   const [tlsVerify, setTlsVerify] = useState(false);
   const [certPath, setCertPath] = useState('');
+  const [identityFile, setIdentityFile] = useState('');
   const [added, setAdded] = useState<{ name: string; reachable: boolean; error?: string } | null>(null);
   const { fields, rest } = fieldErrors(add.error);
 
+  // The credentials asked for follow the address: a key for ssh, certificates for tcp.
+  const overSsh = host.trim().startsWith('ssh://');
   const submit = () => {
     setAdded(null);
     const params = {
       name: name.trim(),
       host: host.trim(),
-      tlsVerify,
-      ...(certPath.trim() ? { certPath: certPath.trim() } : {}),
+      ...(overSsh
+        ? identityFile.trim()
+          ? { identityFile: identityFile.trim() }
+          : {}
+        : { tlsVerify, ...(certPath.trim() ? { certPath: certPath.trim() } : {}) }),
     };
     add.mutate(params, {
       onSuccess: (r) => {
@@ -226,6 +245,7 @@ function AddEngineForm() {
         setHost('');
         setTlsVerify(false);
         setCertPath('');
+        setIdentityFile('');
       },
     });
   };
@@ -272,28 +292,51 @@ function AddEngineForm() {
             </span>
           )}
         </label>
-        <label className="field">
-          <span className="form-label">Certificate folder</span>
-          <input
-            className="input mono"
-            aria-label="Certificate folder"
-            placeholder="~/.docker/gpu-box (optional)"
-            value={certPath}
-            aria-invalid={fields.certPath !== undefined}
-            onChange={(ev) => setCertPath(ev.target.value)}
-          />
-          {fields.certPath ? (
-            <span className="field-error">{fields.certPath}</span>
-          ) : (
-            <span className="muted small">ca.pem, cert.pem, key.pem for tcp:// with TLS</span>
-          )}
-        </label>
+        {overSsh ? (
+          <label className="field">
+            <span className="form-label">Identity file</span>
+            <input
+              className="input mono"
+              aria-label="Identity file"
+              placeholder="~/.ssh/id_ed25519 (optional)"
+              value={identityFile}
+              aria-invalid={fields.identityFile !== undefined}
+              onChange={(ev) => setIdentityFile(ev.target.value)}
+            />
+            {fields.identityFile ? (
+              <span className="field-error">{fields.identityFile}</span>
+            ) : (
+              <span className="muted small">
+                Else the ssh agent, else ~/.ssh/id_*. The host must be in ~/.ssh/known_hosts.
+              </span>
+            )}
+          </label>
+        ) : (
+          <label className="field">
+            <span className="form-label">Certificate folder</span>
+            <input
+              className="input mono"
+              aria-label="Certificate folder"
+              placeholder="~/.docker/gpu-box (optional)"
+              value={certPath}
+              aria-invalid={fields.certPath !== undefined}
+              onChange={(ev) => setCertPath(ev.target.value)}
+            />
+            {fields.certPath ? (
+              <span className="field-error">{fields.certPath}</span>
+            ) : (
+              <span className="muted small">ca.pem, cert.pem, key.pem for tcp:// with TLS</span>
+            )}
+          </label>
+        )}
       </div>
       <div className="engine-add-actions">
-        <label className="checkbox">
-          <input type="checkbox" checked={tlsVerify} onChange={(ev) => setTlsVerify(ev.target.checked)} />
-          Verify TLS
-        </label>
+        {!overSsh && (
+          <label className="checkbox">
+            <input type="checkbox" checked={tlsVerify} onChange={(ev) => setTlsVerify(ev.target.checked)} />
+            Verify TLS
+          </label>
+        )}
         <button
           type="submit"
           className="btn btn-primary"

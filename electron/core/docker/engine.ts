@@ -75,7 +75,8 @@ function tcpTarget(host: string, url: URL, env: NodeJS.ProcessEnv): EngineTarget
       hint: () => 'Check that the machine is up and that its Docker engine listens there.',
     };
   }
-  const certDir = env.DOCKER_CERT_PATH || path.join(env.HOME || os.homedir(), '.docker');
+  const home = env.HOME || os.homedir();
+  const certDir = env.DOCKER_CERT_PATH ? expandHome(env.DOCKER_CERT_PATH, home) : path.join(home, '.docker');
   const files: Partial<Record<'ca' | 'cert' | 'key', Buffer>> = {};
   const missing: string[] = [];
   for (const [k, name] of [
@@ -110,7 +111,7 @@ function sshTarget(host: string, url: URL, env: NodeJS.ProcessEnv, opts: EngineO
   const agent = env.SSH_AUTH_SOCK || undefined;
   let privateKey: Buffer | undefined;
   const keyFiles = opts.identityFile
-    ? [opts.identityFile]
+    ? [expandHome(opts.identityFile, home)]
     : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(home, '.ssh', f));
   for (const file of keyFiles) {
     try {
@@ -154,6 +155,11 @@ function sshTarget(host: string, url: URL, env: NodeJS.ProcessEnv, opts: EngineO
         ? `The host key of ${url.hostname}:${port} is not in ${knownHosts} (or does not match it). Connect once with \`ssh ${sshHost}\` to check and accept it, then try again.`
         : `Check that you can sign in with \`ssh ${sshHost}\` and that \`docker\` works there.`,
   };
+}
+
+/** `~/x` as a shell would read it, so paths typed in Settings work as they do in a terminal. */
+function expandHome(p: string, home: string): string {
+  return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p;
 }
 
 function unusable(host: string, problem: string): EngineTarget {

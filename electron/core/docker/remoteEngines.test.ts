@@ -67,6 +67,13 @@ describe('engine addresses that cannot be used say why, without throwing', () =>
     const s = await engineStatus(t);
     expect(s.reachable).toBe(false);
     expect(s.error).toContain(`ca.pem, cert.pem, key.pem missing in ${empty}`);
+    // `~` reads as the home folder, as in a terminal.
+    const tilde = engineFromEnv({
+      DOCKER_HOST: 'tcp://127.0.0.1:2376',
+      DOCKER_CERT_PATH: '~/certs',
+      HOME: empty,
+    });
+    expect((await engineStatus(tilde)).error).toContain(`missing in ${path.join(empty, 'certs')}`);
     const noKeys = engineFromEnv({ DOCKER_HOST: 'ssh://me@127.0.0.1:1', HOME: empty });
     expect((await engineStatus(noKeys)).error).toMatch(/no ssh agent \(SSH_AUTH_SOCK\) and no key in/);
     const badKey = engineFromEnv(
