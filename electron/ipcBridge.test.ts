@@ -2,16 +2,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from './core/api.ts';
 import { tempDirs } from './core/testing/tempDirs.ts';
 import { openWorkbench, type Workbench } from './core/workbench.ts';
-import { INVOKE_CHANNEL, type IpcMainLike, registerIpc } from './ipcBridge.ts';
+import { INVOKE_CHANNEL, type IpcMainLike, PICK_FOLDER_CHANNEL, registerIpc } from './ipcBridge.ts';
 
 const dirs = tempDirs();
 let wb: Workbench;
 type Listener = Parameters<IpcMainLike['handle']>[1];
 const handlers = new Map<string, Listener>();
+const asked: string[] = [];
 
 beforeAll(async () => {
   wb = await openWorkbench(dirs.make(), { mode: 'electron' });
-  registerIpc({ handle: (channel, l) => handlers.set(channel, l) }, createApi(wb), 'app://workbench');
+  registerIpc(
+    { handle: (channel, l) => handlers.set(channel, l) },
+    createApi(wb),
+    'app://workbench',
+    async (title) => {
+      asked.push(title);
+      if (title === 'fail') throw new Error('no display');
+      return title === 'cancel' ? null : '/home/me/exports';
+    },
+  );
 });
 afterAll(async () => {
   await wb.close();
@@ -44,5 +54,28 @@ describe('IPC bridge (Electron main, without the binary)', () => {
     for (const url of [null, 'https://evil.example/', 'app://workbench.evil/', 'file:///etc/passwd']) {
       expect(await call(url, 'datasets.list', {})).toMatchObject({ error: { code: 'INVALID_INPUT' } });
     }
+  });
+});
+
+describe('folder chooser over IPC', () => {
+  const pick = (url: string | null, title: unknown) =>
+    handlers.get(PICK_FOLDER_CHANNEL)!(
+      url === null ? { senderFrame: null } : { senderFrame: { url } },
+      title,
+    );
+
+  it('answers our frames with the chosen folder, or null when cancelled', async () => {
+    expect(await pick('app://workbench/index.html', 'Export to folder')).toEqual({
+      result: '/home/me/exports',
+    });
+    expect(await pick('app://workbench/', 'cancel')).toEqual({ result: null });
+    expect(await pick('app://workbench/', 'fail')).toMatchObject({ error: { code: 'INTERNAL' } });
+    expect(asked).toEqual(['Export to folder', 'cancel', 'fail']);
+  });
+
+  it('never opens a chooser for another frame', async () => {
+    expect(await pick('https://evil.example/', 'x')).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+    expect(await pick(null, 'x')).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+    expect(asked).not.toContain('x');
   });
 });

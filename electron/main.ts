@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, net, protocol, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, shell } from 'electron';
 import { createApi } from './core/api.ts';
 import { toWireError } from './core/errors.ts';
 import { openWorkbench, resolveHome, type Workbench } from './core/workbench.ts';
@@ -71,7 +71,12 @@ async function start(): Promise<void> {
   wb = await openWorkbench(home, { mode: 'electron' });
   const api = createApi(wb);
 
-  registerIpc(ipcMain, api, APP_ORIGIN);
+  registerIpc(ipcMain, api, APP_ORIGIN, async (title) => {
+    const parent = BrowserWindow.getFocusedWindow();
+    const options = { title, properties: ['openDirectory', 'createDirectory'] };
+    const r = await (parent ? dialog.showOpenDialog(parent, options) : dialog.showOpenDialog(options));
+    return r.canceled ? null : (r.filePaths[0] ?? null);
+  });
   await startTrackingListener(wb);
   void wb.runs.resume().catch(() => {});
   wb.events.subscribe((topic, payload) => {

@@ -1,6 +1,7 @@
 /**
  * The only bridge between the sandboxed renderer and the app: invoke a contract method, subscribe
- * to events, and turn a dropped File into its path. Nothing else is exposed.
+ * to events, turn a dropped File into its path, and ask the user for a folder. Nothing else is
+ * exposed.
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 
@@ -15,4 +16,5 @@ contextBridge.exposeInMainWorld('mlwb', {
     return () => ipcRenderer.removeListener('mlwb:event', wrapped);
   },
   pathForFile: (file: File) => webUtils.getPathForFile(file),
+  pickFolder: (title: string) => ipcRenderer.invoke('mlwb:pickFolder', title),
 });

@@ -21,6 +21,7 @@ declare module 'electron' {
     loadURL(url: string): Promise<void>;
     on(event: 'closed', listener: () => void): void;
     static getAllWindows(): BrowserWindow[];
+    static getFocusedWindow(): BrowserWindow | null;
   }
   export const app: {
     whenReady(): Promise<void>;
@@ -38,6 +39,16 @@ declare module 'electron' {
   export const protocol: {
     registerSchemesAsPrivileged(schemes: { scheme: string; privileges: Record<string, boolean> }[]): void;
     handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void;
+  };
+  interface OpenDialogOptions {
+    title?: string;
+    properties?: string[];
+  }
+  export const dialog: {
+    showOpenDialog(
+      window: BrowserWindow | OpenDialogOptions,
+      options?: OpenDialogOptions,
+    ): Promise<{ canceled: boolean; filePaths: string[] }>;
   };
   export const shell: { openExternal(url: string): Promise<void> };
   export const net: { fetch(url: string): Promise<Response> };

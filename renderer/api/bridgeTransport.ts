@@ -12,11 +12,22 @@ export interface MlwbBridge {
   invoke(method: string, params: unknown): Promise<unknown>;
   subscribe(listener: (frame: unknown) => void): () => void;
   pathForFile(file: File): string;
+  pickFolder?(title: string): Promise<unknown>;
 }
 
 export function createBridgeTransport(bridge: MlwbBridge): Transport {
+  const pick = bridge.pickFolder;
   return {
     kind: 'electron',
+    ...(pick && {
+      async pickFolder(title: string) {
+        const reply = WireReply.safeParse(await pick(title));
+        if (!reply.success)
+          throw new ApiError('INTERNAL', 'The folder chooser answered something unexpected.');
+        if ('error' in reply.data) throw ApiError.fromWire(reply.data.error);
+        return typeof reply.data.result === 'string' ? reply.data.result : null;
+      },
+    }),
     async invoke(method: MethodName, params: unknown, signal?: AbortSignal) {
       if (signal?.aborted) throw cancelledError();
       const reply = WireReply.safeParse(await bridge.invoke(method, params));

@@ -48,6 +48,11 @@ export interface Transport {
     source: PickedSource,
     opts: { signal: AbortSignal; onProgress(p: StageProgress): void },
   ): Promise<StagedSource>;
+  /**
+   * The system's folder chooser (Electron only: a page in a browser cannot browse the disk of the
+   * machine core runs on). Resolves with the folder, or null when the user cancels.
+   */
+  pickFolder?(title: string): Promise<string | null>;
 }
 
 declare global {

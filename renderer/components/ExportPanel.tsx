@@ -1,10 +1,12 @@
 /**
- * Export a version to a folder on the machine that runs core. In browser mode the page cannot
- * browse that machine's folders, so the folder is typed; core says if it cannot be used.
+ * Export a version to a folder on the machine that runs core: chosen with the system's chooser in
+ * the desktop app, typed in browser mode (the page cannot browse that machine's folders); core
+ * says if it cannot be used.
  */
 import { useId, useState } from 'react';
 import { api } from '../api/hooks.ts';
 import { formatBytes, plural } from '../format.ts';
+import { ChooseFolderButton } from './ChooseFolderButton.tsx';
 import { ErrorNotice, ProgressBar } from './Notice.tsx';
 
 export function ExportPanel(props: { name: string; version: number; onClose: () => void }) {
@@ -47,6 +49,7 @@ export function ExportPanel(props: { name: string; version: number; onClose: () 
           onChange={(e) => setDir(e.target.value)}
           disabled={running}
         />
+        <ChooseFolderButton title="Export to folder" onChosen={setDir} disabled={running} />
         {running ? (
           <button type="button" className="btn" onClick={op.cancel}>
             Cancel

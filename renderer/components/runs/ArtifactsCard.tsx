@@ -1,12 +1,28 @@
-/** The files a run left in /workbench/output: its model, metrics file and other artifacts. */
+/**
+ * The files a run left in /workbench/output: its model, metrics file and other artifacts. Browser
+ * mode downloads them through the server; the desktop app saves one into a folder the user
+ * chooses (the bridge has no download route).
+ */
+import { useState } from 'react';
 import type { RunDetail } from '../../../shared/training.ts';
+import { api } from '../../api/hooks.ts';
 import { formatBytes, plural } from '../../format.ts';
+import { useFolderChooser } from '../ChooseFolderButton.tsx';
+import { ErrorNotice } from '../Notice.tsx';
 
-/** Browser mode downloads through the server; the Electron bridge has no download route. */
 const canDownload = typeof window !== 'undefined' && !('mlwb' in window);
 
 export function ArtifactsCard(props: { runId: string; artifacts: RunDetail['artifacts']; active: boolean }) {
   const total = props.artifacts.reduce((n, a) => n + a.size, 0);
+  const choose = useFolderChooser();
+  const save = api.runs.saveArtifact.useMutation();
+  const [saved, setSaved] = useState<string | null>(null);
+  const saveOne = async (artifact: string) => {
+    setSaved(null);
+    const dir = await choose?.(`Save ${artifact} to folder`);
+    if (!dir) return;
+    save.mutate({ id: props.runId, path: artifact, dir }, { onSuccess: (r) => setSaved(r.saved) });
+  };
   return (
     <div className="card card-flush" data-testid="artifacts-card">
       <div className="card-header">
@@ -42,11 +58,29 @@ export function ArtifactsCard(props: { runId: string; artifacts: RunDetail['arti
                   )}
                 </td>
                 <td className="num">{formatBytes(a.size)}</td>
+                {!canDownload && choose && (
+                  <td className="num">
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      disabled={save.isPending}
+                      onClick={() => void saveOne(a.path)}
+                    >
+                      Save…
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {saved && (
+        <p className="small card-empty" role="status">
+          Saved to <span className="mono">{saved}</span>
+        </p>
+      )}
+      <ErrorNotice error={save.error} title="The artifact was not saved." />
     </div>
   );
 }
