@@ -70,7 +70,15 @@ export function engineError(err: unknown): WorkbenchError {
       `The Docker engine does not answer (${e.code ?? e.message}). Start it (sudo dockerd, or systemctl start docker) or set DOCKER_HOST, then try again.`,
     );
   }
-  return new WorkbenchError('INTERNAL', `Docker: ${e.json?.message ?? e.message}`);
+  const said = e.json?.message ?? e.message;
+  // Docker's words when GPUs are requested from an engine that has no GPU runtime.
+  if (/could not select device driver .*capabilities: \[\[gpu\]\]/.test(said)) {
+    return new WorkbenchError(
+      'ENGINE_UNAVAILABLE',
+      `This engine cannot give containers GPUs: it has no GPU device driver (on its machine install the NVIDIA drivers and the NVIDIA Container Toolkit, then restart Docker). Run with 0 GPUs, or pick an engine with GPUs. Docker said: ${said}`,
+    );
+  }
+  return new WorkbenchError('INTERNAL', `Docker: ${said}`);
 }
 
 export interface ContainerSpec {
