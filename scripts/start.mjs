@@ -1,7 +1,7 @@
 // `npm start`: the desktop window where the Electron binary is present; otherwise browser mode,
 // whose first stdout line is `Workbench at http://127.0.0.1:PORT/?token=TOKEN`.
-// Build output goes to stderr so that line stays first (use `npm start --silent` to drop npm's
-// own banner too).
+// Build output goes to stderr so that line stays first (npm's own banner goes to stderr too: see
+// .npmrc).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
