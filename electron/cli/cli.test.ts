@@ -109,7 +109,16 @@ describe('mlwb dataset', () => {
     fs.rmSync(path.join(home, 'objects', 'sha256', b.slice(0, 2), b.slice(2)));
     const r = await mlwb(home, 'verify', '--json');
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toEqual({ objects: 2, corrupt: [a], missing: [b] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      objects: 2,
+      corrupt: [a],
+      missing: [b],
+      usedBy: { [a]: ['v v1: one.txt'], [b]: ['v v1: two.txt'] },
+    });
+    const text = await mlwb(home, 'verify');
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain(`corrupt: ${a}\n  used by v v1: one.txt`);
+    expect(text.stdout).toContain('The store is damaged');
   });
 
   it('turns two concurrent adds from two processes into two whole, consecutive versions', async () => {

@@ -228,13 +228,19 @@ export async function verifyCommand(
   out.result(r, () =>
     [
       `${r.objects} objects checked`,
-      ...r.missing.map((d) => `missing: ${d}`),
-      ...r.corrupt.map((d) => `corrupt: ${d}`),
-      r.missing.length + r.corrupt.length === 0 ? 'The store is intact.' : 'The store is damaged.',
+      ...r.missing.map((d) => `missing: ${d}${usedBy(r.usedBy[d])}`),
+      ...r.corrupt.map((d) => `corrupt: ${d}${usedBy(r.usedBy[d])}`),
+      r.missing.length + r.corrupt.length === 0
+        ? 'The store is intact.'
+        : 'The store is damaged: the files named above no longer hold what was stored.',
     ].join('\n'),
   );
   if (r.missing.length + r.corrupt.length > 0) throw new CheckFailed(r);
   return 0;
+}
+
+function usedBy(users: string[] | undefined): string {
+  return users?.length ? `\n  used by ${users.join('\n          ')}` : '';
 }
 
 export async function gcCommand(api: Api, argv: string[], out: Out): Promise<number> {

@@ -1,12 +1,14 @@
 /**
- * Settings: where the workbench keeps its store, and the Docker engines runs can train on (the
- * default one from DOCKER_HOST or the local socket, and named ones added here).
+ * Settings: where the workbench keeps its store, the Docker engines runs can train on (the
+ * default one from DOCKER_HOST or the local socket, and named ones added here), and store
+ * maintenance (verify, clean up).
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import type { ApiError } from '../api/apiError.ts';
 import { api } from '../api/hooks.ts';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
+import { StoreMaintenanceCard } from '../components/StoreMaintenanceCard.tsx';
 
 export function SettingsPage() {
   return (
@@ -16,7 +18,7 @@ export function SettingsPage() {
       </header>
       <StoreFacts />
       <EnginesCard />
-      <p className="muted small">Store maintenance (verify, garbage collection) comes in a later release.</p>
+      <StoreMaintenanceCard />
     </div>
   );
 }

@@ -44,7 +44,27 @@ export async function verifyObjects(db: Db, objects: ObjectStore, ctx?: OpContex
     done += b.size;
     ctx?.progress({ phase: 'verifying', done, total, message: `${b.sha256.slice(0, 12)}…` });
   }
-  return { objects: blobs.length, corrupt, missing };
+  return { objects: blobs.length, corrupt, missing, usedBy: usersOf(db, [...corrupt, ...missing]) };
+}
+
+/** What refers to each digest, so a report of damage says which files are hit. */
+function usersOf(db: Db, digests: string[]): Record<string, string[]> {
+  const files = db.prepare(
+    `SELECT d.name, v.number, f.path FROM dataset_files f
+       JOIN dataset_versions v ON v.id = f.version_id JOIN datasets d ON d.id = v.dataset_id
+      WHERE f.sha256 = ? ORDER BY d.name, v.number, f.path LIMIT 5`,
+  );
+  const snapshots = db.prepare('SELECT digest FROM code_snapshot_files WHERE sha256 = ? LIMIT 5').pluck();
+  const out: Record<string, string[]> = {};
+  for (const sha of digests) {
+    out[sha] = [
+      ...(files.all(sha) as { name: string; number: number; path: string }[]).map(
+        (r) => `${r.name} v${r.number}: ${r.path}`,
+      ),
+      ...(snapshots.all(sha) as string[]).map((d) => `recipe code snapshot ${d.slice(0, 12)}`),
+    ];
+  }
+  return out;
 }
 
 /** Upload sessions of servers that are no longer running (their pid prefixes the session id). */
