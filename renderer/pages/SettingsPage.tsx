@@ -4,7 +4,7 @@
  * maintenance (verify, clean up).
  */
 import { useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { type ReactNode, useId, useState } from 'react';
 import type { ApiError } from '../api/apiError.ts';
 import { api } from '../api/hooks.ts';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
@@ -263,73 +263,51 @@ function AddEngineForm() {
     >
       <h4 id={`${ids}-title`}>Add an engine</h4>
       <div className="engine-add-fields">
-        <label className="field">
-          <span className="form-label">Name</span>
-          <input
-            className="input"
-            aria-label="Engine name"
-            placeholder="gpu-box"
-            value={name}
-            aria-invalid={fields.name !== undefined}
-            onChange={(ev) => setName(ev.target.value)}
-          />
-          {fields.name && <span className="field-error">{fields.name}</span>}
-        </label>
-        <label className="field">
-          <span className="form-label">Host</span>
-          <input
-            className="input mono"
-            aria-label="Engine host"
-            placeholder="tcp://gpu-box:2376"
-            value={host}
-            aria-invalid={fields.host !== undefined}
-            onChange={(ev) => setHost(ev.target.value)}
-          />
-          {fields.host ? (
-            <span className="field-error">{fields.host}</span>
-          ) : (
-            <span className="muted small">
+        <TextField
+          label="Name"
+          aria="Engine name"
+          placeholder="gpu-box"
+          value={name}
+          onChange={setName}
+          error={fields.name}
+        />
+        <TextField
+          label="Host"
+          aria="Engine host"
+          placeholder="tcp://gpu-box:2376"
+          mono
+          value={host}
+          onChange={setHost}
+          error={fields.host}
+          hint={
+            <>
               <code>unix:///var/run/docker.sock</code>, <code>tcp://host:2376</code> or{' '}
               <code>ssh://user@host</code>
-            </span>
-          )}
-        </label>
+            </>
+          }
+        />
         {overSsh ? (
-          <label className="field">
-            <span className="form-label">Identity file</span>
-            <input
-              className="input mono"
-              aria-label="Identity file"
-              placeholder="~/.ssh/id_ed25519 (optional)"
-              value={identityFile}
-              aria-invalid={fields.identityFile !== undefined}
-              onChange={(ev) => setIdentityFile(ev.target.value)}
-            />
-            {fields.identityFile ? (
-              <span className="field-error">{fields.identityFile}</span>
-            ) : (
-              <span className="muted small">
-                Else the ssh agent, else ~/.ssh/id_*. The host must be in ~/.ssh/known_hosts.
-              </span>
-            )}
-          </label>
+          <TextField
+            label="Identity file"
+            aria="Identity file"
+            placeholder="~/.ssh/id_ed25519 (optional)"
+            mono
+            value={identityFile}
+            onChange={setIdentityFile}
+            error={fields.identityFile}
+            hint="Else the ssh agent, else ~/.ssh/id_*. The host must be in ~/.ssh/known_hosts."
+          />
         ) : (
-          <label className="field">
-            <span className="form-label">Certificate folder</span>
-            <input
-              className="input mono"
-              aria-label="Certificate folder"
-              placeholder="~/.docker/gpu-box (optional)"
-              value={certPath}
-              aria-invalid={fields.certPath !== undefined}
-              onChange={(ev) => setCertPath(ev.target.value)}
-            />
-            {fields.certPath ? (
-              <span className="field-error">{fields.certPath}</span>
-            ) : (
-              <span className="muted small">ca.pem, cert.pem, key.pem for tcp:// with TLS</span>
-            )}
-          </label>
+          <TextField
+            label="Certificate folder"
+            aria="Certificate folder"
+            placeholder="~/.docker/gpu-box (optional)"
+            mono
+            value={certPath}
+            onChange={setCertPath}
+            error={fields.certPath}
+            hint="ca.pem, cert.pem, key.pem for tcp:// with TLS"
+          />
         )}
       </div>
       <div className="engine-add-actions">
@@ -356,5 +334,36 @@ function AddEngineForm() {
       </div>
       <ErrorNotice error={rest} title="The engine was not added." />
     </form>
+  );
+}
+
+/** A labelled input with the server's complaint about it, else a hint, underneath. */
+function TextField(props: {
+  label: string;
+  aria: string;
+  placeholder: string;
+  value: string;
+  onChange(value: string): void;
+  error: string | undefined;
+  hint?: ReactNode;
+  mono?: boolean;
+}) {
+  return (
+    <label className="field">
+      <span className="form-label">{props.label}</span>
+      <input
+        className={props.mono ? 'input mono' : 'input'}
+        aria-label={props.aria}
+        placeholder={props.placeholder}
+        value={props.value}
+        aria-invalid={props.error !== undefined}
+        onChange={(ev) => props.onChange(ev.target.value)}
+      />
+      {props.error ? (
+        <span className="field-error">{props.error}</span>
+      ) : (
+        props.hint && <span className="muted small">{props.hint}</span>
+      )}
+    </label>
   );
 }

@@ -125,17 +125,23 @@ describe.skipIf(Boolean(skipReason))(`remote engines${skipReason ? ` (skipped: $
     await wb?.close();
   });
 
-  async function runOn(engine: string, text: string) {
+  /** A run on the named engine finishes there, with its log line and its metric. */
+  async function expectRunFinishesOn(engine: string, host: string) {
     const recipe = dirs.make();
     fs.writeFileSync(
       path.join(recipe, 'recipe.yaml'),
-      `name: where\nimage: ${IMAGE}\ncommand: ["python3", "-c", "import json,os; print('${text}', flush=True); json.dump({'key': 'n', 'value': 1, 'step': 0}, open('/workbench/output/metrics.jsonl', 'w'))"]\n`,
+      `name: where\nimage: ${IMAGE}\ncommand: ["python3", "-c", "import json; print('hello from ${engine}', flush=True); json.dump({'key': 'n', 'value': 1, 'step': 0}, open('/workbench/output/metrics.jsonl', 'w'))"]\n`,
     );
     const {
       runs: [id],
     } = await api.call('runs.start', { recipe, engine });
     await wb.runs.waitFor(id!);
-    return id!;
+    const detail = wb.runs.detail(id!);
+    expect(wb.tracking.run(id!).status, detail.failureReason ?? '').toBe('FINISHED');
+    expect(detail.spec?.engineName).toBe(engine);
+    expect(detail.engine).toBe(host);
+    expect(wb.runs.logs(id!).map((l) => l.text)).toContain(`hello from ${engine}`);
+    expect(wb.tracking.metricHistory(id!, 'n').map((p) => p.value)).toEqual([1]);
   }
 
   it('runs on dockerd’s own TLS listener with client certificates, and refuses a certificate it does not trust', async () => {
@@ -148,12 +154,7 @@ describe.skipIf(Boolean(skipReason))(`remote engines${skipReason ? ` (skipped: $
     expect(added.status, added.status.error).toMatchObject({ reachable: true });
     expect(added.status.version).toMatch(/^\d+\./);
 
-    const id = await runOn('tls-box', 'hello over TLS');
-    const detail = wb.runs.detail(id);
-    expect(wb.tracking.run(id).status, detail.failureReason ?? '').toBe('FINISHED');
-    expect(detail.spec?.engineName).toBe('tls-box');
-    expect(detail.engine).toBe(env.MLWB_TEST_TLS_HOST);
-    expect(wb.runs.logs(id).map((l) => l.text)).toContain('hello over TLS');
+    await expectRunFinishesOn('tls-box', env.MLWB_TEST_TLS_HOST!);
 
     // A client certificate the engine's CA did not sign: the engine refuses the handshake.
     const rogue = dirs.make();
@@ -197,13 +198,7 @@ describe.skipIf(Boolean(skipReason))(`remote engines${skipReason ? ` (skipped: $
       identityFile: env.MLWB_TEST_SSH_KEY,
     });
 
-    const id = await runOn('ssh-box', 'hello over ssh');
-    const detail = wb.runs.detail(id);
-    expect(wb.tracking.run(id).status, detail.failureReason ?? '').toBe('FINISHED');
-    expect(detail.spec?.engineName).toBe('ssh-box');
-    expect(detail.engine).toBe(env.MLWB_TEST_SSH_HOST);
-    expect(wb.runs.logs(id).map((l) => l.text)).toContain('hello over ssh');
-    expect(wb.tracking.metricHistory(id, 'n').map((p) => p.value)).toEqual([1]);
+    await expectRunFinishesOn('ssh-box', env.MLWB_TEST_SSH_HOST!);
 
     // The same host with an empty known_hosts: refused, and the message says how to accept it.
     const stranger = dirs.make();
