@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
- * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood. No group: all of them.
+ * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable. No group:
+ * all of them.
  */
 import { type Figure, runDatasetBench } from './datasets/datasetBench.ts';
 
@@ -48,6 +49,10 @@ if (want('tracking')) {
 if (want('flood')) {
   const { runLogFloodBench } = await import('./training/logFloodBench.ts');
   figures.push(...(await runLogFloodBench()));
+}
+if (want('runstable')) {
+  const { runRunsTableBench } = await import('./training/runsTableBench.ts');
+  figures.push(...(await runRunsTableBench()));
 }
 for (const f of figures) {
   process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);

@@ -13,8 +13,13 @@ export function formatBytes(n: number): string {
   return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[u]}`;
 }
 
+// One formatter each, made once: `toLocaleString` with a locale builds a new Intl.NumberFormat on
+// every call, which is most of the cost of a table of numbers rendered at every scroll frame.
+const COUNT = new Intl.NumberFormat('en-US');
+const DECIMAL = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
+
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return COUNT.format(n);
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -25,10 +30,10 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function formatStat(v: number | string | boolean | null | undefined): string {
   if (v === null || v === undefined) return '—';
   if (typeof v !== 'number') return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return v.toLocaleString('en-US');
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return COUNT.format(v);
   const a = Math.abs(v);
   if (a !== 0 && (a >= 1e9 || a < 1e-4)) return v.toExponential(3);
-  return Number(v.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+  return DECIMAL.format(Number(v.toPrecision(4)));
 }
 
 export function formatDate(ms: number): string {

@@ -29,7 +29,16 @@ import {
   DriftReportSummary,
   PresetName,
 } from './monitoring.ts';
-import { Experiment, MetricPoint, RunPage, RunSearch, RunSummary } from './tracking.ts';
+import {
+  Experiment,
+  FilterName,
+  FilterScope,
+  MetricPoint,
+  RunPage,
+  RunSearch,
+  RunSummary,
+  SavedFilter,
+} from './tracking.ts';
 import { EngineConfig, EngineFields, EngineName, Recipe, RunDetail, StartRuns } from './training.ts';
 
 export const OpId = z.string().min(1);
@@ -167,6 +176,25 @@ export const methods = {
   ),
   'runs.deleteTag': method(z.object({ id: z.string().min(1), key: z.string().min(1) }), z.object({})),
 
+  'filters.list': method(z.object({ scope: FilterScope }), z.array(SavedFilter)),
+  /** Saving under a name already used replaces that filter; the filter must parse. */
+  'filters.save': method(
+    z.object({
+      scope: FilterScope,
+      name: FilterName,
+      filter: z
+        .string()
+        .trim()
+        .min(1, 'Nothing to save: the filter is empty. Type a filter, apply it, then save it.')
+        .max(10_000, 'A saved filter has at most 10,000 characters.'),
+    }),
+    SavedFilter.extend({ replaced: z.boolean() }),
+  ),
+  'filters.remove': method(
+    z.object({ scope: FilterScope, name: z.string().min(1) }),
+    z.object({ removed: z.boolean() }),
+  ),
+
   'store.verify': method(z.object({}), VerifyResult, { long: true }),
   'store.gc': method(z.object({}), GcResult),
 
@@ -213,7 +241,7 @@ export const events = {
   }),
   /**
    * Names what changed, for cache invalidation: `datasets`, `dataset:NAME`, `drift-reports`,
-   * `drift-presets`, `runs`, `run:ID`, `run:ID:metrics`.
+   * `drift-presets`, `runs`, `run:ID`, `run:ID:metrics`, `saved-filters:SCOPE`.
    */
   changed: z.object({ entities: z.array(z.string()) }),
 } as const;

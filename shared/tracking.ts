@@ -69,3 +69,18 @@ export type RunSearch = z.input<typeof RunSearch>;
 
 export const RunPage = z.object({ runs: z.array(RunSummary), nextPageToken: z.string().nullable() });
 export type RunPage = z.infer<typeof RunPage>;
+
+/** What a saved filter filters; the store keeps the scope so other lists can have theirs later. */
+export const FilterScope = z.enum(['runs']);
+export type FilterScope = z.infer<typeof FilterScope>;
+
+export const FilterName = z
+  .string()
+  .trim()
+  .min(1, 'A filter name cannot be empty.')
+  .max(100, 'A filter name has at most 100 characters.')
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'A filter name cannot contain control characters.');
+
+/** A filter a user named and kept, in the search syntax of `RunSearch.filter`. */
+export const SavedFilter = z.object({ name: z.string(), filter: z.string(), createdAt: z.number() });
+export type SavedFilter = z.infer<typeof SavedFilter>;

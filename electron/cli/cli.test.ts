@@ -170,7 +170,7 @@ describe('mlwb dataset', () => {
     expect(await json(home, 'dataset', 'list')).toEqual([]);
     const verify = await mlwb(home, 'verify', '--json');
     expect(verify.code).toBe(0);
-    expect(JSON.parse(verify.stdout)).toEqual({ objects: 0, corrupt: [], missing: [] });
+    expect(JSON.parse(verify.stdout)).toEqual({ objects: 0, corrupt: [], missing: [], usedBy: {} });
     const gc = await json(home, 'gc');
     expect(gc.removed).toBeGreaterThanOrEqual(orphans);
     expect(blobFiles(home)).toEqual([]);

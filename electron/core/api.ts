@@ -115,6 +115,18 @@ export function createHandlers(wb: Workbench): Handlers {
       return {};
     },
 
+    'filters.list': (p) => wb.filters.list(p.scope),
+    'filters.save': (p) => {
+      const saved = wb.filters.save(p.scope, p.name, p.filter);
+      wb.events.changed(`saved-filters:${p.scope}`);
+      return saved;
+    },
+    'filters.remove': (p) => {
+      const removed = wb.filters.remove(p.scope, p.name);
+      if (removed) wb.events.changed(`saved-filters:${p.scope}`);
+      return { removed };
+    },
+
     'store.verify': (_p, ctx) => verifyObjects(wb.db, wb.objects, ctx),
     'store.gc': () => collectGarbage(wb.db, wb.objects),
 

@@ -16,6 +16,7 @@ import { StoreWorkers } from './objects/storeWorkers.ts';
 import { Operations } from './ops/operations.ts';
 import { type Db, openDatabase } from './store/database.ts';
 import { Duck } from './tabular/duckdb.ts';
+import { SavedFilters } from './tracking/savedFilters.ts';
 import { TrackingRepo } from './tracking/trackingRepo.ts';
 import { RunService } from './training/runService.ts';
 
@@ -38,6 +39,7 @@ export interface Workbench {
   datasets: DatasetService;
   drift: DriftService;
   tracking: TrackingRepo;
+  filters: SavedFilters;
   runs: RunService;
   engines: EngineRegistry;
   close(): Promise<void>;
@@ -100,6 +102,7 @@ export async function openWorkbench(
     datasets,
     drift,
     tracking,
+    filters: new SavedFilters(db),
     runs,
     engines,
     async close() {

@@ -1,7 +1,8 @@
 /**
  * React-query hooks generated from the contract: `api.datasets.list.useQuery({})`,
  * `api.datasets.export.useOperation()`. Query keys are `[method, params]`; `changed` events
- * invalidate exactly the queries that read the named entities (see `entitiesRead`).
+ * invalidate exactly the queries that read the named entities (see `entitiesRead`), at most twice a
+ * second however fast they come (see changeCoalescer.ts).
  */
 import {
   type QueryClient,
@@ -20,6 +21,7 @@ import {
   type ResultOf,
 } from '../../shared/contract.ts';
 import { ApiError } from './apiError.ts';
+import { coalesceChanges } from './changeCoalescer.ts';
 import { type LongMethod, type QueryMethod, useClient } from './client.ts';
 import type { OpProgress } from './operations.ts';
 
@@ -131,6 +133,7 @@ export function entitiesRead(method: string, params: unknown): string[] {
   // A stored report never changes; the list of them does, and so do the presets.
   if (method === 'drift.reports') return ['drift-reports'];
   if (method === 'drift.presets') return ['drift-presets'];
+  if (method === 'filters.list') return [`saved-filters:${String((params as { scope?: unknown })?.scope)}`];
   if (method.startsWith('drift.')) return [];
   // Runs: the list changes with any run; one run with its own entity. Logs arrive as `run.log`
   // events and metric series are refetched, throttled, on `run:ID:metrics` (see useRunLive.ts).
@@ -149,15 +152,21 @@ export function invalidateEntities(queryClient: QueryClient, entities: string[])
   });
 }
 
+/** A flood of `changed` events refetches what they name at most this often. */
+const INVALIDATE_INTERVAL_MS = 500;
+
 /** Keeps the cache in step with core: `changed` events invalidate, a reconnect refetches all. */
 export function useLiveInvalidation(): void {
   const client = useClient();
   const queryClient = useQueryClient();
   useEffect(() => {
     let wasLive = false;
+    const changes = coalesceChanges(
+      (entities) => invalidateEntities(queryClient, entities),
+      INVALIDATE_INTERVAL_MS,
+    );
     const offEvents = client.transport.subscribe((frame) => {
-      if (frame.topic === 'changed')
-        void invalidateEntities(queryClient, (frame.payload as { entities: string[] }).entities);
+      if (frame.topic === 'changed') changes.add((frame.payload as { entities: string[] }).entities);
     });
     const offConnection = client.transport.onConnection((state) => {
       if (state === 'live' && wasLive) void queryClient.invalidateQueries();
@@ -166,6 +175,7 @@ export function useLiveInvalidation(): void {
     return () => {
       offEvents();
       offConnection();
+      changes.dispose();
     };
   }, [client, queryClient]);
 }

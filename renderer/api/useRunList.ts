@@ -45,7 +45,9 @@ export function useRunList(search: { filter: string; orderBy: string[] }): RunLi
     isFetching: q.isFetching,
     hasMore: Boolean(q.hasNextPage),
     loadMore: () => {
-      if (q.hasNextPage && !q.isFetchingNextPage) void q.fetchNextPage();
+      // Not cancelling a page on its way: the table asks again at every scroll frame until the
+      // page arrives, and each cancel would throw away a request the server has mostly answered.
+      if (q.hasNextPage && !q.isFetchingNextPage) void q.fetchNextPage({ cancelRefetch: false });
     },
     refetch: () => void q.refetch(),
   };

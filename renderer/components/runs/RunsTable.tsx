@@ -1,8 +1,9 @@
 /**
- * The runs table: status, name, created, duration, then a column per param and per metric of the
- * runs loaded. Windowed (fixed row height, only visible rows rendered) so 10,000 runs scroll
- * smoothly; the column widths are fixed so rows do not jump as they come and go. Sorting is the
- * server's (`orderBy`); the header only says which column and which way.
+ * The runs table: status, name, created, duration, then a column per metric and per param of the
+ * runs loaded. Windowed both ways (fixed row height and column widths; only the rows and columns in
+ * view are rendered, the rest of a row is one spanning cell) so 10,000 runs × 30 columns scroll
+ * smoothly; rows do not jump as they come and go. Sorting is the server's (`orderBy`); the header,
+ * always whole, only says which column and which way.
  */
 import { useEffect, useRef } from 'react';
 import type { RunSummary } from '../../../shared/tracking.ts';
@@ -10,9 +11,10 @@ import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { RunStatusBadge } from './RunStatusBadge.tsx';
 import { formatDuration, runDuration, searchKey } from './runFormat.ts';
-import { useWindowedRows } from './useWindowedRows.ts';
+import { columnWindow, useWindowedRows } from './useWindowedRows.ts';
 
 export const ROW_HEIGHT = 34;
+const CHECK_WIDTH = 36;
 /** Load the next page when the window comes this close to the last loaded run. */
 const LOAD_AHEAD = 300;
 
@@ -32,6 +34,8 @@ interface Column {
   num?: boolean;
   group: 'run' | 'params' | 'metrics';
   cell(run: RunSummary, now: number): React.ReactNode;
+  /** The cell's tooltip: the whole value where the column may cut it short. */
+  title?(run: RunSummary): string | undefined;
 }
 
 function columns(paramKeys: string[], metricKeys: string[]): Column[] {
@@ -63,7 +67,8 @@ function columns(paramKeys: string[], metricKeys: string[]): Column[] {
       sortKey: 'attributes.created',
       firstDesc: true,
       group: 'run',
-      cell: (r, now) => <span title={formatDate(r.createdAt)}>{formatAgo(r.createdAt, now)}</span>,
+      cell: (r, now) => formatAgo(r.createdAt, now),
+      title: (r) => formatDate(r.createdAt),
     },
     {
       id: 'duration',
@@ -96,7 +101,8 @@ function columns(paramKeys: string[], metricKeys: string[]): Column[] {
         width: 100,
         sortKey: searchKey('params', k),
         group: 'params',
-        cell: (r) => <span title={r.params[k]}>{r.params[k] ?? <span className="muted">—</span>}</span>,
+        cell: (r) => r.params[k] ?? <span className="muted">—</span>,
+        title: (r) => r.params[k],
       }),
     ),
   ];
@@ -117,8 +123,14 @@ export function RunsTable(props: {
   const scroller = useRef<HTMLDivElement>(null);
   const cols = columns(props.paramKeys, props.metricKeys);
   const win = useWindowedRows(scroller, props.runs.length, ROW_HEIGHT);
+  const colWin = columnWindow(
+    cols.map((c) => c.width),
+    CHECK_WIDTH,
+    win,
+  );
+  const shownCols = cols.slice(colWin.start, colWin.end);
   const now = Date.now();
-  const totalWidth = 36 + cols.reduce((n, c) => n + c.width, 0);
+  const totalWidth = CHECK_WIDTH + cols.reduce((n, c) => n + c.width, 0);
   const allSelected = props.runs.length > 0 && props.runs.every((r) => props.selected.has(r.id));
 
   const { hasMore, onLoadMore } = props;
@@ -168,7 +180,7 @@ export function RunsTable(props: {
         data-testid="runs-table"
       >
         <colgroup>
-          <col style={{ width: 36 }} />
+          <col style={{ width: CHECK_WIDTH }} />
           {cols.map((c) => (
             <col key={c.id} style={{ width: c.width }} />
           ))}
@@ -217,11 +229,13 @@ export function RunsTable(props: {
                     onChange={() => props.onToggle(r.id)}
                   />
                 </td>
-                {cols.map((c) => (
-                  <td key={c.id} className={c.num ? 'num' : undefined} data-col={c.id}>
+                {colWin.start > 0 && <td colSpan={colWin.start} />}
+                {shownCols.map((c) => (
+                  <td key={c.id} className={c.num ? 'num' : undefined} data-col={c.id} title={c.title?.(r)}>
                     {c.cell(r, now)}
                   </td>
                 ))}
+                {colWin.end < cols.length && <td colSpan={cols.length - colWin.end} />}
               </tr>
             );
           })}
