@@ -183,3 +183,29 @@ describe('mlwb dataset', () => {
     expect((await mlwb(home, 'verify')).code).toBe(0);
   });
 });
+
+describe('mlwb runs list', () => {
+  it('applies a filter saved on the Runs page by its name, and says which names exist', async () => {
+    const home = dirs.make();
+    const { openWorkbench } = await import('../core/workbench.ts');
+    const wb = await openWorkbench(home);
+    try {
+      for (const [name, acc] of [
+        ['low', 0.5],
+        ['high', 0.95],
+      ] as const) {
+        const id = wb.tracking.createRun({ experimentId: '0', name, status: 'FINISHED' });
+        wb.tracking.logMetrics(id, [{ key: 'acc', value: acc, timestamp: Date.now(), step: 0 }]);
+      }
+      wb.filters.save('runs', 'good', 'metrics.acc > 0.9');
+    } finally {
+      await wb.close();
+    }
+    const page = await json(home, 'runs', 'list', '--saved', 'good');
+    expect(page.runs.map((r: { name: string }) => r.name)).toEqual(['high']);
+    const unknown = await mlwb(home, 'runs', 'list', '--saved', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('No saved filter named "nope". Saved: "good".');
+    expect((await mlwb(home, 'runs', 'list', '--saved', 'good', '--filter', 'x')).code).toBe(2);
+  });
+});

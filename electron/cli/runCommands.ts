@@ -5,8 +5,8 @@ import type { Workbench } from '../core/workbench.ts';
 import { formatTime, type Out, table, UsageError } from './output.ts';
 
 export const runHelp = `Usage: mlwb run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]…
-                [--random N] [--parallel N] [--seed N] [--memory 2g] [--cpus 1] [--engine NAME] [--detach]
-       mlwb runs list [--filter "metrics.acc > 0.9 and params.lr = '0.01'"] [--order-by "metrics.acc DESC"]
+                [--random N] [--parallel N] [--seed N] [--memory 2g] [--cpus 1] [--gpus N] [--engine NAME] [--detach]
+       mlwb runs list [--filter "metrics.acc > 0.9 and params.lr = '0.01'" | --saved NAME] [--order-by "metrics.acc DESC"]
        mlwb runs show ID | logs ID [--follow] | cancel ID | rerun ID [--param K=V]…
        mlwb engines list | add NAME HOST [--tls-verify] [--cert-path DIR] [--identity-file KEY] | remove NAME`;
 
@@ -104,6 +104,7 @@ export async function runCommand(wb: Workbench, api: Api, argv: string[], out: O
       seed: { type: 'string' },
       memory: { type: 'string' },
       cpus: { type: 'string' },
+      gpus: { type: 'string' },
       experiment: { type: 'string' },
       name: { type: 'string' },
       engine: { type: 'string' },
@@ -130,7 +131,9 @@ export async function runCommand(wb: Workbench, api: Api, argv: string[], out: O
     parallel: num('parallel', values.parallel),
     seed: num('seed', values.seed),
     resources:
-      values.memory || values.cpus ? { memory: values.memory, cpus: num('cpus', values.cpus) } : undefined,
+      values.memory || values.cpus || values.gpus
+        ? { memory: values.memory, cpus: num('cpus', values.cpus), gpus: num('gpus', values.gpus) }
+        : undefined,
     experiment: values.experiment,
     name: values.name,
     engine: values.engine,
@@ -174,13 +177,26 @@ export async function runsCommand(wb: Workbench, api: Api, argv: string[], out: 
         args: rest,
         options: {
           filter: { type: 'string' },
+          saved: { type: 'string' },
           'order-by': { type: 'string', multiple: true },
           max: { type: 'string' },
         },
         strict: true,
       });
+      if (values.filter !== undefined && values.saved !== undefined)
+        throw new UsageError('Give --filter or --saved, not both.');
+      let filter = values.filter ?? '';
+      if (values.saved !== undefined) {
+        const saved = await api.call('filters.list', { scope: 'runs' });
+        const found = saved.find((f) => f.name === values.saved);
+        if (!found)
+          throw new UsageError(
+            `No saved filter named "${values.saved}". Saved: ${saved.map((f) => `"${f.name}"`).join(', ') || 'none yet (save one on the Runs page)'}.`,
+          );
+        filter = found.filter;
+      }
       const page = await api.call('runs.search', {
-        filter: values.filter ?? '',
+        filter,
         orderBy: values['order-by'] ?? [],
         maxResults: values.max ? Number(values.max) : 1000,
       });
