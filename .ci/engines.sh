@@ -14,7 +14,8 @@ ssh_dir=$ci_state/ssh
 mkdir -p "$tls_dir" "$ssh_dir"
 
 make_tls() {
-  [[ -s $tls_dir/client/key.pem ]] && return 0
+  # client/ca.pem is written last: present means the set is whole.
+  [[ -s $tls_dir/client/ca.pem && -s $tls_dir/server-cert.pem ]] && return 0
   echo "ci: making TLS certificates in $tls_dir" >&2
   (
     cd "$tls_dir"
@@ -36,26 +37,34 @@ make_tls() {
   )
 }
 
+tls_listening() { timeout 5 bash -c '</dev/tcp/127.0.0.1/2376' 2>/dev/null; }
+
 start_dockerd() {
-  local tls_up=0
-  timeout 5 bash -c '</dev/tcp/127.0.0.1/2376' 2>/dev/null && tls_up=1
+  local flags=(-H unix:///var/run/docker.sock -H tcp://127.0.0.1:2376 --tlsverify
+    --tlscacert "$tls_dir/ca.pem" --tlscert "$tls_dir/server-cert.pem" --tlskey "$tls_dir/server-key.pem")
   if timeout 20 docker info >/dev/null 2>&1; then
-    ((tls_up)) && return 0
-    # An engine runs without the TLS listener: restart it with one (this is a CI machine).
+    tls_listening && return 0
     echo "ci: restarting dockerd with a TLS listener on 127.0.0.1:2376" >&2
-    pkill -x dockerd || true
-    for _ in $(seq 1 30); do pgrep -x dockerd >/dev/null || break; sleep 1; done
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>/dev/null; then
+      # systemd would restart its own dockerd: give that one the listener instead.
+      mkdir -p /etc/systemd/system/docker.service.d
+      printf '[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd %s\n' "${flags[*]}" \
+        >/etc/systemd/system/docker.service.d/mlwb-ci.conf
+      systemctl daemon-reload
+      systemctl restart docker
+    else
+      pkill -x dockerd || true
+      for _ in $(seq 1 30); do pgrep -x dockerd >/dev/null || break; sleep 1; done
+    fi
   fi
-  echo "ci: starting dockerd" >&2
-  nohup dockerd -H unix:///var/run/docker.sock -H tcp://127.0.0.1:2376 \
-    --tlsverify --tlscacert "$tls_dir/ca.pem" --tlscert "$tls_dir/server-cert.pem" \
-    --tlskey "$tls_dir/server-key.pem" >/tmp/dockerd.log 2>&1 &
-  for _ in $(seq 1 60); do timeout 5 docker info >/dev/null 2>&1 && break; sleep 1; done
-  timeout 20 docker info >/dev/null 2>&1 || {
-    echo "ci: dockerd did not start" >&2
-    tail -n 30 /tmp/dockerd.log >&2
-    return 1
-  }
+  if ! pgrep -x dockerd >/dev/null; then
+    echo "ci: starting dockerd" >&2
+    nohup dockerd "${flags[@]}" >/tmp/dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 1 60); do timeout 5 docker info >/dev/null 2>&1 && tls_listening && return 0; sleep 1; done
+  echo "ci: dockerd did not come up with its socket and its TLS listener on 127.0.0.1:2376" >&2
+  tail -n 30 /tmp/dockerd.log >&2 2>/dev/null || journalctl -u docker -n 30 >&2 || true
+  return 1
 }
 
 start_sshd() {

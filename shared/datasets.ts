@@ -150,7 +150,7 @@ export const VerifyResult = z.object({
   objects: z.number().int(),
   corrupt: z.array(z.string()),
   missing: z.array(z.string()),
-  /** For each damaged digest, what uses it ("sales v2: data/a.csv", "run code …"), a few at most. */
+  /** For each damaged digest, what uses it ("sales v2: data/a.csv", "recipe code snapshot …"), a few at most. */
   usedBy: z.record(z.string(), z.array(z.string())).default({}),
 });
 export type VerifyResult = z.infer<typeof VerifyResult>;

@@ -41,7 +41,8 @@ const bundles = new Map<string, URL | null>();
  */
 function bundledWorker(url: URL): URL | null {
   const cached = bundles.get(url.href);
-  if (cached !== undefined) return cached;
+  // Another process may have pruned it since (see pruneOlderBundles): then look again.
+  if (cached === null || (cached && fs.existsSync(cached))) return cached;
   const result = workerBundle(url);
   bundles.set(url.href, result);
   return result;
@@ -50,13 +51,15 @@ function bundledWorker(url: URL): URL | null {
 /** The bundle for a worker module: the cached one while its sources are unchanged, else a new one. */
 export function workerBundle(url: URL): URL | null {
   let result: URL | null = null;
-  const name = path.basename(url.pathname, '.ts');
+  const entry = fileURLToPath(url);
+  const name = `${path.basename(entry, '.ts')}-${createHash('sha256').update(entry).digest('hex').slice(0, 8)}`;
   const manifestFile = path.join(cacheDir, `${name}.json`);
   try {
-    result = reusableBundle(manifestFile);
+    result = reusableBundle(manifestFile, entry);
     if (!result) {
+      const started = Date.now();
       const out = requireEsbuild().buildSync({
-        entryPoints: [fileURLToPath(url)],
+        entryPoints: [entry],
         absWorkingDir: projectRoot,
         bundle: true,
         platform: 'node',
@@ -72,14 +75,17 @@ export function workerBundle(url: URL): URL | null {
       const file = path.join(cacheDir, `${name}-${digest}.mjs`);
       fs.mkdirSync(cacheDir, { recursive: true });
       writeAtomically(file, code);
-      const manifest: BundleManifest = {
-        file,
-        inputs: Object.keys(out.metafile.inputs).map((rel) => {
-          const st = fs.statSync(path.join(projectRoot, rel));
-          return { path: path.join(projectRoot, rel), size: st.size, mtimeMs: st.mtimeMs };
-        }),
-      };
-      writeAtomically(manifestFile, JSON.stringify(manifest));
+      const inputs = Object.keys(out.metafile.inputs).map((rel) => {
+        const file = path.join(projectRoot, rel);
+        const st = fs.statSync(file);
+        return { path: file, size: st.size, mtimeMs: st.mtimeMs };
+      });
+      // A source modified around the build may have been read before or after the edit: use the
+      // bundle this once but do not vouch for it (as git treats racily clean files).
+      if (inputs.every((i) => i.mtimeMs < started - 1000)) {
+        const manifest: BundleManifest = { entry, file, inputs };
+        writeAtomically(manifestFile, JSON.stringify(manifest));
+      }
       pruneOlderBundles(name, file);
       result = pathToFileURL(file);
     }
@@ -100,18 +106,19 @@ function pruneOlderBundles(name: string, keep: string): void {
 }
 
 interface BundleManifest {
+  entry: string;
   file: string;
   inputs: { path: string; size: number; mtimeMs: number }[];
 }
 
-function reusableBundle(manifestFile: string): URL | null {
+function reusableBundle(manifestFile: string, entry: string): URL | null {
   let manifest: BundleManifest;
   try {
     manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as BundleManifest;
   } catch {
     return null;
   }
-  if (!fs.existsSync(manifest.file)) return null;
+  if (manifest.entry !== entry || !fs.existsSync(manifest.file)) return null;
   for (const input of manifest.inputs) {
     const st = fs.statSync(input.path, { throwIfNoEntry: false });
     if (!st || st.size !== input.size || st.mtimeMs !== input.mtimeMs) return null;

@@ -133,7 +133,7 @@ function EngineRowView(props: { engine: EngineRow }) {
         )}
         {(e.tlsVerify || e.certPath) && (
           <div className="muted small">
-            {e.tlsVerify ? 'TLS verified' : 'TLS not verified'}
+            TLS, engine certificate verified
             {e.certPath && (
               <>
                 {' · certs in '}

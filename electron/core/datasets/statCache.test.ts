@@ -45,4 +45,13 @@ describe('StatCache.lookupMany', () => {
     expect(cache.lookupMany(keys)).toEqual(keys.map((k) => cache.lookup(k)));
     expect(cache.lookupMany(keys)[79]).toBe(sha(79));
   });
+
+  it('falls back to one query per file when the shared folder holds many more remembered files', () => {
+    const cache = new StatCache(db);
+    const others = Array.from({ length: 3000 }, (_, i) => key(`/data/z-other/f${i}`));
+    const asked = Array.from({ length: 70 }, (_, i) => key(`/data/${i % 2 ? 'a' : 'b'}/f${i}`));
+    cache.rememberMany([...others, ...asked].map((k, i) => ({ key: k, sha256: sha(i) })));
+    const found = cache.lookupMany(asked);
+    expect(found).toEqual(asked.map((_, i) => sha(3000 + i)));
+  });
 });

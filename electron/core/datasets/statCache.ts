@@ -40,6 +40,10 @@ export class StatCache {
     const prefix = keys.length >= 64 ? commonFolder(keys) : '';
     if (prefix.length < 2) return this.db.transaction(() => keys.map((k) => this.lookup(k)))();
     const rows = new Map<string, { size: number; mtime_ns: string; ino: string; sha256: string }>();
+    // A folder may hold far more remembered files than were given (a parent of several inputs):
+    // past a few per key, one query per key is cheaper.
+    const limit = 4 * keys.length + 1000;
+    let tooMany = false;
     // Paths under `prefix/` sort between "prefix/" and "prefix0" ('0' follows '/').
     for (const row of this.selectRange.iterate(`${prefix}/`, `${prefix}0`) as Iterable<{
       path: string;
@@ -49,7 +53,12 @@ export class StatCache {
       sha256: string;
     }>) {
       rows.set(row.path, row);
+      if (rows.size > limit) {
+        tooMany = true;
+        break; // closes the range query before the per-key ones run on this connection
+      }
     }
+    if (tooMany) return this.db.transaction(() => keys.map((k) => this.lookup(k)))();
     return keys.map((k) => {
       const row = rows.get(k.absPath);
       return row && matches(row, k) ? row.sha256 : undefined;

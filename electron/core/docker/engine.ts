@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { utils } from 'ssh2';
 import type { EngineStatus } from '../../../shared/contract.ts';
 import { knownHostsVerifier } from './knownHosts.ts';
 
@@ -46,7 +47,7 @@ export function engineFromEnv(env: NodeJS.ProcessEnv = process.env, opts: Engine
   if (host.startsWith('unix://')) {
     return {
       host,
-      docker: new Docker({ socketPath: host.slice('unix://'.length) }),
+      docker: dockerClient({ socketPath: host.slice('unix://'.length) }),
       hint: () => 'Start one (on Linux: sudo dockerd, or sudo systemctl start docker) or set DOCKER_HOST.',
     };
   }
@@ -65,13 +66,19 @@ export function engineFromEnv(env: NodeJS.ProcessEnv = process.env, opts: Engine
   return tcpTarget(host, url, env);
 }
 
+/** The machine's name or address as a socket wants it: `[::1]` in a URL is `::1`. */
+function bareHostname(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
 function tcpTarget(host: string, url: URL, env: NodeJS.ProcessEnv): EngineTarget {
+  const hostname = bareHostname(url);
   const tls = Boolean(env.DOCKER_TLS_VERIFY) || url.port === '2376' || url.protocol === 'https:';
   const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
   if (!tls) {
     return {
       host,
-      docker: new Docker({ protocol: 'http', host: url.hostname, port }),
+      docker: dockerClient({ protocol: 'http', host: hostname, port }),
       hint: () => 'Check that the machine is up and that its Docker engine listens there.',
     };
   }
@@ -99,48 +106,56 @@ function tcpTarget(host: string, url: URL, env: NodeJS.ProcessEnv): EngineTarget
   }
   return {
     host,
-    docker: new Docker({ protocol: 'https', host: url.hostname, port, ...files }),
+    docker: dockerClient({ protocol: 'https', host: hostname, port, ...files }),
     hint: () => hint,
   };
 }
 
 function sshTarget(host: string, url: URL, env: NodeJS.ProcessEnv, opts: EngineOptions): EngineTarget {
   const home = env.HOME || os.homedir();
+  const hostname = bareHostname(url);
   const port = url.port ? Number(url.port) : 22;
   const username = decodeURIComponent(url.username) || env.USER || os.userInfo().username;
   const agent = env.SSH_AUTH_SOCK || undefined;
   let privateKey: Buffer | undefined;
-  const keyFiles = opts.identityFile
-    ? [expandHome(opts.identityFile, home)]
-    : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => path.join(home, '.ssh', f));
-  for (const file of keyFiles) {
-    try {
-      privateKey = fs.readFileSync(file);
-      break;
-    } catch {
-      // the next one
+  if (opts.identityFile) {
+    const file = expandHome(opts.identityFile, home);
+    const key = readKey(file);
+    if (key === 'unreadable')
+      return unusable(
+        host,
+        `The identity file ${file} for ${host} cannot be read. Check the path and its permissions.`,
+      );
+    if (key === 'encrypted' && !agent)
+      return unusable(
+        host,
+        `The identity file ${file} is protected by a passphrase. Add it to ssh-agent (ssh-add ${file}) and start the workbench where SSH_AUTH_SOCK is set.`,
+      );
+    if (key instanceof Buffer) privateKey = key;
+  } else if (!agent) {
+    // As ssh does without an agent: the first default key that can be used.
+    for (const f of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+      const key = readKey(path.join(home, '.ssh', f));
+      if (key instanceof Buffer) {
+        privateKey = key;
+        break;
+      }
     }
-  }
-  if (opts.identityFile && !privateKey) {
-    return unusable(
-      host,
-      `The identity file ${opts.identityFile} for ${host} cannot be read. Check the path and its permissions.`,
-    );
   }
   if (!agent && !privateKey) {
     return unusable(
       host,
-      `No way to sign in to ${host}: no ssh agent (SSH_AUTH_SOCK) and no key in ${path.join(home, '.ssh')} (id_ed25519, id_ecdsa, id_rsa). Start ssh-agent with your key, or give the engine an identity file.`,
+      `No way to sign in to ${host}: no ssh agent (SSH_AUTH_SOCK) and no key without a passphrase in ${path.join(home, '.ssh')} (id_ed25519, id_ecdsa, id_rsa). Start ssh-agent with your key, or give the engine an identity file.`,
     );
   }
   const knownHosts = opts.knownHostsFile ?? path.join(home, '.ssh', 'known_hosts');
-  const verifier = knownHostsVerifier(knownHosts, url.hostname, port);
-  const sshHost = port === 22 ? `${username}@${url.hostname}` : `-p ${port} ${username}@${url.hostname}`;
+  const verifier = knownHostsVerifier(knownHosts, hostname, port);
+  const sshHost = port === 22 ? `${username}@${hostname}` : `-p ${port} ${username}@${hostname}`;
   return {
     host,
-    docker: new Docker({
+    docker: dockerClient({
       protocol: 'ssh',
-      host: url.hostname,
+      host: hostname,
       port,
       username,
       sshOptions: {
@@ -152,9 +167,22 @@ function sshTarget(host: string, url: URL, env: NodeJS.ProcessEnv, opts: EngineO
     } as Docker.DockerOptions),
     hint: () =>
       verifier.rejected()
-        ? `The host key of ${url.hostname}:${port} is not in ${knownHosts} (or does not match it). Connect once with \`ssh ${sshHost}\` to check and accept it, then try again.`
+        ? `The host key of ${hostname}:${port} is not in ${knownHosts} (or does not match it). Connect once with \`ssh ${sshHost}\` to check and accept it, then try again.`
         : `Check that you can sign in with \`ssh ${sshHost}\` and that \`docker\` works there.`,
   };
+}
+
+/** A private key ssh2 can use as is, or why not (a passphrase needs the agent). */
+function readKey(file: string): Buffer | 'encrypted' | 'unreadable' {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(file);
+  } catch {
+    return 'unreadable';
+  }
+  const parsed = utils.parseKey(data);
+  if (parsed instanceof Error) return /encrypted/i.test(parsed.message) ? 'encrypted' : 'unreadable';
+  return data;
 }
 
 /** `~/x` as a shell would read it, so paths typed in Settings work as they do in a terminal. */
@@ -163,7 +191,32 @@ function expandHome(p: string, home: string): string {
 }
 
 function unusable(host: string, problem: string): EngineTarget {
-  return { host, docker: new Docker({ socketPath: '/nonexistent' }), problem, hint: () => problem };
+  return {
+    host,
+    docker: dockerClient({ socketPath: '/nonexistent/mlwb-unusable-engine' }),
+    problem,
+    hint: () => problem,
+  };
+}
+
+/**
+ * A dockerode client for exactly these options. dockerode's modem merges DOCKER_HOST,
+ * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH from the process environment into every client (a host
+ * found there wins over a socket path given here, and a bad DOCKER_CERT_PATH makes the constructor
+ * throw), so a named engine could silently talk to another one. This module is the one reader of
+ * those variables: they are hidden while the client is made (synchronously; nothing interleaves).
+ */
+function dockerClient(options: Docker.DockerOptions): Docker {
+  const saved: Record<string, string | undefined> = {};
+  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT']) {
+    saved[k] = process.env[k];
+    delete process.env[k];
+  }
+  try {
+    return new Docker(options);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+  }
 }
 
 export async function engineStatus(target: EngineTarget): Promise<EngineStatus> {

@@ -85,12 +85,14 @@ export class EngineRegistry {
         USER: this.env.USER,
         SSH_AUTH_SOCK: this.env.SSH_AUTH_SOCK,
         DOCKER_HOST: row.host,
-        DOCKER_TLS_VERIFY: row.tls_verify ? '1' : '',
+        // A certificate folder means TLS: plain HTTP would ignore it without a word.
+        DOCKER_TLS_VERIFY: row.tls_verify || row.cert_path ? '1' : '',
         ...(row.cert_path ? { DOCKER_CERT_PATH: row.cert_path } : {}),
       },
       row.identity_file ? { identityFile: row.identity_file } : {},
     );
-    this.cache.set(name, target);
+    // One that cannot be used is built again next time, so fixing its files takes effect at once.
+    if (!target.problem) this.cache.set(name, target);
     return target;
   }
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 
 export interface HostVerifier {
   verify(key: Buffer): boolean;
-  /** True once a host key was refused. */
+  /** True when the last host key presented was refused. */
   rejected(): boolean;
 }
 
@@ -18,7 +18,7 @@ export function knownHostsVerifier(file: string, hostname: string, port: number)
   return {
     verify(key) {
       const ok = isKnownHostKey(readOrEmpty(file), hostname, port, key);
-      if (!ok) refused = true;
+      refused = !ok;
       return ok;
     },
     rejected: () => refused,

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, createApi } from '../api.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
@@ -75,7 +76,28 @@ describe('engine addresses that cannot be used say why, without throwing', () =>
     });
     expect((await engineStatus(tilde)).error).toContain(`missing in ${path.join(empty, 'certs')}`);
     const noKeys = engineFromEnv({ DOCKER_HOST: 'ssh://me@127.0.0.1:1', HOME: empty });
-    expect((await engineStatus(noKeys)).error).toMatch(/no ssh agent \(SSH_AUTH_SOCK\) and no key in/);
+    expect((await engineStatus(noKeys)).error).toMatch(
+      /no ssh agent \(SSH_AUTH_SOCK\) and no key without a passphrase in/,
+    );
+    // A key behind a passphrase needs the agent; without one the message says how.
+    const locked = path.join(empty, 'locked_ed25519');
+    fs.writeFileSync(
+      locked,
+      utils.generateKeyPairSync('ed25519', { passphrase: 'secret', cipher: 'aes256-ctr', rounds: 4 }).private,
+    );
+    const withLocked = engineFromEnv(
+      { DOCKER_HOST: 'ssh://me@127.0.0.1:1', HOME: empty },
+      { identityFile: locked },
+    );
+    expect((await engineStatus(withLocked)).error).toMatch(
+      /protected by a passphrase\. Add it to ssh-agent \(ssh-add /,
+    );
+    // With an agent, the locked key is left to it (ssh2 would refuse to parse it).
+    const viaAgent = engineFromEnv(
+      { DOCKER_HOST: 'ssh://me@127.0.0.1:1', HOME: empty, SSH_AUTH_SOCK: path.join(empty, 'agent.sock') },
+      { identityFile: locked },
+    );
+    expect(viaAgent.problem).toBeUndefined();
     const badKey = engineFromEnv(
       { DOCKER_HOST: 'ssh://me@127.0.0.1:1', HOME: empty },
       { identityFile: '/nope/key' },
@@ -85,6 +107,21 @@ describe('engine addresses that cannot be used say why, without throwing', () =>
     expect((await engineStatus(engineFromEnv({ DOCKER_HOST: 'tcp://[::1' }))).error).toMatch(
       /not an engine address/,
     );
+  });
+
+  it('talks to the engine it was given, whatever DOCKER_HOST the process has', () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'tcp://127.0.0.1:1';
+    try {
+      const local = engineFromEnv({ DOCKER_HOST: 'unix:///var/run/other.sock' });
+      const modem = (local.docker as unknown as { modem: { socketPath?: string; host?: string } }).modem;
+      expect(modem).toMatchObject({ socketPath: '/var/run/other.sock', host: undefined });
+      const broken = engineFromEnv({ DOCKER_HOST: 'tcp://' });
+      expect((broken.docker as unknown as { modem: { host?: string } }).modem.host).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
   });
 
   it('validates engine settings by field', async () => {
@@ -185,6 +222,21 @@ describe.skipIf(Boolean(skipReason))(`remote engines${skipReason ? ` (skipped: $
     );
     expect(refused.reachable).toBe(false);
     expect(refused.error).toMatch(/certificate/);
+
+    // And the other way: an engine whose certificate our CA did not sign is not trusted.
+    const foreignCa = dirs.make();
+    for (const f of ['cert.pem', 'key.pem'])
+      fs.copyFileSync(path.join(env.MLWB_TEST_TLS_CERTS!, f), path.join(foreignCa, f));
+    fs.copyFileSync(path.join(rogue, 'cert.pem'), path.join(foreignCa, 'ca.pem'));
+    const untrusted = await engineStatus(
+      engineFromEnv({
+        DOCKER_HOST: env.MLWB_TEST_TLS_HOST,
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: foreignCa,
+      }),
+    );
+    expect(untrusted.reachable).toBe(false);
+    expect(untrusted.error).toMatch(/self[- ]signed|unable to verify|certificate/i);
   });
 
   it('runs over ssh with an identity file and refuses a host whose key is not known', async () => {

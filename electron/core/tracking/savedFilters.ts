@@ -37,9 +37,14 @@ export class SavedFilters {
           .prepare('UPDATE saved_filters SET filter = ? WHERE scope = ? AND name = ?')
           .run(filter, scope, name).changes > 0;
       if (!replaced) {
+        // Strictly increasing within a scope, so two saves in one millisecond keep their order.
+        const last = this.db
+          .prepare('SELECT MAX(created_at) FROM saved_filters WHERE scope = ?')
+          .pluck()
+          .get(scope) as number | null;
         this.db
           .prepare('INSERT INTO saved_filters (scope, name, filter, created_at) VALUES (?, ?, ?, ?)')
-          .run(scope, name, filter, now());
+          .run(scope, name, filter, Math.max(now(), (last ?? 0) + 1));
       }
       const row = this.db
         .prepare('SELECT name, filter, created_at FROM saved_filters WHERE scope = ? AND name = ?')

@@ -74,7 +74,7 @@ export function engineError(err: unknown): WorkbenchError {
   // Docker's words when GPUs are requested from an engine that has no GPU runtime.
   if (/could not select device driver .*capabilities: \[\[gpu\]\]/.test(said)) {
     return new WorkbenchError(
-      'ENGINE_UNAVAILABLE',
+      'INVALID_INPUT',
       `This engine cannot give containers GPUs: it has no GPU device driver (on its machine install the NVIDIA drivers and the NVIDIA Container Toolkit, then restart Docker). Run with 0 GPUs, or pick an engine with GPUs. Docker said: ${said}`,
     );
   }

@@ -189,6 +189,7 @@ export class RunService {
     if (row.status !== 'QUEUED') return;
     const spec = JSON.parse(row.spec!) as RunSpec;
     const target = this.d.engines.target(spec.engineName);
+    if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
     const docker = target.docker;
     let version: string | undefined;
     try {
@@ -331,7 +332,10 @@ export class RunService {
       this.markLost(runId, 'The workbench stopped before the container was created.');
       return;
     }
-    const container = this.engineOf(row).docker.getContainer(row.container_id);
+    const target = this.engineOf(row);
+    // Its engine cannot be reached as configured: the run is left as it is until it can.
+    if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
+    const container = target.docker.getContainer(row.container_id);
     try {
       const info = await container.inspect();
       // A short-lived process (the CLI listing runs) only settles runs that have already ended.

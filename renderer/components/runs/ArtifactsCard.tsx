@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import type { RunDetail } from '../../../shared/training.ts';
+import type { ApiError } from '../../api/apiError.ts';
 import { api } from '../../api/hooks.ts';
 import { formatBytes, plural } from '../../format.ts';
 import { useFolderChooser } from '../ChooseFolderButton.tsx';
@@ -17,9 +18,17 @@ export function ArtifactsCard(props: { runId: string; artifacts: RunDetail['arti
   const choose = useFolderChooser();
   const save = api.runs.saveArtifact.useMutation();
   const [saved, setSaved] = useState<string | null>(null);
+  const [chooserError, setChooserError] = useState<ApiError | null>(null);
   const saveOne = async (artifact: string) => {
     setSaved(null);
-    const dir = await choose?.(`Save ${artifact} to folder`);
+    setChooserError(null);
+    let dir: string | null | undefined;
+    try {
+      dir = await choose?.(`Save ${artifact} to folder`);
+    } catch (err) {
+      setChooserError(err as ApiError);
+      return;
+    }
     if (!dir) return;
     save.mutate({ id: props.runId, path: artifact, dir }, { onSuccess: (r) => setSaved(r.saved) });
   };
@@ -80,6 +89,7 @@ export function ArtifactsCard(props: { runId: string; artifacts: RunDetail['arti
           Saved to <span className="mono">{saved}</span>
         </p>
       )}
+      <ErrorNotice error={chooserError} title="The folder chooser did not open." />
       <ErrorNotice error={save.error} title="The artifact was not saved." />
     </div>
   );
