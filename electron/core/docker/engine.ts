@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+import ssh2 from 'ssh2';
 import type { EngineStatus } from '../../../shared/contract.ts';
 import { knownHostsVerifier } from './knownHosts.ts';
 
@@ -180,7 +181,7 @@ function readKey(file: string): Buffer | 'encrypted' | 'unreadable' {
   } catch {
     return 'unreadable';
   }
-  const parsed = utils.parseKey(data);
+  const parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error) return /encrypted/i.test(parsed.message) ? 'encrypted' : 'unreadable';
   return data;
 }

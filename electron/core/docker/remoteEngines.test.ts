@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, createApi } from '../api.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
@@ -83,7 +84,8 @@ describe('engine addresses that cannot be used say why, without throwing', () =>
     const locked = path.join(empty, 'locked_ed25519');
     fs.writeFileSync(
       locked,
-      utils.generateKeyPairSync('ed25519', { passphrase: 'secret', cipher: 'aes256-ctr', rounds: 4 }).private,
+      ssh2.utils.generateKeyPairSync('ed25519', { passphrase: 'secret', cipher: 'aes256-ctr', rounds: 4 })
+        .private,
     );
     const withLocked = engineFromEnv(
       { DOCKER_HOST: 'ssh://me@127.0.0.1:1', HOME: empty },
