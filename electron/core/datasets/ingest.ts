@@ -35,14 +35,16 @@ export interface IngestDeps {
 
 export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContext): Promise<IngestResult> {
   const { db, objects, workers, repo } = deps;
+  const useCache = req.useStatCache !== false;
+  const cache = new StatCache(db);
+  // Content never seen before will be stored: let the workers boot while the files are listed.
+  if (!useCache || !cache.knowsAnyUnder(req.paths)) workers.warmUp();
   ctx.progress({ phase: 'scanning', done: 0, total: null, message: 'Listing files' });
   const walk = await walkSources(req.paths, {
     signal: ctx.signal,
     onFile: (n) => ctx.progress({ phase: 'scanning', done: n, total: null, message: `${n} files found` }),
   });
   const files = walk.files;
-  const useCache = req.useStatCache !== false;
-  const cache = new StatCache(db);
   const release = takeLease(db);
   try {
     const cached = useCache ? cache.lookupMany(files) : files.map(() => undefined);

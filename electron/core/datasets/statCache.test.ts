@@ -54,4 +54,15 @@ describe('StatCache.lookupMany', () => {
     const found = cache.lookupMany(asked);
     expect(found).toEqual(asked.map((_, i) => sha(3000 + i)));
   });
+
+  it('knows whether a folder was added before', () => {
+    const cache = new StatCache(db);
+    const src = path.join(dir, 'src');
+    fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'src2'));
+    expect(cache.knowsAnyUnder([src])).toBe(false);
+    cache.rememberMany([{ key: key(path.join(fs.realpathSync(src), 'sub', 'a.csv')), sha256: sha(1) }]);
+    expect(cache.knowsAnyUnder([src])).toBe(true);
+    expect(cache.knowsAnyUnder([path.join(dir, 'src2')])).toBe(false);
+  });
 });

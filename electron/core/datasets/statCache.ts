@@ -2,6 +2,7 @@
  * Remembers the digest of a file by (path, size, mtime, inode), so re-adding unchanged files
  * costs a stat, not a read. A hit is only trusted while the blob is still in the store.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/database.ts';
 import { writeTransaction } from '../store/database.ts';
@@ -30,6 +31,22 @@ export class StatCache {
       | { size: number; mtime_ns: string; ino: string; sha256: string }
       | undefined;
     return row && matches(row, key) ? row.sha256 : undefined;
+  }
+
+  /** Whether any file at or under these paths was hashed before (false: a first add). */
+  knowsAnyUnder(paths: string[]): boolean {
+    const probe = this.db.prepare(
+      'SELECT 1 FROM stat_cache WHERE path = ? OR (path >= ? AND path < ?) LIMIT 1',
+    );
+    return paths.some((p) => {
+      let abs: string;
+      try {
+        abs = fs.realpathSync(p);
+      } catch {
+        return true; // the walk reports it; no reason to start workers
+      }
+      return probe.get(abs, `${abs}/`, `${abs}0`) !== undefined;
+    });
   }
 
   /**

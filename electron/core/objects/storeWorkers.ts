@@ -69,6 +69,14 @@ export class StoreWorkers {
     return this.slots;
   }
 
+  /**
+   * Starts the workers now, so a store that is certain to come (a folder never added before) does
+   * not wait for them: they boot while the files are listed.
+   */
+  warmUp(): void {
+    this.ensureStarted();
+  }
+
   /** Stores the files and resolves with their digests, in the order given. */
   store(
     items: StoreItem[],
