@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { addDatasetVersion, expect, salesCsv, test } from './workbench.ts';
+import { addDatasetVersion, expect, mlflowPost, salesCsv, test } from './workbench.ts';
 
 test('desktop bridge: choose an export folder, save an artifact to a chosen folder', async ({
   page,
@@ -68,14 +68,7 @@ test('desktop bridge: choose an export folder, save an artifact to a chosen fold
 
   await test.step('a run’s artifact: Save… copies it into the chosen folder', async () => {
     // A run recorded through the MLflow API, with a file where a container leaves its outputs.
-    const res = await page.evaluate(async () => {
-      const r = await fetch('/api/2.0/mlflow/runs/create', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ experiment_id: '0', run_name: 'desktop' }),
-      });
-      return r.json();
-    });
+    const res = await mlflowPost(page, 'runs/create', { experiment_id: '0', run_name: 'desktop' });
     const runId = (res as { run: { info: { run_id: string } } }).run.info.run_id;
     const out = path.join(workbench.home, 'runs', runId, 'output', 'model');
     fs.mkdirSync(out, { recursive: true });

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { addDatasetVersion, expect, invoke, test } from './workbench.ts';
+import { addDatasetVersion, expect, invoke, mlflowPost, test } from './workbench.ts';
 
 const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
 
@@ -178,25 +178,17 @@ test('runs: saved filters are kept in the store, survive a reload, and move out 
   workbench,
 }) => {
   // Runs logged through the MLflow REST API, as a script would: no engine needed.
-  await page.evaluate(async () => {
-    for (let n = 0; n < 6; n++) {
-      const post = async (endpoint: string, body: unknown) => {
-        const res = await fetch(`/api/2.0/mlflow/${endpoint}`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        if (!res.ok) throw new Error(`${endpoint}: ${res.status} ${await res.text()}`);
-        return res.json();
-      };
-      const { run } = await post('runs/create', { experiment_id: '0', run_name: `lr-${n}` });
-      await post('runs/log-batch', {
-        run_id: run.info.run_id,
-        params: [{ key: 'lr', value: n % 2 ? 'high' : 'low' }],
-        metrics: [{ key: 'acc', value: n / 10, step: 0, timestamp: 1 }],
-      });
-    }
-  });
+  for (let n = 0; n < 6; n++) {
+    const { run } = await mlflowPost<{ run: { info: { run_id: string } } }>(page, 'runs/create', {
+      experiment_id: '0',
+      run_name: `lr-${n}`,
+    });
+    await mlflowPost(page, 'runs/log-batch', {
+      run_id: run.info.run_id,
+      params: [{ key: 'lr', value: n % 2 ? 'high' : 'low' }],
+      metrics: [{ key: 'acc', value: n / 10, step: 0, timestamp: 1 }],
+    });
+  }
   const rows = page.getByTestId('run-row');
   const filter = page.getByLabel('Filter runs');
   const savedList = page.getByRole('group', { name: 'Saved filters' });

@@ -124,6 +124,22 @@ export async function invoke(
   );
 }
 
+/** POSTs to the MLflow-compatible API from the signed-in page, as a training script would. */
+export async function mlflowPost<T = unknown>(page: Page, endpoint: string, body: unknown): Promise<T> {
+  return page.evaluate(
+    async ({ endpoint, body }) => {
+      const res = await fetch(`/api/2.0/mlflow/${endpoint}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`${endpoint}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+    { endpoint, body },
+  );
+}
+
 /** `datasets.add` with paths on this machine (the server runs here), awaited to its end. */
 export async function addDatasetVersion(page: Page, name: string, paths: string[]): Promise<void> {
   const started = await invoke(page, 'datasets.add', { name, paths });

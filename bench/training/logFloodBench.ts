@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright';
 import { CHROMIUM_LAUNCH, startServer, stopServer } from '../../e2e/browserMode.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
+import { openBenchPage } from './benchPage.ts';
 
 const IMAGE = 'mlwb/python-sklearn:bookworm';
 const LINES = 500_000;
@@ -159,15 +160,7 @@ export async function runLogFloodBench(): Promise<Figure[]> {
   try {
     const engine = await invoke<{ reachable: boolean; error?: string }>('engine.status', {});
     if (!engine.reachable) throw new Error(`No Docker engine is reachable: ${engine.error ?? 'unknown'}`);
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    // tsx compiles with keepNames, so functions sent to the page call esbuild's __name helper.
-    await page.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f);' });
-    await page.addInitScript(installProbe);
+    const { page, problems } = await openBenchPage(browser, installProbe);
     await page.goto(url);
     await page.getByRole('navigation').first().waitFor({ timeout: 30_000 });
 

@@ -19,6 +19,7 @@ import { CHROMIUM_LAUNCH, startServer, stopServer } from '../../e2e/browserMode.
 import { writeTransaction } from '../../electron/core/store/database.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
+import { openBenchPage } from './benchPage.ts';
 
 const RUNS = 10_000;
 const PARAMS = 20;
@@ -153,16 +154,7 @@ export async function runRunsTableBench(): Promise<Figure[]> {
   const { url, child } = await startServer(home);
   const browser = await chromium.launch(CHROMIUM_LAUNCH);
   try {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    // tsx compiles with keepNames, so functions sent to the page call esbuild's __name helper.
-    await page.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f);' });
-    await page.addInitScript(watchFirstRows);
+    const { page, problems } = await openBenchPage(browser, watchFirstRows);
     // The printed URL signs the browser in (a cookie); then the Runs page is opened cold.
     await page.goto(url);
     await page.getByRole('navigation').first().waitFor({ timeout: 30_000 });

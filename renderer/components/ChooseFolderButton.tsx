@@ -8,9 +8,29 @@ import type { ApiError } from '../api/apiError.ts';
 import { useClient } from '../api/client.ts';
 import { ErrorNotice } from './Notice.tsx';
 
-export function useFolderChooser(): ((title: string) => Promise<string | null>) | undefined {
+/**
+ * The system's folder chooser where there is one (else undefined). `choose` resolves with the
+ * folder, or null when the user cancels or the chooser fails — `error` then says why.
+ */
+export function useFolderChooser():
+  | { choose(title: string): Promise<string | null>; error: ApiError | null }
+  | undefined {
   const transport = useClient().transport;
-  return transport.pickFolder ? (title) => transport.pickFolder!(title) : undefined;
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!transport.pickFolder) return undefined;
+  const pick = transport.pickFolder.bind(transport);
+  return {
+    error,
+    async choose(title) {
+      setError(null);
+      try {
+        return await pick(title);
+      } catch (err) {
+        setError(err as ApiError);
+        return null;
+      }
+    },
+  };
 }
 
 export function ChooseFolderButton(props: {
@@ -18,9 +38,8 @@ export function ChooseFolderButton(props: {
   onChosen(dir: string): void;
   disabled?: boolean;
 }) {
-  const choose = useFolderChooser();
-  const [error, setError] = useState<ApiError | null>(null);
-  if (!choose) return null;
+  const chooser = useFolderChooser();
+  if (!chooser) return null;
   return (
     <>
       <button
@@ -28,16 +47,12 @@ export function ChooseFolderButton(props: {
         className="btn"
         disabled={props.disabled}
         onClick={() => {
-          setError(null);
-          choose(props.title).then(
-            (dir) => dir && props.onChosen(dir),
-            (err: ApiError) => setError(err),
-          );
+          void chooser.choose(props.title).then((dir) => dir && props.onChosen(dir));
         }}
       >
         Choose…
       </button>
-      <ErrorNotice error={error} title="The folder chooser did not open." />
+      <ErrorNotice error={chooser.error} title="The folder chooser did not open." />
     </>
   );
 }

@@ -55,7 +55,7 @@ export class StatCache {
    */
   lookupMany(keys: StatKey[]): (string | undefined)[] {
     const prefix = keys.length >= 64 ? commonFolder(keys) : '';
-    if (prefix.length < 2) return this.db.transaction(() => keys.map((k) => this.lookup(k)))();
+    if (prefix.length < 2) return this.lookupEach(keys);
     const rows = new Map<string, { size: number; mtime_ns: string; ino: string; sha256: string }>();
     // A folder may hold far more remembered files than were given (a parent of several inputs):
     // past a few per key, one query per key is cheaper.
@@ -75,11 +75,16 @@ export class StatCache {
         break; // closes the range query before the per-key ones run on this connection
       }
     }
-    if (tooMany) return this.db.transaction(() => keys.map((k) => this.lookup(k)))();
+    if (tooMany) return this.lookupEach(keys);
     return keys.map((k) => {
       const row = rows.get(k.absPath);
       return row && matches(row, k) ? row.sha256 : undefined;
     });
+  }
+
+  /** One query per key, in one read transaction. */
+  private lookupEach(keys: StatKey[]): (string | undefined)[] {
+    return this.db.transaction(() => keys.map((k) => this.lookup(k)))();
   }
 
   rememberMany(items: { key: StatKey; sha256: string }[]): void {

@@ -5,7 +5,6 @@
  */
 import { useState } from 'react';
 import type { RunDetail } from '../../../shared/training.ts';
-import type { ApiError } from '../../api/apiError.ts';
 import { api } from '../../api/hooks.ts';
 import { formatBytes, plural } from '../../format.ts';
 import { useFolderChooser } from '../ChooseFolderButton.tsx';
@@ -15,20 +14,12 @@ const canDownload = typeof window !== 'undefined' && !('mlwb' in window);
 
 export function ArtifactsCard(props: { runId: string; artifacts: RunDetail['artifacts']; active: boolean }) {
   const total = props.artifacts.reduce((n, a) => n + a.size, 0);
-  const choose = useFolderChooser();
+  const chooser = useFolderChooser();
   const save = api.runs.saveArtifact.useMutation();
   const [saved, setSaved] = useState<string | null>(null);
-  const [chooserError, setChooserError] = useState<ApiError | null>(null);
   const saveOne = async (artifact: string) => {
     setSaved(null);
-    setChooserError(null);
-    let dir: string | null | undefined;
-    try {
-      dir = await choose?.(`Save ${artifact} to folder`);
-    } catch (err) {
-      setChooserError(err as ApiError);
-      return;
-    }
+    const dir = await chooser?.choose(`Save ${artifact} to folder`);
     if (!dir) return;
     save.mutate({ id: props.runId, path: artifact, dir }, { onSuccess: (r) => setSaved(r.saved) });
   };
@@ -67,7 +58,7 @@ export function ArtifactsCard(props: { runId: string; artifacts: RunDetail['arti
                   )}
                 </td>
                 <td className="num">{formatBytes(a.size)}</td>
-                {!canDownload && choose && (
+                {!canDownload && chooser && (
                   <td className="num">
                     <button
                       type="button"
@@ -89,7 +80,7 @@ export function ArtifactsCard(props: { runId: string; artifacts: RunDetail['arti
           Saved to <span className="mono">{saved}</span>
         </p>
       )}
-      <ErrorNotice error={chooserError} title="The folder chooser did not open." />
+      <ErrorNotice error={chooser?.error} title="The folder chooser did not open." />
       <ErrorNotice error={save.error} title="The artifact was not saved." />
     </div>
   );
