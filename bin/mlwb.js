@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The mlwb command. The workbench is written in TypeScript and runs from source through tsx, so
-// `npx mlwb` works right after `npm install` with no build step.
-import { register } from 'tsx/esm/api';
+// The mlwb command. It runs the CLI's bundle (scripts/cli-bundle.mjs): built by `npm install`,
+// rebuilt here when a source changed since, and the TypeScript sources through tsx only when no
+// bundle can be built. So `npx mlwb` is fast right after `npm install`, with no build step.
+import { buildBundle, freshBundle } from '../scripts/cli-bundle.mjs';
 
-register();
 // `mlwb … | head` closes the pipe early: that ends the command, it is not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
@@ -11,5 +11,16 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
-const { main } = await import('../electron/cli/main.ts');
+
+async function loadMain() {
+  if (!process.env.MLWB_FROM_SOURCES) {
+    const url = freshBundle() ?? (await buildBundle().catch(() => undefined));
+    if (url) return import(url.href);
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  return import('../electron/cli/main.ts');
+}
+
+const { main } = await loadMain();
 process.exitCode = await main(process.argv.slice(2));

@@ -1,46 +1,17 @@
 // `npm start`: the desktop window where the Electron binary is present; otherwise browser mode,
 // whose first stdout line is `Workbench at http://127.0.0.1:PORT/?token=TOKEN`.
-// Build output goes to stderr so that line stays first (npm's own banner goes to stderr too: see
-// .npmrc).
+// Build output goes to stderr so that line stays first; `npm start --silent` keeps npm's own
+// "> start" banner off stdout too. SIGINT and SIGTERM stop the workbench.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureRendererBuilt } from './renderer-build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) newest = Math.max(newest, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
-  }
-  return newest;
-}
-
-function ensureRendererBuilt() {
-  const index = path.join(root, 'dist', 'renderer', 'index.html');
-  const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
-  if (built > Math.max(newestMtime(path.join(root, 'renderer')), newestMtime(path.join(root, 'shared'))))
-    return;
-  process.stderr.write('Building the interface (first start, or it changed)…\n');
-  const r = spawnSync(
-    process.execPath,
-    [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
-    {
-      cwd: root,
-      stdio: ['ignore', process.stderr, process.stderr],
-    },
-  );
-  if (r.status !== 0) {
-    process.stderr.write(
-      'error: building the interface failed (see above). Run `npm install` and try again.\n',
-    );
-    process.exit(1);
-  }
-}
 
 function electronBinary() {
   try {
@@ -51,7 +22,11 @@ function electronBinary() {
   }
 }
 
-ensureRendererBuilt();
+const problem = ensureRendererBuilt(root);
+if (problem) {
+  process.stderr.write(`error: ${problem}\n`);
+  process.exit(1);
+}
 const electron = electronBinary();
 let child;
 if (electron && !process.env.MLWB_BROWSER_MODE) {
@@ -67,3 +42,9 @@ if (electron && !process.env.MLWB_BROWSER_MODE) {
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));
+// npm runs this through `sh -c`, and on `kill -TERM <npm>` npm signals that shell, which dies
+// without passing the signal on: when our parent goes, the workbench stops as if signalled.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill('SIGTERM');
+}, 250).unref();

@@ -80,8 +80,8 @@ describe('mlwb dataset', () => {
     const profile = await json(home, 'dataset', 'profile', 'demo@2');
     expect(profile.tables[0]).toMatchObject({ path: 'a.csv', rows: 3 });
     expect(profile.tables[0].columns[0]).toHaveProperty('quantiles');
-    expect((await json(home, 'dataset', 'list'))[0]).toMatchObject({ name: 'demo', versions: 2 });
-    expect((await json(home, 'dataset', 'versions', 'demo')).length).toBe(2);
+    expect((await json(home, 'dataset', 'list')).datasets[0]).toMatchObject({ name: 'demo', versions: 2 });
+    expect((await json(home, 'dataset', 'versions', 'demo')).versions.length).toBe(2);
     expect((await json(home, 'dataset', 'show', 'demo@1')).entries.length).toBe(2);
 
     const usage = await mlwb(home, 'dataset', 'add', 'demo');
@@ -137,7 +137,7 @@ describe('mlwb dataset', () => {
     const ok = [ra, rb].filter((r) => r.code === 0).map((r) => JSON.parse(r.stdout));
     for (const r of [ra, rb]) if (r.code !== 0) expect(r.stderr).toMatch(/CONFLICT|busy|locked/i);
     expect(ok.length).toBeGreaterThanOrEqual(1);
-    const versions = await json(home, 'dataset', 'versions', 'race');
+    const { versions } = await json(home, 'dataset', 'versions', 'race');
     expect(versions.map((v: { version: number }) => v.version).sort()).toEqual(
       ok.map((o) => o.version).sort(),
     );
@@ -167,7 +167,7 @@ describe('mlwb dataset', () => {
     const orphans = blobFiles(home).length;
     expect(orphans).toBeGreaterThanOrEqual(20);
 
-    expect(await json(home, 'dataset', 'list')).toEqual([]);
+    expect(await json(home, 'dataset', 'list')).toEqual({ datasets: [] });
     const verify = await mlwb(home, 'verify', '--json');
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toEqual({ objects: 0, corrupt: [], missing: [], usedBy: {} });

@@ -68,7 +68,7 @@ export async function datasetCommand(
     case 'list': {
       args();
       const r = await api.call('datasets.list', {});
-      out.result(r, () =>
+      out.list('datasets', r, () =>
         r.length === 0
           ? 'No datasets yet. Add one with: mlwb dataset add NAME PATH…'
           : table(
@@ -89,7 +89,7 @@ export async function datasetCommand(
       const { positionals } = args();
       if (positionals.length !== 1) throw new UsageError('usage: mlwb dataset versions NAME');
       const r = await api.call('datasets.versions', { name: positionals[0]! });
-      out.result(r, () =>
+      out.list('versions', r, () =>
         table(
           ['VERSION', 'CREATED', 'FILES', 'SIZE', 'NEW', 'MESSAGE'],
           r.map((v) => [

@@ -4,15 +4,13 @@
  */
 
 import packageJson from '../../package.json' with { type: 'json' };
-import { createApi } from '../core/api.ts';
 import { toWireError } from '../core/errors.ts';
-import { openWorkbench, resolveHome, type Workbench } from '../core/workbench.ts';
-import { startTrackingListener, type TrackingListener } from '../server/trackingListener.ts';
+import type { Workbench } from '../core/workbench.ts';
+import type { TrackingListener } from '../server/trackingListener.ts';
 import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './datasetCommands.ts';
 import { driftCommand, driftHelp } from './driftCommand.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
 import { enginesCommand, runCommand, runHelp, runsCommand } from './runCommands.ts';
-import { uiCommand } from './uiCommand.ts';
 
 export const help = `mlwb — MLOps Workbench from the command line
 
@@ -113,11 +111,18 @@ export async function main(
     if (!['dataset', 'run', 'runs', 'engines', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
       throw new UsageError(`unknown command "${command}". Run mlwb --help.`);
     }
+    // The core loads only once a command needs it: --help and --version stay instant.
+    const [{ openWorkbench, resolveHome }, { createApi }] = await Promise.all([
+      import('../core/workbench.ts'),
+      import('../core/api.ts'),
+    ]);
     wb = await openWorkbench(resolveHome(globals.home), { mode: command === 'ui' ? 'browser' : 'cli' });
     const api = createApi(wb);
     // Runs started or followed here reach the MLflow-compatible API through this listener.
-    if (command === 'run' || command === 'runs' || command === 'ui')
+    if (command === 'run' || command === 'runs' || command === 'ui') {
+      const { startTrackingListener } = await import('../server/trackingListener.ts');
       listener = await startTrackingListener(wb);
+    }
     switch (command) {
       case 'dataset':
         return await datasetCommand(api, rest, out, controller.signal);
@@ -134,7 +139,7 @@ export async function main(
       case 'gc':
         return await gcCommand(api, rest, out);
       case 'ui':
-        return await uiCommand(wb, api, rest, io);
+        return await (await import('./uiCommand.ts')).uiCommand(wb, api, rest, io);
     }
     return 2;
   } catch (err) {

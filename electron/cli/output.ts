@@ -59,6 +59,11 @@ export interface Out {
   json: boolean;
   /** Print a result: as JSON, or through the human formatter. */
   result(value: unknown, human: () => string): void;
+  /**
+   * Print a list: as JSON, always one object with the list under a named key (`{datasets:[…]}`),
+   * plus paging fields where there are any; never a bare array (DESIGN §8).
+   */
+  list<T>(key: string, items: T[], human: () => string, paging?: Record<string, unknown>): void;
   progress(text: string): void;
   progressDone(): void;
 }
@@ -70,6 +75,9 @@ export function createOut(json: boolean, stdout = process.stdout, stderr = proce
     json,
     result(value, human) {
       stdout.write(`${json ? toJson(value) : human()}\n`);
+    },
+    list(key, items, human, paging) {
+      stdout.write(`${json ? toJson({ [key]: items, ...paging }) : human()}\n`);
     },
     progress(text) {
       if (!tty) return;

@@ -3,16 +3,17 @@
  * read it), opens a browser when one is available, and runs until interrupted.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureRendererBuilt } from '../../scripts/renderer-build.mjs';
 import type { Api } from '../core/api.ts';
+import { ioError } from '../core/errors.ts';
+import { packageRoot } from '../core/packageRoot.ts';
 import type { Workbench } from '../core/workbench.ts';
 import { startServer } from '../server/server.ts';
 import { UsageError } from './output.ts';
 
-export const rendererDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/renderer');
+export const rendererDir = path.join(packageRoot(), 'dist', 'renderer');
 
 export async function uiCommand(
   wb: Workbench,
@@ -29,11 +30,9 @@ export async function uiCommand(
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new UsageError('--port must be a number from 0 to 65535.');
   }
-  if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
-    io.stderr.write(
-      'note: the renderer is not built yet; run `npm run build:renderer` (npm start does it).\n',
-    );
-  }
+  // A fresh install has no built interface yet: build it (once) rather than serve nothing.
+  const problem = ensureRendererBuilt(packageRoot());
+  if (problem) throw ioError(problem);
   const server = await startServer(wb, api, {
     port,
     rendererDir,

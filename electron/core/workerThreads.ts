@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { packageRoot } from './packageRoot.ts';
 
 export const runningAsTypeScript = import.meta.url.endsWith('.ts');
 
@@ -30,7 +31,7 @@ export function startWorker(url: URL, options: WorkerOptions = {}): Worker {
   return new Worker(bootstrap, { ...options, eval: true });
 }
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const projectRoot = packageRoot();
 const cacheDir = path.join(projectRoot, 'node_modules', '.cache', 'mlwb-workers');
 const bundles = new Map<string, URL | null>();
 

@@ -15,13 +15,30 @@
  * instead of throwing, so one bad engine never stops the workbench from opening.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
-// ssh2 is CommonJS: Node's ESM loader sees only its default export.
-import ssh2 from 'ssh2';
+import type Docker from 'dockerode';
+import type ssh2Types from 'ssh2';
 import type { EngineStatus } from '../../../shared/contract.ts';
 import { knownHostsVerifier } from './knownHosts.ts';
+
+// dockerode and ssh2 (CommonJS, ~0.3 s to load) are required when a command first talks to an
+// engine, not when the workbench opens: `mlwb dataset list` never pays for them.
+const require = createRequire(import.meta.url);
+const loadSsh2 = () => require('ssh2') as typeof ssh2Types;
+
+/** A target whose `docker` client is made on first use. */
+function withDocker(target: Omit<EngineTarget, 'docker'>, options: Docker.DockerOptions): EngineTarget {
+  let client: Docker | undefined;
+  return Object.defineProperty(target, 'docker', {
+    enumerable: true,
+    get() {
+      client ??= dockerClient(options);
+      return client;
+    },
+  }) as EngineTarget;
+}
 
 const STATUS_TIMEOUT_MS = 3000;
 /** An ssh engine signs in and starts `docker system dial-stdio` first, so it gets longer. */
@@ -46,11 +63,13 @@ export interface EngineOptions {
 export function engineFromEnv(env: NodeJS.ProcessEnv = process.env, opts: EngineOptions = {}): EngineTarget {
   const host = env.DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock';
   if (host.startsWith('unix://')) {
-    return {
-      host,
-      docker: dockerClient({ socketPath: host.slice('unix://'.length) }),
-      hint: () => 'Start one (on Linux: sudo dockerd, or sudo systemctl start docker) or set DOCKER_HOST.',
-    };
+    return withDocker(
+      {
+        host,
+        hint: () => 'Start one (on Linux: sudo dockerd, or sudo systemctl start docker) or set DOCKER_HOST.',
+      },
+      { socketPath: host.slice('unix://'.length) },
+    );
   }
   let url: URL;
   try {
@@ -77,11 +96,10 @@ function tcpTarget(host: string, url: URL, env: NodeJS.ProcessEnv): EngineTarget
   const tls = Boolean(env.DOCKER_TLS_VERIFY) || url.port === '2376' || url.protocol === 'https:';
   const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
   if (!tls) {
-    return {
-      host,
-      docker: dockerClient({ protocol: 'http', host: hostname, port }),
-      hint: () => 'Check that the machine is up and that its Docker engine listens there.',
-    };
+    return withDocker(
+      { host, hint: () => 'Check that the machine is up and that its Docker engine listens there.' },
+      { protocol: 'http', host: hostname, port },
+    );
   }
   const home = env.HOME || os.homedir();
   const certDir = env.DOCKER_CERT_PATH ? expandHome(env.DOCKER_CERT_PATH, home) : path.join(home, '.docker');
@@ -105,11 +123,7 @@ function tcpTarget(host: string, url: URL, env: NodeJS.ProcessEnv): EngineTarget
       `The TLS files for ${host} cannot be read: ${missing.join(', ')} missing in ${certDir}. Put the CA (ca.pem) and the client certificate and key (cert.pem, key.pem) there, or point DOCKER_CERT_PATH (the engine's certificate folder in Settings) at them.`,
     );
   }
-  return {
-    host,
-    docker: dockerClient({ protocol: 'https', host: hostname, port, ...files }),
-    hint: () => hint,
-  };
+  return withDocker({ host, hint: () => hint }, { protocol: 'https', host: hostname, port, ...files });
 }
 
 function sshTarget(host: string, url: URL, env: NodeJS.ProcessEnv, opts: EngineOptions): EngineTarget {
@@ -152,9 +166,15 @@ function sshTarget(host: string, url: URL, env: NodeJS.ProcessEnv, opts: EngineO
   const knownHosts = opts.knownHostsFile ?? path.join(home, '.ssh', 'known_hosts');
   const verifier = knownHostsVerifier(knownHosts, hostname, port);
   const sshHost = port === 22 ? `${username}@${hostname}` : `-p ${port} ${username}@${hostname}`;
-  return {
-    host,
-    docker: dockerClient({
+  return withDocker(
+    {
+      host,
+      hint: () =>
+        verifier.rejected()
+          ? `The host key of ${hostname}:${port} is not in ${knownHosts} (or does not match it). Connect once with \`ssh ${sshHost}\` to check and accept it, then try again.`
+          : `Check that you can sign in with \`ssh ${sshHost}\` and that \`docker\` works there.`,
+    },
+    {
       protocol: 'ssh',
       host: hostname,
       port,
@@ -165,12 +185,8 @@ function sshTarget(host: string, url: URL, env: NodeJS.ProcessEnv, opts: EngineO
         hostVerifier: verifier.verify,
         readyTimeout: SSH_STATUS_TIMEOUT_MS,
       },
-    } as Docker.DockerOptions),
-    hint: () =>
-      verifier.rejected()
-        ? `The host key of ${hostname}:${port} is not in ${knownHosts} (or does not match it). Connect once with \`ssh ${sshHost}\` to check and accept it, then try again.`
-        : `Check that you can sign in with \`ssh ${sshHost}\` and that \`docker\` works there.`,
-  };
+    } as Docker.DockerOptions,
+  );
 }
 
 /** A private key ssh2 can use as is, or why not (a passphrase needs the agent). */
@@ -181,7 +197,7 @@ function readKey(file: string): Buffer | 'encrypted' | 'unreadable' {
   } catch {
     return 'unreadable';
   }
-  const parsed = ssh2.utils.parseKey(data);
+  const parsed = loadSsh2().utils.parseKey(data);
   if (parsed instanceof Error) return /encrypted/i.test(parsed.message) ? 'encrypted' : 'unreadable';
   return data;
 }
@@ -192,12 +208,10 @@ function expandHome(p: string, home: string): string {
 }
 
 function unusable(host: string, problem: string): EngineTarget {
-  return {
-    host,
-    docker: dockerClient({ socketPath: '/nonexistent/mlwb-unusable-engine' }),
-    problem,
-    hint: () => problem,
-  };
+  return withDocker(
+    { host, problem, hint: () => problem },
+    { socketPath: '/nonexistent/mlwb-unusable-engine' },
+  );
 }
 
 /**
@@ -208,13 +222,14 @@ function unusable(host: string, problem: string): EngineTarget {
  * those variables: they are hidden while the client is made (synchronously; nothing interleaves).
  */
 function dockerClient(options: Docker.DockerOptions): Docker {
+  const DockerClient = require('dockerode') as typeof Docker;
   const saved: Record<string, string | undefined> = {};
   for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT']) {
     saved[k] = process.env[k];
     delete process.env[k];
   }
   try {
-    return new Docker(options);
+    return new DockerClient(options);
   } finally {
     for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
   }
