@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
- * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable. No group:
+ * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable, cli. No group:
  * all of them.
  */
 import { type Figure, runDatasetBench } from './datasets/datasetBench.ts';
@@ -49,6 +49,10 @@ if (want('tracking')) {
 if (want('flood')) {
   const { runLogFloodBench } = await import('./training/logFloodBench.ts');
   figures.push(...(await runLogFloodBench()));
+}
+if (want('cli')) {
+  const { runCliBench } = await import('./cli/cliBench.ts');
+  figures.push(...(await runCliBench()));
 }
 if (want('runstable')) {
   const { runRunsTableBench } = await import('./training/runsTableBench.ts');

@@ -184,6 +184,83 @@ describe('mlwb dataset', () => {
   });
 });
 
+describe('mlwb start-up', () => {
+  it('loads DuckDB, dockerode, ssh2 and onnxruntime only for commands that use them', async () => {
+    const home = dirs.make();
+    const probe = path.join(dirs.make(), 'probe.cjs');
+    // Lists, at exit, the CommonJS modules the process loaded (native addons load through require).
+    fs.writeFileSync(
+      probe,
+      "process.on('exit', () => require('fs').writeSync(2, '\\nLOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));",
+    );
+    const loaded = async (...args: string[]): Promise<string[]> => {
+      const r = await new Promise<Ran>((resolve) =>
+        execFile(
+          process.execPath,
+          ['--require', probe, BIN, '--home', home, ...args],
+          (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+        ),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stderr.split('\nLOADED ').at(-1)!) as string[];
+    };
+    const heavy = /node_modules\/(dockerode|ssh2|@duckdb|onnxruntime-node|tsx)\//;
+    for (const args of [['--help'], ['dataset', 'list', '--json'], ['gc']]) {
+      expect(
+        (await loaded(...args)).filter((m) => heavy.test(m)),
+        args.join(' '),
+      ).toEqual([]);
+    }
+    // The probe sees them when a command does use them.
+    const src = dirs.make();
+    writeTree(src, { 't.csv': 'a\n1\n' });
+    await json(home, 'dataset', 'add', 't', src);
+    expect((await loaded('dataset', 'profile', 't')).some((m) => m.includes('@duckdb'))).toBe(true);
+  });
+});
+
+describe('mlwb through npm', () => {
+  const root = path.resolve(path.dirname(BIN), '..');
+  /** `npx mlwb …` or `npm exec mlwb -- …` from the project folder, as a CI pipeline runs it. */
+  function viaNpm(how: 'npx' | 'npm exec', home: string, ...args: string[]): Promise<Ran> {
+    const [cmd, pre] = how === 'npx' ? ['npx', ['mlwb']] : ['npm', ['exec', 'mlwb', '--']];
+    return new Promise((resolve) => {
+      execFile(cmd, [...pre, '--home', home, ...args], { cwd: root }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  it('gives exactly one JSON document on stdout when a check fails (exit 3)', async () => {
+    const home = dirs.make();
+    const src = dirs.make();
+    writeTree(src, { 'one.txt': 'one' });
+    const add = await json(home, 'dataset', 'add', 'v', src);
+    const sha = (await json(home, 'dataset', 'show', `v@${add.version}`)).entries[0].sha256;
+    const blob = path.join(home, 'objects', 'sha256', sha.slice(0, 2), sha.slice(2));
+    fs.chmodSync(blob, 0o644);
+    fs.writeFileSync(blob, 'tampered');
+    for (const how of ['npx', 'npm exec'] as const) {
+      const r = await viaNpm(how, home, 'verify', '--json');
+      expect(r.code, `${how}: ${r.stderr}`).toBe(3);
+      expect(JSON.parse(r.stdout), how).toMatchObject({ corrupt: [sha] });
+    }
+
+    const ref = path.join(src, 'ref.csv');
+    const cur = path.join(src, 'cur.csv');
+    fs.writeFileSync(ref, `x\n${Array.from({ length: 200 }, (_, i) => i).join('\n')}\n`);
+    fs.writeFileSync(cur, `x\n${Array.from({ length: 200 }, (_, i) => i + 500).join('\n')}\n`);
+    const drift = await viaNpm('npx', home, 'drift', '--reference', ref, '--current', cur, '--json');
+    expect(drift.code, drift.stderr).toBe(3);
+    expect(JSON.parse(drift.stdout)).toMatchObject({ datasetDrift: true });
+    // An error is one document too: the error object, nothing appended.
+    const missing = await viaNpm('npx', home, 'dataset', 'show', 'nope', '--json');
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).error.code).toBe('NOT_FOUND');
+  });
+});
+
 describe('mlwb runs list', () => {
   it('applies a filter saved on the Runs page by its name, and says which names exist', async () => {
     const home = dirs.make();
