@@ -1,18 +1,20 @@
 /**
  * Electron main: a thin host. It opens core for the home, serves the built renderer from the
  * app:// scheme with a strict CSP, and bridges IPC to the same method table the server and CLI use.
- * Windows are sandboxed and context-isolated; navigation and new windows are denied (http(s) links
- * go to the system browser); IPC from any frame but our own is refused.
+ * Windows are sandboxed and context-isolated; permissions, webviews, navigation and new windows are
+ * denied (http(s) links go to the system browser; see windowGuards.ts); IPC from any frame but our
+ * own is refused.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, net, protocol, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell } from 'electron';
 import { createApi } from './core/api.ts';
 import { toWireError } from './core/errors.ts';
 import { openWorkbench, resolveHome, type Workbench } from './core/workbench.ts';
 import { EVENT_CHANNEL, registerIpc } from './ipcBridge.ts';
 import { CSP } from './server/httpSecurity.ts';
 import { startTrackingListener } from './server/trackingListener.ts';
+import { denyAllPermissions, guardWebContents } from './windowGuards.ts';
 
 const APP_ORIGIN = 'app://workbench';
 const rendererDir = path.join(import.meta.dirname, '..', 'dist', 'renderer');
@@ -52,18 +54,15 @@ function createWindow(): void {
       webSecurity: true,
     },
   });
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(APP_ORIGIN)) event.preventDefault();
-  });
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
   void win.loadURL(`${APP_ORIGIN}/index.html`);
 }
 
+// Navigation, new windows and webviews are refused in every web contents, from its creation.
+guardWebContents(app, APP_ORIGIN, (url) => void shell.openExternal(url));
+
 async function start(): Promise<void> {
   await app.whenReady();
+  denyAllPermissions(session.defaultSession);
   protocol.handle('app', serveRenderer);
   const home = resolveHome(
     homeFromArgs() ?? process.env.MLWB_HOME ?? path.join(app.getPath('userData'), 'home'),

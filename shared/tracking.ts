@@ -19,6 +19,12 @@ export const LIMITS = {
   batchTags: 100,
   batchTotal: 1000,
   searchMaxResults: 50_000,
+  /** The lengths of MLflow's SQL columns for an experiment's and a run's name. */
+  experimentNameLength: 256,
+  runNameLength: 250,
+  /** Bounds of ours, far above real use, so one request cannot tie up the store. */
+  searchExperimentIds: 1000,
+  filterClauses: 100,
 } as const;
 
 /** Metric values may be NaN or ±Infinity (as in MLflow); on the wire they are spelled as strings. */

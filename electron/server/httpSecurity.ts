@@ -12,7 +12,8 @@ export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-function sameToken(a: string, b: string): boolean {
+/** Compares in constant time, so response timing does not reveal how much of a guess was right. */
+export function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

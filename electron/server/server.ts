@@ -27,6 +27,7 @@ import {
   isAuthorized,
   newToken,
   originAllowed,
+  sameToken,
   securityHeaders,
 } from './httpSecurity.ts';
 import { createMlflowHandler, mlflowPath } from './mlflow/mlflowRouter.ts';
@@ -76,11 +77,11 @@ export async function startServer(
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
 
     if (req.method === 'GET' && url.searchParams.has('token')) {
-      if (url.searchParams.get('token') !== token)
+      if (!sameToken(url.searchParams.get('token') ?? '', token))
         return sendPlain(res, 401, 'That link has an old token. Use the address mlwb printed this time.');
       res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
       url.searchParams.delete('token');
-      res.writeHead(303, { Location: url.pathname + url.search });
+      res.writeHead(303, { Location: localPath(url) });
       return void res.end();
     }
     if (!isAuthorized(req, token)) {
@@ -98,7 +99,7 @@ export async function startServer(
     if (mlflowRoute !== undefined) return mlflow(req, res, mlflowRoute);
 
     if (url.pathname.startsWith('/api/invoke/') && req.method === 'POST') {
-      const method = decodeURIComponent(url.pathname.slice('/api/invoke/'.length));
+      const method = decodePathPart(url.pathname.slice('/api/invoke/'.length));
       const params = await readJson(req);
       const abort = new AbortController();
       res.on('close', () => {
@@ -123,7 +124,7 @@ export async function startServer(
     }
     const artifact = /^\/api\/runs\/([^/]+)\/artifacts\/(.+)$/.exec(url.pathname);
     if (artifact && (req.method === 'GET' || req.method === 'HEAD')) {
-      const file = wb.runs.artifactFile(decodeURIComponent(artifact[1]!), decodeURIComponent(artifact[2]!));
+      const file = wb.runs.artifactFile(decodePathPart(artifact[1]!), decodePathPart(artifact[2]!));
       const name = path.basename(file).replace(/[^\w.-]/g, '_');
       res.writeHead(200, {
         'Content-Type': 'application/octet-stream',
@@ -148,11 +149,36 @@ export async function startServer(
         'INVALID_INPUT',
         'That file is larger than 64 GiB; add it with the CLI instead.',
       );
+    // A NUL or another control character cannot be in a file name the store writes.
+    if (/[\u0000-\u001f\u007f]/.test(rel))
+      throw new WorkbenchError(
+        'INVALID_INPUT',
+        `Invalid path ${JSON.stringify(rel)}: it holds a control character.`,
+      );
     const dest = path.join(dir, ...normalizeRelPath(rel).split('/'));
     if (!dest.startsWith(dir + path.sep)) throw new WorkbenchError('INVALID_INPUT', `Invalid path ${rel}.`);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    await pipeline(req, fs.createWriteStream(dest, { flags: 'wx' }));
-    sendJson(res, 200, { result: { path: rel, size: fs.statSync(dest).size } });
+    // Received under a temporary name and renamed only when whole: a connection cut mid-file,
+    // or a body shorter than its Content-Length, leaves nothing behind.
+    const part = `${dest}.${randomBytes(6).toString('hex')}.part`;
+    try {
+      await pipeline(req, fs.createWriteStream(part, { flags: 'wx' }));
+      const size = fs.statSync(part).size;
+      if (!req.complete || (req.headers['content-length'] !== undefined && size !== declared)) {
+        throw new WorkbenchError(
+          'INVALID_INPUT',
+          `The upload of ${rel} was cut short (${size} of ${declared} bytes arrived). Drop the files again.`,
+        );
+      }
+      fs.linkSync(part, dest); // fails if the path was sent before: no file is replaced
+      sendJson(res, 200, { result: { path: rel, size } });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new WorkbenchError('CONFLICT', `${rel} was already uploaded in this session.`);
+      throw err;
+    } finally {
+      fs.rmSync(part, { force: true });
+    }
   }
 
   removeAbandonedUploads(wb.home);
@@ -219,6 +245,23 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw new WorkbenchError('INVALID_INPUT', 'The request body is not valid JSON.');
   }
+}
+
+/** A %-encoded part of a request path; a malformed escape is the client's mistake (400). */
+export function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new WorkbenchError('INVALID_INPUT', `The address has a malformed %-escape: ${part.slice(0, 80)}`);
+  }
+}
+
+/**
+ * Where to send the browser after the token link: a path on this server only. `/.//evil.example`
+ * parses to the path `//evil.example`, which a browser reads as another host.
+ */
+function localPath(url: URL): string {
+  return `/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {

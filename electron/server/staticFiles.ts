@@ -22,7 +22,13 @@ export function serveStatic(root: string, pathname: string, res: ServerResponse)
     res.end('The renderer is not built. Run `npm run build:renderer` (npm start does it for you).\n');
     return;
   }
-  let file = path.join(root, path.normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, ''));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    decoded = '/'; // a malformed escape names no file: the app's page
+  }
+  let file = path.join(root, path.normalize(decoded).replace(/^([/\\])+/, ''));
   if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || fs.statSync(file).isDirectory())
     file = index;
   const type = TYPES[path.extname(file)] ?? 'application/octet-stream';

@@ -8,6 +8,7 @@ declare module 'electron' {
     id: number;
     send(channel: string, ...args: unknown[]): void;
     on(event: 'will-navigate', listener: (event: { preventDefault(): void }, url: string) => void): void;
+    on(event: 'will-attach-webview', listener: (event: { preventDefault(): void }) => void): void;
     setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' | 'allow' }): void;
     isDestroyed(): boolean;
   }
@@ -26,6 +27,7 @@ declare module 'electron' {
   export const app: {
     whenReady(): Promise<void>;
     on(event: 'window-all-closed' | 'activate' | 'before-quit', listener: () => void): void;
+    on(event: 'web-contents-created', listener: (event: unknown, contents: WebContents) => void): void;
     quit(): void;
     getPath(name: 'userData'): string;
     isPackaged: boolean;
@@ -51,6 +53,18 @@ declare module 'electron' {
     ): Promise<{ canceled: boolean; filePaths: string[] }>;
   };
   export const shell: { openExternal(url: string): Promise<void> };
+  export const session: {
+    defaultSession: {
+      setPermissionRequestHandler(
+        handler:
+          | ((webContents: unknown, permission: string, callback: (granted: boolean) => void) => void)
+          | null,
+      ): void;
+      setPermissionCheckHandler(
+        handler: ((webContents: unknown, permission: string) => boolean) | null,
+      ): void;
+    };
+  };
   export const net: { fetch(url: string): Promise<Response> };
   export const contextBridge: { exposeInMainWorld(key: string, api: unknown): void };
   export const ipcRenderer: {

@@ -6,6 +6,7 @@
  * metrics, 'single' or "double" quoted strings for params, tags and string attributes.
  * ORDER BY terms are `<entity>.<key> [ASC|DESC]`.
  */
+import { LIMITS } from '../../../shared/tracking.ts';
 import { invalidInput } from '../errors.ts';
 
 type Entity = 'metrics' | 'params' | 'tags' | 'attributes';
@@ -171,6 +172,8 @@ export function parseFilter(filter: string): Clause[] {
     if ((op === 'LIKE' || op === 'ILIKE') && typeof value !== 'string')
       s.fail('LIKE compares with a quoted pattern');
     clauses.push({ entity, key, op, value });
+    if (clauses.length > LIMITS.filterClauses)
+      throw invalidInput(`A filter has at most ${LIMITS.filterClauses} clauses joined by AND.`);
     if (s.done()) return clauses;
     if (!s.keyword('and')) s.fail('expected AND between clauses (OR is not supported)');
   }

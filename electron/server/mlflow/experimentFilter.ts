@@ -3,7 +3,8 @@
  * `creation_time > 1700000000000`; `order_by: ["name ASC"]`. Experiments are few, so this filters
  * and sorts in memory rather than in SQL.
  */
-import type { Experiment } from '../../../shared/tracking.ts';
+import { type Experiment, LIMITS } from '../../../shared/tracking.ts';
+import { likeMatcher } from './likePattern.ts';
 import { invalidParameter } from './mlflowErrors.ts';
 
 type Field =
@@ -20,14 +21,6 @@ function field(raw: string): Field {
     return { kind: 'tag', key: name.replace(/^tags?\./i, '').replace(/^[`"]|[`"]$/g, '') };
   if (name === 'name') return { kind: 'name' };
   return { kind: 'time', which: name === 'creation_time' ? 'createdAt' : 'updatedAt' };
-}
-
-function likeRegex(pattern: string, caseInsensitive: boolean): RegExp {
-  const body = pattern
-    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    .replace(/%/g, '.*')
-    .replace(/_/g, '.');
-  return new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
 }
 
 function compare(a: string | number, op: string, b: string | number): boolean {
@@ -74,10 +67,10 @@ export function experimentFilter(filter: string): (e: Experiment) => boolean {
     const get = (e: Experiment): string | number | undefined =>
       f.kind === 'name' ? e.name : f.kind === 'time' ? e[f.which] : e.tags[f.key];
     if (op === 'LIKE' || op === 'ILIKE') {
-      const re = likeRegex(String(value), op === 'ILIKE');
+      const matches = likeMatcher(String(value), op === 'ILIKE');
       tests.push((e) => {
         const v = get(e);
-        return v !== undefined && re.test(String(v));
+        return v !== undefined && matches(String(v));
       });
     } else {
       tests.push((e) => {
@@ -85,6 +78,8 @@ export function experimentFilter(filter: string): (e: Experiment) => boolean {
         return v !== undefined && compare(v, op, value);
       });
     }
+    if (tests.length > LIMITS.filterClauses)
+      throw invalidParameter(`A filter has at most ${LIMITS.filterClauses} clauses joined by AND.`);
     rest = rest.slice(m[0].length);
     if (rest && !/^AND\s/i.test(rest)) throw invalidParameter('Join experiment filter clauses with AND.');
     rest = rest.replace(/^AND\s+/i, '');

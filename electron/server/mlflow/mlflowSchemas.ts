@@ -51,8 +51,19 @@ const RunRef = { run_id: z.string().min(1).optional(), run_uuid: z.string().min(
 export const MlflowStatus = z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']);
 export type MlflowStatus = z.infer<typeof MlflowStatus>;
 
+const ExperimentName = z
+  .string()
+  .min(1, 'the experiment name must not be empty')
+  .max(
+    LIMITS.experimentNameLength,
+    `an experiment name has at most ${LIMITS.experimentNameLength} characters`,
+  );
+const RunName = z
+  .string()
+  .max(LIMITS.runNameLength, `a run name has at most ${LIMITS.runNameLength} characters`);
+
 export const CreateExperiment = z.object({
-  name: z.string().min(1, 'the experiment name must not be empty'),
+  name: ExperimentName,
   artifact_location: z.string().optional(),
   tags: z.array(KeyValue).default([]),
 });
@@ -71,7 +82,7 @@ export const SearchExperiments = z.object({
 export const CreateRun = z.object({
   experiment_id: Id.default('0'),
   user_id: z.string().optional(),
-  run_name: z.string().optional(),
+  run_name: RunName.optional(),
   start_time: Int64.optional(),
   tags: z.array(KeyValue).default([]),
 });
@@ -82,11 +93,15 @@ export const UpdateRun = z.object({
   ...RunRef,
   status: MlflowStatus.optional(),
   end_time: Int64.optional(),
-  run_name: z.string().optional(),
+  run_name: RunName.optional(),
 });
 
 export const SearchRuns = z.object({
-  experiment_ids: list(Id).default([]),
+  experiment_ids: list(Id)
+    .default([])
+    .refine((ids) => ids.length <= LIMITS.searchExperimentIds, {
+      message: `search at most ${LIMITS.searchExperimentIds} experiment_ids at once`,
+    }),
   filter: z.string().default(''),
   run_view_type: ViewType,
   max_results: MaxResults.default(1000),
