@@ -129,7 +129,12 @@ export const methods = {
     }),
     DiffResult,
   ),
-  'datasets.export': method(VersionRef.extend({ dir: z.string().min(1) }), ExportResult, { long: true }),
+  'datasets.export': method(
+    // links: read-only hard links to the stored files instead of copies (see exporter.ts).
+    VersionRef.extend({ dir: z.string().min(1), links: z.boolean().default(false) }),
+    ExportResult,
+    { long: true },
+  ),
 
   'drift.check': method(DriftCheckParams, DriftReportRecord, { long: true }),
   'drift.reports': method(z.object({ dataset: z.string().optional() }), z.array(DriftReportSummary)),

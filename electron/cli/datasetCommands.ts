@@ -11,7 +11,10 @@ export const datasetHelp = `Usage: mlwb dataset <command>
   show NAME[@V]                      the files of a version (latest when @V is omitted)
   diff NAME V1 V2 [--key COL]        files and table rows that changed between two versions
   profile NAME[@V]                   schema and per-column statistics of the tabular files
-  export NAME[@V] DIR                materialize a version into an empty folder`;
+  export NAME[@V] DIR [--link]       materialize a version into an empty folder: copies (reflinks
+                                     where the filesystem can); --link makes read-only hard links to
+                                     the stored files instead — no space used, but editing one after
+                                     making it writable damages the store`;
 
 /** NAME or NAME@V. */
 export function parseRef(ref: string): { name: string; version?: number } {
@@ -190,15 +193,24 @@ export async function datasetCommand(
       return 0;
     }
     case 'export': {
-      const { positionals } = args();
-      if (positionals.length !== 2) throw new UsageError('usage: mlwb dataset export NAME[@V] DIR');
+      const { values, positionals } = args({ link: { type: 'boolean' } });
+      if (positionals.length !== 2) throw new UsageError('usage: mlwb dataset export NAME[@V] DIR [--link]');
       const r = await api.call(
         'datasets.export',
-        { ...parseRef(positionals[0]!), dir: positionals[1]! },
+        { ...parseRef(positionals[0]!), dir: positionals[1]!, links: Boolean(values.link) },
         { signal, onProgress: (p) => out.progress(progressLine(p)) },
       );
       out.progressDone();
-      out.result(r, () => `Exported ${r.files} files (${formatBytes(r.bytes)}) to ${r.dir}`);
+      out.result(r, () =>
+        [
+          `Exported ${r.files} files (${formatBytes(r.bytes)}) to ${r.dir}`,
+          ...(r.method.hardlink
+            ? [
+                'note: hard links share the stored files: keep them read-only (editing one changes the store).',
+              ]
+            : []),
+        ].join('\n'),
+      );
       return 0;
     }
     case undefined:

@@ -11,6 +11,7 @@ import { ErrorNotice, ProgressBar } from './Notice.tsx';
 
 export function ExportPanel(props: { name: string; version: number; onClose: () => void }) {
   const [dir, setDir] = useState('');
+  const [links, setLinks] = useState(false);
   const op = api.datasets.export.useOperation();
   const id = useId();
   const s = op.state;
@@ -35,7 +36,7 @@ export function ExportPanel(props: { name: string; version: number; onClose: () 
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (dir.trim()) void op.start({ name: props.name, version: props.version, dir: dir.trim() });
+          if (dir.trim()) void op.start({ name: props.name, version: props.version, dir: dir.trim(), links });
         }}
       >
         <label htmlFor={id} className="form-label">
@@ -60,9 +61,20 @@ export function ExportPanel(props: { name: string; version: number; onClose: () 
           </button>
         )}
       </form>
+      <label className="checkbox-line small">
+        <input
+          type="checkbox"
+          checked={links}
+          onChange={(e) => setLinks(e.target.checked)}
+          disabled={running}
+          data-testid="export-links"
+        />
+        Hard links instead of copies: no extra space, read-only. Editing one after making it writable changes
+        the stored file itself.
+      </label>
       <p className="muted small">
-        A folder on the machine that runs the workbench. Files are linked (reflink or read-only hardlink) when
-        the filesystem allows, else copied.
+        A folder on the machine that runs the workbench. Files are copied (reflinked where the filesystem
+        can), so editing them never touches the store.
       </p>
       {running && (
         <div className="progress-block">

@@ -160,8 +160,31 @@ describe('reading versions back', () => {
     expect(r.method.reflink + r.method.hardlink + r.method.copy).toBe(2);
     expect(fs.readFileSync(path.join(out, 'deep/b.bin'))).toEqual(Buffer.from([0, 1, 2, 255]));
     expect(fs.readFileSync(path.join(out, 'a.csv'), 'utf8')).toBe('x\n1\n');
-    if (r.method.hardlink) expect(fs.statSync(path.join(out, 'a.csv')).mode & 0o222).toBe(0);
     expect(await codeOf(api.call('datasets.export', { name: 'e', dir: out }))).toBe('CONFLICT');
+  });
+
+  it('never shares the stored file with an export unless hard links are asked for', async () => {
+    writeTree(src, { 'a.csv': 'x\n1\n' });
+    await api.call('datasets.add', { name: 'h', paths: [src] });
+    const sha = (await api.call('datasets.show', { name: 'h' })).entries[0]!.sha256;
+    const blob = wb.objects.pathFor(sha);
+    // A user makes the exported file writable and edits it: the store must not change.
+    const out = path.join(dirs.make(), 'out');
+    const r = await api.call('datasets.export', { name: 'h', dir: out });
+    expect(r.method.hardlink).toBe(0);
+    const file = path.join(out, 'a.csv');
+    expect(fs.statSync(file).ino).not.toBe(fs.statSync(blob).ino);
+    fs.chmodSync(file, 0o644);
+    fs.writeFileSync(file, 'edited');
+    expect(fs.readFileSync(blob, 'utf8')).toBe('x\n1\n');
+    expect(await api.call('store.verify', {})).toMatchObject({ corrupt: [], missing: [] });
+
+    // Asked for, links are read-only views of the stored file (same filesystem here).
+    const linked = path.join(dirs.make(), 'linked');
+    const l = await api.call('datasets.export', { name: 'h', dir: linked, links: true });
+    expect(l.method.hardlink).toBe(1);
+    expect(fs.statSync(path.join(linked, 'a.csv')).ino).toBe(fs.statSync(blob).ino);
+    expect(fs.statSync(path.join(linked, 'a.csv')).mode & 0o222).toBe(0);
   });
 
   it('names unknown datasets and versions with NOT_FOUND', async () => {

@@ -141,8 +141,9 @@ export class DatasetService {
     version: number | undefined,
     dir: string,
     ctx: OpContext,
+    opts: { links?: boolean } = {},
   ): Promise<ExportResult> {
     const v = this.show(name, version);
-    return exportVersion(this.objects, v.entries, dir, ctx);
+    return exportVersion(this.objects, v.entries, dir, ctx, opts);
   }
 }

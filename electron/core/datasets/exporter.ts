@@ -1,7 +1,11 @@
 /**
- * Materializes a version into a folder: reflink where the filesystem can, else a read-only
- * hardlink to the blob (same filesystem), else a copy. Files keep their recorded mode, except that
- * hardlinks stay read-only because they share the blob's inode.
+ * Materializes a version into a folder: reflink where the filesystem can, else a copy. Files keep
+ * their recorded mode.
+ *
+ * Hard links to the blobs only when asked (`links: true`): they cost no space or time, but they
+ * share the stored file's inode, so a user who makes one writable and edits it changes the store
+ * itself (verify would find it, after the fact). Runs ask for them: their inputs are mounted
+ * read-only into the container.
  */
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -16,6 +20,7 @@ export async function exportVersion(
   entries: ManifestEntry[],
   dir: string,
   ctx?: OpContext,
+  opts: { links?: boolean } = {},
 ): Promise<ExportResult> {
   const root = path.resolve(dir);
   await fs.mkdir(root, { recursive: true });
@@ -29,7 +34,7 @@ export async function exportVersion(
   const total = entries.reduce((n, e) => n + e.size, 0);
   let done = 0;
   let canClone = true;
-  let canLink = true;
+  let canLink = opts.links === true;
   for (const e of entries) {
     if (ctx?.signal.aborted) throw cancelled();
     const dest = path.join(root, ...e.path.split('/'));

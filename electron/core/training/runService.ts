@@ -480,12 +480,13 @@ export class RunService {
     const code = snapshotEntries(this.d.db, spec.recipe.digest);
     if (!code)
       throw invalidInput(`The recipe snapshot ${spec.recipe.digest.slice(0, 12)} is missing from the store.`);
-    if (!fs.existsSync(dirs.code)) await exportVersion(this.d.objects, code, dirs.code);
+    if (!fs.existsSync(dirs.code))
+      await exportVersion(this.d.objects, code, dirs.code, undefined, { links: true });
     for (const ds of spec.datasets) {
       const target = path.join(dirs.data, ds.channel);
       if (fs.existsSync(target)) continue;
       const v = this.d.datasets.show(ds.dataset, ds.version);
-      await exportVersion(this.d.objects, v.entries, target);
+      await exportVersion(this.d.objects, v.entries, target, undefined, { links: true });
     }
     fs.writeFileSync(path.join(dirs.config, 'params.json'), `${JSON.stringify(spec.params, null, 2)}\n`);
   }
