@@ -20,6 +20,8 @@ afterAll(async () => {
   await wb.close();
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: replies are checked field by field.
+const json = (r: Response): Promise<any> => r.json();
 const auth = () => ({ Authorization: `Bearer ${server.token}` });
 const invoke = (method: string, params: unknown, headers: Record<string, string> = auth()) =>
   fetch(`${base}/api/invoke/${method}`, {
@@ -42,7 +44,7 @@ describe('browser-mode server', () => {
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     const withCookie = await invoke('datasets.list', {}, { Cookie: cookie.split(';')[0]! });
-    expect(await withCookie.json()).toEqual({ result: [] });
+    expect(await json(withCookie)).toEqual({ result: [] });
   });
 
   it('rejects foreign Host headers (DNS rebinding) and foreign origins', async () => {
@@ -77,7 +79,7 @@ describe('browser-mode server', () => {
   it('maps errors to codes and statuses, and limits bodies', async () => {
     const bad = await invoke('datasets.versions', { name: 'a/b' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.code).toBe('INVALID_INPUT');
+    expect((await json(bad)).error.code).toBe('INVALID_INPUT');
     const missing = await invoke('datasets.versions', { name: 'nope' });
     expect(missing.status).toBe(404);
     const unknown = await invoke('no.such.method', {});
@@ -100,7 +102,7 @@ describe('browser-mode server', () => {
     });
     ws.on('message', (m) => frames.push(JSON.parse(String(m))));
 
-    const { result } = await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json();
+    const { result } = await json(await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() }));
     for (const [rel, body] of [
       ['a.csv', 'x,y\n1,2\n'],
       ['sub/b.txt', 'hello'],
@@ -118,9 +120,9 @@ describe('browser-mode server', () => {
       body: 'x',
     });
     expect(escaping.status).toBe(400);
-    const started = await (
-      await invoke('datasets.add', { name: 'up', upload: result.upload, message: 'm' })
-    ).json();
+    const started = await json(
+      await invoke('datasets.add', { name: 'up', upload: result.upload, message: 'm' }),
+    );
     expect(started.result.op).toBeTruthy();
     const deadline = Date.now() + 10_000;
     while (!frames.some((f) => f.topic === 'op.finished') && Date.now() < deadline)
@@ -133,14 +135,14 @@ describe('browser-mode server', () => {
     });
     expect(frames.some((f) => f.topic === 'changed' && f.payload.entities.includes('datasets'))).toBe(true);
     ws.close();
-    const shown = await (await invoke('datasets.show', { name: 'up' })).json();
+    const shown = await json(await invoke('datasets.show', { name: 'up' }));
     expect(shown.result.entries.map((e: { path: string }) => e.path)).toEqual(['a.csv', 'sub/b.txt']);
   });
 
   it('drops a cancelled upload session, and sessions of servers that are gone', async () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const { result } = await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json();
+    const { result } = await json(await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() }));
     await fetch(`${base}/api/uploads/${result.upload}?path=a.txt`, {
       method: 'PUT',
       headers: auth(),
@@ -157,9 +159,9 @@ describe('browser-mode server', () => {
     const dead = path.join(wb.home, 'tmp', 'uploads', '999999999-deadbeefdeadbeef');
     fs.mkdirSync(dead, { recursive: true });
     fs.writeFileSync(path.join(dead, 'x.bin'), Buffer.alloc(100));
-    const live = (await (await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })).json())
-      .result.upload;
-    const gc = await (await invoke('store.gc', {})).json();
+    const live = (await json(await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() }))).result
+      .upload;
+    const gc = await json(await invoke('store.gc', {}));
     expect(gc.result.freedBytes).toBeGreaterThanOrEqual(100);
     expect(fs.existsSync(dead)).toBe(false);
     expect(fs.existsSync(path.join(wb.home, 'tmp', 'uploads', live))).toBe(true);

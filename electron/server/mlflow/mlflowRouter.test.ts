@@ -36,7 +36,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 }
 
 async function get(path: string, query: Record<string, string | number>) {
-  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
   const r = await fetch(`${base}/${path}?${qs}`, { headers: { Authorization: `Bearer ${server.token}` } });
   return { status: r.status, body: (await r.json()) as Json };
 }
@@ -373,7 +373,7 @@ describe('MLflow REST subset: limits and errors', () => {
       },
     );
     expect(r.status).toBe(200);
-    expect((await r.json()).experiment.name).toBe('Default');
+    expect(((await r.json()) as Json).experiment.name).toBe('Default');
   });
 });
 
