@@ -130,49 +130,63 @@ export interface LogLine {
 }
 
 /**
- * Follows the container's output until it ends: every line goes to the log file (prefixed with its
- * stream) and to `onLine`. Resolves when the stream closes.
+ * Follows the container's output until it ends, or until `signal` aborts (the process is letting
+ * the run go on without it): every line goes to the log file (prefixed with its stream) and to
+ * `onLine`. With `since` (ms), only lines the engine stamped after that moment: a follower that
+ * takes over from one that has gone reads on from the last line written, so the gap between them
+ * is filled and nothing is written twice.
  */
 export async function followLogs(
   container: Docker.Container,
   logFile: string,
   onLine: (line: LogLine) => void,
-  since?: number,
+  opts: { since?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
+  const { since, signal } = opts;
+  if (signal?.aborted) return;
   const raw = (await container.logs({
     follow: true,
     stdout: true,
     stderr: true,
-    since,
-  })) as unknown as NodeJS.ReadableStream;
+    ...(since === undefined ? {} : { since: Math.floor(since / 1000), timestamps: true }),
+  })) as unknown as NodeJS.ReadableStream & { destroy(): void };
   const out = fs.createWriteStream(logFile, { flags: 'a' });
+  const emit = (stream: LogLine['stream'], raw: string) => {
+    let text = raw;
+    if (since !== undefined) {
+      // `2026-11-28T10:00:00.123456789Z text`: the engine's stamp, then the line.
+      const space = raw.indexOf(' ');
+      const stamp = Date.parse(raw.slice(0, space < 0 ? raw.length : space));
+      text = space < 0 ? '' : raw.slice(space + 1);
+      if (Number.isFinite(stamp) && stamp <= since) return;
+    }
+    out.write(`${stream === 'stderr' ? 'E' : 'O'} ${text}\n`);
+    onLine({ stream, text });
+  };
   const splitter = (stream: LogLine['stream']) => {
     const pass = new PassThrough();
     let rest = '';
     pass.on('data', (chunk: Buffer) => {
       const lines = (rest + chunk.toString('utf8')).split('\n');
       rest = lines.pop() ?? '';
-      for (const text of lines) {
-        out.write(`${stream === 'stderr' ? 'E' : 'O'} ${text}\n`);
-        onLine({ stream, text });
-      }
+      for (const text of lines) emit(stream, text);
     });
     pass.on('end', () => {
-      if (rest) {
-        out.write(`${stream === 'stderr' ? 'E' : 'O'} ${rest}\n`);
-        onLine({ stream, text: rest });
-      }
+      if (rest) emit(stream, rest);
     });
     return pass;
   };
   const stdout = splitter('stdout');
   const stderr = splitter('stderr');
   container.modem.demuxStream(raw, stdout, stderr);
+  const stop = () => raw.destroy();
+  signal?.addEventListener('abort', stop);
   await new Promise<void>((resolve) => {
     raw.on('end', resolve);
     raw.on('close', resolve);
     raw.on('error', () => resolve());
   });
+  signal?.removeEventListener('abort', stop);
   stdout.end();
   stderr.end();
   await new Promise<void>((resolve) => out.end(resolve));
