@@ -122,9 +122,9 @@ export async function main(
       case 'dataset':
         return await datasetCommand(api, rest, out, controller.signal);
       case 'run':
-        return await runCommand(wb, api, rest, out);
+        return await runCommand(api, rest, out, controller.signal);
       case 'runs':
-        return await runsCommand(wb, api, rest, out);
+        return await runsCommand(api, rest, out, controller.signal);
       case 'engines':
         return await enginesCommand(api, rest, out);
       case 'drift':
