@@ -158,7 +158,7 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
   return {
     uri,
     async close() {
-      wb.runs.setTrackingEndpoint(undefined, 'this workbench process has closed its MLflow endpoint');
+      wb.runs.setTrackingEndpoint(undefined);
       await Promise.all(
         [...servers.values()].map((s) => {
           s.closeAllConnections();

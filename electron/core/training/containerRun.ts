@@ -130,35 +130,58 @@ export interface LogLine {
 }
 
 /**
+ * Where a follower taking over from one that has gone reads on: the time the last line was
+ * written (the log file's mtime) and the last lines written.
+ */
+export interface ResumePoint {
+  time: number;
+  tail: LogLine[];
+}
+
+/** How far the log file's mtime (a coarse clock) and the engine's line stamps may disagree. */
+const RESUME_SLACK_MS = 1000;
+
+/**
  * Follows the container's output until it ends, or until `signal` aborts (the process is letting
  * the run go on without it): every line goes to the log file (prefixed with its stream) and to
- * `onLine`. With `since` (ms), only lines the engine stamped after that moment: a follower that
- * takes over from one that has gone reads on from the last line written, so the gap between them
- * is filled and nothing is written twice.
+ * `onLine`. With `resume`, only lines not written yet: those the engine stamped clearly after the
+ * last write, and, around that moment, those that are not among the last lines written. So the
+ * gap between two followers is filled and nothing is written twice (short of a line repeated
+ * verbatim within a second of the hand-over).
  */
 export async function followLogs(
   container: Docker.Container,
   logFile: string,
   onLine: (line: LogLine) => void,
-  opts: { since?: number; signal?: AbortSignal } = {},
+  opts: { resume?: ResumePoint; signal?: AbortSignal } = {},
 ): Promise<void> {
-  const { since, signal } = opts;
+  const { resume, signal } = opts;
   if (signal?.aborted) return;
   const raw = (await container.logs({
     follow: true,
     stdout: true,
     stderr: true,
-    ...(since === undefined ? {} : { since: Math.floor(since / 1000), timestamps: true }),
+    ...(resume ? { since: Math.floor((resume.time - RESUME_SLACK_MS) / 1000), timestamps: true } : {}),
   })) as unknown as NodeJS.ReadableStream & { destroy(): void };
   const out = fs.createWriteStream(logFile, { flags: 'a' });
-  const emit = (stream: LogLine['stream'], raw: string) => {
-    let text = raw;
-    if (since !== undefined) {
+  const written = new Map<string, number>();
+  for (const l of resume?.tail ?? [])
+    written.set(`${l.stream} ${l.text}`, (written.get(`${l.stream} ${l.text}`) ?? 0) + 1);
+  /** Whether a line from before the hand-over was written already. */
+  const seen = (stream: LogLine['stream'], text: string, stamp: number): boolean => {
+    if (!resume || !Number.isFinite(stamp) || stamp > resume.time + RESUME_SLACK_MS) return false;
+    if (stamp <= resume.time - RESUME_SLACK_MS) return true;
+    const n = written.get(`${stream} ${text}`) ?? 0;
+    if (n > 0) written.set(`${stream} ${text}`, n - 1);
+    return n > 0;
+  };
+  const emit = (stream: LogLine['stream'], line: string) => {
+    let text = line;
+    if (resume) {
       // `2026-11-28T10:00:00.123456789Z text`: the engine's stamp, then the line.
-      const space = raw.indexOf(' ');
-      const stamp = Date.parse(raw.slice(0, space < 0 ? raw.length : space));
-      text = space < 0 ? '' : raw.slice(space + 1);
-      if (Number.isFinite(stamp) && stamp <= since) return;
+      const space = line.indexOf(' ');
+      text = space < 0 ? '' : line.slice(space + 1);
+      if (seen(stream, text, Date.parse(space < 0 ? line : line.slice(0, space)))) return;
     }
     out.write(`${stream === 'stderr' ? 'E' : 'O'} ${text}\n`);
     onLine({ stream, text });

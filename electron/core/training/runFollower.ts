@@ -11,7 +11,7 @@ import type { RunSpec } from '../../../shared/training.ts';
 import type { EventBus } from '../events.ts';
 import type { Db } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
-import { followLogs, type LogLine, runDirs, samplePeakMemory } from './containerRun.ts';
+import { followLogs, type LogLine, type ResumePoint, runDirs, samplePeakMemory } from './containerRun.ts';
 import { type ParsedPoint, parseMetricLines, RegexMetrics } from './metricParsers.ts';
 import { CANCELLED_BY_USER, endRunning } from './runStates.ts';
 
@@ -67,11 +67,11 @@ export class RunFollower {
   }
 
   /**
-   * Follows until the container exits, then finalizes. `resumedSince` (ms): this follower takes
-   * over from one that has gone, whose last log line was written then.
+   * Follows until the container exits, then finalizes. With `resume`, this follower takes over
+   * from one that has gone, and reads on from where it stopped.
    */
-  async run(resumedSince?: number): Promise<void> {
-    const resumed = resumedSince !== undefined;
+  async run(resume?: ResumePoint): Promise<void> {
+    const resumed = resume !== undefined;
     const row = this.d.tracking.runRow(this.runId);
     const spec = JSON.parse(row.spec!) as RunSpec;
     const dirs = runDirs(this.d.home, this.runId);
@@ -99,7 +99,7 @@ export class RunFollower {
             this.pendingPoints.push(p);
           }
         },
-        { since: resumedSince, signal: this.detaching.signal },
+        { resume, signal: this.detaching.signal },
       );
       // What has been read is stored before letting go: metrics.jsonl's offset has moved past it.
       this.flush(dirs.output);

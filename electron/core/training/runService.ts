@@ -27,7 +27,7 @@ import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
 import { snapshotFolder } from './codeSnapshot.ts';
-import { engineError, runDirs } from './containerRun.ts';
+import { engineError, type ResumePoint, runDirs } from './containerRun.ts';
 import { loadRecipe, resolveParams } from './recipeLoader.ts';
 import { RunFollower } from './runFollower.ts';
 import {
@@ -72,6 +72,8 @@ const CANCEL_SETTLE_MS = 15_000;
 const WAIT_POLL_MS = 500;
 /** How often a long-lived host looks for runs whose owner has exited. */
 const ORPHAN_SWEEP_MS = 10_000;
+/** How many of a log's last lines a follower taking over compares with what it reads again. */
+const RESUME_TAIL_LINES = 500;
 const isOpen = (status: RunStatus) => status === 'QUEUED' || status === 'RUNNING';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -296,7 +298,7 @@ export class RunService {
       this.d.events.changed('runs', `run:${runId}`);
   }
 
-  private follow(runId: string, container: Docker.Container, resumedSince?: number): void {
+  private follow(runId: string, container: Docker.Container, resume?: ResumePoint): void {
     const follower = new RunFollower(
       { db: this.d.db, tracking: this.d.tracking, events: this.d.events, home: this.d.home },
       runId,
@@ -304,7 +306,7 @@ export class RunService {
     );
     this.followers.set(runId, follower);
     follower
-      .run(resumedSince)
+      .run(resume)
       .catch(() => {})
       .finally(() => {
         this.followers.delete(runId);
@@ -467,9 +469,11 @@ export class RunService {
       }
       // Read on from the last line the previous follower wrote (taken before any note of ours).
       const log = runDirs(this.d.home, runId).log;
-      const since = fs.existsSync(log) ? fs.statSync(log).mtimeMs : (row.start_time ?? Date.now());
+      const resume: ResumePoint = fs.existsSync(log)
+        ? { time: fs.statSync(log).mtimeMs, tail: tailLog(log, RESUME_TAIL_LINES) }
+        : { time: row.start_time ?? Date.now(), tail: [] };
       if (info.State.Running) await this.serveEndpointOf(runId, info);
-      this.follow(runId, container, since);
+      this.follow(runId, container, resume);
       await (onlyFinished ? this.followers.get(runId)?.done : this.followers.get(runId)?.started);
     } finally {
       this.resuming.delete(runId);
