@@ -203,11 +203,12 @@ export async function followLogs(
   const stderr = splitter('stderr');
   container.modem.demuxStream(raw, stdout, stderr);
   const stop = () => raw.destroy();
-  signal?.addEventListener('abort', stop);
   await new Promise<void>((resolve) => {
     raw.on('end', resolve);
     raw.on('close', resolve);
     raw.on('error', () => resolve());
+    signal?.addEventListener('abort', stop);
+    if (signal?.aborted) stop(); // let go while the stream was being opened
   });
   signal?.removeEventListener('abort', stop);
   stdout.end();

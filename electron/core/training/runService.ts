@@ -40,6 +40,7 @@ import {
 } from './runLauncher.ts';
 import { type LogLine, readLogFrom, tailLog } from './runLogs.ts';
 import {
+  CANCELLED_BY_USER,
   endQueued,
   endRunning,
   handOver,
@@ -77,6 +78,16 @@ const RESUME_TAIL_LINES = 500;
 const isOpen = (status: RunStatus) => status === 'QUEUED' || status === 'RUNNING';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Resolves when any of `events` settles, or after `ms`; leaves no timer behind to hold a CLI open. */
+function firstOf(events: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((r) => {
+    timer = setTimeout(r, Math.max(0, ms));
+  });
+  const done = () => clearTimeout(timer);
+  return Promise.race([...events, timeout]).then(done, done);
+}
+
 /**
  * Which RunService of this process answers for a run. Owners are processes; this tells apart two
  * workbenches one process has open on the same home (tests do).
@@ -90,7 +101,8 @@ export class RunService {
   private followers = new Map<string, RunFollower>();
   private starting = new Set<string>();
   private resuming = new Set<string>();
-  private launching = new Set<Promise<void>>();
+  /** Launches and take-overs in flight: closing waits for them, then lets their runs go. */
+  private pending = new Set<Promise<void>>();
   /** Runs this instance owns in the store: it launches them when QUEUED and follows them when RUNNING. */
   private owned = new Set<string>();
   /** Runs created here for another process to launch (`start` with detach); never launched here. */
@@ -221,6 +233,7 @@ export class RunService {
    * them; returns the ids that moved.
    */
   handOver(runIds: string[], pid: number): string[] {
+    if (pid === this.pid) throw invalidInput('Runs are handed over to another process, not to this one.');
     const moved = handOver(
       this.d.db,
       runIds.filter((id) => this.held.has(id)),
@@ -284,11 +297,11 @@ export class RunService {
         .catch((err) => this.failBeforeStart(id, err))
         .finally(() => {
           this.starting.delete(id);
-          this.launching.delete(launching);
+          this.pending.delete(launching);
           if (!this.followers.has(id) && !this.closed) this.forget(id);
           this.schedule();
         });
-      this.launching.add(launching);
+      this.pending.add(launching);
     }
   }
 
@@ -343,7 +356,7 @@ export class RunService {
       if (!open.length) return;
       if (opts.adopt) await this.adopt(open);
       const followed = open.flatMap((id) => this.followers.get(id)?.done ?? []);
-      await Promise.race([...followed, sleep(WAIT_POLL_MS), aborted]);
+      await firstOf([...followed, aborted], WAIT_POLL_MS);
     }
   }
 
@@ -368,6 +381,13 @@ export class RunService {
         return { status: 'KILLED', cancelled: true };
       }
       return this.cancel(runId); // its container started meanwhile (or it ended)
+    }
+    if (row.status === 'RUNNING' && !row.spec) {
+      // A script logging through MLflow: there is no container to stop; the run is ended here.
+      if (endRunning(this.d.db, runId, { status: 'KILLED', reason: CANCELLED_BY_USER })) {
+        this.d.events.changed('runs', `run:${runId}`);
+        return { status: 'KILLED', cancelled: true };
+      }
     }
     if (row.status !== 'RUNNING' || !requestCancel(this.d.db, runId)) {
       const now = this.d.tracking.runRow(runId).status;
@@ -401,7 +421,7 @@ export class RunService {
       const status = this.d.tracking.runRow(runId).status;
       if (status !== 'RUNNING' || Date.now() > deadline) return status;
       const here = this.followers.get(runId);
-      if (here) await Promise.race([here.done, sleep(deadline - Date.now())]);
+      if (here) await firstOf([here.done], deadline - Date.now());
       else if (!this.resuming.has(runId) && this.claim(runId))
         await this.resumeOne(runId, true).catch(() => this.letGo(runId));
       else await sleep(200);
@@ -437,47 +457,55 @@ export class RunService {
   }
 
   /** Reconciles a RUNNING run this instance has just claimed with its container. */
-  private async resumeOne(runId: string, onlyFinished = false): Promise<void> {
+  private resumeOne(runId: string, onlyFinished = false): Promise<void> {
     this.resuming.add(runId);
-    try {
-      const row = this.d.tracking.runRow(runId);
-      if (!row.container_id) {
-        this.markLost(runId, 'The workbench stopped before the container was created.');
-        return;
-      }
-      const target = this.engineOf(row);
-      // Its engine cannot be reached as configured: the run is left as it is until it can.
-      if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
-      const container = target.docker.getContainer(row.container_id);
-      let info: Docker.ContainerInspectInfo;
-      try {
-        info = await container.inspect();
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) {
-          this.markLost(
-            runId,
-            `Its container ${row.container_id.slice(0, 12)} is gone from the engine (removed, or the engine was reset).`,
-          );
-          return;
-        }
-        throw engineError(err);
-      }
-      // A short-lived process (the CLI listing runs) only settles runs that have already ended.
-      if (onlyFinished && info.State.Running) {
-        this.letGo(runId);
-        return;
-      }
-      // Read on from the last line the previous follower wrote (taken before any note of ours).
-      const log = runDirs(this.d.home, runId).log;
-      const resume: ResumePoint = fs.existsSync(log)
-        ? { time: fs.statSync(log).mtimeMs, tail: tailLog(log, RESUME_TAIL_LINES) }
-        : { time: row.start_time ?? Date.now(), tail: [] };
-      if (info.State.Running) await this.serveEndpointOf(runId, info);
-      this.follow(runId, container, resume);
-      await (onlyFinished ? this.followers.get(runId)?.done : this.followers.get(runId)?.started);
-    } finally {
-      this.resuming.delete(runId);
+    const resuming = this.reconcile(runId, onlyFinished);
+    const settled: Promise<void> = resuming
+      .catch(() => {})
+      .finally(() => {
+        this.resuming.delete(runId);
+        this.pending.delete(settled);
+      });
+    this.pending.add(settled);
+    return resuming;
+  }
+
+  private async reconcile(runId: string, onlyFinished: boolean): Promise<void> {
+    const row = this.d.tracking.runRow(runId);
+    if (!row.container_id) {
+      this.markLost(runId, 'The workbench stopped before the container was created.');
+      return;
     }
+    const target = this.engineOf(row);
+    // Its engine cannot be reached as configured: the run is left as it is until it can.
+    if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
+    const container = target.docker.getContainer(row.container_id);
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) {
+        this.markLost(
+          runId,
+          `Its container ${row.container_id.slice(0, 12)} is gone from the engine (removed, or the engine was reset).`,
+        );
+        return;
+      }
+      throw engineError(err);
+    }
+    // A short-lived process (the CLI listing runs) only settles runs that have already ended.
+    if (onlyFinished && info.State.Running) {
+      this.letGo(runId);
+      return;
+    }
+    // Read on from the last line the previous follower wrote (taken before any note of ours).
+    const log = runDirs(this.d.home, runId).log;
+    const resume: ResumePoint = fs.existsSync(log)
+      ? { time: fs.statSync(log).mtimeMs, tail: tailLog(log, RESUME_TAIL_LINES) }
+      : { time: row.start_time ?? Date.now(), tail: [] };
+    if (info.State.Running) await this.serveEndpointOf(runId, info);
+    this.follow(runId, container, resume);
+    await (onlyFinished ? this.followers.get(runId)?.done : this.followers.get(runId)?.started);
   }
 
   /**
@@ -586,7 +614,7 @@ export class RunService {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.orphanSweep);
-    await Promise.allSettled([...this.launching]);
+    await Promise.allSettled([...this.pending]);
     for (const f of this.followers.values()) f.detach();
     await Promise.allSettled([...this.followers.values()].map((f) => f.done));
     const mine = [...this.owned, ...this.held];

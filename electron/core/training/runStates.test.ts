@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { TrackingRepo } from '../tracking/trackingRepo.ts';
+import { openWorkbench } from '../workbench.ts';
 import {
   endQueued,
   endRunning,
@@ -68,6 +69,31 @@ describe('run ownership across processes', () => {
     // Released on closing: no owner, taken at once by the next process.
     releaseOwnership(b, [id], process.pid);
     expect(orphanedRuns(a, 'QUEUED')).toEqual([{ id, owner: null }]);
+  });
+
+  it('leaves runs a script logs through MLflow alone: there is no container to launch or follow', () => {
+    const { a, b } = twoProcesses();
+    const tracking = new TrackingRepo(a);
+    const script = tracking.createRun({ experimentId: '0', status: 'RUNNING' });
+    const scheduled = tracking.createRun({ experimentId: '0', status: 'QUEUED' });
+    expect(orphanedRuns(b, 'RUNNING')).toEqual([]);
+    expect(orphanedRuns(b, 'QUEUED').map((r) => r.id)).not.toContain(scheduled);
+    expect(openRunOwner(b, script)).toBeUndefined();
+    expect(takeOwnership(b, script, null, 1111)).toBe(false);
+  });
+
+  it('a workbench taking over orphans leaves a script’s running run alone, and cancelling ends it', async () => {
+    const wb = await openWorkbench(dirs.make());
+    try {
+      const id = wb.tracking.createRun({ experimentId: '0', status: 'RUNNING' });
+      await wb.runs.resume({ onlyFinished: true });
+      await wb.runs.resume();
+      expect(wb.tracking.run(id).status).toBe('RUNNING');
+      expect(await wb.runs.cancel(id)).toEqual({ status: 'KILLED', cancelled: true });
+      expect(wb.runs.detail(id).failureReason).toBe('Cancelled by the user.');
+    } finally {
+      await wb.close();
+    }
   });
 
   it('hands over only the runs the giver holds, and only while QUEUED', () => {

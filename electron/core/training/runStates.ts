@@ -12,9 +12,13 @@ import { now } from '../ids.ts';
 import { isProcessAlive } from '../objects/writeLease.ts';
 import type { Db } from '../store/database.ts';
 
-const OPEN = "status IN ('QUEUED', 'RUNNING')";
+/**
+ * Open recipe runs: only runs started from a recipe (with a spec) have a container to launch and
+ * follow. Runs a script created through the MLflow API are its own business, whatever their state.
+ */
+const OPEN = "status IN ('QUEUED', 'RUNNING') AND spec IS NOT NULL";
 
-/** The owner of a run that is still QUEUED or RUNNING; undefined when it has ended. */
+/** The owner of a recipe run that is still QUEUED or RUNNING; undefined otherwise. */
 export function openRunOwner(db: Db, runId: string): { owner: number | null } | undefined {
   const row = db.prepare(`SELECT follower_pid FROM runs WHERE id = ? AND ${OPEN}`).get(runId) as
     | { follower_pid: number | null }
@@ -42,7 +46,9 @@ export function ownerAlive(owner: number | null): owner is number {
 /** QUEUED runs `pid` owns, oldest first. */
 export function queuedOwnedBy(db: Db, pid: number): string[] {
   return db
-    .prepare(`SELECT id FROM runs WHERE status = 'QUEUED' AND follower_pid = ? ORDER BY created_at, id`)
+    .prepare(
+      `SELECT id FROM runs WHERE status = 'QUEUED' AND spec IS NOT NULL AND follower_pid = ? ORDER BY created_at, id`,
+    )
     .pluck()
     .all(pid) as string[];
 }
@@ -50,7 +56,9 @@ export function queuedOwnedBy(db: Db, pid: number): string[] {
 /** Open runs nobody answers for any more: no owner, or one that has exited. */
 export function orphanedRuns(db: Db, status: 'QUEUED' | 'RUNNING'): { id: string; owner: number | null }[] {
   const rows = db
-    .prepare('SELECT id, follower_pid AS owner FROM runs WHERE status = ? ORDER BY created_at, id')
+    .prepare(
+      'SELECT id, follower_pid AS owner FROM runs WHERE status = ? AND spec IS NOT NULL ORDER BY created_at, id',
+    )
     .all(status) as { id: string; owner: number | null }[];
   return rows.filter((r) => !ownerAlive(r.owner));
 }
