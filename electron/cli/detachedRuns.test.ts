@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDirs } from '../core/testing/tempDirs.ts';
 import { dockerSkipReason, mlflowClientScript, writeRecipe } from '../core/testing/trainingFixtures.ts';
 import { LABEL_RUN } from '../core/training/containerRun.ts';
+import { openWorkbench } from '../core/workbench.ts';
 import { BIN, mlwbJson as json, mlwb } from './testing/mlwbProcess.ts';
 
 const skipReason = await dockerSkipReason();
@@ -164,6 +165,39 @@ describe.skipIf(Boolean(skipReason))(`detached runs${skipReason ? ` (skipped: ${
     expect(shown.run.status, shown.detail.failureReason ?? '').toBe('FINISHED');
     expect(shown.run.metrics).toEqual({ k: 4 });
     expect(shown.run.params).toEqual({ p: 'v' });
+  });
+
+  it('leaves a supervisor’s queued runs to it while the app, open on the same home, schedules its own', async () => {
+    const home = dirs.make();
+    // The app, as it runs: it takes over what nobody answers for, and schedules after each run.
+    const app = await openWorkbench(home);
+    try {
+      await app.runs.resume();
+      const slow = writeRecipe(dirs.make(), {
+        name: 'slow',
+        script: ['import time', 'print("ran", flush=True)', 'time.sleep(3)'],
+        params: { n: { type: 'int', default: 0 } },
+      });
+      const ids = await detach(home, slow, '--sweep', 'n=1,2', '--parallel', '1');
+      // The app's own run ends while the supervisor's second run waits in its queue.
+      const [own] = await app.runs.start({
+        recipe: writeRecipe(dirs.make(), { name: 'own', command: ['true'] }),
+      });
+      await app.runs.waitFor(own!);
+      expect(app.tracking.run(own!).status).toBe('FINISHED');
+      const owners = new Set<number | null>();
+      await until('the supervisor’s runs end', () => {
+        for (const id of ids) owners.add(row(home, id).follower_pid);
+        return ids.every((id) => ended(home, id));
+      });
+      expect(owners).not.toContain(process.pid);
+      for (const id of ids) {
+        expect(row(home, id).status).toBe('FINISHED');
+        expect(app.runs.logs(id).filter((l) => l.text === 'ran')).toHaveLength(1);
+      }
+    } finally {
+      await app.close();
+    }
   });
 
   it('runs wait exits 0 when every run FINISHED and 3 otherwise, with one {runs} document', async () => {
