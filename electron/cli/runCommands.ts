@@ -326,8 +326,9 @@ export async function runsCommand(api: Api, argv: string[], out: Out, signal: Ab
       return run!.status === 'FINISHED' ? 0 : 1;
     }
     case 'wait': {
-      if (!rest.length) throw new UsageError('usage: mlwb runs wait ID…');
-      const runs = await waitForRuns(api, [...new Set(rest)], out, signal);
+      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
+      if (!positionals.length) throw new UsageError('usage: mlwb runs wait ID…');
+      const runs = await waitForRuns(api, [...new Set(positionals)], out, signal);
       printRuns(out, runs);
       return runs.every((r) => r.status === 'FINISHED') ? 0 : 3;
     }
