@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Api } from '../core/api.ts';
+import { conflict, ioError } from '../core/errors.ts';
 import { UsageError } from './output.ts';
 
 export interface Supervisor {
@@ -63,14 +64,14 @@ export async function detachRuns(api: Api, ids: string[], parallel: number): Pro
   try {
     supervisor = spawnSupervisor(home, ids, parallel);
   } catch (err) {
-    throw new Error(
+    throw ioError(
       `${(err as Error).message} The runs are queued: \`mlwb runs wait ${ids.join(' ')}\` runs them in the foreground.`,
     );
   }
   const moved = await api.call('runs.handOver', { ids, pid: supervisor.pid });
   if (moved.runs.length !== ids.length) {
     const left = ids.filter((id) => !moved.runs.includes(id));
-    throw new Error(
+    throw conflict(
       `Runs ${left.join(', ')} could not be handed to the supervisor (they were cancelled or taken meanwhile).`,
     );
   }
