@@ -12,7 +12,6 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type Docker from 'dockerode';
 import type { RunStatus } from '../../../shared/tracking.ts';
 import type { RunDetail, RunSpec, StartRuns } from '../../../shared/training.ts';
@@ -20,7 +19,7 @@ import { StartRuns as StartRunsSchema } from '../../../shared/training.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { type EngineTarget, engineStatus } from '../docker/engine.ts';
 import type { EngineRegistry } from '../docker/engineRegistry.ts';
-import { cancelled, conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
+import { cancelled, conflict, invalidInput, WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
@@ -39,6 +38,7 @@ import {
   type TrackingEndpoint,
 } from './runLauncher.ts';
 import { type LogLine, readLogFrom, tailLog } from './runLogs.ts';
+import { artifactFile, runDetail, saveArtifact } from './runRecord.ts';
 import {
   CANCELLED_BY_USER,
   endQueued,
@@ -540,58 +540,17 @@ export class RunService {
     this.forget(runId);
   }
 
+  /** What the run recorded and left behind (see runRecord.ts). */
   detail(runId: string): RunDetail {
-    const row = this.d.tracking.runRow(runId);
-    const inputs = this.d.db
-      .prepare('SELECT channel, dataset, version, digest FROM run_inputs WHERE run_id = ? ORDER BY channel')
-      .all(runId) as RunDetail['inputs'];
-    const out = runDirs(this.d.home, runId).output;
-    const artifacts = fs.existsSync(out)
-      ? fs
-          .readdirSync(out, { recursive: true, withFileTypes: true })
-          .filter((e) => e.isFile())
-          .map((e) => {
-            const abs = path.join(e.parentPath, e.name);
-            return { path: path.relative(out, abs).split(path.sep).join('/'), size: fs.statSync(abs).size };
-          })
-          .sort((a, b) => a.path.localeCompare(b.path))
-      : [];
-    return {
-      id: row.id,
-      spec: row.spec ? (JSON.parse(row.spec) as RunSpec) : null,
-      engine: row.engine,
-      engineVersion: row.engine_version,
-      imageDigest: row.image_digest,
-      containerId: row.container_id,
-      exitCode: row.exit_code,
-      failureReason: row.failure_reason,
-      peakMemory: row.peak_memory,
-      skippedMetrics: row.skipped_metrics,
-      inputs,
-      artifacts,
-    };
+    return runDetail(this.d, runId);
   }
 
-  /** The file of an artifact, checked to be inside the run's output folder. */
   artifactFile(runId: string, rel: string): string {
-    this.d.tracking.runRow(runId);
-    const out = runDirs(this.d.home, runId).output;
-    const file = path.resolve(out, ...rel.split('/'));
-    if (!file.startsWith(out + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      throw notFound(`Run ${runId} has no artifact ${rel}.`);
-    }
-    return file;
+    return artifactFile(this.d, runId, rel);
   }
 
-  /** Copies an artifact into a folder on this machine; returns where it went. */
   saveArtifact(runId: string, rel: string, destDir: string): string {
-    const src = this.artifactFile(runId, rel);
-    fs.mkdirSync(destDir, { recursive: true });
-    const dest = path.join(destDir, path.basename(src));
-    if (fs.existsSync(dest))
-      throw conflict(`${dest} already exists; pick another folder or move that file first.`);
-    fs.copyFileSync(src, dest);
-    return dest;
+    return saveArtifact(this.d, runId, rel, destDir);
   }
 
   /** The run's log as kept on disk: the last `tail` lines, each with its stream. */
