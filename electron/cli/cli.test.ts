@@ -2,14 +2,42 @@
  * The CLI as a CI pipeline uses it: separate processes on one home, JSON on stdout, exit codes,
  * and the store's guarantees under concurrency and SIGKILL.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDirs, writeTree } from '../core/testing/tempDirs.ts';
-import { BIN, mlwbJson as json, mlwb } from './testing/mlwbProcess.ts';
 
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mlwb.js');
 const dirs = tempDirs();
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function mlwb(home: string, ...args: string[]): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, '--home', home, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: CLI JSON is checked field by field in each test.
+async function json(home: string, ...args: string[]): Promise<any> {
+  const r = await mlwb(home, ...args, '--json');
+  if (r.code !== 0) throw new Error(`mlwb ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
 
 function blobFiles(home: string): string[] {
   const root = path.join(home, 'objects', 'sha256');
