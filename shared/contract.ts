@@ -36,6 +36,7 @@ import {
   MetricPoint,
   RunPage,
   RunSearch,
+  RunStatus,
   RunSummary,
   SavedFilter,
 } from './tracking.ts';
@@ -150,11 +151,47 @@ export const methods = {
   ),
   'experiments.list': method(z.object({}), z.array(Experiment)),
   'runs.start': method(StartRuns, z.object({ runs: z.array(z.string()) })),
+  /**
+   * Gives runs this process created with `detach` to the process `pid` (a detached runs'
+   * supervisor), which launches and follows them; returns the ids that moved.
+   */
+  'runs.handOver': method(
+    z.object({ ids: z.array(z.string().min(1)).min(1), pid: z.number().int().positive() }),
+    z.object({ runs: z.array(z.string()) }),
+  ),
+  /**
+   * Ends when every run has ended, with them as they ended. `adopt`: runs nobody answers for any
+   * more (their process exited) are launched or followed by this process meanwhile, at most
+   * `parallel` at once.
+   */
+  'runs.wait': method(
+    z.object({
+      ids: z.array(z.string().min(1)).min(1),
+      adopt: z.boolean().default(false),
+      parallel: z.number().int().positive().max(32).optional(),
+    }),
+    z.object({ runs: z.array(RunSummary) }),
+    { long: true },
+  ),
+  /** Settles runs whose containers ended while no process followed them. */
+  'runs.reconcile': method(z.object({}), z.object({})),
   'runs.search': method(RunSearch, RunPage),
   'runs.get': method(z.object({ id: z.string().min(1) }), z.object({ run: RunSummary, detail: RunDetail })),
   'runs.logs': method(
     z.object({ id: z.string().min(1), tail: z.number().int().positive().max(100_000).default(2000) }),
     z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
+  ),
+  /**
+   * Complete log lines from byte `from` on, where to read next, and the run's status as it was
+   * before reading: a reader that sees an ended status and then no lines has the whole log.
+   */
+  'runs.readLog': method(
+    z.object({ id: z.string().min(1), from: z.number().int().nonnegative().default(0) }),
+    z.object({
+      lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
+      next: z.number().int(),
+      status: RunStatus,
+    }),
   ),
   'runs.metricHistory': method(
     z.object({ id: z.string().min(1), key: z.string().min(1) }),
@@ -168,6 +205,8 @@ export const methods = {
     z.object({
       id: z.string().min(1),
       params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+      /** As for runs.start: held for the process it is handed to, not launched here. */
+      detach: z.boolean().default(false),
     }),
     z.object({ run: z.string() }),
   ),

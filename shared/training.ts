@@ -95,6 +95,11 @@ export const StartRuns = z.object({
   name: z.string().optional(),
   /** A named engine from Settings; the default engine when omitted. */
   engine: z.string().optional(),
+  /**
+   * Create the runs QUEUED but launch nothing in this process: they are held for the process
+   * they are then handed to (`runs.handOver`), which launches and follows them.
+   */
+  detach: z.boolean().default(false),
 });
 export type StartRuns = z.input<typeof StartRuns>;
 

@@ -110,7 +110,7 @@ describe('mlwb drift', () => {
       '--json',
     );
     expect(JSON.parse(lenient.stdout).driftShare).toBe(1);
-    const reports = JSON.parse((await mlwb(home, 'drift', 'reports', '--json')).stdout);
+    const { reports } = JSON.parse((await mlwb(home, 'drift', 'reports', '--json')).stdout);
     expect(reports.length).toBe(4);
   });
 });

@@ -91,7 +91,7 @@ export async function driftCommand(api: Api, argv: string[], out: Out, signal: A
   if (sub === 'reports') {
     const { values } = parseArgs({ args: rest, options: { dataset: { type: 'string' } }, strict: true });
     const r = await api.call('drift.reports', { dataset: values.dataset });
-    out.result(r, () =>
+    out.list('reports', r, () =>
       r.length === 0
         ? 'No drift reports yet. Run: mlwb drift --reference SRC --current SRC'
         : table(
@@ -138,7 +138,7 @@ export async function driftCommand(api: Api, argv: string[], out: Out, signal: A
     const [action = 'list', ...args] = rest;
     if (action === 'list') {
       const r = await api.call('drift.presets', {});
-      out.result(r, () =>
+      out.list('presets', r, () =>
         r.length === 0
           ? 'No presets yet. Save one: mlwb drift presets save NAME --method psi …'
           : table(

@@ -24,7 +24,7 @@ Datasets
   dataset export NAME[@V] DIR
 Training
   run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]… [--parallel N] [--detach]
-  runs list [--filter EXPR] [--order-by EXPR] | show ID | logs ID [--follow] | cancel ID | rerun ID
+  runs list [--filter EXPR] [--order-by EXPR] | show ID | logs ID [--follow] | cancel ID | rerun ID | wait ID…
   engines list | add NAME HOST [--tls-verify] [--cert-path DIR] | remove NAME
 Drift
   drift --reference SRC --current SRC [--method [COL=]M]… [--threshold [COL=]T]…
@@ -127,9 +127,9 @@ export async function main(
       case 'dataset':
         return await datasetCommand(api, rest, out, controller.signal);
       case 'run':
-        return await runCommand(wb, api, rest, out);
+        return await runCommand(api, rest, out, controller.signal);
       case 'runs':
-        return await runsCommand(wb, api, rest, out);
+        return await runsCommand(api, rest, out, controller.signal);
       case 'engines':
         return await enginesCommand(api, rest, out);
       case 'drift':

@@ -1,13 +1,18 @@
 /** `mlwb run …` and `mlwb runs …`: training runs from a terminal or a CI pipeline. */
 import { parseArgs } from 'node:util';
+import type { RunSummary } from '../../shared/tracking.ts';
 import type { Api } from '../core/api.ts';
-import type { Workbench } from '../core/workbench.ts';
 import { formatTime, type Out, table, UsageError } from './output.ts';
+import { detachRuns, type Supervisor, superviseCommand } from './runSupervisor.ts';
 
 export const runHelp = `Usage: mlwb run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]…
                 [--random N] [--parallel N] [--seed N] [--memory 2g] [--cpus 1] [--gpus N] [--engine NAME] [--detach]
+           waits for the runs and prints them; exit 1 when one did not finish.
+           --detach: prints the queued runs at once; they go on with no foreground process (closing
+           the terminal does not stop them). Follow with runs logs ID --follow, wait with runs wait.
        mlwb runs list [--filter "metrics.acc > 0.9 and params.lr = '0.01'" | --saved NAME] [--order-by "metrics.acc DESC"]
-       mlwb runs show ID | logs ID [--follow] | cancel ID | rerun ID [--param K=V]…
+       mlwb runs show ID | logs ID [--follow] | cancel ID | rerun ID [--param K=V]… [--detach]
+       mlwb runs wait ID…   waits for the runs to end; exit 0 when all FINISHED, else 3
        mlwb engines list | add NAME HOST [--tls-verify] [--cert-path DIR] [--identity-file KEY] | remove NAME`;
 
 export async function enginesCommand(api: Api, argv: string[], out: Out): Promise<number> {
@@ -17,7 +22,7 @@ export async function enginesCommand(api: Api, argv: string[], out: Out): Promis
     const rows = await Promise.all(
       engines.map(async (e) => ({ ...e, status: await api.call('engine.status', { name: e.name }) })),
     );
-    out.result(rows, () =>
+    out.list('engines', rows, () =>
       table(
         ['NAME', 'HOST', 'STATUS'],
         rows.map((e) => [
@@ -92,7 +97,52 @@ function keyValues(flag: string, list: string[] | undefined): Record<string, str
 const fmt = (v: unknown) =>
   typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v ?? '-');
 
-export async function runCommand(wb: Workbench, api: Api, argv: string[], out: Out): Promise<number> {
+/** How `run`, `rerun` and `runs wait` print runs: `{runs:[{id, status, params, metrics}]}`. */
+function printRuns(out: Out, runs: RunSummary[], footer?: string): void {
+  out.result(
+    { runs: runs.map((r) => ({ id: r.id, status: r.status, params: r.params, metrics: r.metrics })) },
+    () =>
+      table(
+        ['RUN', 'STATUS', 'PARAMS', 'METRICS'],
+        runs.map((r) => [
+          r.id,
+          r.status,
+          Object.entries(r.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+          Object.entries(r.metrics)
+            .map(([k, v]) => `${k}=${fmt(v)}`)
+            .join(' '),
+        ]),
+      ) + (footer ? `\n${footer}` : ''),
+  );
+}
+
+async function getRuns(api: Api, ids: string[]): Promise<RunSummary[]> {
+  return Promise.all(ids.map(async (id) => (await api.call('runs.get', { id })).run));
+}
+
+/** Waits in the foreground; Ctrl+C stops waiting, and the runs go on without this process. */
+async function waitForRuns(
+  api: Api,
+  ids: string[],
+  out: Out,
+  signal: AbortSignal,
+  parallel?: number,
+): Promise<RunSummary[]> {
+  const { runs } = await api.call(
+    'runs.wait',
+    { ids, adopt: true, parallel },
+    { signal, onProgress: (p) => out.progress(`runs: ${p.done}/${p.total ?? ids.length} ended…`) },
+  );
+  out.progressDone();
+  return runs;
+}
+
+const detachedNote = (ids: string[], s: Supervisor) =>
+  `The runs go on in the background (supervisor process ${s.pid}, its log ${s.log}).\nWait for them with: mlwb runs wait ${ids.join(' ')}`;
+
+export async function runCommand(api: Api, argv: string[], out: Out, signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -137,40 +187,23 @@ export async function runCommand(wb: Workbench, api: Api, argv: string[], out: O
     experiment: values.experiment,
     name: values.name,
     engine: values.engine,
+    detach: Boolean(values.detach),
   });
-  if (!values.detach) {
-    for (const id of started.runs) {
-      out.progress(`run ${id}: running…`);
-      await wb.runs.waitFor(id);
-    }
-    out.progressDone();
+  const parallel = num('parallel', values.parallel);
+  if (values.detach) {
+    const supervisor = await detachRuns(api, started.runs, parallel ?? 1);
+    printRuns(out, await getRuns(api, started.runs), detachedNote(started.runs, supervisor));
+    return 0;
   }
-  const runs = started.runs.map((id) => wb.tracking.run(id));
-  const result = {
-    runs: runs.map((r) => ({ id: r.id, status: r.status, params: r.params, metrics: r.metrics })),
-  };
-  out.result(result, () =>
-    table(
-      ['RUN', 'STATUS', 'PARAMS', 'METRICS'],
-      runs.map((r) => [
-        r.id,
-        r.status,
-        Object.entries(r.params)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' '),
-        Object.entries(r.metrics)
-          .map(([k, v]) => `${k}=${fmt(v)}`)
-          .join(' '),
-      ]),
-    ),
-  );
+  const runs = await waitForRuns(api, started.runs, out, signal, parallel);
+  printRuns(out, runs);
   return runs.some((r) => r.status === 'FAILED' || r.status === 'LOST' || r.status === 'KILLED') ? 1 : 0;
 }
 
-export async function runsCommand(wb: Workbench, api: Api, argv: string[], out: Out): Promise<number> {
+export async function runsCommand(api: Api, argv: string[], out: Out, signal: AbortSignal): Promise<number> {
   const [sub, ...rest] = argv;
   // A CLI process settles runs whose containers ended while nobody was watching.
-  await wb.runs.resume({ onlyFinished: true }).catch(() => {});
+  await api.call('runs.reconcile', {}).catch(() => {});
   switch (sub) {
     case 'list': {
       const { values } = parseArgs({
@@ -245,25 +278,26 @@ export async function runsCommand(wb: Workbench, api: Api, argv: string[], out: 
         strict: true,
       });
       const id = one(positionals, 'logs');
-      if (out.json && !values.follow) {
-        out.result(wb.runs.logs(id, Number.MAX_SAFE_INTEGER), () => '');
-        return 0;
-      }
-      // The whole log, then (with --follow) what is appended, read on from where we stopped. The
-      // status is read before draining, so lines written just before the run ended are not lost.
+      const collected: { stream: 'stdout' | 'stderr'; text: string }[] = [];
+      const collect = out.json && !values.follow;
+      // The whole log, then (with --follow) what is appended, read on from where we stopped. Each
+      // chunk carries the status read before it, so an empty chunk of an ended run is the end.
       let next = 0;
       for (;;) {
-        const status = wb.tracking.runRow(id).status;
-        const last = !values.follow || (status !== 'RUNNING' && status !== 'QUEUED');
-        for (let chunk = wb.runs.readLog(id, next); chunk.lines.length; chunk = wb.runs.readLog(id, next)) {
+        const chunk = await api.call('runs.readLog', { id, from: next });
+        next = chunk.next;
+        if (collect) collected.push(...chunk.lines);
+        else
           for (const l of chunk.lines)
             (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${l.text}\n`);
-          next = chunk.next;
-        }
-        if (last) return 0;
+        if (chunk.lines.length) continue;
+        if (!values.follow || (chunk.status !== 'RUNNING' && chunk.status !== 'QUEUED')) break;
+        if (signal.aborted) return 0;
         await new Promise((r) => setTimeout(r, 500));
-        await wb.runs.resume({ onlyFinished: true }).catch(() => {});
+        await api.call('runs.reconcile', {}).catch(() => {});
       }
+      if (collect) out.list('lines', collected, () => '');
+      return 0;
     }
     case 'cancel': {
       const r = await api.call('runs.cancel', { id: one(rest, 'cancel') });
@@ -280,15 +314,27 @@ export async function runsCommand(wb: Workbench, api: Api, argv: string[], out: 
       const r = await api.call('runs.rerun', {
         id: one(positionals, 'rerun'),
         params: keyValues('param', values.param),
+        detach: Boolean(values.detach),
       });
-      if (!values.detach) await wb.runs.waitFor(r.run);
-      const run = wb.tracking.run(r.run);
-      out.result(
-        { runs: [{ id: run.id, status: run.status, params: run.params, metrics: run.metrics }] },
-        () => `${run.id} ${run.status}`,
-      );
-      return run.status === 'FINISHED' || values.detach ? 0 : 1;
+      if (values.detach) {
+        const supervisor = await detachRuns(api, [r.run], 1);
+        printRuns(out, await getRuns(api, [r.run]), detachedNote([r.run], supervisor));
+        return 0;
+      }
+      const [run] = await waitForRuns(api, [r.run], out, signal);
+      printRuns(out, [run!]);
+      return run!.status === 'FINISHED' ? 0 : 1;
     }
+    case 'wait': {
+      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
+      if (!positionals.length) throw new UsageError('usage: mlwb runs wait ID…');
+      const runs = await waitForRuns(api, [...new Set(positionals)], out, signal);
+      printRuns(out, runs);
+      return runs.every((r) => r.status === 'FINISHED') ? 0 : 3;
+    }
+    // Not in the help: what `--detach` leaves running (see runSupervisor.ts).
+    case 'supervise':
+      return superviseCommand(api, rest);
     default:
       throw new UsageError(runHelp);
   }

@@ -96,12 +96,30 @@ export function createHandlers(wb: Workbench): Handlers {
     'recipes.inspect': (p) => loadRecipe(p.path),
     'experiments.list': () => wb.tracking.experiments(),
     'runs.start': async (p) => ({ runs: await wb.runs.start(p) }),
+    'runs.handOver': (p) => ({ runs: wb.runs.handOver(p.ids, p.pid) }),
+    'runs.wait': async (p, ctx) => {
+      await wb.runs.waitFor(p.ids, {
+        adopt: p.adopt,
+        parallel: p.parallel,
+        signal: ctx.signal,
+        progress: ctx.progress,
+      });
+      return { runs: p.ids.map((id) => wb.tracking.run(id)) };
+    },
+    'runs.reconcile': async () => {
+      await wb.runs.resume({ onlyFinished: true });
+      return {};
+    },
     'runs.search': (p) => wb.tracking.search(p),
     'runs.get': (p) => ({ run: wb.tracking.run(p.id), detail: wb.runs.detail(p.id) }),
     'runs.logs': (p) => wb.runs.logs(p.id, p.tail),
+    'runs.readLog': (p) => {
+      const { status } = wb.tracking.runRow(p.id);
+      return { ...wb.runs.readLog(p.id, p.from), status };
+    },
     'runs.metricHistory': (p) => wb.tracking.metricHistory(p.id, p.key),
     'runs.cancel': (p) => wb.runs.cancel(p.id),
-    'runs.rerun': (p) => ({ run: wb.runs.rerun(p.id, { params: p.params }) }),
+    'runs.rerun': (p) => ({ run: wb.runs.rerun(p.id, { params: p.params, detach: p.detach }) }),
     'runs.saveArtifact': (p) => ({ saved: wb.runs.saveArtifact(p.id, p.path, p.dir) }),
     'runs.setTag': (p) => {
       wb.tracking.runRow(p.id);

@@ -180,6 +180,10 @@ describe.skipIf(Boolean(skipReason))(`remote engines${skipReason ? ` (skipped: $
     expect(detail.spec?.engineName).toBe(engine);
     expect(detail.engine).toBe(host);
     expect(wb.runs.logs(id!).map((l) => l.text)).toContain(`hello from ${engine}`);
+    // Its containers cannot reach this machine's MLflow listener, and the log says so first.
+    expect(wb.runs.logs(id!)[0]?.text).toMatch(
+      /^mlwb: MLflow tracking is not available to this run: its engine .*metrics\.jsonl/,
+    );
     expect(wb.tracking.metricHistory(id!, 'n').map((p) => p.value)).toEqual([1]);
   }
 

@@ -130,49 +130,87 @@ export interface LogLine {
 }
 
 /**
- * Follows the container's output until it ends: every line goes to the log file (prefixed with its
- * stream) and to `onLine`. Resolves when the stream closes.
+ * Where a follower taking over from one that has gone reads on: the time the last line was
+ * written (the log file's mtime) and the last lines written.
+ */
+export interface ResumePoint {
+  time: number;
+  tail: LogLine[];
+}
+
+/** How far the log file's mtime (a coarse clock) and the engine's line stamps may disagree. */
+const RESUME_SLACK_MS = 1000;
+
+/**
+ * Follows the container's output until it ends, or until `signal` aborts (the process is letting
+ * the run go on without it): every line goes to the log file (prefixed with its stream) and to
+ * `onLine`. With `resume`, only lines not written yet: those the engine stamped clearly after the
+ * last write, and, around that moment, those that are not among the last lines written. So the
+ * gap between two followers is filled and nothing is written twice (short of a line repeated
+ * verbatim within a second of the hand-over).
  */
 export async function followLogs(
   container: Docker.Container,
   logFile: string,
   onLine: (line: LogLine) => void,
-  since?: number,
+  opts: { resume?: ResumePoint; signal?: AbortSignal } = {},
 ): Promise<void> {
+  const { resume, signal } = opts;
+  if (signal?.aborted) return;
   const raw = (await container.logs({
     follow: true,
     stdout: true,
     stderr: true,
-    since,
-  })) as unknown as NodeJS.ReadableStream;
+    ...(resume ? { since: Math.floor((resume.time - RESUME_SLACK_MS) / 1000), timestamps: true } : {}),
+  })) as unknown as NodeJS.ReadableStream & { destroy(): void };
   const out = fs.createWriteStream(logFile, { flags: 'a' });
+  const written = new Map<string, number>();
+  for (const l of resume?.tail ?? [])
+    written.set(`${l.stream} ${l.text}`, (written.get(`${l.stream} ${l.text}`) ?? 0) + 1);
+  /** Whether a line from before the hand-over was written already. */
+  const seen = (stream: LogLine['stream'], text: string, stamp: number): boolean => {
+    if (!resume || !Number.isFinite(stamp) || stamp > resume.time + RESUME_SLACK_MS) return false;
+    if (stamp <= resume.time - RESUME_SLACK_MS) return true;
+    const n = written.get(`${stream} ${text}`) ?? 0;
+    if (n > 0) written.set(`${stream} ${text}`, n - 1);
+    return n > 0;
+  };
+  const emit = (stream: LogLine['stream'], line: string) => {
+    let text = line;
+    if (resume) {
+      // `2026-11-28T10:00:00.123456789Z text`: the engine's stamp, then the line.
+      const space = line.indexOf(' ');
+      text = space < 0 ? '' : line.slice(space + 1);
+      if (seen(stream, text, Date.parse(space < 0 ? line : line.slice(0, space)))) return;
+    }
+    out.write(`${stream === 'stderr' ? 'E' : 'O'} ${text}\n`);
+    onLine({ stream, text });
+  };
   const splitter = (stream: LogLine['stream']) => {
     const pass = new PassThrough();
     let rest = '';
     pass.on('data', (chunk: Buffer) => {
       const lines = (rest + chunk.toString('utf8')).split('\n');
       rest = lines.pop() ?? '';
-      for (const text of lines) {
-        out.write(`${stream === 'stderr' ? 'E' : 'O'} ${text}\n`);
-        onLine({ stream, text });
-      }
+      for (const text of lines) emit(stream, text);
     });
     pass.on('end', () => {
-      if (rest) {
-        out.write(`${stream === 'stderr' ? 'E' : 'O'} ${rest}\n`);
-        onLine({ stream, text: rest });
-      }
+      if (rest) emit(stream, rest);
     });
     return pass;
   };
   const stdout = splitter('stdout');
   const stderr = splitter('stderr');
   container.modem.demuxStream(raw, stdout, stderr);
+  const stop = () => raw.destroy();
   await new Promise<void>((resolve) => {
     raw.on('end', resolve);
     raw.on('close', resolve);
     raw.on('error', () => resolve());
+    signal?.addEventListener('abort', stop);
+    if (signal?.aborted) stop(); // let go while the stream was being opened
   });
+  signal?.removeEventListener('abort', stop);
   stdout.end();
   stderr.end();
   await new Promise<void>((resolve) => out.end(resolve));

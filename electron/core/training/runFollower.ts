@@ -9,11 +9,11 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { RunSpec } from '../../../shared/training.ts';
 import type { EventBus } from '../events.ts';
-import { now } from '../ids.ts';
 import type { Db } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
-import { followLogs, type LogLine, runDirs, samplePeakMemory } from './containerRun.ts';
+import { followLogs, type LogLine, type ResumePoint, runDirs, samplePeakMemory } from './containerRun.ts';
 import { type ParsedPoint, parseMetricLines, RegexMetrics } from './metricParsers.ts';
+import { CANCELLED_BY_USER, endRunning } from './runStates.ts';
 
 const FLUSH_MS = 150;
 /** Lines per flush sent live; the rest of a flood is on disk and counted as dropped. */
@@ -33,7 +33,7 @@ export class RunFollower {
   private resolveDone!: () => void;
   private resolveStarted!: () => void;
   private cancelled = false;
-  private detached = false;
+  private readonly detaching = new AbortController();
   private pendingLines: LogLine[] = [];
   private droppedLines = 0;
   private pendingPoints: ParsedPoint[] = [];
@@ -61,12 +61,17 @@ export class RunFollower {
     this.cancelled = true;
   }
 
-  /** Stop following without finalizing (the app is closing; the run goes on in the engine). */
+  /** Stop following without finalizing (the process is closing; the run goes on in the engine). */
   detach(): void {
-    this.detached = true;
+    this.detaching.abort();
   }
 
-  async run(resumed: boolean): Promise<void> {
+  /**
+   * Follows until the container exits, then finalizes. With `resume`, this follower takes over
+   * from one that has gone, and reads on from where it stopped.
+   */
+  async run(resume?: ResumePoint): Promise<void> {
+    const resumed = resume !== undefined;
     const row = this.d.tracking.runRow(this.runId);
     const spec = JSON.parse(row.spec!) as RunSpec;
     const dirs = runDirs(this.d.home, this.runId);
@@ -78,10 +83,9 @@ export class RunFollower {
     try {
       await this.container.inspect();
       this.resolveStarted();
-      // A resumed follower only wants what it has not seen: lines since now (older ones are on disk).
+      // A resumed follower only wants what it has not seen: lines after the last one on disk.
       // Following an exited container returns its whole output and ends: a command that finished
       // before we attached still has its log read.
-      const since = resumed ? Math.floor(Date.now() / 1000) : undefined;
       await followLogs(
         this.container,
         dirs.log,
@@ -95,9 +99,11 @@ export class RunFollower {
             this.pendingPoints.push(p);
           }
         },
-        since,
+        { resume, signal: this.detaching.signal },
       );
-      if (this.detached) return;
+      // What has been read is stored before letting go: metrics.jsonl's offset has moved past it.
+      this.flush(dirs.output);
+      if (this.detaching.signal.aborted) return;
       await this.container.wait().catch(() => {});
       this.flush(dirs.output);
       await this.finalize(dirs.output, stopMemory());
@@ -232,9 +238,9 @@ export class RunFollower {
       : '';
     let status: 'FINISHED' | 'FAILED' | 'KILLED' = 'FINISHED';
     let reason: string | null = null;
-    if (this.cancelled || row.failure_reason === 'Cancelled by the user.') {
+    if (this.cancelled || row.failure_reason === CANCELLED_BY_USER) {
       status = 'KILLED';
-      reason = 'Cancelled by the user.';
+      reason = CANCELLED_BY_USER;
     } else if (state.OOMKilled) {
       status = 'FAILED';
       reason = `Out of memory: the container was killed at its memory limit. Give it more memory (resources.memory) or use less.${failure ? ` ${failure}` : ''}`;
@@ -243,13 +249,7 @@ export class RunFollower {
       const last = this.tail.length ? ` Last output: ${this.tail.join(' | ').slice(0, 1000)}` : '';
       reason = failure || `The command exited with code ${exitCode ?? 'unknown'}.${last}`;
     }
-    this.d.tracking.updateRun(this.runId, {
-      status,
-      end_time: now(),
-      exit_code: exitCode,
-      failure_reason: reason,
-      peak_memory: peak,
-    });
+    endRunning(this.d.db, this.runId, { status, exitCode, reason, peakMemory: peak });
     await this.container.remove({ force: true }).catch(() => {});
     this.d.events.changed('runs', `run:${this.runId}`);
   }

@@ -1,32 +1,60 @@
 /**
  * Runs as the app sees them: start (one run or a sweep) → QUEUED → RUNNING → FINISHED | FAILED |
  * KILLED | LOST. A scheduler starts queued runs up to the parallel limit; each running run has one
- * follower process that streams its logs, reads its metrics and finalizes it when the container
- * exits. Queued and running runs survive a restart: `resume()` picks them up again.
+ * follower that streams its logs, reads its metrics and finalizes it when the container exits.
+ *
+ * Several processes may share a home (the app, `mlwb ui`, CLIs, detached runs' supervisors). Each
+ * run is answered for by one of them, its owner in the store (see runStates.ts): a process
+ * launches and follows only runs it owns, takes a run over only when its owner has exited, and on
+ * closing lets its runs go on without it (containers keep running) for the next process to take
+ * over. `resume()` (long-lived hosts) takes over what nobody answers for; `waitFor(…, {adopt})`
+ * takes over the runs it waits for.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type Docker from 'dockerode';
+import type { RunStatus } from '../../../shared/tracking.ts';
 import type { RunDetail, RunSpec, StartRuns } from '../../../shared/training.ts';
 import { StartRuns as StartRunsSchema } from '../../../shared/training.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
-import { exportVersion } from '../datasets/exporter.ts';
 import { type EngineTarget, engineStatus } from '../docker/engine.ts';
 import type { EngineRegistry } from '../docker/engineRegistry.ts';
-import { conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
+import { cancelled, conflict, invalidInput, WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import { now } from '../ids.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
-import { isProcessAlive } from '../objects/writeLease.ts';
-import type { Db } from '../store/database.ts';
+import { type Db, writeTransaction } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
-import { snapshotEntries, snapshotFolder } from './codeSnapshot.ts';
-import { createContainer, engineError, type RunDirs, requireImage, runDirs } from './containerRun.ts';
+import { snapshotFolder } from './codeSnapshot.ts';
+import { engineError, type ResumePoint, runDirs } from './containerRun.ts';
 import { loadRecipe, resolveParams } from './recipeLoader.ts';
 import { RunFollower } from './runFollower.ts';
+import {
+  launchRun,
+  METRICS_INSTEAD,
+  NO_LISTENER,
+  noteInRunLog,
+  type TrackingChannel,
+  type TrackingEndpoint,
+} from './runLauncher.ts';
+import { type LogLine, readLogFrom, tailLog } from './runLogs.ts';
+import { artifactFile, runDetail, saveArtifact } from './runRecord.ts';
+import {
+  CANCELLED_BY_USER,
+  endQueued,
+  endRunning,
+  handOver,
+  openRunOwner,
+  orphanedRuns,
+  ownerAlive,
+  queuedOwnedBy,
+  releaseOwnership,
+  requestCancel,
+  takeOwnership,
+} from './runStates.ts';
 import { expandSweep } from './sweep.ts';
+
+export type { TrackingEndpoint } from './runLauncher.ts';
 
 export interface RunServiceDeps {
   home: string;
@@ -40,31 +68,63 @@ export interface RunServiceDeps {
 }
 
 const CANCEL_GRACE_S = 10;
-const LOG_BLOCK = 1024 * 1024;
+/** How long `cancel` waits, after the stop, for the run's follower to end it. */
+const CANCEL_SETTLE_MS = 15_000;
+const WAIT_POLL_MS = 500;
+/** How often a long-lived host looks for runs whose owner has exited. */
+const ORPHAN_SWEEP_MS = 10_000;
+/** How many of a log's last lines a follower taking over compares with what it reads again. */
+const RESUME_TAIL_LINES = 500;
+const isOpen = (status: RunStatus) => status === 'QUEUED' || status === 'RUNNING';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-type LogLine = { stream: 'stdout' | 'stderr'; text: string };
-
-/** A log file line is `O text` (stdout) or `E text` (stderr); see followLogs. */
-function parseLogLine(l: string): LogLine {
-  return { stream: l.startsWith('E ') ? 'stderr' : 'stdout', text: l.slice(2) };
+/** Resolves when any of `events` settles, or after `ms`; leaves no timer behind to hold a CLI open. */
+function firstOf(events: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((r) => {
+    timer = setTimeout(r, Math.max(0, ms));
+  });
+  const done = () => clearTimeout(timer);
+  return Promise.race([...events, timeout]).then(done, done);
 }
+
+/**
+ * Which RunService of this process answers for a run. Owners are processes; this tells apart two
+ * workbenches one process has open on the same home (tests do).
+ */
+const answeredHere = new Map<string, RunService>();
 
 export class RunService {
   private parallel = 1;
   private closed = false;
-  private trackingUri: string | undefined;
+  private channel: TrackingChannel = { missing: NO_LISTENER };
   private followers = new Map<string, RunFollower>();
   private starting = new Set<string>();
-  private launching = new Set<Promise<void>>();
+  private resuming = new Set<string>();
+  /** Launches and take-overs in flight: closing waits for them, then lets their runs go. */
+  private pending = new Set<Promise<void>>();
+  /** Runs this instance owns in the store: it launches them when QUEUED and follows them when RUNNING. */
+  private owned = new Set<string>();
+  /** Runs created here for another process to launch (`start` with detach); never launched here. */
+  private held = new Set<string>();
+  private orphanSweep: NodeJS.Timeout | undefined;
+  private readonly pid = process.pid;
 
   constructor(private readonly d: RunServiceDeps) {}
 
-  /** Where containers reach the MLflow-compatible API (set by the host that serves it). */
-  setTrackingEndpoint(uri: string | undefined): void {
-    this.trackingUri = uri;
+  /**
+   * Where containers reach the MLflow-compatible API (set by the host that serves it), or, when
+   * the host could not serve it, why not: run logs say so at the start.
+   */
+  setTrackingEndpoint(endpoint: TrackingEndpoint | undefined, unavailable = NO_LISTENER): void {
+    this.channel = endpoint ? { endpoint } : { missing: unavailable };
   }
 
-  /** Creates the runs (one per sweep combination) as QUEUED and schedules them; returns their ids. */
+  /**
+   * Creates the runs (one per sweep combination) as QUEUED, owned by this process, and schedules
+   * them; returns their ids. With `detach` they are held for another process instead (handOver):
+   * nothing is launched here.
+   */
   async start(input: StartRuns): Promise<string[]> {
     const req = StartRunsSchema.parse(input);
     const { dir, recipe } = await loadRecipe(req.recipe);
@@ -101,11 +161,13 @@ export class RunService {
         ...(req.engine && req.engine !== 'default' ? { engineName: req.engine } : {}),
       };
       const name = req.name ? (paramSets.length > 1 ? `${req.name}-${i + 1}` : req.name) : undefined;
-      return this.createQueued(experimentId, spec, name);
+      return this.createQueued(experimentId, spec, { name, detach: req.detach });
     });
-    this.parallel = Math.max(1, req.parallel);
     this.d.events.changed('runs');
-    this.schedule();
+    if (!req.detach) {
+      this.parallel = Math.max(1, req.parallel);
+      this.schedule();
+    }
     return ids;
   }
 
@@ -117,7 +179,10 @@ export class RunService {
   }
 
   /** The same run again: the same recipe snapshot, params, seed, datasets and resources. */
-  rerun(runId: string, changes: { params?: Record<string, string | number | boolean> } = {}): string {
+  rerun(
+    runId: string,
+    changes: { params?: Record<string, string | number | boolean>; detach?: boolean } = {},
+  ): string {
     const row = this.d.tracking.runRow(runId);
     if (!row.spec)
       throw invalidInput(
@@ -125,129 +190,128 @@ export class RunService {
       );
     const spec = JSON.parse(row.spec) as RunSpec;
     const next = { ...spec, params: { ...spec.params, ...changes.params } };
-    const id = this.createQueued(row.experiment_id, next, undefined, runId);
+    const id = this.createQueued(row.experiment_id, next, { rerunOf: runId, detach: changes.detach });
     this.d.events.changed('runs');
-    this.schedule();
+    if (!changes.detach) this.schedule();
     return id;
   }
 
-  private createQueued(experimentId: string, spec: RunSpec, name?: string, rerunOf?: string): string {
+  /** One transaction: nobody sees the run before it has its inputs, its token and its owner. */
+  private createQueued(
+    experimentId: string,
+    spec: RunSpec,
+    opts: { name?: string; rerunOf?: string; detach?: boolean },
+  ): string {
     const tags: Record<string, string> = { 'mlwb.recipe': spec.recipe.name, 'mlflow.source.type': 'JOB' };
-    if (rerunOf) tags['mlwb.rerun_of'] = rerunOf;
-    const id = this.d.tracking.createRun({
-      experimentId,
-      name,
-      status: 'QUEUED',
-      spec,
-      tags,
-      params: Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [k, String(v)])),
+    if (opts.rerunOf) tags['mlwb.rerun_of'] = opts.rerunOf;
+    const id = writeTransaction(this.d.db, () => {
+      const id = this.d.tracking.createRun({
+        experimentId,
+        name: opts.name,
+        status: 'QUEUED',
+        spec,
+        tags,
+        params: Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [k, String(v)])),
+      });
+      const insert = this.d.db.prepare(
+        'INSERT INTO run_inputs (run_id, channel, dataset, version, digest) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (const ds of spec.datasets) insert.run(id, ds.channel, ds.dataset, ds.version, ds.digest);
+      this.d.db
+        .prepare('UPDATE runs SET api_token = ?, follower_pid = ? WHERE id = ?')
+        .run(randomBytes(24).toString('base64url'), this.pid, id);
+      return id;
     });
-    const insert = this.d.db.prepare(
-      'INSERT INTO run_inputs (run_id, channel, dataset, version, digest) VALUES (?, ?, ?, ?, ?)',
-    );
-    for (const ds of spec.datasets) insert.run(id, ds.channel, ds.dataset, ds.version, ds.digest);
-    this.d.tracking.updateRun(id, { api_token: randomBytes(24).toString('base64url') } as never);
+    if (opts.detach) this.held.add(id);
+    else this.owned.add(id);
+    answeredHere.set(id, this);
     return id;
+  }
+
+  /**
+   * Gives runs this process holds (started with detach) to the process `pid`, which launches
+   * them; returns the ids that moved.
+   */
+  handOver(runIds: string[], pid: number): string[] {
+    if (pid === this.pid) throw invalidInput('Runs are handed over to another process, not to this one.');
+    const moved = handOver(
+      this.d.db,
+      runIds.filter((id) => this.held.has(id)),
+      this.pid,
+      pid,
+    );
+    for (const id of moved) this.forget(id);
+    if (moved.length) this.d.events.changed('runs');
+    return moved;
   }
 
   private experimentId(name: string): string {
     return this.d.tracking.experimentByName(name)?.id ?? this.d.tracking.createExperiment(name);
   }
 
-  /** Starts queued runs, oldest first, while fewer than `parallel` run here. */
+  /**
+   * Takes an open run on if nobody else answers for it: no owner, an owner that has exited, or
+   * this instance. False when a live process (or another workbench in this one) has it.
+   */
+  private claim(runId: string): boolean {
+    if (this.closed) return false;
+    if (this.owned.has(runId)) return true;
+    const open = openRunOwner(this.d.db, runId);
+    if (!open) return false;
+    const { owner } = open;
+    const here = answeredHere.get(runId);
+    const taken = owner === this.pid ? here !== undefined && here !== this : ownerAlive(owner);
+    if (taken || !takeOwnership(this.d.db, runId, owner, this.pid)) return false;
+    this.held.delete(runId);
+    this.owned.add(runId);
+    answeredHere.set(runId, this);
+    return true;
+  }
+
+  /** This instance no longer answers for the run (it ended, or went to another process). */
+  private forget(runId: string): void {
+    this.owned.delete(runId);
+    this.held.delete(runId);
+    if (answeredHere.get(runId) === this) answeredHere.delete(runId);
+  }
+
+  /** Lets an open run go for another process to take over at once. */
+  private letGo(runId: string): void {
+    releaseOwnership(this.d.db, [runId], this.pid);
+    this.forget(runId);
+  }
+
+  /** Starts queued runs this instance owns, oldest first, while fewer than `parallel` run here. */
   private schedule(): void {
     if (this.closed) return;
-    const running = this.followers.size + this.starting.size;
-    if (running >= this.parallel) return;
-    const queued = this.d.db
-      .prepare(`SELECT id FROM runs WHERE status = 'QUEUED' ORDER BY created_at, id LIMIT ?`)
-      .pluck()
-      .all(this.parallel - running) as string[];
-    for (const id of queued) {
-      if (this.starting.has(id) || this.followers.has(id)) continue;
+    let free = this.parallel - this.followers.size - this.starting.size;
+    for (const id of queuedOwnedBy(this.d.db, this.pid)) {
+      if (free <= 0) return;
+      if (!this.owned.has(id) || this.starting.has(id) || this.followers.has(id)) continue;
+      free--;
       this.starting.add(id);
-      const launching: Promise<void> = this.launch(id)
+      const launching: Promise<void> = launchRun(this.d, id, this.channel)
+        .then((container) => {
+          if (container) this.follow(id, container);
+        })
         .catch((err) => this.failBeforeStart(id, err))
         .finally(() => {
           this.starting.delete(id);
-          this.launching.delete(launching);
+          this.pending.delete(launching);
+          if (!this.followers.has(id) && !this.closed) this.forget(id);
           this.schedule();
         });
-      this.launching.add(launching);
+      this.pending.add(launching);
     }
   }
 
   private failBeforeStart(runId: string, err: unknown): void {
     if (this.closed) return;
-    const e = err as Error;
-    this.d.tracking.updateRun(runId, { status: 'FAILED', end_time: now(), failure_reason: e.message });
-    this.d.events.changed('runs', `run:${runId}`);
+    if (endQueued(this.d.db, runId, 'FAILED', (err as Error).message))
+      this.d.events.changed('runs', `run:${runId}`);
   }
 
-  private async launch(runId: string): Promise<void> {
-    const row = this.d.tracking.runRow(runId);
-    if (row.status !== 'QUEUED') return;
-    const spec = JSON.parse(row.spec!) as RunSpec;
-    const target = this.d.engines.target(spec.engineName);
-    if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
-    const docker = target.docker;
-    let version: string | undefined;
-    try {
-      version = (await docker.version()).Version;
-    } catch (err) {
-      throw engineError(err);
-    }
-    const dirs = runDirs(this.d.home, runId);
-    await this.materialize(spec, dirs);
-    const imageId = spec.build
-      ? await this.buildImage(docker, spec, runId, dirs)
-      : await requireImage(docker, spec.image);
-    // Cancelled while its image was being built or its inputs prepared: start nothing.
-    if (this.d.tracking.runRow(runId).status !== 'QUEUED') return;
-    // Only containers on this machine's engine can reach the listener on its bridge.
-    const endpoint =
-      this.trackingUri && target.host.startsWith('unix://') ? { uri: this.trackingUri } : undefined;
-    const env: Record<string, string> = {
-      MLWB_RUN_ID: runId,
-      MLWB_SEED: String(spec.seed),
-      MLFLOW_RUN_ID: runId,
-      MLFLOW_EXPERIMENT_ID: row.experiment_id,
-      ...Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [`MLWB_PARAM_${k}`, String(v)])),
-    };
-    if (endpoint) {
-      env.MLFLOW_TRACKING_URI = endpoint.uri;
-      env.MLFLOW_TRACKING_TOKEN =
-        (this.d.db.prepare('SELECT api_token FROM runs WHERE id = ?').pluck().get(runId) as string) ?? '';
-    }
-    const container = await createContainer(docker, {
-      runId,
-      recipeDigest: spec.recipe.digest,
-      image: spec.image,
-      command: spec.command,
-      env,
-      resources: spec.resources,
-      dirs,
-      network: endpoint ? 'bridge' : 'none',
-    });
-    this.d.tracking.updateRun(runId, {
-      container_id: container.id,
-      engine: target.host,
-      engine_version: version ?? null,
-      image_digest: imageId,
-    });
-    try {
-      await container.start();
-    } catch (err) {
-      await container.remove({ force: true }).catch(() => {});
-      throw engineError(err);
-    }
-    this.d.tracking.updateRun(runId, { status: 'RUNNING', start_time: now() });
-    this.d.events.changed('runs', `run:${runId}`);
-    this.follow(runId, container);
-  }
-
-  private follow(runId: string, container: Docker.Container, resumed = false): void {
-    this.d.db.prepare('UPDATE runs SET follower_pid = ? WHERE id = ?').run(process.pid, runId);
+  private follow(runId: string, container: Docker.Container, resume?: ResumePoint): void {
     const follower = new RunFollower(
       { db: this.d.db, tracking: this.d.tracking, events: this.d.events, home: this.d.home },
       runId,
@@ -255,40 +319,80 @@ export class RunService {
     );
     this.followers.set(runId, follower);
     follower
-      .run(resumed)
+      .run(resume)
       .catch(() => {})
       .finally(() => {
         this.followers.delete(runId);
+        // Ended, or (when it could not be followed) left for another process to try.
+        if (!this.closed) this.letGo(runId);
         this.schedule();
       });
   }
 
-  /** Resolves when the run has ended (for the CLI's `mlwb run` without --detach). */
-  async waitFor(runId: string): Promise<void> {
+  /**
+   * Resolves when all the runs have ended. With `adopt`, runs among them that nobody answers for
+   * any more (their process exited) are launched or followed here meanwhile — this is how a
+   * detached runs' supervisor runs what it was handed, and how `mlwb runs wait` finishes what a
+   * dead supervisor left. `parallel` bounds what this process runs at once.
+   */
+  async waitFor(
+    runIds: string | string[],
+    opts: {
+      adopt?: boolean;
+      parallel?: number;
+      signal?: AbortSignal;
+      progress?: (p: { phase: string; done: number; total: number }) => void;
+    } = {},
+  ): Promise<void> {
+    const ids = typeof runIds === 'string' ? [runIds] : runIds;
+    for (const id of ids) this.d.tracking.runRow(id);
+    if (opts.parallel) this.parallel = Math.max(1, opts.parallel);
+    const aborted = new Promise<void>((r) => opts.signal?.addEventListener('abort', () => r()));
     for (;;) {
-      const status = this.d.tracking.runRow(runId).status;
-      if (status !== 'QUEUED' && status !== 'RUNNING') return;
-      const f = this.followers.get(runId);
-      if (f) await f.done;
-      else await new Promise((r) => setTimeout(r, 200));
+      if (opts.signal?.aborted)
+        throw cancelled('Stopped waiting. The runs go on without this process, and can be waited for again.');
+      const open = ids.filter((id) => isOpen(this.d.tracking.runRow(id).status));
+      opts.progress?.({ phase: 'waiting', done: ids.length - open.length, total: ids.length });
+      if (!open.length) return;
+      if (opts.adopt) await this.adopt(open);
+      const followed = open.flatMap((id) => this.followers.get(id)?.done ?? []);
+      await firstOf([...followed, aborted], WAIT_POLL_MS);
     }
+  }
+
+  /** Takes on those of these open runs nobody answers for: follows the running, queues the rest. */
+  private async adopt(runIds: string[]): Promise<void> {
+    let queued = false;
+    for (const id of runIds) {
+      if (this.followers.has(id) || this.starting.has(id) || this.resuming.has(id)) continue;
+      if (!this.claim(id)) continue;
+      if (this.d.tracking.runRow(id).status === 'RUNNING')
+        await this.resumeOne(id).catch(() => this.letGo(id));
+      else queued = true;
+    }
+    if (queued) this.schedule();
   }
 
   async cancel(runId: string): Promise<{ status: string; cancelled: boolean }> {
     const row = this.d.tracking.runRow(runId);
     if (row.status === 'QUEUED') {
-      this.d.tracking.updateRun(runId, {
-        status: 'KILLED',
-        end_time: now(),
-        failure_reason: 'Cancelled before it started.',
-      });
-      this.d.events.changed('runs', `run:${runId}`);
-      return { status: 'KILLED', cancelled: true };
+      if (endQueued(this.d.db, runId, 'KILLED', 'Cancelled before it started.')) {
+        this.d.events.changed('runs', `run:${runId}`);
+        return { status: 'KILLED', cancelled: true };
+      }
+      return this.cancel(runId); // its container started meanwhile (or it ended)
     }
-    if (row.status !== 'RUNNING') {
-      throw conflict(`Run ${runId} has already ended (${row.status}); there is nothing to cancel.`);
+    if (row.status === 'RUNNING' && !row.spec) {
+      // A script logging through MLflow: there is no container to stop; the run is ended here.
+      if (endRunning(this.d.db, runId, { status: 'KILLED', reason: CANCELLED_BY_USER })) {
+        this.d.events.changed('runs', `run:${runId}`);
+        return { status: 'KILLED', cancelled: true };
+      }
     }
-    this.d.db.prepare("UPDATE runs SET failure_reason = 'Cancelled by the user.' WHERE id = ?").run(runId);
+    if (row.status !== 'RUNNING' || !requestCancel(this.d.db, runId)) {
+      const now = this.d.tracking.runRow(runId).status;
+      throw conflict(`Run ${runId} has already ended (${now}); there is nothing to cancel.`);
+    }
     this.followers.get(runId)?.markCancelled();
     if (row.container_id) {
       try {
@@ -303,30 +407,70 @@ export class RunService {
         }
       }
     }
-    if (!this.followers.has(runId)) {
-      // Nobody here follows it (another process started it): finalize from the container.
-      await this.resumeOne(runId);
-    }
-    return { status: 'KILLED', cancelled: true };
+    return { status: await this.settleCancelled(runId), cancelled: true };
   }
 
   /**
-   * After a restart: RUNNING runs whose follower died are reconciled with the engine (still
-   * running → follow again; exited → finalize; gone → LOST), then queued runs are scheduled.
+   * After the stop, the run's follower ends it KILLED (it reads the cancel from the store): the
+   * follower here, or the live process that follows it. Only when nobody follows it does this
+   * process take it over to end it. Resolves with the status then.
    */
-  async resume(opts: { onlyFinished?: boolean } = {}): Promise<void> {
-    const running = this.d.db.prepare("SELECT id, follower_pid FROM runs WHERE status = 'RUNNING'").all() as {
-      id: string;
-      follower_pid: number | null;
-    }[];
-    for (const r of running) {
-      if (r.follower_pid && r.follower_pid !== process.pid && isProcessAlive(r.follower_pid)) continue;
-      await this.resumeOne(r.id, opts.onlyFinished).catch(() => {});
+  private async settleCancelled(runId: string): Promise<RunStatus> {
+    const deadline = Date.now() + CANCEL_SETTLE_MS;
+    for (;;) {
+      const status = this.d.tracking.runRow(runId).status;
+      if (status !== 'RUNNING' || Date.now() > deadline) return status;
+      const here = this.followers.get(runId);
+      if (here) await firstOf([here.done], deadline - Date.now());
+      else if (!this.resuming.has(runId) && this.claim(runId))
+        await this.resumeOne(runId, true).catch(() => this.letGo(runId));
+      else await sleep(200);
     }
-    if (!opts.onlyFinished) this.schedule();
   }
 
-  private async resumeOne(runId: string, onlyFinished = false): Promise<void> {
+  /**
+   * Takes over runs nobody answers for (their process exited): RUNNING ones are reconciled with
+   * the engine (still running → followed here; exited → finalized; gone → LOST), QUEUED ones are
+   * scheduled here. A long-lived host calls this once and it keeps looking every few seconds, so
+   * runs whose supervisor died are picked up. `onlyFinished` (a short-lived CLI) only settles
+   * runs whose container has already ended and takes nothing else.
+   */
+  async resume(opts: { onlyFinished?: boolean } = {}): Promise<void> {
+    const onlyFinished = opts.onlyFinished ?? false;
+    await this.adoptOrphans(onlyFinished);
+    if (!onlyFinished && !this.orphanSweep && !this.closed) {
+      this.orphanSweep = setInterval(() => void this.adoptOrphans(false).catch(() => {}), ORPHAN_SWEEP_MS);
+      this.orphanSweep.unref();
+    }
+  }
+
+  private async adoptOrphans(onlyFinished: boolean): Promise<void> {
+    for (const r of orphanedRuns(this.d.db, 'RUNNING')) {
+      if (this.followers.has(r.id) || this.resuming.has(r.id)) continue;
+      if (!this.claim(r.id)) continue;
+      await this.resumeOne(r.id, onlyFinished).catch(() => this.letGo(r.id));
+    }
+    if (onlyFinished) return;
+    let queued = false;
+    for (const r of orphanedRuns(this.d.db, 'QUEUED')) queued = this.claim(r.id) || queued;
+    if (queued) this.schedule();
+  }
+
+  /** Reconciles a RUNNING run this instance has just claimed with its container. */
+  private resumeOne(runId: string, onlyFinished = false): Promise<void> {
+    this.resuming.add(runId);
+    const resuming = this.reconcile(runId, onlyFinished);
+    const settled: Promise<void> = resuming
+      .catch(() => {})
+      .finally(() => {
+        this.resuming.delete(runId);
+        this.pending.delete(settled);
+      });
+    this.pending.add(settled);
+    return resuming;
+  }
+
+  private async reconcile(runId: string, onlyFinished: boolean): Promise<void> {
     const row = this.d.tracking.runRow(runId);
     if (!row.container_id) {
       this.markLost(runId, 'The workbench stopped before the container was created.');
@@ -336,10 +480,9 @@ export class RunService {
     // Its engine cannot be reached as configured: the run is left as it is until it can.
     if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
     const container = target.docker.getContainer(row.container_id);
+    let info: Docker.ContainerInspectInfo;
     try {
-      const info = await container.inspect();
-      // A short-lived process (the CLI listing runs) only settles runs that have already ended.
-      if (onlyFinished && info.State.Running) return;
+      info = await container.inspect();
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) {
         this.markLost(
@@ -350,8 +493,40 @@ export class RunService {
       }
       throw engineError(err);
     }
-    this.follow(runId, container, true);
+    // A short-lived process (the CLI listing runs) only settles runs that have already ended.
+    if (onlyFinished && info.State.Running) {
+      this.letGo(runId);
+      return;
+    }
+    // Read on from the last line the previous follower wrote (taken before any note of ours).
+    const log = runDirs(this.d.home, runId).log;
+    const resume: ResumePoint = fs.existsSync(log)
+      ? { time: fs.statSync(log).mtimeMs, tail: tailLog(log, RESUME_TAIL_LINES) }
+      : { time: row.start_time ?? Date.now(), tail: [] };
+    if (info.State.Running) await this.serveEndpointOf(runId, info);
+    this.follow(runId, container, resume);
     await (onlyFinished ? this.followers.get(runId)?.done : this.followers.get(runId)?.started);
+  }
+
+  /**
+   * A run whose launching process has gone still posts to the endpoint it was given: serve it
+   * again from here. When that cannot be done, its log says so.
+   */
+  private async serveEndpointOf(runId: string, info: Docker.ContainerInspectInfo): Promise<void> {
+    const uri = info.Config?.Env?.find((e) => e.startsWith('MLFLOW_TRACKING_URI='))?.split('=', 2)[1];
+    if (!uri) return;
+    const { endpoint } = this.channel;
+    const served = endpoint ? await endpoint.serveAlso(uri).catch(() => false) : false;
+    if (served) return;
+    const why =
+      'missing' in this.channel
+        ? `${uri} is no longer served, and ${this.channel.missing}`
+        : `${uri} is no longer served, and this process could not listen there again (the address is taken, or is not this machine's bridge)`;
+    noteInRunLog(
+      this.d,
+      runId,
+      `MLflow tracking is no longer available to this run: ${why}. ${METRICS_INSTEAD}`,
+    );
   }
 
   private engineOf(row: { spec: string | null }): EngineTarget {
@@ -360,199 +535,49 @@ export class RunService {
   }
 
   private markLost(runId: string, reason: string): void {
-    this.d.tracking.updateRun(runId, { status: 'LOST', end_time: now(), failure_reason: reason });
-    this.d.events.changed('runs', `run:${runId}`);
+    if (endRunning(this.d.db, runId, { status: 'LOST', reason }))
+      this.d.events.changed('runs', `run:${runId}`);
+    this.forget(runId);
   }
 
+  /** What the run recorded and left behind (see runRecord.ts). */
   detail(runId: string): RunDetail {
-    const row = this.d.tracking.runRow(runId);
-    const inputs = this.d.db
-      .prepare('SELECT channel, dataset, version, digest FROM run_inputs WHERE run_id = ? ORDER BY channel')
-      .all(runId) as RunDetail['inputs'];
-    const out = runDirs(this.d.home, runId).output;
-    const artifacts = fs.existsSync(out)
-      ? fs
-          .readdirSync(out, { recursive: true, withFileTypes: true })
-          .filter((e) => e.isFile())
-          .map((e) => {
-            const abs = path.join(e.parentPath, e.name);
-            return { path: path.relative(out, abs).split(path.sep).join('/'), size: fs.statSync(abs).size };
-          })
-          .sort((a, b) => a.path.localeCompare(b.path))
-      : [];
-    return {
-      id: row.id,
-      spec: row.spec ? (JSON.parse(row.spec) as RunSpec) : null,
-      engine: row.engine,
-      engineVersion: row.engine_version,
-      imageDigest: row.image_digest,
-      containerId: row.container_id,
-      exitCode: row.exit_code,
-      failureReason: row.failure_reason,
-      peakMemory: row.peak_memory,
-      skippedMetrics: row.skipped_metrics,
-      inputs,
-      artifacts,
-    };
+    return runDetail(this.d, runId);
   }
 
-  /** The file of an artifact, checked to be inside the run's output folder. */
   artifactFile(runId: string, rel: string): string {
-    this.d.tracking.runRow(runId);
-    const out = runDirs(this.d.home, runId).output;
-    const file = path.resolve(out, ...rel.split('/'));
-    if (!file.startsWith(out + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      throw notFound(`Run ${runId} has no artifact ${rel}.`);
-    }
-    return file;
+    return artifactFile(this.d, runId, rel);
   }
 
-  /** Copies an artifact into a folder on this machine; returns where it went. */
   saveArtifact(runId: string, rel: string, destDir: string): string {
-    const src = this.artifactFile(runId, rel);
-    fs.mkdirSync(destDir, { recursive: true });
-    const dest = path.join(destDir, path.basename(src));
-    if (fs.existsSync(dest))
-      throw conflict(`${dest} already exists; pick another folder or move that file first.`);
-    fs.copyFileSync(src, dest);
-    return dest;
+    return saveArtifact(this.d, runId, rel, destDir);
   }
 
   /** The run's log as kept on disk: the last `tail` lines, each with its stream. */
   logs(runId: string, tail = 1000): LogLine[] {
     this.d.tracking.runRow(runId);
-    const file = runDirs(this.d.home, runId).log;
-    if (!fs.existsSync(file)) return [];
-    // Read backwards until `tail` lines are in hand: a 50 MB log is not read whole for its end.
-    const fd = fs.openSync(file, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      let start = size;
-      let text = '';
-      while (start > 0 && text.split('\n').length <= tail + 1) {
-        const n = Math.min(LOG_BLOCK, start);
-        start -= n;
-        const buf = Buffer.alloc(n);
-        fs.readSync(fd, buf, 0, n, start);
-        text = buf.toString('utf8') + text;
-      }
-      const lines = text.split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      if (start > 0) lines.shift(); // the first line read may be cut
-      return lines.slice(-tail).map(parseLogLine);
-    } finally {
-      fs.closeSync(fd);
-    }
+    return tailLog(runDirs(this.d.home, runId).log, tail);
   }
 
   /** Complete log lines from byte `from` on (at most `maxBytes` of them), and where to read next. */
-  readLog(runId: string, from = 0, maxBytes = 8 * LOG_BLOCK): { lines: LogLine[]; next: number } {
+  readLog(runId: string, from = 0, maxBytes?: number): { lines: LogLine[]; next: number } {
     this.d.tracking.runRow(runId);
-    const file = runDirs(this.d.home, runId).log;
-    if (!fs.existsSync(file)) return { lines: [], next: from };
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(Math.max(0, Math.min(maxBytes, fs.fstatSync(fd).size - from)));
-      const n = fs.readSync(fd, buf, 0, buf.length, from);
-      const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
-      if (end === 0) return { lines: [], next: from };
-      const lines = buf
-        .subarray(0, end - 1)
-        .toString('utf8')
-        .split('\n')
-        .map(parseLogLine);
-      return { lines, next: from + end };
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  private async materialize(spec: RunSpec, dirs: ReturnType<typeof runDirs>): Promise<void> {
-    for (const d of [
-      dirs.root,
-      dirs.data,
-      dirs.config,
-      path.join(dirs.output, 'model'),
-      path.join(dirs.output, 'artifacts'),
-    ]) {
-      fs.mkdirSync(d, { recursive: true });
-    }
-    const code = snapshotEntries(this.d.db, spec.recipe.digest);
-    if (!code)
-      throw invalidInput(`The recipe snapshot ${spec.recipe.digest.slice(0, 12)} is missing from the store.`);
-    if (!fs.existsSync(dirs.code))
-      await exportVersion(this.d.objects, code, dirs.code, undefined, { links: true });
-    for (const ds of spec.datasets) {
-      const target = path.join(dirs.data, ds.channel);
-      if (fs.existsSync(target)) continue;
-      const v = this.d.datasets.show(ds.dataset, ds.version);
-      await exportVersion(this.d.objects, v.entries, target, undefined, { links: true });
-    }
-    fs.writeFileSync(path.join(dirs.config, 'params.json'), `${JSON.stringify(spec.params, null, 2)}\n`);
+    return readLogFrom(runDirs(this.d.home, runId).log, from, maxBytes);
   }
 
   /**
-   * Builds a `build:` recipe's image from the run's recipe snapshot (not the live folder), tagged
-   * by the snapshot's digest, so an unchanged recipe is built once. The build output goes to the
-   * run's log as it streams.
+   * The runs go on without this process: runs being launched right now finish launching, every
+   * follower lets go (its container keeps running), and the runs are released so that the next
+   * process to open the home takes them over at once.
    */
-  private async buildImage(docker: Docker, spec: RunSpec, runId: string, dirs: RunDirs): Promise<string> {
-    try {
-      return (await docker.getImage(spec.image).inspect()).Id;
-    } catch {
-      // not built yet for this recipe digest
-    }
-    const code = snapshotEntries(this.d.db, spec.recipe.digest)!;
-    const log = fs.createWriteStream(dirs.log, { flags: 'a' });
-    const emit = (text: string, stream: 'stdout' | 'stderr' = 'stdout') => {
-      const lines = text.split('\n').filter((l) => l.trim() !== '');
-      if (!lines.length) return;
-      for (const l of lines) log.write(`${stream === 'stderr' ? 'E' : 'O'} ${l}\n`);
-      this.d.events.emit('run.log', {
-        run: runId,
-        lines: lines.map((t) => ({ stream, text: t })),
-        dropped: 0,
-      });
-    };
-    emit(`Building ${spec.image} from ${spec.build} (recipe ${spec.recipe.digest.slice(0, 12)})`);
-    try {
-      const stream = await docker
-        .buildImage(
-          { context: dirs.code, src: code.map((e) => e.path) },
-          { t: spec.image, dockerfile: spec.build ?? 'Dockerfile' },
-        )
-        .catch((err) => {
-          throw engineError(err);
-        });
-      await new Promise<void>((resolve, reject) =>
-        docker.modem.followProgress(
-          stream,
-          (err, res) => {
-            const failed = (res as { error?: string }[] | undefined)?.find((r) => r.error);
-            if (err || failed) {
-              reject(
-                invalidInput(`Building ${spec.recipe.name}'s image failed: ${err?.message ?? failed?.error}`),
-              );
-            } else resolve();
-          },
-          (event: { stream?: string; error?: string }) => {
-            if (event.stream) emit(event.stream);
-            if (event.error) emit(event.error, 'stderr');
-          },
-        ),
-      );
-    } finally {
-      await new Promise<void>((r) => log.end(r));
-    }
-    return (await docker.getImage(spec.image).inspect()).Id;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
-    // Runs being launched right now finish launching (their containers keep running) and are
-    // picked up by the next session.
-    await Promise.allSettled([...this.launching]);
+    clearInterval(this.orphanSweep);
+    await Promise.allSettled([...this.pending]);
     for (const f of this.followers.values()) f.detach();
     await Promise.allSettled([...this.followers.values()].map((f) => f.done));
+    const mine = [...this.owned, ...this.held];
+    releaseOwnership(this.d.db, mine, this.pid);
+    for (const id of mine) this.forget(id);
   }
 }

@@ -5,34 +5,21 @@
  * (set by .ci/run), where a missing engine is a failure.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDirs } from '../testing/tempDirs.ts';
+import { dockerSkipReason, IMAGE, mlflowClientScript, writeRecipe } from '../testing/trainingFixtures.ts';
 import { openWorkbench, type Workbench } from '../workbench.ts';
 import { runDirs } from './containerRun.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const recipes = path.join(repo, 'resources', 'recipes');
-const IMAGE = 'mlwb/python-sklearn:bookworm';
 
-async function engineReady(): Promise<string | undefined> {
-  try {
-    const docker = new Docker();
-    await docker.version();
-    await docker.getImage(IMAGE).inspect();
-    return undefined;
-  } catch (err) {
-    return `no Docker engine with ${IMAGE} (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
-  }
-}
-
-const skipReason = await engineReady();
-if (skipReason && process.env.MLWB_REQUIRE_DOCKER === '1') {
-  throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${skipReason}`);
-}
+const skipReason = await dockerSkipReason();
 /** An engine with a GPU runtime gives the container its GPU; one without refuses the request. */
 const gpuRuntime =
   !skipReason &&
@@ -243,11 +230,7 @@ describe.skipIf(Boolean(skipReason))(
         fs.writeFileSync(
           path.join(dir, 'log.py'),
           [
-            'import json, os, urllib.request, urllib.error',
-            'uri, token, run = os.environ["MLFLOW_TRACKING_URI"], os.environ["MLFLOW_TRACKING_TOKEN"], os.environ["MLFLOW_RUN_ID"]',
-            'def post(path, body, tok):',
-            '    req = urllib.request.Request(f"{uri}/api/2.0/mlflow/{path}", data=json.dumps(body).encode(), headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"})',
-            '    return json.load(urllib.request.urlopen(req))',
+            ...mlflowClientScript(),
             'post("runs/log-batch", {"run_id": run, "metrics": [{"key": "k", "value": s * 2.0, "timestamp": 1, "step": s} for s in range(3)], "params": [{"key": "p", "value": "v"}]}, token)',
             'try:',
             '    post("runs/set-tag", {"run_id": run, "key": "x", "value": "y"}, "wrong-token")',
@@ -370,6 +353,89 @@ describe.skipIf(Boolean(skipReason))(
       expect(second.tracking.run(gone!).status).toBe('LOST');
       expect(second.runs.detail(gone!).failureReason).toMatch(/gone/);
       await second.close();
+    });
+
+    it('lets a running run go on when the workbench closes; the next one follows it to the end, every line once', async () => {
+      const home = dirs.make();
+      const recipe = writeRecipe(dirs.make(), {
+        name: 'ticks',
+        script: [
+          'import time',
+          'print("a", flush=True)',
+          'time.sleep(3)',
+          'print("b", flush=True)',
+          'time.sleep(1)',
+          'print("c", flush=True)',
+        ],
+      });
+      const first = await openWorkbench(home);
+      const [id] = await first.runs.start({ recipe });
+      const log = runDirs(home, id!).log;
+      for (let i = 0; i < 200 && !(fs.existsSync(log) && /O a/.test(fs.readFileSync(log, 'utf8'))); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const container = first.tracking.runRow(id!).container_id!;
+      await first.close();
+      // Closed without waiting for the container, which goes on; "b" is printed while nobody follows.
+      expect((await new Docker().getContainer(container).inspect()).State.Running).toBe(true);
+      await new Promise((r) => setTimeout(r, 3500));
+
+      const second = await openWorkbench(home);
+      await second.runs.resume();
+      await second.runs.waitFor(id!);
+      expect(second.tracking.run(id!).status).toBe('FINISHED');
+      expect(second.runs.logs(id!).map((l) => l.text)).toEqual([
+        expect.stringMatching(/^mlwb: MLflow tracking is not available/),
+        'a',
+        'b',
+        'c',
+      ]);
+      await second.close();
+    });
+
+    it('says at the start of a run’s log that MLflow tracking is not available, why, and what to use instead', async () => {
+      // This workbench serves no tracking listener.
+      const [here] = await wb.runs.start({
+        recipe: writeRecipe(dirs.make(), { name: 'n', command: ['true'] }),
+      });
+      await wb.runs.waitFor(here!);
+      expect(wb.runs.logs(here!).map((l) => l.text)).toEqual([
+        expect.stringMatching(
+          /^mlwb: MLflow tracking is not available to this run: this workbench process serves no MLflow endpoint .*metrics\.jsonl.*metrics: regexes/,
+        ),
+      ]);
+
+      // An engine reached over tcp:// (here a plain TCP relay to this machine's own socket) is
+      // treated as another machine's: its containers cannot reach the bridge listener.
+      const { startTrackingListener } = await import('../../server/trackingListener.ts');
+      const listener = await startTrackingListener(wb);
+      const relay = net.createServer((client) => {
+        const engine = net.connect('/var/run/docker.sock');
+        client.pipe(engine).pipe(client);
+        client.on('error', () => engine.destroy());
+        engine.on('error', () => client.destroy());
+      });
+      await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+      try {
+        const host = `tcp://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+        wb.engines.add({ name: 'over-tcp', host, tlsVerify: false });
+        const recipe = writeRecipe(dirs.make(), { name: 'far', command: ['echo', 'hello'] });
+        const [far] = await wb.runs.start({ recipe, engine: 'over-tcp' });
+        await wb.runs.waitFor(far!);
+        expect(wb.tracking.run(far!).status, wb.runs.detail(far!).failureReason ?? '').toBe('FINISHED');
+        const lines = wb.runs.logs(far!).map((l) => l.text);
+        expect(lines[0]).toContain(
+          `mlwb: MLflow tracking is not available to this run: its engine (${host}) is not this machine's local Docker socket`,
+        );
+        expect(lines[0]).toMatch(/metrics\.jsonl/);
+        expect(lines.slice(1)).toEqual(['hello']);
+        // The same workbench's runs on the local engine do get the endpoint: no note there.
+        const [near] = await wb.runs.start({ recipe });
+        await wb.runs.waitFor(near!);
+        expect(wb.runs.logs(near!).map((l) => l.text)).toEqual(['hello']);
+      } finally {
+        await listener?.close();
+        relay.close();
+      }
     });
   },
 );

@@ -1,0 +1,160 @@
+/**
+ * How a QUEUED run becomes a running container: its inputs materialized under `<home>/runs/<id>/`,
+ * its image found or built, its container created with the contract of DESIGN.md §5 and started,
+ * and the run marked RUNNING — unless it was cancelled (from any process) on the way, in which
+ * case nothing is left running. The caller owns the run (runStates.ts) and follows what it returns.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { RunSpec } from '../../../shared/training.ts';
+import type { DatasetService } from '../datasets/datasetService.ts';
+import { exportVersion } from '../datasets/exporter.ts';
+import type { EngineRegistry } from '../docker/engineRegistry.ts';
+import { invalidInput, WorkbenchError } from '../errors.ts';
+import type { EventBus } from '../events.ts';
+import type { ObjectStore } from '../objects/objectStore.ts';
+import type { Db } from '../store/database.ts';
+import type { TrackingRepo } from '../tracking/trackingRepo.ts';
+import { snapshotEntries } from './codeSnapshot.ts';
+import { createContainer, engineError, type RunDirs, requireImage, runDirs } from './containerRun.ts';
+import { buildRecipeImage } from './recipeImage.ts';
+import { appendNote } from './runLogs.ts';
+import { markRunning } from './runStates.ts';
+
+export interface LaunchDeps {
+  home: string;
+  db: Db;
+  tracking: TrackingRepo;
+  objects: ObjectStore;
+  datasets: DatasetService;
+  engines: EngineRegistry;
+  events: EventBus;
+}
+
+/** The MLflow-compatible endpoint run containers are given, as the host process serves it. */
+export interface TrackingEndpoint {
+  /** What containers get as MLFLOW_TRACKING_URI. */
+  uri: string;
+  /**
+   * Serves the same API at `uri` as well: where a run launched by a process that has gone was
+   * told to log. False when it cannot (not this machine's bridge, or the port is taken).
+   */
+  serveAlso(uri: string): Promise<boolean>;
+}
+
+/** Where this process's containers log through MLflow, or why they cannot. */
+export type TrackingChannel = { endpoint: TrackingEndpoint } | { endpoint?: undefined; missing: string };
+
+export const NO_LISTENER =
+  'this workbench process serves no MLflow endpoint for containers (the app, mlwb ui, mlwb run and mlwb runs do)';
+export const METRICS_INSTEAD =
+  'Write metrics to /workbench/output/metrics.jsonl (one {"key", "value", "step"} object per line), or print them for the recipe\'s metrics: regexes, instead.';
+
+/** The workbench's own word in a run's log (and live view), at the point it applies. */
+export function noteInRunLog(d: { home: string; events: EventBus }, runId: string, text: string): void {
+  const line = appendNote(runDirs(d.home, runId).log, text);
+  d.events.emit('run.log', { run: runId, lines: [line], dropped: 0 });
+}
+
+/** Launches the run; its container when it is now RUNNING, else undefined (it was cancelled). */
+export async function launchRun(
+  d: LaunchDeps,
+  runId: string,
+  tracking: TrackingChannel,
+): Promise<Docker.Container | undefined> {
+  const row = d.tracking.runRow(runId);
+  if (row.status !== 'QUEUED') return undefined;
+  const spec = JSON.parse(row.spec!) as RunSpec;
+  const target = d.engines.target(spec.engineName);
+  if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
+  const docker = target.docker;
+  let version: string | undefined;
+  try {
+    version = (await docker.version()).Version;
+  } catch (err) {
+    throw engineError(err);
+  }
+  const dirs = runDirs(d.home, runId);
+  await materialize(d, spec, dirs);
+  // Only containers on this machine's engine can reach the listener on its bridge.
+  const local = target.host.startsWith('unix://');
+  const endpoint = local ? tracking.endpoint : undefined;
+  if (!endpoint) {
+    const why = !local
+      ? `its engine (${target.host}) is not this machine's local Docker socket, and the workbench's MLflow endpoint listens only on this machine's Docker bridge, which containers elsewhere cannot reach`
+      : 'missing' in tracking
+        ? tracking.missing
+        : NO_LISTENER;
+    noteInRunLog(d, runId, `MLflow tracking is not available to this run: ${why}. ${METRICS_INSTEAD}`);
+  }
+  const imageId = spec.build
+    ? await buildRecipeImage(d, docker, spec, runId, dirs)
+    : await requireImage(docker, spec.image);
+  // Cancelled while its image was being built or its inputs prepared: start nothing.
+  if (d.tracking.runRow(runId).status !== 'QUEUED') return undefined;
+  const env: Record<string, string> = {
+    MLWB_RUN_ID: runId,
+    MLWB_SEED: String(spec.seed),
+    MLFLOW_RUN_ID: runId,
+    MLFLOW_EXPERIMENT_ID: row.experiment_id,
+    ...Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [`MLWB_PARAM_${k}`, String(v)])),
+  };
+  if (endpoint) {
+    env.MLFLOW_TRACKING_URI = endpoint.uri;
+    env.MLFLOW_TRACKING_TOKEN =
+      (d.db.prepare('SELECT api_token FROM runs WHERE id = ?').pluck().get(runId) as string) ?? '';
+  }
+  const container = await createContainer(docker, {
+    runId,
+    recipeDigest: spec.recipe.digest,
+    image: spec.image,
+    command: spec.command,
+    env,
+    resources: spec.resources,
+    dirs,
+    network: endpoint ? 'bridge' : 'none',
+  });
+  d.tracking.updateRun(runId, {
+    container_id: container.id,
+    engine: target.host,
+    engine_version: version ?? null,
+    image_digest: imageId,
+  });
+  try {
+    await container.start();
+  } catch (err) {
+    await container.remove({ force: true }).catch(() => {});
+    throw engineError(err);
+  }
+  if (!markRunning(d.db, runId)) {
+    // Cancelled (from any process) while its container was starting.
+    await container.remove({ force: true }).catch(() => {});
+    return undefined;
+  }
+  d.events.changed('runs', `run:${runId}`);
+  return container;
+}
+
+async function materialize(d: LaunchDeps, spec: RunSpec, dirs: RunDirs): Promise<void> {
+  for (const dir of [
+    dirs.root,
+    dirs.data,
+    dirs.config,
+    path.join(dirs.output, 'model'),
+    path.join(dirs.output, 'artifacts'),
+  ]) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+  const code = snapshotEntries(d.db, spec.recipe.digest);
+  if (!code)
+    throw invalidInput(`The recipe snapshot ${spec.recipe.digest.slice(0, 12)} is missing from the store.`);
+  if (!fs.existsSync(dirs.code)) await exportVersion(d.objects, code, dirs.code, undefined, { links: true });
+  for (const ds of spec.datasets) {
+    const target = path.join(dirs.data, ds.channel);
+    if (fs.existsSync(target)) continue;
+    const v = d.datasets.show(ds.dataset, ds.version);
+    await exportVersion(d.objects, v.entries, target, undefined, { links: true });
+  }
+  fs.writeFileSync(path.join(dirs.config, 'params.json'), `${JSON.stringify(spec.params, null, 2)}\n`);
+}
