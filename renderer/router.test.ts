@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { href, parseHash, type Route, sectionOf } from './router.ts';
+
+describe('router', () => {
+  const routes: Route[] = [
+    { page: 'datasets' },
+    { page: 'dataset', name: 'sales 2024/q1 é' },
+    { page: 'version', name: 'iris', version: 3 },
+    { page: 'compare' },
+    { page: 'compare', name: 'iris', from: 1, to: 2, key: 'id' },
+    { page: 'monitoring' },
+    { page: 'monitoring', report: '01ABC' },
+    { page: 'monitoring', a: '01A', b: '01B' },
+    { page: 'runs' },
+    { page: 'run', id: '01M8GFF76ZDGASC46QDH034X3W' },
+    { page: 'runs-compare', ids: ['A', 'B', 'C'], metric: 'val acc' },
+    { page: 'runs-compare', ids: ['A'] },
+    { page: 'models' },
+    { page: 'deployments' },
+    { page: 'settings' },
+  ];
+
+  it('reads back every route it writes', () => {
+    for (const route of routes) {
+      const parsed = parseHash(href(route));
+      // Optional fields that are absent come back as undefined.
+      expect(JSON.parse(JSON.stringify(parsed)), href(route)).toEqual(route);
+    }
+  });
+
+  it('falls back to the datasets page for what it does not know, and ignores bad numbers', () => {
+    expect(parseHash('')).toEqual({ page: 'datasets' });
+    expect(parseHash('#/nope/x')).toEqual({ page: 'datasets' });
+    expect(parseHash('#/datasets/iris/0')).toEqual({ page: 'dataset', name: 'iris' });
+    expect(parseHash('#/datasets/iris/abc')).toEqual({ page: 'dataset', name: 'iris' });
+    expect(parseHash('#/compare?dataset=iris&from=-1&to=x')).toMatchObject({
+      from: undefined,
+      to: undefined,
+    });
+  });
+
+  it('puts each page under its sidebar section', () => {
+    expect(sectionOf({ page: 'version', name: 'x', version: 1 })).toBe('datasets');
+    expect(sectionOf({ page: 'run', id: 'x' })).toBe('runs');
+    expect(sectionOf({ page: 'runs-compare', ids: [] })).toBe('runs');
+    expect(sectionOf({ page: 'monitoring' })).toBe('monitoring');
+  });
+});
