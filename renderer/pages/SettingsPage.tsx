@@ -4,9 +4,10 @@
  * maintenance (verify, clean up).
  */
 import { useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useId, useState } from 'react';
-import type { ApiError } from '../api/apiError.ts';
+import { useId, useState } from 'react';
 import { api } from '../api/hooks.ts';
+import { fieldErrors } from '../components/form/fieldErrors.ts';
+import { TextField } from '../components/form/TextField.tsx';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
 import { StoreMaintenanceCard } from '../components/StoreMaintenanceCard.tsx';
 
@@ -199,22 +200,7 @@ function EngineRowView(props: { engine: EngineRow }) {
   );
 }
 
-/** The server's complaint about one field (a zod issue's path, or a duplicate name), else null. */
-function fieldErrors(error: ApiError | null): { fields: Record<string, string>; rest: ApiError | null } {
-  if (!error) return { fields: {}, rest: null };
-  if (error.code === 'CONFLICT') return { fields: { name: error.message }, rest: null };
-  const issues = (error.details as { issues?: { path?: unknown[]; message?: string }[] } | undefined)?.issues;
-  if (error.code === 'INVALID_INPUT' && Array.isArray(issues)) {
-    const fields: Record<string, string> = {};
-    for (const i of issues) {
-      const key = String(i.path?.[0] ?? '');
-      if (['name', 'host', 'tlsVerify', 'certPath', 'identityFile'].includes(key) && i.message)
-        fields[key] = fields[key] ? `${fields[key]} ${i.message}` : i.message;
-    }
-    if (Object.keys(fields).length) return { fields, rest: null };
-  }
-  return { fields: {}, rest: error };
-}
+const ENGINE_FIELDS = ['name', 'host', 'tlsVerify', 'certPath', 'identityFile'] as const;
 
 function AddEngineForm() {
   const ids = useId();
@@ -225,7 +211,7 @@ function AddEngineForm() {
   const [certPath, setCertPath] = useState('');
   const [identityFile, setIdentityFile] = useState('');
   const [added, setAdded] = useState<{ name: string; reachable: boolean; error?: string } | null>(null);
-  const { fields, rest } = fieldErrors(add.error);
+  const { fields, rest } = fieldErrors(add.error, ENGINE_FIELDS);
 
   // The credentials asked for follow the address: a key for ssh, certificates for tcp.
   const overSsh = host.trim().startsWith('ssh://');
@@ -338,32 +324,3 @@ function AddEngineForm() {
 }
 
 /** A labelled input with the server's complaint about it, else a hint, underneath. */
-function TextField(props: {
-  label: string;
-  aria: string;
-  placeholder: string;
-  value: string;
-  onChange(value: string): void;
-  error: string | undefined;
-  hint?: ReactNode;
-  mono?: boolean;
-}) {
-  return (
-    <label className="field">
-      <span className="form-label">{props.label}</span>
-      <input
-        className={props.mono ? 'input mono' : 'input'}
-        aria-label={props.aria}
-        placeholder={props.placeholder}
-        value={props.value}
-        aria-invalid={props.error !== undefined}
-        onChange={(ev) => props.onChange(ev.target.value)}
-      />
-      {props.error ? (
-        <span className="field-error">{props.error}</span>
-      ) : (
-        props.hint && <span className="muted small">{props.hint}</span>
-      )}
-    </label>
-  );
-}

@@ -7,6 +7,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { plural } from '../../format.ts';
 import { navigate } from '../../router.ts';
+import { TextField } from '../form/TextField.tsx';
 import { ErrorNotice } from '../Notice.tsx';
 import { EngineWarning } from './EngineUnavailable.tsx';
 import { ParamsEditor } from './ParamsEditor.tsx';
@@ -256,35 +257,35 @@ export function NewRunDialog(props: { onClose(): void; preset?: RunPreset }) {
           <section className="form-section">
             <h3>Resources</h3>
             <div className="resource-fields">
-              <Field
+              <TextField
                 label="CPUs"
                 value={form.cpus}
                 placeholder={String(recipe?.resources.cpus ?? 'no limit')}
                 error={checked.errors.cpus}
                 onChange={(cpus) => patch({ cpus })}
               />
-              <Field
+              <TextField
                 label="Memory"
                 value={form.memory}
                 placeholder={recipe?.resources.memory ?? 'no limit'}
                 error={checked.errors.memory}
                 onChange={(memory) => patch({ memory })}
               />
-              <Field
+              <TextField
                 label="GPUs"
                 value={form.gpus}
                 placeholder={String(recipe?.resources.gpus ?? 0)}
                 error={checked.errors.gpus}
                 onChange={(gpus) => patch({ gpus })}
               />
-              <Field
+              <TextField
                 label="Seed"
                 value={form.seed}
                 placeholder="random"
                 error={checked.errors.seed}
                 onChange={(seed) => patch({ seed })}
               />
-              <Field
+              <TextField
                 label="Run name"
                 value={form.name}
                 placeholder="generated"
@@ -397,29 +398,5 @@ function ChannelRow(props: {
       </div>
       {props.error && <div className="field-error channel-error">{props.error}</div>}
     </div>
-  );
-}
-
-function Field(props: {
-  label: string;
-  value: string;
-  placeholder?: string;
-  error?: string;
-  wide?: boolean;
-  onChange(v: string): void;
-}) {
-  return (
-    <label className={props.wide ? 'field field-wide' : 'field'}>
-      <span className="form-label">{props.label}</span>
-      <input
-        className="input"
-        aria-label={props.label}
-        value={props.value}
-        placeholder={props.placeholder}
-        aria-invalid={props.error !== undefined}
-        onChange={(e) => props.onChange(e.target.value)}
-      />
-      {props.error && <span className="field-error">{props.error}</span>}
-    </label>
   );
 }
