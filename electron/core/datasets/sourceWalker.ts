@@ -107,14 +107,13 @@ async function walkDir(s: WalkState): Promise<void> {
   }
   // Regular files of one folder are stat'ed synchronously — a stat is microseconds, a thread-pool
   // round trip is not — and the event loop gets a turn between folders.
-  // `rel` is normalized already and a listed name is one segment (never "." or ".."), so the
-  // joined path needs normalizing only when the name holds a backslash.
+  // A name that is not valid UTF-8 comes back with U+FFFD in it and cannot be opened by that
+  // string: it is skipped (and named, escaped) rather than failing the whole add.
+  if (entries.some((e) => e.name.includes('\uFFFD'))) entries = dropUndecodable(s, entries);
   const plain = entries.filter((e) => e.isFile());
   for (const e of plain) {
-    const rel = s.rel ? `${s.rel}/${e.name}` : e.name;
-    s.files.push(
-      statSourceFile(path.join(s.dir, e.name), e.name.includes('\\') ? normalizeRelPath(rel) : rel),
-    );
+    const rel = relPathOf(s, e.name);
+    if (rel !== undefined) s.files.push(statSourceFile(path.join(s.dir, e.name), rel));
   }
   if (plain.length) s.opts.onFile?.(s.files.length);
   if (Date.now() - lastYield > YIELD_EVERY_MS) {
@@ -124,8 +123,8 @@ async function walkDir(s: WalkState): Promise<void> {
   for (const entry of entries) {
     if (entry.isFile()) continue;
     const abs = path.join(s.dir, entry.name);
-    const joined = s.rel ? `${s.rel}/${entry.name}` : entry.name;
-    const rel = entry.name.includes('\\') ? normalizeRelPath(joined) : joined;
+    const rel = relPathOf(s, entry.name);
+    if (rel === undefined) continue;
     if (entry.isSymbolicLink()) {
       await followLink(s, abs, rel);
     } else if (entry.isDirectory()) {
@@ -134,6 +133,46 @@ async function walkDir(s: WalkState): Promise<void> {
       s.warnings.push(`Skipped ${rel}: not a regular file or folder.`);
     }
   }
+}
+
+/**
+ * The manifest path of a listed name. `rel` is normalized already and a listed name is one segment
+ * (never "." or ".."), so the joined path needs normalizing only when the name holds a backslash;
+ * one that then climbs out (`..\\x`) is skipped with a warning.
+ */
+function relPathOf(s: WalkState, name: string): string | undefined {
+  const joined = s.rel ? `${s.rel}/${name}` : name;
+  if (!name.includes('\\')) return joined;
+  try {
+    return normalizeRelPath(joined);
+  } catch {
+    s.warnings.push(`Skipped ${JSON.stringify(joined)}: its name would leave the dataset's folder.`);
+    return undefined;
+  }
+}
+
+/** The entries whose names decode to the bytes on disk; the others are reported by escaped name. */
+function dropUndecodable(s: WalkState, entries: import('node:fs').Dirent[]): import('node:fs').Dirent[] {
+  const raw = fsSync.readdirSync(s.dir, { encoding: 'buffer' });
+  const bad = new Set<string>();
+  for (const name of raw) {
+    const text = name.toString('utf8');
+    if (!Buffer.from(text, 'utf8').equals(name)) {
+      bad.add(text);
+      const shown = s.rel ? `${s.rel}/${escapeBytes(name)}` : escapeBytes(name);
+      s.warnings.push(`Skipped ${shown}: its name is not valid UTF-8. Rename it to add it.`);
+    }
+  }
+  return entries.filter((e) => !bad.has(e.name));
+}
+
+/** A file name's bytes, printable ASCII as is and anything else as \xNN. */
+function escapeBytes(name: Buffer): string {
+  let out = '';
+  for (const b of name)
+    out +=
+      b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
 }
 
 async function followLink(s: WalkState, abs: string, rel: string): Promise<void> {
