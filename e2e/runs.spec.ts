@@ -12,7 +12,10 @@ const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-
 
 /** Plotly is loaded on first use: wait until the charts are drawn before looking at them. */
 async function chartsDrawn(page: Page): Promise<void> {
-  await expect(page.locator('[data-testid="metric-chart"] .main-svg').first()).toBeVisible();
+  // plotly.js is 4.6 MB of script: on a busy two-core machine it can take more than the default wait.
+  await expect(page.locator('[data-testid="metric-chart"] .main-svg').first()).toBeVisible({
+    timeout: 45_000,
+  });
 }
 
 /** The error replies this test provokes (a missing recipe folder, a filter that does not parse). */
