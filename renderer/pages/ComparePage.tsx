@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import { api } from '../api/hooks.ts';
+import { DatasetSelect, useVersionNumbers, VersionSelect } from '../components/form/DatasetVersionSelect.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/Notice.tsx';
 import { TableDiffCard } from '../components/TableDiffCard.tsx';
 import { formatCount } from '../format.ts';
@@ -14,7 +15,7 @@ type CompareRoute = Extract<Route, { page: 'compare' }>;
 export function ComparePage(props: { route: CompareRoute }) {
   const { name, from, to, key } = props.route;
   const datasets = api.datasets.list.useQuery({});
-  const versions = api.datasets.versions.useQuery({ name: name ?? '' }, { enabled: Boolean(name) });
+  const { numbers, query: versions } = useVersionNumbers(name ?? '');
   const ready = Boolean(name && from && to && from !== to);
   const diff = api.datasets.diff.useQuery(
     { name: name ?? '', from: from ?? 1, to: to ?? 1, ...(key ? { key } : {}) },
@@ -24,34 +25,11 @@ export function ComparePage(props: { route: CompareRoute }) {
   useEffect(() => setKeyDraft(key ?? ''), [key]);
 
   const set = (patch: Partial<CompareRoute>) => navigate({ ...props.route, ...patch }, { replace: true });
-  const numbers = (versions.data ?? []).map((v) => v.version).sort((a, b) => a - b);
 
   // Default to the two latest versions once a dataset is chosen.
   useEffect(() => {
-    if (name && !from && !to && numbers.length >= 2)
-      set({ from: numbers[numbers.length - 2], to: numbers[numbers.length - 1] });
+    if (name && !from && !to && numbers.length >= 2) set({ from: numbers[1], to: numbers[0] });
   });
-
-  const versionSelect = (label: string, value: number | undefined, onChange: (v: number) => void) => (
-    <label className="field">
-      <span className="form-label">{label}</span>
-      <select
-        className="input"
-        value={value ?? ''}
-        onChange={(e) => onChange(Number(e.target.value))}
-        aria-label={label}
-      >
-        <option value="" disabled>
-          —
-        </option>
-        {numbers.map((n) => (
-          <option key={n} value={n}>
-            v{n}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
 
   return (
     <div className="page">
@@ -68,24 +46,31 @@ export function ComparePage(props: { route: CompareRoute }) {
           set({ key: keyDraft.trim() || undefined });
         }}
       >
-        <label className="field">
-          <span className="form-label">Dataset</span>
-          <select
-            className="input"
-            value={name ?? ''}
-            aria-label="Dataset"
-            onChange={(e) => navigate({ page: 'compare', name: e.target.value }, { replace: true })}
-          >
-            <option value="" disabled>
-              Choose a dataset
-            </option>
-            {datasets.data?.map((d) => (
-              <option key={d.id}>{d.name}</option>
-            ))}
-          </select>
-        </label>
-        {versionSelect('From', from, (v) => set({ from: v }))}
-        {versionSelect('To', to, (v) => set({ to: v }))}
+        <DatasetSelect
+          aria="Dataset"
+          names={datasets.data?.map((d) => d.name) ?? []}
+          value={name ?? ''}
+          empty={{ text: 'Choose a dataset' }}
+          onChange={(n) => navigate({ page: 'compare', name: n }, { replace: true })}
+        />
+        <VersionSelect
+          className="field"
+          label="From"
+          aria="From"
+          numbers={numbers}
+          value={from ?? null}
+          disabled={false}
+          onChange={(v) => v !== null && set({ from: v })}
+        />
+        <VersionSelect
+          className="field"
+          label="To"
+          aria="To"
+          numbers={numbers}
+          value={to ?? null}
+          disabled={false}
+          onChange={(v) => v !== null && set({ to: v })}
+        />
         <label className="field">
           <span className="form-label">Key column (optional)</span>
           <input

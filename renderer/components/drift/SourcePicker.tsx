@@ -6,6 +6,7 @@ import { useEffect, useRef } from 'react';
 import { api } from '../../api/hooks.ts';
 import type { CheckInput } from '../../api/useDriftCheck.ts';
 import { formatBytes } from '../../format.ts';
+import { DatasetSelect, useVersionNumbers, VersionSelect } from '../form/DatasetVersionSelect.tsx';
 import { Icon } from '../icons.tsx';
 
 export type Side = 'reference' | 'current';
@@ -79,12 +80,11 @@ function DatasetSource(props: {
 }) {
   const { side, value, onChange } = props;
   const datasets = api.datasets.list.useQuery({});
-  const versions = api.datasets.versions.useQuery({ name: value.name }, { enabled: Boolean(value.name) });
+  const { numbers, query: versions } = useVersionNumbers(value.name);
   const detail = api.datasets.show.useQuery(
     { name: value.name, version: value.version ?? 1 },
     { enabled: Boolean(value.name && value.version), staleTime: Number.POSITIVE_INFINITY },
   );
-  const numbers = (versions.data ?? []).map((v) => v.version).sort((a, b) => b - a);
   const tables = (detail.data?.entries ?? []).filter((e) => isTableFile(e.path)).map((e) => e.path);
 
   // Sensible defaults as data arrives: the reference one version behind the latest, the first table.
@@ -101,42 +101,20 @@ function DatasetSource(props: {
   const noDatasets = datasets.data?.length === 0;
   return (
     <div className="source-fields">
-      <label className="field">
-        <span className="form-label">Dataset</span>
-        <select
-          className="input"
-          aria-label={`${label} dataset`}
-          value={value.name}
-          disabled={noDatasets}
-          onChange={(e) => onChange({ kind: 'dataset', name: e.target.value, version: null, path: null })}
-        >
-          <option value="" disabled>
-            {noDatasets ? 'No datasets yet' : 'Choose a dataset'}
-          </option>
-          {datasets.data?.map((d) => (
-            <option key={d.id}>{d.name}</option>
-          ))}
-        </select>
-      </label>
-      <label className="field field-narrow">
-        <span className="form-label">Version</span>
-        <select
-          className="input"
-          aria-label={`${label} version`}
-          value={value.version ?? ''}
-          disabled={numbers.length === 0}
-          onChange={(e) => onChange({ ...value, version: Number(e.target.value), path: null })}
-        >
-          <option value="" disabled>
-            —
-          </option>
-          {numbers.map((n) => (
-            <option key={n} value={n}>
-              v{n}
-            </option>
-          ))}
-        </select>
-      </label>
+      <DatasetSelect
+        aria={`${label} dataset`}
+        names={datasets.data?.map((d) => d.name) ?? []}
+        value={value.name}
+        disabled={noDatasets}
+        empty={{ text: noDatasets ? 'No datasets yet' : 'Choose a dataset' }}
+        onChange={(name) => onChange({ kind: 'dataset', name, version: null, path: null })}
+      />
+      <VersionSelect
+        aria={`${label} version`}
+        numbers={numbers}
+        value={value.version}
+        onChange={(version) => version !== null && onChange({ ...value, version, path: null })}
+      />
       {tables.length > 1 && (
         <label className="field">
           <span className="form-label">Table</span>

@@ -7,6 +7,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { plural } from '../../format.ts';
 import { navigate } from '../../router.ts';
+import { DatasetSelect, useVersionNumbers, VersionSelect } from '../form/DatasetVersionSelect.tsx';
 import { TextField } from '../form/TextField.tsx';
 import { ErrorNotice } from '../Notice.tsx';
 import { EngineWarning } from './EngineUnavailable.tsx';
@@ -339,8 +340,7 @@ function ChannelRow(props: {
   onRemove?: () => void;
 }) {
   const c = props.input;
-  const versions = api.datasets.versions.useQuery({ name: c.dataset }, { enabled: c.dataset !== '' });
-  const numbers = (versions.data ?? []).map((v) => v.version).sort((a, b) => b - a);
+  const { numbers } = useVersionNumbers(c.dataset);
   return (
     <div className="channel-row" data-testid="channel-row">
       <label className="field channel-name">
@@ -353,37 +353,22 @@ function ChannelRow(props: {
           onChange={(e) => props.onChange({ channel: e.target.value })}
         />
       </label>
-      <label className="field">
-        <span className="form-label">Dataset</span>
-        <select
-          className="input"
-          aria-label={`Dataset for ${c.channel}`}
-          value={c.dataset}
-          onChange={(e) => props.onChange({ dataset: e.target.value, version: null })}
-        >
-          <option value="">No dataset</option>
-          {props.names.map((n) => (
-            <option key={n}>{n}</option>
-          ))}
-        </select>
-      </label>
-      <label className="field channel-version">
-        <span className="form-label">Version</span>
-        <select
-          className="input"
-          aria-label={`Version for ${c.channel}`}
-          value={c.version ?? ''}
-          disabled={c.dataset === ''}
-          onChange={(e) => props.onChange({ version: e.target.value ? Number(e.target.value) : null })}
-        >
-          <option value="">{numbers[0] ? `latest (v${numbers[0]})` : 'latest'}</option>
-          {numbers.map((n) => (
-            <option key={n} value={n}>
-              v{n}
-            </option>
-          ))}
-        </select>
-      </label>
+      <DatasetSelect
+        aria={`Dataset for ${c.channel}`}
+        names={props.names}
+        value={c.dataset}
+        empty={{ text: 'No dataset', choosable: true }}
+        onChange={(dataset) => props.onChange({ dataset, version: null })}
+      />
+      <VersionSelect
+        className="field channel-version"
+        aria={`Version for ${c.channel}`}
+        numbers={numbers}
+        value={c.version}
+        latest
+        disabled={c.dataset === ''}
+        onChange={(version) => props.onChange({ version })}
+      />
       <div className="channel-remove">
         {props.onRemove && (
           <button
