@@ -84,9 +84,9 @@ describe.skipIf(Boolean(skipReason))(
       expect(detail.artifacts.map((a) => a.path)).toContain('model/model.onnx');
 
       const model = path.join(runDirs(wb.home, id).output, 'model', 'model.onnx');
-      const savedTo = wb.runs.saveArtifact(id, 'model/model.onnx', dirs.make());
+      const savedTo = await wb.runs.saveArtifact(id, 'model/model.onnx', dirs.make());
       expect(fs.readFileSync(savedTo).equals(fs.readFileSync(model))).toBe(true);
-      expect(() => wb.runs.artifactFile(id, '../../workbench.db')).toThrow(/no artifact/);
+      expect(() => wb.runs.openArtifact(id, '../../workbench.db')).toThrow(/no artifact/);
       const session = await ort.InferenceSession.create(model);
       const signature = JSON.parse(fs.readFileSync(path.join(path.dirname(model), 'signature.json'), 'utf8'));
       const { header, rows } = csvRows(path.join(recipes, 'sklearn-classifier', 'example-data', 'train.csv'));
