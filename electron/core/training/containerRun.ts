@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import type { Resources } from '../../../shared/training.ts';
 import { invalidInput, WorkbenchError } from '../errors.ts';
@@ -140,6 +141,11 @@ export interface ResumePoint {
 
 /** How far the log file's mtime (a coarse clock) and the engine's line stamps may disagree. */
 const RESUME_SLACK_MS = 1000;
+/**
+ * Output without a newline is cut into lines this long: a container printing a gigabyte with no
+ * newline costs this much memory, not a gigabyte (Docker itself cuts its log lines at 16 KiB).
+ */
+export const MAX_LOG_LINE = 64 * 1024;
 
 /**
  * Follows the container's output until it ends, or until `signal` aborts (the process is letting
@@ -175,27 +181,44 @@ export async function followLogs(
     if (n > 0) written.set(`${stream} ${text}`, n - 1);
     return n > 0;
   };
-  const emit = (stream: LogLine['stream'], line: string) => {
+  /** A line as the engine sent it (`continued`: the rest of a line cut for its length, unstamped). */
+  const emit = (stream: LogLine['stream'], line: string, continued = false) => {
     let text = line;
-    if (resume) {
+    if (resume && !continued) {
       // `2026-11-28T10:00:00.123456789Z text`: the engine's stamp, then the line.
       const space = line.indexOf(' ');
       text = space < 0 ? '' : line.slice(space + 1);
       if (seen(stream, text, Date.parse(space < 0 ? line : line.slice(0, space)))) return;
     }
-    out.write(`${stream === 'stderr' ? 'E' : 'O'} ${text}\n`);
-    onLine({ stream, text });
+    for (let i = 0; i === 0 || i < text.length; i += MAX_LOG_LINE) {
+      const piece = text.slice(i, i + MAX_LOG_LINE);
+      out.write(`${stream === 'stderr' ? 'E' : 'O'} ${piece}\n`);
+      onLine({ stream, text: piece });
+    }
   };
   const splitter = (stream: LogLine['stream']) => {
     const pass = new PassThrough();
+    // Decodes across chunks: a character split between two chunks is kept whole.
+    const decoder = new StringDecoder('utf8');
     let rest = '';
+    let continued = false;
     pass.on('data', (chunk: Buffer) => {
-      const lines = (rest + chunk.toString('utf8')).split('\n');
+      const lines = (rest + decoder.write(chunk)).split('\n');
       rest = lines.pop() ?? '';
-      for (const text of lines) emit(stream, text);
+      for (const text of lines) {
+        emit(stream, text, continued);
+        continued = false;
+      }
+      if (rest.length >= MAX_LOG_LINE) {
+        const cut = rest.length - (rest.length % MAX_LOG_LINE);
+        emit(stream, rest.slice(0, cut), continued);
+        rest = rest.slice(cut);
+        continued = true;
+      }
     });
     pass.on('end', () => {
-      if (rest) emit(stream, rest);
+      rest += decoder.end();
+      if (rest) emit(stream, rest, continued);
     });
     return pass;
   };
