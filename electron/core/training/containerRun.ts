@@ -1,9 +1,10 @@
 /**
- * One run's container: create it with the container contract of DESIGN.md §5 (read-only inputs,
- * no-new-privileges, limits, labels), stream its logs to disk and to listeners, sample its memory,
- * and wait for it to exit. Knows Docker, not the tracking store.
+ * One run's container: create it with the container contract of DESIGN.md §5, hardened (see
+ * createContainer), stream its logs to disk and to listeners, sample its memory, and wait for it
+ * to exit. Knows Docker, not the tracking store.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -82,6 +83,64 @@ export function engineError(err: unknown): WorkbenchError {
   return new WorkbenchError('INTERNAL', `Docker: ${said}`);
 }
 
+/** The same user in Debian's, Ubuntu's and Alpine's images: nobody:nogroup. */
+const NOBODY = { uid: 65534, gid: 65534 };
+/** Processes and threads a run may have at once: room for a BLAS thread pool per core, not a fork bomb. */
+export const RUN_PIDS_LIMIT = 4096;
+/** /tmp's size when no memory limit bounds it (tmpfs pages count against the memory limit). */
+const TMP_BYTES = 1024 ** 3;
+
+/**
+ * Who training runs as: never root. A workbench running as a user runs its containers as that
+ * user, whose folders the run's are; a workbench running as root runs them as nobody, and hands
+ * the run's output folders to it (see shareRunDirs).
+ */
+export function runUser(): { uid: number; gid: number } {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === undefined || gid === undefined || uid === 0) return NOBODY;
+  return { uid, gid };
+}
+
+/**
+ * Makes the run's folders usable by the run's user when that is not this process's user (this
+ * process is root): its output folders become the run user's, and its inputs readable by all
+ * (they are mounted read-only; a copied input keeps its recorded mode, which may be owner-only).
+ * The folders are the workbench's own, made before the container starts: nothing here follows a
+ * link a container made.
+ */
+export async function shareRunDirs(dirs: RunDirs, user = runUser()): Promise<void> {
+  if (process.getuid?.() === user.uid) return;
+  for (const dir of [dirs.output, path.join(dirs.output, 'model'), path.join(dirs.output, 'artifacts')]) {
+    try {
+      await fsp.chown(dir, user.uid, user.gid);
+    } catch {
+      // A filesystem that keeps owners fixed (some network mounts): open the folder to all instead.
+      await fsp.chmod(dir, 0o777);
+    }
+  }
+  for (const dir of [dirs.code, dirs.data, dirs.config]) await readableByAll(dir);
+}
+
+async function readableByAll(dir: string): Promise<void> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  const st = await fsp.lstat(dir);
+  if ((st.mode & 0o005) !== 0o005) await fsp.chmod(dir, (st.mode & 0o7777) | 0o005);
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await readableByAll(p);
+    else if (e.isFile()) {
+      const f = await fsp.lstat(p);
+      if ((f.mode & 0o004) === 0) await fsp.chmod(p, (f.mode & 0o7777) | 0o004);
+    }
+  }
+}
+
 export interface ContainerSpec {
   runId: string;
   recipeDigest: string;
@@ -93,6 +152,13 @@ export interface ContainerSpec {
   network: string;
 }
 
+/**
+ * Creates the run's container, hardened: the code it runs is not the user's own. It runs as an
+ * unprivileged user (runUser) with every capability dropped, no new privileges (setuid binaries
+ * gain nothing), Docker's default seccomp profile, a pids limit, and a read-only root filesystem
+ * with a writable tmpfs at /tmp (HOME=/tmp, for libraries that keep caches in the home folder).
+ * It writes only /workbench/output and /tmp; its inputs and code are mounted read-only.
+ */
 export async function createContainer(docker: Docker, spec: ContainerSpec): Promise<Docker.Container> {
   const { dirs } = spec;
   const binds = [
@@ -102,17 +168,25 @@ export async function createContainer(docker: Docker, spec: ContainerSpec): Prom
     `${dirs.output}:/workbench/output:rw`,
   ];
   const r = spec.resources;
+  const user = runUser();
   try {
     return await docker.createContainer({
       Image: spec.image,
       Cmd: spec.command,
       WorkingDir: '/workbench/code',
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Env: Object.entries({ HOME: '/tmp', ...spec.env }).map(([k, v]) => `${k}=${v}`),
       Labels: { [LABEL_RUN]: spec.runId, [LABEL_RECIPE]: spec.recipeDigest },
-      User: process.getuid && process.getgid ? `${process.getuid()}:${process.getgid()}` : undefined,
+      User: `${user.uid}:${user.gid}`,
       HostConfig: {
         Binds: binds,
+        // None is added back: a run writes only folders its user owns, and needs no privilege
+        // (no chown, no raw sockets, no low ports, no mknod).
+        CapDrop: ['ALL'],
+        // Docker's default seccomp profile applies, as no seccomp option is given.
         SecurityOpt: ['no-new-privileges'],
+        PidsLimit: RUN_PIDS_LIMIT,
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': `rw,nosuid,nodev,mode=1777,size=${r.memory ? memoryBytes(r.memory) : TMP_BYTES}` },
         NetworkMode: spec.network,
         Memory: r.memory ? memoryBytes(r.memory) : undefined,
         MemorySwap: r.memory ? memoryBytes(r.memory) : undefined,
