@@ -102,6 +102,10 @@ describe('opening files a container wrote', () => {
     });
     expect(listing.truncated).toBe(false);
     expect(listContainerFiles(root, { maxEntries: 3 }).truncated).toBe(true);
+    expect(listContainerFiles(root, { maxDepth: 1 }).refused).toContainEqual({
+      path: 'artifacts/deep',
+      what: 'a folder more than 1 deep',
+    });
     expect(listContainerFiles(path.join(root, 'absent')).files).toEqual([]);
   });
 });

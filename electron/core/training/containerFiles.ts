@@ -234,7 +234,8 @@ export interface ContainerListing {
 
 /**
  * Every regular single-link file under `root`, without following links (a listing never leaves
- * the folder either), at most `maxEntries` entries and `maxDepth` folders deep.
+ * the folder either): at most `maxEntries` entries are looked at (then `truncated`), and folders
+ * more than `maxDepth` deep are left out.
  */
 export function listContainerFiles(
   root: string,
@@ -245,44 +246,56 @@ export function listContainerFiles(
   const out: ContainerListing = { files: [], refused: [], truncated: false };
   let seen = 0;
   const walk = (dir: Dir, prefix: string, depth: number) => {
-    let names: string[];
+    let handle: fs.Dir;
     try {
-      names = fs.readdirSync(dir.at('.')).sort();
+      // Read a batch at a time: a folder of a million entries costs what is listed, not a million names.
+      handle = fs.opendirSync(dir.at('.'));
     } catch {
       return;
     }
-    for (const name of names) {
-      if (++seen > maxEntries) {
-        out.truncated = true;
-        return;
-      }
-      const rel = prefix ? `${prefix}/${name}` : name;
-      const st = fs.lstatSync(dir.at(name), { throwIfNoEntry: false });
-      if (!st) continue;
-      if (st.isDirectory()) {
-        if (depth >= maxDepth) {
+    try {
+      for (let entry = handle.readSync(); entry; entry = handle.readSync()) {
+        if (++seen > maxEntries) {
           out.truncated = true;
-          continue;
+          return;
         }
-        let sub: Dir | undefined;
-        try {
-          sub = openSubdir(dir, name, rel);
-        } catch (err) {
-          if (!(err instanceof WorkbenchError)) throw err;
-          out.refused.push({ path: rel, what: (err.details as { what: string }).what });
-        }
-        if (!sub) continue;
-        try {
-          walk(sub, rel, depth + 1);
-        } finally {
-          sub.close();
-        }
+        visit(dir, entry.name, prefix, depth);
         if (out.truncated) return;
-        continue;
       }
-      const why = whyNot(st);
-      if (why) out.refused.push({ path: rel, what: why });
-      else out.files.push({ path: rel, size: st.size });
+    } finally {
+      handle.closeSync();
+    }
+  };
+  const visit = (dir: Dir, name: string, prefix: string, depth: number) => {
+    const rel = prefix ? `${prefix}/${name}` : name;
+    const st = fs.lstatSync(dir.at(name), { throwIfNoEntry: false });
+    if (!st) return;
+    const why = whyNot(st);
+    if (why && !st.isDirectory()) {
+      out.refused.push({ path: rel, what: why });
+      return;
+    }
+    if (!st.isDirectory()) {
+      out.files.push({ path: rel, size: st.size });
+      return;
+    }
+    if (depth >= maxDepth) {
+      out.refused.push({ path: rel, what: `a folder more than ${maxDepth} deep` });
+      return;
+    }
+    let sub: Dir | undefined;
+    try {
+      sub = openSubdir(dir, name, rel);
+    } catch (err) {
+      if (!(err instanceof WorkbenchError)) throw err;
+      // Replaced by something else since lstat saw a folder.
+      out.refused.push({ path: rel, what: (err.details as { what: string }).what });
+    }
+    if (!sub) return;
+    try {
+      walk(sub, rel, depth + 1);
+    } finally {
+      sub.close();
     }
   };
   const dir = openRoot(root);
