@@ -112,8 +112,11 @@ export function runUser(): { uid: number; gid: number } {
 export async function shareRunDirs(dirs: RunDirs, user = runUser()): Promise<void> {
   if (process.getuid?.() === user.uid) return;
   for (const dir of [dirs.output, path.join(dirs.output, 'model'), path.join(dirs.output, 'artifacts')]) {
+    // Never through a link: a container launched before for this run may have left one here, and
+    // chown as root through it would give away whatever it points at.
+    if (!(await fsp.lstat(dir)).isDirectory()) continue;
     try {
-      await fsp.chown(dir, user.uid, user.gid);
+      await fsp.lchown(dir, user.uid, user.gid);
     } catch {
       // A filesystem that keeps owners fixed (some network mounts): open the folder to all instead.
       await fsp.chmod(dir, 0o777);
