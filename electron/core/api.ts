@@ -120,7 +120,7 @@ export function createHandlers(wb: Workbench): Handlers {
     'runs.metricHistory': (p) => wb.tracking.metricHistory(p.id, p.key),
     'runs.cancel': (p) => wb.runs.cancel(p.id),
     'runs.rerun': (p) => ({ run: wb.runs.rerun(p.id, { params: p.params, detach: p.detach }) }),
-    'runs.saveArtifact': (p) => ({ saved: wb.runs.saveArtifact(p.id, p.path, p.dir) }),
+    'runs.saveArtifact': async (p) => ({ saved: await wb.runs.saveArtifact(p.id, p.path, p.dir) }),
     'runs.setTag': (p) => {
       wb.tracking.runRow(p.id);
       wb.tracking.setTag(p.id, p.key, p.value);

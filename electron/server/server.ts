@@ -20,6 +20,7 @@ import type { Api } from '../core/api.ts';
 import { normalizeRelPath } from '../core/datasets/sourceWalker.ts';
 import { toWireError, WorkbenchError } from '../core/errors.ts';
 import { removeAbandonedUploads } from '../core/objects/storeMaintenance.ts';
+import { readStream } from '../core/training/runRecord.ts';
 import { uploadDir, type Workbench } from '../core/workbench.ts';
 import {
   COOKIE,
@@ -124,15 +125,23 @@ export async function startServer(
     }
     const artifact = /^\/api\/runs\/([^/]+)\/artifacts\/(.+)$/.exec(url.pathname);
     if (artifact && (req.method === 'GET' || req.method === 'HEAD')) {
-      const file = wb.runs.artifactFile(decodePathPart(artifact[1]!), decodePathPart(artifact[2]!));
-      const name = path.basename(file).replace(/[^\w.-]/g, '_');
-      res.writeHead(200, {
-        'Content-Type': 'application/octet-stream',
-        'Content-Length': fs.statSync(file).size,
-        'Content-Disposition': `attachment; filename="${name}"`,
-      });
-      if (req.method === 'HEAD') return void res.end();
-      return void fs.createReadStream(file).pipe(res);
+      // Opened without following links or blocking (a run's container wrote it): see containerFiles.ts.
+      const file = wb.runs.openArtifact(decodePathPart(artifact[1]!), decodePathPart(artifact[2]!));
+      try {
+        const name = file.name.replace(/[^\w.-]/g, '_');
+        res.writeHead(200, {
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': file.size,
+          'Content-Disposition': `attachment; filename="${name}"`,
+        });
+        if (req.method === 'HEAD') return void res.end();
+        // The size it had when opened is what was promised: a file still growing is cut there.
+        return await pipeline(readStream(file), res).catch(() => {
+          res.destroy(); // the client went away, or the disk failed mid-file
+        });
+      } finally {
+        file.close();
+      }
     }
     if (url.pathname.startsWith('/api/'))
       return sendError(res, new WorkbenchError('NOT_FOUND', `No API route ${url.pathname}.`));

@@ -1,7 +1,9 @@
 /**
  * The MLflow-compatible API as run containers reach it: a second listener bound to the Docker
  * bridge's gateway address (reachable from the engine's containers and this machine, not from
- * other machines), accepting only the per-run tokens the workbench hands to its containers.
+ * other machines), accepting only the per-run tokens the workbench hands to its containers, and
+ * each only while its run is open. A token opens its own run and nothing else: the listener finds
+ * the run it belongs to and the handler holds every request to that run (mlflow/runScope.ts).
  * Scripts that call mlflow.log_metric with MLFLOW_TRACKING_URI/TOKEN work unchanged.
  *
  * Any workbench process on the home can answer any run (tokens are checked against the store), so
@@ -13,7 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Workbench } from '../core/workbench.ts';
 import { tokenFromRequest } from './httpSecurity.ts';
-import { createMlflowHandler, mlflowPath } from './mlflow/mlflowRouter.ts';
+import { createMlflowHandler, mlflowPath, type RunScope } from './mlflow/mlflowRouter.ts';
 
 export interface TrackingListener {
   uri: string;
@@ -82,8 +84,8 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
     return undefined;
   }
   const handle = createMlflowHandler(wb.tracking, { onChange: (entities) => wb.events.changed(...entities) });
-  const activeToken = wb.db.prepare(
-    "SELECT 1 FROM runs WHERE api_token = ? AND status IN ('QUEUED', 'RUNNING')",
+  const runOfToken = wb.db.prepare(
+    "SELECT id AS runId, experiment_id AS experimentId FROM runs WHERE api_token = ? AND status IN ('QUEUED', 'RUNNING')",
   );
   const serve: http.RequestListener = (req, res) => {
     const token = tokenFromRequest(req);
@@ -98,7 +100,8 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
       );
       return;
     }
-    if (!token || !activeToken.get(token)) {
+    const scope = token ? (runOfToken.get(token) as RunScope | undefined) : undefined;
+    if (!scope) {
       res.writeHead(401, { 'Content-Type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -108,7 +111,7 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
       );
       return;
     }
-    handle(req, res, route).catch(() => {
+    handle(req, res, route, scope).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });

@@ -3,7 +3,17 @@
  * run of each in the engine, mounted the way the workbench mounts a run (DESIGN.md section 5).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,7 +81,11 @@ afterAll(() => {
   for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs a recipe as the workbench does: code and data read-only, no network, no new privileges, limits. */
+/**
+ * Runs a recipe as the workbench does (electron/core/training/containerRun.ts): code and data
+ * read-only, no network, not root, no capabilities, no new privileges, a pids limit, a read-only
+ * root with a tmpfs /tmp as HOME, limits.
+ */
 async function runRecipe(dir: string, dataDir: string, params: Record<string, unknown>) {
   if (problem) throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${problem}`);
   const work = mkdtempSync(join(tmpdir(), 'mlwb-recipe-'));
@@ -81,12 +95,17 @@ async function runRecipe(dir: string, dataDir: string, params: Record<string, un
   mkdirSync(output);
   writeFileSync(join(config, 'params.json'), JSON.stringify(params));
   const recipe = readRecipe(dir);
-  // As the invoking user, so the outputs stay removable when the tests do not run as root.
-  const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
+  // As the invoking user, so the outputs stay removable when the tests do not run as root; as
+  // nobody, owning the output folder, when they do.
+  const uid = process.getuid?.() ?? 0;
+  const user = uid === 0 ? '65534:65534' : `${uid}:${process.getgid?.() ?? uid}`;
+  if (uid === 0) chownSync(output, 65534, 65534);
   // biome-ignore format: docker flags read best in pairs
   const run = await exec('docker', [
     'run', '--rm', '--security-opt', 'no-new-privileges', '--network', 'none',
-    '--memory', recipe.resources.memory, '--cpus', String(recipe.resources.cpus), ...user,
+    '--user', user, '--cap-drop', 'ALL', '--pids-limit', '4096',
+    '--read-only', '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777', '-e', 'HOME=/tmp',
+    '--memory', recipe.resources.memory, '--cpus', String(recipe.resources.cpus),
     '-e', 'MLWB_SEED=1', '-e', 'MLWB_RUN_ID=recipes-test', '--label', 'io.mlwb.test=recipes',
     '-v', `${join(HERE, dir)}:/workbench/code:ro`,
     '-v', `${dataDir}:/workbench/input/data/train:ro`,
@@ -268,6 +287,8 @@ describe('example recipes', () => {
       const empty = mkdtempSync(join(tmpdir(), 'mlwb-empty-'));
       workDirs.push(empty);
       writeFileSync(join(empty, 'notes.txt'), 'not a table');
+      // mkdtemp makes it owner-only; the workbench makes a run's inputs readable to the run's user.
+      chmodSync(empty, 0o755);
       const run = await runRecipe(dir, empty, defaultsOf(readRecipe(dir)));
       expect(run.code).not.toBe(0);
       expect(readFileSync(join(run.output, 'failure'), 'utf8')).toMatch(/no \.csv or \.tsv file .*\.txt/);

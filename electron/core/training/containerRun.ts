@@ -1,11 +1,13 @@
 /**
- * One run's container: create it with the container contract of DESIGN.md §5 (read-only inputs,
- * no-new-privileges, limits, labels), stream its logs to disk and to listeners, sample its memory,
- * and wait for it to exit. Knows Docker, not the tracking store.
+ * One run's container: create it with the container contract of DESIGN.md §5, hardened (see
+ * createContainer), stream its logs to disk and to listeners, sample its memory, and wait for it
+ * to exit. Knows Docker, not the tracking store.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import type { Resources } from '../../../shared/training.ts';
 import { invalidInput, WorkbenchError } from '../errors.ts';
@@ -81,6 +83,67 @@ export function engineError(err: unknown): WorkbenchError {
   return new WorkbenchError('INTERNAL', `Docker: ${said}`);
 }
 
+/** The same user in Debian's, Ubuntu's and Alpine's images: nobody:nogroup. */
+const NOBODY = { uid: 65534, gid: 65534 };
+/** Processes and threads a run may have at once: room for a BLAS thread pool per core, not a fork bomb. */
+export const RUN_PIDS_LIMIT = 4096;
+/** /tmp's size when no memory limit bounds it (tmpfs pages count against the memory limit). */
+const TMP_BYTES = 1024 ** 3;
+
+/**
+ * Who training runs as: never root. A workbench running as a user runs its containers as that
+ * user, whose folders the run's are; a workbench running as root runs them as nobody, and hands
+ * the run's output folders to it (see shareRunDirs).
+ */
+export function runUser(): { uid: number; gid: number } {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === undefined || gid === undefined || uid === 0) return NOBODY;
+  return { uid, gid };
+}
+
+/**
+ * Makes the run's folders usable by the run's user when that is not this process's user (this
+ * process is root): its output folders become the run user's, and its inputs readable by all
+ * (they are mounted read-only; a copied input keeps its recorded mode, which may be owner-only).
+ * The folders are the workbench's own, made before the container starts: nothing here follows a
+ * link a container made.
+ */
+export async function shareRunDirs(dirs: RunDirs, user = runUser()): Promise<void> {
+  if (process.getuid?.() === user.uid) return;
+  for (const dir of [dirs.output, path.join(dirs.output, 'model'), path.join(dirs.output, 'artifacts')]) {
+    // Never through a link: a container launched before for this run may have left one here, and
+    // chown as root through it would give away whatever it points at.
+    if (!(await fsp.lstat(dir)).isDirectory()) continue;
+    try {
+      await fsp.lchown(dir, user.uid, user.gid);
+    } catch {
+      // A filesystem that keeps owners fixed (some network mounts): open the folder to all instead.
+      await fsp.chmod(dir, 0o777);
+    }
+  }
+  for (const dir of [dirs.code, dirs.data, dirs.config]) await readableByAll(dir);
+}
+
+async function readableByAll(dir: string): Promise<void> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  const st = await fsp.lstat(dir);
+  if ((st.mode & 0o005) !== 0o005) await fsp.chmod(dir, (st.mode & 0o7777) | 0o005);
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await readableByAll(p);
+    else if (e.isFile()) {
+      const f = await fsp.lstat(p);
+      if ((f.mode & 0o004) === 0) await fsp.chmod(p, (f.mode & 0o7777) | 0o004);
+    }
+  }
+}
+
 export interface ContainerSpec {
   runId: string;
   recipeDigest: string;
@@ -92,6 +155,13 @@ export interface ContainerSpec {
   network: string;
 }
 
+/**
+ * Creates the run's container, hardened: the code it runs is not the user's own. It runs as an
+ * unprivileged user (runUser) with every capability dropped, no new privileges (setuid binaries
+ * gain nothing), Docker's default seccomp profile, a pids limit, and a read-only root filesystem
+ * with a writable tmpfs at /tmp (HOME=/tmp, for libraries that keep caches in the home folder).
+ * It writes only /workbench/output and /tmp; its inputs and code are mounted read-only.
+ */
 export async function createContainer(docker: Docker, spec: ContainerSpec): Promise<Docker.Container> {
   const { dirs } = spec;
   const binds = [
@@ -101,17 +171,25 @@ export async function createContainer(docker: Docker, spec: ContainerSpec): Prom
     `${dirs.output}:/workbench/output:rw`,
   ];
   const r = spec.resources;
+  const user = runUser();
   try {
     return await docker.createContainer({
       Image: spec.image,
       Cmd: spec.command,
       WorkingDir: '/workbench/code',
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Env: Object.entries({ HOME: '/tmp', ...spec.env }).map(([k, v]) => `${k}=${v}`),
       Labels: { [LABEL_RUN]: spec.runId, [LABEL_RECIPE]: spec.recipeDigest },
-      User: process.getuid && process.getgid ? `${process.getuid()}:${process.getgid()}` : undefined,
+      User: `${user.uid}:${user.gid}`,
       HostConfig: {
         Binds: binds,
+        // None is added back: a run writes only folders its user owns, and needs no privilege
+        // (no chown, no raw sockets, no low ports, no mknod).
+        CapDrop: ['ALL'],
+        // Docker's default seccomp profile applies, as no seccomp option is given.
         SecurityOpt: ['no-new-privileges'],
+        PidsLimit: RUN_PIDS_LIMIT,
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': `rw,nosuid,nodev,mode=1777,size=${r.memory ? memoryBytes(r.memory) : TMP_BYTES}` },
         NetworkMode: spec.network,
         Memory: r.memory ? memoryBytes(r.memory) : undefined,
         MemorySwap: r.memory ? memoryBytes(r.memory) : undefined,
@@ -140,6 +218,11 @@ export interface ResumePoint {
 
 /** How far the log file's mtime (a coarse clock) and the engine's line stamps may disagree. */
 const RESUME_SLACK_MS = 1000;
+/**
+ * Output without a newline is cut into lines this long: a container printing a gigabyte with no
+ * newline costs this much memory, not a gigabyte (Docker itself cuts its log lines at 16 KiB).
+ */
+export const MAX_LOG_LINE = 64 * 1024;
 
 /**
  * Follows the container's output until it ends, or until `signal` aborts (the process is letting
@@ -175,27 +258,44 @@ export async function followLogs(
     if (n > 0) written.set(`${stream} ${text}`, n - 1);
     return n > 0;
   };
-  const emit = (stream: LogLine['stream'], line: string) => {
+  /** A line as the engine sent it (`continued`: the rest of a line cut for its length, unstamped). */
+  const emit = (stream: LogLine['stream'], line: string, continued = false) => {
     let text = line;
-    if (resume) {
+    if (resume && !continued) {
       // `2026-11-28T10:00:00.123456789Z text`: the engine's stamp, then the line.
       const space = line.indexOf(' ');
       text = space < 0 ? '' : line.slice(space + 1);
       if (seen(stream, text, Date.parse(space < 0 ? line : line.slice(0, space)))) return;
     }
-    out.write(`${stream === 'stderr' ? 'E' : 'O'} ${text}\n`);
-    onLine({ stream, text });
+    for (let i = 0; i === 0 || i < text.length; i += MAX_LOG_LINE) {
+      const piece = text.slice(i, i + MAX_LOG_LINE);
+      out.write(`${stream === 'stderr' ? 'E' : 'O'} ${piece}\n`);
+      onLine({ stream, text: piece });
+    }
   };
   const splitter = (stream: LogLine['stream']) => {
     const pass = new PassThrough();
+    // Decodes across chunks: a character split between two chunks is kept whole.
+    const decoder = new StringDecoder('utf8');
     let rest = '';
+    let continued = false;
     pass.on('data', (chunk: Buffer) => {
-      const lines = (rest + chunk.toString('utf8')).split('\n');
+      const lines = (rest + decoder.write(chunk)).split('\n');
       rest = lines.pop() ?? '';
-      for (const text of lines) emit(stream, text);
+      for (const text of lines) {
+        emit(stream, text, continued);
+        continued = false;
+      }
+      if (rest.length >= MAX_LOG_LINE) {
+        const cut = rest.length - (rest.length % MAX_LOG_LINE);
+        emit(stream, rest.slice(0, cut), continued);
+        rest = rest.slice(cut);
+        continued = true;
+      }
     });
     pass.on('end', () => {
-      if (rest) emit(stream, rest);
+      rest += decoder.end();
+      if (rest) emit(stream, rest, continued);
     });
     return pass;
   };

@@ -3,22 +3,60 @@
  * metrics from metrics.jsonl (read from the last offset, so a restart resumes) and from the
  * recipe's regexes, peak memory, and — when the container exits — the final state: FINISHED,
  * FAILED with the reason (failure file, OOM kill, exit code, last log lines) or KILLED.
+ *
+ * Everything it reads from the output folder the container wrote, so it reads it through
+ * containerFiles.ts (no links followed, nothing that can block, regular files only) and in bounded
+ * slices: a 1 GiB failure file or metrics line costs a few megabytes, and what is refused is said
+ * once in the run's log.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type Docker from 'dockerode';
 import type { RunSpec } from '../../../shared/training.ts';
+import { WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import type { Db } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
+import {
+  type ContainerFile,
+  listContainerFiles,
+  openContainerFile,
+  readSlice,
+  readTextStart,
+} from './containerFiles.ts';
 import { followLogs, type LogLine, type ResumePoint, runDirs, samplePeakMemory } from './containerRun.ts';
 import { type ParsedPoint, parseMetricLines, RegexMetrics } from './metricParsers.ts';
+import { noteInRunLog } from './runLauncher.ts';
 import { CANCELLED_BY_USER, endRunning } from './runStates.ts';
 
 const FLUSH_MS = 150;
 /** Lines per flush sent live; the rest of a flood is on disk and counted as dropped. */
 const LIVE_LINES_PER_FLUSH = 500;
 const TAIL_FOR_REASON = 5;
+/** metrics.jsonl is read this much at a time: each read is a few milliseconds of the main thread. */
+const METRICS_CHUNK = 4 * 1024 * 1024;
+/** A metrics line longer than this is skipped and counted, not held while its end is awaited. */
+const MAX_METRIC_LINE = 1024 * 1024;
+/** How much of metrics.jsonl is read after the container has exited, past what was read before. */
+const FINAL_METRICS_BYTES = 2 * 1024 ** 3;
+/** How much of the failure file is read; the reason keeps 4000 characters of it. */
+const FAILURE_BYTES = 16 * 1024;
+/** How many of the outputs left out the end-of-run note names. */
+const REFUSED_NAMED = 20;
+
+/** What an output the container left cannot be read as: "a symbolic link", "a named pipe"… */
+function unreadable(err: unknown): string {
+  if (err instanceof WorkbenchError)
+    return (err.details as { what?: string } | undefined)?.what ?? err.message;
+  return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+}
+
+/** Text a container wrote, fit to store and print: no terminal escapes or control characters. */
+function printable(text: string): string {
+  return text
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, '')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
+    .trim();
+}
 
 export interface FollowerDeps {
   db: Db;
@@ -39,7 +77,10 @@ export class RunFollower {
   private pendingPoints: ParsedPoint[] = [];
   private skipped = 0;
   private tail: string[] = [];
-  private metricsRest = '';
+  /** Inside a metrics line too long to keep: what is read is dropped up to its newline. */
+  private skippingLine = false;
+  /** Outputs already said, in the run's log, to be unreadable. */
+  private noted = new Set<string>();
   /** Keys metrics.jsonl has given: for those the file is the source, and regex matches are dropped. */
   private fileKeys = new Set<string>();
   private regexKeys = new Set<string>();
@@ -105,7 +146,9 @@ export class RunFollower {
       this.flush(dirs.output);
       if (this.detaching.signal.aborted) return;
       await this.container.wait().catch(() => {});
+      clearInterval(flusher);
       this.flush(dirs.output);
+      await this.drainMetrics(dirs.output);
       await this.finalize(dirs.output, stopMemory());
     } finally {
       clearInterval(flusher);
@@ -122,18 +165,16 @@ export class RunFollower {
       .pluck()
       .get(this.runId) as number;
     if (!offset) return;
+    let file: ContainerFile | undefined;
     try {
-      const fd = fs.openSync(path.join(outputDir, 'metrics.jsonl'), 'r');
-      try {
-        const buf = Buffer.alloc(Math.min(offset, 64 * 1024 * 1024));
-        const n = fs.readSync(fd, buf, 0, buf.length, 0);
-        for (const p of parseMetricLines(buf.subarray(0, n).toString('utf8')).points)
-          this.fileKeys.add(p.key);
-      } finally {
-        fs.closeSync(fd);
-      }
+      file = openContainerFile(outputDir, 'metrics.jsonl');
+      if (!file) return;
+      const buf = readSlice(file, 0, Math.min(offset, 64 * 1024 * 1024));
+      for (const p of parseMetricLines(buf.toString('utf8')).points) this.fileKeys.add(p.key);
     } catch {
-      // no file: nothing to learn
+      // not readable: nothing to learn (reading on says why)
+    } finally {
+      file?.close();
     }
   }
 
@@ -152,11 +193,7 @@ export class RunFollower {
 
   private flush(outputDir: string): void {
     this.readMetricsFile(outputDir);
-    if (this.pendingPoints.length) {
-      this.d.tracking.logMetrics(this.runId, this.pendingPoints);
-      this.pendingPoints = [];
-      this.d.events.changed(`run:${this.runId}:metrics`);
-    }
+    this.storePoints();
     if (this.pendingLines.length) {
       const live = this.pendingLines.slice(-LIVE_LINES_PER_FLUSH);
       const dropped = this.pendingLines.length - live.length;
@@ -166,37 +203,103 @@ export class RunFollower {
     }
   }
 
-  /** Reads metrics.jsonl from the stored offset; complete lines only. */
-  private readMetricsFile(outputDir: string): void {
-    const file = path.join(outputDir, 'metrics.jsonl');
-    let fd: number;
+  /**
+   * Reads metrics.jsonl on from the stored offset, at most METRICS_CHUNK: complete lines only —
+   * and, `atEnd` (the writer has exited), a last line without its newline. Returns the bytes it
+   * moved on by.
+   */
+  private readMetricsFile(outputDir: string, atEnd = false): number {
+    let file: ContainerFile | undefined;
     try {
-      fd = fs.openSync(file, 'r');
-    } catch {
-      return;
+      file = openContainerFile(outputDir, 'metrics.jsonl');
+    } catch (err) {
+      this.noteOnce(
+        'metrics.jsonl',
+        `/workbench/output/metrics.jsonl is ${unreadable(err)}: it is not read. Write metrics as lines of a regular file.`,
+      );
+      return 0;
     }
+    if (!file) return 0;
     try {
       const offset = this.d.db
         .prepare('SELECT metrics_offset FROM runs WHERE id = ?')
         .pluck()
         .get(this.runId) as number;
-      const size = fs.fstatSync(fd).size;
-      if (size <= offset) return;
-      const buf = Buffer.alloc(Math.min(size - offset, 16 * 1024 * 1024));
-      const n = fs.readSync(fd, buf, 0, buf.length, offset);
-      const text = buf.subarray(0, n).toString('utf8');
-      const { points, skipped, rest } = parseMetricLines(text);
-      const consumed = n - Buffer.byteLength(rest, 'utf8');
+      const buf = readSlice(file, offset, METRICS_CHUNK);
+      if (buf.length === 0) return 0;
+      let start = 0;
+      if (this.skippingLine) {
+        const nl = buf.indexOf(0x0a);
+        start = nl < 0 ? buf.length : nl + 1;
+        this.skippingLine = nl < 0;
+      }
+      // Lines are cut on bytes, so a character split across two reads is never mangled.
+      const end = Math.max(start, buf.lastIndexOf(0x0a) + 1);
+      const { points, skipped: bad } = parseMetricLines(buf.toString('utf8', start, end));
+      let skipped = bad;
+      let consumed = end;
+      const partial = buf.length - end;
+      if (partial >= MAX_METRIC_LINE) {
+        skipped++;
+        this.skippingLine = true;
+        consumed = buf.length;
+      } else if (partial > 0 && atEnd && offset + buf.length >= file.size) {
+        const last = parseMetricLines(`${buf.toString('utf8', end)}\n`);
+        points.push(...last.points);
+        skipped += last.skipped;
+        consumed = buf.length;
+      }
       this.adoptFileKeys(points);
       this.pendingPoints.push(...points);
       this.skipped += skipped;
       this.d.db
         .prepare('UPDATE runs SET metrics_offset = ?, skipped_metrics = skipped_metrics + ? WHERE id = ?')
         .run(offset + consumed, skipped, this.runId);
-      this.metricsRest = rest;
+      return consumed;
+    } catch (err) {
+      this.noteOnce(
+        'metrics.jsonl',
+        `/workbench/output/metrics.jsonl could not be read: ${unreadable(err)}.`,
+      );
+      return 0;
     } finally {
-      fs.closeSync(fd);
+      file.close();
     }
+  }
+
+  /**
+   * After the container has exited: the rest of metrics.jsonl, a chunk at a time with the event
+   * loop let go between chunks, up to FINAL_METRICS_BYTES.
+   */
+  private async drainMetrics(outputDir: string): Promise<void> {
+    let left = FINAL_METRICS_BYTES;
+    for (;;) {
+      const n = this.readMetricsFile(outputDir, true);
+      this.storePoints();
+      if (n === 0) return;
+      left -= n;
+      if (left <= 0) {
+        this.noteOnce(
+          'metrics.jsonl',
+          `metrics.jsonl holds more than ${FINAL_METRICS_BYTES / 1024 ** 3} GiB not read when the run ended; the rest is not read.`,
+        );
+        return;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private noteOnce(what: string, text: string): void {
+    if (this.noted.has(what)) return;
+    this.noted.add(what);
+    noteInRunLog(this.d, this.runId, text);
+  }
+
+  private storePoints(): void {
+    if (!this.pendingPoints.length) return;
+    this.d.tracking.logMetrics(this.runId, this.pendingPoints);
+    this.pendingPoints = [];
+    this.d.events.changed(`run:${this.runId}:metrics`);
   }
 
   /**
@@ -223,19 +326,15 @@ export class RunFollower {
     } catch {
       // gone: decided below from what we have
     }
-    // A last line without a newline still counts once the writer has exited.
-    if (this.metricsRest.trim()) {
-      const { points, skipped } = parseMetricLines(`${this.metricsRest}\n`);
-      if (points.length) this.d.tracking.logMetrics(this.runId, points);
-      this.d.db
-        .prepare('UPDATE runs SET skipped_metrics = skipped_metrics + ? WHERE id = ?')
-        .run(skipped, this.runId);
-    }
     const exitCode = typeof state.ExitCode === 'number' ? state.ExitCode : null;
-    const failureFile = path.join(outputDir, 'failure');
-    const failure = fs.existsSync(failureFile)
-      ? fs.readFileSync(failureFile, 'utf8').trim().slice(0, 4000)
-      : '';
+    let failure = '';
+    let failureUnread = '';
+    try {
+      failure = printable(readTextStart(outputDir, 'failure', FAILURE_BYTES) ?? '').slice(0, 4000);
+    } catch (err) {
+      failureUnread = ` (Its /workbench/output/failure was not read: it is ${unreadable(err)}.)`;
+    }
+    this.noteLeftOut(outputDir);
     let status: 'FINISHED' | 'FAILED' | 'KILLED' = 'FINISHED';
     let reason: string | null = null;
     if (this.cancelled || row.failure_reason === CANCELLED_BY_USER) {
@@ -247,10 +346,29 @@ export class RunFollower {
     } else if (exitCode !== 0) {
       status = 'FAILED';
       const last = this.tail.length ? ` Last output: ${this.tail.join(' | ').slice(0, 1000)}` : '';
-      reason = failure || `The command exited with code ${exitCode ?? 'unknown'}.${last}`;
+      reason =
+        failure || printable(`The command exited with code ${exitCode ?? 'unknown'}.${last}${failureUnread}`);
     }
     endRunning(this.d.db, this.runId, { status, exitCode, reason, peakMemory: peak });
     await this.container.remove({ force: true }).catch(() => {});
     this.d.events.changed('runs', `run:${this.runId}`);
+  }
+
+  /** Says in the run's log which of its outputs are not kept as artifacts (links, pipes…), and why. */
+  private noteLeftOut(outputDir: string): void {
+    let refused: { path: string; what: string }[];
+    try {
+      refused = listContainerFiles(outputDir).refused.filter((r) => !this.noted.has(r.path));
+    } catch {
+      return;
+    }
+    if (!refused.length) return;
+    const named = refused.slice(0, REFUSED_NAMED).map((r) => `${r.path} (${r.what})`);
+    if (refused.length > REFUSED_NAMED) named.push(`and ${refused.length - REFUSED_NAMED} more`);
+    noteInRunLog(
+      this.d,
+      this.runId,
+      `Left out of this run's outputs, since only regular files are kept: ${printable(named.join(', '))}.`,
+    );
   }
 }

@@ -17,7 +17,14 @@ import type { ObjectStore } from '../objects/objectStore.ts';
 import type { Db } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
 import { snapshotEntries } from './codeSnapshot.ts';
-import { createContainer, engineError, type RunDirs, requireImage, runDirs } from './containerRun.ts';
+import {
+  createContainer,
+  engineError,
+  type RunDirs,
+  requireImage,
+  runDirs,
+  shareRunDirs,
+} from './containerRun.ts';
 import { buildRecipeImage } from './recipeImage.ts';
 import { appendNote } from './runLogs.ts';
 import { markRunning } from './runStates.ts';
@@ -157,4 +164,5 @@ async function materialize(d: LaunchDeps, spec: RunSpec, dirs: RunDirs): Promise
     await exportVersion(d.objects, v.entries, target, undefined, { links: true });
   }
   fs.writeFileSync(path.join(dirs.config, 'params.json'), `${JSON.stringify(spec.params, null, 2)}\n`);
+  await shareRunDirs(dirs);
 }

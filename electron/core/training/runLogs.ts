@@ -2,9 +2,11 @@
  * A run's log as kept on disk (`<home>/runs/<id>/logs.txt`): one line per output line, `O text`
  * for stdout and `E text` for stderr, appended by whichever process follows the run. Readers read
  * the tail, or complete lines from a byte offset (so `logs --follow` in another process resumes
- * exactly where it stopped).
+ * exactly where it stopped). Read through containerFiles.ts like every file of a run's folder.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { type ContainerFile, openContainerFile, readSlice } from './containerFiles.ts';
 
 export type LogLine = { stream: 'stdout' | 'stderr'; text: string };
 
@@ -25,28 +27,29 @@ export function appendNote(file: string, text: string): LogLine {
   return line;
 }
 
+function openLog(file: string): ContainerFile | undefined {
+  return openContainerFile(path.dirname(file), path.basename(file));
+}
+
 /** The last `tail` lines, each with its stream. */
 export function tailLog(file: string, tail: number): LogLine[] {
-  if (!fs.existsSync(file)) return [];
+  const log = openLog(file);
+  if (!log) return [];
   // Read backwards until `tail` lines are in hand: a 50 MB log is not read whole for its end.
-  const fd = fs.openSync(file, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
-    let start = size;
+    let start = log.size;
     let text = '';
     while (start > 0 && text.split('\n').length <= tail + 1) {
       const n = Math.min(LOG_BLOCK, start);
       start -= n;
-      const buf = Buffer.alloc(n);
-      fs.readSync(fd, buf, 0, n, start);
-      text = buf.toString('utf8') + text;
+      text = readSlice(log, start, n).toString('utf8') + text;
     }
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
     if (start > 0) lines.shift(); // the first line read may be cut
     return lines.slice(-tail).map(parseLogLine);
   } finally {
-    fs.closeSync(fd);
+    log.close();
   }
 }
 
@@ -56,12 +59,11 @@ export function readLogFrom(
   from: number,
   maxBytes = 8 * LOG_BLOCK,
 ): { lines: LogLine[]; next: number } {
-  if (!fs.existsSync(file)) return { lines: [], next: from };
-  const fd = fs.openSync(file, 'r');
+  const log = openLog(file);
+  if (!log) return { lines: [], next: from };
   try {
-    const buf = Buffer.alloc(Math.max(0, Math.min(maxBytes, fs.fstatSync(fd).size - from)));
-    const n = fs.readSync(fd, buf, 0, buf.length, from);
-    const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
+    const buf = readSlice(log, from, maxBytes);
+    const end = buf.lastIndexOf(0x0a) + 1;
     if (end === 0) return { lines: [], next: from };
     const lines = buf
       .subarray(0, end - 1)
@@ -70,6 +72,6 @@ export function readLogFrom(
       .map(parseLogLine);
     return { lines, next: from + end };
   } finally {
-    fs.closeSync(fd);
+    log.close();
   }
 }

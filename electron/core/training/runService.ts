@@ -38,7 +38,7 @@ import {
   type TrackingEndpoint,
 } from './runLauncher.ts';
 import { type LogLine, readLogFrom, tailLog } from './runLogs.ts';
-import { artifactFile, runDetail, saveArtifact } from './runRecord.ts';
+import { openArtifact, runDetail, saveArtifact } from './runRecord.ts';
 import {
   CANCELLED_BY_USER,
   endQueued,
@@ -545,11 +545,12 @@ export class RunService {
     return runDetail(this.d, runId);
   }
 
-  artifactFile(runId: string, rel: string): string {
-    return artifactFile(this.d, runId, rel);
+  /** An artifact open for reading (regular, single-link files only; see containerFiles.ts). */
+  openArtifact(runId: string, rel: string): ReturnType<typeof openArtifact> {
+    return openArtifact(this.d, runId, rel);
   }
 
-  saveArtifact(runId: string, rel: string, destDir: string): string {
+  saveArtifact(runId: string, rel: string, destDir: string): Promise<string> {
     return saveArtifact(this.d, runId, rel, destDir);
   }
 

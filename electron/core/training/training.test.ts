@@ -84,9 +84,9 @@ describe.skipIf(Boolean(skipReason))(
       expect(detail.artifacts.map((a) => a.path)).toContain('model/model.onnx');
 
       const model = path.join(runDirs(wb.home, id).output, 'model', 'model.onnx');
-      const savedTo = wb.runs.saveArtifact(id, 'model/model.onnx', dirs.make());
+      const savedTo = await wb.runs.saveArtifact(id, 'model/model.onnx', dirs.make());
       expect(fs.readFileSync(savedTo).equals(fs.readFileSync(model))).toBe(true);
-      expect(() => wb.runs.artifactFile(id, '../../workbench.db')).toThrow(/no artifact/);
+      expect(() => wb.runs.openArtifact(id, '../../workbench.db')).toThrow(/no artifact/);
       const session = await ort.InferenceSession.create(model);
       const signature = JSON.parse(fs.readFileSync(path.join(path.dirname(model), 'signature.json'), 'utf8'));
       const { header, rows } = csvRows(path.join(recipes, 'sklearn-classifier', 'example-data', 'train.csv'));
@@ -215,6 +215,69 @@ describe.skipIf(Boolean(skipReason))(
       expect(wb.tracking.run(id!).status).toBe('KILLED');
       expect(Date.now() - t).toBeLessThan(20_000);
       await expect(wb.runs.cancel(id!)).rejects.toMatchObject({ code: 'CONFLICT' });
+    });
+
+    it('runs training hardened: not root, no capabilities, a pids limit, a read-only root with /tmp writable, read-only inputs', async () => {
+      const recipe = writeRecipe(dirs.make(), {
+        name: 'hardened',
+        script: [
+          'import os, time',
+          'print("user", os.getuid(), os.getgid(), flush=True)',
+          'print("home", os.environ["HOME"], flush=True)',
+          'print("caps", [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0], flush=True)',
+          'for target in ["/tmp/scratch", os.path.expanduser("~/.cache-probe"), "/workbench/output/artifacts/made.txt", "/made-in-root", "/workbench/code/x", "/workbench/input/config/x", "/workbench/input/data/train/x"]:',
+          '    try:',
+          '        open(target, "w").write("x")',
+          '        print("wrote", target, flush=True)',
+          '    except OSError as e:',
+          '        print("refused", target, e.errno, flush=True)',
+          'while not os.path.exists("/workbench/output/go"): time.sleep(0.1)',
+        ],
+      });
+      const [id] = await wb.runs.start({ recipe, datasets: [{ channel: 'train', dataset: 'iris' }] });
+      for (let i = 0; i < 600 && wb.tracking.run(id!).status === 'QUEUED'; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      // Inspected while it runs: a finished run's container is removed.
+      const info = await new Docker().getContainer(wb.tracking.runRow(id!).container_id!).inspect();
+      fs.writeFileSync(path.join(runDirs(wb.home, id!).output, 'go'), '');
+      await wb.runs.waitFor(id!);
+      const h = info.HostConfig;
+      expect(info.Config.User).toMatch(/^[1-9]\d*:[1-9]\d*$/);
+      expect(h.CapDrop).toEqual(['ALL']);
+      expect(h.CapAdd ?? []).toEqual([]);
+      expect(h.PidsLimit).toBeGreaterThan(0);
+      expect(h.ReadonlyRootfs).toBe(true);
+      expect(Object.keys(h.Tmpfs ?? {})).toEqual(['/tmp']);
+      expect(h.SecurityOpt).toContain('no-new-privileges');
+      expect(h.SecurityOpt?.some((o: string) => /seccomp|apparmor=unconfined|label=disable/.test(o))).toBe(
+        false,
+      );
+      expect(h.Privileged).toBe(false);
+      expect(h.Binds).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/:\/workbench\/code:ro$/),
+          expect.stringMatching(/:\/workbench\/input\/data:ro$/),
+          expect.stringMatching(/:\/workbench\/input\/config:ro$/),
+        ]),
+      );
+
+      const log = wb.runs.logs(id!).map((l) => l.text);
+      expect(wb.tracking.run(id!).status, log.join('\n')).toBe('FINISHED');
+      const [uid, gid] = info.Config.User.split(':');
+      expect(log).toContain(`user ${uid} ${gid}`);
+      expect(log).toContain('home /tmp');
+      expect(log).toContain('caps 0000000000000000');
+      for (const writable of ['/tmp/scratch', '/tmp/.cache-probe', '/workbench/output/artifacts/made.txt'])
+        expect(log).toContain(`wrote ${writable}`);
+      const EROFS = 30;
+      for (const readOnly of [
+        '/made-in-root',
+        '/workbench/code/x',
+        '/workbench/input/config/x',
+        '/workbench/input/data/train/x',
+      ])
+        expect(log).toContain(`refused ${readOnly} ${EROFS}`);
+      expect(wb.runs.detail(id!).artifacts.map((a) => a.path)).toContain('artifacts/made.txt');
     });
 
     it('lets a container log through the MLflow REST API with its run token (and nothing else)', async () => {

@@ -36,7 +36,7 @@ export interface Endpoint {
 const GET_OR_POST = ['GET', 'POST'] as const;
 const POST = ['POST'] as const;
 
-function runIdOf(b: { run_id?: string | undefined; run_uuid?: string | undefined }): string {
+export function runIdOf(b: { run_id?: string | undefined; run_uuid?: string | undefined }): string {
   const id = b.run_id ?? b.run_uuid;
   if (!id) throw invalidParameter("Missing value for required parameter 'run_id'.");
   return id;

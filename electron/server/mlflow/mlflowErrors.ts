@@ -12,6 +12,7 @@ export type MlflowErrorCode =
   | 'BAD_REQUEST'
   | 'ENDPOINT_NOT_FOUND'
   | 'REQUEST_LIMIT_EXCEEDED'
+  | 'PERMISSION_DENIED'
   | 'INTERNAL_ERROR';
 
 export class MlflowError extends Error {

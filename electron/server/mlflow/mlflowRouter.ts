@@ -2,13 +2,17 @@
  * The MLflow-compatible REST subset (DESIGN.md §5), as a transport-level handler that any Node
  * HTTP listener can mount under /api/2.0/mlflow/: the browser-mode server, and the listener the
  * run launcher opens for containers. Authentication, the Host check and security headers are the
- * caller's; this file only routes, reads the body and writes MLflow's JSON and error shapes.
+ * caller's; this file routes, reads the body, holds a run's token to its own run (runScope.ts) and
+ * writes MLflow's JSON and error shapes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TrackingRepo } from '../../core/tracking/trackingRepo.ts';
 import { endpoints } from './mlflowEndpoints.ts';
 import { MlflowError, toMlflowError } from './mlflowErrors.ts';
 import { DEFAULT_BODY_LIMIT, parseJsonTolerant, queryObject, readBody } from './mlflowRequest.ts';
+import { forRun, type RunScope } from './runScope.ts';
+
+export type { RunScope } from './runScope.ts';
 
 /** Where MLflow clients send requests: the REST API, the UI's ajax-api, and the old preview path. */
 const PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/2.0/preview/mlflow/'];
@@ -30,17 +34,22 @@ export interface MlflowHandlerOptions {
   changeIntervalMs?: number;
 }
 
+/**
+ * Serves one request. With `scope` (the caller holds a run's token, not the user's) the request
+ * is held to what that run may do, or refused with PERMISSION_DENIED.
+ */
 export type MlflowHandler = (
   req: IncomingMessage,
   res: ServerResponse,
   pathAfterPrefix: string,
+  scope?: RunScope,
 ) => Promise<void>;
 
 export function createMlflowHandler(tracking: TrackingRepo, opts: MlflowHandlerOptions = {}): MlflowHandler {
   const limit = opts.maxBodyBytes ?? DEFAULT_BODY_LIMIT;
   const changed = coalesce(opts.onChange, opts.changeIntervalMs ?? 250);
 
-  return async (req, res, pathAfterPrefix) => {
+  return async (req, res, pathAfterPrefix, scope) => {
     let input: unknown;
     try {
       const endpoint = Object.hasOwn(endpoints, pathAfterPrefix) ? endpoints[pathAfterPrefix] : undefined;
@@ -68,6 +77,7 @@ export function createMlflowHandler(tracking: TrackingRepo, opts: MlflowHandlerO
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new MlflowError('BAD_REQUEST', 'The request body must be a JSON object.', 400);
       }
+      if (scope) input = forRun(pathAfterPrefix, input as Record<string, unknown>, scope, tracking);
       send(res, 200, endpoint.handle(input, tracking, changed));
     } catch (err) {
       const e = toMlflowError(err, input);

@@ -47,6 +47,8 @@ export const ViewType = z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']).default('
 
 /** Old clients send run_uuid; it names the same thing as run_id. */
 const RunRef = { run_id: z.string().min(1).optional(), run_uuid: z.string().min(1).optional() };
+/** Just the run an endpoint's request names, parsed as each endpoint parses it. */
+export const RunOf = z.object(RunRef);
 
 export const MlflowStatus = z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']);
 export type MlflowStatus = z.infer<typeof MlflowStatus>;
