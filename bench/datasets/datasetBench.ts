@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createApi } from '../../electron/core/api.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
-import { writeBigFile, writeMixedGiB, writeSmallFiles } from './fixtures.ts';
+import { writeBigFile, writeIngestFolder, writeSmallFiles } from './fixtures.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export interface Figure {
@@ -71,7 +71,7 @@ export async function runDatasetBench(only?: string[]): Promise<Figure[]> {
     if (want('ingest')) {
       log('writing ~1 GiB of mixed files…');
       const src = path.join(scratch, 'mixed');
-      const { files, bytes } = writeMixedGiB(src);
+      const { files, bytes } = writeIngestFolder(src);
       sync();
       // Both sides pay for what a store must do: read the files from disk and get the copy onto
       // disk. So each round starts from a cold page cache (when this process may drop it) and
