@@ -17,7 +17,7 @@
  * blocking calls are cheaper than thread-pool round trips and never hold up the app's event loop.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import fsSync, { createReadStream, constants as fsc } from 'node:fs';
+import fsSync, { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { cancelled, ioError } from '../errors.ts';
@@ -293,15 +293,27 @@ function assertUnchanged(
   }
 }
 
+/**
+ * SHA-256 of a file, read in 1 MiB chunks into one reused buffer (fresh buffers per chunk cost
+ * twice the CPU here, in allocation and page faults). Throws the signal's AbortError when aborted.
+ */
 export async function hashFile(
   file: string,
   opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
 ) {
   const hash = createHash('sha256');
-  const stream = createReadStream(file, { highWaterMark: CHUNK, signal: opts.signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    opts.onBytes?.(chunk.length);
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const handle = await fs.open(file, 'r');
+  try {
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      opts.onBytes?.(bytesRead);
+    }
+  } finally {
+    await handle.close();
   }
   return hash.digest('hex');
 }
