@@ -8,8 +8,11 @@
  * seconds). Node has no syncfs, so on Linux it is coreutils' `sync -f DIR`. Elsewhere, or where
  * that fails, each new blob and the folders holding them are fsync'ed.
  *
- * Writeback of large blobs is started as soon as each is placed (startWriteback), so the disk
- * writes them while the rest is still being hashed and the final sync has less left to do.
+ * The disk should not sit idle while blobs are hashed and then be waited for at the end (the kernel
+ * starts writing dirty pages only past a tenth of RAM or after 30 s): on Linux a background syncfs
+ * runs after every 256 MiB stored (Flusher), so the final one has little left to write. It
+ * flushes what other programs wrote to that filesystem too, as the final one does; that is only
+ * writing earlier what the kernel would write within half a minute anyway.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +29,33 @@ export async function makeDurable(root: string, files: string[], signal?: AbortS
   if (process.platform !== 'win32') {
     await fsyncAll([...new Set(files.map((f) => path.dirname(f)))]);
     await fsyncAll([root]);
+  }
+}
+
+/** Bytes stored between background flushes. */
+const FLUSH_EVERY = 256 * 1024 * 1024;
+
+/** Background syncfs while a store runs (Linux); elsewhere it does nothing until makeDurable. */
+export class Flusher {
+  private pending = 0;
+  private running: Promise<boolean> | undefined;
+
+  constructor(private readonly root: string) {}
+
+  stored(bytes: number): void {
+    if (process.platform !== 'linux') return;
+    this.pending += bytes;
+    if (this.pending < FLUSH_EVERY || this.running) return;
+    this.pending = 0;
+    this.running = syncFilesystem(this.root).finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Waits for a background flush still running, then makes `files` durable. */
+  async finish(files: string[], signal?: AbortSignal): Promise<void> {
+    await this.running;
+    await makeDurable(this.root, files, signal);
   }
 }
 
@@ -49,15 +79,4 @@ async function fsyncAll(files: string[]): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(FSYNC_PARALLEL, files.length) }, lane));
-}
-
-/**
- * Asks the kernel to start writing a placed blob now, without waiting for it (the final
- * makeDurable waits). Errors are ignored: this only moves work earlier.
- */
-export function startWriteback(file: string): void {
-  fs.open(file, 'r', (err, fd) => {
-    if (err) return;
-    fs.fdatasync(fd, () => fs.close(fd, () => {}));
-  });
 }

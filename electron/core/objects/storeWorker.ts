@@ -4,15 +4,12 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { toWireError } from '../errors.ts';
-import { startWriteback } from './durability.ts';
 import { ObjectStore } from './objectStore.ts';
 import type { StoreReply, StoreRequest } from './storeWorkers.ts';
 
 const stores = new Map<string, ObjectStore>();
 /** Report bytes at most this often, so a 4 GiB file is a few hundred messages, not thousands. */
 const BYTES_EVERY = 16 * 1024 * 1024;
-/** Blobs at least this large start their writeback as soon as they are placed. */
-const WRITEBACK_FROM = 8 * 1024 * 1024;
 
 parentPort!.on('message', (req: StoreRequest) => {
   let store = stores.get(req.home);
@@ -40,10 +37,7 @@ parentPort!.on('message', (req: StoreRequest) => {
         { size: item.size, mtimeNs: BigInt(item.mtimeNs) },
         { onBytes, isCancelled },
       );
-      if (blob.written) {
-        written.push(digests.length);
-        if (blob.size >= WRITEBACK_FROM) startWriteback(store.pathFor(blob.sha256));
-      }
+      if (blob.written) written.push(digests.length);
       digests.push(blob.sha256);
     }
     parentPort!.postMessage({

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '../testing/tempDirs.ts';
+import { Flusher } from './durability.ts';
 import { ObjectStore } from './objectStore.ts';
 import { type StoreItem, StoreWorkers } from './storeWorkers.ts';
 
@@ -86,6 +87,24 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
       expect(digests.map((d) => fs.readFileSync(objects.pathFor(d), 'utf8'))).toEqual([
         'x content',
         'y content',
+      ]);
+    } finally {
+      sync.restore();
+    }
+  });
+
+  it('flushes in the background after every 256 MiB stored, and once more at the end', async () => {
+    const sync = fakeSync(0);
+    try {
+      const root = new ObjectStore(home).root;
+      const flusher = new Flusher(root);
+      flusher.stored(200 * 1024 * 1024);
+      expect(sync.calls()).toEqual([]);
+      flusher.stored(100 * 1024 * 1024);
+      await flusher.finish([path.join(root, 'ab', 'cd')]);
+      expect(sync.calls()).toEqual([
+        ['-f', root],
+        ['-f', root],
       ]);
     } finally {
       sync.restore();

@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import type { WireError } from '../../../shared/errors.ts';
 import { cancelled, WorkbenchError } from '../errors.ts';
 import { startWorker, workerUrl } from '../workerThreads.ts';
-import { makeDurable } from './durability.ts';
+import { Flusher } from './durability.ts';
 import { ObjectStore } from './objectStore.ts';
 
 export interface StoreItem {
@@ -92,10 +92,16 @@ export class StoreWorkers {
    */
   async store(items: StoreItem[], opts: StoreOptions = {}): Promise<string[]> {
     const written: string[] = [];
-    const digests = await this.storeAll(items, written, opts);
     const objects = new ObjectStore(this.home);
-    await makeDurable(
-      objects.root,
+    const flusher = new Flusher(objects.root);
+    const digests = await this.storeAll(items, written, {
+      ...opts,
+      onBytes: (n) => {
+        flusher.stored(n);
+        opts.onBytes?.(n);
+      },
+    });
+    await flusher.finish(
       written.map((d) => objects.pathFor(d)),
       opts.signal,
     );
