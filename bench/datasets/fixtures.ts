@@ -24,32 +24,19 @@ export function writeBigFile(file: string, bytes: number, tag: number): void {
   }
 }
 
-/** About 1 GiB: three large files and 4096 small ones of 4–124 KiB in 64 folders. */
-export function writeMixedGiB(dir: string): { files: number; bytes: number } {
+/**
+ * The ingest benchmark's folder (issue 8): 8 files of 100 MiB and 16,000 files of 1–20 KB in 100
+ * folders, about 0.95 GiB. Incompressible and all distinct, so nothing deduplicates.
+ */
+export function writeIngestFolder(dir: string): { files: number; bytes: number } {
   fs.mkdirSync(dir, { recursive: true });
   let bytes = 0;
-  let files = 0;
-  for (let i = 0; i < 3; i++) {
-    writeBigFile(path.join(dir, `large-${i}.bin`), 256 * 1024 * 1024, i + 1);
-    bytes += 256 * 1024 * 1024;
-    files++;
+  for (let i = 0; i < 8; i++) {
+    writeBigFile(path.join(dir, `large-${i}.bin`), 100 * 1024 * 1024, i + 1);
+    bytes += 100 * 1024 * 1024;
   }
-  const remaining = 1024 * 1024 * 1024 - bytes;
-  const pool = randomBytes(256 * 1024);
-  for (let i = 0; bytes < 1024 * 1024 * 1024 && files < 100_000; i++) {
-    const size = Math.min(4096 + ((i * 7919) % 120) * 1024, 1024 * 1024 * 1024 - bytes);
-    const sub = path.join(dir, `part-${i % 64}`);
-    if (i < 64) fs.mkdirSync(sub, { recursive: true });
-    const content = Buffer.concat([
-      Buffer.from(`${i}:`),
-      pool.subarray(i % 1024, (i % 1024) + size),
-    ]).subarray(0, size);
-    fs.writeFileSync(path.join(sub, `f${i}.dat`), content);
-    bytes += size;
-    files++;
-  }
-  void remaining;
-  return { files, bytes };
+  const small = writeSmallFiles(path.join(dir, 'small'), 16_000);
+  return { files: 8 + small.files, bytes: bytes + small.bytes };
 }
 
 /** `count` files of 1–20 KB in 100 folders. */

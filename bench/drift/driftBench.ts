@@ -1,11 +1,13 @@
 /**
- * Drift benchmark (issue 4): reference and current CSVs of 1,000,000 rows × 20 columns, the full
- * default check with the workbench engine and with pandas + SciPy, side by side — wall time, CPU
- * time and peak RSS of each, in separate processes so neither inherits the other's memory — plus
- * how closely their per-column statistics and verdicts agree.
+ * Drift benchmark (issues 4 and 8): reference and current CSVs of 1,000,000 rows × 20 columns, the
+ * full default check three ways, side by side: the workbench engine in process, the whole
+ * `mlwb drift` command, and pandas + SciPy (bench/drift/pandas_check.py) — wall time, CPU time
+ * and peak RSS of each, in separate processes so neither inherits the other's memory — plus how
+ * closely their per-column statistics and verdicts agree.
  *
  * Run: node --import tsx bench/drift/driftBench.ts [ROWS]
- * A bench runner imports `runDriftBench()` and gets the same figures as an object.
+ * A bench runner imports `runDriftBench()` and gets the same figures as an object; the CLI
+ * benchmarks use `writeBenchCsvs`, `runPandasCheck` and `runCliDrift` on their own.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -16,10 +18,14 @@ import { fromJsonNumber, type JsonNumber } from '../../shared/drift.ts';
 import { writeBenchCsvs } from './benchData.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
+const MLWB = fileURLToPath(new URL('../../bin/mlwb.js', import.meta.url));
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
 export interface EngineFigures {
+  /** As the process measured itself: from reading the inputs to the report (no start-up). */
   wallMs: number;
+  /** The whole process, start-up included, as its parent saw it. */
+  processMs: number;
   loadMs: number | null;
   cpuMs?: number;
   peakRssMB: number;
@@ -32,10 +38,14 @@ export interface DriftBenchFigures {
   columns: number;
   fileMB: { reference: number; current: number };
   workbench: EngineFigures;
+  /** The whole `mlwb drift --reference … --current … --json` process. */
+  cli: { processMs: number; datasetDrift: boolean };
   /** Null when Debian's python3 with pandas and SciPy is not installed. */
   pandas: EngineFigures | null;
   /** pandas time / workbench time, by wall clock and by CPU (the fairer one on a busy machine). */
   speedup: { wall: number; cpu: number | null } | null;
+  /** Whole process against whole process: pandas_check.py / `mlwb drift`. */
+  cliSpeedup: number | null;
   /** 1-minute load average when the run ended: other work on the machine inflates wall times. */
   loadAverage: number;
   agreement: { maxRelativeDifference: number; sameVerdicts: boolean; sameMethods: boolean } | null;
@@ -44,8 +54,10 @@ export interface DriftBenchFigures {
 type ColumnFigures = Record<string, { method: string; statistic: JsonNumber | number; drifted: boolean }>;
 type RunOutput = EngineFigures & { columns: ColumnFigures };
 
+/** Runs a process that prints one JSON line last; adds how long the whole process took. */
 function runJson(command: string, args: string[]): Promise<RunOutput> {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -58,12 +70,17 @@ function runJson(command: string, args: string[]): Promise<RunOutput> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${err.trim()}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()!) as RunOutput);
+      else
+        resolve({
+          ...(JSON.parse(out.trim().split('\n').pop()!) as RunOutput),
+          processMs: performance.now() - started,
+        });
     });
   });
 }
 
-async function pandasAvailable(): Promise<boolean> {
+/** Whether Debian's python3 with pandas and SciPy is installed (`apt-get install python3-pandas python3-scipy`). */
+export async function pandasAvailable(): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn(DEBIAN_PYTHON, ['-c', 'import pandas, scipy'], { stdio: 'ignore' });
     child.on('error', () => resolve(false));
@@ -93,6 +110,49 @@ function compare(a: ColumnFigures, b: ColumnFigures) {
 
 const strip = ({ columns: _columns, ...figures }: RunOutput): EngineFigures => figures;
 
+/** The baseline: pandas + SciPy's default check in its own process (whole process timed too). */
+export function runPandasCheck(reference: string, current: string): Promise<RunOutput> {
+  return runJson(DEBIAN_PYTHON, [join(HERE, 'pandas_check.py'), reference, current]);
+}
+
+/** The workbench engine in its own process, through the drift worker as the app runs it. */
+export function runEngineCheck(reference: string, current: string): Promise<RunOutput> {
+  return runJson(process.execPath, ['--import', 'tsx', join(HERE, 'engineRun.ts'), reference, current]);
+}
+
+/**
+ * The whole `mlwb drift` command, as a user or CI runs it: wall time of the process (start-up
+ * included) and the verdict it printed. A fresh `home` per call keeps stored reports apart.
+ */
+export async function runCliDrift(
+  reference: string,
+  current: string,
+  home: string,
+): Promise<{ processMs: number; datasetDrift: boolean }> {
+  const args = [MLWB, '--home', home, 'drift', '--reference', reference, '--current', current, '--json'];
+  const started = performance.now();
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    // Exit 3 is a verdict (dataset drift), not a failure.
+    child.on('close', (code) =>
+      code === 0 || code === 3 ? resolve(stdout) : reject(new Error(`mlwb drift exited ${code}: ${stderr}`)),
+    );
+  });
+  return {
+    processMs: performance.now() - started,
+    datasetDrift: (JSON.parse(out) as { datasetDrift: boolean }).datasetDrift,
+  };
+}
+
 export async function runDriftBench(
   options: { rows?: number; keepData?: boolean } = {},
 ): Promise<DriftBenchFigures> {
@@ -101,21 +161,15 @@ export async function runDriftBench(
   try {
     const files = await writeBenchCsvs(dir, rows);
     const mb = async (p: string) => (await stat(p)).size / 2 ** 20;
-    const workbench = await runJson(process.execPath, [
-      '--import',
-      'tsx',
-      join(HERE, 'engineRun.ts'),
-      files.reference,
-      files.current,
-    ]);
-    const pandas = (await pandasAvailable())
-      ? await runJson(DEBIAN_PYTHON, [join(HERE, 'pandas_check.py'), files.reference, files.current])
-      : null;
+    const workbench = await runEngineCheck(files.reference, files.current);
+    const cli = await runCliDrift(files.reference, files.current, join(dir, 'home'));
+    const pandas = (await pandasAvailable()) ? await runPandasCheck(files.reference, files.current) : null;
     return {
       rows,
       columns: Object.keys(workbench.columns).length,
       fileMB: { reference: await mb(files.reference), current: await mb(files.current) },
       workbench: strip(workbench),
+      cli,
       pandas: pandas && strip(pandas),
       speedup: pandas
         ? {
@@ -123,6 +177,7 @@ export async function runDriftBench(
             cpu: pandas.cpuMs && workbench.cpuMs ? pandas.cpuMs / workbench.cpuMs : null,
           }
         : null,
+      cliSpeedup: pandas ? pandas.processMs / cli.processMs : null,
       loadAverage: loadavg()[0]!,
       agreement: pandas ? compare(workbench.columns, pandas.columns) : null,
     };
@@ -144,6 +199,13 @@ function printFigures(f: DriftBenchFigures) {
   );
   console.log(row('workbench', f.workbench));
   console.log(row('pandas + SciPy', f.pandas));
+  const whole = (label: string, ms: number | undefined) =>
+    ms === undefined ? '' : `${label} ${(ms / 1000).toFixed(2)} s`;
+  console.log(
+    `whole processes: ${[whole('mlwb drift', f.cli.processMs), whole('engine', f.workbench.processMs), whole('pandas_check.py', f.pandas?.processMs)].filter(Boolean).join('; ')}`,
+  );
+  if (f.cliSpeedup !== null)
+    console.log(`mlwb drift vs pandas + SciPy, whole processes: ${f.cliSpeedup.toFixed(1)}×`);
   if (f.speedup !== null) {
     const cpu = f.speedup.cpu === null ? '' : `, ${f.speedup.cpu.toFixed(1)}× by CPU time`;
     console.log(`speed-up: ${f.speedup.wall.toFixed(1)}× by wall time${cpu}`);

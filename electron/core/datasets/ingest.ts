@@ -48,7 +48,6 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
   const release = takeLease(db);
   try {
     const cached = useCache ? cache.lookupMany(files) : files.map(() => undefined);
-    const committed = db.prepare('SELECT 1 FROM blobs WHERE sha256 = ?').pluck();
     const digests: string[] = new Array(files.length);
     const misses: number[] = [];
     let bytesDone = 0;
@@ -63,10 +62,11 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
 
     for (const [i, file] of files.entries()) {
       const hit = cached[i];
-      // A committed blob is never collected, so it needs no touch; an uncommitted one (left by a
-      // killed add) is touched so a concurrent gc keeps it until this add commits.
-      if (hit && (committed.get(hit) !== undefined ? objects.hasSync(hit) : await objects.touch(hit))) {
-        digests[i] = hit;
+      // A committed blob stays while anything references it, so it is taken as is; an uncommitted
+      // one (left by a killed add) must be on disk, and is touched so a concurrent gc keeps it
+      // until this add commits.
+      if (hit && (hit.committed || (await objects.touch(hit.sha256)))) {
+        digests[i] = hit.sha256;
         bytesDone += file.size;
         filesDone++;
       } else {

@@ -36,7 +36,10 @@ export interface DriftColumnSource {
   readonly missing: SideCounts;
   /** Counts per distinct value in `domain`; null when there are more than `limit` distinct values. */
   categoryCounts(domain: ValueDomain, limit?: number): Promise<DomainCounts | null>;
+  /** The sorted numbers; valid until `release()`. */
   sortedNumbers(): Promise<SortedNumbers>;
+  /** Done with this column: what it handed out may be reused for the next one. */
+  release?(): void;
 }
 
 export interface DriftSide {

@@ -78,7 +78,14 @@ export async function runDriftCheck(
   hooks.onProgress?.({ phase: 'columns', done: 0, total: shared.length });
   const outcomes = await analyzeAll(
     shared,
-    (name) => analyzeColumn(dataset.column(name), planFor(name, options), rows),
+    async (name) => {
+      const column = dataset.column(name);
+      try {
+        return await analyzeColumn(column, planFor(name, options), rows);
+      } finally {
+        column.release?.();
+      }
+    },
     hooks,
   );
   const columns: DriftColumnResult[] = outcomes.map((o) => o.result);

@@ -2,6 +2,10 @@
  * Resolves what a user names as drift input — a file path, `dataset:NAME[@V][:PATH]`, or a file
  * dropped in browser mode — to a readable file, its format, and an identity by content (SHA-256)
  * that the stored report keeps.
+ *
+ * Resolving only checks the input; hashing a file that is not in the store yet is left to
+ * `identity()`, so the caller can run it alongside the check instead of before it (two 130 MB
+ * CSVs: half a second the check no longer waits for).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +19,8 @@ import type { DriftFileFormat } from './driftSource.ts';
 export interface ResolvedInput {
   file: string;
   format: DriftFileFormat;
-  identity: DriftInputIdentity;
+  /** The input's identity; hashes the file when its digest is not known already. */
+  identity: (signal?: AbortSignal) => Promise<DriftInputIdentity>;
   /** Staged uploads are removed once the check has read them. */
   cleanup?: () => Promise<void>;
 }
@@ -81,7 +86,14 @@ async function resolveFile(file: string, side: string): Promise<ResolvedInput> {
   return {
     file: abs,
     format,
-    identity: { kind: 'file', label: file, sha256: await hashFile(abs), size: st.size, format, path: abs },
+    identity: async (signal) => ({
+      kind: 'file',
+      label: file,
+      sha256: await hashFile(abs, { signal }),
+      size: st.size,
+      format,
+      path: abs,
+    }),
   };
 }
 
@@ -107,20 +119,17 @@ async function resolveDataset(deps: InputDeps, spec: string, side: string): Prom
   }
   const format = tableFormatOf(entry.path);
   if (!format) throw invalidInput(`${entry.path} is not a CSV, TSV, Parquet or JSON Lines file.`);
-  return {
-    file: deps.objects.pathFor(entry.sha256),
+  const identity: DriftInputIdentity = {
+    kind: 'dataset',
+    label: `dataset:${ref.name}@${version.version}:${entry.path}`,
+    sha256: entry.sha256,
+    size: entry.size,
     format,
-    identity: {
-      kind: 'dataset',
-      label: `dataset:${ref.name}@${version.version}:${entry.path}`,
-      sha256: entry.sha256,
-      size: entry.size,
-      format,
-      dataset: ref.name,
-      version: version.version,
-      path: entry.path,
-    },
+    dataset: ref.name,
+    version: version.version,
+    path: entry.path,
   };
+  return { file: deps.objects.pathFor(entry.sha256), format, identity: async () => identity };
 }
 
 async function resolveUpload(
@@ -143,13 +152,13 @@ async function resolveUpload(
   return {
     file,
     format,
-    identity: {
+    identity: async (signal) => ({
       kind: 'upload',
       label: source.name ?? f.name,
-      sha256: await hashFile(file),
+      sha256: await hashFile(file, { signal }),
       size: st.size,
       format,
-    },
+    }),
     cleanup: () => fs.rm(dir, { recursive: true, force: true }),
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +67,13 @@ describe('drift checks through the API', () => {
     expect(calm.report.columns.find((c) => c.column === 'x')!.drifted).toBe(false);
     const reports = await api.call('drift.reports', {});
     expect(reports.map((r) => r.id)).toEqual([calm.id, drifted.id]);
-    expect(reports[1]!.reference.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // Each input is identified by the SHA-256 of its content, hashed while the check ran.
+    const digestOf = (f: string) =>
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(src, f)))
+        .digest('hex');
+    expect(reports[1]!.reference.sha256).toBe(digestOf('ref.csv'));
+    expect(reports[1]!.current.sha256).toBe(digestOf('shifted.csv'));
     const back = await api.call('drift.report', { id: drifted.id });
     expect(back.report).toEqual(drifted.report);
     const cmp = await api.call('drift.compare', { a: drifted.id, b: calm.id });

@@ -43,17 +43,26 @@ export class DriftService {
         ? layerOptions(this.repo.preset(req.preset).options, req.options)
         : req.options;
       const options = DriftOptions.parse(patch);
-      const report = await runDriftInWorker(
-        {
-          reference: { file: { path: reference.file, format: reference.format } },
-          current: { file: { path: current.file, format: current.format } },
-          options,
-        },
-        { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
-      );
+      // The inputs are hashed for their identities while the check reads them; both settle before
+      // anything is thrown, so a staged upload is never removed while it is still being read.
+      const [checked, identified] = await Promise.allSettled([
+        runDriftInWorker(
+          {
+            reference: { file: { path: reference.file, format: reference.format } },
+            current: { file: { path: current.file, format: current.format } },
+            options,
+          },
+          { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
+        ),
+        Promise.all([reference.identity(ctx.signal), current.identity(ctx.signal)]),
+      ]);
+      if (checked.status === 'rejected') throw checked.reason;
+      if (identified.status === 'rejected') throw identified.reason;
+      const report = checked.value;
+      const [referenceIdentity, currentIdentity] = identified.value;
       const record = {
-        reference: reference.identity,
-        current: current.identity,
+        reference: referenceIdentity,
+        current: currentIdentity,
         preset: req.preset ?? null,
         options,
         report,

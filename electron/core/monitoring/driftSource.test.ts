@@ -160,6 +160,49 @@ describe('drift from files', () => {
     expect(report.schema.typeChanges).toContainEqual({ column: 'score', from: 'float', to: 'string' });
   });
 
+  it('drops NaN as missing and counts ±Infinity as invalid in a float column, as in memory', async () => {
+    const special = (k: number) =>
+      k % 97 === 0
+        ? Number.POSITIVE_INFINITY
+        : k % 89 === 0
+          ? Number.NEGATIVE_INFINITY
+          : k % 83 === 0
+            ? Number.NaN
+            : null;
+    const withSpecials = (cols: ReturnType<typeof table>) => ({
+      price: cols.price.map((v, k) => special(k) ?? v),
+      count: cols.count,
+    });
+    const ref = withSpecials(reference);
+    const cur = withSpecials(current);
+    // DuckDB writes the specials as DOUBLE, which CSV cannot carry; Parquet can.
+    const parquet = async (name: string, cols: ReturnType<typeof withSpecials>) => {
+      const instance = await DuckDBInstance.create(':memory:');
+      const db = await instance.connect();
+      const rows = cols.price
+        .map((v, k) => `(${v === null ? 'NULL' : `'${v}'::DOUBLE`}, ${cols.count[k]})`)
+        .join(', ');
+      const file = join(dir, name);
+      await db.run(`COPY (SELECT * FROM (VALUES ${rows}) t(price, count)) TO '${file}' (FORMAT parquet)`);
+      db.closeSync();
+      instance.closeSync();
+      return file;
+    };
+    const report = await driftCheckFiles(
+      await parquet('inf-ref.parquet', ref),
+      await parquet('inf-cur.parquet', cur),
+    );
+    const price = report.columns.find((c) => c.column === 'price')!;
+    expect(price.invalid).toEqual({
+      reference: ref.price.filter((v) => v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY)
+        .length,
+      current: cur.price.filter((v) => v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY)
+        .length,
+    });
+    expect(price.invalid.reference).toBeGreaterThan(0);
+    expect(comparable(report)).toEqual(comparable(await driftCheck(ref, cur)));
+  });
+
   it('skips a column that is empty in the current file instead of failing', async () => {
     const cur = { ...current, price: current.price.map(() => null) };
     const report = await driftCheckFiles(

@@ -66,4 +66,27 @@ describe('ObjectStore', () => {
     expect(fs.existsSync(path.join(s.root))).toBe(true);
     expect(fs.readdirSync(s.root)).toEqual([]);
   });
+
+  it('refuses a small file that grew after it was listed', async () => {
+    const s = await store();
+    const src = path.join(dirs.make(), 'small.txt');
+    fs.writeFileSync(src, 'listed');
+    const listed = statOf(src);
+    fs.appendFileSync(src, ' and then some');
+    expect(() => s.putFileSync(src, listed)).toThrow(/changed while it was being read/);
+    expect(fs.readdirSync(s.tmpDir)).toEqual([]);
+  });
+
+  it('replaces a blob that a crash cut short instead of trusting it', async () => {
+    const s = await store();
+    const src = path.join(dirs.make(), 'data.bin');
+    fs.writeFileSync(src, 'the whole content');
+    const digest = createHash('sha256').update('the whole content').digest('hex');
+    // What a power cut can leave: the rename reached the disk, the data did not.
+    fs.mkdirSync(path.dirname(s.pathFor(digest)), { recursive: true });
+    fs.writeFileSync(s.pathFor(digest), '');
+    const put = s.putFileSync(src, statOf(src));
+    expect(put).toMatchObject({ sha256: digest, written: true });
+    expect(fs.readFileSync(s.pathFor(digest), 'utf8')).toBe('the whole content');
+  });
 });

@@ -28,6 +28,7 @@ parentPort!.on('message', (req: StoreRequest) => {
     }
   };
   const digests: string[] = [];
+  const written: number[] = [];
   try {
     for (const item of req.items) {
       if (isCancelled()) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
@@ -36,9 +37,16 @@ parentPort!.on('message', (req: StoreRequest) => {
         { size: item.size, mtimeNs: BigInt(item.mtimeNs) },
         { onBytes, isCancelled },
       );
+      if (blob.written) written.push(digests.length);
       digests.push(blob.sha256);
     }
-    parentPort!.postMessage({ type: 'done', id: req.id, digests, bytes: pending } satisfies StoreReply);
+    parentPort!.postMessage({
+      type: 'done',
+      id: req.id,
+      digests,
+      written,
+      bytes: pending,
+    } satisfies StoreReply);
   } catch (err) {
     parentPort!.postMessage({ type: 'failed', id: req.id, error: toWireError(err) } satisfies StoreReply);
   }

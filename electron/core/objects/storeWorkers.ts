@@ -9,6 +9,8 @@ import type { Worker } from 'node:worker_threads';
 import type { WireError } from '../../../shared/errors.ts';
 import { cancelled, WorkbenchError } from '../errors.ts';
 import { startWorker, workerUrl } from '../workerThreads.ts';
+import { Flusher } from './durability.ts';
+import { ObjectStore } from './objectStore.ts';
 
 export interface StoreItem {
   absPath: string;
@@ -25,13 +27,20 @@ export interface StoreRequest {
 
 export type StoreReply =
   | { type: 'bytes'; id: number; n: number }
-  | { type: 'done'; id: number; digests: string[]; bytes: number }
+  /** `written`: indices (into the batch) of the blobs this batch put in the store. */
+  | { type: 'done'; id: number; digests: string[]; written: number[]; bytes: number }
   | { type: 'failed'; id: number; error: WireError };
 
 const BATCH_FILES = 64;
 const BATCH_BYTES = 32 * 1024 * 1024;
 /** Batches queued per worker, so a worker never waits for the main thread between batches. */
 const IN_FLIGHT = 2;
+
+export interface StoreOptions {
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+  onFiles?: (n: number) => void;
+}
 
 interface Slot {
   worker: Worker;
@@ -77,11 +86,30 @@ export class StoreWorkers {
     this.ensureStarted();
   }
 
-  /** Stores the files and resolves with their digests, in the order given. */
-  store(
-    items: StoreItem[],
-    opts: { signal?: AbortSignal; onBytes?: (n: number) => void; onFiles?: (n: number) => void } = {},
-  ): Promise<string[]> {
+  /**
+   * Stores the files and resolves with their digests, in the order given, once every blob this
+   * call wrote is durable (so the caller may commit records naming them).
+   */
+  async store(items: StoreItem[], opts: StoreOptions = {}): Promise<string[]> {
+    const written: string[] = [];
+    const objects = new ObjectStore(this.home);
+    const flusher = new Flusher(objects.root);
+    const digests = await this.storeAll(items, written, {
+      ...opts,
+      onBytes: (n) => {
+        flusher.stored(n);
+        opts.onBytes?.(n);
+      },
+    });
+    await flusher.finish(
+      written.map((d) => objects.pathFor(d)),
+      opts.signal,
+    );
+    if (opts.signal?.aborted) throw cancelled();
+    return digests;
+  }
+
+  private storeAll(items: StoreItem[], written: string[], opts: StoreOptions): Promise<string[]> {
     if (items.length === 0) return Promise.resolve([]);
     const slots = this.ensureStarted();
     const cancel = new SharedArrayBuffer(4);
@@ -138,6 +166,7 @@ export class StoreWorkers {
             reply.digests.forEach((d, k) => {
               digests[batch.start + k] = d;
             });
+            for (const k of reply.written) written.push(reply.digests[k]!);
             if (reply.bytes) opts.onBytes?.(reply.bytes);
             opts.onFiles?.(batch.items.length);
             if (nextBatch >= batches.length && outstanding === 0) finish();

@@ -1,0 +1,129 @@
+/**
+ * Whole-process ingest timing against `cp -r` + `sync`, for the dataset benchmark and the CLI
+ * benchmarks. Both sides pay for what a store must do — read the files and get the copy onto the
+ * disk — so each timing ends when `sync` returns, and each starts from the same page-cache state:
+ * warm (the source read just before) or cold (the page cache dropped; needs root).
+ *
+ * Nothing is deleted between timed steps: on ext4, inodes freed in the last minute are skipped
+ * when new files are made (see `recently_deleted` in fs/ext4/ialloc.c), so whichever side runs
+ * right after a large `rm -r` pays for it. Outputs go to fresh folders and are removed at the end.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type PageCache = 'warm' | 'cold';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The `mlwb` entry point of this checkout. */
+export const mlwbBin = path.join(repoRoot, 'bin', 'mlwb.js');
+
+export const syncDisks = () => execFileSync('sync');
+
+/** Drops the page cache so reads come from disk; false when not permitted (not root). */
+export function dropPageCache(): boolean {
+  try {
+    syncDisks();
+    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads every file under `dir` once, so the next reader finds them in the page cache. */
+export function warmPageCache(dir: string): void {
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const fd = fs.openSync(path.join(entry.parentPath, entry.name), 'r');
+    try {
+      while (fs.readSync(fd, buffer, 0, buffer.length, null) > 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/**
+ * Flushes what is dirty, then leaves `src` warm or cold. Returns false when a cold cache was asked
+ * for and could not be had.
+ */
+export function preparePageCache(src: string, cache: PageCache): boolean {
+  syncDisks();
+  if (cache === 'cold') return dropPageCache();
+  warmPageCache(src);
+  return true;
+}
+
+/** Milliseconds from starting `command` to `sync` returning after it; throws when it fails. */
+export function timeUntilSynced(command: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr || r.error}`);
+  syncDisks();
+  return performance.now() - t0;
+}
+
+/** `cp -r SRC DST` until synced, in ms. */
+export const timeCpSync = (src: string, dst: string) => timeUntilSynced('cp', ['-r', src, dst]);
+
+/** `mlwb --home HOME dataset add NAME SRC` as a whole process until synced, in ms. */
+export const timeCliAddSync = (home: string, name: string, src: string) =>
+  timeUntilSynced(process.execPath, [mlwbBin, '--home', home, 'dataset', 'add', name, src, '--json']);
+
+/** A whole process without a sync after it (a re-add writes nothing), in ms. */
+export function timeCliAdd(home: string, name: string, src: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [mlwbBin, '--home', home, 'dataset', 'add', name, src, '--json'], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`mlwb dataset add failed: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
+export interface IngestComparison {
+  cache: PageCache;
+  /** False when a cold cache was asked for but could not be had (then the rounds ran warm). */
+  coldHonoured: boolean;
+  cpMs: number[];
+  addMs: number[];
+  /** Best cp time / best add time: ≥ 1 means the add is at least as fast as cp -r + sync. */
+  ratio: number;
+  /** The home of the fastest add, kept for a re-add; the caller removes `scratch`. */
+  home: string;
+}
+
+/**
+ * `rounds` alternating rounds of cp -r + sync and `add` + sync (the CLI by default), each from
+ * the same page-cache state; best of the rounds for each side.
+ */
+export function compareIngestWithCp(opts: {
+  src: string;
+  scratch: string;
+  cache: PageCache;
+  rounds: number;
+  add?: (home: string) => number;
+}): IngestComparison {
+  const add = opts.add ?? ((home: string) => timeCliAddSync(home, 'bench', opts.src));
+  const run = fs.mkdtempSync(path.join(opts.scratch, `ingest-${opts.cache}-`));
+  const cpMs: number[] = [];
+  const addMs: number[] = [];
+  let coldHonoured = true;
+  for (let round = 0; round < opts.rounds; round++) {
+    coldHonoured = preparePageCache(opts.src, opts.cache) && coldHonoured;
+    cpMs.push(timeCpSync(opts.src, path.join(run, `cp-${round}`)));
+    preparePageCache(opts.src, opts.cache);
+    addMs.push(add(path.join(run, `home-${round}`)));
+  }
+  const best = addMs.indexOf(Math.min(...addMs));
+  return {
+    cache: opts.cache,
+    coldHonoured,
+    cpMs,
+    addMs,
+    ratio: Math.min(...cpMs) / Math.min(...addMs),
+    home: path.join(run, `home-${best}`),
+  };
+}

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { Flusher } from './durability.ts';
+import { ObjectStore } from './objectStore.ts';
+import { type StoreItem, StoreWorkers } from './storeWorkers.ts';
+
+const dirs = tempDirs();
+const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+function items(root: string, files: Record<string, string | Buffer>): StoreItem[] {
+  return Object.entries(files).map(([name, content]) => {
+    const absPath = path.join(root, name);
+    fs.writeFileSync(absPath, content);
+    const st = fs.statSync(absPath, { bigint: true });
+    return { absPath, size: Number(st.size), mtimeNs: st.mtimeNs };
+  });
+}
+
+/**
+ * A `sync` first on PATH that records its arguments and exits with `code`, standing in for
+ * coreutils' so a test can see when the store asks for its filesystem to be synced.
+ */
+function fakeSync(code: number): { calls: () => string[][]; restore: () => void } {
+  const bin = dirs.make();
+  const log = path.join(bin, 'calls.log');
+  fs.writeFileSync(path.join(bin, 'sync'), `#!/bin/sh\necho "$@" >> '${log}'\nexit ${code}\n`, {
+    mode: 0o755,
+  });
+  const saved = process.env.PATH;
+  process.env.PATH = `${bin}${path.delimiter}${saved}`;
+  return {
+    calls: () =>
+      fs.existsSync(log)
+        ? fs
+            .readFileSync(log, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => l.split(' '))
+        : [],
+    restore: () => {
+      process.env.PATH = saved;
+    },
+  };
+}
+
+let home: string;
+let workers: StoreWorkers;
+beforeEach(async () => {
+  home = dirs.make();
+  await new ObjectStore(home).init();
+  workers = new StoreWorkers(home, 2);
+});
+afterEach(async () => {
+  await workers.close();
+});
+
+// syncfs through `sync -f` is the Linux path; elsewhere every new blob is fsync'ed instead.
+describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
+  it('syncs the store filesystem before resolving when it wrote blobs, and not when it wrote none', async () => {
+    const sync = fakeSync(0);
+    try {
+      const src = dirs.make();
+      const files = items(src, { a: 'alpha', b: 'beta', big: Buffer.alloc(3 * 1024 * 1024, 9) });
+      const digests = await workers.store(files);
+      expect(digests).toEqual([sha('alpha'), sha('beta'), sha(Buffer.alloc(3 * 1024 * 1024, 9))]);
+      const objects = new ObjectStore(home);
+      expect(sync.calls()).toEqual([['-f', objects.root]]);
+
+      // The same content again: nothing new on disk, so nothing to wait for.
+      await workers.store(items(dirs.make(), { again: 'alpha' }));
+      expect(sync.calls()).toHaveLength(1);
+    } finally {
+      sync.restore();
+    }
+  });
+
+  it('falls back to syncing each new blob when `sync -f` fails', async () => {
+    const sync = fakeSync(1);
+    try {
+      const files = items(dirs.make(), { x: 'x content', y: 'y content' });
+      const digests = await workers.store(files);
+      expect(sync.calls()).toHaveLength(1);
+      const objects = new ObjectStore(home);
+      expect(digests.map((d) => fs.readFileSync(objects.pathFor(d), 'utf8'))).toEqual([
+        'x content',
+        'y content',
+      ]);
+    } finally {
+      sync.restore();
+    }
+  });
+
+  it('flushes in the background after every 256 MiB stored, and once more at the end', async () => {
+    const sync = fakeSync(0);
+    try {
+      const root = new ObjectStore(home).root;
+      const flusher = new Flusher(root);
+      flusher.stored(200 * 1024 * 1024);
+      expect(sync.calls()).toEqual([]);
+      flusher.stored(100 * 1024 * 1024);
+      await flusher.finish([path.join(root, 'ab', 'cd')]);
+      expect(sync.calls()).toEqual([
+        ['-f', root],
+        ['-f', root],
+      ]);
+    } finally {
+      sync.restore();
+    }
+  });
+});
