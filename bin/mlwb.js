@@ -14,8 +14,12 @@ for (const stream of [process.stdout, process.stderr]) {
 
 async function loadMain() {
   if (!process.env.MLWB_FROM_SOURCES) {
-    const url = freshBundle() ?? (await buildBundle().catch(() => undefined));
-    if (url) return import(url.href);
+    try {
+      const url = freshBundle() ?? (await buildBundle());
+      return await import(url.href);
+    } catch {
+      // No esbuild, a read-only install, or a build removed under us: the sources, through tsx.
+    }
   }
   const { register } = await import('tsx/esm/api');
   register();

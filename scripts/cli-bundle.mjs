@@ -56,9 +56,27 @@ export function freshBundle() {
     const st = fs.statSync(path.join(root, rel), { throwIfNoEntry: false });
     if (!st || st.size !== size || st.mtimeMs !== mtimeMs) return undefined;
   }
-  const main = path.join(outRoot, manifest.dir, 'main.js');
-  return fs.existsSync(main) ? pathToFileURL(main) : undefined;
+  const dir = path.join(outRoot, manifest.dir);
+  const main = path.join(dir, 'main.js');
+  if (!fs.existsSync(main)) return undefined;
+  // Marks the build as in use, so pruning (by this mark's age) never takes one a process may load.
+  try {
+    const now = new Date();
+    fs.utimesSync(dir, now, now);
+  } catch {
+    // a read-only install: nothing prunes there either
+  }
+  return pathToFileURL(main);
 }
+
+/** Besides what esbuild reads, what decides the bundle's shape: this script and the tsconfigs. */
+const buildInputs = [
+  'scripts/cli-bundle.mjs',
+  'package.json',
+  'tsconfig.base.json',
+  'electron/tsconfig.json',
+  'shared/tsconfig.json',
+];
 
 /** Builds the bundle and records it; returns the URL of its main module. Throws when it cannot. */
 export async function buildBundle() {
@@ -88,8 +106,8 @@ export async function buildBundle() {
         js: "import { createRequire as __mlwbRequire } from 'node:module'; const require = __mlwbRequire(import.meta.url);",
       },
     });
-    const inputs = Object.keys(result.metafile.inputs)
-      .filter((rel) => !rel.includes(':'))
+    const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...buildInputs])]
+      .filter((rel) => !rel.includes(':') && fs.existsSync(path.join(root, rel)))
       .map((rel) => {
         const st = fs.statSync(path.join(root, rel));
         return [rel, st.size, st.mtimeMs];
@@ -121,13 +139,21 @@ export async function buildBundle() {
   }
 }
 
-/** Earlier builds, once no command can still be loading them (an hour on). */
+/**
+ * Earlier builds that no command has started from for a week. A process loads its chunks and
+ * workers lazily, from the build it started with, for as long as it runs (`mlwb ui`, supervisors):
+ * every start marks its build (freshBundle), and only builds unmarked for that long go.
+ */
 function pruneOldBuilds(keep) {
-  const hourAgo = Date.now() - 3600_000;
+  const weekAgo = Date.now() - 7 * 24 * 3600_000;
   for (const f of fs.readdirSync(outRoot)) {
     if (f === keep || !(f.startsWith('b-') || f.startsWith('tmp-'))) continue;
     const p = path.join(outRoot, f);
-    if (fs.statSync(p).mtimeMs < hourAgo) fs.rmSync(p, { recursive: true, force: true });
+    try {
+      if (fs.statSync(p).mtimeMs < weekAgo) fs.rmSync(p, { recursive: true, force: true });
+    } catch {
+      // pruned by another command meanwhile
+    }
   }
 }
 

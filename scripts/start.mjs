@@ -45,6 +45,9 @@ child.on('exit', (code) => process.exit(code ?? 0));
 // npm runs this through `sh -c`, and on `kill -TERM <npm>` npm signals that shell, which dies
 // without passing the signal on: when our parent goes, the workbench stops as if signalled.
 const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) child.kill('SIGTERM');
-}, 250).unref();
+const watch = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(watch); // once: a second SIGTERM would cut the workbench's own shutdown short
+  child.kill('SIGTERM');
+}, 250);
+watch.unref();

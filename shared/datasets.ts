@@ -9,15 +9,20 @@ export const DatasetName = z
   .max(DATASET_NAME_MAX, `A dataset name has at most ${DATASET_NAME_MAX} characters.`)
   .refine((s) => !/[\\/]/.test(s), 'A dataset name cannot contain / or \\; use - or _ instead.')
   .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'A dataset name cannot contain control characters.')
-  // Invisible and direction-changing characters (zero-width space, U+202E…) make two names look
-  // alike or one read backwards; lone surrogates are not text at all.
-  .refine(
-    (s) => !/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u.test(s),
-    'A dataset name cannot contain invisible or formatting characters (such as a zero-width space or a right-to-left override).',
-  )
   .refine((s) => s.trim() === s, 'A dataset name cannot start or end with spaces.')
   .refine((s) => s !== '.' && s !== '..', 'A dataset name cannot be "." or "..".')
   .refine((s) => !s.includes('@'), 'A dataset name cannot contain @ (it separates the name from a version).');
+
+/**
+ * The name of a dataset being created. Invisible and direction-changing characters (a zero-width
+ * space, U+202E…) make two names look alike or one read backwards, and lone surrogates are not
+ * text at all. The joiners U+200C and U+200D stay allowed: Persian, Indic scripts and emoji
+ * sequences need them. Only new names are held to this, so datasets made before it stay reachable.
+ */
+export const NewDatasetName = DatasetName.refine(
+  (s) => !/[\p{Cc}\p{Cs}\p{Co}\p{Zl}\p{Zp}]|(?![\u200C\u200D])\p{Cf}/u.test(s),
+  'A dataset name cannot contain invisible or formatting characters (such as a zero-width space or a right-to-left override).',
+);
 
 export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 

@@ -204,7 +204,10 @@ describe('mlwb start-up', () => {
       expect(r.code, r.stderr).toBe(0);
       return JSON.parse(r.stderr.split('\nLOADED ').at(-1)!) as string[];
     };
-    const heavy = /node_modules\/(dockerode|ssh2|@duckdb|onnxruntime-node|tsx)\//;
+    // esbuild is what a (re)build of the bundle or the tsx fallback loads: after one command has
+    // made the bundle fresh, none should load it, so the probe also catches a silent fallback.
+    await mlwb(home, '--version');
+    const heavy = /node_modules\/(dockerode|ssh2|@duckdb|onnxruntime-node|tsx|esbuild)\//;
     for (const args of [['--help'], ['dataset', 'list', '--json'], ['gc']]) {
       expect(
         (await loaded(...args)).filter((m) => heavy.test(m)),

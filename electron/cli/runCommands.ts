@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import type { RunSummary } from '../../shared/tracking.ts';
 import type { Api } from '../core/api.ts';
+import { cancelled } from '../core/errors.ts';
 import { formatTime, type Out, table, UsageError } from './output.ts';
-import { detachRuns, type Supervisor, superviseCommand } from './runSupervisor.ts';
+import { detachRuns, type Supervisor, spawnSupervisor, superviseCommand } from './runSupervisor.ts';
 
 export const runHelp = `Usage: mlwb run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]…
                 [--random N] [--parallel N] [--seed N] [--memory 2g] [--cpus 1] [--gpus N] [--engine NAME] [--detach]
@@ -122,7 +123,10 @@ async function getRuns(api: Api, ids: string[]): Promise<RunSummary[]> {
   return Promise.all(ids.map(async (id) => (await api.call('runs.get', { id })).run));
 }
 
-/** Waits in the foreground; Ctrl+C stops waiting, and the runs go on without this process. */
+/**
+ * Waits in the foreground. Ctrl+C stops waiting: the runs not ended yet, queued ones included, go
+ * to a background supervisor, which takes them over once this process has let go of them.
+ */
 async function waitForRuns(
   api: Api,
   ids: string[],
@@ -130,13 +134,29 @@ async function waitForRuns(
   signal: AbortSignal,
   parallel?: number,
 ): Promise<RunSummary[]> {
-  const { runs } = await api.call(
-    'runs.wait',
-    { ids, adopt: true, parallel },
-    { signal, onProgress: (p) => out.progress(`runs: ${p.done}/${p.total ?? ids.length} ended…`) },
-  );
-  out.progressDone();
-  return runs;
+  try {
+    const { runs } = await api.call(
+      'runs.wait',
+      { ids, adopt: true, parallel },
+      { signal, onProgress: (p) => out.progress(`runs: ${p.done}/${p.total ?? ids.length} ended…`) },
+    );
+    out.progressDone();
+    return runs;
+  } catch (err) {
+    out.progressDone();
+    if (!signal.aborted) throw err;
+    const left = (await getRuns(api, ids)).filter((r) => r.status === 'QUEUED' || r.status === 'RUNNING');
+    if (left.length === 0) throw err;
+    const { home } = await api.call('app.info', {});
+    const supervisor = spawnSupervisor(
+      home,
+      left.map((r) => r.id),
+      parallel ?? 1,
+    );
+    throw cancelled(
+      `Stopped waiting. The ${left.length} run(s) not ended yet go on in the background (supervisor process ${supervisor.pid}, its log ${supervisor.log}); wait for them with: mlwb runs wait ${left.map((r) => r.id).join(' ')}`,
+    );
+  }
 }
 
 const detachedNote = (ids: string[], s: Supervisor) =>

@@ -25,7 +25,7 @@ export interface Supervisor {
 }
 
 /** Starts `mlwb runs supervise` detached from this process and its terminal. */
-function spawnSupervisor(home: string, ids: string[], parallel: number): Supervisor {
+export function spawnSupervisor(home: string, ids: string[], parallel: number): Supervisor {
   // Whatever started this CLI (bin/mlwb.js under tsx, a packaged entry) starts it again.
   const entry = process.argv[1];
   if (!entry) throw new Error('Cannot tell how this CLI was started, so it cannot start a supervisor.');

@@ -4,7 +4,7 @@
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import type { AddResult } from '../../shared/datasets.ts';
-import { DatasetName } from '../../shared/datasets.ts';
+import { DatasetName, NewDatasetName } from '../../shared/datasets.ts';
 import { api } from '../api/hooks.ts';
 import type { PickedSource } from '../api/transport.ts';
 import { type AddState, useAddVersion } from '../api/useAddVersion.ts';
@@ -37,7 +37,7 @@ export function AddVersionDialog(props: { source: PickedSource; initial: AddTarg
   }, [existing, names[0]]);
 
   const name = mode === 'new' ? newName : existing;
-  const nameCheck = DatasetName.safeParse(name);
+  const nameCheck = (mode === 'new' ? NewDatasetName : DatasetName).safeParse(name);
   const nameProblem =
     mode === 'new' && newName !== '' && !nameCheck.success ? nameCheck.error.issues[0]?.message : undefined;
   const taken = mode === 'new' && names.includes(newName);

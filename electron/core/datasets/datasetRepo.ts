@@ -122,6 +122,10 @@ export class DatasetRepo {
       .all(versionId) as ManifestEntry[];
   }
 
+  exists(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name) !== undefined;
+  }
+
   private requireDataset(name: string): void {
     if (!this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name)) {
       throw notFound(

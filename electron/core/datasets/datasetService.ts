@@ -11,7 +11,7 @@ import type {
   TableProfile,
   VersionDetail,
 } from '../../../shared/datasets.ts';
-import { DatasetName } from '../../../shared/datasets.ts';
+import { DatasetName, NewDatasetName } from '../../../shared/datasets.ts';
 import { invalidInput } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { now } from '../ids.ts';
@@ -61,7 +61,9 @@ export class DatasetService {
     req: { name: string; paths: string[]; message: string; useStatCache?: boolean },
     ctx: OpContext,
   ): Promise<IngestResult> {
-    const name = DatasetName.safeParse(req.name);
+    // A new dataset's name meets today's rules; an existing one keeps the name it was made with.
+    const schema = this.repo.exists(req.name) ? DatasetName : NewDatasetName;
+    const name = schema.safeParse(req.name);
     if (!name.success) throw invalidInput(name.error.issues.map((i) => i.message).join(' '));
     const result = await ingest(
       { db: this.db, objects: this.objects, workers: this.workers, repo: this.repo },

@@ -76,6 +76,21 @@ export async function launchRun(
   const target = d.engines.target(spec.engineName);
   if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
   const docker = target.docker;
+  // A process that died between starting the container and recording RUNNING left it behind:
+  // remove it before launching again, so two containers never write one run's outputs.
+  if (row.container_id) {
+    await docker
+      .getContainer(row.container_id)
+      .remove({ force: true })
+      .catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 404) throw engineError(err);
+      });
+    noteInRunLog(
+      d,
+      runId,
+      'An earlier launch of this run was interrupted; its container was removed and the run starts again.',
+    );
+  }
   let version: string | undefined;
   try {
     version = (await docker.version()).Version;
