@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figure } from '../datasets/datasetBench.ts';
-import { writeBigFile, writeSmallFiles } from '../datasets/fixtures.ts';
+import { writeIngestFolder, writeSmallFiles } from '../datasets/fixtures.ts';
 import { writeBenchCsvs } from '../drift/benchData.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -94,18 +94,10 @@ function startup(scratch: string): Figure[] {
   ];
 }
 
-/** The 1 GiB bench folder: 8 × 100 MiB and 16,000 files of 1–20 KB. */
-function writeBenchFolder(dir: string): number {
-  fs.mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < 8; i++) writeBigFile(path.join(dir, `large-${i}.bin`), 100 * 1024 * 1024, i + 1);
-  const small = writeSmallFiles(path.join(dir, 'small'), 16_000);
-  return 8 * 100 * 1024 * 1024 + small.bytes;
-}
-
 function ingest(scratch: string): Figure[] {
   log('cli bench: writing the 1 GiB bench folder…');
   const src = path.join(scratch, 'bench-folder');
-  const bytes = writeBenchFolder(src);
+  const { bytes } = writeIngestFolder(src);
   sync();
   const figures: Figure[] = [];
   const rounds = 3;
