@@ -108,13 +108,13 @@ async function walkDir(s: WalkState): Promise<void> {
   // Regular files of one folder are stat'ed synchronously — a stat is microseconds, a thread-pool
   // round trip is not — and the event loop gets a turn between folders.
   // `rel` is normalized already and a listed name is one segment (never "." or ".."), so the
-  // joined path needs normalizing only when the name holds a backslash.
+  // joined path needs normalizing only when the name holds a backslash; `dir` is absolute and
+  // normalized, so the absolute path is a plain concatenation (path.join normalizes every time).
   const plain = entries.filter((e) => e.isFile());
+  const base = s.dir.endsWith(path.sep) ? s.dir : s.dir + path.sep;
   for (const e of plain) {
     const rel = s.rel ? `${s.rel}/${e.name}` : e.name;
-    s.files.push(
-      statSourceFile(path.join(s.dir, e.name), e.name.includes('\\') ? normalizeRelPath(rel) : rel),
-    );
+    s.files.push(statSourceFile(base + e.name, e.name.includes('\\') ? normalizeRelPath(rel) : rel));
   }
   if (plain.length) s.opts.onFile?.(s.files.length);
   if (Date.now() - lastYield > YIELD_EVERY_MS) {
