@@ -110,10 +110,13 @@ async function walkDir(s: WalkState): Promise<void> {
   // A name that is not valid UTF-8 comes back with U+FFFD in it and cannot be opened by that
   // string: it is skipped (and named, escaped) rather than failing the whole add.
   if (entries.some((e) => e.name.includes('\uFFFD'))) entries = dropUndecodable(s, entries);
+  // `dir` is absolute and normalized, so a file's absolute path is a plain concatenation
+  // (path.join normalizes every time).
   const plain = entries.filter((e) => e.isFile());
+  const base = s.dir.endsWith(path.sep) ? s.dir : s.dir + path.sep;
   for (const e of plain) {
     const rel = relPathOf(s, e.name);
-    if (rel !== undefined) s.files.push(statSourceFile(path.join(s.dir, e.name), rel));
+    if (rel !== undefined) s.files.push(statSourceFile(base + e.name, rel));
   }
   if (plain.length) s.opts.onFile?.(s.files.length);
   if (Date.now() - lastYield > YIELD_EVERY_MS) {
