@@ -51,8 +51,12 @@ export interface DriftBenchFigures {
   agreement: { maxRelativeDifference: number; sameVerdicts: boolean; sameMethods: boolean } | null;
 }
 
-type ColumnFigures = Record<string, { method: string; statistic: JsonNumber | number; drifted: boolean }>;
-type RunOutput = EngineFigures & { columns: ColumnFigures };
+export type ColumnFigures = Record<
+  string,
+  { method: string; statistic: JsonNumber | number; drifted: boolean }
+>;
+/** One timed check in its own process: its figures and its per-column results. */
+export type RunOutput = EngineFigures & { columns: ColumnFigures };
 
 /** Runs a process that prints one JSON line last; adds how long the whole process took. */
 function runJson(command: string, args: string[]): Promise<RunOutput> {

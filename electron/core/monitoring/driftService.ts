@@ -43,9 +43,9 @@ export class DriftService {
         ? layerOptions(this.repo.preset(req.preset).options, req.options)
         : req.options;
       const options = DriftOptions.parse(patch);
-      // The inputs are hashed for their identities while the check reads them; both settle before
-      // anything is thrown, so a staged upload is never removed while it is still being read.
-      const [checked, identified] = await Promise.allSettled([
+      // The inputs are hashed for their identities while the check reads them; all three settle
+      // before anything is thrown, so a staged upload is never removed while it is still read.
+      const [checked, referenceId, currentId] = await Promise.allSettled([
         runDriftInWorker(
           {
             reference: { file: { path: reference.file, format: reference.format } },
@@ -54,15 +54,16 @@ export class DriftService {
           },
           { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
         ),
-        Promise.all([reference.identity(ctx.signal), current.identity(ctx.signal)]),
+        reference.identity(ctx.signal),
+        current.identity(ctx.signal),
       ]);
       if (checked.status === 'rejected') throw checked.reason;
-      if (identified.status === 'rejected') throw identified.reason;
+      if (referenceId.status === 'rejected') throw referenceId.reason;
+      if (currentId.status === 'rejected') throw currentId.reason;
       const report = checked.value;
-      const [referenceIdentity, currentIdentity] = identified.value;
       const record = {
-        reference: referenceIdentity,
-        current: currentIdentity,
+        reference: referenceId.value,
+        current: currentId.value,
         preset: req.preset ?? null,
         options,
         report,
