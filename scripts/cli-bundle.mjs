@@ -57,16 +57,19 @@ export function freshBundle() {
     if (!st || st.size !== size || st.mtimeMs !== mtimeMs) return undefined;
   }
   const dir = path.join(outRoot, manifest.dir);
-  const main = path.join(dir, 'main.js');
-  if (!fs.existsSync(main)) return undefined;
-  // Marks the build as in use, so pruning (by this mark's age) never takes one a process may load.
-  try {
-    const now = new Date();
-    fs.utimesSync(dir, now, now);
-  } catch {
-    // a read-only install: nothing prunes there either
+  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!st) return undefined;
+  // Marks the build as in use, so pruning (by this mark's age) never takes one a process may load;
+  // at most daily, so starting a command writes nothing.
+  if (Date.now() - st.mtimeMs > 24 * 3600_000) {
+    try {
+      const now = new Date();
+      fs.utimesSync(dir, now, now);
+    } catch {
+      // a read-only install: nothing prunes there either
+    }
   }
-  return pathToFileURL(main);
+  return pathToFileURL(path.join(dir, 'main.js'));
 }
 
 /** Besides what esbuild reads, what decides the bundle's shape: this script and the tsconfigs. */

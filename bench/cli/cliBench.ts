@@ -10,13 +10,14 @@
  *   - `mlwb drift` on two 1,000,000 × 20 CSVs: < 5 s, and ≥ 3× faster than pandas + SciPy.
  * Run: npm run bench -- cli   (scratch data goes to $MLWB_BENCH_DIR or the OS temp folder)
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figure } from '../datasets/datasetBench.ts';
 import { writeIngestFolder, writeSmallFiles } from '../datasets/fixtures.ts';
+import { dropPageCache, syncDisks, warmPageCache } from '../datasets/ingestTiming.ts';
 import { writeBenchCsvs } from '../drift/benchData.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,27 +38,11 @@ function timeProcess(cmd: string, args: string[], okCodes = [0], cwd = root): nu
 const mlwb = (...args: string[]) => [BIN, ...args];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const best = (xs: number[]) => Math.min(...xs);
-const sync = () => execFileSync('sync');
 const timedSync = () => {
   const t = performance.now();
-  sync();
+  syncDisks();
   return performance.now() - t;
 };
-
-function dropCaches(): boolean {
-  try {
-    sync();
-    fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Reads every file once, so the next reader finds it in the page cache. */
-function warm(dir: string): void {
-  execFileSync('sh', ['-c', `find "${dir}" -type f -print0 | xargs -0 cat > /dev/null`]);
-}
 
 function startup(scratch: string): Figure[] {
   const home = path.join(scratch, 'home-startup');
@@ -98,12 +83,12 @@ function ingest(scratch: string): Figure[] {
   log('cli bench: writing the 1 GiB bench folder…');
   const src = path.join(scratch, 'bench-folder');
   const { bytes } = writeIngestFolder(src);
-  sync();
+  syncDisks();
   const figures: Figure[] = [];
   const rounds = 3;
   const reAdds: { first: number; again: number }[] = [];
   for (const cache of ['warm', 'cold'] as const) {
-    if (cache === 'cold' && !dropCaches()) {
+    if (cache === 'cold' && !dropPageCache()) {
       figures.push({
         name: 'ingest, cold page cache',
         value: 'not measured: dropping the page cache needs root',
@@ -117,11 +102,11 @@ function ingest(scratch: string): Figure[] {
     for (let r = 0; r < rounds; r++) {
       const dst = path.join(scratch, `cp-${cache}-${r}`);
       const home = path.join(scratch, `home-${cache}-${r}`);
-      if (cache === 'cold') dropCaches();
-      else warm(src);
+      if (cache === 'cold') dropPageCache();
+      else warmPageCache(src);
       cp.push(timeProcess('cp', ['-r', src, dst]) + timedSync());
-      if (cache === 'cold') dropCaches();
-      else warm(src);
+      if (cache === 'cold') dropPageCache();
+      else warmPageCache(src);
       const first = timeProcess(
         process.execPath,
         mlwb('--home', home, 'dataset', 'add', 'bench', src, '--json'),
@@ -136,7 +121,7 @@ function ingest(scratch: string): Figure[] {
       }
       fs.rmSync(dst, { recursive: true, force: true });
       fs.rmSync(home, { recursive: true, force: true });
-      sync();
+      syncDisks();
     }
     const ratio = best(cp) / best(add);
     const mibs = (ms: number) => `${(bytes / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s`;

@@ -5,39 +5,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDirs, writeTree } from '../core/testing/tempDirs.ts';
+import { BIN, mlwb, mlwbJson, type Ran } from './testing/mlwbProcess.ts';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mlwb.js');
 const dirs = tempDirs();
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mlwb(home: string, ...args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, '--home', home, ...args],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: CLI JSON is checked field by field in each test.
-async function json(home: string, ...args: string[]): Promise<any> {
-  const r = await mlwb(home, ...args, '--json');
-  if (r.code !== 0) throw new Error(`mlwb ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const json = mlwbJson;
 
 function blobFiles(home: string): string[] {
   const root = path.join(home, 'objects', 'sha256');
