@@ -30,6 +30,23 @@ import {
   PresetName,
 } from './monitoring.ts';
 import {
+  AliasMove,
+  EvaluateParams,
+  EvaluationRecord,
+  Gate,
+  ModelName,
+  ModelRefParams,
+  ModelSummary,
+  ModelVersion,
+  REGISTRY_LIMITS,
+  RegisterParams,
+  RegisterResult,
+  SetAliasParams,
+  SetAliasResult,
+  SetGateParams,
+  VersionNumber,
+} from './registry.ts';
+import {
   Experiment,
   FilterName,
   FilterScope,
@@ -219,6 +236,62 @@ export const methods = {
     z.object({}),
   ),
   'runs.deleteTag': method(z.object({ id: z.string().min(1), key: z.string().min(1) }), z.object({})),
+
+  'models.list': method(z.object({}), z.array(ModelSummary)),
+  'models.get': method(
+    z.object({ name: ModelName }),
+    z.object({
+      model: ModelSummary,
+      versions: z.array(ModelVersion),
+      history: z.array(AliasMove),
+      gates: z.array(Gate),
+    }),
+  ),
+  /** One version, by number or alias (the latest when neither is given), with its evaluations. */
+  'models.version': method(
+    ModelRefParams,
+    z.object({ version: ModelVersion, evaluations: z.array(EvaluationRecord) }),
+  ),
+  'models.register': method(RegisterParams, RegisterResult),
+  /** Refused by a gate: `moved` false and the gate's outcome (the CLI exits 3). */
+  'models.setAlias': method(SetAliasParams, SetAliasResult),
+  'models.removeAlias': method(
+    z.object({ name: ModelName, alias: z.string().min(1), reason: z.string().max(2000).optional() }),
+    z.object({ removed: z.boolean() }),
+  ),
+  'models.setGate': method(SetGateParams, Gate),
+  'models.removeGate': method(
+    z.object({ name: ModelName, alias: z.string().min(1) }),
+    z.object({ removed: z.boolean() }),
+  ),
+  'models.evaluate': method(EvaluateParams, EvaluationRecord, { long: true }),
+  'models.update': method(
+    z.object({
+      name: ModelName,
+      version: VersionNumber.optional(),
+      description: z.string().max(REGISTRY_LIMITS.descriptionLength).optional(),
+    }),
+    z.object({}),
+  ),
+  'models.setTag': method(
+    z.object({
+      name: ModelName,
+      version: VersionNumber.optional(),
+      key: z.string().min(1).max(REGISTRY_LIMITS.tagKeyLength),
+      value: z.string().max(REGISTRY_LIMITS.tagValueLength),
+    }),
+    z.object({}),
+  ),
+  'models.deleteTag': method(
+    z.object({ name: ModelName, version: VersionNumber.optional(), key: z.string().min(1) }),
+    z.object({ deleted: z.boolean() }),
+  ),
+  'models.deleteVersion': method(z.object({ name: ModelName, version: VersionNumber }), z.object({})),
+  /** What was trained on a dataset version: its runs and the model versions made from them. */
+  'datasets.usedBy': method(
+    z.object({ name: DatasetName, version: z.number().int().positive() }),
+    z.object({ runs: z.array(RunSummary), models: z.array(ModelVersion) }),
+  ),
 
   'filters.list': method(z.object({ scope: FilterScope }), z.array(SavedFilter)),
   /** Saving under a name already used replaces that filter; the filter must parse. */

@@ -133,6 +133,37 @@ export function createHandlers(wb: Workbench): Handlers {
       return {};
     },
 
+    'models.list': () => wb.registry.repo.list(),
+    'models.get': (p) => wb.registry.get(p.name),
+    'models.version': (p) => {
+      const version = wb.registry.resolve(p);
+      return { version, evaluations: wb.evaluations.stored(version.name, version.version) };
+    },
+    'models.register': (p) => wb.registry.register(p),
+    'models.setAlias': (p, ctx) =>
+      wb.registry.setAlias(p, (candidate) => wb.evaluations.checkGate(p.name, p.alias, candidate, ctx)),
+    'models.removeAlias': (p) => ({ removed: wb.registry.removeAlias(p.name, p.alias, p.reason) }),
+    'models.setGate': (p) => wb.registry.setGate(p),
+    'models.removeGate': (p) => ({ removed: wb.registry.removeGate(p.name, p.alias) }),
+    'models.evaluate': (p, ctx) => wb.evaluations.evaluate(p, ctx),
+    'models.update': (p) => {
+      wb.registry.update(p);
+      return {};
+    },
+    'models.setTag': (p) => {
+      wb.registry.setTag(p);
+      return {};
+    },
+    'models.deleteTag': (p) => ({ deleted: wb.registry.deleteTag(p) }),
+    'models.deleteVersion': (p) => {
+      wb.registry.deleteVersion(p.name, p.version);
+      return {};
+    },
+    'datasets.usedBy': (p) => ({
+      runs: wb.tracking.runsReading(p.name, p.version),
+      models: wb.registry.repo.versionsTrainedOn(p.name, p.version),
+    }),
+
     'filters.list': (p) => wb.filters.list(p.scope),
     'filters.save': (p) => {
       const saved = wb.filters.save(p.scope, p.name, p.filter);
