@@ -6,9 +6,11 @@
  * writes MLflow's JSON and error shapes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RegistryService } from '../../core/registry/registryService.ts';
 import type { TrackingRepo } from '../../core/tracking/trackingRepo.ts';
 import { endpoints } from './mlflowEndpoints.ts';
 import { MlflowError, toMlflowError } from './mlflowErrors.ts';
+import { type HttpMethod, registryEndpoints } from './mlflowRegistry.ts';
 import { DEFAULT_BODY_LIMIT, parseJsonTolerant, queryObject, readBody } from './mlflowRequest.ts';
 import { forRun, type RunScope } from './runScope.ts';
 
@@ -32,6 +34,8 @@ export interface MlflowHandlerOptions {
    */
   onChange?: (entities: string[]) => void;
   changeIntervalMs?: number;
+  /** The Model Registry endpoints are served when given. */
+  registry?: RegistryService;
 }
 
 /**
@@ -52,33 +56,45 @@ export function createMlflowHandler(tracking: TrackingRepo, opts: MlflowHandlerO
   return async (req, res, pathAfterPrefix, scope) => {
     let input: unknown;
     try {
-      const endpoint = Object.hasOwn(endpoints, pathAfterPrefix) ? endpoints[pathAfterPrefix] : undefined;
-      if (!endpoint) {
+      const tracked = Object.hasOwn(endpoints, pathAfterPrefix) ? endpoints[pathAfterPrefix] : undefined;
+      const registered =
+        opts.registry && Object.hasOwn(registryEndpoints, pathAfterPrefix)
+          ? registryEndpoints[pathAfterPrefix]
+          : undefined;
+      if (!tracked && !registered) {
         throw new MlflowError(
           'ENDPOINT_NOT_FOUND',
-          `No MLflow endpoint ${pathAfterPrefix}. This server implements: ${Object.keys(endpoints).join(', ')}.`,
+          `No MLflow endpoint ${pathAfterPrefix}. This server implements: ${[...Object.keys(endpoints), ...(opts.registry ? Object.keys(registryEndpoints) : [])].join(', ')}.`,
           404,
         );
       }
-      const method = req.method === 'HEAD' ? 'GET' : req.method;
-      if (!endpoint.methods.includes(method as 'GET' | 'POST')) {
-        res.setHeader('Allow', endpoint.methods.join(', '));
-        throw new MlflowError(
-          'BAD_REQUEST',
-          `${pathAfterPrefix} takes ${endpoint.methods.join(' or ')}.`,
-          405,
-        );
+      const method = (req.method === 'HEAD' ? 'GET' : req.method) as HttpMethod;
+      const allowed: readonly string[] = tracked ? tracked.methods : Object.keys(registered!.methods);
+      if (!allowed.includes(method)) {
+        res.setHeader('Allow', allowed.join(', '));
+        throw new MlflowError('BAD_REQUEST', `${pathAfterPrefix} takes ${allowed.join(' or ')}.`, 405);
       }
+      // A GET carries its fields in the query; MLflow's clients send DELETE and PATCH with a JSON body.
       if (method === 'GET') {
         input = queryObject(new URL(req.url ?? '/', 'http://localhost').searchParams);
       } else {
-        input = parseJsonTolerant(await readBody(req, limit));
+        const text = await readBody(req, limit);
+        input =
+          method === 'DELETE' && !text.trim()
+            ? queryObject(new URL(req.url ?? '/', 'http://localhost').searchParams)
+            : parseJsonTolerant(text);
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new MlflowError('BAD_REQUEST', 'The request body must be a JSON object.', 400);
       }
       if (scope) input = forRun(pathAfterPrefix, input as Record<string, unknown>, scope, tracking);
-      send(res, 200, endpoint.handle(input, tracking, changed));
+      send(
+        res,
+        200,
+        tracked
+          ? tracked.handle(input, tracking, changed)
+          : await registered!.methods[method]!(input, opts.registry!),
+      );
     } catch (err) {
       const e = toMlflowError(err, input);
       // A request refused before its body was read: close rather than parse the rest as a request.
