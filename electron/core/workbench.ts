@@ -83,12 +83,8 @@ export async function openWorkbench(
   const ops = new Operations(events);
   const duck = new Duck(path.join(home, 'tmp'));
   const workers = new StoreWorkers(home);
-  const datasets = new DatasetService(db, objects, workers, duck, events);
-  const drift = new DriftService(
-    db,
-    { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) },
-    events,
-  );
+  const datasets = new DatasetService(db, objects, workers, duck);
+  const drift = new DriftService(db, { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) });
   const tracking = new TrackingRepo(db);
   const engine = engineFromEnv(opts.env);
   const engines = new EngineRegistry(db, engine, opts.env ?? process.env);

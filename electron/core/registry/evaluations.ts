@@ -109,7 +109,6 @@ export class ModelEvaluations {
       metrics: result.metrics,
       details: result.details,
     });
-    this.d.registry.changed(version.name);
     return toRecord(saved);
   }
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { entities } from '../../../shared/entities.ts';
 import {
   type Gate,
   type Lineage,
@@ -136,7 +137,6 @@ export class RegistryService {
         lineage: lineageOf(run, spec, row.image_digest),
         description: p.description,
       });
-      this.changed(name.data);
       return {
         name: name.data,
         version,
@@ -207,13 +207,11 @@ export class RegistryService {
   update(p: { name: string; version?: number; description?: string }): void {
     if (p.version === undefined) this.repo.updateModel(p.name, { description: p.description });
     else this.repo.updateVersion(p.name, p.version, { description: p.description });
-    this.changed(p.name);
   }
 
   setTag(p: { name: string; version?: number; key: string; value: string }): void {
     if (p.version === undefined) this.repo.setModelTag(p.name, p.key, p.value);
     else this.repo.setVersionTag(p.name, p.version, p.key, p.value);
-    this.changed(p.name);
   }
 
   deleteTag(p: { name: string; version?: number; key: string }): boolean {
@@ -221,18 +219,15 @@ export class RegistryService {
       p.version === undefined
         ? this.repo.deleteModelTag(p.name, p.key)
         : this.repo.deleteVersionTag(p.name, p.version, p.key);
-    if (deleted) this.changed(p.name);
     return deleted;
   }
 
   deleteVersion(name: string, version: number): void {
     this.repo.deleteVersion(name, version);
-    this.changed(name);
   }
 
   removeAlias(name: string, alias: string, reason?: string): boolean {
     const removed = this.repo.removeAlias(name, alias, reason?.trim() || null);
-    if (removed) this.changed(name);
     return removed;
   }
 
@@ -260,18 +255,20 @@ export class RegistryService {
       label: p.label,
       rules,
     });
-    this.changed(p.name);
     return gate;
   }
 
   removeGate(name: string, alias: string): boolean {
     const removed = this.repo.removeGate(name, alias);
-    if (removed) this.changed(name);
     return removed;
   }
 
+  /**
+   * Announces a change made outside the API (the MLflow registry endpoints); the API announces
+   * its own methods' writes from their declarations (shared/contract.ts).
+   */
   changed(name: string): void {
-    this.d.events.changed('models', `model:${name}`);
+    this.d.events.changed(entities.models, entities.model(name));
   }
 
   /**
@@ -291,7 +288,6 @@ export class RegistryService {
         kind: 'forced',
         reason: p.reason.trim(),
       });
-      this.changed(p.name);
       return { moved: true, from, to: p.version, kind: 'forced', gate: null };
     }
     if (current === p.version)
@@ -305,7 +301,6 @@ export class RegistryService {
       reason: p.reason?.trim() || null,
       expectedFrom: current,
     });
-    this.changed(p.name);
     return { moved: true, from, to: p.version, kind, gate: outcome };
   }
 }

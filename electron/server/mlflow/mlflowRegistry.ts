@@ -280,6 +280,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
         const b = z.object({ name: Name, description: Description.optional() }).parse(input);
         existing(reg, b.name);
         reg.update({ name: b.name, description: b.description });
+        reg.changed(b.name);
         return { registered_model: modelJson(reg, b.name) };
       },
     },
@@ -320,6 +321,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
         const b = z.object({ name: Name, key: Tag.shape.key, value: Tag.shape.value }).parse(input);
         existing(reg, b.name);
         reg.setTag(b);
+        reg.changed(b.name);
         return {};
       },
     },
@@ -356,6 +358,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
           { name: b.name, version: Number(b.version), alias: alias.data, force: false },
           async () => null,
         );
+        reg.changed(b.name);
         return {};
       },
       DELETE(input, reg) {
@@ -415,6 +418,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
           description: b.description,
         });
         for (const t of b.tags) reg.repo.setVersionTag(b.name, r.version, t.key, t.value);
+        reg.changed(b.name);
         return { model_version: versionJson(reg.repo.version(b.name, r.version)) };
       },
     },
@@ -475,6 +479,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
           .parse(input);
         versionOf(reg, b.name, b.version);
         reg.update({ name: b.name, version: Number(b.version), description: b.description });
+        reg.changed(b.name);
         return { model_version: versionJson(reg.repo.version(b.name, Number(b.version))) };
       },
     },
@@ -485,6 +490,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
         const b = z.object({ name: Name, version: VersionText }).parse(input);
         versionOf(reg, b.name, b.version);
         reg.deleteVersion(b.name, Number(b.version));
+        reg.changed(b.name);
         return {};
       },
     },
@@ -505,6 +511,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
           .parse(input);
         versionOf(reg, b.name, b.version);
         reg.setTag({ name: b.name, version: Number(b.version), key: b.key, value: b.value });
+        reg.changed(b.name);
         return {};
       },
     },

@@ -6,9 +6,10 @@
  * writes MLflow's JSON and error shapes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Entity } from '../../../shared/entities.ts';
 import type { RegistryService } from '../../core/registry/registryService.ts';
 import type { TrackingRepo } from '../../core/tracking/trackingRepo.ts';
-import { endpoints } from './mlflowEndpoints.ts';
+import { type Changed, endpoints } from './mlflowEndpoints.ts';
 import { MlflowError, toMlflowError } from './mlflowErrors.ts';
 import { type HttpMethod, registryEndpoints } from './mlflowRegistry.ts';
 import { DEFAULT_BODY_LIMIT, parseJsonTolerant, queryObject, readBody } from './mlflowRequest.ts';
@@ -29,10 +30,10 @@ export interface MlflowHandlerOptions {
   /** Largest accepted body; MLflow's own clients stay far below the 16 MB default. */
   maxBodyBytes?: number;
   /**
-   * Told which entities changed ('experiments', 'runs'), at most every `changeIntervalMs`:
+   * Told which entities changed (shared/entities.ts), at most every `changeIntervalMs`:
    * a script logging a batch every millisecond must not become a thousand UI refreshes.
    */
-  onChange?: (entities: string[]) => void;
+  onChange?: (entities: Entity[]) => void;
   changeIntervalMs?: number;
   /** The Model Registry endpoints are served when given. */
   registry?: RegistryService;
@@ -115,15 +116,12 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function coalesce(
-  onChange: ((entities: string[]) => void) | undefined,
-  intervalMs: number,
-): (entity: 'experiments' | 'runs') => void {
+function coalesce(onChange: ((entities: Entity[]) => void) | undefined, intervalMs: number): Changed {
   if (!onChange) return () => {};
-  const pending = new Set<string>();
+  const pending = new Set<Entity>();
   let timer: NodeJS.Timeout | undefined;
-  return (entity) => {
-    pending.add(entity);
+  return (...changed) => {
+    for (const e of changed) pending.add(e);
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
