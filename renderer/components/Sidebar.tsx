@@ -8,11 +8,11 @@ const LABELS: Record<Section, string> = {
   compare: 'Compare',
   models: 'Models',
   deployments: 'Deployments',
-  monitoring: 'Monitoring',
+  drift: 'Drift',
   settings: 'Settings',
 };
 
-const MAIN: Section[] = ['datasets', 'runs', 'compare', 'models', 'deployments', 'monitoring'];
+const MAIN: Section[] = ['datasets', 'runs', 'compare', 'models', 'deployments', 'drift'];
 
 export function Sidebar(props: { current: Section }) {
   const item = (s: Section) => (
