@@ -22,6 +22,7 @@ import type { PickedSource } from '../api/transport.ts';
 import { fromFileInput, readDrop, suggestName } from '../drop/pickedSource.ts';
 import { type AddTarget, AddVersionDialog } from '../features/datasets/AddVersionDialog.tsx';
 import { Icon } from './icons.tsx';
+import './AddFiles.css';
 
 interface AddFiles {
   pickFiles(): void;

@@ -1,6 +1,7 @@
 /** The left navigation: one entry per section of the workbench. */
 import { href, type Section } from '../router.ts';
 import { Icon } from './icons.tsx';
+import './Sidebar.css';
 
 const LABELS: Record<Section, string> = {
   datasets: 'Datasets',

@@ -12,6 +12,7 @@ import { Icon } from '../../components/icons.tsx';
 import { ErrorNotice, ProgressBar, Warnings } from '../../components/Notice.tsx';
 import { formatBytes, formatCount, plural } from '../../format.ts';
 import { href } from '../../router.ts';
+import './datasets.css';
 
 export interface AddTarget {
   mode: 'new' | 'existing';

@@ -13,6 +13,7 @@ import { EmptyState, ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatCount } from '../../format.ts';
 import { navigate, type Route } from '../../router.ts';
 import { TableDiffCard } from './TableDiffCard.tsx';
+import './datasets.css';
 
 type CompareRoute = Extract<Route, { page: 'compare' }>;
 

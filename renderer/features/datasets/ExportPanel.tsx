@@ -8,6 +8,7 @@ import { api } from '../../api/hooks.ts';
 import { ChooseFolderButton } from '../../components/ChooseFolderButton.tsx';
 import { ErrorNotice, ProgressBar } from '../../components/Notice.tsx';
 import { formatBytes, plural } from '../../format.ts';
+import './datasets.css';
 
 export function ExportPanel(props: { name: string; version: number; onClose: () => void }) {
   const [dir, setDir] = useState('');

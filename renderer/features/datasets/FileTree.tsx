@@ -6,6 +6,7 @@ import { useMemo, useState } from 'react';
 import type { ManifestEntry } from '../../../shared/datasets.ts';
 import { Icon } from '../../components/icons.tsx';
 import { formatBytes, plural } from '../../format.ts';
+import './FileTree.css';
 
 interface Folder {
   name: string;

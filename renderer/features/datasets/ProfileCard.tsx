@@ -7,6 +7,7 @@ import type { ColumnProfile, TableProfile } from '../../../shared/datasets.ts';
 import { MiniChart } from '../../components/MiniChart.tsx';
 import { Warnings } from '../../components/Notice.tsx';
 import { formatCount, formatStat, plural } from '../../format.ts';
+import './datasets.css';
 
 export function ProfileCard(props: { table: TableProfile; anchor: string }) {
   const t = props.table;

@@ -1,6 +1,7 @@
 /** One tabular file's changes between two versions: schema, row counts, and example rows. */
 import type { TableDiff } from '../../../shared/datasets.ts';
 import { formatCount } from '../../format.ts';
+import './datasets.css';
 
 export function TableDiffCard(props: { diff: TableDiff; keyColumn?: string }) {
   const d = props.diff;

@@ -22,6 +22,7 @@ import {
 } from './optionsForm.ts';
 import { PresetBar } from './PresetBar.tsx';
 import { type Side, type SourceChoice, SourcePicker, sourceInput } from './SourcePicker.tsx';
+import './CheckForm.css';
 
 const emptyDataset: SourceChoice = { kind: 'dataset', name: '', version: null, path: null };
 

@@ -7,6 +7,7 @@ import type { DriftColumnResult } from '../../../shared/drift.ts';
 import { pValueMethods } from '../../../shared/drift.ts';
 import { formatCount, formatJsonNumber, formatShare, formatStat } from '../../format.ts';
 import { DistributionChart } from './DistributionChart.tsx';
+import './ReportView.css';
 
 type SortKey =
   | 'column'

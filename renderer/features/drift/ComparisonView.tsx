@@ -7,6 +7,7 @@ import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatCount, formatDate, formatJsonNumber, formatShare } from '../../format.ts';
 import { InputName } from './InputName.tsx';
+import './ComparisonView.css';
 
 type Side = DriftComparison['columns'][number]['a'];
 

@@ -7,6 +7,7 @@ import { useEffect, useRef } from 'react';
 import type { ColumnDistribution } from '../../../shared/drift.ts';
 import { loadPlotly } from '../../components/plotly.ts';
 import { formatCount, formatShare, formatStat } from '../../format.ts';
+import './ReportView.css';
 
 const REFERENCE = '#98a2b3';
 const CURRENT = '#2f6fde';

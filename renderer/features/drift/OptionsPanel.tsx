@@ -7,6 +7,7 @@ import { type ReactNode, useId } from 'react';
 import { driftMethods } from '../../../shared/drift.ts';
 import type { ColumnOverride, FormErrors, OptionsForm } from './optionsForm.ts';
 import { splitColumns } from './optionsForm.ts';
+import './CheckForm.css';
 
 const METHOD_LABELS: Record<(typeof driftMethods)[number], string> = {
   ks: 'ks: Kolmogorov–Smirnov',

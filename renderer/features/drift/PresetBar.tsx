@@ -8,6 +8,7 @@ import { PresetName } from '../../../shared/monitoring.ts';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { describePatch } from './optionsForm.ts';
+import './CheckForm.css';
 
 export function PresetBar(props: {
   selected: string;

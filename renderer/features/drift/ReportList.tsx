@@ -7,6 +7,7 @@ import { api } from '../../api/hooks.ts';
 import { EmptyState, ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatCount, formatDate } from '../../format.ts';
 import { InputName } from './InputName.tsx';
+import './ReportView.css';
 
 export function ReportList(props: {
   openId?: string;

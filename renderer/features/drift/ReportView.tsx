@@ -7,6 +7,7 @@ import { Warnings } from '../../components/Notice.tsx';
 import { formatCount, formatDate, formatShare, plural } from '../../format.ts';
 import { ColumnTable } from './ColumnTable.tsx';
 import { InputName } from './InputName.tsx';
+import './ReportView.css';
 
 export function ReportView(props: { record: DriftReportRecord; onClose?: () => void }) {
   const { record: r } = props;

@@ -12,6 +12,7 @@ import {
 } from '../../components/form/DatasetVersionSelect.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { formatBytes } from '../../format.ts';
+import './CheckForm.css';
 
 export type Side = 'reference' | 'current';
 export type SourceChoice =

@@ -5,6 +5,7 @@
 import type { EngineStatus } from '../../../shared/contract.ts';
 import { Icon } from '../../components/icons.tsx';
 import { EmptyState } from '../../components/Notice.tsx';
+import './runs.css';
 
 export function EngineUnavailable(props: { status: EngineStatus; onRetry(): void; checking: boolean }) {
   return (

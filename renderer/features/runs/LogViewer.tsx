@@ -8,6 +8,7 @@ import type { RunLogs } from '../../api/useRunLive.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatCount } from '../../format.ts';
 import { useWindowedRows } from './useWindowedRows.ts';
+import './RunPage.css';
 
 const LINE_HEIGHT = 18;
 

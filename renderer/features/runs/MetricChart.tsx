@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { loadPlotly } from '../../components/plotly.ts';
+import './RunPage.css';
 
 export interface ChartSeries {
   name: string;

@@ -25,6 +25,7 @@ import {
   type RunForm,
   type RunPreset,
 } from './runForm.ts';
+import './NewRunDialog.css';
 
 /**
  * The shipped examples, relative to the folder core runs in (the repository in development and

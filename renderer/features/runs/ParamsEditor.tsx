@@ -5,6 +5,7 @@
 import type { Recipe } from '../../../shared/training.ts';
 import { plural } from '../../format.ts';
 import type { Checked, ParamInput, RunForm } from './runForm.ts';
+import './NewRunDialog.css';
 
 export function ParamsEditor(props: {
   recipe: Recipe;

@@ -9,6 +9,7 @@ import type { RunDetail } from '../../../shared/training.ts';
 import { formatBytes, formatDate } from '../../format.ts';
 import { href } from '../../router.ts';
 import { formatDuration } from './runFormat.ts';
+import './RunPage.css';
 
 const short = (digest: string | null | undefined, n = 16) =>
   digest ? (digest.length > n + 8 ? `${digest.slice(0, n + 7)}…` : digest) : null;

@@ -8,6 +8,7 @@ import { FilterName } from '../../../shared/tracking.ts';
 import type { ApiError } from '../../api/apiError.ts';
 import { defaultFilterName, useSavedFilters } from '../../api/useSavedFilters.ts';
 import { ErrorNotice, Warnings } from '../../components/Notice.tsx';
+import './runs.css';
 
 const EXAMPLE = "metrics.val_accuracy > 0.9 and params.max_iter = '40' and attributes.status = 'FINISHED'";
 

@@ -16,6 +16,7 @@ import { ReproRecord } from './ReproRecord.tsx';
 import { RunStatusBadge } from './RunStatusBadge.tsx';
 import { formatDuration, isActive, plotValue, runDuration } from './runFormat.ts';
 import { TagsEditor } from './TagsEditor.tsx';
+import './RunPage.css';
 
 const CHART_H = 150;
 

@@ -1,5 +1,6 @@
 /** A run's state as a coloured pill; running and queued runs pulse gently. */
 import type { RunStatus } from '../../../shared/tracking.ts';
+import './runs.css';
 
 const LABEL: Record<RunStatus, string> = {
   QUEUED: 'Queued',

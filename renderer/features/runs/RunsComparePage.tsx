@@ -14,6 +14,7 @@ import { href, navigate, type Route } from '../../router.ts';
 import { MetricChart, SERIES_COLORS } from './MetricChart.tsx';
 import { RunStatusBadge } from './RunStatusBadge.tsx';
 import { plotValue } from './runFormat.ts';
+import './RunsComparePage.css';
 
 type CompareRoute = Extract<Route, { page: 'runs-compare' }>;
 

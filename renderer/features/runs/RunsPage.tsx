@@ -14,6 +14,7 @@ import { EngineUnavailable, EngineWarning } from './EngineUnavailable.tsx';
 import { NewRunDialog } from './NewRunDialog.tsx';
 import { RunFilterBar } from './RunFilterBar.tsx';
 import { RunsTable, type Sort } from './RunsTable.tsx';
+import './runs.css';
 
 const DEFAULT_SORT: Sort = { key: 'attributes.created', desc: true };
 const MAX_COMPARE = 20;

@@ -12,6 +12,7 @@ import { href, navigate } from '../../router.ts';
 import { RunStatusBadge } from './RunStatusBadge.tsx';
 import { formatDuration, runDuration, searchKey } from './runFormat.ts';
 import { columnWindow, useWindowedRows } from './useWindowedRows.ts';
+import './runs.css';
 
 export const ROW_HEIGHT = 34;
 const CHECK_WIDTH = 36;

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { isSystemTag } from './runFormat.ts';
+import './RunPage.css';
 
 export function TagsEditor(props: { runId: string; tags: Record<string, string> }) {
   const setTag = api.runs.setTag.useMutation();

@@ -10,6 +10,7 @@ import { fieldErrors } from '../../components/form/fieldErrors.ts';
 import { TextField } from '../../components/form/TextField.tsx';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { StoreMaintenanceCard } from './StoreMaintenanceCard.tsx';
+import './settings.css';
 
 export function SettingsPage() {
   return (

@@ -6,6 +6,7 @@
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice, ProgressBar } from '../../components/Notice.tsx';
 import { formatBytes, formatCount, plural } from '../../format.ts';
+import './StoreMaintenanceCard.css';
 
 export function StoreMaintenanceCard() {
   const verify = api.store.verify.useOperation();
