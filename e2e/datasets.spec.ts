@@ -21,12 +21,18 @@ test('shell shows every section, the store and the engine status', async ({ page
   await expect(page.getByRole('heading', { name: 'No datasets yet' })).toBeVisible();
   await workbench.screenshot('01-empty-datasets');
 
-  // Runs, Monitoring and Settings are built (their own specs cover them); the rest say what they
+  // Runs, Drift and Settings are built (their own specs cover them); the rest say what they
   // will hold.
-  for (const section of ['Runs', 'Monitoring', 'Settings']) {
+  for (const section of ['Runs', 'Drift', 'Settings']) {
     await page.getByRole('link', { name: section }).click();
     await expect(page.getByRole('heading', { level: 1, name: section })).toBeVisible();
   }
+  // The drift page's old address still opens it, and the address bar shows the current one.
+  await page.evaluate(() => {
+    window.location.hash = '#/monitoring';
+  });
+  await expect(page).toHaveURL(/#\/drift$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Drift' })).toBeVisible();
   for (const section of ['Models', 'Deployments']) {
     await page.getByRole('link', { name: section }).click();
     await expect(page.getByRole('heading', { level: 1, name: section })).toBeVisible();

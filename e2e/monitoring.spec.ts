@@ -43,7 +43,7 @@ test('monitoring: drift between two dataset versions, presets, compare', async (
   await addDatasetVersion(page, 'sales', [
     write(path.join(workbench.scratch, 'v2'), 'sales.csv', salesCsv(2)),
   ]);
-  await page.getByRole('link', { name: 'Monitoring' }).click();
+  await page.getByRole('link', { name: 'Drift' }).click();
   await expect(page.getByRole('heading', { name: 'No reports yet' })).toBeVisible();
   await workbench.screenshot('01-empty');
 
@@ -148,7 +148,7 @@ test('monitoring: drift between two dataset versions, presets, compare', async (
 });
 
 test('monitoring: a check on files dropped on the window', async ({ page, workbench }) => {
-  await page.getByRole('link', { name: 'Monitoring' }).click();
+  await page.getByRole('link', { name: 'Drift' }).click();
   await dropFiles(
     page,
     [
@@ -191,7 +191,7 @@ test('monitoring: a long check shows progress and can be cancelled', async ({ pa
   const big = path.join(workbench.scratch, 'big.csv');
   fs.closeSync(fs.openSync(big, 'w'));
   fs.truncateSync(big, 3 * 1024 ** 3);
-  await page.getByRole('link', { name: 'Monitoring' }).click();
+  await page.getByRole('link', { name: 'Drift' }).click();
   await page.getByTestId('source-reference').getByText('File', { exact: true }).click();
   await page.getByTestId('reference-file-input').setInputFiles(big);
   await page.getByTestId('source-current').getByText('File', { exact: true }).click();

@@ -1,18 +1,18 @@
 /** The shell: navigation on the left, the current page, the status bar, and window-wide drops. */
 import { useLiveInvalidation } from './api/hooks.ts';
 import { AddFilesProvider } from './components/AddFiles.tsx';
+import { PlaceholderPage } from './components/PlaceholderPage.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
-import { ComparePage } from './pages/ComparePage.tsx';
-import { DatasetPage } from './pages/DatasetPage.tsx';
-import { DatasetsPage } from './pages/DatasetsPage.tsx';
-import { MonitoringPage } from './pages/MonitoringPage.tsx';
-import { PlaceholderPage } from './pages/PlaceholderPage.tsx';
-import { RunPage } from './pages/RunPage.tsx';
-import { RunsComparePage } from './pages/RunsComparePage.tsx';
-import { RunsPage } from './pages/RunsPage.tsx';
-import { SettingsPage } from './pages/SettingsPage.tsx';
-import { VersionPage } from './pages/VersionPage.tsx';
+import { ComparePage } from './features/datasets/ComparePage.tsx';
+import { DatasetPage } from './features/datasets/DatasetPage.tsx';
+import { DatasetsPage } from './features/datasets/DatasetsPage.tsx';
+import { VersionPage } from './features/datasets/VersionPage.tsx';
+import { DriftPage } from './features/drift/DriftPage.tsx';
+import { RunPage } from './features/runs/RunPage.tsx';
+import { RunsComparePage } from './features/runs/RunsComparePage.tsx';
+import { RunsPage } from './features/runs/RunsPage.tsx';
+import { SettingsPage } from './features/settings/SettingsPage.tsx';
 import { type Route, sectionOf, useRoute } from './router.ts';
 
 export function App() {
@@ -43,8 +43,8 @@ function CurrentPage(props: { route: Route }) {
       return <VersionPage key={`${r.name}@${r.version}`} name={r.name} version={r.version} />;
     case 'compare':
       return <ComparePage route={r} />;
-    case 'monitoring':
-      return <MonitoringPage route={r} />;
+    case 'drift':
+      return <DriftPage route={r} />;
     case 'runs':
       return <RunsPage />;
     case 'run':

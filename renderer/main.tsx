@@ -1,5 +1,7 @@
 /** Entry point: picks the transport (Electron bridge or browser mode) and mounts the app. */
 import './zodConfig.ts';
+// The global stylesheet first: the features' own stylesheets, imported by their components, follow it.
+import './styles.css';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -7,7 +9,6 @@ import { App } from './App.tsx';
 import { ApiError } from './api/apiError.ts';
 import { ClientContext, createClient } from './api/client.ts';
 import { createTransport } from './api/transport.ts';
-import './styles.css';
 
 const client = createClient(createTransport());
 const queryClient = new QueryClient({

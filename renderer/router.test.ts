@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { href, parseHash, type Route, sectionOf } from './router.ts';
+import { href, legacyRedirect, parseHash, type Route, sectionOf } from './router.ts';
 
 describe('router', () => {
   const routes: Route[] = [
@@ -8,9 +8,9 @@ describe('router', () => {
     { page: 'version', name: 'iris', version: 3 },
     { page: 'compare' },
     { page: 'compare', name: 'iris', from: 1, to: 2, key: 'id' },
-    { page: 'monitoring' },
-    { page: 'monitoring', report: '01ABC' },
-    { page: 'monitoring', a: '01A', b: '01B' },
+    { page: 'drift' },
+    { page: 'drift', report: '01ABC' },
+    { page: 'drift', a: '01A', b: '01B' },
     { page: 'runs' },
     { page: 'run', id: '01M8GFF76ZDGASC46QDH034X3W' },
     { page: 'runs-compare', ids: ['A', 'B', 'C'], metric: 'val acc' },
@@ -43,6 +43,15 @@ describe('router', () => {
     expect(sectionOf({ page: 'version', name: 'x', version: 1 })).toBe('datasets');
     expect(sectionOf({ page: 'run', id: 'x' })).toBe('runs');
     expect(sectionOf({ page: 'runs-compare', ids: [] })).toBe('runs');
-    expect(sectionOf({ page: 'monitoring' })).toBe('monitoring');
+    expect(sectionOf({ page: 'drift' })).toBe('drift');
+  });
+
+  it('opens the drift page from the old monitoring addresses and writes them as drift ones', () => {
+    expect(parseHash('#/monitoring')).toEqual(parseHash('#/drift'));
+    expect(parseHash('#/monitoring?report=01ABC')).toMatchObject({ page: 'drift', report: '01ABC' });
+    expect(legacyRedirect('#/monitoring')).toBe('#/drift');
+    expect(legacyRedirect('#/monitoring?a=01A&b=01B')).toBe('#/drift?a=01A&b=01B');
+    expect(legacyRedirect('#/drift?report=01ABC')).toBeUndefined();
+    expect(legacyRedirect('#/datasets/monitoring')).toBeUndefined();
   });
 });

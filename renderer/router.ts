@@ -1,8 +1,10 @@
 /**
  * Hash routes, so the server needs no routes of its own and a reload keeps the page:
  *   #/datasets  #/datasets/NAME  #/datasets/NAME/VERSION  #/compare?dataset=&from=&to=&key=
- *   #/monitoring?report=ID  #/monitoring?a=ID&b=ID (two stored drift reports compared)
+ *   #/drift?report=ID  #/drift?a=ID&b=ID (two stored drift reports compared)
  *   #/runs  #/runs/ID  #/runs/compare?ids=A,B&metric=KEY  #/models  #/deployments  #/settings
+ * `#/monitoring…` is what the drift page was called before "monitoring" was kept for watching
+ * deployments: such links still open the drift page, and the address bar is corrected.
  */
 import { useEffect, useState } from 'react';
 
@@ -12,7 +14,7 @@ export const SECTIONS = [
   'compare',
   'models',
   'deployments',
-  'monitoring',
+  'drift',
   'settings',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -22,7 +24,7 @@ export type Route =
   | { page: 'dataset'; name: string }
   | { page: 'version'; name: string; version: number }
   | { page: 'compare'; name?: string; from?: number; to?: number; key?: string }
-  | { page: 'monitoring'; report?: string; a?: string; b?: string }
+  | { page: 'drift'; report?: string; a?: string; b?: string }
   | { page: 'run'; id: string }
   | { page: 'runs-compare'; ids: string[]; metric?: string }
   | { page: 'runs' | 'models' | 'deployments' | 'settings' };
@@ -56,9 +58,10 @@ export function parseHash(hash: string): Route {
         to: num('to'),
         key: q.get('key') || undefined,
       };
+    case 'drift':
     case 'monitoring':
       return {
-        page: 'monitoring',
+        page: 'drift',
         report: q.get('report') || undefined,
         a: q.get('a') || undefined,
         b: q.get('b') || undefined,
@@ -97,13 +100,13 @@ export function href(route: Route): string {
       const s = q.toString();
       return s ? `#/compare?${s}` : '#/compare';
     }
-    case 'monitoring': {
+    case 'drift': {
       const q = new URLSearchParams();
       if (route.report) q.set('report', route.report);
       if (route.a) q.set('a', route.a);
       if (route.b) q.set('b', route.b);
       const s = q.toString();
-      return s ? `#/monitoring?${s}` : '#/monitoring';
+      return s ? `#/drift?${s}` : '#/drift';
     }
     case 'run':
       return `#/runs/${enc(route.id)}`;
@@ -123,10 +126,24 @@ export function navigate(route: Route, opts: { replace?: boolean } = {}): void {
   if (opts.replace) window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
+/** An old address (`#/monitoring…`) written as the current one, or undefined when it is current. */
+export function legacyRedirect(hash: string): string | undefined {
+  return /^#?\/monitoring(?=[/?]|$)/.test(hash) ? href(parseHash(hash)) : undefined;
+}
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseHash(window.location.hash));
   useEffect(() => {
-    const onChange = () => setRoute(parseHash(window.location.hash));
+    // The old address is replaced, not pushed: Back does not return to it.
+    const correct = () => {
+      const current = legacyRedirect(window.location.hash);
+      if (current) window.history.replaceState(null, '', current);
+    };
+    const onChange = () => {
+      correct();
+      setRoute(parseHash(window.location.hash));
+    };
+    correct();
     window.addEventListener('hashchange', onChange);
     return () => window.removeEventListener('hashchange', onChange);
   }, []);

@@ -2,7 +2,7 @@
  * Files reach the workbench from anywhere in the window: a drop on any page (a full-window
  * overlay shows where it will go) or the pickers, which pages open through `useAddFiles()`.
  * Either way the "Add a version" dialog opens with what was picked — unless the page on screen
- * claims drops for itself (`useDropClaim`: the Monitoring page takes them as drift inputs).
+ * claims drops for itself (`useDropClaim`: the Drift page takes them as drift inputs).
  */
 
 import { useQueryClient } from '@tanstack/react-query';
@@ -20,8 +20,9 @@ import { useClient } from '../api/client.ts';
 import { api } from '../api/hooks.ts';
 import type { PickedSource } from '../api/transport.ts';
 import { fromFileInput, readDrop, suggestName } from '../drop/pickedSource.ts';
-import { type AddTarget, AddVersionDialog } from './AddVersionDialog.tsx';
+import { type AddTarget, AddVersionDialog } from '../features/datasets/AddVersionDialog.tsx';
 import { Icon } from './icons.tsx';
+import './AddFiles.css';
 
 interface AddFiles {
   pickFiles(): void;

@@ -6,6 +6,7 @@ import { useEffect, useRef } from 'react';
 import type { ColumnProfile } from '../../shared/datasets.ts';
 import { formatStat } from '../format.ts';
 import { loadPlotly } from './plotly.ts';
+import './MiniChart.css';
 
 const WIDTH = 168;
 const HEIGHT = 40;

@@ -1,6 +1,7 @@
 /** Small shared pieces: empty states, errors where they happened, progress, loading. */
 import type { ReactNode } from 'react';
 import type { ApiError } from '../api/apiError.ts';
+import './Notice.css';
 
 export function EmptyState(props: {
   title: string;

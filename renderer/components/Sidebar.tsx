@@ -1,6 +1,7 @@
 /** The left navigation: one entry per section of the workbench. */
 import { href, type Section } from '../router.ts';
 import { Icon } from './icons.tsx';
+import './Sidebar.css';
 
 const LABELS: Record<Section, string> = {
   datasets: 'Datasets',
@@ -8,11 +9,11 @@ const LABELS: Record<Section, string> = {
   compare: 'Compare',
   models: 'Models',
   deployments: 'Deployments',
-  monitoring: 'Monitoring',
+  drift: 'Drift',
   settings: 'Settings',
 };
 
-const MAIN: Section[] = ['datasets', 'runs', 'compare', 'models', 'deployments', 'monitoring'];
+const MAIN: Section[] = ['datasets', 'runs', 'compare', 'models', 'deployments', 'drift'];
 
 export function Sidebar(props: { current: Section }) {
   const item = (s: Section) => (

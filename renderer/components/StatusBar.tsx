@@ -4,6 +4,7 @@ import { useClient } from '../api/client.ts';
 import { api } from '../api/hooks.ts';
 import type { ConnectionState } from '../api/transport.ts';
 import { Icon } from './icons.tsx';
+import './StatusBar.css';
 
 const ENGINE_POLL_MS = 10_000;
 
