@@ -9,6 +9,9 @@ import { DatasetPage } from './features/datasets/DatasetPage.tsx';
 import { DatasetsPage } from './features/datasets/DatasetsPage.tsx';
 import { VersionPage } from './features/datasets/VersionPage.tsx';
 import { DriftPage } from './features/drift/DriftPage.tsx';
+import { ModelPage } from './features/models/ModelPage.tsx';
+import { ModelsPage } from './features/models/ModelsPage.tsx';
+import { ModelVersionPage } from './features/models/ModelVersionPage.tsx';
 import { RunPage } from './features/runs/RunPage.tsx';
 import { RunsComparePage } from './features/runs/RunsComparePage.tsx';
 import { RunsPage } from './features/runs/RunsPage.tsx';
@@ -51,9 +54,15 @@ function CurrentPage(props: { route: Route }) {
       return <RunPage key={r.id} id={r.id} />;
     case 'runs-compare':
       return <RunsComparePage route={r} />;
+    case 'models':
+      return <ModelsPage />;
+    case 'model':
+      return <ModelPage key={r.name} name={r.name} />;
+    case 'model-version':
+      return <ModelVersionPage key={`${r.name}@${r.version}`} name={r.name} version={r.version} />;
     case 'settings':
       return <SettingsPage />;
-    default:
+    case 'deployments':
       return <PlaceholderPage section={r.page} />;
   }
 }

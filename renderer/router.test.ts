@@ -16,6 +16,8 @@ describe('router', () => {
     { page: 'runs-compare', ids: ['A', 'B', 'C'], metric: 'val acc' },
     { page: 'runs-compare', ids: ['A'] },
     { page: 'models' },
+    { page: 'model', name: 'iris-clf' },
+    { page: 'model-version', name: 'churn.v2', version: 12 },
     { page: 'deployments' },
     { page: 'settings' },
   ];

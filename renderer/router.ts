@@ -2,7 +2,8 @@
  * Hash routes, so the server needs no routes of its own and a reload keeps the page:
  *   #/datasets  #/datasets/NAME  #/datasets/NAME/VERSION  #/compare?dataset=&from=&to=&key=
  *   #/drift?report=ID  #/drift?a=ID&b=ID (two stored drift reports compared)
- *   #/runs  #/runs/ID  #/runs/compare?ids=A,B&metric=KEY  #/models  #/deployments  #/settings
+ *   #/runs  #/runs/ID  #/runs/compare?ids=A,B&metric=KEY
+ *   #/models  #/models/NAME  #/models/NAME/VERSION  #/deployments  #/settings
  * `#/monitoring…` is what the drift page was called before "monitoring" was kept for watching
  * deployments: such links still open the drift page, and the address bar is corrected.
  */
@@ -27,10 +28,13 @@ export type Route =
   | { page: 'drift'; report?: string; a?: string; b?: string }
   | { page: 'run'; id: string }
   | { page: 'runs-compare'; ids: string[]; metric?: string }
+  | { page: 'model'; name: string }
+  | { page: 'model-version'; name: string; version: number }
   | { page: 'runs' | 'models' | 'deployments' | 'settings' };
 
 export function sectionOf(route: Route): Section {
   if (route.page === 'run' || route.page === 'runs-compare') return 'runs';
+  if (route.page === 'model' || route.page === 'model-version') return 'models';
   return route.page === 'dataset' || route.page === 'version' ? 'datasets' : route.page;
 }
 
@@ -75,7 +79,13 @@ export function parseHash(hash: string): Route {
         };
       if (parts[1]) return { page: 'run', id: parts[1] };
       return { page: 'runs' };
-    case 'models':
+    case 'models': {
+      const version = Number(parts[2]);
+      if (parts[1] && Number.isInteger(version) && version > 0)
+        return { page: 'model-version', name: parts[1], version };
+      if (parts[1]) return { page: 'model', name: parts[1] };
+      return { page: 'models' };
+    }
     case 'deployments':
     case 'settings':
       return { page: parts[0] };
@@ -110,6 +120,10 @@ export function href(route: Route): string {
     }
     case 'run':
       return `#/runs/${enc(route.id)}`;
+    case 'model':
+      return `#/models/${enc(route.name)}`;
+    case 'model-version':
+      return `#/models/${enc(route.name)}/${route.version}`;
     case 'runs-compare': {
       const q = new URLSearchParams({ ids: route.ids.join(',') });
       if (route.metric) q.set('metric', route.metric);

@@ -320,6 +320,8 @@ export const methods = {
       versions: z.array(ModelVersion),
       history: z.array(AliasMove),
       gates: z.array(Gate),
+      /** Every stored evaluation of every version, newest first: versions side by side. */
+      evaluations: z.array(EvaluationRecord),
     }),
     { reads: (p) => [e.model(p.name)] },
   ),

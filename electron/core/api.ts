@@ -127,7 +127,7 @@ export function createHandlers(wb: Workbench): Handlers {
     },
 
     'models.list': () => wb.registry.repo.list(),
-    'models.get': (p) => wb.registry.get(p.name),
+    'models.get': (p) => ({ ...wb.registry.get(p.name), evaluations: wb.evaluations.stored(p.name) }),
     'models.version': (p) => {
       const version = wb.registry.resolve(p);
       return { version, evaluations: wb.evaluations.stored(version.name, version.version) };

@@ -4,19 +4,9 @@ import type { Section } from '../router.ts';
 import { Icon } from './icons.tsx';
 import { EmptyState } from './Notice.tsx';
 
-type Planned = Exclude<Section, 'datasets' | 'compare' | 'drift' | 'settings'>;
+type Planned = Exclude<Section, 'datasets' | 'compare' | 'drift' | 'settings' | 'runs' | 'models'>;
 
 const PLANNED: Record<Planned, { title: string; heading: string; body: string }> = {
-  runs: {
-    title: 'Runs',
-    heading: 'Training runs will appear here',
-    body: 'Training runs in Docker containers: start a recipe on a dataset version, follow its logs and metrics live, and rerun any run exactly as it was.',
-  },
-  models: {
-    title: 'Models',
-    heading: 'Registered models will appear here',
-    body: 'The model registry: ONNX models registered from runs, with versions, aliases such as champion, their signature and lineage, evaluations and promotion gates.',
-  },
   deployments: {
     title: 'Deployments',
     heading: 'Running deployments will appear here',

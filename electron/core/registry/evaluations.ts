@@ -112,8 +112,8 @@ export class ModelEvaluations {
     return toRecord(saved);
   }
 
-  /** Stored evaluations of a version, newest first. */
-  stored(name: string, version: number): EvaluationRecord[] {
+  /** Stored evaluations of a version (or of every version), newest first. */
+  stored(name: string, version?: number): EvaluationRecord[] {
     return this.d.registry.repo.evaluations(name, version).map(toRecord);
   }
 

@@ -82,6 +82,7 @@ export function VersionPage(props: { name: string; version: number }) {
             </header>
             <FileTree entries={v.entries} isTable={isTable} anchorOf={anchorOf} />
           </section>
+          <TrainedOn name={props.name} version={props.version} />
           <h2 className="section-title">Tables</h2>
           {tables.length === 0 ? (
             <EmptyState title="No tabular files">
@@ -107,5 +108,52 @@ export function VersionPage(props: { name: string; version: number }) {
         </>
       )}
     </div>
+  );
+}
+
+/** What was trained on this version: its runs, and the model versions registered from them. */
+function TrainedOn(props: { name: string; version: number }) {
+  const q = api.datasets.usedBy.useQuery({ name: props.name, version: props.version });
+  if (!q.data)
+    return <ErrorNotice error={q.error} title="The runs trained on this version could not be listed." />;
+  const { runs, models } = q.data;
+  return (
+    <section className="card" data-testid="trained-on">
+      <header className="card-header">
+        <h3>Trained on this version</h3>
+      </header>
+      {runs.length === 0 && models.length === 0 ? (
+        <p className="muted">
+          No run has read this version yet. Start one from the Runs page with this dataset.
+        </p>
+      ) : (
+        <div className="trained-on">
+          <div>
+            <span className="form-label">Runs</span>
+            {runs.length === 0
+              ? ' —'
+              : runs.map((r) => (
+                  <a key={r.id} className="trained-link" href={href({ page: 'run', id: r.id })}>
+                    {r.name} <span className="muted small">{r.status.toLowerCase()}</span>
+                  </a>
+                ))}
+          </div>
+          <div>
+            <span className="form-label">Model versions</span>
+            {models.length === 0
+              ? ' —'
+              : models.map((m) => (
+                  <a
+                    key={`${m.name}@${m.version}`}
+                    className="trained-link"
+                    href={href({ page: 'model-version', name: m.name, version: m.version })}
+                  >
+                    {m.name} v{m.version}
+                  </a>
+                ))}
+          </div>
+        </div>
+      )}
+    </section>
   );
 }

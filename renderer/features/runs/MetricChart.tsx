@@ -2,7 +2,8 @@
  * A metric over steps as a line chart (plotly.js, loaded on first use): one series for a run's own
  * chart, several overlaid to compare runs. Redrawn in place with Plotly.react as points arrive.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
+import { useContainerWidth } from '../../components/Plot.tsx';
 import { loadPlotly } from '../../components/plotly.ts';
 import './RunPage.css';
 
@@ -105,16 +106,4 @@ export function MetricChart(props: {
       style={{ width: props.width ?? '100%', height }}
     />
   );
-}
-
-function useContainerWidth(el: React.RefObject<HTMLDivElement | null>, on: boolean): number {
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const node = el.current;
-    if (!on || !node) return;
-    const observer = new ResizeObserver(() => setWidth(Math.floor(node.clientWidth)));
-    observer.observe(node);
-    return () => observer.disconnect();
-  }, [el, on]);
-  return width;
 }

@@ -8,6 +8,7 @@ import { useLiveMetricRefresh, useMetricHistories, useRunLogs } from '../../api/
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
+import { RegisterModelDialog } from '../models/RegisterModelDialog.tsx';
 import { ArtifactsCard } from './ArtifactsCard.tsx';
 import { LogViewer } from './LogViewer.tsx';
 import { MetricChart } from './MetricChart.tsx';
@@ -31,6 +32,7 @@ export function RunPage(props: { id: string }) {
   const cancel = api.runs.cancel.useMutation();
   const rerun = api.runs.rerun.useMutation();
   const [changing, setChanging] = useState(false);
+  const [registering, setRegistering] = useState(false);
   useTick(active);
 
   const keys = useMemo(() => Object.keys(run?.metrics ?? {}).sort(), [run?.metrics]);
@@ -49,6 +51,7 @@ export function RunPage(props: { id: string }) {
   const rerunOf = run.tags['mlwb.rerun_of'];
   const series = histories.series.get(id) ?? [];
   const failed = run.status === 'FAILED' || run.status === 'LOST';
+  const onnxFiles = detail.artifacts.map((a) => a.path).filter((p) => p.endsWith('.onnx'));
 
   return (
     <div className="page run-page">
@@ -94,6 +97,11 @@ export function RunPage(props: { id: string }) {
           <button type="button" className="btn" disabled={!detail.spec} onClick={() => setChanging(true)}>
             Re-run with changes…
           </button>
+          {run.status === 'FINISHED' && onnxFiles.length > 0 && (
+            <button type="button" className="btn btn-primary" onClick={() => setRegistering(true)}>
+              Register model…
+            </button>
+          )}
         </div>
       </header>
       <ErrorNotice error={cancel.error ?? rerun.error} />
@@ -173,6 +181,14 @@ export function RunPage(props: { id: string }) {
       </div>
       <ReproRecord run={run} detail={detail} />
 
+      {registering && (
+        <RegisterModelDialog
+          runId={id}
+          models={onnxFiles}
+          suggestedName={detail.spec?.recipe.name ?? 'model'}
+          onClose={() => setRegistering(false)}
+        />
+      )}
       {changing && detail.spec && (
         <NewRunDialog
           onClose={() => setChanging(false)}

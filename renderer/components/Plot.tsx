@@ -1,0 +1,84 @@
+/**
+ * A plotly.js figure (loaded on first use) as wide as its container, redrawn in place with
+ * Plotly.react when its data change. The charts of evaluations draw through it; the run metric
+ * charts share its width measurement.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { loadPlotly } from './plotly.ts';
+
+type Figure = Parameters<Awaited<ReturnType<typeof loadPlotly>>['react']>;
+
+/** Axis and paper defaults every chart of the app uses. */
+export const AXIS = {
+  zeroline: false,
+  linecolor: '#c9ced6',
+  gridcolor: '#eef0f3',
+  tickfont: { size: 10, color: '#646c78' },
+  titlefont: { size: 11, color: '#646c78' },
+};
+
+export function Plot(props: {
+  label: string;
+  data: Figure[1];
+  layout: Figure[2];
+  height: number;
+  testId?: string;
+}) {
+  const el = useRef<HTMLDivElement>(null);
+  const width = useContainerWidth(el, true);
+  const { data, layout, height } = props;
+  useEffect(() => {
+    const node = el.current;
+    if (!node || !width) return;
+    let disposed = false;
+    void loadPlotly().then((Plotly) => {
+      if (disposed) return;
+      void Plotly.react(
+        node,
+        data,
+        {
+          width,
+          height,
+          margin: { l: 52, r: 12, t: 8, b: 40 },
+          paper_bgcolor: 'rgba(0,0,0,0)',
+          plot_bgcolor: 'rgba(0,0,0,0)',
+          hoverlabel: { font: { size: 11 } },
+          legend: { orientation: 'h', y: -0.2, yanchor: 'top', font: { size: 11 } },
+          ...layout,
+        },
+        { displayModeBar: false, responsive: false },
+      );
+    });
+    return () => {
+      disposed = true;
+    };
+  }, [data, layout, width, height]);
+  useEffect(() => {
+    const node = el.current;
+    return () => {
+      if (node) void loadPlotly().then((Plotly) => Plotly.purge(node));
+    };
+  }, []);
+  return (
+    <div
+      ref={el}
+      role="img"
+      aria-label={props.label}
+      data-testid={props.testId}
+      style={{ width: '100%', height }}
+    />
+  );
+}
+
+/** The element's width, measured and kept up to date while `on`. */
+export function useContainerWidth(el: React.RefObject<HTMLDivElement | null>, on: boolean): number {
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const node = el.current;
+    if (!on || !node) return;
+    const observer = new ResizeObserver(() => setWidth(Math.floor(node.clientWidth)));
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [el, on]);
+  return width;
+}
