@@ -22,9 +22,10 @@ import {
   readSlice,
   readTextStart,
 } from './containerFiles.ts';
-import { followLogs, type LogLine, type ResumePoint, runDirs, samplePeakMemory } from './containerRun.ts';
+import { followLogs, runDirs, samplePeakMemory } from './containerRun.ts';
 import { type ParsedPoint, parseMetricLines, RegexMetrics } from './metricParsers.ts';
 import { noteInRunLog } from './runLauncher.ts';
+import type { LogLine, ResumePoint } from './runLogs.ts';
 import { CANCELLED_BY_USER, endRunning } from './runStates.ts';
 
 const FLUSH_MS = 150;

@@ -11,7 +11,6 @@
  * takes over the runs it waits for.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import fs from 'node:fs';
 import type Docker from 'dockerode';
 import type { RunStatus } from '../../../shared/tracking.ts';
 import type { RunDetail, RunSpec, StartRuns } from '../../../shared/training.ts';
@@ -26,7 +25,7 @@ import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
 import { snapshotFolder } from './codeSnapshot.ts';
-import { engineError, type ResumePoint, runDirs } from './containerRun.ts';
+import { engineError, runDirs } from './containerRun.ts';
 import { loadRecipe, resolveParams } from './recipeLoader.ts';
 import { RunFollower } from './runFollower.ts';
 import {
@@ -37,7 +36,7 @@ import {
   type TrackingChannel,
   type TrackingEndpoint,
 } from './runLauncher.ts';
-import { type LogLine, readLogFrom, tailLog } from './runLogs.ts';
+import { type LogLine, type ResumePoint, readLogFrom, resumePointOf, tailLog } from './runLogs.ts';
 import { openArtifact, runDetail, saveArtifact } from './runRecord.ts';
 import {
   CANCELLED_BY_USER,
@@ -499,10 +498,11 @@ export class RunService {
       return;
     }
     // Read on from the last line the previous follower wrote (taken before any note of ours).
-    const log = runDirs(this.d.home, runId).log;
-    const resume: ResumePoint = fs.existsSync(log)
-      ? { time: fs.statSync(log).mtimeMs, tail: tailLog(log, RESUME_TAIL_LINES) }
-      : { time: row.start_time ?? Date.now(), tail: [] };
+    const resume = resumePointOf(
+      runDirs(this.d.home, runId).log,
+      RESUME_TAIL_LINES,
+      row.start_time ?? Date.now(),
+    );
     if (info.State.Running) await this.serveEndpointOf(runId, info);
     this.follow(runId, container, resume);
     await (onlyFinished ? this.followers.get(runId)?.done : this.followers.get(runId)?.started);
