@@ -84,9 +84,6 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
     return undefined;
   }
   const handle = createMlflowHandler(wb.tracking, { onChange: (entities) => wb.events.changed(...entities) });
-  const runOfToken = wb.db.prepare(
-    "SELECT id AS runId, experiment_id AS experimentId FROM runs WHERE api_token = ? AND status IN ('QUEUED', 'RUNNING')",
-  );
   const serve: http.RequestListener = (req, res) => {
     const token = tokenFromRequest(req);
     const route = mlflowPath(new URL(req.url ?? '/', 'http://x').pathname);
@@ -100,7 +97,7 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
       );
       return;
     }
-    const scope = token ? (runOfToken.get(token) as RunScope | undefined) : undefined;
+    const scope: RunScope | undefined = token ? wb.tracking.openRunOfToken(token) : undefined;
     if (!scope) {
       res.writeHead(401, { 'Content-Type': 'application/json' });
       res.end(
