@@ -1,11 +1,13 @@
 /**
  * A recipe folder as it was when a run started: its files stored as blobs and its manifest kept
- * under the manifest's digest, so a run can be repeated even after the folder changes.
+ * under the manifest's digest, so a run can be repeated even after the folder changes. The owner
+ * of the tables code_snapshots and code_snapshot_files.
  */
 import type { ManifestEntry } from '../../../shared/datasets.ts';
 import { manifestDigest } from '../datasets/manifest.ts';
 import { walkSources } from '../datasets/sourceWalker.ts';
 import { now } from '../ids.ts';
+import { type BlobReferences, blobRegistrar } from '../objects/blobIndex.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import { takeLease } from '../objects/writeLease.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
@@ -35,10 +37,10 @@ export async function snapshotFolder(
         JSON.stringify(entries),
         t,
       );
-      const blob = db.prepare('INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?, ?, ?)');
+      const registerBlob = blobRegistrar(db);
       const link = db.prepare('INSERT OR IGNORE INTO code_snapshot_files (digest, sha256) VALUES (?, ?)');
       for (const e of entries) {
-        blob.run(e.sha256, e.size, t);
+        registerBlob(e.sha256, e.size, t);
         link.run(digest, e.sha256);
       }
     });
@@ -54,3 +56,15 @@ export function snapshotEntries(db: Db, digest: string): ManifestEntry[] | undef
     | undefined;
   return row ? (JSON.parse(row) as ManifestEntry[]) : undefined;
 }
+
+/** The blobs recipe snapshots reference (see blobIndex.ts). */
+export const snapshotBlobs: BlobReferences = {
+  select: 'SELECT sha256 FROM code_snapshot_files',
+  usersOf: (db, sha256) =>
+    (
+      db
+        .prepare('SELECT digest FROM code_snapshot_files WHERE sha256 = ? LIMIT 5')
+        .pluck()
+        .all(sha256) as string[]
+    ).map((d) => `recipe code snapshot ${d.slice(0, 12)}`),
+};
