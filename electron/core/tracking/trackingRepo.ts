@@ -1,8 +1,8 @@
 /**
- * SQL for experiments and runs: params (write-once), tags, metric series with their latest point,
- * search, and the state of recipe runs. This is the one module that reads and writes the tables
- * experiments, experiment_tags, runs, run_params, run_tags, run_metrics, run_latest_metrics and
- * run_inputs; the training services and the servers call it. Metric batches are one transaction
+ * SQL for runs: params (write-once), tags, metric series with their latest point, search, and the
+ * state of recipe runs. This is the one module that reads and writes the tables runs, run_params,
+ * run_tags, run_metrics, run_latest_metrics and run_inputs; the training services and the servers
+ * call it (and reach experiments, whose tables experimentRepo.ts owns, through it). Metric batches are one transaction
  * of prepared inserts, which is what keeps ingestion well above 50,000 points a second.
  *
  * Recipe runs are written by several processes at once (the app, `mlwb ui`, CLIs, detached runs'
@@ -17,10 +17,11 @@ import type { Statement } from 'better-sqlite3';
 import type { Experiment, MetricPoint, RunPage, RunStatus, RunSummary } from '../../../shared/tracking.ts';
 import { RunSearch } from '../../../shared/tracking.ts';
 import type { RunDetail } from '../../../shared/training.ts';
-import { conflict, invalidInput, notFound } from '../errors.ts';
+import { invalidInput, notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
 import { isProcessAlive } from '../objects/writeLease.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
+import { ExperimentRepo } from './experimentRepo.ts';
 import { filterSql, orderSql } from './searchFilter.ts';
 
 export interface RunRow {
@@ -72,7 +73,10 @@ export class TrackingRepo {
   private details: Statement | undefined;
   private ofToken: Statement | undefined;
 
+  private readonly experimentRepo: ExperimentRepo;
+
   constructor(private readonly db: Db) {
+    this.experimentRepo = new ExperimentRepo(db);
     this.insertMetric = db.prepare(
       'INSERT INTO run_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -85,69 +89,22 @@ export class TrackingRepo {
     );
   }
 
-  // Experiments ----------------------------------------------------------------------------------
+  // Experiments (experimentRepo.ts owns their tables) -------------------------------------------
 
   createExperiment(name: string, artifactUri?: string, tags: Record<string, string> = {}): string {
-    return writeTransaction(this.db, () => {
-      if (this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(name)) {
-        throw conflict(`An experiment named "${name}" already exists.`);
-      }
-      const row = this.db.prepare('SELECT max(CAST(id AS INTEGER)) AS n FROM experiments').get() as {
-        n: number | null;
-      };
-      const id = String((row.n ?? 0) + 1);
-      const t = now();
-      this.db
-        .prepare(
-          'INSERT INTO experiments (id, name, artifact_uri, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(id, name, artifactUri ?? `mlwb-artifacts:/${id}`, t, t);
-      const tag = this.db.prepare('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)');
-      for (const [k, v] of Object.entries(tags)) tag.run(id, k, v);
-      return id;
-    });
+    return this.experimentRepo.create(name, artifactUri, tags);
   }
 
   experiment(id: string): Experiment {
-    const row = this.db.prepare('SELECT * FROM experiments WHERE id = ?').get(id) as
-      | ExperimentRow
-      | undefined;
-    if (!row) throw notFound(`No experiment with id ${id}.`);
-    return this.toExperiment(row);
+    return this.experimentRepo.get(id);
   }
 
   experimentByName(name: string): Experiment | undefined {
-    const row = this.db.prepare('SELECT * FROM experiments WHERE name = ?').get(name) as
-      | ExperimentRow
-      | undefined;
-    return row ? this.toExperiment(row) : undefined;
+    return this.experimentRepo.byName(name);
   }
 
   experiments(opts: { includeDeleted?: boolean } = {}): Experiment[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM experiments ${opts.includeDeleted ? '' : "WHERE lifecycle_stage = 'active'"} ORDER BY CAST(id AS INTEGER)`,
-      )
-      .all() as ExperimentRow[];
-    return rows.map((r) => this.toExperiment(r));
-  }
-
-  private toExperiment(r: ExperimentRow): Experiment {
-    const tags = this.db
-      .prepare('SELECT key, value FROM experiment_tags WHERE experiment_id = ?')
-      .all(r.id) as {
-      key: string;
-      value: string;
-    }[];
-    return {
-      id: r.id,
-      name: r.name,
-      artifactUri: r.artifact_uri,
-      lifecycleStage: r.lifecycle_stage,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
-    };
+    return this.experimentRepo.list(opts);
   }
 
   // Runs -----------------------------------------------------------------------------------------
@@ -630,15 +587,6 @@ type SummaryRow = Pick<
   RunRow,
   'id' | 'experiment_id' | 'name' | 'status' | 'start_time' | 'end_time' | 'created_at'
 >;
-
-interface ExperimentRow {
-  id: string;
-  name: string;
-  artifact_uri: string;
-  lifecycle_stage: string;
-  created_at: number;
-  updated_at: number;
-}
 
 function encodeToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset })).toString('base64url');
