@@ -83,7 +83,10 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
     );
     return undefined;
   }
-  const handle = createMlflowHandler(wb.tracking, { onChange: (entities) => wb.events.changed(...entities) });
+  const handle = createMlflowHandler(wb.tracking, {
+    onChange: (entities) => wb.events.changed(...entities),
+    registry: wb.registry,
+  });
   const serve: http.RequestListener = (req, res) => {
     const token = tokenFromRequest(req);
     const route = mlflowPath(new URL(req.url ?? '/', 'http://x').pathname);

@@ -6,7 +6,6 @@
 import { DriftOptions } from '../../../shared/drift.ts';
 import type { DriftComparison, DriftOptionsPatch, DriftReportRecord } from '../../../shared/monitoring.ts';
 import { type DriftSource, layerOptions } from '../../../shared/monitoring.ts';
-import type { EventBus } from '../events.ts';
 import type { OpContext } from '../ops/operations.ts';
 import type { Db } from '../store/database.ts';
 import { type InputDeps, resolveDriftInput } from './driftInputs.ts';
@@ -27,7 +26,6 @@ export class DriftService {
   constructor(
     db: Db,
     private readonly inputs: InputDeps,
-    private readonly events: EventBus,
   ) {
     this.repo = new DriftReportRepo(db);
   }
@@ -71,9 +69,7 @@ export class DriftService {
       if (!req.save) {
         return { id: '', createdAt: Date.now(), ...record, ...summaryOf(report) };
       }
-      const saved = this.repo.save(record);
-      this.events.changed('drift-reports');
-      return saved;
+      return this.repo.save(record);
     } finally {
       await reference.cleanup?.();
       await current.cleanup?.();

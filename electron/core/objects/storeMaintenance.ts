@@ -11,6 +11,7 @@ import type { GcResult, VerifyResult } from '../../../shared/datasets.ts';
 import { datasetBlobs } from '../datasets/datasetRepo.ts';
 import { cancelled } from '../errors.ts';
 import type { OpContext } from '../ops/operations.ts';
+import { modelBlobs } from '../registry/modelRepo.ts';
 import type { Db } from '../store/database.ts';
 import { snapshotBlobs } from '../training/codeSnapshot.ts';
 import { type BlobReferences, forgetUnreferenced, registeredBlobs } from './blobIndex.ts';
@@ -18,7 +19,7 @@ import { hashFile, type ObjectStore } from './objectStore.ts';
 import { isProcessAlive, oldestLiveLease } from './writeLease.ts';
 
 /** Every feature whose records reference blobs; later features add theirs here. */
-const BLOB_REFERENCES: BlobReferences[] = [datasetBlobs, snapshotBlobs];
+const BLOB_REFERENCES: BlobReferences[] = [datasetBlobs, snapshotBlobs, modelBlobs];
 
 export async function verifyObjects(db: Db, objects: ObjectStore, ctx?: OpContext): Promise<VerifyResult> {
   const blobs = registeredBlobs(db);

@@ -12,6 +12,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type Docker from 'dockerode';
+import { entities } from '../../../shared/entities.ts';
 import type { RunStatus } from '../../../shared/tracking.ts';
 import type { RunDetail, RunSpec, StartRuns } from '../../../shared/training.ts';
 import { StartRuns as StartRunsSchema } from '../../../shared/training.ts';
@@ -149,7 +150,6 @@ export class RunService {
       const name = req.name ? (paramSets.length > 1 ? `${req.name}-${i + 1}` : req.name) : undefined;
       return this.createQueued(experimentId, spec, { name, detach: req.detach });
     });
-    this.d.events.changed('runs');
     if (!req.detach) {
       this.parallel = Math.max(1, req.parallel);
       this.schedule();
@@ -177,7 +177,6 @@ export class RunService {
     const spec = JSON.parse(row.spec) as RunSpec;
     const next = { ...spec, params: { ...spec.params, ...changes.params } };
     const id = this.createQueued(row.experiment_id, next, { rerunOf: runId, detach: changes.detach });
-    this.d.events.changed('runs');
     if (!changes.detach) this.schedule();
     return id;
   }
@@ -217,7 +216,6 @@ export class RunService {
       pid,
     );
     for (const id of moved) this.forget(id);
-    if (moved.length) this.d.events.changed('runs');
     return moved;
   }
 
@@ -284,7 +282,7 @@ export class RunService {
   private failBeforeStart(runId: string, err: unknown): void {
     if (this.closed) return;
     if (this.d.tracking.endQueued(runId, 'FAILED', (err as Error).message))
-      this.d.events.changed('runs', `run:${runId}`);
+      this.d.events.changed(entities.runs, entities.run(runId));
   }
 
   private follow(runId: string, container: Docker.Container, resume?: ResumePoint): void {
@@ -353,7 +351,7 @@ export class RunService {
     const row = this.d.tracking.runRow(runId);
     if (row.status === 'QUEUED') {
       if (this.d.tracking.endQueued(runId, 'KILLED', 'Cancelled before it started.')) {
-        this.d.events.changed('runs', `run:${runId}`);
+        this.d.events.changed(entities.runs, entities.run(runId));
         return { status: 'KILLED', cancelled: true };
       }
       return this.cancel(runId); // its container started meanwhile (or it ended)
@@ -361,7 +359,7 @@ export class RunService {
     if (row.status === 'RUNNING' && !row.spec) {
       // A script logging through MLflow: there is no container to stop; the run is ended here.
       if (this.d.tracking.endRunning(runId, { status: 'KILLED', reason: CANCELLED_BY_USER })) {
-        this.d.events.changed('runs', `run:${runId}`);
+        this.d.events.changed(entities.runs, entities.run(runId));
         return { status: 'KILLED', cancelled: true };
       }
     }
@@ -513,7 +511,7 @@ export class RunService {
 
   private markLost(runId: string, reason: string): void {
     if (this.d.tracking.endRunning(runId, { status: 'LOST', reason }))
-      this.d.events.changed('runs', `run:${runId}`);
+      this.d.events.changed(entities.runs, entities.run(runId));
     this.forget(runId);
   }
 
