@@ -234,7 +234,7 @@ describe.skipIf(Boolean(skipReason))(`hostile runs${skipReason ? ` (skipped: ${s
     expect(wb.tracking.experiments().map((e) => e.name)).toEqual(before.experiments);
 
     // And it works no more now that the run has ended.
-    const token = wb.db.prepare('SELECT api_token FROM runs WHERE id = ?').pluck().get(id) as string;
+    const token = wb.tracking.runToken(id)!;
     const late = await fetch(`${listener!.uri}/api/2.0/mlflow/runs/get?run_id=${id}`, {
       headers: { Authorization: `Bearer ${token}` },
     });

@@ -87,9 +87,6 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
     onChange: (entities) => wb.events.changed(...entities),
     registry: wb.registry,
   });
-  const runOfToken = wb.db.prepare(
-    "SELECT id AS runId, experiment_id AS experimentId FROM runs WHERE api_token = ? AND status IN ('QUEUED', 'RUNNING')",
-  );
   const serve: http.RequestListener = (req, res) => {
     const token = tokenFromRequest(req);
     const route = mlflowPath(new URL(req.url ?? '/', 'http://x').pathname);
@@ -103,7 +100,7 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
       );
       return;
     }
-    const scope = token ? (runOfToken.get(token) as RunScope | undefined) : undefined;
+    const scope: RunScope | undefined = token ? wb.tracking.openRunOfToken(token) : undefined;
     if (!scope) {
       res.writeHead(401, { 'Content-Type': 'application/json' });
       res.end(

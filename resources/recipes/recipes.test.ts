@@ -1,11 +1,13 @@
 /**
  * The example recipes: their recipe.yaml, and — when a Docker engine and the offline image are there — a real
- * run of each in the engine, mounted the way the workbench mounts a run (DESIGN.md section 5).
+ * run of each in the engine, mounted the way the workbench mounts a run (DESIGN.md section 5), with
+ * the workbench's mlwb_io.py next to the recipe's files as its code snapshot has it.
  */
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -21,6 +23,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** The one mlwb_io.py; the workbench adds it to every run's code (training/codeSnapshot.ts). */
+const HELPER = join(HERE, '..', 'runtime', 'mlwb_io.py');
 const IMAGE = 'mlwb/python-sklearn:bookworm';
 const RECIPES = [
   {
@@ -90,7 +94,10 @@ async function runRecipe(dir: string, dataDir: string, params: Record<string, un
   if (problem) throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${problem}`);
   const work = mkdtempSync(join(tmpdir(), 'mlwb-recipe-'));
   workDirs.push(work);
-  const [config, output] = [join(work, 'config'), join(work, 'output')];
+  const [code, config, output] = [join(work, 'code'), join(work, 'config'), join(work, 'output')];
+  // The recipe's files and the helper, as a run's code snapshot holds them.
+  cpSync(join(HERE, dir), code, { recursive: true });
+  cpSync(HELPER, join(code, 'mlwb_io.py'));
   mkdirSync(config);
   mkdirSync(output);
   writeFileSync(join(config, 'params.json'), JSON.stringify(params));
@@ -107,7 +114,7 @@ async function runRecipe(dir: string, dataDir: string, params: Record<string, un
     '--read-only', '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777', '-e', 'HOME=/tmp',
     '--memory', recipe.resources.memory, '--cpus', String(recipe.resources.cpus),
     '-e', 'MLWB_SEED=1', '-e', 'MLWB_RUN_ID=recipes-test', '--label', 'io.mlwb.test=recipes',
-    '-v', `${join(HERE, dir)}:/workbench/code:ro`,
+    '-v', `${code}:/workbench/code:ro`,
     '-v', `${dataDir}:/workbench/input/data/train:ro`,
     '-v', `${config}:/workbench/input/config:ro`,
     '-v', `${output}:/workbench/output`,
@@ -177,9 +184,12 @@ function exampleTable(dir: string) {
 }
 
 describe('example recipes', () => {
-  it('keep their copies of mlwb_io.py identical', () => {
-    const [first, ...rest] = RECIPES.map((r) => readFileSync(join(HERE, r.dir, 'mlwb_io.py'), 'utf8'));
-    for (const copy of rest) expect(copy).toBe(first);
+  it('import the one mlwb_io.py the workbench gives every run, and keep no copy of it', () => {
+    expect(readFileSync(HELPER, 'utf8')).toMatch(/^def run\(main\):/m);
+    for (const { dir } of RECIPES) {
+      expect(existsSync(join(HERE, dir, 'mlwb_io.py')), dir).toBe(false);
+      expect(readFileSync(join(HERE, dir, 'train.py'), 'utf8')).toMatch(/^import mlwb_io$/m);
+    }
   });
 
   describe.each(RECIPES)('$dir', ({ dir, keys, quality }) => {

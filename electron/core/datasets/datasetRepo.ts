@@ -1,7 +1,17 @@
-/** SQL for datasets, their versions and files, and the stat cache. One module for the aggregate. */
-import type { DatasetSummary, ManifestEntry, VersionSummary } from '../../../shared/datasets.ts';
+/**
+ * SQL for datasets, their versions and files, and the table profiles computed from their files.
+ * One module for the aggregate: the only one that reads and writes datasets, dataset_versions,
+ * dataset_files and table_profiles.
+ */
+import type {
+  DatasetSummary,
+  ManifestEntry,
+  TableProfile,
+  VersionSummary,
+} from '../../../shared/datasets.ts';
 import { notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
+import { type BlobReferences, blobRegistrar } from '../objects/blobIndex.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 
 interface VersionRow {
@@ -26,6 +36,21 @@ const toSummary = (r: VersionRow): VersionSummary => ({
   bytes: r.bytes,
   newBytes: r.new_bytes,
 });
+
+/** The blobs dataset versions reference (see blobIndex.ts). */
+export const datasetBlobs: BlobReferences = {
+  select: 'SELECT sha256 FROM dataset_files',
+  usersOf: (db, sha256) =>
+    (
+      db
+        .prepare(
+          `SELECT d.name, v.number, f.path FROM dataset_files f
+             JOIN dataset_versions v ON v.id = f.version_id JOIN datasets d ON d.id = v.dataset_id
+            WHERE f.sha256 = ? ORDER BY d.name, v.number, f.path LIMIT 5`,
+        )
+        .all(sha256) as { name: string; number: number; path: string }[]
+    ).map((r) => `${r.name} v${r.number}: ${r.path}`),
+};
 
 const VERSION_COLS = `v.id, d.name AS dataset, v.number, v.digest, v.message, v.created_at, v.files, v.bytes, v.new_bytes`;
 
@@ -158,15 +183,13 @@ export class DatasetRepo {
         .get(dataset.id) as VersionRow | undefined;
       if (latest && latest.digest === input.digest) return { summary: toSummary(latest), created: false };
 
-      const insertBlob = this.db.prepare(
-        'INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?, ?, ?)',
-      );
+      const registerBlob = blobRegistrar(this.db);
       const t = now();
       let newBytes = 0;
       let bytes = 0;
       for (const e of input.entries) {
         bytes += e.size;
-        if (insertBlob.run(e.sha256, e.size, t).changes > 0) newBytes += e.size;
+        if (registerBlob(e.sha256, e.size, t)) newBytes += e.size;
       }
       const id = newId();
       const number = (latest?.number ?? 0) + 1;
@@ -194,5 +217,21 @@ export class DatasetRepo {
         },
       };
     });
+  }
+
+  /** A table's profile as computed before by the same profiler `engine`; undefined if never. */
+  cachedProfile(sha256: string, format: string, engine: string): TableProfile | undefined {
+    const row = this.db
+      .prepare('SELECT profile FROM table_profiles WHERE sha256 = ? AND format = ? AND engine = ?')
+      .get(sha256, format, engine) as { profile: string } | undefined;
+    return row ? (JSON.parse(row.profile) as TableProfile) : undefined;
+  }
+
+  saveProfile(sha256: string, format: string, engine: string, profile: TableProfile): void {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO table_profiles (sha256, format, engine, profile, created_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(sha256, format, engine, JSON.stringify(profile), now());
   }
 }

@@ -13,7 +13,6 @@ import type {
 } from '../../../shared/datasets.ts';
 import { DatasetName, NewDatasetName } from '../../../shared/datasets.ts';
 import { invalidInput } from '../errors.ts';
-import { now } from '../ids.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import type { OpContext } from '../ops/operations.ts';
@@ -72,27 +71,16 @@ export class DatasetService {
     for (const e of v.entries) {
       const format = tableFormatOf(e.path);
       if (!format) continue;
-      const cached = this.cachedProfile(e.sha256, format);
+      const cached = this.repo.cachedProfile(e.sha256, format, PROFILE_ENGINE);
       if (cached) {
         tables.push({ ...cached, path: e.path });
         continue;
       }
       const profile = await profileTable(this.duck, this.objects.pathFor(e.sha256), e.path, format, signal);
-      this.db
-        .prepare(
-          'INSERT OR REPLACE INTO table_profiles (sha256, format, engine, profile, created_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(e.sha256, format, PROFILE_ENGINE, JSON.stringify(profile), now());
+      this.repo.saveProfile(e.sha256, format, PROFILE_ENGINE, profile);
       tables.push(profile);
     }
     return { dataset: name, version: v.version, tables };
-  }
-
-  private cachedProfile(sha256: string, format: string): TableProfile | undefined {
-    const row = this.db
-      .prepare('SELECT profile FROM table_profiles WHERE sha256 = ? AND format = ? AND engine = ?')
-      .get(sha256, format, PROFILE_ENGINE) as { profile: string } | undefined;
-    return row ? (JSON.parse(row.profile) as TableProfile) : undefined;
   }
 
   async diff(

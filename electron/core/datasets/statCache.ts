@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isRegisteredSql } from '../objects/blobIndex.ts';
 import type { Db } from '../store/database.ts';
 import { writeTransaction } from '../store/database.ts';
 
@@ -29,8 +30,7 @@ interface CacheRow {
   committed: number;
 }
 
-const ROW = `s.size, s.mtime_ns, s.ino, s.sha256,
-  EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = s.sha256) AS committed`;
+const ROW = `s.size, s.mtime_ns, s.ino, s.sha256, ${isRegisteredSql('s.sha256')} AS committed`;
 
 export class StatCache {
   private readonly select;

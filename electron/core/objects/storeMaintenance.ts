@@ -8,24 +8,21 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GcResult, VerifyResult } from '../../../shared/datasets.ts';
+import { datasetBlobs } from '../datasets/datasetRepo.ts';
 import { cancelled } from '../errors.ts';
 import type { OpContext } from '../ops/operations.ts';
+import { modelBlobs } from '../registry/modelRepo.ts';
 import type { Db } from '../store/database.ts';
+import { snapshotBlobs } from '../training/codeSnapshot.ts';
+import { type BlobReferences, forgetUnreferenced, registeredBlobs } from './blobIndex.ts';
 import { hashFile, type ObjectStore } from './objectStore.ts';
 import { isProcessAlive, oldestLiveLease } from './writeLease.ts';
 
-/** Every table column that references a blob; later features add theirs here. */
-const BLOB_REFERENCES = [
-  'SELECT sha256 FROM dataset_files',
-  'SELECT sha256 FROM code_snapshot_files',
-  'SELECT sha256 FROM model_versions',
-];
+/** Every feature whose records reference blobs; later features add theirs here. */
+const BLOB_REFERENCES: BlobReferences[] = [datasetBlobs, snapshotBlobs, modelBlobs];
 
 export async function verifyObjects(db: Db, objects: ObjectStore, ctx?: OpContext): Promise<VerifyResult> {
-  const blobs = db.prepare('SELECT sha256, size FROM blobs ORDER BY sha256').all() as {
-    sha256: string;
-    size: number;
-  }[];
+  const blobs = registeredBlobs(db);
   const total = blobs.reduce((n, b) => n + b.size, 0);
   const corrupt: string[] = [];
   const missing: string[] = [];
@@ -53,29 +50,7 @@ export async function verifyObjects(db: Db, objects: ObjectStore, ctx?: OpContex
 
 /** What refers to each digest, so a report of damage says which files are hit. */
 function usersOf(db: Db, digests: string[]): Record<string, string[]> {
-  const files = db.prepare(
-    `SELECT d.name, v.number, f.path FROM dataset_files f
-       JOIN dataset_versions v ON v.id = f.version_id JOIN datasets d ON d.id = v.dataset_id
-      WHERE f.sha256 = ? ORDER BY d.name, v.number, f.path LIMIT 5`,
-  );
-  const snapshots = db.prepare('SELECT digest FROM code_snapshot_files WHERE sha256 = ? LIMIT 5').pluck();
-  const models = db.prepare(
-    `SELECT m.name, v.number FROM model_versions v JOIN models m ON m.id = v.model_id
-      WHERE v.sha256 = ? ORDER BY m.name, v.number LIMIT 5`,
-  );
-  const out: Record<string, string[]> = {};
-  for (const sha of digests) {
-    out[sha] = [
-      ...(files.all(sha) as { name: string; number: number; path: string }[]).map(
-        (r) => `${r.name} v${r.number}: ${r.path}`,
-      ),
-      ...(snapshots.all(sha) as string[]).map((d) => `recipe code snapshot ${d.slice(0, 12)}`),
-      ...(models.all(sha) as { name: string; number: number }[]).map(
-        (m) => `model ${m.name} version ${m.number}`,
-      ),
-    ];
-  }
-  return out;
+  return Object.fromEntries(digests.map((sha) => [sha, BLOB_REFERENCES.flatMap((r) => r.usersOf(db, sha))]));
 }
 
 /** Upload sessions of servers that are no longer running (their pid prefixes the session id). */
@@ -101,18 +76,8 @@ export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcRe
   let removed = uploads.removed;
   let freedBytes = uploads.freedBytes;
   // Registered blobs no longer referenced by anything (e.g. after a dataset is deleted).
-  const unreferenced = db
-    .prepare(`SELECT sha256 FROM blobs WHERE sha256 NOT IN (${BLOB_REFERENCES.join(' UNION ')})`)
-    .all() as { sha256: string }[];
-  if (unreferenced.length) {
-    const del = db.prepare('DELETE FROM blobs WHERE sha256 = ?');
-    db.transaction(() => {
-      for (const u of unreferenced) del.run(u.sha256);
-    })();
-  }
-  const known = new Set(
-    (db.prepare('SELECT sha256 FROM blobs').all() as { sha256: string }[]).map((r) => r.sha256),
-  );
+  forgetUnreferenced(db, BLOB_REFERENCES);
+  const known = new Set(registeredBlobs(db).map((r) => r.sha256));
   const since = oldestLiveLease(db);
   for await (const blob of objects.listBlobs()) {
     if (known.has(blob.sha256)) continue;

@@ -17,7 +17,22 @@ import type {
 } from '../../../shared/registry.ts';
 import { conflict, notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
+import { type BlobReferences, blobRegistrar } from '../objects/blobIndex.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
+
+/** The blobs model versions reference (see blobIndex.ts). */
+export const modelBlobs: BlobReferences = {
+  select: 'SELECT sha256 FROM model_versions',
+  usersOf: (db, sha256) =>
+    (
+      db
+        .prepare(
+          `SELECT m.name, v.number FROM model_versions v JOIN models m ON m.id = v.model_id
+            WHERE v.sha256 = ? ORDER BY m.name, v.number LIMIT 5`,
+        )
+        .all(sha256) as { name: string; number: number }[]
+    ).map((m) => `model ${m.name} version ${m.number}`),
+};
 
 interface ModelRow {
   id: string;
@@ -189,9 +204,7 @@ export class ModelRepo {
           .pluck()
           .get(model.id) as number | null) ?? 0) + 1;
       const t = now();
-      this.db
-        .prepare('INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?, ?, ?)')
-        .run(v.sha256, v.size, t);
+      blobRegistrar(this.db)(v.sha256, v.size, t);
       this.db
         .prepare(
           `INSERT INTO model_versions (model_id, number, sha256, size, source, run_id, inputs, outputs, features,

@@ -1,15 +1,27 @@
 /**
- * SQL for experiments and runs: params (write-once), tags, metric series with their latest point,
- * and search. Metric batches are one transaction of prepared inserts, which is what keeps
- * ingestion well above 50,000 points a second.
+ * SQL for runs: params (write-once), tags, metric series with their latest point, search, and the
+ * state of recipe runs. This is the one module that reads and writes the tables runs, run_params,
+ * run_tags, run_metrics, run_latest_metrics and run_inputs; the training services and the servers
+ * call it (and reach experiments, whose tables experimentRepo.ts owns, through it). Metric batches are one transaction
+ * of prepared inserts, which is what keeps ingestion well above 50,000 points a second.
+ *
+ * Recipe runs are written by several processes at once (the app, `mlwb ui`, CLIs, detached runs'
+ * supervisors): their ownership and state moves are each one conditional UPDATE, so of two
+ * processes trying the same move exactly one succeeds, and a state never moves back. `follower_pid`
+ * names the process that answers for a QUEUED or RUNNING recipe run — it launches it, then follows
+ * it. A process takes a run only when nobody answers for it (no owner, or an owner that has
+ * exited): read the owner, then compare-and-set from exactly that value (`claimRun`).
  */
 
 import type { Statement } from 'better-sqlite3';
 import type { Experiment, MetricPoint, RunPage, RunStatus, RunSummary } from '../../../shared/tracking.ts';
 import { RunSearch } from '../../../shared/tracking.ts';
-import { conflict, invalidInput, notFound } from '../errors.ts';
+import type { RunDetail } from '../../../shared/training.ts';
+import { invalidInput, notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
+import { isProcessAlive } from '../objects/writeLease.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
+import { ExperimentRepo } from './experimentRepo.ts';
 import { filterSql, orderSql } from './searchFilter.ts';
 
 export interface RunRow {
@@ -32,6 +44,21 @@ export interface RunRow {
   skipped_metrics: number;
 }
 
+export type RunInput = RunDetail['inputs'][number];
+
+/**
+ * Open recipe runs: only runs started from a recipe (with a spec) have a container to launch and
+ * follow. Runs a script created through the MLflow API are its own business, whatever their state.
+ */
+const OPEN = "status IN ('QUEUED', 'RUNNING') AND spec IS NOT NULL";
+
+export const CANCELLED_BY_USER = 'Cancelled by the user.';
+
+/** Whether `owner` is a process that can still answer for its runs (pid reuse aside). */
+export function ownerAlive(owner: number | null): owner is number {
+  return owner !== null && isProcessAlive(owner);
+}
+
 /** A metric value as it crosses JSON. */
 export function wireNumber(value: number | null, isNan: number): number | 'NaN' | 'Infinity' | '-Infinity' {
   if (isNan || value === null || Number.isNaN(value)) return 'NaN';
@@ -44,8 +71,12 @@ export class TrackingRepo {
   private readonly insertMetric;
   private readonly upsertLatest;
   private details: Statement | undefined;
+  private ofToken: Statement | undefined;
+
+  private readonly experimentRepo: ExperimentRepo;
 
   constructor(private readonly db: Db) {
+    this.experimentRepo = new ExperimentRepo(db);
     this.insertMetric = db.prepare(
       'INSERT INTO run_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -58,69 +89,22 @@ export class TrackingRepo {
     );
   }
 
-  // Experiments ----------------------------------------------------------------------------------
+  // Experiments (experimentRepo.ts owns their tables) -------------------------------------------
 
   createExperiment(name: string, artifactUri?: string, tags: Record<string, string> = {}): string {
-    return writeTransaction(this.db, () => {
-      if (this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(name)) {
-        throw conflict(`An experiment named "${name}" already exists.`);
-      }
-      const row = this.db.prepare('SELECT max(CAST(id AS INTEGER)) AS n FROM experiments').get() as {
-        n: number | null;
-      };
-      const id = String((row.n ?? 0) + 1);
-      const t = now();
-      this.db
-        .prepare(
-          'INSERT INTO experiments (id, name, artifact_uri, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(id, name, artifactUri ?? `mlwb-artifacts:/${id}`, t, t);
-      const tag = this.db.prepare('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)');
-      for (const [k, v] of Object.entries(tags)) tag.run(id, k, v);
-      return id;
-    });
+    return this.experimentRepo.create(name, artifactUri, tags);
   }
 
   experiment(id: string): Experiment {
-    const row = this.db.prepare('SELECT * FROM experiments WHERE id = ?').get(id) as
-      | ExperimentRow
-      | undefined;
-    if (!row) throw notFound(`No experiment with id ${id}.`);
-    return this.toExperiment(row);
+    return this.experimentRepo.get(id);
   }
 
   experimentByName(name: string): Experiment | undefined {
-    const row = this.db.prepare('SELECT * FROM experiments WHERE name = ?').get(name) as
-      | ExperimentRow
-      | undefined;
-    return row ? this.toExperiment(row) : undefined;
+    return this.experimentRepo.byName(name);
   }
 
   experiments(opts: { includeDeleted?: boolean } = {}): Experiment[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM experiments ${opts.includeDeleted ? '' : "WHERE lifecycle_stage = 'active'"} ORDER BY CAST(id AS INTEGER)`,
-      )
-      .all() as ExperimentRow[];
-    return rows.map((r) => this.toExperiment(r));
-  }
-
-  private toExperiment(r: ExperimentRow): Experiment {
-    const tags = this.db
-      .prepare('SELECT key, value FROM experiment_tags WHERE experiment_id = ?')
-      .all(r.id) as {
-      key: string;
-      value: string;
-    }[];
-    return {
-      id: r.id,
-      name: r.name,
-      artifactUri: r.artifact_uri,
-      lifecycleStage: r.lifecycle_stage,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
-    };
+    return this.experimentRepo.list(opts);
   }
 
   // Runs -----------------------------------------------------------------------------------------
@@ -133,15 +117,18 @@ export class TrackingRepo {
     spec?: unknown;
     tags?: Record<string, string>;
     params?: Record<string, string>;
+    /** A recipe run: the dataset versions it reads, its container's API token, its owner's pid. */
+    recipe?: { inputs: RunInput[]; apiToken: string; owner: number };
   }): string {
+    // One transaction: nobody sees a recipe run before it has its inputs, its token and its owner.
     return writeTransaction(this.db, () => {
       this.experiment(input.experimentId);
       const id = newId();
       const t = now();
       this.db
         .prepare(
-          `INSERT INTO runs (id, experiment_id, name, status, start_time, created_at, spec)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (id, experiment_id, name, status, start_time, created_at, spec, api_token, follower_pid)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -151,9 +138,16 @@ export class TrackingRepo {
           input.startTime ?? null,
           t,
           input.spec === undefined ? null : JSON.stringify(input.spec),
+          input.recipe?.apiToken ?? null,
+          input.recipe?.owner ?? null,
         );
       for (const [k, v] of Object.entries(input.tags ?? {})) this.setTag(id, k, v);
       for (const [k, v] of Object.entries(input.params ?? {})) this.logParam(id, k, v);
+      const insertInput = this.db.prepare(
+        'INSERT INTO run_inputs (run_id, channel, dataset, version, digest) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (const ds of input.recipe?.inputs ?? [])
+        insertInput.run(id, ds.channel, ds.dataset, ds.version, ds.digest);
       return id;
     });
   }
@@ -196,6 +190,161 @@ export class TrackingRepo {
       .prepare(`UPDATE runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`)
       .run({ ...patch, id });
   }
+
+  /** The dataset versions a recipe run reads, per channel. */
+  runInputs(runId: string): RunInput[] {
+    return this.db
+      .prepare('SELECT channel, dataset, version, digest FROM run_inputs WHERE run_id = ? ORDER BY channel')
+      .all(runId) as RunInput[];
+  }
+
+  /** The token a recipe run's container uses for the MLflow-compatible API. */
+  runToken(runId: string): string | undefined {
+    return (
+      (this.db.prepare('SELECT api_token FROM runs WHERE id = ?').pluck().get(runId) as string | null) ??
+      undefined
+    );
+  }
+
+  /** The open run a container's API token opens; undefined for any other token. */
+  openRunOfToken(token: string): { runId: string; experimentId: string } | undefined {
+    this.ofToken ??= this.db.prepare(
+      `SELECT id AS runId, experiment_id AS experimentId FROM runs WHERE api_token = ? AND status IN ('QUEUED', 'RUNNING')`,
+    );
+    return this.ofToken.get(token) as { runId: string; experimentId: string } | undefined;
+  }
+
+  /** How far the run's metrics.jsonl has been read, so a follower taking over reads on. */
+  metricsOffset(runId: string): number {
+    return (
+      (this.db.prepare('SELECT metrics_offset FROM runs WHERE id = ?').pluck().get(runId) as number) ?? 0
+    );
+  }
+
+  /** metrics.jsonl read on to `offset`, with `skipped` more lines that were not metrics. */
+  advanceMetricsOffset(runId: string, offset: number, skipped: number): void {
+    this.db
+      .prepare('UPDATE runs SET metrics_offset = ?, skipped_metrics = skipped_metrics + ? WHERE id = ?')
+      .run(offset, skipped, runId);
+  }
+
+  /** The highest step stored for a metric of the run; null when it has none. */
+  lastStep(runId: string, key: string): number | null {
+    return this.db
+      .prepare('SELECT max(step) FROM run_metrics WHERE run_id = ? AND key = ?')
+      .pluck()
+      .get(runId, key) as number | null;
+  }
+
+  // Recipe runs: who answers for them, and their state moving on (see the header) ---------------
+
+  /** The owner of a recipe run that is still QUEUED or RUNNING; undefined otherwise. */
+  openRunOwner(runId: string): { owner: number | null } | undefined {
+    const row = this.db.prepare(`SELECT follower_pid FROM runs WHERE id = ? AND ${OPEN}`).get(runId) as
+      | { follower_pid: number | null }
+      | undefined;
+    return row && { owner: row.follower_pid };
+  }
+
+  /**
+   * Makes `pid` the owner of an open run if the owner is still `expected` (null, a process that
+   * has exited, or `pid` itself). False when another process got there first or the run has ended.
+   */
+  claimRun(runId: string, expected: number | null, pid: number): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE runs SET follower_pid = ? WHERE id = ? AND follower_pid IS ? AND ${OPEN}`)
+        .run(pid, runId, expected).changes === 1
+    );
+  }
+
+  /** `pid` no longer answers for these runs (it is closing): the next process may take them at once. */
+  releaseRuns(runIds: Iterable<string>, pid: number): void {
+    const release = this.db.prepare('UPDATE runs SET follower_pid = NULL WHERE id = ? AND follower_pid = ?');
+    for (const id of runIds) release.run(id, pid);
+  }
+
+  /** Hands `from`'s QUEUED runs to `to`; returns the ids that moved. */
+  handOverRuns(runIds: string[], from: number, to: number): string[] {
+    const move = this.db.prepare(
+      "UPDATE runs SET follower_pid = ? WHERE id = ? AND follower_pid = ? AND status = 'QUEUED'",
+    );
+    return runIds.filter((id) => move.run(to, id, from).changes === 1);
+  }
+
+  /** QUEUED recipe runs `pid` owns, oldest first. */
+  queuedOwnedBy(pid: number): string[] {
+    return this.db
+      .prepare(
+        `SELECT id FROM runs WHERE status = 'QUEUED' AND spec IS NOT NULL AND follower_pid = ? ORDER BY created_at, id`,
+      )
+      .pluck()
+      .all(pid) as string[];
+  }
+
+  /** Open recipe runs nobody answers for any more: no owner, or one that has exited. */
+  orphanedRuns(status: 'QUEUED' | 'RUNNING'): { id: string; owner: number | null }[] {
+    const rows = this.db
+      .prepare(
+        'SELECT id, follower_pid AS owner FROM runs WHERE status = ? AND spec IS NOT NULL ORDER BY created_at, id',
+      )
+      .all(status) as { id: string; owner: number | null }[];
+    return rows.filter((r) => !ownerAlive(r.owner));
+  }
+
+  /** QUEUED → RUNNING once its container has started; false when it was cancelled meanwhile. */
+  markRunning(runId: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE runs SET status = 'RUNNING', start_time = ? WHERE id = ? AND status = 'QUEUED'")
+        .run(now(), runId).changes === 1
+    );
+  }
+
+  /** QUEUED → KILLED or FAILED before any container ran; false when it had moved on already. */
+  endQueued(runId: string, status: 'KILLED' | 'FAILED', reason: string): boolean {
+    return (
+      this.db
+        .prepare(
+          "UPDATE runs SET status = ?, end_time = ?, failure_reason = ? WHERE id = ? AND status = 'QUEUED'",
+        )
+        .run(status, now(), reason, runId).changes === 1
+    );
+  }
+
+  /**
+   * Records that the user cancelled a RUNNING run. Whichever process follows it reads this when
+   * the container exits and ends the run KILLED. False when the run is no longer RUNNING.
+   */
+  requestCancel(runId: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE runs SET failure_reason = ? WHERE id = ? AND status = 'RUNNING'")
+        .run(CANCELLED_BY_USER, runId).changes === 1
+    );
+  }
+
+  /** RUNNING → its final state; false when another writer ended it first. */
+  endRunning(
+    runId: string,
+    end: {
+      status: 'FINISHED' | 'FAILED' | 'KILLED' | 'LOST';
+      exitCode?: number | null;
+      reason: string | null;
+      peakMemory?: number | null;
+    },
+  ): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE runs SET status = ?, end_time = ?, exit_code = coalesce(?, exit_code), failure_reason = ?,
+             peak_memory = coalesce(?, peak_memory) WHERE id = ? AND status = 'RUNNING'`,
+        )
+        .run(end.status, now(), end.exitCode ?? null, end.reason, end.peakMemory ?? null, runId).changes === 1
+    );
+  }
+
+  // Params, tags and metrics ---------------------------------------------------------------------
 
   /** Params are write-once (as in MLflow): the same value again is fine, a different one is not. */
   logParam(runId: string, key: string, value: string): void {
@@ -451,15 +600,6 @@ type SummaryRow = Pick<
   RunRow,
   'id' | 'experiment_id' | 'name' | 'status' | 'start_time' | 'end_time' | 'created_at'
 >;
-
-interface ExperimentRow {
-  id: string;
-  name: string;
-  artifact_uri: string;
-  lifecycle_stage: string;
-  created_at: number;
-  updated_at: number;
-}
 
 function encodeToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset })).toString('base64url');

@@ -3,7 +3,7 @@
  * createContainer), stream its logs to disk and to listeners, sample its memory, and wait for it
  * to exit. Knows Docker, not the tracking store.
  */
-import fs from 'node:fs';
+import type fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -11,6 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import type { Resources } from '../../../shared/training.ts';
 import { invalidInput, WorkbenchError } from '../errors.ts';
+import { type LogLine, logAppender, type ResumePoint } from './runLogs.ts';
 
 export const LABEL_RUN = 'dev.mlops-workbench.run-id';
 export const LABEL_RECIPE = 'dev.mlops-workbench.recipe-digest';
@@ -202,20 +203,6 @@ export async function createContainer(docker: Docker, spec: ContainerSpec): Prom
   }
 }
 
-export interface LogLine {
-  stream: 'stdout' | 'stderr';
-  text: string;
-}
-
-/**
- * Where a follower taking over from one that has gone reads on: the time the last line was
- * written (the log file's mtime) and the last lines written.
- */
-export interface ResumePoint {
-  time: number;
-  tail: LogLine[];
-}
-
 /** How far the log file's mtime (a coarse clock) and the engine's line stamps may disagree. */
 const RESUME_SLACK_MS = 1000;
 /**
@@ -226,7 +213,7 @@ export const MAX_LOG_LINE = 64 * 1024;
 
 /**
  * Follows the container's output until it ends, or until `signal` aborts (the process is letting
- * the run go on without it): every line goes to the log file (prefixed with its stream) and to
+ * the run go on without it): every line goes to the log file (runLogs.ts) and to
  * `onLine`. With `resume`, only lines not written yet: those the engine stamped clearly after the
  * last write, and, around that moment, those that are not among the last lines written. So the
  * gap between two followers is filled and nothing is written twice (short of a line repeated
@@ -246,7 +233,7 @@ export async function followLogs(
     stderr: true,
     ...(resume ? { since: Math.floor((resume.time - RESUME_SLACK_MS) / 1000), timestamps: true } : {}),
   })) as unknown as NodeJS.ReadableStream & { destroy(): void };
-  const out = fs.createWriteStream(logFile, { flags: 'a' });
+  const out = logAppender(logFile);
   const written = new Map<string, number>();
   for (const l of resume?.tail ?? [])
     written.set(`${l.stream} ${l.text}`, (written.get(`${l.stream} ${l.text}`) ?? 0) + 1);
@@ -269,7 +256,7 @@ export async function followLogs(
     }
     for (let i = 0; i === 0 || i < text.length; i += MAX_LOG_LINE) {
       const piece = text.slice(i, i + MAX_LOG_LINE);
-      out.write(`${stream === 'stderr' ? 'E' : 'O'} ${piece}\n`);
+      out.write({ stream, text: piece });
       onLine({ stream, text: piece });
     }
   };
@@ -313,7 +300,7 @@ export async function followLogs(
   signal?.removeEventListener('abort', stop);
   stdout.end();
   stderr.end();
-  await new Promise<void>((resolve) => out.end(resolve));
+  await out.end();
 }
 
 /** Samples memory use every couple of seconds; returns a stop function that yields the peak. */

@@ -3,7 +3,6 @@
  * the snapshot's digest, so an unchanged recipe is built once. The build output goes to the run's
  * log as it streams.
  */
-import fs from 'node:fs';
 import type Docker from 'dockerode';
 import type { RunSpec } from '../../../shared/training.ts';
 import { invalidInput } from '../errors.ts';
@@ -11,7 +10,7 @@ import type { EventBus } from '../events.ts';
 import type { Db } from '../store/database.ts';
 import { snapshotEntries } from './codeSnapshot.ts';
 import { engineError, type RunDirs } from './containerRun.ts';
-import { formatLogLine } from './runLogs.ts';
+import { logAppender } from './runLogs.ts';
 
 export async function buildRecipeImage(
   d: { db: Db; events: EventBus },
@@ -26,11 +25,11 @@ export async function buildRecipeImage(
     // not built yet for this recipe digest
   }
   const code = snapshotEntries(d.db, spec.recipe.digest)!;
-  const log = fs.createWriteStream(dirs.log, { flags: 'a' });
+  const log = logAppender(dirs.log);
   const emit = (text: string, stream: 'stdout' | 'stderr' = 'stdout') => {
     const lines = text.split('\n').filter((l) => l.trim() !== '');
     if (!lines.length) return;
-    for (const l of lines) log.write(formatLogLine({ stream, text: l }));
+    for (const l of lines) log.write({ stream, text: l });
     d.events.emit('run.log', {
       run: runId,
       lines: lines.map((t) => ({ stream, text: t })),
@@ -65,7 +64,7 @@ export async function buildRecipeImage(
       ),
     );
   } finally {
-    await new Promise<void>((r) => log.end(r));
+    await log.end();
   }
   return (await docker.getImage(spec.image).inspect()).Id;
 }

@@ -14,8 +14,7 @@ import { entities } from '../../../shared/entities.ts';
 import type { RunSpec } from '../../../shared/training.ts';
 import { WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import type { Db } from '../store/database.ts';
-import type { TrackingRepo } from '../tracking/trackingRepo.ts';
+import { CANCELLED_BY_USER, type TrackingRepo } from '../tracking/trackingRepo.ts';
 import {
   type ContainerFile,
   listContainerFiles,
@@ -23,10 +22,10 @@ import {
   readSlice,
   readTextStart,
 } from './containerFiles.ts';
-import { followLogs, type LogLine, type ResumePoint, runDirs, samplePeakMemory } from './containerRun.ts';
+import { followLogs, runDirs, samplePeakMemory } from './containerRun.ts';
 import { type ParsedPoint, parseMetricLines, RegexMetrics } from './metricParsers.ts';
 import { noteInRunLog } from './runLauncher.ts';
-import { CANCELLED_BY_USER, endRunning } from './runStates.ts';
+import type { LogLine, ResumePoint } from './runLogs.ts';
 
 const FLUSH_MS = 150;
 /** Lines per flush sent live; the rest of a flood is on disk and counted as dropped. */
@@ -60,7 +59,6 @@ function printable(text: string): string {
 }
 
 export interface FollowerDeps {
-  db: Db;
   tracking: TrackingRepo;
   events: EventBus;
   home: string;
@@ -161,10 +159,7 @@ export class RunFollower {
 
   /** After a restart: which keys the already-read part of metrics.jsonl holds. */
   private learnFileKeys(outputDir: string): void {
-    const offset = this.d.db
-      .prepare('SELECT metrics_offset FROM runs WHERE id = ?')
-      .pluck()
-      .get(this.runId) as number;
+    const offset = this.d.tracking.metricsOffset(this.runId);
     if (!offset) return;
     let file: ContainerFile | undefined;
     try {
@@ -183,10 +178,7 @@ export class RunFollower {
   private regexSteps(spec: RunSpec): Record<string, number> {
     const out: Record<string, number> = {};
     for (const m of spec.metrics) {
-      const max = this.d.db
-        .prepare('SELECT max(step) FROM run_metrics WHERE run_id = ? AND key = ?')
-        .pluck()
-        .get(this.runId, m.key) as number | null;
+      const max = this.d.tracking.lastStep(this.runId, m.key);
       if (max !== null) out[m.key] = max + 1;
     }
     return out;
@@ -222,10 +214,7 @@ export class RunFollower {
     }
     if (!file) return 0;
     try {
-      const offset = this.d.db
-        .prepare('SELECT metrics_offset FROM runs WHERE id = ?')
-        .pluck()
-        .get(this.runId) as number;
+      const offset = this.d.tracking.metricsOffset(this.runId);
       const buf = readSlice(file, offset, METRICS_CHUNK);
       if (buf.length === 0) return 0;
       let start = 0;
@@ -253,9 +242,7 @@ export class RunFollower {
       this.adoptFileKeys(points);
       this.pendingPoints.push(...points);
       this.skipped += skipped;
-      this.d.db
-        .prepare('UPDATE runs SET metrics_offset = ?, skipped_metrics = skipped_metrics + ? WHERE id = ?')
-        .run(offset + consumed, skipped, this.runId);
+      this.d.tracking.advanceMetricsOffset(this.runId, offset + consumed, skipped);
       return consumed;
     } catch (err) {
       this.noteOnce(
@@ -350,7 +337,7 @@ export class RunFollower {
       reason =
         failure || printable(`The command exited with code ${exitCode ?? 'unknown'}.${last}${failureUnread}`);
     }
-    endRunning(this.d.db, this.runId, { status, exitCode, reason, peakMemory: peak });
+    this.d.tracking.endRunning(this.runId, { status, exitCode, reason, peakMemory: peak });
     await this.container.remove({ force: true }).catch(() => {});
     this.d.events.changed(entities.runs, entities.run(this.runId));
   }

@@ -2,7 +2,7 @@
  * How a QUEUED run becomes a running container: its inputs materialized under `<home>/runs/<id>/`,
  * its image found or built, its container created with the contract of DESIGN.md §5 and started,
  * and the run marked RUNNING — unless it was cancelled (from any process) on the way, in which
- * case nothing is left running. The caller owns the run (runStates.ts) and follows what it returns.
+ * case nothing is left running. The caller owns the run (trackingRepo.ts) and follows what it returns.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,7 +28,6 @@ import {
 } from './containerRun.ts';
 import { buildRecipeImage } from './recipeImage.ts';
 import { appendNote } from './runLogs.ts';
-import { markRunning } from './runStates.ts';
 
 export interface LaunchDeps {
   home: string;
@@ -125,8 +124,7 @@ export async function launchRun(
   };
   if (endpoint) {
     env.MLFLOW_TRACKING_URI = endpoint.uri;
-    env.MLFLOW_TRACKING_TOKEN =
-      (d.db.prepare('SELECT api_token FROM runs WHERE id = ?').pluck().get(runId) as string) ?? '';
+    env.MLFLOW_TRACKING_TOKEN = d.tracking.runToken(runId) ?? '';
   }
   const container = await createContainer(docker, {
     runId,
@@ -150,7 +148,7 @@ export async function launchRun(
     await container.remove({ force: true }).catch(() => {});
     throw engineError(err);
   }
-  if (!markRunning(d.db, runId)) {
+  if (!d.tracking.markRunning(runId)) {
     // Cancelled (from any process) while its container was starting.
     await container.remove({ force: true }).catch(() => {});
     return undefined;

@@ -3,6 +3,7 @@
  * for stdout and `E text` for stderr, appended by whichever process follows the run. Readers read
  * the tail, or complete lines from a byte offset (so `logs --follow` in another process resumes
  * exactly where it stopped). Read through containerFiles.ts like every file of a run's folder.
+ * This is the only module that knows the format: everything else writes and reads LogLines.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,14 +11,32 @@ import { type ContainerFile, openContainerFile, readSlice } from './containerFil
 
 export type LogLine = { stream: 'stdout' | 'stderr'; text: string };
 
+/**
+ * Where a follower taking over from one that has gone reads on: the time the last line was
+ * written (the log file's mtime) and the last lines written.
+ */
+export interface ResumePoint {
+  time: number;
+  tail: LogLine[];
+}
+
 const LOG_BLOCK = 1024 * 1024;
 
 function parseLogLine(l: string): LogLine {
   return { stream: l.startsWith('E ') ? 'stderr' : 'stdout', text: l.slice(2) };
 }
 
-export function formatLogLine(line: LogLine): string {
+function formatLogLine(line: LogLine): string {
   return `${line.stream === 'stderr' ? 'E' : 'O'} ${line.text}\n`;
+}
+
+/** Appends lines to a run's log as they stream (a follower, an image build); `end` flushes them. */
+export function logAppender(file: string): { write(line: LogLine): void; end(): Promise<void> } {
+  const out = fs.createWriteStream(file, { flags: 'a' });
+  return {
+    write: (line) => void out.write(formatLogLine(line)),
+    end: () => new Promise<void>((resolve) => out.end(resolve)),
+  };
 }
 
 /** The workbench's own word in a run's log (not the container's), on stderr, marked `mlwb:`. */
@@ -25,6 +44,15 @@ export function appendNote(file: string, text: string): LogLine {
   const line: LogLine = { stream: 'stderr', text: `mlwb: ${text}` };
   fs.appendFileSync(file, formatLogLine(line));
   return line;
+}
+
+/**
+ * Where to read a run's output on from when the process that followed it has gone: after the
+ * log's last write, skipping the last `lines` lines it holds; from `since` when there is no log.
+ */
+export function resumePointOf(file: string, lines: number, since: number): ResumePoint {
+  if (!fs.existsSync(file)) return { time: since, tail: [] };
+  return { time: fs.statSync(file).mtimeMs, tail: tailLog(file, lines) };
 }
 
 function openLog(file: string): ContainerFile | undefined {

@@ -9,22 +9,18 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RunDetail, RunSpec } from '../../../shared/training.ts';
 import { conflict, notFound } from '../errors.ts';
-import type { Db } from '../store/database.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
 import { type ContainerFile, listContainerFiles, openContainerFile } from './containerFiles.ts';
 import { runDirs } from './containerRun.ts';
 
 export interface RecordDeps {
   home: string;
-  db: Db;
   tracking: TrackingRepo;
 }
 
 export function runDetail(d: RecordDeps, runId: string): RunDetail {
   const row = d.tracking.runRow(runId);
-  const inputs = d.db
-    .prepare('SELECT channel, dataset, version, digest FROM run_inputs WHERE run_id = ? ORDER BY channel')
-    .all(runId) as RunDetail['inputs'];
+  const inputs = d.tracking.runInputs(runId);
   // Only regular single-link files: links, pipes and devices are left out (the follower said so in the log).
   const artifacts = listContainerFiles(runDirs(d.home, runId).output).files.sort((a, b) =>
     a.path.localeCompare(b.path),

@@ -4,14 +4,13 @@
  * follower that streams its logs, reads its metrics and finalizes it when the container exits.
  *
  * Several processes may share a home (the app, `mlwb ui`, CLIs, detached runs' supervisors). Each
- * run is answered for by one of them, its owner in the store (see runStates.ts): a process
+ * run is answered for by one of them, its owner in the store (see trackingRepo.ts): a process
  * launches and follows only runs it owns, takes a run over only when its owner has exited, and on
  * closing lets its runs go on without it (containers keep running) for the next process to take
  * over. `resume()` (long-lived hosts) takes over what nobody answers for; `waitFor(…, {adopt})`
  * takes over the runs it waits for.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import fs from 'node:fs';
 import type Docker from 'dockerode';
 import { entities } from '../../../shared/entities.ts';
 import type { RunStatus } from '../../../shared/tracking.ts';
@@ -24,10 +23,10 @@ import { cancelled, conflict, invalidInput, WorkbenchError } from '../errors.ts'
 import type { EventBus } from '../events.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
-import { type Db, writeTransaction } from '../store/database.ts';
-import type { TrackingRepo } from '../tracking/trackingRepo.ts';
+import type { Db } from '../store/database.ts';
+import { CANCELLED_BY_USER, ownerAlive, type TrackingRepo } from '../tracking/trackingRepo.ts';
 import { snapshotFolder } from './codeSnapshot.ts';
-import { engineError, type ResumePoint, runDirs } from './containerRun.ts';
+import { engineError, runDirs } from './containerRun.ts';
 import { loadRecipe, resolveParams } from './recipeLoader.ts';
 import { RunFollower } from './runFollower.ts';
 import {
@@ -38,21 +37,8 @@ import {
   type TrackingChannel,
   type TrackingEndpoint,
 } from './runLauncher.ts';
-import { type LogLine, readLogFrom, tailLog } from './runLogs.ts';
+import { type LogLine, type ResumePoint, readLogFrom, resumePointOf, tailLog } from './runLogs.ts';
 import { openArtifact, runDetail, saveArtifact } from './runRecord.ts';
-import {
-  CANCELLED_BY_USER,
-  endQueued,
-  endRunning,
-  handOver,
-  openRunOwner,
-  orphanedRuns,
-  ownerAlive,
-  queuedOwnedBy,
-  releaseOwnership,
-  requestCancel,
-  takeOwnership,
-} from './runStates.ts';
 import { expandSweep } from './sweep.ts';
 
 export type { TrackingEndpoint } from './runLauncher.ts';
@@ -195,7 +181,7 @@ export class RunService {
     return id;
   }
 
-  /** One transaction: nobody sees the run before it has its inputs, its token and its owner. */
+  /** Queued, owned by this process (or held for another one), with its inputs and API token. */
   private createQueued(
     experimentId: string,
     spec: RunSpec,
@@ -203,23 +189,14 @@ export class RunService {
   ): string {
     const tags: Record<string, string> = { 'mlwb.recipe': spec.recipe.name, 'mlflow.source.type': 'JOB' };
     if (opts.rerunOf) tags['mlwb.rerun_of'] = opts.rerunOf;
-    const id = writeTransaction(this.d.db, () => {
-      const id = this.d.tracking.createRun({
-        experimentId,
-        name: opts.name,
-        status: 'QUEUED',
-        spec,
-        tags,
-        params: Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [k, String(v)])),
-      });
-      const insert = this.d.db.prepare(
-        'INSERT INTO run_inputs (run_id, channel, dataset, version, digest) VALUES (?, ?, ?, ?, ?)',
-      );
-      for (const ds of spec.datasets) insert.run(id, ds.channel, ds.dataset, ds.version, ds.digest);
-      this.d.db
-        .prepare('UPDATE runs SET api_token = ?, follower_pid = ? WHERE id = ?')
-        .run(randomBytes(24).toString('base64url'), this.pid, id);
-      return id;
+    const id = this.d.tracking.createRun({
+      experimentId,
+      name: opts.name,
+      status: 'QUEUED',
+      spec,
+      tags,
+      params: Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [k, String(v)])),
+      recipe: { inputs: spec.datasets, apiToken: randomBytes(24).toString('base64url'), owner: this.pid },
     });
     if (opts.detach) this.held.add(id);
     else this.owned.add(id);
@@ -233,8 +210,7 @@ export class RunService {
    */
   handOver(runIds: string[], pid: number): string[] {
     if (pid === this.pid) throw invalidInput('Runs are handed over to another process, not to this one.');
-    const moved = handOver(
-      this.d.db,
+    const moved = this.d.tracking.handOverRuns(
       runIds.filter((id) => this.held.has(id)),
       this.pid,
       pid,
@@ -254,12 +230,12 @@ export class RunService {
   private claim(runId: string): boolean {
     if (this.closed) return false;
     if (this.owned.has(runId)) return true;
-    const open = openRunOwner(this.d.db, runId);
+    const open = this.d.tracking.openRunOwner(runId);
     if (!open) return false;
     const { owner } = open;
     const here = answeredHere.get(runId);
     const taken = owner === this.pid ? here !== undefined && here !== this : ownerAlive(owner);
-    if (taken || !takeOwnership(this.d.db, runId, owner, this.pid)) return false;
+    if (taken || !this.d.tracking.claimRun(runId, owner, this.pid)) return false;
     this.held.delete(runId);
     this.owned.add(runId);
     answeredHere.set(runId, this);
@@ -275,7 +251,7 @@ export class RunService {
 
   /** Lets an open run go for another process to take over at once. */
   private letGo(runId: string): void {
-    releaseOwnership(this.d.db, [runId], this.pid);
+    this.d.tracking.releaseRuns([runId], this.pid);
     this.forget(runId);
   }
 
@@ -283,7 +259,7 @@ export class RunService {
   private schedule(): void {
     if (this.closed) return;
     let free = this.parallel - this.followers.size - this.starting.size;
-    for (const id of queuedOwnedBy(this.d.db, this.pid)) {
+    for (const id of this.d.tracking.queuedOwnedBy(this.pid)) {
       if (free <= 0) return;
       if (!this.owned.has(id) || this.starting.has(id) || this.followers.has(id)) continue;
       free--;
@@ -305,13 +281,13 @@ export class RunService {
 
   private failBeforeStart(runId: string, err: unknown): void {
     if (this.closed) return;
-    if (endQueued(this.d.db, runId, 'FAILED', (err as Error).message))
+    if (this.d.tracking.endQueued(runId, 'FAILED', (err as Error).message))
       this.d.events.changed(entities.runs, entities.run(runId));
   }
 
   private follow(runId: string, container: Docker.Container, resume?: ResumePoint): void {
     const follower = new RunFollower(
-      { db: this.d.db, tracking: this.d.tracking, events: this.d.events, home: this.d.home },
+      { tracking: this.d.tracking, events: this.d.events, home: this.d.home },
       runId,
       container,
     );
@@ -374,18 +350,20 @@ export class RunService {
   async cancel(runId: string): Promise<{ status: string; cancelled: boolean }> {
     const row = this.d.tracking.runRow(runId);
     if (row.status === 'QUEUED') {
-      if (endQueued(this.d.db, runId, 'KILLED', 'Cancelled before it started.')) {
+      if (this.d.tracking.endQueued(runId, 'KILLED', 'Cancelled before it started.')) {
+        this.d.events.changed(entities.runs, entities.run(runId));
         return { status: 'KILLED', cancelled: true };
       }
       return this.cancel(runId); // its container started meanwhile (or it ended)
     }
     if (row.status === 'RUNNING' && !row.spec) {
       // A script logging through MLflow: there is no container to stop; the run is ended here.
-      if (endRunning(this.d.db, runId, { status: 'KILLED', reason: CANCELLED_BY_USER })) {
+      if (this.d.tracking.endRunning(runId, { status: 'KILLED', reason: CANCELLED_BY_USER })) {
+        this.d.events.changed(entities.runs, entities.run(runId));
         return { status: 'KILLED', cancelled: true };
       }
     }
-    if (row.status !== 'RUNNING' || !requestCancel(this.d.db, runId)) {
+    if (row.status !== 'RUNNING' || !this.d.tracking.requestCancel(runId)) {
       const now = this.d.tracking.runRow(runId).status;
       throw conflict(`Run ${runId} has already ended (${now}); there is nothing to cancel.`);
     }
@@ -441,14 +419,14 @@ export class RunService {
   }
 
   private async adoptOrphans(onlyFinished: boolean): Promise<void> {
-    for (const r of orphanedRuns(this.d.db, 'RUNNING')) {
+    for (const r of this.d.tracking.orphanedRuns('RUNNING')) {
       if (this.followers.has(r.id) || this.resuming.has(r.id)) continue;
       if (!this.claim(r.id)) continue;
       await this.resumeOne(r.id, onlyFinished).catch(() => this.letGo(r.id));
     }
     if (onlyFinished) return;
     let queued = false;
-    for (const r of orphanedRuns(this.d.db, 'QUEUED')) queued = this.claim(r.id) || queued;
+    for (const r of this.d.tracking.orphanedRuns('QUEUED')) queued = this.claim(r.id) || queued;
     if (queued) this.schedule();
   }
 
@@ -495,10 +473,11 @@ export class RunService {
       return;
     }
     // Read on from the last line the previous follower wrote (taken before any note of ours).
-    const log = runDirs(this.d.home, runId).log;
-    const resume: ResumePoint = fs.existsSync(log)
-      ? { time: fs.statSync(log).mtimeMs, tail: tailLog(log, RESUME_TAIL_LINES) }
-      : { time: row.start_time ?? Date.now(), tail: [] };
+    const resume = resumePointOf(
+      runDirs(this.d.home, runId).log,
+      RESUME_TAIL_LINES,
+      row.start_time ?? Date.now(),
+    );
     if (info.State.Running) await this.serveEndpointOf(runId, info);
     this.follow(runId, container, resume);
     await (onlyFinished ? this.followers.get(runId)?.done : this.followers.get(runId)?.started);
@@ -531,7 +510,7 @@ export class RunService {
   }
 
   private markLost(runId: string, reason: string): void {
-    if (endRunning(this.d.db, runId, { status: 'LOST', reason }))
+    if (this.d.tracking.endRunning(runId, { status: 'LOST', reason }))
       this.d.events.changed(entities.runs, entities.run(runId));
     this.forget(runId);
   }
@@ -574,7 +553,7 @@ export class RunService {
     for (const f of this.followers.values()) f.detach();
     await Promise.allSettled([...this.followers.values()].map((f) => f.done));
     const mine = [...this.owned, ...this.held];
-    releaseOwnership(this.d.db, mine, this.pid);
+    this.d.tracking.releaseRuns(mine, this.pid);
     for (const id of mine) this.forget(id);
   }
 }

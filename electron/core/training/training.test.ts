@@ -4,6 +4,7 @@
  * Without a reachable engine these are skipped with the reason — unless MLWB_REQUIRE_DOCKER=1
  * (set by .ci/run), where a missing engine is a failure.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { dockerSkipReason, IMAGE, mlflowClientScript, writeRecipe } from '../testing/trainingFixtures.ts';
 import { openWorkbench, type Workbench } from '../workbench.ts';
+import { snapshotEntries } from './codeSnapshot.ts';
 import { runDirs } from './containerRun.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -335,6 +337,60 @@ describe.skipIf(Boolean(skipReason))(
       expect(wb.runs.detail(second!).imageDigest).toBe(wb.runs.detail(first!).imageDigest);
       expect(wb.runs.logs(second!).some((l) => l.text.startsWith('Building '))).toBe(false);
       await new Docker().getImage(wb.runs.detail(first!).spec!.image).remove({ force: true });
+    });
+
+    it('gives a recipe without mlwb_io.py the workbench’s one in its snapshot (a `build:` one to COPY); its own stays', async () => {
+      const helper = fs.readFileSync(path.join(repo, 'resources', 'runtime', 'mlwb_io.py'));
+      const helperSha = createHash('sha256').update(helper).digest('hex');
+      const dir = writeRecipe(dirs.make(), {
+        name: 'uses-helper',
+        params: { n: { type: 'int', default: 2 } },
+        script: [
+          'import mlwb_io',
+          'def main():',
+          '    params = mlwb_io.load_params({"n": 2})',
+          '    metrics = mlwb_io.Metrics()',
+          '    for step in range(1, params["n"] + 1):',
+          '        metrics.log(step, score=step / 10)',
+          'mlwb_io.run(main)',
+        ],
+      });
+      const [id] = await wb.runs.start({ recipe: dir, params: { n: 4 } });
+      await wb.runs.waitFor(id!);
+      expect(wb.tracking.run(id!).status, wb.runs.detail(id!).failureReason ?? '').toBe('FINISHED');
+      expect(wb.tracking.metricHistory(id!, 'score').map((p) => p.step)).toEqual([1, 2, 3, 4]);
+      const entries = snapshotEntries(wb.db, wb.runs.detail(id!).spec!.recipe.digest)!;
+      expect(entries.map((e) => e.path)).toEqual(['mlwb_io.py', 'recipe.yaml', 'train.py']);
+      expect(entries[0]!.sha256).toBe(helperSha);
+      expect(fs.readFileSync(path.join(runDirs(wb.home, id!).code, 'mlwb_io.py')).equals(helper)).toBe(true);
+      expect(fs.existsSync(path.join(dir, 'mlwb_io.py'))).toBe(false);
+
+      const own = writeRecipe(dirs.make(), {
+        name: 'own-helper',
+        script: ['import mlwb_io', 'print(mlwb_io.MARK)'],
+      });
+      fs.writeFileSync(path.join(own, 'mlwb_io.py'), 'MARK = "the recipe\'s own"\n');
+      const [ownRun] = await wb.runs.start({ recipe: own });
+      await wb.runs.waitFor(ownRun!);
+      expect(wb.tracking.run(ownRun!).status, wb.runs.detail(ownRun!).failureReason ?? '').toBe('FINISHED');
+      expect(wb.runs.logs(ownRun!).at(-1)?.text).toBe("the recipe's own");
+
+      const built = dirs.make();
+      fs.writeFileSync(
+        path.join(built, 'Dockerfile'),
+        `FROM ${IMAGE}\nCOPY mlwb_io.py /opt/mlwb/mlwb_io.py\n`,
+      );
+      fs.writeFileSync(
+        path.join(built, 'recipe.yaml'),
+        'name: built-helper\nbuild: Dockerfile\ncommand: ["sha256sum", "/opt/mlwb/mlwb_io.py"]\n',
+      );
+      const [buildRun] = await wb.runs.start({ recipe: built });
+      await wb.runs.waitFor(buildRun!);
+      expect(wb.tracking.run(buildRun!).status, wb.runs.detail(buildRun!).failureReason ?? '').toBe(
+        'FINISHED',
+      );
+      expect(wb.runs.logs(buildRun!).at(-1)?.text).toBe(`${helperSha}  /opt/mlwb/mlwb_io.py`);
+      await new Docker().getImage(wb.runs.detail(buildRun!).spec!.image).remove({ force: true });
     });
 
     it('runs on a named engine from Settings and records which', async () => {

@@ -1,7 +1,9 @@
 """The workbench's container contract (DESIGN.md section 5) for recipes: params, metrics, data, failure.
 
-Each recipe folder is snapshotted and mounted on its own, so this file is copied into every recipe
-rather than shared; recipes.test.ts checks the copies stay identical.
+One source for every recipe: the workbench puts this file into each run's code snapshot, next to the
+recipe's own files, as /workbench/code/mlwb_io.py (`import mlwb_io`), unless the recipe folder has a
+mlwb_io.py of its own. Being in the snapshot, it is part of the recipe digest, so a re-run gets the
+very same file; a `build:` recipe's Dockerfile can COPY it from its build context.
 """
 
 import csv

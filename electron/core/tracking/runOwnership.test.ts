@@ -1,0 +1,167 @@
+/**
+ * The claim protocol and the state moves of recipe runs (trackingRepo.ts) on a real SQLite file, through two
+ * connections as two processes would hold them: of two claims on one run exactly one wins, a run
+ * whose owner has exited can be taken over once, and a state never moves back.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../store/database.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { openWorkbench } from '../workbench.ts';
+import { ownerAlive, TrackingRepo } from './trackingRepo.ts';
+
+const dirs = tempDirs();
+
+/** Two connections on one fresh home, and a QUEUED run in it. */
+function twoProcesses() {
+  const file = path.join(dirs.make(), 'workbench.db');
+  const a = new TrackingRepo(openDatabase(file));
+  const b = new TrackingRepo(openDatabase(file));
+  const id = a.createRun({ experimentId: '0', status: 'QUEUED', spec: {} });
+  return { a, b, id };
+}
+
+/** A pid that was a process and has exited. */
+function deadPid(): number {
+  const pid = spawnSync(process.execPath, [
+    '-e',
+    'process.stdout.write(String(process.pid))',
+  ]).stdout.toString();
+  return Number(pid);
+}
+
+describe('run ownership across processes', () => {
+  it('lets exactly one of two claims on an unowned run win', () => {
+    const { a, b, id } = twoProcesses();
+    expect(b.openRunOwner(id)).toEqual({ owner: null });
+    expect(a.claimRun(id, null, 1111)).toBe(true);
+    // The second saw "no owner" too, but the owner is no longer what it saw.
+    expect(b.claimRun(id, null, 2222)).toBe(false);
+    expect(b.openRunOwner(id)).toEqual({ owner: 1111 });
+    expect(b.queuedOwnedBy(1111)).toEqual([id]);
+    expect(b.queuedOwnedBy(2222)).toEqual([]);
+  });
+
+  it('lists a run whose owner has exited as orphaned, and lets it be taken over once', () => {
+    const { a, b, id } = twoProcesses();
+    const dead = deadPid();
+    expect(ownerAlive(dead)).toBe(false);
+    expect(ownerAlive(process.pid)).toBe(true);
+    a.claimRun(id, null, dead);
+    expect(b.orphanedRuns('QUEUED')).toEqual([{ id, owner: dead }]);
+    expect(b.claimRun(id, dead, process.pid)).toBe(true);
+    expect(a.claimRun(id, dead, 3333)).toBe(false);
+    expect(a.orphanedRuns('QUEUED')).toEqual([]);
+    // Released on closing: no owner, taken at once by the next process.
+    b.releaseRuns([id], process.pid);
+    expect(a.orphanedRuns('QUEUED')).toEqual([{ id, owner: null }]);
+  });
+
+  it('leaves runs a script logs through MLflow alone: there is no container to launch or follow', () => {
+    const { a, b } = twoProcesses();
+    const script = a.createRun({ experimentId: '0', status: 'RUNNING' });
+    const scheduled = a.createRun({ experimentId: '0', status: 'QUEUED' });
+    expect(b.orphanedRuns('RUNNING')).toEqual([]);
+    expect(b.orphanedRuns('QUEUED').map((r) => r.id)).not.toContain(scheduled);
+    expect(b.openRunOwner(script)).toBeUndefined();
+    expect(b.claimRun(script, null, 1111)).toBe(false);
+  });
+
+  it('a workbench taking over orphans leaves a script’s running run alone, and cancelling ends it', async () => {
+    const wb = await openWorkbench(dirs.make());
+    try {
+      const id = wb.tracking.createRun({ experimentId: '0', status: 'RUNNING' });
+      await wb.runs.resume({ onlyFinished: true });
+      await wb.runs.resume();
+      expect(wb.tracking.run(id).status).toBe('RUNNING');
+      expect(await wb.runs.cancel(id)).toEqual({ status: 'KILLED', cancelled: true });
+      expect(wb.runs.detail(id).failureReason).toBe('Cancelled by the user.');
+    } finally {
+      await wb.close();
+    }
+  });
+
+  it('hands over only the runs the giver holds, and only while QUEUED', () => {
+    const { a, b, id } = twoProcesses();
+    a.claimRun(id, null, 1111);
+    expect(b.handOverRuns([id], 2222, 3333)).toEqual([]);
+    expect(b.handOverRuns([id], 1111, 3333)).toEqual([id]);
+    expect(a.openRunOwner(id)).toEqual({ owner: 3333 });
+    a.markRunning(id);
+    expect(a.handOverRuns([id], 3333, 4444)).toEqual([]);
+  });
+
+  it('moves a state forward once: a cancel and a launcher, a follower and another writer', () => {
+    const { a, b, id } = twoProcesses();
+    // Cancelled while its container starts: the launcher's QUEUED → RUNNING then fails.
+    expect(b.endQueued(id, 'KILLED', 'Cancelled before it started.')).toBe(true);
+    expect(a.markRunning(id)).toBe(false);
+    expect(a.openRunOwner(id)).toBeUndefined();
+
+    const { a: c, b: d, id: run } = twoProcesses();
+    expect(c.markRunning(run)).toBe(true);
+    expect(d.endQueued(run, 'KILLED', 'too late')).toBe(false);
+    expect(d.requestCancel(run)).toBe(true);
+    expect(c.endRunning(run, { status: 'KILLED', exitCode: 137, reason: 'Cancelled by the user.' })).toBe(
+      true,
+    );
+    expect(d.endRunning(run, { status: 'LOST', reason: 'gone' })).toBe(false);
+    expect(d.requestCancel(run)).toBe(false);
+    expect(d.runRow(run)).toMatchObject({
+      status: 'KILLED',
+      exit_code: 137,
+      failure_reason: 'Cancelled by the user.',
+    });
+  });
+
+  it('creates a recipe run with its inputs, token and owner at once, and its token opens it only while open', () => {
+    const { a, b } = twoProcesses();
+    const inputs = [
+      { channel: 'test', dataset: 'iris', version: 2, digest: 'd2' },
+      { channel: 'train', dataset: 'iris', version: 1, digest: 'd1' },
+    ];
+    const id = a.createRun({
+      experimentId: '0',
+      status: 'QUEUED',
+      spec: {},
+      recipe: { inputs: [inputs[1]!, inputs[0]!], apiToken: 'tok-1', owner: 1111 },
+    });
+    expect(b.runInputs(id)).toEqual(inputs);
+    expect(b.runToken(id)).toBe('tok-1');
+    expect(b.openRunOwner(id)).toEqual({ owner: 1111 });
+    expect(b.openRunOfToken('tok-1')).toEqual({ runId: id, experimentId: '0' });
+    expect(b.openRunOfToken('tok-2')).toBeUndefined();
+    a.markRunning(id);
+    expect(b.openRunOfToken('tok-1')).toEqual({ runId: id, experimentId: '0' });
+    a.endRunning(id, { status: 'FINISHED', exitCode: 0, reason: null });
+    expect(b.openRunOfToken('tok-1')).toBeUndefined();
+    // A run that fails to be created leaves nothing behind: no inputs without their run.
+    const duplicate = [inputs[0]!, inputs[0]!];
+    expect(() =>
+      a.createRun({
+        experimentId: '0',
+        status: 'QUEUED',
+        spec: {},
+        recipe: { inputs: duplicate, apiToken: 'tok-3', owner: 1111 },
+      }),
+    ).toThrow();
+    expect(b.openRunOfToken('tok-3')).toBeUndefined();
+    expect(b.queuedOwnedBy(1111)).toEqual([]);
+  });
+
+  it('keeps how far metrics.jsonl was read, and the last step of a series', () => {
+    const { a, b, id } = twoProcesses();
+    expect(b.metricsOffset(id)).toBe(0);
+    a.advanceMetricsOffset(id, 120, 2);
+    a.advanceMetricsOffset(id, 300, 1);
+    expect(b.metricsOffset(id)).toBe(300);
+    expect(b.runRow(id).skipped_metrics).toBe(3);
+    expect(b.lastStep(id, 'loss')).toBeNull();
+    a.logMetrics(id, [
+      { key: 'loss', value: 1, step: 4, timestamp: 1 },
+      { key: 'loss', value: 0.5, step: 9, timestamp: 2 },
+    ]);
+    expect(b.lastStep(id, 'loss')).toBe(9);
+  });
+});
