@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type DriftMethod, DriftReport, fromJsonNumber } from '../../../shared/drift.ts';
+import { expectClose, type FixtureNumber, readFixture } from '../statistics/fixtures/fixtureFiles.ts';
 import { driftCheck } from './driftCheck.ts';
-import { expectClose, type FixtureNumber, readFixture } from './fixtures/fixtureFiles.ts';
 
 type StatCase = {
   method: DriftMethod;
