@@ -19,7 +19,6 @@ import {
   VersionDetail,
   VersionSummary,
 } from './datasets.ts';
-import { WireError } from './errors.ts';
 import {
   DriftCheckParams,
   DriftComparison,
@@ -28,7 +27,8 @@ import {
   DriftReportRecord,
   DriftReportSummary,
   PresetName,
-} from './monitoring.ts';
+} from './drift.ts';
+import { WireError } from './errors.ts';
 import {
   Experiment,
   FilterName,
