@@ -1,8 +1,8 @@
 /**
- * Tests one column: settles its type and method (DESIGN.md §7 defaults unless overridden), asks
- * the source for exactly the data that method needs (counts per value, or sorted numbers), and
- * returns the column's row of the report. Missing values are dropped first; a column with nothing
- * left on a side is reported as skipped with the reason, never as NaN.
+ * Tests one column: settles its type and method (the defaults of docs/architecture.md §9 unless
+ * overridden), asks the source for exactly the data that method needs (counts per value, or sorted
+ * numbers), and returns the column's row of the report. Missing values are dropped first; a column
+ * with nothing left on a side is reported as skipped with the reason, never as NaN.
  */
 import type { ColumnType, DriftColumnResult, DriftMethod } from '../../../shared/drift.ts';
 import { toJsonNumber } from '../../../shared/drift.ts';
