@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftProgress } from '../../../shared/drift.ts';
-import { WorkbenchError } from '../errors.ts';
+import { expectErrorCode } from '../testing/errorCodes.ts';
 import { driftCheck, driftCheckFiles } from './driftCheck.ts';
 import { runDriftInWorker } from './driftRunner.ts';
 
@@ -53,13 +53,11 @@ describe('drift on a worker thread', () => {
   });
 
   it('brings errors back with their code and message', async () => {
-    const err = await runDriftInWorker({
-      reference: { file: join(dir, 'nope.csv') },
-      current: { file: files.current },
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WorkbenchError);
-    expect(err).toMatchObject({ code: 'NOT_FOUND' });
-    expect((err as Error).message).toMatch(/no reference file at .*nope\.csv/);
+    await expectErrorCode(
+      runDriftInWorker({ reference: { file: join(dir, 'nope.csv') }, current: { file: files.current } }),
+      'NOT_FOUND',
+      /no reference file at .*nope\.csv/,
+    );
   });
 
   it('stops when cancelled and says so', async () => {

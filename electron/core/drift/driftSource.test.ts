@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../../shared/drift.ts';
-import { WorkbenchError } from '../errors.ts';
+import { expectErrorCode } from '../testing/errorCodes.ts';
 import { driftCheck, driftCheckFiles } from './driftCheck.ts';
 import { formatOf } from './driftSource.ts';
 
@@ -91,16 +91,6 @@ function comparable(report: DriftReport) {
     missingShare: c.missingShare,
     counts: c.counts,
   }));
-}
-
-async function expectCode(promise: Promise<unknown>, code: string, message: RegExp) {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkbenchError);
-  expect((err as WorkbenchError).code).toBe(code);
-  expect((err as WorkbenchError).message).toMatch(message);
 }
 
 describe('drift from files', () => {
@@ -239,7 +229,7 @@ describe('drift from files', () => {
   });
 
   it('says there is no such file (NOT_FOUND)', async () => {
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(join(dir, 'missing.csv'), join(dir, 'missing.csv')),
       'NOT_FOUND',
       /no reference file at .*missing\.csv/,
@@ -249,25 +239,25 @@ describe('drift from files', () => {
   it('refuses a folder, an unknown extension, a corrupt Parquet file and a header-only CSV (INVALID_INPUT)', async () => {
     const ok = await writeDelimited(join(dir, 'ok.csv'), reference, ',');
     await mkdir(join(dir, 'folder.csv'), { recursive: true });
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(ok, join(dir, 'folder.csv')),
       'INVALID_INPUT',
       /current data at .* is not a file/,
     );
     await writeFile(join(dir, 'data.xlsx'), 'x');
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(ok, join(dir, 'data.xlsx')),
       'INVALID_INPUT',
       /Cannot tell the format.*\.csv, \.tsv, \.parquet or \.jsonl/,
     );
     await writeFile(join(dir, 'broken.parquet'), 'this is not parquet at all');
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(ok, join(dir, 'broken.parquet')),
       'INVALID_INPUT',
       /Could not read the current file .* as PARQUET/,
     );
     await writeFile(join(dir, 'header.csv'), 'price,score\n');
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(ok, join(dir, 'header.csv')),
       'INVALID_INPUT',
       /current data has no rows/,
