@@ -11,21 +11,18 @@ import { tempDirs } from './tempDirs.ts';
 export type OpenOptions = NonNullable<Parameters<typeof openWorkbench>[1]>;
 
 export interface TestWorkbench {
-  readonly home: string;
   readonly wb: Workbench;
   readonly api: Api;
-  /** Closes the workbench and opens the same home again, as a restart of the app would. */
-  reopen(): Promise<void>;
 }
 
 export function testWorkbench(options: OpenOptions & { each?: boolean } = {}): TestWorkbench {
   const { each = false, ...open } = options;
   const homes = tempDirs('mlwb-home-');
-  let current: { home: string; wb: Workbench; api: Api } | undefined;
+  let current: { wb: Workbench; api: Api } | undefined;
 
-  const openAt = async (home: string) => {
-    const wb = await openWorkbench(home, open);
-    current = { home, wb, api: createApi(wb) };
+  const openFresh = async () => {
+    const wb = await openWorkbench(homes.make(), open);
+    current = { wb, api: createApi(wb) };
   };
   const close = async () => {
     const closing = current;
@@ -37,22 +34,14 @@ export function testWorkbench(options: OpenOptions & { each?: boolean } = {}): T
     return current;
   };
 
-  (each ? beforeEach : beforeAll)(() => openAt(homes.make()));
+  (each ? beforeEach : beforeAll)(openFresh);
   (each ? afterEach : afterAll)(close);
   return {
-    get home() {
-      return opened().home;
-    },
     get wb() {
       return opened().wb;
     },
     get api() {
       return opened().api;
-    },
-    async reopen() {
-      const { home } = opened();
-      await close();
-      await openAt(home);
     },
   };
 }

@@ -8,7 +8,7 @@ import { tempDirs } from '../../core/testing/tempDirs.ts';
 import { type TestWorkbench, testWorkbench } from '../../core/testing/testWorkbench.ts';
 import { type RunningServer, startServer } from '../server.ts';
 
-export interface TestServer extends Omit<TestWorkbench, 'reopen'> {
+export interface TestServer extends TestWorkbench {
   readonly server: RunningServer;
   /** `http://127.0.0.1:PORT`, without a trailing slash. */
   readonly base: string;
@@ -32,9 +32,6 @@ export function testServer(): TestServer {
     return server;
   };
   return {
-    get home() {
-      return app.home;
-    },
     get wb() {
       return app.wb;
     },
