@@ -3,22 +3,20 @@
  * oddities of real files (stray text, empty columns) are reported, and unreadable inputs fail
  * with a coded error that says what to do.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../../shared/drift.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
 import { driftCheck, driftCheckFiles } from './driftCheck.ts';
 import { formatOf } from './driftSource.ts';
 
+const dirs = tempDirs();
 let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mlwb-drift-source-test-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  dir = dirs.make();
 });
 
 // Deterministic data with every kind of column the engine distinguishes.
