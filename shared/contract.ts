@@ -5,6 +5,12 @@
  *
  * A method marked `long` returns `{ op }` at once; its `result` schema describes what the
  * operation finishes with (see `op.finished`), and it reports progress events meanwhile.
+ *
+ * Every method says what it does to the workbench's state, with the builders of entities.ts: a
+ * query declares what it `reads` (so the renderer refetches it when one of those changes), a
+ * command what it `writes` (so core announces them in `changed` once it has succeeded). Both are
+ * functions of the params, and `writes` of the result too (a removal that found nothing changed
+ * nothing). Long methods are commands.
  */
 import { z } from 'zod';
 import {
@@ -28,7 +34,25 @@ import {
   DriftReportSummary,
   PresetName,
 } from './drift.ts';
+import { type Entity, entities as e, nothing } from './entities.ts';
 import { WireError } from './errors.ts';
+import {
+  AliasMove,
+  EvaluateParams,
+  EvaluationRecord,
+  Gate,
+  ModelName,
+  ModelRefParams,
+  ModelSummary,
+  ModelVersion,
+  REGISTRY_LIMITS,
+  RegisterParams,
+  RegisterResult,
+  SetAliasParams,
+  SetAliasResult,
+  SetGateParams,
+  VersionNumber,
+} from './registry.ts';
 import {
   Experiment,
   FilterName,
@@ -86,28 +110,57 @@ export const OpInfo = z.object({
 });
 export type OpInfo = z.infer<typeof OpInfo>;
 
+/** What a query reads, from its params. */
+export type Reads<P> = (params: P) => readonly Entity[];
+/** What a command writes, from its params and, once it has succeeded, its result. */
+export type Writes<P, R> = (params: P, result: R) => readonly Entity[];
+
+/** Exactly one of the two: a method is a query or a command. */
+type Effects<P, R> = { reads: Reads<P>; writes?: undefined } | { writes: Writes<P, R>; reads?: undefined };
+
 // `L` keeps `long` a literal type, so ReplyOf and the renderer's hooks can tell long methods apart.
 function method<P extends z.ZodType, R extends z.ZodType, L extends boolean = false>(
   params: P,
   result: R,
-  opts: { long?: L } = {},
+  opts: Effects<z.infer<P>, z.infer<R>> & { long?: L },
 ) {
-  return { params, result, long: (opts.long ?? false) as L };
+  return {
+    params,
+    result,
+    long: (opts.long ?? false) as L,
+    reads: opts.reads as Reads<z.infer<P>> | undefined,
+    writes: opts.writes as Writes<z.infer<P>, z.infer<R>> | undefined,
+  };
 }
 
+/** A dataset read as its latest version changes with the dataset; a numbered one never changes. */
+const latestOf = (p: { name: string; version?: number | undefined }) =>
+  p.version === undefined ? [e.dataset(p.name)] : [];
+
+/** A change to a model: the models list and the model's own page. */
+const modelWrites = (p: { name: string }) => [e.models, e.model(p.name)];
+
 export const methods = {
-  'app.info': method(z.object({}), AppInfo),
-  'engine.status': method(z.object({ name: z.string().optional() }), EngineStatus),
+  'app.info': method(z.object({}), AppInfo, { reads: nothing }),
+  'engine.status': method(z.object({ name: z.string().optional() }), EngineStatus, {
+    reads: () => [e.engines],
+  }),
   'engines.list': method(
     z.object({}),
     z.array(EngineFields.omit({ name: true }).extend({ name: z.string(), isDefault: z.boolean() })),
+    { reads: () => [e.engines] },
   ),
-  'engines.add': method(EngineConfig, z.object({ status: EngineStatus })),
-  'engines.remove': method(z.object({ name: EngineName }), z.object({ removed: z.boolean() })),
+  // Written even when the engine does not answer yet (a machine being set up).
+  'engines.add': method(EngineConfig, z.object({ status: EngineStatus }), { writes: () => [e.engines] }),
+  'engines.remove': method(z.object({ name: EngineName }), z.object({ removed: z.boolean() }), {
+    writes: (_p, r) => (r.removed ? [e.engines] : []),
+  }),
 
-  'datasets.list': method(z.object({}), z.array(DatasetSummary)),
-  'datasets.versions': method(z.object({ name: DatasetName }), z.array(VersionSummary)),
-  'datasets.show': method(VersionRef, VersionDetail),
+  'datasets.list': method(z.object({}), z.array(DatasetSummary), { reads: () => [e.datasets] }),
+  'datasets.versions': method(z.object({ name: DatasetName }), z.array(VersionSummary), {
+    reads: (p) => [e.dataset(p.name)],
+  }),
+  'datasets.show': method(VersionRef, VersionDetail, { reads: latestOf }),
   'datasets.add': method(
     z.object({
       name: DatasetName,
@@ -118,9 +171,10 @@ export const methods = {
       message: z.string().max(10_000).default(''),
     }),
     AddResult,
-    { long: true },
+    // Content equal to the latest version makes no new version: nothing changed.
+    { long: true, writes: (p, r) => (r.created ? [e.datasets, e.dataset(p.name)] : []) },
   ),
-  'datasets.profile': method(VersionRef, ProfileResult),
+  'datasets.profile': method(VersionRef, ProfileResult, { reads: latestOf }),
   'datasets.diff': method(
     z.object({
       name: DatasetName,
@@ -129,28 +183,48 @@ export const methods = {
       key: z.string().min(1).optional(),
     }),
     DiffResult,
+    // Two numbered versions: immutable.
+    { reads: nothing },
   ),
   'datasets.export': method(
     // links: read-only hard links to the stored files instead of copies (see exporter.ts).
     VersionRef.extend({ dir: z.string().min(1), links: z.boolean().default(false) }),
     ExportResult,
-    { long: true },
+    // Writes a folder of the user's, nothing the workbench shows.
+    { long: true, writes: nothing },
   ),
 
-  'drift.check': method(DriftCheckParams, DriftReportRecord, { long: true }),
-  'drift.reports': method(z.object({ dataset: z.string().optional() }), z.array(DriftReportSummary)),
-  'drift.report': method(z.object({ id: z.string().min(1) }), DriftReportRecord),
-  'drift.compare': method(z.object({ a: z.string().min(1), b: z.string().min(1) }), DriftComparison),
-  'drift.presets': method(z.object({}), z.array(DriftPreset)),
-  'drift.presets.save': method(z.object({ name: PresetName, options: DriftOptionsPatch }), DriftPreset),
-  'drift.presets.delete': method(z.object({ name: PresetName }), z.object({ deleted: z.boolean() })),
+  'drift.check': method(DriftCheckParams, DriftReportRecord, {
+    long: true,
+    writes: (p) => (p.save ? [e.driftReports] : []),
+  }),
+  'drift.reports': method(z.object({ dataset: z.string().optional() }), z.array(DriftReportSummary), {
+    reads: () => [e.driftReports],
+  }),
+  // A stored report never changes, nor does a comparison of two.
+  'drift.report': method(z.object({ id: z.string().min(1) }), DriftReportRecord, { reads: nothing }),
+  'drift.compare': method(z.object({ a: z.string().min(1), b: z.string().min(1) }), DriftComparison, {
+    reads: nothing,
+  }),
+  'drift.presets': method(z.object({}), z.array(DriftPreset), { reads: () => [e.driftPresets] }),
+  'drift.presets.save': method(z.object({ name: PresetName, options: DriftOptionsPatch }), DriftPreset, {
+    writes: () => [e.driftPresets],
+  }),
+  'drift.presets.delete': method(z.object({ name: PresetName }), z.object({ deleted: z.boolean() }), {
+    writes: (_p, r) => (r.deleted ? [e.driftPresets] : []),
+  }),
 
   'recipes.inspect': method(
     z.object({ path: z.string().min(1) }),
     z.object({ dir: z.string(), recipe: Recipe }),
+    // A folder on disk, not in the store: read again whenever it is asked for.
+    { reads: nothing },
   ),
-  'experiments.list': method(z.object({}), z.array(Experiment)),
-  'runs.start': method(StartRuns, z.object({ runs: z.array(z.string()) })),
+  'experiments.list': method(z.object({}), z.array(Experiment), { reads: () => [e.experiments] }),
+  // The experiment is made on first use of its name.
+  'runs.start': method(StartRuns, z.object({ runs: z.array(z.string()) }), {
+    writes: () => [e.runs, e.experiments],
+  }),
   /**
    * Gives runs this process created with `detach` to the process `pid` (a detached runs'
    * supervisor), which launches and follows them; returns the ids that moved.
@@ -158,6 +232,7 @@ export const methods = {
   'runs.handOver': method(
     z.object({ ids: z.array(z.string().min(1)).min(1), pid: z.number().int().positive() }),
     z.object({ runs: z.array(z.string()) }),
+    { writes: (_p, r) => (r.runs.length ? [e.runs] : []) },
   ),
   /**
    * Ends when every run has ended, with them as they ended. `adopt`: runs nobody answers for any
@@ -171,15 +246,23 @@ export const methods = {
       parallel: z.number().int().positive().max(32).optional(),
     }),
     z.object({ runs: z.array(RunSummary) }),
-    { long: true },
+    // The runs it adopts announce their own changes as they launch and end (runFollower.ts).
+    { long: true, writes: nothing },
   ),
-  /** Settles runs whose containers ended while no process followed them. */
-  'runs.reconcile': method(z.object({}), z.object({})),
-  'runs.search': method(RunSearch, RunPage),
-  'runs.get': method(z.object({ id: z.string().min(1) }), z.object({ run: RunSummary, detail: RunDetail })),
+  /**
+   * Settles runs whose containers ended while no process followed them. Each run settled is
+   * announced as it is (runService.ts, runFollower.ts).
+   */
+  'runs.reconcile': method(z.object({}), z.object({}), { writes: nothing }),
+  'runs.search': method(RunSearch, RunPage, { reads: () => [e.runs] }),
+  'runs.get': method(z.object({ id: z.string().min(1) }), z.object({ run: RunSummary, detail: RunDetail }), {
+    reads: (p) => [e.run(p.id), e.runMetrics(p.id)],
+  }),
+  // Followed live through `run.log` events; read again once when the run ends (useRunLive.ts).
   'runs.logs': method(
     z.object({ id: z.string().min(1), tail: z.number().int().positive().max(100_000).default(2000) }),
     z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
+    { reads: nothing },
   ),
   /**
    * Complete log lines from byte `from` on, where to read next, and the run's status as it was
@@ -192,14 +275,17 @@ export const methods = {
       next: z.number().int(),
       status: RunStatus,
     }),
+    { reads: (p) => [e.run(p.id)] },
   ),
   'runs.metricHistory': method(
     z.object({ id: z.string().min(1), key: z.string().min(1) }),
     z.array(MetricPoint),
+    { reads: (p) => [e.runMetrics(p.id)] },
   ),
   'runs.cancel': method(
     z.object({ id: z.string().min(1) }),
     z.object({ status: z.string(), cancelled: z.boolean() }),
+    { writes: (p, r) => (r.cancelled ? [e.runs, e.run(p.id)] : []) },
   ),
   'runs.rerun': method(
     z.object({
@@ -209,18 +295,92 @@ export const methods = {
       detach: z.boolean().default(false),
     }),
     z.object({ run: z.string() }),
+    { writes: () => [e.runs] },
   ),
   'runs.saveArtifact': method(
     z.object({ id: z.string().min(1), path: z.string().min(1), dir: z.string().min(1) }),
     z.object({ saved: z.string() }),
+    // Copies into a folder of the user's, nothing the workbench shows.
+    { writes: nothing },
   ),
   'runs.setTag': method(
     z.object({ id: z.string().min(1), key: z.string().min(1).max(250), value: z.string().max(8000) }),
     z.object({}),
+    { writes: (p) => [e.runs, e.run(p.id)] },
   ),
-  'runs.deleteTag': method(z.object({ id: z.string().min(1), key: z.string().min(1) }), z.object({})),
+  'runs.deleteTag': method(z.object({ id: z.string().min(1), key: z.string().min(1) }), z.object({}), {
+    writes: (p) => [e.runs, e.run(p.id)],
+  }),
 
-  'filters.list': method(z.object({ scope: FilterScope }), z.array(SavedFilter)),
+  'models.list': method(z.object({}), z.array(ModelSummary), { reads: () => [e.models] }),
+  'models.get': method(
+    z.object({ name: ModelName }),
+    z.object({
+      model: ModelSummary,
+      versions: z.array(ModelVersion),
+      history: z.array(AliasMove),
+      gates: z.array(Gate),
+    }),
+    { reads: (p) => [e.model(p.name)] },
+  ),
+  /** One version, by number or alias (the latest when neither is given), with its evaluations. */
+  'models.version': method(
+    ModelRefParams,
+    z.object({ version: ModelVersion, evaluations: z.array(EvaluationRecord) }),
+    { reads: (p) => [e.model(p.name)] },
+  ),
+  'models.register': method(RegisterParams, RegisterResult, { writes: (p) => [e.models, e.model(p.name)] }),
+  /** Refused by a gate: `moved` false and the gate's outcome (the CLI exits 3). */
+  'models.setAlias': method(SetAliasParams, SetAliasResult, { writes: modelWrites }),
+  'models.removeAlias': method(
+    z.object({ name: ModelName, alias: z.string().min(1), reason: z.string().max(2000).optional() }),
+    z.object({ removed: z.boolean() }),
+    { writes: (p, r) => (r.removed ? modelWrites(p) : []) },
+  ),
+  'models.setGate': method(SetGateParams, Gate, { writes: modelWrites }),
+  'models.removeGate': method(
+    z.object({ name: ModelName, alias: z.string().min(1) }),
+    z.object({ removed: z.boolean() }),
+    { writes: (p, r) => (r.removed ? modelWrites(p) : []) },
+  ),
+  'models.evaluate': method(EvaluateParams, EvaluationRecord, { long: true, writes: modelWrites }),
+  'models.update': method(
+    z.object({
+      name: ModelName,
+      version: VersionNumber.optional(),
+      description: z.string().max(REGISTRY_LIMITS.descriptionLength).optional(),
+    }),
+    z.object({}),
+    { writes: modelWrites },
+  ),
+  'models.setTag': method(
+    z.object({
+      name: ModelName,
+      version: VersionNumber.optional(),
+      key: z.string().min(1).max(REGISTRY_LIMITS.tagKeyLength),
+      value: z.string().max(REGISTRY_LIMITS.tagValueLength),
+    }),
+    z.object({}),
+    { writes: modelWrites },
+  ),
+  'models.deleteTag': method(
+    z.object({ name: ModelName, version: VersionNumber.optional(), key: z.string().min(1) }),
+    z.object({ deleted: z.boolean() }),
+    { writes: (p, r) => (r.deleted ? modelWrites(p) : []) },
+  ),
+  'models.deleteVersion': method(z.object({ name: ModelName, version: VersionNumber }), z.object({}), {
+    writes: modelWrites,
+  }),
+  /** What was trained on a dataset version: its runs and the model versions made from them. */
+  'datasets.usedBy': method(
+    z.object({ name: DatasetName, version: z.number().int().positive() }),
+    z.object({ runs: z.array(RunSummary), models: z.array(ModelVersion) }),
+    { reads: () => [e.runs, e.models] },
+  ),
+
+  'filters.list': method(z.object({ scope: FilterScope }), z.array(SavedFilter), {
+    reads: (p) => [e.savedFilters(p.scope)],
+  }),
   /** Saving under a name already used replaces that filter; the filter must parse. */
   'filters.save': method(
     z.object({
@@ -233,18 +393,22 @@ export const methods = {
         .max(10_000, 'A saved filter has at most 10,000 characters.'),
     }),
     SavedFilter.extend({ replaced: z.boolean() }),
+    { writes: (p) => [e.savedFilters(p.scope)] },
   ),
   'filters.remove': method(
     z.object({ scope: FilterScope, name: z.string().min(1) }),
     z.object({ removed: z.boolean() }),
+    { writes: (p, r) => (r.removed ? [e.savedFilters(p.scope)] : []) },
   ),
 
-  'store.verify': method(z.object({}), VerifyResult, { long: true }),
-  'store.gc': method(z.object({}), GcResult),
+  'store.verify': method(z.object({}), VerifyResult, { long: true, writes: nothing }),
+  // Removes only blobs nothing refers to: nothing the workbench shows changes.
+  'store.gc': method(z.object({}), GcResult, { writes: nothing }),
 
-  'ops.get': method(z.object({ op: OpId }), OpInfo),
-  'ops.list': method(z.object({}), z.array(OpInfo)),
-  'ops.cancel': method(z.object({ op: OpId }), z.object({ cancelled: z.boolean() })),
+  // Operations are followed through `progress` and `op.finished` events, not `changed`.
+  'ops.get': method(z.object({ op: OpId }), OpInfo, { reads: nothing }),
+  'ops.list': method(z.object({}), z.array(OpInfo), { reads: nothing }),
+  'ops.cancel': method(z.object({ op: OpId }), z.object({ cancelled: z.boolean() }), { writes: nothing }),
 } as const;
 
 export type Methods = typeof methods;
@@ -259,6 +423,22 @@ export type ReplyOf<M extends MethodName> = Methods[M]['long'] extends true
 export const methodNames = Object.keys(methods) as MethodName[];
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(methods, name);
+}
+
+/**
+ * What a query on `name` with `params` reads; nothing for commands, immutable reads and names
+ * that are not methods. `params` may be any value (a cache key): only what it holds is read.
+ */
+export function entitiesRead(name: string, params: unknown): readonly Entity[] {
+  if (!isMethodName(name)) return [];
+  const reads = methods[name].reads as Reads<unknown> | undefined;
+  return reads ? reads(typeof params === 'object' && params !== null ? params : {}) : [];
+}
+
+/** What a command on `name` changed, once it has succeeded with `result`. */
+export function entitiesWritten(name: MethodName, params: unknown, result: unknown): readonly Entity[] {
+  const writes = methods[name].writes as Writes<unknown, unknown> | undefined;
+  return writes ? writes(params, result) : [];
 }
 
 export const events = {
@@ -283,10 +463,7 @@ export const events = {
     lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
     dropped: z.number().int(),
   }),
-  /**
-   * Names what changed, for cache invalidation: `datasets`, `dataset:NAME`, `drift-reports`,
-   * `drift-presets`, `runs`, `run:ID`, `run:ID:metrics`, `saved-filters:SCOPE`.
-   */
+  /** Names what changed, for cache invalidation: entities made by the builders of entities.ts. */
   changed: z.object({ entities: z.array(z.string()) }),
 } as const;
 

@@ -9,6 +9,7 @@ import type { Workbench } from '../core/workbench.ts';
 import type { TrackingListener } from '../server/trackingListener.ts';
 import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './datasetCommands.ts';
 import { driftCommand, driftHelp } from './driftCommand.ts';
+import { modelCommand, modelHelp } from './modelCommands.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
 import { enginesCommand, runCommand, runHelp, runsCommand } from './runCommands.ts';
 
@@ -26,6 +27,13 @@ Training
   run RECIPE_DIR --dataset [CHANNEL=]NAME[@V]… [--param K=V]… [--sweep K=V1,V2…]… [--parallel N] [--detach]
   runs list [--filter EXPR] [--order-by EXPR] | show ID | logs ID [--follow] | cancel ID | rerun ID | wait ID…
   engines list | add NAME HOST [--tls-verify] [--cert-path DIR] | remove NAME
+Models
+  model register RUN_ID --name NAME [--path FILE] [--label COL | --features A,B…]
+  model list | show NAME[@V|@ALIAS]
+  model evaluate NAME@V|NAME@ALIAS --dataset NAME[@V] [--path FILE] [--label COL]
+  model gate NAME ALIAS --dataset NAME[@V] --label COL --rule "accuracy >= 0.9"…
+  model alias NAME VERSION ALIAS [--force --reason TEXT]
+                                            exit 3 when the alias's gate refuses
 Drift
   drift --reference SRC --current SRC [--method [COL=]M]… [--threshold [COL=]T]…
         [--columns A,B] [--drift-share S] [--column-type COL=T]… [--preset NAME]
@@ -45,6 +53,8 @@ Global options
 ${datasetHelp}
 
 ${runHelp}
+
+${modelHelp}
 
 ${driftHelp}`;
 
@@ -108,7 +118,7 @@ export async function main(
   let wb: Workbench | undefined;
   let listener: TrackingListener | undefined;
   try {
-    if (!['dataset', 'run', 'runs', 'engines', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
+    if (!['dataset', 'run', 'runs', 'engines', 'model', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
       throw new UsageError(`unknown command "${command}". Run mlwb --help.`);
     }
     // The core loads only once a command needs it: --help and --version stay instant.
@@ -132,6 +142,8 @@ export async function main(
         return await runsCommand(api, rest, out, controller.signal);
       case 'engines':
         return await enginesCommand(api, rest, out);
+      case 'model':
+        return await modelCommand(api, rest, out, controller.signal);
       case 'drift':
         return await driftCommand(api, rest, out, controller.signal);
       case 'verify':

@@ -1,12 +1,20 @@
 /**
  * The method table: one handler per contract method, and `invoke`, the single entry point every
  * transport (IPC, HTTP, CLI) goes through. Params are parsed against the contract on the way in and
- * results on the way out; long methods start an operation and return its id at once.
+ * results on the way out; long methods start an operation and return its id at once. Once a
+ * command has succeeded (a long one when its operation does), the entities its contract entry
+ * declares it writes are announced as a `changed` event: handlers never announce them by hand.
  */
 import fs from 'node:fs/promises';
 import type { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
-import { type MethodName, type Methods, methods, type ResultOf } from '../../shared/contract.ts';
+import {
+  entitiesWritten,
+  type MethodName,
+  type Methods,
+  methods,
+  type ResultOf,
+} from '../../shared/contract.ts';
 import { engineStatus } from './docker/engine.ts';
 import { invalidInput, notFound, WorkbenchError } from './errors.ts';
 import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
@@ -35,15 +43,10 @@ export function createHandlers(wb: Workbench): Handlers {
     'engines.list': () => wb.engines.list(),
     'engines.add': async (p) => {
       wb.engines.add(p);
-      wb.events.changed('engines');
       // Added even when it does not answer yet (a machine being set up); the status says so.
       return { status: await engineStatus(wb.engines.target(p.name)) };
     },
-    'engines.remove': (p) => {
-      const removed = wb.engines.remove(p.name);
-      if (removed) wb.events.changed('engines');
-      return { removed };
-    },
+    'engines.remove': (p) => ({ removed: wb.engines.remove(p.name) }),
 
     'datasets.list': () => wb.datasets.list(),
     'datasets.versions': (p) => wb.datasets.versions(p.name),
@@ -82,16 +85,8 @@ export function createHandlers(wb: Workbench): Handlers {
     'drift.report': (p) => wb.drift.repo.get(p.id),
     'drift.compare': (p) => wb.drift.compare(p.a, p.b),
     'drift.presets': () => wb.drift.repo.presets(),
-    'drift.presets.save': (p) => {
-      const saved = wb.drift.repo.savePreset(p.name, p.options);
-      wb.events.changed('drift-presets');
-      return saved;
-    },
-    'drift.presets.delete': (p) => {
-      const deleted = wb.drift.repo.deletePreset(p.name);
-      if (deleted) wb.events.changed('drift-presets');
-      return { deleted };
-    },
+    'drift.presets.save': (p) => wb.drift.repo.savePreset(p.name, p.options),
+    'drift.presets.delete': (p) => ({ deleted: wb.drift.repo.deletePreset(p.name) }),
 
     'recipes.inspect': (p) => loadRecipe(p.path),
     'experiments.list': () => wb.tracking.experiments(),
@@ -124,26 +119,47 @@ export function createHandlers(wb: Workbench): Handlers {
     'runs.setTag': (p) => {
       wb.tracking.runRow(p.id);
       wb.tracking.setTag(p.id, p.key, p.value);
-      wb.events.changed('runs', `run:${p.id}`);
       return {};
     },
     'runs.deleteTag': (p) => {
       wb.tracking.deleteTag(p.id, p.key);
-      wb.events.changed('runs', `run:${p.id}`);
       return {};
     },
 
+    'models.list': () => wb.registry.repo.list(),
+    'models.get': (p) => wb.registry.get(p.name),
+    'models.version': (p) => {
+      const version = wb.registry.resolve(p);
+      return { version, evaluations: wb.evaluations.stored(version.name, version.version) };
+    },
+    'models.register': (p) => wb.registry.register(p),
+    'models.setAlias': (p, ctx) =>
+      wb.registry.setAlias(p, (candidate) => wb.evaluations.checkGate(p.name, p.alias, candidate, ctx)),
+    'models.removeAlias': (p) => ({ removed: wb.registry.removeAlias(p.name, p.alias, p.reason) }),
+    'models.setGate': (p) => wb.registry.setGate(p),
+    'models.removeGate': (p) => ({ removed: wb.registry.removeGate(p.name, p.alias) }),
+    'models.evaluate': (p, ctx) => wb.evaluations.evaluate(p, ctx),
+    'models.update': (p) => {
+      wb.registry.update(p);
+      return {};
+    },
+    'models.setTag': (p) => {
+      wb.registry.setTag(p);
+      return {};
+    },
+    'models.deleteTag': (p) => ({ deleted: wb.registry.deleteTag(p) }),
+    'models.deleteVersion': (p) => {
+      wb.registry.deleteVersion(p.name, p.version);
+      return {};
+    },
+    'datasets.usedBy': (p) => ({
+      runs: wb.tracking.runsReading(p.name, p.version),
+      models: wb.registry.repo.versionsTrainedOn(p.name, p.version),
+    }),
+
     'filters.list': (p) => wb.filters.list(p.scope),
-    'filters.save': (p) => {
-      const saved = wb.filters.save(p.scope, p.name, p.filter);
-      wb.events.changed(`saved-filters:${p.scope}`);
-      return saved;
-    },
-    'filters.remove': (p) => {
-      const removed = wb.filters.remove(p.scope, p.name);
-      if (removed) wb.events.changed(`saved-filters:${p.scope}`);
-      return { removed };
-    },
+    'filters.save': (p) => wb.filters.save(p.scope, p.name, p.filter),
+    'filters.remove': (p) => ({ removed: wb.filters.remove(p.scope, p.name) }),
 
     'store.verify': (_p, ctx) => verifyObjects(wb.db, wb.objects, ctx),
     'store.gc': () => collectGarbage(wb.db, wb.objects),
@@ -187,39 +203,44 @@ export function createApi(wb: Workbench): Api {
       issues: parsed.error.issues,
     });
   };
+  /** Runs the handler, checks its result and announces what it wrote: only once it succeeded. */
+  const run = async (name: MethodName, params: unknown, ctx: OpContext) => {
+    const { m, h } = lookup(name);
+    const result = m.result.parse(await h(params as never, ctx));
+    wb.events.changed(...entitiesWritten(name, params, result));
+    return result;
+  };
 
   return {
     async invoke(name, raw, opts = {}) {
-      const { m, h } = lookup(name);
+      const { m } = lookup(name);
+      const method = name as MethodName;
       const params = parseParams(name, m.params, raw);
       if (m.long) {
-        const { op, done } = wb.ops.start(name, async (ctx) => m.result.parse(await h(params as never, ctx)));
+        const { op, done } = wb.ops.start(name, (ctx) => run(method, params, ctx));
         done.catch(() => {}); // reported through op.finished
         return { op };
       }
       const signal = opts.signal ?? new AbortController().signal;
-      return m.result.parse(await h(params as never, { signal, progress: noProgress }));
+      return run(method, params, { signal, progress: noProgress });
     },
 
     async call(name, raw, opts = {}) {
-      const { m, h } = lookup(name);
+      const { m } = lookup(name);
       const params = parseParams(name, m.params, raw);
       if (!m.long) {
         const signal = opts.signal ?? new AbortController().signal;
-        return m.result.parse(
-          await h(params as never, { signal, progress: opts.onProgress ?? noProgress }),
-        ) as never;
+        return (await run(name, params, { signal, progress: opts.onProgress ?? noProgress })) as never;
       }
-      const { op, done } = wb.ops.start(name, async (ctx) => {
-        const ctx2: OpContext = {
+      const { op, done } = wb.ops.start(name, (ctx) =>
+        run(name, params, {
           signal: ctx.signal,
           progress: (p) => {
             ctx.progress(p);
             opts.onProgress?.(p);
           },
-        };
-        return m.result.parse(await h(params as never, ctx2));
-      });
+        }),
+      );
       opts.signal?.addEventListener('abort', () => wb.ops.cancel(op));
       return (await done) as never;
     },

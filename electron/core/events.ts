@@ -1,5 +1,6 @@
 /** The in-process event bus; transports subscribe to it and forward frames to their clients. */
 import type { EventOf, Topic } from '../../shared/contract.ts';
+import type { Entity } from '../../shared/entities.ts';
 
 type Listener = (topic: Topic, payload: unknown) => void;
 
@@ -21,7 +22,8 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
-  changed(...entities: string[]): void {
-    this.emit('changed', { entities });
+  /** Entities come only from the builders of shared/entities.ts; none is spelled by hand. */
+  changed(...entities: Entity[]): void {
+    if (entities.length) this.emit('changed', { entities });
   }
 }

@@ -14,6 +14,8 @@ import { EventBus } from './events.ts';
 import { ObjectStore } from './objects/objectStore.ts';
 import { StoreWorkers } from './objects/storeWorkers.ts';
 import { Operations } from './ops/operations.ts';
+import { ModelEvaluations } from './registry/evaluations.ts';
+import { RegistryService } from './registry/registryService.ts';
 import { type Db, openDatabase } from './store/database.ts';
 import { Duck } from './tabular/duckdb.ts';
 import { SavedFilters } from './tracking/savedFilters.ts';
@@ -42,6 +44,8 @@ export interface Workbench {
   filters: SavedFilters;
   runs: RunService;
   engines: EngineRegistry;
+  registry: RegistryService;
+  evaluations: ModelEvaluations;
   close(): Promise<void>;
 }
 
@@ -79,16 +83,16 @@ export async function openWorkbench(
   const ops = new Operations(events);
   const duck = new Duck(path.join(home, 'tmp'));
   const workers = new StoreWorkers(home);
-  const datasets = new DatasetService(db, objects, workers, duck, events);
-  const drift = new DriftService(
-    db,
-    { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) },
-    events,
-  );
+  const datasets = new DatasetService(db, objects, workers, duck);
+  const drift = new DriftService(db, { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) });
   const tracking = new TrackingRepo(db);
   const engine = engineFromEnv(opts.env);
   const engines = new EngineRegistry(db, engine, opts.env ?? process.env);
   const runs = new RunService({ home, db, tracking, objects, workers, datasets, engines, events });
+  const registry = new RegistryService({ home, db, objects, tracking, datasets, duck, events });
+  const evaluations = new ModelEvaluations({ registry, datasets, objects }, async (input, ctx) =>
+    (await import('./evaluation/registryEngine.ts')).evaluateVersion(duck, input, ctx),
+  );
   return {
     home,
     dbPath,
@@ -105,6 +109,8 @@ export async function openWorkbench(
     filters: new SavedFilters(db),
     runs,
     engines,
+    registry,
+    evaluations,
     async close() {
       await runs.close();
       ops.cancelAll();

@@ -61,7 +61,10 @@ export async function startServer(
 ): Promise<RunningServer> {
   const token = opts.token ?? newToken();
   let port = 0;
-  const mlflow = createMlflowHandler(wb.tracking, { onChange: (entities) => wb.events.changed(...entities) });
+  const mlflow = createMlflowHandler(wb.tracking, {
+    onChange: (entities) => wb.events.changed(...entities),
+    registry: wb.registry,
+  });
 
   const server = http.createServer((req, res) => {
     securityHeaders(res);

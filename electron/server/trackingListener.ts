@@ -83,7 +83,10 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
     );
     return undefined;
   }
-  const handle = createMlflowHandler(wb.tracking, { onChange: (entities) => wb.events.changed(...entities) });
+  const handle = createMlflowHandler(wb.tracking, {
+    onChange: (entities) => wb.events.changed(...entities),
+    registry: wb.registry,
+  });
   const runOfToken = wb.db.prepare(
     "SELECT id AS runId, experiment_id AS experimentId FROM runs WHERE api_token = ? AND status IN ('QUEUED', 'RUNNING')",
   );

@@ -1,11 +1,10 @@
 /**
  * React-query hooks generated from the contract: `api.datasets.list.useQuery({})`,
  * `api.datasets.export.useOperation()`. Query keys are `[method, params]`; `changed` events
- * invalidate exactly the queries that read the named entities (see `entitiesRead`), at most twice a
- * second however fast they come (see changeCoalescer.ts).
+ * invalidate exactly the queries that read the named entities, as the contract declares them (see
+ * invalidation.ts), at most twice a second however fast they come (see changeCoalescer.ts).
  */
 import {
-  type QueryClient,
   type UseMutationResult,
   type UseQueryResult,
   useMutation,
@@ -23,6 +22,7 @@ import {
 import { ApiError } from './apiError.ts';
 import { coalesceChanges } from './changeCoalescer.ts';
 import { type LongMethod, type QueryMethod, useClient } from './client.ts';
+import { invalidateEntities, sharedChanges } from './invalidation.ts';
 import type { OpProgress } from './operations.ts';
 
 export interface QueryOptions {
@@ -32,6 +32,8 @@ export interface QueryOptions {
 }
 
 export const queryKey = <M extends MethodName>(method: M, params: ParamsOf<M>) => [method, params] as const;
+/** The prefix of every query of `method`, whatever its params. */
+const methodKey = (method: MethodName) => [method] as const;
 
 export function useApiQuery<M extends QueryMethod>(
   method: M,
@@ -96,7 +98,8 @@ type HooksFor<M extends MethodName> = M extends LongMethod
   : {
       useQuery(params: ParamsOf<M>, opts?: QueryOptions): UseQueryResult<ResultOf<M>, ApiError>;
       useMutation(): UseMutationResult<ResultOf<M>, ApiError, ParamsOf<M>>;
-      key(params: ParamsOf<M>): readonly unknown[];
+      /** The query's key; without params, the prefix of every query of this method. */
+      key(params?: ParamsOf<M>): readonly unknown[];
     };
 
 type Group<M> = M extends `${infer G}.${string}` ? G : never;
@@ -114,43 +117,13 @@ function generate(): GeneratedApi {
       : {
           useQuery: (params: never, opts?: QueryOptions) => useApiQuery(m as QueryMethod, params, opts),
           useMutation: () => useApiMutation(m as QueryMethod),
-          key: (params: never) => queryKey(m, params),
+          key: (params?: never) => (params === undefined ? methodKey(m) : queryKey(m, params)),
         };
   }
   return api as unknown as GeneratedApi;
 }
 
 export const api = generate();
-
-/**
- * What a query reads, as the entity names of `changed` events. A query on one numbered version
- * reads nothing that changes: versions are immutable.
- */
-export function entitiesRead(method: string, params: unknown): string[] {
-  if (method === 'datasets.list') return ['datasets'];
-  if (method === 'engine.status') return ['engine'];
-  if (method === 'engines.list') return ['engines'];
-  // A stored report never changes; the list of them does, and so do the presets.
-  if (method === 'drift.reports') return ['drift-reports'];
-  if (method === 'drift.presets') return ['drift-presets'];
-  if (method === 'filters.list') return [`saved-filters:${String((params as { scope?: unknown })?.scope)}`];
-  if (method.startsWith('drift.')) return [];
-  // Runs: the list changes with any run; one run with its own entity. Logs arrive as `run.log`
-  // events and metric series are refetched, throttled, on `run:ID:metrics` (see useRunLive.ts).
-  if (method === 'runs.search' || method === 'experiments.list') return ['runs'];
-  if (method === 'runs.get') return [`run:${String((params as { id?: unknown })?.id)}`];
-  if (method.startsWith('runs.') || method.startsWith('recipes.')) return [];
-  const p = (params ?? {}) as { name?: unknown; version?: unknown };
-  if (method === 'datasets.diff' || typeof p.version === 'number') return [];
-  return typeof p.name === 'string' ? [`dataset:${p.name}`] : [];
-}
-
-export function invalidateEntities(queryClient: QueryClient, entities: string[]): Promise<void> {
-  const names = new Set(entities);
-  return queryClient.invalidateQueries({
-    predicate: (q) => entitiesRead(String(q.queryKey[0]), q.queryKey[1]).some((e) => names.has(e)),
-  });
-}
 
 /** A flood of `changed` events refetches what they name at most this often. */
 const INVALIDATE_INTERVAL_MS = 500;
@@ -166,7 +139,8 @@ export function useLiveInvalidation(): void {
       INVALIDATE_INTERVAL_MS,
     );
     const offEvents = client.transport.subscribe((frame) => {
-      if (frame.topic === 'changed') changes.add((frame.payload as { entities: string[] }).entities);
+      if (frame.topic === 'changed')
+        changes.add(sharedChanges((frame.payload as { entities: string[] }).entities));
     });
     const offConnection = client.transport.onConnection((state) => {
       if (state === 'live' && wasLive) void queryClient.invalidateQueries();

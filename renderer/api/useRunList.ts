@@ -1,13 +1,15 @@
 /**
  * The runs table's data: `runs.search` page by page (an infinite query), so 10,000 runs arrive in
- * a few requests while the first screen shows at once. Its key starts with `runs.search`, so a
- * `changed: runs` event refetches the loaded pages like any other runs query.
+ * a few requests while the first screen shows at once. Its key is the generated `runs.search` key
+ * (with a marker: its data is pages, not one page), so a change to runs refetches the loaded pages
+ * like any other runs query.
  */
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import type { RunSummary } from '../../shared/tracking.ts';
 import type { ApiError } from './apiError.ts';
 import { useClient } from './client.ts';
+import { api } from './hooks.ts';
 
 const PAGE = 2000;
 
@@ -25,7 +27,7 @@ export interface RunList {
 export function useRunList(search: { filter: string; orderBy: string[] }): RunList {
   const client = useClient();
   const q = useInfiniteQuery({
-    queryKey: ['runs.search', { ...search, paged: PAGE }] as const,
+    queryKey: [...api.runs.search.key({ ...search, maxResults: PAGE }), 'pages'],
     queryFn: ({ pageParam, signal }) =>
       client.call(
         'runs.search',

@@ -6,10 +6,12 @@
 import { useQueries, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { EventOf } from '../../shared/contract.ts';
+import { entities } from '../../shared/entities.ts';
 import type { MetricPoint } from '../../shared/tracking.ts';
 import type { ApiError } from './apiError.ts';
 import { useClient } from './client.ts';
-import { api, queryKey } from './hooks.ts';
+import { api } from './hooks.ts';
+import { invalidateEntities } from './invalidation.ts';
 
 /** The UI keeps this many lines; the run's full log stays on disk (`mlwb runs logs ID`). */
 export const LOG_LIMIT = 5000;
@@ -94,7 +96,7 @@ export function useRunLogs(id: string, active: boolean): RunLogs {
     if (active) wasActive.current = true;
     else if (wasActive.current) {
       wasActive.current = false;
-      void queryClient.invalidateQueries({ queryKey: queryKey('runs.logs', { id, tail: LOG_LIMIT }) });
+      void queryClient.invalidateQueries({ queryKey: api.runs.logs.key({ id, tail: LOG_LIMIT }) });
     }
   }, [active, id, queryClient]);
 
@@ -107,21 +109,21 @@ export function useRunLogs(id: string, active: boolean): RunLogs {
 }
 
 /**
- * While the run writes metrics, its summary (for new keys and latest values) and every series of
- * it are refetched, throttled: a metric flushed every 150 ms must not mean a request every 150 ms.
+ * While the run writes metrics, what reads them (its summary, for new keys and latest values, and
+ * every series of it) is refetched, throttled: a metric flushed every 150 ms must not mean a
+ * request every 150 ms. The shared invalidation leaves this stream to this hook (hooks.ts).
  */
 export function useLiveMetricRefresh(id: string): void {
   const client = useClient();
   const queryClient = useQueryClient();
   useEffect(() => {
-    const entity = `run:${id}:metrics`;
+    const entity = entities.runMetrics(id);
     let last = 0;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const refresh = () => {
       timer = null;
       last = Date.now();
-      void queryClient.invalidateQueries({ queryKey: queryKey('runs.get', { id }) });
-      void queryClient.invalidateQueries({ queryKey: ['runs.metricHistory', { id }] });
+      void invalidateEntities(queryClient, [entity]);
     };
     const off = client.transport.subscribe((frame) => {
       if (frame.topic !== 'changed') return;
@@ -149,7 +151,7 @@ export function useMetricHistories(
   const pairs = ids.flatMap((id) => keys.map((key) => ({ id, key })));
   const results = useQueries({
     queries: pairs.map((p) => ({
-      queryKey: queryKey('runs.metricHistory', p),
+      queryKey: api.runs.metricHistory.key(p),
       queryFn: ({ signal }: { signal: AbortSignal }) => client.call('runs.metricHistory', p, signal),
       staleTime: Number.POSITIVE_INFINITY,
       // Keep drawing the last series while a refetch is on its way.

@@ -64,7 +64,7 @@ function EnginesCard() {
   const ids = useId();
   const queryClient = useQueryClient();
   const engines = api.engines.list.useQuery({});
-  const checking = queryClient.isFetching({ queryKey: ['engine.status'] }) > 0;
+  const checking = queryClient.isFetching({ queryKey: api.engine.status.key() }) > 0;
   const rows = engines.data ?? [];
   const named = rows.filter((e) => !e.isDefault);
   return (
@@ -75,7 +75,7 @@ function EnginesCard() {
           type="button"
           className="btn btn-small"
           disabled={checking}
-          onClick={() => void queryClient.invalidateQueries({ queryKey: ['engine.status'] })}
+          onClick={() => void queryClient.invalidateQueries({ queryKey: api.engine.status.key() })}
         >
           {checking ? 'Checking…' : 'Check status'}
         </button>

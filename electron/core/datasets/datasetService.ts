@@ -13,7 +13,6 @@ import type {
 } from '../../../shared/datasets.ts';
 import { DatasetName, NewDatasetName } from '../../../shared/datasets.ts';
 import { invalidInput } from '../errors.ts';
-import type { EventBus } from '../events.ts';
 import { now } from '../ids.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
@@ -38,7 +37,6 @@ export class DatasetService {
     private readonly objects: ObjectStore,
     private readonly workers: StoreWorkers,
     private readonly duck: Duck,
-    private readonly events: EventBus,
   ) {
     this.repo = new DatasetRepo(db);
   }
@@ -65,13 +63,7 @@ export class DatasetService {
     const schema = this.repo.exists(req.name) ? DatasetName : NewDatasetName;
     const name = schema.safeParse(req.name);
     if (!name.success) throw invalidInput(name.error.issues.map((i) => i.message).join(' '));
-    const result = await ingest(
-      { db: this.db, objects: this.objects, workers: this.workers, repo: this.repo },
-      req,
-      ctx,
-    );
-    if (result.created) this.events.changed('datasets', `dataset:${req.name}`);
-    return result;
+    return ingest({ db: this.db, objects: this.objects, workers: this.workers, repo: this.repo }, req, ctx);
   }
 
   async profile(name: string, version?: number, signal?: AbortSignal): Promise<ProfileResult> {

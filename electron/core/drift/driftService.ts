@@ -5,7 +5,6 @@
 
 import type { DriftComparison, DriftOptionsPatch, DriftReportRecord } from '../../../shared/drift.ts';
 import { DriftOptions, type DriftSource, layerOptions } from '../../../shared/drift.ts';
-import type { EventBus } from '../events.ts';
 import type { OpContext } from '../ops/operations.ts';
 import type { Db } from '../store/database.ts';
 import { type InputDeps, resolveDriftInput } from './driftInputs.ts';
@@ -26,7 +25,6 @@ export class DriftService {
   constructor(
     db: Db,
     private readonly inputs: InputDeps,
-    private readonly events: EventBus,
   ) {
     this.repo = new DriftReportRepo(db);
   }
@@ -70,9 +68,7 @@ export class DriftService {
       if (!req.save) {
         return { id: '', createdAt: Date.now(), ...record, ...summaryOf(report) };
       }
-      const saved = this.repo.save(record);
-      this.events.changed('drift-reports');
-      return saved;
+      return this.repo.save(record);
     } finally {
       await reference.cleanup?.();
       await current.cleanup?.();

@@ -15,7 +15,11 @@ import { hashFile, type ObjectStore } from './objectStore.ts';
 import { isProcessAlive, oldestLiveLease } from './writeLease.ts';
 
 /** Every table column that references a blob; later features add theirs here. */
-const BLOB_REFERENCES = ['SELECT sha256 FROM dataset_files', 'SELECT sha256 FROM code_snapshot_files'];
+const BLOB_REFERENCES = [
+  'SELECT sha256 FROM dataset_files',
+  'SELECT sha256 FROM code_snapshot_files',
+  'SELECT sha256 FROM model_versions',
+];
 
 export async function verifyObjects(db: Db, objects: ObjectStore, ctx?: OpContext): Promise<VerifyResult> {
   const blobs = db.prepare('SELECT sha256, size FROM blobs ORDER BY sha256').all() as {
@@ -55,6 +59,10 @@ function usersOf(db: Db, digests: string[]): Record<string, string[]> {
       WHERE f.sha256 = ? ORDER BY d.name, v.number, f.path LIMIT 5`,
   );
   const snapshots = db.prepare('SELECT digest FROM code_snapshot_files WHERE sha256 = ? LIMIT 5').pluck();
+  const models = db.prepare(
+    `SELECT m.name, v.number FROM model_versions v JOIN models m ON m.id = v.model_id
+      WHERE v.sha256 = ? ORDER BY m.name, v.number LIMIT 5`,
+  );
   const out: Record<string, string[]> = {};
   for (const sha of digests) {
     out[sha] = [
@@ -62,6 +70,9 @@ function usersOf(db: Db, digests: string[]): Record<string, string[]> {
         (r) => `${r.name} v${r.number}: ${r.path}`,
       ),
       ...(snapshots.all(sha) as string[]).map((d) => `recipe code snapshot ${d.slice(0, 12)}`),
+      ...(models.all(sha) as { name: string; number: number }[]).map(
+        (m) => `model ${m.name} version ${m.number}`,
+      ),
     ];
   }
   return out;

@@ -256,4 +256,110 @@ export const migrations: Migration[] = [
       ALTER TABLE engines ADD COLUMN identity_file TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'model registry',
+    sql: `
+      -- Registered models (docs/architecture.md, "Model registry"). Versions, aliases and gates hang
+      -- off the model's id, so a rename is one row.
+      CREATE TABLE models (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE TABLE model_tags (
+        model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (model_id, key)
+      ) WITHOUT ROWID;
+
+      -- A version is an ONNX file in the object store with what was read from it at registration:
+      -- its signature, the feature spec, and its lineage as the run recorded it then.
+      CREATE TABLE model_versions (
+        model_id    TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        number      INTEGER NOT NULL,
+        sha256      TEXT NOT NULL REFERENCES blobs(sha256),
+        size        INTEGER NOT NULL,
+        source      TEXT NOT NULL,
+        run_id      TEXT,
+        inputs      TEXT NOT NULL,
+        outputs     TEXT NOT NULL,
+        features    TEXT NOT NULL,
+        classes     TEXT,
+        label       TEXT,
+        task        TEXT,
+        lineage     TEXT,
+        description TEXT NOT NULL DEFAULT '',
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (model_id, number)
+      ) WITHOUT ROWID;
+      CREATE INDEX model_versions_run ON model_versions(run_id);
+      CREATE TABLE model_version_tags (
+        model_id TEXT NOT NULL,
+        number   INTEGER NOT NULL,
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (model_id, number, key),
+        FOREIGN KEY (model_id, number) REFERENCES model_versions(model_id, number) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+
+      -- One version per alias; RESTRICT keeps an aliased version from being deleted.
+      CREATE TABLE model_aliases (
+        model_id   TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        alias      TEXT NOT NULL,
+        number     INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (model_id, alias),
+        FOREIGN KEY (model_id, number) REFERENCES model_versions(model_id, number) ON DELETE RESTRICT
+      ) WITHOUT ROWID;
+      -- Every move of an alias: from, to (null when removed), when and why.
+      CREATE TABLE model_alias_history (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_id    TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        alias       TEXT NOT NULL,
+        from_number INTEGER,
+        to_number   INTEGER,
+        at          INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        reason      TEXT
+      );
+      CREATE INDEX model_alias_history_model ON model_alias_history(model_id, alias, seq);
+
+      -- The rules that guard an alias, and the data they are measured on.
+      CREATE TABLE model_gates (
+        model_id        TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        alias           TEXT NOT NULL,
+        dataset         TEXT NOT NULL,
+        dataset_version INTEGER,
+        path            TEXT,
+        label           TEXT NOT NULL,
+        rules           TEXT NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (model_id, alias)
+      ) WITHOUT ROWID;
+
+      -- Evaluations, one per (version, dataset version digest, table path, label): a re-evaluation
+      -- on the same data replaces the stored one.
+      CREATE TABLE model_evaluations (
+        id              TEXT PRIMARY KEY,
+        model_id        TEXT NOT NULL,
+        number          INTEGER NOT NULL,
+        dataset         TEXT NOT NULL,
+        dataset_version INTEGER NOT NULL,
+        dataset_digest  TEXT NOT NULL,
+        path            TEXT NOT NULL,
+        label           TEXT NOT NULL,
+        task            TEXT NOT NULL,
+        metrics         TEXT NOT NULL,
+        details         TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        UNIQUE (model_id, number, dataset_digest, path, label),
+        FOREIGN KEY (model_id, number) REFERENCES model_versions(model_id, number) ON DELETE CASCADE
+      );
+    `,
+  },
 ];

@@ -346,6 +346,19 @@ export class TrackingRepo {
       .all(runId) as string[];
   }
 
+  /** Active runs that read a dataset version (on any channel), newest first. */
+  runsReading(dataset: string, version: number): RunSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT ${SUMMARY_COLUMNS} FROM runs r
+          WHERE r.lifecycle_stage = 'active'
+            AND r.id IN (SELECT run_id FROM run_inputs WHERE dataset = ? AND version = ?)
+          ORDER BY r.created_at DESC LIMIT 1000`,
+      )
+      .all(dataset, version) as SummaryRow[];
+    return this.summaries(rows);
+  }
+
   /** `lifecycle` is MLflow's run_view_type: active runs unless asked otherwise. */
   search(input: RunSearch, lifecycle: 'active' | 'deleted' | 'all' = 'active'): RunPage {
     const { runs, nextPageToken } = this.searchWithPoints(input, lifecycle);

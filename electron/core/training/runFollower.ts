@@ -10,6 +10,7 @@
  * once in the run's log.
  */
 import type Docker from 'dockerode';
+import { entities } from '../../../shared/entities.ts';
 import type { RunSpec } from '../../../shared/training.ts';
 import { WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
@@ -299,7 +300,7 @@ export class RunFollower {
     if (!this.pendingPoints.length) return;
     this.d.tracking.logMetrics(this.runId, this.pendingPoints);
     this.pendingPoints = [];
-    this.d.events.changed(`run:${this.runId}:metrics`);
+    this.d.events.changed(entities.runMetrics(this.runId));
   }
 
   /**
@@ -351,7 +352,7 @@ export class RunFollower {
     }
     endRunning(this.d.db, this.runId, { status, exitCode, reason, peakMemory: peak });
     await this.container.remove({ force: true }).catch(() => {});
-    this.d.events.changed('runs', `run:${this.runId}`);
+    this.d.events.changed(entities.runs, entities.run(this.runId));
   }
 
   /** Says in the run's log which of its outputs are not kept as artifacts (links, pipes…), and why. */

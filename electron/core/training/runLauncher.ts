@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
+import { entities } from '../../../shared/entities.ts';
 import type { RunSpec } from '../../../shared/training.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { exportVersion } from '../datasets/exporter.ts';
@@ -154,7 +155,7 @@ export async function launchRun(
     await container.remove({ force: true }).catch(() => {});
     return undefined;
   }
-  d.events.changed('runs', `run:${runId}`);
+  d.events.changed(entities.runs, entities.run(runId));
   return container;
 }
 

@@ -13,6 +13,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import type Docker from 'dockerode';
+import { entities } from '../../../shared/entities.ts';
 import type { RunStatus } from '../../../shared/tracking.ts';
 import type { RunDetail, RunSpec, StartRuns } from '../../../shared/training.ts';
 import { StartRuns as StartRunsSchema } from '../../../shared/training.ts';
@@ -163,7 +164,6 @@ export class RunService {
       const name = req.name ? (paramSets.length > 1 ? `${req.name}-${i + 1}` : req.name) : undefined;
       return this.createQueued(experimentId, spec, { name, detach: req.detach });
     });
-    this.d.events.changed('runs');
     if (!req.detach) {
       this.parallel = Math.max(1, req.parallel);
       this.schedule();
@@ -191,7 +191,6 @@ export class RunService {
     const spec = JSON.parse(row.spec) as RunSpec;
     const next = { ...spec, params: { ...spec.params, ...changes.params } };
     const id = this.createQueued(row.experiment_id, next, { rerunOf: runId, detach: changes.detach });
-    this.d.events.changed('runs');
     if (!changes.detach) this.schedule();
     return id;
   }
@@ -241,7 +240,6 @@ export class RunService {
       pid,
     );
     for (const id of moved) this.forget(id);
-    if (moved.length) this.d.events.changed('runs');
     return moved;
   }
 
@@ -308,7 +306,7 @@ export class RunService {
   private failBeforeStart(runId: string, err: unknown): void {
     if (this.closed) return;
     if (endQueued(this.d.db, runId, 'FAILED', (err as Error).message))
-      this.d.events.changed('runs', `run:${runId}`);
+      this.d.events.changed(entities.runs, entities.run(runId));
   }
 
   private follow(runId: string, container: Docker.Container, resume?: ResumePoint): void {
@@ -377,7 +375,6 @@ export class RunService {
     const row = this.d.tracking.runRow(runId);
     if (row.status === 'QUEUED') {
       if (endQueued(this.d.db, runId, 'KILLED', 'Cancelled before it started.')) {
-        this.d.events.changed('runs', `run:${runId}`);
         return { status: 'KILLED', cancelled: true };
       }
       return this.cancel(runId); // its container started meanwhile (or it ended)
@@ -385,7 +382,6 @@ export class RunService {
     if (row.status === 'RUNNING' && !row.spec) {
       // A script logging through MLflow: there is no container to stop; the run is ended here.
       if (endRunning(this.d.db, runId, { status: 'KILLED', reason: CANCELLED_BY_USER })) {
-        this.d.events.changed('runs', `run:${runId}`);
         return { status: 'KILLED', cancelled: true };
       }
     }
@@ -536,7 +532,7 @@ export class RunService {
 
   private markLost(runId: string, reason: string): void {
     if (endRunning(this.d.db, runId, { status: 'LOST', reason }))
-      this.d.events.changed('runs', `run:${runId}`);
+      this.d.events.changed(entities.runs, entities.run(runId));
     this.forget(runId);
   }
 

@@ -5,6 +5,7 @@
  * `mlflow.runName` and run_name are kept in step, and search with no experiment_ids finds nothing.
  */
 import type { z } from 'zod';
+import { type Entity, entities } from '../../../shared/entities.ts';
 import type { MetricPoint } from '../../../shared/tracking.ts';
 import {
   checkBatchSize,
@@ -26,7 +27,7 @@ import { invalidParameter, MlflowError } from './mlflowErrors.ts';
 import * as S from './mlflowSchemas.ts';
 
 /** What changed, so the caller can tell the UI (coalesced by the router). */
-export type Changed = (entity: 'experiments' | 'runs') => void;
+export type Changed = (...changed: Entity[]) => void;
 
 export interface Endpoint {
   methods: readonly ('GET' | 'POST')[];
@@ -103,7 +104,7 @@ export const endpoints: Record<string, Endpoint> = {
       for (const t of b.tags) checkTag(t);
       const tags = Object.fromEntries(b.tags.map((t) => [t.key, t.value]));
       const id = tracking.createExperiment(b.name, b.artifact_location, tags);
-      changed('experiments');
+      changed(entities.experiments);
       return { experiment_id: id };
     },
   },
@@ -176,7 +177,7 @@ export const endpoints: Record<string, Endpoint> = {
       });
       // MLflow keeps the name in a tag too; clients read either.
       tracking.setTag(id, RUN_NAME_TAG, tracking.runRow(id).name);
-      changed('runs');
+      changed(entities.runs);
       const { run, ctx, latest } = runOut(tracking, id);
       return { run: runJson(run, latest, ctx) };
     },
@@ -203,7 +204,7 @@ export const endpoints: Record<string, Endpoint> = {
         ...(b.run_name ? { name: b.run_name } : {}),
       });
       if (b.run_name) tracking.setTag(runId, RUN_NAME_TAG, b.run_name);
-      changed('runs');
+      changed(entities.runs, entities.run(runId));
       const { run, ctx } = runOut(tracking, runId);
       return { run_info: runInfoJson(run, ctx) };
     },
@@ -252,7 +253,7 @@ export const endpoints: Record<string, Endpoint> = {
       const point = toPoint(b);
       activeRun(tracking, runId);
       tracking.logMetrics(runId, [point]);
-      changed('runs');
+      changed(entities.runs, entities.runMetrics(runId));
       return {};
     },
   },
@@ -264,7 +265,7 @@ export const endpoints: Record<string, Endpoint> = {
       checkParam(b);
       activeRun(tracking, runId);
       tracking.logParam(runId, b.key, b.value);
-      changed('runs');
+      changed(entities.runs, entities.run(runId));
       return {};
     },
   },
@@ -278,7 +279,7 @@ export const endpoints: Record<string, Endpoint> = {
       tracking.setTag(runId, b.key, b.value);
       // As MLflow: setting the run-name tag renames the run.
       if (b.key === RUN_NAME_TAG && b.value) tracking.updateRun(runId, { name: b.value });
-      changed('runs');
+      changed(entities.runs, entities.run(runId));
       return {};
     },
   },
@@ -309,7 +310,8 @@ export const endpoints: Record<string, Endpoint> = {
       tracking.logBatch(runId, { metrics, params: b.params, tags: b.tags });
       const renamed = b.tags.findLast((t) => t.key === RUN_NAME_TAG && t.value);
       if (renamed) tracking.updateRun(runId, { name: renamed.value });
-      changed('runs');
+      changed(entities.runs, entities.run(runId));
+      if (metrics.length) changed(entities.runMetrics(runId));
       return {};
     },
   },

@@ -3,6 +3,7 @@
  * names and shapes, its limits and its error codes, as an MLflow client would see them.
  */
 import { describe, expect, it } from 'vitest';
+import { entitiesRead } from '../../../shared/contract.ts';
 import { testServer } from '../testing/testServer.ts';
 
 const app = testServer();
@@ -420,6 +421,25 @@ describe('MLflow REST subset: runs/search', () => {
     off();
     expect(frames.flat()).toContain('runs');
     expect(frames.length).toBeLessThan(3);
+  });
+
+  it("announces what the UI's queries read: a new experiment, a run's metrics", async () => {
+    const frames: string[][] = [];
+    const off = app.wb.events.subscribe((topic, payload) => {
+      if (topic === 'changed') frames.push((payload as { entities: string[] }).entities);
+    });
+    const reads = (method: string, params: unknown) =>
+      entitiesRead(method, params).some((e) => frames.flat().includes(e));
+    await post('experiments/create', { name: 'announced' });
+    const id = await newRun();
+    await post('runs/log-metric', { run_id: id, ...metric('x', 1, 0) });
+    await new Promise((r) => setTimeout(r, 400));
+    off();
+    // Once the endpoint announced 'experiments', which no query read.
+    expect(reads('experiments.list', {})).toBe(true);
+    expect(reads('runs.search', {})).toBe(true);
+    expect(reads('runs.metricHistory', { id, key: 'x' })).toBe(true);
+    expect(reads('runs.metricHistory', { id: 'another', key: 'x' })).toBe(false);
   });
 });
 

@@ -6,9 +6,12 @@
  * writes MLflow's JSON and error shapes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Entity } from '../../../shared/entities.ts';
+import type { RegistryService } from '../../core/registry/registryService.ts';
 import type { TrackingRepo } from '../../core/tracking/trackingRepo.ts';
-import { endpoints } from './mlflowEndpoints.ts';
+import { type Changed, endpoints } from './mlflowEndpoints.ts';
 import { MlflowError, toMlflowError } from './mlflowErrors.ts';
+import { type HttpMethod, registryEndpoints } from './mlflowRegistry.ts';
 import { DEFAULT_BODY_LIMIT, parseJsonTolerant, queryObject, readBody } from './mlflowRequest.ts';
 import { forRun, type RunScope } from './runScope.ts';
 
@@ -27,11 +30,13 @@ export interface MlflowHandlerOptions {
   /** Largest accepted body; MLflow's own clients stay far below the 16 MB default. */
   maxBodyBytes?: number;
   /**
-   * Told which entities changed ('experiments', 'runs'), at most every `changeIntervalMs`:
+   * Told which entities changed (shared/entities.ts), at most every `changeIntervalMs`:
    * a script logging a batch every millisecond must not become a thousand UI refreshes.
    */
-  onChange?: (entities: string[]) => void;
+  onChange?: (entities: Entity[]) => void;
   changeIntervalMs?: number;
+  /** The Model Registry endpoints are served when given. */
+  registry?: RegistryService;
 }
 
 /**
@@ -52,33 +57,45 @@ export function createMlflowHandler(tracking: TrackingRepo, opts: MlflowHandlerO
   return async (req, res, pathAfterPrefix, scope) => {
     let input: unknown;
     try {
-      const endpoint = Object.hasOwn(endpoints, pathAfterPrefix) ? endpoints[pathAfterPrefix] : undefined;
-      if (!endpoint) {
+      const tracked = Object.hasOwn(endpoints, pathAfterPrefix) ? endpoints[pathAfterPrefix] : undefined;
+      const registered =
+        opts.registry && Object.hasOwn(registryEndpoints, pathAfterPrefix)
+          ? registryEndpoints[pathAfterPrefix]
+          : undefined;
+      if (!tracked && !registered) {
         throw new MlflowError(
           'ENDPOINT_NOT_FOUND',
-          `No MLflow endpoint ${pathAfterPrefix}. This server implements: ${Object.keys(endpoints).join(', ')}.`,
+          `No MLflow endpoint ${pathAfterPrefix}. This server implements: ${[...Object.keys(endpoints), ...(opts.registry ? Object.keys(registryEndpoints) : [])].join(', ')}.`,
           404,
         );
       }
-      const method = req.method === 'HEAD' ? 'GET' : req.method;
-      if (!endpoint.methods.includes(method as 'GET' | 'POST')) {
-        res.setHeader('Allow', endpoint.methods.join(', '));
-        throw new MlflowError(
-          'BAD_REQUEST',
-          `${pathAfterPrefix} takes ${endpoint.methods.join(' or ')}.`,
-          405,
-        );
+      const method = (req.method === 'HEAD' ? 'GET' : req.method) as HttpMethod;
+      const allowed: readonly string[] = tracked ? tracked.methods : Object.keys(registered!.methods);
+      if (!allowed.includes(method)) {
+        res.setHeader('Allow', allowed.join(', '));
+        throw new MlflowError('BAD_REQUEST', `${pathAfterPrefix} takes ${allowed.join(' or ')}.`, 405);
       }
+      // A GET carries its fields in the query; MLflow's clients send DELETE and PATCH with a JSON body.
       if (method === 'GET') {
         input = queryObject(new URL(req.url ?? '/', 'http://localhost').searchParams);
       } else {
-        input = parseJsonTolerant(await readBody(req, limit));
+        const text = await readBody(req, limit);
+        input =
+          method === 'DELETE' && !text.trim()
+            ? queryObject(new URL(req.url ?? '/', 'http://localhost').searchParams)
+            : parseJsonTolerant(text);
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new MlflowError('BAD_REQUEST', 'The request body must be a JSON object.', 400);
       }
       if (scope) input = forRun(pathAfterPrefix, input as Record<string, unknown>, scope, tracking);
-      send(res, 200, endpoint.handle(input, tracking, changed));
+      send(
+        res,
+        200,
+        tracked
+          ? tracked.handle(input, tracking, changed)
+          : await registered!.methods[method]!(input, opts.registry!),
+      );
     } catch (err) {
       const e = toMlflowError(err, input);
       // A request refused before its body was read: close rather than parse the rest as a request.
@@ -99,15 +116,12 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function coalesce(
-  onChange: ((entities: string[]) => void) | undefined,
-  intervalMs: number,
-): (entity: 'experiments' | 'runs') => void {
+function coalesce(onChange: ((entities: Entity[]) => void) | undefined, intervalMs: number): Changed {
   if (!onChange) return () => {};
-  const pending = new Set<string>();
+  const pending = new Set<Entity>();
   let timer: NodeJS.Timeout | undefined;
-  return (entity) => {
-    pending.add(entity);
+  return (...changed) => {
+    for (const e of changed) pending.add(e);
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;

@@ -1,0 +1,169 @@
+/**
+ * Evaluating a model version on a table of a dataset version, storing the result per (version,
+ * data), and checking an alias's gate with those evaluations. The inference and the metrics are
+ * the evaluation engine's (../evaluation/); this module picks the data, the label and the features,
+ * and decides when a stored evaluation can stand in for a new one.
+ */
+import { fromJsonNumber, type JsonNumber, toJsonNumber } from '../../../shared/drift.ts';
+import type { EvaluationRecord, GateOutcome, ModelTask, ModelVersion } from '../../../shared/registry.ts';
+import type { DatasetService } from '../datasets/datasetService.ts';
+import { invalidInput } from '../errors.ts';
+import type { ObjectStore } from '../objects/objectStore.ts';
+import type { OpContext } from '../ops/operations.ts';
+import { type TableFormat, tableFormatOf } from '../tabular/tableFormat.ts';
+import { checkRules } from './gateRules.ts';
+import type { StoredEvaluation } from './modelRepo.ts';
+import type { RegistryService } from './registryService.ts';
+
+/** What the evaluation engine is given: the model, how features feed it, and the table. */
+export interface EngineInput {
+  version: ModelVersion;
+  modelFile: string;
+  table: { file: string; format: TableFormat; path: string };
+  label: string;
+}
+export interface EngineOutput {
+  task: ModelTask;
+  metrics: Record<string, number>;
+  details: unknown;
+}
+export type EvaluationEngine = (input: EngineInput, ctx: OpContext) => Promise<EngineOutput>;
+
+export interface EvaluateRequest {
+  name: string;
+  version?: number;
+  alias?: string;
+  dataset: string;
+  datasetVersion?: number;
+  path?: string;
+  label?: string;
+}
+
+export class ModelEvaluations {
+  constructor(
+    private readonly d: { registry: RegistryService; datasets: DatasetService; objects: ObjectStore },
+    private readonly engine: EvaluationEngine,
+  ) {}
+
+  /**
+   * Evaluates and stores. `reuse`: a stored evaluation on exactly the same data (dataset digest,
+   * table, label) is returned instead of running the model again — what gates do.
+   */
+  async evaluate(
+    p: EvaluateRequest,
+    ctx: OpContext,
+    opts: { reuse?: boolean } = {},
+  ): Promise<EvaluationRecord> {
+    const version = this.d.registry.resolve({ name: p.name, version: p.version, alias: p.alias });
+    const data = this.d.datasets.show(p.dataset, p.datasetVersion);
+    const tables = data.entries.filter((e) => tableFormatOf(e.path));
+    const shown = `${data.dataset}@${data.version}`;
+    let entry: (typeof tables)[number] | undefined;
+    if (p.path) {
+      entry = data.entries.find((e) => e.path === p.path);
+      if (!entry)
+        throw invalidInput(
+          `${shown} has no file ${p.path}. Its tables: ${tables.map((t) => t.path).join(', ') || 'none'}.`,
+        );
+      if (!tableFormatOf(entry.path))
+        throw invalidInput(`${p.path} is not a table the workbench reads (CSV, TSV, Parquet, JSON Lines).`);
+    } else if (tables.length === 1) {
+      entry = tables[0];
+    } else if (tables.length === 0) {
+      throw invalidInput(`${shown} holds no table (CSV, TSV, Parquet or JSON Lines) to evaluate on.`);
+    } else {
+      throw invalidInput(
+        `${shown} holds ${tables.length} tables (${tables.map((t) => t.path).join(', ')}): name one with --path.`,
+      );
+    }
+    const table = entry!;
+    const label = p.label ?? version.label;
+    if (!label)
+      throw invalidInput(
+        `Which column holds the true values? ${version.name}@${version.version} does not say: pass --label COL.`,
+      );
+    const on = { datasetDigest: data.digest, path: table.path, label };
+    const repo = this.d.registry.repo;
+    const stored = opts.reuse ? repo.findEvaluation(version.name, version.version, on) : undefined;
+    if (stored) return toRecord(stored);
+    const result = await this.engine(
+      {
+        version,
+        modelFile: this.d.objects.pathFor(version.sha256),
+        table: {
+          file: this.d.objects.pathFor(table.sha256),
+          format: tableFormatOf(table.path)!,
+          path: table.path,
+        },
+        label,
+      },
+      ctx,
+    );
+    const saved = repo.saveEvaluation({
+      name: version.name,
+      version: version.version,
+      dataset: data.dataset,
+      datasetVersion: data.version,
+      ...on,
+      task: result.task,
+      metrics: result.metrics,
+      details: result.details,
+    });
+    return toRecord(saved);
+  }
+
+  /** Stored evaluations of a version, newest first. */
+  stored(name: string, version: number): EvaluationRecord[] {
+    return this.d.registry.repo.evaluations(name, version).map(toRecord);
+  }
+
+  /** The candidate against the alias's gate, and against the version holding the alias now. */
+  async checkGate(
+    name: string,
+    alias: string,
+    candidate: number,
+    ctx: OpContext,
+  ): Promise<GateOutcome | null> {
+    const gate = this.d.registry.repo.gate(name, alias);
+    if (!gate) return null;
+    const on = {
+      name,
+      dataset: gate.dataset,
+      datasetVersion: gate.datasetVersion ?? undefined,
+      path: gate.path ?? undefined,
+      label: gate.label,
+    };
+    const mine = await this.evaluate({ ...on, version: candidate }, ctx, { reuse: true });
+    const championNumber = this.d.registry.repo.aliasTarget(name, alias) ?? null;
+    const champion =
+      championNumber !== null && championNumber !== candidate
+        ? await this.evaluate({ ...on, version: championNumber }, ctx, { reuse: true })
+        : null;
+    const rules = checkRules(gate.rules, numbers(mine.metrics), champion ? numbers(champion.metrics) : null);
+    return {
+      alias,
+      dataset: mine.dataset,
+      datasetVersion: mine.datasetVersion,
+      candidate,
+      champion: championNumber,
+      passed: rules.every((r) => r.passed),
+      rules: rules.map((r) => ({
+        ...r,
+        value: r.value === null ? null : toJsonNumber(r.value as number),
+        threshold: r.threshold === null ? null : toJsonNumber(r.threshold as number),
+      })),
+    };
+  }
+}
+
+function numbers(m: Record<string, JsonNumber>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, fromJsonNumber(v)]));
+}
+
+function toRecord(e: StoredEvaluation): EvaluationRecord {
+  return {
+    ...e,
+    task: e.task as ModelTask,
+    metrics: Object.fromEntries(Object.entries(e.metrics).map(([k, v]) => [k, toJsonNumber(v)])),
+  };
+}
