@@ -4,15 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeTree } from '../electron/core/testing/fileTree.ts';
 import { dropFiles, expect, releaseDrop, salesCsv, test } from './workbench.ts';
-
-function writeTree(root: string, files: Record<string, string>): string {
-  for (const [rel, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    fs.writeFileSync(path.join(root, rel), content);
-  }
-  return root;
-}
 
 test('shell shows every section, the store and the engine status', async ({ page, workbench }) => {
   const status = page.getByTestId('statusbar');

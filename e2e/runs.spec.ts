@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { addDatasetVersion, expect, invoke, mlflowPost, test } from './workbench.ts';
+import { addDatasetVersion, expect, invoke, mlflowPost, mlflowPostAll, test } from './workbench.ts';
 
 const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
 
@@ -261,36 +261,26 @@ test('runs: thousands of runs stay windowed, sort on the server and compare', as
   test.setTimeout(120_000);
   const total = 2300;
   // Runs logged through the MLflow REST API, as a script would: no engine needed.
-  await page.evaluate(async (total) => {
-    const post = async (endpoint: string, body: unknown) => {
-      const res = await fetch(`/api/2.0/mlflow/${endpoint}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`${endpoint}: ${res.status} ${await res.text()}`);
-      return res.json();
-    };
-    for (let i = 0; i < total; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, total - i) }, async (_, j) => {
-          const n = i + j;
-          const { run } = await post('runs/create', { experiment_id: '0', run_name: `bulk-${n}` });
-          await post('runs/log-batch', {
-            run_id: run.info.run_id,
-            params: [
-              { key: 'lr', value: String((n % 7) / 10) },
-              { key: 'depth', value: String(n % 5) },
-            ],
-            metrics: [0, 1, 2].flatMap((step) => [
-              { key: 'acc', value: (n % 1000) / 1000 + step / 10_000, step, timestamp: 1 },
-              { key: 'loss', value: 1 - (n % 1000) / 1000, step, timestamp: 1 },
-            ]),
-          });
-        }),
-      );
-    }
-  }, total);
+  const created = await mlflowPostAll<{ run: { info: { run_id: string } } }>(
+    page,
+    'runs/create',
+    Array.from({ length: total }, (_, n) => ({ experiment_id: '0', run_name: `bulk-${n}` })),
+  );
+  await mlflowPostAll(
+    page,
+    'runs/log-batch',
+    created.map(({ run }, n) => ({
+      run_id: run.info.run_id,
+      params: [
+        { key: 'lr', value: String((n % 7) / 10) },
+        { key: 'depth', value: String(n % 5) },
+      ],
+      metrics: [0, 1, 2].flatMap((step) => [
+        { key: 'acc', value: (n % 1000) / 1000 + step / 10_000, step, timestamp: 1 },
+        { key: 'loss', value: 1 - (n % 1000) / 1000, step, timestamp: 1 },
+      ]),
+    })),
+  );
 
   await page.getByRole('link', { name: 'Runs' }).click();
   // The first page shows at once; the rest is fetched as the window nears the end.

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from './core/api.ts';
-import { tempDirs } from './core/testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from './core/workbench.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testWorkbench } from './core/testing/testWorkbench.ts';
 import { INVOKE_CHANNEL, type IpcMainLike, PICK_FOLDER_CHANNEL, registerIpc } from './ipcBridge.ts';
 
-const dirs = tempDirs();
-let wb: Workbench;
+const app = testWorkbench({ mode: 'electron' });
 type Listener = Parameters<IpcMainLike['handle']>[1];
 const handlers = new Map<string, Listener>();
 const asked: string[] = [];
 
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make(), { mode: 'electron' });
+beforeAll(() => {
   registerIpc(
     { handle: (channel, l) => handlers.set(channel, l) },
-    createApi(wb),
+    app.api,
     'app://workbench',
     async (title) => {
       asked.push(title);
@@ -22,9 +18,6 @@ beforeAll(async () => {
       return title === 'cancel' ? null : '/home/me/exports';
     },
   );
-});
-afterAll(async () => {
-  await wb.close();
 });
 
 const call = (url: string | null, method: string, params: unknown) =>

@@ -15,7 +15,7 @@ await build({
   ...common,
   entryPoints: {
     storeWorker: 'electron/core/objects/storeWorker.ts',
-    driftWorker: 'electron/core/monitoring/driftWorker.ts',
+    driftWorker: 'electron/core/drift/driftWorker.ts',
   },
   outdir: 'dist-electron',
   format: 'esm',

@@ -21,7 +21,7 @@ const manifestFile = path.join(outRoot, 'manifest.json');
 const entryPoints = {
   main: 'electron/cli/main.ts',
   storeWorker: 'electron/core/objects/storeWorker.ts',
-  driftWorker: 'electron/core/monitoring/driftWorker.ts',
+  driftWorker: 'electron/core/drift/driftWorker.ts',
 };
 
 /**

@@ -25,8 +25,6 @@ import {
   VersionDetail,
   VersionSummary,
 } from './datasets.ts';
-import { type Entity, entities as e, nothing } from './entities.ts';
-import { WireError } from './errors.ts';
 import {
   DriftCheckParams,
   DriftComparison,
@@ -35,7 +33,9 @@ import {
   DriftReportRecord,
   DriftReportSummary,
   PresetName,
-} from './monitoring.ts';
+} from './drift.ts';
+import { type Entity, entities as e, nothing } from './entities.ts';
+import { WireError } from './errors.ts';
 import {
   AliasMove,
   EvaluateParams,

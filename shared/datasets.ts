@@ -1,4 +1,7 @@
-/** Domain types of dataset versioning (DESIGN.md §4), shared by core, server, CLI and renderer. */
+/**
+ * Domain types of dataset versioning (docs/architecture.md §3 and §7), shared by core, server, CLI
+ * and renderer.
+ */
 import { z } from 'zod';
 
 export const DATASET_NAME_MAX = 200;
@@ -74,7 +77,7 @@ export const AddResult = z.object({
 });
 export type AddResult = z.infer<typeof AddResult>;
 
-/** Numbers that may be non-finite travel as the strings of DESIGN.md §8. */
+/** Numbers that may be non-finite travel as the strings of the CLI contract (docs/architecture.md §6). */
 export const JsonNumber = z.union([z.number(), z.enum(['Infinity', '-Infinity', 'NaN'])]);
 
 export const ColumnProfile = z.object({

@@ -1,5 +1,5 @@
 /**
- * Experiments, runs, params, tags and metrics (DESIGN.md §5): shared by the run launcher, the
+ * Experiments, runs, params, tags and metrics (docs/architecture.md §5): shared by the run launcher, the
  * MLflow-compatible REST API, the CLI and the renderer.
  */
 import { z } from 'zod';

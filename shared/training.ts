@@ -1,5 +1,5 @@
 /**
- * Recipes and run specs (DESIGN.md §5). A recipe is a folder with recipe.yaml; a run spec is
+ * Recipes and run specs (docs/architecture.md §5). A recipe is a folder with recipe.yaml; a run spec is
  * everything needed to run it again.
  */
 import { z } from 'zod';

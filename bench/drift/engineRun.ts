@@ -4,7 +4,7 @@
  *
  * Usage: node --import tsx bench/drift/engineRun.ts REFERENCE CURRENT
  */
-import { runDriftInWorker } from '../../electron/core/monitoring/driftRunner.ts';
+import { runDriftInWorker } from '../../electron/core/drift/driftRunner.ts';
 
 const [reference, current] = process.argv.slice(2);
 if (!reference || !current) {

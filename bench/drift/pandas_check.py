@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The drift benchmark's baseline: the default check of DESIGN.md section 7 written the usual way,
+"""The drift benchmark's baseline: the default check of docs/architecture.md section 9 written the usual way,
 with pandas and SciPy (what Evidently does). Prints one JSON document with its timing and results.
 
 Usage: /usr/bin/python3 pandas_check.py REFERENCE.csv CURRENT.csv

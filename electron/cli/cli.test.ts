@@ -6,7 +6,8 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDirs, writeTree } from '../core/testing/tempDirs.ts';
+import { writeTree } from '../core/testing/fileTree.ts';
+import { tempDirs } from '../core/testing/tempDirs.ts';
 import { BIN, mlwb, mlwbJson, type Ran } from './testing/mlwbProcess.ts';
 
 const dirs = tempDirs();

@@ -1,7 +1,6 @@
 /** `mlwb drift …`: a drift check for CI (exit 3 on dataset drift), stored reports, presets. */
 import { parseArgs } from 'node:util';
-import { type DriftMethod, driftMethods } from '../../shared/drift.ts';
-import type { DriftOptionsPatch } from '../../shared/monitoring.ts';
+import { type DriftMethod, type DriftOptionsPatch, driftMethods } from '../../shared/drift.ts';
 import type { Api } from '../core/api.ts';
 import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
 

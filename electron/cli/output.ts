@@ -1,5 +1,5 @@
 /**
- * How the CLI speaks (DESIGN.md §8): with --json, stdout holds exactly one JSON document, with
+ * How the CLI speaks (docs/architecture.md §6): with --json, stdout holds exactly one JSON document, with
  * non-finite numbers as the strings "Infinity", "-Infinity", "NaN"; otherwise short human tables.
  * Errors are one line on stderr starting with `error:`; progress goes to stderr only on a terminal.
  */
@@ -61,7 +61,7 @@ export interface Out {
   result(value: unknown, human: () => string): void;
   /**
    * Print a list: as JSON, always one object with the list under a named key (`{datasets:[…]}`),
-   * plus paging fields where there are any; never a bare array (DESIGN §8).
+   * plus paging fields where there are any; never a bare array (docs/architecture.md §6).
    */
   list<T>(key: string, items: T[], human: () => string, paging?: Record<string, unknown>): void;
   progress(text: string): void;

@@ -4,27 +4,21 @@
  * change, announces nothing; and what it announces is what the renderer's queries read.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entitiesRead, type Topic } from '../../shared/contract.ts';
 import { entities } from '../../shared/entities.ts';
-import { type Api, createApi } from './api.ts';
-import { tempDirs, writeTree } from './testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from './workbench.ts';
+import { writeTree } from './testing/fileTree.ts';
+import { tempDirs } from './testing/tempDirs.ts';
+import { testWorkbench } from './testing/testWorkbench.ts';
 
 const dirs = tempDirs();
-let wb: Workbench;
-let api: Api;
+const app = testWorkbench();
 let frames: { topic: Topic; payload: unknown }[] = [];
 
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make());
-  api = createApi(wb);
-  wb.events.subscribe((topic, payload) => {
+beforeAll(() => {
+  app.wb.events.subscribe((topic, payload) => {
     if (topic === 'changed' || topic === 'op.finished') frames.push({ topic, payload });
   });
-});
-afterAll(async () => {
-  await wb.close();
 });
 beforeEach(() => {
   frames = [];
@@ -36,7 +30,7 @@ const announced = () =>
 /** Waits for the operation to finish and gives its end state. */
 async function finished(op: string): Promise<string> {
   for (let i = 0; i < 600; i++) {
-    const info = await api.call('ops.get', { op });
+    const info = await app.api.call('ops.get', { op });
     if (info.state !== 'running') return info.state;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -45,13 +39,13 @@ async function finished(op: string): Promise<string> {
 
 describe('changed events from the declarations', () => {
   it('a command announces what it writes, once, after it succeeded', async () => {
-    await api.call('filters.save', { scope: 'runs', name: 'good', filter: 'metrics.acc > 0.9' });
-    await api.invoke('drift.presets.save', { name: 'strict', options: { threshold: 0.01 } });
+    await app.api.call('filters.save', { scope: 'runs', name: 'good', filter: 'metrics.acc > 0.9' });
+    await app.api.invoke('drift.presets.save', { name: 'strict', options: { threshold: 0.01 } });
     expect(announced()).toEqual([[entities.savedFilters('runs')], [entities.driftPresets]]);
   });
 
   it('what it announces is what the queries on it read: engines, not "engine"', async () => {
-    await api.call('engines.add', { name: 'nowhere', host: 'tcp://127.0.0.1:9' });
+    await app.api.call('engines.add', { name: 'nowhere', host: 'tcp://127.0.0.1:9' });
     const changed = new Set(announced().flat());
     for (const query of [
       ['engine.status', {}],
@@ -64,20 +58,22 @@ describe('changed events from the declarations', () => {
       ).toBe(true);
     }
     frames = [];
-    expect(await api.call('engines.remove', { name: 'nowhere' })).toEqual({ removed: true });
+    expect(await app.api.call('engines.remove', { name: 'nowhere' })).toEqual({ removed: true });
     expect(announced()).toEqual([[entities.engines]]);
   });
 
   it('a command that finds nothing to change, or fails, announces nothing', async () => {
-    expect(await api.call('filters.remove', { scope: 'runs', name: 'never saved' })).toEqual({
+    expect(await app.api.call('filters.remove', { scope: 'runs', name: 'never saved' })).toEqual({
       removed: false,
     });
-    expect(await api.call('drift.presets.delete', { name: 'never-saved' })).toEqual({ deleted: false });
-    expect(await api.call('engines.remove', { name: 'never-added' })).toEqual({ removed: false });
+    expect(await app.api.call('drift.presets.delete', { name: 'never-saved' })).toEqual({ deleted: false });
+    expect(await app.api.call('engines.remove', { name: 'never-added' })).toEqual({ removed: false });
     await expect(
-      api.call('filters.save', { scope: 'runs', name: 'broken', filter: 'metrics.acc >' }),
+      app.api.call('filters.save', { scope: 'runs', name: 'broken', filter: 'metrics.acc >' }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(api.call('runs.setTag', { id: 'no-such-run', key: 'k', value: 'v' })).rejects.toMatchObject({
+    await expect(
+      app.api.call('runs.setTag', { id: 'no-such-run', key: 'k', value: 'v' }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
     expect(announced()).toEqual([]);
@@ -86,17 +82,20 @@ describe('changed events from the declarations', () => {
   it('a long command announces when its operation succeeds, before it is reported finished', async () => {
     const src = dirs.make();
     writeTree(src, { 'a.csv': 'x,y\n1,2\n' });
-    const { op } = (await api.invoke('datasets.add', { name: 'iris', paths: [src] })) as { op: string };
+    const { op } = (await app.api.invoke('datasets.add', { name: 'iris', paths: [src] })) as { op: string };
     expect(await finished(op)).toBe('succeeded');
     expect(frames.map((f) => f.topic)).toEqual(['changed', 'op.finished']);
     expect(announced()).toEqual([[entities.datasets, entities.dataset('iris')]]);
 
     // The same content again makes no version, so nothing changed.
     frames = [];
-    const again = (await api.invoke('datasets.add', { name: 'iris', paths: [src] })) as { op: string };
+    const again = (await app.api.invoke('datasets.add', { name: 'iris', paths: [src] })) as { op: string };
     expect(await finished(again.op)).toBe('succeeded');
     // And a failed operation announces nothing.
-    const failed = (await api.invoke('datasets.add', { name: 'iris', paths: [path.join(src, 'gone')] })) as {
+    const failed = (await app.api.invoke('datasets.add', {
+      name: 'iris',
+      paths: [path.join(src, 'gone')],
+    })) as {
       op: string;
     };
     expect(await finished(failed.op)).toBe('failed');
@@ -106,15 +105,15 @@ describe('changed events from the declarations', () => {
   it('long commands called in-process (the CLI) announce too', async () => {
     const src = dirs.make();
     writeTree(src, { 'b.csv': 'x\n3\n' });
-    await api.call('datasets.add', { name: 'wine', paths: [src] });
+    await app.api.call('datasets.add', { name: 'wine', paths: [src] });
     expect(announced()).toEqual([[entities.datasets, entities.dataset('wine')]]);
   });
 
   it('a run tagged is announced as the runs list and that run', async () => {
-    const experimentId = wb.tracking.createExperiment('tags');
-    const id = wb.tracking.createRun({ experimentId, status: 'RUNNING' });
-    await api.call('runs.setTag', { id, key: 'team', value: 'a' });
-    await api.call('runs.deleteTag', { id, key: 'team' });
+    const experimentId = app.wb.tracking.createExperiment('tags');
+    const id = app.wb.tracking.createRun({ experimentId, status: 'RUNNING' });
+    await app.api.call('runs.setTag', { id, key: 'team', value: 'a' });
+    await app.api.call('runs.deleteTag', { id, key: 'team' });
     expect(announced()).toEqual([
       [entities.runs, entities.run(id)],
       [entities.runs, entities.run(id)],
@@ -122,9 +121,9 @@ describe('changed events from the declarations', () => {
   });
 
   it('queries announce nothing', async () => {
-    await api.call('datasets.list', {});
-    await api.call('filters.list', { scope: 'runs' });
-    await api.call('runs.search', {});
+    await app.api.call('datasets.list', {});
+    await app.api.call('filters.list', { scope: 'runs' });
+    await app.api.call('runs.search', {});
     expect(announced()).toEqual([]);
   });
 });

@@ -3,33 +3,15 @@
  * nothing half-made is kept, and the server keeps answering.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../core/api.ts';
-import { tempDirs } from '../core/testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from '../core/workbench.ts';
-import { type RunningServer, startServer } from './server.ts';
+import { describe, expect, it } from 'vitest';
+import { testServer } from './testing/testServer.ts';
 
-const dirs = tempDirs();
-let wb: Workbench;
-let server: RunningServer;
-let base: string;
-
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make(), { mode: 'browser' });
-  server = await startServer(wb, createApi(wb), { port: 0, rendererDir: dirs.make() });
-  base = `http://127.0.0.1:${server.port}`;
-});
-afterAll(async () => {
-  await server.close();
-  await wb.close();
-});
-
-const auth = () => ({ Authorization: `Bearer ${server.token}` });
+const app = testServer();
 
 /** Raw bytes on a socket, for requests fetch will not send; resolves with the whole reply. */
 function raw(request: string, body?: Buffer, endEarly = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(server.port, '127.0.0.1', () => {
+    const socket = net.connect(app.server.port, '127.0.0.1', () => {
       socket.write(request);
       if (body) socket.write(body);
       if (endEarly) socket.end();
@@ -46,18 +28,18 @@ function raw(request: string, body?: Buffer, endEarly = false): Promise<string> 
 }
 
 async function stillAnswers() {
-  const r = await fetch(`${base}/api/invoke/datasets.list`, {
+  const r = await fetch(`${app.base}/api/invoke/datasets.list`, {
     method: 'POST',
-    headers: { ...auth(), 'Content-Type': 'application/json' },
+    headers: { ...app.auth(), 'Content-Type': 'application/json' },
     body: '{}',
   });
   expect(r.status).toBe(200);
 }
 
 async function mlflow(path: string, body: unknown) {
-  const r = await fetch(`${base}/api/2.0/mlflow/${path}`, {
+  const r = await fetch(`${app.base}/api/2.0/mlflow/${path}`, {
     method: 'POST',
-    headers: { ...auth(), 'Content-Type': 'application/json' },
+    headers: { ...app.auth(), 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
   return { status: r.status, body: (await r.json()) as { error_code?: string; message?: string } };
@@ -78,26 +60,26 @@ describe('hostile and careless requests', () => {
   });
 
   it('answers 400 to malformed % escapes in a path', async () => {
-    const r = await fetch(`${base}/api/invoke/datasets.%E0%A4%A`, {
+    const r = await fetch(`${app.base}/api/invoke/datasets.%E0%A4%A`, {
       method: 'POST',
-      headers: { ...auth(), 'Content-Type': 'application/json' },
+      headers: { ...app.auth(), 'Content-Type': 'application/json' },
       body: '{}',
     });
     expect(r.status).toBe(400);
-    const art = await fetch(`${base}/api/runs/%ZZ/artifacts/x`, { headers: auth() });
+    const art = await fetch(`${app.base}/api/runs/%ZZ/artifacts/x`, { headers: app.auth() });
     expect(art.status).toBe(400);
     await stillAnswers();
   });
 
   it('refuses a NUL in an upload path with 400', async () => {
     const session = (await (
-      await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })
+      await fetch(`${app.base}/api/uploads`, { method: 'POST', headers: app.auth() })
     ).json()) as { result: { upload: string } };
     const r = await fetch(
-      `${base}/api/uploads/${session.result.upload}?path=${encodeURIComponent('a\0b.txt')}`,
+      `${app.base}/api/uploads/${session.result.upload}?path=${encodeURIComponent('a\0b.txt')}`,
       {
         method: 'PUT',
-        headers: auth(),
+        headers: app.auth(),
         body: 'x',
       },
     );
@@ -107,17 +89,17 @@ describe('hostile and careless requests', () => {
 
   it('keeps nothing of an upload cut short, and says so', async () => {
     const session = (await (
-      await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() })
+      await fetch(`${app.base}/api/uploads`, { method: 'POST', headers: app.auth() })
     ).json()) as { result: { upload: string } };
     const upload = session.result.upload;
     const head =
-      `PUT /api/uploads/${upload}?path=cut.bin HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n` +
-      `Authorization: Bearer ${server.token}\r\nContent-Length: 100000\r\n\r\n`;
+      `PUT /api/uploads/${upload}?path=cut.bin HTTP/1.1\r\nHost: 127.0.0.1:${app.server.port}\r\n` +
+      `Authorization: Bearer ${app.server.token}\r\nContent-Length: 100000\r\n\r\n`;
     await raw(head, Buffer.alloc(40_000, 1), true);
     // The same path can be sent again in full: nothing was committed under it.
-    const again = await fetch(`${base}/api/uploads/${upload}?path=cut.bin`, {
+    const again = await fetch(`${app.base}/api/uploads/${upload}?path=cut.bin`, {
       method: 'PUT',
-      headers: auth(),
+      headers: app.auth(),
       body: Buffer.alloc(100_000, 2),
     });
     expect(again.status).toBe(200);
@@ -151,7 +133,7 @@ describe('hostile and careless requests', () => {
 
   it('redirects a token link only to a path on this server', async () => {
     const r = await raw(
-      `GET /.//evil.example?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`,
+      `GET /.//evil.example?token=${app.server.token} HTTP/1.1\r\nHost: 127.0.0.1:${app.server.port}\r\nConnection: close\r\n\r\n`,
     );
     const location = /\r\nlocation: ([^\r]*)/i.exec(r)?.[1];
     expect(location).toBeDefined();

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mlwb } from '../cli/testing/mlwbProcess.ts';
-import { createApi } from '../core/api.ts';
 import { tempDirs } from '../core/testing/tempDirs.ts';
 import {
   dockerSkipReason,
@@ -19,25 +18,19 @@ import {
   writeHugeOutputsRecipe,
 } from '../core/testing/trainingFixtures.ts';
 import { runDirs } from '../core/training/containerRun.ts';
-import { openWorkbench, type Workbench } from '../core/workbench.ts';
-import { type RunningServer, startServer } from './server.ts';
+import { testServer } from './testing/testServer.ts';
 import { startTrackingListener, type TrackingListener } from './trackingListener.ts';
 
 const skipReason = await dockerSkipReason();
 const dirs = tempDirs();
 const SECRET = `TOP-SECRET-${process.pid}-${Date.now()}`;
-let wb: Workbench;
-let server: RunningServer;
+const app = testServer();
 let listener: TrackingListener | undefined;
-let base: string;
 let secret: string;
 
 beforeAll(async () => {
   if (skipReason) return;
-  wb = await openWorkbench(dirs.make(), { mode: 'browser' });
-  server = await startServer(wb, createApi(wb), { port: 0, rendererDir: dirs.make() });
-  base = `http://127.0.0.1:${server.port}`;
-  listener = await startTrackingListener(wb);
+  listener = await startTrackingListener(app.wb);
   // A host file only root may read, in a folder of its own: the container cannot see it, but a
   // workbench that followed a link to it would read it.
   secret = path.join(dirs.make(), 'secret.txt');
@@ -46,12 +39,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await listener?.close();
-  await server?.close();
-  await wb?.close();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const auth = () => ({ Authorization: `Bearer ${server.token}` });
 
 /**
  * Asks the browser-mode server for datasets.list, over and over, until stopped: the longest time
@@ -64,9 +54,9 @@ function keepAsking(): { stop(): Promise<{ longestGapMs: number; failed: number 
   const loop = (async () => {
     let last = Date.now();
     while (!stopped) {
-      const r = await fetch(`${base}/api/invoke/datasets.list`, {
+      const r = await fetch(`${app.base}/api/invoke/datasets.list`, {
         method: 'POST',
-        headers: { ...auth(), 'Content-Type': 'application/json' },
+        headers: { ...app.auth(), 'Content-Type': 'application/json' },
         body: '{}',
       }).catch(() => undefined);
       if (r?.status !== 200) failed++;
@@ -105,15 +95,15 @@ function unblockPipeAfter(fifo: string, ms: number): Worker {
 }
 
 async function untilRunning(id: string): Promise<void> {
-  for (let i = 0; i < 600 && wb.tracking.runRow(id).status === 'QUEUED'; i++) await sleep(100);
+  for (let i = 0; i < 600 && app.wb.tracking.runRow(id).status === 'QUEUED'; i++) await sleep(100);
 }
 
 async function download(id: string, rel: string, method = 'GET') {
   const r = await fetch(
-    `${base}/api/runs/${id}/artifacts/${rel.split('/').map(encodeURIComponent).join('/')}`,
+    `${app.base}/api/runs/${id}/artifacts/${rel.split('/').map(encodeURIComponent).join('/')}`,
     {
       method,
-      headers: auth(),
+      headers: app.auth(),
     },
   );
   return { status: r.status, headers: r.headers, text: method === 'HEAD' ? '' : await r.text() };
@@ -122,32 +112,32 @@ async function download(id: string, rel: string, method = 'GET') {
 describe.skipIf(Boolean(skipReason))(`hostile runs${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('keeps a run inside its folder and its own MLflow run: links, pipes, devices, hard links and other runs are refused, and the app answers throughout', async () => {
     expect(listener, 'the tracking listener must start on this engine').toBeDefined();
-    const elsewhere = wb.tracking.createExperiment('elsewhere');
-    const other = wb.tracking.createRun({
+    const elsewhere = app.wb.tracking.createExperiment('elsewhere');
+    const other = app.wb.tracking.createRun({
       experimentId: elsewhere,
       name: 'untouched',
       status: 'FINISHED',
       tags: { keep: 'me' },
     });
-    wb.tracking.logMetrics(other, [{ key: 'm', value: 1, step: 0, timestamp: 1 }]);
-    const sibling = wb.tracking.createRun({ experimentId: '0', name: 'sibling', status: 'RUNNING' });
+    app.wb.tracking.logMetrics(other, [{ key: 'm', value: 1, step: 0, timestamp: 1 }]);
+    const sibling = app.wb.tracking.createRun({ experimentId: '0', name: 'sibling', status: 'RUNNING' });
     const before = {
-      other: wb.tracking.run(other),
-      sibling: wb.tracking.run(sibling),
-      experiments: wb.tracking.experiments().map((e) => e.name),
+      other: app.wb.tracking.run(other),
+      sibling: app.wb.tracking.run(sibling),
+      experiments: app.wb.tracking.experiments().map((e) => e.name),
     };
 
     const asking = keepAsking();
     let valve: Worker | undefined;
     let id: string;
     try {
-      [id] = (await wb.runs.start({
+      [id] = (await app.wb.runs.start({
         recipe: writeHostileRecipe(dirs.make()),
         params: { secret, other_run: other, other_experiment: elsewhere, sibling_run: sibling, linger: 8 },
       })) as [string];
       await untilRunning(id);
-      valve = unblockPipeAfter(path.join(runDirs(wb.home, id).output, 'metrics.jsonl'), 15_000);
-      await wb.runs.waitFor(id);
+      valve = unblockPipeAfter(path.join(runDirs(app.wb.home, id).output, 'metrics.jsonl'), 15_000);
+      await app.wb.runs.waitFor(id);
     } finally {
       await valve?.terminate();
     }
@@ -157,9 +147,9 @@ describe.skipIf(Boolean(skipReason))(`hostile runs${skipReason ? ` (skipped: ${s
     expect(answering.failed).toBe(0);
     expect(answering.longestGapMs).toBeLessThan(5000);
 
-    const detail = wb.runs.detail(id);
-    const log = wb.runs.logs(id).map((l) => l.text);
-    expect(wb.tracking.run(id).status, log.join('\n')).toBe('FAILED');
+    const detail = app.wb.runs.detail(id);
+    const log = app.wb.runs.logs(id).map((l) => l.text);
+    expect(app.wb.tracking.run(id).status, log.join('\n')).toBe('FAILED');
     expect(detail.exitCode).toBe(3);
     expect(log).toContain('outputs made');
     expect(log.some((l) => l === 'mknod made' || l.startsWith('mknod refused'))).toBe(true);
@@ -192,7 +182,7 @@ describe.skipIf(Boolean(skipReason))(`hostile runs${skipReason ? ` (skipped: ${s
       const r = await download(id, rel);
       expect(r.text).not.toContain(SECRET);
       expect([r.status, JSON.parse(r.text).error.message], rel).toEqual([400, expect.stringMatching(why)]);
-      await expect(wb.runs.saveArtifact(id, rel, saveTo), rel).rejects.toMatchObject({
+      await expect(app.wb.runs.saveArtifact(id, rel, saveTo), rel).rejects.toMatchObject({
         code: 'INVALID_INPUT',
         message: expect.stringMatching(why),
       });
@@ -201,19 +191,19 @@ describe.skipIf(Boolean(skipReason))(`hostile runs${skipReason ? ` (skipped: ${s
     expect(await download(id, 'artifacts/ok.txt')).toMatchObject({ status: 200, text: 'fine\n' });
     const huge = await download(id, 'artifacts/huge.bin', 'HEAD');
     expect([huge.status, huge.headers.get('content-length')]).toEqual([200, String(2 ** 30)]);
-    const saved = await wb.runs.saveArtifact(id, 'artifacts/ok.txt', saveTo);
+    const saved = await app.wb.runs.saveArtifact(id, 'artifacts/ok.txt', saveTo);
     expect(fs.readFileSync(saved, 'utf8')).toBe('fine\n');
 
     // `mlwb runs show` in another process prints nothing of the host file.
     for (const args of [[], ['--json']]) {
-      const shown = await mlwb(wb.home, 'runs', 'show', id, ...args);
+      const shown = await mlwb(app.wb.home, 'runs', 'show', id, ...args);
       expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stdout).toMatch(/symbolic link/);
       expect(shown.stdout + shown.stderr).not.toContain(SECRET);
     }
 
     // Its token reached its own run only.
-    expect(wb.tracking.run(id).metrics).toEqual({ own: 1 });
+    expect(app.wb.tracking.run(id).metrics).toEqual({ own: 1 });
     for (const own of ['own-metric', 'own-get', 'own-experiment'])
       expect(log.some((l) => l.startsWith(`${own} accepted`))).toBe(true);
     for (const attempt of [
@@ -229,12 +219,12 @@ describe.skipIf(Boolean(skipReason))(`hostile runs${skipReason ? ` (skipped: ${s
     ])
       expect(log).toContain(`${attempt} 403 PERMISSION_DENIED`);
     expect(log).toContain(`search found ['${id}']`);
-    expect(wb.tracking.run(other)).toEqual(before.other);
-    expect(wb.tracking.run(sibling)).toEqual(before.sibling);
-    expect(wb.tracking.experiments().map((e) => e.name)).toEqual(before.experiments);
+    expect(app.wb.tracking.run(other)).toEqual(before.other);
+    expect(app.wb.tracking.run(sibling)).toEqual(before.sibling);
+    expect(app.wb.tracking.experiments().map((e) => e.name)).toEqual(before.experiments);
 
     // And it works no more now that the run has ended.
-    const token = wb.tracking.runToken(id)!;
+    const token = app.wb.tracking.runToken(id)!;
     const late = await fetch(`${listener!.uri}/api/2.0/mlflow/runs/get?run_id=${id}`, {
       headers: { Authorization: `Bearer ${token}` },
     });
@@ -244,20 +234,20 @@ describe.skipIf(Boolean(skipReason))(`hostile runs${skipReason ? ` (skipped: ${s
   it('reads at most a bounded slice of huge outputs: a 1 GiB failure file, a 1 GiB metrics line, 8 MiB of output without a newline', async () => {
     const rssBefore = process.resourceUsage().maxRSS;
     const asking = keepAsking();
-    const [id] = (await wb.runs.start({ recipe: writeHugeOutputsRecipe(dirs.make()) })) as [string];
-    await wb.runs.waitFor(id);
+    const [id] = (await app.wb.runs.start({ recipe: writeHugeOutputsRecipe(dirs.make()) })) as [string];
+    await app.wb.runs.waitFor(id);
     const answering = await asking.stop();
     expect(answering.failed).toBe(0);
     expect(answering.longestGapMs).toBeLessThan(5000);
 
-    const detail = wb.runs.detail(id);
-    expect(wb.tracking.run(id).status).toBe('FAILED');
+    const detail = app.wb.runs.detail(id);
+    expect(app.wb.tracking.run(id).status).toBe('FAILED');
     // The failure file's start, without the terminal escapes and NULs.
     expect(detail.failureReason).toBe('the real reason in red');
     // The lines either side of the huge one are read; the huge one is skipped and counted.
-    expect(wb.tracking.run(id).metrics).toEqual({ before: 1, after: 2 });
+    expect(app.wb.tracking.run(id).metrics).toEqual({ before: 1, after: 2 });
     expect(detail.skippedMetrics).toBeGreaterThanOrEqual(1);
-    const log = wb.runs.logs(id, 10_000).map((l) => l.text);
+    const log = app.wb.runs.logs(id, 10_000).map((l) => l.text);
     expect(log.at(-1)).toBe('done');
     expect(Math.max(...log.map((l) => l.length))).toBeLessThanOrEqual(64 * 1024);
     // maxRSS is in KiB: nothing close to a whole 1 GiB file was held in memory.

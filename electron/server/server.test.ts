@@ -1,30 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createApi } from '../core/api.ts';
-import { tempDirs } from '../core/testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from '../core/workbench.ts';
-import { type RunningServer, startServer } from './server.ts';
+import { testServer } from './testing/testServer.ts';
 
-const dirs = tempDirs();
-let wb: Workbench;
-let server: RunningServer;
-let base: string;
-
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make(), { mode: 'browser' });
-  server = await startServer(wb, createApi(wb), { port: 0, rendererDir: dirs.make() });
-  base = `http://127.0.0.1:${server.port}`;
-});
-afterAll(async () => {
-  await server.close();
-  await wb.close();
-});
+const app = testServer();
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are checked field by field.
 const json = (r: Response): Promise<any> => r.json();
-const auth = () => ({ Authorization: `Bearer ${server.token}` });
-const invoke = (method: string, params: unknown, headers: Record<string, string> = auth()) =>
-  fetch(`${base}/api/invoke/${method}`, {
+const invoke = (method: string, params: unknown, headers: Record<string, string> = app.auth()) =>
+  fetch(`${app.base}/api/invoke/${method}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify(params),
@@ -32,13 +15,13 @@ const invoke = (method: string, params: unknown, headers: Record<string, string>
 
 describe('browser-mode server', () => {
   it('listens on 127.0.0.1 and prints a tokened URL', () => {
-    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
+    expect(app.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
   });
 
   it('rejects requests without the token, and sets a cookie from the URL token', async () => {
     expect((await invoke('datasets.list', {}, {})).status).toBe(401);
     expect((await invoke('datasets.list', {}, { Authorization: 'Bearer wrong' })).status).toBe(401);
-    const r = await fetch(`${base}/?token=${server.token}`, { redirect: 'manual' });
+    const r = await fetch(`${app.base}/?token=${app.server.token}`, { redirect: 'manual' });
     expect(r.status).toBe(303);
     const cookie = r.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/);
@@ -54,7 +37,7 @@ describe('browser-mode server', () => {
         const req = http.request(
           {
             host: '127.0.0.1',
-            port: server.port,
+            port: app.server.port,
             path: '/api/invoke/datasets.list',
             method: 'POST',
             headers,
@@ -63,15 +46,15 @@ describe('browser-mode server', () => {
         );
         req.end('{}');
       });
-    expect(await status({ ...auth(), Host: 'evil.example:80' })).toBe(421);
-    expect(await status({ ...auth(), Host: `127.0.0.1:${server.port}`, Origin: 'http://evil.example' })).toBe(
-      403,
-    );
-    expect(await status({ ...auth(), Host: `localhost:${server.port}` })).toBe(200);
+    expect(await status({ ...app.auth(), Host: 'evil.example:80' })).toBe(421);
+    expect(
+      await status({ ...app.auth(), Host: `127.0.0.1:${app.server.port}`, Origin: 'http://evil.example' }),
+    ).toBe(403);
+    expect(await status({ ...app.auth(), Host: `localhost:${app.server.port}` })).toBe(200);
   });
 
   it('never sends CORS headers, and sends a strict CSP', async () => {
-    const r = await invoke('datasets.list', {}, { ...auth(), Origin: base });
+    const r = await invoke('datasets.list', {}, { ...app.auth(), Origin: app.base });
     expect(r.headers.get('access-control-allow-origin')).toBeNull();
     expect(r.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
   });
@@ -84,9 +67,9 @@ describe('browser-mode server', () => {
     expect(missing.status).toBe(404);
     const unknown = await invoke('no.such.method', {});
     expect(unknown.status).toBe(404);
-    const huge = await fetch(`${base}/api/invoke/datasets.list`, {
+    const huge = await fetch(`${app.base}/api/invoke/datasets.list`, {
       method: 'POST',
-      headers: auth(),
+      headers: app.auth(),
       body: 'x'.repeat(5 * 1024 * 1024),
     });
     expect(huge.status).toBe(413);
@@ -95,30 +78,35 @@ describe('browser-mode server', () => {
   it('ingests uploaded files as a version and streams progress and changes over the WebSocket', async () => {
     // biome-ignore lint/suspicious/noExplicitAny: frames are checked field by field below.
     const frames: { topic: string; payload: any }[] = [];
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`, { headers: auth() });
+    const ws = new WebSocket(`ws://127.0.0.1:${app.server.port}/api/events`, { headers: app.auth() });
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
     ws.on('message', (m) => frames.push(JSON.parse(String(m))));
 
-    const { result } = await json(await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() }));
+    const { result } = await json(
+      await fetch(`${app.base}/api/uploads`, { method: 'POST', headers: app.auth() }),
+    );
     for (const [rel, body] of [
       ['a.csv', 'x,y\n1,2\n'],
       ['sub/b.txt', 'hello'],
     ]) {
-      const put = await fetch(`${base}/api/uploads/${result.upload}?path=${encodeURIComponent(rel!)}`, {
+      const put = await fetch(`${app.base}/api/uploads/${result.upload}?path=${encodeURIComponent(rel!)}`, {
         method: 'PUT',
-        headers: auth(),
+        headers: app.auth(),
         body,
       });
       expect(put.status).toBe(200);
     }
-    const escaping = await fetch(`${base}/api/uploads/${result.upload}?path=${encodeURIComponent('../x')}`, {
-      method: 'PUT',
-      headers: auth(),
-      body: 'x',
-    });
+    const escaping = await fetch(
+      `${app.base}/api/uploads/${result.upload}?path=${encodeURIComponent('../x')}`,
+      {
+        method: 'PUT',
+        headers: app.auth(),
+        body: 'x',
+      },
+    );
     expect(escaping.status).toBe(400);
     const started = await json(
       await invoke('datasets.add', { name: 'up', upload: result.upload, message: 'm' }),
@@ -142,33 +130,36 @@ describe('browser-mode server', () => {
   it('drops a cancelled upload session, and sessions of servers that are gone', async () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const { result } = await json(await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() }));
-    await fetch(`${base}/api/uploads/${result.upload}?path=a.txt`, {
+    const { result } = await json(
+      await fetch(`${app.base}/api/uploads`, { method: 'POST', headers: app.auth() }),
+    );
+    await fetch(`${app.base}/api/uploads/${result.upload}?path=a.txt`, {
       method: 'PUT',
-      headers: auth(),
+      headers: app.auth(),
       body: 'partial',
     });
-    const dir = path.join(wb.home, 'tmp', 'uploads', result.upload);
+    const dir = path.join(app.wb.home, 'tmp', 'uploads', result.upload);
     expect(fs.existsSync(dir)).toBe(true);
     expect(
-      (await fetch(`${base}/api/uploads/${result.upload}`, { method: 'DELETE', headers: auth() })).status,
+      (await fetch(`${app.base}/api/uploads/${result.upload}`, { method: 'DELETE', headers: app.auth() }))
+        .status,
     ).toBe(200);
     expect(fs.existsSync(dir)).toBe(false);
 
     // A session whose server process no longer exists is removed by gc; a live one is kept.
-    const dead = path.join(wb.home, 'tmp', 'uploads', '999999999-deadbeefdeadbeef');
+    const dead = path.join(app.wb.home, 'tmp', 'uploads', '999999999-deadbeefdeadbeef');
     fs.mkdirSync(dead, { recursive: true });
     fs.writeFileSync(path.join(dead, 'x.bin'), Buffer.alloc(100));
-    const live = (await json(await fetch(`${base}/api/uploads`, { method: 'POST', headers: auth() }))).result
-      .upload;
+    const live = (await json(await fetch(`${app.base}/api/uploads`, { method: 'POST', headers: app.auth() })))
+      .result.upload;
     const gc = await json(await invoke('store.gc', {}));
     expect(gc.result.freedBytes).toBeGreaterThanOrEqual(100);
     expect(fs.existsSync(dead)).toBe(false);
-    expect(fs.existsSync(path.join(wb.home, 'tmp', 'uploads', live))).toBe(true);
+    expect(fs.existsSync(path.join(app.wb.home, 'tmp', 'uploads', live))).toBe(true);
   });
 
   it('refuses WebSocket connections without the token', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`);
+    const ws = new WebSocket(`ws://127.0.0.1:${app.server.port}/api/events`);
     const outcome = await new Promise((resolve) => {
       ws.once('open', () => resolve('open'));
       ws.once('error', () => resolve('refused'));

@@ -5,7 +5,7 @@
  * the check, so every run stages its files again.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { DriftOptionsPatch, DriftReportRecord, DriftSource } from '../../shared/monitoring.ts';
+import type { DriftOptionsPatch, DriftReportRecord, DriftSource } from '../../shared/drift.ts';
 import { ApiError, cancelledError } from './apiError.ts';
 import { type Client, useClient } from './client.ts';
 import type { OpProgress } from './operations.ts';

@@ -1,6 +1,6 @@
 /**
  * The example recipes: their recipe.yaml, and — when a Docker engine and the offline image are there — a real
- * run of each in the engine, mounted the way the workbench mounts a run (DESIGN.md section 5), with
+ * run of each in the engine, mounted the way the workbench mounts a run (docs/architecture.md §5), with
  * the workbench's mlwb_io.py next to the recipe's files as its code snapshot has it.
  */
 import { execFile } from 'node:child_process';
@@ -193,7 +193,7 @@ describe('example recipes', () => {
   });
 
   describe.each(RECIPES)('$dir', ({ dir, keys, quality }) => {
-    it('has a recipe.yaml with every field DESIGN.md section 5 asks for', () => {
+    it('has a recipe.yaml with every field docs/architecture.md §5 asks for', () => {
       const recipe = readRecipe(dir);
       expect(recipe.name).toBe(dir);
       expect(recipe.image).toBe(IMAGE);

@@ -4,22 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Api, createApi } from '../api.ts';
-import { tempDirs, writeTree } from '../testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from '../workbench.ts';
+import { describe, expect, it } from 'vitest';
+import { writeTree } from '../testing/fileTree.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { testWorkbench } from '../testing/testWorkbench.ts';
 
 const dirs = tempDirs();
-let wb: Workbench;
-let api: Api;
-
-beforeEach(async () => {
-  wb = await openWorkbench(dirs.make());
-  api = createApi(wb);
-});
-afterEach(async () => {
-  await wb.close();
-});
+const app = testWorkbench({ each: true });
 
 describe('adding a folder with odd file names', () => {
   it('adds the rest and reports a name that is not valid UTF-8 by its escaped bytes', async () => {
@@ -28,12 +19,12 @@ describe('adding a folder with odd file names', () => {
     // b"caf\xe9.csv": Latin-1, as an old Windows share would hand it over.
     const bad = Buffer.concat([Buffer.from(`${src}/sub/caf`), Buffer.from([0xe9]), Buffer.from('.csv')]);
     fs.writeFileSync(bad, 'x\n');
-    const r = await api.call('datasets.add', { name: 'odd', paths: [src] });
+    const r = await app.api.call('datasets.add', { name: 'odd', paths: [src] });
     expect(r.files).toBe(2);
     expect(r.warnings).toEqual([
       'Skipped sub/caf\\xe9.csv: its name is not valid UTF-8. Rename it to add it.',
     ]);
-    const shown = await api.call('datasets.show', { name: 'odd' });
+    const shown = await app.api.call('datasets.show', { name: 'odd' });
     expect(shown.entries.map((e) => e.path)).toEqual(['good.csv', 'sub/ok.txt']);
   });
 
@@ -42,9 +33,9 @@ describe('adding a folder with odd file names', () => {
     writeTree(src, { 'a.txt': 'a' });
     fs.writeFileSync(path.join(src, '..\\evil.txt'), 'e');
     fs.writeFileSync(path.join(src, 'win\\style.txt'), 'w');
-    const r = await api.call('datasets.add', { name: 'bs', paths: [src] });
+    const r = await app.api.call('datasets.add', { name: 'bs', paths: [src] });
     expect(r.warnings).toEqual(['Skipped "..\\\\evil.txt": its name would leave the dataset\'s folder.']);
-    const shown = await api.call('datasets.show', { name: 'bs' });
+    const shown = await app.api.call('datasets.show', { name: 'bs' });
     expect(shown.entries.map((e) => e.path)).toEqual(['a.txt', 'win/style.txt']);
   });
 });

@@ -1,19 +1,19 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../store/database.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
 import { StatCache, type StatKey } from './statCache.ts';
 
+const dirs = tempDirs();
 let dir: string;
 let db: Db;
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlwb-statcache-'));
+  dir = dirs.make();
   db = openDatabase(path.join(dir, 'store.db'));
 });
 afterEach(() => {
   db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const key = (absPath: string, size = 10): StatKey => ({ absPath, size, mtimeNs: 5n, ino: 7n });

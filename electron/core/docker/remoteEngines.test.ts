@@ -13,7 +13,9 @@ import path from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, createApi } from '../api.ts';
+import { expectErrorCode } from '../testing/errorCodes.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
+import { testWorkbench } from '../testing/testWorkbench.ts';
 import { openWorkbench, type Workbench } from '../workbench.ts';
 import { engineFromEnv, engineStatus } from './engine.ts';
 import { isKnownHostKey } from './knownHosts.ts';
@@ -59,6 +61,8 @@ describe('known_hosts', () => {
 });
 
 describe('engine addresses that cannot be used say why, without throwing', () => {
+  const app = testWorkbench();
+
   it('names the missing TLS files and the missing ssh credentials', async () => {
     const empty = dirs.make();
     const t = engineFromEnv({
@@ -127,23 +131,16 @@ describe('engine addresses that cannot be used say why, without throwing', () =>
   });
 
   it('validates engine settings by field', async () => {
-    const wb = await openWorkbench(dirs.make());
-    try {
-      const api = createApi(wb);
-      const err = (p: Promise<unknown>) =>
-        p.then(
-          () => 'OK',
-          (e: { code: string; message: string }) => e.message,
-        );
-      expect(
-        await err(api.call('engines.add', { name: 'a', host: 'tcp://127.0.0.1:1', identityFile: '/k' })),
-      ).toMatch(/identityFile.*ssh/s);
-      expect(
-        await err(api.call('engines.add', { name: 'b', host: 'ssh://me@127.0.0.1:1', certPath: '/c' })),
-      ).toMatch(/certPath.*tcp/s);
-    } finally {
-      await wb.close();
-    }
+    await expectErrorCode(
+      app.api.call('engines.add', { name: 'a', host: 'tcp://127.0.0.1:1', identityFile: '/k' }),
+      'INVALID_INPUT',
+      /identityFile.*ssh/s,
+    );
+    await expectErrorCode(
+      app.api.call('engines.add', { name: 'b', host: 'ssh://me@127.0.0.1:1', certPath: '/c' }),
+      'INVALID_INPUT',
+      /certPath.*tcp/s,
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * New blobs are made durable before anything naming them is committed: after a power cut a
- * committed version must never point at an empty or missing blob (DESIGN §3: a version is whole
- * or absent after a crash). A rename into objects/ orders nothing on disk by itself.
+ * committed version must never point at an empty or missing blob (docs/architecture.md §3: a
+ * version is whole or absent after a crash). A rename into objects/ orders nothing on disk by
+ * itself.
  *
  * One syncfs(2) of the store's filesystem covers any number of blobs with large merged writes,
  * where an fsync per file costs a synchronous metadata write each (thousands of small files:

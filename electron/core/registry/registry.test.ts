@@ -7,56 +7,41 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseGateRule } from '../../../shared/registry.ts';
-import { type Api, createApi } from '../api.ts';
-import { tempDirs, writeTree } from '../testing/tempDirs.ts';
+import { expectErrorCode } from '../testing/errorCodes.ts';
+import { writeTree } from '../testing/fileTree.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { testWorkbench } from '../testing/testWorkbench.ts';
 import { runDirs } from '../training/containerRun.ts';
-import { openWorkbench, type Workbench } from '../workbench.ts';
 import { checkRules } from './gateRules.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = fs.readFileSync(path.join(here, 'fixtures', 'iris-logreg.onnx'));
 const SIGNATURE = fs.readFileSync(path.join(here, 'fixtures', 'iris-logreg.signature.json'), 'utf8');
 const dirs = tempDirs();
-let wb: Workbench;
-let api: Api;
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
-  return 'resolved';
-}
+const app = testWorkbench();
 
 /** A run with the given status whose output folder holds `files`. */
 function makeRun(
   files: Record<string, string | Buffer>,
   opts: { status?: 'FINISHED' | 'RUNNING'; params?: Record<string, string>; spec?: unknown } = {},
 ): string {
-  const exp = wb.tracking.experimentByName('Default')?.id ?? wb.tracking.createExperiment('Default');
-  const id = wb.tracking.createRun({
+  const exp = app.wb.tracking.experimentByName('Default')?.id ?? app.wb.tracking.createExperiment('Default');
+  const id = app.wb.tracking.createRun({
     experimentId: exp,
     status: opts.status ?? 'FINISHED',
     params: opts.params,
     spec: opts.spec,
   });
-  writeTree(runDirs(wb.home, id).output, files);
+  writeTree(runDirs(app.wb.home, id).output, files);
   return id;
 }
-
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make());
-  api = createApi(wb);
-});
-afterAll(() => wb?.close());
 
 describe('registering', () => {
   it('reads the signature with onnxruntime and the feature spec from signature.json', async () => {
     const run = makeRun({ 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE });
-    const r = await api.call('models.register', { runId: run, name: 'iris' });
+    const r = await app.api.call('models.register', { runId: run, name: 'iris' });
     expect(r).toMatchObject({
       name: 'iris',
       version: 1,
@@ -67,10 +52,10 @@ describe('registering', () => {
       ],
       features: { input: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] },
     });
-    expect(fs.readFileSync(wb.objects.pathFor(r.sha256))).toEqual(MODEL);
-    const again = await api.call('models.register', { runId: run, name: 'iris' });
+    expect(fs.readFileSync(app.wb.objects.pathFor(r.sha256))).toEqual(MODEL);
+    const again = await app.api.call('models.register', { runId: run, name: 'iris' });
     expect(again.version).toBe(2);
-    const v = (await api.call('models.version', { name: 'iris', version: 1 })).version;
+    const v = (await app.api.call('models.version', { name: 'iris', version: 1 })).version;
     expect(v).toMatchObject({
       task: 'classification',
       classes: ['setosa', 'versicolor', 'virginica'],
@@ -82,17 +67,17 @@ describe('registering', () => {
 
   it('takes --features, and refuses a count that does not fit the input', async () => {
     const run = makeRun({ 'model/model.onnx': MODEL });
-    const r = await api.call('models.register', {
+    const r = await app.api.call('models.register', {
       runId: run,
       name: 'named',
       features: ['a', 'b', 'c', 'd'],
     });
     expect(r.features).toEqual({ input: ['a', 'b', 'c', 'd'] });
     await expect(
-      api.call('models.register', { runId: run, name: 'named', features: ['a', 'b'] }),
+      app.api.call('models.register', { runId: run, name: 'named', features: ['a', 'b'] }),
     ).rejects.toThrow(/names 2 features, but the model's input input takes 4 per row/);
     await expect(
-      api.call('models.register', { runId: run, name: 'named', features: ['a', 'a', 'b', 'c'] }),
+      app.api.call('models.register', { runId: run, name: 'named', features: ['a', 'a', 'b', 'c'] }),
     ).rejects.toThrow(/twice/);
   });
 
@@ -101,7 +86,7 @@ describe('registering', () => {
     writeTree(data, {
       'train.csv': 'f1,f2,note,f3,f4,y\n1,2,x,3,4,0\n5,6,y,7,8,1\n',
     });
-    const { version, digest } = await wb.datasets.add(
+    const { version, digest } = await app.wb.datasets.add(
       { name: 'tab', paths: [data], message: '' },
       { signal: new AbortController().signal, progress: () => {} },
     );
@@ -119,75 +104,79 @@ describe('registering', () => {
     };
     const run = makeRun({ 'model/model.onnx': MODEL }, { params: { label: 'y' }, spec });
     // Five columns besides y do not fit four; the four numeric ones do.
-    const r = await api.call('models.register', { runId: run, name: 'from-table' });
+    const r = await app.api.call('models.register', { runId: run, name: 'from-table' });
     expect(r.features).toEqual({ input: ['f1', 'f2', 'f3', 'f4'] });
-    const v = (await api.call('models.version', { name: 'from-table' })).version;
+    const v = (await app.api.call('models.version', { name: 'from-table' })).version;
     expect(v.label).toBe('y');
     expect(v.lineage?.datasets).toEqual([{ channel: 'train', dataset: 'tab', version, digest }]);
-    const used = await api.call('datasets.usedBy', { name: 'tab', version });
+    const used = await app.api.call('datasets.usedBy', { name: 'tab', version });
     expect(used.runs.map((x) => x.id)).toEqual([]); // the run_inputs rows are the launcher's
     expect(used.models.map((m) => `${m.name}@${m.version}`)).toEqual(['from-table@1']);
     await expect(
-      api.call('models.register', { runId: run, name: 'from-table', label: 'zzz' }),
+      app.api.call('models.register', { runId: run, name: 'from-table', label: 'zzz' }),
     ).rejects.toThrow(/has no column zzz/);
   });
 
   it('refuses clearly and leaves nothing half-made', async () => {
-    const before = (await api.call('models.list', {})).length;
+    const before = (await app.api.call('models.list', {})).length;
     const ok = makeRun({ 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE });
-    expect(await codeOf(api.call('models.register', { runId: 'NOPE', name: 'x' }))).toBe('NOT_FOUND');
+    await expectErrorCode(app.api.call('models.register', { runId: 'NOPE', name: 'x' }), 'NOT_FOUND');
     const empty = makeRun({ 'artifacts/readme.txt': 'no model' });
-    await expect(api.call('models.register', { runId: empty, name: 'x' })).rejects.toThrow(
+    await expect(app.api.call('models.register', { runId: empty, name: 'x' })).rejects.toThrow(
       /has no model file model\/model.onnx/,
     );
     const junk = makeRun({ 'model/model.onnx': 'not a model' });
-    await expect(api.call('models.register', { runId: junk, name: 'x' })).rejects.toThrow(
+    await expect(app.api.call('models.register', { runId: junk, name: 'x' })).rejects.toThrow(
       /not a model onnxruntime can load: .*Protobuf parsing failed/,
     );
     const running = makeRun({ 'model/model.onnx': MODEL }, { status: 'RUNNING' });
-    await expect(api.call('models.register', { runId: running, name: 'x' })).rejects.toThrow(
+    await expect(app.api.call('models.register', { runId: running, name: 'x' })).rejects.toThrow(
       /RUNNING: only a FINISHED/,
     );
-    expect(await codeOf(api.call('models.register', { runId: ok, name: 'bad name' }))).toBe('INVALID_INPUT');
-    expect(await codeOf(api.call('models.register', { runId: ok, name: '../x' }))).toBe('INVALID_INPUT');
-    fs.symlinkSync('/etc/hostname', path.join(runDirs(wb.home, empty).output, 'model.onnx'));
+    await expectErrorCode(app.api.call('models.register', { runId: ok, name: 'bad name' }), 'INVALID_INPUT');
+    await expectErrorCode(app.api.call('models.register', { runId: ok, name: '../x' }), 'INVALID_INPUT');
+    fs.symlinkSync('/etc/hostname', path.join(runDirs(app.wb.home, empty).output, 'model.onnx'));
     await expect(
-      api.call('models.register', { runId: empty, name: 'x', path: 'model.onnx' }),
+      app.api.call('models.register', { runId: empty, name: 'x', path: 'model.onnx' }),
     ).rejects.toThrow(/symbolic link/);
-    expect((await api.call('models.list', {})).length).toBe(before);
-    expect(fs.readdirSync(path.join(wb.home, 'tmp')).filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect((await app.api.call('models.list', {})).length).toBe(before);
+    expect(fs.readdirSync(path.join(app.wb.home, 'tmp')).filter((f) => f.endsWith('.part'))).toEqual([]);
   });
 });
 
 describe('aliases', () => {
   it('moves freely without a gate, records every move, and keeps an aliased version', async () => {
     const run = makeRun({ 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE });
-    for (let i = 0; i < 3; i++) await api.call('models.register', { runId: run, name: 'al' });
-    expect(await api.call('models.setAlias', { name: 'al', version: 1, alias: 'champion' })).toMatchObject({
+    for (let i = 0; i < 3; i++) await app.api.call('models.register', { runId: run, name: 'al' });
+    expect(
+      await app.api.call('models.setAlias', { name: 'al', version: 1, alias: 'champion' }),
+    ).toMatchObject({
       moved: true,
       from: null,
       to: 1,
       kind: 'manual',
     });
-    expect(await api.call('models.setAlias', { name: 'al', version: 2, alias: 'champion' })).toMatchObject({
+    expect(
+      await app.api.call('models.setAlias', { name: 'al', version: 2, alias: 'champion' }),
+    ).toMatchObject({
       moved: true,
       from: 1,
       to: 2,
     });
     await expect(
-      api.call('models.setAlias', { name: 'al', version: 3, alias: 'champion', force: true }),
+      app.api.call('models.setAlias', { name: 'al', version: 3, alias: 'champion', force: true }),
     ).rejects.toThrow(/needs a reason/);
-    await api.call('models.setAlias', {
+    await app.api.call('models.setAlias', {
       name: 'al',
       version: 3,
       alias: 'champion',
       force: true,
       reason: 'hotfix',
     });
-    expect(await codeOf(api.call('models.deleteVersion', { name: 'al', version: 3 }))).toBe('CONFLICT');
-    await api.call('models.deleteVersion', { name: 'al', version: 1 });
-    await api.call('models.removeAlias', { name: 'al', alias: 'champion' });
-    const m = await api.call('models.get', { name: 'al' });
+    await expectErrorCode(app.api.call('models.deleteVersion', { name: 'al', version: 3 }), 'CONFLICT');
+    await app.api.call('models.deleteVersion', { name: 'al', version: 1 });
+    await app.api.call('models.removeAlias', { name: 'al', alias: 'champion' });
+    const m = await app.api.call('models.get', { name: 'al' });
     expect(m.versions.map((v) => v.version)).toEqual([3, 2]);
     expect(m.history.map((h) => [h.alias, h.from, h.to, h.kind, h.reason])).toEqual([
       ['champion', 3, null, 'removed', null],
@@ -195,11 +184,10 @@ describe('aliases', () => {
       ['champion', 1, 2, 'manual', null],
       ['champion', null, 1, 'manual', null],
     ]);
-    expect((await api.call('models.version', { name: 'al', alias: 'champion' }).catch((e) => e)).code).toBe(
-      'NOT_FOUND',
-    );
+    await expectErrorCode(app.api.call('models.version', { name: 'al', alias: 'champion' }), 'NOT_FOUND');
     for (const bad of ['latest', 'v2', '2x', ''])
-      expect(await codeOf(api.call('models.setAlias', { name: 'al', version: 2, alias: bad }))).toBe(
+      await expectErrorCode(
+        app.api.call('models.setAlias', { name: 'al', version: 2, alias: bad }),
         'INVALID_INPUT',
       );
   });

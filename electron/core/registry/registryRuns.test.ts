@@ -6,38 +6,31 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, createApi } from '../api.ts';
-import { tempDirs } from '../testing/tempDirs.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testWorkbench } from '../testing/testWorkbench.ts';
 import { dockerSkipReason } from '../testing/trainingFixtures.ts';
-import { openWorkbench, type Workbench } from '../workbench.ts';
 
 const recipes = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/recipes');
 const skipReason = await dockerSkipReason();
-const dirs = tempDirs();
-let wb: Workbench;
-let api: Api;
+const app = testWorkbench();
 
 beforeAll(async () => {
   if (skipReason) return;
-  wb = await openWorkbench(dirs.make());
-  api = createApi(wb);
   for (const [name, recipe] of [
     ['iris', 'sklearn-classifier'],
     ['linear', 'sklearn-regression'],
   ])
-    await api.call('datasets.add', { name: name!, paths: [path.join(recipes, recipe!, 'example-data')] });
+    await app.api.call('datasets.add', { name: name!, paths: [path.join(recipes, recipe!, 'example-data')] });
 });
-afterAll(() => wb?.close());
 
 async function train(recipe: string, dataset: string, params: Record<string, number> = {}): Promise<string> {
-  const { runs } = await api.call('runs.start', {
+  const { runs } = await app.api.call('runs.start', {
     recipe: path.join(recipes, recipe),
     datasets: [{ channel: 'train', dataset }],
     params,
   });
-  const [done] = (await api.call('runs.wait', { ids: runs })).runs;
-  expect(done!.status, wb.runs.detail(done!.id).failureReason ?? '').toBe('FINISHED');
+  const [done] = (await app.api.call('runs.wait', { ids: runs })).runs;
+  expect(done!.status, app.wb.runs.detail(done!.id).failureReason ?? '').toBe('FINISHED');
   return done!.id;
 }
 
@@ -47,7 +40,7 @@ describe.skipIf(Boolean(skipReason))(
     it('registers the classifier and the regression model with their signatures and lineage', async () => {
       const clf = await train('sklearn-classifier', 'iris', { max_iter: 30 });
       const reg = await train('sklearn-regression', 'linear', { max_iter: 20 });
-      const c = await api.call('models.register', { runId: clf, name: 'iris-clf' });
+      const c = await app.api.call('models.register', { runId: clf, name: 'iris-clf' });
       expect(c).toMatchObject({
         version: 1,
         inputs: [{ name: 'input', type: 'float32', shape: [-1, 4] }],
@@ -57,13 +50,13 @@ describe.skipIf(Boolean(skipReason))(
         ],
         features: { input: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] },
       });
-      const r = await api.call('models.register', { runId: reg, name: 'linear-reg' });
+      const r = await app.api.call('models.register', { runId: reg, name: 'linear-reg' });
       expect(r.inputs).toHaveLength(1);
       expect(r.outputs.map((o) => o.name)).toEqual(['prediction']);
       expect(r.features.input?.length).toBe(r.inputs[0]!.shape[1]);
 
-      const v = (await api.call('models.version', { name: 'iris-clf', version: 1 })).version;
-      const run = wb.runs.detail(clf);
+      const v = (await app.api.call('models.version', { name: 'iris-clf', version: 1 })).version;
+      const run = app.wb.runs.detail(clf);
       expect(v.lineage).toMatchObject({
         runId: clf,
         recipeName: 'sklearn-classifier',
@@ -74,7 +67,7 @@ describe.skipIf(Boolean(skipReason))(
         seed: run.spec!.seed,
       });
       expect(v.task).toBe('classification');
-      const used = await api.call('datasets.usedBy', { name: 'iris', version: 1 });
+      const used = await app.api.call('datasets.usedBy', { name: 'iris', version: 1 });
       expect(used.runs.map((x) => x.id)).toContain(clf);
       expect(used.models.map((m) => `${m.name}@${m.version}`)).toEqual(['iris-clf@1']);
     });

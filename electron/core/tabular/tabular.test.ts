@@ -1,20 +1,11 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, createApi } from '../api.ts';
-import { tempDirs, writeTree } from '../testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from '../workbench.ts';
+import { describe, expect, it } from 'vitest';
+import { writeTree } from '../testing/fileTree.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { testWorkbench } from '../testing/testWorkbench.ts';
 
 const dirs = tempDirs();
-let wb: Workbench;
-let api: Api;
-
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make());
-  api = createApi(wb);
-});
-afterAll(async () => {
-  await wb.close();
-});
+const app = testWorkbench();
 
 describe('profiles', () => {
   it('profiles CSV, TSV and JSON Lines with statistics DuckDB and arithmetic agree on', async () => {
@@ -29,8 +20,8 @@ describe('profiles', () => {
       'events.jsonl': '{"a":1,"b":"p"}\n{"a":2,"b":null}\n',
       'notes.txt': 'not a table',
     });
-    await api.call('datasets.add', { name: 'p', paths: [src] });
-    const prof = await api.call('datasets.profile', { name: 'p' });
+    await app.api.call('datasets.add', { name: 'p', paths: [src] });
+    const prof = await app.api.call('datasets.profile', { name: 'p' });
     expect(prof.tables.map((t) => t.path).sort()).toEqual(['eval.tsv', 'events.jsonl', 'train.csv']);
     const train = prof.tables.find((t) => t.path === 'train.csv')!;
     expect(train.rows).toBe(100);
@@ -63,9 +54,9 @@ describe('profiles', () => {
       'header.csv': 'x,y,z\n',
       'good.csv': 'x\n1\n',
     });
-    const added = await api.call('datasets.add', { name: 'bad', paths: [src] });
+    const added = await app.api.call('datasets.add', { name: 'bad', paths: [src] });
     expect(added.created).toBe(true);
-    const prof = await api.call('datasets.profile', { name: 'bad' });
+    const prof = await app.api.call('datasets.profile', { name: 'bad' });
     const by = Object.fromEntries(prof.tables.map((t) => [t.path, t]));
     expect(by['ragged.csv']!.error).toMatch(/ragged|fields|columns/i);
     expect(by['quotes.csv']!.error).toBeTruthy();
@@ -94,9 +85,9 @@ describe('diffs', () => {
       'new.txt': 'hi',
       'same.txt': 'same',
     });
-    await api.call('datasets.add', { name: 'd', paths: [a] });
-    await api.call('datasets.add', { name: 'd', paths: [b] });
-    const plain = await api.call('datasets.diff', { name: 'd', from: 1, to: 2 });
+    await app.api.call('datasets.add', { name: 'd', paths: [a] });
+    await app.api.call('datasets.add', { name: 'd', paths: [b] });
+    const plain = await app.api.call('datasets.diff', { name: 'd', from: 1, to: 2 });
     expect(plain.files).toEqual({
       added: ['new.txt'],
       removed: ['gone.txt'],
@@ -108,11 +99,11 @@ describe('diffs', () => {
     // Compared on common columns (id, name, age): ann's age changed → one removed, one added.
     expect(t.rows).toEqual({ added: 3, removed: 2, changed: null, unchanged: null });
 
-    const keyed = await api.call('datasets.diff', { name: 'd', from: 1, to: 2, key: 'id' });
+    const keyed = await app.api.call('datasets.diff', { name: 'd', from: 1, to: 2, key: 'id' });
     expect(keyed.tables[0]!.rows).toEqual({ added: 2, removed: 1, changed: 1, unchanged: 1 });
     expect(keyed.tables[0]!.samples!.added.map((r) => r.name).sort()).toEqual(['dee', 'eve']);
 
-    const badKey = await api.call('datasets.diff', { name: 'd', from: 1, to: 2, key: 'nope' });
+    const badKey = await app.api.call('datasets.diff', { name: 'd', from: 1, to: 2, key: 'nope' });
     expect(badKey.tables[0]!.error).toMatch(/key column "nope"/);
   });
 
@@ -121,9 +112,9 @@ describe('diffs', () => {
     const b = dirs.make();
     writeTree(a, { 't.csv': 'k,v\n1,2\n2,3\n' });
     writeTree(b, { 't.csv': 'k,v\n1,2.5\n2,x\n' });
-    await api.call('datasets.add', { name: 'types', paths: [path.join(a, 't.csv')] });
-    await api.call('datasets.add', { name: 'types', paths: [path.join(b, 't.csv')] });
-    const d = await api.call('datasets.diff', { name: 'types', from: 1, to: 2, key: 'k' });
+    await app.api.call('datasets.add', { name: 'types', paths: [path.join(a, 't.csv')] });
+    await app.api.call('datasets.add', { name: 'types', paths: [path.join(b, 't.csv')] });
+    const d = await app.api.call('datasets.diff', { name: 'types', from: 1, to: 2, key: 'k' });
     expect(d.tables[0]!.schema.typeChanges).toEqual([{ column: 'v', from: 'integer', to: 'string' }]);
     expect(d.tables[0]!.rows.changed).toBe(2);
   });

@@ -17,12 +17,3 @@ export function tempDirs(prefix = 'mlwb-test-') {
     },
   };
 }
-
-/** Writes a tree of files: { 'a/b.txt': 'content' }. */
-export function writeTree(root: string, files: Record<string, string | Buffer>): void {
-  for (const [rel, content] of Object.entries(files)) {
-    const file = path.join(root, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, content);
-  }
-}

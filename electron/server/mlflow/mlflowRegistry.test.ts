@@ -8,38 +8,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../../core/api.ts';
-import { tempDirs, writeTree } from '../../core/testing/tempDirs.ts';
+import { describe, expect, it } from 'vitest';
+import { writeTree } from '../../core/testing/fileTree.ts';
 import { runDirs } from '../../core/training/containerRun.ts';
-import { openWorkbench, type Workbench } from '../../core/workbench.ts';
-import { type RunningServer, startServer } from '../server.ts';
+import { testServer } from '../testing/testServer.ts';
 import { createMlflowHandler, mlflowPath } from './mlflowRouter.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '..', '..', 'core', 'registry', 'fixtures');
-const dirs = tempDirs();
-let wb: Workbench;
-let server: RunningServer;
-let base: string;
-
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make(), { mode: 'browser' });
-  server = await startServer(wb, createApi(wb), { port: 0, rendererDir: dirs.make() });
-  base = `http://127.0.0.1:${server.port}/api/2.0/mlflow`;
-});
-afterAll(async () => {
-  await server.close();
-  await wb.close();
-});
+const app = testServer();
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are checked field by field.
 type Json = any;
 
-async function call(method: string, p: string, body?: unknown, token = server.token) {
+async function call(method: string, p: string, body?: unknown, token = app.server.token) {
   const get = method === 'GET';
   const qs = get && body ? `?${new URLSearchParams(body as Record<string, string>)}` : '';
-  const r = await fetch(`${base}/${p}${qs}`, {
+  const r = await fetch(`${app.base}/api/2.0/mlflow/${p}${qs}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: get || body === undefined ? undefined : JSON.stringify(body),
@@ -52,7 +37,7 @@ async function runWithModel(): Promise<string> {
   const r = await call('POST', 'runs/create', { experiment_id: '0', start_time: 1 });
   const id = r.body.run.info.run_id as string;
   await call('POST', 'runs/update', { run_id: id, status: 'FINISHED', end_time: 2 });
-  writeTree(path.join(runDirs(wb.home, id).output, 'model'), {
+  writeTree(path.join(runDirs(app.wb.home, id).output, 'model'), {
     'model.onnx': fs.readFileSync(path.join(fixtures, 'iris-logreg.onnx')),
     'signature.json': fs.readFileSync(path.join(fixtures, 'iris-logreg.signature.json')),
   });
@@ -231,7 +216,7 @@ describe('MLflow registry: model versions', () => {
       (await call('DELETE', 'registered-models/alias', { name: 'iris', alias: 'champion' })).status,
     ).toBe(200);
     expect((await call('DELETE', 'model-versions/delete', { name: 'iris', version: '1' })).status).toBe(200);
-    const history = await createApi(wb).call('models.get', { name: 'iris' });
+    const history = await app.api.call('models.get', { name: 'iris' });
     expect(history.history.map((h) => [h.from, h.to, h.kind])).toEqual([
       [1, null, 'removed'],
       [null, 1, 'manual'],
@@ -240,7 +225,7 @@ describe('MLflow registry: model versions', () => {
 
   it("keeps a run's token out of the registry", async () => {
     const run = await runWithModel();
-    const handle = createMlflowHandler(wb.tracking, { registry: wb.registry });
+    const handle = createMlflowHandler(app.wb.tracking, { registry: app.wb.registry });
     const scoped = http.createServer((req, res) => {
       void handle(req, res, mlflowPath(new URL(req.url!, 'http://x').pathname)!, {
         runId: run,
@@ -263,7 +248,7 @@ describe('MLflow registry: model versions', () => {
         });
         expect([p, r.status, ((await r.json()) as Json).error_code]).toEqual([p, 403, 'PERMISSION_DENIED']);
       }
-      expect(wb.registry.repo.findModel('sneaky')).toBeUndefined();
+      expect(app.wb.registry.repo.findModel('sneaky')).toBeUndefined();
     } finally {
       scoped.closeAllConnections();
       await new Promise((r) => scoped.close(r));

@@ -2,35 +2,20 @@
  * Contract tests of the MLflow REST subset against the real browser-mode server: MLflow's field
  * names and shapes, its limits and its error codes, as an MLflow client would see them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { entitiesRead } from '../../../shared/contract.ts';
-import { createApi } from '../../core/api.ts';
-import { tempDirs } from '../../core/testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from '../../core/workbench.ts';
-import { type RunningServer, startServer } from '../server.ts';
+import { testServer } from '../testing/testServer.ts';
 
-const dirs = tempDirs();
-let wb: Workbench;
-let server: RunningServer;
-let base: string;
-
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make(), { mode: 'browser' });
-  server = await startServer(wb, createApi(wb), { port: 0, rendererDir: dirs.make() });
-  base = `http://127.0.0.1:${server.port}/api/2.0/mlflow`;
-});
-afterAll(async () => {
-  await server.close();
-  await wb.close();
-});
+const app = testServer();
+const mlflow = (path: string) => `${app.base}/api/2.0/mlflow/${path}`;
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are checked field by field.
 type Json = any;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  const r = await fetch(`${base}/${path}`, {
+  const r = await fetch(mlflow(path), {
     method: 'POST',
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json', ...headers },
+    headers: { ...app.auth(), 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: r.status, body: (await r.json()) as Json };
@@ -38,7 +23,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 
 async function get(path: string, query: Record<string, string | number>) {
   const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
-  const r = await fetch(`${base}/${path}?${qs}`, { headers: { Authorization: `Bearer ${server.token}` } });
+  const r = await fetch(`${mlflow(path)}?${qs}`, { headers: app.auth() });
   return { status: r.status, body: (await r.json()) as Json };
 }
 
@@ -160,13 +145,13 @@ describe('MLflow REST subset: runs', () => {
   });
 
   it('maps QUEUED and LOST to SCHEDULED and FAILED, and SCHEDULED back to QUEUED', async () => {
-    const queued = wb.tracking.createRun({ experimentId: '0', status: 'QUEUED' });
+    const queued = app.wb.tracking.createRun({ experimentId: '0', status: 'QUEUED' });
     expect((await get('runs/get', { run_id: queued })).body.run.info.status).toBe('SCHEDULED');
-    const lost = wb.tracking.createRun({ experimentId: '0', status: 'LOST' });
+    const lost = app.wb.tracking.createRun({ experimentId: '0', status: 'LOST' });
     expect((await get('runs/get', { run_id: lost })).body.run.info.status).toBe('FAILED');
     const id = await newRun();
     expect((await post('runs/update', { run_id: id, status: 'SCHEDULED' })).status).toBe(200);
-    expect(wb.tracking.run(id).status).toBe('QUEUED');
+    expect(app.wb.tracking.run(id).status).toBe('QUEUED');
     expect((await post('runs/update', { run_id: id, status: 'DONE' })).status).toBe(400);
   });
 
@@ -265,7 +250,7 @@ describe('MLflow REST subset: limits and errors', () => {
     expectInvalid(await post('runs/log-batch', { run_id: id, params: params(101) }));
     expectInvalid(await post('runs/log-batch', { run_id: id, tags: params(101) }));
     expectInvalid(await post('runs/log-batch', { run_id: id, metrics: metrics(1000), params: params(1) }));
-    expect(wb.tracking.metricKeys(id)).toEqual([]);
+    expect(app.wb.tracking.metricKeys(id)).toEqual([]);
     expect((await post('runs/log-batch', { run_id: id, metrics: metrics(1000) })).status).toBe(200);
     expect(
       (await post('runs/log-batch', { run_id: id, params: params(100), tags: params(100) })).status,
@@ -334,9 +319,9 @@ describe('MLflow REST subset: limits and errors', () => {
   });
 
   it('refuses requests without the token, bad JSON, missing fields, unknown endpoints and wrong methods', async () => {
-    const noToken = await fetch(`${base}/experiments/search`, { method: 'POST', body: '{}' });
+    const noToken = await fetch(mlflow('experiments/search'), { method: 'POST', body: '{}' });
     expect(noToken.status).toBe(401);
-    const wrongToken = await fetch(`${base}/runs/get?run_id=x`, {
+    const wrongToken = await fetch(mlflow('runs/get?run_id=x'), {
       headers: { Authorization: 'Bearer nope' },
     });
     expect(wrongToken.status).toBe(401);
@@ -367,12 +352,9 @@ describe('MLflow REST subset: limits and errors', () => {
   });
 
   it('serves the same API under /ajax-api/2.0/mlflow/', async () => {
-    const r = await fetch(
-      `http://127.0.0.1:${server.port}/ajax-api/2.0/mlflow/experiments/get?experiment_id=0`,
-      {
-        headers: { Authorization: `Bearer ${server.token}` },
-      },
-    );
+    const r = await fetch(`${app.base}/ajax-api/2.0/mlflow/experiments/get?experiment_id=0`, {
+      headers: app.auth(),
+    });
     expect(r.status).toBe(200);
     expect(((await r.json()) as Json).experiment.name).toBe('Default');
   });
@@ -430,7 +412,7 @@ describe('MLflow REST subset: runs/search', () => {
 
   it('tells the UI that runs changed, coalesced', async () => {
     const frames: string[][] = [];
-    const off = wb.events.subscribe((topic, payload) => {
+    const off = app.wb.events.subscribe((topic, payload) => {
       if (topic === 'changed') frames.push((payload as { entities: string[] }).entities);
     });
     const id = await newRun();
@@ -443,7 +425,7 @@ describe('MLflow REST subset: runs/search', () => {
 
   it("announces what the UI's queries read: a new experiment, a run's metrics", async () => {
     const frames: string[][] = [];
-    const off = wb.events.subscribe((topic, payload) => {
+    const off = app.wb.events.subscribe((topic, payload) => {
       if (topic === 'changed') frames.push((payload as { entities: string[] }).entities);
     });
     const reads = (method: string, params: unknown) =>

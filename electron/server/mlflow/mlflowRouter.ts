@@ -1,5 +1,5 @@
 /**
- * The MLflow-compatible REST subset (DESIGN.md §5), as a transport-level handler that any Node
+ * The MLflow-compatible REST subset (docs/architecture.md §5), as a transport-level handler that any Node
  * HTTP listener can mount under /api/2.0/mlflow/: the browser-mode server, and the listener the
  * run launcher opens for containers. Authentication, the Host check and security headers are the
  * caller's; this file routes, reads the body, holds a run's token to its own run (runScope.ts) and

@@ -6,12 +6,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDirs } from '../../core/testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from '../../core/workbench.ts';
+import { testWorkbench } from '../../core/testing/testWorkbench.ts';
 import { createMlflowHandler, mlflowPath, type RunScope } from './mlflowRouter.ts';
 
-const dirs = tempDirs();
-let wb: Workbench;
+const app = testWorkbench();
 let server: http.Server;
 let base: string;
 let own: RunScope;
@@ -20,18 +18,17 @@ let other: string;
 let elsewhere: string;
 
 beforeAll(async () => {
-  wb = await openWorkbench(dirs.make());
-  const experiment = wb.tracking.createExperiment('mine');
-  elsewhere = wb.tracking.createExperiment('elsewhere');
+  const experiment = app.wb.tracking.createExperiment('mine');
+  elsewhere = app.wb.tracking.createExperiment('elsewhere');
   own = {
-    runId: wb.tracking.createRun({ experimentId: experiment, status: 'RUNNING' }),
+    runId: app.wb.tracking.createRun({ experimentId: experiment, status: 'RUNNING' }),
     experimentId: experiment,
   };
-  sibling = wb.tracking.createRun({ experimentId: experiment, name: 'sibling', status: 'RUNNING' });
-  other = wb.tracking.createRun({ experimentId: elsewhere, name: 'other', status: 'FINISHED' });
+  sibling = app.wb.tracking.createRun({ experimentId: experiment, name: 'sibling', status: 'RUNNING' });
+  other = app.wb.tracking.createRun({ experimentId: elsewhere, name: 'other', status: 'FINISHED' });
   for (const id of [own.runId, sibling, other])
-    wb.tracking.logMetrics(id, [{ key: 'm', value: 1, step: 0, timestamp: 1 }]);
-  const handle = createMlflowHandler(wb.tracking);
+    app.wb.tracking.logMetrics(id, [{ key: 'm', value: 1, step: 0, timestamp: 1 }]);
+  const handle = createMlflowHandler(app.wb.tracking);
   server = http.createServer((req, res) => {
     void handle(req, res, mlflowPath(new URL(req.url!, 'http://x').pathname)!, own);
   });
@@ -41,7 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
-  await wb.close();
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are checked field by field.
@@ -90,7 +86,7 @@ describe('a run token through the MLflow API', () => {
   });
 
   it('refuses other runs, reads and writes alike, and leaves them as they were', async () => {
-    const before = [wb.tracking.run(sibling), wb.tracking.run(other)];
+    const before = [app.wb.tracking.run(sibling), app.wb.tracking.run(other)];
     for (const id of [sibling, other]) {
       expect(await post('runs/log-metric', { run_id: id, ...point })).toMatchObject(DENIED);
       expect(await post('runs/log-batch', { run_id: id, metrics: [point] })).toMatchObject(DENIED);
@@ -109,7 +105,7 @@ describe('a run token through the MLflow API', () => {
       DENIED,
     );
     expect(await get('runs/get', `run_id=${own.runId}&run_id=${other}`)).toMatchObject({ status: 400 });
-    expect([wb.tracking.run(sibling), wb.tracking.run(other)]).toEqual(before);
+    expect([app.wb.tracking.run(sibling), app.wb.tracking.run(other)]).toEqual(before);
   });
 
   it('refuses other experiments, and creating experiments or runs', async () => {
@@ -118,10 +114,10 @@ describe('a run token through the MLflow API', () => {
     // The same answer whether or not the experiment exists.
     expect(await get('experiments/get-by-name', 'experiment_name=nowhere')).toMatchObject(DENIED);
     expect(await post('experiments/search', {})).toMatchObject(DENIED);
-    const names = wb.tracking.experiments().map((e) => e.name);
+    const names = app.wb.tracking.experiments().map((e) => e.name);
     expect(await post('experiments/create', { name: 'pwned' })).toMatchObject(DENIED);
     expect(await post('runs/create', { experiment_id: own.experimentId })).toMatchObject(DENIED);
-    expect(wb.tracking.experiments().map((e) => e.name)).toEqual(names);
+    expect(app.wb.tracking.experiments().map((e) => e.name)).toEqual(names);
     const denied = await post('experiments/create', { name: 'pwned' });
     expect(denied.body.message).toMatch(new RegExp(`run ${own.runId}'s.*only its own run`));
   });
@@ -145,7 +141,7 @@ describe('a run token through the MLflow API', () => {
   });
 
   it('is not narrowed on the browser-mode server, where the caller holds the user’s token', async () => {
-    const handle = createMlflowHandler(wb.tracking);
+    const handle = createMlflowHandler(app.wb.tracking);
     const user = http.createServer((req, res) => {
       void handle(req, res, mlflowPath(new URL(req.url!, 'http://x').pathname)!);
     });

@@ -5,7 +5,7 @@
  * first side without a file), not a new dataset version.
  */
 import { useState } from 'react';
-import type { DriftOptionsPatch, DriftReportRecord } from '../../../shared/monitoring.ts';
+import type { DriftOptionsPatch, DriftReportRecord } from '../../../shared/drift.ts';
 import { api } from '../../api/hooks.ts';
 import { useDriftCheck } from '../../api/useDriftCheck.ts';
 import { useDropClaim } from '../../components/AddFiles.tsx';

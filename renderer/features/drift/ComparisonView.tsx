@@ -2,7 +2,7 @@
  * Two stored reports side by side, column by column: method, statistic and verdict in each, with
  * the columns whose verdict or method changed marked, so a user sees what moved between checks.
  */
-import type { DriftComparison, DriftReportSummary } from '../../../shared/monitoring.ts';
+import type { DriftComparison, DriftReportSummary } from '../../../shared/drift.ts';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatCount, formatDate, formatJsonNumber, formatShare } from '../../format.ts';

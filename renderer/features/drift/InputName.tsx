@@ -1,5 +1,5 @@
 /** How a drift input reads in reports and lists: a dataset version with its table, or a file. */
-import type { DriftInputIdentity } from '../../../shared/monitoring.ts';
+import type { DriftInputIdentity } from '../../../shared/drift.ts';
 import './ReportView.css';
 
 export function inputText(i: DriftInputIdentity): string {

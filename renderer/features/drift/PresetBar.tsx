@@ -3,8 +3,8 @@
  * A preset picked and left as it is runs as that preset (the report records its name).
  */
 import { useState } from 'react';
-import type { DriftOptionsPatch, DriftPreset } from '../../../shared/monitoring.ts';
-import { PresetName } from '../../../shared/monitoring.ts';
+import type { DriftOptionsPatch, DriftPreset } from '../../../shared/drift.ts';
+import { PresetName } from '../../../shared/drift.ts';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { describePatch } from './optionsForm.ts';

@@ -2,7 +2,7 @@
  * One drift report: the verdict first (dataset drift or not, and why), the inputs and their sizes,
  * what looked odd about the data (warnings, schema checks), then the per-column table.
  */
-import type { DriftReportRecord } from '../../../shared/monitoring.ts';
+import type { DriftReportRecord } from '../../../shared/drift.ts';
 import { Warnings } from '../../components/Notice.tsx';
 import { formatCount, formatDate, formatShare, plural } from '../../format.ts';
 import { ColumnTable } from './ColumnTable.tsx';

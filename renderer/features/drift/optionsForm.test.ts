@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DriftOptionsPatch } from '../../../shared/monitoring.ts';
+import type { DriftOptionsPatch } from '../../../shared/drift.ts';
 import { describePatch, emptyForm, formFromPatch, patchFromForm, samePatch } from './optionsForm.ts';
 
 describe('drift options form', () => {

@@ -3,8 +3,7 @@
  * API's DriftOptionsPatch. Empty fields mean "the default" and are left out of the patch, so a
  * saved preset holds only what the user chose.
  */
-import type { ColumnType, DriftMethod } from '../../../shared/drift.ts';
-import type { DriftOptionsPatch } from '../../../shared/monitoring.ts';
+import type { ColumnType, DriftMethod, DriftOptionsPatch } from '../../../shared/drift.ts';
 
 export interface ColumnOverride {
   column: string;

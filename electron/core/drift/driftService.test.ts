@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, createApi } from '../api.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDirs } from '../testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from '../workbench.ts';
+import { testWorkbench } from '../testing/testWorkbench.ts';
 import { parseDatasetSpec } from './driftInputs.ts';
 
 const dirs = tempDirs();
-let wb: Workbench;
-let api: Api;
+const app = testWorkbench();
 let src: string;
 
 /** Deterministic pseudo-random numbers, so the data (and whether it drifts) never changes. */
@@ -30,16 +28,11 @@ function writeCsv(file: string, rows: number, shift: number, seed: number) {
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make());
-  api = createApi(wb);
+beforeAll(() => {
   src = dirs.make();
   writeCsv(path.join(src, 'ref.csv'), 500, 0, 1);
   writeCsv(path.join(src, 'same.csv'), 500, 0, 2);
   writeCsv(path.join(src, 'shifted.csv'), 500, 0.5, 3);
-});
-afterAll(async () => {
-  await wb.close();
 });
 
 describe('drift checks through the API', () => {
@@ -52,20 +45,20 @@ describe('drift checks through the API', () => {
   });
 
   it('finds drift in shifted data, none in same-distribution data, and stores both reports', async () => {
-    const drifted = await api.call('drift.check', {
+    const drifted = await app.api.call('drift.check', {
       reference: path.join(src, 'ref.csv'),
       current: path.join(src, 'shifted.csv'),
     });
     expect(drifted.report.datasetDrift).toBe(false); // only x drifts: 1 of 3 columns < 0.5
     const x = drifted.report.columns.find((c) => c.column === 'x')!;
     expect(x).toMatchObject({ type: 'numerical', method: 'ks', drifted: true });
-    const calm = await api.call('drift.check', {
+    const calm = await app.api.call('drift.check', {
       reference: path.join(src, 'ref.csv'),
       current: path.join(src, 'same.csv'),
       options: { driftShare: 0.3 },
     });
     expect(calm.report.columns.find((c) => c.column === 'x')!.drifted).toBe(false);
-    const reports = await api.call('drift.reports', {});
+    const reports = await app.api.call('drift.reports', {});
     expect(reports.map((r) => r.id)).toEqual([calm.id, drifted.id]);
     // Each input is identified by the SHA-256 of its content, hashed while the check ran.
     const digestOf = (f: string) =>
@@ -74,9 +67,9 @@ describe('drift checks through the API', () => {
         .digest('hex');
     expect(reports[1]!.reference.sha256).toBe(digestOf('ref.csv'));
     expect(reports[1]!.current.sha256).toBe(digestOf('shifted.csv'));
-    const back = await api.call('drift.report', { id: drifted.id });
+    const back = await app.api.call('drift.report', { id: drifted.id });
     expect(back.report).toEqual(drifted.report);
-    const cmp = await api.call('drift.compare', { a: drifted.id, b: calm.id });
+    const cmp = await app.api.call('drift.compare', { a: drifted.id, b: calm.id });
     expect(cmp.columns.find((c) => c.column === 'x')).toMatchObject({
       a: { drifted: true },
       b: { drifted: false },
@@ -84,10 +77,13 @@ describe('drift checks through the API', () => {
   });
 
   it('reads dataset versions, lists reports per dataset, and layers presets under explicit options', async () => {
-    await api.call('datasets.add', { name: 'traffic', paths: [path.join(src, 'ref.csv')] });
-    await api.call('datasets.add', { name: 'traffic', paths: [path.join(src, 'shifted.csv')] });
-    await api.call('drift.presets.save', { name: 'psi-all', options: { method: 'psi', driftShare: 0.3 } });
-    const r = await api.call('drift.check', {
+    await app.api.call('datasets.add', { name: 'traffic', paths: [path.join(src, 'ref.csv')] });
+    await app.api.call('datasets.add', { name: 'traffic', paths: [path.join(src, 'shifted.csv')] });
+    await app.api.call('drift.presets.save', {
+      name: 'psi-all',
+      options: { method: 'psi', driftShare: 0.3 },
+    });
+    const r = await app.api.call('drift.check', {
       reference: 'dataset:traffic@1',
       current: 'dataset:traffic@2:shifted.csv',
       preset: 'psi-all',
@@ -98,9 +94,9 @@ describe('drift checks through the API', () => {
     expect(r.report.columns.find((c) => c.column === 'flag')!.method).toBe('z');
     expect(r.report.driftShare).toBe(0.3);
     expect(r.report.datasetDrift).toBe(true);
-    expect((await api.call('drift.reports', { dataset: 'traffic' })).map((x) => x.id)).toEqual([r.id]);
-    expect(await api.call('drift.reports', { dataset: 'other' })).toEqual([]);
-    expect((await api.call('drift.presets.delete', { name: 'psi-all' })).deleted).toBe(true);
+    expect((await app.api.call('drift.reports', { dataset: 'traffic' })).map((x) => x.id)).toEqual([r.id]);
+    expect(await app.api.call('drift.reports', { dataset: 'other' })).toEqual([]);
+    expect((await app.api.call('drift.presets.delete', { name: 'psi-all' })).deleted).toBe(true);
   });
 
   it('fails clearly on unreadable inputs, unknown presets and deployment sources', async () => {
@@ -110,11 +106,11 @@ describe('drift checks through the API', () => {
         (e) => e.code as string,
       );
     expect(
-      await code(api.call('drift.check', { reference: '/nope.csv', current: path.join(src, 'ref.csv') })),
+      await code(app.api.call('drift.check', { reference: '/nope.csv', current: path.join(src, 'ref.csv') })),
     ).toBe('NOT_FOUND');
     expect(
       await code(
-        api.call('drift.check', {
+        app.api.call('drift.check', {
           reference: path.join(src, 'ref.csv'),
           current: path.join(src, 'ref.csv'),
           preset: 'nope',
@@ -122,11 +118,13 @@ describe('drift checks through the API', () => {
       ),
     ).toBe('NOT_FOUND');
     expect(
-      await code(api.call('drift.check', { reference: 'deployment:x', current: path.join(src, 'ref.csv') })),
+      await code(
+        app.api.call('drift.check', { reference: 'deployment:x', current: path.join(src, 'ref.csv') }),
+      ),
     ).toBe('INVALID_INPUT');
     expect(
       await code(
-        api.call('drift.check', { reference: 'dataset:missing', current: path.join(src, 'ref.csv') }),
+        app.api.call('drift.check', { reference: 'dataset:missing', current: path.join(src, 'ref.csv') }),
       ),
     ).toBe('NOT_FOUND');
   });

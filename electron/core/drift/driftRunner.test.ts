@@ -1,13 +1,14 @@
 /** The worker-thread path: same report as in-process, errors keep their codes, cancellation works. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DriftProgress } from '../../../shared/drift.ts';
-import { WorkbenchError } from '../errors.ts';
+import { expectErrorCode } from '../testing/errorCodes.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
 import { driftCheck, driftCheckFiles } from './driftCheck.ts';
 import { runDriftInWorker } from './driftRunner.ts';
 
+const dirs = tempDirs();
 let dir: string;
 let files: { reference: string; current: string };
 const reference = {
@@ -20,14 +21,11 @@ const current = {
 };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mlwb-drift-worker-test-'));
+  dir = dirs.make();
   const csv = (cols: typeof reference) => `x,c\n${cols.x.map((x, k) => `${x},${cols.c[k]}`).join('\n')}\n`;
   files = { reference: join(dir, 'ref.csv'), current: join(dir, 'cur.csv') };
   await writeFile(files.reference, csv(reference));
   await writeFile(files.current, csv(current));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('drift on a worker thread', () => {
@@ -53,13 +51,11 @@ describe('drift on a worker thread', () => {
   });
 
   it('brings errors back with their code and message', async () => {
-    const err = await runDriftInWorker({
-      reference: { file: join(dir, 'nope.csv') },
-      current: { file: files.current },
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WorkbenchError);
-    expect(err).toMatchObject({ code: 'NOT_FOUND' });
-    expect((err as Error).message).toMatch(/no reference file at .*nope\.csv/);
+    await expectErrorCode(
+      runDriftInWorker({ reference: { file: join(dir, 'nope.csv') }, current: { file: files.current } }),
+      'NOT_FOUND',
+      /no reference file at .*nope\.csv/,
+    );
   });
 
   it('stops when cancelled and says so', async () => {

@@ -4,7 +4,7 @@
  * value, or the sorted numbers — so large inputs never have to be held row by row in JavaScript.
  */
 import type { StorageKind } from '../../../shared/drift.ts';
-import type { CategoryCounts } from './categoryCounts.ts';
+import type { CategoryCounts } from '../statistics/categoryCounts.ts';
 
 /**
  * How values of a column are compared across the two sides: as numbers (text that is not a number

@@ -3,22 +3,20 @@
  * oddities of real files (stray text, empty columns) are reported, and unreadable inputs fail
  * with a coded error that says what to do.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../../shared/drift.ts';
-import { WorkbenchError } from '../errors.ts';
+import { expectErrorCode } from '../testing/errorCodes.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
 import { driftCheck, driftCheckFiles } from './driftCheck.ts';
 import { formatOf } from './driftSource.ts';
 
+const dirs = tempDirs();
 let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mlwb-drift-source-test-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  dir = dirs.make();
 });
 
 // Deterministic data with every kind of column the engine distinguishes.
@@ -91,16 +89,6 @@ function comparable(report: DriftReport) {
     missingShare: c.missingShare,
     counts: c.counts,
   }));
-}
-
-async function expectCode(promise: Promise<unknown>, code: string, message: RegExp) {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkbenchError);
-  expect((err as WorkbenchError).code).toBe(code);
-  expect((err as WorkbenchError).message).toMatch(message);
 }
 
 describe('drift from files', () => {
@@ -239,7 +227,7 @@ describe('drift from files', () => {
   });
 
   it('says there is no such file (NOT_FOUND)', async () => {
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(join(dir, 'missing.csv'), join(dir, 'missing.csv')),
       'NOT_FOUND',
       /no reference file at .*missing\.csv/,
@@ -249,25 +237,25 @@ describe('drift from files', () => {
   it('refuses a folder, an unknown extension, a corrupt Parquet file and a header-only CSV (INVALID_INPUT)', async () => {
     const ok = await writeDelimited(join(dir, 'ok.csv'), reference, ',');
     await mkdir(join(dir, 'folder.csv'), { recursive: true });
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(ok, join(dir, 'folder.csv')),
       'INVALID_INPUT',
       /current data at .* is not a file/,
     );
     await writeFile(join(dir, 'data.xlsx'), 'x');
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(ok, join(dir, 'data.xlsx')),
       'INVALID_INPUT',
       /Cannot tell the format.*\.csv, \.tsv, \.parquet or \.jsonl/,
     );
     await writeFile(join(dir, 'broken.parquet'), 'this is not parquet at all');
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(ok, join(dir, 'broken.parquet')),
       'INVALID_INPUT',
       /Could not read the current file .* as PARQUET/,
     );
     await writeFile(join(dir, 'header.csv'), 'price,score\n');
-    await expectCode(
+    await expectErrorCode(
       driftCheckFiles(ok, join(dir, 'header.csv')),
       'INVALID_INPUT',
       /current data has no rows/,

@@ -1,11 +1,13 @@
 /**
- * Every method against SciPy/numpy references (fixtures/generate.py), through the engine so that
- * binning, zero replacement and category ordering are checked along with the formulas.
+ * Every method against SciPy/numpy references (../statistics/fixtures/generate.py), through the
+ * drift check so that binning, zero replacement and category ordering are checked along with the
+ * formulas; and the default types, methods and verdicts against an independent Python
+ * implementation of the rules.
  */
 import { describe, expect, it } from 'vitest';
 import { type DriftMethod, DriftReport, fromJsonNumber } from '../../../shared/drift.ts';
+import { expectClose, type FixtureNumber, readFixture } from '../statistics/fixtures/fixtureFiles.ts';
 import { driftCheck } from './driftCheck.ts';
-import { expectClose, type FixtureNumber, readFixture } from './fixtures/fixtureFiles.ts';
 
 type StatCase = {
   method: DriftMethod;
@@ -52,7 +54,7 @@ type EngineCase = {
   expected: { share: number; datasetDrift: boolean; columns: EngineColumn[] };
 };
 
-describe('default types, methods and verdicts follow DESIGN.md §7 (independent Python implementation)', () => {
+describe('default types, methods and verdicts follow docs/architecture.md §9 (independent Python implementation)', () => {
   const cases = readFixture<EngineCase>('engine.jsonl');
   it.each(cases.map((c) => [c.label, c] as const))('%s', async (_label, c) => {
     const report = await driftCheck(c.reference, c.current, { methods: c.methods });

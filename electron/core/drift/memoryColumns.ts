@@ -5,7 +5,8 @@
  */
 import type { StorageKind } from '../../../shared/drift.ts';
 import { invalidInput } from '../errors.ts';
-import { type CategoryValue, mergeCounts } from './categoryCounts.ts';
+import { type CategoryValue, mergeCounts } from '../statistics/categoryCounts.ts';
+import { radixSortFloat64 } from '../statistics/radixSort.ts';
 import type {
   DomainCounts,
   DriftColumnSource,
@@ -14,7 +15,6 @@ import type {
   SortedNumbers,
   ValueDomain,
 } from './columnSource.ts';
-import { radixSortFloat64 } from './radixSort.ts';
 
 export type ColumnValues = ArrayLike<unknown>;
 export type ColumnSet = Map<string, ColumnValues> | Record<string, ColumnValues>;

@@ -1,5 +1,5 @@
 /**
- * Pearson chi-square goodness of fit of current counts against reference shares (DESIGN.md §7,
+ * Pearson chi-square goodness of fit of current counts against reference shares (docs/architecture.md §9,
  * `scipy.stats.chisquare(cur, ref·n_cur/n_ref)`), k − 1 degrees of freedom.
  *
  * Two cases SciPy would answer with NaN or a warning are defined instead: a category absent from

@@ -3,9 +3,8 @@
  * options, run the statistics on a worker thread, and store the report with its inputs' identities.
  */
 
-import { DriftOptions } from '../../../shared/drift.ts';
-import type { DriftComparison, DriftOptionsPatch, DriftReportRecord } from '../../../shared/monitoring.ts';
-import { type DriftSource, layerOptions } from '../../../shared/monitoring.ts';
+import type { DriftComparison, DriftOptionsPatch, DriftReportRecord } from '../../../shared/drift.ts';
+import { DriftOptions, type DriftSource, layerOptions } from '../../../shared/drift.ts';
 import type { OpContext } from '../ops/operations.ts';
 import type { Db } from '../store/database.ts';
 import { type InputDeps, resolveDriftInput } from './driftInputs.ts';

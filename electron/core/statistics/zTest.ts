@@ -1,7 +1,7 @@
 /**
- * Pooled two-proportion z-test on the share of the smallest category (DESIGN.md §7, Evidently's
- * `z` test). The p-value is 2·(1 − Φ(|z|)) computed as 2·sf(|z|), which is the same number but
- * does not round to 0 once |z| passes ~8.
+ * Pooled two-proportion z-test on the share of the smallest category (docs/architecture.md §9,
+ * Evidently's `z` test). The p-value is 2·(1 − Φ(|z|)) computed as 2·sf(|z|), which is the same
+ * number but does not round to 0 once |z| passes ~8.
  */
 
 import type { CategoryCounts } from './categoryCounts.ts';

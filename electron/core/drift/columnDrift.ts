@@ -1,16 +1,32 @@
 /**
- * Tests one column: settles its type and method (DESIGN.md §7 defaults unless overridden), asks
- * the source for exactly the data that method needs (counts per value, or sorted numbers), and
- * returns the column's row of the report. Missing values are dropped first; a column with nothing
- * left on a side is reported as skipped with the reason, never as NaN.
+ * Tests one column: settles its type and method (the defaults of docs/architecture.md §9 unless
+ * overridden), asks the source for exactly the data that method needs (counts per value, or sorted
+ * numbers), and returns the column's row of the report. Missing values are dropped first; a column
+ * with nothing left on a side is reported as skipped with the reason, never as NaN.
  */
 import type { ColumnType, DriftColumnResult, DriftMethod } from '../../../shared/drift.ts';
 import { toJsonNumber } from '../../../shared/drift.ts';
 import { invalidInput } from '../errors.ts';
-import { type BinnedShares, categoryShares, equalWidthShares } from './binning.ts';
-import { type CategoryCounts, countsFromSorted, distinctSorted, total } from './categoryCounts.ts';
-import { chiSquareTest } from './chiSquareTest.ts';
-import { categoryDistribution, categoryLabel, histogramDistribution } from './columnDistribution.ts';
+import { type BinnedShares, categoryShares, equalWidthShares } from '../statistics/binning.ts';
+import {
+  type CategoryCounts,
+  countsFromSorted,
+  distinctSorted,
+  total,
+} from '../statistics/categoryCounts.ts';
+import { chiSquareTest } from '../statistics/chiSquareTest.ts';
+import {
+  categoryDistribution,
+  categoryLabel,
+  histogramDistribution,
+} from '../statistics/columnDistribution.ts';
+import { hellingerDistance } from '../statistics/hellinger.ts';
+import { jensenShannonDistance } from '../statistics/jensenShannon.ts';
+import { klDivergence } from '../statistics/klDivergence.ts';
+import { ksTwoSample } from '../statistics/ksTest.ts';
+import { populationStabilityIndex } from '../statistics/psi.ts';
+import { normalizedWasserstein } from '../statistics/wasserstein.ts';
+import { zTest } from '../statistics/zTest.ts';
 import type { DriftColumnSource, SideCounts, SortedNumbers } from './columnSource.ts';
 import {
   defaultMethod,
@@ -22,13 +38,6 @@ import {
   needsNumbers,
   resolveDomain,
 } from './columnTypes.ts';
-import { hellingerDistance } from './hellinger.ts';
-import { jensenShannonDistance } from './jensenShannon.ts';
-import { klDivergence } from './klDivergence.ts';
-import { ksTwoSample } from './ksTest.ts';
-import { populationStabilityIndex } from './psi.ts';
-import { normalizedWasserstein } from './wasserstein.ts';
-import { zTest } from './zTest.ts';
 
 export interface ColumnPlan {
   method?: DriftMethod;

@@ -1,6 +1,6 @@
 /**
  * First Wasserstein distance between two samples (`scipy.stats.wasserstein_distance`), and the
- * drift statistic DESIGN.md §7 builds from it: W₁ / max(population std of reference, 0.001).
+ * drift statistic docs/architecture.md §9 builds from it: W₁ / max(population std of reference, 0.001).
  *
  * Inputs are ascending-sorted samples, so ∫|F − G| is one merge pass; the sum is compensated
  * (Neumaier) because a million small products otherwise lose digits SciPy's pairwise sum keeps.
@@ -52,7 +52,7 @@ export function populationStd(values: Float64Array): number {
   return Math.sqrt(Math.max(0, (ss - (correction * correction) / n) / n));
 }
 
-/** DESIGN.md §7 `wasserstein`: W₁ normalized by the reference's spread (floor 0.001). */
+/** `wasserstein` (docs/architecture.md §9): W₁ normalized by the reference's spread (floor 0.001). */
 export function normalizedWasserstein(reference: Float64Array, current: Float64Array): number {
   return wassersteinDistance(reference, current) / Math.max(populationStd(reference), 0.001);
 }

@@ -13,7 +13,8 @@ import { basename, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBListVector } from '@duckdb/node-api';
 import type { StorageKind } from '../../../shared/drift.ts';
 import { cancelled, describeSystemError, invalidInput, notFound, WorkbenchError } from '../errors.ts';
-import { type CategoryValue, mergeCounts } from './categoryCounts.ts';
+import { type CategoryValue, mergeCounts } from '../statistics/categoryCounts.ts';
+import { radixSortFloat64 } from '../statistics/radixSort.ts';
 import type {
   DomainCounts,
   DriftColumnSource,
@@ -22,7 +23,6 @@ import type {
   SortedNumbers,
   ValueDomain,
 } from './columnSource.ts';
-import { radixSortFloat64 } from './radixSort.ts';
 
 export type DriftFileFormat = 'csv' | 'tsv' | 'parquet' | 'jsonl';
 

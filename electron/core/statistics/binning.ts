@@ -1,5 +1,5 @@
 /**
- * The bins that jensenshannon, psi, kl_div and hellinger compare (DESIGN.md §7): for a numerical
+ * The bins that jensenshannon, psi, kl_div and hellinger compare (docs/architecture.md §9): for a numerical
  * column whose reference has more than 20 distinct values, ceil(log2(n_ref + n_cur) + 1)
  * equal-width bins over min..max of both sides (last bin closed); otherwise one bin per distinct
  * value of reference ∪ current.
@@ -97,8 +97,8 @@ export function categoryShares(counts: CategoryCounts, nReference: number, nCurr
 }
 
 /**
- * DESIGN.md §7 zero replacement for psi and kl_div, per side: zeros become (smallest non-zero
- * share)/10⁶ when that share ≤ 0.0001, else 0.0001.
+ * The zero replacement of docs/architecture.md §9 for psi and kl_div, per side: zeros become
+ * (smallest non-zero share)/10⁶ when that share ≤ 0.0001, else 0.0001.
  */
 export function replaceZeroShares(shares: Float64Array): Float64Array {
   let smallest = Number.POSITIVE_INFINITY;

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { DriftInputIdentity, DriftSource } from '../../../shared/monitoring.ts';
+import type { DriftInputIdentity, DriftSource } from '../../../shared/drift.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import { hashFile, type ObjectStore } from '../objects/objectStore.ts';

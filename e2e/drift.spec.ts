@@ -1,7 +1,7 @@
 /**
- * Issue 4's Monitoring page in the real app: a drift check between two dataset versions, its
- * per-column table and overlaid histogram, a preset saved and re-used, two stored reports
- * compared; and a check on files dropped on the window.
+ * The drift page in the real app: a drift check between two dataset versions, its per-column
+ * table and overlaid histogram, a preset saved and re-used, two stored reports compared; a check
+ * on files dropped on the window; a long check's progress and cancel.
  */
 import fs from 'node:fs';
 import path from 'node:path';

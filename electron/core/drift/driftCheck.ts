@@ -1,5 +1,5 @@
 /**
- * The drift check: reference against current, column by column, into the report of DESIGN.md §8.
+ * The drift check: reference against current, column by column, into the report of shared/drift.ts.
  *
  * Guarantees: the report parses against `DriftReport` (shared/drift.ts); a column that cannot be
  * tested is reported with the reason instead of failing the check; schema differences (columns

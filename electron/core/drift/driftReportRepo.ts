@@ -1,12 +1,13 @@
 /** SQL for stored drift reports and presets. */
-import type { DriftOptions, DriftReport } from '../../../shared/drift.ts';
 import type {
   DriftInputIdentity,
+  DriftOptions,
   DriftOptionsPatch,
   DriftPreset,
+  DriftReport,
   DriftReportRecord,
   DriftReportSummary,
-} from '../../../shared/monitoring.ts';
+} from '../../../shared/drift.ts';
 import { notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
 import { type Db, writeTransaction } from '../store/database.ts';

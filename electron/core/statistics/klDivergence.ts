@@ -1,6 +1,6 @@
 /**
- * Kullback–Leibler divergence KL(reference ‖ current) (DESIGN.md §7): zero replacement per side,
- * both renormalized to sum 1, then Σ r·ln(r/c) — what scipy.stats.entropy(r, c) computes.
+ * Kullback–Leibler divergence KL(reference ‖ current) (docs/architecture.md §9): zero replacement
+ * per side, both renormalized to sum 1, then Σ r·ln(r/c) — what scipy.stats.entropy(r, c) computes.
  */
 import { replaceZeroShares } from './binning.ts';
 

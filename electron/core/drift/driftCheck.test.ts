@@ -1,7 +1,7 @@
 /** The engine's promises about awkward input: reported, never crashed on, and no NaN in the report. */
 import { describe, expect, it } from 'vitest';
 import { DriftReport } from '../../../shared/drift.ts';
-import { WorkbenchError } from '../errors.ts';
+import { expectErrorCode } from '../testing/errorCodes.ts';
 import { driftCheck } from './driftCheck.ts';
 
 const range = (n: number, f: (k: number) => unknown) => Array.from({ length: n }, (_, k) => f(k));
@@ -20,26 +20,17 @@ function expectJsonClean(report: unknown, path = 'report') {
   if (path === 'report') expect(() => DriftReport.parse(report)).not.toThrow();
 }
 
-async function expectInvalid(promise: Promise<unknown>, message: RegExp) {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkbenchError);
-  expect((err as WorkbenchError).code).toBe('INVALID_INPUT');
-  expect((err as WorkbenchError).message).toMatch(message);
-}
-
 describe('drift check on awkward input', () => {
   it('refuses empty current data with a message that says what to do', async () => {
-    await expectInvalid(
+    await expectErrorCode(
       driftCheck({ a: [1, 2, 3] }, { a: [] }),
+      'INVALID_INPUT',
       /current data has no rows.*at least one row/,
     );
   });
 
   it('refuses an empty reference the same way', async () => {
-    await expectInvalid(driftCheck({ a: [] }, { a: [1] }), /reference data has no rows/);
+    await expectErrorCode(driftCheck({ a: [] }, { a: [1] }), 'INVALID_INPUT', /reference data has no rows/);
   });
 
   it('skips a column that is entirely missing in current, reports its missing share and still tests the rest', async () => {
@@ -120,8 +111,9 @@ describe('drift check on awkward input', () => {
   });
 
   it('refuses two inputs without a column in common, listing both sets of columns', async () => {
-    await expectInvalid(
+    await expectErrorCode(
       driftCheck({ a: [1] }, { b: [1] }),
+      'INVALID_INPUT',
       /no column in common.*reference: "a".*current: "b"/,
     );
   });
@@ -195,16 +187,22 @@ describe('drift check on awkward input', () => {
   });
 
   it('refuses options that name a column neither side has', async () => {
-    await expectInvalid(
+    await expectErrorCode(
       driftCheck({ a: [1] }, { a: [1] }, { methods: { typo: 'ks' } }),
+      'INVALID_INPUT',
       /"typo" \(named in the method options\)/,
     );
-    await expectInvalid(driftCheck({ a: [1] }, { a: [1] }, { columns: ['nope'] }), /"nope"/);
+    await expectErrorCode(
+      driftCheck({ a: [1] }, { a: [1] }, { columns: ['nope'] }),
+      'INVALID_INPUT',
+      /"nope"/,
+    );
   });
 
   it('refuses a numbers-only method named for a text column, but only skips it under a global method', async () => {
-    await expectInvalid(
+    await expectErrorCode(
       driftCheck({ s: ['a', 'b'] }, { s: ['a', 'c'] }, { methods: { s: 'ks' } }),
+      'INVALID_INPUT',
       /holds text, and ks needs numbers/,
     );
     const report = await driftCheck(
@@ -249,9 +247,6 @@ describe('drift check on awkward input', () => {
     expect(seen.at(-1)).toBe(2);
     const controller = new AbortController();
     controller.abort();
-    const err = await driftCheck({ a: [1] }, { a: [1] }, {}, { signal: controller.signal }).catch(
-      (e: unknown) => e,
-    );
-    expect((err as WorkbenchError).code).toBe('CANCELLED');
+    await expectErrorCode(driftCheck({ a: [1] }, { a: [1] }, {}, { signal: controller.signal }), 'CANCELLED');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Population Stability Index (DESIGN.md §7): Σ (r − c)·ln(r/c) over binned shares after the
+ * Population Stability Index (docs/architecture.md §9): Σ (r − c)·ln(r/c) over binned shares after the
  * per-side zero replacement, so a bin empty on one side contributes a large but finite term.
  */
 import { replaceZeroShares } from './binning.ts';

@@ -1,7 +1,7 @@
 /**
- * The DESIGN.md §7 rules that do not depend on any statistic: how a column's values are compared,
- * whether it is numerical or categorical, which method it gets by default, and when a result
- * counts as drift.
+ * The drift rules (docs/architecture.md §9) that do not depend on any statistic: how a column's
+ * values are compared, whether it is numerical or categorical, which method it gets by default, and
+ * when a result counts as drift.
  */
 import type { ColumnType, DriftMethod, StorageKind } from '../../../shared/drift.ts';
 import type { ValueDomain } from './columnSource.ts';
@@ -54,7 +54,7 @@ export function inferColumnType(kind: StorageKind, distinctIntegers: number | nu
 
 /**
  * n = reference non-missing count, u = distinct values over reference ∪ current (Evidently's
- * defaults, DESIGN.md §7).
+ * defaults, docs/architecture.md §9).
  */
 export function defaultMethod(type: ColumnType, n: number, u: number): DriftMethod {
   if (type === 'numerical') {
