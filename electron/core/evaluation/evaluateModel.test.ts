@@ -233,7 +233,7 @@ describe('evaluateModelInWorker', () => {
       progress: (p) => seen.push(p.done),
     });
     expect(result).toEqual(await evaluateModel(request, small));
-    expect(seen.at(-1)).toBe(result.metrics.example_count);
+    expect(seen.at(-1)).toBe(result.rows.read);
     expect(seen.length).toBeGreaterThan(2);
   });
 

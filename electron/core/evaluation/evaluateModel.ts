@@ -59,18 +59,15 @@ export async function evaluateModel(
         : request.classes
           ? { kind: 'classes', classes: request.classes }
           : { kind: 'indices', limit: classCount ?? MAX_CLASSES };
-    const { read, kept } = await table.load(columns, request.label, mapping);
-    if (kept === 0)
-      throw invalidInput(
-        read === 0
-          ? `${request.table.path} has no rows to evaluate on.`
-          : `No row to evaluate on: all ${read} rows of ${request.table.path} miss the label or a feature value.`,
-      );
+    // float32 inputs are fed FLOAT columns: DuckDB rounds each DOUBLE once, as a float32 cast would.
+    const featureType = request.inputs.every((i) => i.type === 'float32') ? 'FLOAT' : 'DOUBLE';
+    const { read } = await table.load(columns, request.label, mapping, featureType);
+    if (read === 0) throw invalidInput(`${request.table.path} has no rows to evaluate on.`);
 
-    const regression = reading === 'regression' ? new RegressionAccumulator(kept) : undefined;
+    const regression = reading === 'regression' ? new RegressionAccumulator(read) : undefined;
     let classification: ClassificationAccumulator | undefined;
     let done = 0;
-    ctx.progress?.({ done, total: kept });
+    ctx.progress?.({ done, total: read });
     for await (const batch of table.batches(ctx.batchRows ?? 65_536, mapping)) {
       stopIfCancelled();
       const out = await model.run(plans, batch.features, batch.rows, output.name);
@@ -88,7 +85,7 @@ export async function evaluateModel(
         const truth = batch.label as Int32Array;
         if (reading === 'labels') {
           const predicted = predictedIndices(out.data, output.name, classCount);
-          classification ??= new ClassificationAccumulator(reading, classCount, request.classes, kept);
+          classification ??= new ClassificationAccumulator(reading, classCount, request.classes, read);
           classification.addLabels(truth, predicted);
         } else {
           if (reading !== 'binary-probability' && reading !== 'class-probabilities')
@@ -106,16 +103,21 @@ export async function evaluateModel(
             reading,
             classCount,
             request.classes,
-            kept,
+            read,
             output.type === 'float32' ? 'float32' : 'float64',
           );
           classification.addProbabilities(truth, probabilities, columnsOut);
         }
       }
       done += batch.rows;
-      ctx.progress?.({ done, total: kept });
+      ctx.progress?.({ done: done + table.dropped, total: read });
     }
-    const common = { output: output.name, reading, rows: { read, dropped: read - kept } };
+    if (done === 0)
+      throw invalidInput(
+        `No row to evaluate on: all ${read} rows of ${request.table.path} miss the label or a feature value.`,
+      );
+    ctx.progress?.({ done: read, total: read });
+    const common = { output: output.name, reading, rows: { read, dropped: read - done } };
     if (regression) return { task: 'regression', ...common, ...regression.finish() };
     return { task: 'classification', ...common, ...classification!.finish() };
   } finally {

@@ -56,6 +56,8 @@ export interface InputPlan {
 }
 
 export class OnnxModel {
+  private readonly buffers = new Map<string, InputArray>();
+
   private constructor(
     private readonly session: InferenceSession,
     private readonly TensorCtor: typeof Tensor,
@@ -86,14 +88,14 @@ export class OnnxModel {
    */
   async run(
     inputs: readonly InputPlan[],
-    features: readonly Float64Array[],
+    features: readonly (Float32Array | Float64Array)[],
     rows: number,
     output: string,
   ): Promise<{ data: ArrayLike<number> | BigInt64Array; dims: readonly number[] }> {
     const feeds: Record<string, Tensor> = {};
     for (const { spec, columns } of inputs) {
       const width = columns.length;
-      const data = inputArrays[spec.type]!(rows * width);
+      const data = this.buffer(spec, rows * width);
       if (data instanceof BigInt64Array) {
         for (let j = 0; j < width; j++) {
           const col = features[columns[j]!]!;
@@ -111,6 +113,19 @@ export class OnnxModel {
     const result = await this.session.run(feeds, [output]);
     const tensor = result[output]!;
     return { data: tensor.data as ArrayLike<number>, dims: tensor.dims };
+  }
+
+  /**
+   * The input's array for this many values: one per input, grown when needed and reused across
+   * batches (a fresh array per batch costs page faults, not just the writes).
+   */
+  private buffer(spec: TensorSpec, size: number): InputArray {
+    let buffer = this.buffers.get(spec.name);
+    if (!buffer || buffer.length < size) {
+      buffer = inputArrays[spec.type]!(size);
+      this.buffers.set(spec.name, buffer);
+    }
+    return buffer.length === size ? buffer : (buffer.subarray(0, size) as InputArray);
   }
 
   async release(): Promise<void> {
