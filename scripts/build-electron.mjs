@@ -16,6 +16,7 @@ await build({
   entryPoints: {
     storeWorker: 'electron/core/objects/storeWorker.ts',
     driftWorker: 'electron/core/drift/driftWorker.ts',
+    evaluationWorker: 'electron/core/evaluation/evaluationWorker.ts',
   },
   outdir: 'dist-electron',
   format: 'esm',

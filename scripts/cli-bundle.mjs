@@ -22,6 +22,7 @@ const entryPoints = {
   main: 'electron/cli/main.ts',
   storeWorker: 'electron/core/objects/storeWorker.ts',
   driftWorker: 'electron/core/drift/driftWorker.ts',
+  evaluationWorker: 'electron/core/evaluation/evaluationWorker.ts',
 };
 
 /**

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DatasetName, JsonNumber } from './datasets.ts';
+import { EvaluationResult } from './evaluation.ts';
 
 /** MLflow's registry limits, kept so MLflow clients fail here as they would there. */
 export const REGISTRY_LIMITS = {
@@ -317,8 +318,10 @@ export const EvaluationRecord = z.object({
   path: z.string(),
   label: z.string(),
   task: ModelTask,
-  metrics: z.record(z.string(), JsonNumber),
-  details: z.unknown(),
+  /** null where a metric does not apply (ROC AUC when one class is absent). */
+  metrics: z.record(z.string(), JsonNumber.nullable()),
+  /** Everything the evaluation found: the metrics again, the curves and matrices to draw. */
+  details: EvaluationResult,
   createdAt: z.number(),
 });
 export type EvaluationRecord = z.infer<typeof EvaluationRecord>;

@@ -5,6 +5,7 @@
  * and decides when a stored evaluation can stand in for a new one.
  */
 import { fromJsonNumber, type JsonNumber, toJsonNumber } from '../../../shared/drift.ts';
+import type { EvaluationResult } from '../../../shared/evaluation.ts';
 import type { EvaluationRecord, GateOutcome, ModelTask, ModelVersion } from '../../../shared/registry.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { invalidInput } from '../errors.ts';
@@ -19,13 +20,15 @@ import type { RegistryService } from './registryService.ts';
 export interface EngineInput {
   version: ModelVersion;
   modelFile: string;
-  table: { file: string; format: TableFormat; path: string };
+  /** The stored table: its blob, its format, its path in the dataset, how a message names it. */
+  table: { file: string; format: TableFormat; path: string; shownAs: string };
   label: string;
 }
 export interface EngineOutput {
   task: ModelTask;
-  metrics: Record<string, number>;
-  details: unknown;
+  /** null: a metric that does not apply (ROC AUC with one class present). */
+  metrics: Record<string, JsonNumber | null>;
+  details: EvaluationResult;
 }
 export type EvaluationEngine = (input: EngineInput, ctx: OpContext) => Promise<EngineOutput>;
 
@@ -94,6 +97,7 @@ export class ModelEvaluations {
           file: this.d.objects.pathFor(table.sha256),
           format: tableFormatOf(table.path)!,
           path: table.path,
+          shownAs: `${shown}:${table.path}`,
         },
         label,
       },
@@ -156,14 +160,13 @@ export class ModelEvaluations {
   }
 }
 
-function numbers(m: Record<string, JsonNumber>): Record<string, number> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, fromJsonNumber(v)]));
+/** Metrics as numbers for the rules; one that does not apply is left out (its rule says so). */
+function numbers(m: Record<string, JsonNumber | null>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m)) if (v !== null) out[k] = fromJsonNumber(v);
+  return out;
 }
 
 function toRecord(e: StoredEvaluation): EvaluationRecord {
-  return {
-    ...e,
-    task: e.task as ModelTask,
-    metrics: Object.fromEntries(Object.entries(e.metrics).map(([k, v]) => [k, toJsonNumber(v)])),
-  };
+  return { ...e, task: e.task as ModelTask, details: e.details as EvaluationResult };
 }

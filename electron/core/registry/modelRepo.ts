@@ -3,7 +3,7 @@
  * evaluations. The one module that reads and writes those tables (docs/architecture.md, "Tables
  * and their owners"); every multi-row change is one transaction.
  */
-import { fromJsonNumber, type JsonNumber, jsonSafe } from '../../../shared/drift.ts';
+import { type JsonNumber, jsonSafe } from '../../../shared/drift.ts';
 import type {
   AliasMove,
   FeatureSpec,
@@ -88,7 +88,8 @@ export interface StoredEvaluation {
   path: string;
   label: string;
   task: string;
-  metrics: Record<string, number>;
+  /** JSON spellings for non-finite values; null where a metric does not apply. */
+  metrics: Record<string, JsonNumber | null>;
   details: unknown;
   createdAt: number;
 }
@@ -162,8 +163,8 @@ export class ModelRepo {
     let latestEvaluation: ModelSummary['latestEvaluation'] = null;
     if (ev) {
       const metric = HEADLINE[ev.task] ?? 'example_count';
-      const value = (JSON.parse(ev.metrics) as Record<string, JsonNumber>)[metric];
-      if (value !== undefined)
+      const value = (JSON.parse(ev.metrics) as Record<string, JsonNumber | null>)[metric];
+      if (value !== undefined && value !== null)
         latestEvaluation = {
           version: ev.number,
           metric,
@@ -552,12 +553,7 @@ export class ModelRepo {
       path: r.path,
       label: r.label,
       task: r.task,
-      metrics: Object.fromEntries(
-        Object.entries(JSON.parse(r.metrics) as Record<string, JsonNumber>).map(([k, v]) => [
-          k,
-          fromJsonNumber(v),
-        ]),
-      ),
+      metrics: JSON.parse(r.metrics) as Record<string, JsonNumber | null>,
       details: JSON.parse(r.details) as unknown,
       createdAt: r.created_at,
     }));
