@@ -228,3 +228,122 @@ describe('gate rules', () => {
     });
   });
 });
+
+describe('evaluation and gates', () => {
+  const irisData = path.resolve(here, '../../../resources/recipes/sklearn-classifier/example-data');
+
+  it('evaluates with onnxruntime on a dataset table, stores it, and reuses it for gates', async () => {
+    await app.api.call('datasets.add', { name: 'iris-eval', paths: [irisData] });
+    const run = makeRun({ 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE });
+    await app.api.call('models.register', { runId: run, name: 'gated' });
+    const progress: number[] = [];
+    const e = await app.api.call(
+      'models.evaluate',
+      { name: 'gated', version: 1, dataset: 'iris-eval' },
+      { onProgress: (p) => progress.push(p.done) },
+    );
+    expect(e).toMatchObject({
+      task: 'classification',
+      path: 'train.csv',
+      label: 'target',
+      datasetVersion: 1,
+    });
+    expect(e.metrics.example_count).toBe(300);
+    expect(e.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(e.details.task === 'classification' && e.details.confusionMatrix.labels).toEqual([
+      'setosa',
+      'versicolor',
+      'virginica',
+    ]);
+    expect(progress.at(-1)).toBe(300);
+    const accuracy = e.metrics.accuracy as number;
+
+    // Refused above its accuracy: exit 3 in the CLI, nothing moved, nothing evaluated again.
+    await app.api.call('models.setGate', {
+      name: 'gated',
+      alias: 'champion',
+      dataset: 'iris-eval',
+      label: 'target',
+      rules: [`accuracy >= ${accuracy + 0.001}`],
+    });
+    const refused = await app.api.call('models.setAlias', { name: 'gated', version: 1, alias: 'champion' });
+    expect(refused).toMatchObject({ moved: false, from: null, kind: 'gate', gate: { passed: false } });
+    expect(refused.gate?.rules[0]).toMatchObject({ metric: 'accuracy', value: accuracy, passed: false });
+    expect((await app.api.call('models.version', { name: 'gated', version: 1 })).evaluations).toHaveLength(1);
+    expect((await app.api.call('models.get', { name: 'gated' })).history).toEqual([]);
+
+    // Forced with its reason, then a gate relative to the champion that an equal version passes.
+    await expect(
+      app.api.call('models.setAlias', { name: 'gated', version: 1, alias: 'champion', force: true }),
+    ).rejects.toThrow(/needs a reason/);
+    await app.api.call('models.setAlias', {
+      name: 'gated',
+      version: 1,
+      alias: 'champion',
+      force: true,
+      reason: 'first one',
+    });
+    await app.api.call('models.setGate', {
+      name: 'gated',
+      alias: 'champion',
+      dataset: 'iris-eval',
+      label: 'target',
+      rules: ['accuracy >= 0.9', 'f1 >= champion.f1 - 0.01', 'log_loss <= champion.log_loss * 1.5'],
+    });
+    await app.api.call('models.register', { runId: run, name: 'gated' });
+    const passed = await app.api.call('models.setAlias', { name: 'gated', version: 2, alias: 'champion' });
+    expect(passed).toMatchObject({
+      moved: true,
+      from: 1,
+      to: 2,
+      kind: 'gate',
+      gate: { passed: true, champion: 1 },
+    });
+    expect(passed.gate?.rules.map((r) => r.passed)).toEqual([true, true, true]);
+    const got = await app.api.call('models.get', { name: 'gated' });
+    expect(got.history.map((h) => [h.from, h.to, h.kind, h.reason])).toEqual([
+      [1, 2, 'gate', null],
+      [null, 1, 'forced', 'first one'],
+    ]);
+    expect(got.evaluations.map((x) => x.version).sort()).toEqual([1, 2]);
+    expect(got.model.latestEvaluation).toMatchObject({ version: 2, metric: 'accuracy', value: accuracy });
+
+    // A rule on a metric the task does not have never passes, and says why.
+    await app.api.call('models.setGate', {
+      name: 'gated',
+      alias: 'staging',
+      dataset: 'iris-eval',
+      label: 'target',
+      rules: ['rmse <= 1'],
+    });
+    const wrong = await app.api.call('models.setAlias', { name: 'gated', version: 2, alias: 'staging' });
+    expect(wrong.gate?.rules[0]).toMatchObject({ passed: false, note: 'the evaluation has no metric rmse' });
+  });
+
+  it('refuses evaluations it cannot run, naming what to fix', async () => {
+    const run = makeRun({ 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE });
+    await app.api.call('models.register', { runId: run, name: 'picky' });
+    const data = dirs.make();
+    writeTree(data, { 'a.csv': 'x\n1\n', 'b.csv': 'x\n2\n', 'readme.txt': 'hi' });
+    await app.api.call('datasets.add', { name: 'two-tables', paths: [data] });
+    await expect(app.api.call('models.evaluate', { name: 'picky', dataset: 'two-tables' })).rejects.toThrow(
+      /holds 2 tables \(a.csv, b.csv\): name one with --path/,
+    );
+    await expect(
+      app.api.call('models.evaluate', { name: 'picky', dataset: 'two-tables', path: 'readme.txt' }),
+    ).rejects.toThrow(/not a table/);
+    await expect(
+      app.api.call('models.evaluate', { name: 'picky', dataset: 'two-tables', path: 'a.csv' }),
+    ).rejects.toThrow(/two-tables@1:a.csv/);
+    await expectErrorCode(app.api.call('models.evaluate', { name: 'picky', dataset: 'nope' }), 'NOT_FOUND');
+    await expect(
+      app.api.call('models.setGate', {
+        name: 'picky',
+        alias: 'champion',
+        dataset: 'two-tables',
+        label: 'x',
+        rules: ['accuracy = 1'],
+      }),
+    ).rejects.toThrow(/is not a rule/);
+  });
+});

@@ -71,5 +71,39 @@ describe.skipIf(Boolean(skipReason))(
       expect(used.runs.map((x) => x.id)).toContain(clf);
       expect(used.models.map((m) => `${m.name}@${m.version}`)).toEqual(['iris-clf@1']);
     });
+
+    it('evaluates both, and a gate relative to the champion refuses a weaker version', async () => {
+      const reg = await app.api.call('models.evaluate', {
+        name: 'linear-reg',
+        version: 1,
+        dataset: 'linear',
+      });
+      expect(reg.task).toBe('regression');
+      expect(Object.keys(reg.metrics).sort()).toEqual(['example_count', 'mae', 'r2', 'rmse']);
+      expect(reg.metrics.r2).toBeGreaterThan(0.5);
+
+      // Version 1 (30 iterations) holds champion; a 1-iteration model must not take it from it.
+      await app.api.call('models.setAlias', { name: 'iris-clf', version: 1, alias: 'champion' });
+      await app.api.call('models.setGate', {
+        name: 'iris-clf',
+        alias: 'champion',
+        dataset: 'iris',
+        label: 'target',
+        rules: ['log_loss <= champion.log_loss'],
+      });
+      const weak = await train('sklearn-classifier', 'iris', { max_iter: 1 });
+      const v2 = await app.api.call('models.register', { runId: weak, name: 'iris-clf' });
+      const refused = await app.api.call('models.setAlias', {
+        name: 'iris-clf',
+        version: v2.version,
+        alias: 'champion',
+      });
+      expect(refused).toMatchObject({ moved: false, from: 1, gate: { passed: false, champion: 1 } });
+      const [rule] = refused.gate!.rules;
+      expect(rule!.value as number).toBeGreaterThan(rule!.threshold as number);
+      expect(
+        (await app.api.call('models.version', { name: 'iris-clf', alias: 'champion' })).version.version,
+      ).toBe(1);
+    });
   },
 );
