@@ -152,6 +152,20 @@ describe('evaluateModel against scikit-learn', () => {
     expect(result.metrics).toMatchObject({ r2: 0 });
   });
 
+  it('reads Parquet as it reads CSV', async () => {
+    const { request, expected } = fixture('binary_probability');
+    const parquet = path.join(temp, 'binary.parquet');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await conn.run(`COPY (SELECT * FROM read_csv('${request.table.path}')) TO '${parquet}' (FORMAT parquet)`);
+    conn.closeSync();
+    db.closeSync();
+    const result = await evaluateModel({ ...request, table: { path: parquet } }, small);
+    expect(result.rows).toEqual(expected.rows);
+    expectMetrics(result.metrics, expected.metrics);
+  });
+
   it('gives the same figures whatever the batch size (batches across DuckDB chunks)', async () => {
     const { request } = fixture('binary_probability');
     // 60 copies of the table: 14,400 rows, several 2,048-row chunks.

@@ -72,42 +72,38 @@ export async function evaluateModel(
       stopIfCancelled();
       const out = await model.run(plans, batch.features, batch.rows, output.name);
       const columnsOut = outputColumns(out.dims, batch.rows, output);
-      if (regression) {
+      if (reading === 'regression') {
         if (columnsOut !== 1)
           throw invalidInput(
             `The output "${output.name}" gives ${columnsOut} values a row; a regression reads one.`,
           );
-        regression.add(
+        regression!.add(
           batch.label as Float64Array,
           finitePredictions(out.data as ArrayLike<number>, output.name),
         );
+      } else if (reading === 'labels') {
+        const predicted = predictedIndices(out.data, output.name, classCount);
+        classification ??= new ClassificationAccumulator(reading, classCount, request.classes, read);
+        classification.addLabels(batch.label as Int32Array, predicted);
       } else {
-        const truth = batch.label as Int32Array;
-        if (reading === 'labels') {
-          const predicted = predictedIndices(out.data, output.name, classCount);
-          classification ??= new ClassificationAccumulator(reading, classCount, request.classes, read);
-          classification.addLabels(truth, predicted);
-        } else {
-          if (reading !== 'binary-probability' && reading !== 'class-probabilities')
-            throw new Error('unreachable');
-          if (reading === 'class-probabilities') {
-            if (classCount === undefined) classCount = columnsOut;
-            if (columnsOut !== classCount)
-              throw invalidInput(
-                `Shape mismatch: the output "${output.name}" gives ${columnsOut} class probabilities a row, but the model has ${classCount} classes.`,
-              );
-          }
-          checkIndices(truth, classCount ?? 2, request.label);
-          const probabilities = finitePredictions(out.data as ArrayLike<number>, output.name);
-          classification ??= new ClassificationAccumulator(
-            reading,
-            classCount,
-            request.classes,
-            read,
-            output.type === 'float32' ? 'float32' : 'float64',
-          );
-          classification.addProbabilities(truth, probabilities, columnsOut);
+        if (reading === 'class-probabilities') {
+          classCount ??= columnsOut;
+          if (columnsOut !== classCount)
+            throw invalidInput(
+              `Shape mismatch: the output "${output.name}" gives ${columnsOut} class probabilities a row, but the model has ${classCount} classes.`,
+            );
         }
+        const truth = batch.label as Int32Array;
+        checkIndices(truth, classCount ?? 2, request.label);
+        const probabilities = finitePredictions(out.data as ArrayLike<number>, output.name);
+        classification ??= new ClassificationAccumulator(
+          reading,
+          classCount,
+          request.classes,
+          read,
+          output.type === 'float32' ? 'float32' : 'float64',
+        );
+        classification.addProbabilities(truth, probabilities, columnsOut);
       }
       done += batch.rows;
       ctx.progress?.({ done: done + table.dropped, total: read });
