@@ -49,7 +49,7 @@ export async function evaluateModel(
     const { plans, columns } = planInputs(request.inputs, request.featureSpec, model.inputNames);
     const output = chooseOutput(request.outputs, model.outputNames);
     stopIfCancelled();
-    table = await EvaluationTable.open(request.table.path, ctx);
+    table = await EvaluationTable.open(request.table, ctx);
     const labelKind = table.column(request.label, 'label').kind;
     const reading = readingOf(output, labelKind, request);
     let classCount = classCountOf(output, reading, request.classes);
@@ -62,7 +62,8 @@ export async function evaluateModel(
     // float32 inputs are fed FLOAT columns: DuckDB rounds each DOUBLE once, as a float32 cast would.
     const featureType = request.inputs.every((i) => i.type === 'float32') ? 'FLOAT' : 'DOUBLE';
     const { read } = await table.load(columns, request.label, mapping, featureType);
-    if (read === 0) throw invalidInput(`${request.table.path} has no rows to evaluate on.`);
+    const shown = request.table.name ?? request.table.path;
+    if (read === 0) throw invalidInput(`${shown} has no rows to evaluate on.`);
 
     const regression = reading === 'regression' ? new RegressionAccumulator(read) : undefined;
     let classification: ClassificationAccumulator | undefined;
@@ -110,7 +111,7 @@ export async function evaluateModel(
     }
     if (done === 0)
       throw invalidInput(
-        `No row to evaluate on: all ${read} rows of ${request.table.path} miss the label or a feature value.`,
+        `No row to evaluate on: all ${read} rows of ${shown} miss the label or a feature value.`,
       );
     ctx.progress?.({ done: read, total: read });
     const common = { output: output.name, reading, rows: { read, dropped: read - done } };
