@@ -168,8 +168,15 @@ export const EvaluationRequest = z.object({
   featureSpec: z.record(z.string(), z.array(z.string().min(1)).min(1)),
   /** Class labels by output column index (the model's signature.json "classes"). */
   classes: z.array(z.string()).min(2).optional(),
-  /** A CSV, TSV, Parquet or JSON Lines file. */
-  table: z.object({ path: z.string().min(1) }),
+  /**
+   * A CSV, TSV, Parquet or JSON Lines file. `format` when the file's name does not tell (an object
+   * store blob); `name` is what messages call it (its path in the dataset version).
+   */
+  table: z.object({
+    path: z.string().min(1),
+    format: z.enum(['csv', 'tsv', 'parquet', 'jsonl']).optional(),
+    name: z.string().min(1).optional(),
+  }),
   label: z.string().min(1),
   /** Overrides how a one-column float output is read (default: by the label column's type). */
   task: z.enum(['classification', 'regression']).optional(),

@@ -33,7 +33,8 @@ async function profile(): Promise<{
   const lap = (name: string) => {
     const now = performance.now();
     const cpu = cpuMs();
-    const phase = (phases[name] ??= { wallMs: 0, cpuMs: 0 });
+    phases[name] ??= { wallMs: 0, cpuMs: 0 };
+    const phase = phases[name];
     phase.wallMs += now - t;
     phase.cpuMs += cpu - u;
     t = now;

@@ -16,14 +16,24 @@ export interface BinaryCounts {
   tps: Float64Array;
 }
 
-/** Counts per distinct score. Both arrays are sorted in place (ascending). */
-export function binaryCounts(positives: Float64Array, negatives: Float64Array): BinaryCounts {
+type Scores = Float32Array | Float64Array;
+
+/**
+ * Counts per distinct score. Both arrays are sorted in place (ascending). Walked twice — to count
+ * the distinct scores, then to fill arrays of exactly that size — as fresh memory costs more here
+ * than the walk (three arrays of a million doubles for scores that mostly repeat).
+ */
+export function binaryCounts(positives: Scores, negatives: Scores): BinaryCounts {
   positives.sort();
   negatives.sort();
-  const n = positives.length + negatives.length;
-  const thresholds = new Float64Array(n);
-  const fps = new Float64Array(n);
-  const tps = new Float64Array(n);
+  const m = walk(positives, negatives);
+  const out = { thresholds: new Float64Array(m), fps: new Float64Array(m), tps: new Float64Array(m) };
+  walk(positives, negatives, out);
+  return out;
+}
+
+/** Goes through the distinct scores from the top; returns how many there are. */
+function walk(positives: Scores, negatives: Scores, out?: BinaryCounts): number {
   let i = positives.length - 1;
   let j = negatives.length - 1;
   let tp = 0;
@@ -39,12 +49,14 @@ export function binaryCounts(positives: Float64Array, negatives: Float64Array): 
       fp++;
       j--;
     }
-    thresholds[k] = top;
-    fps[k] = fp;
-    tps[k] = tp;
+    if (out) {
+      out.thresholds[k] = top;
+      out.fps[k] = fp;
+      out.tps[k] = tp;
+    }
     k++;
   }
-  return { thresholds: thresholds.subarray(0, k), fps: fps.subarray(0, k), tps: tps.subarray(0, k) };
+  return k;
 }
 
 export interface Roc {
@@ -61,12 +73,17 @@ export function rocCurve(counts: BinaryCounts): Roc {
   const { fps, tps, thresholds } = counts;
   const m = fps.length;
   // A point strictly between two collinear neighbours (second difference 0 in both) adds nothing.
-  const keep: number[] = [];
+  const kept = new Int32Array(m);
+  let count = 0;
   for (let k = 0; k < m; k++) {
-    if (k === 0 || k === m - 1 || m <= 2) keep.push(k);
-    else if (fps[k - 1]! - 2 * fps[k]! + fps[k + 1]! !== 0 || tps[k - 1]! - 2 * tps[k]! + tps[k + 1]! !== 0)
-      keep.push(k);
+    const corner =
+      k === 0 ||
+      k === m - 1 ||
+      fps[k - 1]! - 2 * fps[k]! + fps[k + 1]! !== 0 ||
+      tps[k - 1]! - 2 * tps[k]! + tps[k + 1]! !== 0;
+    if (corner) kept[count++] = k;
   }
+  const keep = kept.subarray(0, count);
   const fpTotal = m ? fps[m - 1]! : 0;
   const tpTotal = m ? tps[m - 1]! : 0;
   const fpr = new Float64Array(keep.length + 1);

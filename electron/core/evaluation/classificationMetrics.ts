@@ -67,9 +67,9 @@ export class ClassificationAccumulator {
     this.truth = new Int32Array(rows);
     this.predicted = new Int32Array(rows);
     if (reading === 'labels') this.scores = undefined;
-    else if (reading === 'binary-probability' || classCount === 2) this.scores = new Float64Array(rows);
     else {
-      const size = rows * (classCount ?? 0);
+      // float32 outputs are kept as float32: exact, and half the memory to fill and sort.
+      const size = reading === 'binary-probability' || classCount === 2 ? rows : rows * (classCount ?? 0);
       this.scores = probabilityPrecision === 'float32' ? new Float32Array(size) : new Float64Array(size);
     }
   }
@@ -224,8 +224,9 @@ export class ClassificationAccumulator {
     const pr: PrCurve[] = [];
     const aucs: number[] = [];
     for (const c of classesToScore) {
-      const positives = new Float64Array(support[c]!);
-      const negatives = new Float64Array(n - support[c]!);
+      const Scores = scores instanceof Float32Array ? Float32Array : Float64Array;
+      const positives = new Scores(support[c]!);
+      const negatives = new Scores(n - support[c]!);
       let p = 0;
       let q = 0;
       for (let i = 0; i < n; i++) {

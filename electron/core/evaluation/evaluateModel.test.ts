@@ -152,6 +152,32 @@ describe('evaluateModel against scikit-learn', () => {
     expect(result.metrics).toMatchObject({ r2: 0 });
   });
 
+  it('reads Parquet as it reads CSV', async () => {
+    const { request, expected } = fixture('binary_probability');
+    const parquet = path.join(temp, 'binary.parquet');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await conn.run(`COPY (SELECT * FROM read_csv('${request.table.path}')) TO '${parquet}' (FORMAT parquet)`);
+    conn.closeSync();
+    db.closeSync();
+    const result = await evaluateModel({ ...request, table: { path: parquet } }, small);
+    expect(result.rows).toEqual(expected.rows);
+    expectMetrics(result.metrics, expected.metrics);
+  });
+
+  it('reads a file without an extension (a stored blob) in the format given, naming it as told', async () => {
+    const { request, expected } = fixture('binary_probability');
+    const blob = path.join(temp, 'ab12cd');
+    fs.copyFileSync(request.table.path, blob);
+    const table = { path: blob, format: 'csv' as const, name: 'data/train.csv' };
+    const result = await evaluateModel({ ...request, table }, small);
+    expectMetrics(result.metrics, expected.metrics);
+    await expect(evaluateModel({ ...request, table, label: 'nope' }, small)).rejects.toThrow(
+      /label column "nope" is not in data\/train\.csv/,
+    );
+  });
+
   it('gives the same figures whatever the batch size (batches across DuckDB chunks)', async () => {
     const { request } = fixture('binary_probability');
     // 60 copies of the table: 14,400 rows, several 2,048-row chunks.

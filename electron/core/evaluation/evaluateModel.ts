@@ -49,7 +49,7 @@ export async function evaluateModel(
     const { plans, columns } = planInputs(request.inputs, request.featureSpec, model.inputNames);
     const output = chooseOutput(request.outputs, model.outputNames);
     stopIfCancelled();
-    table = await EvaluationTable.open(request.table.path, ctx);
+    table = await EvaluationTable.open(request.table, ctx);
     const labelKind = table.column(request.label, 'label').kind;
     const reading = readingOf(output, labelKind, request);
     let classCount = classCountOf(output, reading, request.classes);
@@ -62,7 +62,8 @@ export async function evaluateModel(
     // float32 inputs are fed FLOAT columns: DuckDB rounds each DOUBLE once, as a float32 cast would.
     const featureType = request.inputs.every((i) => i.type === 'float32') ? 'FLOAT' : 'DOUBLE';
     const { read } = await table.load(columns, request.label, mapping, featureType);
-    if (read === 0) throw invalidInput(`${request.table.path} has no rows to evaluate on.`);
+    const shown = request.table.name ?? request.table.path;
+    if (read === 0) throw invalidInput(`${shown} has no rows to evaluate on.`);
 
     const regression = reading === 'regression' ? new RegressionAccumulator(read) : undefined;
     let classification: ClassificationAccumulator | undefined;
@@ -72,49 +73,45 @@ export async function evaluateModel(
       stopIfCancelled();
       const out = await model.run(plans, batch.features, batch.rows, output.name);
       const columnsOut = outputColumns(out.dims, batch.rows, output);
-      if (regression) {
+      if (reading === 'regression') {
         if (columnsOut !== 1)
           throw invalidInput(
             `The output "${output.name}" gives ${columnsOut} values a row; a regression reads one.`,
           );
-        regression.add(
+        regression!.add(
           batch.label as Float64Array,
           finitePredictions(out.data as ArrayLike<number>, output.name),
         );
+      } else if (reading === 'labels') {
+        const predicted = predictedIndices(out.data, output.name, classCount);
+        classification ??= new ClassificationAccumulator(reading, classCount, request.classes, read);
+        classification.addLabels(batch.label as Int32Array, predicted);
       } else {
-        const truth = batch.label as Int32Array;
-        if (reading === 'labels') {
-          const predicted = predictedIndices(out.data, output.name, classCount);
-          classification ??= new ClassificationAccumulator(reading, classCount, request.classes, read);
-          classification.addLabels(truth, predicted);
-        } else {
-          if (reading !== 'binary-probability' && reading !== 'class-probabilities')
-            throw new Error('unreachable');
-          if (reading === 'class-probabilities') {
-            if (classCount === undefined) classCount = columnsOut;
-            if (columnsOut !== classCount)
-              throw invalidInput(
-                `Shape mismatch: the output "${output.name}" gives ${columnsOut} class probabilities a row, but the model has ${classCount} classes.`,
-              );
-          }
-          checkIndices(truth, classCount ?? 2, request.label);
-          const probabilities = finitePredictions(out.data as ArrayLike<number>, output.name);
-          classification ??= new ClassificationAccumulator(
-            reading,
-            classCount,
-            request.classes,
-            read,
-            output.type === 'float32' ? 'float32' : 'float64',
-          );
-          classification.addProbabilities(truth, probabilities, columnsOut);
+        if (reading === 'class-probabilities') {
+          classCount ??= columnsOut;
+          if (columnsOut !== classCount)
+            throw invalidInput(
+              `Shape mismatch: the output "${output.name}" gives ${columnsOut} class probabilities a row, but the model has ${classCount} classes.`,
+            );
         }
+        const truth = batch.label as Int32Array;
+        checkIndices(truth, classCount ?? 2, request.label);
+        const probabilities = finitePredictions(out.data as ArrayLike<number>, output.name);
+        classification ??= new ClassificationAccumulator(
+          reading,
+          classCount,
+          request.classes,
+          read,
+          output.type === 'float32' ? 'float32' : 'float64',
+        );
+        classification.addProbabilities(truth, probabilities, columnsOut);
       }
       done += batch.rows;
       ctx.progress?.({ done: done + table.dropped, total: read });
     }
     if (done === 0)
       throw invalidInput(
-        `No row to evaluate on: all ${read} rows of ${request.table.path} miss the label or a feature value.`,
+        `No row to evaluate on: all ${read} rows of ${shown} miss the label or a feature value.`,
       );
     ctx.progress?.({ done: read, total: read });
     const common = { output: output.name, reading, rows: { read, dropped: read - done } };

@@ -18,7 +18,7 @@ import type {
 } from '@duckdb/node-api';
 import { cancelled, invalidInput, notFound } from '../errors.ts';
 import { ident, lit, loadDuckDb } from '../tabular/duckdb.ts';
-import { explainScanError, scanSql, tableFormatOf } from '../tabular/tableFormat.ts';
+import { explainScanError, scanSql, type TableFormat, tableFormatOf } from '../tabular/tableFormat.ts';
 
 /** How label values become what the metrics read. */
 export type LabelMapping =
@@ -61,14 +61,22 @@ export class EvaluationTable {
     private readonly conn: DuckDBConnection,
     private readonly spill: string,
     private readonly scan: string,
+    /** The file DuckDB reads. */
+    private readonly file: string,
+    /** The table's name in messages (a dataset path; the file may be a blob without one). */
     private readonly path: string,
-    private readonly format: string,
+    private readonly format: TableFormat,
     readonly columns: ReadonlyMap<string, { type: string; kind: ColumnKind }>,
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  static async open(path: string, options: TableOptions = {}): Promise<EvaluationTable> {
-    const format = tableFormatOf(path);
+  static async open(
+    table: { path: string; format?: TableFormat; name?: string },
+    options: TableOptions = {},
+  ): Promise<EvaluationTable> {
+    const file = table.path;
+    const path = table.name ?? file;
+    const format = table.format ?? tableFormatOf(path);
     if (!format) throw invalidInput(`${path} is not a table: use a .csv, .tsv, .parquet or .jsonl file.`);
     const { DuckDBInstance, DuckDBConnection } = await loadDuckDb();
     const spill = await mkdtemp(join(options.tempDir ?? tmpdir(), 'mlwb-eval-'));
@@ -77,7 +85,7 @@ export class EvaluationTable {
       memory_limit: options.memoryLimit ?? '1GB',
     });
     const conn = await DuckDBConnection.create(instance);
-    const scan = scanSql(path, format);
+    const scan = scanSql(file, format);
     try {
       const described = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${scan}`)).getRowObjectsJS() as {
         column_name: string;
@@ -86,7 +94,17 @@ export class EvaluationTable {
       const columns = new Map(
         described.map((c) => [c.column_name, { type: c.column_type, kind: kindOf(c.column_type) }]),
       );
-      const table = new EvaluationTable(instance, conn, spill, scan, path, format, columns, options.signal);
+      const table = new EvaluationTable(
+        instance,
+        conn,
+        spill,
+        scan,
+        file,
+        path,
+        format,
+        columns,
+        options.signal,
+      );
       options.signal?.addEventListener('abort', table.interrupt);
       return table;
     } catch (err) {
@@ -94,7 +112,7 @@ export class EvaluationTable {
       instance.closeSync();
       await rm(spill, { recursive: true, force: true });
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`Nothing exists at ${path}.`);
-      throw invalidInput(await explainScanError(err, path, path, format).catch(() => String(err)));
+      throw invalidInput(await explainScanError(err, file, path, format).catch(() => String(err)));
     }
   }
 
@@ -132,7 +150,7 @@ export class EvaluationTable {
     // labels into booleans (and print them back as true/false).
     const asText = mapping.kind === 'classes' && (this.format === 'csv' || this.format === 'tsv');
     if (asText) labelKind = 'text';
-    const scan = typedScan(this.path, this.format, this.columns, asText ? label : undefined) ?? this.scan;
+    const scan = typedScan(this.file, this.format, this.columns, asText ? label : undefined) ?? this.scan;
     const labelSql = labelExpression(ident(label), labelKind, mapping);
     const names = features.map((_, i) => `c${i}`);
     const missing = names.map((c) => `${c} IS NULL OR isnan(${c})`);
@@ -221,8 +239,9 @@ export class EvaluationTable {
       return await this.conn.run(sql);
     } catch (err) {
       if (this.signal?.aborted) throw cancelled('The evaluation was cancelled.');
-      const format = tableFormatOf(this.path)!;
-      throw invalidInput(await explainScanError(err, this.path, this.path, format).catch(() => String(err)));
+      throw invalidInput(
+        await explainScanError(err, this.file, this.path, this.format).catch(() => String(err)),
+      );
     }
   }
 
