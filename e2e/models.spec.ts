@@ -31,9 +31,13 @@ test('models: register from a run, evaluate, a gate refuses then passes', async 
   });
   const [runId] = (started.result as { runs: string[] }).runs;
   await expect
-    .poll(async () => ((await invoke(page, 'runs.get', { id: runId })).result as { run: { status: string } }).run.status, {
-      timeout: 90_000,
-    })
+    .poll(
+      async () =>
+        ((await invoke(page, 'runs.get', { id: runId })).result as { run: { status: string } }).run.status,
+      {
+        timeout: 90_000,
+      },
+    )
     .toBe('FINISHED');
 
   await test.step('register from the run page', async () => {
@@ -48,7 +52,9 @@ test('models: register from a run, evaluate, a gate refuses then passes', async 
     await workbench.screenshot('models-02-register');
     await dialog.getByRole('button', { name: 'Register' }).click();
     await expect(page.getByRole('heading', { level: 1, name: /iris-clf/ })).toContainText('v1');
-    await expect(page.getByTestId('feature-spec')).toHaveText('sepal_length, sepal_width, petal_length, petal_width');
+    await expect(page.getByTestId('feature-spec')).toHaveText(
+      'sepal_length, sepal_width, petal_length, petal_width',
+    );
     await expect(page.getByTestId('lineage')).toContainText('sklearn-classifier');
     await expect(page.getByTestId('lineage').getByRole('link', { name: 'iris@1' })).toBeVisible();
   });
