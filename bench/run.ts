@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
- * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable, cli. No group:
+ * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable, cli,
+ * evaluate. No group:
  * all of them.
  */
 import { type Figure, runDatasetBench } from './datasets/datasetBench.ts';
@@ -59,6 +60,10 @@ if (want('flood')) {
 if (want('cli')) {
   const { runCliBench } = await import('./cli/cliBench.ts');
   figures.push(...(await runCliBench()));
+}
+if (want('evaluate')) {
+  const { runCliEvaluationBench } = await import('./evaluation/cliEvaluationBench.ts');
+  figures.push(...(await runCliEvaluationBench()));
 }
 if (want('runstable')) {
   const { runRunsTableBench } = await import('./training/runsTableBench.ts');

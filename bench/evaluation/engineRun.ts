@@ -47,7 +47,7 @@ async function profile(): Promise<{
   const model = await OnnxModel.load(request.modelPath);
   const { plans, columns } = planInputs(request.inputs, request.featureSpec, model.inputNames);
   lap('open the model');
-  const table = await EvaluationTable.open(request.table.path);
+  const table = await EvaluationTable.open(request.table);
   const mapping: LabelMapping = { kind: 'indices', limit: 2 };
   const { read } = await table.load(columns, request.label, mapping, 'FLOAT');
   lap('parse the CSV into DuckDB (materialized result)');

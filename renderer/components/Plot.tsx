@@ -39,11 +39,19 @@ export function Plot(props: {
         {
           width,
           height,
-          margin: { l: 52, r: 12, t: 8, b: 40 },
+          margin: { l: 56, r: 12, t: 8, b: 44 },
           paper_bgcolor: 'rgba(0,0,0,0)',
           plot_bgcolor: 'rgba(0,0,0,0)',
           hoverlabel: { font: { size: 11 } },
-          legend: { orientation: 'h', y: -0.2, yanchor: 'top', font: { size: 11 } },
+          // Inside the plot, bottom right, where curves of this kind leave room.
+          legend: {
+            x: 0.98,
+            xanchor: 'right',
+            y: 0.04,
+            yanchor: 'bottom',
+            bgcolor: 'rgba(255,255,255,0.8)',
+            font: { size: 11 },
+          },
           ...layout,
         },
         { displayModeBar: false, responsive: false },

@@ -41,7 +41,10 @@ function ClassificationCharts(props: { result: Extract<EvaluationResult, { task:
             z: cm.matrix,
             x: cm.labels,
             y: cm.labels,
-            colorscale: 'Blues',
+            colorscale: [
+              [0, '#f5f8fe'],
+              [1, '#2f6fde'],
+            ],
             showscale: false,
             text: cm.matrix.map((row) => row.map(String)),
             texttemplate: '%{text}',
@@ -49,6 +52,7 @@ function ClassificationCharts(props: { result: Extract<EvaluationResult, { task:
           },
         ],
         layout: {
+          margin: { l: 88, r: 12, t: 8, b: 44 },
           xaxis: { ...AXIS, title: { text: 'predicted' }, type: 'category' as const },
           yaxis: {
             ...AXIS,
@@ -89,6 +93,13 @@ function ClassificationCharts(props: { result: Extract<EvaluationResult, { task:
           xaxis: { ...AXIS, title: { text: 'recall' }, range: [0, 1] },
           yaxis: { ...AXIS, title: { text: 'precision' }, range: [0, 1.02] },
           showlegend: r.pr.length > 1,
+          legend: {
+            x: 0.02,
+            xanchor: 'left' as const,
+            y: 0.04,
+            yanchor: 'bottom' as const,
+            bgcolor: 'rgba(255,255,255,0.8)',
+          },
         },
       },
       calibration: r.calibration && {

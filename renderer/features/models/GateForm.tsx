@@ -22,9 +22,11 @@ export function GateForm(props: { name: string }) {
   const save = api.models.setGate.useMutation();
   if (!open)
     return (
-      <button type="button" className="btn" onClick={() => setOpen(true)}>
-        Set a gate…
-      </button>
+      <div className="button-row">
+        <button type="button" className="btn" onClick={() => setOpen(true)}>
+          Set a gate…
+        </button>
+      </div>
     );
   return (
     <form

@@ -36,7 +36,7 @@ export function ModelPage(props: { name: string }) {
             {model.description && ` · ${model.description}`}
           </p>
         </div>
-        <AliasChips name={model.name} aliases={model.aliases} />
+        {Object.keys(model.aliases).length > 0 && <AliasChips name={model.name} aliases={model.aliases} />}
       </header>
 
       <div className="card card-flush">
@@ -95,7 +95,7 @@ export function ModelPage(props: { name: string }) {
       </div>
 
       <div className="model-columns">
-        <div>
+        <div className="model-stack">
           <MoveAliasCard name={model.name} versions={versions.map((v) => v.version)} />
           <div className="card">
             <div className="card-header">

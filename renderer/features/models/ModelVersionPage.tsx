@@ -80,7 +80,7 @@ export function ModelVersionPage(props: { name: string; version: number }) {
 
       <div className="model-columns">
         <SignatureCard version={v} />
-        <div>
+        <div className="model-stack">
           <MoveAliasCard name={v.name} versions={[v.version]} version={v.version} />
           <EvaluateCard version={v} />
         </div>
@@ -136,7 +136,7 @@ function Lineage(props: { version: ModelVersion }) {
       <div className="card-header">
         <h3>Lineage</h3>
       </div>
-      <div className="lineage">
+      <div className="lineage" title="The run, and what it was made from">
         <div className="lineage-step">
           <span className="form-label">Run</span>
           <a href={href({ page: 'run', id: l.runId })}>{l.runName}</a>
@@ -151,7 +151,6 @@ function Lineage(props: { version: ModelVersion }) {
             </span>
           )}
         </div>
-        <span className="lineage-arrow">·</span>
         <div className="lineage-step">
           <span className="form-label">Image</span>
           {l.image ?? '—'}{' '}
@@ -161,7 +160,6 @@ function Lineage(props: { version: ModelVersion }) {
             </span>
           )}
         </div>
-        <span className="lineage-arrow">←</span>
         <div className="lineage-step">
           <span className="form-label">Data</span>
           {l.datasets.length === 0
@@ -178,7 +176,6 @@ function Lineage(props: { version: ModelVersion }) {
                 </div>
               ))}
         </div>
-        <span className="lineage-arrow">·</span>
         <div className="lineage-step">
           <span className="form-label">Params and seed</span>
           <span className="mono small">
