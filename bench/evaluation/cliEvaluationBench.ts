@@ -5,6 +5,8 @@
  * made as an MLflow client makes one, and the CSV added as a dataset, before anything is timed;
  * each side runs once untimed first, so both read a warm page cache.
  */
+
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,10 +15,22 @@ import { runDirs } from '../../electron/core/training/containerRun.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
 import { FEATURES, writeEvaluationBenchData } from './benchData.ts';
-import { runSklearnBaseline, runWholeProcess, sklearnAvailable } from './evaluationBench.ts';
+import { runSklearnBaseline, sklearnAvailable } from './evaluationBench.ts';
 
 const BIN = resolve('bin/mlwb.js');
 const ROUNDS = 3;
+
+/** One whole `mlwb` process: its wall time, and its one JSON document (checked to be one). */
+function timeCli(args: string[]): Promise<{ processMs: number; metrics: Record<string, unknown> }> {
+  const started = performance.now();
+  return new Promise((done, fail) => {
+    execFile(process.execPath, args, { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      const processMs = performance.now() - started;
+      if (err) return fail(new Error(`mlwb ${args.slice(3).join(' ')} failed: ${stderr.trim()}`));
+      done({ processMs, ...(JSON.parse(stdout) as { metrics: Record<string, unknown> }) });
+    });
+  });
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -59,7 +73,7 @@ export async function runCliEvaluationBench(rows = 1_000_000): Promise<Figure[]>
       'label',
       '--json',
     ];
-    const cli = () => runWholeProcess<{ metrics: Record<string, unknown> }>(process.execPath, args);
+    const cli = () => timeCli(args);
     const haveBaseline = await sklearnAvailable();
     await cli();
     if (haveBaseline) await runSklearnBaseline(data);
