@@ -15,9 +15,9 @@ import './models.css';
 
 export function ModelPage(props: { name: string }) {
   const q = api.models.get.useQuery({ name: props.name });
-  if (q.isPending) return <Loading />;
   const removeGate = api.models.removeGate.useMutation();
   const removeAlias = api.models.removeAlias.useMutation();
+  if (q.isPending) return <Loading />;
   if (!q.data)
     return (
       <div className="page">
