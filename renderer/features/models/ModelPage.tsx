@@ -6,7 +6,7 @@ import { useState } from 'react';
 import type { GateOutcome } from '../../../shared/registry.ts';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
-import { formatAgo, formatDate } from '../../format.ts';
+import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { AliasChips } from './AliasChips.tsx';
 import { EvaluationComparison } from './EvaluationComparison.tsx';
@@ -146,7 +146,7 @@ export function ModelPage(props: { name: string }) {
             <h3>Aliases and their history</h3>
           </div>
           {aliases.length > 0 && (
-            <ul className="plain-list card-empty" data-testid="aliases">
+            <ul className="plain-list alias-list" data-testid="aliases">
               {aliases.map(([alias, version]) => (
                 <li key={alias}>
                   <strong>{alias}</strong> → v{version}{' '}
@@ -319,8 +319,8 @@ export function GateRules(props: { gate: GateOutcome }) {
       {g.rules.map((r) => (
         <li key={r.rule} className={r.passed ? 'gate-pass' : 'gate-fail'}>
           {r.passed ? '✓' : '✗'} <span className="mono">{r.rule}</span>: {r.metric} ={' '}
-          {r.value === null ? 'none' : String(r.value)}
-          {r.threshold !== null && `, threshold ${r.threshold}`}
+          {r.value === null ? 'none' : formatJsonNumber(r.value)}
+          {r.threshold !== null && `, threshold ${formatJsonNumber(r.threshold)}`}
           {r.note && <span className="muted"> ({r.note})</span>}
         </li>
       ))}
