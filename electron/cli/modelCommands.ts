@@ -1,7 +1,7 @@
 /** `mlwb model …`: the model registry, thin over the API. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { formatModelRef, parseModelRef } from '../../shared/modelRef.ts';
 import type { EvaluationRecord, GateOutcome, ModelVersion, TensorSpec } from '../../shared/registry.ts';
-import { formatModelRef, parseModelRef } from '../../shared/registry.ts';
 import type { Api } from '../core/api.ts';
 import { parseRef } from './datasetCommands.ts';
 import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';

@@ -150,7 +150,12 @@ function Lineage(props: { version: ModelVersion }) {
         <span className="lineage-arrow">←</span>
         <div className="lineage-step">
           <span className="form-label">Recipe</span>
-          {l.recipeName ?? '—'}{' '}
+          <a
+            href={href({ page: 'run', id: l.runId })}
+            title="The run's page shows the recipe snapshot it ran"
+          >
+            {l.recipeName ?? '—'}
+          </a>{' '}
           {l.recipeDigest && (
             <span className="mono small" title={l.recipeDigest}>
               {l.recipeDigest.slice(0, 12)}
