@@ -44,6 +44,8 @@ export class ModelServer {
   private model: LoadedModel | undefined;
   private readonly log: RequestLog | undefined;
   private draining = false;
+  /** The responses not yet sent, told to close their connection when a shutdown begins. */
+  private readonly pending = new Set<ServerResponse>();
 
   constructor(private readonly config: ServerConfig) {
     this.log = config.requestLogDir
@@ -78,6 +80,7 @@ export class ModelServer {
   /** Stops accepting, waits for the requests in flight, flushes the request log. */
   async shutdown(): Promise<void> {
     this.draining = true;
+    for (const res of this.pending) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     await closed;
@@ -97,14 +100,22 @@ export class ModelServer {
     const path = q < 0 ? url : url.slice(0, q);
     const endpoint = { name: 'other' };
     this.metrics.inFlight++;
+    this.pending.add(res);
     if (this.draining) res.setHeader('Connection', 'close');
     res.once('close', () => {
+      this.pending.delete(res);
       this.metrics.inFlight--;
       this.metrics.observe(endpoint.name, res.statusCode, (performance.now() - started) / 1000);
       if (this.draining) this.server.closeIdleConnections();
     });
     this.route(req, res, path, endpoint, started).catch((err: unknown) => {
-      sendError(res, err instanceof HttpError ? err : internal(err));
+      try {
+        sendError(res, err instanceof HttpError ? err : internal(err));
+      } catch (failed) {
+        // Never let one request take the server down: drop its connection instead.
+        process.stderr.write(`mlwb model server: could not answer ${path}: ${(failed as Error).message}\n`);
+        res.destroy();
+      }
     });
   }
 

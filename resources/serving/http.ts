@@ -7,8 +7,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from './errors.ts';
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
-
 export function tooLarge(limit: number): HttpError {
   return new HttpError(
     413,
@@ -60,18 +58,24 @@ export function mediaType(req: IncomingMessage): string | undefined {
   return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
+/** With a Content-Length, so a small answer goes out in one write, not chunked. */
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: string,
   headers?: Record<string, string>,
 ): void {
-  res.writeHead(status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
   res.end(body);
 }
 
 export function sendText(res: ServerResponse, status: number, body: string, contentType: string): void {
-  res.writeHead(status, { 'Content-Type': contentType });
+  res.statusCode = status;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
 }
 
