@@ -12,6 +12,11 @@ import type { TypedData } from './tensors.ts';
 export interface Feed {
   data: TypedData;
   shape: number[];
+  /**
+   * The checked JSON values the data was made from, when they were numbers or booleans already:
+   * what the request log records (5.1, not float32's 5.099999904632568).
+   */
+  sent?: readonly unknown[];
 }
 
 export interface OutputTensor {

@@ -87,7 +87,7 @@ export function parseInferRequest(body: unknown, model: LoadedModel): ParsedInfe
       throw new BadRequest(
         `Input ${name} has ${values.length} values in "data", but its shape [${shape.join(', ')}] needs ${size}.`,
       );
-    feeds.set(name, { data: toTypedArray(values, spec.type, name), shape: shape as number[] });
+    feeds.set(name, { data: toTypedArray(values, spec.type, name), shape: shape as number[], sent: values });
   }
   for (const input of model.inputs)
     if (!feeds.has(input.name))

@@ -25,12 +25,15 @@ export interface RequestLogLine {
 }
 
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/** Lines are gathered this long before a write: one write per batch keeps logging off the hot path. */
+const BATCH_MS = 25;
 
 export class RequestLog {
   private queue: string[] = [];
   private queuedBytes = 0;
   private size: number;
   private writing: Promise<void> | undefined;
+  private file: fs.promises.FileHandle | undefined;
   dropped = 0;
 
   constructor(
@@ -54,12 +57,19 @@ export class RequestLog {
     }
     this.queue.push(text);
     this.queuedBytes += text.length;
-    this.writing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+    this.writing ??= new Promise<void>((resolve) => setTimeout(resolve, BATCH_MS)).then(() => this.drain());
   }
 
-  /** Resolves once every queued line is on disk. */
+  /** Resolves once every queued line is written, and closes the file. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
+    await this.file?.close();
+    this.file = undefined;
+  }
+
+  private async append(text: string): Promise<void> {
+    this.file ??= await fs.promises.open(this.fileAt(0), 'a');
+    await this.file.write(text);
   }
 
   private async drain(): Promise<void> {
@@ -73,20 +83,22 @@ export class RequestLog {
           // A line goes to the next file when this one would pass the bound (a file holds at
           // least one line, however long).
           if (this.size > 0 && this.size + chunk.length + text.length > this.maxBytes) {
-            if (chunk) await fs.promises.appendFile(this.fileAt(0), chunk);
+            if (chunk) await this.append(chunk);
             chunk = '';
             await this.rotate();
           }
           chunk += text;
         }
         if (chunk) {
-          await fs.promises.appendFile(this.fileAt(0), chunk);
+          await this.append(chunk);
           this.size += Buffer.byteLength(chunk);
         }
       }
     } catch (err) {
       // The folder went away or filled up: say so once per batch and keep serving.
       process.stderr.write(`request log: ${(err as Error).message}\n`);
+      await this.file?.close().catch(() => undefined);
+      this.file = undefined;
     } finally {
       this.writing = undefined;
       if (this.queue.length) this.writing = this.drain();
@@ -94,6 +106,8 @@ export class RequestLog {
   }
 
   private async rotate(): Promise<void> {
+    await this.file?.close();
+    this.file = undefined;
     await fs.promises.rm(this.fileAt(this.files - 1), { force: true });
     for (let i = this.files - 2; i >= 0; i--)
       await fs.promises.rename(this.fileAt(i), this.fileAt(i + 1)).catch((err: NodeJS.ErrnoException) => {
@@ -106,18 +120,24 @@ export class RequestLog {
 /** The request's inputs by feature name, column-wise; an input without a feature spec by its own name. */
 export function namedFeatures(
   features: Record<string, string[]>,
-  feeds: ReadonlyMap<string, { data: unknown; shape: number[] }>,
+  feeds: ReadonlyMap<string, { data: unknown; shape: number[]; sent?: readonly unknown[] }>,
   typeOf: (input: string) => string,
 ): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const [name, feed] of feeds) {
-    const type = typeOf(name);
-    const values = toJsonValues(feed.data, type);
-    if (type === 'float32') for (let i = 0; i < values.length; i++) values[i] = shortestFloat32(values[i]);
+    let values: readonly unknown[];
+    if (feed.sent) values = feed.sent;
+    else {
+      const type = typeOf(name);
+      const converted = toJsonValues(feed.data, type);
+      if (type === 'float32')
+        for (let i = 0; i < converted.length; i++) converted[i] = shortestFloat32(converted[i]);
+      values = converted;
+    }
     const cols = features[name];
     const rows = feed.shape[0] ?? 1;
     if (!cols || rows * cols.length !== values.length) {
-      out[name] = toRows(values, feed.shape);
+      out[name] = toRows(values as unknown[], feed.shape);
       continue;
     }
     const width = cols.length;
