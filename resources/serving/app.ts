@@ -11,6 +11,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ServerConfig } from './config.ts';
 import { BadRequest, HttpError } from './errors.ts';
 import { checkAnnouncedLength, mediaType, readBody, sendError, sendJson, sendText } from './http.ts';
+import { LogLineFormat } from './logLine.ts';
 import { Metrics } from './metrics.ts';
 import { feedsFromFrame, feedsFromJson, frameFromCsv, predictions } from './mlflow.ts';
 import { type Feed, LoadedModel, type OutputTensor } from './model.ts';
@@ -22,8 +23,8 @@ import {
   SERVER_VERSION,
   serverMetadata,
 } from './oip.ts';
-import { namedFeatures, RequestLog } from './requestLog.ts';
-import { toJsonValues, toRows } from './tensors.ts';
+import { RequestLog } from './requestLog.ts';
+import { toJsonValues } from './tensors.ts';
 
 const NOT_READY = JSON.stringify({
   error: 'The model is still loading; ask /v2/health/ready until it answers 200.',
@@ -44,6 +45,7 @@ export class ModelServer {
   private model: LoadedModel | undefined;
   private readonly log: RequestLog | undefined;
   private draining = false;
+  private lineFormat: LogLineFormat | undefined;
   /** The responses not yet sent, told to close their connection when a shutdown begins. */
   private readonly pending = new Set<ServerResponse>();
 
@@ -259,28 +261,22 @@ export class ModelServer {
     error?: string,
   ): void {
     if (!this.log) return;
-    const model = this.model;
-    const { name, version, features } = this.config.meta;
-    const outputs: Record<string, unknown[]> | null = o.outputs && o.json ? {} : null;
-    if (outputs)
-      o.outputs!.forEach((t, i) => {
-        outputs[t.name] = toRows(o.json![i]!, t.shape);
-      });
-    this.log.write({
-      id: o.id || randomUUID(),
-      time: new Date().toISOString(),
-      model: name,
-      version,
-      endpoint,
-      features:
-        o.feeds && model
-          ? namedFeatures(features, o.feeds, (input) => model.inputByName.get(input)!.type)
-          : null,
-      outputs,
-      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-      status,
-      ...(error ? { error } : {}),
-    });
+    this.lineFormat ??= new LogLineFormat(
+      this.config.meta,
+      (input) => this.model!.inputByName.get(input)!.type,
+    );
+    this.log.write(
+      this.lineFormat.format({
+        id: o.id || randomUUID(),
+        endpoint,
+        feeds: o.feeds,
+        outputs: o.outputs,
+        json: o.json,
+        latencyMs: performance.now() - started,
+        status,
+        error,
+      }),
+    );
   }
 }
 
