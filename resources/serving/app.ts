@@ -70,7 +70,7 @@ export class ModelServer {
 
   /** Loads and warms the model up; the server reports ready once this resolves. */
   async load(): Promise<{ loadSeconds: number; warmupSeconds: number }> {
-    const model = await LoadedModel.load(this.config.modelPath, this.config.meta);
+    const model = await LoadedModel.load(this.config.modelPath, this.config.meta, this.config.intraOpThreads);
     this.metrics.modelLoadSeconds = model.loadSeconds;
     const warmupSeconds = await model.warmUp();
     this.metrics.warmupSeconds = warmupSeconds;

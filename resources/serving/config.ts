@@ -36,6 +36,8 @@ export interface ServerConfig {
   requestLogDir: string | undefined;
   logMaxBytes: number;
   logFiles: number;
+  /** onnxruntime's threads per inference (MLWB_INTRA_OP_THREADS, default 1). */
+  intraOpThreads: number;
 }
 
 export class ConfigError extends Error {}
@@ -123,5 +125,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     requestLogDir: env.MLWB_REQUEST_LOG_DIR || undefined,
     logMaxBytes: integer(env, 'MLWB_LOG_MAX_BYTES', 16 * 1024 * 1024, 1024),
     logFiles: integer(env, 'MLWB_LOG_FILES', 5, 1),
+    intraOpThreads: integer(env, 'MLWB_INTRA_OP_THREADS', 1, 1),
   };
 }

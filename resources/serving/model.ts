@@ -56,10 +56,16 @@ export class LoadedModel {
   }
 
   /** Reads the file asynchronously (it may sit on a slow mount) and creates the session. */
-  static async load(file: string, meta: ModelMeta): Promise<LoadedModel> {
+  static async load(file: string, meta: ModelMeta, intraOpThreads: number): Promise<LoadedModel> {
     const started = performance.now();
     const bytes = await fs.readFile(file);
-    const session = await ort.InferenceSession.create(bytes);
+    // One thread per inference by default: requests run side by side already, and onnxruntime's
+    // spinning pool threads would take CPU from them for a gain only large batches see.
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+    });
     return new LoadedModel(session, meta, (performance.now() - started) / 1000);
   }
 
