@@ -85,7 +85,7 @@ export class LogLineFormat {
   private lastIso = '';
 
   constructor(
-    private readonly meta: Pick<ModelMeta, 'name' | 'version' | 'features'>,
+    meta: Pick<ModelMeta, 'name' | 'version' | 'features'>,
     private readonly typeOf: (input: string) => string,
   ) {
     this.head = `,"model":${JSON.stringify(meta.name)},"version":${meta.version},"endpoint":"`;
