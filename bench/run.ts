@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
  * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable, cli,
- * evaluate. No group:
+ * evaluate, serving. No group:
  * all of them.
  */
 import { type Figure, runDatasetBench } from './datasets/datasetBench.ts';
@@ -64,6 +64,10 @@ if (want('cli')) {
 if (want('evaluate')) {
   const { runCliEvaluationBench } = await import('./evaluation/cliEvaluationBench.ts');
   figures.push(...(await runCliEvaluationBench()));
+}
+if (want('serving')) {
+  const { runServingBench } = await import('./serving/servingBench.ts');
+  figures.push(...(await runServingBench()));
 }
 if (want('runstable')) {
   const { runRunsTableBench } = await import('./training/runsTableBench.ts');

@@ -1,0 +1,306 @@
+/**
+ * The model server: routes, readiness and graceful shutdown around one loaded model.
+ *
+ * It listens at once (so liveness answers while a large model loads), loads and warms the model
+ * up, and only then reports ready on `/v2/health/ready`, `/v2/models/{name}/ready`, `/ping` and
+ * `/health`. On shutdown it stops accepting connections, lets the requests in flight finish (their
+ * connections then close), and writes the last request log lines.
+ */
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ServerConfig } from './config.ts';
+import { BadRequest, HttpError } from './errors.ts';
+import { checkAnnouncedLength, mediaType, readBody, sendError, sendJson, sendText } from './http.ts';
+import { LogLineFormat } from './logLine.ts';
+import { Metrics } from './metrics.ts';
+import { feedsFromFrame, feedsFromJson, frameFromCsv, predictions } from './mlflow.ts';
+import { type Feed, LoadedModel, type OutputTensor } from './model.ts';
+import {
+  checkModel,
+  inferResponse,
+  modelMetadata,
+  parseInferRequest,
+  SERVER_VERSION,
+  serverMetadata,
+} from './oip.ts';
+import { RequestLog } from './requestLog.ts';
+import { toJsonValues } from './tensors.ts';
+
+const NOT_READY = JSON.stringify({
+  error: 'The model is still loading; ask /v2/health/ready until it answers 200.',
+});
+const EMPTY = '{}';
+
+/** What an inference request left behind for its log line. */
+interface Outcome {
+  id: string;
+  feeds?: Map<string, Feed>;
+  outputs?: OutputTensor[];
+  json?: unknown[][];
+}
+
+export class ModelServer {
+  readonly server: http.Server;
+  readonly metrics = new Metrics();
+  private model: LoadedModel | undefined;
+  private readonly log: RequestLog | undefined;
+  private draining = false;
+  private lineFormat: LogLineFormat | undefined;
+  /** The responses not yet sent, told to close their connection when a shutdown begins. */
+  private readonly pending = new Set<ServerResponse>();
+
+  constructor(private readonly config: ServerConfig) {
+    this.log = config.requestLogDir
+      ? new RequestLog(config.requestLogDir, config.logMaxBytes, config.logFiles)
+      : undefined;
+    this.server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
+    // Longer than the usual proxies' idle timeouts, so they never reuse a connection we closed.
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => {
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : this.config.port);
+      });
+    });
+  }
+
+  /** Loads and warms the model up; the server reports ready once this resolves. */
+  async load(): Promise<{ loadSeconds: number; warmupSeconds: number }> {
+    const model = await LoadedModel.load(this.config.modelPath, this.config.meta, this.config.intraOpThreads);
+    this.metrics.modelLoadSeconds = model.loadSeconds;
+    const warmupSeconds = await model.warmUp();
+    this.metrics.warmupSeconds = warmupSeconds;
+    this.model = model;
+    this.metrics.ready = true;
+    return { loadSeconds: model.loadSeconds, warmupSeconds };
+  }
+
+  /** Stops accepting, waits for the requests in flight, flushes the request log. */
+  async shutdown(): Promise<void> {
+    this.draining = true;
+    for (const res of this.pending) if (!res.headersSent) res.setHeader('Connection', 'close');
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    await closed;
+    await this.log?.flush();
+    await this.model?.release();
+  }
+
+  /** Ends every connection at once: the last resort when in-flight requests outlast the grace period. */
+  abort(): void {
+    this.server.closeAllConnections();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const endpoint = { name: 'other' };
+    this.metrics.inFlight++;
+    this.pending.add(res);
+    if (this.draining) res.setHeader('Connection', 'close');
+    res.once('close', () => {
+      this.pending.delete(res);
+      this.metrics.inFlight--;
+      this.metrics.observe(endpoint.name, res.statusCode, (performance.now() - started) / 1000);
+      if (this.draining) this.server.closeIdleConnections();
+    });
+    this.route(req, res, path, endpoint, started).catch((err: unknown) => {
+      try {
+        sendError(res, err instanceof HttpError ? err : internal(err));
+      } catch (failed) {
+        // Never let one request take the server down: drop its connection instead.
+        process.stderr.write(`mlwb model server: could not answer ${path}: ${(failed as Error).message}\n`);
+        res.destroy();
+      }
+    });
+  }
+
+  private async route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    endpoint: { name: string },
+    started: number,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (path.startsWith('/v2')) {
+      const parts = path.split('/');
+      // ['', 'v2', 'models', NAME, 'versions', V, ACTION]
+      if (parts.length === 2 || (parts.length === 3 && parts[2] === '')) {
+        endpoint.name = '/v2';
+        allow(method, 'GET');
+        return sendJson(res, 200, serverMetadata());
+      }
+      if (parts[2] === 'health' && parts.length === 4 && (parts[3] === 'live' || parts[3] === 'ready')) {
+        endpoint.name = `/v2/health/${parts[3]}`;
+        allow(method, 'GET');
+        if (parts[3] === 'live') return sendJson(res, 200, EMPTY);
+        return this.model ? sendJson(res, 200, EMPTY) : sendJson(res, 400, NOT_READY);
+      }
+      if (parts[2] === 'models' && parts.length >= 4) {
+        const name = decode(parts[3]!);
+        let rest = parts.slice(4);
+        let version: string | undefined;
+        if (rest[0] === 'versions' && rest.length >= 2) {
+          version = decode(rest[1]!);
+          rest = rest.slice(2);
+        }
+        const action = rest.length === 0 ? '' : rest.length === 1 ? rest[0] : undefined;
+        if (action === '' || action === 'ready' || action === 'infer') {
+          endpoint.name = `/v2/models/{name}${action ? `/${action}` : ''}`;
+          if (action === 'infer') return this.infer(req, res, name, version, started);
+          allow(method, 'GET');
+          checkModel(this.config.meta, name, version);
+          if (!this.model) return sendJson(res, 400, NOT_READY);
+          return sendJson(res, 200, action === 'ready' ? EMPTY : modelMetadata(this.model));
+        }
+      }
+    } else if (path === '/invocations') {
+      endpoint.name = '/invocations';
+      return this.invocations(req, res, started);
+    } else if (path === '/ping' || path === '/health') {
+      endpoint.name = path;
+      allow(method, 'GET');
+      return this.model ? sendJson(res, 200, EMPTY) : sendJson(res, 503, NOT_READY);
+    } else if (path === '/version') {
+      endpoint.name = path;
+      allow(method, 'GET');
+      const { name, version } = this.config.meta;
+      return sendJson(
+        res,
+        200,
+        JSON.stringify({ server: SERVER_VERSION, model: name, modelVersion: version }),
+      );
+    } else if (path === '/metrics') {
+      endpoint.name = path;
+      allow(method, 'GET');
+      if (this.log) this.metrics.requestLogDropped = this.log.dropped;
+      return sendText(res, 200, this.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+    }
+    throw new HttpError(
+      404,
+      `Nothing is served at ${path}. See /v2/models/${this.config.meta.name} or /invocations.`,
+    );
+  }
+
+  /** Reads a JSON (or, for /invocations, CSV) body after the checks that need none of it. */
+  private async body(
+    req: IncomingMessage,
+    accepted: readonly string[],
+  ): Promise<{ type: string; text: string }> {
+    allow(req.method ?? 'GET', 'POST');
+    if (!this.model) throw new HttpError(503, JSON.parse(NOT_READY).error);
+    checkAnnouncedLength(req, this.config.maxBodyBytes);
+    const type = mediaType(req) ?? 'application/json';
+    if (!accepted.includes(type))
+      throw new HttpError(415, `Content-Type ${type} is not taken here; send ${accepted.join(' or ')}.`);
+    const buf = await readBody(req, this.config.maxBodyBytes);
+    return { type, text: buf.toString('utf8') };
+  }
+
+  private async infer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    version: string | undefined,
+    started: number,
+  ): Promise<void> {
+    const outcome: Outcome = { id: '' };
+    try {
+      checkModel(this.config.meta, name, version);
+      const { text } = await this.body(req, ['application/json']);
+      const model = this.model!;
+      const parsed = parseInferRequest(parseJson(text), model);
+      outcome.id = parsed.id ?? randomUUID();
+      outcome.feeds = parsed.feeds;
+      const outputs = await model.run(parsed.feeds, parsed.outputNames);
+      outcome.outputs = outputs;
+      outcome.json = outputs.map((o) => toJsonValues(o.data, o.type));
+      sendJson(res, 200, inferResponse(model, outcome.id, outputs, outcome.json));
+      this.logRequest('infer', outcome, 200, started);
+    } catch (err) {
+      const e = err instanceof HttpError ? err : internal(err);
+      this.logRequest('infer', outcome, e.status, started, e.message);
+      throw e;
+    }
+  }
+
+  private async invocations(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+    const outcome: Outcome = { id: randomUUID() };
+    try {
+      const { type, text } = await this.body(req, ['application/json', 'text/csv', 'application/csv']);
+      const model = this.model!;
+      const feeds =
+        type === 'application/json'
+          ? feedsFromJson(parseJson(text), model)
+          : feedsFromFrame(frameFromCsv(text), model);
+      outcome.feeds = feeds;
+      const outputs = await model.run(feeds);
+      outcome.outputs = outputs;
+      outcome.json = outputs.map((o) => toJsonValues(o.data, o.type));
+      sendJson(res, 200, JSON.stringify({ predictions: predictions(model.meta, outputs, outcome.json) }));
+      this.logRequest('invocations', outcome, 200, started);
+    } catch (err) {
+      const e = err instanceof HttpError ? err : internal(err);
+      this.logRequest('invocations', outcome, e.status, started, e.message);
+      throw e;
+    }
+  }
+
+  private logRequest(
+    endpoint: 'infer' | 'invocations',
+    o: Outcome,
+    status: number,
+    started: number,
+    error?: string,
+  ): void {
+    if (!this.log) return;
+    this.lineFormat ??= new LogLineFormat(
+      this.config.meta,
+      (input) => this.model!.inputByName.get(input)!.type,
+    );
+    this.log.write(
+      this.lineFormat.format({
+        id: o.id || randomUUID(),
+        endpoint,
+        feeds: o.feeds,
+        outputs: o.outputs,
+        json: o.json,
+        latencyMs: performance.now() - started,
+        status,
+        error,
+      }),
+    );
+  }
+}
+
+function allow(method: string, allowed: string): void {
+  if (method !== allowed) throw new HttpError(405, `Use ${allowed} here, not ${method}.`, { Allow: allowed });
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequest(`The path segment ${segment} is not valid URL encoding.`);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BadRequest(`The request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function internal(err: unknown): HttpError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new HttpError(500, `The model could not answer: ${message.split('\n')[0]}`);
+}

@@ -1,0 +1,130 @@
+/**
+ * The model server's configuration, read once from the environment at start. Everything the
+ * packaging step bakes into an image (the model, its registry record) and everything a deployment
+ * may change (port, limits, the mounted log folder) comes in this way, so one bundled server file
+ * serves every model. A bad setting stops the server at start with a message naming the variable.
+ */
+import fs from 'node:fs';
+
+export interface TensorSpec {
+  name: string;
+  /** onnxruntime's element type name: float32, float64, int32, int64, bool, string… */
+  type: string;
+  /** `-1` marks a dynamic dimension. */
+  shape: number[];
+}
+
+/** What the registry records of a model version, as far as serving needs it. */
+export interface ModelMeta {
+  name: string;
+  version: number;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  /** The named feature column behind each column of each input tensor, in order. */
+  features: Record<string, string[]>;
+  classes: string[] | null;
+  task: 'classification' | 'regression' | null;
+}
+
+export interface ServerConfig {
+  modelPath: string;
+  meta: ModelMeta;
+  port: number;
+  host: string;
+  maxBodyBytes: number;
+  /** Where request log lines go; undefined turns the request log off. */
+  requestLogDir: string | undefined;
+  logMaxBytes: number;
+  logFiles: number;
+  /** onnxruntime's threads per inference (MLWB_INTRA_OP_THREADS, default 1). */
+  intraOpThreads: number;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new ConfigError(`${name} must be an integer of at least ${min}, not "${raw}".`);
+  return n;
+}
+
+function isTensorSpec(v: unknown): v is TensorSpec {
+  const t = v as TensorSpec;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.name === 'string' &&
+    typeof t.type === 'string' &&
+    Array.isArray(t.shape) &&
+    t.shape.every((d) => Number.isInteger(d))
+  );
+}
+
+/** Checks the registry record by hand: the server carries no validation library. */
+export function parseModelMeta(text: string, shownAs: string): ModelMeta {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${shownAs} is not JSON: ${(err as Error).message}`);
+  }
+  const m = raw as Record<string, unknown>;
+  const bad = (field: string, expected: string) =>
+    new ConfigError(`${shownAs}: "${field}" must be ${expected}.`);
+  if (typeof m !== 'object' || m === null) throw new ConfigError(`${shownAs} must hold a JSON object.`);
+  if (typeof m.name !== 'string' || !m.name) throw bad('name', 'the model name');
+  if (!Number.isInteger(m.version)) throw bad('version', 'the version number');
+  if (!Array.isArray(m.inputs) || !m.inputs.every(isTensorSpec))
+    throw bad('inputs', 'a list of tensor specs');
+  if (!Array.isArray(m.outputs) || !m.outputs.every(isTensorSpec))
+    throw bad('outputs', 'a list of tensor specs');
+  const features = m.features ?? {};
+  if (
+    typeof features !== 'object' ||
+    features === null ||
+    !Object.values(features).every((cols) => Array.isArray(cols) && cols.every((c) => typeof c === 'string'))
+  )
+    throw bad('features', 'an object of column-name lists by input');
+  const classes = m.classes ?? null;
+  if (classes !== null && !(Array.isArray(classes) && classes.every((c) => typeof c === 'string')))
+    throw bad('classes', 'a list of class labels or null');
+  const task = m.task ?? null;
+  if (task !== null && task !== 'classification' && task !== 'regression')
+    throw bad('task', '"classification", "regression" or null');
+  return {
+    name: m.name,
+    version: m.version as number,
+    inputs: m.inputs,
+    outputs: m.outputs,
+    features: features as Record<string, string[]>,
+    classes,
+    task,
+  };
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const modelPath = env.MLWB_MODEL_PATH;
+  if (!modelPath) throw new ConfigError('MLWB_MODEL_PATH must name the .onnx file to serve.');
+  const metaPath = env.MLWB_MODEL_META;
+  if (!metaPath) throw new ConfigError("MLWB_MODEL_META must name the model's registry record (JSON).");
+  let metaText: string;
+  try {
+    metaText = fs.readFileSync(metaPath, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`MLWB_MODEL_META: cannot read ${metaPath}: ${(err as Error).message}`);
+  }
+  return {
+    modelPath,
+    meta: parseModelMeta(metaText, metaPath),
+    port: integer(env, 'PORT', 8080, 0),
+    host: env.HOST || '0.0.0.0',
+    maxBodyBytes: integer(env, 'MLWB_MAX_BODY_BYTES', 64 * 1024 * 1024, 1),
+    requestLogDir: env.MLWB_REQUEST_LOG_DIR || undefined,
+    logMaxBytes: integer(env, 'MLWB_LOG_MAX_BYTES', 16 * 1024 * 1024, 1024),
+    logFiles: integer(env, 'MLWB_LOG_FILES', 5, 1),
+    intraOpThreads: integer(env, 'MLWB_INTRA_OP_THREADS', 1, 1),
+  };
+}
