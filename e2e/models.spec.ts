@@ -5,19 +5,14 @@
  * both. Screenshots of each page.
  */
 import path from 'node:path';
-import { addDatasetVersion, expect, invoke, test } from './workbench.ts';
+import { addDatasetVersion, expect, invoke, requireEngine, test } from './workbench.ts';
 
 const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
 const RECIPE = path.resolve('resources/recipes/sklearn-classifier');
 
 test('models: register from a run, evaluate, a gate refuses then passes', async ({ page, workbench }) => {
   test.setTimeout(150_000);
-  const engine = (await invoke(page, 'engine.status', {})).result as { reachable: boolean; error?: string };
-  test.skip(
-    !engine.reachable && process.env.MLWB_REQUIRE_DOCKER !== '1',
-    `No Docker engine is reachable (${engine.error ?? 'unknown'}); set MLWB_REQUIRE_DOCKER=1 to fail instead.`,
-  );
-  expect(engine.reachable, `the Docker engine must be reachable: ${engine.error}`).toBe(true);
+  await requireEngine(page);
 
   await page.getByRole('link', { name: 'Models' }).click();
   await expect(page.getByRole('heading', { name: 'No models yet' })).toBeVisible();

@@ -6,7 +6,15 @@
  */
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { addDatasetVersion, expect, invoke, mlflowPost, mlflowPostAll, test } from './workbench.ts';
+import {
+  addDatasetVersion,
+  expect,
+  invoke,
+  mlflowPost,
+  mlflowPostAll,
+  requireEngine,
+  test,
+} from './workbench.ts';
 
 const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
 
@@ -26,13 +34,7 @@ test('runs: start a run from the dialog, follow it live, see it finish and liste
   workbench,
 }) => {
   test.setTimeout(150_000);
-  const engine = (await invoke(page, 'engine.status', {})).result as { reachable: boolean; error?: string };
-  // Skipped with the reason where no engine runs; in CI (MLWB_REQUIRE_DOCKER=1) the next line fails.
-  test.skip(
-    !engine.reachable && process.env.MLWB_REQUIRE_DOCKER !== '1',
-    `No Docker engine is reachable (${engine.error ?? 'unknown'}); set MLWB_REQUIRE_DOCKER=1 to fail instead.`,
-  );
-  expect(engine.reachable, `the Docker engine must be reachable: ${engine.error}`).toBe(true);
+  await requireEngine(page);
 
   await page.getByRole('link', { name: 'Runs' }).click();
   await expect(page.getByRole('heading', { name: 'No runs yet' })).toBeVisible();

@@ -169,3 +169,16 @@ export async function addDatasetVersion(page: Page, name: string, paths: string[
     .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state)
     .toBe('succeeded');
 }
+
+/**
+ * For tests that train: skipped with the reason where no engine runs; in CI
+ * (MLWB_REQUIRE_DOCKER=1) a failure instead.
+ */
+export async function requireEngine(page: Page): Promise<void> {
+  const engine = (await invoke(page, 'engine.status', {})).result as { reachable: boolean; error?: string };
+  test.skip(
+    !engine.reachable && process.env.MLWB_REQUIRE_DOCKER !== '1',
+    `No Docker engine is reachable (${engine.error ?? 'unknown'}); set MLWB_REQUIRE_DOCKER=1 to fail instead.`,
+  );
+  expect(engine.reachable, `the Docker engine must be reachable: ${engine.error}`).toBe(true);
+}

@@ -142,8 +142,11 @@ const modelWrites = (p: { name: string }) => [e.models, e.model(p.name)];
 
 export const methods = {
   'app.info': method(z.object({}), AppInfo, { reads: nothing }),
+  // A named engine's status changes with its settings: re-added under the same name, it is asked
+  // again. A removal announces only the list, so a status still shown while its row goes is not
+  // asked for an engine that no longer exists.
   'engine.status': method(z.object({ name: z.string().optional() }), EngineStatus, {
-    reads: () => [e.engines],
+    reads: (p) => (p.name ? [e.engine(p.name)] : []),
   }),
   'engines.list': method(
     z.object({}),
@@ -151,7 +154,9 @@ export const methods = {
     { reads: () => [e.engines] },
   ),
   // Written even when the engine does not answer yet (a machine being set up).
-  'engines.add': method(EngineConfig, z.object({ status: EngineStatus }), { writes: () => [e.engines] }),
+  'engines.add': method(EngineConfig, z.object({ status: EngineStatus }), {
+    writes: (p) => [e.engines, e.engine(p.name)],
+  }),
   'engines.remove': method(z.object({ name: EngineName }), z.object({ removed: z.boolean() }), {
     writes: (_p, r) => (r.removed ? [e.engines] : []),
   }),

@@ -36,6 +36,8 @@ const stream = (kind: string, part: string) => {
 
 export const entities = {
   engines: collection('engines'),
+  /** One named engine's settings (its status is read through them). */
+  engine: member('engine'),
 
   datasets: collection('datasets'),
   /** A dataset's versions and its latest version; a numbered version never changes. */

@@ -158,7 +158,8 @@ export type AliasMove = z.infer<typeof AliasMove>;
 /**
  * One gate rule: `METRIC OP THRESHOLD`, where THRESHOLD is a number or is relative to the version
  * that holds the alias now: `champion.METRIC`, optionally `+ N`, `- N` or `* N` (MLflow's
- * MetricThreshold: absolute and relative change, with the operator saying which way is better).
+ * MetricThreshold: absolute and relative change, with the operator saying which way is better;
+ * `* N` moves the champion's value by (N − 1) of its size, so it reads the same for negative values).
  */
 export const GateRuleText = z.string().trim().min(1).max(500);
 export const GateOp = z.enum(['>=', '>', '<=', '<']);

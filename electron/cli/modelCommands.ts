@@ -33,6 +33,17 @@ function versionRef(ref: string): { name: string; version?: number; alias?: stri
   return r;
 }
 
+/**
+ * NAME (the model itself) or NAME@V (one version): what describe and tag act on. An alias or
+ * `@latest` would silently land on whichever version it names today, so it is refused.
+ */
+function numberedRef(text: string, verb: string): { name: string; version?: number } {
+  const ref = versionRef(text);
+  if (ref.alias !== undefined || (ref.version === undefined && text.includes('@')))
+    throw new UsageError(`${verb} a version by its number (NAME@3), or the model by its name alone.`);
+  return ref;
+}
+
 const shape = (t: TensorSpec) => `${t.name} ${t.type} [${t.shape.join(', ')}]`;
 
 function describeVersion(v: ModelVersion): string {
@@ -308,8 +319,7 @@ export async function modelCommand(api: Api, argv: string[], out: Out, signal: A
       const { positionals } = args();
       const [refText, ...words] = positionals;
       if (!refText || !words.length) throw new UsageError('usage: mlwb model describe NAME[@V] TEXT');
-      const ref = versionRef(refText);
-      if (ref.alias) throw new UsageError('describe a version by its number: NAME@V.');
+      const ref = numberedRef(refText, 'describe');
       await api.call('models.update', { name: ref.name, version: ref.version, description: words.join(' ') });
       out.result({}, () => `${refText}: description set.`);
       return 0;
@@ -319,8 +329,7 @@ export async function modelCommand(api: Api, argv: string[], out: Out, signal: A
       const [refText, kv] = positionals;
       if (!refText || (!kv && !values.delete) || (kv && values.delete))
         throw new UsageError('usage: mlwb model tag NAME[@V] KEY=VALUE | --delete KEY');
-      const ref = versionRef(refText);
-      if (ref.alias) throw new UsageError('tag a version by its number: NAME@V.');
+      const ref = numberedRef(refText, 'tag');
       if (values.delete) {
         const r = await api.call('models.deleteTag', {
           name: ref.name,

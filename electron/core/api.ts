@@ -136,7 +136,7 @@ export function createHandlers(wb: Workbench): Handlers {
     'models.setAlias': (p, ctx) =>
       wb.registry.setAlias(p, (candidate) => wb.evaluations.checkGate(p.name, p.alias, candidate, ctx)),
     'models.removeAlias': (p) => ({ removed: wb.registry.removeAlias(p.name, p.alias, p.reason) }),
-    'models.setGate': (p) => wb.registry.setGate(p),
+    'models.setGate': (p) => wb.evaluations.setGate(p),
     'models.removeGate': (p) => ({ removed: wb.registry.removeGate(p.name, p.alias) }),
     'models.evaluate': (p, ctx) => wb.evaluations.evaluate(p, ctx),
     'models.update': (p) => {

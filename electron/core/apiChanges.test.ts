@@ -48,7 +48,6 @@ describe('changed events from the declarations', () => {
     await app.api.call('engines.add', { name: 'nowhere', host: 'tcp://127.0.0.1:9' });
     const changed = new Set(announced().flat());
     for (const query of [
-      ['engine.status', {}],
       ['engine.status', { name: 'nowhere' }],
       ['engines.list', {}],
     ]) {

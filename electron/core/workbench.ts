@@ -90,7 +90,7 @@ export async function openWorkbench(
   const engines = new EngineRegistry(db, engine, opts.env ?? process.env);
   const runs = new RunService({ home, db, tracking, objects, workers, datasets, engines, events });
   const registry = new RegistryService({ home, db, objects, tracking, datasets, duck, events });
-  const evaluations = new ModelEvaluations({ registry, datasets, objects }, async (input, ctx) =>
+  const evaluations = new ModelEvaluations({ registry, datasets, objects, duck }, async (input, ctx) =>
     (await import('./evaluation/registryEngine.ts')).evaluateVersion(path.join(home, 'tmp'), input, ctx),
   );
   return {

@@ -31,16 +31,19 @@ const runKeys = [
 ] as const;
 
 describe('which queries a change makes stale', () => {
-  it('engines: the status of every engine and their list (the renderer once listened for "engine")', () => {
+  it('engines: the list and the added engine\'s status (the renderer once listened for "engine")', () => {
     const keys = [
       ['engine.status', {}],
       ['engine.status', { name: 'gpu' }],
       ['engines.list', {}],
       ['datasets.list', {}],
     ];
-    const changed = [...entitiesWritten('engines.add', { name: 'gpu' }, { status: {} })];
-    expect(stale(changed, keys)).toEqual(keys.slice(0, 3));
+    const added = [...entitiesWritten('engines.add', { name: 'gpu' }, { status: {} })];
+    expect(stale(added, keys)).toEqual(keys.slice(1, 3));
     expect(stale(['engine'], keys)).toEqual([]);
+    // A removed engine's status is not asked again (it would answer 404 while its row goes).
+    const removed = [...entitiesWritten('engines.remove', { name: 'gpu' }, { removed: true })];
+    expect(stale(removed, keys)).toEqual([['engines.list', {}]]);
   });
 
   it('experiments: the experiments list (the MLflow endpoint once announced what nothing read)', () => {

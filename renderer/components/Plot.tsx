@@ -14,18 +14,23 @@ export const AXIS = {
   linecolor: '#c9ced6',
   gridcolor: '#eef0f3',
   tickfont: { size: 10, color: '#646c78' },
-  titlefont: { size: 11, color: '#646c78' },
 };
 
 export function Plot(props: {
   label: string;
   data: Figure[1];
   layout: Figure[2];
+  /** Fixed, or the container's width when left out (measured, redrawn on resize). */
+  width?: number;
   height: number;
   testId?: string;
+  className?: string;
+  /** How many points it draws, as `data-points`, for tests to wait on. */
+  points?: number;
 }) {
   const el = useRef<HTMLDivElement>(null);
-  const width = useContainerWidth(el, true);
+  const measured = useContainerWidth(el, props.width === undefined);
+  const width = props.width ?? measured;
   const { data, layout, height } = props;
   useEffect(() => {
     const node = el.current;
@@ -70,10 +75,12 @@ export function Plot(props: {
   return (
     <div
       ref={el}
+      className={props.className}
       role="img"
       aria-label={props.label}
       data-testid={props.testId}
-      style={{ width: '100%', height }}
+      data-points={props.points}
+      style={{ width: props.width ?? '100%', height }}
     />
   );
 }

@@ -1,7 +1,7 @@
 import type { DriftOptionsInput, DriftProgress, DriftReport } from '../../../shared/drift.ts';
 import type { WireError } from '../../../shared/errors.ts';
-import { cancelled, WorkbenchError } from '../errors.ts';
-import { startWorker, workerUrl } from '../workerThreads.ts';
+import { runWorkerTask } from '../workerTask.ts';
+import { workerUrl } from '../workerThreads.ts';
 import type { DriftFile } from './driftSource.ts';
 import type { ColumnSet } from './memoryColumns.ts';
 
@@ -33,41 +33,13 @@ export function defaultWorkerUrl(): URL {
 }
 
 export function runDriftInWorker(request: DriftRequest, options: RunDriftOptions = {}): Promise<DriftReport> {
-  if (options.signal?.aborted) return Promise.reject(cancelled('The drift check was cancelled.'));
-  const worker = startWorker(options.workerUrl ?? defaultWorkerUrl(), { workerData: request });
-  return new Promise<DriftReport>((resolve, reject) => {
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      if (killTimer) clearTimeout(killTimer);
-      fn();
-      void worker.terminate();
-    };
-    const onAbort = () => {
-      worker.postMessage({ type: 'cancel' });
-      killTimer = setTimeout(
-        () => finish(() => reject(cancelled('The drift check was cancelled.'))),
-        options.cancelGraceMs ?? 2000,
-      );
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (msg: DriftWorkerMessage) => {
-      if (msg.type === 'progress') options.onProgress?.(msg.progress);
-      else if (msg.type === 'result') finish(() => resolve(msg.report));
-      else finish(() => reject(new WorkbenchError(msg.error.code, msg.error.message, msg.error.details)));
-    });
-    worker.on('error', (err) =>
-      finish(() => reject(new WorkbenchError('INTERNAL', `The drift worker failed: ${err.message}`))),
-    );
-    worker.on('exit', (code) =>
-      finish(() =>
-        reject(
-          new WorkbenchError('INTERNAL', `The drift worker stopped (exit code ${code}) before reporting.`),
-        ),
-      ),
-    );
-  });
+  return runWorkerTask<DriftProgress, DriftReport>(
+    options.workerUrl ?? defaultWorkerUrl(),
+    request,
+    {
+      what: 'drift check',
+      resultOf: (msg) => (msg as Extract<DriftWorkerMessage, { type: 'result' }>).report,
+    },
+    options,
+  );
 }

@@ -6,15 +6,22 @@
  */
 import { fromJsonNumber, type JsonNumber, toJsonNumber } from '../../../shared/drift.ts';
 import type { EvaluationResult } from '../../../shared/evaluation.ts';
-import type { EvaluationRecord, GateOutcome, ModelTask, ModelVersion } from '../../../shared/registry.ts';
+import type {
+  EvaluationRecord,
+  Gate,
+  GateOutcome,
+  ModelTask,
+  ModelVersion,
+} from '../../../shared/registry.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { invalidInput } from '../errors.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { OpContext } from '../ops/operations.ts';
+import type { Duck } from '../tabular/duckdb.ts';
 import { type TableFormat, tableFormatOf } from '../tabular/tableFormat.ts';
 import { checkRules } from './gateRules.ts';
 import type { StoredEvaluation } from './modelRepo.ts';
-import type { RegistryService } from './registryService.ts';
+import { describeTable, type RegistryService } from './registryService.ts';
 
 /** What the evaluation engine is given: the model, how features feed it, and the table. */
 export interface EngineInput {
@@ -44,9 +51,58 @@ export interface EvaluateRequest {
 
 export class ModelEvaluations {
   constructor(
-    private readonly d: { registry: RegistryService; datasets: DatasetService; objects: ObjectStore },
+    private readonly d: {
+      registry: RegistryService;
+      datasets: DatasetService;
+      objects: ObjectStore;
+      duck: Duck;
+    },
     private readonly engine: EvaluationEngine,
   ) {}
+
+  /** The table of a dataset version to evaluate on: the one named, else its only one. */
+  tableOf(dataset: string, datasetVersion?: number, path?: string) {
+    const data = this.d.datasets.show(dataset, datasetVersion);
+    const tables = data.entries.filter((e) => tableFormatOf(e.path));
+    const shown = `${data.dataset}@${data.version}`;
+    let entry: (typeof tables)[number] | undefined;
+    if (path) {
+      entry = data.entries.find((e) => e.path === path);
+      if (!entry)
+        throw invalidInput(
+          `${shown} has no file ${path}. Its tables: ${tables.map((t) => t.path).join(', ') || 'none'}.`,
+        );
+      if (!tableFormatOf(entry.path))
+        throw invalidInput(`${path} is not a table the workbench reads (CSV, TSV, Parquet, JSON Lines).`);
+    } else if (tables.length === 1) {
+      entry = tables[0];
+    } else if (tables.length === 0) {
+      throw invalidInput(`${shown} holds no table (CSV, TSV, Parquet or JSON Lines) to evaluate on.`);
+    } else {
+      throw invalidInput(
+        `${shown} holds ${tables.length} tables (${tables.map((t) => t.path).join(', ')}): name one with --path.`,
+      );
+    }
+    return { data, table: entry!, shown };
+  }
+
+  /**
+   * A gate is checked against its data when it is set: a table that cannot be picked or a label
+   * column that is not there would otherwise refuse every later move of the alias.
+   */
+  async setGate(p: Parameters<RegistryService['setGate']>[0]): Promise<Gate> {
+    const { table, shown } = this.tableOf(p.dataset, p.datasetVersion, p.path);
+    const columns = await describeTable(
+      this.d.duck,
+      this.d.objects.pathFor(table.sha256),
+      tableFormatOf(table.path)!,
+    );
+    if (!columns.some((c) => c.name === p.label))
+      throw invalidInput(
+        `${shown}:${table.path} has no column ${p.label}; its columns are ${columns.map((c) => c.name).join(', ')}.`,
+      );
+    return this.d.registry.setGate(p);
+  }
 
   /**
    * Evaluates and stores. `reuse`: a stored evaluation on exactly the same data (dataset digest,
@@ -58,28 +114,7 @@ export class ModelEvaluations {
     opts: { reuse?: boolean } = {},
   ): Promise<EvaluationRecord> {
     const version = this.d.registry.resolve({ name: p.name, version: p.version, alias: p.alias });
-    const data = this.d.datasets.show(p.dataset, p.datasetVersion);
-    const tables = data.entries.filter((e) => tableFormatOf(e.path));
-    const shown = `${data.dataset}@${data.version}`;
-    let entry: (typeof tables)[number] | undefined;
-    if (p.path) {
-      entry = data.entries.find((e) => e.path === p.path);
-      if (!entry)
-        throw invalidInput(
-          `${shown} has no file ${p.path}. Its tables: ${tables.map((t) => t.path).join(', ') || 'none'}.`,
-        );
-      if (!tableFormatOf(entry.path))
-        throw invalidInput(`${p.path} is not a table the workbench reads (CSV, TSV, Parquet, JSON Lines).`);
-    } else if (tables.length === 1) {
-      entry = tables[0];
-    } else if (tables.length === 0) {
-      throw invalidInput(`${shown} holds no table (CSV, TSV, Parquet or JSON Lines) to evaluate on.`);
-    } else {
-      throw invalidInput(
-        `${shown} holds ${tables.length} tables (${tables.map((t) => t.path).join(', ')}): name one with --path.`,
-      );
-    }
-    const table = entry!;
+    const { data, table, shown } = this.tableOf(p.dataset, p.datasetVersion, p.path);
     const label = p.label ?? version.label;
     if (!label)
       throw invalidInput(
@@ -121,7 +156,7 @@ export class ModelEvaluations {
     return this.d.registry.repo.evaluations(name, version).map(toRecord);
   }
 
-  /** The candidate against the alias's gate, and against the version holding the alias now. */
+  /** The candidate against the alias's gate, and against the champion for relative rules. */
   async checkGate(
     name: string,
     alias: string,
@@ -138,9 +173,14 @@ export class ModelEvaluations {
       label: gate.label,
     };
     const mine = await this.evaluate({ ...on, version: candidate }, ctx, { reuse: true });
-    const championNumber = this.d.registry.repo.aliasTarget(name, alias) ?? null;
+    // The champion: the version holding the alias, or, when it was removed, the one that last held
+    // it (so removing an alias is no way round a relative rule). It is evaluated only when a rule
+    // compares with it: an absolute gate never fails on another version's data problems.
+    const repo = this.d.registry.repo;
+    const championNumber = repo.aliasTarget(name, alias) ?? repo.lastHolder(name, alias) ?? null;
+    const relative = gate.rules.some((r) => r.threshold.kind === 'champion');
     const champion =
-      championNumber !== null && championNumber !== candidate
+      relative && championNumber !== null && championNumber !== candidate
         ? await this.evaluate({ ...on, version: championNumber }, ctx, { reuse: true })
         : null;
     const rules = checkRules(gate.rules, numbers(mine.metrics), champion ? numbers(champion.metrics) : null);
@@ -149,7 +189,7 @@ export class ModelEvaluations {
       dataset: mine.dataset,
       datasetVersion: mine.datasetVersion,
       candidate,
-      champion: championNumber,
+      champion: relative ? championNumber : null,
       passed: rules.every((r) => r.passed),
       rules: rules.map((r) => ({
         ...r,

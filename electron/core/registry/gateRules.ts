@@ -28,7 +28,11 @@ function thresholdOf(rule: GateRule, champion: Metrics | null): number | null | 
   const base = champion[t.metric];
   if (base === undefined) return { missing: t.metric };
   if (t.change === null || t.by === null) return base;
-  return t.change === '+' ? base + t.by : t.change === '-' ? base - t.by : base * t.by;
+  if (t.change === '+') return base + t.by;
+  if (t.change === '-') return base - t.by;
+  // A relative change, on the baseline's size as MLflow's min_relative_change is: `* 1.05` is 5%
+  // above the champion's value whether that value is positive or negative.
+  return base + (t.by - 1) * Math.abs(base);
 }
 
 export function checkRules(rules: GateRule[], candidate: Metrics, champion: Metrics | null): RuleOutcome[] {

@@ -199,11 +199,10 @@ export class ModelRepo {
   addVersion(v: NewVersion): number {
     return writeTransaction(this.db, () => {
       const model = this.findModel(v.name) ?? this.insertModel(v.name, '');
-      const number =
-        ((this.db
-          .prepare('SELECT max(number) FROM model_versions WHERE model_id = ?')
-          .pluck()
-          .get(model.id) as number | null) ?? 0) + 1;
+      const number = this.db
+        .prepare('UPDATE models SET next_number = next_number + 1 WHERE id = ? RETURNING next_number - 1')
+        .pluck()
+        .get(model.id) as number;
       const t = now();
       blobRegistrar(this.db)(v.sha256, v.size, t);
       this.db
@@ -315,6 +314,21 @@ export class ModelRepo {
     const m = this.model(name);
     return this.db
       .prepare('SELECT number FROM model_aliases WHERE model_id = ? AND alias = ?')
+      .pluck()
+      .get(m.id, alias) as number | undefined;
+  }
+
+  /** The version that last held an alias now unset, while that version still exists. */
+  lastHolder(name: string, alias: string): number | undefined {
+    const m = this.model(name);
+    return this.db
+      .prepare(
+        `SELECT h.from_number FROM model_alias_history h
+           JOIN model_versions v ON v.model_id = h.model_id AND v.number = h.from_number
+          WHERE h.model_id = ? AND h.alias = ? AND h.to_number IS NULL
+            AND NOT EXISTS (SELECT 1 FROM model_aliases a WHERE a.model_id = h.model_id AND a.alias = h.alias)
+          ORDER BY h.seq DESC LIMIT 1`,
+      )
       .pluck()
       .get(m.id, alias) as number | undefined;
   }

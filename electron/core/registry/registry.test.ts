@@ -175,6 +175,11 @@ describe('aliases', () => {
     });
     await expectErrorCode(app.api.call('models.deleteVersion', { name: 'al', version: 3 }), 'CONFLICT');
     await app.api.call('models.deleteVersion', { name: 'al', version: 1 });
+    // Numbers are never reused: after deleting the newest, the next is still new.
+    await app.api.call('models.register', { runId: run, name: 'al' });
+    await app.api.call('models.deleteVersion', { name: 'al', version: 4 });
+    expect((await app.api.call('models.register', { runId: run, name: 'al' })).version).toBe(5);
+    await app.api.call('models.deleteVersion', { name: 'al', version: 5 });
     await app.api.call('models.removeAlias', { name: 'al', alias: 'champion' });
     const m = await app.api.call('models.get', { name: 'al' });
     expect(m.versions.map((v) => v.version)).toEqual([3, 2]);
@@ -318,6 +323,12 @@ describe('evaluation and gates', () => {
     });
     const wrong = await app.api.call('models.setAlias', { name: 'gated', version: 2, alias: 'staging' });
     expect(wrong.gate?.rules[0]).toMatchObject({ passed: false, note: 'the evaluation has no metric rmse' });
+
+    // Removing the alias is no way round a relative rule: the last holder stands in as champion.
+    await app.api.call('models.removeAlias', { name: 'gated', alias: 'champion' });
+    const back = await app.api.call('models.setAlias', { name: 'gated', version: 1, alias: 'champion' });
+    expect(back.gate).toMatchObject({ champion: 2, passed: true });
+    expect(back.gate?.rules[1]).toMatchObject({ rule: 'f1 >= champion.f1 - 0.01', note: null });
   });
 
   it('refuses evaluations it cannot run, naming what to fix', async () => {
@@ -341,9 +352,22 @@ describe('evaluation and gates', () => {
         name: 'picky',
         alias: 'champion',
         dataset: 'two-tables',
+        path: 'a.csv',
         label: 'x',
         rules: ['accuracy = 1'],
       }),
     ).rejects.toThrow(/is not a rule/);
+    // A gate's data is checked when it is set, not at the next move of its alias.
+    const gate = {
+      name: 'picky',
+      alias: 'champion',
+      dataset: 'two-tables',
+      label: 'x',
+      rules: ['accuracy >= 0.5'],
+    };
+    await expect(app.api.call('models.setGate', gate)).rejects.toThrow(/holds 2 tables/);
+    await expect(app.api.call('models.setGate', { ...gate, path: 'a.csv', label: 'y' })).rejects.toThrow(
+      /two-tables@1:a.csv has no column y; its columns are x/,
+    );
   });
 });

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { entities } from '../../../shared/entities.ts';
@@ -106,7 +107,7 @@ export class RegistryService {
     const release = takeLease(this.d.db);
     const tmp = this.d.objects.tmpPath();
     try {
-      const { sha256, size } = copyOut(file, tmp, rel);
+      const { sha256, size } = await copyOut(file, tmp, rel);
       const signature = await readSignature(tmp, `${rel} of run ${p.runId}`);
       const declared = this.declaredSignature(output, rel);
       const label = p.label ?? str(declared?.label) ?? str(run.params.label) ?? undefined;
@@ -352,31 +353,44 @@ function lineageOf(
   };
 }
 
-/** Copies an open run file to `dest` while hashing it; the fd is closed. */
-function copyOut(file: ContainerFile, dest: string, rel: string): { sha256: string; size: number } {
+/**
+ * Copies an open run file to `dest` while hashing it, with asynchronous reads and writes so a large
+ * model never holds up the event loop; the fd is closed.
+ */
+async function copyOut(
+  file: ContainerFile,
+  dest: string,
+  rel: string,
+): Promise<{ sha256: string; size: number }> {
   try {
     if (file.size > MAX_MODEL_BYTES)
       throw invalidInput(`${rel} is ${file.size} bytes; a model file of more than 4 GiB is not accepted.`);
     const hash = createHash('sha256');
-    const out = fs.openSync(dest, 'wx', 0o600);
+    const out = await fsp.open(dest, 'wx', 0o600);
     const buf = Buffer.allocUnsafe(1024 * 1024);
     let at = 0;
     try {
       // Only the size it had when opened: a file still growing is not followed.
       while (at < file.size) {
-        const n = fs.readSync(file.fd, buf, 0, Math.min(buf.length, file.size - at), at);
+        const n = await readAt(file.fd, buf, Math.min(buf.length, file.size - at), at);
         if (n === 0) break;
         hash.update(buf.subarray(0, n));
-        fs.writeSync(out, buf, 0, n);
+        await out.write(buf, 0, n);
         at += n;
       }
     } finally {
-      fs.closeSync(out);
+      await out.close();
     }
     return { sha256: hash.digest('hex'), size: at };
   } finally {
     file.close();
   }
+}
+
+function readAt(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.read(fd, buf, 0, length, position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
 }
 
 /** Column names and whether each is numeric, from DuckDB's reading of the table. */

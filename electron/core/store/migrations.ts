@@ -266,6 +266,8 @@ export const migrations: Migration[] = [
         id          TEXT PRIMARY KEY,
         name        TEXT NOT NULL UNIQUE,
         description TEXT NOT NULL DEFAULT '',
+        -- Version numbers are never reused, even after a delete (as in MLflow): the next one.
+        next_number INTEGER NOT NULL DEFAULT 1,
         created_at  INTEGER NOT NULL,
         updated_at  INTEGER NOT NULL
       );

@@ -149,6 +149,15 @@ describe('MLflow registry: model versions', () => {
     expect(
       (await call('POST', 'model-versions/create', { name: 'ghost', source: `runs:/${run}/model` })).status,
     ).toBe(404);
+    // What mlflow.register_model sends once the client resolved runs:/RUN/model: the artifact URI.
+    const runInfo = (await call('GET', 'runs/get', { run_id: run })).body.run.info;
+    const resolved = await call('POST', 'model-versions/create', {
+      name: 'iris',
+      source: `${runInfo.artifact_uri}/model`,
+      run_id: run,
+    });
+    expect(resolved.body.model_version).toMatchObject({ version: '3', run_id: run });
+    await call('DELETE', 'model-versions/delete', { name: 'iris', version: '3' });
     expect(
       (await call('POST', 'model-versions/create', { name: 'iris', source: '/tmp/model.onnx' })).body,
     ).toMatchObject({
@@ -178,8 +187,11 @@ describe('MLflow registry: model versions', () => {
     });
     // An aliased version cannot be deleted.
     expect(
-      (await call('DELETE', 'model-versions/delete', { name: 'iris', version: '1' })).body.error_code,
-    ).toBe('RESOURCE_ALREADY_EXISTS');
+      (await call('DELETE', 'model-versions/delete', { name: 'iris', version: '1' })).body,
+    ).toMatchObject({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: expect.stringMatching(/holds the alias champion/),
+    });
 
     const got = await call('GET', 'model-versions/get', { name: 'iris', version: '2' });
     expect(got.body.model_version.version).toBe('2');

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { AliasName, ModelName, type ModelVersion, REGISTRY_LIMITS } from '../../../shared/registry.ts';
+import { WorkbenchError } from '../../core/errors.ts';
 import type { RegistryService } from '../../core/registry/registryService.ts';
 import { likeMatcher } from './likePattern.ts';
 import { invalidParameter, MlflowError } from './mlflowErrors.ts';
@@ -196,15 +197,27 @@ function orderBy<T>(
 
 const OrderList = z.union([z.array(z.string()), z.string().transform((s) => [s])]).optional();
 
-/** `runs:/RUN_ID/PATH` → the run and the model file inside its outputs. */
-function fromRunsUri(source: string, runId: string | undefined): { runId: string; path: string } {
+/**
+ * The run and the model file a source names: `runs:/RUN_ID/PATH`, or — what
+ * `mlflow.register_model("runs:/…")` sends once the client has resolved it — the run's artifact
+ * URI and a path below it (`…/RUN_ID/artifacts/PATH`) with `run_id`.
+ */
+function fromSource(source: string, runId: string | undefined): { runId: string; path: string } {
   const m = /^runs:\/([^/]+)\/?(.*)$/.exec(source);
-  if (!m)
-    throw invalidParameter(
-      `Unsupported source '${source}': register from runs:/RUN_ID/PATH (the run's model file or its folder).`,
-    );
-  if (runId && runId !== m[1]) throw invalidParameter(`The source names run ${m[1]} but run_id is ${runId}.`);
-  return { runId: m[1]!, path: m[2] || 'model' };
+  if (m) {
+    if (runId && runId !== m[1])
+      throw invalidParameter(`The source names run ${m[1]} but run_id is ${runId}.`);
+    return { runId: m[1]!, path: m[2] || 'model' };
+  }
+  const marker = runId ? `/${runId}/artifacts` : undefined;
+  const at = marker ? source.indexOf(marker) : -1;
+  if (runId && at >= 0) {
+    const rest = source.slice(at + marker!.length).replace(/^\/+/, '');
+    return { runId, path: rest || 'model' };
+  }
+  throw invalidParameter(
+    `Unsupported source '${source}': register from runs:/RUN_ID/PATH (the run's model file or its folder), or from the run's artifact URI with run_id.`,
+  );
 }
 
 export const registryEndpoints: Record<string, RegistryEndpoint> = {
@@ -309,7 +322,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
       DELETE(input, reg) {
         const { name } = z.object({ name: Name }).parse(input);
         existing(reg, name);
-        reg.repo.deleteModel(name);
+        refusedAsInvalid(() => reg.repo.deleteModel(name));
         reg.changed(name);
         return {};
       },
@@ -337,6 +350,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
             `No tag with name: ${b.key} in model ${b.name}.`,
             404,
           );
+        reg.changed(b.name);
         return {};
       },
     },
@@ -370,6 +384,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
             `Registered model alias ${b.alias} not found.`,
             404,
           );
+        reg.changed(b.name);
         return {};
       },
       GET(input, reg) {
@@ -406,7 +421,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
           })
           .parse(input);
         existing(reg, b.name);
-        const { runId, path } = fromRunsUri(b.source, b.run_id);
+        const { runId, path } = fromSource(b.source, b.run_id);
         const tags = Object.fromEntries(b.tags.map((t) => [t.key, t.value]));
         const features = tags['mlwb.features']?.split(',').map((f) => f.trim());
         const r = await reg.register({
@@ -489,7 +504,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
       DELETE(input, reg) {
         const b = z.object({ name: Name, version: VersionText }).parse(input);
         versionOf(reg, b.name, b.version);
-        reg.deleteVersion(b.name, Number(b.version));
+        refusedAsInvalid(() => reg.deleteVersion(b.name, Number(b.version)));
         reg.changed(b.name);
         return {};
       },
@@ -527,11 +542,22 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
             `No tag with name: ${b.key} in model ${b.name} version ${b.version}.`,
             404,
           );
+        reg.changed(b.name);
         return {};
       },
     },
   },
 };
+
+/** A delete the registry refuses (an alias still points there) is a bad request, not a duplicate. */
+function refusedAsInvalid(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof WorkbenchError && err.code === 'CONFLICT') throw invalidParameter(err.message);
+    throw err;
+  }
+}
 
 /** MLflow's deprecated stage view: with no stages kept, the latest version stands for "None". */
 function latestVersions(input: unknown, reg: RegistryService) {

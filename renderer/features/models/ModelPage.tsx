@@ -6,7 +6,7 @@ import { useState } from 'react';
 import type { GateOutcome } from '../../../shared/registry.ts';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
-import { formatAgo, formatDate } from '../../format.ts';
+import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { AliasChips } from './AliasChips.tsx';
 import { EvaluationComparison } from './EvaluationComparison.tsx';
@@ -15,6 +15,8 @@ import './models.css';
 
 export function ModelPage(props: { name: string }) {
   const q = api.models.get.useQuery({ name: props.name });
+  const removeGate = api.models.removeGate.useMutation();
+  const removeAlias = api.models.removeAlias.useMutation();
   if (q.isPending) return <Loading />;
   if (!q.data)
     return (
@@ -24,6 +26,7 @@ export function ModelPage(props: { name: string }) {
       </div>
     );
   const { model, versions, history, gates, evaluations } = q.data;
+  const aliases = Object.entries(model.aliases);
   return (
     <div className="page model-page">
       <Breadcrumb name={model.name} />
@@ -36,8 +39,16 @@ export function ModelPage(props: { name: string }) {
             {model.description && ` · ${model.description}`}
           </p>
         </div>
-        {Object.keys(model.aliases).length > 0 && <AliasChips name={model.name} aliases={model.aliases} />}
+        {aliases.length > 0 && <AliasChips name={model.name} aliases={model.aliases} />}
       </header>
+      {/* A refetch that failed (the model renamed or deleted elsewhere) is said over the old data. */}
+      <ErrorNotice
+        error={q.error}
+        title="This model could not be read again."
+        onRetry={() => void q.refetch()}
+      />
+      <ErrorNotice error={removeGate.error ?? removeAlias.error} />
+      <Tags tags={model.tags} />
 
       <div className="card card-flush">
         <div className="card-header">
@@ -114,7 +125,15 @@ export function ModelPage(props: { name: string }) {
                     <strong>{g.alias}</strong> on {g.dataset}
                     {g.datasetVersion ? `@${g.datasetVersion}` : ' (latest)'}
                     {g.path ? `:${g.path}` : ''}, label <span className="mono">{g.label}</span>:{' '}
-                    <span className="mono">{g.rules.map((r) => r.text).join('; ')}</span>
+                    <span className="mono">{g.rules.map((r) => r.text).join('; ')}</span>{' '}
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      aria-label={`Remove the gate on ${g.alias}`}
+                      onClick={() => removeGate.mutate({ name: model.name, alias: g.alias })}
+                    >
+                      Remove
+                    </button>
                   </li>
                 ))}
               </ul>
@@ -124,8 +143,25 @@ export function ModelPage(props: { name: string }) {
         </div>
         <div className="card card-flush">
           <div className="card-header">
-            <h3>Alias history</h3>
+            <h3>Aliases and their history</h3>
           </div>
+          {aliases.length > 0 && (
+            <ul className="plain-list alias-list" data-testid="aliases">
+              {aliases.map(([alias, version]) => (
+                <li key={alias}>
+                  <strong>{alias}</strong> → v{version}{' '}
+                  <button
+                    type="button"
+                    className="btn btn-small"
+                    aria-label={`Remove the alias ${alias}`}
+                    onClick={() => removeAlias.mutate({ name: model.name, alias })}
+                  >
+                    Remove
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
           {history.length === 0 ? (
             <p className="muted card-empty">No alias has been set yet.</p>
           ) : (
@@ -283,8 +319,8 @@ export function GateRules(props: { gate: GateOutcome }) {
       {g.rules.map((r) => (
         <li key={r.rule} className={r.passed ? 'gate-pass' : 'gate-fail'}>
           {r.passed ? '✓' : '✗'} <span className="mono">{r.rule}</span>: {r.metric} ={' '}
-          {r.value === null ? 'none' : String(r.value)}
-          {r.threshold !== null && `, threshold ${r.threshold}`}
+          {r.value === null ? 'none' : formatJsonNumber(r.value)}
+          {r.threshold !== null && `, threshold ${formatJsonNumber(r.threshold)}`}
           {r.note && <span className="muted"> ({r.note})</span>}
         </li>
       ))}
@@ -303,5 +339,20 @@ function Breadcrumb(props: { name: string }) {
       <span>/</span>
       <span>{props.name}</span>
     </nav>
+  );
+}
+
+/** Tags, read-only here (`mlwb model tag` and MLflow clients set them). */
+export function Tags(props: { tags: Record<string, string> }) {
+  const entries = Object.entries(props.tags);
+  if (entries.length === 0) return null;
+  return (
+    <p className="tags" data-testid="tags">
+      {entries.map(([k, v]) => (
+        <span key={k} className="tag-chip">
+          <span className="mono">{k}</span>={v}
+        </span>
+      ))}
+    </p>
   );
 }

@@ -17,7 +17,7 @@ import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatBytes, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { EvaluationCharts } from './EvaluationCharts.tsx';
-import { MoveAliasCard } from './ModelPage.tsx';
+import { MoveAliasCard, Tags } from './ModelPage.tsx';
 import './models.css';
 
 export function ModelVersionPage(props: { name: string; version: number }) {
@@ -73,8 +73,14 @@ export function ModelVersionPage(props: { name: string; version: number }) {
           </button>
         </div>
       </header>
+      <ErrorNotice
+        error={q.error}
+        title="This version could not be read again."
+        onRetry={() => void q.refetch()}
+      />
       <ErrorNotice error={remove.error} />
       {v.description && <p>{v.description}</p>}
+      <Tags tags={v.tags} />
 
       <Lineage version={v} />
 
