@@ -69,9 +69,11 @@ const require = createRequire(import.meta.url);
 /** onnxruntime-node and onnxruntime-common as installed, and the files of them the image needs. */
 function onnxRuntimeFiles(arch: string): { version: string; files: { from: string; to: string }[] } {
   const ortDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
-  const commonDir = path.dirname(
-    createRequire(path.join(ortDir, 'package.json')).resolve('onnxruntime-common/package.json'),
+  // onnxruntime-common exports no ./package.json: its folder is found above its entry point.
+  let commonDir = path.dirname(
+    createRequire(path.join(ortDir, 'package.json')).resolve('onnxruntime-common'),
   );
+  while (path.basename(commonDir) !== 'onnxruntime-common') commonDir = path.dirname(commonDir);
   const { version } = JSON.parse(fs.readFileSync(path.join(ortDir, 'package.json'), 'utf8')) as {
     version: string;
   };

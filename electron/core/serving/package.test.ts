@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectErrorCode } from '../testing/errorCodes.ts';
 import { writeTree } from '../testing/fileTree.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { runDirs } from '../training/containerRun.ts';
 import { BASE_IMAGE, LABEL_CONTENT_DIGEST } from './modelImage.ts';
@@ -39,6 +40,7 @@ const skip = await skipReason();
 if (skip) console.warn(`packaging tests skipped: ${skip}`);
 
 const app = testWorkbench();
+const dirs = tempDirs();
 const images = new Set<string>();
 const containers: Docker.Container[] = [];
 afterAll(async () => {
@@ -50,12 +52,34 @@ afterAll(async () => {
       .catch(() => {});
 });
 
-function registerIris(name: string) {
+/** Registers the iris fixture from a finished run that read a small dataset (its lineage). */
+async function registerIris(name: string) {
   const wb = app.wb;
+  const data = dirs.make();
+  writeTree(data, {
+    'train.csv': 'sepal_length,sepal_width,petal_length,petal_width,target\n5.1,3.5,1.4,0.2,0\n',
+  });
+  const { version, digest } = await wb.datasets.add(
+    { name: 'iris-rows', paths: [data], message: '' },
+    { signal: new AbortController().signal, progress: () => {} },
+  );
+  const spec = {
+    recipe: { name: 'r', path: '/r', digest: 'd' },
+    image: 'i',
+    build: null,
+    command: [],
+    params: {},
+    seed: 1,
+    datasets: [{ channel: 'train', dataset: 'iris-rows', version, digest }],
+    resources: { cpus: 1, memory: '1g', gpus: 0 },
+    metrics: [],
+    engine: 'e',
+  };
   const exp = wb.tracking.experimentByName('Default')?.id ?? wb.tracking.createExperiment('Default');
-  const run = wb.tracking.createRun({ experimentId: exp, status: 'FINISHED' });
+  const run = wb.tracking.createRun({ experimentId: exp, status: 'FINISHED', spec });
   writeTree(runDirs(wb.home, run).output, { 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE });
-  return app.api.call('models.register', { runId: run, name });
+  const registered = await app.api.call('models.register', { runId: run, name });
+  return { ...registered, run, dataset: `iris-rows@${version}=${digest}` };
 }
 
 async function waitReady(url: string, timeoutMs: number): Promise<void> {
@@ -63,7 +87,7 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
   let last = '';
   while (Date.now() < deadline) {
     try {
-      const r = await fetch(`${url}/v2/health/ready`);
+      const r = await fetch(`${url}/v2/health/ready`, { signal: AbortSignal.timeout(1000) });
       if (r.ok) return;
       last = `status ${r.status}`;
     } catch (err) {
@@ -100,7 +124,8 @@ describe.skipIf(skip)('packaging a model version', () => {
       'dev.mlops-workbench.model.name': 'Iris.Packaged',
       'dev.mlops-workbench.model.version': '1',
       'dev.mlops-workbench.model.sha256': v.sha256,
-      'dev.mlops-workbench.model.run-id': v.runId,
+      'dev.mlops-workbench.model.run-id': v.run,
+      'dev.mlops-workbench.model.dataset-digests': v.dataset,
     });
     for (const k of ['title', 'created', 'description'])
       expect(labels[`org.opencontainers.image.${k}`]).toBeTruthy();
