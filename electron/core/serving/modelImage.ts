@@ -23,6 +23,8 @@ export const BASE_IMAGE = 'mlwb/node-runtime:bookworm';
 /** The image's user: numeric, so the engine need not find it in /etc/passwd, and not root. */
 export const SERVER_UID = 10001;
 export const SERVER_PORT = 8080;
+/** Where the server writes its request log (one JSON line a request). */
+export const REQUEST_LOG_DIR = '/var/log/mlwb/requests';
 
 const LABEL = 'dev.mlops-workbench.model';
 /** Finds an image made from the same parts. */
@@ -137,9 +139,11 @@ function dockerfile(): string {
   return [
     `FROM ${BASE_IMAGE}`,
     'COPY app/ /app/',
-    // The request log goes to /tmp/requests unless a deployment mounts a folder and says so; with a
-    // read-only root filesystem /tmp is a tmpfs the deployment provides.
-    `ENV MLWB_MODEL_PATH=/app/model/model.onnx MLWB_MODEL_META=/app/model/model.json PORT=${SERVER_PORT} HOST=0.0.0.0 MLWB_REQUEST_LOG_DIR=/tmp/requests`,
+    // The request log folder is a volume the server's user owns: writable with a read-only root
+    // filesystem, and where a deployment mounts its own folder to read the log.
+    `RUN mkdir -p ${REQUEST_LOG_DIR} && chown ${SERVER_UID}:${SERVER_UID} ${REQUEST_LOG_DIR}`,
+    `VOLUME ${REQUEST_LOG_DIR}`,
+    `ENV MLWB_MODEL_PATH=/app/model/model.onnx MLWB_MODEL_META=/app/model/model.json PORT=${SERVER_PORT} HOST=0.0.0.0 MLWB_REQUEST_LOG_DIR=${REQUEST_LOG_DIR}`,
     'WORKDIR /app',
     `USER ${SERVER_UID}:${SERVER_UID}`,
     `EXPOSE ${SERVER_PORT}`,

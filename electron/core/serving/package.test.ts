@@ -15,7 +15,7 @@ import { writeTree } from '../testing/fileTree.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { runDirs } from '../training/containerRun.ts';
-import { BASE_IMAGE, LABEL_CONTENT_DIGEST } from './modelImage.ts';
+import { BASE_IMAGE, LABEL_CONTENT_DIGEST, REQUEST_LOG_DIR } from './modelImage.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '..', 'registry', 'fixtures');
@@ -44,7 +44,7 @@ const dirs = tempDirs();
 const images = new Set<string>();
 const containers: Docker.Container[] = [];
 afterAll(async () => {
-  for (const c of containers) await c.remove({ force: true }).catch(() => {});
+  for (const c of containers) await c.remove({ force: true, v: true }).catch(() => {});
   for (const id of images)
     await docker
       .getImage(id)
@@ -80,6 +80,26 @@ async function registerIris(name: string) {
   writeTree(runDirs(wb.home, run).output, { 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE });
   const registered = await app.api.call('models.register', { runId: run, name });
   return { ...registered, run, dataset: `iris-rows@${version}=${digest}` };
+}
+
+/** Runs a command in the container; its stdout. */
+async function execIn(container: Docker.Container, cmd: string[]): Promise<string> {
+  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.demuxStream(
+      stream,
+      { write: (b: Buffer) => out.push(b) } as NodeJS.WritableStream,
+      { write: (b: Buffer) => err.push(b) } as NodeJS.WritableStream,
+    );
+    stream.on('end', resolve).on('error', reject);
+  });
+  const { ExitCode } = await exec.inspect();
+  if (ExitCode !== 0)
+    throw new Error(`${cmd.join(' ')} exited ${ExitCode}: ${Buffer.concat(err).toString()}`);
+  return Buffer.concat(out).toString();
 }
 
 async function waitReady(url: string, timeoutMs: number): Promise<void> {
@@ -182,6 +202,20 @@ describe.skipIf(skip)('packaging a model version', () => {
     const predictions = ((await mlflow.json()) as { predictions: { label: string }[] }).predictions;
     expect(predictions.map((p) => p.label)).toEqual(['virginica']);
 
+    // The request log lands in the image's log volume, read-only root notwithstanding.
+    const logged = await execIn(container, [
+      'node',
+      '-e',
+      `const d = ${JSON.stringify(REQUEST_LOG_DIR)}; for (const f of require("fs").readdirSync(d)) process.stdout.write(require("fs").readFileSync(d + "/" + f, "utf8"))`,
+    ]);
+    const lines = logged
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { endpoint: string; status: number });
+    expect(lines.map((l) => [l.endpoint, l.status])).toEqual([
+      ['infer', 200],
+      ['invocations', 200],
+    ]);
     console.info(
       `packaging: cold ${coldMs.toFixed(0)} ms, image ${(r.sizeBytes / 1e6).toFixed(1)} MB, start → ready ${readyMs.toFixed(0)} ms`,
     );
