@@ -15,7 +15,7 @@ import { writeTree } from '../testing/fileTree.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { runDirs } from '../training/containerRun.ts';
-import { BASE_IMAGE, LABEL_CONTENT_DIGEST, REQUEST_LOG_DIR } from './modelImage.ts';
+import { BASE_IMAGE, LABEL_CONTENT_DIGEST, packageModel, REQUEST_LOG_DIR } from './modelImage.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '..', 'registry', 'fixtures');
@@ -251,4 +251,20 @@ describe.skipIf(skip)('packaging a model version', () => {
       fs.writeFileSync(file, original);
     }
   });
+});
+
+it('says how to start the engine when none answers', async () => {
+  const v = await registerIris('iris-no-engine');
+  const version = app.wb.registry.resolve({ name: 'iris-no-engine', version: v.version });
+  const gone = new Docker({ socketPath: path.join(dirs.make(), 'docker.sock') });
+  await expectErrorCode(
+    packageModel(
+      { docker: gone, objects: app.wb.objects, tmpDir: dirs.make() },
+      version,
+      {},
+      { signal: new AbortController().signal, progress: () => {} },
+    ),
+    'ENGINE_UNAVAILABLE',
+    /does not answer.*Start it/,
+  );
 });
