@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,12 +89,10 @@ async function execIn(container: Docker.Container, cmd: string[]): Promise<strin
   const stream = await exec.start({});
   const out: Buffer[] = [];
   const err: Buffer[] = [];
+  const stdout = new PassThrough().on('data', (b: Buffer) => out.push(b));
+  const stderr = new PassThrough().on('data', (b: Buffer) => err.push(b));
   await new Promise<void>((resolve, reject) => {
-    docker.modem.demuxStream(
-      stream,
-      { write: (b: Buffer) => out.push(b) } as NodeJS.WritableStream,
-      { write: (b: Buffer) => err.push(b) } as NodeJS.WritableStream,
-    );
+    docker.modem.demuxStream(stream, stdout, stderr);
     stream.on('end', resolve).on('error', reject);
   });
   const { ExitCode } = await exec.inspect();
