@@ -75,7 +75,11 @@ function onnxRuntimeFiles(arch: string): { version: string; files: { from: strin
   let commonDir = path.dirname(
     createRequire(path.join(ortDir, 'package.json')).resolve('onnxruntime-common'),
   );
-  while (path.basename(commonDir) !== 'onnxruntime-common') commonDir = path.dirname(commonDir);
+  while (path.basename(commonDir) !== 'onnxruntime-common') {
+    if (path.dirname(commonDir) === commonDir)
+      throw new Error('onnxruntime-common is not installed in a folder of its name.');
+    commonDir = path.dirname(commonDir);
+  }
   const { version } = JSON.parse(fs.readFileSync(path.join(ortDir, 'package.json'), 'utf8')) as {
     version: string;
   };
