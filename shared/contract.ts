@@ -378,6 +378,20 @@ export const methods = {
   'models.deleteVersion': method(z.object({ name: ModelName, version: VersionNumber }), z.object({}), {
     writes: modelWrites,
   }),
+  /**
+   * Builds the version's model image on an engine (the default one unless named), or finds the
+   * one already built from the same parts (`reused`). Progress is by build step.
+   */
+  'models.package': method(
+    ModelRefParams.extend({
+      /** A further name for the image, `repo[:tag]`. */
+      tag: z.string().min(1).max(255).optional(),
+      engine: z.string().min(1).optional(),
+    }),
+    z.object({ image: z.string(), imageId: z.string(), sizeBytes: z.number(), reused: z.boolean() }),
+    // Images live on the engine; nothing the workbench shows changes (yet).
+    { long: true, writes: nothing },
+  ),
   /** What was trained on a dataset version: its runs and the model versions made from them. */
   'datasets.usedBy': method(
     z.object({ name: DatasetName, version: z.number().int().positive() }),

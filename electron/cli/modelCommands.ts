@@ -25,7 +25,10 @@ export const modelHelp = `Usage: mlwb model <command>
   gate NAME ALIAS --remove            remove the gate
   describe NAME[@V] TEXT              set the description of a model or a version
   tag NAME[@V] KEY=VALUE | --delete KEY
-  delete NAME@V                       delete a version (refused while it holds an alias)`;
+  delete NAME@V                       delete a version (refused while it holds an alias)
+  package NAME@V|NAME@ALIAS [--tag REPO[:TAG]] [--engine E]
+                                      build the version's model server image, offline (an
+                                      image already built from the same parts is reused)`;
 
 function versionRef(ref: string): { name: string; version?: number; alias?: string } {
   const r = parseModelRef(ref);
@@ -231,6 +234,33 @@ export async function modelCommand(api: Api, argv: string[], out: Out, signal: A
         evaluationJson(r),
         () =>
           `${r.name}@${r.version} on ${r.dataset}@${r.datasetVersion}:${r.path} (label ${r.label})\n  ${metricsLine(r.metrics)}`,
+      );
+      return 0;
+    }
+    case 'package': {
+      const { values, positionals } = args({ tag: { type: 'string' }, engine: { type: 'string' } });
+      if (positionals.length !== 1)
+        throw new UsageError('usage: mlwb model package NAME@V|NAME@ALIAS [--tag REPO[:TAG]] [--engine E]');
+      const r = await api.call(
+        'models.package',
+        {
+          ...versionRef(positionals[0]!),
+          tag: values.tag as string | undefined,
+          engine: values.engine as string | undefined,
+        },
+        {
+          signal,
+          onProgress: (p) =>
+            out.progress(
+              `${p.phase}${p.total ? ` step ${p.done + 1} of ${p.total}` : ''}${p.message ? `: ${p.message}` : ''}`,
+            ),
+        },
+      );
+      out.progressDone();
+      out.result(
+        r,
+        () =>
+          `${r.image}${r.reused ? ' (already built, reused)' : ''}\n  id    ${r.imageId.slice(0, 19)}\n  size  ${(r.sizeBytes / 1e6).toFixed(0)} MB${values.tag ? `\n  also  ${values.tag}` : ''}`,
       );
       return 0;
     }

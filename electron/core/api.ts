@@ -6,6 +6,7 @@
  * declares it writes are announced as a `changed` event: handlers never announce them by hand.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import {
@@ -19,6 +20,7 @@ import { engineStatus } from './docker/engine.ts';
 import { invalidInput, notFound, WorkbenchError } from './errors.ts';
 import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
 import type { OpContext } from './ops/operations.ts';
+import { packageModel } from './serving/modelImage.ts';
 import { schemaVersion } from './store/database.ts';
 import { loadRecipe } from './training/recipeLoader.ts';
 import { uploadDir, type Workbench } from './workbench.ts';
@@ -151,6 +153,17 @@ export function createHandlers(wb: Workbench): Handlers {
     'models.deleteVersion': (p) => {
       wb.registry.deleteVersion(p.name, p.version);
       return {};
+    },
+    'models.package': (p, ctx) => {
+      const version = wb.registry.resolve(p);
+      const target = wb.engines.target(p.engine);
+      if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
+      return packageModel(
+        { docker: target.docker, objects: wb.objects, tmpDir: path.join(wb.home, 'tmp') },
+        version,
+        { tag: p.tag },
+        ctx,
+      );
     },
     'datasets.usedBy': (p) => ({
       runs: wb.tracking.runsReading(p.name, p.version),

@@ -11,6 +11,8 @@ SUITE=bookworm
 # name|packages (comma-separated, as debootstrap --include wants them)
 IMAGES=(
   "mlwb/python-sklearn:bookworm|python3,python3-numpy,python3-sklearn,python3-onnx"
+  # The model images' base: Debian's Node 18 runs the bundled model server and onnxruntime-node.
+  "mlwb/node-runtime:bookworm|nodejs,ca-certificates"
 )
 
 log() { printf 'images: %s\n' "$*" >&2; }
@@ -51,9 +53,42 @@ check_engine() {
 # (~500 MB) that nothing needs at run time. Purged with --force-depends after debootstrap; the smoke test
 # after import proves the runtime still works. apt in the image is therefore not for installing more.
 BUILD_ONLY_RE='(-dev|^(gcc|g\+\+|cpp)(-[0-9]+)?|^binutils.*|^libbinutils|^libctf.*|^libgprofng0|^libjansson4|^lib(a|t|l|ub|hw)san[0-9]+|^libitm1|^libcc1-0|^libisl[0-9]+|^libmpc[0-9]+|^libmpfr[0-9]+|^python3-(pythran|beniget|gast|ply)|^make|^patch|^rpcsvc-proto)$'
-SMOKE_TEST='import onnx, scipy.optimize, sklearn.linear_model
+PYTHON_SMOKE_TEST='import onnx, scipy.optimize, sklearn.linear_model
 sklearn.linear_model.LogisticRegression().fit([[0.0], [1.0]], [0, 1])
 print("sklearn", sklearn.__version__, "onnx", onnx.__version__)'
+NODE_SMOKE_TEST='const { createHash } = require("node:crypto");
+console.log("node", process.version, createHash("sha256").update("ok").digest("hex").slice(0, 8))'
+
+# What each image sets on import (docker import --change), beyond the labels every image gets.
+image_changes() {
+  case $1 in
+  mlwb/python-sklearn:*)
+    CHANGES=(
+      --change 'ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1'
+      --change 'WORKDIR /workbench/code'
+      --change 'CMD ["python3"]'
+    )
+    ;;
+  mlwb/node-runtime:*)
+    CHANGES=(
+      --change 'ENV LANG=C.UTF-8 NODE_ENV=production'
+      --change 'WORKDIR /app'
+      --change 'CMD ["node"]'
+    )
+    ;;
+  *) die "no import settings for $1" ;;
+  esac
+}
+
+# Runs the image's smoke test: proves the trimmed runtime still works.
+smoke_test() {
+  local image=$1
+  case $image in
+  mlwb/python-sklearn:*) docker run --rm --network none "$image" python3 -c "$PYTHON_SMOKE_TEST" ;;
+  mlwb/node-runtime:*) docker run --rm --network none "$image" node -e "$NODE_SMOKE_TEST" ;;
+  *) die "no smoke test for $image" ;;
+  esac
+}
 
 ROOTFS=""
 cleanup() {
@@ -114,12 +149,11 @@ build_image() {
 
   # Imported under a candidate tag: the real tag moves only once the smoke test passed, so an interrupted or
   # broken build never leaves a half-working image under the name recipes use.
-  local candidate="$name-candidate" previous
+  local candidate="$name-candidate" previous CHANGES
+  image_changes "$name"
   log "$name: importing ($(du -sh --one-file-system "$ROOTFS" | cut -f1) rootfs)"
   tar --numeric-owner -C "$ROOTFS" -c . | docker import \
-    --change 'ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1' \
-    --change 'WORKDIR /workbench/code' \
-    --change 'CMD ["python3"]' \
+    "${CHANGES[@]}" \
     --change "LABEL org.opencontainers.image.title=\"$name\"" \
     --change "LABEL org.opencontainers.image.description=\"Debian $SUITE minbase with $packages\"" \
     --change "LABEL org.opencontainers.image.created=\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"" \
@@ -129,7 +163,7 @@ build_image() {
     - "$candidate" >/dev/null
   cleanup
   ROOTFS=""
-  if ! docker run --rm --network none "$candidate" python3 -c "$SMOKE_TEST" >&2; then
+  if ! smoke_test "$candidate" >&2; then
     docker image rm "$candidate" >/dev/null 2>&1 || true
     die "$name failed its smoke test and was not tagged"
   fi
