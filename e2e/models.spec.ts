@@ -4,6 +4,7 @@
  * refuse the version, then pass once the rule is one the version meets; the alias history records
  * both. Screenshots of each page.
  */
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { addDatasetVersion, expect, invoke, requireEngine, test } from './workbench.ts';
 
@@ -11,7 +12,7 @@ const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-
 const RECIPE = path.resolve('resources/recipes/sklearn-classifier');
 
 test('models: register from a run, evaluate, a gate refuses then passes', async ({ page, workbench }) => {
-  test.setTimeout(150_000);
+  test.setTimeout(240_000);
   await requireEngine(page);
 
   await page.getByRole('link', { name: 'Models' }).click();
@@ -67,6 +68,17 @@ test('models: register from a run, evaluate, a gate refuses then passes', async 
     await workbench.screenshot('models-03-version-evaluated');
     await evaluation.getByTestId('evaluation-charts').scrollIntoViewIfNeeded();
     await workbench.screenshot('models-03b-evaluation-charts');
+  });
+
+  await test.step('package it into an image', async () => {
+    await page.getByRole('button', { name: 'Package image' }).click();
+    const packaged = page.getByTestId('packaged');
+    await expect(packaged).toContainText(/Packaged: mlwb-model\/iris-clf:v1-[0-9a-f]{12}/, {
+      timeout: 90_000,
+    });
+    const image = (await packaged.locator('.mono').textContent())!;
+    await workbench.screenshot('models-03c-packaged');
+    execFileSync('docker', ['image', 'rm', '--force', image]);
   });
 
   await test.step('a gate refuses, then passes', async () => {

@@ -23,6 +23,7 @@ import './models.css';
 export function ModelVersionPage(props: { name: string; version: number }) {
   const q = api.models.version.useQuery({ name: props.name, version: props.version });
   const remove = api.models.deleteVersion.useMutation();
+  const pack = api.models.package.useOperation();
   if (q.isPending) return <Loading />;
   if (!q.data)
     return (
@@ -54,6 +55,20 @@ export function ModelVersionPage(props: { name: string; version: number }) {
           </p>
         </div>
         <div className="button-row">
+          {pack.state.status === 'running' ? (
+            <button type="button" className="btn" onClick={pack.cancel}>
+              Cancel packaging
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="btn btn-primary"
+              title="Builds an image that serves this version (offline, from the local base image)"
+              onClick={() => void pack.start({ name: v.name, version: v.version })}
+            >
+              Package image
+            </button>
+          )}
           <button
             type="button"
             className="btn"
@@ -79,6 +94,23 @@ export function ModelVersionPage(props: { name: string; version: number }) {
         onRetry={() => void q.refetch()}
       />
       <ErrorNotice error={remove.error} />
+      {pack.state.status === 'running' && (
+        <p className="muted small" role="status">
+          Packaging: {pack.state.progress?.message ?? pack.state.progress?.phase ?? 'starting'}…
+        </p>
+      )}
+      {pack.state.status === 'failed' && (
+        <ErrorNotice error={pack.state.error} title="The image was not built." />
+      )}
+      {pack.state.status === 'succeeded' && (
+        <div className="notice notice-info" role="status" data-testid="packaged">
+          <div className="notice-text">
+            <strong>{pack.state.result.reused ? 'Already packaged: ' : 'Packaged: '}</strong>
+            <span className="mono">{pack.state.result.image}</span> (
+            {formatBytes(pack.state.result.sizeBytes)})
+          </div>
+        </div>
+      )}
       {v.description && <p>{v.description}</p>}
       <Tags tags={v.tags} />
 
