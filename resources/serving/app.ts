@@ -62,6 +62,9 @@ export class ModelServer {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.config.port, this.config.host, () => {
+        this.server.off('error', reject);
+        // Past listen, an error (EMFILE on accept) is said, not fatal: the server keeps serving.
+        this.server.on('error', (err) => process.stderr.write(`server: ${err.message}\n`));
         const address = this.server.address();
         resolve(typeof address === 'object' && address ? address.port : this.config.port);
       });
@@ -129,7 +132,7 @@ export class ModelServer {
     started: number,
   ): Promise<void> {
     const method = req.method ?? 'GET';
-    if (path.startsWith('/v2')) {
+    if (path === '/v2' || path.startsWith('/v2/')) {
       const parts = path.split('/');
       // ['', 'v2', 'models', NAME, 'versions', V, ACTION]
       if (parts.length === 2 || (parts.length === 3 && parts[2] === '')) {
@@ -141,7 +144,8 @@ export class ModelServer {
         endpoint.name = `/v2/health/${parts[3]}`;
         allow(method, 'GET');
         if (parts[3] === 'live') return sendJson(res, 200, EMPTY);
-        return this.model ? sendJson(res, 200, EMPTY) : sendJson(res, 400, NOT_READY);
+        // Draining after SIGTERM: not ready, so a balancer stops sending traffic here.
+        return this.model && !this.draining ? sendJson(res, 200, EMPTY) : sendJson(res, 400, NOT_READY);
       }
       if (parts[2] === 'models' && parts.length >= 4) {
         const name = decode(parts[3]!);

@@ -24,6 +24,9 @@ export async function buildServerBundle(outFile) {
   const result = await build({
     entryPoints: [serverEntry],
     outfile: outFile,
+    // Paths in the bundle's comments are relative to this, not to wherever the caller runs: the
+    // same sources give the same bytes (the image's reuse digest), and no host path gets in.
+    absWorkingDir: path.resolve(here, '..', '..'),
     bundle: true,
     format: 'esm',
     platform: 'node',

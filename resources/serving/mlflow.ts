@@ -57,11 +57,19 @@ function splitFrame(v: unknown): Frame {
   const columns = v.columns;
   if (columns !== undefined && !(Array.isArray(columns) && columns.every((c) => typeof c === 'string')))
     throw new BadRequest('"dataframe_split.columns" must be a list of column names.');
+  // Every row as wide as the columns, or as the first row when there are none; a cell is a value,
+  // never a list (flattened, it would shift every later value).
+  const width = Array.isArray(columns) ? columns.length : Array.isArray(v.data[0]) ? v.data[0].length : 1;
   const rows = v.data.map((row, r) => {
     const cells = Array.isArray(row) ? row : [row];
-    if (columns && cells.length !== columns.length)
+    if (cells.length !== width)
       throw new BadRequest(
-        `"dataframe_split.data" row ${r} has ${cells.length} values, but there are ${columns.length} columns.`,
+        `"dataframe_split.data" row ${r} has ${cells.length} values, but ${columns ? `there are ${width} columns` : `row 0 has ${width}`}.`,
+      );
+    const nested = cells.findIndex((c) => Array.isArray(c) || isObject(c));
+    if (nested >= 0)
+      throw new BadRequest(
+        `"dataframe_split.data" row ${r}, value ${nested} is a list or object, not a value.`,
       );
     return cells;
   });

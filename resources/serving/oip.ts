@@ -94,7 +94,8 @@ export function parseInferRequest(body: unknown, model: LoadedModel): ParsedInfe
       throw new BadRequest(`Input ${input.name} is missing; the model takes ${describeInputs(model)}.`);
   let outputNames: string[] | undefined;
   if (outputs !== undefined) {
-    if (!Array.isArray(outputs)) throw new BadRequest('"outputs" must be a list of {name}.');
+    if (!Array.isArray(outputs) || outputs.length === 0)
+      throw new BadRequest('"outputs" must be a non-empty list of {name} (leave it out for every output).');
     outputNames = outputs.map((o, k) => {
       const name = isObject(o) ? o.name : undefined;
       if (typeof name !== 'string') throw new BadRequest(`outputs[${k}].name must be a string.`);
@@ -104,6 +105,7 @@ export function parseInferRequest(body: unknown, model: LoadedModel): ParsedInfe
         );
       return name;
     });
+    outputNames = [...new Set(outputNames)];
   }
   return { id, feeds, outputNames };
 }

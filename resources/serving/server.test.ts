@@ -98,6 +98,7 @@ describe('Open Inference Protocol v2', () => {
       '/v2/models/iris/versions/4',
       '/v2/models/iris/versions/4/ready',
       '/nope',
+      '/v2anything',
     ]) {
       const res = await fetch(`${iris.url}${p}`);
       expect(res.status, p).toBe(404);
@@ -145,6 +146,7 @@ describe('Open Inference Protocol v2', () => {
       [tensor(setosa, [2, 4]), /has 4 values in "data", but its shape \[2, 4\] needs 8/],
       [tensor(['a', 1, 2, 3]), /FP32, so its data must hold numbers; element 0 is "a"/],
       [{ ...tensor(setosa), outputs: [{ name: 'nope' }] }, /Unknown output tensor "nope"/],
+      [{ ...tensor(setosa), outputs: [] }, /"outputs" must be a non-empty list/],
       [{ inputs: [] }, /"inputs" must be a list/],
     ];
     for (const [body, message] of cases) {
@@ -263,6 +265,13 @@ describe('MLflow scoring protocol', () => {
     expect(csv.status).toBe(400);
     expect(csv.json.error).toMatch(/element 1 is "x"/);
     expect((await invoke({ unknown: [] })).json.error).toMatch(/dataframe_split/);
+    // Rows of unnamed columns as wide as the first, and values that are values.
+    const ragged = await invoke({ dataframe_split: { data: [setosa, [6.7, 3.0]] } });
+    expect(ragged.status).toBe(400);
+    expect(ragged.json.error).toMatch(/row 1 has 2 values, but row 0 has 4/);
+    const nested = await invoke({ dataframe_split: { data: [[5.1, [3.5, 1.4], 0.2]] } });
+    expect(nested.status).toBe(400);
+    expect(nested.json.error).toMatch(/is a list or object/);
     expect((await invoke({ instances: [setosa] })).status).toBe(200);
   });
 

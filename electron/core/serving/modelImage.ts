@@ -192,18 +192,25 @@ async function runBuild(
   ctx: OpContext,
 ): Promise<void> {
   const log: string[] = [];
+  // The context is packed here rather than by dockerode, which packs with the process's umask: under
+  // 027 the image's files would be unreadable by its non-root user. Every file is made readable
+  // (and folders listable) whatever the modes on disk.
+  const tarFs = createRequire(require.resolve('dockerode'))('tar-fs') as {
+    pack(
+      dir: string,
+      o: { entries: string[]; umask: number; fmode: number; dmode: number },
+    ): NodeJS.ReadableStream;
+  };
+  const context = tarFs.pack(contextDir, { entries: src, umask: 0, fmode: 0o444, dmode: 0o555 });
   const stream = await docker
-    .buildImage(
-      { context: contextDir, src },
-      {
-        t: opts.tag,
-        labels: opts.labels,
-        networkmode: 'none',
-        rm: true,
-        forcerm: true,
-        abortSignal: ctx.signal,
-      },
-    )
+    .buildImage(context, {
+      t: opts.tag,
+      labels: opts.labels,
+      networkmode: 'none',
+      rm: true,
+      forcerm: true,
+      abortSignal: ctx.signal,
+    })
     .catch((err) => {
       throw engineError(err);
     });
@@ -300,6 +307,8 @@ export async function packageModel(
 
     const existing = await findByDigest(d.docker, digest);
     if (existing) {
+      // Its own name may have been removed (`docker rmi` of one of several tags): given back.
+      await tagAlso(d.docker, existing.Id, splitImage(image));
       await tagAlso(d.docker, existing.Id, extraTag);
       return { image, imageId: existing.Id, sizeBytes: existing.Size, reused: true };
     }
@@ -328,6 +337,11 @@ function listFiles(root: string, rel: string): string[] {
   return (fs.readdirSync(path.join(root, rel), { recursive: true, withFileTypes: true }) as fs.Dirent[])
     .filter((e) => e.isFile())
     .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+}
+
+function splitImage(image: string): { repo: string; tag: string } {
+  const at = image.lastIndexOf(':');
+  return { repo: image.slice(0, at), tag: image.slice(at + 1) };
 }
 
 /** The user's name for the image: `repo:tag`, or `repo` (then `:latest`). */
