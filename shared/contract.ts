@@ -338,7 +338,8 @@ export const methods = {
   ),
   'models.register': method(RegisterParams, RegisterResult, { writes: (p) => [e.models, e.model(p.name)] }),
   /** Refused by a gate: `moved` false and the gate's outcome (the CLI exits 3). */
-  'models.setAlias': method(SetAliasParams, SetAliasResult, { writes: modelWrites }),
+  // Long: moving a guarded alias may evaluate the candidate and the champion.
+  'models.setAlias': method(SetAliasParams, SetAliasResult, { long: true, writes: modelWrites }),
   'models.removeAlias': method(
     z.object({ name: ModelName, alias: z.string().min(1), reason: z.string().max(2000).optional() }),
     z.object({ removed: z.boolean() }),

@@ -279,8 +279,9 @@ export async function modelCommand(api: Api, argv: string[], out: Out, signal: A
           force: Boolean(values.force),
           reason: values.reason as string | undefined,
         },
-        { signal },
+        { signal, onProgress: (p) => out.progress(`checking the gate: ${p.message ?? p.phase}`) },
       );
+      out.progressDone();
       out.result(r, () => {
         const ref = formatModelRef({ name, alias });
         if (!r.moved && r.gate)

@@ -206,8 +206,10 @@ export function MoveAliasCard(props: { name: string; versions: number[]; version
   const [alias, setAlias] = useState('champion');
   const [force, setForce] = useState(false);
   const [reason, setReason] = useState('');
-  const move = api.models.setAlias.useMutation();
-  const outcome = move.data;
+  // A long method: a gate may evaluate two versions, with progress, and can be cancelled.
+  const move = api.models.setAlias.useOperation();
+  const running = move.state.status === 'running';
+  const outcome = move.state.status === 'succeeded' ? move.state.result : undefined;
   return (
     <div className="card" data-testid="move-alias">
       <div className="card-header">
@@ -218,7 +220,7 @@ export function MoveAliasCard(props: { name: string; versions: number[]; version
         onSubmit={(e) => {
           e.preventDefault();
           if (version === null) return;
-          move.mutate({
+          void move.start({
             name: props.name,
             version,
             alias: alias.trim(),
@@ -269,15 +271,25 @@ export function MoveAliasCard(props: { name: string; versions: number[]; version
             />
           </label>
         )}
-        <button
-          type="submit"
-          className="btn btn-primary"
-          disabled={move.isPending || version === null || !alias.trim()}
-        >
-          {move.isPending ? 'Checking…' : 'Set alias'}
-        </button>
+        {running ? (
+          <button type="button" className="btn" onClick={move.cancel}>
+            Cancel
+          </button>
+        ) : (
+          <button type="submit" className="btn btn-primary" disabled={version === null || !alias.trim()}>
+            Set alias
+          </button>
+        )}
       </form>
-      <ErrorNotice error={move.error} />
+      {move.state.status === 'running' && (
+        <p className="muted small" role="status">
+          Checking the gate
+          {move.state.progress?.total
+            ? `: ${move.state.progress.done.toLocaleString()} of ${move.state.progress.total.toLocaleString()} rows`
+            : '…'}
+        </p>
+      )}
+      <ErrorNotice error={move.state.status === 'failed' ? move.state.error : null} />
       {outcome && (
         <div
           className={outcome.moved ? 'notice notice-info' : 'notice notice-error'}
