@@ -12,24 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildServerBundle } from '../../resources/serving/bundle.mjs';
+import { irisMeta, irisModel } from '../../resources/serving/testServer.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
 import { generateLoad, type LoadResult } from './loadGenerator.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const model = path.join(root, 'electron/core/registry/fixtures/iris-logreg.onnx');
-const meta = {
-  name: 'iris',
-  version: 1,
-  inputs: [{ name: 'input', type: 'float32', shape: [-1, 4] }],
-  outputs: [
-    { name: 'probabilities', type: 'float32', shape: [-1, 3] },
-    { name: 'label', type: 'int64', shape: [-1] },
-  ],
-  features: { input: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] },
-  classes: ['setosa', 'versicolor', 'virginica'],
-  task: 'classification',
-};
+// The serving tests' example classifier and its registry record.
+const model = irisModel;
+const meta = irisMeta;
 const body = JSON.stringify({
   inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
 });

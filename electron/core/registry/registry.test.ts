@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGateRule } from '../../../shared/registry.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
 import { writeTree } from '../testing/fileTree.ts';
+import { type RunFixture, runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { runDirs } from '../training/containerRun.ts';
@@ -23,20 +24,8 @@ const dirs = tempDirs();
 const app = testWorkbench();
 
 /** A run with the given status whose output folder holds `files`. */
-function makeRun(
-  files: Record<string, string | Buffer>,
-  opts: { status?: 'FINISHED' | 'RUNNING'; params?: Record<string, string>; spec?: unknown } = {},
-): string {
-  const exp = app.wb.tracking.experimentByName('Default')?.id ?? app.wb.tracking.createExperiment('Default');
-  const id = app.wb.tracking.createRun({
-    experimentId: exp,
-    status: opts.status ?? 'FINISHED',
-    params: opts.params,
-    spec: opts.spec,
-  });
-  writeTree(runDirs(app.wb.home, id).output, files);
-  return id;
-}
+const makeRun = (files: Record<string, string | Buffer>, opts: RunFixture = {}) =>
+  runWithOutputs(app.wb, files, opts);
 
 describe('registering', () => {
   it('reads the signature with onnxruntime and the feature spec from signature.json', async () => {
@@ -90,19 +79,10 @@ describe('registering', () => {
       { name: 'tab', paths: [data], message: '' },
       { signal: new AbortController().signal, progress: () => {} },
     );
-    const spec = {
-      recipe: { name: 'r', path: '/r', digest: 'd' },
-      image: 'i',
-      build: null,
-      command: [],
-      params: {},
-      seed: 1,
-      datasets: [{ channel: 'train', dataset: 'tab', version, digest }],
-      resources: { cpus: 1, memory: '1g', gpus: 0 },
-      metrics: [],
-      engine: 'e',
-    };
-    const run = makeRun({ 'model/model.onnx': MODEL }, { params: { label: 'y' }, spec });
+    const run = makeRun(
+      { 'model/model.onnx': MODEL },
+      { params: { label: 'y' }, trainedOn: { dataset: 'tab', version, digest } },
+    );
     // Five columns besides y do not fit four; the four numeric ones do.
     const r = await app.api.call('models.register', { runId: run, name: 'from-table' });
     expect(r.features).toEqual({ input: ['f1', 'f2', 'f3', 'f4'] });

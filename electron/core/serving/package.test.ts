@@ -13,9 +13,9 @@ import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectErrorCode } from '../testing/errorCodes.ts';
 import { writeTree } from '../testing/fileTree.ts';
+import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
-import { runDirs } from '../training/containerRun.ts';
 import { BASE_IMAGE, LABEL_CONTENT_DIGEST, packageModel, REQUEST_LOG_DIR } from './modelImage.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,21 +64,11 @@ async function registerIris(name: string) {
     { name: 'iris-rows', paths: [data], message: '' },
     { signal: new AbortController().signal, progress: () => {} },
   );
-  const spec = {
-    recipe: { name: 'r', path: '/r', digest: 'd' },
-    image: 'i',
-    build: null,
-    command: [],
-    params: {},
-    seed: 1,
-    datasets: [{ channel: 'train', dataset: 'iris-rows', version, digest }],
-    resources: { cpus: 1, memory: '1g', gpus: 0 },
-    metrics: [],
-    engine: 'e',
-  };
-  const exp = wb.tracking.experimentByName('Default')?.id ?? wb.tracking.createExperiment('Default');
-  const run = wb.tracking.createRun({ experimentId: exp, status: 'FINISHED', spec });
-  writeTree(runDirs(wb.home, run).output, { 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE });
+  const run = runWithOutputs(
+    wb,
+    { 'model/model.onnx': MODEL, 'model/signature.json': SIGNATURE },
+    { trainedOn: { dataset: 'iris-rows', version, digest } },
+  );
   const registered = await app.api.call('models.register', { runId: run, name });
   return { ...registered, run, dataset: `iris-rows@${version}=${digest}` };
 }
