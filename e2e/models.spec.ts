@@ -53,6 +53,19 @@ test('models: register from a run, evaluate, a gate refuses then passes', async 
     );
     await expect(page.getByTestId('lineage')).toContainText('sklearn-classifier');
     await expect(page.getByTestId('lineage').getByRole('link', { name: 'iris@1' })).toBeVisible();
+
+    // Description and tags, as MLflow clients and `mlwb model describe|tag` set them.
+    const about = page.getByTestId('about');
+    await about.getByRole('button', { name: 'Edit description' }).click();
+    await about.getByLabel('Description').fill('Logistic regression on the four measurements.');
+    await about.getByRole('button', { name: 'Save' }).click();
+    await expect(about.getByTestId('description')).toHaveText(
+      'Logistic regression on the four measurements.',
+    );
+    await about.getByLabel('Tag key').fill('team');
+    await about.getByLabel('Tag value').fill('botany');
+    await about.getByRole('button', { name: 'Add tag' }).click();
+    await expect(about.getByTestId('tags')).toContainText('team=botany');
   });
 
   await test.step('evaluate on its data', async () => {

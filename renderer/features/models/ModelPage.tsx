@@ -8,6 +8,7 @@ import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
+import { AboutCard } from './AboutCard.tsx';
 import { AliasChips } from './AliasChips.tsx';
 import { EvaluationComparison } from './EvaluationComparison.tsx';
 import { GateForm } from './GateForm.tsx';
@@ -48,7 +49,6 @@ export function ModelPage(props: { name: string }) {
         onRetry={() => void q.refetch()}
       />
       <ErrorNotice error={removeGate.error ?? removeAlias.error} />
-      <Tags tags={model.tags} />
 
       <div className="card card-flush">
         <div className="card-header">
@@ -108,6 +108,7 @@ export function ModelPage(props: { name: string }) {
       <div className="model-columns">
         <div className="model-stack">
           <MoveAliasCard name={model.name} versions={versions.map((v) => v.version)} />
+          <AboutCard name={model.name} description={model.description} tags={model.tags} />
           <div className="card">
             <div className="card-header">
               <h3>Gates</h3>
@@ -351,20 +352,5 @@ function Breadcrumb(props: { name: string }) {
       <span>/</span>
       <span>{props.name}</span>
     </nav>
-  );
-}
-
-/** Tags, read-only here (`mlwb model tag` and MLflow clients set them). */
-export function Tags(props: { tags: Record<string, string> }) {
-  const entries = Object.entries(props.tags);
-  if (entries.length === 0) return null;
-  return (
-    <p className="tags" data-testid="tags">
-      {entries.map(([k, v]) => (
-        <span key={k} className="tag-chip">
-          <span className="mono">{k}</span>={v}
-        </span>
-      ))}
-    </p>
   );
 }

@@ -16,8 +16,9 @@ import { TextField } from '../../components/form/TextField.tsx';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatBytes, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
+import { AboutCard } from './AboutCard.tsx';
 import { EvaluationCharts } from './EvaluationCharts.tsx';
-import { MoveAliasCard, Tags } from './ModelPage.tsx';
+import { MoveAliasCard } from './ModelPage.tsx';
 import './models.css';
 
 export function ModelVersionPage(props: { name: string; version: number }) {
@@ -111,13 +112,14 @@ export function ModelVersionPage(props: { name: string; version: number }) {
           </div>
         </div>
       )}
-      {v.description && <p>{v.description}</p>}
-      <Tags tags={v.tags} />
 
       <Lineage version={v} />
 
       <div className="model-columns">
-        <SignatureCard version={v} />
+        <div className="model-stack">
+          <SignatureCard version={v} />
+          <AboutCard name={v.name} version={v.version} description={v.description} tags={v.tags} />
+        </div>
         <div className="model-stack">
           <MoveAliasCard name={v.name} versions={[v.version]} version={v.version} />
           <EvaluateCard version={v} />
