@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { openWorkbench } from '../workbench.ts';
-import { ownerAlive, TrackingRepo } from './trackingRepo.ts';
+import { ownerAlive } from './runLifecycle.ts';
+import { TrackingRepo } from './trackingRepo.ts';
 
 const dirs = tempDirs();
 
@@ -34,13 +35,13 @@ function deadPid(): number {
 describe('run ownership across processes', () => {
   it('lets exactly one of two claims on an unowned run win', () => {
     const { a, b, id } = twoProcesses();
-    expect(b.openRunOwner(id)).toEqual({ owner: null });
-    expect(a.claimRun(id, null, 1111)).toBe(true);
+    expect(b.lifecycle.openRunOwner(id)).toEqual({ owner: null });
+    expect(a.lifecycle.claimRun(id, null, 1111)).toBe(true);
     // The second saw "no owner" too, but the owner is no longer what it saw.
-    expect(b.claimRun(id, null, 2222)).toBe(false);
-    expect(b.openRunOwner(id)).toEqual({ owner: 1111 });
-    expect(b.queuedOwnedBy(1111)).toEqual([id]);
-    expect(b.queuedOwnedBy(2222)).toEqual([]);
+    expect(b.lifecycle.claimRun(id, null, 2222)).toBe(false);
+    expect(b.lifecycle.openRunOwner(id)).toEqual({ owner: 1111 });
+    expect(b.lifecycle.queuedOwnedBy(1111)).toEqual([id]);
+    expect(b.lifecycle.queuedOwnedBy(2222)).toEqual([]);
   });
 
   it('lists a run whose owner has exited as orphaned, and lets it be taken over once', () => {
@@ -48,24 +49,24 @@ describe('run ownership across processes', () => {
     const dead = deadPid();
     expect(ownerAlive(dead)).toBe(false);
     expect(ownerAlive(process.pid)).toBe(true);
-    a.claimRun(id, null, dead);
-    expect(b.orphanedRuns('QUEUED')).toEqual([{ id, owner: dead }]);
-    expect(b.claimRun(id, dead, process.pid)).toBe(true);
-    expect(a.claimRun(id, dead, 3333)).toBe(false);
-    expect(a.orphanedRuns('QUEUED')).toEqual([]);
+    a.lifecycle.claimRun(id, null, dead);
+    expect(b.lifecycle.orphanedRuns('QUEUED')).toEqual([{ id, owner: dead }]);
+    expect(b.lifecycle.claimRun(id, dead, process.pid)).toBe(true);
+    expect(a.lifecycle.claimRun(id, dead, 3333)).toBe(false);
+    expect(a.lifecycle.orphanedRuns('QUEUED')).toEqual([]);
     // Released on closing: no owner, taken at once by the next process.
-    b.releaseRuns([id], process.pid);
-    expect(a.orphanedRuns('QUEUED')).toEqual([{ id, owner: null }]);
+    b.lifecycle.releaseRuns([id], process.pid);
+    expect(a.lifecycle.orphanedRuns('QUEUED')).toEqual([{ id, owner: null }]);
   });
 
   it('leaves runs a script logs through MLflow alone: there is no container to launch or follow', () => {
     const { a, b } = twoProcesses();
     const script = a.createRun({ experimentId: '0', status: 'RUNNING' });
     const scheduled = a.createRun({ experimentId: '0', status: 'QUEUED' });
-    expect(b.orphanedRuns('RUNNING')).toEqual([]);
-    expect(b.orphanedRuns('QUEUED').map((r) => r.id)).not.toContain(scheduled);
-    expect(b.openRunOwner(script)).toBeUndefined();
-    expect(b.claimRun(script, null, 1111)).toBe(false);
+    expect(b.lifecycle.orphanedRuns('RUNNING')).toEqual([]);
+    expect(b.lifecycle.orphanedRuns('QUEUED').map((r) => r.id)).not.toContain(scheduled);
+    expect(b.lifecycle.openRunOwner(script)).toBeUndefined();
+    expect(b.lifecycle.claimRun(script, null, 1111)).toBe(false);
   });
 
   it('a workbench taking over orphans leaves a script’s running run alone, and cancelling ends it', async () => {
@@ -84,30 +85,30 @@ describe('run ownership across processes', () => {
 
   it('hands over only the runs the giver holds, and only while QUEUED', () => {
     const { a, b, id } = twoProcesses();
-    a.claimRun(id, null, 1111);
-    expect(b.handOverRuns([id], 2222, 3333)).toEqual([]);
-    expect(b.handOverRuns([id], 1111, 3333)).toEqual([id]);
-    expect(a.openRunOwner(id)).toEqual({ owner: 3333 });
-    a.markRunning(id);
-    expect(a.handOverRuns([id], 3333, 4444)).toEqual([]);
+    a.lifecycle.claimRun(id, null, 1111);
+    expect(b.lifecycle.handOverRuns([id], 2222, 3333)).toEqual([]);
+    expect(b.lifecycle.handOverRuns([id], 1111, 3333)).toEqual([id]);
+    expect(a.lifecycle.openRunOwner(id)).toEqual({ owner: 3333 });
+    a.lifecycle.markRunning(id);
+    expect(a.lifecycle.handOverRuns([id], 3333, 4444)).toEqual([]);
   });
 
   it('moves a state forward once: a cancel and a launcher, a follower and another writer', () => {
     const { a, b, id } = twoProcesses();
     // Cancelled while its container starts: the launcher's QUEUED → RUNNING then fails.
-    expect(b.endQueued(id, 'KILLED', 'Cancelled before it started.')).toBe(true);
-    expect(a.markRunning(id)).toBe(false);
-    expect(a.openRunOwner(id)).toBeUndefined();
+    expect(b.lifecycle.endQueued(id, 'KILLED', 'Cancelled before it started.')).toBe(true);
+    expect(a.lifecycle.markRunning(id)).toBe(false);
+    expect(a.lifecycle.openRunOwner(id)).toBeUndefined();
 
     const { a: c, b: d, id: run } = twoProcesses();
-    expect(c.markRunning(run)).toBe(true);
-    expect(d.endQueued(run, 'KILLED', 'too late')).toBe(false);
-    expect(d.requestCancel(run)).toBe(true);
-    expect(c.endRunning(run, { status: 'KILLED', exitCode: 137, reason: 'Cancelled by the user.' })).toBe(
-      true,
-    );
-    expect(d.endRunning(run, { status: 'LOST', reason: 'gone' })).toBe(false);
-    expect(d.requestCancel(run)).toBe(false);
+    expect(c.lifecycle.markRunning(run)).toBe(true);
+    expect(d.lifecycle.endQueued(run, 'KILLED', 'too late')).toBe(false);
+    expect(d.lifecycle.requestCancel(run)).toBe(true);
+    expect(
+      c.lifecycle.endRunning(run, { status: 'KILLED', exitCode: 137, reason: 'Cancelled by the user.' }),
+    ).toBe(true);
+    expect(d.lifecycle.endRunning(run, { status: 'LOST', reason: 'gone' })).toBe(false);
+    expect(d.lifecycle.requestCancel(run)).toBe(false);
     expect(d.runRow(run)).toMatchObject({
       status: 'KILLED',
       exit_code: 137,
@@ -129,12 +130,12 @@ describe('run ownership across processes', () => {
     });
     expect(b.runInputs(id)).toEqual(inputs);
     expect(b.runToken(id)).toBe('tok-1');
-    expect(b.openRunOwner(id)).toEqual({ owner: 1111 });
+    expect(b.lifecycle.openRunOwner(id)).toEqual({ owner: 1111 });
     expect(b.openRunOfToken('tok-1')).toEqual({ runId: id, experimentId: '0' });
     expect(b.openRunOfToken('tok-2')).toBeUndefined();
-    a.markRunning(id);
+    a.lifecycle.markRunning(id);
     expect(b.openRunOfToken('tok-1')).toEqual({ runId: id, experimentId: '0' });
-    a.endRunning(id, { status: 'FINISHED', exitCode: 0, reason: null });
+    a.lifecycle.endRunning(id, { status: 'FINISHED', exitCode: 0, reason: null });
     expect(b.openRunOfToken('tok-1')).toBeUndefined();
     // A run that fails to be created leaves nothing behind: no inputs without their run.
     const duplicate = [inputs[0]!, inputs[0]!];
@@ -147,7 +148,7 @@ describe('run ownership across processes', () => {
       }),
     ).toThrow();
     expect(b.openRunOfToken('tok-3')).toBeUndefined();
-    expect(b.queuedOwnedBy(1111)).toEqual([]);
+    expect(b.lifecycle.queuedOwnedBy(1111)).toEqual([]);
   });
 
   it('keeps how far metrics.jsonl was read, and the last step of a series', () => {

@@ -5,12 +5,8 @@
  * call it (and reach experiments, whose tables experimentRepo.ts owns, through it). Metric batches are one transaction
  * of prepared inserts, which is what keeps ingestion well above 50,000 points a second.
  *
- * Recipe runs are written by several processes at once (the app, `mlwb ui`, CLIs, detached runs'
- * supervisors): their ownership and state moves are each one conditional UPDATE, so of two
- * processes trying the same move exactly one succeeds, and a state never moves back. `follower_pid`
- * names the process that answers for a QUEUED or RUNNING recipe run — it launches it, then follows
- * it. A process takes a run only when nobody answers for it (no owner, or an owner that has
- * exited): read the owner, then compare-and-set from exactly that value (`claimRun`).
+ * The moves of recipe runs that several processes race on (who answers for a run, QUEUED →
+ * RUNNING → ended) are `lifecycle` (runLifecycle.ts), the part of this owner that writes them.
  */
 
 import type { Statement } from 'better-sqlite3';
@@ -19,9 +15,9 @@ import { RunSearch } from '../../../shared/tracking.ts';
 import type { RunDetail } from '../../../shared/training.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
-import { isProcessAlive } from '../objects/writeLease.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 import { ExperimentRepo } from './experimentRepo.ts';
+import { RunLifecycle } from './runLifecycle.ts';
 import { filterSql, orderSql } from './searchFilter.ts';
 
 export interface RunRow {
@@ -46,19 +42,6 @@ export interface RunRow {
 
 export type RunInput = RunDetail['inputs'][number];
 
-/**
- * Open recipe runs: only runs started from a recipe (with a spec) have a container to launch and
- * follow. Runs a script created through the MLflow API are its own business, whatever their state.
- */
-const OPEN = "status IN ('QUEUED', 'RUNNING') AND spec IS NOT NULL";
-
-export const CANCELLED_BY_USER = 'Cancelled by the user.';
-
-/** Whether `owner` is a process that can still answer for its runs (pid reuse aside). */
-export function ownerAlive(owner: number | null): owner is number {
-  return owner !== null && isProcessAlive(owner);
-}
-
 /** A metric value as it crosses JSON. */
 export function wireNumber(value: number | null, isNan: number): number | 'NaN' | 'Infinity' | '-Infinity' {
   if (isNan || value === null || Number.isNaN(value)) return 'NaN';
@@ -74,9 +57,12 @@ export class TrackingRepo {
   private ofToken: Statement | undefined;
 
   private readonly experimentRepo: ExperimentRepo;
+  /** Ownership and state moves of recipe runs (runLifecycle.ts). */
+  readonly lifecycle: RunLifecycle;
 
   constructor(private readonly db: Db) {
     this.experimentRepo = new ExperimentRepo(db);
+    this.lifecycle = new RunLifecycle(db);
     this.insertMetric = db.prepare(
       'INSERT INTO run_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -234,114 +220,6 @@ export class TrackingRepo {
       .prepare('SELECT max(step) FROM run_metrics WHERE run_id = ? AND key = ?')
       .pluck()
       .get(runId, key) as number | null;
-  }
-
-  // Recipe runs: who answers for them, and their state moving on (see the header) ---------------
-
-  /** The owner of a recipe run that is still QUEUED or RUNNING; undefined otherwise. */
-  openRunOwner(runId: string): { owner: number | null } | undefined {
-    const row = this.db.prepare(`SELECT follower_pid FROM runs WHERE id = ? AND ${OPEN}`).get(runId) as
-      | { follower_pid: number | null }
-      | undefined;
-    return row && { owner: row.follower_pid };
-  }
-
-  /**
-   * Makes `pid` the owner of an open run if the owner is still `expected` (null, a process that
-   * has exited, or `pid` itself). False when another process got there first or the run has ended.
-   */
-  claimRun(runId: string, expected: number | null, pid: number): boolean {
-    return (
-      this.db
-        .prepare(`UPDATE runs SET follower_pid = ? WHERE id = ? AND follower_pid IS ? AND ${OPEN}`)
-        .run(pid, runId, expected).changes === 1
-    );
-  }
-
-  /** `pid` no longer answers for these runs (it is closing): the next process may take them at once. */
-  releaseRuns(runIds: Iterable<string>, pid: number): void {
-    const release = this.db.prepare('UPDATE runs SET follower_pid = NULL WHERE id = ? AND follower_pid = ?');
-    for (const id of runIds) release.run(id, pid);
-  }
-
-  /** Hands `from`'s QUEUED runs to `to`; returns the ids that moved. */
-  handOverRuns(runIds: string[], from: number, to: number): string[] {
-    const move = this.db.prepare(
-      "UPDATE runs SET follower_pid = ? WHERE id = ? AND follower_pid = ? AND status = 'QUEUED'",
-    );
-    return runIds.filter((id) => move.run(to, id, from).changes === 1);
-  }
-
-  /** QUEUED recipe runs `pid` owns, oldest first. */
-  queuedOwnedBy(pid: number): string[] {
-    return this.db
-      .prepare(
-        `SELECT id FROM runs WHERE status = 'QUEUED' AND spec IS NOT NULL AND follower_pid = ? ORDER BY created_at, id`,
-      )
-      .pluck()
-      .all(pid) as string[];
-  }
-
-  /** Open recipe runs nobody answers for any more: no owner, or one that has exited. */
-  orphanedRuns(status: 'QUEUED' | 'RUNNING'): { id: string; owner: number | null }[] {
-    const rows = this.db
-      .prepare(
-        'SELECT id, follower_pid AS owner FROM runs WHERE status = ? AND spec IS NOT NULL ORDER BY created_at, id',
-      )
-      .all(status) as { id: string; owner: number | null }[];
-    return rows.filter((r) => !ownerAlive(r.owner));
-  }
-
-  /** QUEUED → RUNNING once its container has started; false when it was cancelled meanwhile. */
-  markRunning(runId: string): boolean {
-    return (
-      this.db
-        .prepare("UPDATE runs SET status = 'RUNNING', start_time = ? WHERE id = ? AND status = 'QUEUED'")
-        .run(now(), runId).changes === 1
-    );
-  }
-
-  /** QUEUED → KILLED or FAILED before any container ran; false when it had moved on already. */
-  endQueued(runId: string, status: 'KILLED' | 'FAILED', reason: string): boolean {
-    return (
-      this.db
-        .prepare(
-          "UPDATE runs SET status = ?, end_time = ?, failure_reason = ? WHERE id = ? AND status = 'QUEUED'",
-        )
-        .run(status, now(), reason, runId).changes === 1
-    );
-  }
-
-  /**
-   * Records that the user cancelled a RUNNING run. Whichever process follows it reads this when
-   * the container exits and ends the run KILLED. False when the run is no longer RUNNING.
-   */
-  requestCancel(runId: string): boolean {
-    return (
-      this.db
-        .prepare("UPDATE runs SET failure_reason = ? WHERE id = ? AND status = 'RUNNING'")
-        .run(CANCELLED_BY_USER, runId).changes === 1
-    );
-  }
-
-  /** RUNNING → its final state; false when another writer ended it first. */
-  endRunning(
-    runId: string,
-    end: {
-      status: 'FINISHED' | 'FAILED' | 'KILLED' | 'LOST';
-      exitCode?: number | null;
-      reason: string | null;
-      peakMemory?: number | null;
-    },
-  ): boolean {
-    return (
-      this.db
-        .prepare(
-          `UPDATE runs SET status = ?, end_time = ?, exit_code = coalesce(?, exit_code), failure_reason = ?,
-             peak_memory = coalesce(?, peak_memory) WHERE id = ? AND status = 'RUNNING'`,
-        )
-        .run(end.status, now(), end.exitCode ?? null, end.reason, end.peakMemory ?? null, runId).changes === 1
-    );
   }
 
   // Params, tags and metrics ---------------------------------------------------------------------

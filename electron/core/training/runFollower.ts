@@ -14,7 +14,8 @@ import { entities } from '../../../shared/entities.ts';
 import type { RunSpec } from '../../../shared/training.ts';
 import { WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import { CANCELLED_BY_USER, type TrackingRepo } from '../tracking/trackingRepo.ts';
+import { CANCELLED_BY_USER } from '../tracking/runLifecycle.ts';
+import type { TrackingRepo } from '../tracking/trackingRepo.ts';
 import {
   type ContainerFile,
   listContainerFiles,
@@ -337,7 +338,7 @@ export class RunFollower {
       reason =
         failure || printable(`The command exited with code ${exitCode ?? 'unknown'}.${last}${failureUnread}`);
     }
-    this.d.tracking.endRunning(this.runId, { status, exitCode, reason, peakMemory: peak });
+    this.d.tracking.lifecycle.endRunning(this.runId, { status, exitCode, reason, peakMemory: peak });
     await this.container.remove({ force: true }).catch(() => {});
     this.d.events.changed(entities.runs, entities.run(this.runId));
   }

@@ -148,7 +148,7 @@ export async function launchRun(
     await container.remove({ force: true }).catch(() => {});
     throw engineError(err);
   }
-  if (!d.tracking.markRunning(runId)) {
+  if (!d.tracking.lifecycle.markRunning(runId)) {
     // Cancelled (from any process) while its container was starting.
     await container.remove({ force: true }).catch(() => {});
     return undefined;

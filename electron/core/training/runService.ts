@@ -24,7 +24,8 @@ import type { EventBus } from '../events.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import type { Db } from '../store/database.ts';
-import { CANCELLED_BY_USER, ownerAlive, type TrackingRepo } from '../tracking/trackingRepo.ts';
+import { CANCELLED_BY_USER, ownerAlive } from '../tracking/runLifecycle.ts';
+import type { TrackingRepo } from '../tracking/trackingRepo.ts';
 import { snapshotFolder } from './codeSnapshot.ts';
 import { engineError, runDirs } from './containerRun.ts';
 import { loadRecipe, resolveParams } from './recipeLoader.ts';
@@ -210,7 +211,7 @@ export class RunService {
    */
   handOver(runIds: string[], pid: number): string[] {
     if (pid === this.pid) throw invalidInput('Runs are handed over to another process, not to this one.');
-    const moved = this.d.tracking.handOverRuns(
+    const moved = this.d.tracking.lifecycle.handOverRuns(
       runIds.filter((id) => this.held.has(id)),
       this.pid,
       pid,
@@ -230,12 +231,12 @@ export class RunService {
   private claim(runId: string): boolean {
     if (this.closed) return false;
     if (this.owned.has(runId)) return true;
-    const open = this.d.tracking.openRunOwner(runId);
+    const open = this.d.tracking.lifecycle.openRunOwner(runId);
     if (!open) return false;
     const { owner } = open;
     const here = answeredHere.get(runId);
     const taken = owner === this.pid ? here !== undefined && here !== this : ownerAlive(owner);
-    if (taken || !this.d.tracking.claimRun(runId, owner, this.pid)) return false;
+    if (taken || !this.d.tracking.lifecycle.claimRun(runId, owner, this.pid)) return false;
     this.held.delete(runId);
     this.owned.add(runId);
     answeredHere.set(runId, this);
@@ -251,7 +252,7 @@ export class RunService {
 
   /** Lets an open run go for another process to take over at once. */
   private letGo(runId: string): void {
-    this.d.tracking.releaseRuns([runId], this.pid);
+    this.d.tracking.lifecycle.releaseRuns([runId], this.pid);
     this.forget(runId);
   }
 
@@ -259,7 +260,7 @@ export class RunService {
   private schedule(): void {
     if (this.closed) return;
     let free = this.parallel - this.followers.size - this.starting.size;
-    for (const id of this.d.tracking.queuedOwnedBy(this.pid)) {
+    for (const id of this.d.tracking.lifecycle.queuedOwnedBy(this.pid)) {
       if (free <= 0) return;
       if (!this.owned.has(id) || this.starting.has(id) || this.followers.has(id)) continue;
       free--;
@@ -281,7 +282,7 @@ export class RunService {
 
   private failBeforeStart(runId: string, err: unknown): void {
     if (this.closed) return;
-    if (this.d.tracking.endQueued(runId, 'FAILED', (err as Error).message))
+    if (this.d.tracking.lifecycle.endQueued(runId, 'FAILED', (err as Error).message))
       this.d.events.changed(entities.runs, entities.run(runId));
   }
 
@@ -350,7 +351,7 @@ export class RunService {
   async cancel(runId: string): Promise<{ status: string; cancelled: boolean }> {
     const row = this.d.tracking.runRow(runId);
     if (row.status === 'QUEUED') {
-      if (this.d.tracking.endQueued(runId, 'KILLED', 'Cancelled before it started.')) {
+      if (this.d.tracking.lifecycle.endQueued(runId, 'KILLED', 'Cancelled before it started.')) {
         this.d.events.changed(entities.runs, entities.run(runId));
         return { status: 'KILLED', cancelled: true };
       }
@@ -358,12 +359,12 @@ export class RunService {
     }
     if (row.status === 'RUNNING' && !row.spec) {
       // A script logging through MLflow: there is no container to stop; the run is ended here.
-      if (this.d.tracking.endRunning(runId, { status: 'KILLED', reason: CANCELLED_BY_USER })) {
+      if (this.d.tracking.lifecycle.endRunning(runId, { status: 'KILLED', reason: CANCELLED_BY_USER })) {
         this.d.events.changed(entities.runs, entities.run(runId));
         return { status: 'KILLED', cancelled: true };
       }
     }
-    if (row.status !== 'RUNNING' || !this.d.tracking.requestCancel(runId)) {
+    if (row.status !== 'RUNNING' || !this.d.tracking.lifecycle.requestCancel(runId)) {
       const now = this.d.tracking.runRow(runId).status;
       throw conflict(`Run ${runId} has already ended (${now}); there is nothing to cancel.`);
     }
@@ -419,14 +420,14 @@ export class RunService {
   }
 
   private async adoptOrphans(onlyFinished: boolean): Promise<void> {
-    for (const r of this.d.tracking.orphanedRuns('RUNNING')) {
+    for (const r of this.d.tracking.lifecycle.orphanedRuns('RUNNING')) {
       if (this.followers.has(r.id) || this.resuming.has(r.id)) continue;
       if (!this.claim(r.id)) continue;
       await this.resumeOne(r.id, onlyFinished).catch(() => this.letGo(r.id));
     }
     if (onlyFinished) return;
     let queued = false;
-    for (const r of this.d.tracking.orphanedRuns('QUEUED')) queued = this.claim(r.id) || queued;
+    for (const r of this.d.tracking.lifecycle.orphanedRuns('QUEUED')) queued = this.claim(r.id) || queued;
     if (queued) this.schedule();
   }
 
@@ -510,7 +511,7 @@ export class RunService {
   }
 
   private markLost(runId: string, reason: string): void {
-    if (this.d.tracking.endRunning(runId, { status: 'LOST', reason }))
+    if (this.d.tracking.lifecycle.endRunning(runId, { status: 'LOST', reason }))
       this.d.events.changed(entities.runs, entities.run(runId));
     this.forget(runId);
   }
@@ -553,7 +554,7 @@ export class RunService {
     for (const f of this.followers.values()) f.detach();
     await Promise.allSettled([...this.followers.values()].map((f) => f.done));
     const mine = [...this.owned, ...this.held];
-    this.d.tracking.releaseRuns(mine, this.pid);
+    this.d.tracking.lifecycle.releaseRuns(mine, this.pid);
     for (const id of mine) this.forget(id);
   }
 }
