@@ -19,8 +19,8 @@ import type { ObjectStore } from '../objects/objectStore.ts';
 import type { OpContext } from '../ops/operations.ts';
 import type { Duck } from '../tabular/duckdb.ts';
 import { type TableFormat, tableFormatOf } from '../tabular/tableFormat.ts';
+import type { StoredEvaluation } from './evaluationRepo.ts';
 import { checkRules } from './gateRules.ts';
-import type { StoredEvaluation } from './modelRepo.ts';
 import { describeTable, type RegistryService } from './registryService.ts';
 
 /** What the evaluation engine is given: the model, how features feed it, and the table. */
@@ -122,7 +122,7 @@ export class ModelEvaluations {
       );
     const on = { datasetDigest: data.digest, path: table.path, label };
     const repo = this.d.registry.repo;
-    const stored = opts.reuse ? repo.findEvaluation(version.name, version.version, on) : undefined;
+    const stored = opts.reuse ? repo.results.findEvaluation(version.name, version.version, on) : undefined;
     if (stored) return toRecord(stored);
     const result = await this.engine(
       {
@@ -138,7 +138,7 @@ export class ModelEvaluations {
       },
       ctx,
     );
-    const saved = repo.saveEvaluation({
+    const saved = repo.results.saveEvaluation({
       name: version.name,
       version: version.version,
       dataset: data.dataset,
@@ -153,7 +153,7 @@ export class ModelEvaluations {
 
   /** Stored evaluations of a version (or of every version), newest first. */
   stored(name: string, version?: number): EvaluationRecord[] {
-    return this.d.registry.repo.evaluations(name, version).map(toRecord);
+    return this.d.registry.repo.results.evaluations(name, version).map(toRecord);
   }
 
   /** The candidate against the alias's gate, and against the champion for relative rules. */
@@ -163,7 +163,7 @@ export class ModelEvaluations {
     candidate: number,
     ctx: OpContext,
   ): Promise<GateOutcome | null> {
-    const gate = this.d.registry.repo.gate(name, alias);
+    const gate = this.d.registry.repo.results.gate(name, alias);
     if (!gate) return null;
     const on = {
       name,

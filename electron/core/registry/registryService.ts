@@ -201,7 +201,7 @@ export class RegistryService {
       model: this.repo.summaryOf(name),
       versions: this.repo.versions(name),
       history: this.repo.history(name),
-      gates: this.repo.gates(name),
+      gates: this.repo.results.gates(name),
     };
   }
 
@@ -248,7 +248,7 @@ export class RegistryService {
     });
     // The data must exist now, not only when an alias is next moved.
     this.d.datasets.show(p.dataset, p.datasetVersion);
-    const gate = this.repo.setGate(p.name, {
+    const gate = this.repo.results.setGate(p.name, {
       alias: p.alias,
       dataset: p.dataset,
       datasetVersion: p.datasetVersion ?? null,
@@ -260,7 +260,7 @@ export class RegistryService {
   }
 
   removeGate(name: string, alias: string): boolean {
-    const removed = this.repo.removeGate(name, alias);
+    const removed = this.repo.results.removeGate(name, alias);
     return removed;
   }
 
@@ -282,7 +282,7 @@ export class RegistryService {
   ): Promise<SetAliasResult> {
     this.repo.version(p.name, p.version);
     const current = this.repo.aliasTarget(p.name, p.alias) ?? null;
-    const gate = this.repo.gate(p.name, p.alias);
+    const gate = this.repo.results.gate(p.name, p.alias);
     if (p.force) {
       if (!p.reason?.trim()) throw invalidInput('A forced move needs a reason: add --reason TEXT.');
       const { from } = this.repo.moveAlias(p.name, p.alias, p.version, {

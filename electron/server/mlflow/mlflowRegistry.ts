@@ -364,7 +364,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
         if (!alias.success)
           throw invalidParameter(`Invalid alias '${b.alias}': ${alias.error.issues[0]!.message}`);
         versionOf(reg, b.name, b.version);
-        if (reg.repo.gate(b.name, alias.data))
+        if (reg.repo.results.gate(b.name, alias.data))
           throw invalidParameter(
             `${b.name}@${alias.data} is guarded by a gate; move it with the workbench (mlwb model alias ${b.name} ${b.version} ${alias.data}), which checks the gate.`,
           );
