@@ -2,13 +2,14 @@
  * "Add a version": what was dropped, which dataset it goes to (a new one or an existing one), a
  * message, then upload and ingest progress with Cancel, then what was created.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { AddResult } from '../../../shared/datasets.ts';
 import { DatasetName, NewDatasetName } from '../../../shared/datasets.ts';
 import { api } from '../../api/hooks.ts';
 import type { PickedSource } from '../../api/transport.ts';
 import { type AddState, useAddVersion } from '../../api/useAddVersion.ts';
 import { Icon } from '../../components/icons.tsx';
+import { ModalDialog } from '../../components/ModalDialog.tsx';
 import { ErrorNotice, ProgressBar, Warnings } from '../../components/Notice.tsx';
 import { formatBytes, formatCount, plural } from '../../format.ts';
 import { href } from '../../router.ts';
@@ -26,12 +27,7 @@ export function AddVersionDialog(props: { source: PickedSource; initial: AddTarg
   const [newName, setNewName] = useState(props.initial.mode === 'new' ? props.initial.name : '');
   const [existing, setExisting] = useState(props.initial.mode === 'existing' ? props.initial.name : '');
   const [message, setMessage] = useState('');
-  const dialog = useRef<HTMLDialogElement>(null);
   const ids = useId();
-
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
   const names = datasets.data?.map((d) => d.name) ?? [];
   useEffect(() => {
     if (!existing && names[0]) setExisting(names[0]);
@@ -52,140 +48,125 @@ export function AddVersionDialog(props: { source: PickedSource; initial: AddTarg
   };
 
   return (
-    <dialog
-      ref={dialog}
-      className="dialog"
-      aria-labelledby={`${ids}-title`}
-      onCancel={(e) => {
-        e.preventDefault();
-        close();
+    <ModalDialog
+      title={add.state.step === 'done' ? 'Version added' : 'Add a version'}
+      onClose={close}
+      onSubmit={() => {
+        if (canAdd) void add.start({ name, message, source: props.source });
       }}
     >
-      <form
-        method="dialog"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (canAdd) void add.start({ name, message, source: props.source });
-        }}
-      >
-        <header className="dialog-header">
-          <h2 id={`${ids}-title`}>{add.state.step === 'done' ? 'Version added' : 'Add a version'}</h2>
-        </header>
-        <div className="dialog-body">
-          {add.state.step === 'done' ? (
-            <AddOutcome result={add.state.result} />
-          ) : (
-            <>
-              <SourceSummary source={props.source} />
-              {add.state.step === 'form' && (
-                <ErrorNotice error={add.state.error} title="Nothing was added." />
-              )}
-              {add.state.step === 'form' && add.state.cancelled && (
-                <div className="notice notice-info">Cancelled. Nothing was added.</div>
-              )}
-              {busy ? (
-                <AddProgress state={add.state} />
-              ) : empty ? null : (
-                <fieldset className="form-grid">
-                  <span className="form-label">Dataset</span>
-                  <div className="segmented" role="radiogroup" aria-label="Dataset">
-                    <label className={mode === 'new' ? 'seg active' : 'seg'}>
-                      <input type="radio" checked={mode === 'new'} onChange={() => setMode('new')} />
-                      New dataset
-                    </label>
-                    <label
-                      className={mode === 'existing' ? 'seg active' : 'seg'}
-                      aria-disabled={names.length === 0}
+      <div className="dialog-body">
+        {add.state.step === 'done' ? (
+          <AddOutcome result={add.state.result} />
+        ) : (
+          <>
+            <SourceSummary source={props.source} />
+            {add.state.step === 'form' && <ErrorNotice error={add.state.error} title="Nothing was added." />}
+            {add.state.step === 'form' && add.state.cancelled && (
+              <div className="notice notice-info">Cancelled. Nothing was added.</div>
+            )}
+            {busy ? (
+              <AddProgress state={add.state} />
+            ) : empty ? null : (
+              <fieldset className="form-grid">
+                <span className="form-label">Dataset</span>
+                <div className="segmented" role="radiogroup" aria-label="Dataset">
+                  <label className={mode === 'new' ? 'seg active' : 'seg'}>
+                    <input type="radio" checked={mode === 'new'} onChange={() => setMode('new')} />
+                    New dataset
+                  </label>
+                  <label
+                    className={mode === 'existing' ? 'seg active' : 'seg'}
+                    aria-disabled={names.length === 0}
+                  >
+                    <input
+                      type="radio"
+                      checked={mode === 'existing'}
+                      disabled={names.length === 0}
+                      onChange={() => setMode('existing')}
+                    />
+                    Existing dataset
+                  </label>
+                </div>
+                <label className="form-label" htmlFor={`${ids}-name`}>
+                  Name
+                </label>
+                <div>
+                  {mode === 'new' ? (
+                    <input
+                      id={`${ids}-name`}
+                      className="input"
+                      value={newName}
+                      placeholder="e.g. customers"
+                      onChange={(e) => setNewName(e.target.value)}
+                      aria-invalid={nameProblem !== undefined || taken}
+                    />
+                  ) : (
+                    <select
+                      id={`${ids}-name`}
+                      className="input"
+                      value={existing}
+                      onChange={(e) => setExisting(e.target.value)}
                     >
-                      <input
-                        type="radio"
-                        checked={mode === 'existing'}
-                        disabled={names.length === 0}
-                        onChange={() => setMode('existing')}
-                      />
-                      Existing dataset
-                    </label>
-                  </div>
-                  <label className="form-label" htmlFor={`${ids}-name`}>
-                    Name
-                  </label>
-                  <div>
-                    {mode === 'new' ? (
-                      <input
-                        id={`${ids}-name`}
-                        className="input"
-                        value={newName}
-                        placeholder="e.g. customers"
-                        onChange={(e) => setNewName(e.target.value)}
-                        aria-invalid={nameProblem !== undefined || taken}
-                      />
-                    ) : (
-                      <select
-                        id={`${ids}-name`}
-                        className="input"
-                        value={existing}
-                        onChange={(e) => setExisting(e.target.value)}
-                      >
-                        {names.map((n) => (
-                          <option key={n}>{n}</option>
-                        ))}
-                      </select>
-                    )}
-                    {nameProblem && <div className="field-error">{nameProblem}</div>}
-                    {taken && (
-                      <div className="field-error">
-                        A dataset named {newName} exists; choose “Existing dataset” to add a version to it.
-                      </div>
-                    )}
-                  </div>
-                  <label className="form-label" htmlFor={`${ids}-message`}>
-                    Message
-                  </label>
-                  <input
-                    id={`${ids}-message`}
-                    className="input"
-                    value={message}
-                    placeholder="What changed in this version (optional)"
-                    onChange={(e) => setMessage(e.target.value)}
-                  />
-                </fieldset>
-              )}
-            </>
-          )}
-        </div>
-        <footer className="dialog-footer">
-          {add.state.step === 'done' ? (
-            <>
-              <a
-                className="btn"
-                href={href({ page: 'dataset', name: add.state.result.dataset })}
-                onClick={props.onClose}
-              >
-                Open dataset
-              </a>
-              <button type="button" className="btn btn-primary" onClick={props.onClose}>
-                Done
-              </button>
-            </>
-          ) : busy ? (
-            <button type="button" className="btn" onClick={add.cancel}>
-              Cancel
+                      {names.map((n) => (
+                        <option key={n}>{n}</option>
+                      ))}
+                    </select>
+                  )}
+                  {nameProblem && <div className="field-error">{nameProblem}</div>}
+                  {taken && (
+                    <div className="field-error">
+                      A dataset named {newName} exists; choose “Existing dataset” to add a version to it.
+                    </div>
+                  )}
+                </div>
+                <label className="form-label" htmlFor={`${ids}-message`}>
+                  Message
+                </label>
+                <input
+                  id={`${ids}-message`}
+                  className="input"
+                  value={message}
+                  placeholder="What changed in this version (optional)"
+                  onChange={(e) => setMessage(e.target.value)}
+                />
+              </fieldset>
+            )}
+          </>
+        )}
+      </div>
+      <footer className="dialog-footer">
+        {add.state.step === 'done' ? (
+          <>
+            <a
+              className="btn"
+              href={href({ page: 'dataset', name: add.state.result.dataset })}
+              onClick={props.onClose}
+            >
+              Open dataset
+            </a>
+            <button type="button" className="btn btn-primary" onClick={props.onClose}>
+              Done
             </button>
-          ) : (
-            <>
-              <button type="button" className="btn" onClick={close}>
-                Close
+          </>
+        ) : busy ? (
+          <button type="button" className="btn" onClick={add.cancel}>
+            Cancel
+          </button>
+        ) : (
+          <>
+            <button type="button" className="btn" onClick={close}>
+              Close
+            </button>
+            {!empty && (
+              <button type="submit" className="btn btn-primary" disabled={!canAdd}>
+                Add version
               </button>
-              {!empty && (
-                <button type="submit" className="btn btn-primary" disabled={!canAdd}>
-                  Add version
-                </button>
-              )}
-            </>
-          )}
-        </footer>
-      </form>
-    </dialog>
+            )}
+          </>
+        )}
+      </footer>
+    </ModalDialog>
   );
 }
 

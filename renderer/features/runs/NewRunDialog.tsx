@@ -3,7 +3,7 @@
  * dataset version per channel, typed params with a sweep builder, resources; Start queues the runs
  * and opens the run (one) or the list (a sweep). Re-run with changes opens it pre-filled.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import {
   DatasetSelect,
@@ -11,6 +11,7 @@ import {
   VersionSelect,
 } from '../../components/form/DatasetVersionSelect.tsx';
 import { TextField } from '../../components/form/TextField.tsx';
+import { ModalDialog } from '../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { plural } from '../../format.ts';
 import { navigate } from '../../router.ts';
@@ -43,9 +44,6 @@ function choiceFor(path: string): string {
 
 export function NewRunDialog(props: { onClose(): void; preset?: RunPreset }) {
   const preset = props.preset;
-  const ids = useId();
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => dialog.current?.showModal(), []);
 
   const [choice, setChoice] = useState(() => (preset ? choiceFor(preset.recipePath) : EXAMPLES[0].id));
   const [otherPath, setOtherPath] = useState(
@@ -111,218 +109,204 @@ export function NewRunDialog(props: { onClose(): void; preset?: RunPreset }) {
     patch({ channels: form.channels.map((c) => (c.key === key ? { ...c, ...p } : c)) });
 
   return (
-    <dialog
-      ref={dialog}
-      className="dialog dialog-wide"
-      aria-labelledby={`${ids}-title`}
-      onCancel={(e) => {
-        e.preventDefault();
-        props.onClose();
-      }}
+    <ModalDialog
+      title={preset ? 'Re-run with changes' : 'New run'}
+      wide
+      onClose={props.onClose}
+      onSubmit={submit}
     >
-      <form
-        method="dialog"
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit();
-        }}
-      >
-        <header className="dialog-header">
-          <h2 id={`${ids}-title`}>{preset ? 'Re-run with changes' : 'New run'}</h2>
-        </header>
-        <div className="dialog-body new-run">
-          {engine.data && !engine.data.reachable && (
-            <EngineWarning status={engine.data} starting name={form.engine || undefined} />
-          )}
-          <section className="form-section">
-            <h3>Recipe</h3>
-            <div className="segmented" role="radiogroup" aria-label="Recipe">
-              {EXAMPLES.map((e) => (
-                <label key={e.id} className={choice === e.id ? 'seg active' : 'seg'}>
-                  <input type="radio" checked={choice === e.id} onChange={() => setChoice(e.id)} />
-                  {e.id}
-                </label>
-              ))}
-              <label className={choice === OTHER ? 'seg active' : 'seg'}>
-                <input type="radio" checked={choice === OTHER} onChange={() => setChoice(OTHER)} />
-                Other folder…
+      <div className="dialog-body new-run">
+        {engine.data && !engine.data.reachable && (
+          <EngineWarning status={engine.data} starting name={form.engine || undefined} />
+        )}
+        <section className="form-section">
+          <h3>Recipe</h3>
+          <div className="segmented" role="radiogroup" aria-label="Recipe">
+            {EXAMPLES.map((e) => (
+              <label key={e.id} className={choice === e.id ? 'seg active' : 'seg'}>
+                <input type="radio" checked={choice === e.id} onChange={() => setChoice(e.id)} />
+                {e.id}
               </label>
-            </div>
-            {choice === OTHER && (
-              <input
-                className="input mono"
-                aria-label="Recipe folder"
-                placeholder="/path/to/a/folder/with/recipe.yaml"
-                value={typedPath}
-                onChange={(e) => setTypedPath(e.target.value)}
-                aria-invalid={inspect.isError}
-              />
-            )}
-            {inspect.error && path !== '' && (
-              <div className="field-error" role="alert" data-testid="recipe-error">
-                {inspect.error.message}
-              </div>
-            )}
-            {recipe && dir && (
-              <div className="recipe-summary" data-testid="recipe-summary">
-                <strong>{recipe.name}</strong>
-                <span className="muted">
-                  {recipe.image ? `image ${recipe.image}` : `builds ${recipe.build}`} ·{' '}
-                  <span className="mono">{recipe.command.join(' ')}</span>
-                </span>
-                <span className="muted mono small" title={dir}>
-                  {dir}
-                </span>
-              </div>
-            )}
-            {inspect.isFetching && !recipe && <div className="muted">Reading recipe.yaml…</div>}
-          </section>
-
-          <section className="form-section">
-            <h3>Data</h3>
-            {datasets.data && names.length === 0 && (
-              <p className="muted">
-                No datasets yet. Add one on the Datasets page; a recipe that needs no data can run without.
-              </p>
-            )}
-            {form.channels.map((c) => (
-              <ChannelRow
-                key={c.key}
-                input={c}
-                names={names}
-                error={checked.errors[`channel:${c.key}`]}
-                onChange={(p) => setChannel(c.key, p)}
-                onRemove={
-                  form.channels.length > 1
-                    ? () => patch({ channels: form.channels.filter((x) => x.key !== c.key) })
-                    : undefined
-                }
-              />
             ))}
-            <div>
-              <button
-                type="button"
-                className="btn btn-ghost btn-small"
-                onClick={() =>
-                  patch({
-                    channels: [
-                      ...form.channels,
-                      {
-                        key: channelKey(),
-                        channel: `channel${form.channels.length + 1}`,
-                        dataset: '',
-                        version: null,
-                      },
-                    ],
-                  })
-                }
-              >
-                + Add channel
-              </button>
-            </div>
-          </section>
-
-          {recipe && (
-            <section className="form-section">
-              <h3>Params</h3>
-              <ParamsEditor recipe={recipe} form={form} checked={checked} onChange={patch} />
-            </section>
+            <label className={choice === OTHER ? 'seg active' : 'seg'}>
+              <input type="radio" checked={choice === OTHER} onChange={() => setChoice(OTHER)} />
+              Other folder…
+            </label>
+          </div>
+          {choice === OTHER && (
+            <input
+              className="input mono"
+              aria-label="Recipe folder"
+              placeholder="/path/to/a/folder/with/recipe.yaml"
+              value={typedPath}
+              onChange={(e) => setTypedPath(e.target.value)}
+              aria-invalid={inspect.isError}
+            />
           )}
-
-          <section className="form-section">
-            <h3>Engine</h3>
-            <div className="engine-pick">
-              <label className="field">
-                <span className="form-label">Docker engine</span>
-                <select
-                  className="input"
-                  aria-label="Engine"
-                  value={form.engine}
-                  onChange={(e) => patch({ engine: e.target.value })}
-                >
-                  {(engines.data ?? [{ name: 'default', host: '', isDefault: true }]).map((e) => (
-                    <EngineOption key={e.name} name={e.name} host={e.host} isDefault={e.isDefault} />
-                  ))}
-                  {form.engine && engines.data && !engines.data.some((e) => e.name === form.engine) && (
-                    <option value={form.engine}>{form.engine} (not in Settings)</option>
-                  )}
-                </select>
-              </label>
-              <span className="muted small engine-pick-hint">
-                {engine.error
-                  ? engine.error.message
-                  : engine.data
-                    ? `${engine.data.host}${engine.data.reachable && engine.data.version ? ` · Docker ${engine.data.version}` : ''}`
-                    : ''}
-                {' · '}
-                <a href="#/settings">Manage in Settings</a>
+          {inspect.error && path !== '' && (
+            <div className="field-error" role="alert" data-testid="recipe-error">
+              {inspect.error.message}
+            </div>
+          )}
+          {recipe && dir && (
+            <div className="recipe-summary" data-testid="recipe-summary">
+              <strong>{recipe.name}</strong>
+              <span className="muted">
+                {recipe.image ? `image ${recipe.image}` : `builds ${recipe.build}`} ·{' '}
+                <span className="mono">{recipe.command.join(' ')}</span>
+              </span>
+              <span className="muted mono small" title={dir}>
+                {dir}
               </span>
             </div>
-          </section>
+          )}
+          {inspect.isFetching && !recipe && <div className="muted">Reading recipe.yaml…</div>}
+        </section>
 
+        <section className="form-section">
+          <h3>Data</h3>
+          {datasets.data && names.length === 0 && (
+            <p className="muted">
+              No datasets yet. Add one on the Datasets page; a recipe that needs no data can run without.
+            </p>
+          )}
+          {form.channels.map((c) => (
+            <ChannelRow
+              key={c.key}
+              input={c}
+              names={names}
+              error={checked.errors[`channel:${c.key}`]}
+              onChange={(p) => setChannel(c.key, p)}
+              onRemove={
+                form.channels.length > 1
+                  ? () => patch({ channels: form.channels.filter((x) => x.key !== c.key) })
+                  : undefined
+              }
+            />
+          ))}
+          <div>
+            <button
+              type="button"
+              className="btn btn-ghost btn-small"
+              onClick={() =>
+                patch({
+                  channels: [
+                    ...form.channels,
+                    {
+                      key: channelKey(),
+                      channel: `channel${form.channels.length + 1}`,
+                      dataset: '',
+                      version: null,
+                    },
+                  ],
+                })
+              }
+            >
+              + Add channel
+            </button>
+          </div>
+        </section>
+
+        {recipe && (
           <section className="form-section">
-            <h3>Resources</h3>
-            <div className="resource-fields">
-              <TextField
-                label="CPUs"
-                value={form.cpus}
-                placeholder={String(recipe?.resources.cpus ?? 'no limit')}
-                error={checked.errors.cpus}
-                onChange={(cpus) => patch({ cpus })}
-              />
-              <TextField
-                label="Memory"
-                value={form.memory}
-                placeholder={recipe?.resources.memory ?? 'no limit'}
-                error={checked.errors.memory}
-                onChange={(memory) => patch({ memory })}
-              />
-              <TextField
-                label="GPUs"
-                value={form.gpus}
-                placeholder={String(recipe?.resources.gpus ?? 0)}
-                error={checked.errors.gpus}
-                onChange={(gpus) => patch({ gpus })}
-              />
-              <TextField
-                label="Seed"
-                value={form.seed}
-                placeholder="random"
-                error={checked.errors.seed}
-                onChange={(seed) => patch({ seed })}
-              />
-              <TextField
-                label="Run name"
-                value={form.name}
-                placeholder="generated"
-                wide
-                onChange={(name) => patch({ name })}
-              />
-            </div>
+            <h3>Params</h3>
+            <ParamsEditor recipe={recipe} form={form} checked={checked} onChange={patch} />
           </section>
-          <ErrorNotice error={start.error} title="Nothing was started." />
-        </div>
-        <footer className="dialog-footer">
-          <span className="muted footer-note" data-testid="run-count">
-            {recipe
-              ? checked.sweeping
-                ? `Starts ${plural(checked.runCount, 'run')}, at most ${form.parallel || '?'} at a time`
-                : 'Starts 1 run'
-              : ''}
-          </span>
-          <button type="button" className="btn" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={!canStart}>
-            {start.isPending
-              ? 'Starting…'
-              : checked.runCount > 1
-                ? `Start ${checked.runCount} runs`
-                : 'Start run'}
-          </button>
-        </footer>
-      </form>
-    </dialog>
+        )}
+
+        <section className="form-section">
+          <h3>Engine</h3>
+          <div className="engine-pick">
+            <label className="field">
+              <span className="form-label">Docker engine</span>
+              <select
+                className="input"
+                aria-label="Engine"
+                value={form.engine}
+                onChange={(e) => patch({ engine: e.target.value })}
+              >
+                {(engines.data ?? [{ name: 'default', host: '', isDefault: true }]).map((e) => (
+                  <EngineOption key={e.name} name={e.name} host={e.host} isDefault={e.isDefault} />
+                ))}
+                {form.engine && engines.data && !engines.data.some((e) => e.name === form.engine) && (
+                  <option value={form.engine}>{form.engine} (not in Settings)</option>
+                )}
+              </select>
+            </label>
+            <span className="muted small engine-pick-hint">
+              {engine.error
+                ? engine.error.message
+                : engine.data
+                  ? `${engine.data.host}${engine.data.reachable && engine.data.version ? ` · Docker ${engine.data.version}` : ''}`
+                  : ''}
+              {' · '}
+              <a href="#/settings">Manage in Settings</a>
+            </span>
+          </div>
+        </section>
+
+        <section className="form-section">
+          <h3>Resources</h3>
+          <div className="resource-fields">
+            <TextField
+              label="CPUs"
+              value={form.cpus}
+              placeholder={String(recipe?.resources.cpus ?? 'no limit')}
+              error={checked.errors.cpus}
+              onChange={(cpus) => patch({ cpus })}
+            />
+            <TextField
+              label="Memory"
+              value={form.memory}
+              placeholder={recipe?.resources.memory ?? 'no limit'}
+              error={checked.errors.memory}
+              onChange={(memory) => patch({ memory })}
+            />
+            <TextField
+              label="GPUs"
+              value={form.gpus}
+              placeholder={String(recipe?.resources.gpus ?? 0)}
+              error={checked.errors.gpus}
+              onChange={(gpus) => patch({ gpus })}
+            />
+            <TextField
+              label="Seed"
+              value={form.seed}
+              placeholder="random"
+              error={checked.errors.seed}
+              onChange={(seed) => patch({ seed })}
+            />
+            <TextField
+              label="Run name"
+              value={form.name}
+              placeholder="generated"
+              wide
+              onChange={(name) => patch({ name })}
+            />
+          </div>
+        </section>
+        <ErrorNotice error={start.error} title="Nothing was started." />
+      </div>
+      <footer className="dialog-footer">
+        <span className="muted footer-note" data-testid="run-count">
+          {recipe
+            ? checked.sweeping
+              ? `Starts ${plural(checked.runCount, 'run')}, at most ${form.parallel || '?'} at a time`
+              : 'Starts 1 run'
+            : ''}
+        </span>
+        <button type="button" className="btn" onClick={props.onClose}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={!canStart}>
+          {start.isPending
+            ? 'Starting…'
+            : checked.runCount > 1
+              ? `Start ${checked.runCount} runs`
+              : 'Start run'}
+        </button>
+      </footer>
+    </ModalDialog>
   );
 }
 
