@@ -15,11 +15,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fromJsonNumber, type JsonNumber } from '../../shared/drift.ts';
+import { DEBIAN_PYTHON, pythonHas, runWholeProcess } from '../processes.ts';
 import { writeBenchCsvs } from './benchData.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const MLWB = fileURLToPath(new URL('../../bin/mlwb.js', import.meta.url));
-const DEBIAN_PYTHON = '/usr/bin/python3';
 
 export interface EngineFigures {
   /** As the process measured itself: from reading the inputs to the report (no start-up). */
@@ -58,39 +58,8 @@ export type ColumnFigures = Record<
 /** One timed check in its own process: its figures and its per-column results. */
 export type RunOutput = EngineFigures & { columns: ColumnFigures };
 
-/** Runs a process that prints one JSON line last; adds how long the whole process took. */
-function runJson(command: string, args: string[]): Promise<RunOutput> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${err.trim()}`));
-      else
-        resolve({
-          ...(JSON.parse(out.trim().split('\n').pop()!) as RunOutput),
-          processMs: performance.now() - started,
-        });
-    });
-  });
-}
-
 /** Whether Debian's python3 with pandas and SciPy is installed (`apt-get install python3-pandas python3-scipy`). */
-export async function pandasAvailable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(DEBIAN_PYTHON, ['-c', 'import pandas, scipy'], { stdio: 'ignore' });
-    child.on('error', () => resolve(false));
-    child.on('close', (code) => resolve(code === 0));
-  });
-}
+export const pandasAvailable = () => pythonHas(['pandas', 'scipy']);
 
 function compare(a: ColumnFigures, b: ColumnFigures) {
   let maxRelativeDifference = 0;
@@ -116,12 +85,18 @@ const strip = ({ columns: _columns, ...figures }: RunOutput): EngineFigures => f
 
 /** The baseline: pandas + SciPy's default check in its own process (whole process timed too). */
 export function runPandasCheck(reference: string, current: string): Promise<RunOutput> {
-  return runJson(DEBIAN_PYTHON, [join(HERE, 'pandas_check.py'), reference, current]);
+  return runWholeProcess<RunOutput>(DEBIAN_PYTHON, [join(HERE, 'pandas_check.py'), reference, current]);
 }
 
 /** The workbench engine in its own process, through the drift worker as the app runs it. */
 export function runEngineCheck(reference: string, current: string): Promise<RunOutput> {
-  return runJson(process.execPath, ['--import', 'tsx', join(HERE, 'engineRun.ts'), reference, current]);
+  return runWholeProcess<RunOutput>(process.execPath, [
+    '--import',
+    'tsx',
+    join(HERE, 'engineRun.ts'),
+    reference,
+    current,
+  ]);
 }
 
 /**

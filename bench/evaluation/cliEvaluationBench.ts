@@ -6,7 +6,6 @@
  * each side runs once untimed first, so both read a warm page cache.
  */
 
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,23 +13,12 @@ import { createApi } from '../../electron/core/api.ts';
 import { runDirs } from '../../electron/core/training/containerRun.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
+import { runWholeProcess } from '../processes.ts';
 import { FEATURES, writeEvaluationBenchData } from './benchData.ts';
 import { runSklearnBaseline, sklearnAvailable } from './evaluationBench.ts';
 
 const BIN = resolve('bin/mlwb.js');
 const ROUNDS = 3;
-
-/** One whole `mlwb` process: its wall time, and its one JSON document (checked to be one). */
-function timeCli(args: string[]): Promise<{ processMs: number; metrics: Record<string, unknown> }> {
-  const started = performance.now();
-  return new Promise((done, fail) => {
-    execFile(process.execPath, args, { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      const processMs = performance.now() - started;
-      if (err) return fail(new Error(`mlwb ${args.slice(3).join(' ')} failed: ${stderr.trim()}`));
-      done({ processMs, ...(JSON.parse(stdout) as { metrics: Record<string, unknown> }) });
-    });
-  });
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -73,7 +61,9 @@ export async function runCliEvaluationBench(rows = 1_000_000): Promise<Figure[]>
       'label',
       '--json',
     ];
-    const cli = () => timeCli(args);
+    // `--json` prints one document over several lines.
+    const cli = () =>
+      runWholeProcess<{ metrics: Record<string, unknown> }>(process.execPath, args, { json: 'whole' });
     const haveBaseline = await sklearnAvailable();
     await cli();
     if (haveBaseline) await runSklearnBaseline(data);

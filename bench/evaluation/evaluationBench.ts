@@ -1,25 +1,13 @@
-/**
- * Evaluation benchmark (issue 11, "Speed"): a logistic model on a 1,000,000 × 20 CSV, against
- * pandas `read_csv` + scikit-learn `predict_proba` + the same metrics and curves
- * (sklearn_baseline.py), each in its own process, side by side in one run. The issue's target
- * compares whole processes: `mlwb model evaluate` ≥ 1.5× faster than the whole baseline process.
- * Here the engine is timed in process (evaluateModel in the thread, and through its worker) with a
- * breakdown of where the time goes; the CLI figure is added where `mlwb model evaluate` is wired
- * (runWholeProcess times any command the same way the baseline is timed).
- *
- * Run: node --import tsx bench/evaluation/evaluationBench.ts [ROWS]
- */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEBIAN_PYTHON, pythonHas, runWholeProcess } from '../processes.ts';
 import { type EvaluationBenchData, writeEvaluationBenchData } from './benchData.ts';
 
 export { type EvaluationBenchData, writeEvaluationBenchData } from './benchData.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const DEBIAN_PYTHON = '/usr/bin/python3';
 
 export interface RunFigures {
   /** As the process measured itself, from reading the table to the metrics (no start-up). */
@@ -49,41 +37,8 @@ export interface EvaluationBenchFigures {
   loadAverage: number;
 }
 
-/** Runs a process that prints one JSON line last; adds how long the whole process took. */
-export function runWholeProcess<T>(
-  command: string,
-  args: string[],
-  okCodes = [0],
-): Promise<T & { processMs: number }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const processMs = performance.now() - started;
-      if (!okCodes.includes(code ?? -1))
-        reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${err.trim()}`));
-      else resolve({ ...(JSON.parse(out.trim().split('\n').pop()!) as T), processMs });
-    });
-  });
-}
-
 /** Whether Debian's python3 has pandas and scikit-learn (`apt-get install python3-sklearn python3-pandas`). */
-export function sklearnAvailable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(DEBIAN_PYTHON, ['-c', 'import pandas, sklearn'], { stdio: 'ignore' });
-    child.on('error', () => resolve(false));
-    child.on('close', (code) => resolve(code === 0));
-  });
-}
+export const sklearnAvailable = () => pythonHas(['pandas', 'sklearn']);
 
 /** The baseline, whole process: pandas + scikit-learn over the bench CSV. */
 export function runSklearnBaseline(data: EvaluationBenchData): Promise<BaselineFigures> {
