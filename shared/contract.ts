@@ -26,6 +26,20 @@ import {
   VersionSummary,
 } from './datasets.ts';
 import {
+  Deployment,
+  DeploymentDetail,
+  DeploymentLogs,
+  DeploymentMetrics,
+  DeploymentName,
+  DeployParams,
+  DeployResult,
+  FollowedAlias,
+  InvokeParams,
+  InvokeResult,
+  UpdateParams,
+  UpdateResult,
+} from './deployments.ts';
+import {
   DriftCheckParams,
   DriftComparison,
   DriftOptionsPatch,
@@ -339,7 +353,17 @@ export const methods = {
   'models.register': method(RegisterParams, RegisterResult, { writes: (p) => [e.models, e.model(p.name)] }),
   /** Refused by a gate: `moved` false and the gate's outcome (the CLI exits 3). */
   // Long: moving a guarded alias may evaluate the candidate and the champion.
-  'models.setAlias': method(SetAliasParams, SetAliasResult, { long: true, writes: modelWrites }),
+  /**
+   * Moves an alias (through its gate), then replaces, health-gated, every deployment that follows
+   * the alias (`followed`).
+   */
+  'models.setAlias': method(SetAliasParams, SetAliasResult.extend({ followed: z.array(FollowedAlias) }), {
+    long: true,
+    writes: (p, r) => [
+      ...modelWrites(p),
+      ...(r.followed.length ? [e.deployments, ...r.followed.map((f) => e.deployment(f.deployment))] : []),
+    ],
+  }),
   'models.removeAlias': method(
     z.object({ name: ModelName, alias: z.string().min(1), reason: z.string().max(2000).optional() }),
     z.object({ removed: z.boolean() }),
@@ -393,6 +417,54 @@ export const methods = {
     // Images live on the engine; nothing the workbench shows changes (yet).
     { long: true, writes: nothing },
   ),
+  /** Every deployment of this workbench, with its status as the engines show it now. */
+  'deployments.list': method(z.object({}), z.array(Deployment), { reads: () => [e.deployments] }),
+  'deployments.get': method(z.object({ name: DeploymentName }), DeploymentDetail, {
+    reads: (p) => [e.deployment(p.name)],
+  }),
+  /**
+   * Packages the version when needed, starts it on the engine (127.0.0.1, or the engine's host),
+   * waits until it is ready and records the deployment. A Swarm manager gets a service.
+   */
+  'deployments.create': method(DeployParams, DeployResult, {
+    long: true,
+    writes: (_p, r) => [e.deployments, e.deployment(r.deployment.name)],
+  }),
+  /**
+   * Replaces the serving version, health-gated: the new one must become ready before traffic moves
+   * to it; when it does not, the old one keeps serving (`rolled-back`, with the reason).
+   */
+  'deployments.update': method(UpdateParams, UpdateResult, {
+    long: true,
+    writes: (p) => [e.deployments, e.deployment(p.name)],
+  }),
+  /** Starts a stopped deployment, or replaces a running one by a fresh container of its version. */
+  'deployments.restart': method(
+    z.object({ name: DeploymentName, readyTimeoutSeconds: z.number().int().min(1).max(600).optional() }),
+    UpdateResult,
+    { long: true, writes: (p) => [e.deployments, e.deployment(p.name)] },
+  ),
+  /** Stops serving (requests in flight finish); the deployment stays, to be restarted. */
+  'deployments.stop': method(z.object({ name: DeploymentName }), z.object({ deployment: Deployment }), {
+    long: true,
+    writes: (p) => [e.deployments, e.deployment(p.name)],
+  }),
+  /** Stops and removes the containers (or service) and forgets the deployment; its request logs stay. */
+  'deployments.remove': method(z.object({ name: DeploymentName }), z.object({ removed: z.boolean() }), {
+    long: true,
+    writes: (p, r) => (r.removed ? [e.deployments, e.deployment(p.name)] : []),
+  }),
+  /** The serving container's log (the last `tail` lines). */
+  'deployments.logs': method(
+    z.object({ name: DeploymentName, tail: z.number().int().min(1).max(10_000).optional() }),
+    DeploymentLogs,
+    { reads: nothing },
+  ),
+  /** Live figures from the server's /metrics; polled, so it reads nothing that changes. */
+  'deployments.metrics': method(z.object({ name: DeploymentName }), DeploymentMetrics, { reads: nothing }),
+  /** Sends one request to the deployment (the try-it form) and returns its answer as is. */
+  'deployments.invoke': method(InvokeParams, InvokeResult, { writes: nothing }),
+
   /** What was trained on a dataset version: its runs and the model versions made from them. */
   'datasets.usedBy': method(
     z.object({ name: DatasetName, version: z.number().int().positive() }),

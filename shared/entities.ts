@@ -58,6 +58,10 @@ export const entities = {
   models: collection('models'),
   /** A registered model: its versions, aliases, history, gates and evaluations. */
   model: member('model'),
+
+  deployments: collection('deployments'),
+  /** One deployment's record and history (its live status is read from the engine on each look). */
+  deployment: member('deployment'),
 } as const;
 
 /** True for an entity made by a `stream` builder (see above). */

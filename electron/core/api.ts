@@ -135,8 +135,14 @@ export function createHandlers(wb: Workbench): Handlers {
       return { version, evaluations: wb.evaluations.stored(version.name, version.version) };
     },
     'models.register': (p) => wb.registry.register(p),
-    'models.setAlias': (p, ctx) =>
-      wb.registry.setAlias(p, (candidate) => wb.evaluations.checkGate(p.name, p.alias, candidate, ctx)),
+    'models.setAlias': async (p, ctx) => {
+      const moved = await wb.registry.setAlias(p, (candidate) =>
+        wb.evaluations.checkGate(p.name, p.alias, candidate, ctx),
+      );
+      // Deployments that follow the alias are replaced, health-gated, within the same operation.
+      const followed = moved.moved ? await wb.deployments.followAlias(p.name, p.alias, ctx) : [];
+      return { ...moved, followed };
+    },
     'models.removeAlias': (p) => ({ removed: wb.registry.removeAlias(p.name, p.alias, p.reason) }),
     'models.setGate': (p) => wb.evaluations.setGate(p),
     'models.removeGate': (p) => ({ removed: wb.registry.removeGate(p.name, p.alias) }),
@@ -165,6 +171,17 @@ export function createHandlers(wb: Workbench): Handlers {
         ctx,
       );
     },
+    'deployments.list': () => wb.deployments.list(),
+    'deployments.get': (p) => wb.deployments.get(p.name),
+    'deployments.create': (p, ctx) => wb.deployments.create(p, ctx),
+    'deployments.update': (p, ctx) => wb.deployments.update(p, ctx),
+    'deployments.restart': (p, ctx) => wb.deployments.restart(p.name, p.readyTimeoutSeconds, ctx),
+    'deployments.stop': (p, ctx) => wb.deployments.stop(p.name, ctx),
+    'deployments.remove': (p, ctx) => wb.deployments.remove(p.name, ctx),
+    'deployments.logs': (p) => wb.deployments.logs(p.name, p.tail),
+    'deployments.metrics': (p) => wb.deployments.metrics(p.name),
+    'deployments.invoke': (p) => wb.deployments.invoke(p.name, p.path, p.body),
+
     'datasets.usedBy': (p) => ({
       runs: wb.tracking.runsReading(p.name, p.version),
       models: wb.registry.repo.versionsTrainedOn(p.name, p.version),

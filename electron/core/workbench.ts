@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatasetService } from './datasets/datasetService.ts';
+import { DeploymentService } from './deploy/deploymentService.ts';
 import { type EngineTarget, engineFromEnv } from './docker/engine.ts';
 import { EngineRegistry } from './docker/engineRegistry.ts';
 import { DriftService } from './drift/driftService.ts';
@@ -46,6 +47,7 @@ export interface Workbench {
   engines: EngineRegistry;
   registry: RegistryService;
   evaluations: ModelEvaluations;
+  deployments: DeploymentService;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function openWorkbench(
     engines,
     registry,
     evaluations,
+    deployments: new DeploymentService(),
     async close() {
       await runs.close();
       ops.cancelAll();

@@ -13,6 +13,9 @@ IMAGES=(
   "mlwb/python-sklearn:bookworm|python3,python3-numpy,python3-sklearn,python3-onnx"
   # The model images' base: Debian's Node 18 runs the bundled model server and onnxruntime-node.
   "mlwb/node-runtime:bookworm|nodejs,ca-certificates"
+  # A deployment's network front: holds the published port and steers it to the live model
+  # container with a NAT rule in its own network namespace (electron/core/deploy/).
+  "mlwb/netfront:bookworm|iptables"
 )
 
 log() { printf 'images: %s\n' "$*" >&2; }
@@ -76,6 +79,12 @@ image_changes() {
       --change 'CMD ["node"]'
     )
     ;;
+  mlwb/netfront:*)
+    CHANGES=(
+      --change 'ENV LANG=C.UTF-8'
+      --change 'CMD ["sh"]'
+    )
+    ;;
   *) die "no import settings for $1" ;;
   esac
 }
@@ -86,6 +95,8 @@ smoke_test() {
   case $image in
   mlwb/python-sklearn:*) docker run --rm --network none "$image" python3 -c "$PYTHON_SMOKE_TEST" ;;
   mlwb/node-runtime:*) docker run --rm --network none "$image" node -e "$NODE_SMOKE_TEST" ;;
+  mlwb/netfront:*) docker run --rm --network none --cap-drop ALL --cap-add NET_ADMIN "$image" \
+    sh -c 'iptables -w -t nat -A PREROUTING -p tcp --dport 8080 -j REDIRECT --to-ports 8081 && iptables -t nat -S PREROUTING' ;;
   *) die "no smoke test for $image" ;;
   esac
 }

@@ -364,4 +364,44 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'deployments',
+    sql: `
+      -- A model version served on an engine (docs/architecture.md, "Deployments"). The record is
+      -- what was asked for; what runs is read from the engine by the containers' labels.
+      CREATE TABLE deployments (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL UNIQUE,
+        model        TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        alias        TEXT,
+        follow_alias INTEGER NOT NULL DEFAULT 0,
+        engine       TEXT,
+        mode         TEXT NOT NULL CHECK (mode IN ('container', 'swarm')),
+        replicas     INTEGER NOT NULL DEFAULT 1,
+        bind_host    TEXT NOT NULL,
+        url_host     TEXT NOT NULL,
+        port         INTEGER NOT NULL,
+        image        TEXT NOT NULL,
+        -- 'running' or 'stopped': what the user last asked for.
+        desired      TEXT NOT NULL CHECK (desired IN ('running', 'stopped')),
+        -- Counts the containers made for it; each new one takes the next.
+        generation   INTEGER NOT NULL DEFAULT 1,
+        last_replacement TEXT,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+      );
+      CREATE INDEX deployments_model ON deployments(model, alias);
+      CREATE TABLE deployment_events (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+        at            INTEGER NOT NULL,
+        kind          TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        message       TEXT NOT NULL
+      );
+      CREATE INDEX deployment_events_deployment ON deployment_events(deployment_id, seq);
+    `,
+  },
 ];
