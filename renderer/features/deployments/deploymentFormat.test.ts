@@ -36,7 +36,7 @@ describe('deployment format', () => {
     expect(formatRate(1234.5)).toBe('1235');
     expect(formatMs(null)).toBe('—');
     expect(formatMs(0.42)).toBe('0.42 ms');
-    expect(formatMs(3.14159)).toBe('3.1 ms');
+    expect(formatMs(3.04)).toBe('3.0 ms');
     expect(formatMs(250.4)).toBe('250 ms');
   });
 
