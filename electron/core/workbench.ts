@@ -113,7 +113,7 @@ export async function openWorkbench(
     engines,
     registry,
     evaluations,
-    deployments: new DeploymentService(),
+    deployments: new DeploymentService({ home, db, objects, registry, engines }),
     async close() {
       await runs.close();
       ops.cancelAll();
