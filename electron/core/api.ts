@@ -17,7 +17,7 @@ import {
   type ResultOf,
 } from '../../shared/contract.ts';
 import { engineStatus } from './docker/engine.ts';
-import { invalidInput, notFound, WorkbenchError } from './errors.ts';
+import { conflict, invalidInput, notFound, WorkbenchError } from './errors.ts';
 import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
 import type { OpContext } from './ops/operations.ts';
 import { packageModel } from './serving/modelImage.ts';
@@ -157,6 +157,11 @@ export function createHandlers(wb: Workbench): Handlers {
     },
     'models.deleteTag': (p) => ({ deleted: wb.registry.deleteTag(p) }),
     'models.deleteVersion': (p) => {
+      const serving = wb.deployments.repo.serving(p.name, p.version);
+      if (serving.length)
+        throw conflict(
+          `${p.name}@${p.version} is deployed (${serving.map((d) => d.name).join(', ')}). Move ${serving.length > 1 ? 'those deployments' : 'that deployment'} to another version (\`mlwb deployments update\`) or stop ${serving.length > 1 ? 'them' : 'it'} first.`,
+        );
       wb.registry.deleteVersion(p.name, p.version);
       return {};
     },
