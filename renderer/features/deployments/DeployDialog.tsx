@@ -36,7 +36,7 @@ export function DeployDialog(props: { model: string; initial: DeployForm['target
     if (deployed) navigate({ page: 'deployment', name: deployed });
   }, [deployed]);
   const targetValue = form.target.kind === 'version' ? String(form.target.version) : `@${form.target.alias}`;
-  const defaultEngine = engines.data?.find((e) => e.isDefault)?.name;
+  const defaultEngine = engines.data?.find((e) => e.isDefault);
   return (
     <ModalDialog
       title={`Deploy ${props.model}`}
@@ -119,7 +119,11 @@ export function DeployDialog(props: { model: string; initial: DeployForm['target
             disabled={running}
             onChange={(e) => set({ engine: e.target.value })}
           >
-            <option value="">{defaultEngine ? `default (${defaultEngine})` : 'default'}</option>
+            <option value="">
+              {defaultEngine
+                ? `the default engine (${defaultEngine.name === 'default' ? defaultEngine.host : defaultEngine.name})`
+                : 'the default engine'}
+            </option>
             {(engines.data ?? [])
               .filter((e) => !e.isDefault)
               .map((e) => (

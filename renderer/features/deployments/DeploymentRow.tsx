@@ -42,7 +42,7 @@ export function DeploymentRow(props: { deployment: Deployment; now: number }) {
         <CopyButton text={d.url} what="the URL" />
       </td>
       <td>
-        <ServedVersion deployment={d} />
+        <ServedVersion deployment={d} linkToPage />
       </td>
       <td className="nowrap">{formatMode(d)}</td>
       <td className="num nowrap">{serving ? formatUptime(d.startedAt, props.now) : '—'}</td>

@@ -3,7 +3,13 @@ import type { Deployment } from '../../../shared/deployments.ts';
 import { href } from '../../router.ts';
 import { aliasNote } from './deploymentFormat.ts';
 
-export function ServedVersion(props: { deployment: Deployment; onUpdateToAlias?: () => void }) {
+export function ServedVersion(props: {
+  deployment: Deployment;
+  /** Offers "update" beside an alias that moved: starts the update here… */
+  onUpdateToAlias?: () => void;
+  /** …or opens the deployment's page, which has it. */
+  linkToPage?: boolean;
+}) {
   const d = props.deployment;
   const note = aliasNote(d);
   return (
@@ -27,6 +33,12 @@ export function ServedVersion(props: { deployment: Deployment; onUpdateToAlias?:
               <button type="button" className="link-button" onClick={props.onUpdateToAlias}>
                 update
               </button>
+            </>
+          )}
+          {note.behind !== null && props.linkToPage && (
+            <>
+              {' — '}
+              <a href={href({ page: 'deployment', name: d.name })}>update</a>
             </>
           )}
         </span>
