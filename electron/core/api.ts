@@ -79,6 +79,7 @@ export function createHandlers(wb: Workbench): Handlers {
       }
     },
     'datasets.profile': (p, ctx) => wb.datasets.profile(p.name, p.version, ctx.signal),
+    'datasets.rows': (p, ctx) => wb.datasets.rows(p, ctx.signal),
     'datasets.diff': (p, ctx) => wb.datasets.diff(p.name, p.from, p.to, p.key, ctx.signal),
     'datasets.export': (p, ctx) => wb.datasets.export(p.name, p.version, p.dir, ctx, { links: p.links }),
 
