@@ -6,7 +6,7 @@ import {
   parseValues,
   requestFor,
   valuesFromPaste,
-  valuesFromProfile,
+  valuesFromRecord,
 } from './tryItRequest.ts';
 
 const iris = {
@@ -98,7 +98,7 @@ describe('try-it requests', () => {
       error: expect.stringContaining('One line of 2 values: the form takes 4'),
     });
     expect(valuesFromPaste('{"sepal_length": 1}', cols)).toEqual({
-      error: 'The record has no sepal_width, petal_length, petal_width.',
+      error: 'The row has no sepal_width, petal_length, petal_width.',
     });
     expect(valuesFromPaste('{oops', cols)).toEqual({ error: expect.stringContaining('not valid JSON') });
     expect(valuesFromPaste('a,b\n1,2', cols)).toEqual({
@@ -106,18 +106,17 @@ describe('try-it requests', () => {
     });
   });
 
-  it('fills typical values from a profile: medians, else means, and says what it lacks', () => {
-    const tables = [
-      {
-        columns: [
-          { name: 'sepal_length', mean: 5.8, quantiles: { p50: 5.75 } },
-          { name: 'sepal_width', mean: 3.0571428571, quantiles: null },
-        ],
-      },
-    ];
-    expect(valuesFromProfile(['sepal_length', 'sepal_width', 'petal_length'], tables)).toEqual({
-      values: { sepal_length: '5.75', sepal_width: '3.05714' },
-      missing: ['petal_length'],
+  it('fills from a dataset row, naming the feature columns it lacks', () => {
+    const cols = fields.map((f) => f.column);
+    expect(valuesFromRecord({ ...row, target: 'setosa' }, cols)).toEqual({
+      values: { sepal_length: '5.1', sepal_width: '3.5', petal_length: '1.4', petal_width: '0.2' },
+    });
+    // A missing cell leaves its field empty, for the form to ask for a number.
+    expect(valuesFromRecord({ ...row, petal_width: null }, cols)).toEqual({
+      values: { sepal_length: '5.1', sepal_width: '3.5', petal_length: '1.4', petal_width: '' },
+    });
+    expect(valuesFromRecord({ sepal_length: 1, sepal_width: 2 }, cols)).toEqual({
+      error: 'The row has no petal_length, petal_width.',
     });
   });
 

@@ -132,10 +132,9 @@ export function valuesFromPaste(
     } catch {
       return { error: 'This is not valid JSON: paste one record such as {"sepal_length": 5.1, …}.' };
     }
-    const obj = record as Record<string, unknown>;
-    const missing = columns.filter((c) => !(c in obj));
-    if (missing.length) return { error: `The record has no ${missing.join(', ')}.` };
-    return { values: Object.fromEntries(columns.map((c) => [c, String(obj[c])])) };
+    if (!record || typeof record !== 'object' || Array.isArray(record))
+      return { error: 'Paste one JSON record (an object of feature values).' };
+    return valuesFromRecord(record as Record<string, unknown>, columns);
   }
   const lines = trimmed.split(/\r?\n/).filter((l) => l.trim() !== '');
   const cells = (line: string) => line.split(/[,;\t]/).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
@@ -183,23 +182,12 @@ export function classAnswers(body: unknown): ClassAnswer[] | null {
   return rows;
 }
 
-/**
- * Typical values from a dataset version's profile: each feature column's median (its mean when
- * no quantiles were computed), from the first table that has the column.
- */
-export function valuesFromProfile(
+/** Field values from one table row (a record by column): every feature column must be in it. */
+export function valuesFromRecord(
+  record: Readonly<Record<string, unknown>>,
   columns: readonly string[],
-  tables: readonly {
-    columns: readonly { name: string; mean: number | null; quantiles: { p50: number } | null }[];
-  }[],
-): { values: Record<string, string>; missing: string[] } {
-  const values: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const c of columns) {
-    const col = tables.flatMap((t) => t.columns).find((x) => x.name === c);
-    const v = col?.quantiles?.p50 ?? col?.mean ?? null;
-    if (v === null) missing.push(c);
-    else values[c] = String(Number(v.toPrecision(6)));
-  }
-  return { values, missing };
+): { values: Record<string, string> } | { error: string } {
+  const missing = columns.filter((c) => !(c in record));
+  if (missing.length) return { error: `The row has no ${missing.join(', ')}.` };
+  return { values: Object.fromEntries(columns.map((c) => [c, record[c] === null ? '' : String(record[c])])) };
 }
