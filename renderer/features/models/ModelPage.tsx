@@ -10,6 +10,7 @@ import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { DeployButton } from '../deployments/DeployButton.tsx';
+import { FollowedDeployments } from '../deployments/FollowedDeployments.tsx';
 import { AboutCard } from './AboutCard.tsx';
 import { AliasChips } from './AliasChips.tsx';
 import { EvaluationComparison } from './EvaluationComparison.tsx';
@@ -337,6 +338,7 @@ export function MoveAliasCard(props: { name: string; versions: number[]; version
               </strong>
             )}
             {outcome.gate && <GateRules gate={outcome.gate} />}
+            <FollowedDeployments followed={outcome.followed} to={outcome.to} />
           </div>
         </div>
       )}
