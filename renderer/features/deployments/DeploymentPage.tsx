@@ -13,7 +13,6 @@ import { CopyButton } from './CopyButton.tsx';
 import { DeploymentActions } from './DeploymentActions.tsx';
 import { DeploymentLogs } from './DeploymentLogs.tsx';
 import { DeploymentStatusBadge } from './DeploymentStatusBadge.tsx';
-import { LIST_POLL_MS } from './DeploymentsPage.tsx';
 import { formatMode, formatUptime, isServing } from './deploymentFormat.ts';
 import { HistoryCard } from './HistoryCard.tsx';
 import { LiveFigures } from './LiveFigures.tsx';
@@ -21,11 +20,11 @@ import { ReplacementOutcome } from './ReplacementOutcome.tsx';
 import { ServedVersion } from './ServedVersion.tsx';
 import { TryItCard } from './TryItCard.tsx';
 import { type UpdateAsked, UpdateCard } from './UpdateCard.tsx';
-import { useNow } from './useLiveMetrics.ts';
+import { STATUS_POLL_MS, useNow } from './useLiveMetrics.ts';
 import './deployments.css';
 
 export function DeploymentPage(props: { name: string }) {
-  const q = api.deployments.get.useQuery({ name: props.name }, { refetchInterval: LIST_POLL_MS });
+  const q = api.deployments.get.useQuery({ name: props.name }, { refetchInterval: STATUS_POLL_MS });
   const update = api.deployments.update.useOperation();
   const [asked, setAsked] = useState<UpdateAsked | null>(null);
   const now = useNow();

@@ -8,13 +8,11 @@ import { Icon } from '../../components/icons.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { href } from '../../router.ts';
 import { DeploymentRow } from './DeploymentRow.tsx';
-import { useNow } from './useLiveMetrics.ts';
+import { STATUS_POLL_MS, useNow } from './useLiveMetrics.ts';
 import './deployments.css';
 
-export const LIST_POLL_MS = 4000;
-
 export function DeploymentsPage() {
-  const list = api.deployments.list.useQuery({}, { refetchInterval: LIST_POLL_MS });
+  const list = api.deployments.list.useQuery({}, { refetchInterval: STATUS_POLL_MS });
   const now = useNow();
   const rows = list.data ?? [];
   return (

@@ -1,5 +1,5 @@
 /**
- * A deployment's live figures, polled every two seconds while it serves and the page is in view
+ * Polling a deployment's live state. Its figures are polled every two seconds while it serves and the page is in view
  * (a hidden window asks nothing of the engine), with the last minutes kept for its sparklines.
  * The history lives beside the query cache, per deployment, so going from the list to a
  * deployment's page keeps what was already read.
@@ -9,6 +9,8 @@ import { api } from '../../api/hooks.ts';
 import { addSample, type Sample } from './metricsHistory.ts';
 
 export const METRICS_POLL_MS = 2000;
+/** Deployments' states are re-read this often: the engine changes them without an event. */
+export const STATUS_POLL_MS = 4000;
 
 const histories = new Map<string, Sample[]>();
 
