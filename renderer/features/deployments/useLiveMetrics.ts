@@ -1,8 +1,8 @@
 /**
- * Polling a deployment's live state. Its figures are polled every two seconds while it serves and the page is in view
- * (a hidden window asks nothing of the engine), with the last minutes kept for its sparklines.
- * The history lives beside the query cache, per deployment, so going from the list to a
- * deployment's page keeps what was already read.
+ * Polling what deployments do now. Their figures are polled every two seconds while they serve
+ * and the page is in view (a hidden window asks nothing of the engine), with the last minutes kept
+ * for the sparklines; the history lives beside the query cache, per deployment, so going from the
+ * list to a deployment's page keeps what was already read.
  */
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { api } from '../../api/hooks.ts';
