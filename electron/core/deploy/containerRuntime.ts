@@ -173,7 +173,10 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     if (local) {
       fs.mkdirSync(dir, { recursive: true });
       // A workbench running as root runs the server as the image's user, which must own its folder.
+      // The folder is the mount point, so that user must be able to pass through it too.
       if (process.getuid?.() === 0) {
+        const mode = fs.statSync(dir).mode & 0o7777;
+        if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
         const sub = path.join(dir, `g${spec.generation}`);
         fs.mkdirSync(sub, { recursive: true });
         fs.lchownSync(sub, SERVER_UID, SERVER_UID);
