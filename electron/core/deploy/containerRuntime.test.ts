@@ -60,8 +60,14 @@ const remote = containerRuntime({ docker, local: false });
 const images: Record<1 | 2 | 3, string> = { 1: '', 2: '', 3: '' };
 const built = new Set<string>();
 
-function ctx(phases: string[] = []): OpContext {
-  return { signal: new AbortController().signal, progress: (p) => phases.push(p.phase) };
+function ctx(phases: string[] = [], onPhase?: (phase: string) => void, signal?: AbortSignal): OpContext {
+  return {
+    signal: signal ?? new AbortController().signal,
+    progress: (p) => {
+      phases.push(p.phase);
+      onPhase?.(p.phase);
+    },
+  };
 }
 
 let generation = 0;
@@ -199,7 +205,13 @@ describe.skipIf(skip)('a container deployment', () => {
     logDir = path.join(dirs.make(), 'requests');
     const phases: string[] = [];
     const spec = specFor(name, 1, port, logDir);
-    const r = await runtime.deploy(spec, ctx(phases));
+    // Seen while the server loads (node's start alone takes longer than observe()).
+    let whileWaiting: Promise<unknown> | undefined;
+    const onPhase = (phase: string) => {
+      if (phase === 'waiting-ready') whileWaiting ??= observed(name);
+    };
+    const r = await runtime.deploy(spec, ctx(phases, onPhase));
+    expect(await whileWaiting).toMatchObject({ status: 'starting', version: 1 });
     expect(phases).toEqual(
       expect.arrayContaining(['starting-front', 'starting-model', 'waiting-ready', 'switching']),
     );
@@ -289,13 +301,19 @@ describe.skipIf(skip)('a container deployment', () => {
     await new Promise((r) => setTimeout(r, 300));
     const before = (await containersOf(name)).find((c) => c.Labels[DEPLOY_LABELS.role] === 'model')!;
     const phases: string[] = [];
-    const outcome = await runtime.replace(specFor(name, 2, port, logDir), ctx(phases));
+    let whileWaiting: Promise<unknown> | undefined;
+    const onPhase = (phase: string) => {
+      if (phase === 'waiting-ready') whileWaiting ??= observed(name);
+    };
+    const outcome = await runtime.replace(specFor(name, 2, port, logDir), ctx(phases, onPhase));
     const replacedAt = Date.now();
     await new Promise((r) => setTimeout(r, 500));
     running = false;
     await client;
 
     expect(outcome.outcome).toBe('replaced');
+    // Both servers ran side by side; version 1 was still the live one.
+    expect(await whileWaiting).toMatchObject({ status: 'replacing', version: 1, container: before.Id });
     expect(phases).toEqual(
       expect.arrayContaining(['starting-model', 'waiting-ready', 'switching', 'stopping-old']),
     );
@@ -327,6 +345,18 @@ describe.skipIf(skip)('a container deployment', () => {
     expect(await observed(name)).toMatchObject({ status: 'running', version: 2 });
     const left = (await containersOf(name)).map((c) => c.Names[0]);
     expect(left).not.toContain(`/${modelContainerName(name, spec.generation)}`);
+
+    // A good version that is not ready in time is rolled back the same way.
+    const slow = { ...specFor(name, 1, port, logDir), readyTimeoutMs: 200 };
+    const late = await runtime.replace(slow, ctx());
+    expect(late).toEqual({
+      outcome: 'rolled-back',
+      reason: expect.stringMatching(/not ready within 0\.2 s/),
+    });
+    expect(await servedVersion(port)).toBe('2');
+    expect((await containersOf(name)).map((c) => c.Names[0])).not.toContain(
+      `/${modelContainerName(name, slow.generation)}`,
+    );
   }, 60_000);
 
   it('re-applies the live slot when its front restarts, and start() reattaches the model', async () => {
@@ -420,6 +450,21 @@ describe.skipIf(skip)('a container deployment', () => {
 });
 
 describe.skipIf(skip)('a deployment that cannot start', () => {
+  it('is cancelled while it waits for the server, and leaves nothing behind', async () => {
+    const name = `t${suffix}-cancelled`;
+    const abort = new AbortController();
+    const onPhase = (phase: string) => {
+      if (phase === 'waiting-ready') abort.abort();
+    };
+    await expectErrorCode(
+      runtime.deploy(specFor(name, 1, await freePort(), dirs.make()), ctx([], onPhase, abort.signal)),
+      'CANCELLED',
+    );
+    expect(await containersOf(name)).toEqual([]);
+    const volumes = await docker.listVolumes({ filters: { name: [stateVolumeName(name)] } });
+    expect(volumes.Volumes ?? []).toEqual([]);
+  }, 60_000);
+
   it('fails with the server\u2019s last lines and leaves nothing behind', async () => {
     const name = `t${suffix}-broken`;
     const err = await expectErrorCode(

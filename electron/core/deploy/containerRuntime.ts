@@ -4,18 +4,8 @@
  * during a replacement, each on its own slot port, the front's NAT rule choosing which one gets
  * the port. No proxy hop: requests reach the model server as they would the bare container.
  *
- * Everything it makes carries the deployment labels, so observe() rebuilds every deployment of a
- * home from the engine alone. How it reads a status (observe):
- * - no front → `missing`;
- * - front running, two model containers running → `replacing` (the older one is the live one);
- * - front running, one model container running: `running` once its server said ready (its health
- *   check passed, or its ready line is in its log since it started), else `starting`; `dead` when
- *   the front started after it (a restarted front has a new namespace the model is not in);
- * - front running, no model container running → `dead`, with the exit code and last log lines;
- * - front and model containers all exited with 0 or 143 (what `docker stop` leaves: the server
- *   and the front both end cleanly on SIGTERM) → `stopped`; any other exit → `dead`.
- * stop() stops the front too, so a deployment stopped on purpose reads as `stopped` with nothing
- * remembered outside the engine.
+ * Everything it makes carries the deployment labels (deployContainers.ts), so observe() rebuilds every
+ * deployment of a home from the engine alone (containerObserve.ts says how it reads a status).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,10 +14,23 @@ import type { DeploymentLogs } from '../../../shared/deployments.ts';
 import { conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import { REQUEST_LOG_DIR, SERVER_UID } from '../serving/modelImage.ts';
 import { engineError, requireImage } from '../training/containerRun.ts';
+import { observeDeployment } from './containerObserve.ts';
+import {
+  engine,
+  generationOf,
+  isRunning,
+  labelsFor,
+  modelContainerName,
+  removeQuietly,
+  roleOf,
+  slotOf,
+  statusCode,
+  stopGracefully,
+} from './deployContainers.ts';
+import { requestInContainer, requestLocal, urlHost } from './deploymentRequest.ts';
 import { isPortTaken, listenHost, portIsFree, portTaken } from './hostPort.ts';
 import {
   createFront,
-  execIn,
   FRONT_IMAGE,
   frontName,
   liveSlot,
@@ -39,98 +42,20 @@ import {
 import {
   DEPLOY_LABELS,
   type DeploymentRuntime,
-  type HttpAnswer,
   type Observed,
   type ReplaceOutcome,
   type RuntimeDeps,
   type RuntimeSpec,
 } from './runtime.ts';
-import {
-  demuxLines,
-  isReadyLine,
-  LAST_LINES,
-  lastLines,
-  lineTexts,
-  NotReady,
-  waitForReady,
-} from './serverReadiness.ts';
+import { lastLines, NotReady, seconds, waitForReady } from './serverReadiness.ts';
 
-export const modelContainerName = (deployment: string, generation: number) =>
-  `mlwb-dep-${deployment}-g${generation}`;
+export { modelContainerName } from './deployContainers.ts';
 
 /** A model container's limits: room for onnxruntime and a model of some size, not the whole host. */
 const MODEL_MEMORY = 1024 ** 3;
 const MODEL_PIDS = 256;
-/** How much of an answer request() returns. */
-const MAX_ANSWER_BYTES = 1024 ** 2;
-/** A request body passed to a remote engine's container in an environment variable (its limit is 128 KiB). */
-const MAX_REMOTE_BODY = 96 * 1024;
-const REQUEST_TIMEOUT_MS = 30_000;
 /** `docker stop` grace for a model server: it drains within 10 s (resources/serving/server.ts). */
 const DRAIN_SECONDS = 10;
-
-/** Exit codes `docker stop` leaves: the server's and the front's clean exit, and 128+SIGTERM. */
-const CLEAN_EXITS = new Set([0, 143]);
-
-type Role = 'front' | 'model';
-
-function labelsFor(spec: RuntimeSpec, role: Role, slot: number): Record<string, string> {
-  return {
-    [DEPLOY_LABELS.name]: spec.deployment,
-    [DEPLOY_LABELS.home]: spec.homeId,
-    [DEPLOY_LABELS.role]: role,
-    [DEPLOY_LABELS.model]: spec.model,
-    [DEPLOY_LABELS.version]: String(spec.version),
-    [DEPLOY_LABELS.generation]: String(spec.generation),
-    [DEPLOY_LABELS.port]: String(spec.port),
-    [DEPLOY_LABELS.bindHost]: spec.bindHost,
-    [DEPLOY_LABELS.alias]: spec.alias ?? '',
-    [DEPLOY_LABELS.followAlias]: String(spec.followAlias),
-    [DEPLOY_LABELS.replicas]: String(spec.replicas),
-    [DEPLOY_LABELS.slot]: String(slot),
-  };
-}
-
-const generationOf = (c: Docker.ContainerInfo) => Number(c.Labels[DEPLOY_LABELS.generation] ?? 0);
-const slotOf = (c: Docker.ContainerInfo) => Number(c.Labels[DEPLOY_LABELS.slot] ?? 0);
-const roleOf = (c: Docker.ContainerInfo) => c.Labels[DEPLOY_LABELS.role];
-const isRunning = (c: Docker.ContainerInfo) => c.State === 'running';
-const statusCode = (err: unknown) => (err as { statusCode?: number }).statusCode;
-
-/** Resolves, rethrowing the engine's failures as workbench errors (ENGINE_UNAVAILABLE and so on). */
-async function engine<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    throw err instanceof WorkbenchError ? err : engineError(err);
-  }
-}
-
-async function removeQuietly(c: Docker.Container): Promise<void> {
-  await c.remove({ force: true, v: true }).catch(() => {});
-}
-
-/** Stops a container, letting it drain; an already stopped or removed one is fine. */
-async function stopGracefully(c: Docker.Container, seconds: number): Promise<void> {
-  try {
-    await c.stop({ t: seconds });
-  } catch (err) {
-    if (statusCode(err) !== 304 && statusCode(err) !== 404) throw engineError(err);
-  }
-}
-
-/** A container's exit in words, for `problem`. */
-function describeExit(what: string, s: Docker.ContainerInspectInfo['State'], restarts: number): string {
-  const code = s.ExitCode;
-  const how = s.OOMKilled
-    ? `was killed for using more memory than its limit (exit code ${code})`
-    : code === 137
-      ? 'was killed (exit code 137)'
-      : `exited with code ${code}`;
-  const error = s.Error ? ` (${s.Error})` : '';
-  const again = s.Restarting ? `, and keeps restarting (${restarts} restarts)` : '';
-  return `${what} ${how}${error}${again}. Read its last log lines, then restart the deployment or replace it with another version.`;
-}
 
 export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
   const { docker, local } = deps;
@@ -327,7 +252,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         step(1, 'starting-model', `${spec.model} version ${spec.version}`);
         const model = await startModel(spec, front.id, slot);
         made.push(model);
-        step(2, 'waiting-ready', `up to ${Math.round(spec.readyTimeoutMs / 1000)} s`);
+        step(2, 'waiting-ready', `up to ${seconds(spec.readyTimeoutMs)}`);
         await waitForReady(docker, model, { timeoutMs: spec.readyTimeoutMs, signal: ctx.signal });
         step(3, 'switching', `port ${spec.port} → the model server`);
         await switchTraffic(docker, front, slot);
@@ -361,6 +286,10 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       const live = (await liveSlot(docker, front)) ?? SLOTS[0];
       const models = await modelsOf(spec.deployment);
       const serving = models.find((m) => isRunning(m) && slotOf(m) === live);
+      if (serving && generationOf(serving) >= spec.generation)
+        throw conflict(
+          `The deployment "${spec.deployment}" already serves generation ${generationOf(serving)}; a replacement must be a later one (asked: ${spec.generation}).`,
+        );
       // Whatever else is there (a stopped generation, an interrupted replacement) serves nothing.
       for (const m of models) if (m !== serving) await removeQuietly(docker.getContainer(m.Id));
 
@@ -371,7 +300,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         await removeQuietly(next);
         return { outcome: 'rolled-back', reason };
       };
-      step(1, 'waiting-ready', `up to ${Math.round(spec.readyTimeoutMs / 1000)} s`);
+      step(1, 'waiting-ready', `up to ${seconds(spec.readyTimeoutMs)}`);
       try {
         await waitForReady(docker, next, { timeoutMs: spec.readyTimeoutMs, signal: ctx.signal });
       } catch (err) {
@@ -459,7 +388,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       step(1, 'starting-model', `${spec.model} version ${spec.version}`);
       const model = await startModel(spec, frontInfo.Id, slot);
       try {
-        step(2, 'waiting-ready', `up to ${Math.round(spec.readyTimeoutMs / 1000)} s`);
+        step(2, 'waiting-ready', `up to ${seconds(spec.readyTimeoutMs)}`);
         await waitForReady(docker, model, { timeoutMs: spec.readyTimeoutMs, signal: ctx.signal });
         step(3, 'switching', `port ${spec.port} → the model server`);
         await switchTraffic(docker, front, slot);
@@ -488,7 +417,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         byName.set(name, [...(byName.get(name) ?? []), c]);
       }
       const out = new Map<string, Observed>();
-      for (const [name, cs] of byName) out.set(name, await observeOne(name, cs));
+      for (const [name, cs] of byName) out.set(name, await observeDeployment(docker, name, cs));
       return out;
     },
 
@@ -505,184 +434,9 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       const live = (await modelsOf(deployment)).find(isRunning);
       if (!live)
         throw conflict(`The deployment "${deployment}" has no running model server to ask. Start it first.`);
-      return requestInContainer(live, init);
+      return requestInContainer(docker, live, init);
     },
   };
 
-  async function observeOne(name: string, cs: Docker.ContainerInfo[]): Promise<Observed> {
-    const front = cs.find((c) => roleOf(c) === 'front');
-    const models = cs.filter((c) => roleOf(c) === 'model').sort((a, b) => generationOf(a) - generationOf(b));
-    const running = models.filter(isRunning);
-    const newest = models.at(-1);
-    const seen = (
-      status: Observed['status'],
-      c: Docker.ContainerInfo | undefined,
-      more: Partial<Observed> = {},
-    ) =>
-      ({
-        deployment: name,
-        status,
-        problem: null,
-        container: null,
-        version: c ? Number(c.Labels[DEPLOY_LABELS.version]) : null,
-        startedAt: null,
-        lastLogLines: [],
-        labels: (c ?? front ?? cs[0])?.Labels ?? {},
-        ...more,
-      }) satisfies Observed;
-    const tailOf = async (c: Docker.ContainerInfo | undefined) =>
-      c ? lineTexts(await lastLines(docker.getContainer(c.Id), LAST_LINES)) : [];
-    const inspect = (c: Docker.ContainerInfo) => engine(docker.getContainer(c.Id).inspect());
-
-    if (!front)
-      return seen('missing', newest, {
-        problem: `Its front container ${frontName(name)} is gone from the engine (removed by hand?), so its port is closed. Remove the deployment and deploy it again.`,
-      });
-    const f = await inspect(front);
-    if (f.State.Running && running.length > 0) {
-      const live = running[0]!;
-      const info = await inspect(live);
-      const startedAt = Date.parse(info.State.StartedAt);
-      const at = { container: live.Id, startedAt };
-      if (running.length > 1) return seen('replacing', live, at);
-      if (startedAt < Date.parse(f.State.StartedAt))
-        return seen('dead', live, {
-          ...at,
-          problem: `Its front container ${frontName(name)} restarted after the model container, which is no longer reachable at the port. Start the deployment again to reattach it.`,
-        });
-      const health = info.State.Health?.Status;
-      if (health === 'healthy') return seen('running', live, at);
-      // The health check runs every 10 s: the server's own ready line answers sooner.
-      const since = (await engine(
-        docker
-          .getContainer(live.Id)
-          .logs({ stdout: true, stderr: false, since: Math.floor(startedAt / 1000) }),
-      )) as Buffer;
-      const ready = demuxLines(since).some((l) => isReadyLine(l.text));
-      if (!ready) return seen('starting', live, at);
-      if (health === 'unhealthy')
-        return seen('running', live, {
-          ...at,
-          problem:
-            'Its model server fails its readiness check (/v2/health/ready). Read its logs; restart it if it does not recover.',
-        });
-      return seen('running', live, at);
-    }
-    if (f.State.Running) {
-      if (!newest)
-        return seen('dead', undefined, {
-          problem: 'It has no model container (removed by hand?). Start the deployment again.',
-        });
-      const info = await inspect(newest);
-      return seen('dead', newest, {
-        problem: describeExit('Its model container', info.State, info.RestartCount),
-        lastLogLines: await tailOf(newest),
-      });
-    }
-    if (running.length)
-      return seen('dead', running[0], {
-        container: running[0]!.Id,
-        problem: `Its front container ${frontName(name)} ${f.State.Restarting ? 'keeps restarting' : 'is stopped'}, so its port is closed. Start the deployment again.`,
-      });
-    const infos = await Promise.all(models.map(inspect));
-    const unclean = [
-      { what: `Its front container ${frontName(name)}`, info: f },
-      ...infos.map((info) => ({ what: 'Its model container', info })),
-    ].find(
-      ({ info }) => info.State.OOMKilled || info.State.Restarting || !CLEAN_EXITS.has(info.State.ExitCode),
-    );
-    if (!unclean) return seen('stopped', newest);
-    return seen('dead', newest, {
-      problem: describeExit(unclean.what, unclean.info.State, unclean.info.RestartCount),
-      lastLogLines: await tailOf(newest),
-    });
-  }
-
-  async function requestLocal(
-    url: string,
-    init: { method: 'GET' | 'POST'; path: string; body?: string; contentType?: string },
-  ): Promise<HttpAnswer> {
-    const started = performance.now();
-    let res: Response;
-    try {
-      res = await fetch(`${url.replace(/\/+$/, '')}${init.path}`, {
-        method: init.method,
-        body: init.method === 'POST' ? (init.body ?? '') : undefined,
-        headers: init.contentType ? { 'content-type': init.contentType } : {},
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new WorkbenchError(
-        'IO',
-        `The deployment does not answer at ${url} (${cause}). Check its status and logs; start it if it is stopped.`,
-      );
-    }
-    const body = await readBounded(res);
-    return {
-      status: res.status,
-      headers: Object.fromEntries(res.headers),
-      body,
-      latencyMs: performance.now() - started,
-    };
-  }
-
-  /**
-   * On a remote engine the port is on another machine: the request is made from inside the live
-   * model container (the image has node and its fetch), to its own slot.
-   */
-  async function requestInContainer(
-    live: Docker.ContainerInfo,
-    init: { method: 'GET' | 'POST'; path: string; body?: string; contentType?: string },
-  ): Promise<HttpAnswer> {
-    if ((init.body?.length ?? 0) > MAX_REMOTE_BODY)
-      throw invalidInput(
-        `A request sent through a remote engine holds at most ${MAX_REMOTE_BODY / 1024} KiB; send larger ones to the deployment's URL directly.`,
-      );
-    const request = JSON.stringify({
-      ...init,
-      port: slotOf(live),
-      max: MAX_ANSWER_BYTES,
-      timeout: REQUEST_TIMEOUT_MS,
-    });
-    const script = `const r=JSON.parse(process.env.MLWB_REQUEST);const t=performance.now();
-fetch("http://127.0.0.1:"+r.port+r.path,{method:r.method,body:r.method==="POST"?(r.body??""):undefined,headers:r.contentType?{"content-type":r.contentType}:{},signal:AbortSignal.timeout(r.timeout)})
-.then(async(res)=>{const b=Buffer.from(await res.arrayBuffer()).subarray(0,r.max).toString("utf8");process.stdout.write(JSON.stringify({status:res.status,headers:Object.fromEntries(res.headers),body:b,latencyMs:performance.now()-t}))},
-(e)=>{process.stderr.write(String(e&&e.cause&&e.cause.code||e));process.exit(3)})`;
-    const r = await execIn(
-      docker,
-      docker.getContainer(live.Id),
-      ['node', '-e', script],
-      [`MLWB_REQUEST=${request}`],
-    );
-    if (r.exitCode !== 0)
-      throw new WorkbenchError(
-        'IO',
-        `The deployment's model server does not answer inside its container (${r.stderr.trim() || `exit ${r.exitCode}`}). Check its status and logs.`,
-      );
-    return JSON.parse(r.stdout) as HttpAnswer;
-  }
-
   return runtime;
-}
-
-/** A URL's host part: IPv6 addresses in brackets. */
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-/** The answer's body, cut at MAX_ANSWER_BYTES. */
-async function readBounded(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  while (size < MAX_ANSWER_BYTES) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(Buffer.from(value));
-    size += value.length;
-  }
-  await reader.cancel().catch(() => {});
-  return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
 }

@@ -59,6 +59,9 @@ export async function lastLines(container: Docker.Container, n: number): Promise
   }
 }
 
+/** A duration for people: `30 s`, `0.2 s`. */
+export const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+
 export const lineTexts = (lines: Line[]) => lines.map((l) => l.text);
 
 /** Why a server did not become ready, and its last lines. */
@@ -144,9 +147,7 @@ export async function waitForReady(
       const timer = setTimeout(
         () =>
           reject(
-            new NotReady(`The model server was not ready within ${Math.round(opts.timeoutMs / 1000)} s.`, [
-              ...seen,
-            ]),
+            new NotReady(`The model server was not ready within ${seconds(opts.timeoutMs)}.`, [...seen]),
           ),
         opts.timeoutMs,
       );
