@@ -128,6 +128,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     const name = modelContainerName(spec.deployment, spec.generation);
     // A leftover of the same generation (a start that was interrupted) is not serving: it goes.
     await removeQuietly(docker.getContainer(name));
+    const logMount = requestLogMount(spec);
     const container = await engine(
       docker.createContainer({
         name,
@@ -138,7 +139,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         HostConfig: {
           // No ports of its own: it is reached through the front's (see netFront.ts).
           NetworkMode: `container:${frontId}`,
-          Binds: [requestLogMount(spec)],
+          Binds: [logMount],
           // The server needs no privilege: it listens on a high port and writes only its log folder.
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
@@ -230,6 +231,14 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         );
       if (local && !(await portIsFree(spec.bindHost || '0.0.0.0', spec.port)))
         throw await portTaken(spec.bindHost, spec.port, local);
+      // Model containers left by a deployment of this name whose front is gone serve nothing.
+      const leftovers = await containersOf(spec.deployment);
+      const foreign = leftovers.find((c) => c.Labels[DEPLOY_LABELS.home] !== spec.homeId);
+      if (foreign)
+        throw conflict(
+          `The container ${foreign.Names[0]?.slice(1)} on this engine belongs to a deployment named "${spec.deployment}" of another workbench. Pick another name.`,
+        );
+      for (const c of leftovers) await removeContainer(c.Id);
 
       const slot = SLOTS[0];
       // A state volume left by an interrupted removal would hold a stale slot.
@@ -330,9 +339,10 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       const all = await containersOf(deployment);
       if (!all.length) throw notFound(`No deployment named "${deployment}" is on this engine.`);
       ctx.progress({ phase: 'stopping', done: 0, total: 2, message: 'model server (draining)' });
+      // Every model container, not only running ones: a restarting one must stop restarting.
       await Promise.all(
         all
-          .filter((c) => roleOf(c) === 'model' && isRunning(c))
+          .filter((c) => roleOf(c) === 'model' && c.State !== 'exited' && c.State !== 'created')
           .map((c) => stopGracefully(docker.getContainer(c.Id), DRAIN_SECONDS)),
       );
       ctx.progress({ phase: 'stopping', done: 1, total: 2, message: 'front container' });

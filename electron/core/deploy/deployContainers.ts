@@ -8,8 +8,12 @@ import { WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
 import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
 
+/**
+ * A model container's name. `.g<N>` rather than `-g<N>`: a deployment's name has no dot, so no
+ * deployment's front (`mlwb-dep-<name>`) can ever be named like another one's model container.
+ */
 export const modelContainerName = (deployment: string, generation: number) =>
-  `mlwb-dep-${deployment}-g${generation}`;
+  `mlwb-dep-${deployment}.g${generation}`;
 
 type Role = 'front' | 'model';
 

@@ -10,7 +10,9 @@ import { WorkbenchError } from '../errors.ts';
 export function portIsFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', () => resolve(false));
+    // Only a port in use is taken: another refusal (a port below 1024 for a user, say) is left
+    // to the engine, which binds as root.
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'EADDRINUSE'));
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }

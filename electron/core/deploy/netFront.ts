@@ -49,6 +49,9 @@ const redirect = (slot: number | string) => `-p tcp --dport ${FRONT_PORT} -j RED
 function frontScript(): string {
   return [
     'set -eu',
+    // First, so a stop that comes while the rule is being applied ends it cleanly too (PID 1
+    // ignores a signal it has no handler for).
+    "trap 'exit 0' TERM INT",
     'slot=$(cat /state/live 2>/dev/null || true)',
     `case "$slot" in ${SLOTS.join('|')}) ;; *) slot="$MLWB_SLOT" ;; esac`,
     'echo "$slot" > /state/live',
@@ -57,7 +60,6 @@ function frontScript(): string {
     'iptables -w -t nat -C PREROUTING -j MLWB 2>/dev/null || iptables -w -t nat -I PREROUTING 1 -j MLWB',
     'iptables -w -t nat -C OUTPUT -o lo -j MLWB 2>/dev/null || iptables -w -t nat -I OUTPUT 1 -o lo -j MLWB',
     `echo "front: port ${FRONT_PORT} goes to $slot"`,
-    "trap 'exit 0' TERM INT",
     'while :; do sleep 3600 & wait $! || true; done',
   ].join('\n');
 }
