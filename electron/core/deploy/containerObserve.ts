@@ -77,7 +77,7 @@ export async function observeDeployment(
     if (startedAt < Date.parse(f.State.StartedAt))
       return seen('dead', live, {
         ...at,
-        problem: `Its front container ${frontName(name)} restarted after the model container, which is no longer reachable at the port. Start the deployment again to reattach it.`,
+        problem: `Its front container ${frontName(name)} restarted after the model container, which is no longer reachable at the port. Restart the deployment to reattach it.`,
       });
     const health = info.State.Health?.Status;
     if (health === 'healthy') return seen('running', live, at);
@@ -98,7 +98,7 @@ export async function observeDeployment(
   if (f.State.Running) {
     if (!newest)
       return seen('dead', undefined, {
-        problem: 'It has no model container (removed by hand?). Start the deployment again.',
+        problem: 'It has no model container (removed by hand?). Restart the deployment.',
       });
     const info = await inspect(newest);
     return seen('dead', newest, {
@@ -109,7 +109,7 @@ export async function observeDeployment(
   if (running.length)
     return seen('dead', running[0], {
       container: running[0]!.Id,
-      problem: `Its front container ${frontName(name)} ${f.State.Restarting ? 'keeps restarting' : 'is stopped'}, so its port is closed. Start the deployment again.`,
+      problem: `Its front container ${frontName(name)} ${f.State.Restarting ? 'keeps restarting' : 'is stopped'}, so its port is closed. Restart the deployment.`,
     });
   const infos = await Promise.all(models.map(inspect));
   const unclean = [

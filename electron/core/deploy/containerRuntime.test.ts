@@ -359,7 +359,7 @@ describe.skipIf(skip)('a container deployment', () => {
     );
   }, 60_000);
 
-  it('re-applies the live slot when its front restarts, and start() reattaches the model', async () => {
+  it('re-applies the live slot when its front restarts, and a replacement reattaches the model', async () => {
     const front = docker.getContainer(frontName(name));
     await front.restart({ t: 2 });
     // The rule comes back from the state volume: it points at the slot version 2 listens on.
@@ -371,7 +371,9 @@ describe.skipIf(skip)('a container deployment', () => {
     expect(o.status).toBe('dead');
     expect(o.problem).toMatch(/restarted after the model container/);
 
-    await runtime.start(specFor(name, 2, port, logDir), ctx());
+    // What restarting the deployment does: a fresh container in the front's present namespace.
+    const healed = await runtime.replace(specFor(name, 2, port, logDir), ctx());
+    expect(healed.outcome).toBe('replaced');
     expect(await servedVersion(port)).toBe('2');
     expect(await observed(name)).toMatchObject({ status: 'running', version: 2 });
   }, 60_000);
@@ -384,6 +386,9 @@ describe.skipIf(skip)('a container deployment', () => {
     const r = await runtime.start(specFor(name, 2, port, logDir), ctx());
     expect(await servedVersion(port)).toBe('2');
     expect(await observed(name)).toMatchObject({ status: 'running', version: 2, container: r.container });
+    // Starting what already serves that image keeps it.
+    const again = await runtime.start(specFor(name, 2, port, logDir), ctx());
+    expect(again).toEqual(r);
   }, 60_000);
 
   it('reads a model container killed by hand as dead, with its last log lines', async () => {

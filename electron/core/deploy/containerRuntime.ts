@@ -286,12 +286,10 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         throw notFound(
           `The deployment "${spec.deployment}" has no front container on this engine (removed by hand?). Remove it and deploy again.`,
         );
-      if (!frontInfo.State.Running)
-        throw conflict(
-          `The deployment "${spec.deployment}" is stopped. Start it before replacing its version.`,
-        );
       await requireImage(docker, spec.image);
       const front = docker.getContainer(frontInfo.Id);
+      // A front that stopped (by hand, or it failed) is started: a replacement is asked to serve.
+      if (!frontInfo.State.Running) await startFront(front, spec);
       const live = (await liveSlot(docker, front)) ?? SLOTS[0];
       const models = await modelsOf(spec.deployment);
       const serving = models.find((m) => isRunning(m) && slotOf(m) === live);
