@@ -22,7 +22,7 @@ import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { containerRuntime, modelContainerName } from './containerRuntime.ts';
-import { freePort } from './hostPort.ts';
+import { freePort, portIsFree } from './hostPort.ts';
 import { execIn, FRONT_IMAGE, frontName, stateVolumeName } from './netFront.ts';
 import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
 import { BROKEN_SIGNATURE, brokenOnnx } from './testing/brokenOnnx.ts';
@@ -406,10 +406,13 @@ describe.skipIf(skip)('a container deployment', () => {
     const err = await expectErrorCode(
       runtime.deploy(specFor(other, 1, port, dirs.make()), ctx()),
       'CONFLICT',
-      new RegExp(`Port ${port} on 127.0.0.1 is already in use.*Port \\d+ is free now`),
+      new RegExp(
+        `Port ${port} on 127.0.0.1 is already in use.*Port \\d+ is free now: deploy with --port \\d+`,
+      ),
     );
     const free = Number(/Port (\d+) is free now/.exec(err.message)![1]);
     expect(free).not.toBe(port);
+    expect(await portIsFree('127.0.0.1', free)).toBe(true);
     expect(await containersOf(other)).toEqual([]);
 
     // Docker's own refusal (no port check first, as on a remote engine) says the same.

@@ -39,8 +39,8 @@ export async function portTaken(host: string, port: number, local: boolean): Pro
   const free = local ? await freePort(listenHost(host)).catch(() => null) : null;
   const next =
     free === null
-      ? 'Deploy on another port, or leave the port out to have one picked.'
-      : `Port ${free} is free now: deploy on it, or leave the port out to have one picked.`;
+      ? 'Deploy on another port (--port), or leave the port out to have one picked.'
+      : `Port ${free} is free now: deploy with --port ${free}, or leave the port out to have one picked.`;
   return new WorkbenchError(
     'CONFLICT',
     `Port ${port} on ${host} is already in use by another program or container. ${next}`,
