@@ -100,8 +100,11 @@ async function packagedVersion(): Promise<{ version: number; image: string }> {
 /** An image FROM a packaged one whose server exits at once: a version that never becomes ready. */
 async function brokenImage(from: string): Promise<string> {
   const dir = dirs.make();
-  fs.writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${from}\nCMD ["node", "-e", "process.exit(1)"]\n`);
-  const tag = `mlwb-test/iris-broken:${suffix}`;
+  fs.writeFileSync(
+    path.join(dir, 'Dockerfile'),
+    `FROM ${from}\nCMD ["node", "-e", "console.error('cannot load the model'); process.exit(1)"]\n`,
+  );
+  const tag = `mlwb-test/iris-broken:${suffix}-${images.size}`;
   const stream = await docker.buildImage({ context: dir, src: ['Dockerfile'] }, { t: tag });
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
@@ -134,6 +137,40 @@ async function servedVersions(port: number): Promise<string[]> {
 }
 
 describe.skipIf(skip)('a swarm deployment', () => {
+  it('that cannot start is removed, and the error says why with its last log lines', async () => {
+    const v = await packagedVersion();
+    const broken = await brokenImage(v.image);
+    const name = `${NAME}-broken`;
+    const err = await expectErrorCode(
+      runtime.deploy(
+        {
+          deployment: name,
+          homeId: HOME,
+          model: MODEL_NAME,
+          version: 99,
+          alias: null,
+          followAlias: false,
+          image: broken,
+          bindHost: '127.0.0.1',
+          port: await freePort(),
+          replicas: 1,
+          generation: 1,
+          requestLog: { kind: 'volume', name: requestLogVolume(name) },
+          readyTimeoutMs: 30_000,
+        },
+        opContext(),
+      ),
+      'INTERNAL',
+      new RegExp(`${MODEL_NAME} version 99 did not start on Swarm: .*exit \\(1\\)[^]*cannot load the model`),
+    );
+    expect(err.details).toMatchObject({ lastLogLines: ['cannot load the model'] });
+    expect((await runtime.observe(HOME)).has(name)).toBe(false);
+    expect(
+      await docker.listServices({ filters: { label: [`dev.mlops-workbench.deployment=${name}`] } }),
+    ).toEqual([]);
+    await docker.getVolume(requestLogVolume(name)).remove();
+  }, 120_000);
+
   it('deploys replicas, rolls a new version, rolls back a broken one, stops, starts and is removed', async () => {
     const v1 = await packagedVersion();
     const v2 = await packagedVersion();
@@ -220,12 +257,17 @@ describe.skipIf(skip)('a swarm deployment', () => {
 
     // A version whose server cannot start: Swarm rolls back, version 2 keeps answering.
     const t1 = performance.now();
-    const rolled = await runtime.replace(spec({ version: 3, image: broken, generation: 3 }), opContext());
+    const rolled = await runtime.replace(
+      spec({ version: v2.version + 1, image: broken, generation: 3 }),
+      opContext(),
+    );
     console.info(`swarm: rolled back in ${(performance.now() - t1).toFixed(0)} ms`);
     expect(rolled.outcome).toBe('rolled-back');
     if (rolled.outcome === 'rolled-back')
       expect(rolled.reason).toMatch(
-        /Version 3 failed its readiness check, so Swarm rolled back to version 2: .*exit code 1/,
+        new RegExp(
+          `Version ${v2.version + 1} failed its readiness check, so Swarm rolled back to version ${v2.version}: .*exit \\(1\\)[^]*cannot load the model`,
+        ),
       );
     expect(await servedVersions(port)).toEqual([String(v2.version)]);
     expect((await infer(port)).status).toBe(200);

@@ -62,11 +62,12 @@ export function swarmRuntime(deps: RuntimeDeps): DeploymentRuntime {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
     const wake = () => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', wake);
       resolve();
     };
+    const t = setTimeout(wake, ms);
     signal?.addEventListener('abort', wake, { once: true });
   });
 }
@@ -89,8 +90,8 @@ class SwarmRuntime implements DeploymentRuntime {
       throw conflict(
         `A Swarm service ${name} already runs on this engine. Remove the deployment ${spec.deployment} first, or deploy under another name.`,
       );
-    await requireFreePort(this.docker, spec.port, spec.deployment, this.deps.local);
     const { image, caps } = await this.prepare(spec);
+    await requireFreePort(this.docker, spec.port, spec.deployment, this.deps.local);
     await this.ensureNetwork(spec);
     try {
       const service = (await engine(() =>

@@ -123,7 +123,7 @@ export async function taskLogLines(docker: Docker, task: SwarmTask, tail = 20): 
 export function taskError(t: SwarmTask): string {
   const said = t.Status.Err || t.Status.Message || t.Status.State;
   const code = t.Status.ContainerStatus?.ExitCode;
-  return code ? `${said} (exit code ${code})` : said;
+  return code && !said.includes(`(${code})`) ? `${said} (exit code ${code})` : said;
 }
 
 /**
