@@ -97,12 +97,18 @@ async function packagedVersion(): Promise<{ version: number; image: string }> {
   return { version, image: r.image };
 }
 
-/** An image FROM a packaged one whose server exits at once: a version that never becomes ready. */
-async function brokenImage(from: string): Promise<string> {
+/** What a version's server does instead of serving: exit at once, or hang without answering. */
+const BROKEN = {
+  exits: `console.error('cannot load the model'); process.exit(1)`,
+  hangs: `console.error('loading forever'); setInterval(() => {}, 1000)`,
+};
+
+/** An image FROM a packaged one whose server never becomes ready. */
+async function brokenImage(from: string, how: keyof typeof BROKEN = 'exits'): Promise<string> {
   const dir = dirs.make();
   fs.writeFileSync(
     path.join(dir, 'Dockerfile'),
-    `FROM ${from}\nCMD ["node", "-e", "console.error('cannot load the model'); process.exit(1)"]\n`,
+    `FROM ${from}\nCMD ${JSON.stringify(['node', '-e', BROKEN[how]])}\n`,
   );
   const tag = `mlwb-test/iris-broken:${suffix}-${images.size}`;
   const stream = await docker.buildImage({ context: dir, src: ['Dockerfile'] }, { t: tag });
@@ -176,6 +182,7 @@ describe.skipIf(skip)('a swarm deployment', () => {
     const v2 = await packagedVersion();
     expect(v2.image).not.toBe(v1.image);
     const broken = await brokenImage(v1.image);
+    const hanging = await brokenImage(v1.image, 'hangs');
     const port = await freePort();
     const spec = (over: Partial<RuntimeSpec>): RuntimeSpec => ({
       deployment: NAME,
@@ -274,6 +281,22 @@ describe.skipIf(skip)('a swarm deployment', () => {
     seen = (await runtime.observe(HOME)).get(NAME);
     expect(seen).toMatchObject({ status: 'running', version: v2.version });
 
+    // A replacement cancelled while its new version loads: Swarm is asked to roll back.
+    const controller = new AbortController();
+    const cancelling = runtime.replace(spec({ version: v2.version + 2, image: hanging, generation: 4 }), {
+      signal: controller.signal,
+      progress: () => {},
+    });
+    setTimeout(() => controller.abort(), 3000);
+    await expectErrorCode(cancelling, 'CANCELLED', /cancelled; Swarm is rolling back/);
+    for (let i = 0; i < 120; i++) {
+      seen = (await runtime.observe(HOME)).get(NAME);
+      if (seen?.status === 'running') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(seen).toMatchObject({ status: 'running', version: v2.version });
+    expect(await servedVersions(port)).toEqual([String(v2.version)]);
+
     // Stop scales to 0: observed stopped, the front answers 503; start brings both replicas back.
     await runtime.stop(NAME, opContext());
     seen = (await runtime.observe(HOME)).get(NAME);
@@ -282,7 +305,7 @@ describe.skipIf(skip)('a swarm deployment', () => {
     expect(whileStopped.status).toBe(503);
     expect(whileStopped.body).toMatch(/No replica of this deployment is ready/);
     const started = await runtime.start(
-      spec({ version: v2.version, image: v2.image, generation: 4, replicas: 2 }),
+      spec({ version: v2.version, image: v2.image, generation: 5, replicas: 2 }),
       opContext(),
     );
     expect(started.container).toBe(service.ID);

@@ -39,6 +39,7 @@ import {
   requireFreePort,
   type SwarmService,
   type SwarmTask,
+  swarmStatus,
   taskError,
   taskLogLines,
   tasksOf,
@@ -147,7 +148,8 @@ class SwarmRuntime implements DeploymentRuntime {
       });
       if (ctx.signal.aborted || Date.now() > deadline) {
         await this.rollBack(spec.deployment);
-        if (ctx.signal.aborted) throw cancelled('The replacement was cancelled; Swarm rolled back.');
+        if (ctx.signal.aborted)
+          throw cancelled('The replacement was cancelled; Swarm is rolling back to the previous version.');
         const why = await this.failureOf(tasks, seen, spec.generation);
         await this.waitRolledBack(spec.deployment, ctx);
         return {
@@ -298,25 +300,18 @@ class SwarmRuntime implements DeploymentRuntime {
       startedAt: oldest ?? (Date.parse(s.UpdatedAt) || null),
       labels,
     };
-    const updating = s.UpdateStatus?.State === 'updating' || s.UpdateStatus?.State === 'rollback_started';
-    if (desired === 0) return { ...base, status: 'stopped', problem: null, lastLogLines: [] };
-    if (updating && running.length)
-      return { ...base, status: 'replacing', problem: s.UpdateStatus?.Message ?? null, lastLogLines: [] };
-    if (running.length >= desired && front.length)
-      return { ...base, status: 'running', problem: null, lastLogLines: [] };
     const last = failed[0];
-    if (!running.length && last) {
-      return {
-        ...base,
-        status: 'dead',
-        problem: `No replica is running; the last one failed: ${taskError(last)}.`,
-        lastLogLines: await taskLogLines(this.docker, last),
-      };
-    }
-    const problem = !front.length
-      ? `Its front ${frontName(deployment)}, which holds port ${labels[DEPLOY_LABELS.port]}, is not running.`
-      : `${running.length} of ${desired} replicas are ready${last ? `; the last failure: ${taskError(last)}` : ''}.`;
-    return { ...base, status: 'starting', problem, lastLogLines: [] };
+    const { status, problem } = swarmStatus({
+      desired,
+      running: running.length,
+      starting: tasks.filter((t) => t.DesiredState === 'running' && !isRunning(t)).length,
+      frontRunning: front.length > 0,
+      update: s.UpdateStatus ?? null,
+      lastFailure: last ? taskError(last) : null,
+      front: `its front ${frontName(deployment)}, which holds port ${labels[DEPLOY_LABELS.port]},`,
+    });
+    const lastLogLines = status === 'dead' && last ? await taskLogLines(this.docker, last) : [];
+    return { ...base, status, problem, lastLogLines };
   }
 
   private async prepare(spec: RuntimeSpec) {

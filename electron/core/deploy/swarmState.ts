@@ -78,6 +78,36 @@ export const isRunning = (t: SwarmTask) => t.DesiredState === 'running' && t.Sta
 export const generationOf = (t: SwarmTask) => t.Spec.ContainerSpec?.Labels?.[DEPLOY_LABELS.generation];
 export const newestFirst = (a: SwarmTask, b: SwarmTask) => Date.parse(b.UpdatedAt) - Date.parse(a.UpdatedAt);
 
+/**
+ * A deployment's status from what its service shows: stopped at 0 replicas; replacing while Swarm
+ * rolls (or rolls back) with replicas serving; running with every replica and the front up; dead
+ * when no replica runs, none is on its way, and the last one failed (Swarm gave up restarting it);
+ * else starting, with what is missing.
+ */
+export function swarmStatus(s: {
+  desired: number;
+  running: number;
+  /** Tasks meant to run that do not yet: being scheduled, pulled or started, or not yet healthy. */
+  starting: number;
+  frontRunning: boolean;
+  update: SwarmService['UpdateStatus'] | null;
+  lastFailure: string | null;
+  /** The front, named for a message. */
+  front: string;
+}): { status: 'stopped' | 'replacing' | 'running' | 'dead' | 'starting'; problem: string | null } {
+  if (s.desired === 0) return { status: 'stopped', problem: null };
+  const rolling = s.update?.State === 'updating' || s.update?.State === 'rollback_started';
+  if (rolling && s.running > 0) return { status: 'replacing', problem: s.update?.Message ?? null };
+  if (s.running >= s.desired && s.frontRunning) return { status: 'running', problem: null };
+  if (s.running === 0 && s.starting === 0 && s.lastFailure)
+    return { status: 'dead', problem: `No replica is running; the last one failed: ${s.lastFailure}.` };
+  if (!s.frontRunning) return { status: 'starting', problem: `${capitalised(s.front)} is not running.` };
+  const failure = s.lastFailure ? `; the last failure: ${s.lastFailure}` : '';
+  return { status: 'starting', problem: `${s.running} of ${s.desired} replicas are ready${failure}.` };
+}
+
+const capitalised = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+
 /** Splits an engine log stream (8-byte frame headers, stream 1 = stdout, 2 = stderr) into lines. */
 export function logLines(buf: Buffer): LogLine[] {
   const framed = buf.length >= 8 && buf[0]! <= 2 && buf[1] === 0 && buf[2] === 0 && buf[3] === 0;
