@@ -2,6 +2,7 @@
  * Restart, Stop and Remove, each a long operation with its progress, Cancel and failure shown
  * under the buttons. Remove asks first: it stops the containers and forgets the deployment.
  */
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { Deployment } from '../../../shared/deployments.ts';
 import { api } from '../../api/hooks.ts';
@@ -10,18 +11,22 @@ import { navigate } from '../../router.ts';
 import { isServing } from './deploymentFormat.ts';
 import { OperationProgress } from './OperationProgress.tsx';
 import { ReplacementOutcome } from './ReplacementOutcome.tsx';
+import type { DeploymentOps } from './useDeploymentOps.ts';
 
-export function DeploymentActions(props: { deployment: Deployment; busy: boolean }) {
+export function DeploymentActions(props: { deployment: Deployment; ops: DeploymentOps }) {
   const d = props.deployment;
-  const restart = api.deployments.restart.useOperation();
-  const stop = api.deployments.stop.useOperation();
-  const remove = api.deployments.remove.useOperation();
+  const { restart, stop, remove, running } = props.ops;
   const [confirming, setConfirming] = useState(false);
-  const running = [restart, stop, remove].some((o) => o.state.status === 'running') || props.busy;
   const removed = remove.state.status === 'succeeded';
+  const queryClient = useQueryClient();
   useEffect(() => {
-    if (removed) navigate({ page: 'deployments' });
-  }, [removed]);
+    if (!removed) return;
+    // The list may be cached from before: it should not show (and poll) what is gone meanwhile.
+    queryClient.setQueryData<Deployment[]>(api.deployments.list.key({}), (old) =>
+      old?.filter((x) => x.name !== d.name),
+    );
+    navigate({ page: 'deployments' });
+  }, [removed, queryClient, d.name]);
   const restarted = restart.state.status === 'succeeded' ? restart.state.result : null;
   return (
     <div className="dep-actions">

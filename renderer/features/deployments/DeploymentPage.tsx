@@ -20,12 +20,17 @@ import { ReplacementOutcome } from './ReplacementOutcome.tsx';
 import { ServedVersion } from './ServedVersion.tsx';
 import { TryItCard } from './TryItCard.tsx';
 import { type UpdateAsked, UpdateCard } from './UpdateCard.tsx';
+import { useDeploymentOps } from './useDeploymentOps.ts';
 import { STATUS_POLL_MS, useNow } from './useLiveMetrics.ts';
 import './deployments.css';
 
 export function DeploymentPage(props: { name: string }) {
-  const q = api.deployments.get.useQuery({ name: props.name }, { refetchInterval: STATUS_POLL_MS });
-  const update = api.deployments.update.useOperation();
+  const ops = useDeploymentOps();
+  const q = api.deployments.get.useQuery(
+    { name: props.name },
+    { enabled: !ops.removing, refetchInterval: STATUS_POLL_MS },
+  );
+  const { update } = ops;
   const [asked, setAsked] = useState<UpdateAsked | null>(null);
   const now = useNow();
   if (q.isPending) return <Loading />;
@@ -42,7 +47,6 @@ export function DeploymentPage(props: { name: string }) {
     );
   const d = q.data;
   const serving = isServing(d.status);
-  const updating = update.state.status === 'running';
   const startUpdate = (target: { version: number } | { alias: string; followAlias: boolean }, to: number) => {
     setAsked({ from: d.version, to });
     void update.start({ name: d.name, ...target });
@@ -65,7 +69,7 @@ export function DeploymentPage(props: { name: string }) {
             <ServedVersion
               deployment={d}
               onUpdateToAlias={
-                d.alias && d.aliasVersion !== null && !updating
+                d.alias && d.aliasVersion !== null && !ops.running
                   ? () => startUpdate({ alias: d.alias!, followAlias: d.followAlias }, d.aliasVersion!)
                   : undefined
               }
@@ -75,7 +79,7 @@ export function DeploymentPage(props: { name: string }) {
             {formatDate(d.createdAt)}
           </p>
         </div>
-        <DeploymentActions deployment={d} busy={updating} />
+        <DeploymentActions deployment={d} ops={ops} />
       </header>
       <ErrorNotice
         error={q.error}
@@ -102,11 +106,11 @@ export function DeploymentPage(props: { name: string }) {
 
       <div className="dep-columns">
         <div className="dep-stack">
-          <LiveFigures name={d.name} serving={serving} />
+          <LiveFigures name={d.name} serving={serving && !ops.stopping} />
           <TryItCard deployment={d} />
         </div>
         <div className="dep-stack">
-          <UpdateCard deployment={d} op={update} asked={asked} onStart={startUpdate} />
+          <UpdateCard deployment={d} op={update} asked={asked} busy={ops.running} onStart={startUpdate} />
           <HistoryCard events={d.history} />
         </div>
       </div>

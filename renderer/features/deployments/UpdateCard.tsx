@@ -21,6 +21,8 @@ export function UpdateCard(props: {
   deployment: Deployment;
   op: UpdateOp;
   asked: UpdateAsked | null;
+  /** Another operation of the deployment is under way: updating waits for it. */
+  busy: boolean;
   onStart(target: { version: number } | { alias: string; followAlias: boolean }, to: number): void;
 }) {
   const d = props.deployment;
@@ -31,7 +33,7 @@ export function UpdateCard(props: {
   const [follow, setFollow] = useState(true);
   const alias = choice.startsWith('@') ? choice.slice(1) : null;
   const to = alias !== null ? model.data?.model.aliases[alias] : choice ? Number(choice) : undefined;
-  const running = props.op.state.status === 'running';
+  const running = props.op.state.status === 'running' || props.busy;
   const result = props.op.state.status === 'succeeded' ? props.op.state.result : null;
   return (
     <div className="card" data-testid="update-card">
