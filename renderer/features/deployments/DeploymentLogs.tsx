@@ -2,7 +2,7 @@
  * The serving container's last lines, re-read every few seconds while "Follow" is on (and the
  * page is in view), kept scrolled to the newest line.
  */
-import { useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { usePageVisible } from './useLiveMetrics.ts';
@@ -10,13 +10,21 @@ import { usePageVisible } from './useLiveMetrics.ts';
 const TAIL = 200;
 const FOLLOW_MS = 3000;
 
-export function DeploymentLogs(props: { name: string }) {
+export function DeploymentLogs(props: { name: string; container: string | null }) {
   const [follow, setFollow] = useState(true);
   const visible = usePageVisible();
   const logs = api.deployments.logs.useQuery(
     { name: props.name, tail: TAIL },
     { refetchInterval: follow && visible ? FOLLOW_MS : undefined },
   );
+  // A replacement or a restart serves from another container: its lines, at once.
+  const { refetch } = logs;
+  const shown = useRef(props.container);
+  useEffect(() => {
+    if (props.container === shown.current) return;
+    shown.current = props.container;
+    void refetch();
+  }, [props.container, refetch]);
   const view = useRef<HTMLPreElement>(null);
   const lines = logs.data?.lines ?? [];
   const last = lines.at(-1)?.text;

@@ -114,7 +114,7 @@ export function DeploymentPage(props: { name: string }) {
           <HistoryCard events={d.history} />
         </div>
       </div>
-      <DeploymentLogs name={d.name} />
+      <DeploymentLogs name={d.name} container={d.container} />
     </div>
   );
 }

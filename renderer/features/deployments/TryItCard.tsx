@@ -34,8 +34,14 @@ export function TryItCard(props: { deployment: Deployment }) {
       {version.isPending ? (
         <Loading />
       ) : version.data ? (
-        // A new version has new fields: the form starts over.
-        <TryItForm key={d.version} deployment={d} version={version.data.version} />
+        // Another version with other feature columns starts the form over; the same columns keep their values.
+        <TryItForm
+          key={featureFields(version.data.version)
+            .map((f) => f.column)
+            .join('\n')}
+          deployment={d}
+          version={version.data.version}
+        />
       ) : null}
     </div>
   );

@@ -136,7 +136,7 @@ function PastedRowFill(props: { columns: string[]; onFill(values: Record<string,
           aria-label="Pasted row"
           rows={3}
           value={paste}
-          placeholder={`${props.columns.join(',')}\n…  or  {"${props.columns[0] ?? 'feature'}": …}`}
+          placeholder={`${props.columns.join(',')}\n${props.columns.map(() => '…').join(',')}`}
           onChange={(e) => setPaste(e.target.value)}
         />
         {error ? (
