@@ -141,6 +141,8 @@ test('deployments: deploy from the version page, try it, replace, stop, remove',
       await expect(outcome).toContainText('Replaced: v2 serves now (was v1).');
       await expect(page.getByTestId('served-version')).toHaveText(`${MODEL}@v2`);
       await expect(page.getByTestId('deployment-history')).toContainText('replaced');
+      // The logs are the serving container's: the new version's.
+      await expect(page.getByTestId('deployment-log')).toContainText(`loading ${MODEL} version 2`);
       await workbench.screenshot('deploy-07-replaced');
     });
 
