@@ -2,11 +2,13 @@
  * Deployments in the real app against the real engine: two versions registered from the example
  * classifier's model, the first deployed from its version page (as one container), seen running
  * at its URL, asked through the try-it form with a row of its data, replaced by the second
- * (health-gated: "replaced"), stopped and removed. Screenshots of each state.
+ * (health-gated: "replaced"), then not replaced by a third that never gets ready ("rolled back",
+ * with why), stopped and removed. Screenshots of each state.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BROKEN_SIGNATURE, brokenOnnx } from '../electron/core/deploy/testing/brokenOnnx.ts';
 import { writeTree } from '../electron/core/testing/fileTree.ts';
 import { addDatasetVersion, expect, invoke, mlflowPost, requireEngine, test } from './workbench.ts';
 
@@ -15,18 +17,24 @@ const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-
 /** Its own model name, so its images are told apart from other tests'. */
 const MODEL = 'e2e-deploy-iris';
 
-/** A finished run holding the example classifier's model, registered as the next version of MODEL. */
-async function registerVersion(page: Parameters<typeof invoke>[0], home: string): Promise<number> {
+const IRIS = {
+  'model.onnx': fs.readFileSync(path.join(FIXTURES, 'iris-logreg.onnx')),
+  'signature.json': fs.readFileSync(path.join(FIXTURES, 'iris-logreg.signature.json')),
+};
+
+/** A finished run holding a model (the example classifier's), registered as the next version of MODEL. */
+async function registerVersion(
+  page: Parameters<typeof invoke>[0],
+  home: string,
+  model: Record<string, Buffer | string> = IRIS,
+): Promise<number> {
   const created = await mlflowPost<{ run: { info: { run_id: string } } }>(page, 'runs/create', {
     experiment_id: '0',
     run_name: 'deploy-fixture',
   });
   const runId = created.run.info.run_id;
   await mlflowPost(page, 'runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() });
-  writeTree(path.join(home, 'runs', runId, 'output', 'model'), {
-    'model.onnx': fs.readFileSync(path.join(FIXTURES, 'iris-logreg.onnx')),
-    'signature.json': fs.readFileSync(path.join(FIXTURES, 'iris-logreg.signature.json')),
-  });
+  writeTree(path.join(home, 'runs', runId, 'output', 'model'), model);
   const registered = await invoke(page, 'models.register', { runId, name: MODEL });
   expect(registered.error, JSON.stringify(registered.error)).toBeUndefined();
   return (registered.result as { version: number }).version;
@@ -146,13 +154,38 @@ test('deployments: deploy from the version page, try it, replace, stop, remove',
       await workbench.screenshot('deploy-07-replaced');
     });
 
+    await test.step('update to a v3 that never gets ready: rolled back, v2 keeps serving', async () => {
+      // It loads, but its warm-up fails, so the server exits before it is ready.
+      const broken = { 'model.onnx': brokenOnnx(), 'signature.json': BROKEN_SIGNATURE };
+      expect(await registerVersion(page, workbench.home, broken)).toBe(3);
+      const card = page.getByTestId('update-card');
+      await card.getByLabel('Update to').selectOption('3');
+      await card.getByRole('button', { name: 'Update' }).click();
+      const outcome = card.getByTestId('replacement');
+      await expect(outcome).toHaveAttribute('data-outcome', 'rolled-back', { timeout: 180_000 });
+      await expect(outcome).toContainText('Rolled back: v3 did not become ready, so v2 keeps serving.');
+      await expect(outcome.locator('.rollback-reason')).not.toBeEmpty();
+      await expect(page.getByTestId('served-version')).toHaveText(`${MODEL}@v2`);
+      await expect(page.getByTestId('deployment-status').first()).toHaveAttribute('data-status', 'running');
+      await expect(page.getByTestId('deployment-history')).toContainText('rolled-back');
+      // It still answers.
+      const tryIt = page.getByTestId('try-it');
+      await tryIt.getByText('Fill from a dataset row or a pasted row').click();
+      await tryIt.getByLabel('Pasted row').fill('6.77,2.75,5.14,1.95');
+      await tryIt.getByRole('button', { name: 'Fill from the pasted row' }).click();
+      await tryIt.getByRole('button', { name: 'Send' }).click();
+      await expect(tryIt.getByTestId('class-answer')).toContainText('virginica');
+      await card.scrollIntoViewIfNeeded();
+      await workbench.screenshot('deploy-08-rolled-back');
+    });
+
     await test.step('stop, then remove', async () => {
       await page.getByRole('button', { name: 'Stop' }).click();
       await expect(page.getByTestId('deployment-status').first()).toHaveAttribute('data-status', 'stopped', {
         timeout: 60_000,
       });
       await expect(page.getByRole('button', { name: 'Start' })).toBeVisible();
-      await workbench.screenshot('deploy-08-stopped');
+      await workbench.screenshot('deploy-09-stopped');
       await page.getByRole('button', { name: 'Remove…' }).click();
       const confirm = page.getByRole('dialog', { name: `Remove ${MODEL}?` });
       await confirm.getByRole('button', { name: 'Remove' }).click();

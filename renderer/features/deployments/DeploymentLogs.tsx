@@ -5,6 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { plainLogText } from './deploymentFormat.ts';
 import { usePageVisible } from './useLiveMetrics.ts';
 
 const TAIL = 200;
@@ -65,7 +66,7 @@ export function DeploymentLogs(props: { name: string; container: string | null }
             : lines.map((l, i) => (
                 // biome-ignore lint/suspicious/noArrayIndexKey: a tail of lines, re-read whole each time.
                 <span key={i} className={l.stream === 'stderr' ? 'log-stderr' : undefined}>
-                  {l.text}
+                  {plainLogText(l.text)}
                   {'\n'}
                 </span>
               ))}

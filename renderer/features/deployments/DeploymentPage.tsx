@@ -13,7 +13,7 @@ import { CopyButton } from './CopyButton.tsx';
 import { DeploymentActions } from './DeploymentActions.tsx';
 import { DeploymentLogs } from './DeploymentLogs.tsx';
 import { DeploymentStatusBadge } from './DeploymentStatusBadge.tsx';
-import { formatMode, formatUptime, isServing } from './deploymentFormat.ts';
+import { formatMode, formatUptime, isServing, plainLogText } from './deploymentFormat.ts';
 import { HistoryCard } from './HistoryCard.tsx';
 import { LiveFigures } from './LiveFigures.tsx';
 import { ReplacementOutcome } from './ReplacementOutcome.tsx';
@@ -93,7 +93,7 @@ export function DeploymentPage(props: { name: string }) {
             {d.problem ?? `the deployment is ${d.status}.`}
             {d.lastLogLines.length > 0 && (
               <pre className="log-block" data-testid="last-log-lines">
-                {d.lastLogLines.join('\n')}
+                {plainLogText(d.lastLogLines.join('\n'))}
               </pre>
             )}
           </div>

@@ -4,6 +4,7 @@
  */
 import type { FollowedAlias } from '../../../shared/deployments.ts';
 import { href } from '../../router.ts';
+import { plainLogText, splitFirstLine } from './deploymentFormat.ts';
 
 export function FollowedDeployments(props: { followed: FollowedAlias[]; to: number }) {
   if (props.followed.length === 0) return null;
@@ -17,7 +18,8 @@ export function FollowedDeployments(props: { followed: FollowedAlias[]; to: numb
           ) : (
             <>
               {' '}
-              <strong>rolled back</strong>: v{props.to} did not become ready{f.reason ? `: ${f.reason}` : '.'}
+              <strong>rolled back</strong>: v{props.to} did not become ready
+              {f.reason ? `: ${plainLogText(splitFirstLine(f.reason).first)}` : '.'} Its page says more.
             </>
           )}
         </li>

@@ -1,6 +1,7 @@
 /** What happened to a deployment, newest first: deployed, replaced, rolled back, stopped, died… */
 import type { DeploymentEvent } from '../../../shared/deployments.ts';
 import { formatAgo, formatDate } from '../../format.ts';
+import { plainLogText, splitFirstLine } from './deploymentFormat.ts';
 
 export function HistoryCard(props: { events: DeploymentEvent[] }) {
   const events = [...props.events].sort((a, b) => b.at - a.at);
@@ -25,12 +26,26 @@ export function HistoryCard(props: { events: DeploymentEvent[] }) {
                   <span className={`event-kind event-${e.kind}`}>{e.kind}</span>
                 </td>
                 <td className="nowrap">v{e.version}</td>
-                <td>{e.message}</td>
+                <td className="event-message">
+                  <EventMessage text={e.message} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
     </div>
+  );
+}
+
+/** The message's first line; the log lines a failure carries after it, folded. */
+function EventMessage(props: { text: string }) {
+  const { first, rest } = splitFirstLine(props.text);
+  if (!rest) return <>{first}</>;
+  return (
+    <details>
+      <summary>{first}</summary>
+      <pre className="log-block">{plainLogText(rest)}</pre>
+    </details>
   );
 }

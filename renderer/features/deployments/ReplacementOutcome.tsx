@@ -4,6 +4,7 @@
  */
 import type { Replacement } from '../../../shared/deployments.ts';
 import { formatAgo, formatDate } from '../../format.ts';
+import { plainLogText } from './deploymentFormat.ts';
 
 export function ReplacementOutcome(props: {
   replacement: Pick<Replacement, 'from' | 'to' | 'outcome' | 'reason'> & { at?: number };
@@ -36,7 +37,7 @@ export function ReplacementOutcome(props: {
       <div className="notice-text">
         {props.title && <strong>{props.title}: </strong>}
         <strong>Rolled back</strong>: v{r.to} did not become ready, so v{r.from} keeps serving.{when}
-        {r.reason && <pre className="log-block rollback-reason">{r.reason}</pre>}
+        {r.reason && <pre className="log-block rollback-reason">{plainLogText(r.reason)}</pre>}
       </div>
     </div>
   );

@@ -7,6 +7,8 @@ import {
   formatRate,
   formatUptime,
   isServing,
+  plainLogText,
+  splitFirstLine,
   statusTone,
 } from './deploymentFormat.ts';
 
@@ -72,5 +74,18 @@ describe('deployment format', () => {
   it('names the mode, with replicas for Swarm', () => {
     expect(formatMode({ mode: 'container', replicas: 1 })).toBe('container');
     expect(formatMode({ mode: 'swarm', replicas: 3 })).toBe('swarm × 3');
+  });
+
+  it('shows log text without terminal colour codes', () => {
+    const esc = String.fromCharCode(27);
+    expect(plainLogText(`${esc}[1;31m2026-11-28 [E:onnxruntime] Reshape failed${esc}[m`)).toBe(
+      '2026-11-28 [E:onnxruntime] Reshape failed',
+    );
+    expect(plainLogText('plain [1;31m stays')).toBe('plain [1;31m stays');
+  });
+
+  it('splits a message into its first line and the rest', () => {
+    expect(splitFirstLine('one line')).toEqual({ first: 'one line', rest: '' });
+    expect(splitFirstLine('why\nlog 1\nlog 2')).toEqual({ first: 'why', rest: 'log 1\nlog 2' });
   });
 });

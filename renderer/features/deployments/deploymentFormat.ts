@@ -89,3 +89,17 @@ export function aliasNote(
 export function formatMode(d: Pick<Deployment, 'mode' | 'replicas'>): string {
   return d.mode === 'swarm' ? `swarm × ${d.replicas}` : 'container';
 }
+
+/** Terminal colour and cursor codes (onnxruntime colours its errors), which a page shows as noise. */
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[ -/]*[@-~]`, 'g');
+
+/** A container's log text as a page should show it: without terminal escape codes. */
+export function plainLogText(text: string): string {
+  return text.replace(ANSI_ESCAPE, '');
+}
+
+/** A message's first line, and the rest (a readiness failure's log lines) to be shown on demand. */
+export function splitFirstLine(text: string): { first: string; rest: string } {
+  const i = text.indexOf('\n');
+  return i < 0 ? { first: text, rest: '' } : { first: text.slice(0, i), rest: text.slice(i + 1) };
+}
