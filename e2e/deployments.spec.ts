@@ -3,7 +3,8 @@
  * classifier's model, the first deployed from its version page (as one container), seen running
  * at its URL, asked through the try-it form with a row of its data, replaced by the second
  * (health-gated: "replaced"), then not replaced by a third that never gets ready ("rolled back",
- * with why), stopped and removed. Screenshots of each state.
+ * with why), stopped and removed. And deployed from the model page by its alias, which it follows
+ * when the alias moves. Screenshots of each state.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -193,6 +194,57 @@ test('deployments: deploy from the version page, try it, replace, stop, remove',
         timeout: 60_000,
       });
     });
+    expect(workbench.problems).toEqual([]);
+  } finally {
+    await cleanUp(page);
+  }
+});
+
+test('deployments: deploy by alias from the model page, and follow the alias when it moves', async ({
+  page,
+  workbench,
+}) => {
+  test.setTimeout(240_000);
+  await requireEngine(page);
+  const root = workbench.url.split('#')[0];
+  try {
+    expect(await registerVersion(page, workbench.home)).toBe(1);
+    expect(await registerVersion(page, workbench.home)).toBe(2);
+    const moved = await invoke(page, 'models.setAlias', { name: MODEL, version: 1, alias: 'champion' });
+    const op = (moved.result as { op: string }).op;
+    await expect
+      .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state)
+      .toBe('succeeded');
+
+    await page.goto(`${root}#/models/${MODEL}`);
+    await page.getByRole('button', { name: 'Deploy…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Deploy ${MODEL}` });
+    // The alias is proposed, and following it.
+    await expect(dialog.getByLabel('Version to deploy')).toHaveValue('@champion');
+    await expect(dialog.getByRole('checkbox', { name: /Follow the alias/ })).toBeChecked();
+    await dialog.getByText('Container', { exact: true }).click();
+    await workbench.screenshot('follow-01-dialog');
+    await dialog.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`#/deployments/${MODEL}$`), { timeout: 180_000 });
+    await expect(page.getByTestId('served-version')).toHaveText(`${MODEL}@v1`);
+    await expect(page.getByTestId('alias-note')).toHaveText('follows champion');
+
+    // Moving the alias on the model page replaces the deployment, health-gated, and says so.
+    await page.goto(`${root}#/models/${MODEL}`);
+    const move = page.getByTestId('move-alias');
+    await move.getByLabel('Version to alias').selectOption('2');
+    await move.getByRole('button', { name: 'Set alias' }).click();
+    await expect(move.getByTestId('followed-deployments')).toContainText(
+      `Deployment ${MODEL} now serves v2.`,
+      {
+        timeout: 180_000,
+      },
+    );
+    await workbench.screenshot('follow-02-alias-moved');
+    await move.getByRole('link', { name: MODEL }).click();
+    await expect(page.getByTestId('served-version')).toHaveText(`${MODEL}@v2`);
+    await expect(page.getByTestId('alias-note')).toHaveText('follows champion');
+    await workbench.screenshot('follow-03-deployment');
     expect(workbench.problems).toEqual([]);
   } finally {
     await cleanUp(page);
