@@ -121,7 +121,7 @@ export class DeploymentService {
     return {
       ...this.view(r, observed),
       history: this.repo.history(name),
-      lastLogLines: observed && 'lastLogLines' in observed ? observed.lastLogLines : [],
+      lastLogLines: observed && 'lastLogLines' in observed ? observed.lastLogLines.map(plainText) : [],
     };
   }
 
@@ -379,7 +379,9 @@ export class DeploymentService {
       );
       return { deployment: await this.viewNow(record), outcome: 'replaced', reason: null };
     }
-    const outcome = await runtime.replace(spec, ctx);
+    const replaced = await runtime.replace(spec, ctx);
+    const outcome =
+      replaced.outcome === 'rolled-back' ? { ...replaced, reason: plainText(replaced.reason) } : replaced;
     this.lastSample.delete(r.name);
     const at = Date.now();
     if (outcome.outcome === 'replaced') {
@@ -607,7 +609,7 @@ export class DeploymentService {
     return {
       ...base,
       status: o.status,
-      problem: o.problem,
+      problem: o.problem === null ? null : plainText(o.problem),
       startedAt: o.status === 'running' || o.status === 'replacing' ? o.startedAt : null,
       container: o.container,
     };
@@ -635,6 +637,9 @@ export class DeploymentService {
     throw conflict(`No free port between ${from} and ${from + 499}. Name one with --port.`);
   }
 }
+
+/** Log text as words: onnxruntime colours its messages for terminals. */
+const plainText = (text: string) => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 
 function pick(
   seen: Map<string, Observed> | { unreachable: string } | undefined,
