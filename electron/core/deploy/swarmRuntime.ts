@@ -9,6 +9,7 @@ import type Docker from 'dockerode';
 import type { DeploymentLogs } from '../../../shared/deployments.ts';
 import { cancelled, conflict, notFound, WorkbenchError } from '../errors.ts';
 import type { OpContext } from '../ops/operations.ts';
+import { engineError } from '../training/containerRun.ts';
 import {
   DEPLOY_LABELS,
   type DeploymentRuntime,
@@ -92,6 +93,15 @@ class SwarmRuntime implements DeploymentRuntime {
         `A Swarm service ${name} already runs on this engine. Remove the deployment ${spec.deployment} first, or deploy under another name.`,
       );
     const { image, caps } = await this.prepare(spec);
+    const front = await findService(this.docker, frontName(spec.deployment));
+    if (front) {
+      // A front left behind by this home (its model service removed by hand) is ours to replace.
+      if (front.Spec.Labels?.[DEPLOY_LABELS.home] !== spec.homeId)
+        throw conflict(
+          `A Swarm service ${front.Spec.Name} already runs on this engine, made by another workbench. Deploy under another name.`,
+        );
+      await this.remove(spec.deployment, ctx);
+    }
     await requireFreePort(this.docker, spec.port, spec.deployment, this.deps.local);
     await this.ensureNetwork(spec);
     try {
@@ -131,11 +141,12 @@ class SwarmRuntime implements DeploymentRuntime {
         };
       if (fresh && ROLLBACK_STATES.has(status.State ?? '')) {
         const why = await this.failureOf(tasks, seen, spec.generation);
-        await this.waitRolledBack(spec.deployment, ctx);
+        const said = [why.error, status.Message].filter(Boolean).join('; ');
+        const after = await this.waitRolledBack(spec.deployment, ctx);
         return {
           outcome: 'rolled-back',
           reason: withLog(
-            `Version ${spec.version} failed its readiness check, so Swarm rolled back to version ${from}: ${why.error}${status.Message ? ` (${status.Message})` : ''}.`,
+            `Version ${spec.version} did not become ready, so Swarm rolled back to version ${from}${said ? `: ${said}` : ''}.${after}`,
             why.lines,
           ),
         };
@@ -151,11 +162,12 @@ class SwarmRuntime implements DeploymentRuntime {
         if (ctx.signal.aborted)
           throw cancelled('The replacement was cancelled; Swarm is rolling back to the previous version.');
         const why = await this.failureOf(tasks, seen, spec.generation);
-        await this.waitRolledBack(spec.deployment, ctx);
+        const waited = seconds(Date.now() - t0);
+        const after = await this.waitRolledBack(spec.deployment, ctx);
         return {
           outcome: 'rolled-back',
           reason: withLog(
-            `Version ${spec.version} did not become ready within ${seconds(Date.now() - t0)}, so Swarm was asked to roll back to version ${from}${why.error ? `: ${why.error}` : ''}.`,
+            `Version ${spec.version} did not become ready within ${waited}, so Swarm was asked to roll back to version ${from}${why.error ? `: ${why.error}` : ''}.${after}`,
             why.lines,
           ),
         };
@@ -207,18 +219,26 @@ class SwarmRuntime implements DeploymentRuntime {
   async remove(deployment: string, _ctx: OpContext): Promise<void> {
     const names = [frontName(deployment), serviceName(deployment)];
     for (const name of names) {
-      await engine(() => this.docker.getService(name).remove()).catch((err: unknown) => {
-        if (!/no such service|not found/i.test((err as Error).message)) throw err;
-      });
+      try {
+        await this.docker.getService(name).remove();
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw engineError(err);
+      }
     }
     await this.waitDrained(names, true);
     // The network lingers a moment after its last task; the request-log volume is kept.
-    for (let i = 0; i < 20; i++) {
+    const network = networkName(deployment);
+    for (let i = 0; ; i++) {
       try {
-        await this.docker.getNetwork(networkName(deployment)).remove();
+        await this.docker.getNetwork(network).remove();
         return;
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) return;
+        if (i === 20)
+          throw new WorkbenchError(
+            'INTERNAL',
+            `${deployment}'s services are removed, but not its network (${(err as Error).message}). Remove it with: docker network rm ${network}`,
+          );
         await sleep(POLL_MS);
       }
     }
@@ -370,13 +390,17 @@ class SwarmRuntime implements DeploymentRuntime {
     await this.updateService(svc, svc.Spec, true);
   }
 
-  private async waitRolledBack(deployment: string, ctx: OpContext): Promise<void> {
+  /** Waits for Swarm's rollback to end; what to add to the reason when it did not end well. */
+  private async waitRolledBack(deployment: string, ctx: OpContext): Promise<string> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !ctx.signal.aborted) {
-      const state = (await this.requireService(deployment)).UpdateStatus?.State;
-      if (state === 'rollback_completed' || state === 'rollback_paused') return;
+      const status = (await this.requireService(deployment)).UpdateStatus;
+      if (status?.State === 'rollback_completed') return '';
+      if (status?.State === 'rollback_paused')
+        return ` The rollback itself stopped (${status.Message ?? 'no reason given'}): see mlwb deployments show ${deployment}.`;
       await sleep(POLL_MS, ctx.signal);
     }
+    return ` The rollback had not finished after a minute: see mlwb deployments show ${deployment}.`;
   }
 
   /** The newest failure among tasks made since `seen`, of this generation, with its last lines. */
