@@ -57,8 +57,9 @@ const images = new Set<string>();
 afterAll(async () => {
   const ctx = opContext();
   await runtime.remove(NAME, ctx).catch(() => {});
+  await runtime.remove(`${NAME}-broken`, ctx).catch(() => {});
   await docker
-    .getVolume(requestLogVolume(NAME))
+    .getVolume(requestLogVolume(`${NAME}-broken`))
     .remove()
     .catch(() => {});
   // The broken image, made FROM a packaged one, goes first: an image with children cannot.
@@ -147,6 +148,23 @@ const infer = (port: number) =>
     }),
   });
 
+/** How many inference requests the replicas logged (the log is written in batches: waited for). */
+async function loggedInfers(dir: string, atLeast = 1): Promise<number> {
+  let count = 0;
+  for (let i = 0; i < 40; i++) {
+    count = 0;
+    for (const sub of fs.readdirSync(dir)) {
+      const file = path.join(dir, sub, 'requests.jsonl');
+      if (!fs.existsSync(file)) continue;
+      for (const line of fs.readFileSync(file, 'utf8').split('\n'))
+        if (line && (JSON.parse(line) as { endpoint: string }).endpoint === 'infer') count++;
+    }
+    if (count >= atLeast) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return count;
+}
+
 /** The model version the deployment answers with, by the Open Inference Protocol's metadata. */
 async function servedVersions(port: number): Promise<string[]> {
   const r = await runtime.request(NAME, `http://127.0.0.1:${port}`, {
@@ -198,6 +216,8 @@ describe.skipIf(skip)('a swarm deployment', () => {
     const broken = await brokenImage(v1.image);
     const hanging = await brokenImage(v1.image, 'hangs');
     const port = await freePort();
+    // As a local engine's deployment keeps it: in a host folder the workbench reads.
+    const requestLog = dirs.make();
     const spec = (over: Partial<RuntimeSpec>): RuntimeSpec => ({
       deployment: NAME,
       homeId: HOME,
@@ -210,7 +230,7 @@ describe.skipIf(skip)('a swarm deployment', () => {
       port,
       replicas: 2,
       generation: 1,
-      requestLog: { kind: 'volume', name: requestLogVolume(NAME) },
+      requestLog: { kind: 'bind', path: requestLog },
       readyTimeoutMs: 60_000,
       ...over,
     });
@@ -239,6 +259,11 @@ describe.skipIf(skip)('a swarm deployment', () => {
       )?.data,
     ).toEqual([0]);
     expect(await servedVersions(port)).toEqual([String(v1.version)]);
+    // Each replica logs to its own folder of the host folder.
+    expect(await loggedInfers(requestLog)).toBe(1);
+    expect((await infer(port)).status).toBe(200);
+    expect(await loggedInfers(requestLog, 2)).toBe(2);
+    expect(fs.readdirSync(requestLog).sort()).toEqual(['g1-r1', 'g1-r2']);
 
     // Another deployment cannot take the port; a free one is named.
     await expectErrorCode(
@@ -333,7 +358,6 @@ describe.skipIf(skip)('a swarm deployment', () => {
     expect((await runtime.observe(HOME)).has(NAME)).toBe(false);
     const left = await docker.listServices({ filters: { name: [serviceName(NAME)] } });
     expect(left).toEqual([]);
-    const volume = await docker.getVolume(requestLogVolume(NAME)).inspect();
-    expect(volume.Name).toBe(requestLogVolume(NAME));
+    expect(await loggedInfers(requestLog)).toBeGreaterThan(2);
   }, 240_000);
 });

@@ -27,6 +27,7 @@ import {
   MONITOR_NS,
   modelServiceSpec,
   networkName,
+  prepareRequestLog,
   serviceName,
 } from './swarmSpec.ts';
 import {
@@ -106,7 +107,9 @@ class SwarmRuntime implements DeploymentRuntime {
     await this.ensureNetwork(spec);
     try {
       const service = (await engine(() =>
-        this.docker.createService(modelServiceSpec(spec, image, caps)),
+        this.docker.createService(
+          modelServiceSpec(spec, image, caps, prepareRequestLog(spec, this.deps.local)),
+        ),
       )) as Docker.Service;
       await engine(() => this.docker.createService(frontServiceSpec(spec, image, caps)));
       const startedAt = await this.waitReady(spec, spec.replicas, new Set(), ctx);
@@ -122,7 +125,10 @@ class SwarmRuntime implements DeploymentRuntime {
     const before = await this.requireService(spec.deployment);
     const { image, caps } = await this.prepare(spec);
     const seen = new Set((await tasksOf(this.docker, name)).map((t) => t.ID));
-    await this.updateService(before, modelServiceSpec(spec, image, caps));
+    await this.updateService(
+      before,
+      modelServiceSpec(spec, image, caps, prepareRequestLog(spec, this.deps.local)),
+    );
     const from = before.Spec.Labels?.[DEPLOY_LABELS.version] ?? '?';
     const t0 = Date.now();
     const deadline = t0 + spec.replicas * (spec.readyTimeoutMs + 5000) + MONITOR_NS / 1e6 + 15_000;
@@ -205,7 +211,10 @@ class SwarmRuntime implements DeploymentRuntime {
         ...(await tasksOf(this.docker, frontName(spec.deployment))),
       ].map((t) => t.ID),
     );
-    await this.updateService(svc, modelServiceSpec(spec, image, caps, replicas));
+    await this.updateService(
+      svc,
+      modelServiceSpec(spec, image, caps, prepareRequestLog(spec, this.deps.local, replicas), replicas),
+    );
     try {
       const startedAt = await this.waitReady(spec, replicas, seen, ctx);
       return { container: svc.ID, startedAt };
