@@ -4,12 +4,12 @@
  * start-first, readiness-gated update and the automatic rollback; this file starts them, follows
  * them through the service's UpdateStatus and its tasks, and says in words what happened.
  */
-import http from 'node:http';
 import type Docker from 'dockerode';
 import type { DeploymentLogs } from '../../../shared/deployments.ts';
 import { cancelled, conflict, notFound, WorkbenchError } from '../errors.ts';
 import type { OpContext } from '../ops/operations.ts';
 import { engineError } from '../training/containerRun.ts';
+import { oneShotRequest } from './oneShotRequest.ts';
 import {
   DEPLOY_LABELS,
   type DeploymentRuntime,
@@ -38,10 +38,10 @@ import {
   isRunning,
   logLines,
   newestFirst,
+  observeService,
   requireFreePort,
   type SwarmService,
   type SwarmTask,
-  swarmStatus,
   taskError,
   taskLogLines,
   tasksOf,
@@ -50,7 +50,6 @@ import {
 const POLL_MS = 500;
 /** How long stop and remove wait for replicas to drain (the server promises 10 s). */
 const DRAIN_MS = 30_000;
-const REQUEST_TIMEOUT_MS = 30_000;
 const ROLLBACK_STATES = new Set(['rollback_started', 'rollback_paused', 'rollback_completed', 'paused']);
 
 /** Whether the engine is a Swarm manager, where deployments can be services. */
@@ -262,7 +261,7 @@ class SwarmRuntime implements DeploymentRuntime {
       const labels = s.Spec.Labels ?? {};
       const deployment = labels[DEPLOY_LABELS.name];
       if (!deployment || labels[DEPLOY_LABELS.role] !== 'service') continue;
-      found.set(deployment, await this.observeOne(deployment, s));
+      found.set(deployment, await observeService(this.docker, deployment, s));
     }
     // A front whose model service is gone: what it served is missing.
     for (const s of services) {
@@ -301,7 +300,7 @@ class SwarmRuntime implements DeploymentRuntime {
     // A local engine's fronts listen on every interface here; loopback always reaches them.
     if (this.deps.local) target.hostname = '127.0.0.1';
     try {
-      return await httpRequest(target, init);
+      return await oneShotRequest(target, init);
     } catch (err) {
       const where = this.deps.local
         ? `Is the deployment ${deployment} running? See mlwb deployments show ${deployment}.`
@@ -311,36 +310,6 @@ class SwarmRuntime implements DeploymentRuntime {
         `Could not reach ${target.origin} (${(err as Error).message}). ${where}`,
       );
     }
-  }
-
-  /** What this deployment's status is, from its service and tasks. */
-  private async observeOne(deployment: string, s: SwarmService): Promise<Observed> {
-    const labels = s.Spec.Labels ?? {};
-    const desired = s.Spec.Mode?.Replicated?.Replicas ?? 0;
-    const tasks = await tasksOf(this.docker, s.ID);
-    const running = tasks.filter(isRunning);
-    const failed = tasks.filter((t) => FAILED_STATES.has(t.Status.State)).sort(newestFirst);
-    const front = (await tasksOf(this.docker, frontName(deployment))).filter(isRunning);
-    const oldest = running.map((t) => Date.parse(t.Status.Timestamp)).sort((a, b) => a - b)[0];
-    const base = {
-      deployment,
-      container: s.ID,
-      version: Number(labels[DEPLOY_LABELS.version]) || null,
-      startedAt: oldest ?? (Date.parse(s.UpdatedAt) || null),
-      labels,
-    };
-    const last = failed[0];
-    const { status, problem } = swarmStatus({
-      desired,
-      running: running.length,
-      starting: tasks.filter((t) => t.DesiredState === 'running' && !isRunning(t)).length,
-      frontRunning: front.length > 0,
-      update: s.UpdateStatus ?? null,
-      lastFailure: last ? taskError(last) : null,
-      front: `its front ${frontName(deployment)}, which holds port ${labels[DEPLOY_LABELS.port]},`,
-    });
-    const lastLogLines = status === 'dead' && last ? await taskLogLines(this.docker, last) : [];
-    return { ...base, status, problem, lastLogLines };
   }
 
   private async prepare(spec: RuntimeSpec) {
@@ -488,7 +457,7 @@ class SwarmRuntime implements DeploymentRuntime {
   private async answers(port: number): Promise<boolean> {
     if (!this.deps.local) return true;
     const target = new URL(`http://127.0.0.1:${port}/v2/health/ready`);
-    return httpRequest(target, { method: 'GET' }, 2000).then(
+    return oneShotRequest(target, { method: 'GET' }, 2000).then(
       (r) => r.status === 200,
       () => false,
     );
@@ -518,42 +487,4 @@ class SwarmRuntime implements DeploymentRuntime {
       await sleep(POLL_MS);
     }
   }
-}
-
-/** One request on its own connection, so no kept-alive socket outlives a replica. */
-function httpRequest(
-  target: URL,
-  init: { method: 'GET' | 'POST'; body?: string; contentType?: string },
-  timeoutMs = REQUEST_TIMEOUT_MS,
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(
-      target,
-      {
-        method: init.method,
-        agent: false,
-        timeout: timeoutMs,
-        headers: init.body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-            latencyMs: performance.now() - t0,
-          });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${seconds(timeoutMs)}`)));
-    req.on('error', reject);
-    req.end(init.body);
-  });
 }
