@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -18,6 +19,7 @@ import { expectErrorCode } from '../testing/errorCodes.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
+import { oneShotRequest } from './oneShotRequest.ts';
 import type { RuntimeSpec } from './runtime.ts';
 import { isSwarmManager, swarmRuntime } from './swarmRuntime.ts';
 import { requestLogVolume, serviceName } from './swarmSpec.ts';
@@ -259,6 +261,16 @@ describe.skipIf(skip)('a swarm deployment', () => {
       )?.data,
     ).toEqual([0]);
     expect(await servedVersions(port)).toEqual([String(v1.version)]);
+    // Bound to 127.0.0.1: Swarm publishes on every address, and the front closes what comes from
+    // the network (here: this machine's own network address, when it has one).
+    const lan = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (lan)
+      await expect(
+        oneShotRequest(new URL(`http://${lan}:${port}/v2/health/ready`), { method: 'GET' }),
+      ).rejects.toThrow();
+
     // Each replica logs to its own folder of the host folder.
     expect(await loggedInfers(requestLog)).toBe(1);
     expect((await infer(port)).status).toBe(200);

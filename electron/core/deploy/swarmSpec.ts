@@ -219,7 +219,7 @@ export function frontServiceSpec(
         Labels: labels,
         Command: ['node', '-e', FRONT_SCRIPT],
         User: '65534:65534',
-        Env: frontEnv(serviceName(spec.deployment), SERVER_PORT, SERVER_PORT),
+        Env: frontEnv(serviceName(spec.deployment), SERVER_PORT, SERVER_PORT, spec.bindHost),
         ReadOnly: true,
         // A tmpfs over the image's log volume: the front logs no requests, and an anonymous volume
         // per front task would be left behind.
