@@ -1,8 +1,8 @@
 /**
  * What a swarm deployment is made of, as Swarm service specs (see swarmRuntime.ts):
  * - `mlwb-dep-NAME`: the model server, N replicas on the overlay network `mlwb-dep-NAME`, rolled
- *   one replica at a time, start-first, each new replica gated on the image's readiness check, and
- *   rolled back by Swarm when one fails;
+ *   one replica at a time, start-first, each new replica gated on its readiness
+ *   (`/v2/health/ready`), and rolled back by Swarm when one fails;
  * - `mlwb-dep-NAME-front`: the balancer that holds the published port (swarmFront.ts).
  * Both carry the deployment labels of runtime.ts, on the service and on its containers.
  */
@@ -18,7 +18,7 @@ import { FRONT_SCRIPT, frontEnv } from './swarmFront.ts';
 export const serviceName = (deployment: string) => `mlwb-dep-${deployment}`;
 export const frontName = (deployment: string) => `mlwb-dep-${deployment}-front`;
 export const networkName = (deployment: string) => `mlwb-dep-${deployment}`;
-/** The request-log volume a swarm deployment is given when the service names none. */
+/** The request-log volume of a deployment on a remote engine (deploymentService.ts names it so). */
 export const requestLogVolume = (deployment: string) => `mlwb-dep-${deployment}-requests`;
 
 const SECOND = 1e9;
