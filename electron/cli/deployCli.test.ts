@@ -240,6 +240,35 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
     await json(home, 'deployments', 'remove', 'iris');
   }, 240_000);
 
+  it('deploys to a Swarm manager as a service with replicas and rolls it to another version', async () => {
+    const swarm = (await docker.info()).Swarm?.ControlAvailable === true;
+    if (!swarm && process.env.MLWB_REQUIRE_DOCKER === '1')
+      throw new Error(
+        'MLWB_REQUIRE_DOCKER=1 but the engine is not a Swarm manager: docker swarm init --advertise-addr 127.0.0.1 (as .ci/engines.sh does)',
+      );
+    if (!swarm) return;
+    const home = await homeWithIris();
+    const d = await json(
+      home,
+      'deploy',
+      'iris@1',
+      '--mode',
+      'swarm',
+      '--replicas',
+      '2',
+      '--name',
+      'iris-swarm',
+    );
+    expect(d.deployment).toMatchObject({ mode: 'swarm', replicas: 2, status: 'running', version: 1 });
+    expect((await infer(d.url)).body.model_version).toBe('1');
+    const up = await json(home, 'deployments', 'update', 'iris-swarm', 'iris@2');
+    expect(up).toMatchObject({ outcome: 'replaced', deployment: { version: 2, mode: 'swarm' } });
+    expect((await infer(d.url)).body.model_version).toBe('2');
+    const listed = await json(home, 'deployments', 'list');
+    expect(listed.deployments[0]).toMatchObject({ name: 'iris-swarm', status: 'running', version: 2 });
+    expect(await json(home, 'deployments', 'remove', 'iris-swarm')).toEqual({ removed: true });
+  }, 300_000);
+
   it('refuses a port that is taken, naming a free one, and an engine that does not answer', async () => {
     const home = await homeWithIris();
     const busy = await listenAnywhere();
