@@ -54,9 +54,9 @@ const HOME = `test-${randomBytes(6).toString('hex')}`;
 const suffix = randomBytes(3).toString('hex');
 const app = testWorkbench();
 const dirs = tempDirs();
-const runtime = containerRuntime({ docker, local: true });
+const runtime = containerRuntime({ docker, local: true, homeId: HOME });
 /** The same engine, reached as if it were another machine's: no port checks here, requests by exec. */
-const remote = containerRuntime({ docker, local: false });
+const remote = containerRuntime({ docker, local: false, homeId: HOME });
 const images: Record<1 | 2 | 3, string> = { 1: '', 2: '', 3: '' };
 const built = new Set<string>();
 
@@ -491,6 +491,7 @@ it('says how to start the engine when none answers', async () => {
   const gone = containerRuntime({
     docker: new Docker({ socketPath: path.join(dirs.make(), 'docker.sock') }),
     local: true,
+    homeId: HOME,
   });
   await expectErrorCode(gone.observe(HOME), 'ENGINE_UNAVAILABLE', /does not answer.*Start it/);
   await expectErrorCode(

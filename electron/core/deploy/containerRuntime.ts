@@ -58,19 +58,27 @@ const MODEL_PIDS = 256;
 const DRAIN_SECONDS = 10;
 
 export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
-  const { docker, local } = deps;
+  const { docker, local, homeId } = deps;
 
-  const list = (label: string) => engine(docker.listContainers({ all: true, filters: { label: [label] } }));
-  const containersOf = (deployment: string) => list(`${DEPLOY_LABELS.name}=${deployment}`);
+  const list = (...labels: string[]) => engine(docker.listContainers({ all: true, filters: { label: labels } }));
+  /** This home's containers of a deployment; `anyHome` for checks that must see other homes'. */
+  const containersOf = (deployment: string, anyHome = false) =>
+    anyHome
+      ? list(`${DEPLOY_LABELS.name}=${deployment}`)
+      : list(`${DEPLOY_LABELS.name}=${deployment}`, `${DEPLOY_LABELS.home}=${homeId}`);
   const modelsOf = async (deployment: string) =>
     (await containersOf(deployment))
       .filter((c) => roleOf(c) === 'model')
       .sort((a, b) => generationOf(a) - generationOf(b));
 
-  /** The front, inspected; null when it is gone. */
-  async function inspectFront(deployment: string) {
+  /**
+   * The front, inspected; null when it is gone, or when it is another home's (`anyHome` sees
+   * those, for the check that a name is free).
+   */
+  async function inspectFront(deployment: string, anyHome = false) {
     try {
-      return await docker.getContainer(frontName(deployment)).inspect();
+      const info = await docker.getContainer(frontName(deployment)).inspect();
+      return anyHome || info.Config.Labels?.[DEPLOY_LABELS.home] === homeId ? info : null;
     } catch (err) {
       if (statusCode(err) === 404) return null;
       throw engineError(err);
@@ -225,14 +233,14 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         ctx.progress({ phase, done, total: 4, message });
       await requireImage(docker, FRONT_IMAGE);
       await requireImage(docker, spec.image);
-      if (await inspectFront(spec.deployment))
+      if (await inspectFront(spec.deployment, true))
         throw conflict(
           `A deployment named "${spec.deployment}" already exists on this engine (container ${frontName(spec.deployment)}). Pick another name, or remove that deployment first.`,
         );
       if (local && !(await portIsFree(spec.bindHost || '0.0.0.0', spec.port)))
         throw await portTaken(spec.bindHost, spec.port, local);
       // Model containers left by a deployment of this name whose front is gone serve nothing.
-      const leftovers = await containersOf(spec.deployment);
+      const leftovers = await containersOf(spec.deployment, true);
       const foreign = leftovers.find((c) => c.Labels[DEPLOY_LABELS.home] !== spec.homeId);
       if (foreign)
         throw conflict(

@@ -58,7 +58,7 @@ export interface DeploymentDeps {
   registry: RegistryService;
   engines: EngineRegistry;
   /** The runtimes for an engine; loaded on first use (dockerode is not needed to open a home). */
-  runtimes?: (target: EngineTarget) => Promise<Runtimes>;
+  runtimes?: (target: EngineTarget, homeId: string) => Promise<Runtimes>;
 }
 
 export interface Runtimes {
@@ -67,12 +67,12 @@ export interface Runtimes {
   isSwarmManager(): Promise<boolean>;
 }
 
-async function defaultRuntimes(target: EngineTarget): Promise<Runtimes> {
+async function defaultRuntimes(target: EngineTarget, homeId: string): Promise<Runtimes> {
   const [{ containerRuntime }, { swarmRuntime, isSwarmManager }] = await Promise.all([
     import('./containerRuntime.ts'),
     import('./swarmRuntime.ts'),
   ]);
-  const deps = { docker: target.docker, local: isLocalEngine(target) };
+  const deps = { docker: target.docker, local: isLocalEngine(target), homeId };
   return {
     container: containerRuntime(deps),
     swarm: swarmRuntime(deps),
@@ -491,7 +491,7 @@ export class DeploymentService {
   private runtimes(target: EngineTarget): Promise<Runtimes> {
     let found = this.runtimeCache.get(target.host);
     if (!found) {
-      found = (this.d.runtimes ?? defaultRuntimes)(target);
+      found = (this.d.runtimes ?? defaultRuntimes)(target, this.homeId);
       this.runtimeCache.set(target.host, found);
       found.catch(() => this.runtimeCache.delete(target.host));
     }

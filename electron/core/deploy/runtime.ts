@@ -108,6 +108,11 @@ export interface DeploymentRuntime {
 
 export interface RuntimeDeps {
   docker: Docker;
+  /**
+   * The home whose deployments this runtime acts on. Names are engine-wide: a container or service
+   * of another home with the same name is never stopped, replaced or removed from here.
+   */
+  homeId: string;
   /** True when the engine runs on this machine (the unix socket): its ports are reachable here. */
   local: boolean;
 }

@@ -51,10 +51,10 @@ if (skip) console.warn(`swarm deployment tests skipped: ${skip}`);
 
 const app = testWorkbench();
 const dirs = tempDirs();
-const runtime = swarmRuntime({ docker, local: true });
 const suffix = Math.random().toString(36).slice(2, 8);
 const NAME = `swarm-test-${suffix}`;
 const HOME = `home-${suffix}`;
+const runtime = swarmRuntime({ docker, local: true, homeId: HOME });
 const images = new Set<string>();
 afterAll(async () => {
   const ctx = opContext();
@@ -279,7 +279,7 @@ describe.skipIf(skip)('a swarm deployment', () => {
 
     // Another deployment cannot take the port; a free one is named.
     await expectErrorCode(
-      swarmRuntime({ docker, local: true }).deploy({ ...spec({}), deployment: `${NAME}-b` }, opContext()),
+      swarmRuntime({ docker, local: true, homeId: HOME }).deploy({ ...spec({}), deployment: `${NAME}-b` }, opContext()),
       'CONFLICT',
       new RegExp(
         `Port ${port} is already taken by the Swarm service ${serviceName(NAME)}-front.*--port \\d+`,

@@ -86,6 +86,12 @@ class SwarmRuntime implements DeploymentRuntime {
     this.docker = deps.docker;
   }
 
+  /** A service of this home by name; null when it is gone or another home's (names are engine-wide). */
+  private async ownService(name: string): Promise<SwarmService | null> {
+    const svc = await findService(this.docker, name);
+    return svc && svc.Spec.Labels?.[DEPLOY_LABELS.home] === this.deps.homeId ? svc : null;
+  }
+
   async deploy(spec: RuntimeSpec, ctx: OpContext): Promise<{ container: string; startedAt: number }> {
     const name = serviceName(spec.deployment);
     if (await findService(this.docker, name))
@@ -182,7 +188,7 @@ class SwarmRuntime implements DeploymentRuntime {
   }
 
   async stop(deployment: string, _ctx: OpContext): Promise<void> {
-    const svc = await findService(this.docker, serviceName(deployment));
+    const svc = await this.ownService(serviceName(deployment));
     const replicas = svc?.Spec.Mode?.Replicated?.Replicas ?? 0;
     if (!svc || replicas === 0) return;
     // Swarm forgets the count at 0: the label keeps it for start().
@@ -195,12 +201,12 @@ class SwarmRuntime implements DeploymentRuntime {
   }
 
   async start(spec: RuntimeSpec, ctx: OpContext): Promise<{ container: string; startedAt: number }> {
-    const svc = await findService(this.docker, serviceName(spec.deployment));
+    const svc = await this.ownService(serviceName(spec.deployment));
     if (!svc) return this.deploy(spec, ctx);
     const remembered = Number(svc.Spec.Labels?.[DEPLOY_LABELS.replicas]);
     const replicas = spec.replicas > 0 ? spec.replicas : remembered > 0 ? remembered : 1;
     const { image, caps } = await this.prepare(spec);
-    if (!(await findService(this.docker, frontName(spec.deployment)))) {
+    if (!(await this.ownService(frontName(spec.deployment)))) {
       await requireFreePort(this.docker, spec.port, spec.deployment, this.deps.local);
       await engine(() => this.docker.createService(frontServiceSpec(spec, image, caps)));
     }
@@ -227,6 +233,7 @@ class SwarmRuntime implements DeploymentRuntime {
   async remove(deployment: string, _ctx: OpContext): Promise<void> {
     const names = [frontName(deployment), serviceName(deployment)];
     for (const name of names) {
+      if (!(await this.ownService(name))) continue;
       try {
         await this.docker.getService(name).remove();
       } catch (err) {
@@ -283,7 +290,7 @@ class SwarmRuntime implements DeploymentRuntime {
   }
 
   async logs(deployment: string, tail: number): Promise<DeploymentLogs> {
-    const svc = await findService(this.docker, serviceName(deployment));
+    const svc = await this.ownService(serviceName(deployment));
     if (!svc) return { container: null, lines: [] };
     const buf = (await engine(() =>
       this.docker.getService(svc.ID).logs({ stdout: true, stderr: true, tail, follow: false }),
@@ -343,7 +350,7 @@ class SwarmRuntime implements DeploymentRuntime {
   }
 
   private async requireService(deployment: string): Promise<SwarmService> {
-    const svc = await findService(this.docker, serviceName(deployment));
+    const svc = await this.ownService(serviceName(deployment));
     if (!svc)
       throw notFound(
         `The Swarm service ${serviceName(deployment)} is gone from the engine. Remove the deployment ${deployment} and deploy again.`,
