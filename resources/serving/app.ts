@@ -5,6 +5,10 @@
  * up, and only then reports ready on `/v2/health/ready`, `/v2/models/{name}/ready`, `/ping` and
  * `/health`. On shutdown it stops accepting connections, lets the requests in flight finish (their
  * connections then close), and writes the last request log lines.
+ *
+ * Served by several processes (cluster.ts), each runs one of these: its request log lines and its
+ * /metrics answer then go through the primary process (`ServeOptions`), and it reports ready only
+ * once the primary says every process is.
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,13 +27,22 @@ import {
   SERVER_VERSION,
   serverMetadata,
 } from './oip.ts';
-import { RequestLog } from './requestLog.ts';
+import { type LogSink, RequestLog } from './requestLog.ts';
 import { toJsonValues } from './tensors.ts';
 
 const NOT_READY = JSON.stringify({
   error: 'The model is still loading; ask /v2/health/ready until it answers 200.',
 });
 const EMPTY = '{}';
+
+export interface ServeOptions {
+  /** Where log lines go instead of the configured folder: a worker's go to the primary process. */
+  log?: LogSink | undefined;
+  /** The /metrics text: a worker's covers every process, so the primary renders it. */
+  metricsText?: (() => Promise<string>) | undefined;
+  /** False until every process is ready (see `peersReady`); a single process has no peers. */
+  peersReady?: boolean;
+}
 
 /** What an inference request left behind for its log line. */
 interface Outcome {
@@ -43,16 +56,26 @@ export class ModelServer {
   readonly server: http.Server;
   readonly metrics = new Metrics();
   private model: LoadedModel | undefined;
-  private readonly log: RequestLog | undefined;
+  private readonly log: LogSink | undefined;
+  private readonly metricsText: (() => Promise<string>) | undefined;
   private draining = false;
+  /** Whether the other server processes are ready too; readiness waits for them. */
+  peersReady: boolean;
   private lineFormat: LogLineFormat | undefined;
   /** The responses not yet sent, told to close their connection when a shutdown begins. */
   private readonly pending = new Set<ServerResponse>();
 
-  constructor(private readonly config: ServerConfig) {
-    this.log = config.requestLogDir
-      ? new RequestLog(config.requestLogDir, config.logMaxBytes, config.logFiles)
-      : undefined;
+  constructor(
+    private readonly config: ServerConfig,
+    options: ServeOptions = {},
+  ) {
+    this.log =
+      options.log ??
+      (config.requestLogDir
+        ? new RequestLog(config.requestLogDir, config.logMaxBytes, config.logFiles)
+        : undefined);
+    this.metricsText = options.metricsText;
+    this.peersReady = options.peersReady ?? true;
     this.server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
     // Longer than the usual proxies' idle timeouts, so they never reuse a connection we closed.
     this.server.keepAliveTimeout = 65_000;
@@ -71,15 +94,26 @@ export class ModelServer {
     });
   }
 
-  /** Loads and warms the model up; the server reports ready once this resolves. */
-  async load(): Promise<{ loadSeconds: number; warmupSeconds: number }> {
-    const model = await LoadedModel.load(this.config.modelPath, this.config.meta, this.config.intraOpThreads);
+  /**
+   * Loads and warms the model up (from `bytes` when the primary process read the file); the server
+   * reports ready once this resolves (and its peers are ready).
+   */
+  async load(bytes?: Uint8Array): Promise<{ loadSeconds: number; warmupSeconds: number }> {
+    const model = await LoadedModel.load(
+      bytes ?? this.config.modelPath,
+      this.config.meta,
+      this.config.intraOpThreads,
+    );
     this.metrics.modelLoadSeconds = model.loadSeconds;
     const warmupSeconds = await model.warmUp();
     this.metrics.warmupSeconds = warmupSeconds;
     this.model = model;
-    this.metrics.ready = true;
     return { loadSeconds: model.loadSeconds, warmupSeconds };
+  }
+
+  /** Ready: loaded, warmed up, the peers too, and not draining. */
+  get ready(): boolean {
+    return this.model !== undefined && this.peersReady && !this.draining;
   }
 
   /** Stops accepting, waits for the requests in flight, flushes the request log. */
@@ -145,7 +179,7 @@ export class ModelServer {
         allow(method, 'GET');
         if (parts[3] === 'live') return sendJson(res, 200, EMPTY);
         // Draining after SIGTERM: not ready, so a balancer stops sending traffic here.
-        return this.model && !this.draining ? sendJson(res, 200, EMPTY) : sendJson(res, 400, NOT_READY);
+        return this.ready ? sendJson(res, 200, EMPTY) : sendJson(res, 400, NOT_READY);
       }
       if (parts[2] === 'models' && parts.length >= 4) {
         const name = decode(parts[3]!);
@@ -161,7 +195,7 @@ export class ModelServer {
           if (action === 'infer') return this.infer(req, res, name, version, started);
           allow(method, 'GET');
           checkModel(this.config.meta, name, version);
-          if (!this.model) return sendJson(res, 400, NOT_READY);
+          if (!this.model || (action === 'ready' && !this.ready)) return sendJson(res, 400, NOT_READY);
           return sendJson(res, 200, action === 'ready' ? EMPTY : modelMetadata(this.model));
         }
       }
@@ -171,7 +205,7 @@ export class ModelServer {
     } else if (path === '/ping' || path === '/health') {
       endpoint.name = path;
       allow(method, 'GET');
-      return this.model ? sendJson(res, 200, EMPTY) : sendJson(res, 503, NOT_READY);
+      return this.ready ? sendJson(res, 200, EMPTY) : sendJson(res, 503, NOT_READY);
     } else if (path === '/version') {
       endpoint.name = path;
       allow(method, 'GET');
@@ -184,13 +218,25 @@ export class ModelServer {
     } else if (path === '/metrics') {
       endpoint.name = path;
       allow(method, 'GET');
-      if (this.log) this.metrics.requestLogDropped = this.log.dropped;
-      return sendText(res, 200, this.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+      const text = this.metricsText ? await this.metricsText() : this.renderMetrics();
+      return sendText(res, 200, text, 'text/plain; version=0.0.4; charset=utf-8');
     }
     throw new HttpError(
       404,
       `Nothing is served at ${path}. See /v2/models/${this.config.meta.name} or /invocations.`,
     );
+  }
+
+  /** This process's figures, as /metrics gives them when it serves alone. */
+  renderMetrics(): string {
+    this.syncMetrics();
+    return this.metrics.render();
+  }
+
+  /** Brings the gauges read from elsewhere up to date. */
+  syncMetrics(): void {
+    if (this.log) this.metrics.requestLogDropped = this.log.dropped;
+    this.metrics.ready = this.model !== undefined && this.peersReady;
   }
 
   /** Reads a JSON (or, for /invocations, CSV) body after the checks that need none of it. */

@@ -55,10 +55,17 @@ export class LoadedModel {
     this.outputByName = new Map(this.outputs.map((o) => [o.name, o]));
   }
 
-  /** Reads the file asynchronously (it may sit on a slow mount) and creates the session. */
-  static async load(file: string, meta: ModelMeta, intraOpThreads: number): Promise<LoadedModel> {
+  /**
+   * Reads the file asynchronously (it may sit on a slow mount), unless its bytes are given, and
+   * creates the session.
+   */
+  static async load(
+    source: string | Uint8Array,
+    meta: ModelMeta,
+    intraOpThreads: number,
+  ): Promise<LoadedModel> {
     const started = performance.now();
-    const bytes = await fs.readFile(file);
+    const bytes = typeof source === 'string' ? await fs.readFile(source) : source;
     // One thread per inference by default: requests run side by side already, and onnxruntime's
     // spinning pool threads would take CPU from them for a gain only large batches see.
     const session = await ort.InferenceSession.create(bytes, {

@@ -12,7 +12,17 @@ const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /** Lines are gathered this long before a write: one write per batch keeps logging off the hot path. */
 const BATCH_MS = 25;
 
-export class RequestLog {
+/** Where a server process's log lines go: a RequestLog, or the primary process's (cluster.ts). */
+export interface LogSink {
+  /** One line (JSON text ending in a newline, as LogLineFormat makes it). */
+  write(text: string): void;
+  /** Resolves once every line given is written (or handed on). */
+  flush(): Promise<void>;
+  /** Lines dropped because the writer could not keep up. */
+  readonly dropped: number;
+}
+
+export class RequestLog implements LogSink {
   private queue: string[] = [];
   private queuedBytes = 0;
   private size: number;
