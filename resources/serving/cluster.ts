@@ -26,6 +26,8 @@ import { type LogSink, RequestLog } from './requestLog.ts';
 export const GRACE_MS = 9_000;
 /** How long /metrics waits for a busy worker's counters before using the ones it gave last. */
 const SNAPSHOT_WAIT_MS = 1_000;
+/** How often a worker sends its counters unasked. */
+const SNAPSHOT_EVERY_MS = 1_000;
 /** Log lines are gathered this long in a worker before they go to the primary in one message. */
 const LOG_BATCH_MS = 25;
 const MAX_QUEUED_LOG_BYTES = 8 * 1024 * 1024;
@@ -330,5 +332,11 @@ export async function runWorker(config: ServerConfig, say: Say): Promise<void> {
         return;
     }
   });
+  // The primary also keeps what each worker last said, so a worker that dies takes at most this
+  // much of its counts with it.
+  setInterval(() => {
+    app.syncMetrics();
+    toPrimary({ t: 'snapshot', id: 0, snapshot: app.metrics.snapshot() });
+  }, SNAPSHOT_EVERY_MS).unref();
   if (process.env[REPLACEMENT] !== '1') toPrimary({ t: 'listening', port: await app.listen() });
 }
