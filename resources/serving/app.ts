@@ -34,6 +34,20 @@ const NOT_READY = JSON.stringify({
   error: 'The model is still loading; ask /v2/health/ready until it answers 200.',
 });
 const EMPTY = '{}';
+const INFER_ROUTE = '/v2/models/{name}/infer';
+const MODEL_ROUTES: Record<string, string> = {
+  '': '/v2/models/{name}',
+  ready: '/v2/models/{name}/ready',
+  infer: INFER_ROUTE,
+};
+
+/** One request's route and start, read when its response closes (see `handle`). */
+interface Exchange {
+  started: number;
+  endpoint: string;
+}
+const EXCHANGE = Symbol('exchange');
+type TrackedResponse = ServerResponse & { [EXCHANGE]: Exchange };
 
 export interface ServeOptions {
   /** Where log lines go instead of the configured folder: a worker's go to the primary process. */
@@ -64,6 +78,10 @@ export class ModelServer {
   private lineFormat: LogLineFormat | undefined;
   /** The responses not yet sent, told to close their connection when a shutdown begins. */
   private readonly pending = new Set<ServerResponse>();
+  /** The infer paths of the served model, with and without its version: the common request. */
+  private readonly inferPaths: Set<string>;
+  /** One listener for every response, so a request allocates no closure for its bookkeeping. */
+  private readonly onClose: (this: TrackedResponse) => void;
 
   constructor(
     private readonly config: ServerConfig,
@@ -76,6 +94,16 @@ export class ModelServer {
         : undefined);
     this.metricsText = options.metricsText;
     this.peersReady = options.peersReady ?? true;
+    const model = `/v2/models/${encodeURIComponent(config.meta.name)}`;
+    this.inferPaths = new Set([`${model}/infer`, `${model}/versions/${config.meta.version}/infer`]);
+    const server = this;
+    this.onClose = function (this: TrackedResponse) {
+      const x = this[EXCHANGE];
+      server.pending.delete(this);
+      server.metrics.inFlight--;
+      server.metrics.observe(x.endpoint, this.statusCode, (performance.now() - x.started) / 1000);
+      if (server.draining) server.server.closeIdleConnections();
+    };
     this.server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
     // Longer than the usual proxies' idle timeouts, so they never reuse a connection we closed.
     this.server.keepAliveTimeout = 65_000;
@@ -137,17 +165,20 @@ export class ModelServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const endpoint = { name: 'other' };
+    const exchange: Exchange = { started, endpoint: 'other' };
+    (res as TrackedResponse)[EXCHANGE] = exchange;
     this.metrics.inFlight++;
     this.pending.add(res);
     if (this.draining) res.setHeader('Connection', 'close');
-    res.once('close', () => {
-      this.pending.delete(res);
-      this.metrics.inFlight--;
-      this.metrics.observe(endpoint.name, res.statusCode, (performance.now() - started) / 1000);
-      if (this.draining) this.server.closeIdleConnections();
-    });
-    this.route(req, res, path, endpoint, started).catch((err: unknown) => {
+    // A response closes once: `on` spares the wrapper `once` makes.
+    res.on('close', this.onClose);
+    let answered: Promise<void>;
+    if (this.inferPaths.has(path)) {
+      // The common request skips the router's splitting and decoding.
+      exchange.endpoint = INFER_ROUTE;
+      answered = this.infer(req, res, this.config.meta.name, undefined, started);
+    } else answered = this.route(req, res, path, exchange, started);
+    answered.catch((err: unknown) => {
       try {
         sendError(res, err instanceof HttpError ? err : internal(err));
       } catch (failed) {
@@ -162,7 +193,7 @@ export class ModelServer {
     req: IncomingMessage,
     res: ServerResponse,
     path: string,
-    endpoint: { name: string },
+    endpoint: Exchange,
     started: number,
   ): Promise<void> {
     const method = req.method ?? 'GET';
@@ -170,12 +201,12 @@ export class ModelServer {
       const parts = path.split('/');
       // ['', 'v2', 'models', NAME, 'versions', V, ACTION]
       if (parts.length === 2 || (parts.length === 3 && parts[2] === '')) {
-        endpoint.name = '/v2';
+        endpoint.endpoint = '/v2';
         allow(method, 'GET');
         return sendJson(res, 200, serverMetadata());
       }
       if (parts[2] === 'health' && parts.length === 4 && (parts[3] === 'live' || parts[3] === 'ready')) {
-        endpoint.name = `/v2/health/${parts[3]}`;
+        endpoint.endpoint = `/v2/health/${parts[3]}`;
         allow(method, 'GET');
         if (parts[3] === 'live') return sendJson(res, 200, EMPTY);
         // Draining after SIGTERM: not ready, so a balancer stops sending traffic here.
@@ -191,7 +222,7 @@ export class ModelServer {
         }
         const action = rest.length === 0 ? '' : rest.length === 1 ? rest[0] : undefined;
         if (action === '' || action === 'ready' || action === 'infer') {
-          endpoint.name = `/v2/models/{name}${action ? `/${action}` : ''}`;
+          endpoint.endpoint = MODEL_ROUTES[action]!;
           if (action === 'infer') return this.infer(req, res, name, version, started);
           allow(method, 'GET');
           checkModel(this.config.meta, name, version);
@@ -200,14 +231,14 @@ export class ModelServer {
         }
       }
     } else if (path === '/invocations') {
-      endpoint.name = '/invocations';
+      endpoint.endpoint = '/invocations';
       return this.invocations(req, res, started);
     } else if (path === '/ping' || path === '/health') {
-      endpoint.name = path;
+      endpoint.endpoint = path;
       allow(method, 'GET');
       return this.ready ? sendJson(res, 200, EMPTY) : sendJson(res, 503, NOT_READY);
     } else if (path === '/version') {
-      endpoint.name = path;
+      endpoint.endpoint = path;
       allow(method, 'GET');
       const { name, version } = this.config.meta;
       return sendJson(
@@ -216,7 +247,7 @@ export class ModelServer {
         JSON.stringify({ server: SERVER_VERSION, model: name, modelVersion: version }),
       );
     } else if (path === '/metrics') {
-      endpoint.name = path;
+      endpoint.endpoint = path;
       allow(method, 'GET');
       const text = this.metricsText ? await this.metricsText() : this.renderMetrics();
       return sendText(res, 200, text, 'text/plain; version=0.0.4; charset=utf-8');
