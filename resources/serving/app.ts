@@ -27,7 +27,7 @@ import {
   SERVER_VERSION,
   serverMetadata,
 } from './oip.ts';
-import { type LogSink, RequestLog } from './requestLog.ts';
+import { type LogSink, monotonicMs, RequestLog } from './requestLog.ts';
 import { toJsonValues } from './tensors.ts';
 
 const NOT_READY = JSON.stringify({
@@ -303,11 +303,14 @@ export class ModelServer {
       const outputs = await model.run(parsed.feeds, parsed.outputNames);
       outcome.outputs = outputs;
       outcome.json = outputs.map((o) => toJsonValues(o.data, o.type));
-      sendJson(res, 200, inferResponse(model, outcome.id, outputs, outcome.json));
-      this.logRequest('infer', outcome, 200, started);
+      const body = inferResponse(model, outcome.id, outputs, outcome.json);
+      // Stamped before the answer leaves, so a request it causes is stamped after it.
+      const at = monotonicMs();
+      sendJson(res, 200, body);
+      this.logRequest('infer', outcome, 200, started, at);
     } catch (err) {
       const e = err instanceof HttpError ? err : internal(err);
-      this.logRequest('infer', outcome, e.status, started, e.message);
+      this.logRequest('infer', outcome, e.status, started, monotonicMs(), e.message);
       throw e;
     }
   }
@@ -325,11 +328,13 @@ export class ModelServer {
       const outputs = await model.run(feeds);
       outcome.outputs = outputs;
       outcome.json = outputs.map((o) => toJsonValues(o.data, o.type));
-      sendJson(res, 200, JSON.stringify({ predictions: predictions(model.meta, outputs, outcome.json) }));
-      this.logRequest('invocations', outcome, 200, started);
+      const body = JSON.stringify({ predictions: predictions(model.meta, outputs, outcome.json) });
+      const at = monotonicMs();
+      sendJson(res, 200, body);
+      this.logRequest('invocations', outcome, 200, started, at);
     } catch (err) {
       const e = err instanceof HttpError ? err : internal(err);
-      this.logRequest('invocations', outcome, e.status, started, e.message);
+      this.logRequest('invocations', outcome, e.status, started, monotonicMs(), e.message);
       throw e;
     }
   }
@@ -339,6 +344,7 @@ export class ModelServer {
     o: Outcome,
     status: number,
     started: number,
+    answeredAt: number,
     error?: string,
   ): void {
     if (!this.log) return;
@@ -357,6 +363,7 @@ export class ModelServer {
         status,
         error,
       }),
+      answeredAt,
     );
   }
 }

@@ -9,7 +9,8 @@
  * - /metrics: the worker asked gets the sum of every worker's figures (the primary asks each for
  *   its counters at that moment; those of a worker that died are kept, so counters never go back);
  * - the request log: workers send their lines in batches and the primary alone writes the
- *   folder, so rotation stays one file sequence with no two writers;
+ *   folder, so rotation stays one file sequence with no two writers; lines from different workers
+ *   are put back in the order their requests were answered (`OrderedLines`);
  * - shutdown: SIGTERM drains every worker, and the server exits once they all have (9 s at most).
  *
  * A worker that dies after the server was ready is replaced; the new one loads the model before it
@@ -20,7 +21,7 @@ import fs from 'node:fs/promises';
 import { ModelServer } from './app.ts';
 import type { ServerConfig } from './config.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
-import { type LogSink, RequestLog } from './requestLog.ts';
+import { type LogSink, monotonicMs, RequestLog } from './requestLog.ts';
 
 /** Docker waits 10 s after SIGTERM before SIGKILL; leave a margin to exit on our own. */
 export const GRACE_MS = 9_000;
@@ -31,6 +32,12 @@ const SNAPSHOT_EVERY_MS = 1_000;
 /** Log lines are gathered this long in a worker before they go to the primary in one message. */
 const LOG_BATCH_MS = 25;
 const MAX_QUEUED_LOG_BYTES = 8 * 1024 * 1024;
+/**
+ * How long the primary holds log lines before writing them in order: a worker's batch period and
+ * a margin for the message to arrive. Lines arriving later than that are written as they come.
+ */
+const LOG_HOLD_MS = LOG_BATCH_MS + 75;
+
 /** Set on a replacement worker: load the model first, then listen. */
 const REPLACEMENT = 'MLWB_REPLACEMENT_WORKER';
 
@@ -44,7 +51,7 @@ type ToWorker =
 type ToPrimary =
   | { t: 'listening'; port: number }
   | { t: 'loaded'; loadSeconds: number; warmupSeconds: number }
-  | { t: 'log'; lines: string[] }
+  | { t: 'log'; lines: string[]; at: number[] }
   | { t: 'metrics'; id: number }
   | { t: 'snapshot'; id: number; snapshot: MetricsSnapshot };
 
@@ -54,12 +61,46 @@ export function isWorker(): boolean {
   return cluster.isWorker;
 }
 
+/**
+ * The primary's side of the request log: lines from every worker, held for LOG_HOLD_MS and
+ * written ordered by when they were answered, so that the file reads as one server's would.
+ */
+class OrderedLines {
+  private held: { at: number; line: string }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly log: RequestLog) {}
+
+  add(lines: readonly string[], at: readonly number[]): void {
+    for (let i = 0; i < lines.length; i++) this.held.push({ at: at[i]!, line: lines[i]! });
+    this.timer ??= setTimeout(() => this.release(monotonicMs() - LOG_HOLD_MS), LOG_HOLD_MS);
+  }
+
+  /** Writes the lines answered up to `until` (all of them: Infinity), oldest first. */
+  release(until: number): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.held.sort((a, b) => a.at - b.at);
+    let n = 0;
+    while (n < this.held.length && this.held[n]!.at <= until) this.log.write(this.held[n++]!.line);
+    this.held = this.held.slice(n);
+    if (this.held.length)
+      this.timer = setTimeout(() => this.release(monotonicMs() - LOG_HOLD_MS), LOG_BATCH_MS);
+  }
+
+  flush(): Promise<void> {
+    this.release(Number.POSITIVE_INFINITY);
+    return this.log.flush();
+  }
+}
+
 export function runPrimary(config: ServerConfig, say: Say): void {
   // Structured clone over IPC: the model's bytes travel as binary, not as JSON numbers.
   cluster.setupPrimary({ serialization: 'advanced' });
   const log = config.requestLogDir
     ? new RequestLog(config.requestLogDir, config.logMaxBytes, config.logFiles)
     : undefined;
+  const ordered = log && new OrderedLines(log);
   const loaded = new Map<number, { loadSeconds: number; warmupSeconds: number }>();
   const lastSnapshot = new Map<number, MetricsSnapshot>();
   /** The counters of workers that have exited. */
@@ -173,7 +214,7 @@ export function runPrimary(config: ServerConfig, say: Say): void {
           for (const peer of workers()) send(peer, { t: 'peers-ready' });
           return;
         case 'log':
-          if (log) for (const line of m.lines) log.write(line);
+          ordered?.add(m.lines, m.at);
           return;
         case 'metrics':
           metricsText().then(
@@ -208,7 +249,7 @@ export function runPrimary(config: ServerConfig, say: Say): void {
   });
 
   const finish = async () => {
-    await log?.flush();
+    await ordered?.flush();
     say('stopped');
     process.exit(0);
   };
@@ -233,16 +274,18 @@ export function runPrimary(config: ServerConfig, say: Say): void {
 /** A worker's request log: lines go to the primary in one message per batch period. */
 class ForwardedLog implements LogSink {
   private lines: string[] = [];
+  private at: number[] = [];
   private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
   dropped = 0;
 
-  write(text: string): void {
+  write(text: string, answeredAt: number): void {
     if (this.bytes + text.length > MAX_QUEUED_LOG_BYTES) {
       this.dropped++;
       return;
     }
     this.lines.push(text);
+    this.at.push(answeredAt);
     this.bytes += text.length;
     this.timer ??= setTimeout(() => this.send(), LOG_BATCH_MS);
   }
@@ -250,15 +293,16 @@ class ForwardedLog implements LogSink {
   private send(callback?: () => void): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const lines = this.lines;
+    const { lines, at } = this;
     this.lines = [];
+    this.at = [];
     this.bytes = 0;
     if (!process.connected) {
       this.dropped += lines.length;
       callback?.();
       return;
     }
-    process.send!({ t: 'log', lines } satisfies ToPrimary, undefined, undefined, () => callback?.());
+    process.send!({ t: 'log', lines, at } satisfies ToPrimary, undefined, undefined, () => callback?.());
   }
 
   flush(): Promise<void> {
