@@ -5,6 +5,8 @@
 #     server certificate for 127.0.0.1 and a client certificate), as a remote engine is reached;
 #   - ssh://root@127.0.0.1:2222 through an sshd of its own (key-only, loopback only), which runs
 #     `docker system dial-stdio`, as a remote engine over ssh is reached.
+# The engine is also made a single-node Swarm manager on loopback, for the swarm deployment tests;
+# plain containers are unaffected.
 # and exports where the tests find them (MLWB_TEST_TLS_*, MLWB_TEST_SSH_*). Idempotent.
 # shellcheck shell=bash
 
@@ -97,9 +99,21 @@ CONF
   return 1
 }
 
+start_swarm() {
+  local state
+  state=$(timeout 20 docker info --format '{{.Swarm.LocalNodeState}}')
+  [[ $state == active ]] && return 0
+  echo "ci: making the engine a single-node Swarm manager on 127.0.0.1 (was: ${state:-unknown})" >&2
+  # pending, error or locked: a swarm this machine cannot rejoin; start one of its own.
+  [[ $state == inactive ]] || timeout 60 docker swarm leave --force >/dev/null 2>&1 || true
+  # Both addresses on loopback: the manager's port (2377) and its gossip (7946) listen nowhere else.
+  timeout 60 docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 >/dev/null
+}
+
 make_tls
 start_dockerd
 start_sshd
+start_swarm
 export MLWB_TEST_TLS_HOST=tcp://127.0.0.1:2376 MLWB_TEST_TLS_CERTS=$tls_dir/client
 export MLWB_TEST_SSH_HOST=ssh://root@127.0.0.1:2222 MLWB_TEST_SSH_KEY=$ssh_dir/client_ed25519
 export MLWB_TEST_SSH_KNOWN_HOSTS=$ssh_dir/known_hosts

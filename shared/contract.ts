@@ -21,6 +21,7 @@ import {
   ExportResult,
   GcResult,
   ProfileResult,
+  TableRows,
   VerifyResult,
   VersionDetail,
   VersionSummary,
@@ -194,6 +195,16 @@ export const methods = {
     { long: true, writes: (p, r) => (r.created ? [e.datasets, e.dataset(p.name)] : []) },
   ),
   'datasets.profile': method(VersionRef, ProfileResult, { reads: latestOf }),
+  /** Rows of one table of a version (its first table unless `path` names one). */
+  'datasets.rows': method(
+    VersionRef.extend({
+      path: z.string().min(1).optional(),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(1000).default(20),
+    }),
+    TableRows,
+    { reads: latestOf },
+  ),
   'datasets.diff': method(
     z.object({
       name: DatasetName,

@@ -173,3 +173,15 @@ export const GcResult = z.object({ removed: z.number().int(), freedBytes: z.numb
 export type GcResult = z.infer<typeof GcResult>;
 
 export const TABULAR_EXTENSIONS = ['.csv', '.tsv', '.parquet', '.jsonl', '.ndjson'] as const;
+
+/** A page of a dataset table's rows (the try-it form fills its fields from one). */
+export const TableRows = z.object({
+  path: z.string(),
+  columns: z.array(z.string()),
+  /** Row-wise, by column; values as JSON has them (numbers, strings, booleans, null). */
+  rows: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]))),
+  offset: z.number().int(),
+  /** Rows in the table. */
+  total: z.number().int(),
+});
+export type TableRows = z.infer<typeof TableRows>;

@@ -8,6 +8,7 @@ import { toWireError } from '../core/errors.ts';
 import type { Workbench } from '../core/workbench.ts';
 import type { TrackingListener } from '../server/trackingListener.ts';
 import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './datasetCommands.ts';
+import { deployCommand, deployHelp, deploymentsCommand, deploymentsHelp } from './deployCommands.ts';
 import { driftCommand, driftHelp } from './driftCommand.ts';
 import { modelCommand, modelHelp } from './modelCommands.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
@@ -34,6 +35,11 @@ Models
   model gate NAME ALIAS --dataset NAME[@V] --label COL --rule "accuracy >= 0.9"…
   model alias NAME VERSION ALIAS [--force --reason TEXT]
                                             exit 3 when the alias's gate refuses
+  model package NAME@V|NAME@ALIAS [--tag REPO[:TAG]]
+Deployments
+  deploy NAME@V|NAME@ALIAS [--port P] [--engine E] [--name N] [--mode container|swarm] [--replicas N]
+  deployments list | show NAME | logs NAME | stop NAME | restart NAME | remove NAME
+  deployments update NAME NAME@V|NAME@ALIAS  health-gated; exit 3 when rolled back
 Drift
   drift --reference SRC --current SRC [--method [COL=]M]… [--threshold [COL=]T]…
         [--columns A,B] [--drift-share S] [--column-type COL=T]… [--preset NAME]
@@ -55,6 +61,10 @@ ${datasetHelp}
 ${runHelp}
 
 ${modelHelp}
+
+${deployHelp}
+
+${deploymentsHelp}
 
 ${driftHelp}`;
 
@@ -118,7 +128,21 @@ export async function main(
   let wb: Workbench | undefined;
   let listener: TrackingListener | undefined;
   try {
-    if (!['dataset', 'run', 'runs', 'engines', 'model', 'drift', 'verify', 'gc', 'ui'].includes(command)) {
+    if (
+      ![
+        'dataset',
+        'run',
+        'runs',
+        'engines',
+        'model',
+        'deploy',
+        'deployments',
+        'drift',
+        'verify',
+        'gc',
+        'ui',
+      ].includes(command)
+    ) {
       throw new UsageError(`unknown command "${command}". Run mlwb --help.`);
     }
     // The core loads only once a command needs it: --help and --version stay instant.
@@ -144,6 +168,10 @@ export async function main(
         return await enginesCommand(api, rest, out);
       case 'model':
         return await modelCommand(api, rest, out, controller.signal);
+      case 'deploy':
+        return await deployCommand(api, rest, out, controller.signal);
+      case 'deployments':
+        return await deploymentsCommand(api, rest, out, controller.signal);
       case 'drift':
         return await driftCommand(api, rest, out, controller.signal);
       case 'verify':

@@ -17,7 +17,7 @@ import {
   type ResultOf,
 } from '../../shared/contract.ts';
 import { engineStatus } from './docker/engine.ts';
-import { invalidInput, notFound, WorkbenchError } from './errors.ts';
+import { conflict, invalidInput, notFound, WorkbenchError } from './errors.ts';
 import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
 import type { OpContext } from './ops/operations.ts';
 import { packageModel } from './serving/modelImage.ts';
@@ -79,6 +79,7 @@ export function createHandlers(wb: Workbench): Handlers {
       }
     },
     'datasets.profile': (p, ctx) => wb.datasets.profile(p.name, p.version, ctx.signal),
+    'datasets.rows': (p, ctx) => wb.datasets.rows(p, ctx.signal),
     'datasets.diff': (p, ctx) => wb.datasets.diff(p.name, p.from, p.to, p.key, ctx.signal),
     'datasets.export': (p, ctx) => wb.datasets.export(p.name, p.version, p.dir, ctx, { links: p.links }),
 
@@ -157,6 +158,11 @@ export function createHandlers(wb: Workbench): Handlers {
     },
     'models.deleteTag': (p) => ({ deleted: wb.registry.deleteTag(p) }),
     'models.deleteVersion': (p) => {
+      const serving = wb.deployments.repo.serving(p.name, p.version);
+      if (serving.length)
+        throw conflict(
+          `${p.name}@${p.version} is deployed (${serving.map((d) => d.name).join(', ')}). Move ${serving.length > 1 ? 'those deployments' : 'that deployment'} to another version (\`mlwb deployments update\`) or stop ${serving.length > 1 ? 'them' : 'it'} first.`,
+        );
       wb.registry.deleteVersion(p.name, p.version);
       return {};
     },

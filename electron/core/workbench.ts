@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { entities } from '../../shared/entities.ts';
 import { DatasetService } from './datasets/datasetService.ts';
 import { DeploymentService } from './deploy/deploymentService.ts';
 import { type EngineTarget, engineFromEnv } from './docker/engine.ts';
@@ -95,6 +96,20 @@ export async function openWorkbench(
   const evaluations = new ModelEvaluations({ registry, datasets, objects, duck }, async (input, ctx) =>
     (await import('./evaluation/registryEngine.ts')).evaluateVersion(path.join(home, 'tmp'), input, ctx),
   );
+  const deployments = new DeploymentService({ home, db, objects, registry, engines });
+  // An alias moved by an MLflow client: deployments that follow it are replaced in the background,
+  // as an operation the UI can follow.
+  registry.onAliasMovedOutside = (name, alias) => {
+    if (!deployments.repo.following(name, alias).length) return;
+    const { done } = ops.start('deployments.followAlias', (ctx) => deployments.followAlias(name, alias, ctx));
+    done.then(
+      (followed) => {
+        if (followed.length)
+          events.changed(entities.deployments, ...followed.map((f) => entities.deployment(f.deployment)));
+      },
+      () => {},
+    );
+  };
   return {
     home,
     dbPath,
@@ -113,7 +128,7 @@ export async function openWorkbench(
     engines,
     registry,
     evaluations,
-    deployments: new DeploymentService(),
+    deployments,
     async close() {
       await runs.close();
       ops.cancelAll();

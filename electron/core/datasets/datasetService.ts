@@ -9,17 +9,18 @@ import type {
   ProfileResult,
   TableDiff,
   TableProfile,
+  TableRows,
   VersionDetail,
 } from '../../../shared/datasets.ts';
 import { DatasetName, NewDatasetName } from '../../../shared/datasets.ts';
-import { invalidInput } from '../errors.ts';
+import { invalidInput, notFound } from '../errors.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import type { OpContext } from '../ops/operations.ts';
 import type { Db } from '../store/database.ts';
 import type { Duck } from '../tabular/duckdb.ts';
 import { diffTable } from '../tabular/tableDiff.ts';
-import { tableFormatOf } from '../tabular/tableFormat.ts';
+import { scanSql, tableFormatOf } from '../tabular/tableFormat.ts';
 import { profileTable } from '../tabular/tableProfiler.ts';
 import { DatasetRepo } from './datasetRepo.ts';
 import { exportVersion } from './exporter.ts';
@@ -81,6 +82,53 @@ export class DatasetService {
       tables.push(profile);
     }
     return { dataset: name, version: v.version, tables };
+  }
+
+  /** A page of rows of one table of a version, in file order. */
+  async rows(
+    p: {
+      name: string;
+      version?: number | undefined;
+      path?: string | undefined;
+      offset: number;
+      limit: number;
+    },
+    signal?: AbortSignal,
+  ): Promise<TableRows> {
+    const v = this.show(p.name, p.version);
+    const tables = v.entries.filter((e) => tableFormatOf(e.path));
+    const entry = p.path ? tables.find((e) => e.path === p.path) : tables[0];
+    if (!entry)
+      throw notFound(
+        p.path
+          ? `${p.name}@${v.version} has no table ${p.path}. Its tables: ${tables.map((e) => e.path).join(', ') || 'none'}.`
+          : `${p.name}@${v.version} has no table (CSV, TSV, Parquet or JSON Lines) to read rows from.`,
+      );
+    const format = tableFormatOf(entry.path)!;
+    const file = this.objects.pathFor(entry.sha256);
+    return this.duck.withConnection(async (c) => {
+      const scan = scanSql(file, format);
+      const total = Number(
+        (await c.runAndReadAll(`SELECT count(*) AS n FROM ${scan}`)).getRowObjects()[0]!.n,
+      );
+      const reader = await c.runAndReadAll(`SELECT * FROM ${scan} LIMIT ${p.limit} OFFSET ${p.offset}`);
+      const columns = reader.columnNames();
+      const rows = reader.getRowObjectsJson().map((r) => {
+        const out: Record<string, number | string | boolean | null> = {};
+        for (const col of columns) {
+          const x = (r as Record<string, unknown>)[col];
+          // DuckDB's JSON form gives big integers and decimals as strings: numbers where exact.
+          out[col] =
+            typeof x === 'string' && /^-?\d+(\.\d+)?$/.test(x) && Number.isFinite(Number(x))
+              ? Number(x)
+              : typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string' || x === null
+                ? x
+                : JSON.stringify(x);
+        }
+        return out;
+      });
+      return { path: entry.path, columns, rows, offset: p.offset, total };
+    }, signal);
   }
 
   async diff(

@@ -1,60 +1,665 @@
 /**
  * Deployments (docs/architecture.md, "Deployments"): deploy a model version, replace it
  * health-gated, stop, restart, remove, follow an alias, and read what runs from the engines.
+ *
+ * The store holds what the user asked for (deploymentRepo.ts); the engine holds what runs, read on
+ * every look through a runtime (runtime.ts): a `container` runtime on a plain engine, a `swarm`
+ * one on a Swarm manager. Everything made on an engine carries labels naming this home, so a
+ * deployment is found again from the engine alone: after an app restart, and even when its record
+ * is gone.
  */
-import type {
-  Deployment,
-  DeploymentDetail,
-  DeploymentLogs,
-  DeploymentMetrics,
-  DeployParams,
-  DeployResult,
-  FollowedAlias,
-  InvokeResult,
-  UpdateParams,
-  UpdateResult,
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import {
+  type Deployment,
+  type DeploymentDetail,
+  type DeploymentLogs,
+  type DeploymentMetrics,
+  type DeploymentMode,
+  type DeployParams,
+  type DeployResult,
+  deploymentNameFor,
+  type FollowedAlias,
+  type InvokeResult,
+  type UpdateParams,
+  type UpdateResult,
 } from '../../../shared/deployments.ts';
-import { WorkbenchError } from '../errors.ts';
+import type { ModelVersion } from '../../../shared/registry.ts';
+import type { EngineTarget } from '../docker/engine.ts';
+import type { EngineRegistry } from '../docker/engineRegistry.ts';
+import { conflict, invalidInput, WorkbenchError } from '../errors.ts';
+import type { ObjectStore } from '../objects/objectStore.ts';
 import type { OpContext } from '../ops/operations.ts';
+import type { RegistryService } from '../registry/registryService.ts';
+import { packageModel } from '../serving/modelImage.ts';
+import type { Db } from '../store/database.ts';
+import { type DeploymentRecord, DeploymentRepo } from './deploymentRepo.ts';
+import { DEPLOY_LABELS, type DeploymentRuntime, type Observed, type RuntimeSpec } from './runtime.ts';
+import { type MetricsSample, parseServerMetrics, serverFigures } from './serverMetrics.ts';
 
-const notYet = () => new WorkbenchError('INTERNAL', 'Deployments are being built.');
+const DEFAULT_READY_TIMEOUT_S = 60;
+/** Rates are over the time since the previous read, but never a window longer than this. */
+const MAX_METRICS_WINDOW_MS = 60_000;
+
+export interface DeploymentDeps {
+  home: string;
+  db: Db;
+  objects: ObjectStore;
+  registry: RegistryService;
+  engines: EngineRegistry;
+  /** The runtimes for an engine; loaded on first use (dockerode is not needed to open a home). */
+  runtimes?: (target: EngineTarget) => Promise<Runtimes>;
+}
+
+export interface Runtimes {
+  container: DeploymentRuntime;
+  swarm: DeploymentRuntime;
+  isSwarmManager(): Promise<boolean>;
+}
+
+async function defaultRuntimes(target: EngineTarget): Promise<Runtimes> {
+  const [{ containerRuntime }, { swarmRuntime, isSwarmManager }] = await Promise.all([
+    import('./containerRuntime.ts'),
+    import('./swarmRuntime.ts'),
+  ]);
+  const deps = { docker: target.docker, local: isLocalEngine(target) };
+  return {
+    container: containerRuntime(deps),
+    swarm: swarmRuntime(deps),
+    isSwarmManager: () => isSwarmManager(target.docker),
+  };
+}
+
+/** An engine on this machine's socket: its published ports are reachable on 127.0.0.1. */
+export function isLocalEngine(target: EngineTarget): boolean {
+  return target.host.startsWith('unix://') || target.host.startsWith('npipe://');
+}
 
 export class DeploymentService {
+  readonly repo: DeploymentRepo;
+  /** Identifies this home's objects on the engines. */
+  readonly homeId: string;
+  private readonly runtimeCache = new Map<string, Promise<Runtimes>>();
+  private readonly lastSample = new Map<string, MetricsSample>();
+
+  constructor(private readonly d: DeploymentDeps) {
+    this.repo = new DeploymentRepo(d.db);
+    this.homeId = createHash('sha256').update(path.resolve(d.home)).digest('hex').slice(0, 16);
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
   async list(): Promise<Deployment[]> {
-    throw notYet();
+    const records = this.repo.list();
+    const engines = new Set<string | null>([null, ...records.map((r) => r.engine)]);
+    const seen = new Map<string | null, Map<string, Observed> | { unreachable: string }>();
+    await Promise.all(
+      [...engines].map(async (engine) => {
+        seen.set(engine, await this.observeEngine(engine, records));
+      }),
+    );
+    const out: Deployment[] = [];
+    const known = new Set(records.map((r) => r.name));
+    for (const r of records) out.push(this.view(r, pick(seen.get(r.engine), r.name)));
+    // Deployments the engines show and the store does not know: made before the record was written
+    // (a crash), or by this home before its database was replaced. Taken back from their labels.
+    for (const [engine, observed] of seen) {
+      if (!(observed instanceof Map)) continue;
+      for (const [name, o] of observed) {
+        if (known.has(name)) continue;
+        const adopted = this.adopt(engine, o);
+        if (adopted) out.push(this.view(adopted, o));
+      }
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
-  async get(_name: string): Promise<DeploymentDetail> {
-    throw notYet();
+
+  async get(name: string): Promise<DeploymentDetail> {
+    const r = this.repo.get(name);
+    const observed = pick(await this.observeEngine(r.engine, [r]), name);
+    return {
+      ...this.view(r, observed),
+      history: this.repo.history(name),
+      lastLogLines: observed && 'lastLogLines' in observed ? observed.lastLogLines : [],
+    };
   }
-  async create(_p: DeployParams, _ctx: OpContext): Promise<DeployResult> {
-    throw notYet();
+
+  async logs(name: string, tail = 200): Promise<DeploymentLogs> {
+    const r = this.repo.get(name);
+    return (await this.runtimeFor(r)).logs(name, tail);
   }
-  async update(_p: UpdateParams, _ctx: OpContext): Promise<UpdateResult> {
-    throw notYet();
+
+  async metrics(name: string): Promise<DeploymentMetrics> {
+    const r = this.repo.get(name);
+    const runtime = await this.runtimeFor(r);
+    const answer = await runtime.request(name, this.url(r), { method: 'GET', path: '/metrics' });
+    if (answer.status !== 200)
+      throw new WorkbenchError(
+        'CONFLICT',
+        `${name} did not give its figures (/metrics answered ${answer.status}). Is it running? \`mlwb deployments show ${name}\` says.`,
+      );
+    const sample = parseServerMetrics(answer.body, Date.now());
+    const previous = this.lastSample.get(name);
+    const usable =
+      previous &&
+      sample.at - previous.at <= MAX_METRICS_WINDOW_MS &&
+      sample.requestsTotal >= previous.requestsTotal
+        ? previous
+        : undefined;
+    this.lastSample.set(name, sample);
+    return serverFigures(sample, usable);
   }
+
+  async invoke(name: string, requestPath: string, body: unknown): Promise<InvokeResult> {
+    const r = this.repo.get(name);
+    const runtime = await this.runtimeFor(r);
+    const answer = await runtime.request(name, this.url(r), {
+      method: 'POST',
+      path: requestPath,
+      body: JSON.stringify(body),
+      contentType: 'application/json',
+    });
+    let parsed: unknown = answer.body;
+    try {
+      parsed = JSON.parse(answer.body);
+    } catch {
+      // Not JSON (an HTML error page from something else on the port): shown as text.
+    }
+    return { status: answer.status, latencyMs: answer.latencyMs, body: parsed };
+  }
+
+  // ---- commands ------------------------------------------------------------------------------
+
+  async create(p: DeployParams, ctx: OpContext): Promise<DeployResult> {
+    const version = this.d.registry.resolve({ name: p.model, version: p.version, alias: p.alias });
+    const name = p.name ?? deploymentNameFor(version.name);
+    if (this.repo.find(name))
+      throw conflict(
+        `A deployment named ${name} exists already. Update it (\`mlwb deployments update ${name} ${version.name}@${version.version}\`) or pick another name with --name.`,
+      );
+    const engineName = p.engine && p.engine !== 'default' ? p.engine : null;
+    const target = this.target(engineName);
+    const runtimes = await this.runtimes(target);
+    const mode: DeploymentMode = p.mode ?? ((await runtimes.isSwarmManager()) ? 'swarm' : 'container');
+    const replicas = p.replicas ?? 1;
+    if (mode === 'container' && replicas > 1)
+      throw invalidInput(
+        `${replicas} replicas need a Swarm manager: a plain engine runs one container. Deploy to a Swarm manager (docker swarm init), or leave replicas at 1.`,
+      );
+    const image = await this.packageFor(target, version, ctx);
+    const local = isLocalEngine(target);
+    const bindHost = local ? '127.0.0.1' : '0.0.0.0';
+    const urlHost = local ? '127.0.0.1' : engineHostname(target);
+    const followAlias = p.alias !== undefined && (p.followAlias ?? true);
+    const runtime = mode === 'swarm' ? runtimes.swarm : runtimes.container;
+
+    // A port the user named is theirs to fix when taken; one we picked is picked again.
+    let port = p.port ?? (await this.freePort(engineName, local));
+    for (let attempt = 0; ; attempt++) {
+      const spec = this.spec({
+        name,
+        version,
+        alias: p.alias ?? null,
+        followAlias,
+        image,
+        bindHost,
+        port,
+        replicas,
+        generation: 1,
+        local,
+        readyTimeoutSeconds: p.readyTimeoutSeconds,
+      });
+      try {
+        const started = await runtime.deploy(spec, ctx);
+        const record = this.repo.create(
+          {
+            name,
+            model: version.name,
+            version: version.version,
+            alias: p.alias ?? null,
+            followAlias,
+            engine: engineName,
+            mode,
+            replicas,
+            bindHost,
+            urlHost,
+            port,
+            image,
+            desired: 'running',
+            generation: 1,
+          },
+          {
+            kind: 'deployed',
+            message: `Deployed ${version.name}@${version.version}${p.alias ? ` (alias ${p.alias})` : ''} at ${this.urlOf(urlHost, port)}${mode === 'swarm' ? ` as a Swarm service with ${replicas} replica(s)` : ''}.`,
+          },
+        );
+        const observed: Observed = {
+          deployment: name,
+          status: 'running',
+          problem: null,
+          container: started.container,
+          version: version.version,
+          startedAt: started.startedAt,
+          lastLogLines: [],
+          labels: {},
+        };
+        return {
+          deployment: this.view(record, observed),
+          url: this.url(record),
+          container: started.container,
+        };
+      } catch (err) {
+        if (p.port === undefined && attempt < 3 && isPortTaken(err)) {
+          port = await this.freePort(engineName, local, port + 1);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  async update(p: UpdateParams, ctx: OpContext): Promise<UpdateResult> {
+    const r = this.repo.get(p.name);
+    // A version named moves off the alias; an alias named is followed (unless told not to);
+    // neither: the alias it follows, else the same version in a fresh container.
+    const alias = p.alias ?? (p.version !== undefined ? null : r.alias);
+    const followAlias =
+      alias !== null &&
+      (p.followAlias ?? (p.alias !== undefined ? true : p.version === undefined && r.followAlias));
+    const version =
+      p.version !== undefined
+        ? this.d.registry.resolve({ name: r.model, version: p.version })
+        : alias !== null && (p.alias !== undefined || r.followAlias)
+          ? this.d.registry.resolve({ name: r.model, alias })
+          : this.d.registry.resolve({ name: r.model, version: r.version });
+    return this.replaceWith(
+      r,
+      version,
+      { alias, followAlias, readyTimeoutSeconds: p.readyTimeoutSeconds },
+      ctx,
+      'replaced',
+    );
+  }
+
   async restart(
-    _name: string,
-    _readyTimeoutSeconds: number | undefined,
-    _ctx: OpContext,
+    name: string,
+    readyTimeoutSeconds: number | undefined,
+    ctx: OpContext,
   ): Promise<UpdateResult> {
-    throw notYet();
+    const r = this.repo.get(name);
+    const version = this.d.registry.resolve({ name: r.model, version: r.version });
+    return this.replaceWith(
+      r,
+      version,
+      { alias: r.alias, followAlias: r.followAlias, readyTimeoutSeconds },
+      ctx,
+      'restarted',
+    );
   }
-  async stop(_name: string, _ctx: OpContext): Promise<{ deployment: Deployment }> {
-    throw notYet();
+
+  async stop(name: string, ctx: OpContext): Promise<{ deployment: Deployment }> {
+    const r = this.repo.get(name);
+    await (await this.runtimeFor(r)).stop(name, ctx);
+    this.lastSample.delete(name);
+    const record = this.repo.update(name, { desired: 'stopped' }, { kind: 'stopped', message: 'Stopped.' });
+    return { deployment: await this.viewNow(record) };
   }
-  async remove(_name: string, _ctx: OpContext): Promise<{ removed: boolean }> {
-    throw notYet();
+
+  async remove(name: string, ctx: OpContext): Promise<{ removed: boolean }> {
+    const r = this.repo.find(name);
+    if (!r) return { removed: false };
+    await (await this.runtimeFor(r)).remove(name, ctx);
+    this.lastSample.delete(name);
+    return { removed: this.repo.remove(name) };
   }
-  async logs(_name: string, _tail: number | undefined): Promise<DeploymentLogs> {
-    throw notYet();
+
+  /** After `alias` of `model` moved: replaces every deployment that follows it, one at a time. */
+  async followAlias(model: string, alias: string, ctx: OpContext): Promise<FollowedAlias[]> {
+    const out: FollowedAlias[] = [];
+    for (const r of this.repo.following(model, alias)) {
+      if (r.desired === 'stopped') continue;
+      const version = this.d.registry.resolve({ name: model, alias });
+      if (version.version === r.version) continue;
+      try {
+        const res = await this.replaceWith(
+          r,
+          version,
+          { alias, followAlias: true, readyTimeoutSeconds: undefined },
+          ctx,
+          'replaced',
+        );
+        out.push({ deployment: r.name, outcome: res.outcome, reason: res.reason });
+      } catch (err) {
+        out.push({ deployment: r.name, outcome: 'rolled-back', reason: (err as Error).message });
+      }
+    }
+    return out;
   }
-  async metrics(_name: string): Promise<DeploymentMetrics> {
-    throw notYet();
+
+  // ---- the parts -----------------------------------------------------------------------------
+
+  private async replaceWith(
+    r: DeploymentRecord,
+    version: ModelVersion,
+    opts: { alias: string | null; followAlias: boolean; readyTimeoutSeconds: number | undefined },
+    ctx: OpContext,
+    kind: 'replaced' | 'restarted',
+  ): Promise<UpdateResult> {
+    const target = this.target(r.engine);
+    const runtime = await this.runtimeFor(r);
+    const image = await this.packageFor(target, version, ctx);
+    const generation = this.repo.nextGeneration(r.name);
+    const spec = this.spec({
+      name: r.name,
+      version,
+      alias: opts.alias,
+      followAlias: opts.followAlias,
+      image,
+      bindHost: r.bindHost,
+      port: r.port,
+      replicas: r.replicas,
+      generation,
+      local: isLocalEngine(target),
+      readyTimeoutSeconds: opts.readyTimeoutSeconds,
+    });
+    const ref = `${version.name}@${version.version}`;
+    if (r.desired === 'stopped') {
+      await runtime.start(spec, ctx);
+      const record = this.repo.update(
+        r.name,
+        {
+          version: version.version,
+          image,
+          alias: opts.alias,
+          followAlias: opts.followAlias,
+          desired: 'running',
+        },
+        { kind: 'started', version: version.version, message: `Started with ${ref}.` },
+      );
+      return { deployment: await this.viewNow(record), outcome: 'replaced', reason: null };
+    }
+    const outcome = await runtime.replace(spec, ctx);
+    this.lastSample.delete(r.name);
+    const at = Date.now();
+    if (outcome.outcome === 'replaced') {
+      const record = this.repo.update(
+        r.name,
+        {
+          version: version.version,
+          image,
+          alias: opts.alias,
+          followAlias: opts.followAlias,
+          lastReplacement: { at, from: r.version, to: version.version, outcome: 'replaced', reason: null },
+        },
+        {
+          kind,
+          version: version.version,
+          message:
+            kind === 'restarted'
+              ? `Restarted ${ref} in a fresh container, health-gated.`
+              : `Replaced ${r.model}@${r.version} by ${ref}: it became ready, then traffic moved to it.`,
+        },
+      );
+      return { deployment: await this.viewNow(record), outcome: 'replaced', reason: null };
+    }
+    const record = this.repo.update(
+      r.name,
+      {
+        lastReplacement: {
+          at,
+          from: r.version,
+          to: version.version,
+          outcome: 'rolled-back',
+          reason: outcome.reason,
+        },
+      },
+      {
+        kind: 'rolled-back',
+        version: version.version,
+        message: `${ref} did not become ready, so ${r.model}@${r.version} kept serving: ${outcome.reason}`,
+      },
+    );
+    return { deployment: await this.viewNow(record), outcome: 'rolled-back', reason: outcome.reason };
   }
-  async invoke(_name: string, _path: string, _body: unknown): Promise<InvokeResult> {
-    throw notYet();
+
+  private async packageFor(target: EngineTarget, version: ModelVersion, ctx: OpContext): Promise<string> {
+    const packaged = await packageModel(
+      { docker: target.docker, objects: this.d.objects, tmpDir: path.join(this.d.home, 'tmp') },
+      version,
+      {},
+      ctx,
+    );
+    return packaged.image;
   }
-  async followAlias(_model: string, _alias: string, _ctx: OpContext): Promise<FollowedAlias[]> {
-    return [];
+
+  private spec(o: {
+    name: string;
+    version: ModelVersion;
+    alias: string | null;
+    followAlias: boolean;
+    image: string;
+    bindHost: string;
+    port: number;
+    replicas: number;
+    generation: number;
+    local: boolean;
+    readyTimeoutSeconds: number | undefined;
+  }): RuntimeSpec {
+    return {
+      deployment: o.name,
+      homeId: this.homeId,
+      model: o.version.name,
+      version: o.version.version,
+      alias: o.alias,
+      followAlias: o.followAlias,
+      image: o.image,
+      bindHost: o.bindHost,
+      port: o.port,
+      replicas: o.replicas,
+      generation: o.generation,
+      // A local engine writes the request log where the workbench (and monitoring) reads it.
+      requestLog: o.local
+        ? { kind: 'bind', path: this.requestLogDir(o.name) }
+        : { kind: 'volume', name: `mlwb-dep-${o.name}-requests` },
+      readyTimeoutMs: (o.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_S) * 1000,
+    };
   }
+
+  /** Where a deployment's request logs are kept on this machine. */
+  requestLogDir(name: string): string {
+    return path.join(this.d.home, 'deployments', name, 'requests');
+  }
+
+  private target(engine: string | null): EngineTarget {
+    const target = this.d.engines.target(engine ?? undefined);
+    if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
+    return target;
+  }
+
+  private runtimes(target: EngineTarget): Promise<Runtimes> {
+    let found = this.runtimeCache.get(target.host);
+    if (!found) {
+      found = (this.d.runtimes ?? defaultRuntimes)(target);
+      this.runtimeCache.set(target.host, found);
+      found.catch(() => this.runtimeCache.delete(target.host));
+    }
+    return found;
+  }
+
+  private async runtimeFor(r: DeploymentRecord): Promise<DeploymentRuntime> {
+    const runtimes = await this.runtimes(this.target(r.engine));
+    return r.mode === 'swarm' ? runtimes.swarm : runtimes.container;
+  }
+
+  /** What runs on an engine for this home; when it does not answer, why. */
+  private async observeEngine(
+    engine: string | null,
+    records: DeploymentRecord[],
+  ): Promise<Map<string, Observed> | { unreachable: string }> {
+    let target: EngineTarget;
+    try {
+      target = this.target(engine);
+    } catch (err) {
+      return { unreachable: (err as Error).message };
+    }
+    try {
+      const runtimes = await this.runtimes(target);
+      const onEngine = records.filter((r) => r.engine === engine);
+      const swarm =
+        onEngine.some((r) => r.mode === 'swarm') || (engine === null && (await runtimes.isSwarmManager()));
+      const [containers, services] = await Promise.all([
+        runtimes.container.observe(this.homeId),
+        swarm ? runtimes.swarm.observe(this.homeId) : Promise.resolve(new Map<string, Observed>()),
+      ]);
+      return new Map([...containers, ...services]);
+    } catch (err) {
+      const reason = err instanceof WorkbenchError ? err.message : (err as Error).message;
+      return {
+        unreachable: `The engine${engine ? ` ${engine}` : ''} does not answer: ${reason} ${target.hint()}`,
+      };
+    }
+  }
+
+  /** A record for a deployment found on an engine by its labels. */
+  private adopt(engine: string | null, o: Observed): DeploymentRecord | undefined {
+    const l = o.labels;
+    const model = l[DEPLOY_LABELS.model];
+    const version = Number(l[DEPLOY_LABELS.version]);
+    const port = Number(l[DEPLOY_LABELS.port]);
+    // The image is named again at the next update or restart, which packages (or finds) it.
+    const image = '';
+    if (!model || !Number.isInteger(version) || !Number.isInteger(port)) return undefined;
+    const bindHost = l[DEPLOY_LABELS.bindHost] ?? '127.0.0.1';
+    let urlHost = '127.0.0.1';
+    try {
+      const target = this.target(engine);
+      if (!isLocalEngine(target)) urlHost = engineHostname(target);
+    } catch {
+      // The engine answered a moment ago; keep the loopback address.
+    }
+    try {
+      return this.repo.create(
+        {
+          name: o.deployment,
+          model,
+          version,
+          alias: l[DEPLOY_LABELS.alias] || null,
+          followAlias: l[DEPLOY_LABELS.followAlias] === 'true',
+          engine,
+          mode: l[DEPLOY_LABELS.role] === 'service' ? 'swarm' : 'container',
+          replicas: Number(l[DEPLOY_LABELS.replicas]) || 1,
+          bindHost,
+          urlHost,
+          port,
+          image,
+          desired: o.status === 'stopped' ? 'stopped' : 'running',
+          generation: Number(l[DEPLOY_LABELS.generation]) || 1,
+        },
+        { kind: 'found', message: 'Found on the engine by its labels and recorded again.' },
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  private view(r: DeploymentRecord, o: Observed | { unreachable: string } | undefined): Deployment {
+    let aliasVersion: number | null = null;
+    if (r.alias) {
+      try {
+        const v = this.d.registry.resolve({ name: r.model, alias: r.alias }).version;
+        if (v !== r.version) aliasVersion = v;
+      } catch {
+        // The alias was removed: nothing to follow.
+      }
+    }
+    const base = {
+      name: r.name,
+      model: r.model,
+      version: r.version,
+      alias: r.alias,
+      followAlias: r.followAlias,
+      aliasVersion,
+      engine: r.engine,
+      mode: r.mode,
+      replicas: r.replicas,
+      url: this.url(r),
+      port: r.port,
+      image: r.image,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      lastReplacement: r.lastReplacement,
+    };
+    if (!o) {
+      return {
+        ...base,
+        status: r.desired === 'stopped' ? 'stopped' : 'missing',
+        problem:
+          r.desired === 'stopped'
+            ? null
+            : `Its containers are gone from the engine (removed outside the workbench?). Restart it to run it again, or remove it.`,
+        startedAt: null,
+        container: null,
+      };
+    }
+    if ('unreachable' in o)
+      return { ...base, status: 'unknown', problem: o.unreachable, startedAt: null, container: null };
+    return {
+      ...base,
+      status: o.status,
+      problem: o.problem,
+      startedAt: o.status === 'running' || o.status === 'replacing' ? o.startedAt : null,
+      container: o.container,
+    };
+  }
+
+  private async viewNow(r: DeploymentRecord): Promise<Deployment> {
+    return this.view(r, pick(await this.observeEngine(r.engine, [r]), r.name));
+  }
+
+  private url(r: DeploymentRecord): string {
+    return this.urlOf(r.urlHost, r.port);
+  }
+
+  private urlOf(host: string, port: number): string {
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  /** A port no deployment of ours uses and, on a local engine, nothing listens on. */
+  private async freePort(engine: string | null, local: boolean, from = 8100): Promise<number> {
+    const ours = new Set(this.repo.portsOn(engine));
+    for (let port = from; port < from + 500; port++) {
+      if (ours.has(port)) continue;
+      if (!local || (await portIsFree(port))) return port;
+    }
+    throw conflict(`No free port between ${from} and ${from + 499}. Name one with --port.`);
+  }
+}
+
+function pick(
+  seen: Map<string, Observed> | { unreachable: string } | undefined,
+  name: string,
+): Observed | { unreachable: string } | undefined {
+  if (!seen) return undefined;
+  return seen instanceof Map ? seen.get(name) : seen;
+}
+
+function engineHostname(target: EngineTarget): string {
+  try {
+    return new URL(target.host).hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  } catch {
+    return '127.0.0.1';
+  }
+}
+
+function isPortTaken(err: unknown): boolean {
+  return err instanceof WorkbenchError && err.code === 'CONFLICT' && /port/i.test(err.message);
+}
+
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }

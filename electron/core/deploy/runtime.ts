@@ -28,6 +28,8 @@ export const DEPLOY_LABELS = {
   alias: `${DEPLOY_LABEL}.alias`,
   followAlias: `${DEPLOY_LABEL}.follow-alias`,
   replicas: `${DEPLOY_LABEL}.replicas`,
+  /** Container mode: the port a model container listens on inside its front's network (8081/8082). */
+  slot: `${DEPLOY_LABEL}.slot`,
 } as const;
 
 /** What to run: one model version of one deployment. */

@@ -273,6 +273,12 @@ export class RegistryService {
   }
 
   /**
+   * Told when an alias moved outside the API (the MLflow registry endpoints), so deployments that
+   * follow it are replaced as they are after `models.setAlias` (set by workbench.ts).
+   */
+  onAliasMovedOutside: (name: string, alias: string) => void = () => {};
+
+  /**
    * Points an alias at a version. With a gate on the alias the version must pass it first
    * (evaluated on the gate's data, reusing stored evaluations), unless forced with a reason.
    */

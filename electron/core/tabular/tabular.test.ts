@@ -119,3 +119,33 @@ describe('diffs', () => {
     expect(d.tables[0]!.rows.changed).toBe(2);
   });
 });
+
+describe('rows', () => {
+  it('pages through a table in file order, with numbers as numbers and missing values as null', async () => {
+    const src = dirs.make();
+    writeTree(src, {
+      'a.csv': 'sepal_length,species,n\n5.1,setosa,1\n4.9,,2\n6.3,virginica,3\n',
+      'b.jsonl': '{"x":true}\n',
+    });
+    await app.api.call('datasets.add', { name: 'rows', paths: [src] });
+    const first = await app.api.call('datasets.rows', { name: 'rows', limit: 2 });
+    expect(first).toEqual({
+      path: 'a.csv',
+      columns: ['sepal_length', 'species', 'n'],
+      rows: [
+        { sepal_length: 5.1, species: 'setosa', n: 1 },
+        { sepal_length: 4.9, species: null, n: 2 },
+      ],
+      offset: 0,
+      total: 3,
+    });
+    const next = await app.api.call('datasets.rows', { name: 'rows', offset: 2 });
+    expect(next.rows).toEqual([{ sepal_length: 6.3, species: 'virginica', n: 3 }]);
+    expect((await app.api.call('datasets.rows', { name: 'rows', path: 'b.jsonl' })).rows).toEqual([
+      { x: true },
+    ]);
+    await expect(app.api.call('datasets.rows', { name: 'rows', path: 'c.csv' })).rejects.toThrow(
+      /has no table c\.csv\. Its tables: a\.csv, b\.jsonl/,
+    );
+  });
+});

@@ -373,6 +373,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
           async () => null,
         );
         reg.changed(b.name);
+        reg.onAliasMovedOutside(b.name, alias.data);
         return {};
       },
       DELETE(input, reg) {

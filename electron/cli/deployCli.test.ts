@@ -1,0 +1,241 @@
+/**
+ * `mlwb deploy` and `mlwb deployments` as a CI pipeline or a terminal uses them, each command its
+ * own process on one home, against the real engine: deploy a registered version, answer requests
+ * at the URL it prints, move it to another version, follow an alias, see a dead container with its
+ * last log lines, find a deployment again after its record is lost, stop, restart, remove, and
+ * the refusals (a port taken, an engine that does not answer). Without an engine these are skipped
+ * with the reason, unless MLWB_REQUIRE_DOCKER=1, where that is a failure.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEPLOY_LABELS } from '../core/deploy/runtime.ts';
+import { writeTree } from '../core/testing/fileTree.ts';
+import { tempDirs } from '../core/testing/tempDirs.ts';
+import { runDirs } from '../core/training/containerRun.ts';
+import { openWorkbench } from '../core/workbench.ts';
+import { mlwbJson as json, mlwb } from './testing/mlwbProcess.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, '..', 'core', 'registry', 'fixtures');
+const dirs = tempDirs();
+const docker = new Docker();
+
+async function skipReason(): Promise<string | undefined> {
+  let reason: string | undefined;
+  try {
+    await docker.version();
+    for (const image of ['mlwb/node-runtime:bookworm', 'mlwb/netfront:bookworm'])
+      await docker.getImage(image).inspect();
+  } catch (err) {
+    reason = `no Docker engine with the offline base images (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
+  }
+  if (reason && process.env.MLWB_REQUIRE_DOCKER === '1')
+    throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${reason}`);
+  return reason;
+}
+const skip = await skipReason();
+if (skip) console.warn(`deploy CLI tests skipped: ${skip}`);
+
+const homes: string[] = [];
+afterAll(async () => {
+  // Whatever a failed test left on the engine: every deployment of these homes.
+  for (const home of homes) {
+    const wb = await openWorkbench(home);
+    try {
+      const homeId = wb.deployments.homeId;
+      for (const c of await docker.listContainers({
+        all: true,
+        filters: { label: [`${DEPLOY_LABELS.home}=${homeId}`] },
+      }))
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => {});
+      for (const s of await docker
+        .listServices({ filters: { label: [`${DEPLOY_LABELS.home}=${homeId}`] } })
+        .catch(() => []))
+        await docker
+          .getService(s.ID)
+          .remove()
+          .catch(() => {});
+      const volumes = await docker.listVolumes({ filters: { label: [`${DEPLOY_LABELS.home}=${homeId}`] } });
+      for (const v of volumes.Volumes ?? [])
+        await docker
+          .getVolume(v.Name)
+          .remove()
+          .catch(() => {});
+    } finally {
+      await wb.close();
+    }
+  }
+}, 120_000);
+
+/** A home with the iris classifier registered twice (versions 1 and 2: two images, two versions). */
+async function homeWithIris(): Promise<string> {
+  const home = dirs.make();
+  homes.push(home);
+  const wb = await openWorkbench(home);
+  try {
+    const run = wb.tracking.createRun({
+      experimentId: wb.tracking.createExperiment('ci'),
+      status: 'FINISHED',
+    });
+    writeTree(path.join(runDirs(home, run).output, 'model'), {
+      'model.onnx': fs.readFileSync(path.join(fixtures, 'iris-logreg.onnx')),
+      'signature.json': fs.readFileSync(path.join(fixtures, 'iris-logreg.signature.json')),
+    });
+    await json(home, 'model', 'register', run, '--name', 'iris');
+    await json(home, 'model', 'register', run, '--name', 'iris');
+  } finally {
+    await wb.close();
+  }
+  return home;
+}
+
+const row = { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] };
+
+async function infer(url: string) {
+  const res = await fetch(`${url}/v2/models/iris/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(row),
+  });
+  return { status: res.status, body: (await res.json()) as { model_version?: string } };
+}
+
+function listenAnywhere(): Promise<net.Server> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+describe.skipIf(Boolean(skip))('mlwb deploy', () => {
+  it('deploys, serves at its URL, moves versions health-gated, stops, restarts and removes', async () => {
+    const home = await homeWithIris();
+    expect(await json(home, 'deployments', 'list')).toEqual({ deployments: [] });
+    const none = await mlwb(home, 'deployments', 'list');
+    expect(none.stdout).toMatch(/No deployments yet\. Deploy a model version with `mlwb deploy NAME@V`/);
+
+    const d = await json(home, 'deploy', 'iris@1', '--mode', 'container', '--name', 'iris-ci');
+    expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(d.container).toMatch(/^[0-9a-f]{12,}$/);
+    expect(d.deployment).toMatchObject({ name: 'iris-ci', model: 'iris', version: 1, status: 'running' });
+    const first = await infer(d.url);
+    expect(first.status).toBe(200);
+    expect(first.body.model_version).toBe('1');
+
+    // Each command is a new process: what it shows is read again from the engine.
+    const listed = await json(home, 'deployments', 'list');
+    expect(listed.deployments).toHaveLength(1);
+    expect(listed.deployments[0]).toMatchObject({
+      name: 'iris-ci',
+      status: 'running',
+      url: d.url,
+      version: 1,
+    });
+    expect(listed.deployments[0].startedAt).toBeGreaterThan(Date.now() - 600_000);
+
+    const up = await json(home, 'deployments', 'update', 'iris-ci', 'iris@2');
+    expect(up).toMatchObject({
+      outcome: 'replaced',
+      reason: null,
+      deployment: { version: 2, status: 'running' },
+    });
+    expect((await infer(d.url)).body.model_version).toBe('2');
+    const shown = await json(home, 'deployments', 'show', 'iris-ci');
+    expect(shown.lastReplacement).toMatchObject({ from: 1, to: 2, outcome: 'replaced' });
+    expect(shown.history.map((e: { kind: string }) => e.kind)).toEqual(['deployed', 'replaced']);
+
+    const logs = await json(home, 'deployments', 'logs', 'iris-ci', '--tail', '50');
+    expect(logs.lines.map((l: { text: string }) => l.text).join('\n')).toMatch(/ready: loaded in/);
+
+    await json(home, 'deployments', 'stop', 'iris-ci');
+    expect((await json(home, 'deployments', 'show', 'iris-ci')).status).toBe('stopped');
+    await expect(infer(d.url)).rejects.toThrow();
+
+    const restarted = await json(home, 'deployments', 'restart', 'iris-ci');
+    expect(restarted.deployment).toMatchObject({ status: 'running', version: 2 });
+    expect((await infer(d.url)).status).toBe(200);
+
+    expect(await json(home, 'deployments', 'remove', 'iris-ci')).toEqual({ removed: true });
+    expect(await json(home, 'deployments', 'list')).toEqual({ deployments: [] });
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`${DEPLOY_LABELS.name}=iris-ci`] },
+    });
+    expect(left.map((c) => c.Names)).toEqual([]);
+  }, 300_000);
+
+  it('follows an alias, shows a dead container with its last lines, and is found again from its labels', async () => {
+    const home = await homeWithIris();
+    await json(home, 'model', 'alias', 'iris', '1', 'champion');
+    const d = await json(home, 'deploy', 'iris@champion', '--mode', 'container');
+    expect(d.deployment).toMatchObject({ name: 'iris', version: 1, alias: 'champion', followAlias: true });
+
+    const moved = await json(home, 'model', 'alias', 'iris', '2', 'champion');
+    expect(moved.followed).toEqual([{ deployment: 'iris', outcome: 'replaced', reason: null }]);
+    expect((await infer(d.url)).body.model_version).toBe('2');
+
+    // The record is lost (a restored database): the next look finds the deployment by its labels.
+    const wb = await openWorkbench(home);
+    try {
+      wb.deployments.repo.remove('iris');
+    } finally {
+      await wb.close();
+    }
+    const found = await json(home, 'deployments', 'show', 'iris').catch(() => undefined);
+    expect(found).toBeUndefined(); // `show` reads the record: not there until a list looks
+    const listed = await json(home, 'deployments', 'list');
+    expect(listed.deployments[0]).toMatchObject({
+      name: 'iris',
+      version: 2,
+      status: 'running',
+      port: d.deployment.port,
+    });
+    expect((await json(home, 'deployments', 'show', 'iris')).history.at(-1).kind).toBe('found');
+
+    // The serving container is killed behind the workbench's back.
+    const live = await docker.getContainer(listed.deployments[0].container).inspect();
+    await docker.getContainer(live.Id).kill();
+    const dead = await json(home, 'deployments', 'show', 'iris');
+    expect(dead.status).toBe('dead');
+    expect(dead.problem).toBeTruthy();
+    expect(dead.lastLogLines.join('\n')).toMatch(/ready/);
+    await json(home, 'deployments', 'remove', 'iris');
+  }, 300_000);
+
+  it('refuses a port that is taken, naming a free one, and an engine that does not answer', async () => {
+    const home = await homeWithIris();
+    const busy = await listenAnywhere();
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const taken = await mlwb(
+        home,
+        'deploy',
+        'iris@1',
+        '--mode',
+        'container',
+        '--port',
+        String(port),
+        '--json',
+      );
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toMatch(new RegExp(`port ${port}.*(taken|in use|allocated).*--port \\d+`, 'i'));
+      expect(JSON.parse(taken.stdout).error.code).toBe('CONFLICT');
+    } finally {
+      busy.close();
+    }
+    expect(await json(home, 'deployments', 'list')).toEqual({ deployments: [] });
+
+    await json(home, 'engines', 'add', 'nowhere', 'tcp://127.0.0.1:9');
+    const down = await mlwb(home, 'deploy', 'iris@1', '--engine', 'nowhere', '--json');
+    expect(down.code).toBe(1);
+    expect(JSON.parse(down.stdout).error.code).toBe('ENGINE_UNAVAILABLE');
+    expect(down.stderr).toMatch(/does not answer/);
+  }, 180_000);
+});
