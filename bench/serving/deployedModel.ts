@@ -148,38 +148,21 @@ async function bridgeAddress(docker: Docker, id: string): Promise<string | undef
   return ip || undefined;
 }
 
-/**
- * Deploys the version through the workbench's own service, as `mlwb deploy` does; while that
- * service is not built yet (it answers "being built"), runs the image itself with the same limits
- * and says so.
- */
-export async function deploy(docker: Docker, r: Registered, image: string): Promise<Deployed> {
-  try {
-    const out = await r.api.call('deployments.create', {
-      model: MODEL_NAME,
-      version: r.version,
-      mode: 'container',
-    });
-    const name = out.deployment.name;
-    return {
-      url: out.url.replace(/\/$/, ''),
-      bridgeUrl: await bridgeAddress(docker, out.container).then((ip) => ip && `http://${ip}:${SERVER_PORT}`),
-      how: `deployments.create (container mode) → ${out.url}`,
-      remove: async () => {
-        await r.api.call('deployments.remove', { name });
-      },
-    };
-  } catch (err) {
-    if (!/being built/.test((err as Error).message)) throw err;
-  }
-  const c = await docker.createContainer(containerSpec(image));
-  await c.start();
-  const url = `http://127.0.0.1:${await publishedPort(c)}`;
-  const ip = await bridgeAddress(docker, c.id);
+/** Deploys the version through the workbench's own service, as `mlwb deploy` does. */
+export async function deploy(docker: Docker, r: Registered): Promise<Deployed> {
+  const out = await r.api.call('deployments.create', {
+    model: MODEL_NAME,
+    version: r.version,
+    mode: 'container',
+  });
+  const name = out.deployment.name;
+  const ip = await bridgeAddress(docker, out.container);
   return {
-    url,
+    url: out.url.replace(/\/$/, ''),
     bridgeUrl: ip && `http://${ip}:${SERVER_PORT}`,
-    how: `its image run by the bench as a deployment runs it (deployments.create is not built on this branch) → ${url}`,
-    remove: () => c.remove({ force: true, v: true }),
+    how: `deployments.create, container mode → ${out.url}`,
+    remove: async () => {
+      await r.api.call('deployments.remove', { name });
+    },
   };
 }

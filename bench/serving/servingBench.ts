@@ -188,7 +188,7 @@ export async function runServingBench(): Promise<Figure[]> {
       registered = await registerFixture(path.join(dir, 'home'));
       packaged = await packageTwice(docker, registered);
       startMs = await startToReady(docker, packaged.image, STARTS);
-      deployed = await deploy(docker, registered, packaged.image);
+      deployed = await deploy(docker, registered);
       await waitReady(Number(new URL(deployed.url).port));
     }
 

@@ -41,12 +41,19 @@ export interface ServerConfig {
   intraOpThreads: number;
   /**
    * Server processes, each with its own session (MLWB_SERVER_WORKERS; default the CPUs this
-   * process may use). 1 serves from this process alone.
+   * process may use, at most DEFAULT_MAX_WORKERS). 1 serves from this process alone.
    */
   workers: number;
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * The most server processes started unasked: each holds its own copy of the model and its own
+ * threads, and a container's memory and process limits are sized for a few (a deployment's: 1 GiB
+ * and 256 tasks). MLWB_SERVER_WORKERS sets more.
+ */
+export const DEFAULT_MAX_WORKERS = 4;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
@@ -156,6 +163,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     logMaxBytes: integer(env, 'MLWB_LOG_MAX_BYTES', 16 * 1024 * 1024, 1024),
     logFiles: integer(env, 'MLWB_LOG_FILES', 5, 1),
     intraOpThreads: integer(env, 'MLWB_INTRA_OP_THREADS', 1, 1),
-    workers: integer(env, 'MLWB_SERVER_WORKERS', usableCpus(), 1),
+    workers: integer(env, 'MLWB_SERVER_WORKERS', Math.min(usableCpus(), DEFAULT_MAX_WORKERS), 1),
   };
 }
