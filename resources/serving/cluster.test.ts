@@ -108,6 +108,25 @@ describe('several server processes', () => {
     );
   });
 
+  it('writes every line of the last requests before it exits on SIGTERM', async () => {
+    const dir = tempDir();
+    const logDir = path.join(dir, 'log');
+    running = await startServer({
+      model: irisModel,
+      meta: irisMeta,
+      dir,
+      env: { MLWB_SERVER_WORKERS: '2', MLWB_REQUEST_LOG_DIR: logDir },
+    });
+    await waitReady(running.url);
+    expect((await burst(running.url, 8, 3, 's')).every((s) => s === 200)).toBe(true);
+    // At once: the lines are still on their way from the workers.
+    running.proc.kill('SIGTERM');
+    expect((await running.exited).code).toBe(0);
+    const lines = fs.readFileSync(path.join(logDir, 'requests.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(24);
+    expect(running.stdout()).toMatch(/worker \d+: SIGTERM: draining 0 request/);
+  });
+
   it('replaces a process that dies, keeping its counts, and keeps serving', async () => {
     running = await startServer({ model: irisModel, meta: irisMeta, env: { MLWB_SERVER_WORKERS: '2' } });
     const { url, proc } = running;

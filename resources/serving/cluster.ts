@@ -238,7 +238,7 @@ export function runPrimary(config: ServerConfig, say: Say): void {
     lastSnapshot.delete(w.id);
     loaded.delete(w.id);
     if (stopping) {
-      if (workers().length === 0) finish();
+      finishWhenGone();
       return;
     }
     const how = signal ? `signal ${signal}` : `status ${code}`;
@@ -248,7 +248,13 @@ export function runPrimary(config: ServerConfig, say: Say): void {
     fork(true);
   });
 
-  const finish = async () => {
+  // cluster.workers lets a worker go once it has exited AND its channel has closed: only then
+  // has every log line it sent been read.
+  cluster.on('disconnect', () => finishWhenGone());
+  let finishing = false;
+  const finishWhenGone = async () => {
+    if (!stopping || finishing || workers().length > 0) return;
+    finishing = true;
     await ordered?.flush();
     say('stopped');
     process.exit(0);
@@ -263,7 +269,7 @@ export function runPrimary(config: ServerConfig, say: Say): void {
       process.exit(1);
     }, GRACE_MS).unref();
     for (const w of workers()) send(w, { t: 'drain', signal });
-    if (workers().length === 0) finish();
+    finishWhenGone();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
