@@ -148,6 +148,24 @@ async function bridgeAddress(docker: Docker, id: string): Promise<string | undef
   return ip || undefined;
 }
 
+/**
+ * Whether the engine relays this host port through docker-proxy (its userland proxy, on unless
+ * the daemon runs with `"userland-proxy": false`): a process that copies every byte both ways.
+ */
+function relayedByDockerProxy(port: number): boolean {
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (args[0]?.endsWith('docker-proxy') && args[args.indexOf('-host-port') + 1] === String(port))
+      return true;
+  }
+  return false;
+}
+
 /** Deploys the version through the workbench's own service, as `mlwb deploy` does. */
 export async function deploy(docker: Docker, r: Registered): Promise<Deployed> {
   const out = await r.api.call('deployments.create', {
@@ -157,10 +175,12 @@ export async function deploy(docker: Docker, r: Registered): Promise<Deployed> {
   });
   const name = out.deployment.name;
   const ip = await bridgeAddress(docker, out.container);
+  const url = out.url.replace(/\/$/, '');
+  const proxied = relayedByDockerProxy(Number(new URL(url).port));
   return {
-    url: out.url.replace(/\/$/, ''),
+    url,
     bridgeUrl: ip && `http://${ip}:${SERVER_PORT}`,
-    how: `deployments.create, container mode → ${out.url}`,
+    how: `deployments.create, container mode → ${url}${proxied ? ', which the engine relays through docker-proxy' : ''}`,
     remove: async () => {
       await r.api.call('deployments.remove', { name });
     },
