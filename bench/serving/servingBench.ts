@@ -184,12 +184,15 @@ export async function runServingBench(): Promise<Figure[]> {
     // (d) and (c) first: they need the machine to themselves no more than the loads do.
     let packaged: PackageFigures | undefined;
     let startMs: number[] = [];
+    let deployedWorkers = '?';
     if (!missing) {
       registered = await registerFixture(path.join(dir, 'home'));
       packaged = await packageTwice(docker, registered);
       startMs = await startToReady(docker, packaged.image, STARTS);
       deployed = await deploy(docker, registered);
       await waitReady(Number(new URL(deployed.url).port));
+      const metrics = await (await fetch(`${deployed.url}/metrics`)).text();
+      deployedWorkers = /^mlwb_server_workers (\d+)$/m.exec(metrics)?.[1] ?? '?';
     }
 
     const bare = await start([path.join(here, 'bareServer.mjs'), model, '0'], {}, /listening (\d+)/);
@@ -231,7 +234,7 @@ export async function runServingBench(): Promise<Figure[]> {
       figures.push(
         versus(
           dep,
-          `DEPLOYED model, POST ${INFER} through its published port, request log on (${deployed.how})`,
+          `DEPLOYED model, POST ${INFER} through its published port, ${deployedWorkers} server processes, request log on (${deployed.how})`,
           '≥ 0.8× the bare server',
           true,
         ),
