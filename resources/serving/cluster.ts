@@ -21,6 +21,7 @@ import fs from 'node:fs/promises';
 import { ModelServer } from './app.ts';
 import type { ServerConfig } from './config.ts';
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
+import { loadRuntime } from './model.ts';
 import { type LogSink, monotonicMs, RequestLog } from './requestLog.ts';
 
 /** Docker waits 10 s after SIGTERM before SIGKILL; leave a margin to exit on our own. */
@@ -131,6 +132,8 @@ export function runPrimary(config: ServerConfig, say: Say): void {
       (err: Error) => fail(`cannot load ${config.modelPath}: ${err.message}`) as never,
     );
   };
+  // Read while the workers start, not once they listen: start → ready is a chain of waits.
+  modelBytes = readModel();
   const giveModel = (w: Worker) => {
     modelBytes ??= readModel();
     modelBytes.then((bytes) => send(w, { t: 'model', bytes }));
@@ -318,6 +321,9 @@ class ForwardedLog implements LogSink {
 
 export async function runWorker(config: ServerConfig, say: Say): Promise<void> {
   const me = `worker ${cluster.worker!.id}`;
+  // The native runtime loads while this worker starts listening and the model's bytes arrive; a
+  // failure shows when the model loads.
+  loadRuntime().catch(() => {});
   const toPrimary = (m: ToPrimary) => {
     if (process.connected) process.send!(m);
   };

@@ -33,6 +33,16 @@ type Session = Awaited<ReturnType<typeof Ort.InferenceSession.create>>;
  * runs no model, and starts sooner without loading the native runtime.
  */
 let ort: typeof Ort;
+let loading: Promise<typeof Ort> | undefined;
+
+/** Starts loading onnxruntime now, while other start-up work goes on (a worker awaiting its model). */
+export function loadRuntime(): Promise<typeof Ort> {
+  loading ??= import('onnxruntime-node').then((m) => {
+    ort = m;
+    return m;
+  });
+  return loading;
+}
 type Metadata = Session['inputMetadata'][number];
 
 function specOf(m: Metadata): TensorSpec {
@@ -72,7 +82,7 @@ export class LoadedModel {
   ): Promise<LoadedModel> {
     const started = performance.now();
     const bytes = typeof source === 'string' ? await fs.readFile(source) : source;
-    ort ??= await import('onnxruntime-node');
+    await loadRuntime();
     // One thread per inference by default: requests run side by side already, and onnxruntime's
     // spinning pool threads would take CPU from them for a gain only large batches see.
     const session = await ort.InferenceSession.create(bytes, {

@@ -9,6 +9,7 @@
 import { ModelServer } from './app.ts';
 import { GRACE_MS, isWorker, runPrimary, runWorker } from './cluster.ts';
 import { ConfigError, readConfig } from './config.ts';
+import { loadRuntime } from './model.ts';
 
 function say(message: string): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), message })}\n`);
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
   if (isWorker()) return runWorker(config, say);
   if (config.workers > 1) return runPrimary(config, say);
   const app = new ModelServer(config);
+  // onnxruntime loads while the server starts listening and reads the model.
+  loadRuntime().catch(() => {});
   const port = await app.listen();
   say(`listening on ${config.host}:${port}; loading ${config.meta.name} version ${config.meta.version}`);
 
