@@ -1,13 +1,14 @@
 /** The shell: navigation on the left, the current page, the status bar, and window-wide drops. */
 import { useLiveInvalidation } from './api/hooks.ts';
 import { AddFilesProvider } from './components/AddFiles.tsx';
-import { PlaceholderPage } from './components/PlaceholderPage.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { ComparePage } from './features/datasets/ComparePage.tsx';
 import { DatasetPage } from './features/datasets/DatasetPage.tsx';
 import { DatasetsPage } from './features/datasets/DatasetsPage.tsx';
 import { VersionPage } from './features/datasets/VersionPage.tsx';
+import { DeploymentPage } from './features/deployments/DeploymentPage.tsx';
+import { DeploymentsPage } from './features/deployments/DeploymentsPage.tsx';
 import { DriftPage } from './features/drift/DriftPage.tsx';
 import { ModelPage } from './features/models/ModelPage.tsx';
 import { ModelsPage } from './features/models/ModelsPage.tsx';
@@ -63,6 +64,8 @@ function CurrentPage(props: { route: Route }) {
     case 'settings':
       return <SettingsPage />;
     case 'deployments':
-      return <PlaceholderPage section={r.page} />;
+      return <DeploymentsPage />;
+    case 'deployment':
+      return <DeploymentPage key={r.name} name={r.name} />;
   }
 }

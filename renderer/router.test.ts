@@ -19,6 +19,7 @@ describe('router', () => {
     { page: 'model', name: 'iris-clf' },
     { page: 'model-version', name: 'churn.v2', version: 12 },
     { page: 'deployments' },
+    { page: 'deployment', name: 'iris-clf' },
     { page: 'settings' },
   ];
 
@@ -46,6 +47,7 @@ describe('router', () => {
     expect(sectionOf({ page: 'run', id: 'x' })).toBe('runs');
     expect(sectionOf({ page: 'runs-compare', ids: [] })).toBe('runs');
     expect(sectionOf({ page: 'drift' })).toBe('drift');
+    expect(sectionOf({ page: 'deployment', name: 'iris-clf' })).toBe('deployments');
   });
 
   it('opens the drift page from the old monitoring addresses and writes them as drift ones', () => {

@@ -3,7 +3,7 @@
  *   #/datasets  #/datasets/NAME  #/datasets/NAME/VERSION  #/compare?dataset=&from=&to=&key=
  *   #/drift?report=ID  #/drift?a=ID&b=ID (two stored drift reports compared)
  *   #/runs  #/runs/ID  #/runs/compare?ids=A,B&metric=KEY
- *   #/models  #/models/NAME  #/models/NAME/VERSION  #/deployments  #/settings
+ *   #/models  #/models/NAME  #/models/NAME/VERSION  #/deployments  #/deployments/NAME  #/settings
  * `#/monitoring…` is what the drift page was called before "monitoring" was kept for watching
  * deployments: such links still open the drift page, and the address bar is corrected.
  */
@@ -30,11 +30,13 @@ export type Route =
   | { page: 'runs-compare'; ids: string[]; metric?: string }
   | { page: 'model'; name: string }
   | { page: 'model-version'; name: string; version: number }
+  | { page: 'deployment'; name: string }
   | { page: 'runs' | 'models' | 'deployments' | 'settings' };
 
 export function sectionOf(route: Route): Section {
   if (route.page === 'run' || route.page === 'runs-compare') return 'runs';
   if (route.page === 'model' || route.page === 'model-version') return 'models';
+  if (route.page === 'deployment') return 'deployments';
   return route.page === 'dataset' || route.page === 'version' ? 'datasets' : route.page;
 }
 
@@ -87,6 +89,7 @@ export function parseHash(hash: string): Route {
       return { page: 'models' };
     }
     case 'deployments':
+      return parts[1] ? { page: 'deployment', name: parts[1] } : { page: 'deployments' };
     case 'settings':
       return { page: parts[0] };
     default:
@@ -124,6 +127,8 @@ export function href(route: Route): string {
       return `#/models/${enc(route.name)}`;
     case 'model-version':
       return `#/models/${enc(route.name)}/${route.version}`;
+    case 'deployment':
+      return `#/deployments/${enc(route.name)}`;
     case 'runs-compare': {
       const q = new URLSearchParams({ ids: route.ids.join(',') });
       if (route.metric) q.set('metric', route.metric);

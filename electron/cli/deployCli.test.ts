@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEPLOY_LABELS } from '../core/deploy/runtime.ts';
+import { BROKEN_SIGNATURE, brokenOnnx } from '../core/deploy/testing/brokenOnnx.ts';
 import { writeTree } from '../core/testing/fileTree.ts';
 import { tempDirs } from '../core/testing/tempDirs.ts';
 import { runDirs } from '../core/training/containerRun.ts';
@@ -74,22 +75,31 @@ afterAll(async () => {
   }
 }, 120_000);
 
-/** A home with the iris classifier registered twice (versions 1 and 2: two images, two versions). */
-async function homeWithIris(): Promise<string> {
+/**
+ * A home with the iris classifier registered twice (versions 1 and 2: two images, two versions),
+ * and with `broken`, a third version that loads but fails its warm-up, so it never becomes ready.
+ */
+async function homeWithIris(opts: { broken?: boolean } = {}): Promise<string> {
   const home = dirs.make();
   homes.push(home);
   const wb = await openWorkbench(home);
   try {
-    const run = wb.tracking.createRun({
-      experimentId: wb.tracking.createExperiment('ci'),
-      status: 'FINISHED',
-    });
-    writeTree(path.join(runDirs(home, run).output, 'model'), {
+    const experimentId = wb.tracking.createExperiment('ci');
+    const runWith = (files: Record<string, Buffer | string>) => {
+      const run = wb.tracking.createRun({ experimentId, status: 'FINISHED' });
+      writeTree(path.join(runDirs(home, run).output, 'model'), files);
+      return run;
+    };
+    const run = runWith({
       'model.onnx': fs.readFileSync(path.join(fixtures, 'iris-logreg.onnx')),
       'signature.json': fs.readFileSync(path.join(fixtures, 'iris-logreg.signature.json')),
     });
     await json(home, 'model', 'register', run, '--name', 'iris');
     await json(home, 'model', 'register', run, '--name', 'iris');
+    if (opts.broken) {
+      const bad = runWith({ 'model.onnx': brokenOnnx(), 'signature.json': BROKEN_SIGNATURE });
+      await json(home, 'model', 'register', bad, '--name', 'iris');
+    }
   } finally {
     await wb.close();
   }
@@ -207,6 +217,56 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
     expect(dead.problem).toBeTruthy();
     expect(dead.lastLogLines.join('\n')).toMatch(/ready/);
     await json(home, 'deployments', 'remove', 'iris');
+  }, 300_000);
+
+  it('keeps the serving version when the new one never becomes ready: exit 3 with the reason, recorded', async () => {
+    const home = await homeWithIris({ broken: true });
+    const d = await json(home, 'deploy', 'iris@1', '--mode', 'container');
+    const r = await mlwb(home, 'deployments', 'update', 'iris', 'iris@3', '--timeout', '30', '--json');
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ outcome: 'rolled-back', deployment: { version: 1, status: 'running' } });
+    expect(doc.reason).toMatch(/reshape/i);
+    expect((await infer(d.url)).body.model_version).toBe('1');
+    const shown = await json(home, 'deployments', 'show', 'iris');
+    expect(shown.lastReplacement).toMatchObject({ from: 1, to: 3, outcome: 'rolled-back' });
+    expect(shown.history.at(-1)).toMatchObject({ kind: 'rolled-back', version: 3 });
+    const human = await mlwb(home, 'deployments', 'show', 'iris');
+    expect(human.stdout).toMatch(/last replacement\s+1 → 3 rolled-back/);
+    // A version being served cannot be deleted from the registry.
+    const del = await mlwb(home, 'model', 'delete', 'iris@1');
+    expect(del.code).toBe(1);
+    expect(del.stderr).toMatch(/iris@1 is deployed \(iris\)/);
+    await json(home, 'deployments', 'remove', 'iris');
+  }, 240_000);
+
+  it('deploys to a Swarm manager as a service with replicas and rolls it to another version', async () => {
+    const swarm = (await docker.info()).Swarm?.ControlAvailable === true;
+    if (!swarm && process.env.MLWB_REQUIRE_DOCKER === '1')
+      throw new Error(
+        'MLWB_REQUIRE_DOCKER=1 but the engine is not a Swarm manager: docker swarm init --advertise-addr 127.0.0.1 (as .ci/engines.sh does)',
+      );
+    if (!swarm) return;
+    const home = await homeWithIris();
+    const d = await json(
+      home,
+      'deploy',
+      'iris@1',
+      '--mode',
+      'swarm',
+      '--replicas',
+      '2',
+      '--name',
+      'iris-swarm',
+    );
+    expect(d.deployment).toMatchObject({ mode: 'swarm', replicas: 2, status: 'running', version: 1 });
+    expect((await infer(d.url)).body.model_version).toBe('1');
+    const up = await json(home, 'deployments', 'update', 'iris-swarm', 'iris@2');
+    expect(up).toMatchObject({ outcome: 'replaced', deployment: { version: 2, mode: 'swarm' } });
+    expect((await infer(d.url)).body.model_version).toBe('2');
+    const listed = await json(home, 'deployments', 'list');
+    expect(listed.deployments[0]).toMatchObject({ name: 'iris-swarm', status: 'running', version: 2 });
+    expect(await json(home, 'deployments', 'remove', 'iris-swarm')).toEqual({ removed: true });
   }, 300_000);
 
   it('refuses a port that is taken, naming a free one, and an engine that does not answer', async () => {

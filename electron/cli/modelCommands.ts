@@ -291,9 +291,15 @@ export async function modelCommand(api: Api, argv: string[], out: Out, signal: A
             'Improve the model, change the gate (mlwb model gate), or move it anyway with --force --reason TEXT.',
           ].join('\n');
         if (!r.moved) return `${ref} already points at version ${version}.`;
-        return [`${ref}: ${r.from ?? '-'} → ${r.to} (${r.kind})`, ...(r.gate ? gateLines(r.gate) : [])].join(
-          '\n',
-        );
+        return [
+          `${ref}: ${r.from ?? '-'} → ${r.to} (${r.kind})`,
+          ...(r.gate ? gateLines(r.gate) : []),
+          ...r.followed.map((f) =>
+            f.outcome === 'replaced'
+              ? `  deployment ${f.deployment} now serves version ${r.to}`
+              : `  deployment ${f.deployment} kept its version: ${f.reason ?? 'the new one did not become ready'}`,
+          ),
+        ].join('\n');
       });
       if (!r.moved && r.gate) throw new CheckFailed(r);
       return 0;

@@ -35,7 +35,16 @@ import type { RegistryService } from '../registry/registryService.ts';
 import { packageModel } from '../serving/modelImage.ts';
 import type { Db } from '../store/database.ts';
 import { type DeploymentRecord, DeploymentRepo } from './deploymentRepo.ts';
-import { DEPLOY_LABELS, type DeploymentRuntime, type Observed, type RuntimeSpec } from './runtime.ts';
+import {
+  deploymentView,
+  pick,
+  plainText,
+  recordFromLabels,
+  type Seen,
+  type Unreachable,
+  urlOf,
+} from './deploymentView.ts';
+import type { DeploymentRuntime, Observed, RuntimeSpec } from './runtime.ts';
 import { type MetricsSample, parseServerMetrics, serverFigures } from './serverMetrics.ts';
 
 const DEFAULT_READY_TIMEOUT_S = 60;
@@ -93,7 +102,7 @@ export class DeploymentService {
   async list(): Promise<Deployment[]> {
     const records = this.repo.list();
     const engines = new Set<string | null>([null, ...records.map((r) => r.engine)]);
-    const seen = new Map<string | null, Map<string, Observed> | { unreachable: string }>();
+    const seen = new Map<string | null, Map<string, Observed> | Unreachable>();
     await Promise.all(
       [...engines].map(async (engine) => {
         seen.set(engine, await this.observeEngine(engine, records));
@@ -121,7 +130,7 @@ export class DeploymentService {
     return {
       ...this.view(r, observed),
       history: this.repo.history(name),
-      lastLogLines: observed && 'lastLogLines' in observed ? observed.lastLogLines : [],
+      lastLogLines: observed && 'lastLogLines' in observed ? observed.lastLogLines.map(plainText) : [],
     };
   }
 
@@ -231,7 +240,7 @@ export class DeploymentService {
           },
           {
             kind: 'deployed',
-            message: `Deployed ${version.name}@${version.version}${p.alias ? ` (alias ${p.alias})` : ''} at ${this.urlOf(urlHost, port)}${mode === 'swarm' ? ` as a Swarm service with ${replicas} replica(s)` : ''}.`,
+            message: `Deployed ${version.name}@${version.version}${p.alias ? ` (alias ${p.alias})` : ''} at ${urlOf(urlHost, port)}${mode === 'swarm' ? ` as a Swarm service with ${replicas} replica(s)` : ''}.`,
           },
         );
         const observed: Observed = {
@@ -379,7 +388,9 @@ export class DeploymentService {
       );
       return { deployment: await this.viewNow(record), outcome: 'replaced', reason: null };
     }
-    const outcome = await runtime.replace(spec, ctx);
+    const replaced = await runtime.replace(spec, ctx);
+    const outcome =
+      replaced.outcome === 'rolled-back' ? { ...replaced, reason: plainText(replaced.reason) } : replaced;
     this.lastSample.delete(r.name);
     const at = Date.now();
     if (outcome.outcome === 'replaced') {
@@ -496,7 +507,7 @@ export class DeploymentService {
   private async observeEngine(
     engine: string | null,
     records: DeploymentRecord[],
-  ): Promise<Map<string, Observed> | { unreachable: string }> {
+  ): Promise<Map<string, Observed> | Unreachable> {
     let target: EngineTarget;
     try {
       target = this.target(engine);
@@ -523,14 +534,6 @@ export class DeploymentService {
 
   /** A record for a deployment found on an engine by its labels. */
   private adopt(engine: string | null, o: Observed): DeploymentRecord | undefined {
-    const l = o.labels;
-    const model = l[DEPLOY_LABELS.model];
-    const version = Number(l[DEPLOY_LABELS.version]);
-    const port = Number(l[DEPLOY_LABELS.port]);
-    // The image is named again at the next update or restart, which packages (or finds) it.
-    const image = '';
-    if (!model || !Number.isInteger(version) || !Number.isInteger(port)) return undefined;
-    const bindHost = l[DEPLOY_LABELS.bindHost] ?? '127.0.0.1';
     let urlHost = '127.0.0.1';
     try {
       const target = this.target(engine);
@@ -538,79 +541,28 @@ export class DeploymentService {
     } catch {
       // The engine answered a moment ago; keep the loopback address.
     }
+    const record = recordFromLabels(engine, o, urlHost);
+    if (!record) return undefined;
     try {
-      return this.repo.create(
-        {
-          name: o.deployment,
-          model,
-          version,
-          alias: l[DEPLOY_LABELS.alias] || null,
-          followAlias: l[DEPLOY_LABELS.followAlias] === 'true',
-          engine,
-          mode: l[DEPLOY_LABELS.role] === 'service' ? 'swarm' : 'container',
-          replicas: Number(l[DEPLOY_LABELS.replicas]) || 1,
-          bindHost,
-          urlHost,
-          port,
-          image,
-          desired: o.status === 'stopped' ? 'stopped' : 'running',
-          generation: Number(l[DEPLOY_LABELS.generation]) || 1,
-        },
-        { kind: 'found', message: 'Found on the engine by its labels and recorded again.' },
-      );
+      return this.repo.create(record, {
+        kind: 'found',
+        message: 'Found on the engine by its labels and recorded again.',
+      });
     } catch {
       return undefined;
     }
   }
 
-  private view(r: DeploymentRecord, o: Observed | { unreachable: string } | undefined): Deployment {
+  private view(r: DeploymentRecord, o: Seen | undefined): Deployment {
     let aliasVersion: number | null = null;
     if (r.alias) {
       try {
-        const v = this.d.registry.resolve({ name: r.model, alias: r.alias }).version;
-        if (v !== r.version) aliasVersion = v;
+        aliasVersion = this.d.registry.resolve({ name: r.model, alias: r.alias }).version;
       } catch {
         // The alias was removed: nothing to follow.
       }
     }
-    const base = {
-      name: r.name,
-      model: r.model,
-      version: r.version,
-      alias: r.alias,
-      followAlias: r.followAlias,
-      aliasVersion,
-      engine: r.engine,
-      mode: r.mode,
-      replicas: r.replicas,
-      url: this.url(r),
-      port: r.port,
-      image: r.image,
-      createdAt: r.createdAt,
-      updatedAt: r.updatedAt,
-      lastReplacement: r.lastReplacement,
-    };
-    if (!o) {
-      return {
-        ...base,
-        status: r.desired === 'stopped' ? 'stopped' : 'missing',
-        problem:
-          r.desired === 'stopped'
-            ? null
-            : `Its containers are gone from the engine (removed outside the workbench?). Restart it to run it again, or remove it.`,
-        startedAt: null,
-        container: null,
-      };
-    }
-    if ('unreachable' in o)
-      return { ...base, status: 'unknown', problem: o.unreachable, startedAt: null, container: null };
-    return {
-      ...base,
-      status: o.status,
-      problem: o.problem,
-      startedAt: o.status === 'running' || o.status === 'replacing' ? o.startedAt : null,
-      container: o.container,
-    };
+    return deploymentView(r, o, aliasVersion);
   }
 
   private async viewNow(r: DeploymentRecord): Promise<Deployment> {
@@ -618,11 +570,7 @@ export class DeploymentService {
   }
 
   private url(r: DeploymentRecord): string {
-    return this.urlOf(r.urlHost, r.port);
-  }
-
-  private urlOf(host: string, port: number): string {
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return urlOf(r.urlHost, r.port);
   }
 
   /** A port no deployment of ours uses and, on a local engine, nothing listens on. */
@@ -634,14 +582,6 @@ export class DeploymentService {
     }
     throw conflict(`No free port between ${from} and ${from + 499}. Name one with --port.`);
   }
-}
-
-function pick(
-  seen: Map<string, Observed> | { unreachable: string } | undefined,
-  name: string,
-): Observed | { unreachable: string } | undefined {
-  if (!seen) return undefined;
-  return seen instanceof Map ? seen.get(name) : seen;
 }
 
 function engineHostname(target: EngineTarget): string {

@@ -14,6 +14,12 @@
  * update, gets none. A connection refused is tried on the next ready replica; with none ready the
  * client gets a 503 that says so. It runs with node from the model image itself (the image every
  * node already pulls), so a deployment needs no second image.
+ *
+ * Swarm publishes a port on every address of a node, never on 127.0.0.1 alone. A deployment meant
+ * for this machine only (bind host 127.0.0.1) is held to it by the front: what this machine sends
+ * (to its loopback, or from its containers to a bridge's address) reaches the container through
+ * Docker's proxy, from the gateway of the node's docker_gwbridge network (the container's default
+ * route); what comes from the network is forwarded with its own source address, and is closed.
  */
 
 /** The balancer, run as `node -e FRONT_SCRIPT`; configured by the environment below. */
@@ -24,8 +30,21 @@ const dns = require('node:dns').promises;
 const backends = process.env.MLWB_FRONT_BACKENDS;
 const target = Number(process.env.MLWB_FRONT_TARGET_PORT);
 const port = Number(process.env.MLWB_FRONT_PORT);
+const onlyFrom = process.env.MLWB_FRONT_LOOPBACK === '1' ? defaultGateway() : null;
 let ready = [];
 let turn = 0;
+
+/** The default route's gateway, from /proc/net/route (hex, little-endian). */
+function defaultGateway() {
+  const rows = require('node:fs').readFileSync('/proc/net/route', 'utf8').trim().split('\n').slice(1);
+  for (const row of rows) {
+    const [, destination, gateway] = row.trim().split(/\s+/);
+    if (destination !== '00000000') continue;
+    const g = Number.parseInt(gateway, 16);
+    return [g & 255, (g >>> 8) & 255, (g >>> 16) & 255, g >>> 24].join('.');
+  }
+  throw new Error('no default route: cannot tell this machine from the network');
+}
 
 function probe(ip) {
   return new Promise((resolve) => {
@@ -54,6 +73,10 @@ const unavailable = JSON.stringify({
 
 const server = net.createServer((client) => {
   client.on('error', () => {});
+  if (onlyFrom && String(client.remoteAddress).replace(/^::ffff:/, '') !== onlyFrom) {
+    client.destroy();
+    return;
+  }
   const connect = (tried) => {
     if (tried >= ready.length) {
       client.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ' +
@@ -81,10 +104,13 @@ process.on('SIGTERM', () => {
 });
 `;
 
-export function frontEnv(service: string, targetPort: number, port: number): string[] {
+export function frontEnv(service: string, targetPort: number, port: number, bindHost: string): string[] {
   return [
     `MLWB_FRONT_BACKENDS=tasks.${service}`,
     `MLWB_FRONT_TARGET_PORT=${targetPort}`,
     `MLWB_FRONT_PORT=${port}`,
+    `MLWB_FRONT_LOOPBACK=${isLoopback(bindHost) ? 1 : 0}`,
   ];
 }
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');

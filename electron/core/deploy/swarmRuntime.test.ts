@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -18,6 +19,7 @@ import { expectErrorCode } from '../testing/errorCodes.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
+import { oneShotRequest } from './oneShotRequest.ts';
 import type { RuntimeSpec } from './runtime.ts';
 import { isSwarmManager, swarmRuntime } from './swarmRuntime.ts';
 import { requestLogVolume, serviceName } from './swarmSpec.ts';
@@ -57,8 +59,9 @@ const images = new Set<string>();
 afterAll(async () => {
   const ctx = opContext();
   await runtime.remove(NAME, ctx).catch(() => {});
+  await runtime.remove(`${NAME}-broken`, ctx).catch(() => {});
   await docker
-    .getVolume(requestLogVolume(NAME))
+    .getVolume(requestLogVolume(`${NAME}-broken`))
     .remove()
     .catch(() => {});
   // The broken image, made FROM a packaged one, goes first: an image with children cannot.
@@ -97,14 +100,28 @@ async function packagedVersion(): Promise<{ version: number; image: string }> {
   return { version, image: r.image };
 }
 
+type Packaged = { version: number; image: string };
+let packaging: Promise<[Packaged, Packaged]> | undefined;
+/** Versions 1 and 2, packaged once for the file's tests (packaging is most of their time). */
+function twoVersions(): Promise<[Packaged, Packaged]> {
+  packaging ??= (async () => {
+    const v1 = await packagedVersion();
+    return [v1, await packagedVersion()];
+  })();
+  return packaging;
+}
+
 /** What a version's server does instead of serving: exit at once, or hang without answering. */
 const BROKEN = {
   exits: `console.error('cannot load the model'); process.exit(1)`,
   hangs: `console.error('loading forever'); setInterval(() => {}, 1000)`,
 };
 
+const built = new Map<string, string>();
 /** An image FROM a packaged one whose server never becomes ready. */
 async function brokenImage(from: string, how: keyof typeof BROKEN = 'exits'): Promise<string> {
+  const made = built.get(`${from} ${how}`);
+  if (made) return made;
   const dir = dirs.make();
   fs.writeFileSync(
     path.join(dir, 'Dockerfile'),
@@ -120,6 +137,7 @@ async function brokenImage(from: string, how: keyof typeof BROKEN = 'exits'): Pr
     }),
   );
   images.add((await docker.getImage(tag).inspect()).Id);
+  built.set(`${from} ${how}`, tag);
   return tag;
 }
 
@@ -131,6 +149,23 @@ const infer = (port: number) =>
       inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
     }),
   });
+
+/** How many inference requests the replicas logged (the log is written in batches: waited for). */
+async function loggedInfers(dir: string, atLeast = 1): Promise<number> {
+  let count = 0;
+  for (let i = 0; i < 40; i++) {
+    count = 0;
+    for (const sub of fs.readdirSync(dir)) {
+      const file = path.join(dir, sub, 'requests.jsonl');
+      if (!fs.existsSync(file)) continue;
+      for (const line of fs.readFileSync(file, 'utf8').split('\n'))
+        if (line && (JSON.parse(line) as { endpoint: string }).endpoint === 'infer') count++;
+    }
+    if (count >= atLeast) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return count;
+}
 
 /** The model version the deployment answers with, by the Open Inference Protocol's metadata. */
 async function servedVersions(port: number): Promise<string[]> {
@@ -144,7 +179,7 @@ async function servedVersions(port: number): Promise<string[]> {
 
 describe.skipIf(skip)('a swarm deployment', () => {
   it('that cannot start is removed, and the error says why with its last log lines', async () => {
-    const v = await packagedVersion();
+    const [v] = await twoVersions();
     const broken = await brokenImage(v.image);
     const name = `${NAME}-broken`;
     const err = await expectErrorCode(
@@ -175,15 +210,16 @@ describe.skipIf(skip)('a swarm deployment', () => {
       await docker.listServices({ filters: { label: [`dev.mlops-workbench.deployment=${name}`] } }),
     ).toEqual([]);
     await docker.getVolume(requestLogVolume(name)).remove();
-  }, 120_000);
+  }, 180_000);
 
   it('deploys replicas, rolls a new version, rolls back a broken one, stops, starts and is removed', async () => {
-    const v1 = await packagedVersion();
-    const v2 = await packagedVersion();
+    const [v1, v2] = await twoVersions();
     expect(v2.image).not.toBe(v1.image);
     const broken = await brokenImage(v1.image);
     const hanging = await brokenImage(v1.image, 'hangs');
     const port = await freePort();
+    // As a local engine's deployment keeps it: in a host folder the workbench reads.
+    const requestLog = dirs.make();
     const spec = (over: Partial<RuntimeSpec>): RuntimeSpec => ({
       deployment: NAME,
       homeId: HOME,
@@ -196,7 +232,7 @@ describe.skipIf(skip)('a swarm deployment', () => {
       port,
       replicas: 2,
       generation: 1,
-      requestLog: { kind: 'volume', name: requestLogVolume(NAME) },
+      requestLog: { kind: 'bind', path: requestLog },
       readyTimeoutMs: 60_000,
       ...over,
     });
@@ -225,6 +261,21 @@ describe.skipIf(skip)('a swarm deployment', () => {
       )?.data,
     ).toEqual([0]);
     expect(await servedVersions(port)).toEqual([String(v1.version)]);
+    // Bound to 127.0.0.1: Swarm publishes on every address, and the front closes what comes from
+    // the network (here: this machine's own network address, when it has one).
+    const lan = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (lan)
+      await expect(
+        oneShotRequest(new URL(`http://${lan}:${port}/v2/health/ready`), { method: 'GET' }),
+      ).rejects.toThrow();
+
+    // Each replica logs to its own folder of the host folder.
+    expect(await loggedInfers(requestLog)).toBe(1);
+    expect((await infer(port)).status).toBe(200);
+    expect(await loggedInfers(requestLog, 2)).toBe(2);
+    expect(fs.readdirSync(requestLog).sort()).toEqual(['g1-r1', 'g1-r2']);
 
     // Another deployment cannot take the port; a free one is named.
     await expectErrorCode(
@@ -273,7 +324,7 @@ describe.skipIf(skip)('a swarm deployment', () => {
     if (rolled.outcome === 'rolled-back')
       expect(rolled.reason).toMatch(
         new RegExp(
-          `Version ${v2.version + 1} failed its readiness check, so Swarm rolled back to version ${v2.version}: .*exit \\(1\\)[^]*cannot load the model`,
+          `Version ${v2.version + 1} did not become ready, so Swarm rolled back to version ${v2.version}: .*exit \\(1\\)[^]*cannot load the model`,
         ),
       );
     expect(await servedVersions(port)).toEqual([String(v2.version)]);
@@ -319,7 +370,6 @@ describe.skipIf(skip)('a swarm deployment', () => {
     expect((await runtime.observe(HOME)).has(NAME)).toBe(false);
     const left = await docker.listServices({ filters: { name: [serviceName(NAME)] } });
     expect(left).toEqual([]);
-    const volume = await docker.getVolume(requestLogVolume(NAME)).inspect();
-    expect(volume.Name).toBe(requestLogVolume(NAME));
+    expect(await loggedInfers(requestLog)).toBeGreaterThan(2);
   }, 240_000);
 });

@@ -4,11 +4,12 @@
  * start-first, readiness-gated update and the automatic rollback; this file starts them, follows
  * them through the service's UpdateStatus and its tasks, and says in words what happened.
  */
-import http from 'node:http';
 import type Docker from 'dockerode';
 import type { DeploymentLogs } from '../../../shared/deployments.ts';
 import { cancelled, conflict, notFound, WorkbenchError } from '../errors.ts';
 import type { OpContext } from '../ops/operations.ts';
+import { engineError } from '../training/containerRun.ts';
+import { oneShotRequest } from './oneShotRequest.ts';
 import {
   DEPLOY_LABELS,
   type DeploymentRuntime,
@@ -26,6 +27,7 @@ import {
   MONITOR_NS,
   modelServiceSpec,
   networkName,
+  prepareRequestLog,
   serviceName,
 } from './swarmSpec.ts';
 import {
@@ -36,10 +38,10 @@ import {
   isRunning,
   logLines,
   newestFirst,
+  observeService,
   requireFreePort,
   type SwarmService,
   type SwarmTask,
-  swarmStatus,
   taskError,
   taskLogLines,
   tasksOf,
@@ -48,7 +50,6 @@ import {
 const POLL_MS = 500;
 /** How long stop and remove wait for replicas to drain (the server promises 10 s). */
 const DRAIN_MS = 30_000;
-const REQUEST_TIMEOUT_MS = 30_000;
 const ROLLBACK_STATES = new Set(['rollback_started', 'rollback_paused', 'rollback_completed', 'paused']);
 
 /** Whether the engine is a Swarm manager, where deployments can be services. */
@@ -92,11 +93,22 @@ class SwarmRuntime implements DeploymentRuntime {
         `A Swarm service ${name} already runs on this engine. Remove the deployment ${spec.deployment} first, or deploy under another name.`,
       );
     const { image, caps } = await this.prepare(spec);
+    const front = await findService(this.docker, frontName(spec.deployment));
+    if (front) {
+      // A front left behind by this home (its model service removed by hand) is ours to replace.
+      if (front.Spec.Labels?.[DEPLOY_LABELS.home] !== spec.homeId)
+        throw conflict(
+          `A Swarm service ${front.Spec.Name} already runs on this engine, made by another workbench. Deploy under another name.`,
+        );
+      await this.remove(spec.deployment, ctx);
+    }
     await requireFreePort(this.docker, spec.port, spec.deployment, this.deps.local);
     await this.ensureNetwork(spec);
     try {
       const service = (await engine(() =>
-        this.docker.createService(modelServiceSpec(spec, image, caps)),
+        this.docker.createService(
+          modelServiceSpec(spec, image, caps, prepareRequestLog(spec, this.deps.local)),
+        ),
       )) as Docker.Service;
       await engine(() => this.docker.createService(frontServiceSpec(spec, image, caps)));
       const startedAt = await this.waitReady(spec, spec.replicas, new Set(), ctx);
@@ -112,7 +124,10 @@ class SwarmRuntime implements DeploymentRuntime {
     const before = await this.requireService(spec.deployment);
     const { image, caps } = await this.prepare(spec);
     const seen = new Set((await tasksOf(this.docker, name)).map((t) => t.ID));
-    await this.updateService(before, modelServiceSpec(spec, image, caps));
+    await this.updateService(
+      before,
+      modelServiceSpec(spec, image, caps, prepareRequestLog(spec, this.deps.local)),
+    );
     const from = before.Spec.Labels?.[DEPLOY_LABELS.version] ?? '?';
     const t0 = Date.now();
     const deadline = t0 + spec.replicas * (spec.readyTimeoutMs + 5000) + MONITOR_NS / 1e6 + 15_000;
@@ -131,11 +146,12 @@ class SwarmRuntime implements DeploymentRuntime {
         };
       if (fresh && ROLLBACK_STATES.has(status.State ?? '')) {
         const why = await this.failureOf(tasks, seen, spec.generation);
-        await this.waitRolledBack(spec.deployment, ctx);
+        const said = [why.error, status.Message].filter(Boolean).join('; ');
+        const after = await this.waitRolledBack(spec.deployment, ctx);
         return {
           outcome: 'rolled-back',
           reason: withLog(
-            `Version ${spec.version} failed its readiness check, so Swarm rolled back to version ${from}: ${why.error}${status.Message ? ` (${status.Message})` : ''}.`,
+            `Version ${spec.version} did not become ready, so Swarm rolled back to version ${from}${said ? `: ${said}` : ''}.${after}`,
             why.lines,
           ),
         };
@@ -151,11 +167,12 @@ class SwarmRuntime implements DeploymentRuntime {
         if (ctx.signal.aborted)
           throw cancelled('The replacement was cancelled; Swarm is rolling back to the previous version.');
         const why = await this.failureOf(tasks, seen, spec.generation);
-        await this.waitRolledBack(spec.deployment, ctx);
+        const waited = seconds(Date.now() - t0);
+        const after = await this.waitRolledBack(spec.deployment, ctx);
         return {
           outcome: 'rolled-back',
           reason: withLog(
-            `Version ${spec.version} did not become ready within ${seconds(Date.now() - t0)}, so Swarm was asked to roll back to version ${from}${why.error ? `: ${why.error}` : ''}.`,
+            `Version ${spec.version} did not become ready within ${waited}, so Swarm was asked to roll back to version ${from}${why.error ? `: ${why.error}` : ''}.${after}`,
             why.lines,
           ),
         };
@@ -193,7 +210,10 @@ class SwarmRuntime implements DeploymentRuntime {
         ...(await tasksOf(this.docker, frontName(spec.deployment))),
       ].map((t) => t.ID),
     );
-    await this.updateService(svc, modelServiceSpec(spec, image, caps, replicas));
+    await this.updateService(
+      svc,
+      modelServiceSpec(spec, image, caps, prepareRequestLog(spec, this.deps.local, replicas), replicas),
+    );
     try {
       const startedAt = await this.waitReady(spec, replicas, seen, ctx);
       return { container: svc.ID, startedAt };
@@ -207,18 +227,26 @@ class SwarmRuntime implements DeploymentRuntime {
   async remove(deployment: string, _ctx: OpContext): Promise<void> {
     const names = [frontName(deployment), serviceName(deployment)];
     for (const name of names) {
-      await engine(() => this.docker.getService(name).remove()).catch((err: unknown) => {
-        if (!/no such service|not found/i.test((err as Error).message)) throw err;
-      });
+      try {
+        await this.docker.getService(name).remove();
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw engineError(err);
+      }
     }
     await this.waitDrained(names, true);
     // The network lingers a moment after its last task; the request-log volume is kept.
-    for (let i = 0; i < 20; i++) {
+    const network = networkName(deployment);
+    for (let i = 0; ; i++) {
       try {
-        await this.docker.getNetwork(networkName(deployment)).remove();
+        await this.docker.getNetwork(network).remove();
         return;
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) return;
+        if (i === 20)
+          throw new WorkbenchError(
+            'INTERNAL',
+            `${deployment}'s services are removed, but not its network (${(err as Error).message}). Remove it with: docker network rm ${network}`,
+          );
         await sleep(POLL_MS);
       }
     }
@@ -233,7 +261,7 @@ class SwarmRuntime implements DeploymentRuntime {
       const labels = s.Spec.Labels ?? {};
       const deployment = labels[DEPLOY_LABELS.name];
       if (!deployment || labels[DEPLOY_LABELS.role] !== 'service') continue;
-      found.set(deployment, await this.observeOne(deployment, s));
+      found.set(deployment, await observeService(this.docker, deployment, s));
     }
     // A front whose model service is gone: what it served is missing.
     for (const s of services) {
@@ -272,7 +300,7 @@ class SwarmRuntime implements DeploymentRuntime {
     // A local engine's fronts listen on every interface here; loopback always reaches them.
     if (this.deps.local) target.hostname = '127.0.0.1';
     try {
-      return await httpRequest(target, init);
+      return await oneShotRequest(target, init);
     } catch (err) {
       const where = this.deps.local
         ? `Is the deployment ${deployment} running? See mlwb deployments show ${deployment}.`
@@ -282,36 +310,6 @@ class SwarmRuntime implements DeploymentRuntime {
         `Could not reach ${target.origin} (${(err as Error).message}). ${where}`,
       );
     }
-  }
-
-  /** What this deployment's status is, from its service and tasks. */
-  private async observeOne(deployment: string, s: SwarmService): Promise<Observed> {
-    const labels = s.Spec.Labels ?? {};
-    const desired = s.Spec.Mode?.Replicated?.Replicas ?? 0;
-    const tasks = await tasksOf(this.docker, s.ID);
-    const running = tasks.filter(isRunning);
-    const failed = tasks.filter((t) => FAILED_STATES.has(t.Status.State)).sort(newestFirst);
-    const front = (await tasksOf(this.docker, frontName(deployment))).filter(isRunning);
-    const oldest = running.map((t) => Date.parse(t.Status.Timestamp)).sort((a, b) => a - b)[0];
-    const base = {
-      deployment,
-      container: s.ID,
-      version: Number(labels[DEPLOY_LABELS.version]) || null,
-      startedAt: oldest ?? (Date.parse(s.UpdatedAt) || null),
-      labels,
-    };
-    const last = failed[0];
-    const { status, problem } = swarmStatus({
-      desired,
-      running: running.length,
-      starting: tasks.filter((t) => t.DesiredState === 'running' && !isRunning(t)).length,
-      frontRunning: front.length > 0,
-      update: s.UpdateStatus ?? null,
-      lastFailure: last ? taskError(last) : null,
-      front: `its front ${frontName(deployment)}, which holds port ${labels[DEPLOY_LABELS.port]},`,
-    });
-    const lastLogLines = status === 'dead' && last ? await taskLogLines(this.docker, last) : [];
-    return { ...base, status, problem, lastLogLines };
   }
 
   private async prepare(spec: RuntimeSpec) {
@@ -370,13 +368,17 @@ class SwarmRuntime implements DeploymentRuntime {
     await this.updateService(svc, svc.Spec, true);
   }
 
-  private async waitRolledBack(deployment: string, ctx: OpContext): Promise<void> {
+  /** Waits for Swarm's rollback to end; what to add to the reason when it did not end well. */
+  private async waitRolledBack(deployment: string, ctx: OpContext): Promise<string> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !ctx.signal.aborted) {
-      const state = (await this.requireService(deployment)).UpdateStatus?.State;
-      if (state === 'rollback_completed' || state === 'rollback_paused') return;
+      const status = (await this.requireService(deployment)).UpdateStatus;
+      if (status?.State === 'rollback_completed') return '';
+      if (status?.State === 'rollback_paused')
+        return ` The rollback itself stopped (${status.Message ?? 'no reason given'}): see mlwb deployments show ${deployment}.`;
       await sleep(POLL_MS, ctx.signal);
     }
+    return ` The rollback had not finished after a minute: see mlwb deployments show ${deployment}.`;
   }
 
   /** The newest failure among tasks made since `seen`, of this generation, with its last lines. */
@@ -455,7 +457,7 @@ class SwarmRuntime implements DeploymentRuntime {
   private async answers(port: number): Promise<boolean> {
     if (!this.deps.local) return true;
     const target = new URL(`http://127.0.0.1:${port}/v2/health/ready`);
-    return httpRequest(target, { method: 'GET' }, 2000).then(
+    return oneShotRequest(target, { method: 'GET' }, 2000).then(
       (r) => r.status === 200,
       () => false,
     );
@@ -485,42 +487,4 @@ class SwarmRuntime implements DeploymentRuntime {
       await sleep(POLL_MS);
     }
   }
-}
-
-/** One request on its own connection, so no kept-alive socket outlives a replica. */
-function httpRequest(
-  target: URL,
-  init: { method: 'GET' | 'POST'; body?: string; contentType?: string },
-  timeoutMs = REQUEST_TIMEOUT_MS,
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(
-      target,
-      {
-        method: init.method,
-        agent: false,
-        timeout: timeoutMs,
-        headers: init.body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-            latencyMs: performance.now() - t0,
-          });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${seconds(timeoutMs)}`)));
-    req.on('error', reject);
-    req.end(init.body);
-  });
 }

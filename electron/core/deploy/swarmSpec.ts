@@ -1,11 +1,13 @@
 /**
  * What a swarm deployment is made of, as Swarm service specs (see swarmRuntime.ts):
  * - `mlwb-dep-NAME`: the model server, N replicas on the overlay network `mlwb-dep-NAME`, rolled
- *   one replica at a time, start-first, each new replica gated on the image's readiness check, and
- *   rolled back by Swarm when one fails;
+ *   one replica at a time, start-first, each new replica gated on its readiness
+ *   (`/v2/health/ready`), and rolled back by Swarm when one fails;
  * - `mlwb-dep-NAME-front`: the balancer that holds the published port (swarmFront.ts).
  * Both carry the deployment labels of runtime.ts, on the service and on its containers.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type Docker from 'dockerode';
 import { WorkbenchError } from '../errors.ts';
 import { REQUEST_LOG_DIR, SERVER_PORT, SERVER_UID } from '../serving/modelImage.ts';
@@ -16,7 +18,7 @@ import { FRONT_SCRIPT, frontEnv } from './swarmFront.ts';
 export const serviceName = (deployment: string) => `mlwb-dep-${deployment}`;
 export const frontName = (deployment: string) => `mlwb-dep-${deployment}-front`;
 export const networkName = (deployment: string) => `mlwb-dep-${deployment}`;
-/** The request-log volume a swarm deployment is given when the service names none. */
+/** The request-log volume of a deployment on a remote engine (deploymentService.ts names it so). */
 export const requestLogVolume = (deployment: string) => `mlwb-dep-${deployment}-requests`;
 
 const SECOND = 1e9;
@@ -110,10 +112,43 @@ const rollout = (failureAction: 'rollback' | 'pause') => ({
   MaxFailureRatio: 0,
 });
 
+/**
+ * Each server writes its own request-log folder, `gGENERATION-rSLOT` (Swarm fills in the slot): a
+ * replica and the one replacing it (another generation) never append to the same files.
+ */
+export const requestLogFolder = (generation: number, slot: number | string) => `g${generation}-r${slot}`;
+
+/**
+ * Readies a request log kept in a host folder (a local engine) and says who the server runs as: a
+ * workbench that is not root runs it as its own user, so the log files are the user's to read and
+ * delete; a root workbench runs it as the image's user, and hands it the replicas' folders (made
+ * here, as that user cannot write the folder they are in). Otherwise the image's user.
+ */
+export function prepareRequestLog(spec: RuntimeSpec, local: boolean, replicas = spec.replicas): string {
+  const image = `${SERVER_UID}:${SERVER_UID}`;
+  if (spec.requestLog.kind !== 'bind' || !local) return image;
+  const dir = spec.requestLog.path;
+  fs.mkdirSync(dir, { recursive: true });
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === undefined || gid === undefined) return image;
+  if (uid !== 0) return `${uid}:${gid}`;
+  // The folder is the mount point: the image's user must be able to pass through it.
+  const mode = fs.statSync(dir).mode & 0o7777;
+  if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
+  for (let slot = 1; slot <= replicas; slot++) {
+    const sub = path.join(dir, requestLogFolder(spec.generation, slot));
+    fs.mkdirSync(sub, { recursive: true });
+    fs.lchownSync(sub, SERVER_UID, SERVER_UID);
+  }
+  return image;
+}
+
 export function modelServiceSpec(
   spec: RuntimeSpec,
   image: { ref: string; constraints: string[] },
   caps: EngineCaps,
+  user: string,
   replicas = spec.replicas,
 ): Docker.ServiceSpec {
   const labels = deploymentLabels(spec, 'service');
@@ -128,12 +163,10 @@ export function modelServiceSpec(
       ContainerSpec: {
         Image: image.ref,
         Labels: labels,
-        User: `${SERVER_UID}:${SERVER_UID}`,
+        User: user,
         Env: [
           `PORT=${SERVER_PORT}`,
-          // Replicas share the volume; each writes its own folder (a slot's replacement, which
-          // overlaps it for a moment, appends to the same files).
-          `MLWB_REQUEST_LOG_DIR=${REQUEST_LOG_DIR}/replica-{{.Task.Slot}}`,
+          `MLWB_REQUEST_LOG_DIR=${REQUEST_LOG_DIR}/${requestLogFolder(spec.generation, '{{.Task.Slot}}')}`,
         ],
         ReadOnly: true,
         Mounts: [log, TMP],
@@ -186,7 +219,7 @@ export function frontServiceSpec(
         Labels: labels,
         Command: ['node', '-e', FRONT_SCRIPT],
         User: '65534:65534',
-        Env: frontEnv(serviceName(spec.deployment), SERVER_PORT, SERVER_PORT),
+        Env: frontEnv(serviceName(spec.deployment), SERVER_PORT, SERVER_PORT, spec.bindHost),
         ReadOnly: true,
         // A tmpfs over the image's log volume: the front logs no requests, and an anonymous volume
         // per front task would be left behind.

@@ -8,7 +8,8 @@ import type Docker from 'dockerode';
 import type { DeploymentLogs } from '../../../shared/deployments.ts';
 import { conflict } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
-import { DEPLOY_LABELS } from './runtime.ts';
+import { DEPLOY_LABELS, type Observed } from './runtime.ts';
+import { frontName } from './swarmSpec.ts';
 
 export type LogLine = DeploymentLogs['lines'][number];
 
@@ -107,6 +108,36 @@ export function swarmStatus(s: {
 }
 
 const capitalised = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+
+/** What a deployment's status is, from its model service and its tasks. */
+export async function observeService(docker: Docker, deployment: string, s: SwarmService): Promise<Observed> {
+  const labels = s.Spec.Labels ?? {};
+  const desired = s.Spec.Mode?.Replicated?.Replicas ?? 0;
+  const tasks = await tasksOf(docker, s.ID);
+  const running = tasks.filter(isRunning);
+  const failed = tasks.filter((t) => FAILED_STATES.has(t.Status.State)).sort(newestFirst);
+  const front = (await tasksOf(docker, frontName(deployment))).filter(isRunning);
+  const oldest = running.map((t) => Date.parse(t.Status.Timestamp)).sort((a, b) => a - b)[0];
+  const base = {
+    deployment,
+    container: s.ID,
+    version: Number(labels[DEPLOY_LABELS.version]) || null,
+    startedAt: oldest ?? (Date.parse(s.UpdatedAt) || null),
+    labels,
+  };
+  const last = failed[0];
+  const { status, problem } = swarmStatus({
+    desired,
+    running: running.length,
+    starting: tasks.filter((t) => t.DesiredState === 'running' && !isRunning(t)).length,
+    frontRunning: front.length > 0,
+    update: s.UpdateStatus ?? null,
+    lastFailure: last ? taskError(last) : null,
+    front: `its front ${frontName(deployment)}, which holds port ${labels[DEPLOY_LABELS.port]},`,
+  });
+  const lastLogLines = status === 'dead' && last ? await taskLogLines(docker, last) : [];
+  return { ...base, status, problem, lastLogLines };
+}
 
 /** Splits an engine log stream (8-byte frame headers, stream 1 = stdout, 2 = stderr) into lines. */
 export function logLines(buf: Buffer): LogLine[] {

@@ -147,7 +147,9 @@ function dockerfile(): string {
     // filesystem, and where a deployment mounts its own folder to read the log.
     `RUN mkdir -p ${REQUEST_LOG_DIR} && chown ${SERVER_UID}:${SERVER_UID} ${REQUEST_LOG_DIR}`,
     `VOLUME ${REQUEST_LOG_DIR}`,
-    `ENV MLWB_MODEL_PATH=/app/model/model.onnx MLWB_MODEL_META=/app/model/model.json PORT=${SERVER_PORT} HOST=0.0.0.0 MLWB_REQUEST_LOG_DIR=${REQUEST_LOG_DIR}`,
+    // HOME on the tmpfs: onnxruntime keeps a telemetry id there, and warns on every start when it
+    // cannot write it (the root filesystem is read-only).
+    `ENV MLWB_MODEL_PATH=/app/model/model.onnx MLWB_MODEL_META=/app/model/model.json PORT=${SERVER_PORT} HOST=0.0.0.0 MLWB_REQUEST_LOG_DIR=${REQUEST_LOG_DIR} HOME=/tmp`,
     'WORKDIR /app',
     `USER ${SERVER_UID}:${SERVER_UID}`,
     `EXPOSE ${SERVER_PORT}`,

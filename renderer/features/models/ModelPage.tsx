@@ -1,6 +1,7 @@
 /**
  * One registered model: its versions, its aliases with the history of every move, the gates that
- * guard them, moving an alias (through its gate), and the versions' evaluations side by side.
+ * guard them, moving an alias (through its gate), the versions' evaluations side by side, and
+ * deploying it (by its alias, or its newest version).
  */
 import { useState } from 'react';
 import type { GateOutcome } from '../../../shared/registry.ts';
@@ -8,6 +9,8 @@ import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
+import { DeployButton } from '../deployments/DeployButton.tsx';
+import { FollowedDeployments } from '../deployments/FollowedDeployments.tsx';
 import { AboutCard } from './AboutCard.tsx';
 import { AliasChips } from './AliasChips.tsx';
 import { EvaluationComparison } from './EvaluationComparison.tsx';
@@ -40,7 +43,24 @@ export function ModelPage(props: { name: string }) {
             {model.description && ` · ${model.description}`}
           </p>
         </div>
-        {aliases.length > 0 && <AliasChips name={model.name} aliases={model.aliases} />}
+        <div className="button-row">
+          {aliases.length > 0 && <AliasChips name={model.name} aliases={model.aliases} />}
+          {model.latestVersion !== null && (
+            // An alias names the version to use, so it is proposed first; else the newest version.
+            <DeployButton
+              model={model.name}
+              target={
+                aliases.length > 0
+                  ? {
+                      kind: 'alias',
+                      alias: model.aliases.champion !== undefined ? 'champion' : aliases[0]![0],
+                    }
+                  : { kind: 'version', version: model.latestVersion }
+              }
+              primary
+            />
+          )}
+        </div>
       </header>
       {/* A refetch that failed (the model renamed or deleted elsewhere) is said over the old data. */}
       <ErrorNotice
@@ -318,6 +338,7 @@ export function MoveAliasCard(props: { name: string; versions: number[]; version
               </strong>
             )}
             {outcome.gate && <GateRules gate={outcome.gate} />}
+            <FollowedDeployments followed={outcome.followed} to={outcome.to} />
           </div>
         </div>
       )}

@@ -1,7 +1,7 @@
 /**
  * One model version: its signature and feature spec, its lineage (run → recipe → image → data →
  * params and seed, every link opening), its evaluations with their charts, and its actions
- * (evaluate on a dataset, set an alias, delete).
+ * (deploy, package, evaluate on a dataset, set an alias, delete).
  */
 import { useState } from 'react';
 import type { EvaluationResult } from '../../../shared/evaluation.ts';
@@ -16,6 +16,7 @@ import { TextField } from '../../components/form/TextField.tsx';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatBytes, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
+import { DeployButton } from '../deployments/DeployButton.tsx';
 import { AboutCard } from './AboutCard.tsx';
 import { EvaluationCharts } from './EvaluationCharts.tsx';
 import { MoveAliasCard } from './ModelPage.tsx';
@@ -56,6 +57,7 @@ export function ModelVersionPage(props: { name: string; version: number }) {
           </p>
         </div>
         <div className="button-row">
+          <DeployButton model={v.name} target={{ kind: 'version', version: v.version }} primary />
           {pack.state.status === 'running' ? (
             <button type="button" className="btn" onClick={pack.cancel}>
               Cancel packaging
@@ -63,7 +65,7 @@ export function ModelVersionPage(props: { name: string; version: number }) {
           ) : (
             <button
               type="button"
-              className="btn btn-primary"
+              className="btn"
               title="Builds an image that serves this version (offline, from the local base image)"
               onClick={() => void pack.start({ name: v.name, version: v.version })}
             >

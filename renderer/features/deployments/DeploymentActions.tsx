@@ -1,0 +1,116 @@
+/**
+ * Restart, Stop and Remove, each a long operation with its progress, Cancel and failure shown
+ * under the buttons. Remove asks first: it stops the containers and forgets the deployment.
+ */
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { Deployment } from '../../../shared/deployments.ts';
+import { api } from '../../api/hooks.ts';
+import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { navigate } from '../../router.ts';
+import { isServing } from './deploymentFormat.ts';
+import { OperationProgress } from './OperationProgress.tsx';
+import { ReplacementOutcome } from './ReplacementOutcome.tsx';
+import type { DeploymentOps } from './useDeploymentOps.ts';
+
+export function DeploymentActions(props: { deployment: Deployment; ops: DeploymentOps }) {
+  const d = props.deployment;
+  const { restart, stop, remove, running } = props.ops;
+  const [confirming, setConfirming] = useState(false);
+  const removed = remove.state.status === 'succeeded';
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    if (!removed) return;
+    // The list may be cached from before: it should not show (and poll) what is gone meanwhile.
+    queryClient.setQueryData<Deployment[]>(api.deployments.list.key({}), (old) =>
+      old?.filter((x) => x.name !== d.name),
+    );
+    navigate({ page: 'deployments' });
+  }, [removed, queryClient, d.name]);
+  const restarted = restart.state.status === 'succeeded' ? restart.state.result : null;
+  return (
+    <div className="dep-actions">
+      <div className="button-row">
+        <button
+          type="button"
+          className="btn"
+          disabled={running}
+          title={
+            isServing(d.status)
+              ? 'Replaces the container by a fresh one of the same version, health-gated'
+              : 'Starts the deployment again'
+          }
+          onClick={() => {
+            stop.reset();
+            void restart.start({ name: d.name });
+          }}
+        >
+          {isServing(d.status) ? 'Restart' : 'Start'}
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={running || d.status === 'stopped' || d.status === 'missing'}
+          title="Stops serving; requests in flight finish. The deployment stays, to be started again."
+          onClick={() => {
+            restart.reset();
+            void stop.start({ name: d.name });
+          }}
+        >
+          Stop
+        </button>
+        <button
+          type="button"
+          className="btn btn-danger"
+          disabled={running}
+          onClick={() => setConfirming(true)}
+        >
+          Remove…
+        </button>
+      </div>
+      <OperationProgress
+        state={restart.state}
+        doing="Restarting"
+        failed="Not restarted."
+        onCancel={restart.cancel}
+      />
+      <OperationProgress state={stop.state} doing="Stopping" failed="Not stopped." onCancel={stop.cancel} />
+      <OperationProgress
+        state={remove.state}
+        doing="Removing"
+        failed="Not removed."
+        onCancel={remove.cancel}
+      />
+      {restarted && restarted.outcome === 'rolled-back' && (
+        <ReplacementOutcome
+          replacement={{ from: d.version, to: d.version, outcome: 'rolled-back', reason: restarted.reason }}
+        />
+      )}
+      {confirming && (
+        <ModalDialog
+          title={`Remove ${d.name}?`}
+          onClose={() => setConfirming(false)}
+          onSubmit={() => {
+            setConfirming(false);
+            void remove.start({ name: d.name });
+          }}
+        >
+          <div className="dialog-body">
+            <p>
+              Its containers are stopped and removed, and the workbench forgets it. The requests it logged
+              stay on disk. {d.model}@v{d.version} stays registered and can be deployed again.
+            </p>
+          </div>
+          <footer className="dialog-footer">
+            <button type="button" className="btn" onClick={() => setConfirming(false)}>
+              Keep it
+            </button>
+            <button type="submit" className="btn btn-danger">
+              Remove
+            </button>
+          </footer>
+        </ModalDialog>
+      )}
+    </div>
+  );
+}
