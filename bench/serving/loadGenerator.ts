@@ -15,6 +15,7 @@ export interface LoadResult {
 }
 
 export async function generateLoad(opts: {
+  host: string;
   port: number;
   path: string;
   body: string;
@@ -22,7 +23,7 @@ export async function generateLoad(opts: {
   seconds: number;
 }): Promise<LoadResult> {
   const request = Buffer.from(
-    `POST ${opts.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(opts.body)}\r\n\r\n${opts.body}`,
+    `POST ${opts.path} HTTP/1.1\r\nHost: ${opts.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(opts.body)}\r\n\r\n${opts.body}`,
   );
   const latencies: number[] = [];
   let errors = 0;
@@ -30,7 +31,7 @@ export async function generateLoad(opts: {
   const started = performance.now();
   const one = () =>
     new Promise<void>((resolve, reject) => {
-      const socket = net.connect(opts.port, '127.0.0.1');
+      const socket = net.connect(opts.port, opts.host);
       socket.setNoDelay(true);
       let buf: Buffer = Buffer.alloc(0);
       let sentAt = 0;

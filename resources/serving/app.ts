@@ -5,6 +5,10 @@
  * up, and only then reports ready on `/v2/health/ready`, `/v2/models/{name}/ready`, `/ping` and
  * `/health`. On shutdown it stops accepting connections, lets the requests in flight finish (their
  * connections then close), and writes the last request log lines.
+ *
+ * Served by several processes (cluster.ts), each runs one of these: its request log lines and its
+ * /metrics answer then go through the primary process (`ServeOptions`), and it reports ready only
+ * once the primary says every process is.
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,13 +27,36 @@ import {
   SERVER_VERSION,
   serverMetadata,
 } from './oip.ts';
-import { RequestLog } from './requestLog.ts';
+import { type LogSink, monotonicMs, RequestLog } from './requestLog.ts';
 import { toJsonValues } from './tensors.ts';
 
 const NOT_READY = JSON.stringify({
   error: 'The model is still loading; ask /v2/health/ready until it answers 200.',
 });
 const EMPTY = '{}';
+const INFER_ROUTE = '/v2/models/{name}/infer';
+const MODEL_ROUTES: Record<string, string> = {
+  '': '/v2/models/{name}',
+  ready: '/v2/models/{name}/ready',
+  infer: INFER_ROUTE,
+};
+
+/** One request's route and start, read when its response closes (see `handle`). */
+interface Exchange {
+  started: number;
+  endpoint: string;
+}
+const EXCHANGE = Symbol('exchange');
+type TrackedResponse = ServerResponse & { [EXCHANGE]: Exchange };
+
+export interface ServeOptions {
+  /** Where log lines go instead of the configured folder: a worker's go to the primary process. */
+  log?: LogSink | undefined;
+  /** The /metrics text: a worker's covers every process, so the primary renders it. */
+  metricsText?: (() => Promise<string>) | undefined;
+  /** False until every process is ready (see `peersReady`); a single process has no peers. */
+  peersReady?: boolean;
+}
 
 /** What an inference request left behind for its log line. */
 interface Outcome {
@@ -43,16 +70,40 @@ export class ModelServer {
   readonly server: http.Server;
   readonly metrics = new Metrics();
   private model: LoadedModel | undefined;
-  private readonly log: RequestLog | undefined;
+  private readonly log: LogSink | undefined;
+  private readonly metricsText: (() => Promise<string>) | undefined;
   private draining = false;
+  /** Whether the other server processes are ready too; readiness waits for them. */
+  peersReady: boolean;
   private lineFormat: LogLineFormat | undefined;
   /** The responses not yet sent, told to close their connection when a shutdown begins. */
   private readonly pending = new Set<ServerResponse>();
+  /** The infer paths of the served model, with and without its version: the common request. */
+  private readonly inferPaths: Set<string>;
+  /** One listener for every response, so a request allocates no closure for its bookkeeping. */
+  private readonly onClose: (this: TrackedResponse) => void;
 
-  constructor(private readonly config: ServerConfig) {
-    this.log = config.requestLogDir
-      ? new RequestLog(config.requestLogDir, config.logMaxBytes, config.logFiles)
-      : undefined;
+  constructor(
+    private readonly config: ServerConfig,
+    options: ServeOptions = {},
+  ) {
+    this.log =
+      options.log ??
+      (config.requestLogDir
+        ? new RequestLog(config.requestLogDir, config.logMaxBytes, config.logFiles)
+        : undefined);
+    this.metricsText = options.metricsText;
+    this.peersReady = options.peersReady ?? true;
+    const model = `/v2/models/${encodeURIComponent(config.meta.name)}`;
+    this.inferPaths = new Set([`${model}/infer`, `${model}/versions/${config.meta.version}/infer`]);
+    const server = this;
+    this.onClose = function (this: TrackedResponse) {
+      const x = this[EXCHANGE];
+      server.pending.delete(this);
+      server.metrics.inFlight--;
+      server.metrics.observe(x.endpoint, this.statusCode, (performance.now() - x.started) / 1000);
+      if (server.draining) server.server.closeIdleConnections();
+    };
     this.server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
     // Longer than the usual proxies' idle timeouts, so they never reuse a connection we closed.
     this.server.keepAliveTimeout = 65_000;
@@ -71,15 +122,26 @@ export class ModelServer {
     });
   }
 
-  /** Loads and warms the model up; the server reports ready once this resolves. */
-  async load(): Promise<{ loadSeconds: number; warmupSeconds: number }> {
-    const model = await LoadedModel.load(this.config.modelPath, this.config.meta, this.config.intraOpThreads);
+  /**
+   * Loads and warms the model up (from `bytes` when the primary process read the file); the server
+   * reports ready once this resolves (and its peers are ready).
+   */
+  async load(bytes?: Uint8Array): Promise<{ loadSeconds: number; warmupSeconds: number }> {
+    const model = await LoadedModel.load(
+      bytes ?? this.config.modelPath,
+      this.config.meta,
+      this.config.intraOpThreads,
+    );
     this.metrics.modelLoadSeconds = model.loadSeconds;
     const warmupSeconds = await model.warmUp();
     this.metrics.warmupSeconds = warmupSeconds;
     this.model = model;
-    this.metrics.ready = true;
     return { loadSeconds: model.loadSeconds, warmupSeconds };
+  }
+
+  /** Ready: loaded, warmed up, the peers too, and not draining. */
+  get ready(): boolean {
+    return this.model !== undefined && this.peersReady && !this.draining;
   }
 
   /** Stops accepting, waits for the requests in flight, flushes the request log. */
@@ -103,17 +165,20 @@ export class ModelServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const endpoint = { name: 'other' };
+    const exchange: Exchange = { started, endpoint: 'other' };
+    (res as TrackedResponse)[EXCHANGE] = exchange;
     this.metrics.inFlight++;
     this.pending.add(res);
     if (this.draining) res.setHeader('Connection', 'close');
-    res.once('close', () => {
-      this.pending.delete(res);
-      this.metrics.inFlight--;
-      this.metrics.observe(endpoint.name, res.statusCode, (performance.now() - started) / 1000);
-      if (this.draining) this.server.closeIdleConnections();
-    });
-    this.route(req, res, path, endpoint, started).catch((err: unknown) => {
+    // A response closes once: `on` spares the wrapper `once` makes.
+    res.on('close', this.onClose);
+    let answered: Promise<void>;
+    if (this.inferPaths.has(path)) {
+      // The common request skips the router's splitting and decoding.
+      exchange.endpoint = INFER_ROUTE;
+      answered = this.infer(req, res, this.config.meta.name, undefined, started);
+    } else answered = this.route(req, res, path, exchange, started);
+    answered.catch((err: unknown) => {
       try {
         sendError(res, err instanceof HttpError ? err : internal(err));
       } catch (failed) {
@@ -128,7 +193,7 @@ export class ModelServer {
     req: IncomingMessage,
     res: ServerResponse,
     path: string,
-    endpoint: { name: string },
+    endpoint: Exchange,
     started: number,
   ): Promise<void> {
     const method = req.method ?? 'GET';
@@ -136,16 +201,16 @@ export class ModelServer {
       const parts = path.split('/');
       // ['', 'v2', 'models', NAME, 'versions', V, ACTION]
       if (parts.length === 2 || (parts.length === 3 && parts[2] === '')) {
-        endpoint.name = '/v2';
+        endpoint.endpoint = '/v2';
         allow(method, 'GET');
         return sendJson(res, 200, serverMetadata());
       }
       if (parts[2] === 'health' && parts.length === 4 && (parts[3] === 'live' || parts[3] === 'ready')) {
-        endpoint.name = `/v2/health/${parts[3]}`;
+        endpoint.endpoint = `/v2/health/${parts[3]}`;
         allow(method, 'GET');
         if (parts[3] === 'live') return sendJson(res, 200, EMPTY);
         // Draining after SIGTERM: not ready, so a balancer stops sending traffic here.
-        return this.model && !this.draining ? sendJson(res, 200, EMPTY) : sendJson(res, 400, NOT_READY);
+        return this.ready ? sendJson(res, 200, EMPTY) : sendJson(res, 400, NOT_READY);
       }
       if (parts[2] === 'models' && parts.length >= 4) {
         const name = decode(parts[3]!);
@@ -157,23 +222,23 @@ export class ModelServer {
         }
         const action = rest.length === 0 ? '' : rest.length === 1 ? rest[0] : undefined;
         if (action === '' || action === 'ready' || action === 'infer') {
-          endpoint.name = `/v2/models/{name}${action ? `/${action}` : ''}`;
+          endpoint.endpoint = MODEL_ROUTES[action]!;
           if (action === 'infer') return this.infer(req, res, name, version, started);
           allow(method, 'GET');
           checkModel(this.config.meta, name, version);
-          if (!this.model) return sendJson(res, 400, NOT_READY);
+          if (!this.model || (action === 'ready' && !this.ready)) return sendJson(res, 400, NOT_READY);
           return sendJson(res, 200, action === 'ready' ? EMPTY : modelMetadata(this.model));
         }
       }
     } else if (path === '/invocations') {
-      endpoint.name = '/invocations';
+      endpoint.endpoint = '/invocations';
       return this.invocations(req, res, started);
     } else if (path === '/ping' || path === '/health') {
-      endpoint.name = path;
+      endpoint.endpoint = path;
       allow(method, 'GET');
-      return this.model ? sendJson(res, 200, EMPTY) : sendJson(res, 503, NOT_READY);
+      return this.ready ? sendJson(res, 200, EMPTY) : sendJson(res, 503, NOT_READY);
     } else if (path === '/version') {
-      endpoint.name = path;
+      endpoint.endpoint = path;
       allow(method, 'GET');
       const { name, version } = this.config.meta;
       return sendJson(
@@ -182,15 +247,27 @@ export class ModelServer {
         JSON.stringify({ server: SERVER_VERSION, model: name, modelVersion: version }),
       );
     } else if (path === '/metrics') {
-      endpoint.name = path;
+      endpoint.endpoint = path;
       allow(method, 'GET');
-      if (this.log) this.metrics.requestLogDropped = this.log.dropped;
-      return sendText(res, 200, this.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+      const text = this.metricsText ? await this.metricsText() : this.renderMetrics();
+      return sendText(res, 200, text, 'text/plain; version=0.0.4; charset=utf-8');
     }
     throw new HttpError(
       404,
       `Nothing is served at ${path}. See /v2/models/${this.config.meta.name} or /invocations.`,
     );
+  }
+
+  /** This process's figures, as /metrics gives them when it serves alone. */
+  renderMetrics(): string {
+    this.syncMetrics();
+    return this.metrics.render();
+  }
+
+  /** Brings the gauges read from elsewhere up to date. */
+  syncMetrics(): void {
+    if (this.log) this.metrics.requestLogDropped = this.log.dropped;
+    this.metrics.ready = this.model !== undefined && this.peersReady;
   }
 
   /** Reads a JSON (or, for /invocations, CSV) body after the checks that need none of it. */
@@ -226,11 +303,14 @@ export class ModelServer {
       const outputs = await model.run(parsed.feeds, parsed.outputNames);
       outcome.outputs = outputs;
       outcome.json = outputs.map((o) => toJsonValues(o.data, o.type));
-      sendJson(res, 200, inferResponse(model, outcome.id, outputs, outcome.json));
-      this.logRequest('infer', outcome, 200, started);
+      const body = inferResponse(model, outcome.id, outputs, outcome.json);
+      // Stamped before the answer leaves, so a request it causes is stamped after it.
+      const at = monotonicMs();
+      sendJson(res, 200, body);
+      this.logRequest('infer', outcome, 200, started, at);
     } catch (err) {
       const e = err instanceof HttpError ? err : internal(err);
-      this.logRequest('infer', outcome, e.status, started, e.message);
+      this.logRequest('infer', outcome, e.status, started, monotonicMs(), e.message);
       throw e;
     }
   }
@@ -248,11 +328,13 @@ export class ModelServer {
       const outputs = await model.run(feeds);
       outcome.outputs = outputs;
       outcome.json = outputs.map((o) => toJsonValues(o.data, o.type));
-      sendJson(res, 200, JSON.stringify({ predictions: predictions(model.meta, outputs, outcome.json) }));
-      this.logRequest('invocations', outcome, 200, started);
+      const body = JSON.stringify({ predictions: predictions(model.meta, outputs, outcome.json) });
+      const at = monotonicMs();
+      sendJson(res, 200, body);
+      this.logRequest('invocations', outcome, 200, started, at);
     } catch (err) {
       const e = err instanceof HttpError ? err : internal(err);
-      this.logRequest('invocations', outcome, e.status, started, e.message);
+      this.logRequest('invocations', outcome, e.status, started, monotonicMs(), e.message);
       throw e;
     }
   }
@@ -262,6 +344,7 @@ export class ModelServer {
     o: Outcome,
     status: number,
     started: number,
+    answeredAt: number,
     error?: string,
   ): void {
     if (!this.log) return;
@@ -280,6 +363,7 @@ export class ModelServer {
         status,
         error,
       }),
+      answeredAt,
     );
   }
 }

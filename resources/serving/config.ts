@@ -5,6 +5,7 @@
  * serves every model. A bad setting stops the server at start with a message naming the variable.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 
 export interface TensorSpec {
   name: string;
@@ -38,9 +39,21 @@ export interface ServerConfig {
   logFiles: number;
   /** onnxruntime's threads per inference (MLWB_INTRA_OP_THREADS, default 1). */
   intraOpThreads: number;
+  /**
+   * Server processes, each with its own session (MLWB_SERVER_WORKERS; default the CPUs this
+   * process may use, at most DEFAULT_MAX_WORKERS). 1 serves from this process alone.
+   */
+  workers: number;
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * The most server processes started unasked: each holds its own copy of the model and its own
+ * threads, and a container's memory and process limits are sized for a few (a deployment's: 1 GiB
+ * and 256 tasks). MLWB_SERVER_WORKERS sets more.
+ */
+export const DEFAULT_MAX_WORKERS = 4;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
@@ -105,6 +118,30 @@ export function parseModelMeta(text: string, shownAs: string): ModelMeta {
   };
 }
 
+/**
+ * The CPUs this process may use: its affinity (os.availableParallelism honours a cpuset), capped
+ * by a cgroup CPU quota (`docker run --cpus`), which Node does not read itself.
+ */
+export function usableCpus(): number {
+  const cpus = os.availableParallelism();
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  let quota: number | undefined;
+  const v2 = read('/sys/fs/cgroup/cpu.max')?.split(' ');
+  if (v2 && v2[0] !== 'max') quota = Number(v2[0]) / Number(v2[1]);
+  else {
+    const q = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
+    const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
+    if (q > 0 && period > 0) quota = q / period;
+  }
+  return quota && Number.isFinite(quota) ? Math.max(1, Math.min(cpus, Math.ceil(quota))) : cpus;
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const modelPath = env.MLWB_MODEL_PATH;
   if (!modelPath) throw new ConfigError('MLWB_MODEL_PATH must name the .onnx file to serve.');
@@ -126,5 +163,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     logMaxBytes: integer(env, 'MLWB_LOG_MAX_BYTES', 16 * 1024 * 1024, 1024),
     logFiles: integer(env, 'MLWB_LOG_FILES', 5, 1),
     intraOpThreads: integer(env, 'MLWB_INTRA_OP_THREADS', 1, 1),
+    workers: integer(env, 'MLWB_SERVER_WORKERS', Math.min(usableCpus(), DEFAULT_MAX_WORKERS), 1),
   };
 }

@@ -58,17 +58,21 @@ export function mediaType(req: IncomingMessage): string | undefined {
   return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
-/** With a Content-Length, so a small answer goes out in one write, not chunked. */
+/**
+ * With a Content-Length, so a small answer goes out in one write, not chunked. The headers go to
+ * writeHead at once (merged with any set before), which costs less than one setHeader each.
+ */
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: string,
   headers?: Record<string, string>,
 ): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 

@@ -25,13 +25,14 @@ afterEach(async () => {
   running = undefined;
 });
 
-describe('readiness', () => {
+// Each as one server process and as several (cluster.ts), which must behave alike.
+describe.each(['1', '2'])('readiness (MLWB_SERVER_WORKERS=%s)', (workers) => {
   it('is live at once but ready only after the model is loaded and warmed up', async () => {
     // The model arrives through a named pipe, so it is "loading" until the test writes it.
     const dir = tempDir();
     const fifo = path.join(dir, 'model.onnx');
     execFileSync('mkfifo', [fifo]);
-    running = await startServer({ model: fifo, meta: irisMeta, dir });
+    running = await startServer({ model: fifo, meta: irisMeta, dir, env: { MLWB_SERVER_WORKERS: workers } });
     const { url } = running;
     expect((await fetch(`${url}/v2/health/live`)).status).toBe(200);
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(400);
@@ -59,14 +60,19 @@ describe('readiness', () => {
     const dir = tempDir();
     const broken = path.join(dir, 'broken.onnx');
     fs.writeFileSync(broken, 'not a model');
-    running = await startServer({ model: broken, meta: irisMeta, dir });
+    running = await startServer({
+      model: broken,
+      meta: irisMeta,
+      dir,
+      env: { MLWB_SERVER_WORKERS: workers },
+    });
     expect((await running.exited).code).toBe(1);
   });
 });
 
-describe('SIGTERM', () => {
+describe.each(['1', '2'])('SIGTERM (MLWB_SERVER_WORKERS=%s)', (workers) => {
   it('stops accepting, finishes the slow request in flight, and exits within 10 s', async () => {
-    running = await startServer({ model: irisModel, meta: irisMeta });
+    running = await startServer({ model: irisModel, meta: irisMeta, env: { MLWB_SERVER_WORKERS: workers } });
     const { url, proc } = running;
     await waitReady(url);
     // An idle keep-alive connection must not hold the shutdown up.

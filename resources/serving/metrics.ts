@@ -16,6 +16,22 @@ class EndpointStats {
   sum = 0;
 }
 
+/** One process's figures as plain data, for the server's primary process to add up (cluster.ts). */
+export interface MetricsSnapshot {
+  endpoints: {
+    endpoint: string;
+    byStatus: [number, number][];
+    buckets: number[];
+    count: number;
+    sum: number;
+  }[];
+  inFlight: number;
+  modelLoadSeconds: number;
+  warmupSeconds: number;
+  ready: boolean;
+  requestLogDropped: number;
+}
+
 export class Metrics {
   private readonly endpoints = new Map<string, EndpointStats>();
   inFlight = 0;
@@ -23,6 +39,8 @@ export class Metrics {
   warmupSeconds = Number.NaN;
   ready = false;
   requestLogDropped = 0;
+  /** Server processes answering requests (cluster.ts); 1 when the server runs alone. */
+  workers = 1;
 
   /** `endpoint` is a route (`/v2/models/{name}/infer`), never a raw path, so labels stay bounded. */
   observe(endpoint: string, status: number, seconds: number): void {
@@ -35,6 +53,42 @@ export class Metrics {
     s.count++;
     s.sum += seconds;
     for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]!) s.buckets[i]!++;
+  }
+
+  snapshot(): MetricsSnapshot {
+    return {
+      endpoints: [...this.endpoints].map(([endpoint, s]) => ({
+        endpoint,
+        byStatus: [...s.byStatus],
+        buckets: Array.from(s.buckets),
+        count: s.count,
+        sum: s.sum,
+      })),
+      inFlight: this.inFlight,
+      modelLoadSeconds: this.modelLoadSeconds,
+      warmupSeconds: this.warmupSeconds,
+      ready: this.ready,
+      requestLogDropped: this.requestLogDropped,
+    };
+  }
+
+  /**
+   * Adds another process's counters and histograms to these. Gauges are left to the caller, who
+   * knows how the processes combine (in flight adds up; ready only when every one is).
+   */
+  addCounts(s: MetricsSnapshot): void {
+    for (const e of s.endpoints) {
+      let mine = this.endpoints.get(e.endpoint);
+      if (!mine) {
+        mine = new EndpointStats();
+        this.endpoints.set(e.endpoint, mine);
+      }
+      for (const [status, n] of e.byStatus) mine.byStatus.set(status, (mine.byStatus.get(status) ?? 0) + n);
+      for (let i = 0; i < mine.buckets.length; i++) mine.buckets[i]! += e.buckets[i] ?? 0;
+      mine.count += e.count;
+      mine.sum += e.sum;
+    }
+    this.requestLogDropped += s.requestLogDropped;
   }
 
   render(): string {
@@ -72,6 +126,9 @@ export class Metrics {
       '# HELP mlwb_model_ready 1 once the model is loaded and warmed up.',
       '# TYPE mlwb_model_ready gauge',
       `mlwb_model_ready ${this.ready ? 1 : 0}`,
+      '# HELP mlwb_server_workers Server processes answering requests, each with its own model session.',
+      '# TYPE mlwb_server_workers gauge',
+      `mlwb_server_workers ${this.workers}`,
       '# HELP mlwb_request_log_dropped_total Request log lines dropped because the log folder could not keep up.',
       '# TYPE mlwb_request_log_dropped_total counter',
       `mlwb_request_log_dropped_total ${this.requestLogDropped}`,

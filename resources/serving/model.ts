@@ -5,7 +5,7 @@
  * registry record only adds names (features, classes) on top.
  */
 import fs from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { ModelMeta, TensorSpec } from './config.ts';
 import type { TypedData } from './tensors.ts';
 
@@ -26,7 +26,23 @@ export interface OutputTensor {
   data: unknown;
 }
 
-type Session = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+type Session = Awaited<ReturnType<typeof Ort.InferenceSession.create>>;
+
+/**
+ * onnxruntime, loaded with the first model: the primary of several server processes (cluster.ts)
+ * runs no model, and starts sooner without loading the native runtime.
+ */
+let ort: typeof Ort;
+let loading: Promise<typeof Ort> | undefined;
+
+/** Starts loading onnxruntime now, while other start-up work goes on (a worker awaiting its model). */
+export function loadRuntime(): Promise<typeof Ort> {
+  loading ??= import('onnxruntime-node').then((m) => {
+    ort = m;
+    return m;
+  });
+  return loading;
+}
 type Metadata = Session['inputMetadata'][number];
 
 function specOf(m: Metadata): TensorSpec {
@@ -55,10 +71,18 @@ export class LoadedModel {
     this.outputByName = new Map(this.outputs.map((o) => [o.name, o]));
   }
 
-  /** Reads the file asynchronously (it may sit on a slow mount) and creates the session. */
-  static async load(file: string, meta: ModelMeta, intraOpThreads: number): Promise<LoadedModel> {
+  /**
+   * Reads the file asynchronously (it may sit on a slow mount), unless its bytes are given, and
+   * creates the session.
+   */
+  static async load(
+    source: string | Uint8Array,
+    meta: ModelMeta,
+    intraOpThreads: number,
+  ): Promise<LoadedModel> {
     const started = performance.now();
-    const bytes = await fs.readFile(file);
+    const bytes = typeof source === 'string' ? await fs.readFile(source) : source;
+    await loadRuntime();
     // One thread per inference by default: requests run side by side already, and onnxruntime's
     // spinning pool threads would take CPU from them for a gain only large batches see.
     const session = await ort.InferenceSession.create(bytes, {
@@ -70,7 +94,7 @@ export class LoadedModel {
   }
 
   async run(feeds: Map<string, Feed>, outputNames?: readonly string[]): Promise<OutputTensor[]> {
-    const onnxFeeds: Record<string, ort.Tensor> = {};
+    const onnxFeeds: Record<string, Ort.Tensor> = {};
     for (const [name, feed] of feeds) {
       const spec = this.inputByName.get(name)!;
       onnxFeeds[name] = new ort.Tensor(spec.type as 'float32', feed.data as Float32Array, feed.shape);

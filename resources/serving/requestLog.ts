@@ -12,7 +12,27 @@ const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /** Lines are gathered this long before a write: one write per batch keeps logging off the hot path. */
 const BATCH_MS = 25;
 
-export class RequestLog {
+/**
+ * Milliseconds on the machine's monotonic clock, which every process reads alike: what orders the
+ * lines of several server processes (cluster.ts). performance.timeOrigin comes from the wall clock
+ * to the millisecond, too coarse for that.
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** Where a server process's log lines go: a RequestLog, or the primary process's (cluster.ts). */
+export interface LogSink {
+  /**
+   * One line (JSON text ending in a newline, as LogLineFormat makes it) of a request answered at
+   * `answeredAt` (monotonicMs, taken before the answer was sent).
+   */
+  write(text: string, answeredAt: number): void;
+  /** Resolves once every line given is written (or handed on). */
+  flush(): Promise<void>;
+  /** Lines dropped because the writer could not keep up. */
+  readonly dropped: number;
+}
+
+export class RequestLog implements LogSink {
   private queue: string[] = [];
   private queuedBytes = 0;
   private size: number;

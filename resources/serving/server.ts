@@ -3,13 +3,13 @@
  * once bundled): reads the configuration from the environment, starts listening, loads and warms
  * the model up, and on SIGTERM or SIGINT drains and exits within 10 seconds. A model that cannot be
  * loaded ends the process with status 1, so the deployment sees a failed start and not a server
- * that never becomes ready.
+ * that never becomes ready. With MLWB_SERVER_WORKERS above 1 (the default where several CPUs are
+ * usable) this process becomes the primary of several server processes (cluster.ts).
  */
 import { ModelServer } from './app.ts';
+import { GRACE_MS, isWorker, runPrimary, runWorker } from './cluster.ts';
 import { ConfigError, readConfig } from './config.ts';
-
-/** Docker waits 10 s after SIGTERM before SIGKILL; leave a margin to exit on our own. */
-const GRACE_MS = 9_000;
+import { loadRuntime } from './model.ts';
 
 function say(message: string): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), message })}\n`);
@@ -24,7 +24,11 @@ async function main(): Promise<void> {
     process.stderr.write(`mlwb model server: ${err.message}\n`);
     process.exit(2);
   }
+  if (isWorker()) return runWorker(config, say);
+  if (config.workers > 1) return runPrimary(config, say);
   const app = new ModelServer(config);
+  // onnxruntime loads while the server starts listening and reads the model.
+  loadRuntime().catch(() => {});
   const port = await app.listen();
   say(`listening on ${config.host}:${port}; loading ${config.meta.name} version ${config.meta.version}`);
 

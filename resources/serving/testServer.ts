@@ -71,6 +71,9 @@ export async function startServer(opts: {
       MLWB_MODEL_META: metaFile,
       PORT: '0',
       HOST: '127.0.0.1',
+      // Several server processes unless a test asks otherwise: what an image does on a machine
+      // with several CPUs, whatever the machine running the tests has.
+      MLWB_SERVER_WORKERS: '2',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
