@@ -217,7 +217,8 @@ export type InvokeResult = z.infer<typeof InvokeResult>;
 /** The result of following an alias after it moved: one entry per deployment that follows it. */
 export const FollowedAlias = z.object({
   deployment: z.string(),
-  outcome: ReplacementOutcome,
+  /** `failed`: the replacement could not even be tried (engine down, busy, build failed). */
+  outcome: z.enum(['replaced', 'rolled-back', 'failed']),
   reason: z.string().nullable(),
 });
 export type FollowedAlias = z.infer<typeof FollowedAlias>;

@@ -79,7 +79,7 @@ afterAll(async () => {
  * A home with the iris classifier registered twice (versions 1 and 2: two images, two versions),
  * and with `broken`, a third version that loads but fails its warm-up, so it never becomes ready.
  */
-async function homeWithIris(opts: { broken?: boolean } = {}): Promise<string> {
+async function homeWithIris(opts: { broken?: boolean; versions?: number } = {}): Promise<string> {
   const home = dirs.make();
   homes.push(home);
   const wb = await openWorkbench(home);
@@ -94,8 +94,8 @@ async function homeWithIris(opts: { broken?: boolean } = {}): Promise<string> {
       'model.onnx': fs.readFileSync(path.join(fixtures, 'iris-logreg.onnx')),
       'signature.json': fs.readFileSync(path.join(fixtures, 'iris-logreg.signature.json')),
     });
-    await json(home, 'model', 'register', run, '--name', 'iris');
-    await json(home, 'model', 'register', run, '--name', 'iris');
+    for (let v = 0; v < (opts.versions ?? 2); v++)
+      await json(home, 'model', 'register', run, '--name', 'iris');
     if (opts.broken) {
       const bad = runWith({ 'model.onnx': brokenOnnx(), 'signature.json': BROKEN_SIGNATURE });
       await json(home, 'model', 'register', bad, '--name', 'iris');
@@ -218,6 +218,31 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
     expect(dead.lastLogLines.join('\n')).toMatch(/ready/);
     await json(home, 'deployments', 'remove', 'iris');
   }, 300_000);
+
+  it('holds a deployment while it is made: a look meanwhile sees it starting, and another change is refused as busy', async () => {
+    // Version 3 is packaged by this deploy (no other test builds it): seconds in which it is held.
+    const home = await homeWithIris({ versions: 3 });
+    const deploying = mlwb(home, 'deploy', 'iris@3', '--mode', 'container', '--name', 'iris-busy', '--json');
+    let seen: { status: string; problem: string | null } | undefined;
+    for (let i = 0; i < 60 && !seen; i++) {
+      const listed = await json(home, 'deployments', 'list');
+      seen = listed.deployments.find((d: { name: string }) => d.name === 'iris-busy');
+    }
+    expect(seen).toMatchObject({
+      status: 'starting',
+      problem: 'its first deployment (iris@3) is under way.',
+    });
+    const other = await mlwb(home, 'deployments', 'update', 'iris-busy', 'iris@2', '--json');
+    expect(other.code).toBe(1);
+    expect(JSON.parse(other.stdout).error.code).toBe('CONFLICT');
+    expect(other.stderr).toMatch(/iris-busy is busy: its first deployment \(iris@3\) is under way/);
+    const done = await deploying;
+    expect(done.code).toBe(0);
+    const shown = await json(home, 'deployments', 'show', 'iris-busy');
+    expect(shown).toMatchObject({ status: 'running', version: 3 });
+    expect(shown.history.map((e: { kind: string }) => e.kind)).toEqual(['deployed']);
+    await json(home, 'deployments', 'remove', 'iris-busy');
+  }, 240_000);
 
   it('keeps the serving version when the new one never becomes ready: exit 3 with the reason, recorded', async () => {
     const home = await homeWithIris({ broken: true });

@@ -297,7 +297,9 @@ export async function modelCommand(api: Api, argv: string[], out: Out, signal: A
           ...r.followed.map((f) =>
             f.outcome === 'replaced'
               ? `  deployment ${f.deployment} now serves version ${r.to}`
-              : `  deployment ${f.deployment} kept its version: ${f.reason ?? 'the new one did not become ready'}`,
+              : f.outcome === 'failed'
+                ? `  deployment ${f.deployment} was not replaced: ${f.reason ?? 'unknown reason'}`
+                : `  deployment ${f.deployment} kept its version: ${f.reason ?? 'the new one did not become ready'}`,
           ),
         ].join('\n');
       });

@@ -60,7 +60,8 @@ const DRAIN_SECONDS = 10;
 export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
   const { docker, local, homeId } = deps;
 
-  const list = (...labels: string[]) => engine(docker.listContainers({ all: true, filters: { label: labels } }));
+  const list = (...labels: string[]) =>
+    engine(docker.listContainers({ all: true, filters: { label: labels } }));
   /** This home's containers of a deployment; `anyHome` for checks that must see other homes'. */
   const containersOf = (deployment: string, anyHome = false) =>
     anyHome

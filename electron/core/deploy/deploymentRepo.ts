@@ -27,6 +27,8 @@ export interface DeploymentRecord {
   desired: 'running' | 'stopped';
   generation: number;
   lastReplacement: Replacement | null;
+  /** What is changing it now (another operation holds it), or null. */
+  busy: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -48,6 +50,9 @@ interface Row {
   desired: 'running' | 'stopped';
   generation: number;
   last_replacement: string | null;
+  busy_pid: number | null;
+  busy_what: string | null;
+  busy_until: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -69,11 +74,30 @@ const fromRow = (r: Row): DeploymentRecord => ({
   desired: r.desired,
   generation: r.generation,
   lastReplacement: r.last_replacement ? (JSON.parse(r.last_replacement) as Replacement) : null,
+  busy: holds(r) ? r.busy_what : null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
-export type NewDeployment = Omit<DeploymentRecord, 'createdAt' | 'updatedAt' | 'lastReplacement' | 'id'> & {
+/** A hold that has not expired, by a process that is still alive. */
+function holds(r: Pick<Row, 'busy_pid' | 'busy_until'>): boolean {
+  if (r.busy_pid === null || r.busy_until === null || r.busy_until < now()) return false;
+  try {
+    process.kill(r.busy_pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, another user's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** How long a change may hold a deployment before others may take it (a packaging, a slow start). */
+const HOLD_MS = 20 * 60_000;
+
+export type NewDeployment = Omit<
+  DeploymentRecord,
+  'createdAt' | 'updatedAt' | 'lastReplacement' | 'id' | 'busy'
+> & {
   id?: string;
 };
 
@@ -131,7 +155,12 @@ export class DeploymentRepo {
     ).map((r) => r.port);
   }
 
-  create(d: NewDeployment, event: { kind: DeploymentEvent['kind']; message: string }): DeploymentRecord {
+  /** Records a deployment; with `hold`, held by this process from the start (it is being made). */
+  create(
+    d: NewDeployment,
+    event: { kind: DeploymentEvent['kind']; message: string } | null,
+    hold?: string,
+  ): DeploymentRecord {
     const at = now();
     const id = d.id ?? newId();
     writeTransaction(this.db, () => {
@@ -164,9 +193,45 @@ export class DeploymentRepo {
           at,
           at,
         );
-      this.addEvent(id, { at, kind: event.kind, version: d.version, message: event.message });
+      if (hold)
+        this.db
+          .prepare('UPDATE deployments SET busy_pid = ?, busy_what = ?, busy_until = ? WHERE id = ?')
+          .run(process.pid, hold, at + HOLD_MS, id);
+      if (event) this.addEvent(id, { at, kind: event.kind, version: d.version, message: event.message });
     });
     return this.get(d.name);
+  }
+
+  /**
+   * Takes the deployment for one change (`what`: "an update to iris@3"), or refuses while another
+   * operation, here or in another process, holds it. Returns the record as it is now.
+   */
+  hold(name: string, what: string): DeploymentRecord {
+    return writeTransaction(this.db, () => {
+      const row = this.db.prepare('SELECT * FROM deployments WHERE name = ?').get(name) as Row | undefined;
+      if (!row) return this.get(name);
+      if (holds(row))
+        throw conflict(
+          `${name} is busy: ${row.busy_what ?? 'another change'} is under way${row.busy_pid === process.pid ? '' : ` (process ${row.busy_pid})`}. Wait for it to finish, or cancel it, then try again.`,
+        );
+      this.db
+        .prepare('UPDATE deployments SET busy_pid = ?, busy_what = ?, busy_until = ? WHERE id = ?')
+        .run(process.pid, what, now() + HOLD_MS, row.id);
+      return fromRow({ ...row, busy_pid: process.pid, busy_what: what, busy_until: now() + HOLD_MS });
+    });
+  }
+
+  release(name: string): void {
+    this.db
+      .prepare(
+        'UPDATE deployments SET busy_pid = NULL, busy_what = NULL, busy_until = NULL WHERE name = ? AND busy_pid = ?',
+      )
+      .run(name, process.pid);
+  }
+
+  /** The port, once a taken one was traded for another while deploying. */
+  setPort(name: string, port: number): void {
+    this.db.prepare('UPDATE deployments SET port = ? WHERE name = ?').run(port, name);
   }
 
   /** Changes a record and, when given, records what happened, in one transaction. */

@@ -196,53 +196,72 @@ export class DeploymentService {
       throw invalidInput(
         `${replicas} replicas need a Swarm manager: a plain engine runs one container. Deploy to a Swarm manager (docker swarm init), or leave replicas at 1.`,
       );
-    const image = await this.packageFor(target, version, ctx);
     const local = isLocalEngine(target);
     const bindHost = local ? '127.0.0.1' : '0.0.0.0';
     const urlHost = local ? '127.0.0.1' : engineHostname(target);
     const followAlias = p.alias !== undefined && (p.followAlias ?? true);
     const runtime = mode === 'swarm' ? runtimes.swarm : runtimes.container;
-
-    // A port the user named is theirs to fix when taken; one we picked is picked again.
     let port = p.port ?? (await this.freePort(engineName, local));
-    for (let attempt = 0; ; attempt++) {
-      const spec = this.spec({
+
+    // Recorded (and held) before anything is made: a look at the engine meanwhile (the page polls)
+    // sees a deployment being made, not a stranger to adopt; a failure forgets it again.
+    this.repo.create(
+      {
         name,
-        version,
+        model: version.name,
+        version: version.version,
         alias: p.alias ?? null,
         followAlias,
-        image,
-        bindHost,
-        port,
+        engine: engineName,
+        mode,
         replicas,
+        bindHost,
+        urlHost,
+        port,
+        image: '',
+        desired: 'running',
         generation: 1,
-        local,
-        readyTimeoutSeconds: p.readyTimeoutSeconds,
-      });
-      try {
-        const started = await runtime.deploy(spec, ctx);
-        const record = this.repo.create(
-          {
-            name,
-            model: version.name,
-            version: version.version,
-            alias: p.alias ?? null,
-            followAlias,
-            engine: engineName,
-            mode,
-            replicas,
-            bindHost,
-            urlHost,
-            port,
-            image,
-            desired: 'running',
-            generation: 1,
-          },
+      },
+      null,
+      `its first deployment (${version.name}@${version.version})`,
+    );
+    try {
+      const image = await this.packageFor(target, version, ctx);
+      for (let attempt = 0; ; attempt++) {
+        const spec = this.spec({
+          name,
+          version,
+          alias: p.alias ?? null,
+          followAlias,
+          image,
+          bindHost,
+          port,
+          replicas,
+          generation: 1,
+          local,
+          readyTimeoutSeconds: p.readyTimeoutSeconds,
+        });
+        let started: { container: string; startedAt: number };
+        try {
+          started = await runtime.deploy(spec, ctx);
+        } catch (err) {
+          // A port the user named is theirs to change; one picked here is picked again.
+          if (p.port === undefined && attempt < 3 && isPortTaken(err)) {
+            port = await this.freePort(engineName, local, port + 1);
+            this.repo.setPort(name, port);
+            continue;
+          }
+          throw err;
+        }
+        const record = this.repo.update(
+          name,
+          { image },
           {
             kind: 'deployed',
             message: `Deployed ${version.name}@${version.version}${p.alias ? ` (alias ${p.alias})` : ''} at ${urlOf(urlHost, port)}${mode === 'swarm' ? ` as a Swarm service with ${replicas} replica(s)` : ''}.`,
           },
         );
+        this.repo.release(name);
         const observed: Observed = {
           deployment: name,
           status: 'running',
@@ -254,22 +273,23 @@ export class DeploymentService {
           labels: {},
         };
         return {
-          deployment: this.view(record, observed),
+          deployment: this.view({ ...record, busy: null }, observed),
           url: this.url(record),
           container: started.container,
         };
-      } catch (err) {
-        if (p.port === undefined && attempt < 3 && isPortTaken(err)) {
-          port = await this.freePort(engineName, local, port + 1);
-          continue;
-        }
-        throw err;
       }
+    } catch (err) {
+      this.repo.remove(name);
+      throw err;
     }
   }
 
   async update(p: UpdateParams, ctx: OpContext): Promise<UpdateResult> {
-    const r = this.repo.get(p.name);
+    const what = `an update${p.version !== undefined ? ` to version ${p.version}` : p.alias ? ` to ${p.alias}` : ''}`;
+    return this.holding(p.name, what, (r) => this.updateHeld(r, p, ctx));
+  }
+
+  private updateHeld(r: DeploymentRecord, p: UpdateParams, ctx: OpContext): Promise<UpdateResult> {
     // A version named moves off the alias; an alias named is followed (unless told not to);
     // neither: the alias it follows, else the same version in a fresh container.
     const alias = p.alias ?? (p.version !== undefined ? null : r.alias);
@@ -296,51 +316,74 @@ export class DeploymentService {
     readyTimeoutSeconds: number | undefined,
     ctx: OpContext,
   ): Promise<UpdateResult> {
-    const r = this.repo.get(name);
-    const version = this.d.registry.resolve({ name: r.model, version: r.version });
-    return this.replaceWith(
-      r,
-      version,
-      { alias: r.alias, followAlias: r.followAlias, readyTimeoutSeconds },
-      ctx,
-      'restarted',
-    );
+    return this.holding(name, 'a restart', (r) => {
+      const version = this.d.registry.resolve({ name: r.model, version: r.version });
+      return this.replaceWith(
+        r,
+        version,
+        { alias: r.alias, followAlias: r.followAlias, readyTimeoutSeconds },
+        ctx,
+        'restarted',
+      );
+    });
   }
 
   async stop(name: string, ctx: OpContext): Promise<{ deployment: Deployment }> {
-    const r = this.repo.get(name);
-    await (await this.runtimeFor(r)).stop(name, ctx);
-    this.lastSample.delete(name);
-    const record = this.repo.update(name, { desired: 'stopped' }, { kind: 'stopped', message: 'Stopped.' });
-    return { deployment: await this.viewNow(record) };
+    return this.holding(name, 'a stop', async (r) => {
+      await (await this.runtimeFor(r)).stop(name, ctx);
+      this.lastSample.delete(name);
+      const record = this.repo.update(name, { desired: 'stopped' }, { kind: 'stopped', message: 'Stopped.' });
+      return { deployment: await this.viewNow({ ...record, busy: null }) };
+    });
   }
 
   async remove(name: string, ctx: OpContext): Promise<{ removed: boolean }> {
-    const r = this.repo.find(name);
-    if (!r) return { removed: false };
-    await (await this.runtimeFor(r)).remove(name, ctx);
-    this.lastSample.delete(name);
-    return { removed: this.repo.remove(name) };
+    if (!this.repo.find(name)) return { removed: false };
+    return this.holding(name, 'a removal', async (r) => {
+      await (await this.runtimeFor(r)).remove(name, ctx);
+      this.lastSample.delete(name);
+      return { removed: this.repo.remove(name) };
+    });
+  }
+
+  /** Runs one change of a deployment while holding it (refused while another change holds it). */
+  private async holding<T>(name: string, what: string, fn: (r: DeploymentRecord) => Promise<T>): Promise<T> {
+    const r = this.repo.hold(name, what);
+    try {
+      return await fn(r);
+    } finally {
+      this.repo.release(name);
+    }
   }
 
   /** After `alias` of `model` moved: replaces every deployment that follows it, one at a time. */
   async followAlias(model: string, alias: string, ctx: OpContext): Promise<FollowedAlias[]> {
     const out: FollowedAlias[] = [];
-    for (const r of this.repo.following(model, alias)) {
-      if (r.desired === 'stopped') continue;
-      const version = this.d.registry.resolve({ name: model, alias });
-      if (version.version === r.version) continue;
+    for (const { name } of this.repo.following(model, alias)) {
       try {
-        const res = await this.replaceWith(
-          r,
-          version,
-          { alias, followAlias: true, readyTimeoutSeconds: undefined },
-          ctx,
-          'replaced',
-        );
-        out.push({ deployment: r.name, outcome: res.outcome, reason: res.reason });
+        const res = await this.holding(name, `following ${alias}`, async (r) => {
+          // Read again once held: it may have been stopped or moved meanwhile.
+          const version = this.d.registry.resolve({ name: model, alias });
+          if (r.desired === 'stopped' || !r.followAlias || r.alias !== alias || version.version === r.version)
+            return undefined;
+          return this.replaceWith(
+            r,
+            version,
+            { alias, followAlias: true, readyTimeoutSeconds: undefined },
+            ctx,
+            'replaced',
+          );
+        });
+        if (res) out.push({ deployment: name, outcome: res.outcome, reason: res.reason });
       } catch (err) {
-        out.push({ deployment: r.name, outcome: 'rolled-back', reason: (err as Error).message });
+        const reason = plainText((err as Error).message);
+        out.push({ deployment: name, outcome: 'failed', reason });
+        if (this.repo.find(name))
+          this.repo.addEventFor(name, {
+            kind: 'rolled-back',
+            version: this.repo.get(name).version,
+            message: `Could not follow ${alias}: ${reason}`,
+          });
       }
     }
     return out;

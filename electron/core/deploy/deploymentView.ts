@@ -52,6 +52,16 @@ export function deploymentView(
     updatedAt: r.updatedAt,
     lastReplacement: r.lastReplacement,
   };
+  // While a change holds it, containers come and go (made, not started yet; stopped, not removed):
+  // what the engine shows between two steps is not a death.
+  if (r.busy && (!o || ('status' in o && (o.status === 'dead' || o.status === 'missing'))))
+    return {
+      ...base,
+      status: 'starting',
+      problem: `${r.busy} is under way.`,
+      startedAt: null,
+      container: null,
+    };
   if (!o) {
     return {
       ...base,

@@ -279,7 +279,10 @@ describe.skipIf(skip)('a swarm deployment', () => {
 
     // Another deployment cannot take the port; a free one is named.
     await expectErrorCode(
-      swarmRuntime({ docker, local: true, homeId: HOME }).deploy({ ...spec({}), deployment: `${NAME}-b` }, opContext()),
+      swarmRuntime({ docker, local: true, homeId: HOME }).deploy(
+        { ...spec({}), deployment: `${NAME}-b` },
+        opContext(),
+      ),
       'CONFLICT',
       new RegExp(
         `Port ${port} is already taken by the Swarm service ${serviceName(NAME)}-front.*--port \\d+`,

@@ -389,6 +389,11 @@ export const migrations: Migration[] = [
         -- Counts the containers made for it; each new one takes the next.
         generation   INTEGER NOT NULL DEFAULT 1,
         last_replacement TEXT,
+        -- One change at a time (deploy, update, restart, stop, remove), across the app and CLI
+        -- processes: who holds the deployment (pid) and until when, in case it died holding it.
+        busy_pid     INTEGER,
+        busy_what    TEXT,
+        busy_until   INTEGER,
         created_at   INTEGER NOT NULL,
         updated_at   INTEGER NOT NULL
       );

@@ -15,6 +15,13 @@ export function FollowedDeployments(props: { followed: FollowedAlias[]; to: numb
           Deployment <a href={href({ page: 'deployment', name: f.deployment })}>{f.deployment}</a>
           {f.outcome === 'replaced' ? (
             ` now serves v${props.to}.`
+          ) : f.outcome === 'failed' ? (
+            <>
+              {' '}
+              <strong>was not replaced</strong>
+              {f.reason ? `: ${plainLogText(splitFirstLine(f.reason).first)}` : '.'} It keeps its version;
+              update it from its page once that is fixed.
+            </>
           ) : (
             <>
               {' '}
