@@ -203,7 +203,8 @@ export const InvokeParams = z.object({
   /** `/invocations` or an Open Inference Protocol path (`/v2/models/NAME/infer`). */
   path: z
     .string()
-    .regex(/^\/[A-Za-z0-9/_.-]*$/, 'A path on the deployment, such as /invocations.')
+    // One leading slash: `//host/x` would name another host.
+    .regex(/^\/(?!\/)[A-Za-z0-9/_.-]*$/, 'A path on the deployment, such as /invocations.')
     .max(300),
   body: z.unknown(),
 });

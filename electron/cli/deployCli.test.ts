@@ -216,6 +216,19 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
     expect(dead.status).toBe('dead');
     expect(dead.problem).toBeTruthy();
     expect(dead.lastLogLines.join('\n')).toMatch(/ready/);
+
+    // Everything removed behind its back: missing, and a restart makes it again on its port.
+    for (const c of await docker.listContainers({
+      all: true,
+      filters: { label: [`${DEPLOY_LABELS.name}=iris`] },
+    }))
+      await docker.getContainer(c.Id).remove({ force: true });
+    const missing = await json(home, 'deployments', 'show', 'iris');
+    expect(missing).toMatchObject({ status: 'missing' });
+    expect(missing.problem).toMatch(/Restart it to deploy it again on the same port/);
+    const again = await json(home, 'deployments', 'restart', 'iris');
+    expect(again.deployment).toMatchObject({ status: 'running', version: 2, url: d.url });
+    expect((await infer(d.url)).body.model_version).toBe('2');
     await json(home, 'deployments', 'remove', 'iris');
   }, 300_000);
 
@@ -261,7 +274,7 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
     // A version being served cannot be deleted from the registry.
     const del = await mlwb(home, 'model', 'delete', 'iris@1');
     expect(del.code).toBe(1);
-    expect(del.stderr).toMatch(/iris@1 is deployed \(iris\)/);
+    expect(del.stderr).toMatch(/iris@1 is deployed \(iris\)\. Move that deployment to another version/);
     await json(home, 'deployments', 'remove', 'iris');
   }, 240_000);
 

@@ -240,7 +240,9 @@ export async function deploymentsCommand(
       return 0;
     }
     default:
+      if (sub !== undefined && sub !== 'help' && sub !== '--help')
+        throw new UsageError(`unknown deployments command "${sub}".\n${deploymentsHelp}`);
       out.result({ help: deploymentsHelp }, () => deploymentsHelp);
-      return sub === undefined || sub === 'help' || sub === '--help' ? 0 : 2;
+      return 0;
   }
 }

@@ -48,7 +48,14 @@ export function createHandlers(wb: Workbench): Handlers {
       // Added even when it does not answer yet (a machine being set up); the status says so.
       return { status: await engineStatus(wb.engines.target(p.name)) };
     },
-    'engines.remove': (p) => ({ removed: wb.engines.remove(p.name) }),
+    'engines.remove': (p) => {
+      const using = wb.deployments.repo.list().filter((d) => d.engine === p.name);
+      if (using.length)
+        throw conflict(
+          `The engine ${p.name} runs deployment${using.length > 1 ? 's' : ''} ${using.map((d) => d.name).join(', ')}. Remove ${using.length > 1 ? 'them' : 'it'} first (\`mlwb deployments remove NAME\`), so nothing is left running there unseen.`,
+        );
+      return { removed: wb.engines.remove(p.name) };
+    },
 
     'datasets.list': () => wb.datasets.list(),
     'datasets.versions': (p) => wb.datasets.versions(p.name),
@@ -158,11 +165,6 @@ export function createHandlers(wb: Workbench): Handlers {
     },
     'models.deleteTag': (p) => ({ deleted: wb.registry.deleteTag(p) }),
     'models.deleteVersion': (p) => {
-      const serving = wb.deployments.repo.serving(p.name, p.version);
-      if (serving.length)
-        throw conflict(
-          `${p.name}@${p.version} is deployed (${serving.map((d) => d.name).join(', ')}). Move ${serving.length > 1 ? 'those deployments' : 'that deployment'} to another version (\`mlwb deployments update\`) or stop ${serving.length > 1 ? 'them' : 'it'} first.`,
-        );
       wb.registry.deleteVersion(p.name, p.version);
       return {};
     },

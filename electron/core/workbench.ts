@@ -110,6 +110,11 @@ export async function openWorkbench(
       () => {},
     );
   };
+  registry.deployedAs = (name, version) =>
+    deployments.repo
+      .list()
+      .filter((d) => d.model === name && (version === undefined || d.version === version))
+      .map((d) => d.name);
   return {
     home,
     dbPath,

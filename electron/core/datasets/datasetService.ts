@@ -113,13 +113,19 @@ export class DatasetService {
       );
       const reader = await c.runAndReadAll(`SELECT * FROM ${scan} LIMIT ${p.limit} OFFSET ${p.offset}`);
       const columns = reader.columnNames();
+      // DuckDB's JSON form gives big integers and decimals as strings: numbers again, for numeric
+      // columns only (a text column's "00123" stays text).
+      const numeric = reader
+        .columnTypes()
+        .map((t) =>
+          /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)/.test(t.toString()),
+        );
       const rows = reader.getRowObjectsJson().map((r) => {
         const out: Record<string, number | string | boolean | null> = {};
-        for (const col of columns) {
+        for (const [i, col] of columns.entries()) {
           const x = (r as Record<string, unknown>)[col];
-          // DuckDB's JSON form gives big integers and decimals as strings: numbers where exact.
           out[col] =
-            typeof x === 'string' && /^-?\d+(\.\d+)?$/.test(x) && Number.isFinite(Number(x))
+            numeric[i] && typeof x === 'string' && Number.isFinite(Number(x))
               ? Number(x)
               : typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string' || x === null
                 ? x

@@ -416,6 +416,27 @@ export class DeploymentService {
       readyTimeoutSeconds: opts.readyTimeoutSeconds,
     });
     const ref = `${version.name}@${version.version}`;
+    // Its containers are gone from the engine (removed by hand, a pruned engine): made again, on
+    // the same port, as a restart promises.
+    if ((await runtime.observe(this.homeId)).get(r.name) === undefined) {
+      await runtime.deploy(spec, ctx);
+      const record = this.repo.update(
+        r.name,
+        {
+          version: version.version,
+          image,
+          alias: opts.alias,
+          followAlias: opts.followAlias,
+          desired: 'running',
+        },
+        {
+          kind: 'started',
+          version: version.version,
+          message: `Its containers were gone from the engine: deployed ${ref} again at ${this.url(r)}.`,
+        },
+      );
+      return { deployment: await this.viewNow({ ...record, busy: null }), outcome: 'replaced', reason: null };
+    }
     if (r.desired === 'stopped') {
       await runtime.start(spec, ctx);
       const record = this.repo.update(
@@ -608,8 +629,9 @@ export class DeploymentService {
     return deploymentView(r, o, aliasVersion);
   }
 
+  /** The deployment as it is now, at the end of a change this process holds it for. */
   private async viewNow(r: DeploymentRecord): Promise<Deployment> {
-    return this.view(r, pick(await this.observeEngine(r.engine, [r]), r.name));
+    return this.view({ ...r, busy: null }, pick(await this.observeEngine(r.engine, [r]), r.name));
   }
 
   private url(r: DeploymentRecord): string {

@@ -69,7 +69,7 @@ export function deploymentView(
       problem:
         r.desired === 'stopped'
           ? null
-          : `Its containers are gone from the engine (removed outside the workbench?). Restart it to run it again, or remove it.`,
+          : `Its containers are gone from the engine (removed outside the workbench?). Restart it to deploy it again on the same port, or remove it.`,
       startedAt: null,
       container: null,
     };

@@ -22,7 +22,7 @@ import {
 } from '../../../shared/registry.ts';
 import type { RunSpec } from '../../../shared/training.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
-import { invalidInput, notFound } from '../errors.ts';
+import { conflict, invalidInput, notFound } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { makeDurable } from '../objects/durability.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
@@ -224,6 +224,7 @@ export class RegistryService {
   }
 
   deleteVersion(name: string, version: number): void {
+    this.refuseIfDeployed(name, version);
     this.repo.deleteVersion(name, version);
   }
 
@@ -277,6 +278,22 @@ export class RegistryService {
    * follow it are replaced as they are after `models.setAlias` (set by workbench.ts).
    */
   onAliasMovedOutside: (name: string, alias: string) => void = () => {};
+
+  /** The deployments serving a model (a version of it, when given); set by workbench.ts. */
+  deployedAs: (name: string, version?: number) => string[] = () => [];
+
+  /**
+   * A deployed version cannot be deleted, nor its model deleted or renamed: the deployment would
+   * lose what it serves (and could not be restarted or updated).
+   */
+  refuseIfDeployed(name: string, version?: number): void {
+    const by = this.deployedAs(name, version);
+    if (!by.length) return;
+    const ref = version === undefined ? name : `${name}@${version}`;
+    throw conflict(
+      `${ref} is deployed (${by.join(', ')}). Move ${by.length > 1 ? 'those deployments' : 'that deployment'} to another version (\`mlwb deployments update\`) or remove ${by.length > 1 ? 'them' : 'it'} (\`mlwb deployments remove\`) first.`,
+    );
+  }
 
   /**
    * Points an alias at a version. With a gate on the alias the version must pass it first

@@ -310,6 +310,7 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
             `Registered Model (name=${to}) already exists.`,
             400,
           );
+        if (to !== b.name) refusedAsInvalid(() => reg.refuseIfDeployed(b.name));
         reg.repo.updateModel(b.name, { newName: to });
         reg.changed(b.name);
         reg.changed(to);
@@ -322,7 +323,10 @@ export const registryEndpoints: Record<string, RegistryEndpoint> = {
       DELETE(input, reg) {
         const { name } = z.object({ name: Name }).parse(input);
         existing(reg, name);
-        refusedAsInvalid(() => reg.repo.deleteModel(name));
+        refusedAsInvalid(() => {
+          reg.refuseIfDeployed(name);
+          reg.repo.deleteModel(name);
+        });
         reg.changed(name);
         return {};
       },
