@@ -150,7 +150,31 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
     });
     expect(listed.deployments[0].startedAt).toBeGreaterThan(Date.now() - 600_000);
 
+    // Clients on keep-alive connections (fetch's default) keep asking through the replacement:
+    // not one request fails, and the answers move from version 1 to 2.
+    let asking = true;
+    const seen = { ok: 0, failed: 0, versions: new Set<string>() };
+    const client = async () => {
+      while (asking) {
+        try {
+          const r = await infer(d.url);
+          if (r.status === 200) {
+            seen.ok++;
+            seen.versions.add(String(r.body.model_version));
+          } else seen.failed++;
+        } catch {
+          seen.failed++;
+        }
+      }
+    };
+    const clients = Promise.all([client(), client(), client()]);
     const up = await json(home, 'deployments', 'update', 'iris-ci', 'iris@2');
+    await new Promise((r) => setTimeout(r, 1500));
+    asking = false;
+    await clients;
+    expect(seen.failed).toBe(0);
+    expect(seen.ok).toBeGreaterThan(50);
+    expect([...seen.versions].sort()).toEqual(['1', '2']);
     expect(up).toMatchObject({
       outcome: 'replaced',
       reason: null,

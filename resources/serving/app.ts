@@ -66,6 +66,9 @@ interface Outcome {
   json?: unknown[][];
 }
 
+/** How long a shutdown keeps idle keep-alive connections open for a request already on its way. */
+const IDLE_GRACE_MS = 1000;
+
 export class ModelServer {
   readonly server: http.Server;
   readonly metrics = new Metrics();
@@ -102,7 +105,7 @@ export class ModelServer {
       server.pending.delete(this);
       server.metrics.inFlight--;
       server.metrics.observe(x.endpoint, this.statusCode, (performance.now() - x.started) / 1000);
-      if (server.draining) server.server.closeIdleConnections();
+      if (server.draining && server.idleGraceOver) server.server.closeIdleConnections();
     };
     this.server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
     // Longer than the usual proxies' idle timeouts, so they never reuse a connection we closed.
@@ -149,11 +152,21 @@ export class ModelServer {
     this.draining = true;
     for (const res of this.pending) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    // Idle keep-alive connections stay open a moment: a client may be sending its next request on
+    // one right now (during a replacement, traffic has just moved to the new server); it gets its
+    // answer with `Connection: close` instead of a reset. Then the idle ones close.
+    const grace = setTimeout(() => {
+      this.idleGraceOver = true;
+      this.server.closeIdleConnections();
+    }, IDLE_GRACE_MS);
     await closed;
+    clearTimeout(grace);
     await this.log?.flush();
     await this.model?.release();
   }
+
+  /** Set once idle connections may be closed during a shutdown (after IDLE_GRACE_MS). */
+  private idleGraceOver = false;
 
   /** Ends every connection at once: the last resort when in-flight requests outlast the grace period. */
   abort(): void {

@@ -19,7 +19,8 @@ describe('serverMetrics', () => {
       { endpoint: '/metrics', status: 200, seconds: 0.0001 },
       { endpoint: '/v2/health/ready', status: 200, seconds: 0.0001 },
     ]);
-    m.inFlight = 2;
+    // Two requests being answered, and the read of /metrics itself.
+    m.inFlight = 3;
     const s = parseServerMetrics(m.render(), 1000);
     expect(s.requestsTotal).toBe(3);
     expect(s.errorsTotal).toBe(1);

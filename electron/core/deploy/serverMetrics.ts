@@ -54,7 +54,8 @@ export function parseServerMetrics(text: string, at: number): MetricsSample {
         break;
       }
       case 'mlwb_requests_in_flight':
-        inFlight = value;
+        // The read of /metrics is itself a request in flight: not the deployment's traffic.
+        inFlight = Math.max(0, value - 1);
         break;
       case 'mlwb_model_load_seconds':
         modelLoadSeconds = Number.isFinite(value) ? value : null;
