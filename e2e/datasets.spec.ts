@@ -30,8 +30,8 @@ test('shell shows every section, the store and the engine status', async ({ page
   await expect(page.getByRole('heading', { name: 'No models yet' })).toBeVisible();
   await page.getByRole('link', { name: 'Deployments' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Deployments' })).toBeVisible();
-  await expect(page.getByText('comes in a later release')).toBeVisible();
-  await workbench.screenshot('02-placeholder-deployments');
+  await expect(page.getByText('Nothing deployed yet')).toBeVisible();
+  await workbench.screenshot('02-empty-deployments');
   await page.getByRole('link', { name: 'Compare' }).click();
   await expect(page.getByText('Nothing to compare yet')).toBeVisible();
   expect(workbench.problems).toEqual([]);
