@@ -6,7 +6,7 @@
 import type Docker from 'dockerode';
 import { WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
-import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
+import { DEPLOY_LABELS, deploymentLabels, type RuntimeSpec } from './runtime.ts';
 
 /**
  * A model container's name. `.g<N>` rather than `-g<N>`: a deployment's name has no dot, so no
@@ -17,22 +17,9 @@ export const modelContainerName = (deployment: string, generation: number) =>
 
 type Role = 'front' | 'model';
 
-/** The labels of everything made for `spec` (see DEPLOY_LABELS): observe() reads them back. */
+/** The labels of a container made for `spec`, with the slot it listens on in its front's network. */
 export function labelsFor(spec: RuntimeSpec, role: Role, slot: number): Record<string, string> {
-  return {
-    [DEPLOY_LABELS.name]: spec.deployment,
-    [DEPLOY_LABELS.home]: spec.homeId,
-    [DEPLOY_LABELS.role]: role,
-    [DEPLOY_LABELS.model]: spec.model,
-    [DEPLOY_LABELS.version]: String(spec.version),
-    [DEPLOY_LABELS.generation]: String(spec.generation),
-    [DEPLOY_LABELS.port]: String(spec.port),
-    [DEPLOY_LABELS.bindHost]: spec.bindHost,
-    [DEPLOY_LABELS.alias]: spec.alias ?? '',
-    [DEPLOY_LABELS.followAlias]: String(spec.followAlias),
-    [DEPLOY_LABELS.replicas]: String(spec.replicas),
-    [DEPLOY_LABELS.slot]: String(slot),
-  };
+  return { ...deploymentLabels(spec, role), [DEPLOY_LABELS.slot]: String(slot) };
 }
 
 export const generationOf = (c: Docker.ContainerInfo) => Number(c.Labels[DEPLOY_LABELS.generation] ?? 0);

@@ -32,6 +32,29 @@ export const DEPLOY_LABELS = {
   slot: `${DEPLOY_LABEL}.slot`,
 } as const;
 
+/**
+ * The labels every part of a deployment carries (its front, model containers, Swarm services):
+ * what `observe` reads back, and what a lost record is rebuilt from.
+ */
+export function deploymentLabels(
+  spec: RuntimeSpec,
+  role: 'front' | 'model' | 'service',
+): Record<string, string> {
+  return {
+    [DEPLOY_LABELS.name]: spec.deployment,
+    [DEPLOY_LABELS.home]: spec.homeId,
+    [DEPLOY_LABELS.role]: role,
+    [DEPLOY_LABELS.model]: spec.model,
+    [DEPLOY_LABELS.version]: String(spec.version),
+    [DEPLOY_LABELS.generation]: String(spec.generation),
+    [DEPLOY_LABELS.port]: String(spec.port),
+    [DEPLOY_LABELS.bindHost]: spec.bindHost,
+    [DEPLOY_LABELS.alias]: spec.alias ?? '',
+    [DEPLOY_LABELS.followAlias]: String(spec.followAlias),
+    [DEPLOY_LABELS.replicas]: String(spec.replicas),
+  };
+}
+
 /** What to run: one model version of one deployment. */
 export interface RuntimeSpec {
   deployment: string;

@@ -12,7 +12,7 @@ import type Docker from 'dockerode';
 import { WorkbenchError } from '../errors.ts';
 import { REQUEST_LOG_DIR, SERVER_PORT, SERVER_UID } from '../serving/modelImage.ts';
 import { engineError } from '../training/containerRun.ts';
-import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
+import { deploymentLabels, type RuntimeSpec } from './runtime.ts';
 import { FRONT_SCRIPT, frontEnv } from './swarmFront.ts';
 
 export const serviceName = (deployment: string) => `mlwb-dep-${deployment}`;
@@ -83,23 +83,6 @@ export async function imageRef(
   const digest = digests.find((d) => d.startsWith(`${repo}@`)) ?? digests[0];
   if (digest) return { ref: digest, constraints: [] };
   return { ref: info.Id, constraints: [`node.id==${nodeId}`] };
-}
-
-/** The labels of runtime.ts for one part of a deployment. */
-export function deploymentLabels(spec: RuntimeSpec, role: 'service' | 'front'): Record<string, string> {
-  return {
-    [DEPLOY_LABELS.name]: spec.deployment,
-    [DEPLOY_LABELS.home]: spec.homeId,
-    [DEPLOY_LABELS.role]: role,
-    [DEPLOY_LABELS.model]: spec.model,
-    [DEPLOY_LABELS.version]: String(spec.version),
-    [DEPLOY_LABELS.generation]: String(spec.generation),
-    [DEPLOY_LABELS.port]: String(spec.port),
-    [DEPLOY_LABELS.bindHost]: spec.bindHost,
-    [DEPLOY_LABELS.alias]: spec.alias ?? '',
-    [DEPLOY_LABELS.followAlias]: String(spec.followAlias),
-    [DEPLOY_LABELS.replicas]: String(spec.replicas),
-  };
 }
 
 const rollout = (failureAction: 'rollback' | 'pause') => ({
