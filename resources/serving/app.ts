@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import type { ServerConfig } from './config.ts';
 import { BadRequest, HttpError } from './errors.ts';
 import { checkAnnouncedLength, mediaType, readBody, sendError, sendJson, sendText } from './http.ts';
@@ -151,7 +152,11 @@ export class ModelServer {
   async shutdown(): Promise<void> {
     this.draining = true;
     for (const res of this.pending) if (!res.headersSent) res.setHeader('Connection', 'close');
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // net.Server's close stops accepting and waits for the connections to end; http.Server's (on
+    // Node 19 and later) would also close the idle ones at once, which the grace below holds off.
+    const closed = new Promise<void>((resolve) =>
+      net.Server.prototype.close.call(this.server, () => resolve()),
+    );
     // Idle keep-alive connections stay open a moment: a client may be sending its next request on
     // one right now (during a replacement, traffic has just moved to the new server); it gets its
     // answer with `Connection: close` instead of a reset. Then the idle ones close.

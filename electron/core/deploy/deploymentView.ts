@@ -54,7 +54,10 @@ export function deploymentView(
   };
   // While a change holds it, containers come and go (made, not started yet; stopped, not removed):
   // what the engine shows between two steps is not a death.
-  if (r.busy && (!o || ('status' in o && (o.status === 'dead' || o.status === 'missing'))))
+  // (Only while it is first made, or when nothing shows at all: a server that dies during another
+  // change is shown dead.)
+  const beingMade = r.busy !== null && r.image === '';
+  if (r.busy && (!o || (beingMade && 'status' in o && (o.status === 'dead' || o.status === 'missing'))))
     return {
       ...base,
       status: 'starting',

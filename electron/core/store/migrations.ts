@@ -389,11 +389,6 @@ export const migrations: Migration[] = [
         -- Counts the containers made for it; each new one takes the next.
         generation   INTEGER NOT NULL DEFAULT 1,
         last_replacement TEXT,
-        -- One change at a time (deploy, update, restart, stop, remove), across the app and CLI
-        -- processes: who holds the deployment (pid) and until when, in case it died holding it.
-        busy_pid     INTEGER,
-        busy_what    TEXT,
-        busy_until   INTEGER,
         created_at   INTEGER NOT NULL,
         updated_at   INTEGER NOT NULL
       );
@@ -407,6 +402,18 @@ export const migrations: Migration[] = [
         message       TEXT NOT NULL
       );
       CREATE INDEX deployment_events_deployment ON deployment_events(deployment_id, seq);
+    `,
+  },
+  {
+    version: 8,
+    name: 'deployment holds',
+    sql: `
+      -- One change of a deployment at a time (deploy, update, restart, stop, remove), across the
+      -- app and CLI processes: who holds it (pid), doing what, and until when, in case it died
+      -- holding it.
+      ALTER TABLE deployments ADD COLUMN busy_pid INTEGER;
+      ALTER TABLE deployments ADD COLUMN busy_what TEXT;
+      ALTER TABLE deployments ADD COLUMN busy_until INTEGER;
     `,
   },
 ];
