@@ -9,7 +9,6 @@
  * is gone.
  */
 import { createHash } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import {
   type Deployment,
@@ -34,6 +33,7 @@ import type { OpContext } from '../ops/operations.ts';
 import type { RegistryService } from '../registry/registryService.ts';
 import { packageModel } from '../serving/modelImage.ts';
 import type { Db } from '../store/database.ts';
+import { DeploymentEngines, engineHostname, isLocalEngine, type RuntimesFor } from './deploymentEngines.ts';
 import { type DeploymentRecord, DeploymentRepo } from './deploymentRepo.ts';
 import {
   deploymentView,
@@ -44,7 +44,7 @@ import {
   type Unreachable,
   urlOf,
 } from './deploymentView.ts';
-import type { DeploymentRuntime, Observed, RuntimeSpec } from './runtime.ts';
+import type { Observed, RuntimeSpec } from './runtime.ts';
 import { type MetricsSample, parseServerMetrics, serverFigures } from './serverMetrics.ts';
 
 const DEFAULT_READY_TIMEOUT_S = 60;
@@ -58,43 +58,20 @@ export interface DeploymentDeps {
   registry: RegistryService;
   engines: EngineRegistry;
   /** The runtimes for an engine; loaded on first use (dockerode is not needed to open a home). */
-  runtimes?: (target: EngineTarget, homeId: string) => Promise<Runtimes>;
-}
-
-export interface Runtimes {
-  container: DeploymentRuntime;
-  swarm: DeploymentRuntime;
-  isSwarmManager(): Promise<boolean>;
-}
-
-async function defaultRuntimes(target: EngineTarget, homeId: string): Promise<Runtimes> {
-  const [{ containerRuntime }, { swarmRuntime, isSwarmManager }] = await Promise.all([
-    import('./containerRuntime.ts'),
-    import('./swarmRuntime.ts'),
-  ]);
-  const deps = { docker: target.docker, local: isLocalEngine(target), homeId };
-  return {
-    container: containerRuntime(deps),
-    swarm: swarmRuntime(deps),
-    isSwarmManager: () => isSwarmManager(target.docker),
-  };
-}
-
-/** An engine on this machine's socket: its published ports are reachable on 127.0.0.1. */
-export function isLocalEngine(target: EngineTarget): boolean {
-  return target.host.startsWith('unix://') || target.host.startsWith('npipe://');
+  runtimes?: RuntimesFor;
 }
 
 export class DeploymentService {
   readonly repo: DeploymentRepo;
   /** Identifies this home's objects on the engines. */
   readonly homeId: string;
-  private readonly runtimeCache = new Map<string, Promise<Runtimes>>();
+  private readonly engines: DeploymentEngines;
   private readonly lastSample = new Map<string, MetricsSample>();
 
   constructor(private readonly d: DeploymentDeps) {
     this.repo = new DeploymentRepo(d.db);
     this.homeId = createHash('sha256').update(path.resolve(d.home)).digest('hex').slice(0, 16);
+    this.engines = new DeploymentEngines(d.engines, this.homeId, d.runtimes);
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -136,12 +113,12 @@ export class DeploymentService {
 
   async logs(name: string, tail = 200): Promise<DeploymentLogs> {
     const r = this.repo.get(name);
-    return (await this.runtimeFor(r)).logs(name, tail);
+    return (await this.engines.runtimeFor(r)).logs(name, tail);
   }
 
   async metrics(name: string): Promise<DeploymentMetrics> {
     const r = this.repo.get(name);
-    const runtime = await this.runtimeFor(r);
+    const runtime = await this.engines.runtimeFor(r);
     const answer = await runtime.request(name, this.url(r), { method: 'GET', path: '/metrics' });
     if (answer.status !== 200)
       throw new WorkbenchError(
@@ -162,7 +139,7 @@ export class DeploymentService {
 
   async invoke(name: string, requestPath: string, body: unknown): Promise<InvokeResult> {
     const r = this.repo.get(name);
-    const runtime = await this.runtimeFor(r);
+    const runtime = await this.engines.runtimeFor(r);
     const answer = await runtime.request(name, this.url(r), {
       method: 'POST',
       path: requestPath,
@@ -188,8 +165,8 @@ export class DeploymentService {
         `A deployment named ${name} exists already. Update it (\`mlwb deployments update ${name} ${version.name}@${version.version}\`) or pick another name with --name.`,
       );
     const engineName = p.engine && p.engine !== 'default' ? p.engine : null;
-    const target = this.target(engineName);
-    const runtimes = await this.runtimes(target);
+    const target = this.engines.target(engineName);
+    const runtimes = await this.engines.runtimes(target);
     const mode: DeploymentMode = p.mode ?? ((await runtimes.isSwarmManager()) ? 'swarm' : 'container');
     const replicas = p.replicas ?? 1;
     if (mode === 'container' && replicas > 1)
@@ -201,7 +178,7 @@ export class DeploymentService {
     const urlHost = local ? '127.0.0.1' : engineHostname(target);
     const followAlias = p.alias !== undefined && (p.followAlias ?? true);
     const runtime = mode === 'swarm' ? runtimes.swarm : runtimes.container;
-    let port = p.port ?? (await this.freePort(engineName, local));
+    let port = p.port ?? (await this.engines.freePort(this.repo.portsOn(engineName), local));
 
     // Recorded (and held) before anything is made: a look at the engine meanwhile (the page polls)
     // sees a deployment being made, not a stranger to adopt; a failure forgets it again.
@@ -247,7 +224,7 @@ export class DeploymentService {
         } catch (err) {
           // A port the user named is theirs to change; one picked here is picked again.
           if (p.port === undefined && attempt < 3 && isPortTaken(err)) {
-            port = await this.freePort(engineName, local, port + 1);
+            port = await this.engines.freePort(this.repo.portsOn(engineName), local, port + 1);
             this.repo.setPort(name, port);
             continue;
           }
@@ -330,7 +307,7 @@ export class DeploymentService {
 
   async stop(name: string, ctx: OpContext): Promise<{ deployment: Deployment }> {
     return this.holding(name, 'a stop', async (r) => {
-      await (await this.runtimeFor(r)).stop(name, ctx);
+      await (await this.engines.runtimeFor(r)).stop(name, ctx);
       this.lastSample.delete(name);
       const record = this.repo.update(name, { desired: 'stopped' }, { kind: 'stopped', message: 'Stopped.' });
       return { deployment: await this.viewNow({ ...record, busy: null }) };
@@ -340,7 +317,7 @@ export class DeploymentService {
   async remove(name: string, ctx: OpContext): Promise<{ removed: boolean }> {
     if (!this.repo.find(name)) return { removed: false };
     return this.holding(name, 'a removal', async (r) => {
-      await (await this.runtimeFor(r)).remove(name, ctx);
+      await (await this.engines.runtimeFor(r)).remove(name, ctx);
       this.lastSample.delete(name);
       return { removed: this.repo.remove(name) };
     });
@@ -398,8 +375,8 @@ export class DeploymentService {
     ctx: OpContext,
     kind: 'replaced' | 'restarted',
   ): Promise<UpdateResult> {
-    const target = this.target(r.engine);
-    const runtime = await this.runtimeFor(r);
+    const target = this.engines.target(r.engine);
+    const runtime = await this.engines.runtimeFor(r);
     const image = await this.packageFor(target, version, ctx);
     const generation = this.repo.nextGeneration(r.name);
     const spec = this.spec({
@@ -416,55 +393,40 @@ export class DeploymentService {
       readyTimeoutSeconds: opts.readyTimeoutSeconds,
     });
     const ref = `${version.name}@${version.version}`;
+    // What the deployment serves once the new version took over.
+    const serving = { version: version.version, image, alias: opts.alias, followAlias: opts.followAlias };
+    const done = async (
+      record: DeploymentRecord,
+      outcome: UpdateResult['outcome'],
+      reason: string | null,
+    ) => ({
+      deployment: await this.viewNow(record),
+      outcome,
+      reason,
+    });
     // Its containers are gone from the engine (removed by hand, a pruned engine): made again, on
-    // the same port, as a restart promises.
-    if ((await runtime.observe(this.homeId)).get(r.name) === undefined) {
-      await runtime.deploy(spec, ctx);
+    // the same port, as a restart promises. A stopped one is started with the version.
+    const gone = (await runtime.observe(this.homeId)).get(r.name) === undefined;
+    if (gone || r.desired === 'stopped') {
+      await (gone ? runtime.deploy(spec, ctx) : runtime.start(spec, ctx));
+      const message = gone
+        ? `Its containers were gone from the engine: deployed ${ref} again at ${this.url(r)}.`
+        : `Started with ${ref}.`;
       const record = this.repo.update(
         r.name,
-        {
-          version: version.version,
-          image,
-          alias: opts.alias,
-          followAlias: opts.followAlias,
-          desired: 'running',
-        },
-        {
-          kind: 'started',
-          version: version.version,
-          message: `Its containers were gone from the engine: deployed ${ref} again at ${this.url(r)}.`,
-        },
+        { ...serving, desired: 'running' },
+        { kind: 'started', version: version.version, message },
       );
-      return { deployment: await this.viewNow({ ...record, busy: null }), outcome: 'replaced', reason: null };
-    }
-    if (r.desired === 'stopped') {
-      await runtime.start(spec, ctx);
-      const record = this.repo.update(
-        r.name,
-        {
-          version: version.version,
-          image,
-          alias: opts.alias,
-          followAlias: opts.followAlias,
-          desired: 'running',
-        },
-        { kind: 'started', version: version.version, message: `Started with ${ref}.` },
-      );
-      return { deployment: await this.viewNow(record), outcome: 'replaced', reason: null };
+      return done(record, 'replaced', null);
     }
     const replaced = await runtime.replace(spec, ctx);
-    const outcome =
-      replaced.outcome === 'rolled-back' ? { ...replaced, reason: plainText(replaced.reason) } : replaced;
     this.lastSample.delete(r.name);
     const at = Date.now();
-    if (outcome.outcome === 'replaced') {
+    if (replaced.outcome === 'replaced') {
       const record = this.repo.update(
         r.name,
         {
-          version: version.version,
-          image,
-          alias: opts.alias,
-          followAlias: opts.followAlias,
+          ...serving,
           lastReplacement: { at, from: r.version, to: version.version, outcome: 'replaced', reason: null },
         },
         {
@@ -476,26 +438,19 @@ export class DeploymentService {
               : `Replaced ${r.model}@${r.version} by ${ref}: it became ready, then traffic moved to it.`,
         },
       );
-      return { deployment: await this.viewNow(record), outcome: 'replaced', reason: null };
+      return done(record, 'replaced', null);
     }
+    const reason = plainText(replaced.reason);
     const record = this.repo.update(
       r.name,
-      {
-        lastReplacement: {
-          at,
-          from: r.version,
-          to: version.version,
-          outcome: 'rolled-back',
-          reason: outcome.reason,
-        },
-      },
+      { lastReplacement: { at, from: r.version, to: version.version, outcome: 'rolled-back', reason } },
       {
         kind: 'rolled-back',
         version: version.version,
-        message: `${ref} did not become ready, so ${r.model}@${r.version} kept serving: ${outcome.reason}`,
+        message: `${ref} did not become ready, so ${r.model}@${r.version} kept serving: ${reason}`,
       },
     );
-    return { deployment: await this.viewNow(record), outcome: 'rolled-back', reason: outcome.reason };
+    return done(record, 'rolled-back', reason);
   }
 
   private async packageFor(target: EngineTarget, version: ModelVersion, ctx: OpContext): Promise<string> {
@@ -546,27 +501,6 @@ export class DeploymentService {
     return path.join(this.d.home, 'deployments', name, 'requests');
   }
 
-  private target(engine: string | null): EngineTarget {
-    const target = this.d.engines.target(engine ?? undefined);
-    if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
-    return target;
-  }
-
-  private runtimes(target: EngineTarget): Promise<Runtimes> {
-    let found = this.runtimeCache.get(target.host);
-    if (!found) {
-      found = (this.d.runtimes ?? defaultRuntimes)(target, this.homeId);
-      this.runtimeCache.set(target.host, found);
-      found.catch(() => this.runtimeCache.delete(target.host));
-    }
-    return found;
-  }
-
-  private async runtimeFor(r: DeploymentRecord): Promise<DeploymentRuntime> {
-    const runtimes = await this.runtimes(this.target(r.engine));
-    return r.mode === 'swarm' ? runtimes.swarm : runtimes.container;
-  }
-
   /** What runs on an engine for this home; when it does not answer, why. */
   private async observeEngine(
     engine: string | null,
@@ -574,12 +508,12 @@ export class DeploymentService {
   ): Promise<Map<string, Observed> | Unreachable> {
     let target: EngineTarget;
     try {
-      target = this.target(engine);
+      target = this.engines.target(engine);
     } catch (err) {
       return { unreachable: (err as Error).message };
     }
     try {
-      const runtimes = await this.runtimes(target);
+      const runtimes = await this.engines.runtimes(target);
       const onEngine = records.filter((r) => r.engine === engine);
       const swarm =
         onEngine.some((r) => r.mode === 'swarm') || (engine === null && (await runtimes.isSwarmManager()));
@@ -600,7 +534,7 @@ export class DeploymentService {
   private adopt(engine: string | null, o: Observed): DeploymentRecord | undefined {
     let urlHost = '127.0.0.1';
     try {
-      const target = this.target(engine);
+      const target = this.engines.target(engine);
       if (!isLocalEngine(target)) urlHost = engineHostname(target);
     } catch {
       // The engine answered a moment ago; keep the loopback address.
@@ -637,34 +571,8 @@ export class DeploymentService {
   private url(r: DeploymentRecord): string {
     return urlOf(r.urlHost, r.port);
   }
-
-  /** A port no deployment of ours uses and, on a local engine, nothing listens on. */
-  private async freePort(engine: string | null, local: boolean, from = 8100): Promise<number> {
-    const ours = new Set(this.repo.portsOn(engine));
-    for (let port = from; port < from + 500; port++) {
-      if (ours.has(port)) continue;
-      if (!local || (await portIsFree(port))) return port;
-    }
-    throw conflict(`No free port between ${from} and ${from + 499}. Name one with --port.`);
-  }
-}
-
-function engineHostname(target: EngineTarget): string {
-  try {
-    return new URL(target.host).hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
-  } catch {
-    return '127.0.0.1';
-  }
 }
 
 function isPortTaken(err: unknown): boolean {
   return err instanceof WorkbenchError && err.code === 'CONFLICT' && /port/i.test(err.message);
-}
-
-export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }
