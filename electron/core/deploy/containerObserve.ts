@@ -5,7 +5,7 @@
  * - front running, two model containers running → `replacing` (the older one is the live one);
  * - front running, one model container running: `running` once its server said ready (its health
  *   check passed, or its ready line is in its log since it started), else `starting`; `dead` when
- *   the front started after it (a restarted front has a new network namespace the model is not in);
+ *   a bridge front started after it (a restarted one has a new network namespace the model is not in);
  * - front running, no model container running → `dead`, with the exit code and last log lines;
  * - front and model containers all exited with 0 or 143 (what `docker stop` leaves: the server
  *   and the front both end cleanly on SIGTERM) → `stopped`; any other exit → `dead`.
@@ -14,7 +14,7 @@
  */
 import type Docker from 'dockerode';
 import { engine, generationOf, isRunning, roleOf } from './deployContainers.ts';
-import { frontName } from './netFront.ts';
+import { frontName, netOf } from './netFront.ts';
 import { DEPLOY_LABELS, type Observed } from './runtime.ts';
 import { demuxLines, isReadyLine, LAST_LINES, lastLines, lineTexts } from './serverReadiness.ts';
 
@@ -74,7 +74,7 @@ export async function observeDeployment(
     const startedAt = Date.parse(info.State.StartedAt);
     const at = { container: live.Id, startedAt };
     if (running.length > 1) return seen('replacing', live, at);
-    if (startedAt < Date.parse(f.State.StartedAt))
+    if (netOf(f) === 'bridge' && startedAt < Date.parse(f.State.StartedAt))
       return seen('dead', live, {
         ...at,
         problem: `Its front container ${frontName(name)} restarted after the model container, which is no longer reachable at the port. Restart the deployment to reattach it.`,

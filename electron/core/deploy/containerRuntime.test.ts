@@ -24,6 +24,7 @@ import { testWorkbench } from '../testing/testWorkbench.ts';
 import { containerRuntime, modelContainerName } from './containerRuntime.ts';
 import { freePort, portIsFree } from './hostPort.ts';
 import { execIn, FRONT_IMAGE, frontName, stateVolumeName } from './netFront.ts';
+import { demuxLines } from './serverReadiness.ts';
 import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
 import { BROKEN_SIGNATURE, brokenOnnx } from './testing/brokenOnnx.ts';
 
@@ -54,7 +55,10 @@ const HOME = `test-${randomBytes(6).toString('hex')}`;
 const suffix = randomBytes(3).toString('hex');
 const app = testWorkbench();
 const dirs = tempDirs();
-const runtime = containerRuntime({ docker, local: true, homeId: HOME });
+const hostRuntime = containerRuntime({ docker, local: true, homeId: HOME });
+const runtime = hostRuntime;
+/** The same engine, with deployments kept off the host's network (MLWB_DEPLOY_NETWORK=bridge). */
+const bridged = containerRuntime({ docker, local: true, homeId: HOME, network: 'bridge' });
 /** The same engine, reached as if it were another machine's: no port checks here, requests by exec. */
 const remote = containerRuntime({ docker, local: false, homeId: HOME });
 const images: Record<1 | 2 | 3, string> = { 1: '', 2: '', 3: '' };
@@ -195,8 +199,28 @@ afterAll(async () => {
       .catch(() => {});
 });
 
-describe.skipIf(skip)('a container deployment', () => {
-  const name = `t${suffix}-iris`;
+/** The host's NAT rules, read from the host's network by a one-off container of the front's image. */
+async function hostNatRules(): Promise<string> {
+  const c = await docker.createContainer({
+    Image: FRONT_IMAGE,
+    Cmd: ['iptables', '-w', '-t', 'nat', '-S'],
+    HostConfig: { NetworkMode: 'host', CapDrop: ['ALL'], CapAdd: ['NET_ADMIN'], Tmpfs: { '/run': '' } },
+  });
+  try {
+    await c.start();
+    await c.wait();
+    const out = (await c.logs({ stdout: true, stderr: true })) as Buffer;
+    return demuxLines(out)
+      .map((l) => l.text)
+      .join('\n');
+  } finally {
+    await c.remove({ force: true });
+  }
+}
+
+describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment (%s network)', (network) => {
+  const runtime = network === 'host' ? hostRuntime : bridged;
+  const name = `t${suffix}-iris-${network}`;
   let port = 0;
   let logDir = '';
 
@@ -236,20 +260,29 @@ describe.skipIf(skip)('a container deployment', () => {
     expect(o.labels[DEPLOY_LABELS.model]).toBe(MODEL);
     expect(o.labels[DEPLOY_LABELS.port]).toBe(String(port));
 
-    // The model container: no ports or privileges of its own, in the front's namespace.
+    // The model container: no ports or privileges of its own, in the front's network.
     const model = await docker.getContainer(r.container).inspect();
     const front = await docker.getContainer(frontName(name)).inspect();
     expect(model.Name).toBe(`/${modelContainerName(name, spec.generation)}`);
-    expect(model.HostConfig.NetworkMode).toBe(`container:${front.Id}`);
+    if (network === 'host') {
+      // The host's network, on loopback only; the port is the front's own, steered by its rule.
+      expect(model.HostConfig.NetworkMode).toBe('host');
+      expect(model.Config.Env).toContain('HOST=127.0.0.1');
+      expect(front.HostConfig.NetworkMode).toBe('host');
+      expect(front.HostConfig.PortBindings ?? {}).toEqual({});
+      expect(await hostNatRules()).toContain(`--dport ${port} -j MLWB-${port}`);
+    } else {
+      expect(model.HostConfig.NetworkMode).toBe(`container:${front.Id}`);
+      expect(front.HostConfig.PortBindings?.['8080/tcp']).toEqual([
+        { HostIp: '127.0.0.1', HostPort: String(port) },
+      ]);
+    }
     expect(model.HostConfig.CapDrop).toEqual(['ALL']);
     expect(model.HostConfig.ReadonlyRootfs).toBe(true);
     expect(model.HostConfig.SecurityOpt).toContain('no-new-privileges');
     expect(model.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
     expect(front.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
     expect(front.HostConfig.ReadonlyRootfs).toBe(true);
-    expect(front.HostConfig.PortBindings?.['8080/tcp']).toEqual([
-      { HostIp: '127.0.0.1', HostPort: String(port) },
-    ]);
 
     // The request log lands in this generation's own folder.
     const logFile = path.join(logDir, `g${spec.generation}`, 'requests.jsonl');
@@ -364,8 +397,18 @@ describe.skipIf(skip)('a container deployment', () => {
     await front.restart({ t: 2 });
     // The rule comes back from the state volume: it points at the slot version 2 listens on.
     const live = (await containersOf(name)).find((c) => c.Labels[DEPLOY_LABELS.role] === 'model')!;
-    const rules = await execIn(docker, front, ['iptables', '-w', '-t', 'nat', '-S', 'MLWB']);
-    expect(rules.stdout).toContain(`--to-ports ${live.Labels[DEPLOY_LABELS.slot]}`);
+    const chain = network === 'host' ? `MLWB-${port}` : 'MLWB';
+    await expect
+      .poll(async () => (await execIn(docker, front, ['iptables', '-w', '-t', 'nat', '-S', chain])).stdout)
+      .toContain(`--to-ports ${live.Labels[DEPLOY_LABELS.slot]}`);
+    if (network === 'host') {
+      // The model server never left the host's network: it serves on.
+      expect(await servedVersion(port)).toBe('2');
+      expect(await observed(name)).toMatchObject({ status: 'running', version: 2 });
+      // One jump into the chain, however often the front applied it.
+      expect((await hostNatRules()).split(`-j MLWB-${port}`).length - 1).toBe(1);
+      return;
+    }
     // Docker leaves a container that joined the front's namespace in the old one.
     const o = await observed(name);
     expect(o.status).toBe('dead');
@@ -382,6 +425,8 @@ describe.skipIf(skip)('a container deployment', () => {
     await runtime.stop(name, ctx());
     expect(await observed(name)).toMatchObject({ status: 'stopped', version: 2, container: null });
     await expect(servedVersion(port)).rejects.toThrow(/ECONNREFUSED|ECONNRESET|socket hang up/);
+    // A host front took its rules with it.
+    expect(await hostNatRules()).not.toContain(`MLWB-${port}`);
 
     const r = await runtime.start(specFor(name, 2, port, logDir), ctx());
     expect(await servedVersion(port)).toBe('2');
@@ -442,13 +487,17 @@ describe.skipIf(skip)('a container deployment', () => {
   }, 60_000);
 
   it('reads a deployment whose front was removed by hand as missing, and removes what is left', async () => {
+    // Killed outright: a host front cannot take its rules with it.
     await docker.getContainer(frontName(name)).remove({ force: true });
+    if (network === 'host') expect(await hostNatRules()).toContain(`-j MLWB-${port}`);
     const o = await observed(name);
     expect(o.status).toBe('missing');
     expect(o.problem).toMatch(/front container .* is gone/);
 
     await runtime.remove(name, ctx());
     expect(await containersOf(name)).toEqual([]);
+    // Nothing steers the port any more: removing the deployment took the rules a killed front left.
+    expect(await hostNatRules()).not.toContain(`MLWB-${port}`);
     expect((await runtime.observe(HOME)).has(name)).toBe(false);
     const volumes = await docker.listVolumes({ filters: { name: [stateVolumeName(name)] } });
     expect(volumes.Volumes ?? []).toEqual([]);

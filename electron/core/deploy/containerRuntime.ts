@@ -1,8 +1,10 @@
 /**
- * The `container` runtime (runtime.ts): a deployment is a front container that holds the published
- * port and a network namespace (netFront.ts), and one model container in that namespace — two
- * during a replacement, each on its own slot port, the front's NAT rule choosing which one gets
- * the port. No proxy hop: requests reach the model server as they would the bare container.
+ * The `container` runtime (runtime.ts): a deployment is a front container that holds its port
+ * (netFront.ts), and one model container — two during a replacement, each on its own slot port,
+ * the front's NAT rule choosing which one gets the port. No proxy hop: requests reach the model
+ * server as they would the bare server. On a Linux engine on this machine, with a loopback port,
+ * the front and model containers share the host's network (`host`); elsewhere the model
+ * containers join the front's own namespace behind its published port (`bridge`).
  *
  * Everything it makes carries the deployment labels (deployContainers.ts), so observe() rebuilds every
  * deployment of a home from the engine alone (containerObserve.ts says how it reads a status).
@@ -28,16 +30,20 @@ import {
   stopGracefully,
 } from './deployContainers.ts';
 import { requestInContainer, requestLocal, urlHost } from './deploymentRequest.ts';
-import { isPortTaken, listenHost, portIsFree, portTaken } from './hostPort.ts';
+import { freePort, isPortTaken, listenHost, portIsFree, portTaken } from './hostPort.ts';
 import {
   createFront,
   FRONT_IMAGE,
+  type FrontNet,
   frontName,
   liveSlot,
+  netOf,
   otherSlot,
+  PORT_TAKEN_EXIT,
   SLOTS,
   stateVolumeName,
   switchTraffic,
+  undoHostRules,
 } from './netFront.ts';
 import {
   DEPLOY_LABELS,
@@ -47,7 +53,7 @@ import {
   type RuntimeDeps,
   type RuntimeSpec,
 } from './runtime.ts';
-import { lastLines, NotReady, seconds, waitForReady } from './serverReadiness.ts';
+import { demuxLines, lastLines, lineTexts, NotReady, seconds, waitForReady } from './serverReadiness.ts';
 
 export { modelContainerName } from './deployContainers.ts';
 
@@ -56,6 +62,8 @@ const MODEL_MEMORY = 1024 ** 3;
 const MODEL_PIDS = 256;
 /** `docker stop` grace for a model server: it drains within 10 s (resources/serving/server.ts). */
 const DRAIN_SECONDS = 10;
+/** How long a front may take to hold its port and apply its rule. */
+const FRONT_SETUP_MS = 10_000;
 
 export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
   const { docker, local, homeId } = deps;
@@ -86,13 +94,77 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     }
   }
 
-  async function startFront(front: Docker.Container, spec: { bindHost: string; port: number }) {
+  /**
+   * Whether this engine's host network is this machine's: a Linux engine on the local socket that
+   * is neither Docker Desktop's VM nor rootless Docker (whose host network is a namespace of its
+   * own). Asked once per runtime.
+   */
+  let hostNetIsOurs: Promise<boolean> | undefined;
+  function hostNetworkIsOurs(): Promise<boolean> {
+    if (!local || deps.network === 'bridge' || process.platform !== 'linux') return Promise.resolve(false);
+    hostNetIsOurs ??= engine(docker.info()).then(
+      (info: { OperatingSystem?: string; SecurityOptions?: string[] }) =>
+        !/docker desktop/i.test(info.OperatingSystem ?? '') &&
+        !(info.SecurityOptions ?? []).some((o) => o.includes('rootless')),
+      (err) => {
+        hostNetIsOurs = undefined;
+        throw err;
+      },
+    );
+    return hostNetIsOurs;
+  }
+
+  /** The network a new deployment's front gets (netFront.ts says what each means). */
+  async function netFor(spec: RuntimeSpec): Promise<FrontNet> {
+    return spec.bindHost === '127.0.0.1' && (await hostNetworkIsOurs()) ? 'host' : 'bridge';
+  }
+
+  /** The slot a new model container listens on: the other bridge slot, or a free loopback port. */
+  const nextSlot = (net: FrontNet, live: number | null) =>
+    net === 'host' ? freePort('127.0.0.1') : Promise.resolve(live === null ? SLOTS[0] : otherSlot(live));
+
+  async function startFront(front: Docker.Container, spec: { bindHost: string; port: number }, net: FrontNet) {
     try {
       await front.start();
     } catch (err) {
       const said = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message;
       if (isPortTaken(said)) throw await portTaken(spec.bindHost, spec.port, local);
       if (statusCode(err) !== 304) throw engineError(err);
+    }
+    if (net === 'host') await frontApplied(front, spec);
+  }
+
+  /**
+   * A host front binds its port itself, after `start` returned: it is ready once it said so (the
+   * rule's line in its log), and failed when it stopped or restarts first — the port taken by
+   * another program (PORT_TAKEN_EXIT), or its rule refused. A failed front is stopped, so it does not
+   * keep restarting.
+   */
+  async function frontApplied(front: Docker.Container, spec: { bindHost: string; port: number }) {
+    const deadline = Date.now() + FRONT_SETUP_MS;
+    for (;;) {
+      const info = await engine(front.inspect());
+      if (!info.State.Running || info.State.Restarting) {
+        const said = lineTexts(await lastLines(front, 5));
+        await stopGracefully(front, 2);
+        if (info.State.ExitCode === PORT_TAKEN_EXIT || said.some((l) => l.includes('cannot hold')))
+          throw await portTaken(spec.bindHost, spec.port, local);
+        throw new WorkbenchError(
+          'INTERNAL',
+          `The deployment's front container stopped (exit code ${info.State.ExitCode}) before it held port ${spec.port}: ${said.join(' ').slice(-400) || 'it said nothing'}. Deploy again; if it fails the same way, run the deployment with MLWB_DEPLOY_NETWORK=bridge.`,
+        );
+      }
+      const since = Math.floor(Date.parse(info.State.StartedAt) / 1000);
+      const out = (await engine(front.logs({ stdout: true, stderr: false, since }))) as Buffer;
+      if (demuxLines(out).some((l) => l.text.startsWith('front: port'))) return;
+      if (Date.now() > deadline) {
+        await stopGracefully(front, 2);
+        throw new WorkbenchError(
+          'INTERNAL',
+          `The deployment's front container did not set up port ${spec.port} within ${seconds(FRONT_SETUP_MS)}. Check the engine (docker info), then deploy again.`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -132,8 +204,12 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     return `${uid}:${gid}`;
   }
 
-  /** Creates and starts a model container in the front's namespace, listening on `slot`. */
-  async function startModel(spec: RuntimeSpec, frontId: string, slot: number): Promise<Docker.Container> {
+  /** Creates and starts a model container in the front's network, listening on `slot`. */
+  async function startModel(
+    spec: RuntimeSpec,
+    front: { id: string; net: FrontNet },
+    slot: number,
+  ): Promise<Docker.Container> {
     const name = modelContainerName(spec.deployment, spec.generation);
     // A leftover of the same generation (a start that was interrupted) is not serving: it goes.
     await removeQuietly(docker.getContainer(name));
@@ -143,11 +219,17 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         name,
         Image: spec.image,
         User: serverUser(spec),
-        Env: [`PORT=${slot}`, `MLWB_REQUEST_LOG_DIR=${REQUEST_LOG_DIR}/g${spec.generation}`, 'HOME=/tmp'],
+        Env: [
+          `PORT=${slot}`,
+          // In the host's network, on loopback only: reached through the front's port alone.
+          ...(front.net === 'host' ? ['HOST=127.0.0.1'] : []),
+          `MLWB_REQUEST_LOG_DIR=${REQUEST_LOG_DIR}/g${spec.generation}`,
+          'HOME=/tmp',
+        ],
         Labels: labelsFor(spec, 'model', slot),
         HostConfig: {
           // No ports of its own: it is reached through the front's (see netFront.ts).
-          NetworkMode: `container:${frontId}`,
+          NetworkMode: front.net === 'host' ? 'host' : `container:${front.id}`,
           Binds: [logMount],
           // The server needs no privilege: it listens on a high port and writes only its log folder.
           CapDrop: ['ALL'],
@@ -208,8 +290,19 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     const all = await containersOf(deployment);
     // Model containers first: they live in the front's namespace.
     const order = [...all.filter((c) => roleOf(c) === 'model'), ...all.filter((c) => roleOf(c) !== 'model')];
+    // A host front removes its rules when it stops; one that cannot (gone, killed) has them
+    // removed for it.
+    const front = all.find((c) => roleOf(c) === 'front');
+    const host = all.find((c) => c.HostConfig?.NetworkMode === 'host');
+    let rulesLeft = host !== undefined;
+    if (front?.HostConfig?.NetworkMode === 'host') {
+      const f = docker.getContainer(front.Id);
+      await stopGracefully(f, 5);
+      rulesLeft = (await engine(f.inspect())).State.ExitCode !== 0;
+    }
     for (const c of order) await removeContainer(c.Id);
     await removeContainer(frontName(deployment));
+    if (rulesLeft && host) await undoHostRules(docker, Number(host.Labels[DEPLOY_LABELS.port]));
     try {
       await docker.getVolume(stateVolumeName(deployment)).remove();
     } catch (err) {
@@ -249,7 +342,8 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         );
       for (const c of leftovers) await removeContainer(c.Id);
 
-      const slot = SLOTS[0];
+      const net = await netFor(spec);
+      const slot = await nextSlot(net, null);
       // A state volume left by an interrupted removal would hold a stale slot.
       await docker
         .getVolume(stateVolumeName(spec.deployment))
@@ -260,15 +354,16 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         step(0, 'starting-front', `front container on ${spec.bindHost}:${spec.port}`);
         const front = await createFront(docker, {
           deployment: spec.deployment,
+          net,
           bindHost: spec.bindHost,
           port: spec.port,
           slot,
           labels: labelsFor(spec, 'front', slot),
         });
         made.push(front);
-        await startFront(front, spec);
+        await startFront(front, spec, net);
         step(1, 'starting-model', `${spec.model} version ${spec.version}`);
-        const model = await startModel(spec, front.id, slot);
+        const model = await startModel(spec, { id: front.id, net }, slot);
         made.push(model);
         step(2, 'waiting-ready', `up to ${seconds(spec.readyTimeoutMs)}`);
         await waitForReady(docker, model, { timeoutMs: spec.readyTimeoutMs, signal: ctx.signal });
@@ -278,7 +373,11 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         step(4, 'ready', `${spec.model} version ${spec.version} serves on port ${spec.port}`);
         return { container: model.id, startedAt: await startedAtOf(model) };
       } catch (err) {
-        for (const c of made.reverse()) await removeQuietly(c);
+        for (const c of made.reverse()) {
+          // A host front removes its rules as it stops.
+          if (net === 'host') await stopGracefully(c, 2).catch(() => {});
+          await removeQuietly(c);
+        }
         await docker
           .getVolume(stateVolumeName(spec.deployment))
           .remove()
@@ -297,8 +396,9 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         );
       await requireImage(docker, spec.image);
       const front = docker.getContainer(frontInfo.Id);
+      const net = netOf(frontInfo);
       // A front that stopped (by hand, or it failed) is started: a replacement is asked to serve.
-      if (!frontInfo.State.Running) await startFront(front, spec);
+      if (!frontInfo.State.Running) await startFront(front, spec, net);
       const live = (await liveSlot(docker, front)) ?? SLOTS[0];
       const models = await modelsOf(spec.deployment);
       const serving = models.find((m) => isRunning(m) && slotOf(m) === live);
@@ -309,9 +409,9 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       // Whatever else is there (a stopped generation, an interrupted replacement) serves nothing.
       for (const m of models) if (m !== serving) await removeQuietly(docker.getContainer(m.Id));
 
-      const slot = otherSlot(live);
+      const slot = await nextSlot(net, live);
       step(0, 'starting-model', `${spec.model} version ${spec.version} beside the serving one`);
-      const next = await startModel(spec, frontInfo.Id, slot);
+      const next = await startModel(spec, { id: frontInfo.Id, net }, slot);
       const rollBack = async (reason: string): Promise<ReplaceOutcome> => {
         await removeQuietly(next);
         return { outcome: 'rolled-back', reason };
@@ -368,22 +468,23 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         );
       await requireImage(docker, spec.image);
       const front = docker.getContainer(frontInfo.Id);
+      const net = netOf(frontInfo);
       const wasRunning = frontInfo.State.Running;
       step(0, 'starting-front', `front container on ${spec.bindHost}:${spec.port}`);
-      if (!wasRunning) await startFront(front, spec);
+      if (!wasRunning) await startFront(front, spec, net);
       frontInfo = await engine(front.inspect());
       const frontStarted = Date.parse(frontInfo.State.StartedAt);
       const slot = (await liveSlot(docker, front)) ?? SLOTS[0];
       const models = await modelsOf(spec.deployment);
-      // A model container already serving this image in this front's namespace is kept; one that
-      // started before the front (so in the front's previous namespace) is cut off and goes.
+      // A model container already serving this image in this front's network is kept; one that
+      // started before a bridge front (so in the front's previous namespace) is cut off and goes.
       const serving = wasRunning
         ? models.find((m) => isRunning(m) && m.Image === spec.image && slotOf(m) === slot)
         : undefined;
       if (serving) {
         const c = docker.getContainer(serving.Id);
         const started = await startedAtOf(c);
-        if (started >= frontStarted) {
+        if (net === 'host' || started >= frontStarted) {
           step(2, 'waiting-ready', 'the running model server');
           try {
             await waitForReady(docker, c, {
@@ -403,12 +504,14 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         await removeQuietly(c);
       }
       step(1, 'starting-model', `${spec.model} version ${spec.version}`);
-      const model = await startModel(spec, frontInfo.Id, slot);
+      // A bridge front's live slot is free now; a host one may have been taken meanwhile.
+      const next = net === 'host' ? await nextSlot(net, slot) : slot;
+      const model = await startModel(spec, { id: frontInfo.Id, net }, next);
       try {
         step(2, 'waiting-ready', `up to ${seconds(spec.readyTimeoutMs)}`);
         await waitForReady(docker, model, { timeoutMs: spec.readyTimeoutMs, signal: ctx.signal });
         step(3, 'switching', `port ${spec.port} → the model server`);
-        await switchTraffic(docker, front, slot);
+        await switchTraffic(docker, front, next);
         await confirmServing(spec);
       } catch (err) {
         // The front stays, stopped as it was asked to be: the deployment reads as stopped, not dead.

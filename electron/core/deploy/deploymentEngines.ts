@@ -23,7 +23,12 @@ async function defaultRuntimes(target: EngineTarget, homeId: string): Promise<Ru
     import('./containerRuntime.ts'),
     import('./swarmRuntime.ts'),
   ]);
-  const deps = { docker: target.docker, local: isLocalEngine(target), homeId };
+  const deps = {
+    docker: target.docker,
+    local: isLocalEngine(target),
+    homeId,
+    network: process.env.MLWB_DEPLOY_NETWORK === 'bridge' ? ('bridge' as const) : ('auto' as const),
+  };
   return {
     container: containerRuntime(deps),
     swarm: swarmRuntime(deps),

@@ -1,24 +1,35 @@
 /**
- * A container-mode deployment's front: the small container that holds the published port and the
- * network namespace its model containers join, and steers the port to the live one.
+ * A container-mode deployment's front: the small container that holds the deployment's port and
+ * steers it, with one NAT rule, to the model container that serves now.
  *
  * Why a front and not a proxy: a proxy costs a hop on every request, so the deployment would not
- * serve as fast as the bare container. Instead the front publishes `<bindHost>:<port>` → 8080, the
- * model containers run in its network namespace (`NetworkMode: container:<front>`, no ports of
- * their own), each on its own slot port (8081 or 8082), and one NAT rule in the namespace sends
- * 8080 to the live slot. A replacement swaps that rule: a single atomic `iptables -R`, after which
- * new connections reach the new server while established ones keep their conntrack mapping, so
- * requests in flight finish on the old server while it drains. The kernel does the steering.
+ * serve as fast as the bare server. The kernel does the steering instead: each model container
+ * listens on its own slot port, and the front's rule sends the deployment's port to the live slot.
+ * A replacement swaps that rule — a single atomic `iptables -R` — after which new connections
+ * reach the new server while established ones keep their conntrack mapping, so requests in flight
+ * finish on the old server while it drains.
  *
- * The rule lives in its own chain, MLWB, jumped to from PREROUTING (traffic through the published
- * port) and from OUTPUT on `lo` (clients inside the namespace, e.g. `docker exec`): replacing the
- * chain's one rule moves both at once.
+ * The front has two networks (FrontNet), chosen per deployment when it is made:
+ * - `host`, on a Linux engine on this machine with a loopback port (the usual case). The front and
+ *   the model containers share the host's network. The model servers listen on free loopback
+ *   ports; the front binds `127.0.0.1:<port>` itself (so nothing else can take it) and adds, to
+ *   the host's NAT table, one jump from OUTPUT for that address and port into its own chain
+ *   `MLWB-<port>`, whose one rule redirects to the live slot. Why: Docker publishes a port on
+ *   127.0.0.1 through its userland proxy, a relay process that copies every byte and, measured
+ *   here, cut throughput to 0.30× of the bare server (bench/serving). The front removes its rules
+ *   when it stops (SIGTERM); one killed outright leaves them, and removing the deployment clears
+ *   them (undoHostRules).
+ * - `bridge`, everywhere else (a remote engine, Docker Desktop's VM, rootless Docker, another bind
+ *   address, or MLWB_DEPLOY_NETWORK=bridge). The front publishes `<bindHost>:<port>` → 8080 and
+ *   holds a network namespace the model containers join (`NetworkMode: container:<front>`, slot
+ *   ports 8081 and 8082); the chain `MLWB` is jumped to from PREROUTING (the published port) and
+ *   from OUTPUT on `lo` (clients inside the namespace, e.g. `docker exec`). A restarted front has
+ *   a new namespace: the model container stays in the old one until it is restarted too (Docker
+ *   does not move a `container:` joiner); the runtime sees that (containerObserve.ts) and start()
+ *   reattaches it.
  *
  * The live slot is kept in a small named volume (/state/live) and the front applies the rule from
- * it at every start. Note that a restarted front has a new network namespace: the model container
- * stays in the old one until it is restarted too (Docker does not move a `container:` joiner).
- * After an engine restart Docker restarts both; after a front restart alone the runtime sees the
- * model started before its front (containerRuntime.ts, observe) and start() reattaches it.
+ * it at every start.
  */
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -26,46 +37,109 @@ import { WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
 
 export const FRONT_IMAGE = 'mlwb/netfront:bookworm';
-/** The port the front publishes, inside its namespace. */
+/** The port a bridge front publishes, inside its namespace. */
 export const FRONT_PORT = 8080;
-/** The two ports model containers listen on: the live one and the one a replacement starts on. */
+/** A bridge front's two slots: the live one and the one a replacement starts on. */
 export const SLOTS = [8081, 8082] as const;
+/** The exit code of a host front that could not bind its port (EADDRINUSE's errno). */
+export const PORT_TAKEN_EXIT = 98;
+
+export type FrontNet = 'bridge' | 'host';
 
 export const frontName = (deployment: string) => `mlwb-dep-${deployment}`;
 export const stateVolumeName = (deployment: string) => `mlwb-dep-${deployment}-state`;
+
+/** A front's network, from its container. */
+export function netOf(front: Docker.ContainerInspectInfo): FrontNet {
+  return front.HostConfig.NetworkMode === 'host' ? 'host' : 'bridge';
+}
 
 export function otherSlot(slot: number): number {
   return slot === SLOTS[0] ? SLOTS[1] : SLOTS[0];
 }
 
-/** The rule that sends the front port to `slot`, as iptables arguments after `-A/-R MLWB [n]`. */
-const redirect = (slot: number | string) => `-p tcp --dport ${FRONT_PORT} -j REDIRECT --to-ports ${slot}`;
+/** The NAT chain a front owns, the match of its one rule, and the jumps into it (chain, match). */
+function rulesOf(net: FrontNet, port: number) {
+  if (net === 'bridge')
+    return {
+      chain: 'MLWB',
+      match: `-p tcp --dport ${FRONT_PORT}`,
+      jumps: [
+        ['PREROUTING', '-j MLWB'],
+        ['OUTPUT', '-o lo -j MLWB'],
+      ],
+    };
+  const chain = `MLWB-${port}`;
+  return { chain, match: '-p tcp', jumps: [['OUTPUT', `-o lo -d 127.0.0.1/32 -p tcp --dport ${port} -j ${chain}`]] };
+}
 
 /**
- * The front's PID 1: (re)applies the rule for the live slot (/state/live, else $MLWB_SLOT), then
- * sleeps. `sleep & wait` so a SIGTERM is handled at once: `docker stop` ends it in well under a
- * second, with status 0, which observe reads as stopped on purpose.
+ * Applies the rule for the live slot (/state/live, else $MLWB_SLOT): the chain made or emptied,
+ * its one rule, the jumps into it once each.
  */
-function frontScript(): string {
+function applyScript(net: FrontNet, port: number): string {
+  const { chain, match, jumps } = rulesOf(net, port);
   return [
     'set -eu',
-    // First, so a stop that comes while the rule is being applied ends it cleanly too (PID 1
-    // ignores a signal it has no handler for).
-    "trap 'exit 0' TERM INT",
     'slot=$(cat /state/live 2>/dev/null || true)',
-    `case "$slot" in ${SLOTS.join('|')}) ;; *) slot="$MLWB_SLOT" ;; esac`,
+    `case "$slot" in ''|*[!0-9]*) slot="$MLWB_SLOT" ;; esac`,
     'echo "$slot" > /state/live',
-    'iptables -w -t nat -N MLWB 2>/dev/null || iptables -w -t nat -F MLWB',
-    `iptables -w -t nat -A MLWB ${redirect('"$slot"')}`,
-    'iptables -w -t nat -C PREROUTING -j MLWB 2>/dev/null || iptables -w -t nat -I PREROUTING 1 -j MLWB',
-    'iptables -w -t nat -C OUTPUT -o lo -j MLWB 2>/dev/null || iptables -w -t nat -I OUTPUT 1 -o lo -j MLWB',
-    `echo "front: port ${FRONT_PORT} goes to $slot"`,
-    'while :; do sleep 3600 & wait $! || true; done',
+    `iptables -w -t nat -N ${chain} 2>/dev/null || iptables -w -t nat -F ${chain}`,
+    `iptables -w -t nat -A ${chain} ${match} -j REDIRECT --to-ports "$slot"`,
+    ...jumps.map(([at, rule]) => `iptables -w -t nat -C ${at} ${rule} 2>/dev/null || iptables -w -t nat -I ${at} 1 ${rule}`),
+    `echo "front: port ${net === 'host' ? port : FRONT_PORT} goes to $slot"`,
   ].join('\n');
+}
+
+/** Removes a host front's rules from the host: every jump into its chain, then the chain. */
+function undoScript(port: number): string {
+  const { chain, jumps } = rulesOf('host', port);
+  return [
+    ...jumps.map(([at, rule]) => `while iptables -w -t nat -D ${at} ${rule} 2>/dev/null; do :; done`),
+    `iptables -w -t nat -F ${chain} 2>/dev/null || true`,
+    `iptables -w -t nat -X ${chain} 2>/dev/null || true`,
+  ].join('\n');
+}
+
+/**
+ * A host front's program (perl is in Debian's minimal base): bind the port first, so a front never
+ * steers a port another program holds; then apply the rule; answer SIGTERM by removing the rules;
+ * accept and close anything that reaches the port itself (nothing does while the rule is there).
+ */
+const HOLD_PORT = `
+my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ENV{MLWB_PORT}, Listen => 128, ReuseAddr => 1)
+  or do { print STDERR "front: cannot hold 127.0.0.1:$ENV{MLWB_PORT}: $!\n"; exit ${PORT_TAKEN_EXIT} };
+my $undo = sub { system("sh", "-c", $ENV{MLWB_UNDO}); exit 0 };
+$SIG{TERM} = $undo;
+$SIG{INT} = $undo;
+system("sh", "-c", $ENV{MLWB_APPLY}) == 0 or do { system("sh", "-c", $ENV{MLWB_UNDO}); exit 1 };
+while (1) { my $c = $s->accept; close $c if $c }
+`;
+
+/**
+ * The front's PID 1. Bridge: applies the rule, then sleeps — `sleep & wait` so a SIGTERM is handled
+ * at once: `docker stop` ends it in well under a second, with status 0, which observe reads as
+ * stopped on purpose. Host: the perl program above.
+ */
+function frontCommand(net: FrontNet): string[] {
+  if (net === 'host') return ['perl', '-MIO::Socket::INET', '-e', HOLD_PORT];
+  return [
+    'sh',
+    '-c',
+    [
+      'set -eu',
+      // First, so a stop that comes while the rule is being applied ends it cleanly too (PID 1
+      // ignores a signal it has no handler for).
+      "trap 'exit 0' TERM INT",
+      'sh -c "$MLWB_APPLY"',
+      'while :; do sleep 3600 & wait $! || true; done',
+    ].join('\n'),
+  ];
 }
 
 export interface FrontSpec {
   deployment: string;
+  net: FrontNet;
   bindHost: string;
   port: number;
   slot: number;
@@ -74,20 +148,35 @@ export interface FrontSpec {
 
 /** Creates the front (not started) and its state volume. */
 export async function createFront(docker: Docker, spec: FrontSpec): Promise<Docker.Container> {
+  const { chain, match } = rulesOf(spec.net, spec.port);
+  const network: Docker.HostConfig =
+    spec.net === 'host'
+      ? { NetworkMode: 'host' }
+      : {
+          NetworkMode: 'bridge',
+          PortBindings: { [`${FRONT_PORT}/tcp`]: [{ HostIp: spec.bindHost, HostPort: String(spec.port) }] },
+        };
   try {
     await docker.createVolume({ Name: stateVolumeName(spec.deployment), Labels: spec.labels });
     return await docker.createContainer({
       name: frontName(spec.deployment),
       Image: FRONT_IMAGE,
-      Cmd: ['sh', '-c', frontScript()],
-      Env: [`MLWB_SLOT=${spec.slot}`],
+      Cmd: frontCommand(spec.net),
+      Env: [
+        `MLWB_SLOT=${spec.slot}`,
+        `MLWB_PORT=${spec.port}`,
+        `MLWB_CHAIN=${chain}`,
+        `MLWB_MATCH=${match}`,
+        `MLWB_APPLY=${applyScript(spec.net, spec.port)}`,
+        ...(spec.net === 'host' ? [`MLWB_UNDO=${undoScript(spec.port)}`] : []),
+      ],
       Labels: spec.labels,
-      ExposedPorts: { [`${FRONT_PORT}/tcp`]: {} },
+      ...(spec.net === 'bridge' ? { ExposedPorts: { [`${FRONT_PORT}/tcp`]: {} } } : {}),
       HostConfig: {
-        PortBindings: { [`${FRONT_PORT}/tcp`]: [{ HostIp: spec.bindHost, HostPort: String(spec.port) }] },
-        NetworkMode: 'bridge',
-        // Root, but with one capability: NET_ADMIN, for the NAT table of its own namespace (the
-        // rule above). It cannot touch the host's network, and nothing else is granted.
+        ...network,
+        // Root, with one capability: NET_ADMIN, for the NAT rules above. A bridge front has it in
+        // its own namespace only; a host front in the host's, where it touches only its own chain
+        // and the one jump into it (the scripts above are all it runs). Nothing else is granted.
         CapDrop: ['ALL'],
         CapAdd: ['NET_ADMIN'],
         SecurityOpt: ['no-new-privileges'],
@@ -101,6 +190,36 @@ export async function createFront(docker: Docker, spec: FrontSpec): Promise<Dock
         RestartPolicy: { Name: 'unless-stopped' },
       },
     });
+  } catch (err) {
+    throw engineError(err);
+  }
+}
+
+/**
+ * Removes a host front's rules when the front cannot (it was killed outright, or removed by hand):
+ * a one-off container of the front's image in the host's network runs the front's own undo.
+ */
+export async function undoHostRules(docker: Docker, port: number): Promise<void> {
+  try {
+    const c = await docker.createContainer({
+      Image: FRONT_IMAGE,
+      Cmd: ['sh', '-c', undoScript(port)],
+      HostConfig: {
+        NetworkMode: 'host',
+        CapDrop: ['ALL'],
+        CapAdd: ['NET_ADMIN'],
+        SecurityOpt: ['no-new-privileges'],
+        ReadonlyRootfs: true,
+        Tmpfs: { '/run': 'rw,nosuid,nodev,noexec,size=1m' },
+        AutoRemove: false,
+      },
+    });
+    try {
+      await c.start();
+      await c.wait();
+    } finally {
+      await c.remove({ force: true }).catch(() => {});
+    }
   } catch (err) {
     throw engineError(err);
   }
@@ -150,7 +269,9 @@ export async function switchTraffic(docker: Docker, front: Docker.Container, slo
   const r = await execIn(docker, front, [
     'sh',
     '-c',
-    `iptables -w -t nat -R MLWB 1 ${redirect(slot)} && echo ${slot} > /state/live.new && mv /state/live.new /state/live`,
+    // The chain and match from the front's own environment (createFront), defaulting to a bridge
+    // front's for one made before they were there.
+    `iptables -w -t nat -R "\${MLWB_CHAIN:-MLWB}" 1 \${MLWB_MATCH:--p tcp --dport ${FRONT_PORT}} -j REDIRECT --to-ports ${slot} && echo ${slot} > /state/live.new && mv /state/live.new /state/live`,
   ]);
   if (r.exitCode !== 0)
     throw new WorkbenchError(
@@ -163,5 +284,5 @@ export async function switchTraffic(docker: Docker, front: Docker.Container, slo
 export async function liveSlot(docker: Docker, front: Docker.Container): Promise<number | null> {
   const r = await execIn(docker, front, ['cat', '/state/live']);
   const slot = Number(r.stdout.trim());
-  return (SLOTS as readonly number[]).includes(slot) ? slot : null;
+  return Number.isInteger(slot) && slot > 0 && slot < 65536 ? slot : null;
 }

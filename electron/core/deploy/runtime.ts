@@ -28,7 +28,7 @@ export const DEPLOY_LABELS = {
   alias: `${DEPLOY_LABEL}.alias`,
   followAlias: `${DEPLOY_LABEL}.follow-alias`,
   replicas: `${DEPLOY_LABEL}.replicas`,
-  /** Container mode: the port a model container listens on inside its front's network (8081/8082). */
+  /** Container mode: the port a model container listens on in its front's network (netFront.ts). */
   slot: `${DEPLOY_LABEL}.slot`,
 } as const;
 
@@ -138,4 +138,9 @@ export interface RuntimeDeps {
   homeId: string;
   /** True when the engine runs on this machine (the unix socket): its ports are reachable here. */
   local: boolean;
+  /**
+   * `bridge` keeps container-mode deployments off the host's network even where they could use it
+   * (netFront.ts says what each means); `auto` (the default) uses it where it can.
+   */
+  network?: 'auto' | 'bridge';
 }
