@@ -177,10 +177,14 @@ export async function deploy(docker: Docker, r: Registered): Promise<Deployed> {
   const ip = await bridgeAddress(docker, out.container);
   const url = out.url.replace(/\/$/, '');
   const proxied = relayedByDockerProxy(Number(new URL(url).port));
+  const host = (await docker.getContainer(out.container).inspect()).HostConfig.NetworkMode === 'host';
+  const network = host
+    ? "host network, the front's NAT rule on loopback"
+    : `bridge network${proxied ? ', the port relayed by docker-proxy' : ''}`;
   return {
     url,
     bridgeUrl: ip && `http://${ip}:${SERVER_PORT}`,
-    how: `deployments.create, container mode → ${url}${proxied ? ', which the engine relays through docker-proxy' : ''}`,
+    how: `deployments.create, container mode, ${network} → ${url}`,
     remove: async () => {
       await r.api.call('deployments.remove', { name });
     },

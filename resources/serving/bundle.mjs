@@ -1,7 +1,7 @@
 // The model server as one ES-module file, for packaging: the image gets this file and the
 // onnxruntime-node package next to it (in node_modules/), and nothing else of the workbench.
 // esbuild bundles resources/serving/server.ts with every import but onnxruntime-node, whose
-// native addon must be copied as it is. The output targets Node 18 (Debian bookworm's nodejs).
+// native addon must be copied as it is. The output targets the Node.js of the runtime image (build-offline-images.sh).
 //
 //   import { buildServerBundle } from './resources/serving/bundle.mjs';
 //   await buildServerBundle('/tmp/ctx/server.mjs');     // or: node resources/serving/bundle.mjs OUT
@@ -30,7 +30,7 @@ export async function buildServerBundle(outFile) {
     bundle: true,
     format: 'esm',
     platform: 'node',
-    target: 'node18',
+    target: 'node22',
     external: ['onnxruntime-node'],
     minifySyntax: true,
     keepNames: true,
