@@ -24,8 +24,8 @@ import { testWorkbench } from '../testing/testWorkbench.ts';
 import { containerRuntime, modelContainerName } from './containerRuntime.ts';
 import { freePort, portIsFree } from './hostPort.ts';
 import { execIn, FRONT_IMAGE, frontName, stateVolumeName } from './netFront.ts';
-import { demuxLines } from './serverReadiness.ts';
 import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
+import { demuxLines } from './serverReadiness.ts';
 import { BROKEN_SIGNATURE, brokenOnnx } from './testing/brokenOnnx.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -123,7 +123,11 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
   const nextSlot = (net: FrontNet, live: number | null) =>
     net === 'host' ? freePort('127.0.0.1') : Promise.resolve(live === null ? SLOTS[0] : otherSlot(live));
 
-  async function startFront(front: Docker.Container, spec: { bindHost: string; port: number }, net: FrontNet) {
+  async function startFront(
+    front: Docker.Container,
+    spec: { bindHost: string; port: number },
+    net: FrontNet,
+  ) {
     try {
       await front.start();
     } catch (err) {

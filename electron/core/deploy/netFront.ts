@@ -70,7 +70,11 @@ function rulesOf(net: FrontNet, port: number) {
       ],
     };
   const chain = `MLWB-${port}`;
-  return { chain, match: '-p tcp', jumps: [['OUTPUT', `-o lo -d 127.0.0.1/32 -p tcp --dport ${port} -j ${chain}`]] };
+  return {
+    chain,
+    match: '-p tcp',
+    jumps: [['OUTPUT', `-o lo -d 127.0.0.1/32 -p tcp --dport ${port} -j ${chain}`]],
+  };
 }
 
 /**
@@ -86,7 +90,10 @@ function applyScript(net: FrontNet, port: number): string {
     'echo "$slot" > /state/live',
     `iptables -w -t nat -N ${chain} 2>/dev/null || iptables -w -t nat -F ${chain}`,
     `iptables -w -t nat -A ${chain} ${match} -j REDIRECT --to-ports "$slot"`,
-    ...jumps.map(([at, rule]) => `iptables -w -t nat -C ${at} ${rule} 2>/dev/null || iptables -w -t nat -I ${at} 1 ${rule}`),
+    ...jumps.map(
+      ([at, rule]) =>
+        `iptables -w -t nat -C ${at} ${rule} 2>/dev/null || iptables -w -t nat -I ${at} 1 ${rule}`,
+    ),
     `echo "front: port ${net === 'host' ? port : FRONT_PORT} goes to $slot"`,
   ].join('\n');
 }
