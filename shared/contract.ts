@@ -461,10 +461,18 @@ export const methods = {
     writes: (p) => [e.deployments, e.deployment(p.name)],
   }),
   /** Stops and removes the containers (or service) and forgets the deployment; its request logs stay. */
-  'deployments.remove': method(z.object({ name: DeploymentName }), z.object({ removed: z.boolean() }), {
-    long: true,
-    writes: (p, r) => (r.removed ? [e.deployments, e.deployment(p.name)] : []),
-  }),
+  /**
+   * Removes what runs and forgets the deployment. `force`: forgets it even when its engine cannot
+   * be reached (whatever it left there stays, unseen).
+   */
+  'deployments.remove': method(
+    z.object({ name: DeploymentName, force: z.boolean().optional() }),
+    z.object({ removed: z.boolean() }),
+    {
+      long: true,
+      writes: (p, r) => (r.removed ? [e.deployments, e.deployment(p.name)] : []),
+    },
+  ),
   /** The serving container's log (the last `tail` lines). */
   'deployments.logs': method(
     z.object({ name: DeploymentName, tail: z.number().int().min(1).max(10_000).optional() }),

@@ -26,7 +26,8 @@ export const deploymentsHelp = `Usage: mlwb deployments <command>
                                 (exit 3, with the reason)
   restart NAME                  start a stopped deployment, or roll a fresh container
   stop NAME                     stop serving (requests in flight finish)
-  remove NAME                   stop and forget it (its request logs stay)`;
+  remove NAME [--force]         stop and forget it (its request logs stay); --force forgets it
+                                even when its engine does not answer`;
 
 function progressOf(out: Out): OpContext['progress'] {
   return (p) =>
@@ -82,7 +83,9 @@ function updated(out: Out, r: UpdateResult): number {
   out.result(r, () =>
     r.outcome === 'replaced'
       ? `${r.deployment.name} now serves ${r.deployment.model}@${r.deployment.version} at ${r.deployment.url}`
-      : `${r.deployment.name} kept serving ${r.deployment.model}@${r.deployment.version}: the new version did not become ready.\n  ${r.reason ?? ''}`,
+      : r.deployment.status === 'running'
+        ? `${r.deployment.name} kept serving ${r.deployment.model}@${r.deployment.version}: the new version did not become ready.\n  ${r.reason ?? ''}`
+        : `${r.deployment.name} is ${r.deployment.status}: the new container did not become ready.\n  ${r.reason ?? ''}`,
   );
   if (r.outcome === 'rolled-back') throw new CheckFailed(r);
   return 0;
@@ -230,8 +233,12 @@ export async function deploymentsCommand(
       return 0;
     }
     case 'remove': {
-      const { name } = one('remove NAME');
-      const r = await api.call('deployments.remove', { name }, { signal, onProgress: progressOf(out) });
+      const { name, values } = one('remove NAME [--force]', { force: { type: 'boolean' } });
+      const r = await api.call(
+        'deployments.remove',
+        { name, force: values.force === true },
+        { signal, onProgress: progressOf(out) },
+      );
       out.progressDone();
       // Removing what is not there is done already: scripts can remove unconditionally.
       out.result(r, () =>

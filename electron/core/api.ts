@@ -185,7 +185,7 @@ export function createHandlers(wb: Workbench): Handlers {
     'deployments.update': (p, ctx) => wb.deployments.update(p, ctx),
     'deployments.restart': (p, ctx) => wb.deployments.restart(p.name, p.readyTimeoutSeconds, ctx),
     'deployments.stop': (p, ctx) => wb.deployments.stop(p.name, ctx),
-    'deployments.remove': (p, ctx) => wb.deployments.remove(p.name, ctx),
+    'deployments.remove': (p, ctx) => wb.deployments.remove(p.name, ctx, { force: p.force ?? false }),
     'deployments.logs': (p) => wb.deployments.logs(p.name, p.tail),
     'deployments.metrics': (p) => wb.deployments.metrics(p.name),
     'deployments.invoke': (p) => wb.deployments.invoke(p.name, p.path, p.body),

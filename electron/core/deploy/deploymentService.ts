@@ -314,10 +314,24 @@ export class DeploymentService {
     });
   }
 
-  async remove(name: string, ctx: OpContext): Promise<{ removed: boolean }> {
+  /**
+   * Removes what runs and the record. When the engine cannot be reached (down, or no longer
+   * configured) it is refused, unless `force`: then only the record goes, and the history says
+   * what may be left on that engine.
+   */
+  async remove(name: string, ctx: OpContext, opts: { force?: boolean } = {}): Promise<{ removed: boolean }> {
     if (!this.repo.find(name)) return { removed: false };
     return this.holding(name, 'a removal', async (r) => {
-      await (await this.engines.runtimeFor(r)).remove(name, ctx);
+      try {
+        await (await this.engines.runtimeFor(r)).remove(name, ctx);
+      } catch (err) {
+        if (!(err instanceof WorkbenchError) || err.code !== 'ENGINE_UNAVAILABLE') throw err;
+        if (!opts.force)
+          throw new WorkbenchError(
+            'ENGINE_UNAVAILABLE',
+            `${err.message} To forget "${name}" anyway, remove it with --force (in the app: Forget it); whatever it left on engine ${r.engine ?? 'default'} then stays there.`,
+          );
+      }
       this.lastSample.delete(name);
       return { removed: this.repo.remove(name) };
     });
@@ -406,7 +420,10 @@ export class DeploymentService {
     });
     // Its containers are gone from the engine (removed by hand, a pruned engine): made again, on
     // the same port, as a restart promises. A stopped one is started with the version.
-    const gone = (await runtime.observe(this.homeId)).get(r.name) === undefined;
+    const seen = (await runtime.observe(this.homeId)).get(r.name);
+    const gone = seen === undefined;
+    // Whether the old version was answering: a dead one that a failed restart leaves is still down.
+    const wasServing = seen?.status === 'running' || seen?.status === 'replacing';
     if (gone || r.desired === 'stopped') {
       await (gone ? runtime.deploy(spec, ctx) : runtime.start(spec, ctx));
       const message = gone
@@ -447,7 +464,9 @@ export class DeploymentService {
       {
         kind: 'rolled-back',
         version: version.version,
-        message: `${ref} did not become ready, so ${r.model}@${r.version} kept serving: ${reason}`,
+        message: wasServing
+          ? `${ref} did not become ready, so ${r.model}@${r.version} kept serving: ${reason}`
+          : `${ref} did not become ready, and nothing serves (the deployment was ${seen?.status ?? 'down'} already): ${reason}`,
       },
     );
     return done(record, 'rolled-back', reason);

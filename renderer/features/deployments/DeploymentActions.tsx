@@ -81,9 +81,24 @@ export function DeploymentActions(props: { deployment: Deployment; ops: Deployme
         failed="Not removed."
         onCancel={remove.cancel}
       />
+      {remove.state.status === 'failed' && remove.state.error.code === 'ENGINE_UNAVAILABLE' && (
+        <div className="button-row">
+          <button
+            type="button"
+            className="btn btn-danger"
+            onClick={() => void remove.start({ name: d.name, force: true })}
+          >
+            Forget it
+          </button>
+          <span className="muted small">
+            The workbench forgets {d.name}; whatever it left on that engine stays there.
+          </span>
+        </div>
+      )}
       {restarted && restarted.outcome === 'rolled-back' && (
         <ReplacementOutcome
           replacement={{ from: d.version, to: d.version, outcome: 'rolled-back', reason: restarted.reason }}
+          serving={restarted.deployment.status === 'running'}
         />
       )}
       {confirming && (

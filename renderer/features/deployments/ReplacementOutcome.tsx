@@ -10,6 +10,8 @@ export function ReplacementOutcome(props: {
   replacement: Pick<Replacement, 'from' | 'to' | 'outcome' | 'reason'> & { at?: number };
   /** "Last replacement" for the stored one; nothing for the answer to an update just made. */
   title?: string;
+  /** Whether the old version still answers (a restart of a dead deployment that failed: no). */
+  serving?: boolean;
 }) {
   const r = props.replacement;
   const when = r.at ? (
@@ -36,7 +38,9 @@ export function ReplacementOutcome(props: {
     >
       <div className="notice-text">
         {props.title && <strong>{props.title}: </strong>}
-        <strong>Rolled back</strong>: v{r.to} did not become ready, so v{r.from} keeps serving.{when}
+        <strong>Rolled back</strong>: v{r.to} did not become ready
+        {props.serving === false ? ', and nothing serves.' : `, so v${r.from} keeps serving.`}
+        {when}
         {r.reason && <pre className="log-block rollback-reason">{plainLogText(r.reason)}</pre>}
       </div>
     </div>
