@@ -359,5 +359,39 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
     expect(down.code).toBe(1);
     expect(JSON.parse(down.stdout).error.code).toBe('ENGINE_UNAVAILABLE');
     expect(down.stderr).toMatch(/does not answer/);
+
+    // A deployment recorded on that engine (made while it answered) is not removed blindly: the
+    // refusal says how to forget it, and --force does.
+    const wb = await openWorkbench(home);
+    try {
+      wb.deployments.repo.create(
+        {
+          name: 'ghost',
+          model: 'iris',
+          version: 1,
+          alias: null,
+          followAlias: false,
+          engine: 'nowhere',
+          mode: 'container',
+          replicas: 1,
+          bindHost: '0.0.0.0',
+          urlHost: '127.0.0.1',
+          port: 8177,
+          image: 'mlwb-model/iris:v1',
+          desired: 'running',
+          generation: 1,
+        },
+        { kind: 'deployed', message: 'Deployed.' },
+      );
+    } finally {
+      await wb.close();
+    }
+    const refused = await mlwb(home, 'deployments', 'remove', 'ghost', '--json');
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).error.code).toBe('ENGINE_UNAVAILABLE');
+    expect(refused.stderr).toMatch(/does not answer.*remove it with --force/s);
+    expect((await json(home, 'deployments', 'list')).deployments).toHaveLength(1);
+    expect(await json(home, 'deployments', 'remove', 'ghost', '--force')).toEqual({ removed: true });
+    expect(await json(home, 'deployments', 'list')).toEqual({ deployments: [] });
   }, 180_000);
 });
