@@ -285,7 +285,7 @@ describe.skipIf(skip)('a swarm deployment', () => {
       ),
       'CONFLICT',
       new RegExp(
-        `Port ${port} is already taken by the Swarm service ${serviceName(NAME)}-front.*--port \\d+`,
+        `Port ${port} is already taken by the Swarm service ${serviceName(NAME)}_front.*--port \\d+`,
       ),
     );
 

@@ -3,7 +3,9 @@
  * - `mlwb-dep-NAME`: the model server, N replicas on the overlay network `mlwb-dep-NAME`, rolled
  *   one replica at a time, start-first, each new replica gated on its readiness
  *   (`/v2/health/ready`), and rolled back by Swarm when one fails;
- * - `mlwb-dep-NAME-front`: the balancer that holds the published port (swarmFront.ts).
+ * - `mlwb-dep-NAME_front`: the balancer that holds the published port (swarmFront.ts). An
+ *   underscore, which no deployment name has, so the front of `x` is never named like a deployment
+ *   `x-front`.
  * Both carry the deployment labels of runtime.ts, on the service and on its containers.
  */
 import fs from 'node:fs';
@@ -16,7 +18,7 @@ import { deploymentLabels, type RuntimeSpec } from './runtime.ts';
 import { FRONT_SCRIPT, frontEnv } from './swarmFront.ts';
 
 export const serviceName = (deployment: string) => `mlwb-dep-${deployment}`;
-export const frontName = (deployment: string) => `mlwb-dep-${deployment}-front`;
+export const frontName = (deployment: string) => `mlwb-dep-${deployment}_front`;
 export const networkName = (deployment: string) => `mlwb-dep-${deployment}`;
 /** The request-log volume of a deployment on a remote engine (deploymentService.ts names it so). */
 export const requestLogVolume = (deployment: string) => `mlwb-dep-${deployment}-requests`;

@@ -13,7 +13,7 @@ const base = {
   frontRunning: true,
   update: null,
   lastFailure: null,
-  front: 'its front mlwb-dep-x-front, which holds port 9000,',
+  front: 'its front mlwb-dep-x_front, which holds port 9000,',
 };
 
 describe('swarmStatus', () => {
@@ -51,7 +51,7 @@ describe('swarmStatus', () => {
     expect(swarmStatus({ ...base, running: 1, starting: 1 }).problem).toBe('1 of 2 replicas are ready.');
     expect(swarmStatus({ ...base, frontRunning: false })).toEqual({
       status: 'starting',
-      problem: 'Its front mlwb-dep-x-front, which holds port 9000, is not running.',
+      problem: 'Its front mlwb-dep-x_front, which holds port 9000, is not running.',
     });
   });
 });
