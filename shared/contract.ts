@@ -460,10 +460,10 @@ export const methods = {
     long: true,
     writes: (p) => [e.deployments, e.deployment(p.name)],
   }),
-  /** Stops and removes the containers (or service) and forgets the deployment; its request logs stay. */
   /**
-   * Removes what runs and forgets the deployment. `force`: forgets it even when its engine cannot
-   * be reached (whatever it left there stays, unseen).
+   * Stops and removes the containers (or service) and forgets the deployment; its request logs
+   * stay. `force`: forgets it even when its engine cannot be reached (whatever it left there stays,
+   * unseen).
    */
   'deployments.remove': method(
     z.object({ name: DeploymentName, force: z.boolean().optional() }),

@@ -203,6 +203,17 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
       filters: { label: [`${DEPLOY_LABELS.name}=iris-ci`] },
     });
     expect(left.map((c) => c.Names)).toEqual([]);
+
+    // Deployed again under the same name: its request log starts afresh, the old one kept beside it.
+    const logRoot = path.join(home, 'deployments', 'iris-ci');
+    expect(fs.readdirSync(path.join(logRoot, 'requests')).sort()).toEqual(['g1', 'g2', 'g3']);
+    const again = await json(home, 'deploy', 'iris@1', '--mode', 'container', '--name', 'iris-ci');
+    expect((await infer(again.url)).status).toBe(200);
+    const kept = fs.readdirSync(logRoot).filter((f) => f.startsWith('requests-before-'));
+    expect(kept).toHaveLength(1);
+    expect(fs.readdirSync(path.join(logRoot, kept[0]!)).sort()).toEqual(['g1', 'g2', 'g3']);
+    expect(fs.readdirSync(path.join(logRoot, 'requests'))).toEqual(['g1']);
+    expect(await json(home, 'deployments', 'remove', 'iris-ci')).toEqual({ removed: true });
   }, 300_000);
 
   it('follows an alias, shows a dead container with its last lines, and is found again from its labels', async () => {

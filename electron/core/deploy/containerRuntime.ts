@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { DeploymentLogs } from '../../../shared/deployments.ts';
-import { conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
+import { cancelled, conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import { REQUEST_LOG_DIR, SERVER_UID } from '../serving/modelImage.ts';
 import { engineError, requireImage } from '../training/containerRun.ts';
 import { observeDeployment } from './containerObserve.ts';
@@ -30,12 +30,13 @@ import {
   stopGracefully,
 } from './deployContainers.ts';
 import { requestInContainer, requestLocal, urlHost } from './deploymentRequest.ts';
-import { freePort, isPortTaken, listenHost, portIsFree, portTaken } from './hostPort.ts';
+import { freeServerPort, isPortTaken, listenHost, portIsFree, portTaken } from './hostPort.ts';
 import {
   createFront,
   FRONT_IMAGE,
   type FrontNet,
   frontName,
+  hostChain,
   liveSlot,
   netOf,
   otherSlot,
@@ -97,7 +98,8 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
   /**
    * Whether this engine's host network is this machine's: a Linux engine on the local socket that
    * is neither Docker Desktop's VM nor rootless Docker (whose host network is a namespace of its
-   * own). Asked once per runtime.
+   * own), nor one with user namespaces (which refuses the host's network to containers). Asked
+   * once per runtime.
    */
   let hostNetIsOurs: Promise<boolean> | undefined;
   function hostNetworkIsOurs(): Promise<boolean> {
@@ -105,7 +107,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     hostNetIsOurs ??= engine(docker.info()).then(
       (info: { OperatingSystem?: string; SecurityOptions?: string[] }) =>
         !/docker desktop/i.test(info.OperatingSystem ?? '') &&
-        !(info.SecurityOptions ?? []).some((o) => o.includes('rootless')),
+        !(info.SecurityOptions ?? []).some((o) => /name=(rootless|userns)/.test(o)),
       (err) => {
         hostNetIsOurs = undefined;
         throw err;
@@ -121,12 +123,18 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
 
   /** The slot a new model container listens on: the other bridge slot, or a free loopback port. */
   const nextSlot = (net: FrontNet, live: number | null) =>
-    net === 'host' ? freePort('127.0.0.1') : Promise.resolve(live === null ? SLOTS[0] : otherSlot(live));
+    net === 'host' ? freeServerPort() : Promise.resolve(live === null ? SLOTS[0] : otherSlot(live));
+
+  const chainOf = (deployment: string) => hostChain(homeId, deployment);
+
+  /** Whether a front serves its port: running, not in a loop of restarts. */
+  const frontUp = (info: Docker.ContainerInspectInfo) => info.State.Running && !info.State.Restarting;
 
   async function startFront(
     front: Docker.Container,
     spec: { bindHost: string; port: number },
     net: FrontNet,
+    signal?: AbortSignal,
   ) {
     try {
       await front.start();
@@ -135,7 +143,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       if (isPortTaken(said)) throw await portTaken(spec.bindHost, spec.port, local);
       if (statusCode(err) !== 304) throw engineError(err);
     }
-    if (net === 'host') await frontApplied(front, spec);
+    if (net === 'host') await frontApplied(front, spec, signal);
   }
 
   /**
@@ -144,9 +152,17 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
    * another program (PORT_TAKEN_EXIT), or its rule refused. A failed front is stopped, so it does not
    * keep restarting.
    */
-  async function frontApplied(front: Docker.Container, spec: { bindHost: string; port: number }) {
+  async function frontApplied(
+    front: Docker.Container,
+    spec: { bindHost: string; port: number },
+    signal?: AbortSignal,
+  ) {
     const deadline = Date.now() + FRONT_SETUP_MS;
     for (;;) {
+      if (signal?.aborted) {
+        await stopGracefully(front, 2);
+        throw cancelled();
+      }
       const info = await engine(front.inspect());
       if (!info.State.Running || info.State.Restarting) {
         const said = lineTexts(await lastLines(front, 5));
@@ -260,8 +276,8 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
 
   /**
    * On a local engine, the port itself is asked once traffic is on the new server: what the user
-   * will reach, through Docker's port publishing and the front's rule. A few tries, as the
-   * engine's port forwarding may take a moment after the front starts.
+   * will reach, through the front's rule (and, for a bridge front, Docker's port publishing). A
+   * few tries, as the engine's port forwarding may take a moment after the front starts.
    */
   async function confirmServing(spec: RuntimeSpec): Promise<void> {
     if (!local) return;
@@ -292,21 +308,23 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
 
   async function removeDeployment(deployment: string): Promise<void> {
     const all = await containersOf(deployment);
-    // Model containers first: they live in the front's namespace.
+    // Model containers first: a bridge front's namespace holds them.
     const order = [...all.filter((c) => roleOf(c) === 'model'), ...all.filter((c) => roleOf(c) !== 'model')];
-    // A host front removes its rules when it stops; one that cannot (gone, killed) has them
-    // removed for it.
+    // A host front removes its rules as it stops. Rules a front could not remove (it was killed,
+    // or removed by hand with everything else) are removed here, by the deployment's chain.
     const front = all.find((c) => roleOf(c) === 'front');
-    const host = all.find((c) => c.HostConfig?.NetworkMode === 'host');
-    let rulesLeft = host !== undefined;
-    if (front?.HostConfig?.NetworkMode === 'host') {
+    let rulesLeft = await hostNetworkIsOurs();
+    if (front && front.HostConfig?.NetworkMode !== 'host') rulesLeft = false;
+    else if (front) {
       const f = docker.getContainer(front.Id);
       await stopGracefully(f, 5);
       rulesLeft = (await engine(f.inspect())).State.ExitCode !== 0;
     }
+    // Checked before anything goes: without the image nothing could remove the rules.
+    if (rulesLeft) await requireImage(docker, FRONT_IMAGE);
     for (const c of order) await removeContainer(c.Id);
     await removeContainer(frontName(deployment));
-    if (rulesLeft && host) await undoHostRules(docker, Number(host.Labels[DEPLOY_LABELS.port]));
+    if (rulesLeft) await undoHostRules(docker, chainOf(deployment));
     try {
       await docker.getVolume(stateVolumeName(deployment)).remove();
     } catch (err) {
@@ -359,13 +377,14 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         const front = await createFront(docker, {
           deployment: spec.deployment,
           net,
+          chain: chainOf(spec.deployment),
           bindHost: spec.bindHost,
           port: spec.port,
           slot,
           labels: labelsFor(spec, 'front', slot),
         });
         made.push(front);
-        await startFront(front, spec, net);
+        await startFront(front, spec, net, ctx.signal);
         step(1, 'starting-model', `${spec.model} version ${spec.version}`);
         const model = await startModel(spec, { id: front.id, net }, slot);
         made.push(model);
@@ -402,7 +421,11 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       const front = docker.getContainer(frontInfo.Id);
       const net = netOf(frontInfo);
       // A front that stopped (by hand, or it failed) is started: a replacement is asked to serve.
-      if (!frontInfo.State.Running) await startFront(front, spec, net);
+      // One that keeps restarting is stopped first, so that starting it says why it fails.
+      if (!frontUp(frontInfo)) {
+        if (frontInfo.State.Restarting) await stopGracefully(front, 2);
+        await startFront(front, spec, net, ctx.signal);
+      }
       const live = (await liveSlot(docker, front)) ?? SLOTS[0];
       const models = await modelsOf(spec.deployment);
       const serving = models.find((m) => isRunning(m) && slotOf(m) === live);
@@ -473,9 +496,12 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       await requireImage(docker, spec.image);
       const front = docker.getContainer(frontInfo.Id);
       const net = netOf(frontInfo);
-      const wasRunning = frontInfo.State.Running;
+      const wasRunning = frontUp(frontInfo);
       step(0, 'starting-front', `front container on ${spec.bindHost}:${spec.port}`);
-      if (!wasRunning) await startFront(front, spec, net);
+      if (!wasRunning) {
+        if (frontInfo.State.Restarting) await stopGracefully(front, 2);
+        await startFront(front, spec, net, ctx.signal);
+      }
       frontInfo = await engine(front.inspect());
       const frontStarted = Date.parse(frontInfo.State.StartedAt);
       const slot = (await liveSlot(docker, front)) ?? SLOTS[0];

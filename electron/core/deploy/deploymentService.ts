@@ -35,6 +35,7 @@ import { packageModel } from '../serving/modelImage.ts';
 import type { Db } from '../store/database.ts';
 import { DeploymentEngines, engineHostname, isLocalEngine, type RuntimesFor } from './deploymentEngines.ts';
 import { type DeploymentRecord, DeploymentRepo } from './deploymentRepo.ts';
+import { runtimeSpec, type SpecParams, setAsideRequestLog } from './deploymentSpec.ts';
 import {
   deploymentView,
   pick,
@@ -47,7 +48,6 @@ import {
 import type { Observed, RuntimeSpec } from './runtime.ts';
 import { type MetricsSample, parseServerMetrics, serverFigures } from './serverMetrics.ts';
 
-const DEFAULT_READY_TIMEOUT_S = 60;
 /** Rates are over the time since the previous read, but never a window longer than this. */
 const MAX_METRICS_WINDOW_MS = 60_000;
 
@@ -203,6 +203,7 @@ export class DeploymentService {
       `its first deployment (${version.name}@${version.version})`,
     );
     try {
+      if (local) setAsideRequestLog(this.d.home, name);
       const image = await this.packageFor(target, version, ctx);
       for (let attempt = 0; ; attempt++) {
         const spec = this.spec({
@@ -482,42 +483,8 @@ export class DeploymentService {
     return packaged.image;
   }
 
-  private spec(o: {
-    name: string;
-    version: ModelVersion;
-    alias: string | null;
-    followAlias: boolean;
-    image: string;
-    bindHost: string;
-    port: number;
-    replicas: number;
-    generation: number;
-    local: boolean;
-    readyTimeoutSeconds: number | undefined;
-  }): RuntimeSpec {
-    return {
-      deployment: o.name,
-      homeId: this.homeId,
-      model: o.version.name,
-      version: o.version.version,
-      alias: o.alias,
-      followAlias: o.followAlias,
-      image: o.image,
-      bindHost: o.bindHost,
-      port: o.port,
-      replicas: o.replicas,
-      generation: o.generation,
-      // A local engine writes the request log where the workbench (and monitoring) reads it.
-      requestLog: o.local
-        ? { kind: 'bind', path: this.requestLogDir(o.name) }
-        : { kind: 'volume', name: `mlwb-dep-${o.name}-requests` },
-      readyTimeoutMs: (o.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_S) * 1000,
-    };
-  }
-
-  /** Where a deployment's request logs are kept on this machine. */
-  requestLogDir(name: string): string {
-    return path.join(this.d.home, 'deployments', name, 'requests');
+  private spec(o: Omit<SpecParams, 'home' | 'homeId'>): RuntimeSpec {
+    return runtimeSpec({ ...o, home: this.d.home, homeId: this.homeId });
   }
 
   /** What runs on an engine for this home; when it does not answer, why. */

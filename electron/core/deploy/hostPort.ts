@@ -3,6 +3,7 @@
  * suggest when it is not. A taken port is refused up front with a port the user can take instead,
  * rather than Docker's "port is already allocated" after the containers were made.
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import { WorkbenchError } from '../errors.ts';
 
@@ -27,6 +28,34 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Where a model server on the host's network may listen: from here up to the ephemeral range. */
+const SERVER_PORTS_FROM = 20_000;
+
+/**
+ * A free loopback port for a model server on the host's network, below the system's ephemeral
+ * range (which outgoing connections draw from), so that a server restarted later (after a reboot,
+ * by its restart policy) finds its port still free. Outside Linux, or with no room below that
+ * range, any free port.
+ */
+export async function freeServerPort(): Promise<number> {
+  let ephemeral = 32_768;
+  try {
+    ephemeral = Number(
+      fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+  } catch {
+    // Not Linux: the usual floor.
+  }
+  const span = ephemeral - SERVER_PORTS_FROM;
+  if (!(span >= 1000)) return freePort('127.0.0.1');
+  const start = Math.floor(Math.random() * span);
+  for (let i = 0; i < 200; i++) {
+    const port = SERVER_PORTS_FROM + ((start + i) % span);
+    if (await portIsFree('127.0.0.1', port)) return port;
+  }
+  return freePort('127.0.0.1');
 }
 
 /** Docker's words when a published port cannot be bound. */

@@ -14,12 +14,13 @@
  *   the model containers share the host's network. The model servers listen on free loopback
  *   ports; the front binds `127.0.0.1:<port>` itself (so nothing else can take it) and adds, to
  *   the host's NAT table, one jump from OUTPUT for that address and port into its own chain
- *   `MLWB-<port>`, whose one rule redirects to the live slot. Why: Docker publishes a port on
+ *   (hostChain), whose one rule redirects to the live slot. Why: Docker publishes a port on
  *   127.0.0.1 through its userland proxy, a relay process that copies every byte and, measured
  *   here, cut throughput to 0.30× of the bare server (bench/serving). The front removes its rules
- *   when it stops (SIGTERM); one killed outright leaves them, and removing the deployment clears
- *   them (undoHostRules).
- * - `bridge`, everywhere else (a remote engine, Docker Desktop's VM, rootless Docker, another bind
+ *   when it stops (SIGTERM) and puts them back if they go while it runs (a firewall reload); one
+ *   killed outright leaves them, and removing the deployment clears them (undoHostRules).
+ * - `bridge`, everywhere else (a remote engine, Docker Desktop's VM, rootless Docker or one with
+ *   user namespaces, another bind
  *   address, or MLWB_DEPLOY_NETWORK=bridge). The front publishes `<bindHost>:<port>` → 8080 and
  *   holds a network namespace the model containers join (`NetworkMode: container:<front>`, slot
  *   ports 8081 and 8082); the chain `MLWB` is jumped to from PREROUTING (the published port) and
@@ -31,6 +32,7 @@
  * The live slot is kept in a small named volume (/state/live) and the front applies the rule from
  * it at every start.
  */
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { WorkbenchError } from '../errors.ts';
@@ -58,8 +60,16 @@ export function otherSlot(slot: number): number {
   return slot === SLOTS[0] ? SLOTS[1] : SLOTS[0];
 }
 
+/**
+ * A host front's own NAT chain: named by its home and deployment (not its port), so that the
+ * rules a killed front left can be told from those of a later deployment on the same port.
+ */
+export function hostChain(homeId: string, deployment: string): string {
+  return `MLWB-${createHash('sha256').update(`${homeId}/${deployment}`).digest('hex').slice(0, 12)}`;
+}
+
 /** The NAT chain a front owns, the match of its one rule, and the jumps into it (chain, match). */
-function rulesOf(net: FrontNet, port: number) {
+function rulesOf(net: FrontNet, port: number, chain: string) {
   if (net === 'bridge')
     return {
       chain: 'MLWB',
@@ -69,7 +79,6 @@ function rulesOf(net: FrontNet, port: number) {
         ['OUTPUT', '-o lo -j MLWB'],
       ],
     };
-  const chain = `MLWB-${port}`;
   return {
     chain,
     match: '-p tcp',
@@ -81,8 +90,8 @@ function rulesOf(net: FrontNet, port: number) {
  * Applies the rule for the live slot (/state/live, else $MLWB_SLOT): the chain made or emptied,
  * its one rule, the jumps into it once each.
  */
-function applyScript(net: FrontNet, port: number): string {
-  const { chain, match, jumps } = rulesOf(net, port);
+function applyScript(net: FrontNet, port: number, chainName: string): string {
+  const { chain, match, jumps } = rulesOf(net, port, chainName);
   return [
     'set -eu',
     'slot=$(cat /state/live 2>/dev/null || true)',
@@ -98,29 +107,55 @@ function applyScript(net: FrontNet, port: number): string {
   ].join('\n');
 }
 
-/** Removes a host front's rules from the host: every jump into its chain, then the chain. */
-function undoScript(port: number): string {
-  const { chain, jumps } = rulesOf('host', port);
+/**
+ * Removes a host chain from the host: every jump into it from OUTPUT (whatever port it was for),
+ * then the chain. Each line of `iptables -S` is a rule as arguments (`-A OUTPUT …`): the same
+ * arguments after `-D` delete it.
+ */
+function undoScript(chain: string): string {
   return [
-    ...jumps.map(([at, rule]) => `while iptables -w -t nat -D ${at} ${rule} 2>/dev/null; do :; done`),
+    'set -f',
+    `iptables -w -t nat -S OUTPUT | while read -r verb rule; do case "$rule" in *" -j ${chain}") iptables -w -t nat -D $rule ;; esac; done`,
     `iptables -w -t nat -F ${chain} 2>/dev/null || true`,
     `iptables -w -t nat -X ${chain} 2>/dev/null || true`,
   ].join('\n');
 }
 
+/** Whether a host front's rules are in place: its jump, and the redirect in its chain. */
+function checkScript(chain: string): string {
+  return `iptables -w -t nat -S OUTPUT | grep -q -- " -j ${chain}$" && iptables -w -t nat -S ${chain} 2>/dev/null | grep -q REDIRECT`;
+}
+
 /**
- * A host front's program (perl is in Debian's minimal base): bind the port first, so a front never
- * steers a port another program holds; then apply the rule; answer SIGTERM by removing the rules;
- * accept and close anything that reaches the port itself (nothing does while the rule is there).
+ * A host front's program (perl is in Debian's minimal base):
+ * - binds the port first, so a front never steers a port another program holds;
+ * - applies the rule;
+ * - answers SIGTERM by removing the rules — after the apply under way, if one is (a stop that came
+ *   mid-apply would otherwise undo first and leave what the apply adds after);
+ * - every 5 s, applies the rules again if they are gone (a firewall reload drops them);
+ * - accepts and closes anything that reaches the port itself (nothing does while the rule is there).
  */
 const HOLD_PORT = `
+$| = 1;
 my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ENV{MLWB_PORT}, Listen => 128, ReuseAddr => 1)
   or do { print STDERR "front: cannot hold 127.0.0.1:$ENV{MLWB_PORT}: $!\n"; exit ${PORT_TAKEN_EXIT} };
+my ($busy, $stop) = (1, 0);
 my $undo = sub { system("sh", "-c", $ENV{MLWB_UNDO}); exit 0 };
-$SIG{TERM} = $undo;
-$SIG{INT} = $undo;
+$SIG{TERM} = $SIG{INT} = sub { if ($busy) { $stop = 1 } else { $undo->() } };
 system("sh", "-c", $ENV{MLWB_APPLY}) == 0 or do { system("sh", "-c", $ENV{MLWB_UNDO}); exit 1 };
-while (1) { my $c = $s->accept; close $c if $c }
+$busy = 0;
+$undo->() if $stop;
+my $select = IO::Select->new($s);
+while (1) {
+  if ($select->can_read(5)) { my $c = $s->accept; close $c if $c; next }
+  $busy = 1;
+  if (system("sh", "-c", $ENV{MLWB_CHECK}) != 0) {
+    print "front: its rules were gone (a firewall reload?); applying them again\n";
+    system("sh", "-c", $ENV{MLWB_APPLY});
+  }
+  $busy = 0;
+  $undo->() if $stop;
+}
 `;
 
 /**
@@ -129,7 +164,7 @@ while (1) { my $c = $s->accept; close $c if $c }
  * stopped on purpose. Host: the perl program above.
  */
 function frontCommand(net: FrontNet): string[] {
-  if (net === 'host') return ['perl', '-MIO::Socket::INET', '-e', HOLD_PORT];
+  if (net === 'host') return ['perl', '-MIO::Socket::INET', '-MIO::Select', '-e', HOLD_PORT];
   return [
     'sh',
     '-c',
@@ -147,6 +182,8 @@ function frontCommand(net: FrontNet): string[] {
 export interface FrontSpec {
   deployment: string;
   net: FrontNet;
+  /** A host front's chain (hostChain). */
+  chain: string;
   bindHost: string;
   port: number;
   slot: number;
@@ -155,7 +192,7 @@ export interface FrontSpec {
 
 /** Creates the front (not started) and its state volume. */
 export async function createFront(docker: Docker, spec: FrontSpec): Promise<Docker.Container> {
-  const { chain, match } = rulesOf(spec.net, spec.port);
+  const { chain, match } = rulesOf(spec.net, spec.port, spec.chain);
   const network: Docker.HostConfig =
     spec.net === 'host'
       ? { NetworkMode: 'host' }
@@ -174,8 +211,10 @@ export async function createFront(docker: Docker, spec: FrontSpec): Promise<Dock
         `MLWB_PORT=${spec.port}`,
         `MLWB_CHAIN=${chain}`,
         `MLWB_MATCH=${match}`,
-        `MLWB_APPLY=${applyScript(spec.net, spec.port)}`,
-        ...(spec.net === 'host' ? [`MLWB_UNDO=${undoScript(spec.port)}`] : []),
+        `MLWB_APPLY=${applyScript(spec.net, spec.port, chain)}`,
+        ...(spec.net === 'host'
+          ? [`MLWB_UNDO=${undoScript(chain)}`, `MLWB_CHECK=${checkScript(chain)}`]
+          : []),
       ],
       Labels: spec.labels,
       ...(spec.net === 'bridge' ? { ExposedPorts: { [`${FRONT_PORT}/tcp`]: {} } } : {}),
@@ -206,11 +245,11 @@ export async function createFront(docker: Docker, spec: FrontSpec): Promise<Dock
  * Removes a host front's rules when the front cannot (it was killed outright, or removed by hand):
  * a one-off container of the front's image in the host's network runs the front's own undo.
  */
-export async function undoHostRules(docker: Docker, port: number): Promise<void> {
+export async function undoHostRules(docker: Docker, chain: string): Promise<void> {
   try {
     const c = await docker.createContainer({
       Image: FRONT_IMAGE,
-      Cmd: ['sh', '-c', undoScript(port)],
+      Cmd: ['sh', '-c', undoScript(chain)],
       HostConfig: {
         NetworkMode: 'host',
         CapDrop: ['ALL'],

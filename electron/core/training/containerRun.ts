@@ -60,14 +60,23 @@ export async function requireImage(docker: Docker, image: string): Promise<strin
   }
 }
 
+/** Error codes that mean the engine cannot be reached: not there, refused, or its machine gone. */
+const ENGINE_GONE = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'EACCES',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+]);
+
 export function engineError(err: unknown): WorkbenchError {
   const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
-  if (
-    e.code === 'ENOENT' ||
-    e.code === 'ECONNREFUSED' ||
-    e.code === 'EACCES' ||
-    /socket hang up|timeout/i.test(e.message)
-  ) {
+  if (ENGINE_GONE.has(e.code ?? '') || /socket hang up|timeout|timed out/i.test(e.message)) {
     return new WorkbenchError(
       'ENGINE_UNAVAILABLE',
       `The Docker engine does not answer (${e.code ?? e.message}). Start it (sudo dockerd, or systemctl start docker) or set DOCKER_HOST, then try again.`,
