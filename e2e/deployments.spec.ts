@@ -250,3 +250,78 @@ test('deployments: deploy by alias from the model page, and follow the alias whe
     await cleanUp(page);
   }
 });
+
+test('deployments: one on an engine that no longer answers is refused removal, and can be forgotten', async ({
+  page,
+  workbench,
+}) => {
+  test.setTimeout(180_000);
+  await requireEngine(page);
+  const root = workbench.url.split('#')[0];
+  const name = 'e2e-ghost';
+  // The local engine under a second name, through a link to its socket: removing the link is an
+  // engine that stops answering, as a remote machine that was switched off does.
+  const link = path.join(workbench.scratch, 'docker.sock');
+  fs.symlinkSync('/var/run/docker.sock', link);
+  try {
+    expect(await registerVersion(page, workbench.home)).toBe(1);
+    const added = await invoke(page, 'engines.add', { name: 'linked', host: `unix://${link}` });
+    expect(added.error, JSON.stringify(added.error)).toBeUndefined();
+    const made = await invoke(page, 'deployments.create', {
+      model: MODEL,
+      version: 1,
+      engine: 'linked',
+      mode: 'container',
+      name,
+    });
+    expect(made.error, JSON.stringify(made.error)).toBeUndefined();
+    const op = (made.result as { op: string }).op;
+    await expect
+      .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state, {
+        timeout: 150_000,
+      })
+      .toBe('succeeded');
+    fs.rmSync(link);
+
+    await page.goto(`${root}#/deployments/${name}`);
+    await expect(page.getByTestId('deployment-status').first()).toHaveAttribute('data-status', 'unknown');
+    await page.getByRole('button', { name: 'Remove…' }).click();
+    await page
+      .getByRole('dialog', { name: `Remove ${name}?` })
+      .getByRole('button', { name: 'Remove' })
+      .click();
+    await expect(page.getByText(/Not removed\./)).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByText(/does not answer.*remove it with --force/)).toBeVisible();
+    await workbench.screenshot('forget-01-refused');
+    await page.getByRole('button', { name: 'Forget it' }).click();
+    await expect(page).toHaveURL(/#\/deployments$/, { timeout: 30_000 });
+    await expect(page.getByRole('link', { name })).toHaveCount(0);
+    await workbench.screenshot('forget-02-forgotten');
+    expect(
+      ((await invoke(page, 'deployments.list', {})).result as { deployments: unknown[] }).deployments,
+    ).toEqual([]);
+  } finally {
+    // What the forgotten deployment left on the engine: its front stopped first, so its rules go.
+    const ids = (role: string) =>
+      execFileSync('docker', [
+        'ps',
+        '-aq',
+        '--filter',
+        `label=dev.mlops-workbench.deployment=${name}`,
+        '--filter',
+        `label=dev.mlops-workbench.deployment.role=${role}`,
+      ])
+        .toString()
+        .split('\n')
+        .filter(Boolean);
+    for (const role of ['model', 'front']) {
+      const left = ids(role);
+      if (left.length) {
+        execFileSync('docker', ['stop', '-t', '5', ...left]);
+        execFileSync('docker', ['rm', '-f', '-v', ...left]);
+      }
+    }
+    execFileSync('sh', ['-c', `docker volume rm mlwb-dep-${name}-state >/dev/null 2>&1 || true`]);
+    await cleanUp(page);
+  }
+});

@@ -405,6 +405,8 @@ describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment 
       .poll(async () => (await execIn(docker, front, ['iptables', '-w', '-t', 'nat', '-S', chain])).stdout)
       .toContain(`--to-ports ${live.Labels[DEPLOY_LABELS.slot]}`);
     if (network === 'host') {
+      // The jump into the chain comes last (the rule first, so it never sends to nothing).
+      await expect.poll(hostNatRules).toContain(`-j ${chain}`);
       // The model server never left the host's network: it serves on.
       expect(await servedVersion(port)).toBe('2');
       expect(await observed(name)).toMatchObject({ status: 'running', version: 2 });
