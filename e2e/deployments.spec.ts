@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { BROKEN_SIGNATURE, brokenOnnx } from '../electron/core/deploy/testing/brokenOnnx.ts';
 import { writeTree } from '../electron/core/testing/fileTree.ts';
@@ -259,18 +260,60 @@ test('deployments: one on an engine that no longer answers is refused removal, a
   await requireEngine(page);
   const root = workbench.url.split('#')[0];
   const name = 'e2e-ghost';
-  // The local engine under a second name, through a link to its socket: removing the link is an
-  // engine that stops answering, as a remote machine that was switched off does.
-  const link = path.join(workbench.scratch, 'docker.sock');
-  fs.symlinkSync('/var/run/docker.sock', link);
+  // The local engine under a second name, reached through a relay on a loopback port: closing the
+  // relay is an engine that stops answering, as a remote machine that was switched off does.
+  const relayed = new Set<net.Socket>();
+  const relay = net.createServer((c) => {
+    const engine = net.connect('/var/run/docker.sock');
+    for (const s of [c, engine]) {
+      relayed.add(s);
+      s.on('error', () => {
+        c.destroy();
+        engine.destroy();
+      });
+      s.on('close', () => relayed.delete(s));
+    }
+    c.pipe(engine).pipe(c);
+  });
+  const relayPort = await new Promise<number>((r) =>
+    relay.listen(0, '127.0.0.1', () => r((relay.address() as net.AddressInfo).port)),
+  );
+  const switchOff = () => {
+    relay.close();
+    for (const s of relayed) s.destroy();
+  };
+  /** The deployment's containers, fronts stopped first so that their rules go. */
+  const removeLeftovers = () => {
+    for (const role of ['model', 'front']) {
+      const left = execFileSync('docker', [
+        'ps',
+        '-aq',
+        '--filter',
+        `label=dev.mlops-workbench.deployment=${name}`,
+        '--filter',
+        `label=dev.mlops-workbench.deployment.role=${role}`,
+      ])
+        .toString()
+        .split('\n')
+        .filter(Boolean);
+      if (left.length) {
+        execFileSync('docker', ['stop', '-t', '5', ...left]);
+        execFileSync('docker', ['rm', '-f', '-v', ...left]);
+      }
+    }
+    execFileSync('sh', ['-c', `docker volume rm mlwb-dep-${name}-state >/dev/null 2>&1 || true`]);
+  };
   try {
     expect(await registerVersion(page, workbench.home)).toBe(1);
-    const added = await invoke(page, 'engines.add', { name: 'linked', host: `unix://${link}` });
+    const added = await invoke(page, 'engines.add', {
+      name: 'relayed',
+      host: `tcp://127.0.0.1:${relayPort}`,
+    });
     expect(added.error, JSON.stringify(added.error)).toBeUndefined();
     const made = await invoke(page, 'deployments.create', {
       model: MODEL,
       version: 1,
-      engine: 'linked',
+      engine: 'relayed',
       mode: 'container',
       name,
     });
@@ -281,7 +324,10 @@ test('deployments: one on an engine that no longer answers is refused removal, a
         timeout: 150_000,
       })
       .toBe('succeeded');
-    fs.rmSync(link);
+    // Switched off, with what ran there: the same engine is this home's default one too, which
+    // would otherwise find the containers again by their labels (as it should).
+    switchOff();
+    removeLeftovers();
 
     await page.goto(`${root}#/deployments/${name}`);
     await expect(page.getByTestId('deployment-status').first()).toHaveAttribute('data-status', 'unknown');
@@ -297,31 +343,10 @@ test('deployments: one on an engine that no longer answers is refused removal, a
     await expect(page).toHaveURL(/#\/deployments$/, { timeout: 30_000 });
     await expect(page.getByRole('link', { name })).toHaveCount(0);
     await workbench.screenshot('forget-02-forgotten');
-    expect(
-      ((await invoke(page, 'deployments.list', {})).result as { deployments: unknown[] }).deployments,
-    ).toEqual([]);
+    expect((await invoke(page, 'deployments.list', {})).result).toEqual([]);
   } finally {
-    // What the forgotten deployment left on the engine: its front stopped first, so its rules go.
-    const ids = (role: string) =>
-      execFileSync('docker', [
-        'ps',
-        '-aq',
-        '--filter',
-        `label=dev.mlops-workbench.deployment=${name}`,
-        '--filter',
-        `label=dev.mlops-workbench.deployment.role=${role}`,
-      ])
-        .toString()
-        .split('\n')
-        .filter(Boolean);
-    for (const role of ['model', 'front']) {
-      const left = ids(role);
-      if (left.length) {
-        execFileSync('docker', ['stop', '-t', '5', ...left]);
-        execFileSync('docker', ['rm', '-f', '-v', ...left]);
-      }
-    }
-    execFileSync('sh', ['-c', `docker volume rm mlwb-dep-${name}-state >/dev/null 2>&1 || true`]);
+    switchOff();
+    removeLeftovers();
     await cleanUp(page);
   }
 });
