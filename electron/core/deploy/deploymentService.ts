@@ -203,7 +203,9 @@ export class DeploymentService {
       `its first deployment (${version.name}@${version.version})`,
     );
     try {
-      if (local) setAsideRequestLog(this.d.home, name);
+      // Only when nothing of this home runs under that name (a deployment forgotten while its
+      // engine did not answer may still be there, writing to it).
+      if (local && !(await runtime.observe(this.homeId)).has(name)) setAsideRequestLog(this.d.home, name);
       const image = await this.packageFor(target, version, ctx);
       for (let attempt = 0; ; attempt++) {
         const spec = this.spec({

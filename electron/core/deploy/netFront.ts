@@ -39,6 +39,8 @@ import { WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
 
 export const FRONT_IMAGE = 'mlwb/netfront:bookworm';
+/** The lock every change of a front's rule and state file takes (flock, from util-linux). */
+const STATE_LOCK = '/state/.lock';
 /** The port a bridge front publishes, inside its namespace. */
 export const FRONT_PORT = 8080;
 /** A bridge front's two slots: the live one and the one a replacement starts on. */
@@ -94,9 +96,13 @@ function applyScript(net: FrontNet, port: number, chainName: string): string {
   const { chain, match, jumps } = rulesOf(net, port, chainName);
   return [
     'set -eu',
+    // One change of the rule and state file at a time: a re-apply and a switch (switchTraffic)
+    // never interleave, so neither undoes the other.
+    `exec 9>${STATE_LOCK}`,
+    'flock 9',
     'slot=$(cat /state/live 2>/dev/null || true)',
     `case "$slot" in ''|*[!0-9]*) slot="$MLWB_SLOT" ;; esac`,
-    'echo "$slot" > /state/live',
+    'echo "$slot" > /state/live.new && mv /state/live.new /state/live',
     `iptables -w -t nat -N ${chain} 2>/dev/null || iptables -w -t nat -F ${chain}`,
     `iptables -w -t nat -A ${chain} ${match} -j REDIRECT --to-ports "$slot"`,
     ...jumps.map(
@@ -141,13 +147,21 @@ my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ENV{MLWB_P
   or do { print STDERR "front: cannot hold 127.0.0.1:$ENV{MLWB_PORT}: $!\n"; exit ${PORT_TAKEN_EXIT} };
 my ($busy, $stop) = (1, 0);
 my $undo = sub { system("sh", "-c", $ENV{MLWB_UNDO}); exit 0 };
-$SIG{TERM} = $SIG{INT} = sub { if ($busy) { $stop = 1 } else { $undo->() } };
+# TERM is what docker stop sends. INT is ignored: perl's system() would drop one that came while
+# a command runs, and a front stopped half-way is worse than one that was not stopped.
+$SIG{TERM} = sub { if ($busy) { $stop = 1 } else { $undo->() } };
+$SIG{INT} = "IGNORE";
 system("sh", "-c", $ENV{MLWB_APPLY}) == 0 or do { system("sh", "-c", $ENV{MLWB_UNDO}); exit 1 };
 $busy = 0;
 $undo->() if $stop;
 my $select = IO::Select->new($s);
+my $due = time + 5;
 while (1) {
-  if ($select->can_read(5)) { my $c = $s->accept; close $c if $c; next }
+  # The check is due every 5 s by the clock, whatever reaches the port meanwhile (without the
+  # rules every connection lands here, and a busy port must not put the repair off).
+  my $wait = $due - time;
+  if ($wait > 0 && $select->can_read($wait)) { my $c = $s->accept; close $c if $c; next }
+  $due = time + 5;
   $busy = 1;
   if (system("sh", "-c", $ENV{MLWB_CHECK}) != 0) {
     print "front: its rules were gone (a firewall reload?); applying them again\n";
@@ -317,7 +331,8 @@ export async function switchTraffic(docker: Docker, front: Docker.Container, slo
     '-c',
     // The chain and match from the front's own environment (createFront), defaulting to a bridge
     // front's for one made before they were there.
-    `iptables -w -t nat -R "\${MLWB_CHAIN:-MLWB}" 1 \${MLWB_MATCH:--p tcp --dport ${FRONT_PORT}} -j REDIRECT --to-ports ${slot} && echo ${slot} > /state/live.new && mv /state/live.new /state/live`,
+    // Under the state lock, so that a re-apply (applyScript) cannot interleave.
+    `exec 9>${STATE_LOCK} && flock 9 && iptables -w -t nat -R "\${MLWB_CHAIN:-MLWB}" 1 \${MLWB_MATCH:--p tcp --dport ${FRONT_PORT}} -j REDIRECT --to-ports ${slot} && echo ${slot} > /state/live.new && mv /state/live.new /state/live`,
   ]);
   if (r.exitCode !== 0)
     throw new WorkbenchError(

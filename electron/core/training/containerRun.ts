@@ -76,7 +76,11 @@ const ENGINE_GONE = new Set([
 
 export function engineError(err: unknown): WorkbenchError {
   const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
-  if (ENGINE_GONE.has(e.code ?? '') || /socket hang up|timeout|timed out/i.test(e.message)) {
+  // An answer with a status came from the engine, whatever its words (a slow mount's "i/o timeout").
+  if (
+    e.statusCode === undefined &&
+    (ENGINE_GONE.has(e.code ?? '') || /socket hang up|timeout|timed out/i.test(e.message))
+  ) {
     return new WorkbenchError(
       'ENGINE_UNAVAILABLE',
       `The Docker engine does not answer (${e.code ?? e.message}). Start it (sudo dockerd, or systemctl start docker) or set DOCKER_HOST, then try again.`,
