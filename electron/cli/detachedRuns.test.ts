@@ -92,6 +92,13 @@ describe.skipIf(Boolean(skipReason))(`detached runs${skipReason ? ` (skipped: ${
       ],
       metrics: [{ key: 'loss', regex: 'loss=([-+0-9.eE]+)' }],
     });
+    // Supervisor logs from long ago go when a supervisor starts; recent ones stay.
+    fs.mkdirSync(path.join(home, 'runs'), { recursive: true });
+    const old = path.join(home, 'runs', 'supervisor-old.log');
+    const recent = path.join(home, 'runs', 'supervisor-recent.log');
+    for (const f of [old, recent]) fs.writeFileSync(f, 'earlier\n');
+    const longAgo = new Date(Date.now() - 40 * 86_400_000);
+    fs.utimesSync(old, longAgo, longAgo);
     const run = mlwb(home, 'run', recipe, '--detach', '--json');
     const r = await run;
     const returnedAt = Date.now();
@@ -120,6 +127,10 @@ describe.skipIf(Boolean(skipReason))(`detached runs${skipReason ? ` (skipped: ${
     // No note that MLflow is unavailable: the supervisor serves it.
     expect(logs.map((l: { text: string }) => l.text)).toEqual(['hello', 'loss=0.25']);
     await until('the supervisor exits', () => !alive(supervisor), 30_000);
+    // Its runs all finished: its log went with it.
+    expect(fs.existsSync(path.join(home, 'runs', `supervisor-${first.id}.log`))).toBe(false);
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.existsSync(recent)).toBe(true);
   });
 
   it('lets another process cancel a detached run: KILLED, its container gone, its supervisor ended', async () => {
@@ -139,6 +150,8 @@ describe.skipIf(Boolean(skipReason))(`detached runs${skipReason ? ` (skipped: ${
     const shown = await json(home, 'runs', 'show', id!);
     expect(shown.detail.exitCode).toBe(137);
     await until('the supervisor exits', () => !alive(supervisor), 30_000);
+    // Not all finished: its log stays, saying how they ended.
+    expect(fs.readFileSync(path.join(home, 'runs', `supervisor-${id}.log`), 'utf8')).toMatch(/KILLED/);
     const containers = await new Docker().listContainers({
       all: true,
       filters: { label: [`${LABEL_RUN}=${id}`] },

@@ -3,7 +3,9 @@
  * foreground process. The command queues them held for another process, starts a supervisor —
  * this CLI again as `mlwb runs supervise` (not in the help), in a session of its own with no
  * terminal, its output in `<home>/runs/supervisor-<first run id>.log` — hands the runs to it
- * (runs.handOver), and returns.
+ * (runs.handOver), and returns. A supervisor whose runs all FINISHED removes its log (there is
+ * nothing in it to look at); one that ended otherwise keeps it, and logs older than
+ * SUPERVISOR_LOG_DAYS go when the next supervisor starts.
  *
  * The supervisor is an ordinary `mlwb runs` process: it serves the MLflow endpoint for its runs'
  * containers (main.ts starts the tracking listener), launches them at most --parallel at once,
@@ -19,6 +21,32 @@ import type { Api } from '../core/api.ts';
 import { conflict, ioError } from '../core/errors.ts';
 import { UsageError } from './output.ts';
 
+/** How long a supervisor's log is kept when its runs did not all finish. */
+export const SUPERVISOR_LOG_DAYS = 30;
+
+export const supervisorLog = (home: string, firstRun: string) =>
+  path.join(home, 'runs', `supervisor-${firstRun}.log`);
+
+/** Removes supervisor logs last written more than SUPERVISOR_LOG_DAYS ago. */
+function pruneSupervisorLogs(home: string): void {
+  const dir = path.join(home, 'runs');
+  const before = Date.now() - SUPERVISOR_LOG_DAYS * 86_400_000;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => /^supervisor-.*\.log$/.test(n));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const file = path.join(dir, n);
+    try {
+      if (fs.lstatSync(file).mtimeMs < before) fs.rmSync(file, { force: true });
+    } catch {
+      // Gone meanwhile, or not ours to remove: left.
+    }
+  }
+}
+
 export interface Supervisor {
   pid: number;
   log: string;
@@ -29,7 +57,8 @@ export function spawnSupervisor(home: string, ids: string[], parallel: number): 
   // Whatever started this CLI (bin/mlwb.js under tsx, a packaged entry) starts it again.
   const entry = process.argv[1];
   if (!entry) throw new Error('Cannot tell how this CLI was started, so it cannot start a supervisor.');
-  const log = path.join(home, 'runs', `supervisor-${ids[0]}.log`);
+  const log = supervisorLog(home, ids[0]!);
+  pruneSupervisorLogs(home);
   const fd = fs.openSync(log, 'a');
   try {
     const child = spawn(
@@ -104,6 +133,12 @@ export async function superviseCommand(api: Api, argv: string[]): Promise<number
       { signal: stop.signal },
     );
     for (const r of runs) say(`${r.id} ${r.status}`);
+    if (runs.every((r) => r.status === 'FINISHED')) {
+      const { home } = await api.call('app.info', {});
+      // Unlinked while still open as this process's output: fine where it runs (POSIX); elsewhere
+      // the removal fails and the log stays until it is old.
+      fs.rmSync(supervisorLog(home, positionals[0]!), { force: true });
+    }
     return 0;
   } catch (err) {
     say(`stopped: ${(err as Error).message}`);
