@@ -269,6 +269,15 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
 
   it('holds a deployment while it is made: a look meanwhile sees it starting, and another change is refused as busy', async () => {
     // Version 3 is packaged by this deploy (no other test builds it): seconds in which it is held.
+    // Its image is named by content, which an earlier run on this engine may have built: removed
+    // first (unless a container uses it), or the packaging would be reused in an instant.
+    for (const i of await docker.listImages({
+      filters: { label: ['dev.mlops-workbench.model.name=iris', 'dev.mlops-workbench.model.version=3'] },
+    }))
+      await docker
+        .getImage(i.Id)
+        .remove()
+        .catch(() => {});
     const home = await homeWithIris({ versions: 3 });
     const deploying = mlwb(home, 'deploy', 'iris@3', '--mode', 'container', '--name', 'iris-busy', '--json');
     let seen: { status: string; problem: string | null } | undefined;
