@@ -65,19 +65,25 @@ function workerPids(primary: number): number[] {
     .map((l) => Number.parseInt(l.trim(), 10));
 }
 
+/** The iris server with two worker processes and a request log in a fresh folder, which it returns. */
+async function startTwoLogging(): Promise<{ server: RunningServer; logDir: string }> {
+  const dir = tempDir();
+  const logDir = path.join(dir, 'log');
+  running = await startServer({
+    model: irisModel,
+    meta: irisMeta,
+    dir,
+    env: { MLWB_SERVER_WORKERS: '2', MLWB_REQUEST_LOG_DIR: logDir },
+  });
+  return { server: running, logDir };
+}
+
 describe('several server processes', () => {
   it('counts and logs every request, whichever process answered it', async () => {
-    const dir = tempDir();
-    const logDir = path.join(dir, 'log');
-    running = await startServer({
-      model: irisModel,
-      meta: irisMeta,
-      dir,
-      env: { MLWB_SERVER_WORKERS: '2', MLWB_REQUEST_LOG_DIR: logDir },
-    });
-    const { url, proc } = running;
+    const { server, logDir } = await startTwoLogging();
+    const { url, proc } = server;
     await waitReady(url);
-    expect(running.stdout()).toMatch(/ready: loaded in [\d.]+ s, warmed up in [\d.]+ s \(2 workers\)/);
+    expect(server.stdout()).toMatch(/ready: loaded in [\d.]+ s, warmed up in [\d.]+ s \(2 workers\)/);
     expect(workerPids(proc.pid!)).toHaveLength(2);
 
     const statuses = await burst(url, 8, 5, 'b');
@@ -109,22 +115,15 @@ describe('several server processes', () => {
   });
 
   it('writes every line of the last requests before it exits on SIGTERM', async () => {
-    const dir = tempDir();
-    const logDir = path.join(dir, 'log');
-    running = await startServer({
-      model: irisModel,
-      meta: irisMeta,
-      dir,
-      env: { MLWB_SERVER_WORKERS: '2', MLWB_REQUEST_LOG_DIR: logDir },
-    });
-    await waitReady(running.url);
-    expect((await burst(running.url, 8, 3, 's')).every((s) => s === 200)).toBe(true);
+    const { server, logDir } = await startTwoLogging();
+    await waitReady(server.url);
+    expect((await burst(server.url, 8, 3, 's')).every((s) => s === 200)).toBe(true);
     // At once: the lines are still on their way from the workers.
-    running.proc.kill('SIGTERM');
-    expect((await running.exited).code).toBe(0);
+    server.proc.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
     const lines = fs.readFileSync(path.join(logDir, 'requests.jsonl'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(24);
-    expect(running.stdout()).toMatch(/worker \d+: SIGTERM: draining 0 request/);
+    expect(server.stdout()).toMatch(/worker \d+: SIGTERM: draining 0 request/);
   });
 
   it('replaces a process that dies, keeping its counts, and keeps serving', async () => {

@@ -13,7 +13,7 @@
  * remembered outside the engine; one killed, out of memory or crashed reads as `dead`.
  */
 import type Docker from 'dockerode';
-import { engine, generationOf, isRunning, roleOf } from './deployContainers.ts';
+import { engine, frontServes, generationOf, isRunning, roleOf } from './deployContainers.ts';
 import { frontName, netOf } from './netFront.ts';
 import { DEPLOY_LABELS, type Observed } from './runtime.ts';
 import { demuxLines, isReadyLine, LAST_LINES, lastLines, lineTexts } from './serverReadiness.ts';
@@ -69,7 +69,7 @@ export async function observeDeployment(
     });
   const f = await inspect(front);
   // A front in a loop of restarts (its port taken by another program, say) does not serve.
-  const frontUp = f.State.Running && !f.State.Restarting;
+  const frontUp = frontServes(f);
   if (frontUp && running.length > 0) {
     const live = running[0]!;
     const info = await inspect(live);

@@ -23,9 +23,8 @@ import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { containerRuntime, modelContainerName } from './containerRuntime.ts';
 import { freePort, portIsFree } from './hostPort.ts';
-import { execIn, FRONT_IMAGE, frontName, hostChain, stateVolumeName } from './netFront.ts';
+import { execIn, FRONT_IMAGE, frontName, hostChain, runInHostNetwork, stateVolumeName } from './netFront.ts';
 import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
-import { demuxLines } from './serverReadiness.ts';
 import { BROKEN_SIGNATURE, brokenOnnx } from './testing/brokenOnnx.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -202,24 +201,8 @@ afterAll(async () => {
 /** The host's NAT rules, read from the host's network by a one-off container of the front's image. */
 const hostNatRules = () => hostNat('iptables -w -t nat -S');
 
-/** Runs a shell command in the host's network, in a one-off container of the front's image. */
-async function hostNat(command: string): Promise<string> {
-  const c = await docker.createContainer({
-    Image: FRONT_IMAGE,
-    Cmd: ['sh', '-c', command],
-    HostConfig: { NetworkMode: 'host', CapDrop: ['ALL'], CapAdd: ['NET_ADMIN'], Tmpfs: { '/run': '' } },
-  });
-  try {
-    await c.start();
-    await c.wait();
-    const out = (await c.logs({ stdout: true, stderr: true })) as Buffer;
-    return demuxLines(out)
-      .map((l) => l.text)
-      .join('\n');
-  } finally {
-    await c.remove({ force: true });
-  }
-}
+/** Runs a shell command in the host's network, as removing a host front's rules does. */
+const hostNat = (command: string) => runInHostNetwork(docker, command);
 
 describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment (%s network)', (network) => {
   const runtime = network === 'host' ? hostRuntime : bridged;

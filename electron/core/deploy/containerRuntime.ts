@@ -19,6 +19,7 @@ import { engineError, requireImage } from '../training/containerRun.ts';
 import { observeDeployment } from './containerObserve.ts';
 import {
   engine,
+  frontServes,
   generationOf,
   isRunning,
   labelsFor,
@@ -37,10 +38,10 @@ import {
   FRONT_IMAGE,
   type FrontNet,
   frontName,
+  hostChain,
   netOf,
   stateVolumeName,
   switchTraffic,
-  undoHostRules,
 } from './netFront.ts';
 import {
   DEPLOY_LABELS,
@@ -89,7 +90,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     }
   }
 
-  const { netFor, nextSlot, chainOf, imageExists, liveSlotOf, frontUp, startFront, hostNetworkIsOurs } =
+  const { netFor, nextSlot, liveSlotOf, startFront, stopHostFront, clearHostRules, hostNetworkIsOurs } =
     frontControl(deps);
 
   /**
@@ -214,25 +215,16 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
     const all = await containersOf(deployment);
     // Model containers first: a bridge front's namespace holds them.
     const order = [...all.filter((c) => roleOf(c) === 'model'), ...all.filter((c) => roleOf(c) !== 'model')];
-    // A host front removes its rules as it stops. Rules a front could not remove (it was killed,
-    // or removed by hand with everything else) are removed here, by the deployment's chain.
+    // Rules in the host's table can be left only by a host deployment: one with a host front, or
+    // with nothing left to tell (every container gone, a front removed by hand) on an engine that
+    // runs host deployments.
     const front = all.find((c) => roleOf(c) === 'front');
-    // Rules can be left only by a host deployment: one with a host front, or with nothing left to
-    // tell (every container gone) on an engine that runs host deployments.
-    let rulesLeft = all.every((c) => c.HostConfig?.NetworkMode === 'host') && (await hostNetworkIsOurs());
-    if (front && rulesLeft) {
-      const f = docker.getContainer(front.Id);
-      await stopGracefully(f, 5);
-      rulesLeft = (await engine(f.inspect())).State.ExitCode !== 0;
+    if (all.every((c) => c.HostConfig?.NetworkMode === 'host') && (await hostNetworkIsOurs())) {
+      if (front) await stopHostFront(docker.getContainer(front.Id), deployment);
+      else await clearHostRules(deployment);
     }
-    // Without the front's image nothing here can remove them. The removal goes on all the same
-    // (the user may have pruned the image, and rebuilding it needs root); the rules left send the
-    // port to a slot nothing listens on, so connections to it are refused as if it were closed,
-    // until the host's NAT table is reset (a reboot).
-    if (rulesLeft && !(await imageExists(FRONT_IMAGE))) rulesLeft = false;
     for (const c of order) await removeContainer(c.Id);
     await removeContainer(frontName(deployment));
-    if (rulesLeft) await undoHostRules(docker, chainOf(deployment));
     try {
       await docker.getVolume(stateVolumeName(deployment)).remove();
     } catch (err) {
@@ -285,14 +277,14 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         const front = await createFront(docker, {
           deployment: spec.deployment,
           net,
-          chain: chainOf(spec.deployment),
+          chain: hostChain(homeId, spec.deployment),
           bindHost: spec.bindHost,
           port: spec.port,
           slot,
           labels: labelsFor(spec, 'front', slot),
         });
         made.push(front);
-        await startFront(front, spec, net, ctx.signal);
+        await startFront(front, null, spec, net, ctx.signal);
         step(1, 'starting-model', `${spec.model} version ${spec.version}`);
         const model = await startModel(spec, { id: front.id, net }, slot);
         made.push(model);
@@ -304,17 +296,11 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
         step(4, 'ready', `${spec.model} version ${spec.version} serves on port ${spec.port}`);
         return { container: model.id, startedAt: await startedAtOf(model) };
       } catch (err) {
-        // A host front removes its rules as it stops; the rules of one that could not (killed at
-        // the end of the grace) are removed for it.
-        let rulesLeft = false;
         for (const c of [...made].reverse()) {
-          if (net === 'host' && c === made[0]) {
-            await stopGracefully(c, 5).catch(() => {});
-            rulesLeft = (await c.inspect().catch(() => null))?.State.ExitCode !== 0;
-          }
+          // made[0] is the front: a host one takes its rules with it.
+          if (net === 'host' && c === made[0]) await stopHostFront(c, spec.deployment).catch(() => {});
           await removeQuietly(c);
         }
-        if (rulesLeft) await undoHostRules(docker, chainOf(spec.deployment)).catch(() => {});
         await docker
           .getVolume(stateVolumeName(spec.deployment))
           .remove()
@@ -335,11 +321,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       const front = docker.getContainer(frontInfo.Id);
       const net = netOf(frontInfo);
       // A front that stopped (by hand, or it failed) is started: a replacement is asked to serve.
-      // One that keeps restarting is stopped first, so that starting it says why it fails.
-      if (!frontUp(frontInfo)) {
-        if (frontInfo.State.Restarting) await stopGracefully(front, 2);
-        await startFront(front, spec, net, ctx.signal);
-      }
+      if (!frontServes(frontInfo)) await startFront(front, frontInfo, spec, net, ctx.signal);
       const live = await liveSlotOf(front, net);
       const models = await modelsOf(spec.deployment);
       const serving = models.find((m) => isRunning(m) && slotOf(m) === live);
@@ -410,12 +392,9 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       await requireImage(docker, spec.image);
       const front = docker.getContainer(frontInfo.Id);
       const net = netOf(frontInfo);
-      const wasRunning = frontUp(frontInfo);
+      const wasRunning = frontServes(frontInfo);
       step(0, 'starting-front', `front container on ${spec.bindHost}:${spec.port}`);
-      if (!wasRunning) {
-        if (frontInfo.State.Restarting) await stopGracefully(front, 2);
-        await startFront(front, spec, net, ctx.signal);
-      }
+      if (!wasRunning) await startFront(front, frontInfo, spec, net, ctx.signal);
       frontInfo = await engine(front.inspect());
       const frontStarted = Date.parse(frontInfo.State.StartedAt);
       const slot = await liveSlotOf(front, net);

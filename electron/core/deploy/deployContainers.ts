@@ -26,6 +26,9 @@ export const generationOf = (c: Docker.ContainerInfo) => Number(c.Labels[DEPLOY_
 export const slotOf = (c: Docker.ContainerInfo) => Number(c.Labels[DEPLOY_LABELS.slot] ?? 0);
 export const roleOf = (c: Docker.ContainerInfo) => c.Labels[DEPLOY_LABELS.role];
 export const isRunning = (c: Docker.ContainerInfo) => c.State === 'running';
+/** Whether a front serves its port: running, not in a loop of restarts (Docker says both then). */
+export const frontServes = (info: Docker.ContainerInspectInfo) =>
+  info.State.Running && !info.State.Restarting;
 export const statusCode = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 /** Resolves, rethrowing the engine's failures as workbench errors (ENGINE_UNAVAILABLE and so on). */

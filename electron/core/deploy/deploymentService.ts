@@ -203,9 +203,12 @@ export class DeploymentService {
       `its first deployment (${version.name}@${version.version})`,
     );
     try {
-      // Only when nothing of this home runs under that name (a deployment forgotten while its
-      // engine did not answer may still be there, writing to it).
-      if (local && !(await runtime.observe(this.homeId)).has(name)) setAsideRequestLog(this.d.home, name);
+      // Servers of this home may still write it under that name: a deployment forgotten while its
+      // engine did not answer.
+      if (local)
+        await setAsideRequestLog(this.d.home, name, async () =>
+          (await runtime.observe(this.homeId)).has(name),
+        );
       const image = await this.packageFor(target, version, ctx);
       for (let attempt = 0; ; attempt++) {
         const spec = this.spec({

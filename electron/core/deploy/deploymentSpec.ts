@@ -54,9 +54,14 @@ export function requestLogDir(home: string, name: string): string {
 
 /**
  * A new deployment named like a removed one logs its requests afresh: the old log (its g1/, g2/…
- * would otherwise take the new one's appends) is kept beside it, as `requests-before-<time>`.
+ * would otherwise take the new one's appends) is kept beside it, as `requests-before-<time>` —
+ * unless servers still write it (`stillWritten`, asked only when there is an old log).
  */
-export function setAsideRequestLog(home: string, name: string): void {
+export async function setAsideRequestLog(
+  home: string,
+  name: string,
+  stillWritten: () => Promise<boolean>,
+): Promise<void> {
   const dir = requestLogDir(home, name);
   let entries: string[];
   try {
@@ -64,6 +69,6 @@ export function setAsideRequestLog(home: string, name: string): void {
   } catch {
     return;
   }
-  if (entries.length === 0) return;
+  if (entries.length === 0 || (await stillWritten())) return;
   fs.renameSync(dir, `${dir}-before-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 }

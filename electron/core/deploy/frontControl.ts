@@ -8,7 +8,16 @@ import { cancelled, WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
 import { engine, statusCode, stopGracefully } from './deployContainers.ts';
 import { freeServerPort, isPortTaken, portTaken } from './hostPort.ts';
-import { type FrontNet, hostChain, liveSlot, otherSlot, PORT_TAKEN_EXIT, SLOTS } from './netFront.ts';
+import {
+  FRONT_IMAGE,
+  type FrontNet,
+  hostChain,
+  liveSlot,
+  otherSlot,
+  PORT_TAKEN_EXIT,
+  SLOTS,
+  undoHostRules,
+} from './netFront.ts';
 import type { RuntimeDeps, RuntimeSpec } from './runtime.ts';
 import { demuxLines, lastLines, lineTexts, seconds } from './serverReadiness.ts';
 
@@ -73,15 +82,18 @@ export function frontControl(deps: RuntimeDeps) {
     );
   }
 
-  /** Whether a front serves its port: running, not in a loop of restarts. */
-  const frontUp = (info: Docker.ContainerInspectInfo) => info.State.Running && !info.State.Restarting;
-
+  /**
+   * Starts a front that does not serve (`info`: as inspected). One in a loop of restarts is
+   * stopped first, so that starting it says why it fails.
+   */
   async function startFront(
     front: Docker.Container,
+    info: Docker.ContainerInspectInfo | null,
     spec: { bindHost: string; port: number },
     net: FrontNet,
     signal?: AbortSignal,
   ) {
+    if (info?.State.Restarting) await stopGracefully(front, 2);
     try {
       await front.start();
     } catch (err) {
@@ -134,5 +146,22 @@ export function frontControl(deps: RuntimeDeps) {
     }
   }
 
-  return { netFor, nextSlot, chainOf, imageExists, liveSlotOf, frontUp, startFront, hostNetworkIsOurs };
+  /**
+   * Stops a host front, which removes its rules as it stops; the rules of one that could not (it
+   * was killed at the end of the grace) are removed for it, when the front's image is here to do it
+   * (without it the rules stay, sending the port to a slot nothing listens on: connections are
+   * refused as if it were closed, until the host's NAT table is reset).
+   */
+  async function stopHostFront(front: Docker.Container, deployment: string): Promise<void> {
+    await stopGracefully(front, 5);
+    const exit = (await engine(front.inspect())).State.ExitCode;
+    if (exit !== 0) await clearHostRules(deployment);
+  }
+
+  /** Removes what a host front of `deployment` may have left in the host's NAT table. */
+  async function clearHostRules(deployment: string): Promise<void> {
+    if (await imageExists(FRONT_IMAGE)) await undoHostRules(docker, chainOf(deployment));
+  }
+
+  return { netFor, nextSlot, liveSlotOf, startFront, stopHostFront, clearHostRules, hostNetworkIsOurs };
 }

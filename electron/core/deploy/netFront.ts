@@ -37,6 +37,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
+import { demuxLines } from './serverReadiness.ts';
 
 export const FRONT_IMAGE = 'mlwb/netfront:bookworm';
 /** The lock every change of a front's rule and state file takes (flock, from util-linux). */
@@ -260,10 +261,18 @@ export async function createFront(docker: Docker, spec: FrontSpec): Promise<Dock
  * a one-off container of the front's image in the host's network runs the front's own undo.
  */
 export async function undoHostRules(docker: Docker, chain: string): Promise<void> {
+  await runInHostNetwork(docker, undoScript(chain));
+}
+
+/**
+ * Runs a shell script in the host's network with NET_ADMIN, in a one-off container of the front's
+ * image, and returns what it printed (stdout and stderr).
+ */
+export async function runInHostNetwork(docker: Docker, script: string): Promise<string> {
   try {
     const c = await docker.createContainer({
       Image: FRONT_IMAGE,
-      Cmd: ['sh', '-c', undoScript(chain)],
+      Cmd: ['sh', '-c', script],
       HostConfig: {
         NetworkMode: 'host',
         CapDrop: ['ALL'],
@@ -271,12 +280,15 @@ export async function undoHostRules(docker: Docker, chain: string): Promise<void
         SecurityOpt: ['no-new-privileges'],
         ReadonlyRootfs: true,
         Tmpfs: { '/run': 'rw,nosuid,nodev,noexec,size=1m' },
-        AutoRemove: false,
       },
     });
     try {
       await c.start();
       await c.wait();
+      const out = (await c.logs({ stdout: true, stderr: true })) as Buffer;
+      return demuxLines(out)
+        .map((l) => l.text)
+        .join('\n');
     } finally {
       await c.remove({ force: true }).catch(() => {});
     }
