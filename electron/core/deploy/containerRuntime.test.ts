@@ -516,6 +516,34 @@ describe.skipIf(skip).each(['host', 'bridge'] as const)('a container deployment 
     // Request logs are the user's and stay.
     expect(fs.readdirSync(logDir).length).toBeGreaterThan(0);
   }, 30_000);
+
+  it('serves on a port whose rules a killed front left behind, and clears them', async () => {
+    // What a host front killed outright (with nothing to remove its deployment) leaves: a jump
+    // for its port into its chain, which redirects to a slot where nothing listens any more.
+    const stalePort = await freePort();
+    const stale = `MLWB-stale${suffix}`.slice(0, 28);
+    await hostNat(
+      [
+        `iptables -w -t nat -N ${stale}`,
+        `iptables -w -t nat -A ${stale} -p tcp -j REDIRECT --to-ports 1`,
+        `iptables -w -t nat -I OUTPUT 1 -o lo -d 127.0.0.1/32 -p tcp --dport ${stalePort} -j ${stale}`,
+      ].join(' && '),
+    );
+    const other = `t${suffix}-heir-${network}`;
+    try {
+      expect(await hostNatRules()).toContain(`--dport ${stalePort} -j ${stale}`);
+      await runtime.deploy(specFor(other, 1, stalePort, dirs.make()), ctx());
+      expect(await servedVersion(stalePort)).toBe('1');
+      const rules = await hostNatRules();
+      expect(rules).not.toContain(stale);
+      if (network === 'host') expect(rules).toContain(`--dport ${stalePort} -j ${hostChain(HOME, other)}`);
+    } finally {
+      await runtime.remove(other, ctx()).catch(() => {});
+      await hostNat(
+        `iptables -w -t nat -D OUTPUT -o lo -d 127.0.0.1/32 -p tcp --dport ${stalePort} -j ${stale}; iptables -w -t nat -F ${stale}; iptables -w -t nat -X ${stale}; true`,
+      );
+    }
+  }, 60_000);
 });
 
 describe.skipIf(skip)('a deployment that cannot start', () => {

@@ -34,6 +34,7 @@ import { requestInContainer, requestLocal, urlHost } from './deploymentRequest.t
 import { frontControl } from './frontControl.ts';
 import { listenHost, portIsFree, portTaken } from './hostPort.ts';
 import {
+  clearStaleHostJumps,
   createFront,
   FRONT_IMAGE,
   type FrontNet,
@@ -265,6 +266,10 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       for (const c of leftovers) await removeContainer(c.Id);
 
       const net = await netFor(spec);
+      // A host front clears rules that killed fronts left for its port itself (netFront.ts); a
+      // bridge one's local clients would be sent by them to a dead slot.
+      if (net === 'bridge' && local && process.platform === 'linux')
+        await clearStaleHostJumps(docker, spec.port);
       const slot = await nextSlot(net, null);
       // A state volume left by an interrupted removal would hold a stale slot.
       await docker

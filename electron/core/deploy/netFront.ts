@@ -104,6 +104,9 @@ function applyScript(net: FrontNet, port: number, chainName: string): string {
     'slot=$(cat /state/live 2>/dev/null || true)',
     `case "$slot" in ''|*[!0-9]*) slot="$MLWB_SLOT" ;; esac`,
     'echo "$slot" > /state/live.new && mv /state/live.new /state/live',
+    // A host front holds its port (it bound it before this runs), so any other front's jump for
+    // that port was left by a front that was killed: it would send the port to a dead slot.
+    ...(net === 'host' ? [staleJumpsScript(port, chain)] : []),
     `iptables -w -t nat -N ${chain} 2>/dev/null || iptables -w -t nat -F ${chain}`,
     `iptables -w -t nat -A ${chain} ${match} -j REDIRECT --to-ports "$slot"`,
     ...jumps.map(
@@ -126,6 +129,30 @@ function undoScript(chain: string): string {
     `iptables -w -t nat -F ${chain} 2>/dev/null || true`,
     `iptables -w -t nat -X ${chain} 2>/dev/null || true`,
   ].join('\n');
+}
+
+/**
+ * Removes the jumps other host fronts left for `port` (all of them when `keep` is absent), and
+ * each such chain once nothing jumps into it any more (a chain still jumped to for another port
+ * belongs to a front that serves there now). A front killed outright (the whole workbench
+ * killed, a `docker kill`) leaves its jump: the port then looks free to a bind, but local
+ * connections to it go to a dead slot.
+ */
+function staleJumpsScript(port: number, keep?: string): string {
+  return [
+    'set -f',
+    `iptables -w -t nat -S OUTPUT | while read -r verb rule; do case "$rule" in *" --dport ${port} -j MLWB-"*) c=\${rule##* -j }; if [ "$c" != "${keep ?? ''}" ]; then iptables -w -t nat -D $rule || true; iptables -w -t nat -S OUTPUT | grep -q -- " -j $c$" || { iptables -w -t nat -F "$c" && iptables -w -t nat -X "$c"; } 2>/dev/null || true; fi ;; esac; done`,
+  ].join('\n');
+}
+
+/**
+ * Clears the host rules killed fronts left for `port`, before another kind of deployment (a Swarm
+ * or bridge one) takes it on this machine. Needs the front's image; without it no host front can
+ * have run here, so there is nothing to clear.
+ */
+export async function clearStaleHostJumps(docker: Docker, port: number): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [FRONT_IMAGE] } }).catch(() => []);
+  if (images.length) await runInHostNetwork(docker, staleJumpsScript(port));
 }
 
 /** Whether a host front's rules are in place: its jump, and the redirect in its chain. */
