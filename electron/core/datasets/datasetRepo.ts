@@ -59,6 +59,8 @@ export interface CommitInput {
   message: string;
   digest: string;
   entries: ManifestEntry[];
+  /** The digest of the files' paths and stats it was added from (ingest.ts), when known. */
+  sources?: string;
 }
 
 export interface CommitOutcome {
@@ -181,7 +183,14 @@ export class DatasetRepo {
             WHERE v.dataset_id = ? ORDER BY v.number DESC LIMIT 1`,
         )
         .get(dataset.id) as VersionRow | undefined;
-      if (latest && latest.digest === input.digest) return { summary: toSummary(latest), created: false };
+      if (latest && latest.digest === input.digest) {
+        // The same content from (perhaps) other files: the next unchanged add of these is quick.
+        if (input.sources)
+          this.db
+            .prepare('UPDATE dataset_versions SET sources = ? WHERE id = ?')
+            .run(input.sources, latest.id);
+        return { summary: toSummary(latest), created: false };
+      }
 
       const registerBlob = blobRegistrar(this.db);
       const t = now();
@@ -195,10 +204,21 @@ export class DatasetRepo {
       const number = (latest?.number ?? 0) + 1;
       this.db
         .prepare(
-          `INSERT INTO dataset_versions (id, dataset_id, number, digest, message, created_at, files, bytes, new_bytes)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO dataset_versions (id, dataset_id, number, digest, message, created_at, files, bytes, new_bytes, sources)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, dataset.id, number, input.digest, input.message, t, input.entries.length, bytes, newBytes);
+        .run(
+          id,
+          dataset.id,
+          number,
+          input.digest,
+          input.message,
+          t,
+          input.entries.length,
+          bytes,
+          newBytes,
+          input.sources ?? null,
+        );
       const insertFile = this.db.prepare(
         'INSERT INTO dataset_files (version_id, path, size, sha256, mode) VALUES (?, ?, ?, ?, ?)',
       );
@@ -217,6 +237,20 @@ export class DatasetRepo {
         },
       };
     });
+  }
+
+  /**
+   * The latest version of `name` when it was added from files whose paths and stats digest to
+   * `sources` (ingest.ts), else undefined.
+   */
+  latestFromSources(name: string, sources: string): VersionSummary | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT ${VERSION_COLS}, v.sources FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id
+          WHERE d.name = ? ORDER BY v.number DESC LIMIT 1`,
+      )
+      .get(name) as (VersionRow & { sources: string | null }) | undefined;
+    return row && row.sources === sources ? toSummary(row) : undefined;
   }
 
   /** A table's profile as computed before by the same profiler `engine`; undefined if never. */

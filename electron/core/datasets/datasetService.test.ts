@@ -59,6 +59,51 @@ describe('adding versions', () => {
     expect(cached.n).toBe(2);
   });
 
+  it('answers an unchanged re-add from the files’ stats alone, and sees every change', async () => {
+    writeTree(src, { 'a.csv': 'x,y\n1,2\n', 'b/c.txt': 'hello' });
+    const v1 = await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    const statCache = () =>
+      (app.wb.db.prepare('SELECT count(*) AS n FROM stat_cache').get() as { n: number }).n;
+    // Without the per-file cache, only the version's record of its sources can answer without
+    // reading the files (which would remember them in the cache again).
+    app.wb.db.prepare('DELETE FROM stat_cache').run();
+    const again = await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    expect(again).toEqual({ ...v1, created: false, newBytes: 0 });
+    expect(statCache()).toBe(0);
+
+    // A touch: the files are read again, the content is the same, and the next re-add is quick.
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(path.join(src, 'a.csv'), later, later);
+    expect(await app.api.call('datasets.add', { name: 'd', paths: [src] })).toMatchObject({
+      version: 1,
+      created: false,
+    });
+    expect(statCache()).toBe(2);
+    app.wb.db.prepare('DELETE FROM stat_cache').run();
+    await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    expect(statCache()).toBe(0);
+
+    // A renamed file makes another listing, and so does one file given alone.
+    fs.renameSync(path.join(src, 'b', 'c.txt'), path.join(src, 'b', 'e.txt'));
+    const v2 = await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    expect(v2).toMatchObject({ version: 2, created: true });
+    const viaLink = path.join(dirs.make(), 'link');
+    fs.symlinkSync(src, viaLink);
+    expect(await app.api.call('datasets.add', { name: 'd', paths: [path.join(src, 'a.csv')] })).toMatchObject(
+      {
+        version: 3,
+        created: true,
+      },
+    );
+    // The latest version is another listing now: the folder (here through a link to it) makes
+    // version 4, with version 2's content.
+    expect(await app.api.call('datasets.add', { name: 'd', paths: [viaLink] })).toMatchObject({
+      version: 4,
+      created: true,
+      digest: v2.digest,
+    });
+  });
+
   it('puts one folder at the root and several inputs under their names', async () => {
     writeTree(src, { 'one/x.txt': '1', 'two/y.txt': '2', 'z.txt': '3' });
     await app.api.call('datasets.add', { name: 'single', paths: [path.join(src, 'one')] });

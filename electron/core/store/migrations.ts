@@ -416,4 +416,13 @@ export const migrations: Migration[] = [
       ALTER TABLE deployments ADD COLUMN busy_until INTEGER;
     `,
   },
+  {
+    version: 9,
+    name: 'dataset version sources',
+    sql: `
+      -- What a version was added from, as a digest of its files' paths and stats (ingest.ts):
+      -- adding the same unchanged files again is then answered from one stat of each file.
+      ALTER TABLE dataset_versions ADD COLUMN sources TEXT;
+    `,
+  },
 ];
