@@ -1,10 +1,14 @@
 /**
- * The MLflow-compatible API as run containers reach it: a second listener bound to the Docker
- * bridge's gateway address (reachable from the engine's containers and this machine, not from
- * other machines), accepting only the per-run tokens the workbench hands to its containers, and
- * each only while its run is open. A token opens its own run and nothing else: the listener finds
- * the run it belongs to and the handler holds every request to that run (mlflow/runScope.ts).
- * Scripts that call mlflow.log_metric with MLFLOW_TRACKING_URI/TOKEN work unchanged.
+ * The MLflow-compatible API as run containers reach it: a second listener bound to this machine's
+ * address on the workbench's internal Docker network for runs (core/training/runNetwork.ts), the
+ * only place a run's network leads to. It accepts only the per-run tokens the workbench hands to
+ * its containers, and each only while its run is open. A token opens its own run and nothing
+ * else: the listener finds the run it belongs to and the handler holds every request to that run
+ * (mlflow/runScope.ts). Scripts that call mlflow.log_metric with MLFLOW_TRACKING_URI/TOKEN work
+ * unchanged.
+ *
+ * Before each launch the network is checked (`attach`): made again if it has gone (a `docker
+ * network prune` while no run used it), and listened on anew if it came back on another subnet.
  *
  * Any workbench process on the home can answer any run (tokens are checked against the store), so
  * a process that takes over a run from one that has gone also listens on the port that run was
@@ -13,47 +17,16 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Attachment } from '../core/training/runLauncher.ts';
+import { ensureRunNetwork, type RunNetworkName } from '../core/training/runNetwork.ts';
 import type { Workbench } from '../core/workbench.ts';
 import { tokenFromRequest } from './httpSecurity.ts';
 import { createMlflowHandler, mlflowPath, type RunScope } from './mlflow/mlflowRouter.ts';
 
 export interface TrackingListener {
-  uri: string;
+  /** Where this process's runs log now (the run network's gateway). */
+  readonly uri: string;
   close(): Promise<void>;
-}
-
-/**
- * The bridge gateway the engine's containers can reach, e.g. 172.17.0.1; undefined if none. Some
- * engines (Docker 20.10's default bridge) leave the gateway out of the network's IPAM config; the
- * gateway is then the subnet's first address, as Docker assigns it (listening on it proves it is
- * this machine's).
- */
-async function bridgeGateway(wb: Workbench): Promise<string | undefined> {
-  try {
-    const net = (await wb.engine.docker.getNetwork('bridge').inspect()) as {
-      IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] };
-    };
-    const configs = net.IPAM?.Config ?? [];
-    const gw = configs.map((c) => c.Gateway).find((a) => a && IPV4.test(a));
-    return gw ?? configs.map((c) => firstAddress(c.Subnet)).find(Boolean);
-  } catch {
-    return undefined;
-  }
-}
-
-const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
-
-/** 172.17.0.0/16 → 172.17.0.1; undefined for anything but an IPv4 subnet with room for hosts. */
-function firstAddress(subnet: string | undefined): string | undefined {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(subnet ?? '');
-  if (!m || Number(m[2]) > 30) return undefined;
-  const octets = m[1]!.split('.').map(Number);
-  if (octets.some((o) => o > 255)) return undefined;
-  const bits = Number(m[2]);
-  const base = octets.reduce((n, o) => n * 256 + o, 0);
-  const network = bits === 0 ? 0 : base - (base % 2 ** (32 - bits));
-  const first = network + 1;
-  return [24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join('.');
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {
@@ -66,21 +39,28 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
   });
 }
 
-export async function startTrackingListener(wb: Workbench): Promise<TrackingListener | undefined> {
+/** The listener's address on the run network now; it moves when the network is made again. */
+interface Bound {
+  gateway: string;
+  uri: string;
+}
+
+export async function startTrackingListener(
+  wb: Workbench,
+  opts: { network?: RunNetworkName } = {},
+): Promise<TrackingListener | undefined> {
   // A remote engine's containers cannot reach this machine's bridge: no listener then.
   if (!wb.engine.host.startsWith('unix://')) {
     wb.runs.setTrackingEndpoint(
       undefined,
-      `the workbench's default engine (${wb.engine.host}) is not this machine's local Docker socket, so it serves MLflow on no local Docker bridge`,
+      `the workbench's default engine (${wb.engine.host}) is not this machine's local Docker socket, so it serves MLflow on no local Docker network`,
     );
     return undefined;
   }
-  const gateway = await bridgeGateway(wb);
-  if (!gateway) {
-    wb.runs.setTrackingEndpoint(
-      undefined,
-      'the Docker engine shows no IPv4 gateway on its "bridge" network, so the workbench has no address its containers can reach (is the engine started with --bridge=none?)',
-    );
+  const docker = wb.engine.docker;
+  const first = await ensureRunNetwork(docker, opts.network);
+  if (first.problem !== undefined) {
+    wb.runs.setTrackingEndpoint(undefined, first.problem);
     return undefined;
   }
   const handle = createMlflowHandler(wb.tracking, {
@@ -116,21 +96,29 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
       res.end();
     });
   };
-  const servers = new Map<number, http.Server>();
-  const main = http.createServer(serve);
-  try {
-    await listen(main, 0, gateway);
-  } catch (err) {
-    wb.runs.setTrackingEndpoint(
-      undefined,
-      `the workbench could not listen on the Docker bridge's gateway ${gateway} (${(err as Error).message})`,
-    );
+  /** Every server this listener runs, by `host:port`: its first, and those serveAlso and attach add. */
+  const servers = new Map<string, http.Server>();
+  /** Listens on a free port of the gateway; why not when it cannot. */
+  const bindOn = async (gateway: string): Promise<Bound | { problem: string }> => {
+    const server = http.createServer(serve);
+    try {
+      await listen(server, 0, gateway);
+    } catch (err) {
+      return {
+        problem: `the workbench could not listen on ${gateway}, its address on the Docker network for runs (${(err as Error).message})`,
+      };
+    }
+    const { port } = server.address() as AddressInfo;
+    servers.set(`${gateway}:${port}`, server);
+    return { gateway, uri: `http://${gateway}:${port}` };
+  };
+  const bound = await bindOn(first.network.gateway);
+  if ('problem' in bound) {
+    wb.runs.setTrackingEndpoint(undefined, bound.problem);
     return undefined;
   }
-  const { port } = main.address() as AddressInfo;
-  servers.set(port, main);
-  const uri = `http://${gateway}:${port}`;
-  const pending = new Map<number, Promise<boolean>>();
+  let current: Bound = bound;
+  const pending = new Map<string, Promise<boolean>>();
   const serveAlso = (other: string): Promise<boolean> => {
     let url: URL;
     try {
@@ -139,27 +127,52 @@ export async function startTrackingListener(wb: Workbench): Promise<TrackingList
       return Promise.resolve(false);
     }
     const p = Number(url.port);
-    if (url.hostname !== gateway || !Number.isInteger(p) || p <= 0) return Promise.resolve(false);
-    if (servers.has(p)) return Promise.resolve(true);
+    if (url.hostname !== current.gateway || !Number.isInteger(p) || p <= 0) return Promise.resolve(false);
+    const key = `${url.hostname}:${p}`;
+    if (servers.has(key)) return Promise.resolve(true);
     // Two runs of the same gone process share its port: one listen for both.
-    let started = pending.get(p);
+    let started = pending.get(key);
     if (!started) {
       const server = http.createServer(serve);
-      started = listen(server, p, gateway).then(
+      started = listen(server, p, url.hostname).then(
         () => {
-          servers.set(p, server);
+          servers.set(key, server);
           return true;
         },
         () => false,
       );
-      pending.set(p, started);
-      void started.then(() => pending.delete(p));
+      pending.set(key, started);
+      void started.then(() => pending.delete(key));
     }
     return started;
   };
-  wb.runs.setTrackingEndpoint({ uri, serveAlso });
+  // One check of the network at a time: two launches never both listen on a new gateway.
+  let checking: Promise<unknown> = Promise.resolve();
+  const attach = (host: string): Promise<Attachment> => {
+    const next = checking.then(async (): Promise<Attachment> => {
+      if (host !== wb.engine.host)
+        return {
+          problem: `its engine (${host}) is not the one the workbench serves MLflow to (${wb.engine.host})`,
+        };
+      const net = await ensureRunNetwork(docker, opts.network);
+      if (net.problem !== undefined) return net;
+      // Made again (pruned while no run used it) on another subnet: listen on its gateway too.
+      // Servers on the old address stay until close: a run may still be posting to them.
+      if (net.network.gateway !== current.gateway) {
+        const moved = await bindOn(net.network.gateway);
+        if ('problem' in moved) return moved;
+        current = moved;
+      }
+      return { network: net.network.id, uri: current.uri };
+    });
+    checking = next.catch(() => {});
+    return next;
+  };
+  wb.runs.setTrackingEndpoint({ serveAlso, attach });
   return {
-    uri,
+    get uri() {
+      return current.uri;
+    },
     async close() {
       wb.runs.setTrackingEndpoint(undefined);
       await Promise.all(

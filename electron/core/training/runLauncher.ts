@@ -41,14 +41,21 @@ export interface LaunchDeps {
 
 /** The MLflow-compatible endpoint run containers are given, as the host process serves it. */
 export interface TrackingEndpoint {
-  /** What containers get as MLFLOW_TRACKING_URI. */
-  uri: string;
   /**
    * Serves the same API at `uri` as well: where a run launched by a process that has gone was
-   * told to log. False when it cannot (not this machine's bridge, or the port is taken).
+   * told to log. False when it cannot (not this machine's address on the run network, or the
+   * port is taken).
    */
   serveAlso(uri: string): Promise<boolean>;
+  /**
+   * The Docker network a run on the engine at `host` joins to reach the endpoint (made again if it
+   * has gone), and what it gets as MLFLOW_TRACKING_URI there; or why it cannot have them.
+   */
+  attach(host: string): Promise<Attachment>;
 }
+
+/** A run's way to the endpoint: the network it joins and the URI it posts to, or why there is none. */
+export type Attachment = { network: string; uri: string; problem?: undefined } | { problem: string };
 
 /** Where this process's containers log through MLflow, or why they cannot. */
 export type TrackingChannel = { endpoint: TrackingEndpoint } | { endpoint?: undefined; missing: string };
@@ -99,17 +106,25 @@ export async function launchRun(
   }
   const dirs = runDirs(d.home, runId);
   await materialize(d, spec, dirs);
-  // Only containers on this machine's engine can reach the listener on its bridge.
+  // Only containers on this machine's engine can reach the listener on its run network.
   const local = target.host.startsWith('unix://');
   const endpoint = local ? tracking.endpoint : undefined;
-  if (!endpoint) {
-    const why = !local
-      ? `its engine (${target.host}) is not this machine's local Docker socket, and the workbench's MLflow endpoint listens only on this machine's Docker bridge, which containers elsewhere cannot reach`
-      : 'missing' in tracking
-        ? tracking.missing
-        : NO_LISTENER;
-    noteInRunLog(d, runId, `MLflow tracking is not available to this run: ${why}. ${METRICS_INSTEAD}`);
-  }
+  const attached: Attachment = endpoint
+    ? await endpoint.attach(target.host)
+    : {
+        problem: !local
+          ? `its engine (${target.host}) is not this machine's local Docker socket, and the workbench's MLflow endpoint listens only on this machine's Docker network for runs, which containers elsewhere cannot reach`
+          : 'missing' in tracking
+            ? tracking.missing
+            : NO_LISTENER,
+      };
+  // Without the endpoint a run gets no network at all, never Docker's default bridge.
+  if (attached.problem !== undefined)
+    noteInRunLog(
+      d,
+      runId,
+      `MLflow tracking is not available to this run: ${attached.problem}. ${METRICS_INSTEAD}`,
+    );
   const imageId = spec.build
     ? await buildRecipeImage(d, docker, spec, runId, dirs)
     : await requireImage(docker, spec.image);
@@ -122,8 +137,8 @@ export async function launchRun(
     MLFLOW_EXPERIMENT_ID: row.experiment_id,
     ...Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [`MLWB_PARAM_${k}`, String(v)])),
   };
-  if (endpoint) {
-    env.MLFLOW_TRACKING_URI = endpoint.uri;
+  if (attached.problem === undefined) {
+    env.MLFLOW_TRACKING_URI = attached.uri;
     env.MLFLOW_TRACKING_TOKEN = d.tracking.runToken(runId) ?? '';
   }
   const container = await createContainer(docker, {
@@ -134,7 +149,7 @@ export async function launchRun(
     env,
     resources: spec.resources,
     dirs,
-    network: endpoint ? 'bridge' : 'none',
+    network: attached.problem === undefined ? attached.network : 'none',
   });
   d.tracking.updateRun(runId, {
     container_id: container.id,
