@@ -1,8 +1,8 @@
 /**
- * Two of the three ways metrics arrive (the third is the MLflow-compatible API):
- * - metrics.jsonl, one {"key","value","step","timestamp"} per line, read as it grows;
- * - the recipe's regexes over log lines, first group = value (as SageMaker metric definitions).
- * Bad lines — not JSON, a non-finite value, an over-long key — are skipped and counted, never fatal.
+ * metrics.jsonl, one {"key","value","step","timestamp"} per line, read as it grows: one of the three
+ * ways metrics arrive (the others: the recipe's regexes over log lines, metricRegex.ts, and the
+ * MLflow-compatible API). Bad lines — not JSON, a non-finite value, an over-long key — are skipped
+ * and counted, never fatal.
  */
 import { LIMITS } from '../../../shared/tracking.ts';
 
@@ -49,29 +49,4 @@ function parseMetricLine(line: string, clock: () => number): ParsedPoint | undef
   if (typeof ts !== 'number' || !Number.isFinite(ts)) return undefined;
   // Seconds (Python's time.time()) or milliseconds: stored as milliseconds.
   return { key: o.key, value: o.value, step, timestamp: Math.round(ts < 1e11 ? ts * 1000 : ts) };
-}
-
-export class RegexMetrics {
-  private readonly rules: { key: string; re: RegExp }[];
-  private readonly steps = new Map<string, number>();
-
-  constructor(defs: { key: string; regex: string }[], initialSteps: Record<string, number> = {}) {
-    this.rules = defs.map((d) => ({ key: d.key, re: new RegExp(d.regex) }));
-    for (const [k, s] of Object.entries(initialSteps)) this.steps.set(k, s);
-  }
-
-  /** Each match of a rule on a line is the next step of that key. */
-  match(line: string, clock = Date.now): ParsedPoint[] {
-    const out: ParsedPoint[] = [];
-    for (const { key, re } of this.rules) {
-      const m = re.exec(line);
-      if (!m || m[1] === undefined) continue;
-      const value = Number(m[1]);
-      if (!Number.isFinite(value)) continue;
-      const step = this.steps.get(key) ?? 0;
-      this.steps.set(key, step + 1);
-      out.push({ key, value, step, timestamp: clock() });
-    }
-    return out;
-  }
 }

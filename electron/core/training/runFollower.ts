@@ -24,7 +24,8 @@ import {
   readTextStart,
 } from './containerFiles.ts';
 import { followLogs, runDirs, samplePeakMemory } from './containerRun.ts';
-import { type ParsedPoint, parseMetricLines, RegexMetrics } from './metricParsers.ts';
+import { type ParsedPoint, parseMetricLines } from './metricParsers.ts';
+import { RegexMetrics } from './metricRegex.ts';
 import { noteInRunLog } from './runLauncher.ts';
 import type { LogLine, ResumePoint } from './runLogs.ts';
 
@@ -118,10 +119,12 @@ export class RunFollower {
     const dirs = runDirs(this.d.home, this.runId);
     const steps = resumed ? this.regexSteps(spec) : {};
     if (resumed) this.learnFileKeys(dirs.output);
-    const regex = new RegexMetrics(spec.metrics, steps);
     const stopMemory = samplePeakMemory(this.container);
     const flusher = setInterval(() => this.flush(dirs.output), FLUSH_MS);
     try {
+      const regex = await RegexMetrics.compile(spec.metrics, steps);
+      // Only a run recorded before RE2 can hold such a regex: recipes are refused at load.
+      for (const why of regex.refused) this.noteOnce(why, `This run does not use its recipe's ${why}`);
       await this.container.inspect();
       this.resolveStarted();
       // A resumed follower only wants what it has not seen: lines after the last one on disk.
@@ -149,6 +152,12 @@ export class RunFollower {
       clearInterval(flusher);
       this.flush(dirs.output);
       await this.drainMetrics(dirs.output);
+      if (regex.skippedLines)
+        noteInRunLog(
+          this.d,
+          this.runId,
+          `${regex.skippedLines} log lines were not matched against the recipe's metric regexes: matching them took too long. Simplify the regexes, or write the metrics to metrics.jsonl.`,
+        );
       await this.finalize(dirs.output, stopMemory());
     } finally {
       clearInterval(flusher);
