@@ -6,6 +6,7 @@
 import type { DeploymentEvent, DeploymentMode, Replacement } from '../../../shared/deployments.ts';
 import { conflict, notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
+import { isAlive, thisProcess } from '../processIdentity.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 
 export interface DeploymentRecord {
@@ -51,6 +52,7 @@ interface Row {
   generation: number;
   last_replacement: string | null;
   busy_pid: number | null;
+  busy_pid_start: string | null;
   busy_what: string | null;
   busy_until: number | null;
   created_at: number;
@@ -79,16 +81,10 @@ const fromRow = (r: Row): DeploymentRecord => ({
   updatedAt: r.updated_at,
 });
 
-/** A hold that has not expired, by a process that is still alive. */
-function holds(r: Pick<Row, 'busy_pid' | 'busy_until'>): boolean {
+/** A hold that has not expired, by a process that is still alive (not another one given its pid). */
+function holds(r: Pick<Row, 'busy_pid' | 'busy_pid_start' | 'busy_until'>): boolean {
   if (r.busy_pid === null || r.busy_until === null || r.busy_until < now()) return false;
-  try {
-    process.kill(r.busy_pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, another user's.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return isAlive({ pid: r.busy_pid, start: r.busy_pid_start });
 }
 
 /** How long a change may hold a deployment before others may take it (a packaging, a slow start). */
@@ -193,10 +189,7 @@ export class DeploymentRepo {
           at,
           at,
         );
-      if (hold)
-        this.db
-          .prepare('UPDATE deployments SET busy_pid = ?, busy_what = ?, busy_until = ? WHERE id = ?')
-          .run(process.pid, hold, at + HOLD_MS, id);
+      if (hold) this.takeHold(id, hold, at + HOLD_MS);
       if (event) this.addEvent(id, { at, kind: event.kind, version: d.version, message: event.message });
     });
     return this.get(d.name);
@@ -214,19 +207,37 @@ export class DeploymentRepo {
         throw conflict(
           `${name} is busy: ${row.busy_what ?? 'another change'} is under way${row.busy_pid === process.pid ? '' : ` (process ${row.busy_pid})`}. Wait for it to finish, or cancel it, then try again.`,
         );
-      this.db
-        .prepare('UPDATE deployments SET busy_pid = ?, busy_what = ?, busy_until = ? WHERE id = ?')
-        .run(process.pid, what, now() + HOLD_MS, row.id);
-      return fromRow({ ...row, busy_pid: process.pid, busy_what: what, busy_until: now() + HOLD_MS });
+      const until = now() + HOLD_MS;
+      this.takeHold(row.id, what, until);
+      const me = thisProcess();
+      return fromRow({
+        ...row,
+        busy_pid: me.pid,
+        busy_pid_start: me.start,
+        busy_what: what,
+        busy_until: until,
+      });
     });
   }
 
   release(name: string): void {
+    const me = thisProcess();
     this.db
       .prepare(
-        'UPDATE deployments SET busy_pid = NULL, busy_what = NULL, busy_until = NULL WHERE name = ? AND busy_pid = ?',
+        `UPDATE deployments SET busy_pid = NULL, busy_pid_start = NULL, busy_what = NULL, busy_until = NULL
+         WHERE name = ? AND busy_pid = ? AND (busy_pid_start IS ? OR busy_pid_start IS NULL)`,
       )
-      .run(name, process.pid);
+      .run(name, me.pid, me.start);
+  }
+
+  /** This process holds the deployment, doing `what`, until `until` at the latest. */
+  private takeHold(id: string, what: string, until: number): void {
+    const me = thisProcess();
+    this.db
+      .prepare(
+        'UPDATE deployments SET busy_pid = ?, busy_pid_start = ?, busy_what = ?, busy_until = ? WHERE id = ?',
+      )
+      .run(me.pid, me.start, what, until, id);
   }
 
   /** The port, once a taken one was traded for another while deploying. */

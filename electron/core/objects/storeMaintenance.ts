@@ -11,12 +11,13 @@ import type { GcResult, VerifyResult } from '../../../shared/datasets.ts';
 import { datasetBlobs } from '../datasets/datasetRepo.ts';
 import { cancelled } from '../errors.ts';
 import type { OpContext } from '../ops/operations.ts';
+import { pidExists } from '../processIdentity.ts';
 import { modelBlobs } from '../registry/modelRepo.ts';
 import type { Db } from '../store/database.ts';
 import { snapshotBlobs } from '../training/codeSnapshot.ts';
 import { type BlobReferences, forgetUnreferenced, registeredBlobs } from './blobIndex.ts';
 import { hashFile, type ObjectStore } from './objectStore.ts';
-import { isProcessAlive, oldestLiveLease } from './writeLease.ts';
+import { oldestLiveLease } from './writeLease.ts';
 
 /** Every feature whose records reference blobs; later features add theirs here. */
 const BLOB_REFERENCES: BlobReferences[] = [datasetBlobs, snapshotBlobs, modelBlobs];
@@ -60,7 +61,7 @@ export function removeAbandonedUploads(home: string): { removed: number; freedBy
   let freedBytes = 0;
   for (const name of fsSync.existsSync(root) ? fsSync.readdirSync(root) : []) {
     const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) continue;
+    if (Number.isInteger(pid) && pid > 0 && pidExists(pid)) continue;
     const dir = path.join(root, name);
     for (const f of fsSync.readdirSync(dir, { recursive: true, withFileTypes: true })) {
       if (f.isFile()) freedBytes += fsSync.statSync(path.join(f.parentPath, f.name)).size;
@@ -89,7 +90,7 @@ export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcRe
   for (const name of await fs.readdir(objects.tmpDir).catch(() => [] as string[])) {
     if (name === 'uploads') continue;
     const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) && pid !== process.pid) continue;
+    if (Number.isInteger(pid) && pid > 0 && pidExists(pid) && pid !== process.pid) continue;
     if (pid === process.pid) continue;
     const file = path.join(objects.tmpDir, name);
     const st = await fs.stat(file).catch(() => undefined);

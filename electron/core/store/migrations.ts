@@ -425,4 +425,16 @@ export const migrations: Migration[] = [
       ALTER TABLE dataset_versions ADD COLUMN sources TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'holders by pid and start',
+    sql: `
+      -- A holder is its pid and when it started (processIdentity.ts: TICKS@BOOT-ID), so a process
+      -- that later got a dead holder's pid is not taken for it. NULL (rows from before, platforms
+      -- without /proc): the pid alone decides.
+      ALTER TABLE runs ADD COLUMN follower_pid_start TEXT;
+      ALTER TABLE deployments ADD COLUMN busy_pid_start TEXT;
+      ALTER TABLE write_leases ADD COLUMN pid_start TEXT;
+    `,
+  },
 ];

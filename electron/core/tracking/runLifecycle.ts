@@ -2,14 +2,16 @@
  * The moves of recipe runs, written by several processes at once (the app, `mlwb ui`, CLIs,
  * detached runs' supervisors): their ownership and state moves are each one conditional UPDATE, so
  * of two processes trying the same move exactly one succeeds, and a state never moves back.
- * `follower_pid` names the process that answers for a QUEUED or RUNNING recipe run — it launches
- * it, then follows it. A process takes a run only when nobody answers for it (no owner, or an owner
- * that has exited): read the owner, then compare-and-set from exactly that value (`claimRun`).
+ * `follower_pid` and `follower_pid_start` name the process that answers for a QUEUED or RUNNING
+ * recipe run — it launches it, then follows it; the start tells it apart from a later process given
+ * the same pid (processIdentity.ts). A process takes a run only when nobody answers for it (no
+ * owner, or an owner that has exited): read the owner, then compare-and-set from exactly that value
+ * (`claimRun`).
  *
  * Part of the runs table's owner: reached as `tracking.lifecycle` (trackingRepo.ts).
  */
 import { now } from '../ids.ts';
-import { isProcessAlive } from '../objects/writeLease.ts';
+import { isAlive, type ProcessIdentity } from '../processIdentity.ts';
 import type { Db } from '../store/database.ts';
 
 /**
@@ -20,66 +22,80 @@ const OPEN = "status IN ('QUEUED', 'RUNNING') AND spec IS NOT NULL";
 
 export const CANCELLED_BY_USER = 'Cancelled by the user.';
 
-/** Whether `owner` is a process that can still answer for its runs (pid reuse aside). */
-export function ownerAlive(owner: number | null): owner is number {
-  return owner !== null && isProcessAlive(owner);
+/** Whether `owner` is a process that can still answer for its runs. */
+export function ownerAlive(owner: ProcessIdentity | null): owner is ProcessIdentity {
+  return owner !== null && isAlive(owner);
 }
+
+const OWNER = 'follower_pid AS pid, follower_pid_start AS start';
+type OwnerRow = { pid: number | null; start: string | null };
+const ownerOf = (r: OwnerRow): ProcessIdentity | null =>
+  r.pid === null ? null : { pid: r.pid, start: r.start };
 
 export class RunLifecycle {
   constructor(private readonly db: Db) {}
 
   /** The owner of a recipe run that is still QUEUED or RUNNING; undefined otherwise. */
-  openRunOwner(runId: string): { owner: number | null } | undefined {
-    const row = this.db.prepare(`SELECT follower_pid FROM runs WHERE id = ? AND ${OPEN}`).get(runId) as
-      | { follower_pid: number | null }
+  openRunOwner(runId: string): { owner: ProcessIdentity | null } | undefined {
+    const row = this.db.prepare(`SELECT ${OWNER} FROM runs WHERE id = ? AND ${OPEN}`).get(runId) as
+      | OwnerRow
       | undefined;
-    return row && { owner: row.follower_pid };
+    return row && { owner: ownerOf(row) };
   }
 
   /**
-   * Makes `pid` the owner of an open run if the owner is still `expected` (null, a process that
-   * has exited, or `pid` itself). False when another process got there first or the run has ended.
+   * Makes `to` the owner of an open run if the owner is still `expected` (null, a process that
+   * has exited, or `to` itself). False when another process got there first or the run has ended.
    */
-  claimRun(runId: string, expected: number | null, pid: number): boolean {
+  claimRun(runId: string, expected: ProcessIdentity | null, to: ProcessIdentity): boolean {
     return (
       this.db
-        .prepare(`UPDATE runs SET follower_pid = ? WHERE id = ? AND follower_pid IS ? AND ${OPEN}`)
-        .run(pid, runId, expected).changes === 1
+        .prepare(
+          `UPDATE runs SET follower_pid = ?, follower_pid_start = ?
+           WHERE id = ? AND follower_pid IS ? AND (follower_pid IS NULL OR follower_pid_start IS ?) AND ${OPEN}`,
+        )
+        .run(to.pid, to.start, runId, expected?.pid ?? null, expected?.start ?? null).changes === 1
     );
   }
 
-  /** `pid` no longer answers for these runs (it is closing): the next process may take them at once. */
-  releaseRuns(runIds: Iterable<string>, pid: number): void {
-    const release = this.db.prepare('UPDATE runs SET follower_pid = NULL WHERE id = ? AND follower_pid = ?');
-    for (const id of runIds) release.run(id, pid);
+  /** `owner` no longer answers for these runs (it is closing): the next process may take them at once. */
+  releaseRuns(runIds: Iterable<string>, owner: ProcessIdentity): void {
+    const release = this.db.prepare(
+      `UPDATE runs SET follower_pid = NULL, follower_pid_start = NULL
+       WHERE id = ? AND follower_pid = ? AND follower_pid_start IS ?`,
+    );
+    for (const id of runIds) release.run(id, owner.pid, owner.start);
   }
 
   /** Hands `from`'s QUEUED runs to `to`; returns the ids that moved. */
-  handOverRuns(runIds: string[], from: number, to: number): string[] {
+  handOverRuns(runIds: string[], from: ProcessIdentity, to: ProcessIdentity): string[] {
     const move = this.db.prepare(
-      "UPDATE runs SET follower_pid = ? WHERE id = ? AND follower_pid = ? AND status = 'QUEUED'",
+      `UPDATE runs SET follower_pid = ?, follower_pid_start = ?
+       WHERE id = ? AND follower_pid = ? AND follower_pid_start IS ? AND status = 'QUEUED'`,
     );
-    return runIds.filter((id) => move.run(to, id, from).changes === 1);
+    return runIds.filter((id) => move.run(to.pid, to.start, id, from.pid, from.start).changes === 1);
   }
 
-  /** QUEUED recipe runs `pid` owns, oldest first. */
-  queuedOwnedBy(pid: number): string[] {
+  /** QUEUED recipe runs `owner` owns, oldest first. */
+  queuedOwnedBy(owner: ProcessIdentity): string[] {
     return this.db
       .prepare(
-        `SELECT id FROM runs WHERE status = 'QUEUED' AND spec IS NOT NULL AND follower_pid = ? ORDER BY created_at, id`,
+        `SELECT id FROM runs WHERE status = 'QUEUED' AND spec IS NOT NULL
+         AND follower_pid = ? AND follower_pid_start IS ? ORDER BY created_at, id`,
       )
       .pluck()
-      .all(pid) as string[];
+      .all(owner.pid, owner.start) as string[];
   }
 
-  /** Open recipe runs nobody answers for any more: no owner, or one that has exited. */
-  orphanedRuns(status: 'QUEUED' | 'RUNNING'): { id: string; owner: number | null }[] {
+  /**
+   * Open recipe runs nobody answers for any more: no owner, or one that has exited — also when
+   * its pid now names another process.
+   */
+  orphanedRuns(status: 'QUEUED' | 'RUNNING'): { id: string; owner: ProcessIdentity | null }[] {
     const rows = this.db
-      .prepare(
-        'SELECT id, follower_pid AS owner FROM runs WHERE status = ? AND spec IS NOT NULL ORDER BY created_at, id',
-      )
-      .all(status) as { id: string; owner: number | null }[];
-    return rows.filter((r) => !ownerAlive(r.owner));
+      .prepare(`SELECT id, ${OWNER} FROM runs WHERE status = ? AND spec IS NOT NULL ORDER BY created_at, id`)
+      .all(status) as ({ id: string } & OwnerRow)[];
+    return rows.map((r) => ({ id: r.id, owner: ownerOf(r) })).filter((r) => !ownerAlive(r.owner));
   }
 
   /** QUEUED → RUNNING once its container has started; false when it was cancelled meanwhile. */

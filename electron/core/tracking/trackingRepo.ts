@@ -15,6 +15,7 @@ import { RunSearch } from '../../../shared/tracking.ts';
 import type { RunDetail } from '../../../shared/training.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
+import type { ProcessIdentity } from '../processIdentity.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 import { ExperimentRepo } from './experimentRepo.ts';
 import { RunLifecycle } from './runLifecycle.ts';
@@ -103,8 +104,8 @@ export class TrackingRepo {
     spec?: unknown;
     tags?: Record<string, string>;
     params?: Record<string, string>;
-    /** A recipe run: the dataset versions it reads, its container's API token, its owner's pid. */
-    recipe?: { inputs: RunInput[]; apiToken: string; owner: number };
+    /** A recipe run: the dataset versions it reads, its container's API token, its owner. */
+    recipe?: { inputs: RunInput[]; apiToken: string; owner: ProcessIdentity };
   }): string {
     // One transaction: nobody sees a recipe run before it has its inputs, its token and its owner.
     return writeTransaction(this.db, () => {
@@ -113,8 +114,9 @@ export class TrackingRepo {
       const t = now();
       this.db
         .prepare(
-          `INSERT INTO runs (id, experiment_id, name, status, start_time, created_at, spec, api_token, follower_pid)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (id, experiment_id, name, status, start_time, created_at, spec, api_token,
+             follower_pid, follower_pid_start)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -125,7 +127,8 @@ export class TrackingRepo {
           t,
           input.spec === undefined ? null : JSON.stringify(input.spec),
           input.recipe?.apiToken ?? null,
-          input.recipe?.owner ?? null,
+          input.recipe?.owner.pid ?? null,
+          input.recipe?.owner.start ?? null,
         );
       for (const [k, v] of Object.entries(input.tags ?? {})) this.setTag(id, k, v);
       for (const [k, v] of Object.entries(input.params ?? {})) this.logParam(id, k, v);

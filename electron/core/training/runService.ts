@@ -23,6 +23,7 @@ import { cancelled, conflict, invalidInput, WorkbenchError } from '../errors.ts'
 import type { EventBus } from '../events.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
+import { identityOf, isThisProcess, thisProcess } from '../processIdentity.ts';
 import type { Db } from '../store/database.ts';
 import { CANCELLED_BY_USER, ownerAlive } from '../tracking/runLifecycle.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
@@ -96,7 +97,8 @@ export class RunService {
   /** Runs created here for another process to launch (`start` with detach); never launched here. */
   private held = new Set<string>();
   private orphanSweep: NodeJS.Timeout | undefined;
-  private readonly pid = process.pid;
+  /** This process, as the store names run owners: pid and start (processIdentity.ts). */
+  private readonly me = thisProcess();
 
   constructor(private readonly d: RunServiceDeps) {}
 
@@ -197,7 +199,7 @@ export class RunService {
       spec,
       tags,
       params: Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [k, String(v)])),
-      recipe: { inputs: spec.datasets, apiToken: randomBytes(24).toString('base64url'), owner: this.pid },
+      recipe: { inputs: spec.datasets, apiToken: randomBytes(24).toString('base64url'), owner: this.me },
     });
     if (opts.detach) this.held.add(id);
     else this.owned.add(id);
@@ -210,11 +212,11 @@ export class RunService {
    * them; returns the ids that moved.
    */
   handOver(runIds: string[], pid: number): string[] {
-    if (pid === this.pid) throw invalidInput('Runs are handed over to another process, not to this one.');
+    if (pid === this.me.pid) throw invalidInput('Runs are handed over to another process, not to this one.');
     const moved = this.d.tracking.lifecycle.handOverRuns(
       runIds.filter((id) => this.held.has(id)),
-      this.pid,
-      pid,
+      this.me,
+      identityOf(pid),
     );
     for (const id of moved) this.forget(id);
     return moved;
@@ -235,8 +237,9 @@ export class RunService {
     if (!open) return false;
     const { owner } = open;
     const here = answeredHere.get(runId);
-    const taken = owner === this.pid ? here !== undefined && here !== this : ownerAlive(owner);
-    if (taken || !this.d.tracking.lifecycle.claimRun(runId, owner, this.pid)) return false;
+    const mine = owner !== null && isThisProcess(owner);
+    const taken = mine ? here !== undefined && here !== this : ownerAlive(owner);
+    if (taken || !this.d.tracking.lifecycle.claimRun(runId, owner, this.me)) return false;
     this.held.delete(runId);
     this.owned.add(runId);
     answeredHere.set(runId, this);
@@ -252,7 +255,7 @@ export class RunService {
 
   /** Lets an open run go for another process to take over at once. */
   private letGo(runId: string): void {
-    this.d.tracking.lifecycle.releaseRuns([runId], this.pid);
+    this.d.tracking.lifecycle.releaseRuns([runId], this.me);
     this.forget(runId);
   }
 
@@ -260,7 +263,7 @@ export class RunService {
   private schedule(): void {
     if (this.closed) return;
     let free = this.parallel - this.followers.size - this.starting.size;
-    for (const id of this.d.tracking.lifecycle.queuedOwnedBy(this.pid)) {
+    for (const id of this.d.tracking.lifecycle.queuedOwnedBy(this.me)) {
       if (free <= 0) return;
       if (!this.owned.has(id) || this.starting.has(id) || this.followers.has(id)) continue;
       free--;
@@ -554,7 +557,7 @@ export class RunService {
     for (const f of this.followers.values()) f.detach();
     await Promise.allSettled([...this.followers.values()].map((f) => f.done));
     const mine = [...this.owned, ...this.held];
-    this.d.tracking.lifecycle.releaseRuns(mine, this.pid);
+    this.d.tracking.lifecycle.releaseRuns(mine, this.me);
     for (const id of mine) this.forget(id);
   }
 }
