@@ -110,14 +110,17 @@ function modelJson(reg: RegistryService, name: string) {
 
 /**
  * MLflow's registry search filters as clients write them: clauses joined by AND, each
- * `name|run_id|source|tags.KEY  =|!=|LIKE|ILIKE  'value'`, or `run_id IN ('a', 'b')`.
+ * `name|run_id|source|tags.KEY  =|!=|LIKE|ILIKE  'value'`, or `run_id IN ('a', 'b')`. The items of
+ * an IN list are separated by commas, never by nothing: `'a''b'` is one string (a'b), so the
+ * expression has one way to read a list and fails fast on an unclosed one (with the comma optional
+ * it tried every split, exponential in the items).
  */
 type Clause = (fields: (key: string) => string | undefined) => boolean;
 function parseRegistryFilter(filter: string | undefined, allowed: string[]): Clause[] {
   if (!filter?.trim()) return [];
   const clauses: Clause[] = [];
   const re =
-    /\s*(name|run_id|source|source_path|tags\.[A-Za-z0-9_.-]+|tags\.`[^`]+`)\s*(=|!=|LIKE|ILIKE|IN)\s*('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"|\((?:\s*'(?:[^'\\]|'')*'\s*,?)+\))\s*(AND\s+|$)/iy;
+    /\s*(name|run_id|source|source_path|tags\.[A-Za-z0-9_.-]+|tags\.`[^`]+`)\s*(=|!=|LIKE|ILIKE|IN)\s*('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"|\(\s*'(?:[^'\\]|'')*'(?:\s*,\s*'(?:[^'\\]|'')*')*\s*,?\s*\))\s*(AND\s+|$)/iy;
   let at = 0;
   while (at < filter.length) {
     re.lastIndex = at;
