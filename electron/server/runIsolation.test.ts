@@ -161,6 +161,8 @@ describe.skipIf(Boolean(skipReason))(
       // docker inspect: the run is on mlwb-runs and nothing else, and mlwb-runs is internal, no ICC.
       expect(otherContainer.HostConfig.NetworkMode).toBe(network.Id);
       expect(Object.keys(otherContainer.NetworkSettings.Networks)).toEqual([RUN_NETWORK]);
+      // Its DNS queries are asked of its own loopback, from inside it (containerRun.ts says why).
+      expect(otherContainer.HostConfig.Dns).toEqual(['127.0.0.1']);
       expect(network).toMatchObject({
         Internal: true,
         Options: { 'com.docker.network.bridge.enable_icc': 'false' },
@@ -211,7 +213,7 @@ describe.skipIf(Boolean(skipReason))(
       const firstUri = listener!.uri;
 
       // Pruned, and its subnet taken by another network meanwhile: made again on another.
-      const oldSubnet = (await docker.getNetwork(before.network.id).inspect()).IPAM.Config[0].Subnet;
+      const oldSubnet = (await docker.getNetwork(before.network.id).inspect()).IPAM?.Config?.[0]?.Subnet;
       await docker.getNetwork(before.network.id).remove();
       const filler = testNetworkName();
       await docker.createNetwork({

@@ -205,6 +205,12 @@ export async function createContainer(docker: Docker, spec: ContainerSpec): Prom
         ReadonlyRootfs: true,
         Tmpfs: { '/tmp': `rw,nosuid,nodev,mode=1777,size=${r.memory ? memoryBytes(r.memory) : TMP_BYTES}` },
         NetworkMode: spec.network,
+        // A run resolves no names: its one endpoint is an address. On an internal network, Docker
+        // before 26 still forwards a container's DNS queries to the host's resolvers, from the
+        // host's own network when a resolver there is on a loopback address (systemd-resolved's
+        // 127.0.0.53; CVE-2024-29018), which is a way out. A resolver named here is asked from
+        // inside the container instead, and nothing answers on its own 127.0.0.1.
+        Dns: ['127.0.0.1'],
         Memory: r.memory ? memoryBytes(r.memory) : undefined,
         MemorySwap: r.memory ? memoryBytes(r.memory) : undefined,
         NanoCpus: r.cpus ? Math.round(r.cpus * 1e9) : undefined,
