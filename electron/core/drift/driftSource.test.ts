@@ -226,6 +226,19 @@ describe('drift from files', () => {
     expect(fromFiles.columns.map((c) => c.column)).toEqual(['v', 'n', 'we"ird col']);
   });
 
+  it('reads a CSV line of nearly 2 MiB, as DuckDB does by default (its reader buffers are set smaller)', async () => {
+    const long = (label: string) =>
+      `${['text', 'x'].join(',')}\n${Array.from({ length: 12 }, (_, k) => `${k % 4 ? label : 'y'.repeat(2_000_000)},${k % 5}`).join('\n')}\n`;
+    await writeFile(join(dir, 'long-ref.csv'), long('a'));
+    await writeFile(join(dir, 'long-cur.csv'), long('b'));
+    const report = await driftCheckFiles(join(dir, 'long-ref.csv'), join(dir, 'long-cur.csv'));
+    expect(report.reference.rows).toBe(12);
+    expect(report.columns.map((c) => c.counts)).toEqual([
+      { reference: 12, current: 12 },
+      { reference: 12, current: 12 },
+    ]);
+  });
+
   it('says there is no such file (NOT_FOUND)', async () => {
     await expectErrorCode(
       driftCheckFiles(join(dir, 'missing.csv'), join(dir, 'missing.csv')),

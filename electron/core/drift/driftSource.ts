@@ -175,13 +175,21 @@ interface DuckDBSide extends DriftSide {
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
+/**
+ * DuckDB's CSV reader reads into buffers of 16 × max_line_size (32 MiB) by default, each one fresh
+ * memory: on the 130 MB bench files that was ~90 MB of page faults per file. 2 MiB buffers parse
+ * the same file with ~1 s less CPU, and accept every line the default does (lines up to the
+ * 2 MiB max_line_size; smaller buffers refuse lines longer than themselves).
+ */
+const CSV_BUFFER = `buffer_size = ${2 * 1024 * 1024}`;
+
 function scanSql(file: Required<DriftFile>): string {
   const path = quoteString(file.path);
   switch (file.format) {
     case 'csv':
-      return `read_csv(${path}, header = true)`;
+      return `read_csv(${path}, header = true, ${CSV_BUFFER})`;
     case 'tsv':
-      return `read_csv(${path}, header = true, delim = '\t')`;
+      return `read_csv(${path}, header = true, delim = '\t', ${CSV_BUFFER})`;
     case 'jsonl':
       // 'auto' also accepts a .json file holding one array of records.
       return `read_json(${path}, format = 'auto')`;
