@@ -99,6 +99,24 @@ describe('metric regexes', () => {
     expect(regex.skippedLines).toBeGreaterThan(200);
   });
 
+  it('keeps every point of an ordinary run, however many lines it prints at once', async () => {
+    // What a follower gets in one go when it catches up with a run that printed fast.
+    const regex = await RegexMetrics.compile([
+      { key: 'loss', regex: 'loss[=:] *([-+0-9.eE]+)' },
+      { key: 'acc', regex: '(?i)acc(?:uracy)?[=:] *([-+0-9.eE]+)' },
+      { key: 'lr', regex: '\\blr[=:] *([-+0-9.eE]+)' },
+      { key: 'val_loss', regex: 'val_loss[=:] *([-+0-9.eE]+)' },
+    ]);
+    const chatter = `step done, ${'progress '.repeat(12)}`;
+    let points = 0;
+    for (let i = 0; i < 200_000; i++)
+      points += regex.match(
+        i % 100 === 0 ? `epoch ${i} loss=0.${i} accuracy: 0.5 lr=0.01 val_loss=1e-3 ${chatter}` : chatter,
+      ).length;
+    expect(points).toBe(2000 * 4);
+    expect(regex.skippedLines).toBe(0);
+  });
+
   it('refuses at load what RE2 cannot run in linear time, saying what to write instead', async () => {
     expect(await refusal(recipe([{ key: 'k', regex: '(a)\\1=([0-9]+)' }]))).toMatch(
       /^INVALID_INPUT: .*metrics\.k\.regex uses a backreference \(\\1\), which cannot be matched in linear time\. Metric regexes are RE2 .*e\.g\. `loss=\(\[-\+0-9\.eE\]\+\)`/,

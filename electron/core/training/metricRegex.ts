@@ -9,10 +9,13 @@
  * (`(.{0,999})=` runs ~2,000 instructions per character). All three are bounded:
  * - a line is matched on its first MATCH_CHARS characters;
  * - a pattern that compiles to more than MAX_PROGRAM instructions is refused;
- * - a rule's matching takes at most its part of MATCH_SHARE of the time, after its part of a burst of
- *   MATCH_BURST_MS; lines beyond that are not matched against it, and counted (a flood of long
- *   lines against a costly pattern). Each rule has its own budget, so a costly one never keeps a
- *   cheap one (`loss=…`, microseconds a line) from matching.
+ * - a match whose cost (the line's length times the pattern's size, RE2's bound) is above
+ *   CHEAP_STEPS is costly: costly matches, of every run in this process, take at most MATCH_SHARE
+ *   of the time after a burst of MATCH_BURST_MS; past that a costly match is not made, and its
+ *   line is counted (a flood of long lines against a large pattern). A cheap match is always
+ *   made and never charged: a usual metric line (`loss=0.25 …`, well under a thousand characters
+ *   against a pattern of 10–60 instructions) is always matched, however many lines a run prints
+ *   and however busy the machine is.
  * A regex RE2 cannot run (backreferences, lookaround) is refused when the recipe is loaded, with
  * what to write instead; a run recorded before this (its spec holds such a regex) runs without it.
  *
@@ -25,12 +28,14 @@ import type { ParsedPoint } from './metricParsers.ts';
 export const MATCH_CHARS = 4096;
 /** A compiled pattern may have this many instructions (`loss=([-+0-9.eE]+)` has 11, elaborate ones 30–60). */
 export const MAX_PROGRAM = 150;
-/** After the burst, a recipe's matching may take this share of the time that passes. */
-const MATCH_SHARE = 0.25;
 /**
- * What a recipe's matching may take at once. Large enough that a garbage collection or a first,
- * unoptimized call counted against a cheap rule never makes it skip lines.
+ * A match costing at most this (line length × program size) is cheap: at most tens of
+ * microseconds, always made. `loss=([-+0-9.eE]+)` (11 instructions) is cheap on any line it sees.
  */
+const CHEAP_STEPS = 48 * 1024;
+/** After the burst, costly matches may take this share of the time that passes. */
+const MATCH_SHARE = 0.25;
+/** What costly matches may take at once. */
 const MATCH_BURST_MS = 200;
 
 const EXAMPLE = '`loss=([-+0-9.eE]+)`';
@@ -104,12 +109,15 @@ class MatchBudget {
   }
 }
 
+/** The time costly matches may take, shared by every run this process follows. */
+const costly = new MatchBudget(MATCH_BURST_MS, MATCH_SHARE);
+
 /** The recipe's regexes over one run's log lines; each match of a rule is the next step of its key. */
 export class RegexMetrics {
-  /** Lines not matched against every rule because a rule had used its time. */
+  /** Lines not matched against every rule because costly matching had used its time. */
   skippedLines = 0;
   private readonly steps = new Map<string, number>();
-  private readonly rules: { key: string; re: RE2JS; budget: MatchBudget }[];
+  private readonly rules: { key: string; re: RE2JS; size: number }[];
 
   private constructor(
     compiled: { key: string; re: RE2JS }[],
@@ -117,11 +125,7 @@ export class RegexMetrics {
     readonly refused: string[],
     initialSteps: Record<string, number>,
   ) {
-    const n = Math.max(1, compiled.length);
-    this.rules = compiled.map((r) => ({
-      ...r,
-      budget: new MatchBudget(MATCH_BURST_MS / n, MATCH_SHARE / n),
-    }));
+    this.rules = compiled.map((r) => ({ ...r, size: r.re.programSize() }));
     for (const [k, s] of Object.entries(initialSteps)) this.steps.set(k, s);
   }
 
@@ -143,12 +147,14 @@ export class RegexMetrics {
     const out: ParsedPoint[] = [];
     const text = line.length > MATCH_CHARS ? line.slice(0, MATCH_CHARS) : line;
     let skipped = false;
-    for (const { key, re, budget } of this.rules) {
-      if (!budget.available()) {
+    for (const { key, re, size } of this.rules) {
+      let m: ReturnType<RE2JS['exec']>;
+      if (text.length * size <= CHEAP_STEPS) m = re.exec(text);
+      else if (costly.available()) m = costly.spend(() => re.exec(text));
+      else {
         skipped = true;
         continue;
       }
-      const m = budget.spend(() => re.exec(text));
       if (!m || m[1] === undefined) continue;
       const value = Number(m[1]);
       if (!Number.isFinite(value)) continue;

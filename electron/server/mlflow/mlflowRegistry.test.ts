@@ -216,6 +216,12 @@ describe('MLflow registry: model versions', () => {
       filter: `run_id IN (${"'a'".repeat(30)}x`,
     });
     expect(unclosed.status).toBe(400);
+    // …and one item followed by a URL's worth of spaces (0.4 s a request when the spaces could
+    // be split two ways around an optional comma).
+    const spaces = await call('GET', 'model-versions/search', {
+      filter: `run_id IN ('a'${' '.repeat(12_000)}`,
+    });
+    expect(spaces.status).toBe(400);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(
       (await call('GET', 'model-versions/get-download-uri', { name: 'iris', version: '2' })).body,

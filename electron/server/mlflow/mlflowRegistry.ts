@@ -120,7 +120,7 @@ function parseRegistryFilter(filter: string | undefined, allowed: string[]): Cla
   if (!filter?.trim()) return [];
   const clauses: Clause[] = [];
   const re =
-    /\s*(name|run_id|source|source_path|tags\.[A-Za-z0-9_.-]+|tags\.`[^`]+`)\s*(=|!=|LIKE|ILIKE|IN)\s*('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"|\(\s*'(?:[^'\\]|'')*'(?:\s*,\s*'(?:[^'\\]|'')*')*\s*,?\s*\))\s*(AND\s+|$)/iy;
+    /\s*(name|run_id|source|source_path|tags\.[A-Za-z0-9_.-]+|tags\.`[^`]+`)\s*(=|!=|LIKE|ILIKE|IN)\s*('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"|\(\s*'(?:[^'\\]|'')*'(?:\s*,\s*'(?:[^'\\]|'')*')*\s*(?:,\s*)?\))\s*(AND\s+|$)/iy;
   let at = 0;
   while (at < filter.length) {
     re.lastIndex = at;
