@@ -67,10 +67,13 @@ describe.skipIf(!linux)('process identity (Linux: /proc)', () => {
       spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout,
     );
     expect(isAlive({ pid: gone, start: null })).toBe(false);
-    // `sleep 0` exits under a parent (sh exec'd into sleep 5) that never reaps it: a zombie.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    // A child that exits under a parent that never reaps it: a zombie. (perl-base is in every
+    // Debian; a shell may reap a background job before it execs.)
+    const parent = spawn(
+      'perl',
+      ['-e', '$| = 1; my $p = fork(); if (!$p) { exit 0 } print "$p\n"; sleep 5'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     children.push(parent);
     return new Promise<void>((resolve, reject) => {
       parent.stdout!.once('data', (d: Buffer) => {
@@ -130,6 +133,18 @@ describe.skipIf(!linux)('process identity (Linux: /proc)', () => {
     });
     repo.release('iris');
     expect(repo.get('iris').busy).toBeNull();
+
+    // A process from before migration 10 takes the hold by its pid alone: the start left behind
+    // (the previous holder's) must not make that live holder look gone.
+    heldBy(reused(live));
+    db.prepare('UPDATE deployments SET busy_pid = ?, busy_what = ?, busy_until = ? WHERE name = ?').run(
+      process.pid,
+      'an old app’s update',
+      Date.now() + 60_000,
+      'iris',
+    );
+    expect(db.prepare('SELECT busy_pid_start FROM deployments').get()).toEqual({ busy_pid_start: null });
+    expect(repo.get('iris').busy).toBe('an old app’s update');
     db.close();
   });
 

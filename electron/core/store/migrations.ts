@@ -435,6 +435,21 @@ export const migrations: Migration[] = [
       ALTER TABLE runs ADD COLUMN follower_pid_start TEXT;
       ALTER TABLE deployments ADD COLUMN busy_pid_start TEXT;
       ALTER TABLE write_leases ADD COLUMN pid_start TEXT;
+      -- A process from before this migration (an app or supervisor still running the old code)
+      -- changes a holder's pid alone: the start it leaves would name the previous holder, and
+      -- the live one would be taken for gone. A pid changed without its start clears the start.
+      CREATE TRIGGER runs_follower_pid_alone AFTER UPDATE OF follower_pid ON runs
+        WHEN NEW.follower_pid IS NOT OLD.follower_pid
+         AND NEW.follower_pid_start IS OLD.follower_pid_start AND NEW.follower_pid_start IS NOT NULL
+      BEGIN
+        UPDATE runs SET follower_pid_start = NULL WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER deployments_busy_pid_alone AFTER UPDATE OF busy_pid ON deployments
+        WHEN NEW.busy_pid IS NOT OLD.busy_pid
+         AND NEW.busy_pid_start IS OLD.busy_pid_start AND NEW.busy_pid_start IS NOT NULL
+      BEGIN
+        UPDATE deployments SET busy_pid_start = NULL WHERE id = NEW.id;
+      END;
     `,
   },
 ];
