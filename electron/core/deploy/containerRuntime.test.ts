@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInHostNetwork } from '../docker/hostNetwork.ts';
 import type { OpContext } from '../ops/operations.ts';
 import { BASE_IMAGE, packageModel } from '../serving/modelImage.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
@@ -23,7 +24,7 @@ import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { containerRuntime, modelContainerName } from './containerRuntime.ts';
 import { freePort, portIsFree } from './hostPort.ts';
-import { execIn, FRONT_IMAGE, frontName, hostChain, runInHostNetwork, stateVolumeName } from './netFront.ts';
+import { execIn, FRONT_IMAGE, frontName, hostChain, stateVolumeName } from './netFront.ts';
 import { DEPLOY_LABELS, type RuntimeSpec } from './runtime.ts';
 import { BROKEN_SIGNATURE, brokenOnnx } from './testing/brokenOnnx.ts';
 

@@ -4,6 +4,7 @@
  * its port, and reading which slot it steers to.
  */
 import type Docker from 'dockerode';
+import { hostNetworkIsThisMachine } from '../docker/hostNetwork.ts';
 import { cancelled, WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
 import { engine, statusCode, stopGracefully } from './deployContainers.ts';
@@ -28,23 +29,16 @@ export function frontControl(deps: RuntimeDeps) {
   const { docker, local, homeId } = deps;
 
   /**
-   * Whether this engine's host network is this machine's: a Linux engine on the local socket that
-   * is neither Docker Desktop's VM nor rootless Docker (whose host network is a namespace of its
-   * own), nor one with user namespaces (which refuses the host's network to containers). Asked
-   * once per runtime.
+   * Whether this engine's host network is this machine's (docker/hostNetwork.ts says when), and
+   * deployments may use it (not MLWB_DEPLOY_NETWORK=bridge). Asked once per runtime.
    */
   let hostNetIsOurs: Promise<boolean> | undefined;
   function hostNetworkIsOurs(): Promise<boolean> {
-    if (!local || deps.network === 'bridge' || process.platform !== 'linux') return Promise.resolve(false);
-    hostNetIsOurs ??= engine(docker.info()).then(
-      (info: { OperatingSystem?: string; SecurityOptions?: string[] }) =>
-        !/docker desktop/i.test(info.OperatingSystem ?? '') &&
-        !(info.SecurityOptions ?? []).some((o) => /name=(rootless|userns)/.test(o)),
-      (err) => {
-        hostNetIsOurs = undefined;
-        throw err;
-      },
-    );
+    if (!local || deps.network === 'bridge') return Promise.resolve(false);
+    hostNetIsOurs ??= hostNetworkIsThisMachine(docker).catch((err) => {
+      hostNetIsOurs = undefined;
+      throw err;
+    });
     return hostNetIsOurs;
   }
 

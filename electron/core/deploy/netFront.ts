@@ -35,11 +35,11 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { hasNetfrontImage, NETFRONT_IMAGE, runInHostNetwork } from '../docker/hostNetwork.ts';
 import { WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
-import { demuxLines } from './serverReadiness.ts';
 
-export const FRONT_IMAGE = 'mlwb/netfront:bookworm';
+export const FRONT_IMAGE = NETFRONT_IMAGE;
 /** The lock every change of a front's rule and state file takes (flock, from util-linux). */
 const STATE_LOCK = '/state/.lock';
 /** The port a bridge front publishes, inside its namespace. */
@@ -151,8 +151,7 @@ function staleJumpsScript(port: number, keep?: string): string {
  * have run here, so there is nothing to clear.
  */
 export async function clearStaleHostJumps(docker: Docker, port: number): Promise<void> {
-  const images = await docker.listImages({ filters: { reference: [FRONT_IMAGE] } }).catch(() => []);
-  if (images.length) await runInHostNetwork(docker, staleJumpsScript(port));
+  if (await hasNetfrontImage(docker)) await runInHostNetwork(docker, staleJumpsScript(port));
 }
 
 /** Whether a host front's rules are in place: its jump, and the redirect in its chain. */
@@ -285,43 +284,11 @@ export async function createFront(docker: Docker, spec: FrontSpec): Promise<Dock
 
 /**
  * Removes a host front's rules when the front cannot (it was killed outright, or removed by hand):
- * a one-off container of the front's image in the host's network runs the front's own undo.
+ * a one-off container of the front's image in the host's network (docker/hostNetwork.ts) runs the
+ * front's own undo.
  */
 export async function undoHostRules(docker: Docker, chain: string): Promise<void> {
   await runInHostNetwork(docker, undoScript(chain));
-}
-
-/**
- * Runs a shell script in the host's network with NET_ADMIN, in a one-off container of the front's
- * image, and returns what it printed (stdout and stderr).
- */
-export async function runInHostNetwork(docker: Docker, script: string): Promise<string> {
-  try {
-    const c = await docker.createContainer({
-      Image: FRONT_IMAGE,
-      Cmd: ['sh', '-c', script],
-      HostConfig: {
-        NetworkMode: 'host',
-        CapDrop: ['ALL'],
-        CapAdd: ['NET_ADMIN'],
-        SecurityOpt: ['no-new-privileges'],
-        ReadonlyRootfs: true,
-        Tmpfs: { '/run': 'rw,nosuid,nodev,noexec,size=1m' },
-      },
-    });
-    try {
-      await c.start();
-      await c.wait();
-      const out = (await c.logs({ stdout: true, stderr: true })) as Buffer;
-      return demuxLines(out)
-        .map((l) => l.text)
-        .join('\n');
-    } finally {
-      await c.remove({ force: true }).catch(() => {});
-    }
-  } catch (err) {
-    throw engineError(err);
-  }
 }
 
 export interface ExecResult {
