@@ -4,17 +4,16 @@
  * DuckDB does the scanning and the heavy lifting: text formats are parsed once into tables of an
  * in-memory DuckDB database that spills to a private temporary folder past `memory_limit`, Parquet
  * is queried in place. The engine then asks per column for counts
- * per value (GROUP BY in DuckDB) or for the numbers (one Float64Array per side, radix-sorted here),
- * so JavaScript holds a column or two at a time, never the table.
+ * per value (GROUP BY in DuckDB) or for the numbers (one sorted Float64Array per side, see
+ * duckdbNumbers.ts), so JavaScript holds a column or two at a time, never the table.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, type DuckDBListVector } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { StorageKind } from '../../../shared/drift.ts';
 import { cancelled, describeSystemError, invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import { type CategoryValue, mergeCounts } from '../statistics/categoryCounts.ts';
-import { radixSortFloat64 } from '../statistics/radixSort.ts';
 import type {
   DomainCounts,
   DriftColumnSource,
@@ -23,6 +22,7 @@ import type {
   SortedNumbers,
   ValueDomain,
 } from './columnSource.ts';
+import { ArrayPool, approxDistinctCounts, type FiniteNumbers, readSortedNumbers } from './duckdbNumbers.ts';
 
 export type DriftFileFormat = 'csv' | 'tsv' | 'parquet' | 'jsonl';
 
@@ -165,6 +165,8 @@ interface ColumnInfo {
   /** DOUBLE/FLOAT columns, where NaN counts as missing. */
   floating: boolean;
   missing: number;
+  /** DuckDB's estimate of the distinct values (table statistics), when it has one. */
+  approxDistinct: number | null;
 }
 
 interface DuckDBSide extends DriftSide {
@@ -222,12 +224,18 @@ async function loadSide(db: DuckDBConnection, side: Side, file: Required<DriftFi
     await db.runAndReadAll(`SELECT count(*), ${measures.join(', ') || '0, 0'} FROM ${table}`)
   ).getRowsJS()[0]!;
   const rows = Number(counts[0]);
+  const distinct = rows > 0 ? await approxDistinctCounts(db, table, columns) : columns.map(() => null);
   const info = new Map<string, ColumnInfo>();
   const storage = new Map<string, StorageKind>();
   columns.forEach((c, k) => {
     const present = Number(counts[1 + 2 * k]) - Number(counts[2 + 2 * k]);
     const kind: StorageKind = present === 0 ? 'empty' : kindOf(types[k]!);
-    info.set(c, { kind, floating: floating[k]!, missing: rows - present });
+    info.set(c, {
+      kind,
+      floating: floating[k]!,
+      missing: rows - present,
+      approxDistinct: distinct[k] ?? null,
+    });
     storage.set(c, kind);
   });
   return { table, rows, columns, storage, info };
@@ -255,20 +263,25 @@ function valueSql(name: string, info: ColumnInfo, domain: ValueDomain): { expr: 
 }
 
 /**
- * A query whose one row holds a side's finite values of a column as a LIST of DOUBLE. Number
- * columns are filtered by isfinite (NULL, NaN and ±Infinity fail it) with no CASE per value: that
- * form costs a third of the general one (measured here: 20 against 58 ms of CPU a column).
+ * A side's finite values of a column as rows of one DOUBLE column `v`. Number columns are filtered
+ * by isfinite (NULL, NaN and ±Infinity fail it) with no CASE per value: that form costs a third of
+ * the general one (measured here: 20 against 58 ms of CPU a column).
  */
-function finiteNumbersSql(name: string, info: ColumnInfo, table: string): string {
+function finiteNumbers(name: string, info: ColumnInfo, side: DuckDBSide): FiniteNumbers {
   const q = quoteIdent(name);
-  if (info.kind === 'float') {
-    return `SELECT coalesce(list(CAST(${q} AS DOUBLE)), []) FROM ${table} WHERE isfinite(CAST(${q} AS DOUBLE))`;
+  const present = side.rows - info.missing;
+  let sql: string;
+  if (info.kind === 'float')
+    sql = `SELECT CAST(${q} AS DOUBLE) AS v FROM ${side.table} WHERE isfinite(CAST(${q} AS DOUBLE))`;
+  else if (info.kind === 'integer')
+    sql = `SELECT CAST(${q} AS DOUBLE) AS v FROM ${side.table} WHERE ${q} IS NOT NULL`;
+  else {
+    const { expr, where } = valueSql(name, info, 'numeric');
+    sql = `SELECT v FROM (SELECT ${expr} AS v FROM ${side.table} WHERE ${where}) WHERE v IS NOT NULL`;
   }
-  if (info.kind === 'integer') {
-    return `SELECT coalesce(list(CAST(${q} AS DOUBLE)), []) FROM ${table} WHERE ${q} IS NOT NULL`;
-  }
-  const { expr, where } = valueSql(name, info, 'numeric');
-  return `SELECT coalesce(list(v), []) FROM (SELECT ${expr} AS v FROM ${table} WHERE ${where}) WHERE v IS NOT NULL`;
+  // Text read as numbers keeps to one way: its distinct strings are not its distinct numbers.
+  const numeric = info.kind === 'float' || info.kind === 'integer';
+  return { sql, present, approxDistinct: numeric ? info.approxDistinct : null };
 }
 
 function columnSource(
@@ -315,8 +328,8 @@ function columnSource(
       const [reference, current] = await settleAll(
         (['reference', 'current'] as const).map(async (side) => {
           if (info[side].kind === 'empty') return { values: new Float64Array(0), invalid: 0 };
-          const sql = finiteNumbersSql(name, info[side], sides[side].table);
-          const values = await db.use((c) => readSortedNumbers(c, sql, arrays));
+          const numbers = finiteNumbers(name, info[side], sides[side]);
+          const values = await db.use((c) => readSortedNumbers(c, numbers, arrays));
           taken.push(values);
           return { values, invalid: sides[side].rows - info[side].missing - values.length };
         }),
@@ -332,55 +345,6 @@ function columnSource(
       for (const a of taken.splice(0)) arrays.give(a);
     },
   };
-}
-
-/**
- * The LIST of a one-row query as an ascending Float64Array. One LIST row copies out faster than
- * 2048-row chunks, and the radix sort here costs less CPU than DuckDB's ORDER BY (measured: about
- * 3.9 s against 4.8 s of CPU for the 22 numeric sides of the benchmark) on cores we share with it.
- */
-async function readSortedNumbers(
-  c: DuckDBConnection,
-  listSql: string,
-  arrays: ArrayPool,
-): Promise<Float64Array> {
-  const result = await c.run(listSql);
-  const list = result.getChunk(0).getColumnVector(0) as DuckDBListVector;
-  const n = list.getEntryLength(0);
-  const offset = list.getEntryOffset(0);
-  const child = list.childVector;
-  const out = arrays.take(n);
-  // The DOUBLE vector keeps its values in a Float64Array over DuckDB's memory; copying that in one
-  // go saves ~20 ms a column over getItem(). It is not public API, hence the checked fallback.
-  const items = (child as unknown as { items?: unknown }).items;
-  if (items instanceof Float64Array && items.length >= offset + n)
-    out.set(items.subarray(offset, offset + n));
-  else for (let i = 0; i < n; i++) out[i] = child.getItem(offset + i) as number;
-  return radixSortFloat64(out);
-}
-
-/**
- * Float64Arrays handed from one column to the next. A drift check sorts dozens of columns of the
- * same length; a fresh 8 MB array per side costs more in page faults than copying into it (measured
- * here: 34 ms against 0.6 ms for a million values), and the garbage collector never has to find
- * them. A handful are in use at a time (two sides of the columns in flight).
- */
-class ArrayPool {
-  private readonly free: Float64Array[] = [];
-
-  take(n: number): Float64Array {
-    let best = -1;
-    this.free.forEach((a, k) => {
-      if (a.length >= n && (best < 0 || a.length < this.free[best]!.length)) best = k;
-    });
-    if (best < 0) return new Float64Array(n);
-    return this.free.splice(best, 1)[0]!.subarray(0, n);
-  }
-
-  /** Returns an array from take() (or a view of it) for reuse. */
-  give(a: Float64Array): void {
-    this.free.push(new Float64Array(a.buffer));
-  }
 }
 
 /**
