@@ -268,8 +268,7 @@ export function containerRuntime(deps: RuntimeDeps): DeploymentRuntime {
       const net = await netFor(spec);
       // A host front clears rules that killed fronts left for its port itself (netFront.ts); a
       // bridge one's local clients would be sent by them to a dead slot.
-      if (net === 'bridge' && local && process.platform === 'linux')
-        await clearStaleHostJumps(docker, spec.port);
+      if (net === 'bridge' && local) await clearStaleHostJumps(docker, spec.port);
       const slot = await nextSlot(net, null);
       // A state volume left by an interrupted removal would hold a stale slot.
       await docker

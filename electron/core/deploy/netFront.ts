@@ -35,7 +35,12 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { hasNetfrontImage, NETFRONT_IMAGE, runInHostNetwork } from '../docker/hostNetwork.ts';
+import {
+  hasNetfrontImage,
+  hostNetworkIsThisMachine,
+  NETFRONT_IMAGE,
+  runInHostNetwork,
+} from '../docker/hostNetwork.ts';
 import { WorkbenchError } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
 
@@ -151,7 +156,14 @@ function staleJumpsScript(port: number, keep?: string): string {
  * have run here, so there is nothing to clear.
  */
 export async function clearStaleHostJumps(docker: Docker, port: number): Promise<void> {
-  if (await hasNetfrontImage(docker)) await runInHostNetwork(docker, staleJumpsScript(port));
+  // Best effort, and only where host fronts can run: an engine that refuses the host's network to
+  // containers (user namespaces) or whose host network is a VM's has none to leave rules.
+  try {
+    if ((await hostNetworkIsThisMachine(docker)) && (await hasNetfrontImage(docker)))
+      await runInHostNetwork(docker, staleJumpsScript(port));
+  } catch {
+    // The deployment goes on; at worst a port a killed front held stays steered to a dead slot.
+  }
 }
 
 /** Whether a host front's rules are in place: its jump, and the redirect in its chain. */

@@ -222,7 +222,7 @@ export async function requireFreePort(
     taken.get(port) ?? (local && !(await canBind(port)) ? 'another program on this machine' : null);
   if (!holder) {
     // Rules a killed container front left for this port would send local clients to a dead slot.
-    if (local && process.platform === 'linux') await clearStaleHostJumps(docker, port);
+    if (local) await clearStaleHostJumps(docker, port);
     return;
   }
   let free = port;
