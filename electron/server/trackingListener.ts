@@ -8,7 +8,10 @@
  * unchanged.
  *
  * Before each launch the network is checked (`attach`): made again if it has gone (a `docker
- * network prune` while no run used it), and listened on anew if it came back on another subnet.
+ * network prune` while no run used it), and listened on anew if it came back on another subnet;
+ * and, at the same time, the host firewall rules that keep runs to this listener
+ * (core/training/runFirewall.ts), put back if a firewall reload dropped them. A run whose rules
+ * cannot be in place still starts, and its log says first what it can reach and why.
  *
  * Any workbench process on the home can answer any run (tokens are checked against the store), so
  * a process that takes over a run from one that has gone also listens on the port that run was
@@ -17,8 +20,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type RunFirewall, runFirewall } from '../core/training/runFirewall.ts';
 import type { Attachment } from '../core/training/runLauncher.ts';
-import { ensureRunNetwork, type RunNetworkName } from '../core/training/runNetwork.ts';
+import { ensureRunNetwork, RUNS, type RunNetworkName } from '../core/training/runNetwork.ts';
 import type { Workbench } from '../core/workbench.ts';
 import { tokenFromRequest } from './httpSecurity.ts';
 import { createMlflowHandler, mlflowPath, type RunScope } from './mlflow/mlflowRouter.ts';
@@ -47,7 +51,8 @@ interface Bound {
 
 export async function startTrackingListener(
   wb: Workbench,
-  opts: { network?: RunNetworkName } = {},
+  /** The run network, and its host firewall: those of `mlwb-runs` unless a test gives its own. */
+  opts: { network?: RunNetworkName; firewall?: RunFirewall } = {},
 ): Promise<TrackingListener | undefined> {
   // A remote engine's containers cannot reach this machine's bridge: no listener then.
   if (!wb.engine.host.startsWith('unix://')) {
@@ -118,6 +123,7 @@ export async function startTrackingListener(
     return undefined;
   }
   let current: Bound = bound;
+  const firewall = opts.firewall ?? runFirewall(docker, (opts.network ?? RUNS).bridge);
   const pending = new Map<string, Promise<boolean>>();
   const serveAlso = (other: string): Promise<boolean> => {
     let url: URL;
@@ -154,7 +160,7 @@ export async function startTrackingListener(
         return {
           problem: `its engine (${host}) is not the one the workbench serves MLflow to (${wb.engine.host})`,
         };
-      const net = await ensureRunNetwork(docker, opts.network);
+      const [net, exposed] = await Promise.all([ensureRunNetwork(docker, opts.network), firewall.check()]);
       if (net.problem !== undefined) return net;
       // Made again (pruned while no run used it) on another subnet: listen on its gateway too.
       // Servers on the old address stay until close: a run may still be posting to them.
@@ -163,7 +169,7 @@ export async function startTrackingListener(
         if ('problem' in moved) return moved;
         current = moved;
       }
-      return { network: net.network.id, uri: current.uri };
+      return { network: net.network.id, uri: current.uri, ...(exposed ? { exposed } : {}) };
     });
     checking = next.catch(() => {});
     return next;

@@ -49,13 +49,20 @@ export interface TrackingEndpoint {
   serveAlso(uri: string): Promise<boolean>;
   /**
    * The Docker network a run on the engine at `host` joins to reach the endpoint (made again if it
-   * has gone), and what it gets as MLFLOW_TRACKING_URI there; or why it cannot have them.
+   * has gone), and what it gets as MLFLOW_TRACKING_URI there; or why it cannot have them. With
+   * `exposed` when the host firewall rules that keep runs to the endpoint are not in place.
    */
   attach(host: string): Promise<Attachment>;
 }
 
-/** A run's way to the endpoint: the network it joins and the URI it posts to, or why there is none. */
-export type Attachment = { network: string; uri: string; problem?: undefined } | { problem: string };
+/**
+ * A run's way to the endpoint: the network it joins and the URI it posts to, or why there is none.
+ * `exposed`: that this machine's other services are reachable from the run, and why (the run's log
+ * says it first).
+ */
+export type Attachment =
+  | { network: string; uri: string; exposed?: string; problem?: undefined }
+  | { problem: string };
 
 /** Where this process's containers log through MLflow, or why they cannot. */
 export type TrackingChannel = { endpoint: TrackingEndpoint } | { endpoint?: undefined; missing: string };
@@ -118,6 +125,7 @@ export async function launchRun(
             ? tracking.missing
             : NO_LISTENER,
       };
+  if (attached.problem === undefined && attached.exposed) noteInRunLog(d, runId, attached.exposed);
   // Without the endpoint a run gets no network at all, never Docker's default bridge.
   if (attached.problem !== undefined)
     noteInRunLog(

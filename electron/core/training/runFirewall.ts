@@ -1,0 +1,150 @@
+/**
+ * The host firewall rules that keep runs on the run network (runNetwork.ts) to the workbench's
+ * MLflow listener, and off this machine's other services.
+ *
+ * Why: Docker filters what a container sends past its network, not what it sends to the host
+ * itself. Through the network's gateway a run reaches every service of this machine listening on
+ * 0.0.0.0, and on Docker before 25 (which gives internal networks a default route) every service
+ * on any of its addresses. Two rules on the bridge device close that: TCP to a socket bound to an
+ * address of the bridge itself is accepted (the `socket` match ignores sockets bound to 0.0.0.0,
+ * and `addrtype --limit-iface-in` takes only the bridge's own addresses), everything else from the
+ * bridge is refused.
+ *
+ * They live in a chain of the workbench's own (`MLWB-RUNS` for the bridge `mlwb-runs`), jumped to
+ * first in INPUT for that device, so that they are easy to read (`iptables -S MLWB-RUNS`) and to
+ * remove (the jump, then the chain), and nothing the host's firewall accepts earlier in INPUT lets
+ * a run past them. They are put in place by a one-off container in the host's network
+ * (docker/hostNetwork.ts), so only where the engine's host network is this machine's.
+ *
+ * A firewall reload drops them, so they are checked before launches and put back when anything
+ * differs. A check costs one short-lived container: 0.35–0.5 s here, where a launch takes about
+ * 1.2 s (it runs beside the network's check, adding about 0.35 s). So one check answers for the
+ * launches that come while it runs and for FRESH_MS after it: a batch of launches pays once, and a
+ * launch later than that checks again. A run already running when the
+ * rules went is open until the next check. Where they cannot be put in place, the check says why,
+ * and the run's log says it first. MLWB_RUNS_HOST_FIREWALL=off leaves the firewall to its owner.
+ */
+import type Docker from 'dockerode';
+import {
+  hasNetfrontImage,
+  hostNetworkIsThisMachine,
+  NETFRONT_IMAGE,
+  runInHostNetwork,
+} from '../docker/hostNetwork.ts';
+
+/** Set to `off` to leave the host's firewall to whoever manages it. */
+export const FIREWALL_SETTING = 'MLWB_RUNS_HOST_FIREWALL';
+/** How long a check answers for launches after it finished. */
+export const FRESH_MS = 5_000;
+
+/** The workbench's chain for a run network's bridge device: MLWB-RUNS for mlwb-runs. */
+export const runsChain = (bridge: string) => bridge.toUpperCase();
+
+const ACCEPT_RULE = '-p tcp -m addrtype --dst-type LOCAL --limit-iface-in -m socket -j ACCEPT';
+const REJECT_RULE = '-j REJECT --reject-with icmp-port-unreachable';
+/** The last line of the script when the rules are in place: as they were, or put back. */
+const IN_PLACE = /^mlwb-runs-firewall: (kept|installed)$/;
+
+/**
+ * Checks the rules and puts them back when anything differs: the chain holds exactly the two rules,
+ * and the jump into it is INPUT's first rule and its only jump. A repair is one iptables-restore
+ * transaction (the chain refilled, every old jump removed, the jump inserted first), so there is
+ * never a moment with the chain empty or half-filled, and one that loses a race with another
+ * process (a jump already removed) changes nothing and is tried again. Reads only when all is in
+ * place. `iptables -S` prints a rule in this one form whatever order its options were given in.
+ */
+export function firewallScript(bridge: string): string {
+  const chain = runsChain(bridge);
+  const jump = `-i ${bridge} -j ${chain}`;
+  const want = [`-N ${chain}`, `-A ${chain} ${ACCEPT_RULE}`, `-A ${chain} ${REJECT_RULE}`].join('\n');
+  return [
+    'set -u',
+    `want='${want}'`,
+    'state=kept',
+    "said=''",
+    'for attempt in 1 2 3; do',
+    '  input=$(iptables -w -S INPUT) || exit 1',
+    `  jumps=$(printf '%s\\n' "$input" | grep -cxF -- '-A INPUT ${jump}')`,
+    `  if [ "$(iptables -w -S ${chain} 2>/dev/null)" = "$want" ] && [ "$jumps" = 1 ] && [ "$(printf '%s\\n' "$input" | sed -n 2p)" = '-A INPUT ${jump}' ]; then`,
+    '    echo "mlwb-runs-firewall: $state"',
+    '    exit 0',
+    '  fi',
+    '  said=$({',
+    "    echo '*filter'",
+    `    echo ':${chain} - [0:0]'`,
+    `    echo '-A ${chain} ${ACCEPT_RULE}'`,
+    `    echo '-A ${chain} ${REJECT_RULE}'`,
+    `    i=0; while [ "$i" -lt "$jumps" ]; do echo '-D INPUT ${jump}'; i=$((i + 1)); done`,
+    `    echo '-I INPUT 1 ${jump}'`,
+    "    echo 'COMMIT'",
+    '  } | iptables-restore -w --noflush 2>&1)',
+    '  state=installed',
+    'done',
+    // iptables-restore's first line is its error; the rest is where and `--help`.
+    `printf '%s\\n' "\${said:-the rules were not in place after three attempts}" | head -n 1`,
+    'exit 1',
+  ].join('\n');
+}
+
+/** Removes the rules: the jumps into the chain, then the chain (tests, and the README's recipe). */
+export function removalScript(bridge: string): string {
+  const chain = runsChain(bridge);
+  return [
+    `while iptables -w -D INPUT -i ${bridge} -j ${chain} 2>/dev/null; do :; done`,
+    `iptables -w -F ${chain} 2>/dev/null; iptables -w -X ${chain} 2>/dev/null; true`,
+  ].join('\n');
+}
+
+export interface RunFirewall {
+  /**
+   * Checks the rules, putting them back when they are gone. Undefined when they are in place (or
+   * the firewall is left to its owner); else what a run's log says first: that this machine's
+   * other services are reachable from the run, why, and what to do. Never rejects.
+   */
+  check(): Promise<string | undefined>;
+}
+
+const REACHABLE =
+  "This machine's other services are reachable from this run: Docker does not filter what a container sends to the host itself, so services listening on all of its addresses (0.0.0.0; on Docker before 25 any of its addresses) answer the run through its network's gateway, and";
+const BY_HAND = `add the two rules to the host's firewall yourself (README, "Security") and set ${FIREWALL_SETTING}=off`;
+
+/**
+ * The firewall of one run network on one local engine (the caller knows it is this machine's
+ * local socket), for one process.
+ */
+export function runFirewall(docker: Docker, bridge: string): RunFirewall {
+  let hostIsOurs: Promise<boolean> | undefined;
+  let last: Promise<string | undefined> | undefined;
+  let running = false;
+  let finishedAt = 0;
+
+  async function inspect(): Promise<string | undefined> {
+    try {
+      hostIsOurs ??= hostNetworkIsThisMachine(docker);
+      if (!(await hostIsOurs))
+        return `${REACHABLE} the workbench cannot put its firewall rules in place on this engine, whose host network is not this machine's (Docker Desktop, rootless Docker, or user namespaces); ${BY_HAND}.`;
+      if (!(await hasNetfrontImage(docker)))
+        return `${REACHABLE} the two host firewall rules that keep runs from them are put in place by a helper container of the image ${NETFRONT_IMAGE}, which this engine does not have. Run npm run images:offline, then launch again; or ${BY_HAND}.`;
+      const out = (await runInHostNetwork(docker, firewallScript(bridge))).trim().split('\n');
+      if (IN_PLACE.test(out.at(-1) ?? '')) return undefined;
+      const said = out.join(' ').slice(0, 300) || 'nothing';
+      return `${REACHABLE} the workbench could not put its host firewall rules for runs in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}.`;
+    } catch (err) {
+      hostIsOurs = undefined;
+      return `${REACHABLE} the workbench could not check its host firewall rules for runs (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}.`;
+    }
+  }
+
+  return {
+    check() {
+      if (process.env[FIREWALL_SETTING]?.toLowerCase() === 'off') return Promise.resolve(undefined);
+      if (last && (running || Date.now() - finishedAt < FRESH_MS)) return last;
+      running = true;
+      last = inspect().finally(() => {
+        running = false;
+        finishedAt = Date.now();
+      });
+      return last;
+    },
+  };
+}
