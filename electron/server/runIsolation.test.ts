@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInHostNetwork } from '../core/docker/hostNetwork.ts';
 import { tempDirs } from '../core/testing/tempDirs.ts';
 import { testWorkbench } from '../core/testing/testWorkbench.ts';
 import {
@@ -18,6 +19,7 @@ import {
   mlflowClientScript,
   writeRecipe,
 } from '../core/testing/trainingFixtures.ts';
+import { removalScript } from '../core/training/runFirewall.ts';
 import {
   ensureRunNetwork,
   gatewayOf,
@@ -127,6 +129,8 @@ function testNetworkName(): RunNetworkName {
   cleanup.push(async () => {
     for (const n of await docker.listNetworks({ filters: { name: [name] } }))
       if (n.Name === name) await docker.getNetwork(n.Id).remove();
+    // The host firewall rules its listener put in place for its bridge.
+    await runInHostNetwork(docker, removalScript(name));
   });
   return { name, bridge: name };
 }

@@ -1,0 +1,202 @@
+/**
+ * The host firewall of the run network (core/training/runFirewall.ts), for real in the Docker
+ * engine and this machine's firewall, with the workbench's tracking listener on mlwb-runs: a
+ * service this test runs on 0.0.0.0 is reachable from this machine and from a container on
+ * Docker's default bridge, but not from a run, which still logs through MLflow; the rules are in
+ * their own chain, jumped to first in INPUT; dropped, they are put back at the next launch; with
+ * MLWB_RUNS_HOST_FIREWALL=off they are left alone (and the run reaches the service); where they
+ * cannot be put in place, the run still starts and its log says so first. The workbench's own
+ * rules stay on this machine afterwards (they are the product); nothing here talks to anything
+ * but this machine and containers the test starts.
+ */
+import net from 'node:net';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demuxLines } from '../core/deploy/serverReadiness.ts';
+import { runInHostNetwork } from '../core/docker/hostNetwork.ts';
+import { tempDirs } from '../core/testing/tempDirs.ts';
+import { testWorkbench } from '../core/testing/testWorkbench.ts';
+import {
+  dockerSkipReason,
+  IMAGE,
+  mlflowClientScript,
+  writeRecipe,
+} from '../core/testing/trainingFixtures.ts';
+import {
+  FIREWALL_SETTING,
+  FRESH_MS,
+  removalScript,
+  runFirewall,
+  runsChain,
+} from '../core/training/runFirewall.ts';
+import { ensureRunNetwork, gatewayOf, RUN_NETWORK } from '../core/training/runNetwork.ts';
+import { startTrackingListener, type TrackingListener } from './trackingListener.ts';
+
+const skipReason = await dockerSkipReason();
+const t = testWorkbench();
+const dirs = tempDirs();
+const docker = new Docker();
+/** A bridge name iptables refuses (longer than an interface name may be). */
+const REFUSED_BRIDGE = 'mlwb-runs-refused-x';
+let listener: TrackingListener | undefined;
+/** This machine's service on all its addresses, saying `reached` to whoever connects. */
+const service = net.createServer((c) => c.end('reached\n'));
+let port = 0;
+let gateway = '';
+let defaultBridgeGateway = '';
+
+beforeAll(async () => {
+  if (skipReason) return;
+  await new Promise<void>((r) => service.listen(0, '0.0.0.0', r));
+  port = (service.address() as net.AddressInfo).port;
+  const runs = await ensureRunNetwork(docker);
+  if (runs.problem !== undefined) throw new Error(runs.problem);
+  gateway = runs.network.gateway;
+  defaultBridgeGateway = gatewayOf(await docker.getNetwork('bridge').inspect())!;
+  listener = await startTrackingListener(t.wb);
+});
+afterAll(async () => {
+  delete process.env[FIREWALL_SETTING];
+  await listener?.close();
+  service.close();
+  if (!skipReason) await runInHostNetwork(docker, removalScript(REFUSED_BRIDGE));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Python that tries HOST:port for each target, printing `NAME reached` or `NAME not reached ERROR`. */
+const knocks = (targets: Record<string, string>) =>
+  Object.entries(targets).map(
+    ([name, host]) =>
+      `try:\n    c = socket.create_connection(("${host}", ${port}), timeout=3)\n    print("${name}", c.recv(20).decode().strip())\nexcept OSError as e:\n    print("${name} not reached", type(e).__name__)`,
+  );
+
+/** A run that knocks on the service through the run network's gateway and the default bridge's, then logs `k` through MLflow. */
+async function probeRun(): Promise<{ id: string; log: string[] }> {
+  const recipe = writeRecipe(dirs.make(), {
+    name: 'firewall-probe',
+    script: [
+      'import socket',
+      ...knocks({ gateway, 'default bridge': defaultBridgeGateway }),
+      ...mlflowClientScript(10),
+      'post("runs/log-metric", {"run_id": run, "key": "k", "value": 1, "timestamp": 1, "step": 0}, token)',
+      'print("logged", uri)',
+    ],
+  });
+  const [id] = (await t.wb.runs.start({ recipe })) as [string];
+  await t.wb.runs.waitFor(id);
+  const log = t.wb.runs.logs(id).map((l) => l.text);
+  expect(t.wb.tracking.run(id).status, log.join('\n')).toBe('FINISHED');
+  expect(t.wb.tracking.run(id).metrics).toEqual({ k: 1 });
+  expect(log).toContain(`logged ${listener!.uri}`);
+  return { id, log };
+}
+
+/** INPUT and the workbench's chain, as iptables lists them on this machine. */
+async function hostRules(): Promise<{ input: string[]; chain: string[] }> {
+  const out = await runInHostNetwork(
+    docker,
+    `iptables -w -S INPUT; echo ==; iptables -w -S ${runsChain(RUN_NETWORK)} 2>&1`,
+  );
+  const [input, chain] = out.split('\n==\n');
+  return { input: input!.split('\n'), chain: chain!.split('\n') };
+}
+
+const JUMP = `-A INPUT -i ${RUN_NETWORK} -j MLWB-RUNS`;
+const CHAIN = [
+  '-N MLWB-RUNS',
+  '-A MLWB-RUNS -p tcp -m addrtype --dst-type LOCAL --limit-iface-in -m socket -j ACCEPT',
+  '-A MLWB-RUNS -j REJECT --reject-with icmp-port-unreachable',
+];
+
+/** What a container on Docker's default bridge reads from the service (through its gateway). */
+async function fromDefaultBridge(): Promise<string> {
+  const c = await docker.createContainer({
+    Image: IMAGE,
+    Cmd: [
+      'python3',
+      '-c',
+      ['import socket', ...knocks({ 'default bridge': defaultBridgeGateway })].join('\n'),
+    ],
+    HostConfig: { NetworkMode: 'bridge' },
+  });
+  try {
+    await c.start();
+    await c.wait();
+    return demuxLines((await c.logs({ stdout: true, stderr: true })) as Buffer)
+      .map((l) => l.text)
+      .join('\n');
+  } finally {
+    await c.remove({ force: true });
+  }
+}
+
+/** What this process reads from the service at `host`. */
+function knock(host: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    net
+      .connect({ host, port })
+      .on('data', (b) => {
+        got += b.toString();
+      })
+      .on('error', (err) => resolve(`error ${err.message}`))
+      .on('close', () => resolve(got.trim()));
+  });
+}
+
+describe.skipIf(Boolean(skipReason))(
+  `the run network's host firewall${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    it("keeps a run from this machine's services on 0.0.0.0 (through either gateway) while it logs through MLflow, with its rules in its own chain jumped to first in INPUT", async () => {
+      expect(listener, 'the tracking listener must start on this engine').toBeDefined();
+      // The service answers this machine and a container on the default bridge: what the run does
+      // not reach is kept from it, not absent.
+      expect(await knock(gateway)).toBe('reached');
+      expect(await fromDefaultBridge()).toBe('default bridge reached');
+
+      const { log } = await probeRun();
+      expect(log[0]).not.toMatch(/^mlwb:/);
+      expect(log).toContain('gateway not reached ConnectionRefusedError');
+      // Docker before 25 routes it to the host, which refuses it; later ones give it no route.
+      expect(log.find((l) => l.startsWith('default bridge'))).toMatch(
+        /^default bridge not reached (ConnectionRefusedError|OSError)$/,
+      );
+      const rules = await hostRules();
+      expect(rules.input[1]).toBe(JUMP);
+      expect(rules.input.filter((r) => r === JUMP)).toHaveLength(1);
+      expect(rules.chain).toEqual(CHAIN);
+    }, 120_000);
+
+    it('leaves the firewall alone with MLWB_RUNS_HOST_FIREWALL=off, and puts dropped rules back at the next launch', async () => {
+      // A firewall reload drops them.
+      await runInHostNetwork(docker, removalScript(RUN_NETWORK));
+      expect((await hostRules()).input).not.toContain(JUMP);
+      await sleep(FRESH_MS);
+
+      process.env[FIREWALL_SETTING] = 'off';
+      const open = await probeRun();
+      expect(open.log[0]).not.toMatch(/^mlwb:/);
+      expect(open.log).toContain('gateway reached');
+      expect((await hostRules()).input).not.toContain(JUMP);
+
+      delete process.env[FIREWALL_SETTING];
+      await sleep(FRESH_MS);
+      const { log } = await probeRun();
+      expect(log).toContain('gateway not reached ConnectionRefusedError');
+      const rules = await hostRules();
+      expect(rules.input[1]).toBe(JUMP);
+      expect(rules.chain).toEqual(CHAIN);
+    }, 120_000);
+
+    it('starts a run whose rules cannot be put in place, its log first saying what it can reach and why', async () => {
+      await listener?.close();
+      listener = await startTrackingListener(t.wb, { firewall: runFirewall(docker, REFUSED_BRIDGE) });
+      const { log } = await probeRun();
+      expect(log.filter((l) => l.startsWith('mlwb:'))).toHaveLength(1);
+      expect(log[0]).toMatch(
+        /^mlwb: This machine's other services are reachable from this run: .*\(0\.0\.0\.0.* the workbench could not put its host firewall rules for runs in place \(iptables said: iptables-restore .*IFNAMSIZ.*\)\. Launch again; .*MLWB_RUNS_HOST_FIREWALL=off\.$/,
+      );
+    }, 120_000);
+  },
+);
