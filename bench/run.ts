@@ -59,7 +59,8 @@ if (want('flood')) {
 }
 if (want('cli')) {
   const { runCliBench } = await import('./cli/cliBench.ts');
-  figures.push(...(await runCliBench()));
+  // MLWB_BENCH_CLI=startup,ingest,drift picks parts (all by default).
+  figures.push(...(await runCliBench(process.env.MLWB_BENCH_CLI?.split(','))));
 }
 if (want('evaluate')) {
   const { runCliEvaluationBench } = await import('./evaluation/cliEvaluationBench.ts');
