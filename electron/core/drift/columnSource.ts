@@ -52,6 +52,8 @@ export interface DriftSide {
 export interface DriftDataset {
   reference: DriftSide;
   current: DriftSide;
+  /** What read the data: csvScan.ts (plain CSV), DuckDB, or nothing (columns in memory). */
+  readonly readBy?: 'csvScan' | 'duckdb';
   /** A column present on both sides. */
   column(name: string): DriftColumnSource;
   /** Releases what the source holds (a DuckDB instance, temporary tables). */

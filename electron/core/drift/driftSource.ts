@@ -1,11 +1,14 @@
 /**
  * Drift data from files — CSV, TSV, Parquet, JSON Lines (optionally gzipped) — read by DuckDB.
  *
- * DuckDB does the scanning and the heavy lifting: text formats are parsed once into tables of an
- * in-memory DuckDB database that spills to a private temporary folder past `memory_limit`, Parquet
- * is queried in place. The engine then asks per column for counts
- * per value (GROUP BY in DuckDB) or for the numbers (one sorted Float64Array per side, see
- * duckdbNumbers.ts), so JavaScript holds a column or two at a time, never the table.
+ * Two plain CSV/TSV files (the common case, see csvScan.ts) are read in one pass each, at once, in
+ * JavaScript, with the dialect and column types DuckDB's sniffer gives them (scannedColumns.ts).
+ * Otherwise, and for the columns a scan cannot answer, DuckDB does the scanning and the heavy
+ * lifting: text formats are parsed once into tables of an in-memory DuckDB database that spills
+ * to a private temporary folder past `memory_limit`, Parquet is queried in place. The engine then
+ * asks per column for counts per value (GROUP BY in DuckDB) or for the numbers (one sorted
+ * Float64Array per side, see duckdbNumbers.ts), so JavaScript holds a column or two at a time,
+ * never the table.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +25,10 @@ import type {
   SortedNumbers,
   ValueDomain,
 } from './columnSource.ts';
+import { type CsvLayout, SCANNED_TYPES, type ScannedType, scanCsv } from './csvScan.ts';
+import { type CsvScanner, isPlainTextTable, startCsvScanner } from './csvScanner.ts';
 import { ArrayPool, approxDistinctCounts, type FiniteNumbers, readSortedNumbers } from './duckdbNumbers.ts';
+import { type ScannedSide, scannedDataset } from './scannedColumns.ts';
 
 export type DriftFileFormat = 'csv' | 'tsv' | 'parquet' | 'jsonl';
 
@@ -37,6 +43,13 @@ export interface FileDatasetOptions {
   memoryLimit?: string;
   threads?: number;
   signal?: AbortSignal;
+  /** Read plain CSV/TSV files in JavaScript (csvScan.ts); false has DuckDB read every file. */
+  scanCsv?: boolean;
+  /**
+   * A scanner thread started beforehand (the drift worker starts one before DuckDB has loaded).
+   * Taken over: it is stopped once the files are read.
+   */
+  scanner?: CsvScanner;
 }
 
 const SIDES = { reference: 'ref', current: 'cur' } as const;
@@ -59,11 +72,23 @@ export async function openFileDataset(
   current: DriftFile | string,
   options: FileDatasetOptions = {},
 ): Promise<DriftDataset> {
-  if (options.signal?.aborted) throw cancelled('The drift check was cancelled.');
-  const files = {
-    reference: await checkFile(typeof reference === 'string' ? { path: reference } : reference, 'reference'),
-    current: await checkFile(typeof current === 'string' ? { path: current } : current, 'current'),
-  };
+  if (options.signal?.aborted) {
+    options.scanner?.stop();
+    throw cancelled('The drift check was cancelled.');
+  }
+  let files: Record<Side, Required<DriftFile>>;
+  try {
+    files = {
+      reference: await checkFile(
+        typeof reference === 'string' ? { path: reference } : reference,
+        'reference',
+      ),
+      current: await checkFile(typeof current === 'string' ? { path: current } : current, 'current'),
+    };
+  } catch (err) {
+    options.scanner?.stop();
+    throw err;
+  }
   const workDir = await mkdtemp(join(tmpdir(), 'mlwb-drift-'));
   let instance: DuckDBInstance | undefined;
   let pool: ConnectionPool | undefined;
@@ -87,23 +112,117 @@ export async function openFileDataset(
     });
     const db = new ConnectionPool(instance);
     pool = db;
-    // The two sides load concurrently: DuckDB's CSV reader leaves cores idle between its phases.
-    const [reference, current] = await settleAll(
-      (['reference', 'current'] as const).map((side) => db.use((c) => loadSide(c, side, files[side]))),
-    );
-    const sides = { reference: reference!, current: current! };
-    const arrays = new ArrayPool();
-    return {
-      reference: sides.reference,
-      current: sides.current,
-      column: (name) => columnSource(db, name, sides, arrays),
-      close: closeAll,
-    };
+    const loadTables = () => loadDuckDb(db, files, closeAll);
+    const scanned =
+      options.scanCsv === false ? null : await scanPlainCsvs(db, files, options.signal, options.scanner);
+    if (scanned) {
+      let tables: Promise<DriftDataset> | undefined;
+      return scannedDataset(scanned.reference, scanned.current, () => (tables ??= loadTables()), closeAll);
+    }
+    return await loadTables();
   } catch (err) {
     await closeAll();
     if (options.signal?.aborted) throw cancelled('The drift check was cancelled.');
     throw err;
+  } finally {
+    options.scanner?.stop();
   }
+}
+
+/** Both sides as DuckDB tables (or Parquet views). */
+async function loadDuckDb(
+  db: ConnectionPool,
+  files: Record<Side, Required<DriftFile>>,
+  close: () => Promise<void>,
+): Promise<DriftDataset> {
+  // The two sides load concurrently: DuckDB's CSV reader leaves cores idle between its phases.
+  const [reference, current] = await settleAll(
+    (['reference', 'current'] as const).map((side) => db.use((c) => loadSide(c, side, files[side]))),
+  );
+  const sides = { reference: reference!, current: current! };
+  const arrays = new ArrayPool();
+  return {
+    reference: sides.reference,
+    current: sides.current,
+    readBy: 'duckdb',
+    column: (name) => columnSource(db, name, sides, arrays),
+    close,
+  };
+}
+
+/**
+ * Both files read by csvScan.ts, this thread reading one and a scanner thread the other, or null
+ * when either is not a plain CSV/TSV file (then DuckDB reads both).
+ */
+async function scanPlainCsvs(
+  db: ConnectionPool,
+  files: Record<Side, Required<DriftFile>>,
+  signal?: AbortSignal,
+  started?: CsvScanner,
+): Promise<Record<Side, ScannedSide> | null> {
+  if (!isPlainTextTable(files.reference) || !isPlainTextTable(files.current)) return null;
+  const scanner = started ?? startCsvScanner();
+  try {
+    const [reference, current] = await settleAll(
+      (['reference', 'current'] as const).map((side) => db.use((c) => plainCsvLayout(c, files[side]))),
+    );
+    if (!reference || !current) return null;
+    const [ref, cur] = await settleAll([
+      scanCsv(reference.layout, signal),
+      scanner.scan(current.layout, signal),
+    ]);
+    if (!ref || !cur) return null;
+    return {
+      reference: { scan: ref, names: reference.names, kinds: reference.layout.types.map(kindOf) },
+      current: { scan: cur, names: current.names, kinds: current.layout.types.map(kindOf) },
+    };
+  } finally {
+    scanner.stop();
+  }
+}
+
+/**
+ * DuckDB's sniffer on the file, with the options read_csv gets here (so the same dialect and
+ * types), as a layout csvScan.ts can read; null when the file needs more than it reads.
+ */
+async function plainCsvLayout(
+  db: DuckDBConnection,
+  file: Required<DriftFile>,
+): Promise<{ layout: CsvLayout; names: string[] } | null> {
+  const delim = file.format === 'tsv' ? ", delim = '\t'" : '';
+  let sniffed: Record<string, unknown>;
+  try {
+    sniffed = (
+      await db.runAndReadAll(
+        `SELECT * FROM sniff_csv(${quoteString(file.path)}, header = true, ${CSV_BUFFER}${delim})`,
+      )
+    ).getRowObjectsJS()[0]!;
+  } catch {
+    return null; // DuckDB's own read of the file says what is wrong with it
+  }
+  const columns = (sniffed.Columns ?? []) as { name: string; type: string }[];
+  const plain =
+    typeof sniffed.Delimiter === 'string' &&
+    sniffed.Delimiter.length === 1 &&
+    (sniffed.Quote === '"' || sniffed.Quote === '(empty)') &&
+    (sniffed.Escape === '"' || sniffed.Escape === '(empty)') &&
+    (sniffed.NewLineDelimiter === '\\n' || sniffed.NewLineDelimiter === '\\r\\n') &&
+    sniffed.Comment === '(empty)' &&
+    Number(sniffed.SkipRows) === 0 &&
+    sniffed.HasHeader === true &&
+    columns.length > 0 &&
+    columns.every((c) => (SCANNED_TYPES as readonly string[]).includes(c.type));
+  if (!plain) return null;
+  return {
+    names: columns.map((c) => c.name),
+    layout: {
+      path: file.path,
+      delimiter: sniffed.Delimiter as string,
+      quote: sniffed.Quote === '"' ? '"' : '',
+      crlf: sniffed.NewLineDelimiter === '\\r\\n',
+      types: columns.map((c) => c.type as ScannedType),
+    },
+  };
 }
 
 async function checkFile(file: DriftFile, side: Side): Promise<Required<DriftFile>> {
