@@ -46,7 +46,7 @@ function reused(live: ProcessIdentity): ProcessIdentity {
 describe.skipIf(!linux)('process identity (Linux: /proc)', () => {
   it('names a process by pid and start: a live process is alive only with its own start', async () => {
     const live = await sleeper();
-    expect(live.start).toMatch(/^\d+@[0-9a-f-]{36}$/);
+    expect(live.start).toMatch(new RegExp(`^\\d+@[0-9a-f-]{36}#${live.pid}$`));
     expect(identityOf(live.pid)).toEqual(live);
     expect(isAlive(live)).toBe(true);
     expect(isAlive(reused(live))).toBe(false);
@@ -60,6 +60,15 @@ describe.skipIf(!linux)('process identity (Linux: /proc)', () => {
     expect(isThisProcess(thisProcess())).toBe(true);
     expect(isThisProcess({ pid: process.pid, start: null })).toBe(true);
     expect(isThisProcess(reused(thisProcess()))).toBe(false);
+  });
+
+  it('tells apart two processes that started in the same clock tick, by their pids', () => {
+    const me = thisProcess();
+    const [, rest] = me.start!.split('@');
+    expect(rest).toMatch(new RegExp(`#${process.pid}$`));
+    // The same start with another pid: the trigger of migration 10 never takes it for a pid
+    // changed alone.
+    expect(isThisProcess({ pid: process.pid, start: me.start!.replace(/#\d+$/, '#1') })).toBe(false);
   });
 
   it('takes an exited process for dead, reaped or not', () => {

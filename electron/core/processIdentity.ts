@@ -16,7 +16,7 @@ import fs from 'node:fs';
 
 export interface ProcessIdentity {
   pid: number;
-  /** When it started, as `TICKS@BOOT-ID`; null where that cannot be read. */
+  /** When it started, as `TICKS@BOOT-ID#PID` (the pid too, so two processes started in one tick differ); null where that cannot be read. */
   start: string | null;
 }
 
@@ -54,7 +54,9 @@ function procStat(pid: number): { state: string; start: string } | undefined {
       bootId = null;
     }
   }
-  return { state, start: bootId ? `${ticks}@${bootId}` : ticks };
+  // The pid is part of it: two processes started in the same clock tick have different starts,
+  // so a holder's pid never changes without its start (migration 10's triggers rely on it).
+  return { state, start: bootId ? `${ticks}@${bootId}#${pid}` : `${ticks}#${pid}` };
 }
 
 /** The process with this pid as it is now (a null start where that cannot be read). */

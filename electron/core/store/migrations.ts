@@ -429,7 +429,7 @@ export const migrations: Migration[] = [
     version: 10,
     name: 'holders by pid and start',
     sql: `
-      -- A holder is its pid and when it started (processIdentity.ts: TICKS@BOOT-ID), so a process
+      -- A holder is its pid and when it started (processIdentity.ts: TICKS@BOOT-ID#PID), so a process
       -- that later got a dead holder's pid is not taken for it. NULL (rows from before, platforms
       -- without /proc): the pid alone decides.
       ALTER TABLE runs ADD COLUMN follower_pid_start TEXT;
