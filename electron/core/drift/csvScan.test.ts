@@ -126,7 +126,9 @@ describe('plain CSV read in JavaScript', () => {
     const ok = await write('values.csv', [['x', 's'], ...numbers.map((x, k) => [x, `"v${k % 2}"`])]);
     const scan = await scanCsv(layout(ok, ['DOUBLE', 'VARCHAR']));
     expect(scan?.rows).toBe(numbers.length);
-    expect(Array.from(scan!.columns[0]!.numbers!)).toEqual(numbers.map(Number).sort((a, b) => a - b));
+    expect(Array.from(scan!.columns[0]!.numbers as Float64Array)).toEqual(
+      numbers.map(Number).sort((a, b) => a - b),
+    );
     expect(scan!.columns[1]!.counts).toEqual(
       new Map([
         ['v0', 4],

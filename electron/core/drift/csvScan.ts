@@ -12,7 +12,7 @@
  * and the caller lets DuckDB read the file: whatever this reads, DuckDB would have read alike.
  */
 import fs from 'node:fs';
-import { radixSortFloat64 } from '../statistics/radixSort.ts';
+import { NumberColumn, type ScannedNumbers, UNKNOWN_DECIMALS } from './csvNumbers.ts';
 
 /** DuckDB's types this reader reads; a file with any other is left to DuckDB. */
 export const SCANNED_TYPES = ['DOUBLE', 'BIGINT', 'BOOLEAN', 'VARCHAR'] as const;
@@ -32,8 +32,8 @@ export interface CsvLayout {
 export interface ScannedColumn {
   /** Empty fields (NULL to DuckDB). */
   missing: number;
-  /** DOUBLE and BIGINT columns: the values, ascending. */
-  numbers: Float64Array | null;
+  /** DOUBLE and BIGINT columns: the values, ascending or counted (csvNumbers.ts). */
+  numbers: ScannedNumbers | null;
   /** BOOLEAN and VARCHAR columns: occurrences per value. */
   counts: Map<string | boolean, number> | null;
 }
@@ -53,12 +53,12 @@ const NINE = 57;
 const CHUNK = 4 << 20;
 /** Longer lines are left to DuckDB (its own limit is 2 MiB). */
 const MAX_LINE = 4 << 20;
+const POW10 = Float64Array.from({ length: 16 }, (_, k) => 10 ** k);
 /**
  * Numbers held per file (512 MiB): a larger file is left to DuckDB, whose tables spill to disk.
  * The bench's 1M × 20 file holds 12 million.
  */
 export const MAX_SCANNED_NUMBERS = 64 << 20;
-const POW10 = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 const DOUBLE = 0;
 const BIGINT = 1;
 const BOOLEAN = 2;
@@ -90,8 +90,7 @@ class Scan {
   private readonly delimiter: number;
   private readonly quote: number;
   private readonly crlf: boolean;
-  private readonly numbers: Float64Array[];
-  private readonly filled: Int32Array;
+  private numbers: NumberColumn[] = [];
   private readonly missing: Float64Array;
   private readonly trues: Float64Array;
   private readonly falses: Float64Array;
@@ -108,8 +107,6 @@ class Scan {
     this.delimiter = layout.delimiter.charCodeAt(0);
     this.quote = layout.quote === '' ? -1 : layout.quote.charCodeAt(0);
     this.crlf = layout.crlf;
-    this.numbers = Array.from({ length: n }, () => new Float64Array(0));
-    this.filled = new Int32Array(n);
     this.missing = new Float64Array(n);
     this.trues = new Float64Array(n);
     this.falses = new Float64Array(n);
@@ -162,16 +159,7 @@ class Scan {
   }
 
   private reserve(rows: number) {
-    this.kinds.forEach((kind, k) => {
-      if (kind === DOUBLE || kind === BIGINT) this.numbers[k] = new Float64Array(rows);
-    });
-  }
-
-  private grow(k: number) {
-    const old = this.numbers[k]!;
-    const next = new Float64Array(Math.ceil(old.length * 1.5) + 1024);
-    next.set(old);
-    this.numbers[k] = next;
+    this.numbers = Array.from(this.kinds, () => new NumberColumn(rows));
   }
 
   /**
@@ -202,7 +190,6 @@ class Scan {
     const delimiter = this.delimiter;
     const quote = this.quote;
     const numbers = this.numbers;
-    const filled = this.filled;
     const missing = this.missing;
     let i = start;
     while (i < end) {
@@ -247,12 +234,8 @@ class Scan {
           if (digits === 0 && !negative) {
             missing[k]!++; // an empty field, if the end check below agrees
           } else if (digits <= 15 && (scale > 0 || c !== DOT) && (c === delimiter || c === LF || c === CR)) {
-            let value = m / POW10[scale]!;
-            if (negative) value = kind === BIGINT ? 0 - value : -value;
-            const f = filled[k]!;
-            if (f === numbers[k]!.length) this.grow(k);
-            numbers[k]![f] = value;
-            filled[k] = f + 1;
+            const value = m / POW10[scale]!;
+            numbers[k]!.add(negative ? (kind === BIGINT ? 0 - value : -value) : value, scale);
           } else {
             i = this.number(k, kind, from);
             c = b[i]!;
@@ -331,22 +314,20 @@ class Scan {
       }
       if (exponent === 0 && (b[i - 1]! < ZERO || b[i - 1]! > NINE)) throw new NotPlain();
     }
-    let value: number;
     if (exact && digits <= 15) {
-      value = scale === 0 ? m : m / POW10[scale]!;
-      if (negative) value = kind === BIGINT ? 0 - value : -value;
-    } else {
-      if (kind === BIGINT && digits > 18) throw new NotPlain();
-      value = Number(latin1(b, start, i));
-      // Overflow, underflow and subnormals are where parsers are known to differ: DuckDB decides.
-      if (!Number.isFinite(value) || (value !== 0 && Math.abs(value) < 2.2250738585072014e-308)) {
-        throw new NotPlain();
-      }
-      if (value === 0 && m !== 0) throw new NotPlain();
-      if (kind === BIGINT) value += 0;
+      const value = m / POW10[scale]!;
+      this.numbers[k]!.add(negative ? (kind === BIGINT ? 0 - value : -value) : value, scale);
+      return i;
     }
-    if (this.filled[k] === this.numbers[k]!.length) this.grow(k);
-    this.numbers[k]![this.filled[k]!++] = value;
+    if (kind === BIGINT && digits > 18) throw new NotPlain();
+    let value = Number(latin1(b, start, i));
+    // Overflow, underflow and subnormals are where parsers are known to differ: DuckDB decides.
+    if (!Number.isFinite(value) || (value !== 0 && Math.abs(value) < 2.2250738585072014e-308)) {
+      throw new NotPlain();
+    }
+    if (value === 0 && m !== 0) throw new NotPlain();
+    if (kind === BIGINT) value += 0;
+    this.numbers[k]!.add(value, UNKNOWN_DECIMALS);
     return i;
   }
 
@@ -373,10 +354,8 @@ class Scan {
     const columns = this.layout.types.map((_, k): ScannedColumn => {
       const kind = this.kinds[k];
       const missing = this.missing[k]!;
-      if (kind === DOUBLE || kind === BIGINT) {
-        const values = this.numbers[k]!.subarray(0, this.filled[k]);
-        return { missing, numbers: radixSortFloat64(values), counts: null };
-      }
+      if (kind === DOUBLE || kind === BIGINT)
+        return { missing, numbers: this.numbers[k]!.finish(), counts: null };
       const counts = new Map<string | boolean, number>();
       if (kind === BOOLEAN) {
         if (this.falses[k]) counts.set(false, this.falses[k]!);

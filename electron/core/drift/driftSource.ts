@@ -17,6 +17,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { StorageKind } from '../../../shared/drift.ts';
 import { cancelled, describeSystemError, invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import { type CategoryValue, mergeCounts } from '../statistics/categoryCounts.ts';
+import { ArrayPool } from './arrayPool.ts';
 import type {
   DomainCounts,
   DriftColumnSource,
@@ -27,7 +28,7 @@ import type {
 } from './columnSource.ts';
 import { type CsvLayout, SCANNED_TYPES, type ScannedType, scanCsv } from './csvScan.ts';
 import { type CsvScanner, isPlainTextTable, startCsvScanner } from './csvScanner.ts';
-import { ArrayPool, approxDistinctCounts, type FiniteNumbers, readSortedNumbers } from './duckdbNumbers.ts';
+import { approxDistinctCounts, type FiniteNumbers, readSortedNumbers } from './duckdbNumbers.ts';
 import { type ScannedSide, scannedDataset } from './scannedColumns.ts';
 
 export type DriftFileFormat = 'csv' | 'tsv' | 'parquet' | 'jsonl';

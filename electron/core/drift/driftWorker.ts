@@ -39,7 +39,9 @@ async function scan(layout: Extract<ScannerRequest, { type: 'scan' }>['layout'])
     const result = await scanCsv(layout, controller.signal);
     // The numbers move to the drift worker rather than being copied.
     const buffers = (result?.columns ?? []).flatMap((c) =>
-      c.numbers ? [c.numbers.buffer as ArrayBuffer] : [],
+      c.numbers
+        ? [(c.numbers instanceof Float64Array ? c.numbers : c.numbers.counts).buffer as ArrayBuffer]
+        : [],
     );
     reply({ type: 'scanned', scan: result }, buffers);
   } catch (err) {

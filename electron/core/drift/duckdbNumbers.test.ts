@@ -5,13 +5,8 @@
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ArrayPool,
-  approxDistinctCounts,
-  asList,
-  byDistinctValue,
-  readsByDistinctValue,
-} from './duckdbNumbers.ts';
+import { ArrayPool } from './arrayPool.ts';
+import { approxDistinctCounts, asList, byDistinctValue, readsByDistinctValue } from './duckdbNumbers.ts';
 
 let instance: DuckDBInstance;
 let db: DuckDBConnection;

@@ -7,6 +7,8 @@
  */
 import type { StorageKind } from '../../../shared/drift.ts';
 import { type CategoryValue, mergeCounts } from '../statistics/categoryCounts.ts';
+import { type DecimalCounts, decimalValue, expandDecimalCounts } from '../statistics/decimalSort.ts';
+import { ArrayPool } from './arrayPool.ts';
 import type {
   DomainCounts,
   DriftColumnSource,
@@ -15,6 +17,7 @@ import type {
   SortedNumbers,
   ValueDomain,
 } from './columnSource.ts';
+import type { ScannedNumbers } from './csvNumbers.ts';
 import type { ScannedColumn, ScannedCsv } from './csvScan.ts';
 
 export interface ScannedSide {
@@ -48,9 +51,18 @@ function side(
   return { rows: s.scan.rows, columns: s.names, storage, column };
 }
 
-/** Counts per number, from ascending numbers; null past `limit` distinct. */
-function numberCounts(sorted: Float64Array, limit?: number): Map<CategoryValue, number> | null {
+/** Counts per number; null past `limit` distinct. */
+function numberCounts(numbers: ScannedNumbers, limit?: number): Map<CategoryValue, number> | null {
   const counts = new Map<CategoryValue, number>();
+  if (!(numbers instanceof Float64Array)) {
+    for (let i = 0; i < numbers.counts.length; i++) {
+      if (numbers.counts[i] === 0) continue;
+      counts.set(decimalValue(numbers, i), numbers.counts[i]!);
+      if (limit !== undefined && counts.size > limit) return null;
+    }
+    return counts;
+  }
+  const sorted = numbers;
   for (let i = 0; i < sorted.length; ) {
     const x = sorted[i]!;
     let j = i + 1;
@@ -69,6 +81,8 @@ export function scannedDataset(
   close: () => Promise<void>,
 ): DriftDataset {
   const sides = { reference: side(reference), current: side(current) };
+  // Counted numbers are written out for the column being tested, into arrays reused across columns.
+  const arrays = new ArrayPool();
   return {
     reference: sides.reference,
     current: sides.current,
@@ -80,6 +94,12 @@ export function scannedDataset(
       const fits = (domain: ValueDomain) =>
         [ref.kind, cur.kind].every((kind) => ownDomain(kind) === null || ownDomain(kind) === domain);
       let other: DriftColumnSource | undefined;
+      const taken: Float64Array[] = [];
+      const expand = (counted: DecimalCounts) => {
+        const out = expandDecimalCounts(counted, arrays.take(counted.total));
+        taken.push(out);
+        return out;
+      };
       const viaDuckDb = async () => {
         other ??= (await fallback()).column(name);
         return other;
@@ -106,12 +126,16 @@ export function scannedDataset(
 
         async sortedNumbers(): Promise<SortedNumbers> {
           if (!fits('numeric')) return (await viaDuckDb()).sortedNumbers();
-          const numbers = (c: { kind: StorageKind; data: ScannedColumn }) =>
-            c.kind === 'empty' || !c.data.numbers ? new Float64Array(0) : c.data.numbers;
+          const numbers = (c: { kind: StorageKind; data: ScannedColumn }) => {
+            const n = c.data.numbers;
+            if (c.kind === 'empty' || !n) return new Float64Array(0);
+            return n instanceof Float64Array ? n : expand(n);
+          };
           return { reference: numbers(ref), current: numbers(cur), invalid: NONE };
         },
 
         release() {
+          for (const a of taken.splice(0)) arrays.give(a);
           other?.release?.();
         },
       };
