@@ -31,7 +31,10 @@ export const Recipe = z
         ParamSpec,
       )
       .default({}),
-    metrics: z.array(z.object({ key: z.string().min(1).max(250), regex: z.string().min(1) })).default([]),
+    metrics: z
+      .array(z.object({ key: z.string().min(1).max(250), regex: z.string().min(1) }))
+      .max(32, 'metrics: at most 32 regexes (each is matched against every log line)')
+      .default([]),
     resources: z
       .object({
         cpus: z.number().positive().optional(),

@@ -133,6 +133,13 @@ describe('metric regexes', () => {
     expect(await refusal(recipe([{ key: 'k', regex: '(.{0,999})=' }]))).toMatch(
       /metrics\.k\.regex is too large: it compiles to \d+ instructions, more than 150\. Make it simpler/,
     );
+    const many = Array.from({ length: 14 }, (_, i) => ({ key: `k${i}`, regex: '((?:x*y?){10})=' }));
+    expect(await refusal(recipe(many))).toMatch(
+      /metrics\.k\d+\.regex is one too many: a recipe's metric regexes may have 600 instructions in all/,
+    );
+    expect(
+      await refusal(recipe(Array.from({ length: 33 }, (_, i) => ({ key: `k${i}`, regex: 'a=(\\d)' })))),
+    ).toMatch(/at most 32 regexes/);
     expect(await refusal(recipe([{ key: 'k', regex: 'loss=[0-9.]+' }]))).toMatch(
       /metrics\.k\.regex has no group for the value: put the value in parentheses/,
     );

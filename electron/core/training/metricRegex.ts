@@ -9,13 +9,16 @@
  * (`(.{0,999})=` runs ~2,000 instructions per character). All three are bounded:
  * - a line is matched on its first MATCH_CHARS characters;
  * - a pattern that compiles to more than MAX_PROGRAM instructions is refused;
- * - a match whose cost (the line's length times the pattern's size, RE2's bound) is above
- *   CHEAP_STEPS is costly: costly matches, of every run in this process, take at most MATCH_SHARE
- *   of the time after a burst of MATCH_BURST_MS; past that a costly match is not made, and its
- *   line is counted (a flood of long lines against a large pattern). A cheap match is always
- *   made and never charged: a usual metric line (`loss=0.25 …`, well under a thousand characters
- *   against a pattern of 10–60 instructions) is always matched, however many lines a run prints
- *   and however busy the machine is.
+ * - a recipe has at most 32 regexes (the recipe schema), of MAX_TOTAL_PROGRAM instructions in all;
+ * - a line whose cost (its length times the size of all the patterns, RE2's bound) is above
+ *   CHEAP_STEPS is costly: a run's costly lines take at most MATCH_SHARE of the time after a burst
+ *   of MATCH_BURST_MS; past that a costly line is not matched, and counted (a flood of long lines
+ *   against large patterns). A cheap line is always matched and never charged: a usual metric
+ *   line (`loss=0.25 …`, a few hundred characters against patterns of 10–60 instructions) is
+ *   always matched, however many lines a run prints and however busy the machine is. A cheap line
+ *   costs at most about 1.5 ms (about 22 ns a step, measured here on adversarial patterns): a
+ *   hostile recipe whose container floods such lines can still keep the main thread busy; matching
+ *   on a worker thread would end that.
  * A regex RE2 cannot run (backreferences, lookaround) is refused when the recipe is loaded, with
  * what to write instead; a run recorded before this (its spec holds such a regex) runs without it.
  *
@@ -28,11 +31,13 @@ import type { ParsedPoint } from './metricParsers.ts';
 export const MATCH_CHARS = 4096;
 /** A compiled pattern may have this many instructions (`loss=([-+0-9.eE]+)` has 11, elaborate ones 30–60). */
 export const MAX_PROGRAM = 150;
+/** All of a recipe's patterns together may have this many instructions. */
+export const MAX_TOTAL_PROGRAM = 600;
 /**
- * A match costing at most this (line length × program size) is cheap: at most tens of
- * microseconds, always made. `loss=([-+0-9.eE]+)` (11 instructions) is cheap on any line it sees.
+ * A line costing at most this (its length × the size of all the patterns) is cheap: always
+ * matched. `loss=([-+0-9.eE]+)` (11 instructions) alone is cheap on any line it sees.
  */
-const CHEAP_STEPS = 48 * 1024;
+const CHEAP_STEPS = 64 * 1024;
 /** After the burst, costly matches may take this share of the time that passes. */
 const MATCH_SHARE = 0.25;
 /** What costly matches may take at once. */
@@ -68,6 +73,10 @@ export async function compileMetricRegex(source: string): Promise<{ re: RE2JS } 
   return { re };
 }
 
+/** Why a rule past the recipe's limits is left out. */
+export const tooMany = () =>
+  `is one too many: a recipe's metric regexes may have ${MAX_TOTAL_PROGRAM} instructions in all (at most 32 regexes). Make them simpler or fewer, or write the metrics to metrics.jsonl.`;
+
 /** RE2's parse errors, turned into what a recipe author should write instead. */
 function whyNot(err: unknown): string {
   const { error, input } = err as { error?: string; input?: string };
@@ -99,25 +108,21 @@ class MatchBudget {
     return this.left > 0;
   }
 
-  spend<T>(match: () => T): T {
-    const t = performance.now();
-    try {
-      return match();
-    } finally {
-      this.left -= performance.now() - t;
-    }
+  charge(ms: number): void {
+    this.left -= ms;
   }
 }
-
-/** The time costly matches may take, shared by every run this process follows. */
-const costly = new MatchBudget(MATCH_BURST_MS, MATCH_SHARE);
 
 /** The recipe's regexes over one run's log lines; each match of a rule is the next step of its key. */
 export class RegexMetrics {
   /** Lines not matched against every rule because costly matching had used its time. */
   skippedLines = 0;
   private readonly steps = new Map<string, number>();
-  private readonly rules: { key: string; re: RE2JS; size: number }[];
+  private readonly rules: { key: string; re: RE2JS }[];
+  /** All the patterns' instructions: a line's cost is its length times this. */
+  private readonly size: number;
+  /** The time this run's costly lines may take. */
+  private readonly costly = new MatchBudget(MATCH_BURST_MS, MATCH_SHARE);
 
   private constructor(
     compiled: { key: string; re: RE2JS }[],
@@ -125,7 +130,8 @@ export class RegexMetrics {
     readonly refused: string[],
     initialSteps: Record<string, number>,
   ) {
-    this.rules = compiled.map((r) => ({ ...r, size: r.re.programSize() }));
+    this.rules = compiled;
+    this.size = compiled.reduce((n, r) => n + r.re.programSize(), 0);
     for (const [k, s] of Object.entries(initialSteps)) this.steps.set(k, s);
   }
 
@@ -135,10 +141,16 @@ export class RegexMetrics {
   ): Promise<RegexMetrics> {
     const rules: { key: string; re: RE2JS }[] = [];
     const refused: string[] = [];
+    let total = 0;
     for (const d of defs) {
       const c = await compileMetricRegex(d.regex);
-      if ('re' in c) rules.push({ key: d.key, re: c.re });
-      else refused.push(`metrics.${d.key}.regex ${c.refused}`);
+      if (!('re' in c)) refused.push(`metrics.${d.key}.regex ${c.refused}`);
+      else if (rules.length >= 32 || total + c.re.programSize() > MAX_TOTAL_PROGRAM)
+        refused.push(`metrics.${d.key}.regex ${tooMany()}`);
+      else {
+        rules.push({ key: d.key, re: c.re });
+        total += c.re.programSize();
+      }
     }
     return new RegexMetrics(rules, refused, initialSteps);
   }
@@ -146,15 +158,14 @@ export class RegexMetrics {
   match(line: string, clock = Date.now): ParsedPoint[] {
     const out: ParsedPoint[] = [];
     const text = line.length > MATCH_CHARS ? line.slice(0, MATCH_CHARS) : line;
-    let skipped = false;
-    for (const { key, re, size } of this.rules) {
-      let m: ReturnType<RE2JS['exec']>;
-      if (text.length * size <= CHEAP_STEPS) m = re.exec(text);
-      else if (costly.available()) m = costly.spend(() => re.exec(text));
-      else {
-        skipped = true;
-        continue;
-      }
+    const cheap = text.length * this.size <= CHEAP_STEPS;
+    if (!cheap && !this.costly.available()) {
+      this.skippedLines++;
+      return out;
+    }
+    const t = cheap ? 0 : performance.now();
+    for (const { key, re } of this.rules) {
+      const m = re.exec(text);
       if (!m || m[1] === undefined) continue;
       const value = Number(m[1]);
       if (!Number.isFinite(value)) continue;
@@ -162,7 +173,7 @@ export class RegexMetrics {
       this.steps.set(key, step + 1);
       out.push({ key, value, step, timestamp: clock() });
     }
-    if (skipped) this.skippedLines++;
+    if (!cheap) this.costly.charge(performance.now() - t);
     return out;
   }
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { type ParamValue, Recipe } from '../../../shared/training.ts';
 import { invalidInput, notFound } from '../errors.ts';
-import { compileMetricRegex } from './metricRegex.ts';
+import { compileMetricRegex, MAX_TOTAL_PROGRAM, tooMany } from './metricRegex.ts';
 
 export async function loadRecipe(dir: string): Promise<{ dir: string; recipe: Recipe }> {
   const abs = path.resolve(dir);
@@ -39,9 +39,12 @@ export async function loadRecipe(dir: string): Promise<{ dir: string; recipe: Re
   }
   const recipe = parsed.data;
   // Matched against what a container prints, in linear time (metricRegex.ts): RE2 syntax.
+  let instructions = 0;
   for (const m of recipe.metrics) {
     const compiled = await compileMetricRegex(m.regex);
     if ('refused' in compiled) throw invalidInput(`${file}: metrics.${m.key}.regex ${compiled.refused}`);
+    instructions += compiled.re.programSize();
+    if (instructions > MAX_TOTAL_PROGRAM) throw invalidInput(`${file}: metrics.${m.key}.regex ${tooMany()}`);
   }
   if (recipe.build) {
     const dockerfile = path.join(abs, recipe.build);
