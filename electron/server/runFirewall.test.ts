@@ -13,7 +13,7 @@ import net from 'node:net';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demuxLines } from '../core/deploy/serverReadiness.ts';
-import { runInHostNetwork } from '../core/docker/hostNetwork.ts';
+import { hasNetfrontImage, hostNetworkIsThisMachine, runInHostNetwork } from '../core/docker/hostNetwork.ts';
 import { tempDirs } from '../core/testing/tempDirs.ts';
 import { testWorkbench } from '../core/testing/testWorkbench.ts';
 import {
@@ -32,7 +32,21 @@ import {
 import { ensureRunNetwork, gatewayOf, RUN_NETWORK } from '../core/training/runNetwork.ts';
 import { startTrackingListener, type TrackingListener } from './trackingListener.ts';
 
-const skipReason = await dockerSkipReason();
+/** The firewall is this machine's to keep only where the netfront container can reach it. */
+async function firewallSkipReason(): Promise<string | undefined> {
+  const noDocker = await dockerSkipReason();
+  if (noDocker) return noDocker;
+  const engine = new Docker();
+  if (!(await hostNetworkIsThisMachine(engine)))
+    return "this engine's host network is not this machine's (Docker Desktop, rootless or user namespaces)";
+  if (!(await hasNetfrontImage(engine))) {
+    const reason = 'no mlwb/netfront:bookworm image; run npm run images:offline';
+    if (process.env.MLWB_REQUIRE_DOCKER === '1') throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${reason}`);
+    return reason;
+  }
+  return undefined;
+}
+const skipReason = await firewallSkipReason();
 const t = testWorkbench();
 const dirs = tempDirs();
 const docker = new Docker();
