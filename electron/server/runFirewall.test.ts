@@ -5,7 +5,7 @@
  * Docker's default bridge, but not from a run, which still logs through MLflow; the rules are in
  * their own chain, jumped to first in INPUT; dropped, they are put back at the next launch; with
  * MLWB_RUNS_HOST_FIREWALL=off they are left alone (and the run reaches the service); where they
- * cannot be put in place, the run still starts and its log says so first. The workbench's own
+ * cannot be put in place, the run gets no network and its log says why first. The workbench's own
  * rules stay on this machine afterwards (they are the product); nothing here talks to anything
  * but this machine and containers the test starts.
  */
@@ -203,14 +203,31 @@ describe.skipIf(Boolean(skipReason))(
       expect(rules.chain).toEqual(CHAIN);
     }, 120_000);
 
-    it('starts a run whose rules cannot be put in place, its log first saying what it can reach and why', async () => {
+    it('gives a run whose rules cannot be put in place no network, its log first saying why', async () => {
       await listener?.close();
       listener = await startTrackingListener(t.wb, { firewall: runFirewall(docker, REFUSED_BRIDGE) });
-      const { log } = await probeRun();
-      expect(log.filter((l) => l.startsWith('mlwb:'))).toHaveLength(1);
+      const recipe = writeRecipe(dirs.make(), {
+        name: 'firewall-closed',
+        script: [
+          'import os, socket',
+          'print("uri", os.environ.get("MLFLOW_TRACKING_URI"))',
+          ...knocks({ gateway }),
+        ],
+      });
+      const [id] = (await t.wb.runs.start({ recipe })) as [string];
+      await t.wb.runs.waitFor(id);
+      const log = t.wb.runs.logs(id).map((l) => l.text);
+      expect(t.wb.tracking.run(id).status, log.join('\n')).toBe('FINISHED');
       expect(log[0]).toMatch(
-        /^mlwb: This machine's other services are reachable from this run: .*\(0\.0\.0\.0.* the workbench could not put its host firewall rules for runs in place \(iptables said: iptables-restore .*IFNAMSIZ.*\)\. Launch again; .*MLWB_RUNS_HOST_FIREWALL=off\.$/,
+        /^mlwb: MLflow tracking is not available to this run: the host firewall rules that keep runs off this machine's other services .* are not in place, so the run gets no network: the workbench could not put them in place \(iptables said: iptables-restore .*IFNAMSIZ.*\)\. Launch again; .*MLWB_RUNS_HOST_FIREWALL=off/,
       );
+      expect(log).toContain('uri None');
+      expect(log).toContainEqual(expect.stringMatching(/^gateway not reached/));
+      const container = await docker
+        .getContainer(t.wb.tracking.runRow(id).container_id!)
+        .inspect()
+        .catch(() => null);
+      if (container) expect(Object.keys(container.NetworkSettings.Networks)).toEqual(['none']);
     }, 120_000);
   },
 );

@@ -160,8 +160,10 @@ export async function startTrackingListener(
         return {
           problem: `its engine (${host}) is not the one the workbench serves MLflow to (${wb.engine.host})`,
         };
-      const [net, exposed] = await Promise.all([ensureRunNetwork(docker, opts.network), firewall.check()]);
+      const [net, gap] = await Promise.all([ensureRunNetwork(docker, opts.network), firewall.check()]);
       if (net.problem !== undefined) return net;
+      if (gap?.closed) return { problem: gap.closed };
+      const exposed = gap?.open;
       // Made again (pruned while no run used it) on another subnet: listen on its gateway too.
       // Servers on the old address stay until close: a run may still be posting to them.
       if (net.network.gateway !== current.gateway) {

@@ -95,18 +95,27 @@ export function removalScript(bridge: string): string {
   ].join('\n');
 }
 
+/**
+ * Where the rules are not in place: `open`, on an engine where the workbench cannot keep them (the
+ * run goes on its network, and its log says first what it can reach, why, and what to do);
+ * `closed`, where it should have and could not (the run gets no network, its log says why).
+ */
+export type FirewallGap = { open: string; closed?: undefined } | { closed: string; open?: undefined };
+
 export interface RunFirewall {
   /**
    * Checks the rules, putting them back when they are gone. Undefined when they are in place (or
-   * the firewall is left to its owner); else what a run's log says first: that this machine's
-   * other services are reachable from the run, why, and what to do. Never rejects.
+   * the firewall is left to its owner). Never rejects.
    */
-  check(): Promise<string | undefined>;
+  check(): Promise<FirewallGap | undefined>;
 }
 
 const REACHABLE =
   "This machine's other services are reachable from this run: Docker does not filter what a container sends to the host itself, so services listening on all of its addresses (0.0.0.0; on Docker before 25 any of its addresses) answer the run through its network's gateway, and";
 const BY_HAND = `add the two rules to the host's firewall yourself (README, "Security") and set ${FIREWALL_SETTING}=off`;
+/** A closed gap's reason, as "MLflow tracking is not available to this run: …" goes on. */
+const UNGUARDED =
+  "the host firewall rules that keep runs off this machine's other services (which Docker does not filter) are not in place, so the run gets no network:";
 
 /**
  * The firewall of one run network on one local engine (the caller knows it is this machine's
@@ -114,24 +123,32 @@ const BY_HAND = `add the two rules to the host's firewall yourself (README, "Sec
  */
 export function runFirewall(docker: Docker, bridge: string): RunFirewall {
   let hostIsOurs: Promise<boolean> | undefined;
-  let last: Promise<string | undefined> | undefined;
+  let last: Promise<FirewallGap | undefined> | undefined;
   let running = false;
   let finishedAt = 0;
 
-  async function inspect(): Promise<string | undefined> {
+  async function inspect(): Promise<FirewallGap | undefined> {
     try {
       hostIsOurs ??= hostNetworkIsThisMachine(docker);
       if (!(await hostIsOurs))
-        return `${REACHABLE} the workbench cannot put its firewall rules in place on this engine, whose host network is not this machine's (Docker Desktop, rootless Docker, or user namespaces); ${BY_HAND}.`;
+        return {
+          open: `${REACHABLE} the workbench cannot put its firewall rules in place on this engine, whose host network is not this machine's (Docker Desktop, rootless Docker, or user namespaces); ${BY_HAND}.`,
+        };
       if (!(await hasNetfrontImage(docker)))
-        return `${REACHABLE} the two host firewall rules that keep runs from them are put in place by a helper container of the image ${NETFRONT_IMAGE}, which this engine does not have. Run npm run images:offline, then launch again; or ${BY_HAND}.`;
+        return {
+          closed: `${UNGUARDED} they are put in place by a helper container of the image ${NETFRONT_IMAGE}, which this engine does not have. Run npm run images:offline, then launch again; or ${BY_HAND}`,
+        };
       const out = (await runInHostNetwork(docker, firewallScript(bridge))).trim().split('\n');
       if (IN_PLACE.test(out.at(-1) ?? '')) return undefined;
       const said = out.join(' ').slice(0, 300) || 'nothing';
-      return `${REACHABLE} the workbench could not put its host firewall rules for runs in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}.`;
+      return {
+        closed: `${UNGUARDED} the workbench could not put them in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}`,
+      };
     } catch (err) {
       hostIsOurs = undefined;
-      return `${REACHABLE} the workbench could not check its host firewall rules for runs (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}.`;
+      return {
+        closed: `${UNGUARDED} the workbench could not check them (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}`,
+      };
     }
   }
 
