@@ -13,10 +13,11 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { StorageKind } from '../../../shared/drift.ts';
 import { cancelled, describeSystemError, invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import { type CategoryValue, mergeCounts } from '../statistics/categoryCounts.ts';
+import { loadDuckDb } from '../tabular/duckdb.ts';
 import { ArrayPool } from './arrayPool.ts';
 import type {
   DomainCounts,
@@ -104,6 +105,7 @@ export async function openFileDataset(
   try {
     // In memory (a file-backed database measured 2–3× slower to load), spilling to the private
     // folder once `memory_limit` is reached.
+    const { DuckDBInstance } = await loadDuckDb();
     instance = await DuckDBInstance.create(':memory:', {
       temp_directory: join(workDir, 'spill'),
       memory_limit: options.memoryLimit ?? '1GB',
@@ -113,7 +115,7 @@ export async function openFileDataset(
     });
     const db = new ConnectionPool(instance);
     pool = db;
-    const loadTables = () => loadDuckDb(db, files, closeAll);
+    const loadTables = () => tablesOf(db, files, closeAll);
     const scanned =
       options.scanCsv === false ? null : await scanPlainCsvs(db, files, options.signal, options.scanner);
     if (scanned) {
@@ -131,7 +133,7 @@ export async function openFileDataset(
 }
 
 /** Both sides as DuckDB tables (or Parquet views). */
-async function loadDuckDb(
+async function tablesOf(
   db: ConnectionPool,
   files: Record<Side, Required<DriftFile>>,
   close: () => Promise<void>,
@@ -168,10 +170,9 @@ async function scanPlainCsvs(
       (['reference', 'current'] as const).map((side) => db.use((c) => plainCsvLayout(c, files[side]))),
     );
     if (!reference || !current) return null;
-    const [ref, cur] = await settleAll([
-      scanCsv(reference.layout, signal),
-      scanner.scan(current.layout, signal),
-    ]);
+    // The scanner's file first: this thread's scan holds the thread until its first chunk is read.
+    const scannedCurrent = scanner.scan(current.layout, signal);
+    const [cur, ref] = await settleAll([scannedCurrent, scanCsv(reference.layout, signal)]);
     if (!ref || !cur) return null;
     return {
       reference: { scan: ref, names: reference.names, kinds: reference.layout.types.map(kindOf) },

@@ -81,8 +81,10 @@ export function scannedDataset(
   close: () => Promise<void>,
 ): DriftDataset {
   const sides = { reference: side(reference), current: side(current) };
-  // Counted numbers are written out for the column being tested, into arrays reused across columns.
+  // Counted numbers are written out for the column being tested, into arrays reused across columns,
+  // all of the longer side's length so that any of them fits any column.
   const arrays = new ArrayPool();
+  const length = Math.max(sides.reference.rows, sides.current.rows);
   return {
     reference: sides.reference,
     current: sides.current,
@@ -96,7 +98,7 @@ export function scannedDataset(
       let other: DriftColumnSource | undefined;
       const taken: Float64Array[] = [];
       const expand = (counted: DecimalCounts) => {
-        const out = expandDecimalCounts(counted, arrays.take(counted.total));
+        const out = expandDecimalCounts(counted, arrays.take(length).subarray(0, counted.total));
         taken.push(out);
         return out;
       };
