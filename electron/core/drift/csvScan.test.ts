@@ -138,6 +138,9 @@ describe('plain CSV read in JavaScript', () => {
     const odd: [string, string][] = [
       ['nan', 'x,s\n1.5,a\nnan,b\n'],
       ['plus', 'x,s\n+1.5,a\n'],
+      ['trailing point', 'x,s\n5.,a\n'],
+      ['lone minus', 'x,s\n-,a\n'],
+      ['empty file', ''],
       ['space', 'x,s\n 1.5,a\n'],
       ['escaped quote', 'x,s\n1,"a""b"\n'],
       ['quoted line break', 'x,s\n1,"a\nb"\n'],

@@ -149,6 +149,7 @@ class Scan {
       // Lets a cancel message in.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (first) throw new NotPlain(); // an empty file
     return this.result();
   }
 
@@ -221,7 +222,8 @@ class Scan {
           }
           let digits = i - digitsFrom;
           let scale = 0;
-          if (c === DOT && kind === DOUBLE && digits > 0) {
+          const point = c === DOT && kind === DOUBLE && digits > 0;
+          if (point) {
             c = b[++i]!;
             const fractionFrom = i;
             while (c >= ZERO && c <= NINE) {
@@ -233,7 +235,12 @@ class Scan {
           }
           if (digits === 0 && !negative) {
             missing[k]!++; // an empty field, if the end check below agrees
-          } else if (digits <= 15 && (scale > 0 || c !== DOT) && (c === delimiter || c === LF || c === CR)) {
+          } else if (
+            digits > 0 &&
+            digits <= 15 &&
+            (scale > 0 || !point) &&
+            (c === delimiter || c === LF || c === CR)
+          ) {
             const value = m / POW10[scale]!;
             numbers[k]!.add(negative ? (kind === BIGINT ? 0 - value : -value) : value, scale);
           } else {
