@@ -137,7 +137,10 @@ class Scan {
       if (first) {
         first = false;
         at = this.header(end);
-        const rows = Math.ceil((size / Math.max(end - at, 1)) * this.linesIn(at, end) * 1.05) + 64;
+        // Rows estimated from the lines of the first megabyte (or chunk, if lines are that long).
+        const megabyte = this.buf.lastIndexOf(LF, Math.min(end, at + (1 << 20)) - 1) + 1;
+        const sample = megabyte > at ? megabyte : end;
+        const rows = Math.ceil((size / Math.max(sample - at, 1)) * this.linesIn(at, sample) * 1.05) + 64;
         const numeric = this.kinds.filter((kind) => kind === DOUBLE || kind === BIGINT).length;
         if (rows * numeric > MAX_SCANNED_NUMBERS) throw new NotPlain();
         this.reserve(rows);
