@@ -1,14 +1,17 @@
 /**
- * One number column as csvScan.ts reads it. Values go into a small buffer reused all along, and
- * each full buffer is counted per integer k = x·10^d (statistics/decimalSort.ts) while the column
- * fits a range of counters a few times its rows: prices, measurements and integers, most columns
- * there are. So the column costs a megabyte or so, where holding its values costs 8 MB a million
- * rows; on this machine fresh memory costs more than the parsing (page faults: ~0.4 s for a
- * 1M × 12-number file). Counting a buffer at a time keeps one column's counters in cache (counting
- * each value as it is read was 4× slower: twelve columns' counters do not fit).
+ * One number column as csvScan.ts reads it. The reader hands over each number as its digits m and
+ * the count s of digits after the point (the value is m / 10^s). They go into a small buffer reused
+ * all along, and each full buffer is counted per integer k = m·10^(d−s) (statistics/decimalSort.ts)
+ * while the column fits a range of counters a few times its rows: prices, measurements and
+ * integers, most columns there are. So a column costs a megabyte or so, where holding its values
+ * costs 8 MB a million rows; on this machine fresh memory costs more than the parsing (page faults:
+ * ~0.4 s for a 1M × 12-number file). Counting a buffer at a time keeps one column's counters in
+ * cache (counting each number as it is read was 4× slower: twelve columns' counters do not fit).
  *
- * A column that stops fitting — more decimals, a wider range, a number only Number() reads — has
- * its counts written out as values and is held, and sorted at the end.
+ * k is exact (below 2^53), so the value written out for it, k / 10^d, is the one division m / 10^s
+ * would have given: both round the same number correctly. A column that stops fitting — more
+ * decimals, a wider range, a number only Number() reads — has its counts written out as values
+ * and is held, and sorted at the end.
  */
 import {
   BUCKETS_PER_VALUE,
@@ -20,14 +23,16 @@ import {
 import { radixSortFloat64 } from '../statistics/radixSort.ts';
 
 const CHUNK = 1 << 16;
-/** Marks a value read by Number(): its decimals are unknown, so the column is held. */
-export const UNKNOWN_DECIMALS = 99;
+const POW10 = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
+const EXACT = 2 ** 53;
 
 /** A column's numbers: counted, or held in ascending order. */
 export type ScannedNumbers = DecimalCounts | Float64Array;
 
 export class NumberColumn {
-  private readonly chunk = new Float64Array(CHUNK);
+  /** The buffer: signed digits m (−0 for "-0.0") and their decimals s. */
+  private readonly digits = new Float64Array(CHUNK);
+  private readonly scales = new Uint8Array(CHUNK);
   private inChunk = 0;
   private chunkDecimals = 0;
   private counts = new Int32Array(0);
@@ -39,16 +44,31 @@ export class NumberColumn {
   /** Set once the values are held instead of counted. */
   private held: Float64Array | null = null;
   private filled = 0;
+  /** Decimals of the held values, if all are known (else 99: sorted by radix). */
   private heldDecimals = 0;
 
   /** @param rows Expected rows, which bound the counters. */
   constructor(private readonly rows: number) {}
 
-  /** A value and how many digits it had after the point (UNKNOWN_DECIMALS if unknown). */
-  add(value: number, decimals: number) {
-    this.chunk[this.inChunk++] = value;
-    if (decimals > this.chunkDecimals) this.chunkDecimals = decimals;
+  /** The number ±m / 10^scale, m signed (−0 for a negative zero), m and 10^scale exact. */
+  add(m: number, scale: number) {
+    if (this.held !== null) {
+      this.hold(m / POW10[scale]!, scale);
+      return;
+    }
+    this.digits[this.inChunk] = m;
+    this.scales[this.inChunk++] = scale;
+    if (scale > this.chunkDecimals) this.chunkDecimals = scale;
     if (this.inChunk === CHUNK) this.flush();
+  }
+
+  /** A number only Number() reads (an exponent, more digits): the column is held from now on. */
+  addValue(value: number) {
+    if (this.held === null) {
+      this.flush();
+      if (this.held === null) this.holdCounted();
+    }
+    this.hold(value, 99);
   }
 
   finish(): ScannedNumbers {
@@ -61,48 +81,44 @@ export class NumberColumn {
 
   private flush() {
     const n = this.inChunk;
-    const decimals = this.chunkDecimals;
+    const decimals = Math.max(this.decimals, this.chunkDecimals);
     this.inChunk = 0;
     this.chunkDecimals = 0;
     if (n === 0) return;
-    const values = this.chunk.subarray(0, n);
-    if (this.held === null && !this.count(values, decimals)) this.holdCounted();
-    if (this.held !== null) this.hold(values, decimals);
-  }
-
-  /** Counts the values, or answers false having counted none of them. */
-  private count(values: Float64Array, decimals: number): boolean {
-    const d = Math.max(this.decimals, decimals);
-    if (d > 15) return false;
-    const scale = 10 ** d;
+    // The buffer's digits become keys k at the column's decimals.
+    const keys = this.digits.subarray(0, n);
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      // Exactly k / 10^d for an integer k: one division, which rounds as the reading did.
-      if (Math.round(v * scale) / scale !== v) return false;
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]! * POW10[decimals - this.scales[i]!]!;
+      keys[i] = k;
+      if (k < min) min = k;
+      if (k > max) max = k;
     }
-    if (!this.cover(Math.round(min * scale), Math.round(max * scale), d)) return false;
+    if (this.held === null && (-min >= EXACT || max >= EXACT || !this.cover(min, max, decimals))) {
+      this.holdCounted();
+    }
+    if (this.held !== null) {
+      const scale = POW10[decimals]!;
+      for (let i = 0; i < n; i++) this.hold(keys[i]! / scale, decimals);
+      return;
+    }
     const counts = this.counts;
     const low = this.low;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      counts[Math.round(v * scale) - low]!++;
-      if (v === 0 && 1 / v < 0) this.negativeZeros++;
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      counts[k - low]!++;
+      if (k === 0 && 1 / k < 0) this.negativeZeros++;
     }
-    this.counted += values.length;
-    return true;
+    this.counted += n;
   }
 
   /** Counters at `decimals` digits covering [min, max]; false when they would be too many. */
   private cover(min: number, max: number, decimals: number): boolean {
-    const factor = this.decimals < 0 ? 1 : 10 ** (decimals - this.decimals);
+    if (decimals > 22) return false;
+    const factor = this.decimals < 0 ? 1 : POW10[decimals - this.decimals]!;
     const high = this.low + this.counts.length - 1;
-    const inside =
-      factor === 1 && this.counts.length > 0 && min >= this.low && max <= high && this.decimals === decimals;
-    if (inside) return true;
+    if (factor === 1 && this.counts.length > 0 && min >= this.low && max <= high) return true;
     const from = this.counts.length > 0 ? Math.min(this.low * factor, min) : min;
     const to = this.counts.length > 0 ? Math.max(high * factor, max) : max;
     // Room on both sides, so a column's range is found in a few steps.
@@ -149,14 +165,13 @@ export class NumberColumn {
     this.counts = new Int32Array(0);
   }
 
-  private hold(values: Float64Array, decimals: number) {
-    if (this.filled + values.length > this.held!.length) {
-      const next = new Float64Array(Math.ceil((this.filled + values.length) * 1.5));
-      next.set(this.held!.subarray(0, this.filled));
+  private hold(value: number, decimals: number) {
+    if (this.filled === this.held!.length) {
+      const next = new Float64Array(Math.ceil(this.filled * 1.5) + CHUNK);
+      next.set(this.held!);
       this.held = next;
     }
-    this.held!.set(values, this.filled);
-    this.filled += values.length;
+    this.held![this.filled++] = value;
     if (decimals > this.heldDecimals) this.heldDecimals = decimals;
   }
 }

@@ -12,7 +12,7 @@
  * and the caller lets DuckDB read the file: whatever this reads, DuckDB would have read alike.
  */
 import fs from 'node:fs';
-import { NumberColumn, type ScannedNumbers, UNKNOWN_DECIMALS } from './csvNumbers.ts';
+import { NumberColumn, type ScannedNumbers } from './csvNumbers.ts';
 
 /** DuckDB's types this reader reads; a file with any other is left to DuckDB. */
 export const SCANNED_TYPES = ['DOUBLE', 'BIGINT', 'BOOLEAN', 'VARCHAR'] as const;
@@ -53,7 +53,6 @@ const NINE = 57;
 const CHUNK = 4 << 20;
 /** Longer lines are left to DuckDB (its own limit is 2 MiB). */
 const MAX_LINE = 4 << 20;
-const POW10 = Float64Array.from({ length: 16 }, (_, k) => 10 ** k);
 /**
  * Numbers held per file (512 MiB): a larger file is left to DuckDB, whose tables spill to disk.
  * The bench's 1M × 20 file holds 12 million.
@@ -244,8 +243,8 @@ class Scan {
             (scale > 0 || !point) &&
             (c === delimiter || c === LF || c === CR)
           ) {
-            const value = m / POW10[scale]!;
-            numbers[k]!.add(negative ? (kind === BIGINT ? 0 - value : -value) : value, scale);
+            // BIGINT has no −0.
+            numbers[k]!.add(negative ? (kind === BIGINT ? 0 - m : -m) : m, scale);
           } else {
             i = this.number(k, kind, from);
             c = b[i]!;
@@ -325,8 +324,7 @@ class Scan {
       if (exponent === 0 && (b[i - 1]! < ZERO || b[i - 1]! > NINE)) throw new NotPlain();
     }
     if (exact && digits <= 15) {
-      const value = m / POW10[scale]!;
-      this.numbers[k]!.add(negative ? (kind === BIGINT ? 0 - value : -value) : value, scale);
+      this.numbers[k]!.add(negative ? (kind === BIGINT ? 0 - m : -m) : m, scale);
       return i;
     }
     if (kind === BIGINT && digits > 18) throw new NotPlain();
@@ -337,7 +335,7 @@ class Scan {
     }
     if (value === 0 && m !== 0) throw new NotPlain();
     if (kind === BIGINT) value += 0;
-    this.numbers[k]!.add(value, UNKNOWN_DECIMALS);
+    this.numbers[k]!.addValue(value);
     return i;
   }
 
