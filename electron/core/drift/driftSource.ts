@@ -171,7 +171,11 @@ async function scanPlainCsvs(
     );
     if (!reference || !current) return null;
     // The scanner's file first: this thread's scan holds the thread until its first chunk is read.
-    const scannedCurrent = scanner.scan(current.layout, signal);
+    // A scanner thread that fails (out of memory, its module missing) leaves the files to DuckDB.
+    const scannedCurrent = scanner.scan(current.layout, signal).catch((err: unknown) => {
+      if (signal?.aborted) throw err;
+      return null;
+    });
     const [cur, ref] = await settleAll([scannedCurrent, scanCsv(reference.layout, signal)]);
     if (!ref || !cur) return null;
     return {
@@ -433,7 +437,8 @@ function columnSource(
           const rows = (await db.use((c) => c.runAndReadAll(sql))).getRowsJS();
           for (const [v, n] of rows) {
             if (v === null) invalid = Number(n);
-            else counts.set(v as CategoryValue, Number(n));
+            // Two groups can meet as one value: @duckdb/node-api drops a leading U+FEFF.
+            else counts.set(v as CategoryValue, (counts.get(v as CategoryValue) ?? 0) + Number(n));
           }
           return { counts, invalid };
         }),
