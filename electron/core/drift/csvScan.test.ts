@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DriftOptionsInput } from '../../../shared/drift.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
-import { type CsvLayout, scanCsv } from './csvScan.ts';
+import { type CsvLayout, MAX_LINE, SCAN_LIMITS, scanCsv } from './csvScan.ts';
 import { startCsvScanner } from './csvScanner.ts';
 import { driftCheckFiles } from './driftCheck.ts';
 import { openFileDataset } from './driftSource.ts';
@@ -60,6 +60,14 @@ async function readBy(reference: string, current: string) {
   await dataset.close();
   return dataset.readBy;
 }
+
+const plainLayout = (path: string, types: CsvLayout['types']): CsvLayout => ({
+  path,
+  delimiter: ',',
+  quote: '"',
+  crlf: false,
+  types,
+});
 
 async function bothWays(reference: string, current: string, options: DriftOptionsInput = {}) {
   const scanned = await driftCheckFiles(reference, current, options);
@@ -200,5 +208,85 @@ describe('plain CSV read in JavaScript', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(scanCsv(layout, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('leaves a line near DuckDB’s 2 MiB limit to DuckDB, inside a chunk as across chunks', async () => {
+    // The long line is 'y'×n + ',2\n': n + 3 bytes.
+    const table = (n: number) => [
+      ['s', 'x'],
+      ...Array.from({ length: 6 }, (_, k) => [k === 2 ? 'y'.repeat(n) : 'a', String(k)]),
+    ];
+    const under = await write('line-under.csv', table(MAX_LINE - 4));
+    const at = await write('line-at.csv', table(MAX_LINE - 3));
+    const over = await write('line-over.csv', table(3 << 20));
+    const types: CsvLayout['types'] = ['VARCHAR', 'BIGINT'];
+    expect(await scanCsv(plainLayout(under, types))).not.toBeNull();
+    expect(await scanCsv(plainLayout(at, types))).toBeNull();
+    expect(await scanCsv(plainLayout(over, types))).toBeNull();
+    expect(await readBy(under, under)).toBe('csvScan');
+    expect(await readBy(at, under)).toBe('duckdb');
+    const { scanned, duck } = await bothWays(at, under);
+    expect(scanned).toEqual(duck);
+  });
+
+  it('leaves a file to DuckDB past the numbers or distinct text a scan may hold', async () => {
+    // Long lines first, so the rows estimated from the first megabyte are far too few.
+    const numbers = await write('short-after-long.csv', [
+      ['s', 'x'],
+      ...Array.from({ length: 1000 }, (_, k) => ['y'.repeat(1100), String(k)]),
+      ...Array.from({ length: 200_000 }, (_, k) => ['a', String(k % 10)]),
+    ]);
+    const types: CsvLayout['types'] = ['VARCHAR', 'BIGINT'];
+    expect((await scanCsv(plainLayout(numbers, types)))?.rows).toBe(201_000);
+    expect(
+      await scanCsv(plainLayout(numbers, types), undefined, { ...SCAN_LIMITS, numbers: 10_000 }),
+    ).toBeNull();
+    // 60 distinct values in each of two text columns, 8 bytes each.
+    const texts = await write('distinct.csv', [
+      ['s', 't'],
+      ...Array.from({ length: 60 }, (_, k) => [
+        `s${String(k).padStart(7, '0')}`,
+        `t${String(k).padStart(7, '0')}`,
+      ]),
+    ]);
+    const two: CsvLayout['types'] = ['VARCHAR', 'VARCHAR'];
+    const scan = (limits: Partial<typeof SCAN_LIMITS>) =>
+      scanCsv(plainLayout(texts, two), undefined, { ...SCAN_LIMITS, ...limits });
+    expect(await scan({ textValues: 120, textBytes: 960 })).not.toBeNull();
+    expect(await scan({ textValues: 119 })).toBeNull();
+    expect(await scan({ textBytes: 959 })).toBeNull();
+  });
+
+  it('leaves a text value starting with U+FEFF to DuckDB, whose values meet once it is dropped', async () => {
+    const ref = await write('bom-value-ref.csv', [
+      ['s', 'x'],
+      ...Array.from({ length: 30 }, (_, k) => [k % 3 ? 'a' : '\ufeffa', String(k % 4)]),
+    ]);
+    const cur = await write('bom-value-cur.csv', [
+      ['s', 'x'],
+      ...Array.from({ length: 30 }, (_, k) => [k % 2 ? 'a' : 'b', String(k % 5)]),
+    ]);
+    expect(await readBy(ref, cur)).toBe('duckdb');
+    const { scanned, duck } = await bothWays(ref, cur);
+    expect(scanned).toEqual(duck);
+    const dataset = await openFileDataset(ref, cur, { scanCsv: false });
+    try {
+      const counts = await dataset.column('s').categoryCounts('text');
+      expect(counts?.values).toEqual(['a', 'b']);
+      expect(Array.from(counts!.reference)).toEqual([30, 0]);
+    } finally {
+      await dataset.close();
+    }
+  });
+
+  it('leaves the files to DuckDB when the scanner thread fails', async () => {
+    const ref = await write('thread-ref.csv', rows(500, 0));
+    const cur = await write('thread-cur.csv', rows(500, 1));
+    const broken = () => startCsvScanner(new URL('file:///nonexistent/mlwb-missing-worker.js'));
+    const dataset = await openFileDataset(ref, cur, { scanner: broken() });
+    await dataset.close();
+    expect(dataset.readBy).toBe('duckdb');
+    const report = await driftCheckFiles(ref, cur, {}, { scanner: broken() });
+    expect(report).toEqual(await driftCheckFiles(ref, cur, {}, { scanCsv: false }));
   });
 });

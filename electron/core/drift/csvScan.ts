@@ -9,7 +9,8 @@
  * every value read here is one DuckDB reads the same way. Only the plain subset is read: numbers
  * as `-?digits[.digits][e[±]digits]`, booleans as `true`/`false`, text unquoted or in simple
  * quotes, one line per row, UTF-8. Anything else — a value DuckDB might read differently, a
- * quoted line break, a line of the wrong width, invalid UTF-8 — makes `scanCsv` answer null,
+ * quoted line break, a line of the wrong width or near DuckDB's 2 MiB limit, invalid UTF-8, more
+ * values than a scan may hold (ScanLimits) — makes `scanCsv` answer null,
  * and the caller lets DuckDB read the file: whatever this reads, DuckDB would have read alike.
  */
 import fs from 'node:fs';
@@ -52,13 +53,33 @@ const DOT = 46;
 const ZERO = 48;
 const NINE = 57;
 const CHUNK = 4 << 20;
-/** Longer lines are left to DuckDB (its own limit is 2 MiB). */
-const MAX_LINE = 4 << 20;
+/**
+ * A line of this many bytes or more, its line break included, is left to DuckDB: read with
+ * buffer_size = 2 MiB (driftSource.ts), DuckDB refuses a line of 2,097,152 bytes or more, and
+ * this keeps a margin below that.
+ */
+export const MAX_LINE = (2 << 20) - 1024;
 /**
  * Numbers per file (512 MiB, were they all held): a larger file is left to DuckDB, whose tables
  * spill to disk. The bench's 1M × 20 file has 12 million.
  */
 export const MAX_SCANNED_NUMBERS = 64 << 20;
+
+/** What one file's scan may hold; past any of it the file is left to DuckDB. */
+export interface ScanLimits {
+  /** Rows × number columns. */
+  numbers: number;
+  /** Bytes of distinct text, all text columns together. */
+  textBytes: number;
+  /** Distinct text values, all text columns together. */
+  textValues: number;
+}
+
+export const SCAN_LIMITS: ScanLimits = {
+  numbers: MAX_SCANNED_NUMBERS,
+  textBytes: 256 << 20,
+  textValues: 4 << 20,
+};
 const DOUBLE = 0;
 const BIGINT = 1;
 const BOOLEAN = 2;
@@ -71,14 +92,19 @@ class NotPlain extends Error {}
  * The file read in one pass, or null when it is not plain (see above). Yields to the event loop
  * between chunks, so a cancellation is seen within a few megabytes.
  */
-export async function scanCsv(layout: CsvLayout, signal?: AbortSignal): Promise<ScannedCsv | null> {
+export async function scanCsv(
+  layout: CsvLayout,
+  signal?: AbortSignal,
+  limits: ScanLimits = SCAN_LIMITS,
+): Promise<ScannedCsv | null> {
   if (layout.delimiter.length !== 1 || layout.delimiter.charCodeAt(0) > 127) return null;
   if (layout.quote !== '' && layout.quote !== '"') return null;
   const fd = fs.openSync(layout.path, 'r');
   try {
-    return await new Scan(layout, fd).run(signal);
+    return await new Scan(layout, fd, limits).run(signal);
   } catch (err) {
-    if (err instanceof NotPlain) return null;
+    // A RangeError is an array past what this process can hold: DuckDB's tables can spill.
+    if (err instanceof NotPlain || err instanceof RangeError) return null;
     throw err;
   } finally {
     fs.closeSync(fd);
@@ -95,12 +121,14 @@ class Scan {
   private readonly trues: Float64Array;
   private readonly falses: Float64Array;
   private readonly texts: (TextCounts | null)[];
+  private readonly numeric: number;
   private buf = new Uint8Array(0);
   private rows = 0;
 
   constructor(
     private readonly layout: CsvLayout,
     private readonly fd: number,
+    private readonly limits: ScanLimits,
   ) {
     const n = layout.types.length;
     this.kinds = Uint8Array.from(layout.types, (t) => SCANNED_TYPES.indexOf(t));
@@ -110,7 +138,9 @@ class Scan {
     this.missing = new Float64Array(n);
     this.trues = new Float64Array(n);
     this.falses = new Float64Array(n);
-    this.texts = layout.types.map((t) => (t === 'VARCHAR' ? new TextCounts() : null));
+    const budget = { bytes: limits.textBytes, values: limits.textValues };
+    this.texts = layout.types.map((t) => (t === 'VARCHAR' ? new TextCounts(budget) : null));
+    this.numeric = this.kinds.filter((kind) => kind === DOUBLE || kind === BIGINT).length;
   }
 
   async run(signal?: AbortSignal): Promise<ScannedCsv> {
@@ -131,8 +161,12 @@ class Scan {
         this.buf[total++] = LF;
       }
       const end = this.buf.lastIndexOf(LF, total - 1) + 1;
-      // A line longer than MAX_LINE.
-      if (end === 0 || total - end > MAX_LINE) throw new NotPlain();
+      // The unfinished line already too long (lines() measures the whole ones).
+      if (total - end + 1 >= MAX_LINE) throw new NotPlain();
+      if (end === 0) {
+        have = total; // no line ends in what is read yet: read on
+        continue;
+      }
       let at = 0;
       if (first) {
         first = false;
@@ -141,11 +175,12 @@ class Scan {
         const megabyte = this.buf.lastIndexOf(LF, Math.min(end, at + (1 << 20)) - 1) + 1;
         const sample = megabyte > at ? megabyte : end;
         const rows = Math.ceil((size / Math.max(sample - at, 1)) * this.linesIn(at, sample) * 1.05) + 64;
-        const numeric = this.kinds.filter((kind) => kind === DOUBLE || kind === BIGINT).length;
-        if (rows * numeric > MAX_SCANNED_NUMBERS) throw new NotPlain();
+        if (rows * this.numeric > this.limits.numbers) throw new NotPlain();
         this.reserve(rows);
       }
       this.lines(at, end);
+      // The estimate may be short (long lines first, then short ones): the rows read decide.
+      if (this.rows * this.numeric > this.limits.numbers) throw new NotPlain();
       this.buf.copyWithin(0, end, total);
       have = total - end;
       if (got === 0) break;
@@ -182,7 +217,7 @@ class Scan {
       else if (!quoted && c === this.delimiter) fields++;
       else if (c === CR && !(this.crlf && b[i + 1] === LF)) throw new NotPlain();
     }
-    if (quoted || fields !== this.kinds.length || i >= end) throw new NotPlain();
+    if (quoted || fields !== this.kinds.length || i >= end || i + 1 >= MAX_LINE) throw new NotPlain();
     return i + 1;
   }
 
@@ -199,6 +234,7 @@ class Scan {
     while (i < end) {
       // An empty line: DuckDB may skip it or read a row of NULLs.
       if (b[i] === LF || b[i] === CR) throw new NotPlain();
+      const lineStart = i;
       for (let k = 0; k <= last; k++) {
         const from = i;
         let c = b[i]!;
@@ -266,6 +302,7 @@ class Scan {
         }
         i++;
       }
+      if (i - lineStart >= MAX_LINE) throw new NotPlain();
       this.rows++;
     }
   }
@@ -372,7 +409,7 @@ class Scan {
       } else {
         const texts = this.texts[k]!.decoded();
         if (!texts) throw new NotPlain();
-        for (const [text, n] of texts) counts.set(text, n);
+        return { missing, numbers: null, counts: texts };
       }
       return { missing, numbers: null, counts };
     });
@@ -390,17 +427,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Counts per distinct byte string, in an open-addressing table keyed by FNV-1a: only the distinct
- * values ever become JavaScript strings.
+ * values ever become JavaScript strings. The distinct values of a file's text columns share one
+ * budget of bytes and values (ScanLimits).
  */
 class TextCounts {
   private slots = new Int32Array(1024);
   private hashes = new Int32Array(1024);
-  private offsets = new Int32Array(512);
+  private offsets = new Float64Array(512);
   private lengths = new Int32Array(512);
   private counts = new Float64Array(512);
   private bytes = new Uint8Array(1 << 16);
   private used = 0;
   private size = 0;
+
+  constructor(private readonly budget: { bytes: number; values: number }) {}
 
   add(b: Uint8Array, from: number, to: number) {
     let h = 0x811c9dc5;
@@ -426,6 +466,11 @@ class TextCounts {
   }
 
   private insert(slot: number, h: number, b: Uint8Array, from: number, length: number) {
+    // @duckdb/node-api drops a leading U+FEFF from a VARCHAR value: DuckDB's report would differ.
+    if (length >= 3 && b[from] === 0xef && b[from + 1] === 0xbb && b[from + 2] === 0xbf) throw new NotPlain();
+    this.budget.bytes -= length;
+    this.budget.values--;
+    if (this.budget.bytes < 0 || this.budget.values < 0) throw new NotPlain();
     const e = this.size++;
     if (e === this.counts.length) {
       this.offsets = grown(this.offsets);
@@ -460,8 +505,8 @@ class TextCounts {
   }
 
   /** The values as strings with their counts; null when one is not valid UTF-8. */
-  decoded(): Map<string, number> | null {
-    const out = new Map<string, number>();
+  decoded(): Map<string | boolean, number> | null {
+    const out = new Map<string | boolean, number>();
     try {
       for (let e = 0; e < this.size; e++) {
         const o = this.offsets[e]!;
