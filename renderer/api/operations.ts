@@ -12,6 +12,17 @@ type Finished = Pick<EventOf<'op.finished'>, 'state' | 'result' | 'error'>;
 
 const REMEMBER = 200;
 const POLL_MS = 1500;
+/** How long one poll may go unanswered before the next is sent. */
+const POLL_WAIT_MS = 10_000;
+
+/** `p`, or a rejection once `ms` pass without it. */
+function answerWithin<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer')), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 interface Waiter {
   onProgress(p: OpProgress): void;
@@ -62,7 +73,11 @@ export class OpTracker {
       if (known) return settle(known);
       const poll = async () => {
         try {
-          const info = OpInfo.parse(await this.transport.invoke('ops.get', { op }));
+          // A poll that gets no answer is given up and tried again: one stuck request must not
+          // end the fallback (the page would say "Stopping…" forever).
+          const info = OpInfo.parse(
+            await answerWithin(this.transport.invoke('ops.get', { op }), POLL_WAIT_MS),
+          );
           if (info.state !== 'running') return settle(info);
           if (info.progress) opts.onProgress?.(info.progress);
         } catch (err) {
