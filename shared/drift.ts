@@ -7,17 +7,10 @@
  * content, so a stored report says exactly what it compared even after the files move or change.
  */
 import { z } from 'zod';
+import { driftMethods } from './driftMethods.ts';
 
-export const driftMethods = [
-  'ks',
-  'chisquare',
-  'z',
-  'wasserstein',
-  'jensenshannon',
-  'psi',
-  'kl_div',
-  'hellinger',
-] as const;
+export { driftMethods };
+
 export const DriftMethod = z.enum(driftMethods);
 export type DriftMethod = z.infer<typeof DriftMethod>;
 

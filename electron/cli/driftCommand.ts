@@ -1,6 +1,7 @@
 /** `mlwb drift …`: a drift check for CI (exit 3 on dataset drift), stored reports, presets. */
 import { parseArgs } from 'node:util';
-import { type DriftMethod, type DriftOptionsPatch, driftMethods } from '../../shared/drift.ts';
+import type { DriftMethod, DriftOptionsPatch } from '../../shared/drift.ts';
+import { driftMethods } from '../../shared/driftMethods.ts';
 import type { Api } from '../core/api.ts';
 import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
 
