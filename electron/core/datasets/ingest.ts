@@ -1,11 +1,13 @@
 /**
- * Adding a version: list the sources, store each file's content once (stat cache first, then one
- * read pass that hashes and copies, on the store workers), and commit the manifest in one
- * transaction. Until the commit nothing is visible; a cancelled or killed add leaves only
- * unreferenced blobs for gc.
+ * Adding a version: list the sources, store each file's content once (one read pass that hashes
+ * and copies, on the store workers), and commit the manifest in one transaction. Files never added
+ * before are stored while the walk goes on; files added before are listed first, so an unchanged
+ * set is recognised from one stat each and only what the stat cache cannot vouch for is read.
+ * Until the commit nothing is visible; a cancelled or killed add leaves only unreferenced blobs
+ * for gc.
  */
 import { createHash } from 'node:crypto';
-import type { AddResult, ManifestEntry } from '../../../shared/datasets.ts';
+import type { AddResult, ManifestEntry, VersionSummary } from '../../../shared/datasets.ts';
 import { cancelled } from '../errors.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
@@ -14,7 +16,7 @@ import type { OpContext } from '../ops/operations.ts';
 import type { Db } from '../store/database.ts';
 import type { DatasetRepo } from './datasetRepo.ts';
 import { manifestDigest } from './manifest.ts';
-import { type SourceFile, walkSources } from './sourceWalker.ts';
+import { type SourceFile, type WalkResult, walkSources } from './sourceWalker.ts';
 import { StatCache } from './statCache.ts';
 
 export interface IngestRequest {
@@ -35,11 +37,39 @@ export interface IngestDeps {
 }
 
 export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContext): Promise<IngestResult> {
-  const { db, objects, workers, repo } = deps;
+  const { db, repo } = deps;
   const useCache = req.useStatCache !== false;
   const cache = new StatCache(db);
-  // Content never seen before will be stored: let the workers boot while the files are listed.
-  if (!useCache || !cache.knowsAnyUnder(req.paths)) workers.warmUp();
+  // Files never added before (the stat cache knows nothing under these paths) are stored as they
+  // are listed, so the store does not wait for the walk; others are listed first, to be looked up.
+  if (!useCache || !cache.knowsAnyUnder(req.paths)) {
+    const release = takeLease(db);
+    try {
+      const listing = await storeWhileListing(deps, req.paths, ctx);
+      const { walk } = listing;
+      let sources: string | undefined;
+      let same: VersionSummary | undefined;
+      try {
+        sources = useCache ? sourcesDigest(walk.files) : undefined;
+        // The stat cache may have been cleared: the version's record of its sources still knows.
+        same = sources ? repo.latestFromSources(req.name, sources) : undefined;
+      } catch (err) {
+        await listing.stop();
+        throw err;
+      }
+      if (same) {
+        await listing.stop();
+        return unchanged(same, walk, ctx);
+      }
+      const digests = await listing.stored();
+      const outcome = commit(deps, req, walk, digests, sources, ctx);
+      if (useCache) cache.rememberMany(walk.files.map((key, i) => ({ key, sha256: digests[i]! })));
+      return outcome;
+    } finally {
+      release();
+    }
+  }
+
   ctx.progress({ phase: 'scanning', done: 0, total: null, message: 'Listing files' });
   const walk = await walkSources(req.paths, {
     signal: ctx.signal,
@@ -48,102 +78,208 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
   const files = walk.files;
   // The same files, unchanged since they made the latest version: that version, from one stat of
   // each file (the stat cache's trust, without a lookup per file or a new manifest).
-  const sources = useCache ? sourcesDigest(files) : undefined;
-  const same = sources && repo.latestFromSources(req.name, sources);
-  if (same) {
-    ctx.progress({ phase: 'committing', done: walk.bytes, total: walk.bytes, message: 'Unchanged' });
-    const { dataset, version, digest, files: count, bytes } = same;
-    return {
-      dataset,
-      version,
-      created: false,
-      digest,
-      files: count,
-      bytes,
-      newBytes: 0,
-      warnings: walk.warnings,
-    };
-  }
+  const sources = sourcesDigest(files);
+  const same = repo.latestFromSources(req.name, sources);
+  if (same) return unchanged(same, walk, ctx);
   const release = takeLease(db);
   try {
-    const cached = useCache ? cache.lookupMany(files) : files.map(() => undefined);
-    const digests: string[] = new Array(files.length);
-    const misses: number[] = [];
-    let bytesDone = 0;
-    let filesDone = 0;
-    const report = () =>
-      ctx.progress({
-        phase: 'storing',
-        done: bytesDone,
-        total: walk.bytes,
-        message: `${filesDone} of ${files.length} files`,
-      });
-
-    for (const [i, file] of files.entries()) {
-      const hit = cached[i];
-      // A committed blob stays while anything references it, so it is taken as is; an uncommitted
-      // one (left by a killed add) must be on disk, and is touched so a concurrent gc keeps it
-      // until this add commits.
-      if (hit && (hit.committed || (await objects.touch(hit.sha256)))) {
-        digests[i] = hit.sha256;
-        bytesDone += file.size;
-        filesDone++;
-      } else {
-        misses.push(i);
-      }
-    }
-    report();
-    if (ctx.signal.aborted) throw cancelled();
-
-    const stored = await workers.store(
-      misses.map((i) => files[i]!),
-      {
-        signal: ctx.signal,
-        onBytes: (n) => {
-          bytesDone += n;
-          report();
-        },
-        onFiles: (n) => {
-          filesDone += n;
-          report();
-        },
-      },
-    );
-    const fresh: { key: SourceFile; sha256: string }[] = [];
-    misses.forEach((i, k) => {
-      digests[i] = stored[k]!;
-      fresh.push({ key: files[i]!, sha256: stored[k]! });
-    });
-    if (ctx.signal.aborted) throw cancelled();
-
-    const entries: ManifestEntry[] = files.map((f, i) => ({
-      path: f.relPath,
-      size: f.size,
-      sha256: digests[i]!,
-      mode: f.mode,
-    }));
-    const digest = manifestDigest(entries);
-    ctx.progress({
-      phase: 'committing',
-      done: walk.bytes,
-      total: walk.bytes,
-      message: 'Recording the version',
-    });
-    const outcome = repo.commitVersion({ name: req.name, message: req.message, digest, entries, sources });
-    if (useCache) cache.rememberMany(fresh);
-    return {
-      dataset: req.name,
-      version: outcome.summary.version,
-      created: outcome.created,
-      digest,
-      files: outcome.summary.files,
-      bytes: outcome.summary.bytes,
-      newBytes: outcome.created ? outcome.summary.newBytes : 0,
-      warnings: walk.warnings,
-    };
+    const { digests, fresh } = await storeChanged(deps, cache, walk, ctx);
+    const outcome = commit(deps, req, walk, digests, sources, ctx);
+    cache.rememberMany(fresh);
+    return outcome;
   } finally {
     release();
   }
+}
+
+/** The latest version, which these very files made: no new version. */
+function unchanged(same: VersionSummary, walk: WalkResult, ctx: OpContext): IngestResult {
+  ctx.progress({ phase: 'committing', done: walk.bytes, total: walk.bytes, message: 'Unchanged' });
+  const { dataset, version, digest, files, bytes } = same;
+  return { dataset, version, created: false, digest, files, bytes, newBytes: 0, warnings: walk.warnings };
+}
+
+interface Listing {
+  walk: WalkResult;
+  /** Every file's digest, in the walk's (manifest) order, once all are stored and durable. */
+  stored(): Promise<string[]>;
+  /** Stops storing (the files turned out to be stored already) and waits for the workers. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Lists the sources and stores each folder's files as soon as it is read, on the store workers;
+ * resolves when the walk ends, with the store still going on.
+ */
+async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: OpContext): Promise<Listing> {
+  let listed = 0;
+  let total: number | null = null;
+  let bytesDone = 0;
+  let filesDone = 0;
+  const report = () =>
+    total === null
+      ? ctx.progress({
+          phase: 'scanning',
+          done: listed,
+          total: null,
+          message: `${listed} files found, ${filesDone} stored`,
+        })
+      : ctx.progress({
+          phase: 'storing',
+          done: bytesDone,
+          total,
+          message: `${filesDone} of ${listed} files`,
+        });
+  // Stops the store when the add is cancelled, and when the walk fails or the store is not needed.
+  const halt = new AbortController();
+  const onCancel = () => halt.abort();
+  ctx.signal.addEventListener('abort', onCancel);
+  const done = () => ctx.signal.removeEventListener('abort', onCancel);
+  workers.warmUp();
+  const store = workers.stream({
+    signal: halt.signal,
+    onBytes: (n) => {
+      bytesDone += n;
+      report();
+    },
+    onFiles: (n) => {
+      filesDone += n;
+      report();
+    },
+  });
+  const stop = async () => {
+    halt.abort();
+    await store.end().catch(() => {});
+    done();
+  };
+  const position = new Map<SourceFile, number>();
+  ctx.progress({ phase: 'scanning', done: 0, total: null, message: 'Listing files' });
+  let walk: WalkResult;
+  try {
+    walk = await walkSources(paths, {
+      signal: ctx.signal,
+      onListed: (files) => {
+        for (const f of files) position.set(f, position.size);
+        store.add(files);
+      },
+      onFile: (n) => {
+        listed = n;
+        report();
+      },
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  total = walk.bytes;
+  report();
+  return {
+    walk,
+    stop,
+    stored: async () => {
+      try {
+        const stored = await store.end();
+        return walk.files.map((f) => stored[position.get(f)!]!);
+      } finally {
+        done();
+      }
+    },
+  };
+}
+
+/**
+ * Stores the listed files the stat cache cannot vouch for. A cached digest is taken as is when its
+ * blob is committed; an uncommitted one (left by a killed add) must be on disk, and is touched so a
+ * concurrent gc keeps it until this add commits.
+ */
+async function storeChanged(
+  { objects, workers }: IngestDeps,
+  cache: StatCache,
+  walk: WalkResult,
+  ctx: OpContext,
+): Promise<{ digests: string[]; fresh: { key: SourceFile; sha256: string }[] }> {
+  const files = walk.files;
+  const cached = cache.lookupMany(files);
+  const digests: string[] = new Array(files.length);
+  const misses: number[] = [];
+  let bytesDone = 0;
+  let filesDone = 0;
+  const report = () =>
+    ctx.progress({
+      phase: 'storing',
+      done: bytesDone,
+      total: walk.bytes,
+      message: `${filesDone} of ${files.length} files`,
+    });
+
+  for (const [i, file] of files.entries()) {
+    const hit = cached[i];
+    if (hit && (hit.committed || (await objects.touch(hit.sha256)))) {
+      digests[i] = hit.sha256;
+      bytesDone += file.size;
+      filesDone++;
+    } else {
+      misses.push(i);
+    }
+  }
+  report();
+  if (ctx.signal.aborted) throw cancelled();
+
+  const stored = await workers.store(
+    misses.map((i) => files[i]!),
+    {
+      signal: ctx.signal,
+      onBytes: (n) => {
+        bytesDone += n;
+        report();
+      },
+      onFiles: (n) => {
+        filesDone += n;
+        report();
+      },
+    },
+  );
+  const fresh = misses.map((i, k) => {
+    digests[i] = stored[k]!;
+    return { key: files[i]!, sha256: stored[k]! };
+  });
+  return { digests, fresh };
+}
+
+/** Records the version (or finds the latest already has this content) in one transaction. */
+function commit(
+  { repo }: IngestDeps,
+  req: IngestRequest,
+  walk: WalkResult,
+  digests: string[],
+  sources: string | undefined,
+  ctx: OpContext,
+): IngestResult {
+  if (ctx.signal.aborted) throw cancelled();
+  const entries: ManifestEntry[] = walk.files.map((f, i) => ({
+    path: f.relPath,
+    size: f.size,
+    sha256: digests[i]!,
+    mode: f.mode,
+  }));
+  const digest = manifestDigest(entries);
+  ctx.progress({
+    phase: 'committing',
+    done: walk.bytes,
+    total: walk.bytes,
+    message: 'Recording the version',
+  });
+  const outcome = repo.commitVersion({ name: req.name, message: req.message, digest, entries, sources });
+  return {
+    dataset: req.name,
+    version: outcome.summary.version,
+    created: outcome.created,
+    digest,
+    files: outcome.summary.files,
+    bytes: outcome.summary.bytes,
+    newBytes: outcome.created ? outcome.summary.newBytes : 0,
+    warnings: walk.warnings,
+  };
 }
 
 /**

@@ -28,10 +28,15 @@ export interface WalkResult {
   bytes: number;
 }
 
-export async function walkSources(
-  inputs: string[],
-  opts: { signal?: AbortSignal; onFile?: (count: number) => void } = {},
-): Promise<WalkResult> {
+export interface WalkOptions {
+  signal?: AbortSignal;
+  /** The count of files listed so far, after each folder. */
+  onFile?: (count: number) => void;
+  /** Files as they are listed (a folder's at a time), before the walk ends and sorts them all. */
+  onListed?: (files: SourceFile[]) => void;
+}
+
+export async function walkSources(inputs: string[], opts: WalkOptions = {}): Promise<WalkResult> {
   if (inputs.length === 0) throw invalidInput('Nothing to add: give at least one file or folder.');
   const files: SourceFile[] = [];
   const warnings: string[] = [];
@@ -46,7 +51,9 @@ export async function walkSources(
       const prefix = single ? '' : normalizeRelPath(path.basename(abs));
       await walkDir({ root, dir: root, rel: prefix, ancestors: new Set([root]), files, warnings, opts });
     } else if (st.isFile()) {
-      files.push(await toSourceFile(abs, path.basename(abs)));
+      const file = await toSourceFile(abs, path.basename(abs));
+      files.push(file);
+      opts.onListed?.([file]);
     } else {
       throw invalidInput(`${abs} is neither a file nor a folder (sockets and devices cannot be versioned).`);
     }
@@ -87,7 +94,7 @@ interface WalkState {
   ancestors: Set<string>;
   files: SourceFile[];
   warnings: string[];
-  opts: { signal?: AbortSignal; onFile?: (count: number) => void };
+  opts: WalkOptions;
 }
 
 /** The walk is synchronous file by file; the event loop gets a turn at least this often. */
@@ -114,11 +121,16 @@ async function walkDir(s: WalkState): Promise<void> {
   // (path.join normalizes every time).
   const plain = entries.filter((e) => e.isFile());
   const base = s.dir.endsWith(path.sep) ? s.dir : s.dir + path.sep;
+  const listed: SourceFile[] = [];
   for (const e of plain) {
     const rel = relPathOf(s, e.name);
-    if (rel !== undefined) s.files.push(statSourceFile(base + e.name, rel));
+    if (rel !== undefined) listed.push(statSourceFile(base + e.name, rel));
   }
-  if (plain.length) s.opts.onFile?.(s.files.length);
+  if (listed.length) {
+    for (const f of listed) s.files.push(f);
+    s.opts.onListed?.(listed);
+    s.opts.onFile?.(s.files.length);
+  }
   if (Date.now() - lastYield > YIELD_EVERY_MS) {
     await new Promise((r) => setImmediate(r));
     lastYield = Date.now();
@@ -203,7 +215,9 @@ async function followLink(s: WalkState, abs: string, rel: string): Promise<void>
     }
     await walkDir({ ...s, dir: target, rel, ancestors: new Set([...s.ancestors, target]) });
   } else if (st.isFile()) {
-    s.files.push(await toSourceFile(target, rel));
+    const file = await toSourceFile(target, rel);
+    s.files.push(file);
+    s.opts.onListed?.([file]);
     s.opts.onFile?.(s.files.length);
   } else {
     s.warnings.push(`Skipped ${rel}: not a regular file or folder.`);

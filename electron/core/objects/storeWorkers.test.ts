@@ -111,3 +111,50 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
     }
   });
 });
+
+describe('StoreWorkers.stream', () => {
+  it('stores files while more are still being added, and gives every digest in the order added', async () => {
+    const src = dirs.make();
+    const seen: number[] = [];
+    const stream = workers.stream({ onFiles: (n) => seen.push(n) });
+    stream.add(items(src, { a: 'first', b: 'second' }));
+    // The first files are stored before the next are added: storing does not wait for the end.
+    await expect.poll(() => seen.reduce((a, b) => a + b, 0)).toBe(2);
+    const big = Buffer.alloc(40 * 1024 * 1024, 7);
+    stream.add(items(src, { c: 'third', big }));
+    stream.add([]);
+    const digests = await stream.end();
+    expect(digests).toEqual([sha('first'), sha('second'), sha('third'), sha(big)]);
+    const objects = new ObjectStore(home);
+    expect(fs.readFileSync(objects.pathFor(sha('third')), 'utf8')).toBe('third');
+    expect(fs.statSync(objects.pathFor(sha(big))).size).toBe(big.length);
+  });
+
+  it('stops at its first failure: a later add throws it and end rejects with it', async () => {
+    const src = dirs.make();
+    const stream = workers.stream();
+    const [gone] = items(src, { gone: 'will be removed' });
+    fs.rmSync(gone!.absPath);
+    stream.add([gone!]);
+    const more = items(src, { more: 'more' });
+    await expect.poll(() => {
+      try {
+        stream.add(more);
+        return 'accepted';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    }).toMatch(/gone/);
+    await expect(stream.end()).rejects.toThrow(/gone/);
+  });
+
+  it('rejects when cancelled, and a store after it works as before', async () => {
+    const src = dirs.make();
+    const abort = new AbortController();
+    const stream = workers.stream({ signal: abort.signal });
+    stream.add(items(src, { x: 'x' }));
+    abort.abort();
+    await expect(stream.end()).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await workers.store(items(src, { y: 'y' }))).toEqual([sha('y')]);
+  });
+});

@@ -1,8 +1,9 @@
 /**
  * The pool of store workers. Files go out in batches — many small files together, a large file
  * alone, the largest batches first so no worker is left with a big file at the end — and come back
- * as digests, in order. A pool lives as long as the workbench and lets the process exit while it
- * is idle.
+ * as digests, in order. A store can be fed while its files are still being listed (stream), so
+ * storing starts with the first folder read. A pool lives as long as the workbench and lets the
+ * process exit while it is idle.
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -35,6 +36,14 @@ const BATCH_FILES = 64;
 const BATCH_BYTES = 32 * 1024 * 1024;
 /** Batches queued per worker, so a worker never waits for the main thread between batches. */
 const IN_FLIGHT = 2;
+
+/** A store fed as files are found (StoreWorkers.stream). */
+export interface StoreStream {
+  /** Queues files; storing starts at once. Throws the store's failure once it has failed. */
+  add(items: StoreItem[]): void;
+  /** Every added file's digest, in the order added, once all are stored and durable. */
+  end(): Promise<string[]>;
+}
 
 export interface StoreOptions {
   signal?: AbortSignal;
@@ -90,105 +99,66 @@ export class StoreWorkers {
    * Stores the files and resolves with their digests, in the order given, once every blob this
    * call wrote is durable (so the caller may commit records naming them).
    */
-  async store(items: StoreItem[], opts: StoreOptions = {}): Promise<string[]> {
-    const written: string[] = [];
+  store(items: StoreItem[], opts: StoreOptions = {}): Promise<string[]> {
+    const stream = this.stream(opts);
+    stream.add(items);
+    return stream.end();
+  }
+
+  /**
+   * A store fed while its files are still being found: each `add` starts storing at once, and
+   * `end` resolves with every file's digest, in the order added, once all are stored and the blobs
+   * written are durable. It rejects on the first failure or when `opts.signal` aborts.
+   */
+  stream(opts: StoreOptions = {}): StoreStream {
     const objects = new ObjectStore(this.home);
     const flusher = new Flusher(objects.root);
-    const digests = await this.storeAll(items, written, {
+    const run = new StoreRun(this.send, () => this.refreshRefs(), {
       ...opts,
       onBytes: (n) => {
         flusher.stored(n);
         opts.onBytes?.(n);
       },
     });
-    await flusher.finish(
-      written.map((d) => objects.pathFor(d)),
-      opts.signal,
-    );
-    if (opts.signal?.aborted) throw cancelled();
-    return digests;
+    return {
+      add: (items) => run.add(items),
+      end: async () => {
+        const digests = await run.end();
+        await flusher.finish(
+          run.written.map((d) => objects.pathFor(d)),
+          opts.signal,
+        );
+        if (opts.signal?.aborted) throw cancelled();
+        return digests;
+      },
+    };
   }
 
-  private storeAll(items: StoreItem[], written: string[], opts: StoreOptions): Promise<string[]> {
-    if (items.length === 0) return Promise.resolve([]);
-    const slots = this.ensureStarted();
-    const cancel = new SharedArrayBuffer(4);
-    const flag = new Int32Array(cancel);
-    const batches = toBatches(items);
-    const digests: string[] = new Array(items.length);
-    let nextBatch = 0;
-    let outstanding = 0;
-
-    return new Promise<string[]>((resolve, reject) => {
-      let failed = false;
-      const ids: number[] = [];
-      const finish = (err?: unknown) => {
-        for (const id of ids) this.handlers.delete(id);
-        if (outstanding === 0 || err) this.refreshRefs();
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(digests);
-      };
-      const onAbort = () => {
-        Atomics.store(flag, 0, 1);
-        if (!failed) {
-          failed = true;
-          finish(cancelled());
-        }
-      };
-      opts.signal?.addEventListener('abort', onAbort);
-
-      const pump = () => {
-        while (!failed && nextBatch < batches.length) {
-          const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
-          if (slot.busy >= IN_FLIGHT) return;
-          const batch = batches[nextBatch++]!;
-          const id = this.nextId++;
-          ids.push(id);
-          slot.busy++;
-          outstanding++;
-          this.handlers.set(id, (reply) => {
-            if (reply.type === 'bytes') {
-              opts.onBytes?.(reply.n);
-              return;
-            }
-            slot.busy--;
-            outstanding--;
-            this.handlers.delete(id);
-            if (failed) return;
-            if (reply.type === 'failed') {
-              failed = true;
-              Atomics.store(flag, 0, 1);
-              const e = reply.error;
-              finish(new WorkbenchError(e.code, e.message, e.details));
-              return;
-            }
-            reply.digests.forEach((d, k) => {
-              digests[batch.start + k] = d;
-            });
-            for (const k of reply.written) written.push(reply.digests[k]!);
-            if (reply.bytes) opts.onBytes?.(reply.bytes);
-            opts.onFiles?.(batch.items.length);
-            if (nextBatch >= batches.length && outstanding === 0) finish();
-            else pump();
-          });
-          slot.worker.ref();
-          slot.worker.postMessage({
-            id,
-            home: this.home,
-            items: batch.items.map((f) => ({
-              absPath: f.absPath,
-              size: f.size,
-              mtimeNs: f.mtimeNs.toString(),
-            })),
-            cancel,
-          } satisfies StoreRequest);
-        }
-      };
-      if (opts.signal?.aborted) onAbort();
-      else pump();
+  /**
+   * Sends a batch to the least busy worker, starting the pool on first use; `onReply` gets its
+   * replies up to the last. False when every worker already has its fill.
+   */
+  private readonly send: Send = (items, cancel, onReply) => {
+    const slot = this.ensureStarted().reduce((a, b) => (b.busy < a.busy ? b : a));
+    if (slot.busy >= IN_FLIGHT) return false;
+    const id = this.nextId++;
+    slot.busy++;
+    this.handlers.set(id, (reply) => {
+      if (reply.type !== 'bytes') {
+        this.handlers.delete(id);
+        slot.busy--;
+      }
+      onReply(reply);
     });
-  }
+    slot.worker.ref();
+    slot.worker.postMessage({
+      id,
+      home: this.home,
+      items: items.map((f) => ({ absPath: f.absPath, size: f.size, mtimeNs: f.mtimeNs.toString() })),
+      cancel,
+    } satisfies StoreRequest);
+    return true;
+  };
 
   /** Workers hold the process open only while they have work. */
   private refreshRefs(): void {
@@ -211,8 +181,9 @@ function defaultPoolSize(): number {
   return Math.max(2, Math.min(8, 2 * os.availableParallelism()));
 }
 
-function toBatches(items: StoreItem[]): { start: number; items: StoreItem[]; bytes: number }[] {
-  const batches: { start: number; items: StoreItem[]; bytes: number }[] = [];
+/** Consecutive files in batches: up to 64 files or 32 MiB, and a file larger than that alone. */
+function toBatches(items: StoreItem[], offset: number): Batch[] {
+  const batches: Batch[] = [];
   let current: StoreItem[] = [];
   let start = 0;
   let bytes = 0;
@@ -222,12 +193,137 @@ function toBatches(items: StoreItem[]): { start: number; items: StoreItem[]; byt
       current = [];
       bytes = 0;
     }
-    if (!current.length) start = i;
+    if (!current.length) start = offset + i;
     current.push(item);
     bytes += item.size;
   });
   if (current.length) batches.push({ start, items: current, bytes });
-  // Files larger than a batch go first, largest first; the rest keep their path order.
-  const big = (b: { bytes: number }) => (b.bytes > BATCH_BYTES ? b.bytes : 0);
-  return batches.sort((a, b) => big(b) - big(a));
+  return batches;
+}
+
+interface Batch {
+  /** Index of its first file among all the files added to its run. */
+  start: number;
+  items: StoreItem[];
+  bytes: number;
+}
+
+type Send = (items: StoreItem[], cancel: SharedArrayBuffer, onReply: (reply: StoreReply) => void) => boolean;
+
+/**
+ * One store's batches: queued as files are added — files larger than a batch first, largest
+ * first, so no worker is left with a big file at the end; the rest in the order added — handed
+ * to workers as they have room, and their digests gathered in the order added.
+ */
+class StoreRun {
+  /** Digests of the blobs this run put in the store (not those already there). */
+  readonly written: string[] = [];
+  private readonly digests: string[] = [];
+  private readonly big: Batch[] = [];
+  private readonly rest: Batch[] = [];
+  private added = 0;
+  private outstanding = 0;
+  private failure: unknown;
+  private ended = false;
+  private settled = false;
+  private readonly cancel = new SharedArrayBuffer(4);
+  private readonly done: Promise<string[]>;
+  private resolve!: (digests: string[]) => void;
+  private reject!: (err: unknown) => void;
+
+  constructor(
+    private readonly send: Send,
+    private readonly idle: () => void,
+    private readonly opts: StoreOptions,
+  ) {
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // A failure while files are still being added reaches the caller through end(), not as an
+    // unhandled rejection.
+    this.done.catch(() => {});
+    opts.signal?.addEventListener('abort', this.onAbort);
+    if (opts.signal?.aborted) this.onAbort();
+  }
+
+  /** Throws the run's failure, if it failed: whoever is still listing files can stop. */
+  add(items: StoreItem[]): void {
+    if (this.ended) throw new Error('StoreRun.add after end');
+    if (this.failure !== undefined) throw this.failure;
+    if (this.settled || items.length === 0) return;
+    for (const batch of toBatches(items, this.added)) {
+      if (batch.bytes > BATCH_BYTES) {
+        this.big.push(batch);
+        this.big.sort((a, b) => b.bytes - a.bytes);
+      } else {
+        this.rest.push(batch);
+      }
+    }
+    this.added += items.length;
+    this.pump();
+  }
+
+  end(): Promise<string[]> {
+    this.ended = true;
+    this.finishIfDone();
+    return this.done;
+  }
+
+  private readonly onAbort = () => this.settle(cancelled());
+
+  private settle(err?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    this.idle();
+    if (err === undefined) {
+      this.resolve(this.digests);
+      return;
+    }
+    // Workers stop at their next file.
+    Atomics.store(new Int32Array(this.cancel), 0, 1);
+    this.failure = err;
+    this.reject(err);
+  }
+
+  private finishIfDone(): void {
+    if (this.ended && this.outstanding === 0 && !this.big.length && !this.rest.length) this.settle();
+  }
+
+  private pump(): void {
+    while (!this.settled) {
+      const queue = this.big.length ? this.big : this.rest;
+      const batch = queue[0];
+      if (!batch || !this.send(batch.items, this.cancel, (reply) => this.onReply(batch, reply))) return;
+      queue.shift();
+      this.outstanding++;
+    }
+  }
+
+  private onReply(batch: Batch, reply: StoreReply): void {
+    if (reply.type === 'bytes') {
+      if (!this.settled) this.opts.onBytes?.(reply.n);
+      return;
+    }
+    this.outstanding--;
+    if (this.settled) {
+      // A batch that was running when the run failed or was cancelled: its worker is free now.
+      this.idle();
+      return;
+    }
+    if (reply.type === 'failed') {
+      const e = reply.error;
+      this.settle(new WorkbenchError(e.code, e.message, e.details));
+      return;
+    }
+    reply.digests.forEach((d, k) => {
+      this.digests[batch.start + k] = d;
+    });
+    for (const k of reply.written) this.written.push(reply.digests[k]!);
+    if (reply.bytes) this.opts.onBytes?.(reply.bytes);
+    this.opts.onFiles?.(batch.items.length);
+    this.pump();
+    this.finishIfDone();
+  }
 }
