@@ -30,16 +30,11 @@ export function frontControl(deps: RuntimeDeps) {
 
   /**
    * Whether this engine's host network is this machine's (docker/hostNetwork.ts says when), and
-   * deployments may use it (not MLWB_DEPLOY_NETWORK=bridge). Asked once per runtime.
+   * deployments may use it (not MLWB_DEPLOY_NETWORK=bridge).
    */
-  let hostNetIsOurs: Promise<boolean> | undefined;
   function hostNetworkIsOurs(): Promise<boolean> {
     if (!local || deps.network === 'bridge') return Promise.resolve(false);
-    hostNetIsOurs ??= hostNetworkIsThisMachine(docker).catch((err) => {
-      hostNetIsOurs = undefined;
-      throw err;
-    });
-    return hostNetIsOurs;
+    return hostNetworkIsThisMachine(docker);
   }
 
   /** The network a new deployment's front gets (netFront.ts says what each means). */

@@ -15,6 +15,7 @@ import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OpContext } from '../ops/operations.ts';
 import { BASE_IMAGE } from '../serving/modelImage.ts';
+import { runInHostNetwork } from '../docker/hostNetwork.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
@@ -52,12 +53,20 @@ if (skip) console.warn(`swarm deployment tests skipped: ${skip}`);
 const app = testWorkbench();
 const dirs = tempDirs();
 const suffix = Math.random().toString(36).slice(2, 8);
+/** A chain standing in for one a killed host front left (its name as netFront.ts makes them). */
+const stale = `MLWB-stale${suffix}`.slice(0, 28);
 const NAME = `swarm-test-${suffix}`;
 const HOME = `home-${suffix}`;
 const runtime = swarmRuntime({ docker, local: true, homeId: HOME });
 const images = new Set<string>();
 afterAll(async () => {
   const ctx = opContext();
+  // The stale rule a test made, had its deploy not cleared it.
+  if (!skip)
+    await runInHostNetwork(
+      docker,
+      `iptables -w -t nat -S OUTPUT | grep -- '-j ${stale}$' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -w -t nat $r"; done; iptables -w -t nat -F ${stale}; iptables -w -t nat -X ${stale}; true`,
+    ).catch(() => {});
   await runtime.remove(NAME, ctx).catch(() => {});
   await runtime.remove(`${NAME}-broken`, ctx).catch(() => {});
   await docker
@@ -237,10 +246,23 @@ describe.skipIf(skip)('a swarm deployment', () => {
       ...over,
     });
 
+    // A host front killed outright on this port left its jump (into a chain that redirects to a
+    // dead slot): it would send local clients past the Swarm front. The deploy clears it.
+    await runInHostNetwork(
+      docker,
+      [
+        `iptables -w -t nat -N ${stale}`,
+        `iptables -w -t nat -A ${stale} -p tcp -j REDIRECT --to-ports 1`,
+        `iptables -w -t nat -I OUTPUT 1 -o lo -d 127.0.0.1/32 -p tcp --dport ${port} -j ${stale}`,
+      ].join(' && '),
+    );
+    expect(await runInHostNetwork(docker, 'iptables -w -t nat -S')).toContain(`--dport ${port} -j ${stale}`);
+
     // Deploy: two replicas, ready, answering through the published port.
     const progress: string[] = [];
     const t0 = performance.now();
     const deployed = await runtime.deploy(spec({}), opContext(progress));
+    expect(await runInHostNetwork(docker, 'iptables -w -t nat -S')).not.toContain(stale);
     console.info(`swarm: deployed 2 replicas in ${(performance.now() - t0).toFixed(0)} ms`);
     expect(progress).toContain('2 of 2 replicas ready');
     const service = await docker.getService(serviceName(NAME)).inspect();

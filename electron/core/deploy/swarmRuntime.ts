@@ -9,6 +9,7 @@ import type { DeploymentLogs } from '../../../shared/deployments.ts';
 import { cancelled, conflict, notFound, WorkbenchError } from '../errors.ts';
 import type { OpContext } from '../ops/operations.ts';
 import { engineError } from '../training/containerRun.ts';
+import { clearStaleHostJumps } from './netFront.ts';
 import { oneShotRequest } from './oneShotRequest.ts';
 import {
   DEPLOY_LABELS,
@@ -109,6 +110,7 @@ class SwarmRuntime implements DeploymentRuntime {
       await this.remove(spec.deployment, ctx);
     }
     await requireFreePort(this.docker, spec.port, spec.deployment, this.deps.local);
+    await this.clearStaleRules(spec.port);
     await this.ensureNetwork(spec);
     try {
       const service = (await engine(() =>
@@ -200,6 +202,14 @@ class SwarmRuntime implements DeploymentRuntime {
     await this.waitDrained([serviceName(deployment)]);
   }
 
+  /**
+   * Before this deployment's front takes a free port on this machine: rules a killed container
+   * front left for it would send local clients to a dead slot (netFront.ts).
+   */
+  private async clearStaleRules(port: number): Promise<void> {
+    if (this.deps.local) await clearStaleHostJumps(this.docker, port);
+  }
+
   async start(spec: RuntimeSpec, ctx: OpContext): Promise<{ container: string; startedAt: number }> {
     const svc = await this.ownService(serviceName(spec.deployment));
     if (!svc) return this.deploy(spec, ctx);
@@ -208,6 +218,7 @@ class SwarmRuntime implements DeploymentRuntime {
     const { image, caps } = await this.prepare(spec);
     if (!(await this.ownService(frontName(spec.deployment)))) {
       await requireFreePort(this.docker, spec.port, spec.deployment, this.deps.local);
+      await this.clearStaleRules(spec.port);
       await engine(() => this.docker.createService(frontServiceSpec(spec, image, caps)));
     }
     const seen = new Set(

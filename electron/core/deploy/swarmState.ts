@@ -8,7 +8,6 @@ import type Docker from 'dockerode';
 import type { DeploymentLogs } from '../../../shared/deployments.ts';
 import { conflict } from '../errors.ts';
 import { engineError } from '../training/containerRun.ts';
-import { clearStaleHostJumps } from './netFront.ts';
 import { DEPLOY_LABELS, type Observed } from './runtime.ts';
 import { frontName } from './swarmSpec.ts';
 
@@ -220,11 +219,7 @@ export async function requireFreePort(
   }
   const holder =
     taken.get(port) ?? (local && !(await canBind(port)) ? 'another program on this machine' : null);
-  if (!holder) {
-    // Rules a killed container front left for this port would send local clients to a dead slot.
-    if (local) await clearStaleHostJumps(docker, port);
-    return;
-  }
+  if (!holder) return;
   let free = port;
   do free = free >= 65535 ? 1024 : free + 1;
   while (free !== port && (taken.has(free) || (local && !(await canBind(free)))));

@@ -16,12 +16,28 @@ import { engineError } from '../training/containerRun.ts';
 
 export const NETFRONT_IMAGE = 'mlwb/netfront:bookworm';
 
+/** One answer per engine client: its host network does not change while the process runs. */
+const answers = new WeakMap<Docker, Promise<boolean>>();
+
 /**
  * Whether the host network of this engine, which is on this machine's local socket (the caller
- * knows), is this machine's own. Asks the engine (`docker info`); its failures are thrown as
- * workbench errors.
+ * knows), is this machine's own. Asks the engine (`docker info`) once per client; its failures are
+ * thrown as workbench errors, and not kept, so the next call asks again.
  */
-export async function hostNetworkIsThisMachine(docker: Docker): Promise<boolean> {
+export function hostNetworkIsThisMachine(docker: Docker): Promise<boolean> {
+  let answer = answers.get(docker);
+  if (!answer) {
+    const asked = askEngine(docker);
+    answers.set(docker, asked);
+    asked.catch(() => {
+      if (answers.get(docker) === asked) answers.delete(docker);
+    });
+    answer = asked;
+  }
+  return answer;
+}
+
+async function askEngine(docker: Docker): Promise<boolean> {
   if (process.platform !== 'linux') return false;
   let info: { OperatingSystem?: string; SecurityOptions?: string[] };
   try {

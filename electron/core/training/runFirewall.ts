@@ -122,15 +122,13 @@ const UNGUARDED =
  * local socket), for one process.
  */
 export function runFirewall(docker: Docker, bridge: string): RunFirewall {
-  let hostIsOurs: Promise<boolean> | undefined;
   let last: Promise<FirewallGap | undefined> | undefined;
   let running = false;
   let finishedAt = 0;
 
   async function inspect(): Promise<FirewallGap | undefined> {
     try {
-      hostIsOurs ??= hostNetworkIsThisMachine(docker);
-      if (!(await hostIsOurs))
+      if (!(await hostNetworkIsThisMachine(docker)))
         return {
           open: `${REACHABLE} the workbench cannot put its firewall rules in place on this engine, whose host network is not this machine's (Docker Desktop, rootless Docker, or user namespaces); ${BY_HAND}.`,
         };
@@ -145,7 +143,6 @@ export function runFirewall(docker: Docker, bridge: string): RunFirewall {
         closed: `${UNGUARDED} the workbench could not put them in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}`,
       };
     } catch (err) {
-      hostIsOurs = undefined;
       return {
         closed: `${UNGUARDED} the workbench could not check them (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}`,
       };
