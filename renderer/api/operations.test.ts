@@ -1,45 +1,86 @@
 /**
- * The op waiter's fallback: when the event stream says nothing, `ops.get` is polled, and a poll
- * that never gets an answer is given up and sent again, so a page never waits on one stuck request.
+ * The op waiter: the `op.finished` event settles it, and `ops.get` is polled as a fallback. The two
+ * race: a poll answered "running" just before the op finished can arrive after the event. That
+ * late answer must not report progress, which would set a finished operation back to running.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OpTracker } from './operations.ts';
-import type { Transport } from './transport.ts';
+import type { Frame, Transport } from './transport.ts';
 
 const OP = '01M8HWD1W9W45GZCVR817FQ5QF';
-const info = (state: 'running' | 'succeeded') => ({
+const STOPPED = { phase: 'stopped', done: 2, total: 2 };
+const running = {
   op: OP,
   kind: 'deployments.stop',
-  state,
+  state: 'running',
   startedAt: 1,
-  finishedAt: state === 'running' ? null : 2,
-  progress: null,
-  result: state === 'succeeded' ? { stopped: true } : undefined,
-});
+  finishedAt: null,
+  progress: STOPPED,
+};
+const finished = { op: OP, kind: 'deployments.stop', state: 'succeeded', result: { stopped: true } };
+
+/** A transport whose `ops.get` answers are released by the test, and whose events it sends. */
+function fakeTransport() {
+  const listeners = new Set<(frame: Frame) => void>();
+  const answers: ((info: unknown) => void)[] = [];
+  const invoke = vi.fn(
+    (_method: string, _params: unknown) => new Promise<unknown>((resolve) => answers.push(resolve)),
+  );
+  const transport = {
+    kind: 'browser',
+    invoke,
+    subscribe: (l: (frame: Frame) => void) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  } as unknown as Transport;
+  const send = (frame: Frame) => {
+    for (const l of listeners) l(frame);
+  };
+  return { transport, invoke, answers, send };
+}
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe('OpTracker.wait', () => {
-  it('sends the next poll when one gets no answer, and settles on the answer after it', async () => {
+  it('settles on op.finished, and a poll answer that arrives after it reports nothing', async () => {
     vi.useFakeTimers();
-    const answers: (() => Promise<unknown>)[] = [
-      () => Promise.resolve(info('running')),
-      () => new Promise<never>(() => {}), // the request that never comes back
-      () => Promise.resolve(info('succeeded')),
-    ];
-    const invoke = vi.fn((_method: string) => answers.shift()!());
-    const transport = { kind: 'browser', invoke, subscribe: () => () => {} } as unknown as Transport;
-    let settled: unknown;
-    void new OpTracker(transport).wait(OP).then((r) => {
-      settled = r;
-    });
-    await vi.advanceTimersByTimeAsync(1500 * 2 + 500);
+    const { transport, invoke, answers, send } = fakeTransport();
+    const seen: string[] = [];
+    void new OpTracker(transport)
+      .wait(OP, { onProgress: (p) => seen.push(`progress ${p.phase} ${p.done}/${p.total}`) })
+      .then((r) => seen.push(`settled ${JSON.stringify(r)}`));
+
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(invoke).toHaveBeenCalledWith('ops.get', { op: OP });
+    // The server read the op as running (its last step done) and answered; the op then finished
+    // and its event came first.
+    send({ topic: 'op.finished', payload: finished });
+    await vi.advanceTimersByTimeAsync(0);
+    answers.shift()!(running);
+    await vi.advanceTimersByTimeAsync(10_000);
+
+    expect(seen).toEqual(['settled {"stopped":true}']);
+    expect(invoke).toHaveBeenCalledTimes(1);
+  });
+
+  it('settles on the poll when the event never comes', async () => {
+    vi.useFakeTimers();
+    const { transport, invoke, answers } = fakeTransport();
+    const seen: string[] = [];
+    void new OpTracker(transport)
+      .wait(OP, { onProgress: (p) => seen.push(`progress ${p.phase}`) })
+      .then((r) => seen.push(`settled ${JSON.stringify(r)}`));
+
+    await vi.advanceTimersByTimeAsync(1500);
+    answers.shift()!(running);
+    await vi.advanceTimersByTimeAsync(1500);
     expect(invoke).toHaveBeenCalledTimes(2);
-    expect(settled).toBeUndefined();
-    await vi.advanceTimersByTimeAsync(10_000 + 1500 + 500);
-    expect(invoke).toHaveBeenCalledTimes(3);
-    expect(settled).toEqual({ stopped: true });
+    answers.shift()!({ ...running, state: 'succeeded', finishedAt: 2, result: { stopped: true } });
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(seen).toEqual(['progress stopped', 'settled {"stopped":true}']);
   });
 });

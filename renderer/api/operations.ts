@@ -12,17 +12,6 @@ type Finished = Pick<EventOf<'op.finished'>, 'state' | 'result' | 'error'>;
 
 const REMEMBER = 200;
 const POLL_MS = 1500;
-/** How long one poll may go unanswered before the next is sent. */
-const POLL_WAIT_MS = 10_000;
-
-/** `p`, or a rejection once `ms` pass without it. */
-function answerWithin<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer')), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 interface Waiter {
   onProgress(p: OpProgress): void;
@@ -53,19 +42,29 @@ export class OpTracker {
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let settled = false;
       const onAbort = () => {
         this.transport.invoke('ops.cancel', { op }).catch(() => {});
       };
+      // Progress is reported only until the wait settles. A poll answered "running" just before
+      // the op finished can arrive after op.finished settled it; its progress would set the
+      // caller back to running after the outcome, for good (a page said "Stopping…" with its
+      // buttons disabled while the deployment was long stopped).
+      const progress = (p: OpProgress) => {
+        if (!settled) opts.onProgress?.(p);
+      };
       const settle = (f: Finished) => {
-        if (!this.waiters.has(op)) return;
-        this.waiters.delete(op);
+        if (settled) return;
+        settled = true;
+        if (this.waiters.get(op) === waiter) this.waiters.delete(op);
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         if (f.state === 'succeeded') resolve(f.result);
         else if (f.state === 'cancelled') reject(cancelledError());
         else reject(f.error ? ApiError.fromWire(f.error) : new ApiError('INTERNAL', 'The operation failed.'));
       };
-      this.waiters.set(op, { onProgress: (p) => opts.onProgress?.(p), settle });
+      const waiter: Waiter = { onProgress: progress, settle };
+      this.waiters.set(op, waiter);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.signal?.aborted) onAbort();
 
@@ -73,20 +72,16 @@ export class OpTracker {
       if (known) return settle(known);
       const poll = async () => {
         try {
-          // A poll that gets no answer is given up and tried again: one stuck request must not
-          // end the fallback (the page would say "Stopping…" forever).
-          const info = OpInfo.parse(
-            await answerWithin(this.transport.invoke('ops.get', { op }), POLL_WAIT_MS),
-          );
+          const info = OpInfo.parse(await this.transport.invoke('ops.get', { op }));
           if (info.state !== 'running') return settle(info);
-          if (info.progress) opts.onProgress?.(info.progress);
+          if (info.progress) progress(info.progress);
         } catch (err) {
           // The op is forgotten only long after it finished; anything else is worth retrying.
           if (err instanceof ApiError && err.code === 'NOT_FOUND') {
             return settle({ state: 'failed', error: { code: 'NOT_FOUND', message: err.message } });
           }
         }
-        if (this.waiters.has(op)) timer = setTimeout(poll, POLL_MS);
+        if (!settled) timer = setTimeout(poll, POLL_MS);
       };
       timer = setTimeout(poll, POLL_MS);
     });
