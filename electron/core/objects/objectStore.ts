@@ -10,7 +10,7 @@
  *
  * Small files (under 1 MiB) are read once, hashed and written from memory. Adding many is bound
  * by system calls, not bytes (measured here: ~120 µs of kernel time to create one file), so that
- * path makes as few as it can: open, one read, fstat (which detects a change), close; one
+ * path makes as few as it can: open, one read that also detects growth, fstat, close; one
  * existence check; create, write, close, rename. Large files are copied by the kernel (a clone
  * where the filesystem can reflink) and the copy is hashed (see putLargeSync).
  *
@@ -132,9 +132,8 @@ export class ObjectStore {
   /** One read into a reused buffer, and no temp file at all when the content is already stored. */
   private putSmallSync(src: string, input: number, expected: SourceStat, opts: PutOptions): StoredBlob {
     const buffer = this.buffer();
-    // Reading stops at the listed size (one read, not a second that only finds the end): the
-    // fstat after it shows a file that grew, shrank or was rewritten meanwhile.
-    const n = readUpTo(input, buffer, expected.size);
+    // Asking for one byte more than listed shows a file that grew without a second read.
+    const n = readUpTo(input, buffer, expected.size + 1);
     assertUnchanged(src, expected, fsSync.fstatSync(input, { bigint: true }), n);
     const data = buffer.subarray(0, n);
     const sha256 = createHash('sha256').update(data).digest('hex');
