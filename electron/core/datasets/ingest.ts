@@ -103,7 +103,7 @@ interface Listing {
   walk: WalkResult;
   /** Every file's digest, in the walk's (manifest) order, once all are stored and durable. */
   stored(): Promise<string[]>;
-  /** Stops storing (the files turned out to be stored already) and waits for the workers. */
+  /** Stops storing (the files turned out to be stored already), once the workers have stopped. */
   stop(): Promise<void>;
 }
 
@@ -130,12 +130,9 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
           total,
           message: `${filesDone} of ${listed} files`,
         });
+  workers.warmUp();
   // Stops the store when the add is cancelled, and when the walk fails or the store is not needed.
   const halt = new AbortController();
-  const onCancel = () => halt.abort();
-  ctx.signal.addEventListener('abort', onCancel);
-  const done = () => ctx.signal.removeEventListener('abort', onCancel);
-  workers.warmUp();
   const store = workers.stream({
     signal: halt.signal,
     onBytes: (n) => {
@@ -147,6 +144,10 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
       report();
     },
   });
+  const onCancel = () => halt.abort();
+  ctx.signal.addEventListener('abort', onCancel);
+  if (ctx.signal.aborted) halt.abort();
+  const done = () => ctx.signal.removeEventListener('abort', onCancel);
   const stop = async () => {
     halt.abort();
     await store.end().catch(() => {});
@@ -171,6 +172,7 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
     await stop();
     throw err;
   }
+  listed = walk.files.length;
   total = walk.bytes;
   report();
   return {

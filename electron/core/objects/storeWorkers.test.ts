@@ -137,14 +137,16 @@ describe('StoreWorkers.stream', () => {
     fs.rmSync(gone!.absPath);
     stream.add([gone!]);
     const more = items(src, { more: 'more' });
-    await expect.poll(() => {
-      try {
-        stream.add(more);
-        return 'accepted';
-      } catch (err) {
-        return (err as Error).message;
-      }
-    }).toMatch(/gone/);
+    await expect
+      .poll(() => {
+        try {
+          stream.add(more);
+          return 'accepted';
+        } catch (err) {
+          return (err as Error).message;
+        }
+      })
+      .toMatch(/gone/);
     await expect(stream.end()).rejects.toThrow(/gone/);
   });
 
@@ -156,5 +158,35 @@ describe('StoreWorkers.stream', () => {
     abort.abort();
     await expect(stream.end()).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(await workers.store(items(src, { y: 'y' }))).toEqual([sha('y')]);
+  });
+});
+
+describe('StoreWorkers with several stores at once', () => {
+  it('serves a store that found every worker busy once a worker frees up', async () => {
+    const src = dirs.make();
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 6 * 64; i++) many[`f${i}`] = `file ${i}`;
+    const first = workers.stream();
+    // Six batches: both workers take two each, two wait in this store's queue.
+    first.add(items(src, many));
+    const second = workers.stream();
+    second.add(items(src, { late: 'added while every worker was busy' }));
+    const [a, b] = await Promise.all([first.end(), second.end()]);
+    expect(a).toHaveLength(6 * 64);
+    expect(b).toEqual([sha('added while every worker was busy')]);
+  });
+
+  it('fails only the store whose worker died, and stores with a new worker after it', async () => {
+    const src = dirs.make();
+    const big = Buffer.alloc(48 * 1024 * 1024, 3);
+    const doomed = workers.store(items(src, { big }));
+    // The worker holding the big file dies (as from running out of memory).
+    const slots = (
+      workers as unknown as { slots: { worker: import('node:worker_threads').Worker; busy: number }[] }
+    ).slots;
+    const holder = slots.find((s) => s.busy > 0)!;
+    await holder.worker.terminate();
+    await expect(doomed).rejects.toThrow(/store worker stopped/);
+    expect(await workers.store(items(src, { after: 'after' }))).toEqual([sha('after')]);
   });
 });

@@ -53,13 +53,19 @@ export interface StoreOptions {
 
 interface Slot {
   worker: Worker;
+  /** Batches sent and not answered yet. */
   busy: number;
+  /** Their ids, to fail them should the worker die. */
+  ids: Set<number>;
 }
 
 export class StoreWorkers {
   private slots: Slot[] = [];
   private nextId = 1;
   private handlers = new Map<number, (reply: StoreReply) => void>();
+  /** Runs with batches queued: a slot freed by one run's batch may take another's. */
+  private runs = new Set<StoreRun>();
+  private closed = false;
 
   constructor(
     private readonly home: string,
@@ -68,23 +74,33 @@ export class StoreWorkers {
 
   private ensureStarted(): Slot[] {
     if (this.slots.length) return this.slots;
-    const url = workerUrl(import.meta.url, 'storeWorker');
+    this.closed = false;
     for (let i = 0; i < this.size; i++) {
-      const worker = startWorker(url);
-      worker.on('message', (reply: StoreReply) => this.handlers.get(reply.id)?.(reply));
-      worker.on('error', (err) => {
-        for (const h of this.handlers.values()) {
-          h({
-            type: 'failed',
-            id: -1,
-            error: { code: 'INTERNAL', message: `A store worker failed: ${err.message}` },
-          });
-        }
-      });
-      worker.unref();
-      this.slots.push({ worker, busy: 0 });
+      const slot: Slot = { worker: this.startOne(() => slot), busy: 0, ids: new Set() };
+      this.slots.push(slot);
     }
     return this.slots;
+  }
+
+  private startOne(slotOf: () => Slot): Worker {
+    const worker = startWorker(workerUrl(import.meta.url, 'storeWorker'));
+    worker.on('message', (reply: StoreReply) => this.handlers.get(reply.id)?.(reply));
+    worker.on('error', (err) => this.lost(slotOf(), worker, `A store worker failed: ${err.message}`));
+    worker.on('exit', (code) => this.lost(slotOf(), worker, `A store worker stopped (exit code ${code}).`));
+    worker.unref();
+    return worker;
+  }
+
+  /**
+   * A worker that died: the batches it had fail (their stores with them, not others'), and a new
+   * worker takes its place.
+   */
+  private lost(slot: Slot, worker: Worker, message: string): void {
+    if (slot.worker !== worker || this.closed) return;
+    const failed = [...slot.ids];
+    slot.worker = this.startOne(() => slot);
+    for (const id of failed)
+      this.handlers.get(id)?.({ type: 'failed', id, error: { code: 'INTERNAL', message } });
   }
 
   /**
@@ -99,7 +115,7 @@ export class StoreWorkers {
    * Stores the files and resolves with their digests, in the order given, once every blob this
    * call wrote is durable (so the caller may commit records naming them).
    */
-  store(items: StoreItem[], opts: StoreOptions = {}): Promise<string[]> {
+  async store(items: StoreItem[], opts: StoreOptions = {}): Promise<string[]> {
     const stream = this.stream(opts);
     stream.add(items);
     return stream.end();
@@ -108,22 +124,36 @@ export class StoreWorkers {
   /**
    * A store fed while its files are still being found: each `add` starts storing at once, and
    * `end` resolves with every file's digest, in the order added, once all are stored and the blobs
-   * written are durable. It rejects on the first failure or when `opts.signal` aborts.
+   * written are durable. It rejects on the first failure or when `opts.signal` aborts, once no
+   * worker is still storing for it.
    */
   stream(opts: StoreOptions = {}): StoreStream {
     const objects = new ObjectStore(this.home);
     const flusher = new Flusher(objects.root);
-    const run = new StoreRun(this.send, () => this.refreshRefs(), {
+    const run = new StoreRun(this.send, {
       ...opts,
       onBytes: (n) => {
         flusher.stored(n);
         opts.onBytes?.(n);
       },
     });
+    this.runs.add(run);
+    run.drained().then(() => {
+      this.runs.delete(run);
+      this.refreshRefs();
+    });
     return {
       add: (items) => run.add(items),
       end: async () => {
-        const digests = await run.end();
+        let digests: string[];
+        try {
+          digests = await run.end();
+        } catch (err) {
+          // A cancelled or failed store returns once its workers have stopped writing for it, so
+          // the caller's lease outlives every blob it wrote.
+          await run.drained();
+          throw err;
+        }
         await flusher.finish(
           run.written.map((d) => objects.pathFor(d)),
           opts.signal,
@@ -143,12 +173,18 @@ export class StoreWorkers {
     if (slot.busy >= IN_FLIGHT) return false;
     const id = this.nextId++;
     slot.busy++;
+    slot.ids.add(id);
     this.handlers.set(id, (reply) => {
-      if (reply.type !== 'bytes') {
-        this.handlers.delete(id);
-        slot.busy--;
+      if (reply.type === 'bytes') {
+        onReply(reply);
+        return;
       }
+      this.handlers.delete(id);
+      slot.ids.delete(id);
+      slot.busy--;
       onReply(reply);
+      // The freed slot may serve another store that is waiting for one.
+      for (const run of this.runs) run.pump();
     });
     slot.worker.ref();
     slot.worker.postMessage({
@@ -166,6 +202,7 @@ export class StoreWorkers {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.slots = [];
   }
@@ -181,26 +218,6 @@ function defaultPoolSize(): number {
   return Math.max(2, Math.min(8, 2 * os.availableParallelism()));
 }
 
-/** Consecutive files in batches: up to 64 files or 32 MiB, and a file larger than that alone. */
-function toBatches(items: StoreItem[], offset: number): Batch[] {
-  const batches: Batch[] = [];
-  let current: StoreItem[] = [];
-  let start = 0;
-  let bytes = 0;
-  items.forEach((item, i) => {
-    if (current.length && (current.length >= BATCH_FILES || bytes + item.size > BATCH_BYTES)) {
-      batches.push({ start, items: current, bytes });
-      current = [];
-      bytes = 0;
-    }
-    if (!current.length) start = offset + i;
-    current.push(item);
-    bytes += item.size;
-  });
-  if (current.length) batches.push({ start, items: current, bytes });
-  return batches;
-}
-
 interface Batch {
   /** Index of its first file among all the files added to its run. */
   start: number;
@@ -211,9 +228,10 @@ interface Batch {
 type Send = (items: StoreItem[], cancel: SharedArrayBuffer, onReply: (reply: StoreReply) => void) => boolean;
 
 /**
- * One store's batches: queued as files are added — files larger than a batch first, largest
- * first, so no worker is left with a big file at the end; the rest in the order added — handed
- * to workers as they have room, and their digests gathered in the order added.
+ * One store's batches — up to 64 files or 32 MiB, a file larger than that alone — queued as files
+ * are added: files larger than a batch first, largest first, so no worker is left with a big file
+ * at the end; the rest in the order added. They go to workers as these have room, and their
+ * digests are gathered in the order added.
  */
 class StoreRun {
   /** Digests of the blobs this run put in the store (not those already there). */
@@ -223,17 +241,18 @@ class StoreRun {
   private readonly rest: Batch[] = [];
   private added = 0;
   private outstanding = 0;
-  private failure: unknown;
   private ended = false;
   private settled = false;
+  private failure: unknown;
   private readonly cancel = new SharedArrayBuffer(4);
   private readonly done: Promise<string[]>;
   private resolve!: (digests: string[]) => void;
   private reject!: (err: unknown) => void;
+  private idle: Promise<void>;
+  private onIdle!: () => void;
 
   constructor(
     private readonly send: Send,
-    private readonly idle: () => void,
     private readonly opts: StoreOptions,
   ) {
     this.done = new Promise((resolve, reject) => {
@@ -243,24 +262,41 @@ class StoreRun {
     // A failure while files are still being added reaches the caller through end(), not as an
     // unhandled rejection.
     this.done.catch(() => {});
+    this.idle = new Promise((resolve) => {
+      this.onIdle = resolve;
+    });
     opts.signal?.addEventListener('abort', this.onAbort);
     if (opts.signal?.aborted) this.onAbort();
   }
 
-  /** Throws the run's failure, if it failed: whoever is still listing files can stop. */
+  /**
+   * Queues files, each small one joining the last batch while that is still queued and has room.
+   * Throws the run's failure, if it failed: whoever is still listing files can stop.
+   */
   add(items: StoreItem[]): void {
     if (this.ended) throw new Error('StoreRun.add after end');
     if (this.failure !== undefined) throw this.failure;
-    if (this.settled || items.length === 0) return;
-    for (const batch of toBatches(items, this.added)) {
-      if (batch.bytes > BATCH_BYTES) {
-        this.big.push(batch);
+    if (this.settled) return;
+    for (const item of items) {
+      const index = this.added++;
+      if (item.size > BATCH_BYTES) {
+        this.big.push({ start: index, items: [item], bytes: item.size });
         this.big.sort((a, b) => b.bytes - a.bytes);
+        continue;
+      }
+      const tail = this.rest.at(-1);
+      if (
+        tail &&
+        tail.start + tail.items.length === index &&
+        tail.items.length < BATCH_FILES &&
+        tail.bytes + item.size <= BATCH_BYTES
+      ) {
+        tail.items.push(item);
+        tail.bytes += item.size;
       } else {
-        this.rest.push(batch);
+        this.rest.push({ start: index, items: [item], bytes: item.size });
       }
     }
-    this.added += items.length;
     this.pump();
   }
 
@@ -270,28 +306,13 @@ class StoreRun {
     return this.done;
   }
 
-  private readonly onAbort = () => this.settle(cancelled());
-
-  private settle(err?: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.opts.signal?.removeEventListener('abort', this.onAbort);
-    this.idle();
-    if (err === undefined) {
-      this.resolve(this.digests);
-      return;
-    }
-    // Workers stop at their next file.
-    Atomics.store(new Int32Array(this.cancel), 0, 1);
-    this.failure = err;
-    this.reject(err);
+  /** Resolves once the run is over and no worker is storing for it any more. */
+  drained(): Promise<void> {
+    return this.idle;
   }
 
-  private finishIfDone(): void {
-    if (this.ended && this.outstanding === 0 && !this.big.length && !this.rest.length) this.settle();
-  }
-
-  private pump(): void {
+  /** Hands queued batches to workers while they have room. */
+  pump(): void {
     while (!this.settled) {
       const queue = this.big.length ? this.big : this.rest;
       const batch = queue[0];
@@ -301,6 +322,27 @@ class StoreRun {
     }
   }
 
+  private readonly onAbort = () => this.settle(cancelled());
+
+  private settle(err?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    if (err === undefined) {
+      this.resolve(this.digests);
+    } else {
+      // Workers stop at their next file.
+      Atomics.store(new Int32Array(this.cancel), 0, 1);
+      this.failure = err;
+      this.reject(err);
+    }
+    if (this.outstanding === 0) this.onIdle();
+  }
+
+  private finishIfDone(): void {
+    if (this.ended && this.outstanding === 0 && !this.big.length && !this.rest.length) this.settle();
+  }
+
   private onReply(batch: Batch, reply: StoreReply): void {
     if (reply.type === 'bytes') {
       if (!this.settled) this.opts.onBytes?.(reply.n);
@@ -308,8 +350,8 @@ class StoreRun {
     }
     this.outstanding--;
     if (this.settled) {
-      // A batch that was running when the run failed or was cancelled: its worker is free now.
-      this.idle();
+      // A batch that was running when the run failed or was cancelled.
+      if (this.outstanding === 0) this.onIdle();
       return;
     }
     if (reply.type === 'failed') {
