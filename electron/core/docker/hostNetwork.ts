@@ -37,6 +37,11 @@ export function hostNetworkIsThisMachine(docker: Docker): Promise<boolean> {
   return answer;
 }
 
+/** Drops the answer kept for this client, so the next call asks the engine again. */
+export function forgetHostNetworkAnswer(docker: Docker): void {
+  answers.delete(docker);
+}
+
 async function askEngine(docker: Docker): Promise<boolean> {
   if (process.platform !== 'linux') return false;
   let info: { OperatingSystem?: string; SecurityOptions?: string[] };

@@ -26,6 +26,7 @@
  */
 import type Docker from 'dockerode';
 import {
+  forgetHostNetworkAnswer,
   hasNetfrontImage,
   hostNetworkIsThisMachine,
   NETFRONT_IMAGE,
@@ -143,6 +144,8 @@ export function runFirewall(docker: Docker, bridge: string): RunFirewall {
         closed: `${UNGUARDED} the workbench could not put them in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}`,
       };
     } catch (err) {
+      // The engine may have been reconfigured (restarted rootless, with user namespaces): ask again.
+      forgetHostNetworkAnswer(docker);
       return {
         closed: `${UNGUARDED} the workbench could not check them (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}`,
       };
