@@ -75,15 +75,21 @@ export function useOperation<M extends LongMethod>(method: M) {
       abort.current?.abort();
       const controller = new AbortController();
       abort.current = controller;
-      setState({ status: 'running', progress: null });
+      // Only the latest run sets the state: a run started again cancelled this one, whose progress
+      // and outcome ("cancelled", or a result that raced the cancel) come later and would replace
+      // the new run's.
+      const update = (next: OperationState<M>) => {
+        if (abort.current === controller) setState(next);
+      };
+      update({ status: 'running', progress: null });
       try {
         const result = await client.run(method, params, {
           signal: controller.signal,
-          onProgress: (progress) => setState({ status: 'running', progress }),
+          onProgress: (progress) => update({ status: 'running', progress }),
         });
-        setState({ status: 'succeeded', result });
+        update({ status: 'succeeded', result });
       } catch (err) {
-        setState({ status: 'failed', error: ApiError.from(err) });
+        update({ status: 'failed', error: ApiError.from(err) });
       }
     },
     [client, method],

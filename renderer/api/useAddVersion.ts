@@ -24,32 +24,39 @@ export function useAddVersion() {
 
   const start = useCallback(
     async (req: { name: string; message: string; source: PickedSource }) => {
+      abort.current?.abort();
       const controller = new AbortController();
       abort.current = controller;
       const { signal } = controller;
+      // Only the latest run sets the state: a run started again cancelled this one, whose progress
+      // and outcome ("cancelled", or a result that raced the cancel) come later and would replace
+      // the new run's.
+      const update = (next: AddState) => {
+        if (abort.current === controller) setState(next);
+      };
       try {
         const needsUpload = client.transport.kind === 'browser';
         if (needsUpload) {
-          setState({
+          update({
             step: 'uploading',
             progress: { bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: req.source.files.length },
           });
         }
         const staged = await client.transport.stage(req.source, {
           signal,
-          onProgress: (progress) => setState({ step: 'uploading', progress }),
+          onProgress: (progress) => update({ step: 'uploading', progress }),
         });
         if (signal.aborted) throw new ApiError('CANCELLED', 'The operation was cancelled.');
-        setState({ step: 'storing', progress: null });
+        update({ step: 'storing', progress: null });
         const result = await client.run(
           'datasets.add',
           { name: req.name, message: req.message, ...staged },
-          { signal, onProgress: (progress) => setState({ step: 'storing', progress }) },
+          { signal, onProgress: (progress) => update({ step: 'storing', progress }) },
         );
-        setState({ step: 'done', result });
+        update({ step: 'done', result });
       } catch (err) {
         const error = ApiError.from(err);
-        setState(error.code === 'CANCELLED' ? { step: 'form', cancelled: true } : { step: 'form', error });
+        update(error.code === 'CANCELLED' ? { step: 'form', cancelled: true } : { step: 'form', error });
       } finally {
         if (abort.current === controller) abort.current = null;
       }

@@ -41,25 +41,33 @@ export function useDriftCheck(onDone: (record: DriftReportRecord) => void) {
       const controller = new AbortController();
       abort.current = controller;
       const { signal } = controller;
+      // Only the latest run sets the state (and reports its record): a run started again cancelled
+      // this one, whose progress and outcome ("cancelled", or a result that raced the cancel) come
+      // later and would replace the new run's.
+      const latest = () => abort.current === controller;
+      const update = (next: CheckState) => {
+        if (latest()) setState(next);
+      };
       try {
         const stage = (input: CheckInput) =>
           stageInput(client, input, signal, (file, progress) =>
-            setState({ step: 'uploading', file, progress }),
+            update({ step: 'uploading', file, progress }),
           );
         const reference = await stage(req.reference);
         const current = await stage(req.current);
         if (signal.aborted) throw cancelledError();
-        setState({ step: 'checking', progress: null });
+        update({ step: 'checking', progress: null });
         const result = await client.run(
           'drift.check',
           { reference, current, options: req.options, ...(req.preset ? { preset: req.preset } : {}) },
-          { signal, onProgress: (progress) => setState({ step: 'checking', progress }) },
+          { signal, onProgress: (progress) => update({ step: 'checking', progress }) },
         );
+        if (!latest()) return;
         setState({ step: 'done', result });
         done.current(result);
       } catch (err) {
         const error = ApiError.from(err);
-        setState(error.code === 'CANCELLED' ? { step: 'idle', cancelled: true } : { step: 'idle', error });
+        update(error.code === 'CANCELLED' ? { step: 'idle', cancelled: true } : { step: 'idle', error });
       } finally {
         if (abort.current === controller) abort.current = null;
       }
