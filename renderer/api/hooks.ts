@@ -95,7 +95,12 @@ export function useOperation<M extends LongMethod>(method: M) {
     [client, method],
   );
   const cancel = useCallback(() => abort.current?.abort(), []);
-  const reset = useCallback(() => setState({ status: 'idle' }), []);
+  // Back to idle; a run still going is left to finish on its own, and its outcome no longer
+  // changes this state.
+  const reset = useCallback(() => {
+    abort.current = null;
+    setState({ status: 'idle' });
+  }, []);
   return { state, start, cancel, reset };
 }
 

@@ -113,6 +113,21 @@ describe('useOperation', () => {
     await flush();
     expect(op.current.state).toEqual({ status: 'succeeded', result: { checked: 'new' } });
   });
+
+  it('stays idle after a reset, whatever the run it left says later', async () => {
+    const { client, runs } = fakeClient();
+    const op = react.renderHook(() => useOperation('store.verify'), client);
+
+    void op.current.start({});
+    await flush();
+    op.current.reset();
+    await flush();
+    const [run] = runs as [Run];
+    run.progress(progress(5));
+    run.resolve({ checked: 'late' });
+    await flush();
+    expect(op.current.state).toEqual({ status: 'idle' });
+  });
 });
 
 describe('useAddVersion', () => {
