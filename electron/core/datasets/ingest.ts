@@ -114,44 +114,33 @@ interface Listing {
 async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: OpContext): Promise<Listing> {
   let listed = 0;
   let total: number | null = null;
-  let bytesDone = 0;
-  let filesDone = 0;
-  const report = () =>
+  const count = tally(() =>
     total === null
       ? ctx.progress({
           phase: 'scanning',
           done: listed,
           total: null,
-          message: `${listed} files found, ${filesDone} stored`,
+          message: `${listed} files found, ${count.files} stored`,
         })
       : ctx.progress({
           phase: 'storing',
-          done: bytesDone,
+          done: count.bytes,
           total,
-          message: `${filesDone} of ${listed} files`,
-        });
+          message: `${count.files} of ${listed} files`,
+        }),
+  );
   workers.warmUp();
   // Stops the store when the add is cancelled, and when the walk fails or the store is not needed.
   const halt = new AbortController();
-  const store = workers.stream({
-    signal: halt.signal,
-    onBytes: (n) => {
-      bytesDone += n;
-      report();
-    },
-    onFiles: (n) => {
-      filesDone += n;
-      report();
-    },
-  });
+  const store = workers.stream({ signal: halt.signal, onBytes: count.addBytes, onFiles: count.addFiles });
   const onCancel = () => halt.abort();
   ctx.signal.addEventListener('abort', onCancel);
   if (ctx.signal.aborted) halt.abort();
-  const done = () => ctx.signal.removeEventListener('abort', onCancel);
+  const unlisten = () => ctx.signal.removeEventListener('abort', onCancel);
   const stop = async () => {
     halt.abort();
     await store.end().catch(() => {});
-    done();
+    unlisten();
   };
   const position = new Map<SourceFile, number>();
   ctx.progress({ phase: 'scanning', done: 0, total: null, message: 'Listing files' });
@@ -165,7 +154,7 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
       },
       onFile: (n) => {
         listed = n;
-        report();
+        count.report();
       },
     });
   } catch (err) {
@@ -174,7 +163,7 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
   }
   listed = walk.files.length;
   total = walk.bytes;
-  report();
+  count.report();
   return {
     walk,
     stop,
@@ -183,7 +172,7 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
         const stored = await store.end();
         return walk.files.map((f) => stored[position.get(f)!]!);
       } finally {
-        done();
+        unlisten();
       }
     },
   };
@@ -204,48 +193,55 @@ async function storeChanged(
   const cached = cache.lookupMany(files);
   const digests: string[] = new Array(files.length);
   const misses: number[] = [];
-  let bytesDone = 0;
-  let filesDone = 0;
-  const report = () =>
+  const count = tally(() =>
     ctx.progress({
       phase: 'storing',
-      done: bytesDone,
+      done: count.bytes,
       total: walk.bytes,
-      message: `${filesDone} of ${files.length} files`,
-    });
+      message: `${count.files} of ${files.length} files`,
+    }),
+  );
 
   for (const [i, file] of files.entries()) {
     const hit = cached[i];
     if (hit && (hit.committed || (await objects.touch(hit.sha256)))) {
       digests[i] = hit.sha256;
-      bytesDone += file.size;
-      filesDone++;
+      count.bytes += file.size;
+      count.files++;
     } else {
       misses.push(i);
     }
   }
-  report();
+  count.report();
   if (ctx.signal.aborted) throw cancelled();
 
   const stored = await workers.store(
     misses.map((i) => files[i]!),
-    {
-      signal: ctx.signal,
-      onBytes: (n) => {
-        bytesDone += n;
-        report();
-      },
-      onFiles: (n) => {
-        filesDone += n;
-        report();
-      },
-    },
+    { signal: ctx.signal, onBytes: count.addBytes, onFiles: count.addFiles },
   );
   const fresh = misses.map((i, k) => {
     digests[i] = stored[k]!;
     return { key: files[i]!, sha256: stored[k]! };
   });
   return { digests, fresh };
+}
+
+/** Bytes and files stored so far, reported after each count the store workers send. */
+function tally(report: () => void) {
+  const t = {
+    bytes: 0,
+    files: 0,
+    report,
+    addBytes: (n: number) => {
+      t.bytes += n;
+      report();
+    },
+    addFiles: (n: number) => {
+      t.files += n;
+      report();
+    },
+  };
+  return t;
 }
 
 /** Records the version (or finds the latest already has this content) in one transaction. */
