@@ -129,6 +129,7 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
           message: `${count.files} of ${listed} files`,
         }),
   );
+  ctx.progress({ phase: 'scanning', done: 0, total: null, message: 'Listing files' });
   workers.warmUp();
   // Stops the store when the add is cancelled, and when the walk fails or the store is not needed.
   const halt = new AbortController();
@@ -143,7 +144,6 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
     unlisten();
   };
   const position = new Map<SourceFile, number>();
-  ctx.progress({ phase: 'scanning', done: 0, total: null, message: 'Listing files' });
   let walk: WalkResult;
   try {
     walk = await walkSources(paths, {
@@ -157,13 +157,13 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
         count.report();
       },
     });
+    listed = walk.files.length;
+    total = walk.bytes;
+    count.report();
   } catch (err) {
     await stop();
     throw err;
   }
-  listed = walk.files.length;
-  total = walk.bytes;
-  count.report();
   return {
     walk,
     stop,

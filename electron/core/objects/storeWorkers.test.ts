@@ -162,18 +162,30 @@ describe('StoreWorkers.stream', () => {
 });
 
 describe('StoreWorkers with several stores at once', () => {
-  it('serves a store that found every worker busy once a worker frees up', async () => {
+  it('serves a store that found every worker busy with one of the next workers to free up', async () => {
     const src = dirs.make();
     const many: Record<string, string> = {};
-    for (let i = 0; i < 6 * 64; i++) many[`f${i}`] = `file ${i}`;
-    const first = workers.stream();
-    // Six batches: both workers take two each, two wait in this store's queue.
+    for (let i = 0; i < 20 * 64; i++) many[`f${i}`] = `file ${i}`;
+    let firstStored = 0;
+    let firstStoredWhenSecondWas = -1;
+    const first = workers.stream({ onFiles: (n) => (firstStored += n) });
+    // Twenty batches: both workers take two each, sixteen wait in this store's queue.
     first.add(items(src, many));
-    const second = workers.stream();
+    const second = workers.stream({ onFiles: () => (firstStoredWhenSecondWas = firstStored) });
     second.add(items(src, { late: 'added while every worker was busy' }));
     const [a, b] = await Promise.all([first.end(), second.end()]);
-    expect(a).toHaveLength(6 * 64);
+    expect(a).toHaveLength(20 * 64);
     expect(b).toEqual([sha('added while every worker was busy')]);
+    // Served in turn, not once the first store had nothing left to send.
+    expect(firstStoredWhenSecondWas).toBeGreaterThanOrEqual(0);
+    expect(firstStoredWhenSecondWas).toBeLessThan(5 * 64);
+  });
+
+  it('fails a store still running when the pool is closed, instead of leaving it waiting', async () => {
+    const src = dirs.make();
+    const running = workers.store(items(src, { big: Buffer.alloc(48 * 1024 * 1024, 5) }));
+    await workers.close();
+    await expect(running).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
   it('fails only the store whose worker died, and stores with a new worker after it', async () => {

@@ -6,6 +6,7 @@
  * process exit while it is idle.
  */
 import os from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import type { WireError } from '../../../shared/errors.ts';
 import { cancelled, WorkbenchError } from '../errors.ts';
@@ -33,6 +34,8 @@ export type StoreReply =
   | { type: 'failed'; id: number; error: WireError };
 
 const BATCH_FILES = 64;
+/** How long a cancelled or failed store waits for its workers to stop writing for it. */
+const DRAIN_WAIT_MS = 5000;
 const BATCH_BYTES = 32 * 1024 * 1024;
 /** Batches queued per worker, so a worker never waits for the main thread between batches. */
 const IN_FLIGHT = 2;
@@ -52,7 +55,8 @@ export interface StoreOptions {
 }
 
 interface Slot {
-  worker: Worker;
+  /** Started when a batch needs it; gone once it died, until the next batch starts another. */
+  worker: Worker | undefined;
   /** Batches sent and not answered yet. */
   busy: number;
   /** Their ids, to fail them should the worker die. */
@@ -63,9 +67,9 @@ export class StoreWorkers {
   private slots: Slot[] = [];
   private nextId = 1;
   private handlers = new Map<number, (reply: StoreReply) => void>();
-  /** Runs with batches queued: a slot freed by one run's batch may take another's. */
+  /** Runs not drained yet: a slot freed by one run's batch goes to the next run in turn. */
   private runs = new Set<StoreRun>();
-  private closed = false;
+  private turn = 0;
 
   constructor(
     private readonly home: string,
@@ -73,33 +77,31 @@ export class StoreWorkers {
   ) {}
 
   private ensureStarted(): Slot[] {
-    if (this.slots.length) return this.slots;
-    this.closed = false;
-    for (let i = 0; i < this.size; i++) {
-      const slot: Slot = { worker: this.startOne(() => slot), busy: 0, ids: new Set() };
-      this.slots.push(slot);
-    }
+    if (!this.slots.length)
+      this.slots = Array.from({ length: this.size }, () => ({ worker: undefined, busy: 0, ids: new Set() }));
+    for (const slot of this.slots) this.workerOf(slot);
     return this.slots;
   }
 
-  private startOne(slotOf: () => Slot): Worker {
+  private workerOf(slot: Slot): Worker {
+    if (slot.worker) return slot.worker;
     const worker = startWorker(workerUrl(import.meta.url, 'storeWorker'));
     worker.on('message', (reply: StoreReply) => this.handlers.get(reply.id)?.(reply));
-    worker.on('error', (err) => this.lost(slotOf(), worker, `A store worker failed: ${err.message}`));
-    worker.on('exit', (code) => this.lost(slotOf(), worker, `A store worker stopped (exit code ${code}).`));
+    worker.on('error', (err) => this.lost(slot, worker, `A store worker failed: ${err.message}`));
+    worker.on('exit', (code) => this.lost(slot, worker, `A store worker stopped (exit code ${code}).`));
     worker.unref();
+    slot.worker = worker;
     return worker;
   }
 
   /**
-   * A worker that died: the batches it had fail (their stores with them, not others'), and a new
-   * worker takes its place.
+   * A worker that died: the batches it had fail (their stores with them, not others'). The next
+   * batch for its slot starts another, so a worker that cannot start fails stores, not a loop.
    */
   private lost(slot: Slot, worker: Worker, message: string): void {
-    if (slot.worker !== worker || this.closed) return;
-    const failed = [...slot.ids];
-    slot.worker = this.startOne(() => slot);
-    for (const id of failed)
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    for (const id of [...slot.ids])
       this.handlers.get(id)?.({ type: 'failed', id, error: { code: 'INTERNAL', message } });
   }
 
@@ -150,8 +152,9 @@ export class StoreWorkers {
           digests = await run.end();
         } catch (err) {
           // A cancelled or failed store returns once its workers have stopped writing for it, so
-          // the caller's lease outlives every blob it wrote.
-          await run.drained();
+          // the caller's lease outlives the blobs it wrote; but not later than DRAIN_WAIT_MS: a
+          // worker stuck in a read (a hung network mount) must not hold Cancel up for good.
+          await Promise.race([run.drained(), delay(DRAIN_WAIT_MS)]);
           throw err;
         }
         await flusher.finish(
@@ -165,12 +168,14 @@ export class StoreWorkers {
   }
 
   /**
-   * Sends a batch to the least busy worker, starting the pool on first use; `onReply` gets its
-   * replies up to the last. False when every worker already has its fill.
+   * Sends a batch to the least busy worker, starting it if need be; `onReply` gets its replies up
+   * to the last. False when every worker already has its fill.
    */
   private readonly send: Send = (items, cancel, onReply) => {
-    const slot = this.ensureStarted().reduce((a, b) => (b.busy < a.busy ? b : a));
+    if (!this.slots.length) this.ensureStarted();
+    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     if (slot.busy >= IN_FLIGHT) return false;
+    const worker = this.workerOf(slot);
     const id = this.nextId++;
     slot.busy++;
     slot.ids.add(id);
@@ -183,11 +188,10 @@ export class StoreWorkers {
       slot.ids.delete(id);
       slot.busy--;
       onReply(reply);
-      // The freed slot may serve another store that is waiting for one.
-      for (const run of this.runs) run.pump();
+      this.pumpInTurn();
     });
-    slot.worker.ref();
-    slot.worker.postMessage({
+    worker.ref();
+    worker.postMessage({
       id,
       home: this.home,
       items: items.map((f) => ({ absPath: f.absPath, size: f.size, mtimeNs: f.mtimeNs.toString() })),
@@ -196,15 +200,31 @@ export class StoreWorkers {
     return true;
   };
 
-  /** Workers hold the process open only while they have work. */
-  private refreshRefs(): void {
-    for (const s of this.slots) if (s.busy === 0) s.worker.unref();
+  /**
+   * Offers free slots to the runs in turn, starting one further each time, so a store started
+   * while another holds every worker gets the next one that frees (a code snapshot taken during a
+   * large add would otherwise wait for the whole add).
+   */
+  private pumpInTurn(): void {
+    const runs = [...this.runs];
+    const first = this.turn++ % Math.max(1, runs.length);
+    for (let k = 0; k < runs.length; k++) runs[(first + k) % runs.length]!.pump();
   }
 
+  /** Workers hold the process open only while they have work. */
+  private refreshRefs(): void {
+    for (const s of this.slots) if (s.busy === 0) s.worker?.unref();
+  }
+
+  /** Stops the workers; stores still running fail as cancelled. */
   async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    const slots = this.slots;
     this.slots = [];
+    const workers = slots.flatMap((s) => (s.worker ? [s.worker] : []));
+    for (const s of slots) s.worker = undefined;
+    for (const [id, handler] of [...this.handlers])
+      handler({ type: 'failed', id, error: { code: 'CANCELLED', message: 'The workbench is closing.' } });
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
@@ -316,7 +336,16 @@ class StoreRun {
     while (!this.settled) {
       const queue = this.big.length ? this.big : this.rest;
       const batch = queue[0];
-      if (!batch || !this.send(batch.items, this.cancel, (reply) => this.onReply(batch, reply))) return;
+      if (!batch) return;
+      let sent: boolean;
+      try {
+        sent = this.send(batch.items, this.cancel, (reply) => this.onReply(batch, reply));
+      } catch (err) {
+        // No worker could be started.
+        this.settle(err);
+        return;
+      }
+      if (!sent) return;
       queue.shift();
       this.outstanding++;
     }
@@ -344,6 +373,15 @@ class StoreRun {
   }
 
   private onReply(batch: Batch, reply: StoreReply): void {
+    try {
+      this.take(batch, reply);
+    } catch (err) {
+      // A progress callback that threw: the store fails with it rather than never ending.
+      this.settle(err);
+    }
+  }
+
+  private take(batch: Batch, reply: StoreReply): void {
     if (reply.type === 'bytes') {
       if (!this.settled) this.opts.onBytes?.(reply.n);
       return;
@@ -365,7 +403,7 @@ class StoreRun {
     for (const k of reply.written) this.written.push(reply.digests[k]!);
     if (reply.bytes) this.opts.onBytes?.(reply.bytes);
     this.opts.onFiles?.(batch.items.length);
-    this.pump();
+    // Freed slots are offered to the runs in turn by the pool (pumpInTurn), this one included.
     this.finishIfDone();
   }
 }
