@@ -95,9 +95,10 @@ export function useOperation<M extends LongMethod>(method: M) {
     [client, method],
   );
   const cancel = useCallback(() => abort.current?.abort(), []);
-  // Back to idle; a run still going is left to finish on its own, and its outcome no longer
-  // changes this state.
+  // Back to idle: a run still going is cancelled (else it would run on out of Cancel's reach), and
+  // its outcome no longer changes this state.
   const reset = useCallback(() => {
+    abort.current?.abort();
     abort.current = null;
     setState({ status: 'idle' });
   }, []);

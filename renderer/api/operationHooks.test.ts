@@ -114,7 +114,7 @@ describe('useOperation', () => {
     expect(op.current.state).toEqual({ status: 'succeeded', result: { checked: 'new' } });
   });
 
-  it('stays idle after a reset, whatever the run it left says later', async () => {
+  it('cancels the run a reset interrupts, and stays idle whatever it says later', async () => {
     const { client, runs } = fakeClient();
     const op = react.renderHook(() => useOperation('store.verify'), client);
 
@@ -123,6 +123,8 @@ describe('useOperation', () => {
     op.current.reset();
     await flush();
     const [run] = runs as [Run];
+    // Cancelled, so it does not run on out of Cancel's reach.
+    expect(run.signal.aborted).toBe(true);
     run.progress(progress(5));
     run.resolve({ checked: 'late' });
     await flush();

@@ -24,7 +24,11 @@ function fakeTransport() {
   const listeners = new Set<(frame: Frame) => void>();
   const answers: ((info: unknown) => void)[] = [];
   const invoke = vi.fn(
-    (_method: string, _params: unknown) => new Promise<unknown>((resolve) => answers.push(resolve)),
+    (_method: string, _params: unknown, signal?: AbortSignal) =>
+      new Promise<unknown>((resolve, reject) => {
+        answers.push(resolve);
+        signal?.addEventListener('abort', () => reject(new Error('given up')));
+      }),
   );
   const transport = {
     kind: 'browser',
@@ -54,7 +58,7 @@ describe('OpTracker.wait', () => {
       .then((r) => seen.push(`settled ${JSON.stringify(r)}`));
 
     await vi.advanceTimersByTimeAsync(1500);
-    expect(invoke).toHaveBeenCalledWith('ops.get', { op: OP });
+    expect(invoke).toHaveBeenCalledWith('ops.get', { op: OP }, expect.any(AbortSignal));
     // The server read the op as running (its last step done) and answered; the op then finished
     // and its event came first.
     send({ topic: 'op.finished', payload: finished });
@@ -82,5 +86,23 @@ describe('OpTracker.wait', () => {
     await vi.advanceTimersByTimeAsync(0);
 
     expect(seen).toEqual(['progress stopped', 'settled {"stopped":true}']);
+  });
+
+  it('gives up a poll that gets no answer and sends the next, which settles it', async () => {
+    vi.useFakeTimers();
+    const { transport, invoke, answers } = fakeTransport();
+    const seen: string[] = [];
+    void new OpTracker(transport).wait(OP, {}).then((r) => seen.push(`settled ${JSON.stringify(r)}`));
+
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(invoke).toHaveBeenCalledTimes(1);
+    // The first poll's connection stalled: no answer ever comes.
+    answers.shift();
+    await vi.advanceTimersByTimeAsync(10_000 + 1500);
+    expect(invoke).toHaveBeenCalledTimes(2);
+    answers.shift()!({ ...running, state: 'succeeded', finishedAt: 2, result: { stopped: true } });
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(seen).toEqual(['settled {"stopped":true}']);
   });
 });

@@ -12,6 +12,8 @@ type Finished = Pick<EventOf<'op.finished'>, 'state' | 'result' | 'error'>;
 
 const REMEMBER = 200;
 const POLL_MS = 1500;
+/** How long one poll may go unanswered before the next is sent. */
+const POLL_WAIT_MS = 10_000;
 
 interface Waiter {
   onProgress(p: OpProgress): void;
@@ -72,7 +74,14 @@ export class OpTracker {
       if (known) return settle(known);
       const poll = async () => {
         try {
-          const info = OpInfo.parse(await this.transport.invoke('ops.get', { op }));
+          // A poll that gets no answer is given up after POLL_WAIT_MS and the next one sent (a
+          // stalled connection must not end the fallback); an answer after the wait settled is
+          // ignored (see `progress`).
+          const giveUp = new AbortController();
+          const late = setTimeout(() => giveUp.abort(), POLL_WAIT_MS);
+          const info = OpInfo.parse(
+            await this.transport.invoke('ops.get', { op }, giveUp.signal).finally(() => clearTimeout(late)),
+          );
           if (info.state !== 'running') return settle(info);
           if (info.progress) progress(info.progress);
         } catch (err) {

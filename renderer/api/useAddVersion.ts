@@ -65,6 +65,11 @@ export function useAddVersion() {
   );
 
   const cancel = useCallback(() => abort.current?.abort(), []);
-  const reset = useCallback(() => setState({ step: 'form' }), []);
+  // As useOperation's reset: a run still going is cancelled and can no longer change the state.
+  const reset = useCallback(() => {
+    abort.current?.abort();
+    abort.current = null;
+    setState({ step: 'form' });
+  }, []);
   return { state, start, cancel, reset };
 }
