@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -150,6 +151,31 @@ describe('StoreWorkers.stream', () => {
     await expect(stream.end()).rejects.toThrow(/gone/);
   });
 
+  it('lets the process exit at once after a cancelled store (mlwb dataset add and Ctrl-C)', () => {
+    const src = dirs.make();
+    const [file] = items(src, { f: 'content' });
+    const script = path.join(dirs.make(), 'cancel.mts');
+    fs.writeFileSync(
+      script,
+      `import { StoreWorkers } from ${JSON.stringify(path.resolve('electron/core/objects/storeWorkers.ts'))};
+const workers = new StoreWorkers(${JSON.stringify(home)}, 1);
+const abort = new AbortController();
+const stream = workers.stream({ signal: abort.signal });
+stream.add([{ absPath: ${JSON.stringify(file!.absPath)}, size: ${file!.size}, mtimeNs: ${file!.mtimeNs}n }]);
+abort.abort();
+await stream.end().catch((err) => console.log(err.code));
+await workers.close();
+console.log('closed', Date.now());
+`,
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    const exited = Date.now();
+    expect(r.stdout, r.stderr).toMatch(/^CANCELLED\nclosed \d+/);
+    const closedAt = Number(/closed (\d+)/.exec(r.stdout)![1]);
+    // Nothing (such as a timer of the drain wait) holds the process open once it is done.
+    expect(exited - closedAt).toBeLessThan(2500);
+  });
+
   it('rejects when cancelled, and a store after it works as before', async () => {
     const src = dirs.make();
     const abort = new AbortController();
@@ -181,11 +207,17 @@ describe('StoreWorkers with several stores at once', () => {
     expect(firstStoredWhenSecondWas).toBeLessThan(5 * 64);
   });
 
-  it('fails a store still running when the pool is closed, instead of leaving it waiting', async () => {
+  it('fails the stores still running when the pool is closed, and starts no worker for them', async () => {
     const src = dirs.make();
     const running = workers.store(items(src, { big: Buffer.alloc(48 * 1024 * 1024, 5) }));
+    // A store still being fed, with nothing in flight when the pool closes.
+    const listing = workers.stream();
+    const outcome = expect(running).rejects.toMatchObject({ code: 'CANCELLED' });
     await workers.close();
-    await expect(running).rejects.toMatchObject({ code: 'CANCELLED' });
+    await outcome;
+    expect(() => listing.add(items(src, { later: 'later' }))).toThrow(/closing/);
+    await expect(listing.end()).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect((workers as unknown as { slots: unknown[] }).slots).toEqual([]);
   });
 
   it('fails only the store whose worker died, and stores with a new worker after it', async () => {

@@ -70,6 +70,8 @@ export class StoreWorkers {
   /** Runs not drained yet: a slot freed by one run's batch goes to the next run in turn. */
   private runs = new Set<StoreRun>();
   private turn = 0;
+  /** While close() runs, nothing is sent and no worker starts. */
+  private closing = false;
 
   constructor(
     private readonly home: string,
@@ -77,6 +79,7 @@ export class StoreWorkers {
   ) {}
 
   private ensureStarted(): Slot[] {
+    if (this.closing) return this.slots;
     if (!this.slots.length)
       this.slots = Array.from({ length: this.size }, () => ({ worker: undefined, busy: 0, ids: new Set() }));
     for (const slot of this.slots) this.workerOf(slot);
@@ -154,7 +157,7 @@ export class StoreWorkers {
           // A cancelled or failed store returns once its workers have stopped writing for it, so
           // the caller's lease outlives the blobs it wrote; but not later than DRAIN_WAIT_MS: a
           // worker stuck in a read (a hung network mount) must not hold Cancel up for good.
-          await Promise.race([run.drained(), delay(DRAIN_WAIT_MS)]);
+          await drainedOrLate(run.drained());
           throw err;
         }
         await flusher.finish(
@@ -172,6 +175,7 @@ export class StoreWorkers {
    * to the last. False when every worker already has its fill.
    */
   private readonly send: Send = (items, cancel, onReply) => {
+    if (this.closing) return false;
     if (!this.slots.length) this.ensureStarted();
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     if (slot.busy >= IN_FLIGHT) return false;
@@ -216,15 +220,44 @@ export class StoreWorkers {
     for (const s of this.slots) if (s.busy === 0) s.worker?.unref();
   }
 
-  /** Stops the workers; stores still running fail as cancelled. */
+  /**
+   * Stops the workers; stores still running fail as cancelled. A worker stuck in a read (a hung
+   * network mount) is waited for at most DRAIN_WAIT_MS, then let go so the process can exit.
+   */
   async close(): Promise<void> {
-    const slots = this.slots;
-    this.slots = [];
-    const workers = slots.flatMap((s) => (s.worker ? [s.worker] : []));
-    for (const s of slots) s.worker = undefined;
-    for (const [id, handler] of [...this.handlers])
-      handler({ type: 'failed', id, error: { code: 'CANCELLED', message: 'The workbench is closing.' } });
-    await Promise.all(workers.map((w) => w.terminate()));
+    this.closing = true;
+    try {
+      const slots = this.slots;
+      this.slots = [];
+      const workers = slots.flatMap((s) => (s.worker ? [s.worker] : []));
+      for (const s of slots) s.worker = undefined;
+      const closingDown = () => cancelled('The workbench is closing.');
+      for (const run of [...this.runs]) run.fail(closingDown());
+      for (const [id, handler] of [...this.handlers]) {
+        const { message } = closingDown();
+        handler({ type: 'failed', id, error: { code: 'CANCELLED', message } });
+      }
+      const stopped = await drainedOrLate(Promise.all(workers.map((w) => w.terminate())));
+      if (!stopped) for (const w of workers) w.unref();
+    } finally {
+      this.closing = false;
+    }
+  }
+}
+
+/**
+ * Whether `work` ended within DRAIN_WAIT_MS. The wait holds nothing open: a process with nothing
+ * else to do exits meanwhile.
+ */
+async function drainedOrLate(work: Promise<unknown>): Promise<boolean> {
+  const stopWaiting = new AbortController();
+  try {
+    return await Promise.race([
+      work.then(() => true),
+      delay(DRAIN_WAIT_MS, false, { ref: false, signal: stopWaiting.signal }),
+    ]);
+  } finally {
+    stopWaiting.abort();
   }
 }
 
@@ -349,6 +382,11 @@ class StoreRun {
       queue.shift();
       this.outstanding++;
     }
+  }
+
+  /** Ends the run with `err` (the pool is closing); workers stop at their next file. */
+  fail(err: unknown): void {
+    this.settle(err);
   }
 
   private readonly onAbort = () => this.settle(cancelled());
