@@ -20,14 +20,14 @@ const running = {
 const finished = { op: OP, kind: 'deployments.stop', state: 'succeeded', result: { stopped: true } };
 
 /** A transport whose `ops.get` answers are released by the test, and whose events it sends. */
-function fakeTransport() {
+function fakeTransport(honoursSignal = true) {
   const listeners = new Set<(frame: Frame) => void>();
   const answers: ((info: unknown) => void)[] = [];
   const invoke = vi.fn(
     (_method: string, _params: unknown, signal?: AbortSignal) =>
       new Promise<unknown>((resolve, reject) => {
         answers.push(resolve);
-        signal?.addEventListener('abort', () => reject(new Error('given up')));
+        if (honoursSignal) signal?.addEventListener('abort', () => reject(new Error('given up')));
       }),
   );
   const transport = {
@@ -88,21 +88,27 @@ describe('OpTracker.wait', () => {
     expect(seen).toEqual(['progress stopped', 'settled {"stopped":true}']);
   });
 
-  it('gives up a poll that gets no answer and sends the next, which settles it', async () => {
-    vi.useFakeTimers();
-    const { transport, invoke, answers } = fakeTransport();
-    const seen: string[] = [];
-    void new OpTracker(transport).wait(OP, {}).then((r) => seen.push(`settled ${JSON.stringify(r)}`));
+  it.each([
+    ['that withdraws the call (browser mode)', true],
+    ['that cannot withdraw it (the Electron bridge)', false],
+  ])(
+    'gives up a poll that gets no answer and sends the next, which settles it, on a transport %s',
+    async (_, honours) => {
+      vi.useFakeTimers();
+      const { transport, invoke, answers } = fakeTransport(honours);
+      const seen: string[] = [];
+      void new OpTracker(transport).wait(OP, {}).then((r) => seen.push(`settled ${JSON.stringify(r)}`));
 
-    await vi.advanceTimersByTimeAsync(1500);
-    expect(invoke).toHaveBeenCalledTimes(1);
-    // The first poll's connection stalled: no answer ever comes.
-    answers.shift();
-    await vi.advanceTimersByTimeAsync(10_000 + 1500);
-    expect(invoke).toHaveBeenCalledTimes(2);
-    answers.shift()!({ ...running, state: 'succeeded', finishedAt: 2, result: { stopped: true } });
-    await vi.advanceTimersByTimeAsync(0);
+      await vi.advanceTimersByTimeAsync(1500);
+      expect(invoke).toHaveBeenCalledTimes(1);
+      // The first poll's connection stalled: no answer ever comes.
+      answers.shift();
+      await vi.advanceTimersByTimeAsync(10_000 + 1500);
+      expect(invoke).toHaveBeenCalledTimes(2);
+      answers.shift()!({ ...running, state: 'succeeded', finishedAt: 2, result: { stopped: true } });
+      await vi.advanceTimersByTimeAsync(0);
 
-    expect(seen).toEqual(['settled {"stopped":true}']);
-  });
+      expect(seen).toEqual(['settled {"stopped":true}']);
+    },
+  );
 });

@@ -15,6 +15,18 @@ const POLL_MS = 1500;
 /** How long one poll may go unanswered before the next is sent. */
 const POLL_WAIT_MS = 10_000;
 
+/**
+ * `answer`, or a rejection once POLL_WAIT_MS pass or `giveUp` aborts, whether or not the transport
+ * honours the signal (the Electron bridge cannot withdraw a call it has sent).
+ */
+function withinPollWait<T>(answer: Promise<T>, giveUp: AbortController): Promise<T> {
+  const late = setTimeout(() => giveUp.abort(), POLL_WAIT_MS);
+  const given = new Promise<never>((_, reject) => {
+    giveUp.signal.addEventListener('abort', () => reject(cancelledError()), { once: true });
+  });
+  return Promise.race([answer, given]).finally(() => clearTimeout(late));
+}
+
 interface Waiter {
   onProgress(p: OpProgress): void;
   settle(f: Finished): void;
@@ -45,6 +57,8 @@ export class OpTracker {
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let settled = false;
+      /** The poll in flight, given up when it takes too long or the wait settles. */
+      let inFlight: AbortController | undefined;
       const onAbort = () => {
         this.transport.invoke('ops.cancel', { op }).catch(() => {});
       };
@@ -60,6 +74,7 @@ export class OpTracker {
         settled = true;
         if (this.waiters.get(op) === waiter) this.waiters.delete(op);
         clearTimeout(timer);
+        inFlight?.abort();
         opts.signal?.removeEventListener('abort', onAbort);
         if (f.state === 'succeeded') resolve(f.result);
         else if (f.state === 'cancelled') reject(cancelledError());
@@ -77,10 +92,9 @@ export class OpTracker {
           // A poll that gets no answer is given up after POLL_WAIT_MS and the next one sent (a
           // stalled connection must not end the fallback); an answer after the wait settled is
           // ignored (see `progress`).
-          const giveUp = new AbortController();
-          const late = setTimeout(() => giveUp.abort(), POLL_WAIT_MS);
+          inFlight = new AbortController();
           const info = OpInfo.parse(
-            await this.transport.invoke('ops.get', { op }, giveUp.signal).finally(() => clearTimeout(late)),
+            await withinPollWait(this.transport.invoke('ops.get', { op }, inFlight.signal), inFlight),
           );
           if (info.state !== 'running') return settle(info);
           if (info.progress) progress(info.progress);
