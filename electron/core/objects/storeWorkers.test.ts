@@ -220,6 +220,19 @@ describe('StoreWorkers with several stores at once', () => {
     expect((workers as unknown as { slots: unknown[] }).slots).toEqual([]);
   });
 
+  it('fails a store started while it closes, waits for the same close when asked twice, and works after', async () => {
+    const src = dirs.make();
+    const running = workers.store(items(src, { big: Buffer.alloc(48 * 1024 * 1024, 6) }));
+    const outcome = expect(running).rejects.toMatchObject({ code: 'CANCELLED' });
+    const closing = workers.close();
+    const during = workers.store(items(src, { during: 'during' }));
+    expect(workers.close()).toBe(closing);
+    await expect(during).rejects.toMatchObject({ code: 'CANCELLED' });
+    await closing;
+    await outcome;
+    expect(await workers.store(items(src, { after: 'after close' }))).toEqual([sha('after close')]);
+  });
+
   it('fails only the store whose worker died, and stores with a new worker after it', async () => {
     const src = dirs.make();
     const big = Buffer.alloc(48 * 1024 * 1024, 3);

@@ -70,8 +70,8 @@ export class StoreWorkers {
   /** Runs not drained yet: a slot freed by one run's batch goes to the next run in turn. */
   private runs = new Set<StoreRun>();
   private turn = 0;
-  /** While close() runs, nothing is sent and no worker starts. */
-  private closing = false;
+  /** While close() runs, nothing is sent, no worker starts, and a new store fails at once. */
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly home: string,
@@ -142,6 +142,7 @@ export class StoreWorkers {
         opts.onBytes?.(n);
       },
     });
+    if (this.closing) run.fail(closingDown());
     this.runs.add(run);
     run.drained().then(() => {
       this.runs.delete(run);
@@ -221,29 +222,35 @@ export class StoreWorkers {
   }
 
   /**
-   * Stops the workers; stores still running fail as cancelled. A worker stuck in a read (a hung
-   * network mount) is waited for at most DRAIN_WAIT_MS, then let go so the process can exit.
+   * Stops the workers; stores still running, or started meanwhile, fail as cancelled. Resolves
+   * within DRAIN_WAIT_MS even when a worker is stuck in a read (a hung network mount), though Node
+   * still waits for that thread's read to return before the process can end.
    */
-  async close(): Promise<void> {
-    this.closing = true;
-    try {
-      const slots = this.slots;
-      this.slots = [];
-      const workers = slots.flatMap((s) => (s.worker ? [s.worker] : []));
-      for (const s of slots) s.worker = undefined;
-      const closingDown = () => cancelled('The workbench is closing.');
-      for (const run of [...this.runs]) run.fail(closingDown());
-      for (const [id, handler] of [...this.handlers]) {
-        const { message } = closingDown();
-        handler({ type: 'failed', id, error: { code: 'CANCELLED', message } });
-      }
-      const stopped = await drainedOrLate(Promise.all(workers.map((w) => w.terminate())));
-      if (!stopped) for (const w of workers) w.unref();
-    } finally {
-      this.closing = false;
-    }
+  close(): Promise<void> {
+    // stopAll starts once `closing` is set: the stores it fails must find the pool closing, or
+    // their handlers would pump waiting stores onto a new pool.
+    this.closing ??= Promise.resolve()
+      .then(() => this.stopAll())
+      .finally(() => {
+        this.closing = undefined;
+      });
+    return this.closing;
+  }
+
+  private async stopAll(): Promise<void> {
+    const slots = this.slots;
+    this.slots = [];
+    const workers = slots.flatMap((s) => (s.worker ? [s.worker] : []));
+    for (const s of slots) s.worker = undefined;
+    for (const run of [...this.runs]) run.fail(closingDown());
+    for (const [id, handler] of [...this.handlers])
+      handler({ type: 'failed', id, error: { code: 'CANCELLED', message: closingDown().message } });
+    const stopped = await drainedOrLate(Promise.all(workers.map((w) => w.terminate())));
+    if (!stopped) for (const w of workers) w.unref();
   }
 }
+
+const closingDown = () => cancelled('The workbench is closing.');
 
 /**
  * Whether `work` ended within DRAIN_WAIT_MS. The wait holds nothing open: a process with nothing
