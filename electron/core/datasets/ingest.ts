@@ -44,36 +44,33 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
   // are listed, so the store does not wait for the walk; others are listed first, to be looked up.
   if (!useCache || !cache.knowsAnyUnder(req.paths)) {
     const release = takeLease(db);
+    let listing: Listing | undefined;
     try {
-      const listing = await storeWhileListing(deps, req.paths, ctx);
+      listing = await storeWhileListing(deps, req.paths, ctx);
       const { walk } = listing;
-      let sources: string | undefined;
-      let same: VersionSummary | undefined;
-      try {
-        sources = useCache ? sourcesDigest(walk.files) : undefined;
-        // The stat cache may have been cleared: the version's record of its sources still knows.
-        same = sources ? repo.latestFromSources(req.name, sources) : undefined;
-      } catch (err) {
-        await listing.stop();
-        throw err;
-      }
-      if (same) {
-        await listing.stop();
-        return unchanged(same, walk, ctx);
-      }
+      const sources = useCache ? sourcesDigest(walk.files) : undefined;
+      // The stat cache may have been cleared: the version's record of its sources still knows.
+      const same = sources && repo.latestFromSources(req.name, sources);
+      if (same) return unchanged(same, walk, ctx);
       const digests = await listing.stored();
       const outcome = commit(deps, req, walk, digests, sources, ctx);
       if (useCache) cache.rememberMany(walk.files.map((key, i) => ({ key, sha256: digests[i]! })));
       return outcome;
     } finally {
+      // A store not needed (unchanged) or left by a failure stops before the lease goes.
+      await listing?.stop();
       release();
     }
   }
 
   ctx.progress({ phase: 'scanning', done: 0, total: null, message: 'Listing files' });
+  let found = 0;
   const walk = await walkSources(req.paths, {
     signal: ctx.signal,
-    onFile: (n) => ctx.progress({ phase: 'scanning', done: n, total: null, message: `${n} files found` }),
+    onListed: (files) => {
+      found += files.length;
+      ctx.progress({ phase: 'scanning', done: found, total: null, message: `${found} files found` });
+    },
   });
   const files = walk.files;
   // The same files, unchanged since they made the latest version: that version, from one stat of
@@ -103,7 +100,10 @@ interface Listing {
   walk: WalkResult;
   /** Every file's digest, in the walk's (manifest) order, once all are stored and durable. */
   stored(): Promise<string[]>;
-  /** Stops storing (the files turned out to be stored already), once the workers have stopped. */
+  /**
+   * Stops the store, once its workers have stopped (nothing to stop once `stored` has answered),
+   * and stops following the add's cancellation. Always called last.
+   */
   stop(): Promise<void>;
 }
 
@@ -137,11 +137,10 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
   const onCancel = () => halt.abort();
   ctx.signal.addEventListener('abort', onCancel);
   if (ctx.signal.aborted) halt.abort();
-  const unlisten = () => ctx.signal.removeEventListener('abort', onCancel);
   const stop = async () => {
     halt.abort();
     await store.end().catch(() => {});
-    unlisten();
+    ctx.signal.removeEventListener('abort', onCancel);
   };
   const position = new Map<SourceFile, number>();
   let walk: WalkResult;
@@ -151,13 +150,10 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
       onListed: (files) => {
         for (const f of files) position.set(f, position.size);
         store.add(files);
-      },
-      onFile: (n) => {
-        listed = n;
+        listed += files.length;
         count.report();
       },
     });
-    listed = walk.files.length;
     total = walk.bytes;
     count.report();
   } catch (err) {
@@ -168,12 +164,8 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
     walk,
     stop,
     stored: async () => {
-      try {
-        const stored = await store.end();
-        return walk.files.map((f) => stored[position.get(f)!]!);
-      } finally {
-        unlisten();
-      }
+      const stored = await store.end();
+      return walk.files.map((f) => stored[position.get(f)!]!);
     },
   };
 }

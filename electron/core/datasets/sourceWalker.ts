@@ -30,8 +30,6 @@ export interface WalkResult {
 
 export interface WalkOptions {
   signal?: AbortSignal;
-  /** The count of files listed so far, after each folder. */
-  onFile?: (count: number) => void;
   /** Files as they are listed (a folder's at a time), before the walk ends and sorts them all. */
   onListed?: (files: SourceFile[]) => void;
 }
@@ -129,7 +127,6 @@ async function walkDir(s: WalkState): Promise<void> {
   if (listed.length) {
     for (const f of listed) s.files.push(f);
     s.opts.onListed?.(listed);
-    s.opts.onFile?.(s.files.length);
   }
   if (Date.now() - lastYield > YIELD_EVERY_MS) {
     await new Promise((r) => setImmediate(r));
@@ -218,7 +215,6 @@ async function followLink(s: WalkState, abs: string, rel: string): Promise<void>
     const file = await toSourceFile(target, rel);
     s.files.push(file);
     s.opts.onListed?.([file]);
-    s.opts.onFile?.(s.files.length);
   } else {
     s.warnings.push(`Skipped ${rel}: not a regular file or folder.`);
   }

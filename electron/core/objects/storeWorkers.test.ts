@@ -126,6 +126,8 @@ describe('StoreWorkers.stream', () => {
     stream.add([]);
     const digests = await stream.end();
     expect(digests).toEqual([sha('first'), sha('second'), sha('third'), sha(big)]);
+    // Asked again, the same answer: nothing is stored or synced twice.
+    expect(await stream.end()).toBe(digests);
     const objects = new ObjectStore(home);
     expect(fs.readFileSync(objects.pathFor(sha('third')), 'utf8')).toBe('third');
     expect(fs.statSync(objects.pathFor(sha(big))).size).toBe(big.length);

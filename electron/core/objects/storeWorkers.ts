@@ -34,17 +34,20 @@ export type StoreReply =
   | { type: 'failed'; id: number; error: WireError };
 
 const BATCH_FILES = 64;
-/** How long a cancelled or failed store waits for its workers to stop writing for it. */
-const DRAIN_WAIT_MS = 5000;
 const BATCH_BYTES = 32 * 1024 * 1024;
 /** Batches queued per worker, so a worker never waits for the main thread between batches. */
 const IN_FLIGHT = 2;
+/** How long a cancelled or failed store, or close(), waits for workers to stop writing. */
+const DRAIN_WAIT_MS = 5000;
 
 /** A store fed as files are found (StoreWorkers.stream). */
 export interface StoreStream {
   /** Queues files; storing starts at once. Throws the store's failure once it has failed. */
   add(items: StoreItem[]): void;
-  /** Every added file's digest, in the order added, once all are stored and durable. */
+  /**
+   * Every added file's digest, in the order added, once all are stored and durable. Called again,
+   * the same answer: nothing is stored or synced twice.
+   */
   end(): Promise<string[]>;
 }
 
@@ -148,25 +151,30 @@ export class StoreWorkers {
       this.runs.delete(run);
       this.refreshRefs();
     });
+    const end = async () => {
+      let digests: string[];
+      try {
+        digests = await run.end();
+      } catch (err) {
+        // A cancelled or failed store returns once its workers have stopped writing for it, so
+        // the caller's lease outlives the blobs it wrote; but not later than DRAIN_WAIT_MS: a
+        // worker stuck in a read (a hung network mount) must not hold Cancel up for good.
+        await drainedOrLate(run.drained());
+        throw err;
+      }
+      await flusher.finish(
+        run.written.map((d) => objects.pathFor(d)),
+        opts.signal,
+      );
+      if (opts.signal?.aborted) throw cancelled();
+      return digests;
+    };
+    let ending: Promise<string[]> | undefined;
     return {
       add: (items) => run.add(items),
-      end: async () => {
-        let digests: string[];
-        try {
-          digests = await run.end();
-        } catch (err) {
-          // A cancelled or failed store returns once its workers have stopped writing for it, so
-          // the caller's lease outlives the blobs it wrote; but not later than DRAIN_WAIT_MS: a
-          // worker stuck in a read (a hung network mount) must not hold Cancel up for good.
-          await drainedOrLate(run.drained());
-          throw err;
-        }
-        await flusher.finish(
-          run.written.map((d) => objects.pathFor(d)),
-          opts.signal,
-        );
-        if (opts.signal?.aborted) throw cancelled();
-        return digests;
+      end: () => {
+        ending ??= end();
+        return ending;
       },
     };
   }
@@ -244,13 +252,14 @@ export class StoreWorkers {
     for (const s of slots) s.worker = undefined;
     for (const run of [...this.runs]) run.fail(closingDown());
     for (const [id, handler] of [...this.handlers])
-      handler({ type: 'failed', id, error: { code: 'CANCELLED', message: closingDown().message } });
+      handler({ type: 'failed', id, error: { code: 'CANCELLED', message: CLOSING } });
     const stopped = await drainedOrLate(Promise.all(workers.map((w) => w.terminate())));
     if (!stopped) for (const w of workers) w.unref();
   }
 }
 
-const closingDown = () => cancelled('The workbench is closing.');
+const CLOSING = 'The workbench is closing.';
+const closingDown = () => cancelled(CLOSING);
 
 /**
  * Whether `work` ended within DRAIN_WAIT_MS. The wait holds nothing open: a process with nothing
