@@ -11,7 +11,7 @@ import {
   useQuery,
   useQueryClient,
 } from '@tanstack/react-query';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect } from 'react';
 import {
   type MethodName,
   methodNames,
@@ -24,6 +24,7 @@ import { coalesceChanges } from './changeCoalescer.ts';
 import { type LongMethod, type QueryMethod, useClient } from './client.ts';
 import { invalidateEntities, sharedChanges } from './invalidation.ts';
 import type { OpProgress } from './operations.ts';
+import { useLatestRun } from './useLatestRun.ts';
 
 export interface QueryOptions {
   enabled?: boolean;
@@ -66,42 +67,26 @@ export type OperationState<M extends LongMethod> =
 /** A long method with its progress, cancel and outcome, for a component to render. */
 export function useOperation<M extends LongMethod>(method: M) {
   const client = useClient();
-  const [state, setState] = useState<OperationState<M>>({ status: 'idle' });
-  const abort = useRef<AbortController | null>(null);
-  useEffect(() => () => abort.current?.abort(), []);
+  const { state, begin, cancel, reset } = useLatestRun<OperationState<M>>({ status: 'idle' });
 
   const start = useCallback(
     async (params: ParamsOf<M>) => {
-      abort.current?.abort();
-      const controller = new AbortController();
-      abort.current = controller;
-      // Only the latest run sets the state: a run started again cancelled this one, whose progress
-      // and outcome ("cancelled", or a result that raced the cancel) come later and would replace
-      // the new run's.
-      const update = (next: OperationState<M>) => {
-        if (abort.current === controller) setState(next);
-      };
-      update({ status: 'running', progress: null });
+      const run = begin();
+      run.update({ status: 'running', progress: null });
       try {
         const result = await client.run(method, params, {
-          signal: controller.signal,
-          onProgress: (progress) => update({ status: 'running', progress }),
+          signal: run.signal,
+          onProgress: (progress) => run.update({ status: 'running', progress }),
         });
-        update({ status: 'succeeded', result });
+        run.update({ status: 'succeeded', result });
       } catch (err) {
-        update({ status: 'failed', error: ApiError.from(err) });
+        run.update({ status: 'failed', error: ApiError.from(err) });
+      } finally {
+        run.end();
       }
     },
-    [client, method],
+    [client, method, begin],
   );
-  const cancel = useCallback(() => abort.current?.abort(), []);
-  // Back to idle: a run still going is cancelled (else it would run on out of Cancel's reach), and
-  // its outcome no longer changes this state.
-  const reset = useCallback(() => {
-    abort.current?.abort();
-    abort.current = null;
-    setState({ status: 'idle' });
-  }, []);
   return { state, start, cancel, reset };
 }
 

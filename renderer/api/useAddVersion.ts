@@ -3,12 +3,13 @@
  * their paths in Electron), then run `datasets.add` to its end. Each step reports progress and
  * everything can be cancelled: uploads are aborted, the operation gets `ops.cancel`.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback } from 'react';
 import type { AddResult } from '../../shared/datasets.ts';
-import { ApiError } from './apiError.ts';
+import { ApiError, cancelledError } from './apiError.ts';
 import { useClient } from './client.ts';
 import type { OpProgress } from './operations.ts';
 import type { PickedSource, StageProgress } from './transport.ts';
+import { useLatestRun } from './useLatestRun.ts';
 
 export type AddState =
   | { step: 'form'; error?: ApiError; cancelled?: boolean }
@@ -18,22 +19,12 @@ export type AddState =
 
 export function useAddVersion() {
   const client = useClient();
-  const [state, setState] = useState<AddState>({ step: 'form' });
-  const abort = useRef<AbortController | null>(null);
-  useEffect(() => () => abort.current?.abort(), []);
+  const { state, begin, cancel, reset } = useLatestRun<AddState>({ step: 'form' });
 
   const start = useCallback(
     async (req: { name: string; message: string; source: PickedSource }) => {
-      abort.current?.abort();
-      const controller = new AbortController();
-      abort.current = controller;
-      const { signal } = controller;
-      // Only the latest run sets the state: a run started again cancelled this one, whose progress
-      // and outcome ("cancelled", or a result that raced the cancel) come later and would replace
-      // the new run's.
-      const update = (next: AddState) => {
-        if (abort.current === controller) setState(next);
-      };
+      const run = begin();
+      const { signal, update } = run;
       try {
         const needsUpload = client.transport.kind === 'browser';
         if (needsUpload) {
@@ -46,7 +37,7 @@ export function useAddVersion() {
           signal,
           onProgress: (progress) => update({ step: 'uploading', progress }),
         });
-        if (signal.aborted) throw new ApiError('CANCELLED', 'The operation was cancelled.');
+        if (signal.aborted) throw cancelledError();
         update({ step: 'storing', progress: null });
         const result = await client.run(
           'datasets.add',
@@ -58,18 +49,10 @@ export function useAddVersion() {
         const error = ApiError.from(err);
         update(error.code === 'CANCELLED' ? { step: 'form', cancelled: true } : { step: 'form', error });
       } finally {
-        if (abort.current === controller) abort.current = null;
+        run.end();
       }
     },
-    [client],
+    [client, begin],
   );
-
-  const cancel = useCallback(() => abort.current?.abort(), []);
-  // As useOperation's reset: a run still going is cancelled and can no longer change the state.
-  const reset = useCallback(() => {
-    abort.current?.abort();
-    abort.current = null;
-    setState({ step: 'form' });
-  }, []);
   return { state, start, cancel, reset };
 }

@@ -4,12 +4,13 @@
  * end. Each step reports progress and everything can be cancelled. Staged uploads are consumed by
  * the check, so every run stages its files again.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useRef } from 'react';
 import type { DriftOptionsPatch, DriftReportRecord, DriftSource } from '../../shared/drift.ts';
 import { ApiError, cancelledError } from './apiError.ts';
 import { type Client, useClient } from './client.ts';
 import type { OpProgress } from './operations.ts';
 import type { StageProgress } from './transport.ts';
+import { useLatestRun } from './useLatestRun.ts';
 
 /** A side of the check as the page holds it: a `dataset:…` spec or path, or a file from the window. */
 export type CheckInput = string | File;
@@ -29,25 +30,14 @@ export type CheckState =
 
 export function useDriftCheck(onDone: (record: DriftReportRecord) => void) {
   const client = useClient();
-  const [state, setState] = useState<CheckState>({ step: 'idle' });
-  const abort = useRef<AbortController | null>(null);
+  const { state, begin, cancel } = useLatestRun<CheckState>({ step: 'idle' });
   const done = useRef(onDone);
   done.current = onDone;
-  useEffect(() => () => abort.current?.abort(), []);
 
   const start = useCallback(
     async (req: CheckRequest) => {
-      abort.current?.abort();
-      const controller = new AbortController();
-      abort.current = controller;
-      const { signal } = controller;
-      // Only the latest run sets the state (and reports its record): a run started again cancelled
-      // this one, whose progress and outcome ("cancelled", or a result that raced the cancel) come
-      // later and would replace the new run's.
-      const latest = () => abort.current === controller;
-      const update = (next: CheckState) => {
-        if (latest()) setState(next);
-      };
+      const run = begin();
+      const { signal, update } = run;
       try {
         const stage = (input: CheckInput) =>
           stageInput(client, input, signal, (file, progress) =>
@@ -62,20 +52,19 @@ export function useDriftCheck(onDone: (record: DriftReportRecord) => void) {
           { reference, current, options: req.options, ...(req.preset ? { preset: req.preset } : {}) },
           { signal, onProgress: (progress) => update({ step: 'checking', progress }) },
         );
-        if (!latest()) return;
-        setState({ step: 'done', result });
+        // A run started since has the page: this record is not reported.
+        if (!run.latest()) return;
+        update({ step: 'done', result });
         done.current(result);
       } catch (err) {
         const error = ApiError.from(err);
         update(error.code === 'CANCELLED' ? { step: 'idle', cancelled: true } : { step: 'idle', error });
       } finally {
-        if (abort.current === controller) abort.current = null;
+        run.end();
       }
     },
-    [client],
+    [client, begin],
   );
-
-  const cancel = useCallback(() => abort.current?.abort(), []);
   return { state, start, cancel };
 }
 
