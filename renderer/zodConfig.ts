@@ -3,6 +3,6 @@
  * refuses and reports as a violation even though zod catches it. Parsing without the JIT is fast
  * enough for replies of this size.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 z.config({ jitless: true });

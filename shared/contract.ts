@@ -12,7 +12,7 @@
  * functions of the params, and `writes` of the result too (a removal that found nothing changed
  * nothing). Long methods are commands.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   AddResult,
   DatasetName,

@@ -2,7 +2,7 @@
  * Domain types of dataset versioning (docs/architecture.md §3 and §7), shared by core, server, CLI
  * and renderer.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DATASET_NAME_MAX = 200;
 

@@ -3,7 +3,7 @@
  * image on an engine, at a URL, replaced health-gated by another version, found again from its
  * containers' labels. Shared by core, the CLI and the renderer.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ModelName, VersionNumber } from './registry.ts';
 
 /**

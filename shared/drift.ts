@@ -6,7 +6,7 @@
  * distance). `JSON.stringify` of a report therefore loses nothing. Inputs are identified by
  * content, so a stored report says exactly what it compared even after the files move or change.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { driftMethods } from './driftMethods.ts';
 
 export { driftMethods };

@@ -2,7 +2,7 @@
  * The error shape that crosses every boundary (IPC, HTTP, CLI). Codes are stable: callers branch
  * on them; messages are for people and say what to do next.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const errorCodes = [
   'NOT_FOUND',

@@ -5,7 +5,7 @@
  * "Infinity", "-Infinity", "NaN", and a value that does not apply (no probabilities, so no
  * roc_auc) is null.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { JsonNumber } from './drift.ts';
 
 /** How the model's output was read (issue 11, "Outputs are read as follows"). */

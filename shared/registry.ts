@@ -4,7 +4,7 @@
  * of every move, and the gates that guard an alias. Shared by core, the CLI, the MLflow registry
  * endpoints and the renderer.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatasetName, JsonNumber } from './datasets.ts';
 import { EvaluationResult } from './evaluation.ts';
 

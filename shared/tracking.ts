@@ -2,7 +2,7 @@
  * Experiments, runs, params, tags and metrics (docs/architecture.md §5): shared by the run launcher, the
  * MLflow-compatible REST API, the CLI and the renderer.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { JsonNumber } from './datasets.ts';
 
 export const RunStatus = z.enum(['QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED', 'LOST']);

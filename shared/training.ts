@@ -2,7 +2,7 @@
  * Recipes and run specs (docs/architecture.md §5). A recipe is a folder with recipe.yaml; a run spec is
  * everything needed to run it again.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const memoryPattern = /^[0-9]+(\.[0-9]+)?[kmgKMG]?$/;
 

@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import { type ParamValue, Recipe } from '../../../shared/training.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { compileMetricRegex, MAX_TOTAL_PROGRAM, tooMany } from './metricRegex.ts';
@@ -22,9 +21,11 @@ export async function loadRecipe(dir: string): Promise<{ dir: string; recipe: Re
     }
     throw err;
   }
+  // The YAML parser (170 kB) loads with the first recipe, not with every command.
+  const { parse } = await import('yaml');
   let raw: unknown;
   try {
-    raw = YAML.parse(text);
+    raw = parse(text);
   } catch (err) {
     throw invalidInput(`${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -8,7 +8,7 @@
  * model.onnx). Its feature spec comes as for `mlwb model register`, or from the version's tags
  * `mlwb.features` ("a,b,c") and `mlwb.label`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AliasName, ModelName, type ModelVersion, REGISTRY_LIMITS } from '../../../shared/registry.ts';
 import { WorkbenchError } from '../../core/errors.ts';
 import type { RegistryService } from '../../core/registry/registryService.ts';

@@ -3,7 +3,7 @@
  * service.proto). Protobuf's JSON mapping lets int64 and double travel as strings, and a GET
  * carries everything as strings, so numbers are accepted in both spellings.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LIMITS } from '../../../shared/tracking.ts';
 
 /** int64: a JSON integer or a decimal string ("1700000000000"). */
