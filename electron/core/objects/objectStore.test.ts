@@ -1,9 +1,12 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDirs } from '../testing/tempDirs.ts';
+import { openWorkbench } from '../workbench.ts';
 import { ObjectStore } from './objectStore.ts';
+import { collectGarbage } from './storeMaintenance.ts';
 
 const dirs = tempDirs();
 
@@ -88,5 +91,49 @@ describe('ObjectStore', () => {
     const put = s.putFileSync(src, statOf(src));
     expect(put).toMatchObject({ sha256: digest, written: true });
     expect(fs.readFileSync(s.pathFor(digest), 'utf8')).toBe('the whole content');
+  });
+});
+
+describe('staging files', () => {
+  it('stages a small blob in its own folder and leaves nothing staged behind', async () => {
+    const s = await store();
+    const src = path.join(dirs.make(), 'small.txt');
+    fs.writeFileSync(src, 'staged next to its blob');
+    const put = s.putFileSync(src, statOf(src));
+    expect(fs.readdirSync(path.dirname(s.pathFor(put.sha256)))).toEqual([put.sha256.slice(2)]);
+    expect(fs.readdirSync(s.tmpDir)).toEqual([]);
+  });
+
+  it('are never listed as blobs, and gc removes those of dead processes only', async () => {
+    const home = dirs.make();
+    const wb = await openWorkbench(home);
+    try {
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+      try {
+        const shard = path.join(wb.objects.root, 'ab');
+        fs.mkdirSync(shard, { recursive: true });
+        const staged = {
+          deadInShard: path.join(shard, `.${dead}-0000-1.part`),
+          liveInShard: path.join(shard, `.${live.pid}-0000-1.part`),
+          deadInTmp: path.join(wb.objects.tmpDir, `${dead}-0000-2.part`),
+          liveInTmp: path.join(wb.objects.tmpDir, `${live.pid}-0000-2.part`),
+        };
+        for (const file of Object.values(staged)) fs.writeFileSync(file, 'half');
+        const blobs = [];
+        for await (const b of wb.objects.listBlobs()) blobs.push(b);
+        expect(blobs).toEqual([]);
+
+        expect(await collectGarbage(wb.db, wb.objects)).toEqual({ removed: 2, freedBytes: 8 });
+        expect(fs.existsSync(staged.deadInShard)).toBe(false);
+        expect(fs.existsSync(staged.deadInTmp)).toBe(false);
+        expect(fs.existsSync(staged.liveInShard)).toBe(true);
+        expect(fs.existsSync(staged.liveInTmp)).toBe(true);
+      } finally {
+        live.kill();
+      }
+    } finally {
+      await wb.close();
+    }
   });
 });

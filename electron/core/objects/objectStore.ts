@@ -3,8 +3,9 @@
  * name the folder and the other 62 the file (as git does): 256 folders at most, so adding many
  * files creates few directories.
  *
- * A blob is written to `<home>/tmp/` while it is hashed and renamed into place only when it is
- * complete, so a crash leaves at most an unreferenced file that `gc` removes. A rename says
+ * A blob is staged under another name while it is written and renamed into place only when it is
+ * complete, so a crash leaves at most a staging file or an unreferenced blob, which `gc` removes.
+ * Large blobs are staged in `<home>/tmp/`; small ones in their own blob folder, under a dot name. A rename says
  * nothing about the data being on disk: callers make new blobs durable (durability.ts) before they
  * commit records naming them. Blob files are read-only.
  *
@@ -22,6 +23,9 @@ import fsSync, { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { cancelled, ioError } from '../errors.ts';
+
+/** Staging files in blob folders start with this; a blob's name is hex digits. */
+const STAGED_PREFIX = '.';
 
 // Read and hash in 1 MiB chunks into one reused buffer: it stays in the CPU cache between the read
 // and the hash (4 MiB chunks measured 3.5× slower here).
@@ -112,7 +116,26 @@ export class ObjectStore {
   }
 
   tmpPath(): string {
-    return path.join(this.tmpDir, `${process.pid}-${this.tmpTag}-${++this.tmpCount}.part`);
+    return path.join(this.tmpDir, this.tmpName());
+  }
+
+  private tmpName(): string {
+    return `${process.pid}-${this.tmpTag}-${++this.tmpCount}.part`;
+  }
+
+  /**
+   * A staging name inside a blob folder (made if need be): a dot, then the pid (gc reads it). Never
+   * a digest, so nothing takes it for a blob.
+   */
+  private stagingPath(dir: string): string {
+    this.ensureDir(dir);
+    return path.join(dir, `${STAGED_PREFIX}${this.tmpName()}`);
+  }
+
+  private ensureDir(dir: string): void {
+    if (this.madeDirs.has(dir)) return;
+    fsSync.mkdirSync(dir, { recursive: true });
+    this.madeDirs.add(dir);
   }
 
   /**
@@ -139,10 +162,14 @@ export class ObjectStore {
     const sha256 = createHash('sha256').update(data).digest('hex');
     opts.onBytes?.(n);
     if (this.touchSync(sha256, n)) return { sha256, size: n, written: false };
-    const tmp = this.tmpPath();
+    // Staged in the blob's own folder, so the rename stays inside it: concurrent writers then meet
+    // neither on one staging folder's lock nor on the filesystem-wide lock a rename across folders
+    // takes (measured here: a fifth of an add's CPU spent spinning on those with tmp/).
+    const dest = this.pathFor(sha256);
+    const tmp = this.stagingPath(path.dirname(dest));
     try {
       fsSync.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
-      this.placeSync(tmp, sha256);
+      fsSync.renameSync(tmp, dest);
     } catch (err) {
       fsSync.rmSync(tmp, { force: true });
       throw err;
@@ -205,11 +232,7 @@ export class ObjectStore {
    */
   private placeSync(tmp: string, sha256: string): void {
     const dest = this.pathFor(sha256);
-    const dir = path.dirname(dest);
-    if (!this.madeDirs.has(dir)) {
-      fsSync.mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
+    this.ensureDir(path.dirname(dest));
     fsSync.renameSync(tmp, dest);
   }
 
@@ -218,9 +241,28 @@ export class ObjectStore {
     for (const a of await readdirOrEmpty(this.root)) {
       const dir = path.join(this.root, a);
       for (const name of await readdirOrEmpty(dir)) {
+        if (name.startsWith(STAGED_PREFIX)) continue;
         const file = path.join(dir, name);
         const st = await fs.stat(file).catch(() => undefined);
         if (st?.isFile()) yield { sha256: a + name, file, size: st.size, mtimeMs: st.mtimeMs };
+      }
+    }
+  }
+
+  /**
+   * Staging files, with the pid their name starts with: those in tmp/ (not the upload sessions'
+   * folder) and those in blob folders.
+   */
+  async *listStaged(): AsyncGenerator<{ file: string; pid: number }> {
+    const pidOf = (name: string) => Number(name.split('-')[0]);
+    for (const name of await readdirOrEmpty(this.tmpDir)) {
+      if (name !== 'uploads') yield { file: path.join(this.tmpDir, name), pid: pidOf(name) };
+    }
+    for (const a of await readdirOrEmpty(this.root)) {
+      const dir = path.join(this.root, a);
+      for (const name of await readdirOrEmpty(dir)) {
+        if (name.startsWith(STAGED_PREFIX))
+          yield { file: path.join(dir, name), pid: pidOf(name.slice(STAGED_PREFIX.length)) };
       }
     }
   }

@@ -87,12 +87,9 @@ export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcRe
     removed++;
     freedBytes += blob.size;
   }
-  for (const name of await fs.readdir(objects.tmpDir).catch(() => [] as string[])) {
-    if (name === 'uploads') continue;
-    const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && pidExists(pid) && pid !== process.pid) continue;
-    if (pid === process.pid) continue;
-    const file = path.join(objects.tmpDir, name);
+  // Staging files of processes that died (this one's may be in use).
+  for await (const { file, pid } of objects.listStaged()) {
+    if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && pidExists(pid))) continue;
     const st = await fs.stat(file).catch(() => undefined);
     if (!st?.isFile()) continue;
     await fs.rm(file, { force: true });
