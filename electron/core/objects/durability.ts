@@ -35,7 +35,7 @@ export async function makeDurable(root: string, files: string[], signal?: AbortS
 }
 
 /** Bytes stored between background flushes. */
-const FLUSH_EVERY = 64 * 1024 * 1024;
+export const FLUSH_EVERY = 64 * 1024 * 1024;
 
 /** Background syncfs while a store runs (Linux); elsewhere it does nothing until makeDurable. */
 export class Flusher {

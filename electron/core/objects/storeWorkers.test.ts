@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '../testing/tempDirs.ts';
-import { Flusher } from './durability.ts';
+import { FLUSH_EVERY, Flusher } from './durability.ts';
 import { ObjectStore } from './objectStore.ts';
 import { type StoreItem, StoreWorkers } from './storeWorkers.ts';
 
@@ -94,14 +94,14 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
     }
   });
 
-  it('flushes in the background after every 256 MiB stored, and once more at the end', async () => {
+  it('flushes in the background after every FLUSH_EVERY bytes stored, and once more at the end', async () => {
     const sync = fakeSync(0);
     try {
       const root = new ObjectStore(home).root;
       const flusher = new Flusher(root);
-      flusher.stored(200 * 1024 * 1024);
+      flusher.stored(FLUSH_EVERY - 1024 * 1024);
       expect(sync.calls()).toEqual([]);
-      flusher.stored(100 * 1024 * 1024);
+      flusher.stored(2 * 1024 * 1024);
       await flusher.finish([path.join(root, 'ab', 'cd')]);
       expect(sync.calls()).toEqual([
         ['-f', root],
