@@ -13,8 +13,9 @@
  * starts writing dirty pages only past a tenth of RAM or after 30 s): on Linux a background syncfs
  * runs after every 64 MiB stored (Flusher; one at a time), so the final one has little left to
  * write (measured here on the 1 GiB bench folder: the final wait 350–400 ms at 256 MiB, 170–220 ms
- * at 64 MiB, storing no slower). It flushes what other programs wrote to that filesystem too, as the final one does; that is only
- * writing earlier what the kernel would write within half a minute anyway.
+ * at 64 MiB, storing no slower). It flushes what other programs wrote to that filesystem too, as
+ * the final one does; that is only writing earlier what the kernel would write within half a
+ * minute anyway.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';

@@ -120,9 +120,9 @@ describe('staging files', () => {
           liveInTmp: path.join(wb.objects.tmpDir, `${live.pid}-0000-2.part`),
         };
         for (const file of Object.values(staged)) fs.writeFileSync(file, 'half');
-        const blobs = [];
-        for await (const b of wb.objects.listBlobs()) blobs.push(b);
-        expect(blobs).toEqual([]);
+        const kinds = [];
+        for await (const f of wb.objects.listFiles()) kinds.push(f.kind);
+        expect(kinds).toEqual(['staged', 'staged', 'staged', 'staged']);
 
         expect(await collectGarbage(wb.db, wb.objects)).toEqual({ removed: 2, freedBytes: 8 });
         expect(fs.existsSync(staged.deadInShard)).toBe(false);

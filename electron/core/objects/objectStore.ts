@@ -5,9 +5,9 @@
  *
  * A blob is staged under another name while it is written and renamed into place only when it is
  * complete, so a crash leaves at most a staging file or an unreferenced blob, which `gc` removes.
- * Large blobs are staged in `<home>/tmp/`; small ones in their own blob folder, under a dot name. A rename says
- * nothing about the data being on disk: callers make new blobs durable (durability.ts) before they
- * commit records naming them. Blob files are read-only.
+ * Large blobs are staged in `<home>/tmp/`; small ones in their own blob folder, under a dot name.
+ * A rename says nothing about the data being on disk: callers make new blobs durable
+ * (durability.ts) before they commit records naming them. Blob files are read-only.
  *
  * Small files (under 1 MiB) are read once, hashed and written from memory. Adding many is bound
  * by system calls, not bytes (measured here: ~120 µs of kernel time to create one file), so that
@@ -37,6 +37,10 @@ export interface StoredBlob {
   /** True when this call put the blob in the store; false when the content was already there. */
   written: boolean;
 }
+
+export type StoreFile =
+  | { kind: 'blob'; sha256: string; file: string; size: number; mtimeMs: number }
+  | { kind: 'staged'; file: string; pid: number };
 
 export interface SourceStat {
   size: number;
@@ -236,33 +240,26 @@ export class ObjectStore {
     fsSync.renameSync(tmp, dest);
   }
 
-  /** Every blob file on disk, with its size and modification time. */
-  async *listBlobs(): AsyncGenerator<{ sha256: string; file: string; size: number; mtimeMs: number }> {
-    for (const a of await readdirOrEmpty(this.root)) {
-      const dir = path.join(this.root, a);
-      for (const name of await readdirOrEmpty(dir)) {
-        if (name.startsWith(STAGED_PREFIX)) continue;
-        const file = path.join(dir, name);
-        const st = await fs.stat(file).catch(() => undefined);
-        if (st?.isFile()) yield { sha256: a + name, file, size: st.size, mtimeMs: st.mtimeMs };
-      }
-    }
-  }
-
   /**
-   * Staging files, with the pid their name starts with: those in tmp/ (not the upload sessions'
-   * folder) and those in blob folders.
+   * Every file of the store in one pass over its folders: blobs, with their size and modification
+   * time, and staging entries, with the pid their name starts with: those in blob folders and
+   * whatever is in tmp/ but the upload sessions' folder (an unreadable tmp/ has none).
    */
-  async *listStaged(): AsyncGenerator<{ file: string; pid: number }> {
+  async *listFiles(): AsyncGenerator<StoreFile> {
     const pidOf = (name: string) => Number(name.split('-')[0]);
-    for (const name of await readdirOrEmpty(this.tmpDir)) {
-      if (name !== 'uploads') yield { file: path.join(this.tmpDir, name), pid: pidOf(name) };
+    for (const name of await fs.readdir(this.tmpDir).catch(() => [] as string[])) {
+      if (name !== 'uploads') yield { kind: 'staged', file: path.join(this.tmpDir, name), pid: pidOf(name) };
     }
     for (const a of await readdirOrEmpty(this.root)) {
       const dir = path.join(this.root, a);
       for (const name of await readdirOrEmpty(dir)) {
-        if (name.startsWith(STAGED_PREFIX))
-          yield { file: path.join(dir, name), pid: pidOf(name.slice(STAGED_PREFIX.length)) };
+        const file = path.join(dir, name);
+        if (name.startsWith(STAGED_PREFIX)) {
+          yield { kind: 'staged', file, pid: pidOf(name.slice(STAGED_PREFIX.length)) };
+          continue;
+        }
+        const st = await fs.stat(file).catch(() => undefined);
+        if (st?.isFile()) yield { kind: 'blob', sha256: a + name, file, size: st.size, mtimeMs: st.mtimeMs };
       }
     }
   }

@@ -80,21 +80,23 @@ export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcRe
   forgetUnreferenced(db, BLOB_REFERENCES);
   const known = new Set(registeredBlobs(db).map((r) => r.sha256));
   const since = oldestLiveLease(db);
-  for await (const blob of objects.listBlobs()) {
-    if (known.has(blob.sha256)) continue;
-    if (since !== undefined && blob.mtimeMs >= since - 1000) continue;
-    await fs.rm(blob.file, { force: true });
+  for await (const entry of objects.listFiles()) {
+    let size: number;
+    if (entry.kind === 'blob') {
+      if (known.has(entry.sha256)) continue;
+      if (since !== undefined && entry.mtimeMs >= since - 1000) continue;
+      size = entry.size;
+    } else {
+      // Staging files of processes that died (this one's may be in use).
+      const { pid } = entry;
+      if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && pidExists(pid))) continue;
+      const st = await fs.stat(entry.file).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      size = st.size;
+    }
+    await fs.rm(entry.file, { force: true });
     removed++;
-    freedBytes += blob.size;
-  }
-  // Staging files of processes that died (this one's may be in use).
-  for await (const { file, pid } of objects.listStaged()) {
-    if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && pidExists(pid))) continue;
-    const st = await fs.stat(file).catch(() => undefined);
-    if (!st?.isFile()) continue;
-    await fs.rm(file, { force: true });
-    removed++;
-    freedBytes += st.size;
+    freedBytes += size;
   }
   return { removed, freedBytes };
 }
