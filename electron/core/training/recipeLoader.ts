@@ -22,10 +22,12 @@ export async function loadRecipe(dir: string): Promise<{ dir: string; recipe: Re
     throw err;
   }
   // The YAML parser (170 kB) loads with the first recipe, not with every command.
-  const { parse } = await import('yaml');
+  // Its default export, as a static import had it: yaml is CommonJS, and the CLI bundle's interop
+  // gives its functions only there.
+  const { default: YAML } = await import('yaml');
   let raw: unknown;
   try {
-    raw = parse(text);
+    raw = YAML.parse(text);
   } catch (err) {
     throw invalidInput(`${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
