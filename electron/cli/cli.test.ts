@@ -194,6 +194,17 @@ describe('mlwb start-up', () => {
     await json(home, 'dataset', 'add', 't', src);
     expect((await loaded('dataset', 'profile', 't')).some((m) => m.includes('@duckdb'))).toBe(true);
   });
+
+  it('reads a recipe through the bundle, whose lazily loaded YAML parser is CommonJS', async () => {
+    // A param the recipe does not declare is refused only once its recipe.yaml has been parsed.
+    const recipe = path.resolve(import.meta.dirname, '../../resources/recipes/sklearn-classifier');
+    const r = await mlwb(dirs.make(), 'run', recipe, '--param', 'nope=1', '--json');
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/has no param "nope"\. Its params: label, C/),
+    });
+  });
 });
 
 describe('mlwb through npm', () => {
