@@ -13,6 +13,7 @@ import { EngineRegistry } from './docker/engineRegistry.ts';
 import { DriftService } from './drift/driftService.ts';
 import { invalidInput, ioError } from './errors.ts';
 import { EventBus } from './events.ts';
+import { registeredAmong } from './objects/blobIndex.ts';
 import { ObjectStore } from './objects/objectStore.ts';
 import { StoreWorkers } from './objects/storeWorkers.ts';
 import { Operations } from './ops/operations.ts';
@@ -85,7 +86,7 @@ export async function openWorkbench(
   const events = new EventBus();
   const ops = new Operations(events);
   const duck = new Duck(path.join(home, 'tmp'));
-  const workers = new StoreWorkers(home);
+  const workers = new StoreWorkers(home, undefined, (digests) => registeredAmong(db, digests));
   const datasets = new DatasetService(db, objects, workers, duck);
   const drift = new DriftService(db, { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) });
   const tracking = new TrackingRepo(db);

@@ -32,6 +32,15 @@ export function isRegisteredSql(column: string): string {
   return `EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = ${column})`;
 }
 
+/** Those of `digests` that are registered. */
+export function registeredAmong(db: Db, digests: string[]): Set<string> {
+  const rows = db
+    .prepare('SELECT sha256 FROM blobs WHERE sha256 IN (SELECT value FROM json_each(?))')
+    .pluck()
+    .all(JSON.stringify(digests)) as string[];
+  return new Set(rows);
+}
+
 /** Every registered blob, in digest order. */
 export function registeredBlobs(db: Db): { sha256: string; size: number }[] {
   return db.prepare('SELECT sha256, size FROM blobs ORDER BY sha256').all() as {

@@ -60,7 +60,7 @@ afterEach(async () => {
 
 // syncfs through `sync -f` is the Linux path; elsewhere every new blob is fsync'ed instead.
 describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
-  it('syncs the store filesystem before resolving when it wrote blobs, and not when it wrote none', async () => {
+  it('syncs the store filesystem before resolving when it wrote or found unvouched blobs, not otherwise', async () => {
     const sync = fakeSync(0);
     try {
       const src = dirs.make();
@@ -70,9 +70,17 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
       const objects = new ObjectStore(home);
       expect(sync.calls()).toEqual([['-f', objects.root]]);
 
-      // The same content again: nothing new on disk, so nothing to wait for.
-      await workers.store(items(dirs.make(), { again: 'alpha' }));
+      // The same content again, its blob vouched for by committed records: nothing to wait for.
+      const vouching = new StoreWorkers(home, 1, (found) => new Set(found));
+      try {
+        await vouching.store(items(dirs.make(), { again: 'alpha' }));
+      } finally {
+        await vouching.close();
+      }
       expect(sync.calls()).toHaveLength(1);
+      // Not vouched for, it may be another store's, written and not yet synced: it is synced.
+      await workers.store(items(dirs.make(), { again: 'alpha' }));
+      expect(sync.calls()).toHaveLength(2);
     } finally {
       sync.restore();
     }
@@ -247,5 +255,48 @@ describe('StoreWorkers with several stores at once', () => {
     await holder.worker.terminate();
     await expect(doomed).rejects.toThrow(/store worker stopped/);
     expect(await workers.store(items(src, { after: 'after' }))).toEqual([sha('after')]);
+  });
+});
+
+describe('StoreWorkers: blobs found already in place', () => {
+  /** What a power cut can leave at a blob's name: the rename on disk, the data not (zeros). */
+  const plantZeros = (digest: string, size: number) => {
+    const file = new ObjectStore(home).pathFor(digest);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, Buffer.alloc(size), { mode: 0o444 });
+    return file;
+  };
+
+  it('hashes again a found blob nothing vouches for, and replaces it from its source when it does not match', async () => {
+    const small = 'small content, whole';
+    const large = Buffer.alloc(3 * 1024 * 1024, 9);
+    const files = {
+      small: plantZeros(sha(small), Buffer.byteLength(small)),
+      large: plantZeros(sha(large), large.length),
+    };
+    const digests = await workers.store(items(dirs.make(), { a: small, b: large, c: small }));
+    expect(digests).toEqual([sha(small), sha(large), sha(small)]);
+    expect(fs.readFileSync(files.small, 'utf8')).toBe(small);
+    expect(fs.readFileSync(files.large).equals(large)).toBe(true);
+  });
+
+  it('trusts, without reading it, a found blob that committed records name', async () => {
+    const content = 'named by a committed version';
+    const file = plantZeros(sha(content), Buffer.byteLength(content));
+    const asked: string[][] = [];
+    const vouching = new StoreWorkers(home, 1, (digests) => {
+      asked.push(digests);
+      return new Set(digests);
+    });
+    try {
+      const before = fs.statSync(file).ino;
+      expect(await vouching.store(items(dirs.make(), { a: content }))).toEqual([sha(content)]);
+      expect(asked).toEqual([[sha(content)]]);
+      // Left as it was: a blob committed records name was made durable before that commit.
+      expect(fs.statSync(file).ino).toBe(before);
+      expect(fs.readFileSync(file).equals(Buffer.alloc(Buffer.byteLength(content)))).toBe(true);
+    } finally {
+      await vouching.close();
+    }
   });
 });

@@ -5,6 +5,7 @@
  * storing starts with the first folder read. A pool lives as long as the workbench and lets the
  * process exit while it is idle.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
@@ -12,7 +13,7 @@ import type { WireError } from '../../../shared/errors.ts';
 import { cancelled, WorkbenchError } from '../errors.ts';
 import { startWorker, workerUrl } from '../workerThreads.ts';
 import { Flusher } from './durability.ts';
-import { ObjectStore } from './objectStore.ts';
+import { hashFile, ObjectStore } from './objectStore.ts';
 
 export interface StoreItem {
   absPath: string;
@@ -76,9 +77,14 @@ export class StoreWorkers {
   /** While close() runs, nothing is sent, no worker starts, and a new store fails at once. */
   private closing: Promise<void> | undefined;
 
+  /**
+   * @param vouched Of these digests, those whose blobs committed records name (and so were made
+   *   durable before that commit). Without it, no blob found in the store is vouched for.
+   */
   constructor(
     private readonly home: string,
     private readonly size = Number(process.env.MLWB_STORE_WORKERS) || defaultPoolSize(),
+    private readonly vouched: (digests: string[]) => Set<string> = () => new Set(),
   ) {}
 
   private ensureStarted(): Slot[] {
@@ -151,6 +157,7 @@ export class StoreWorkers {
       this.runs.delete(run);
       this.refreshRefs();
     });
+    const added: StoreItem[] = [];
     const end = async () => {
       let digests: string[];
       try {
@@ -162,8 +169,9 @@ export class StoreWorkers {
         await drainedOrLate(run.drained());
         throw err;
       }
+      const found = await this.checkFound(objects, digests, run.written, added, opts);
       await flusher.finish(
-        run.written.map((d) => objects.pathFor(d)),
+        [...run.written, ...found].map((d) => objects.pathFor(d)),
         opts.signal,
       );
       if (opts.signal?.aborted) throw cancelled();
@@ -171,12 +179,61 @@ export class StoreWorkers {
     };
     let ending: Promise<string[]> | undefined;
     return {
-      add: (items) => run.add(items),
+      add: (items) => {
+        run.add(items);
+        for (const item of items) added.push(item);
+      },
       end: () => {
         ending ??= end();
         return ending;
       },
     };
+  }
+
+  /**
+   * The blobs a store found already in place (it wrote none for them), checked. The workers trust
+   * a blob at its name with the expected size; one that committed records name was made durable
+   * before that commit, so it is sound. Any other may be what a power cut left: its rename reached
+   * the disk and its data did not (ext4's delayed allocation allows it), full size and zeros. Those
+   * are hashed again, and one that does not match is replaced from its source. Returns the digests
+   * of the unvouched blobs, for the caller to make durable with its own (a concurrent store may have
+   * written them and not synced them yet). Costs nothing when every blob found is vouched for.
+   */
+  private async checkFound(
+    objects: ObjectStore,
+    digests: string[],
+    written: string[],
+    items: StoreItem[],
+    opts: StoreOptions,
+  ): Promise<string[]> {
+    const fresh = new Set(written);
+    const found = [...new Set(digests)].filter((d) => !fresh.has(d));
+    if (!found.length) return [];
+    const vouched = this.vouched(found);
+    const unvouched = found.filter((d) => !vouched.has(d));
+    const damaged = new Set<string>();
+    for (const d of unvouched) {
+      const actual = await hashFile(objects.pathFor(d), { signal: opts.signal }).catch((err: Error) => {
+        if (err.name === 'AbortError') throw cancelled();
+        return undefined;
+      });
+      if (actual !== d) damaged.add(d);
+    }
+    if (damaged.size) {
+      for (const d of damaged) fs.rmSync(objects.pathFor(d), { force: true });
+      const again = items.filter((_, i) => damaged.has(digests[i]!));
+      const redone = await this.store(again, { signal: opts.signal });
+      redone.forEach((d, k) => {
+        if (!damaged.has(d)) {
+          throw new WorkbenchError(
+            'IO',
+            `${again[k]!.absPath} changed while it was being stored. Nothing was stored for it; add it again.`,
+            { path: again[k]!.absPath },
+          );
+        }
+      });
+    }
+    return unvouched;
   }
 
   /**
