@@ -86,7 +86,7 @@ export async function openWorkbench(
   const events = new EventBus();
   const ops = new Operations(events);
   const duck = new Duck(path.join(home, 'tmp'));
-  const workers = new StoreWorkers(home, undefined, (digests) => registeredAmong(db, digests));
+  const workers = new StoreWorkers(home, { vouched: (digests) => registeredAmong(db, digests) });
   const datasets = new DatasetService(db, objects, workers, duck);
   const drift = new DriftService(db, { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) });
   const tracking = new TrackingRepo(db);

@@ -27,6 +27,8 @@ const FSYNC_PARALLEL = 8;
 export async function makeDurable(root: string, files: string[], signal?: AbortSignal): Promise<void> {
   if (files.length === 0) return;
   if (process.platform === 'linux' && (await syncFilesystem(root, signal))) return;
+  // Cancelled: the caller commits nothing, so there is nothing to wait for.
+  if (signal?.aborted) return;
   await fsyncAll(files);
   // A new directory entry is durable once its folder is; Windows cannot open folders to sync them.
   if (process.platform !== 'win32') {

@@ -21,6 +21,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fsSync, { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { cancelled, ioError } from '../errors.ts';
 
@@ -36,6 +37,11 @@ export interface StoredBlob {
   size: number;
   /** True when this call put the blob in the store; false when the content was already there. */
   written: boolean;
+  /**
+   * Found in place (not written) and made before this machine last started, or of unknown age: it
+   * may be what a power cut left at its name (StoreWorkers.checkFound).
+   */
+  stale?: boolean;
 }
 
 export type StoreFile =
@@ -50,7 +56,17 @@ export interface SourceStat {
 export interface PutOptions {
   onBytes?: (n: number) => void;
   isCancelled?: () => boolean;
+  /** Writes the blob even when one is at its name, and renames it over that one. */
+  replace?: boolean;
 }
+
+/**
+ * When this machine started, a minute late: a blob made since then is what was written (the page
+ * cache never lies, and the data reaches the disk in time); only one made before may be what a
+ * power cut left at its name. Late rather than early, so the minute around the start counts as
+ * before it.
+ */
+const machineStartedAt = Date.now() - os.uptime() * 1000 + 60_000;
 
 export class ObjectStore {
   readonly root: string;
@@ -61,7 +77,11 @@ export class ObjectStore {
   private readonly tmpTag = randomBytes(4).toString('hex');
   private tmpCount = 0;
 
-  constructor(home: string) {
+  /** @param startedAt When this machine started (a blob made before may be stale); for tests. */
+  constructor(
+    home: string,
+    private readonly startedAt = machineStartedAt,
+  ) {
     this.root = path.join(home, 'objects', 'sha256');
     this.tmpDir = path.join(home, 'tmp');
   }
@@ -105,18 +125,28 @@ export class ObjectStore {
    * crash cut short before it reached the disk: it counts as absent and the next write replaces it.
    */
   touchSync(sha256: string, size?: number): boolean {
+    return this.foundSync(sha256, size) !== undefined;
+  }
+
+  /**
+   * touchSync, saying also whether the blob found is stale: made before this machine started (or
+   * of unknown age: no birth time), so possibly what a power cut left at its name. Undefined when
+   * there is no such blob.
+   */
+  private foundSync(sha256: string, size?: number): { stale: boolean } | undefined {
     const file = this.pathFor(sha256);
     // One stat that does not throw: a failing utimesSync builds an Error with a stack, which costs
     // more than storing a small file.
     const st = fsSync.statSync(file, { throwIfNoEntry: false });
-    if (!st || (size !== undefined && st.size !== size)) return false;
+    if (!st || (size !== undefined && st.size !== size)) return undefined;
     const t = new Date();
     try {
       fsSync.utimesSync(file, t, t);
-      return true;
     } catch {
-      return false;
+      return undefined;
     }
+    // The birth time, which neither a touch nor a rename changes (ctime they do).
+    return { stale: !(st.birthtimeMs > this.startedAt) };
   }
 
   tmpPath(): string {
@@ -165,7 +195,8 @@ export class ObjectStore {
     const data = buffer.subarray(0, n);
     const sha256 = createHash('sha256').update(data).digest('hex');
     opts.onBytes?.(n);
-    if (this.touchSync(sha256, n)) return { sha256, size: n, written: false };
+    const found = opts.replace ? undefined : this.foundSync(sha256, n);
+    if (found) return { sha256, size: n, written: false, stale: found.stale };
     // Staged in the blob's own folder, so the rename stays inside it: concurrent writers then meet
     // neither on one staging folder's lock nor on the filesystem-wide lock a rename across folders
     // takes (measured here: a fifth of an add's CPU spent spinning on those with tmp/).
@@ -213,9 +244,10 @@ export class ObjectStore {
       assertUnchanged(src, expected, fsSync.statSync(src, { bigint: true }), total);
       fsSync.chmodSync(tmp, 0o444);
       const sha256 = hash.digest('hex');
-      if (this.touchSync(sha256, total)) {
+      const found = opts.replace ? undefined : this.foundSync(sha256, total);
+      if (found) {
         fsSync.rmSync(tmp, { force: true });
-        return { sha256, size: total, written: false };
+        return { sha256, size: total, written: false, stale: found.stale };
       }
       this.placeSync(tmp, sha256);
       return { sha256, size: total, written: true };

@@ -14,7 +14,7 @@ const BYTES_EVERY = 16 * 1024 * 1024;
 parentPort!.on('message', (req: StoreRequest) => {
   let store = stores.get(req.home);
   if (!store) {
-    store = new ObjectStore(req.home);
+    store = new ObjectStore(req.home, req.startedAt);
     stores.set(req.home, store);
   }
   const flag = new Int32Array(req.cancel);
@@ -29,6 +29,7 @@ parentPort!.on('message', (req: StoreRequest) => {
   };
   const digests: string[] = [];
   const written: number[] = [];
+  const stale: number[] = [];
   try {
     for (const item of req.items) {
       if (isCancelled()) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
@@ -38,6 +39,7 @@ parentPort!.on('message', (req: StoreRequest) => {
         { onBytes, isCancelled },
       );
       if (blob.written) written.push(digests.length);
+      else if (blob.stale) stale.push(digests.length);
       digests.push(blob.sha256);
     }
     parentPort!.postMessage({
@@ -45,6 +47,7 @@ parentPort!.on('message', (req: StoreRequest) => {
       id: req.id,
       digests,
       written,
+      stale,
       bytes: pending,
     } satisfies StoreReply);
   } catch (err) {

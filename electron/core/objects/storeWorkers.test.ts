@@ -52,7 +52,7 @@ let workers: StoreWorkers;
 beforeEach(async () => {
   home = dirs.make();
   await new ObjectStore(home).init();
-  workers = new StoreWorkers(home, 2);
+  workers = new StoreWorkers(home, { size: 2 });
 });
 afterEach(async () => {
   await workers.close();
@@ -71,7 +71,7 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
       expect(sync.calls()).toEqual([['-f', objects.root]]);
 
       // The same content again, its blob vouched for by committed records: nothing to wait for.
-      const vouching = new StoreWorkers(home, 1, (found) => new Set(found));
+      const vouching = new StoreWorkers(home, { size: 1, vouched: (found) => new Set(found) });
       try {
         await vouching.store(items(dirs.make(), { again: 'alpha' }));
       } finally {
@@ -168,7 +168,7 @@ describe('StoreWorkers.stream', () => {
     fs.writeFileSync(
       script,
       `import { StoreWorkers } from ${JSON.stringify(path.resolve('electron/core/objects/storeWorkers.ts'))};
-const workers = new StoreWorkers(${JSON.stringify(home)}, 1);
+const workers = new StoreWorkers(${JSON.stringify(home)}, { size: 1 });
 const abort = new AbortController();
 const stream = workers.stream({ signal: abort.signal });
 stream.add([{ absPath: ${JSON.stringify(file!.absPath)}, size: ${file!.size}, mtimeNs: ${file!.mtimeNs}n }]);
@@ -212,9 +212,11 @@ describe('StoreWorkers with several stores at once', () => {
     const [a, b] = await Promise.all([first.end(), second.end()]);
     expect(a).toHaveLength(20 * 64);
     expect(b).toEqual([sha('added while every worker was busy')]);
-    // Served in turn, not once the first store had nothing left to send.
+    // Served in turn, not once the first store had nothing left to send (19 of its 20 batches
+    // before the fix). Up to four of its batches were in flight, and its batch still queued on the
+    // worker that frees up goes first: on a loaded machine the other worker finishes more meanwhile.
     expect(firstStoredWhenSecondWas).toBeGreaterThanOrEqual(0);
-    expect(firstStoredWhenSecondWas).toBeLessThan(5 * 64);
+    expect(firstStoredWhenSecondWas).toBeLessThan(8 * 64);
   });
 
   it('fails the stores still running when the pool is closed, and starts no worker for them', async () => {
@@ -266,16 +268,25 @@ describe('StoreWorkers: blobs found already in place', () => {
     fs.writeFileSync(file, Buffer.alloc(size), { mode: 0o444 });
     return file;
   };
+  /** A pool that takes every blob as made before the machine last started. */
+  const afterARestart = (vouched?: (digests: string[]) => Set<string>) =>
+    new StoreWorkers(home, { size: 2, vouched, startedAt: Date.now() + 3_600_000 });
+  const isZeros = (file: string) => fs.readFileSync(file).every((b) => b === 0);
 
-  it('hashes again a found blob nothing vouches for, and replaces it from its source when it does not match', async () => {
+  it('hashes again a found blob made before the machine started that nothing vouches for, and replaces it when it does not match', async () => {
     const small = 'small content, whole';
     const large = Buffer.alloc(3 * 1024 * 1024, 9);
     const files = {
       small: plantZeros(sha(small), Buffer.byteLength(small)),
       large: plantZeros(sha(large), large.length),
     };
-    const digests = await workers.store(items(dirs.make(), { a: small, b: large, c: small }));
-    expect(digests).toEqual([sha(small), sha(large), sha(small)]);
+    const pool = afterARestart();
+    try {
+      const digests = await pool.store(items(dirs.make(), { a: small, b: large, c: small }));
+      expect(digests).toEqual([sha(small), sha(large), sha(small)]);
+    } finally {
+      await pool.close();
+    }
     expect(fs.readFileSync(files.small, 'utf8')).toBe(small);
     expect(fs.readFileSync(files.large).equals(large)).toBe(true);
   });
@@ -284,19 +295,24 @@ describe('StoreWorkers: blobs found already in place', () => {
     const content = 'named by a committed version';
     const file = plantZeros(sha(content), Buffer.byteLength(content));
     const asked: string[][] = [];
-    const vouching = new StoreWorkers(home, 1, (digests) => {
+    const pool = afterARestart((digests) => {
       asked.push(digests);
       return new Set(digests);
     });
     try {
-      const before = fs.statSync(file).ino;
-      expect(await vouching.store(items(dirs.make(), { a: content }))).toEqual([sha(content)]);
-      expect(asked).toEqual([[sha(content)]]);
-      // Left as it was: a blob committed records name was made durable before that commit.
-      expect(fs.statSync(file).ino).toBe(before);
-      expect(fs.readFileSync(file).equals(Buffer.alloc(Buffer.byteLength(content)))).toBe(true);
+      expect(await pool.store(items(dirs.make(), { a: content }))).toEqual([sha(content)]);
     } finally {
-      await vouching.close();
+      await pool.close();
     }
+    expect(asked).toEqual([[sha(content)]]);
+    // Left as it was: a blob committed records name was made durable before that commit.
+    expect(isZeros(file)).toBe(true);
+  });
+
+  it('trusts a found blob made since the machine started (what the page cache holds was written)', async () => {
+    const content = 'written since the start';
+    const file = plantZeros(sha(content), Buffer.byteLength(content));
+    expect(await workers.store(items(dirs.make(), { a: content }))).toEqual([sha(content)]);
+    expect(isZeros(file)).toBe(true);
   });
 });

@@ -5,7 +5,6 @@
  * storing starts with the first folder read. A pool lives as long as the workbench and lets the
  * process exit while it is idle.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
@@ -26,12 +25,16 @@ export interface StoreRequest {
   home: string;
   items: { absPath: string; size: number; mtimeNs: string }[];
   cancel: SharedArrayBuffer;
+  startedAt: number | undefined;
 }
 
 export type StoreReply =
   | { type: 'bytes'; id: number; n: number }
-  /** `written`: indices (into the batch) of the blobs this batch put in the store. */
-  | { type: 'done'; id: number; digests: string[]; written: number[]; bytes: number }
+  /**
+   * `written`: indices (into the batch) of the blobs this batch put in the store; `stale`: of those
+   * found in place that may be what a power cut left there (StoredBlob.stale).
+   */
+  | { type: 'done'; id: number; digests: string[]; written: number[]; stale: number[]; bytes: number }
   | { type: 'failed'; id: number; error: WireError };
 
 const BATCH_FILES = 64;
@@ -77,15 +80,27 @@ export class StoreWorkers {
   /** While close() runs, nothing is sent, no worker starts, and a new store fails at once. */
   private closing: Promise<void> | undefined;
 
-  /**
-   * @param vouched Of these digests, those whose blobs committed records name (and so were made
-   *   durable before that commit). Without it, no blob found in the store is vouched for.
-   */
+  private readonly size: number;
+  private readonly vouched: (digests: string[]) => Set<string>;
+  private readonly startedAt: number | undefined;
+
   constructor(
     private readonly home: string,
-    private readonly size = Number(process.env.MLWB_STORE_WORKERS) || defaultPoolSize(),
-    private readonly vouched: (digests: string[]) => Set<string> = () => new Set(),
-  ) {}
+    opts: {
+      size?: number;
+      /**
+       * Of these digests, those whose blobs committed records name (and so were made durable
+       * before that commit). Without it, no blob found in the store is vouched for.
+       */
+      vouched?: (digests: string[]) => Set<string>;
+      /** When this machine started, for tests (ObjectStore's `startedAt`). */
+      startedAt?: number;
+    } = {},
+  ) {
+    this.size = opts.size ?? (Number(process.env.MLWB_STORE_WORKERS) || defaultPoolSize());
+    this.vouched = opts.vouched ?? (() => new Set());
+    this.startedAt = opts.startedAt;
+  }
 
   private ensureStarted(): Slot[] {
     if (this.closing) return this.slots;
@@ -142,7 +157,7 @@ export class StoreWorkers {
    * worker is still storing for it.
    */
   stream(opts: StoreOptions = {}): StoreStream {
-    const objects = new ObjectStore(this.home);
+    const objects = new ObjectStore(this.home, this.startedAt);
     const flusher = new Flusher(objects.root);
     const run = new StoreRun(this.send, {
       ...opts,
@@ -169,7 +184,7 @@ export class StoreWorkers {
         await drainedOrLate(run.drained());
         throw err;
       }
-      const found = await this.checkFound(objects, digests, run.written, added, opts);
+      const found = await this.checkFound(objects, digests, run, added, opts.signal);
       await flusher.finish(
         [...run.written, ...found].map((d) => objects.pathFor(d)),
         opts.signal,
@@ -191,47 +206,54 @@ export class StoreWorkers {
   }
 
   /**
-   * The blobs a store found already in place (it wrote none for them), checked. The workers trust
-   * a blob at its name with the expected size; one that committed records name was made durable
-   * before that commit, so it is sound. Any other may be what a power cut left: its rename reached
-   * the disk and its data did not (ext4's delayed allocation allows it), full size and zeros. Those
-   * are hashed again, and one that does not match is replaced from its source. Returns the digests
-   * of the unvouched blobs, for the caller to make durable with its own (a concurrent store may have
-   * written them and not synced them yet). Costs nothing when every blob found is vouched for.
+   * The blobs a store found already in place (it wrote none for them), checked; returns the digests
+   * of those to make durable with the store's own. The workers trust a blob at its name with the
+   * expected size. That is sound for one committed records name (made durable before that commit)
+   * and for one made since this machine started (what the page cache holds is what was written).
+   * Any other may be what a power cut left: its rename reached the disk and its data did not
+   * (ext4's delayed allocation allows it), full size and zeros. Those are hashed again, and one
+   * that does not match is written again from its source and renamed over it. Found blobs nothing
+   * vouches for are made durable too: another store may have written them and not synced them yet.
+   * Costs one query when every blob found is vouched for.
    */
   private async checkFound(
     objects: ObjectStore,
     digests: string[],
-    written: string[],
+    run: StoreRun,
     items: StoreItem[],
-    opts: StoreOptions,
+    signal: AbortSignal | undefined,
   ): Promise<string[]> {
-    const fresh = new Set(written);
+    const fresh = new Set(run.written);
     const found = [...new Set(digests)].filter((d) => !fresh.has(d));
     if (!found.length) return [];
     const vouched = this.vouched(found);
     const unvouched = found.filter((d) => !vouched.has(d));
     const damaged = new Set<string>();
     for (const d of unvouched) {
-      const actual = await hashFile(objects.pathFor(d), { signal: opts.signal }).catch((err: Error) => {
+      if (!run.stale.has(d)) continue;
+      const actual = await hashFile(objects.pathFor(d), { signal }).catch((err: Error) => {
         if (err.name === 'AbortError') throw cancelled();
         return undefined;
       });
       if (actual !== d) damaged.add(d);
     }
-    if (damaged.size) {
-      for (const d of damaged) fs.rmSync(objects.pathFor(d), { force: true });
-      const again = items.filter((_, i) => damaged.has(digests[i]!));
-      const redone = await this.store(again, { signal: opts.signal });
-      redone.forEach((d, k) => {
-        if (!damaged.has(d)) {
-          throw new WorkbenchError(
-            'IO',
-            `${again[k]!.absPath} changed while it was being stored. Nothing was stored for it; add it again.`,
-            { path: again[k]!.absPath },
-          );
-        }
-      });
+    // Written again on this thread (a rare repair): renamed over the damaged blob, never removed
+    // first, so a concurrent reader or store never finds it missing.
+    for (const d of damaged) {
+      if (signal?.aborted) throw cancelled();
+      const item = items[digests.indexOf(d)]!;
+      const again = objects.putFileSync(
+        item.absPath,
+        { size: item.size, mtimeNs: item.mtimeNs },
+        { replace: true },
+      );
+      if (again.sha256 !== d) {
+        throw new WorkbenchError(
+          'IO',
+          `${item.absPath} changed while it was being stored. Nothing was stored for it; add it again.`,
+          { path: item.absPath },
+        );
+      }
     }
     return unvouched;
   }
@@ -265,6 +287,7 @@ export class StoreWorkers {
       id,
       home: this.home,
       items: items.map((f) => ({ absPath: f.absPath, size: f.size, mtimeNs: f.mtimeNs.toString() })),
+      startedAt: this.startedAt,
       cancel,
     } satisfies StoreRequest);
     return true;
@@ -362,6 +385,8 @@ type Send = (items: StoreItem[], cancel: SharedArrayBuffer, onReply: (reply: Sto
 class StoreRun {
   /** Digests of the blobs this run put in the store (not those already there). */
   readonly written: string[] = [];
+  /** Digests of blobs found in place that may be what a power cut left there. */
+  readonly stale = new Set<string>();
   private readonly digests: string[] = [];
   private readonly big: Batch[] = [];
   private readonly rest: Batch[] = [];
@@ -512,6 +537,7 @@ class StoreRun {
       this.digests[batch.start + k] = d;
     });
     for (const k of reply.written) this.written.push(reply.digests[k]!);
+    for (const k of reply.stale) this.stale.add(reply.digests[k]!);
     if (reply.bytes) this.opts.onBytes?.(reply.bytes);
     this.opts.onFiles?.(batch.items.length);
     // Freed slots are offered to the runs in turn by the pool (pumpInTurn), this one included.

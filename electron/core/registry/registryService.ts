@@ -24,6 +24,7 @@ import type { RunSpec } from '../../../shared/training.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
 import type { EventBus } from '../events.ts';
+import { registeredAmong } from '../objects/blobIndex.ts';
 import { makeDurable } from '../objects/durability.ts';
 import type { ObjectStore } from '../objects/objectStore.ts';
 import { takeLease } from '../objects/writeLease.ts';
@@ -119,7 +120,14 @@ export class RegistryService {
         training: p.features ? undefined : await this.trainingColumns(spec),
       });
       const stat = fs.statSync(tmp, { bigint: true });
-      this.d.objects.putFileSync(tmp, { size: Number(stat.size), mtimeNs: stat.mtimeNs });
+      // A blob already in place is trusted only when committed records name it; any other may be
+      // what a power cut left at its name (StoreWorkers.checkFound), so this copy replaces it.
+      const registered = registeredAmong(this.d.db, [sha256]).has(sha256);
+      this.d.objects.putFileSync(
+        tmp,
+        { size: Number(stat.size), mtimeNs: stat.mtimeNs },
+        { replace: !registered },
+      );
       await makeDurable(this.d.objects.root, [this.d.objects.pathFor(sha256)]);
       const classes = Array.isArray(declared?.classes) ? declared.classes.map(String) : null;
       const task = taskOf(declared, signature.outputs.length, classes);
