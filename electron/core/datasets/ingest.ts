@@ -172,11 +172,11 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
 
 /**
  * Stores the listed files the stat cache cannot vouch for. A cached digest is taken as is when its
- * blob is committed; an uncommitted one (left by a killed add) must be on disk, and is touched so a
- * concurrent gc keeps it until this add commits.
+ * blob is committed (registered); otherwise the file is read again: its blob may be gone, or be
+ * what a power cut left at its name, and the store checks a blob it finds (StoreWorkers.checkFound).
  */
 async function storeChanged(
-  { objects, workers }: IngestDeps,
+  { workers }: IngestDeps,
   cache: StatCache,
   walk: WalkResult,
   ctx: OpContext,
@@ -196,7 +196,7 @@ async function storeChanged(
 
   for (const [i, file] of files.entries()) {
     const hit = cached[i];
-    if (hit && (hit.committed || (await objects.touch(hit.sha256)))) {
+    if (hit?.committed) {
       digests[i] = hit.sha256;
       count.bytes += file.size;
       count.files++;

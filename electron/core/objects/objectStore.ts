@@ -76,6 +76,7 @@ export class ObjectStore {
   /** Temp names: pid first (gc reads it), then a per-instance random tag and a counter. */
   private readonly tmpTag = randomBytes(4).toString('hex');
   private tmpCount = 0;
+  private birthTimes: boolean | undefined;
 
   /** @param startedAt When this machine started (a blob made before may be stale); for tests. */
   constructor(
@@ -129,6 +130,37 @@ export class ObjectStore {
   }
 
   /**
+   * Whether stat gives this store's filesystem's birth times: a filesystem that keeps none gives 0,
+   * and where statx is missing libuv gives the ctime, which a touch moves. Found out once, from a
+   * probe file whose ctime is moved on past the clock's tick (ext4's is a few ms).
+   */
+  private keepsBirthTimes(): boolean {
+    if (this.birthTimes !== undefined) return this.birthTimes;
+    const probe = path.join(this.tmpDir, `${process.pid}-${this.tmpTag}-birth-probe`);
+    try {
+      fsSync.writeFileSync(probe, '', { flag: 'wx' });
+      const before = fsSync.statSync(probe);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      fsSync.chmodSync(probe, 0o444);
+      const after = fsSync.statSync(probe);
+      this.birthTimes =
+        after.birthtimeMs > 0 &&
+        after.birthtimeMs === before.birthtimeMs &&
+        after.ctimeMs !== after.birthtimeMs;
+    } catch {
+      this.birthTimes = false;
+    } finally {
+      fsSync.rmSync(probe, { force: true });
+    }
+    return this.birthTimes;
+  }
+
+  /** True when the blob is there with this size and may be what a power cut left (foundSync). */
+  isStaleSync(sha256: string, size: number): boolean {
+    return this.foundSync(sha256, size)?.stale === true;
+  }
+
+  /**
    * touchSync, saying also whether the blob found is stale: made before this machine started (or
    * of unknown age: no birth time), so possibly what a power cut left at its name. Undefined when
    * there is no such blob.
@@ -145,8 +177,9 @@ export class ObjectStore {
     } catch {
       return undefined;
     }
-    // The birth time, which neither a touch nor a rename changes (ctime they do).
-    return { stale: !(st.birthtimeMs > this.startedAt) };
+    // The birth time, which neither a touch nor a rename changes (ctime they do), where the
+    // filesystem keeps one; else the blob is of unknown age.
+    return { stale: !(this.keepsBirthTimes() && st.birthtimeMs > this.startedAt) };
   }
 
   tmpPath(): string {
@@ -204,7 +237,7 @@ export class ObjectStore {
     const tmp = this.stagingPath(path.dirname(dest));
     try {
       fsSync.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
-      fsSync.renameSync(tmp, dest);
+      renameOver(tmp, dest);
     } catch (err) {
       fsSync.rmSync(tmp, { force: true });
       throw err;
@@ -269,7 +302,7 @@ export class ObjectStore {
   private placeSync(tmp: string, sha256: string): void {
     const dest = this.pathFor(sha256);
     this.ensureDir(path.dirname(dest));
-    fsSync.renameSync(tmp, dest);
+    renameOver(tmp, dest);
   }
 
   /**
@@ -295,6 +328,21 @@ export class ObjectStore {
       }
     }
   }
+}
+
+/**
+ * Renames a finished file to its blob's name, replacing a blob there (identical, or damaged). On
+ * Windows a read-only file cannot be replaced, so the one there is made writable first.
+ */
+function renameOver(tmp: string, dest: string): void {
+  if (process.platform === 'win32') {
+    try {
+      fsSync.chmodSync(dest, 0o644);
+    } catch {
+      // nothing there
+    }
+  }
+  fsSync.renameSync(tmp, dest);
 }
 
 /** Reads from the start until `want` bytes or the end of the file; returns the count read. */

@@ -260,6 +260,16 @@ describe('StoreWorkers with several stores at once', () => {
   });
 });
 
+/** Whether the test folders' filesystem keeps birth times (else every found blob is of unknown age). */
+function keepsBirthTimes(): boolean {
+  const file = path.join(dirs.make(), 'probe');
+  fs.writeFileSync(file, 'probe');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  fs.chmodSync(file, 0o444);
+  const st = fs.statSync(file);
+  return st.birthtimeMs > 0 && st.birthtimeMs !== st.ctimeMs;
+}
+
 describe('StoreWorkers: blobs found already in place', () => {
   /** What a power cut can leave at a blob's name: the rename on disk, the data not (zeros). */
   const plantZeros = (digest: string, size: number) => {
@@ -309,10 +319,13 @@ describe('StoreWorkers: blobs found already in place', () => {
     expect(isZeros(file)).toBe(true);
   });
 
-  it('trusts a found blob made since the machine started (what the page cache holds was written)', async () => {
-    const content = 'written since the start';
-    const file = plantZeros(sha(content), Buffer.byteLength(content));
-    expect(await workers.store(items(dirs.make(), { a: content }))).toEqual([sha(content)]);
-    expect(isZeros(file)).toBe(true);
-  });
+  it.skipIf(!keepsBirthTimes())(
+    'trusts a found blob made since the machine started (what the page cache holds was written)',
+    async () => {
+      const content = 'written since the start';
+      const file = plantZeros(sha(content), Buffer.byteLength(content));
+      expect(await workers.store(items(dirs.make(), { a: content }))).toEqual([sha(content)]);
+      expect(isZeros(file)).toBe(true);
+    },
+  );
 });
