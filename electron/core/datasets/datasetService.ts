@@ -63,7 +63,7 @@ export class DatasetService {
     const schema = this.repo.exists(req.name) ? DatasetName : NewDatasetName;
     const name = schema.safeParse(req.name);
     if (!name.success) throw invalidInput(name.error.issues.map((i) => i.message).join(' '));
-    return ingest({ db: this.db, objects: this.objects, workers: this.workers, repo: this.repo }, req, ctx);
+    return ingest({ db: this.db, workers: this.workers, repo: this.repo }, req, ctx);
   }
 
   async profile(name: string, version?: number, signal?: AbortSignal): Promise<ProfileResult> {

@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import type { AddResult, ManifestEntry, VersionSummary } from '../../../shared/datasets.ts';
 import { cancelled } from '../errors.ts';
-import type { ObjectStore } from '../objects/objectStore.ts';
 import type { StoreWorkers } from '../objects/storeWorkers.ts';
 import { takeLease } from '../objects/writeLease.ts';
 import type { OpContext } from '../ops/operations.ts';
@@ -31,7 +30,6 @@ export type IngestResult = AddResult & { warnings: string[] };
 
 export interface IngestDeps {
   db: Db;
-  objects: ObjectStore;
   workers: StoreWorkers;
   repo: DatasetRepo;
 }

@@ -2,7 +2,7 @@
  * Remembers the digest of a file by (path, size, mtime, inode), so re-adding unchanged files
  * costs a stat, not a read. Each hit says whether its blob is committed (registered in `blobs`):
  * a committed blob stays in the store until nothing references it, so it needs no further check;
- * an uncommitted one (left by an add that was killed) must still be found on disk.
+ * the file of an uncommitted one (its version deleted since) is read again.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -110,17 +110,6 @@ export class ObjectStore {
     return fsSync.existsSync(this.pathFor(sha256));
   }
 
-  /** Marks a blob as recently used so a concurrent gc keeps it while a write is in flight. */
-  async touch(sha256: string): Promise<boolean> {
-    const t = new Date();
-    try {
-      await fs.utimes(this.pathFor(sha256), t, t);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /**
    * Touches the blob when it is there with the expected size. A blob of another size is one a
    * crash cut short before it reached the disk: it counts as absent and the next write replaces it.
@@ -136,23 +125,29 @@ export class ObjectStore {
    */
   private keepsBirthTimes(): boolean {
     if (this.birthTimes !== undefined) return this.birthTimes;
-    const probe = path.join(this.tmpDir, `${process.pid}-${this.tmpTag}-birth-probe`);
+    const probe = path.join(this.tmpDir, `${process.pid}-${this.tmpTag}-${++this.tmpCount}-birth-probe`);
     try {
       fsSync.writeFileSync(probe, '', { flag: 'wx' });
       const before = fsSync.statSync(probe);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
       fsSync.chmodSync(probe, 0o444);
       const after = fsSync.statSync(probe);
+      // Kept for this store's life: the filesystem's answer does not change.
       this.birthTimes =
         after.birthtimeMs > 0 &&
         after.birthtimeMs === before.birthtimeMs &&
         after.ctimeMs !== after.birthtimeMs;
+      return this.birthTimes;
     } catch {
-      this.birthTimes = false;
+      // Not known this time (no room, too many files open): of unknown age, asked again next time.
+      return false;
     } finally {
-      fsSync.rmSync(probe, { force: true });
+      try {
+        fsSync.rmSync(probe, { force: true });
+      } catch {
+        // gc removes it once this process has ended
+      }
     }
-    return this.birthTimes;
   }
 
   /** True when the blob is there with this size and may be what a power cut left (foundSync). */
@@ -335,14 +330,14 @@ export class ObjectStore {
  * Windows a read-only file cannot be replaced, so the one there is made writable first.
  */
 function renameOver(tmp: string, dest: string): void {
-  if (process.platform === 'win32') {
-    try {
-      fsSync.chmodSync(dest, 0o644);
-    } catch {
-      // nothing there
-    }
+  try {
+    fsSync.renameSync(tmp, dest);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (process.platform !== 'win32' || (code !== 'EPERM' && code !== 'EACCES')) throw err;
+    fsSync.chmodSync(dest, 0o644);
+    fsSync.renameSync(tmp, dest);
   }
-  fsSync.renameSync(tmp, dest);
 }
 
 /** Reads from the start until `want` bytes or the end of the file; returns the count read. */
