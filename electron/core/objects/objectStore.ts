@@ -111,14 +111,6 @@ export class ObjectStore {
   }
 
   /**
-   * Touches the blob when it is there with the expected size. A blob of another size is one a
-   * crash cut short before it reached the disk: it counts as absent and the next write replaces it.
-   */
-  touchSync(sha256: string, size?: number): boolean {
-    return this.foundSync(sha256, size) !== undefined;
-  }
-
-  /**
    * Whether stat gives this store's filesystem's birth times: a filesystem that keeps none gives 0,
    * and where statx is missing libuv gives the ctime, which a touch moves. Found out once, from a
    * probe file whose ctime is moved on past the clock's tick (ext4's is a few ms).
@@ -150,15 +142,11 @@ export class ObjectStore {
     }
   }
 
-  /** True when the blob is there with this size and may be what a power cut left (foundSync). */
-  isStaleSync(sha256: string, size: number): boolean {
-    return this.foundSync(sha256, size)?.stale === true;
-  }
-
   /**
-   * touchSync, saying also whether the blob found is stale: made before this machine started (or
-   * of unknown age: no birth time), so possibly what a power cut left at its name. Undefined when
-   * there is no such blob.
+   * Touches the blob when it is there with the expected size, and says whether it is stale: made
+   * before this machine started (or of unknown age: no birth time), so possibly what a power cut
+   * left at its name. A blob of another size is one a crash cut short before it reached the disk:
+   * it counts as absent (undefined) and the next write replaces it.
    */
   private foundSync(sha256: string, size?: number): { stale: boolean } | undefined {
     const file = this.pathFor(sha256);

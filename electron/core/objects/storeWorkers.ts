@@ -172,7 +172,6 @@ export class StoreWorkers {
       this.runs.delete(run);
       this.refreshRefs();
     });
-    const added: StoreItem[] = [];
     const end = async () => {
       let digests: string[];
       try {
@@ -184,7 +183,7 @@ export class StoreWorkers {
         await drainedOrLate(run.drained());
         throw err;
       }
-      const found = await this.checkFound(objects, digests, run, added, opts.signal);
+      const found = await this.checkFound(objects, digests, run, opts.signal);
       await flusher.finish(
         [...run.written, ...found].map((d) => objects.pathFor(d)),
         opts.signal,
@@ -194,10 +193,7 @@ export class StoreWorkers {
     };
     let ending: Promise<string[]> | undefined;
     return {
-      add: (items) => {
-        run.add(items);
-        for (const item of items) added.push(item);
-      },
+      add: (items) => run.add(items),
       end: () => {
         ending ??= end();
         return ending;
@@ -220,7 +216,6 @@ export class StoreWorkers {
     objects: ObjectStore,
     digests: string[],
     run: StoreRun,
-    items: StoreItem[],
     signal: AbortSignal | undefined,
   ): Promise<string[]> {
     const fresh = new Set(run.written);
@@ -241,7 +236,7 @@ export class StoreWorkers {
     // first, so a concurrent reader or store never finds it missing.
     for (const d of damaged) {
       if (signal?.aborted) throw cancelled();
-      const item = items[digests.indexOf(d)]!;
+      const item = run.stale.get(d)!;
       const again = objects.putFileSync(
         item.absPath,
         { size: item.size, mtimeNs: item.mtimeNs },
@@ -385,8 +380,8 @@ type Send = (items: StoreItem[], cancel: SharedArrayBuffer, onReply: (reply: Sto
 class StoreRun {
   /** Digests of the blobs this run put in the store (not those already there). */
   readonly written: string[] = [];
-  /** Digests of blobs found in place that may be what a power cut left there. */
-  readonly stale = new Set<string>();
+  /** Blobs found in place that may be what a power cut left there: digest → a file with it. */
+  readonly stale = new Map<string, StoreItem>();
   private readonly digests: string[] = [];
   private readonly big: Batch[] = [];
   private readonly rest: Batch[] = [];
@@ -537,7 +532,7 @@ class StoreRun {
       this.digests[batch.start + k] = d;
     });
     for (const k of reply.written) this.written.push(reply.digests[k]!);
-    for (const k of reply.stale) this.stale.add(reply.digests[k]!);
+    for (const k of reply.stale) this.stale.set(reply.digests[k]!, batch.items[k]!);
     if (reply.bytes) this.opts.onBytes?.(reply.bytes);
     this.opts.onFiles?.(batch.items.length);
     // Freed slots are offered to the runs in turn by the pool (pumpInTurn), this one included.

@@ -120,16 +120,12 @@ export class RegistryService {
         training: p.features ? undefined : await this.trainingColumns(spec),
       });
       const stat = fs.statSync(tmp, { bigint: true });
-      // A blob already in place that committed records do not name and that is older than this
-      // machine's start may be what a power cut left at its name (StoreWorkers.checkFound): this
-      // copy replaces it.
-      const suspect =
-        !registeredAmong(this.d.db, [sha256]).has(sha256) && this.d.objects.isStaleSync(sha256, size);
-      this.d.objects.putFileSync(
-        tmp,
-        { size: Number(stat.size), mtimeNs: stat.mtimeNs },
-        { replace: suspect },
-      );
+      const source = { size: Number(stat.size), mtimeNs: stat.mtimeNs };
+      const put = this.d.objects.putFileSync(tmp, source);
+      // Found in place, older than this machine's start and named by no committed record: it may
+      // be what a power cut left at its name (StoreWorkers.checkFound), so this copy replaces it.
+      if (put.stale && !registeredAmong(this.d.db, [sha256]).has(sha256))
+        this.d.objects.putFileSync(tmp, source, { replace: true });
       await makeDurable(this.d.objects.root, [this.d.objects.pathFor(sha256)]);
       const classes = Array.isArray(declared?.classes) ? declared.classes.map(String) : null;
       const task = taskOf(declared, signature.outputs.length, classes);
