@@ -119,7 +119,7 @@ export class RunService {
     const req = StartRunsSchema.parse(input);
     const { dir, recipe } = await loadRecipe(req.recipe);
     const target = this.d.engines.target(req.engine);
-    await this.requireEngine(target);
+    // What can be checked here first: a mistyped param should not wait for Docker to be started.
     const combos = expandSweep(req.sweep, { randomSamples: req.randomSamples, seed: req.seed });
     const paramSets = combos.map((c) => resolveParams(recipe, { ...req.params, ...c }));
     const datasets = req.datasets.map((ds) => {
@@ -132,6 +132,7 @@ export class RunService {
         throw invalidInput(`Two datasets were given for channel "${ds.channel}".`);
       channels.add(ds.channel);
     }
+    await this.requireEngine(target);
     const snapshot = await snapshotFolder(this.d.db, this.d.workers, dir);
     const experimentId = req.experiment ? this.experimentId(req.experiment) : '0';
     const ids = paramSets.map((params, i) => {
