@@ -51,9 +51,12 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
       const same = sources && repo.latestFromSources(req.name, sources);
       if (same) return unchanged(same, walk, ctx);
       const digests = await listing.stored();
-      const outcome = commit(deps, req, walk, digests, sources, ctx);
+      // While the last of the blobs reach the disk: the stat cache only says what a file hashed to
+      // (a digest whose blob is not committed is read again: storeChanged), and the manifest.
       if (useCache) cache.rememberMany(walk.files.map((key, i) => ({ key, sha256: digests[i]! })));
-      return outcome;
+      const manifest = manifestOf(walk, digests);
+      await listing.durable();
+      return commit(deps, req, walk, manifest, sources, ctx);
     } finally {
       // A store not needed (unchanged) or left by a failure stops before the lease goes.
       await listing?.stop();
@@ -79,7 +82,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
   const release = takeLease(db);
   try {
     const { digests, fresh } = await storeChanged(deps, cache, walk, ctx);
-    const outcome = commit(deps, req, walk, digests, sources, ctx);
+    const outcome = commit(deps, req, walk, manifestOf(walk, digests), sources, ctx);
     cache.rememberMany(fresh);
     return outcome;
   } finally {
@@ -96,10 +99,12 @@ function unchanged(same: VersionSummary, walk: WalkResult, ctx: OpContext): Inge
 
 interface Listing {
   walk: WalkResult;
-  /** Every file's digest, in the walk's (manifest) order, once all are stored and durable. */
+  /** Every file's digest, in the walk's (manifest) order, once all are stored. */
   stored(): Promise<string[]>;
+  /** Once the blobs stored are durable too (so records naming them may be committed). */
+  durable(): Promise<void>;
   /**
-   * Stops the store, once its workers have stopped (nothing to stop once `stored` has answered),
+   * Stops the store, once its workers have stopped (nothing to stop once `durable` has answered),
    * and stops following the add's cancellation. Always called last.
    */
   stop(): Promise<void>;
@@ -162,8 +167,11 @@ async function storeWhileListing({ workers }: IngestDeps, paths: string[], ctx: 
     walk,
     stop,
     stored: async () => {
-      const stored = await store.end();
+      const stored = await store.stored();
       return walk.files.map((f) => stored[position.get(f)!]!);
+    },
+    durable: async () => {
+      await store.end();
     },
   };
 }
@@ -234,23 +242,31 @@ function tally(report: () => void) {
   return t;
 }
 
-/** Records the version (or finds the latest already has this content) in one transaction. */
-function commit(
-  { repo }: IngestDeps,
-  req: IngestRequest,
-  walk: WalkResult,
-  digests: string[],
-  sources: string | undefined,
-  ctx: OpContext,
-): IngestResult {
-  if (ctx.signal.aborted) throw cancelled();
+interface Manifest {
+  entries: ManifestEntry[];
+  digest: string;
+}
+
+function manifestOf(walk: WalkResult, digests: string[]): Manifest {
   const entries: ManifestEntry[] = walk.files.map((f, i) => ({
     path: f.relPath,
     size: f.size,
     sha256: digests[i]!,
     mode: f.mode,
   }));
-  const digest = manifestDigest(entries);
+  return { entries, digest: manifestDigest(entries) };
+}
+
+/** Records the version (or finds the latest already has this content) in one transaction. */
+function commit(
+  { repo }: IngestDeps,
+  req: IngestRequest,
+  walk: WalkResult,
+  { entries, digest }: Manifest,
+  sources: string | undefined,
+  ctx: OpContext,
+): IngestResult {
+  if (ctx.signal.aborted) throw cancelled();
   ctx.progress({
     phase: 'committing',
     done: walk.bytes,

@@ -24,12 +24,15 @@ function items(root: string, files: Record<string, string | Buffer>): StoreItem[
  * A `sync` first on PATH that records its arguments and exits with `code`, standing in for
  * coreutils' so a test can see when the store asks for its filesystem to be synced.
  */
-function fakeSync(code: number): { calls: () => string[][]; restore: () => void } {
+function fakeSync(code: number): { calls: () => string[][]; parents: () => string[]; restore: () => void } {
   const bin = dirs.make();
   const log = path.join(bin, 'calls.log');
-  fs.writeFileSync(path.join(bin, 'sync'), `#!/bin/sh\necho "$@" >> '${log}'\nexit ${code}\n`, {
-    mode: 0o755,
-  });
+  const ppids = path.join(bin, 'ppids.log');
+  fs.writeFileSync(
+    path.join(bin, 'sync'),
+    `#!/bin/sh\necho "$@" >> '${log}'\necho "$PPID" >> '${ppids}'\nexit ${code}\n`,
+    { mode: 0o755 },
+  );
   const saved = process.env.PATH;
   process.env.PATH = `${bin}${path.delimiter}${saved}`;
   return {
@@ -41,6 +44,7 @@ function fakeSync(code: number): { calls: () => string[][]; restore: () => void 
             .split('\n')
             .map((l) => l.split(' '))
         : [],
+    parents: () => (fs.existsSync(ppids) ? fs.readFileSync(ppids, 'utf8').trim().split('\n') : []),
     restore: () => {
       process.env.PATH = saved;
     },
@@ -110,7 +114,7 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
       flusher.stored(FLUSH_EVERY - 1024 * 1024);
       expect(sync.calls()).toEqual([]);
       flusher.stored(2 * 1024 * 1024);
-      await flusher.finish([path.join(root, 'ab', 'cd')]);
+      await flusher.finish(1, () => [path.join(root, 'ab', 'cd')]);
       expect(sync.calls()).toEqual([
         ['-f', root],
         ['-f', root],
@@ -118,6 +122,63 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
     } finally {
       sync.restore();
     }
+  });
+
+  it('flushes through one shell, not a process started from this one per flush', async () => {
+    const sync = fakeSync(0);
+    try {
+      const root = new ObjectStore(home).root;
+      const flusher = new Flusher(root);
+      for (let i = 0; i < 3; i++) {
+        flusher.stored(FLUSH_EVERY);
+        // The next one starts only once this one is done (one at a time).
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      await flusher.finish(1, () => [path.join(root, 'ab', 'cd')]);
+      expect(sync.calls()).toHaveLength(4);
+      // Every `sync` had the same parent: the shell, itself a child of this process.
+      const parents = sync.parents();
+      expect(parents).toHaveLength(4);
+      expect(new Set(parents).size).toBe(1);
+      expect(parents[0]).not.toBe(String(process.pid));
+    } finally {
+      sync.restore();
+    }
+  });
+
+  it('falls back to syncing each file when the shell’s `sync -f` fails after background flushes', async () => {
+    const sync = fakeSync(1);
+    try {
+      const root = new ObjectStore(home).root;
+      const file = path.join(dirs.make(), 'blob');
+      fs.writeFileSync(file, 'x');
+      const flusher = new Flusher(root);
+      flusher.stored(FLUSH_EVERY);
+      // The shell's answers (failed), then each file fsync'ed: no one-off `sync -f`, which would
+      // fail the same way.
+      await flusher.finish(1, () => [file]);
+      expect(sync.calls()).toHaveLength(2);
+    } finally {
+      sync.restore();
+    }
+  });
+
+  it('lets the process exit when a store ends without finishing its flusher', () => {
+    const script = path.join(dirs.make(), 'flush.mts');
+    fs.writeFileSync(
+      script,
+      `import { Flusher, FLUSH_EVERY } from ${JSON.stringify(path.resolve('electron/core/objects/durability.ts'))};
+const flusher = new Flusher(${JSON.stringify(home)});
+flusher.stored(FLUSH_EVERY);
+console.log('asked', Date.now());
+`,
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    const exited = Date.now();
+    expect(r.status, r.stderr).toBe(0);
+    const askedAt = Number(/asked (\d+)/.exec(r.stdout)![1]);
+    // The flush asked is waited for (the shell holds the loop open until it answers), then nothing.
+    expect(exited - askedAt).toBeLessThan(5000);
   });
 });
 
@@ -184,6 +245,20 @@ console.log('closed', Date.now());
     const closedAt = Number(/closed (\d+)/.exec(r.stdout)![1]);
     // Nothing (such as a timer of the drain wait) holds the process open once it is done.
     expect(exited - closedAt).toBeLessThan(2500);
+  });
+
+  it('gives the digests once stored, before the flush that makes them durable, and the same at the end', async () => {
+    const sync = fakeSync(0);
+    try {
+      const stream = workers.stream();
+      stream.add(items(dirs.make(), { a: 'first', b: 'second' }));
+      expect(await stream.stored()).toEqual([sha('first'), sha('second')]);
+      expect(sync.calls()).toEqual([]);
+      expect(await stream.end()).toEqual([sha('first'), sha('second')]);
+      expect(sync.calls()).toHaveLength(1);
+    } finally {
+      sync.restore();
+    }
   });
 
   it('rejects when cancelled, and a store after it works as before', async () => {

@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import type { WireError } from '../../../shared/errors.ts';
 import { cancelled, WorkbenchError } from '../errors.ts';
-import { startWorker, workerUrl } from '../workerThreads.ts';
+import { startWorker, takeEarlyWorker, workerUrl } from '../workerThreads.ts';
 import { Flusher } from './durability.ts';
 import { hashFile, ObjectStore } from './objectStore.ts';
 
@@ -48,6 +48,11 @@ const DRAIN_WAIT_MS = 5000;
 export interface StoreStream {
   /** Queues files; storing starts at once. Throws the store's failure once it has failed. */
   add(items: StoreItem[]): void;
+  /**
+   * Every added file's digest, in the order added, once all are stored, before they are made
+   * durable: for work that does not need them durable to overlap the final flush. Call end() after.
+   */
+  stored(): Promise<string[]>;
   /**
    * Every added file's digest, in the order added, once all are stored and durable. Called again,
    * the same answer: nothing is stored or synced twice.
@@ -112,7 +117,8 @@ export class StoreWorkers {
 
   private workerOf(slot: Slot): Worker {
     if (slot.worker) return slot.worker;
-    const worker = startWorker(workerUrl(import.meta.url, 'storeWorker'));
+    const url = workerUrl(import.meta.url, 'storeWorker');
+    const worker = takeEarlyWorker(url) ?? startWorker(url);
     worker.on('message', (reply: StoreReply) => this.handlers.get(reply.id)?.(reply));
     worker.on('error', (err) => this.lost(slot, worker, `A store worker failed: ${err.message}`));
     worker.on('exit', (code) => this.lost(slot, worker, `A store worker stopped (exit code ${code}).`));
@@ -172,10 +178,15 @@ export class StoreWorkers {
       this.runs.delete(run);
       this.refreshRefs();
     });
+    let storing: Promise<string[]> | undefined;
+    const stored = () => {
+      storing ??= run.end();
+      return storing;
+    };
     const end = async () => {
       let digests: string[];
       try {
-        digests = await run.end();
+        digests = await stored();
       } catch (err) {
         // A cancelled or failed store returns once its workers have stopped writing for it, so
         // the caller's lease outlives the blobs it wrote; but not later than DRAIN_WAIT_MS: a
@@ -185,7 +196,8 @@ export class StoreWorkers {
       }
       const found = await this.checkFound(objects, digests, run, opts.signal);
       await flusher.finish(
-        [...run.written, ...found].map((d) => objects.pathFor(d)),
+        run.written.length + found.length,
+        () => [...run.written, ...found].map((d) => objects.pathFor(d)),
         opts.signal,
       );
       if (opts.signal?.aborted) throw cancelled();
@@ -194,6 +206,7 @@ export class StoreWorkers {
     let ending: Promise<string[]> | undefined;
     return {
       add: (items) => run.add(items),
+      stored,
       end: () => {
         ending ??= end();
         return ending;
