@@ -95,7 +95,7 @@ describe('ObjectStore', () => {
 });
 
 describe('staging files', () => {
-  it('stages a small blob in its own folder and leaves nothing staged behind', async () => {
+  it('writes a small blob straight to its name and leaves nothing staged behind', async () => {
     const s = await store();
     const src = path.join(dirs.make(), 'small.txt');
     fs.writeFileSync(src, 'staged next to its blob');
