@@ -51,11 +51,15 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
       const same = sources && repo.latestFromSources(req.name, sources);
       if (same) return unchanged(same, walk, ctx);
       const digests = await listing.stored();
-      // While the last of the blobs reach the disk: the stat cache only says what a file hashed to
-      // (a digest whose blob is not committed is read again: storeChanged), and the manifest.
-      if (useCache) cache.rememberMany(walk.files.map((key, i) => ({ key, sha256: digests[i]! })));
+      // The final flush starts (a turn of the event loop lets it reach the disk's queue), and the
+      // stat cache and the manifest are written while it waits. The stat cache only says what a
+      // file hashed to: a digest whose blob is not committed is read again (storeChanged).
+      const durable = listing.durable();
+      durable.catch(() => {});
+      await new Promise((resolve) => setImmediate(resolve));
+      if (useCache) rememberQuietly(cache, walk.files, digests);
       const manifest = manifestOf(walk, digests);
-      await listing.durable();
+      await durable;
       return commit(deps, req, walk, manifest, sources, ctx);
     } finally {
       // A store not needed (unchanged) or left by a failure stops before the lease goes.
@@ -240,6 +244,18 @@ function tally(report: () => void) {
     },
   };
   return t;
+}
+
+/**
+ * Records the files' digests in the stat cache; a failure (the database busy or full) only means
+ * the next add reads them again, so it does not fail the add.
+ */
+function rememberQuietly(cache: StatCache, files: SourceFile[], digests: string[]): void {
+  try {
+    cache.rememberMany(files.map((key, i) => ({ key, sha256: digests[i]! })));
+  } catch {
+    // only a cache
+  }
 }
 
 interface Manifest {

@@ -59,36 +59,55 @@ export const FLUSH_EVERY = 64 * 1024 * 1024;
 export class Flusher {
   private pending = 0;
   private running: Promise<boolean> | undefined;
+  /** Started with the first background flush; undefined too when it could not be started. */
   private helper: SyncHelper | undefined;
+  /**
+   * A background flush failed: a write error it met may not be reported to the final one (syncfs
+   * reports an error once per open file), so the blobs are then synced one by one.
+   */
+  private failed = false;
 
   constructor(private readonly root: string) {}
 
   stored(bytes: number): void {
-    if (process.platform !== 'linux') return;
+    if (process.platform !== 'linux' || this.failed) return;
     this.pending += bytes;
     if (this.pending < FLUSH_EVERY || this.running) return;
     this.pending = 0;
-    this.helper ??= new SyncHelper(this.root);
-    this.running = this.helper.sync().finally(() => {
+    try {
+      this.helper ??= new SyncHelper(this.root);
+    } catch {
+      // No process could be started (too many open files): the final flush makes them durable.
+      this.failed = true;
+      return;
+    }
+    this.running = this.helper.sync().then((ok) => {
+      if (!ok) this.failed = true;
       this.running = undefined;
+      return ok;
     });
   }
 
   /**
    * Waits for a background flush still running, then makes the blobs durable: `count` of them,
-   * listed by `files` only if they must be synced one by one.
+   * listed by `files` only if they must be synced one by one. Ends the helper.
    */
   async finish(count: number, files: () => string[], signal?: AbortSignal): Promise<void> {
     try {
       await this.running;
       if (count === 0) return;
-      if (this.helper && (await this.helper.sync(signal))) return;
+      if (!this.failed && this.helper && (await this.helper.sync(signal))) return;
       if (signal?.aborted) return;
-      // The shell could not flush (no `sync -f`): asking `sync` directly would fail the same way.
-      await makeDurable(this.root, files, signal, this.helper !== undefined);
+      // A flush failed (no `sync -f`, a write error, the shell gone): each blob is synced instead.
+      await makeDurable(this.root, files, signal, this.failed || this.helper !== undefined);
     } finally {
-      this.helper?.close();
+      this.close();
     }
+  }
+
+  /** Ends the helper, if any (a store that failed or was cancelled never reaches finish). */
+  close(): void {
+    this.helper?.close();
   }
 }
 
@@ -103,6 +122,7 @@ export class SyncHelper {
   private readonly waiting: ((ok: boolean) => void)[] = [];
   private answers = '';
   private dead = false;
+  private closed = false;
 
   constructor(dir: string) {
     this.child = spawn(
@@ -112,8 +132,21 @@ export class SyncHelper {
         stdio: ['pipe', 'pipe', 'ignore'],
       },
     );
-    this.child.stdout!.setEncoding('utf8');
-    this.child.stdout!.on('data', (chunk: string) => {
+    const fail = () => {
+      this.dead = true;
+      for (const resolve of this.waiting.splice(0)) resolve(false);
+      this.holdLoop();
+    };
+    this.child.on('error', fail);
+    this.child.on('exit', fail);
+    // Without its pipes (no file descriptors left) it is of no use: fail here, not later.
+    if (!this.child.stdin || !this.child.stdout) {
+      this.child.kill();
+      this.child.unref();
+      throw new Error('The sync helper could not be started.');
+    }
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => {
       this.answers += chunk;
       for (let nl = this.answers.indexOf('\n'); nl >= 0; nl = this.answers.indexOf('\n')) {
         const status = this.answers.slice(0, nl);
@@ -122,15 +155,8 @@ export class SyncHelper {
       }
       this.holdLoop();
     });
-    const fail = () => {
-      this.dead = true;
-      for (const resolve of this.waiting.splice(0)) resolve(false);
-      this.holdLoop();
-    };
-    this.child.on('error', fail);
-    this.child.on('exit', fail);
     // A closed pipe is reported by 'exit'; the write's own error would be unhandled.
-    this.child.stdin!.on('error', () => {});
+    this.child.stdin.on('error', () => {});
     this.holdLoop();
   }
 
@@ -139,7 +165,7 @@ export class SyncHelper {
    * gone) or `signal` aborted first (the flush itself still runs).
    */
   sync(signal?: AbortSignal): Promise<boolean> {
-    if (this.dead || signal?.aborted) return Promise.resolve(false);
+    if (this.dead || this.closed || signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       let settled = false;
       const settle = (ok: boolean) => {
@@ -158,6 +184,8 @@ export class SyncHelper {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.child.stdin!.end();
   }
 

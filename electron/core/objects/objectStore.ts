@@ -4,8 +4,9 @@
  * files creates few directories.
  *
  * A large blob is staged in `<home>/tmp/` while it is written and renamed into place only when it
- * is complete. A small one is written straight to its name, created exclusively: it can be seen
- * there incomplete, and its size says so (createSmallSync). A crash leaves at most a staging file,
+ * is complete. A small one is written straight to its name, created exclusively, on the local
+ * Linux filesystems (writesInPlace): it can be seen there incomplete, and its size says so
+ * (createSmallSync); elsewhere it is staged in its own folder too. A crash leaves at most a staging file,
  * or a blob nothing references, which `gc` removes. Where a file of another size is at a small
  * blob's name, the blob is staged in its own folder under a dot name and renamed over it. Nothing
  * here says the data is on disk: callers make new blobs durable (durability.ts) before they commit
@@ -26,6 +27,17 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { cancelled, ioError } from '../errors.ts';
+
+/** statfs magic numbers of the filesystems small blobs are written in place on (writesInPlace). */
+const IN_PLACE_FILESYSTEMS = new Set([
+  0xef53, // ext2, ext3, ext4
+  0x58465342, // XFS
+  0x9123683e, // Btrfs
+  0x01021994, // tmpfs
+  0xf2f52010, // F2FS
+  0x2fc12fc1, // ZFS
+  0x794c7630, // overlayfs (a container's own folders)
+]);
 
 /** Staging files in blob folders start with this; a blob's name is hex digits. */
 const STAGED_PREFIX = '.';
@@ -78,6 +90,7 @@ export class ObjectStore {
   private readonly tmpTag = randomBytes(4).toString('hex');
   private tmpCount = 0;
   private birthTimes: boolean | undefined;
+  private inPlace: boolean | undefined;
 
   /** @param startedAt When this machine started (a blob made before may be stale); for tests. */
   constructor(
@@ -227,14 +240,14 @@ export class ObjectStore {
     if (!opts.replace) {
       const found = this.foundSync(dest, n);
       if (found) return { sha256, size: n, written: false, stale: found.stale };
-      if (this.createSmallSync(dest, data)) return { sha256, size: n, written: true };
+      if (this.writesInPlace() && this.createSmallSync(dest, data)) return { sha256, size: n, written: true };
       // Another writer made it since the check above.
       const now = this.foundSync(dest, n);
       if (now) return { sha256, size: n, written: false, stale: now.stale };
     }
-    // A blob of another size is at its name (one a crash cut short, or another writer's still being
-    // written), or it is to be replaced: staged in the blob's own folder and renamed over it, so the
-    // name never goes missing. In that folder the rename stays inside it: concurrent writers then
+    // Absent where blobs are not written in place, a blob of another size at its name (one a crash
+    // cut short, or another writer's still being written), or one to replace: staged in the blob's
+    // own folder and renamed over it, so the name never goes missing. In that folder the rename stays inside it: concurrent writers then
     // meet neither on one staging folder's lock nor on the filesystem-wide lock a rename across
     // folders takes (measured here: a fifth of an add's CPU spent spinning on those with tmp/).
     const tmp = this.stagingPath(path.dirname(dest));
@@ -249,14 +262,34 @@ export class ObjectStore {
   }
 
   /**
+   * Whether small blobs are written straight to their name: on the local Linux filesystems, whose
+   * writes grow a file as they copy into the page cache and report their errors at the write, so a
+   * blob at its expected size holds what was written. Elsewhere (network and FUSE filesystems,
+   * which may report a failed write only at close, with the file already full size; other systems)
+   * a blob is staged and renamed into place when complete. Found out once per store.
+   */
+  private writesInPlace(): boolean {
+    if (this.inPlace === undefined) {
+      try {
+        this.inPlace =
+          process.platform === 'linux' && IN_PLACE_FILESYSTEMS.has(fsSync.statfsSync(this.root).type);
+      } catch {
+        this.inPlace = false;
+      }
+    }
+    return this.inPlace;
+  }
+
+  /**
    * Creates a small blob at its name and writes it: false when a file is there already. No staging
    * file and rename (measured here: a fifth of the cost of storing a small file). So a small blob
    * can be seen at its name incomplete: while it is written, or when a crash cut its write short.
-   * Its size says so: a write of a few KiB grows the file as it copies, and a found blob counts only
-   * with the expected size (foundSync); one cut short by a power cut is older than the machine's
-   * start and hashed again (StoreWorkers.checkFound). A failed write leaves it so, never removed:
-   * another writer may have renamed a complete one over it meanwhile. Nothing reads a blob before
-   * records name it, and gc collects one nothing names.
+   * Its size says so: a write grows the file as it copies, and a found blob counts only with the
+   * expected size (foundSync). One a power cut left full size with zeros (the size reached the
+   * disk, the data did not) is older than the machine's start and hashed again
+   * (StoreWorkers.checkFound). A failed write leaves its file, never removed: another writer may
+   * have renamed a complete one over it meanwhile. Nothing reads a blob before records name it,
+   * and gc collects one nothing names.
    */
   private createSmallSync(dest: string, data: Buffer): boolean {
     let fd: number;

@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import type { WireError } from '../../../shared/errors.ts';
 import { cancelled, WorkbenchError } from '../errors.ts';
-import { startWorker, takeEarlyWorker, workerUrl } from '../workerThreads.ts';
+import { startWorker, workerUrl } from '../workerThreads.ts';
 import { Flusher } from './durability.ts';
 import { hashFile, ObjectStore } from './objectStore.ts';
 
@@ -50,7 +50,8 @@ export interface StoreStream {
   add(items: StoreItem[]): void;
   /**
    * Every added file's digest, in the order added, once all are stored, before they are made
-   * durable: for work that does not need them durable to overlap the final flush. Call end() after.
+   * durable. Call end() after: it checks the blobs found and makes them durable, and work that
+   * does not need them durable can run while it waits for the disk.
    */
   stored(): Promise<string[]>;
   /**
@@ -117,8 +118,7 @@ export class StoreWorkers {
 
   private workerOf(slot: Slot): Worker {
     if (slot.worker) return slot.worker;
-    const url = workerUrl(import.meta.url, 'storeWorker');
-    const worker = takeEarlyWorker(url) ?? startWorker(url);
+    const worker = startWorker(workerUrl(import.meta.url, 'storeWorker'));
     worker.on('message', (reply: StoreReply) => this.handlers.get(reply.id)?.(reply));
     worker.on('error', (err) => this.lost(slot, worker, `A store worker failed: ${err.message}`));
     worker.on('exit', (code) => this.lost(slot, worker, `A store worker stopped (exit code ${code}).`));
@@ -188,13 +188,20 @@ export class StoreWorkers {
       try {
         digests = await stored();
       } catch (err) {
+        flusher.close();
         // A cancelled or failed store returns once its workers have stopped writing for it, so
         // the caller's lease outlives the blobs it wrote; but not later than DRAIN_WAIT_MS: a
         // worker stuck in a read (a hung network mount) must not hold Cancel up for good.
         await drainedOrLate(run.drained());
         throw err;
       }
-      const found = await this.checkFound(objects, digests, run, opts.signal);
+      let found: string[];
+      try {
+        found = await this.checkFound(objects, digests, run, opts.signal);
+      } catch (err) {
+        flusher.close();
+        throw err;
+      }
       await flusher.finish(
         run.written.length + found.length,
         () => [...run.written, ...found].map((d) => objects.pathFor(d)),
