@@ -22,17 +22,6 @@ export function workerUrl(base: string, name: string): URL {
   return new URL(`./${name}${runningAsTypeScript ? '.ts' : '.js'}`, base);
 }
 
-/**
- * A worker of this module that bin/mlwb.js started before the CLI's modules loaded (a command that
- * will need it), for its pool to take over; undefined when there is none left.
- */
-export function takeEarlyWorker(url: URL): Worker | undefined {
-  const early = (globalThis as { [key: symbol]: Map<string, Worker[]> | undefined })[
-    Symbol.for('mlwb.earlyWorkers')
-  ];
-  return early?.get(url.href)?.shift();
-}
-
 export function startWorker(url: URL, options: WorkerOptions = {}): Worker {
   if (!url.pathname.endsWith('.ts')) return new Worker(url, options);
   const bundled = bundledWorker(url);
