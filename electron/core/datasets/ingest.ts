@@ -57,7 +57,11 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
       const durable = listing.durable();
       durable.catch(() => {});
       await new Promise((resolve) => setImmediate(resolve));
-      if (useCache) rememberQuietly(cache, walk.files, digests);
+      if (useCache)
+        rememberQuietly(
+          cache,
+          walk.files.map((key, i) => ({ key, sha256: digests[i]! })),
+        );
       const manifest = manifestOf(walk, digests);
       await durable;
       return commit(deps, req, walk, manifest, sources, ctx);
@@ -87,7 +91,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
   try {
     const { digests, fresh } = await storeChanged(deps, cache, walk, ctx);
     const outcome = commit(deps, req, walk, manifestOf(walk, digests), sources, ctx);
-    cache.rememberMany(fresh);
+    rememberQuietly(cache, fresh);
     return outcome;
   } finally {
     release();
@@ -247,12 +251,12 @@ function tally(report: () => void) {
 }
 
 /**
- * Records the files' digests in the stat cache; a failure (the database busy or full) only means
- * the next add reads them again, so it does not fail the add.
+ * Records files' digests in the stat cache; a failure (the database busy or full) only means the
+ * next add reads them again, so it does not fail the add (nor one already committed).
  */
-function rememberQuietly(cache: StatCache, files: SourceFile[], digests: string[]): void {
+function rememberQuietly(cache: StatCache, items: Parameters<StatCache['rememberMany']>[0]): void {
   try {
-    cache.rememberMany(files.map((key, i) => ({ key, sha256: digests[i]! })));
+    cache.rememberMany(items);
   } catch {
     // only a cache
   }

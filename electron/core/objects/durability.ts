@@ -24,30 +24,29 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 
 /** Parallel fsyncs in the fallback: enough to keep a disk's queue busy. */
 const FSYNC_PARALLEL = 8;
 
-/** The blobs' files, or a function that lists them: only the per-file fallback needs the list. */
-type Files = string[] | (() => string[]);
+/** Makes `files` durable at once: one syncfs on Linux, else (or where that fails) each fsync'ed. */
+export async function makeDurable(root: string, files: string[], signal?: AbortSignal): Promise<void> {
+  if (files.length === 0) return;
+  if (process.platform === 'linux' && (await syncFilesystem(root, signal))) return;
+  await fsyncEach(root, files, signal);
+}
 
-export async function makeDurable(
-  root: string,
-  files: Files,
-  signal?: AbortSignal,
-  skipFilesystem = false,
-): Promise<void> {
-  if (typeof files !== 'function' && files.length === 0) return;
-  if (process.platform === 'linux' && !skipFilesystem && (await syncFilesystem(root, signal))) return;
-  // Cancelled: the caller commits nothing, so there is nothing to wait for.
+/**
+ * Each file fsync'ed, then the folders holding them (a new directory entry is durable once its
+ * folder is; Windows cannot open folders to sync them). Nothing once cancelled: the caller then
+ * commits nothing, so there is nothing to wait for.
+ */
+async function fsyncEach(root: string, files: string[], signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return;
-  const list = typeof files === 'function' ? files() : files;
-  if (list.length === 0) return;
-  await fsyncAll(list);
-  // A new directory entry is durable once its folder is; Windows cannot open folders to sync them.
+  await fsyncAll(files);
   if (process.platform !== 'win32') {
-    await fsyncAll([...new Set(list.map((f) => path.dirname(f)))]);
+    await fsyncAll([...new Set(files.map((f) => path.dirname(f)))]);
     await fsyncAll([root]);
   }
 }
@@ -55,51 +54,40 @@ export async function makeDurable(
 /** Bytes stored between background flushes. */
 export const FLUSH_EVERY = 64 * 1024 * 1024;
 
-/** Background syncfs while a store runs (Linux); elsewhere it does nothing until makeDurable. */
+/**
+ * A store's flushes (Linux): in the background after every FLUSH_EVERY bytes stored, one at a time,
+ * and the final one, all through one SyncHelper started with the first. Elsewhere, or once a flush
+ * failed, the final step fsyncs each blob instead.
+ */
 export class Flusher {
   private pending = 0;
   private running: Promise<boolean> | undefined;
-  /** Started with the first background flush; undefined too when it could not be started. */
   private helper: SyncHelper | undefined;
   /**
-   * A background flush failed: a write error it met may not be reported to the final one (syncfs
-   * reports an error once per open file), so the blobs are then synced one by one.
+   * A flush failed (no `sync -f`, no process could be started, a write error): a write error it met
+   * may not be reported to a later one (syncfs reports an error once per open file), so no more
+   * are asked and each blob is synced by itself.
    */
-  private failed = false;
+  private failed = process.platform !== 'linux';
 
   constructor(private readonly root: string) {}
 
   stored(bytes: number): void {
-    if (process.platform !== 'linux' || this.failed) return;
+    if (this.failed) return;
     this.pending += bytes;
     if (this.pending < FLUSH_EVERY || this.running) return;
     this.pending = 0;
-    try {
-      this.helper ??= new SyncHelper(this.root);
-    } catch {
-      // No process could be started (too many open files): the final flush makes them durable.
-      this.failed = true;
-      return;
-    }
-    this.running = this.helper.sync().then((ok) => {
-      if (!ok) this.failed = true;
+    this.running = this.flush().finally(() => {
       this.running = undefined;
-      return ok;
     });
   }
 
-  /**
-   * Waits for a background flush still running, then makes the blobs durable: `count` of them,
-   * listed by `files` only if they must be synced one by one. Ends the helper.
-   */
-  async finish(count: number, files: () => string[], signal?: AbortSignal): Promise<void> {
+  /** Waits for a background flush still running, then makes `files` durable. Ends the helper. */
+  async finish(files: string[], signal?: AbortSignal): Promise<void> {
     try {
       await this.running;
-      if (count === 0) return;
-      if (!this.failed && this.helper && (await this.helper.sync(signal))) return;
-      if (signal?.aborted) return;
-      // A flush failed (no `sync -f`, a write error, the shell gone): each blob is synced instead.
-      await makeDurable(this.root, files, signal, this.failed || this.helper !== undefined);
+      if (files.length === 0 || (await this.flush(signal))) return;
+      await fsyncEach(this.root, files, signal);
     } finally {
       this.close();
     }
@@ -108,6 +96,20 @@ export class Flusher {
   /** Ends the helper, if any (a store that failed or was cancelled never reaches finish). */
   close(): void {
     this.helper?.close();
+  }
+
+  /** One syncfs through the helper; false when it failed (then never again) or was cancelled. */
+  private async flush(signal?: AbortSignal): Promise<boolean> {
+    if (this.failed) return false;
+    try {
+      this.helper ??= new SyncHelper(this.root);
+    } catch {
+      this.failed = true;
+      return false;
+    }
+    const ok = await this.helper.sync(signal);
+    if (!ok && !signal?.aborted) this.failed = true;
+    return ok;
   }
 }
 
@@ -190,14 +192,12 @@ export class SyncHelper {
   }
 
   private holdLoop(): void {
+    // The child and the pipe it answers on; the input pipe holds the loop only while a write to it
+    // is pending.
     const hold = this.waiting.length > 0 && !this.dead;
-    const handles = [this.child, this.child.stdin, this.child.stdout] as ({
-      ref?: () => void;
-      unref?: () => void;
-    } | null)[];
-    for (const h of handles) {
-      if (hold) h?.ref?.();
-      else h?.unref?.();
+    for (const handle of [this.child, this.child.stdout as Socket]) {
+      if (hold) handle.ref();
+      else handle.unref();
     }
   }
 }

@@ -6,11 +6,11 @@
  * A large blob is staged in `<home>/tmp/` while it is written and renamed into place only when it
  * is complete. A small one is written straight to its name, created exclusively, on the local
  * Linux filesystems (writesInPlace): it can be seen there incomplete, and its size says so
- * (createSmallSync); elsewhere it is staged in its own folder too. A crash leaves at most a staging file,
- * or a blob nothing references, which `gc` removes. Where a file of another size is at a small
- * blob's name, the blob is staged in its own folder under a dot name and renamed over it. Nothing
- * here says the data is on disk: callers make new blobs durable (durability.ts) before they commit
- * records naming them. Blob files are read-only.
+ * (createSmallSync). Elsewhere, or where a file of another size is at its name, a small blob is
+ * staged in its own folder under a dot name and renamed over it. A crash leaves at most a staging
+ * file, or a blob nothing references, which `gc` removes. Nothing here says the data is on disk:
+ * callers make new blobs durable (durability.ts) before they commit records naming them. Blob
+ * files are read-only.
  *
  * Small files (under 1 MiB) are read once, hashed and written from memory. Adding many is bound
  * by system calls, not bytes (measured here: ~120 µs of kernel time to create one file), so that
@@ -229,8 +229,7 @@ export class ObjectStore {
   /** One read into a reused buffer, and no temp file at all when the content is already stored. */
   private putSmallSync(src: string, input: number, expected: SourceStat, opts: PutOptions): StoredBlob {
     const buffer = this.buffer();
-    // Asking for one byte more than listed shows a file that grew without a second read.
-    const n = readUpTo(input, buffer, expected.size + 1, expected.size);
+    const n = readListed(input, buffer, expected.size);
     assertUnchanged(src, expected, fsSync.fstatSync(input, { bigint: true }), n);
     const data = buffer.subarray(0, n);
     // One call: a Hash object costs more to make than hashing a few KiB (measured: ~6 µs a file).
@@ -247,9 +246,10 @@ export class ObjectStore {
     }
     // Absent where blobs are not written in place, a blob of another size at its name (one a crash
     // cut short, or another writer's still being written), or one to replace: staged in the blob's
-    // own folder and renamed over it, so the name never goes missing. In that folder the rename stays inside it: concurrent writers then
-    // meet neither on one staging folder's lock nor on the filesystem-wide lock a rename across
-    // folders takes (measured here: a fifth of an add's CPU spent spinning on those with tmp/).
+    // own folder and renamed over it, so the name never goes missing. The rename stays inside that
+    // folder: concurrent writers meet neither on one staging folder's lock nor on the
+    // filesystem-wide lock a rename across folders takes (measured here: a fifth of an add's CPU
+    // spent spinning on those with tmp/).
     const tmp = this.stagingPath(path.dirname(dest));
     try {
       this.inBlobFolder(tmp, () => fsSync.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' }));
@@ -409,11 +409,13 @@ function renameOver(tmp: string, dest: string): void {
 }
 
 /**
- * Reads from the start until `want` bytes or the end of the file; returns the count read. A short
- * read that brings the count to `listed` is taken as the end without asking again (a regular
- * file's read is short only there; the fstat that follows confirms the size).
+ * Reads a small file whose listed size is `listed`, asking for one byte more, so a file that grew
+ * shows without a second read; returns the count read. A read that brings the count to `listed` is
+ * taken as the end without asking again (a regular file's read is short only there; the fstat that
+ * follows confirms the size).
  */
-function readUpTo(fd: number, buffer: Buffer, want: number, listed: number): number {
+function readListed(fd: number, buffer: Buffer, listed: number): number {
+  const want = listed + 1;
   let read = 0;
   while (read < want) {
     const n = fsSync.readSync(fd, buffer, read, want - read, read);

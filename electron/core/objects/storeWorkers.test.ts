@@ -114,7 +114,7 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
       flusher.stored(FLUSH_EVERY - 1024 * 1024);
       expect(sync.calls()).toEqual([]);
       flusher.stored(2 * 1024 * 1024);
-      await flusher.finish(1, () => [path.join(root, 'ab', 'cd')]);
+      await flusher.finish([path.join(root, 'ab', 'cd')]);
       expect(sync.calls()).toEqual([
         ['-f', root],
         ['-f', root],
@@ -134,7 +134,7 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
         // The next one starts only once this one is done (one at a time).
         await new Promise((r) => setTimeout(r, 300));
       }
-      await flusher.finish(1, () => [path.join(root, 'ab', 'cd')]);
+      await flusher.finish([path.join(root, 'ab', 'cd')]);
       expect(sync.calls()).toHaveLength(4);
       // Every `sync` had the same parent: the shell, itself a child of this process.
       const parents = sync.parents();
@@ -158,7 +158,7 @@ describe.runIf(process.platform === 'linux')('StoreWorkers durability', () => {
       // A write error a failed flush met may not be reported to the next one: no second `sync -f`,
       // each file is fsync'ed (which reports it), and no more background flushes are asked.
       flusher.stored(FLUSH_EVERY);
-      await flusher.finish(1, () => [file]);
+      await flusher.finish([file]);
       expect(sync.calls()).toHaveLength(1);
     } finally {
       sync.restore();

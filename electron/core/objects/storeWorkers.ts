@@ -184,31 +184,28 @@ export class StoreWorkers {
       return storing;
     };
     const end = async () => {
-      let digests: string[];
       try {
-        digests = await stored();
-      } catch (err) {
+        let digests: string[];
+        try {
+          digests = await stored();
+        } catch (err) {
+          // A cancelled or failed store returns once its workers have stopped writing for it, so
+          // the caller's lease outlives the blobs it wrote; but not later than DRAIN_WAIT_MS: a
+          // worker stuck in a read (a hung network mount) must not hold Cancel up for good.
+          await drainedOrLate(run.drained());
+          throw err;
+        }
+        const found = await this.checkFound(objects, digests, run, opts.signal);
+        await flusher.finish(
+          [...run.written, ...found].map((d) => objects.pathFor(d)),
+          opts.signal,
+        );
+        if (opts.signal?.aborted) throw cancelled();
+        return digests;
+      } finally {
+        // A store that failed or was cancelled never reached finish, which ends it otherwise.
         flusher.close();
-        // A cancelled or failed store returns once its workers have stopped writing for it, so
-        // the caller's lease outlives the blobs it wrote; but not later than DRAIN_WAIT_MS: a
-        // worker stuck in a read (a hung network mount) must not hold Cancel up for good.
-        await drainedOrLate(run.drained());
-        throw err;
       }
-      let found: string[];
-      try {
-        found = await this.checkFound(objects, digests, run, opts.signal);
-      } catch (err) {
-        flusher.close();
-        throw err;
-      }
-      await flusher.finish(
-        run.written.length + found.length,
-        () => [...run.written, ...found].map((d) => objects.pathFor(d)),
-        opts.signal,
-      );
-      if (opts.signal?.aborted) throw cancelled();
-      return digests;
     };
     let ending: Promise<string[]> | undefined;
     return {
