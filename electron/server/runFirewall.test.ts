@@ -25,6 +25,7 @@ import {
 import {
   FIREWALL_SETTING,
   FRESH_MS,
+  type RunFirewall,
   removalScript,
   runFirewall,
   runsChain,
@@ -104,6 +105,36 @@ async function probeRun(): Promise<{ id: string; log: string[] }> {
   expect(t.wb.tracking.run(id).metrics).toEqual({ k: 1 });
   expect(log).toContain(`logged ${listener!.uri}`);
   return { id, log };
+}
+
+/** A run that knocks on the service through its gateway every half second for ~12 s. */
+async function startKnocking(name: string): Promise<string> {
+  const recipe = writeRecipe(dirs.make(), {
+    name,
+    script: [
+      'import socket, sys, time',
+      'for i in range(24):',
+      '    try:',
+      `        c = socket.create_connection(("${gateway}", ${port}), timeout=1)`,
+      '        print("knock", i, c.recv(20).decode().strip())',
+      '    except OSError as e:',
+      '        print("knock", i, "not reached", type(e).__name__)',
+      '    sys.stdout.flush()',
+      '    time.sleep(0.5)',
+    ],
+  });
+  const [id] = (await t.wb.runs.start({ recipe })) as [string];
+  return id;
+}
+
+/** Waits until a line of the run's log matches. */
+async function waitForLog(id: string, line: RegExp): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (t.wb.tracking.run(id).status !== 'QUEUED' && t.wb.runs.logs(id).some((l) => line.test(l.text)))
+      return;
+    await sleep(100);
+  }
+  throw new Error(`no line of run ${id}'s log matched ${line}`);
 }
 
 /** INPUT and the workbench's chain, as iptables lists them on this machine. */
@@ -201,6 +232,62 @@ describe.skipIf(Boolean(skipReason))(
       const rules = await hostRules();
       expect(rules.input[1]).toBe(JUMP);
       expect(rules.chain).toEqual(CHAIN);
+    }, 120_000);
+
+    it('puts rules dropped while a run runs back within the guard interval, without a launch, and says so in its log', async () => {
+      await listener?.close();
+      listener = await startTrackingListener(t.wb, { guardMs: 1000 });
+      const id = await startKnocking('firewall-guard');
+      await waitForLog(id, /^knock 0 /);
+      // A firewall reload drops them while the run runs.
+      await runInHostNetwork(docker, removalScript(RUN_NETWORK));
+      await t.wb.runs.waitFor(id);
+      const log = t.wb.runs.logs(id).map((l) => l.text);
+      expect(t.wb.tracking.run(id).status, log.join('\n')).toBe('FINISHED');
+      const note = log.findIndex((l) =>
+        /^mlwb: The host firewall rules .* had gone .* and were put back at /.test(l),
+      );
+      expect(note, log.join('\n')).toBeGreaterThan(0);
+      const rules = await hostRules();
+      expect(rules.input[1]).toBe(JUMP);
+      expect(rules.chain).toEqual(CHAIN);
+      // Kept off before the drop and after the repair (the note is written once they are back).
+      expect(log[log.findIndex((l) => l.startsWith('knock 0 '))]).toBe(
+        'knock 0 not reached ConnectionRefusedError',
+      );
+      const after = log.slice(note + 1).filter((l) => l.startsWith('knock '));
+      expect(after.length).toBeGreaterThan(0);
+      // Refused; or, with the kernel's rate limit on the ICMP that says so, unanswered.
+      for (const l of after)
+        expect(l).toMatch(/^knock \d+ not reached (ConnectionRefusedError|TimeoutError)$/);
+    }, 120_000);
+
+    it('takes a running run off its network when dropped rules cannot be put back, and says why in its log', async () => {
+      await listener?.close();
+      // Real checks both: of mlwb-runs at the launch, then of a bridge iptables refuses.
+      let inner = runFirewall(docker, RUN_NETWORK);
+      const switching: RunFirewall = {
+        check: () => inner.check(),
+        get repairs() {
+          return inner.repairs;
+        },
+      };
+      listener = await startTrackingListener(t.wb, { guardMs: 1000, firewall: switching });
+      const id = await startKnocking('firewall-guard-closed');
+      await waitForLog(id, /^knock 0 /);
+      inner = runFirewall(docker, REFUSED_BRIDGE);
+      await t.wb.runs.waitFor(id);
+      const log = t.wb.runs.logs(id).map((l) => l.text);
+      expect(t.wb.tracking.run(id).status, log.join('\n')).toBe('FINISHED');
+      const note = log.findIndex((l) =>
+        /^mlwb: The host firewall rules .* could not be put back at .*, so the run was taken off its network at that time: MLflow tracking stops here\. .*The check said: .*IFNAMSIZ/.test(
+          l,
+        ),
+      );
+      expect(note, log.join('\n')).toBeGreaterThan(0);
+      const after = log.slice(note + 1).filter((l) => l.startsWith('knock '));
+      expect(after.length).toBeGreaterThan(0);
+      for (const l of after) expect(l).toMatch(/^knock \d+ not reached (OSError|TimeoutError)$/);
     }, 120_000);
 
     it('gives a run whose rules cannot be put in place no network, its log first saying why', async () => {

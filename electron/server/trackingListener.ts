@@ -11,7 +11,9 @@
  * network prune` while no run used it), and listened on anew if it came back on another subnet;
  * and, at the same time, the host firewall rules that keep runs to this listener
  * (core/training/runFirewall.ts), put back if a firewall reload dropped them. A run whose rules
- * cannot be in place still starts, and its log says first what it can reach and why.
+ * cannot be in place still starts, and its log says first what it can reach and why. While runs
+ * run, the rules are checked every GUARD_MS too (guardRunning), so a reload between launches does
+ * not leave running runs open.
  *
  * Any workbench process on the home can answer any run (tokens are checked against the store), so
  * a process that takes over a run from one that has gone also listens on the port that run was
@@ -21,11 +23,18 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RunFirewall, runFirewall } from '../core/training/runFirewall.ts';
-import type { Attachment } from '../core/training/runLauncher.ts';
+import { type Attachment, METRICS_INSTEAD } from '../core/training/runLauncher.ts';
 import { ensureRunNetwork, RUNS, type RunNetworkName } from '../core/training/runNetwork.ts';
 import type { Workbench } from '../core/workbench.ts';
 import { tokenFromRequest } from './httpSecurity.ts';
 import { createMlflowHandler, mlflowPath, type RunScope } from './mlflow/mlflowRouter.ts';
+
+/** How often the host firewall is checked while this process follows runs (see guardRunning). */
+export const GUARD_MS = 30_000;
+const RULES_BACK =
+  "The host firewall rules that keep this run off this machine's other services had gone (a firewall reload drops them) and were put back";
+const RULES_GONE =
+  "The host firewall rules that keep this run off this machine's other services were found gone and could not be put back";
 
 export interface TrackingListener {
   /** Where this process's runs log now (the run network's gateway). */
@@ -52,7 +61,7 @@ interface Bound {
 export async function startTrackingListener(
   wb: Workbench,
   /** The run network, and its host firewall: those of `mlwb-runs` unless a test gives its own. */
-  opts: { network?: RunNetworkName; firewall?: RunFirewall } = {},
+  opts: { network?: RunNetworkName; firewall?: RunFirewall; guardMs?: number } = {},
 ): Promise<TrackingListener | undefined> {
   // A remote engine's containers cannot reach this machine's bridge: no listener then.
   if (!wb.engine.host.startsWith('unix://')) {
@@ -177,11 +186,57 @@ export async function startTrackingListener(
     return next;
   };
   wb.runs.setTrackingEndpoint({ serveAlso, attach });
+  const guard = setInterval(() => void guardRunning(), opts.guardMs ?? GUARD_MS);
+  guard.unref();
+  let guarding = false;
+  /**
+   * While this process follows runs, the firewall is checked every GUARD_MS, not only at launches:
+   * a reload that drops the rules leaves the runs on the network open that long at most. Their logs
+   * say when the rules were put back; where they cannot be, the runs are taken off the network
+   * (MLflow tracking stops; metrics files and printed metrics still count).
+   */
+  async function guardRunning(): Promise<void> {
+    if (guarding || !wb.runs.followedHere().length) return;
+    guarding = true;
+    try {
+      const repairs = firewall.repairs;
+      const gap = await firewall.check();
+      if (!gap?.closed && firewall.repairs === repairs) return;
+      const at = new Date().toISOString();
+      const network = (opts.network ?? RUNS).name;
+      for (const { runId, container } of wb.runs.followedHere()) {
+        const on = await container.inspect().then(
+          (c) => network in (c.NetworkSettings?.Networks ?? {}),
+          () => false,
+        );
+        if (!on) continue;
+        if (!gap?.closed) {
+          wb.runs.note(runId, `${RULES_BACK} at ${at}: until then this run could reach them.`);
+          continue;
+        }
+        const off = await docker
+          .getNetwork(network)
+          .disconnect({ Container: container.id, Force: true })
+          .then(
+            () => 'so the run was taken off its network at that time: MLflow tracking stops here',
+            (err: Error) =>
+              `and the run could not be taken off its network (${err.message}): stop it (mlwb runs cancel ${runId}) if it must not reach them`,
+          );
+        wb.runs.note(
+          runId,
+          `${RULES_GONE} at ${at}, ${off}. ${METRICS_INSTEAD} The check said: ${gap.closed}`,
+        );
+      }
+    } finally {
+      guarding = false;
+    }
+  }
   return {
     get uri() {
       return current.uri;
     },
     async close() {
+      clearInterval(guard);
       wb.runs.setTrackingEndpoint(undefined);
       await Promise.all(
         [...servers.values()].map((s) => {

@@ -20,8 +20,9 @@
  * differs. A check costs one short-lived container: 0.35–0.5 s here, where a launch takes about
  * 1.2 s (it runs beside the network's check, adding about 0.35 s). So one check answers for the
  * launches that come while it runs and for FRESH_MS after it: a batch of launches pays once, and a
- * launch later than that checks again. A run already running when the
- * rules went is open until the next check. Where they cannot be put in place, the check says why,
+ * launch later than that checks again. While runs run, the process that follows them checks every
+ * 30 s as well (server/trackingListener.ts), so a run already running when the rules went is open
+ * that long at most. Where they cannot be put in place, the check says why,
  * and the run's log says it first. MLWB_RUNS_HOST_FIREWALL=off leaves the firewall to its owner.
  */
 import type Docker from 'dockerode';
@@ -109,6 +110,8 @@ export interface RunFirewall {
    * the firewall is left to its owner). Never rejects.
    */
   check(): Promise<FirewallGap | undefined>;
+  /** How many checks found the rules gone and put them back, the first install included. */
+  readonly repairs: number;
 }
 
 const REACHABLE =
@@ -126,6 +129,7 @@ export function runFirewall(docker: Docker, bridge: string): RunFirewall {
   let last: Promise<FirewallGap | undefined> | undefined;
   let running = false;
   let finishedAt = 0;
+  let repairs = 0;
 
   async function inspect(): Promise<FirewallGap | undefined> {
     try {
@@ -138,7 +142,11 @@ export function runFirewall(docker: Docker, bridge: string): RunFirewall {
           closed: `${UNGUARDED} they are put in place by a helper container of the image ${NETFRONT_IMAGE}, which this engine does not have. Run npm run images:offline, then launch again; or ${BY_HAND}`,
         };
       const out = (await runInHostNetwork(docker, firewallScript(bridge))).trim().split('\n');
-      if (IN_PLACE.test(out.at(-1) ?? '')) return undefined;
+      const answer = IN_PLACE.exec(out.at(-1) ?? '');
+      if (answer) {
+        if (answer[1] === 'installed') repairs++;
+        return undefined;
+      }
       const said = out.join(' ').slice(0, 300) || 'nothing';
       return {
         closed: `${UNGUARDED} the workbench could not put them in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}`,
@@ -153,6 +161,9 @@ export function runFirewall(docker: Docker, bridge: string): RunFirewall {
   }
 
   return {
+    get repairs() {
+      return repairs;
+    },
     check() {
       if (process.env[FIREWALL_SETTING]?.toLowerCase() === 'off') return Promise.resolve(undefined);
       if (last && (running || Date.now() - finishedAt < FRESH_MS)) return last;

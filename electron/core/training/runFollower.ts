@@ -89,7 +89,7 @@ export class RunFollower {
   constructor(
     private readonly d: FollowerDeps,
     private readonly runId: string,
-    private readonly container: Docker.Container,
+    readonly container: Docker.Container,
   ) {
     this.done = new Promise((r) => {
       this.resolveDone = r;

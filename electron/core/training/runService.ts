@@ -520,6 +520,16 @@ export class RunService {
     this.forget(runId);
   }
 
+  /** The runs this process follows now (RUNNING ones), each with its container. */
+  followedHere(): { runId: string; container: Docker.Container }[] {
+    return [...this.followers].map(([runId, f]) => ({ runId, container: f.container }));
+  }
+
+  /** The workbench's own word in a run's log (and live view). */
+  note(runId: string, text: string): void {
+    noteInRunLog(this.d, runId, text);
+  }
+
   /** What the run recorded and left behind (see runRecord.ts). */
   detail(runId: string): RunDetail {
     return runDetail(this.d, runId);
