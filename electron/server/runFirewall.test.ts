@@ -9,7 +9,9 @@
  * rules stay on this machine afterwards (they are the product); nothing here talks to anything
  * but this machine and containers the test starts.
  */
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demuxLines } from '../core/deploy/serverReadiness.ts';
@@ -30,7 +32,13 @@ import {
   runFirewall,
   runsChain,
 } from '../core/training/runFirewall.ts';
-import { ensureRunNetwork, gatewayOf, RUN_NETWORK } from '../core/training/runNetwork.ts';
+import {
+  BUILD_NETWORK,
+  BUILDS,
+  ensureRunNetwork,
+  gatewayOf,
+  RUN_NETWORK,
+} from '../core/training/runNetwork.ts';
 import { startTrackingListener, type TrackingListener } from './trackingListener.ts';
 
 /** The firewall is this machine's to keep only where the netfront container can reach it. */
@@ -289,6 +297,52 @@ describe.skipIf(Boolean(skipReason))(
       expect(after.length).toBeGreaterThan(0);
       for (const l of after) expect(l).toMatch(/^knock \d+ not reached (OSError|TimeoutError)$/);
     }, 120_000);
+
+    it("runs a build: recipe's RUN steps on the build network, which leads out but not to this machine's services", async () => {
+      const builds = await ensureRunNetwork(docker, BUILDS);
+      if (builds.problem !== undefined) throw new Error(builds.problem);
+      const dir = dirs.make();
+      const probe = [
+        'import socket',
+        ...knocks({ 'build gateway': builds.network.gateway, 'default bridge': defaultBridgeGateway }),
+        // A default route: package downloads can leave (nothing outside answers on this machine).
+        'print("default route", any(l.split()[1] == "00000000" for l in open("/proc/net/route").readlines()[1:]))',
+      ];
+      fs.writeFileSync(path.join(dir, 'probe.py'), `${probe.join('\n')}\n`);
+      fs.writeFileSync(
+        path.join(dir, 'Dockerfile'),
+        `FROM ${IMAGE}\nCOPY probe.py /probe.py\nRUN python3 /probe.py > /knocks.txt\n`,
+      );
+      fs.writeFileSync(
+        path.join(dir, 'recipe.yaml'),
+        'name: build-probe\nbuild: Dockerfile\ncommand: ["cat", "/knocks.txt"]\n',
+      );
+      const [id] = (await t.wb.runs.start({ recipe: dir })) as [string];
+      await t.wb.runs.waitFor(id);
+      const log = t.wb.runs.logs(id).map((l) => l.text);
+      try {
+        expect(t.wb.tracking.run(id).status, log.join('\n')).toBe('FINISHED');
+        expect(log.filter((l) => l.startsWith('mlwb:'))).toEqual([]);
+        expect(log).toContainEqual(expect.stringMatching(/^build gateway not reached /));
+        expect(log).toContainEqual(expect.stringMatching(/^default bridge not reached /));
+        expect(log).toContain('default route True');
+        const rules = await runInHostNetwork(
+          docker,
+          `iptables -w -S INPUT; echo ==; iptables -w -S ${runsChain(BUILD_NETWORK)} 2>&1`,
+        );
+        const [input, chain] = rules.split('\n==\n');
+        expect(input!.split('\n')).toContain(`-A INPUT -i ${BUILD_NETWORK} -j MLWB-BUILDS`);
+        expect(chain!.split('\n')).toEqual([
+          '-N MLWB-BUILDS',
+          '-A MLWB-BUILDS -j REJECT --reject-with icmp-port-unreachable',
+        ]);
+      } finally {
+        await docker
+          .getImage(t.wb.runs.detail(id).spec!.image)
+          .remove({ force: true })
+          .catch(() => {});
+      }
+    }, 180_000);
 
     it('gives a run whose rules cannot be put in place no network, its log first saying why', async () => {
       await listener?.close();

@@ -2,6 +2,14 @@
  * Builds a `build:` recipe's image from the run's recipe snapshot (not the live folder), tagged by
  * the snapshot's digest, so an unchanged recipe is built once. The build output goes to the run's
  * log as it streams.
+ *
+ * A Dockerfile's RUN steps are the recipe's code as much as its training script is, so they do not
+ * run on Docker's default bridge (where they would reach this machine's services on 0.0.0.0, and
+ * every container on that bridge): they run on the workbench's build network `mlwb-builds`
+ * (runNetwork.ts), which reaches out (package downloads) but not its neighbours, and on this
+ * machine's engine a host firewall rule (runFirewall.ts) refuses whatever it sends to this machine.
+ * Where that rule should be in place and cannot be, the steps get no network, and the log says why
+ * first.
  */
 import type Docker from 'dockerode';
 import type { RunSpec } from '../../../shared/training.ts';
@@ -10,7 +18,27 @@ import type { EventBus } from '../events.ts';
 import type { Db } from '../store/database.ts';
 import { snapshotEntries } from './codeSnapshot.ts';
 import { engineError, type RunDirs } from './containerRun.ts';
-import { logAppender } from './runLogs.ts';
+import { runFirewall } from './runFirewall.ts';
+import { appendNote, logAppender } from './runLogs.ts';
+import { BUILDS, ensureRunNetwork } from './runNetwork.ts';
+
+/** The network a build's RUN steps get, and what its log says of it first (if anything). */
+async function buildNetwork(docker: Docker, local: boolean): Promise<{ mode: string; note?: string }> {
+  const net = await ensureRunNetwork(docker, BUILDS);
+  if (net.problem !== undefined)
+    return {
+      mode: 'none',
+      note: `This build's RUN steps get no network: ${net.problem}. Steps that download fail.`,
+    };
+  if (!local)
+    return {
+      mode: net.network.name,
+      note: `This build's RUN steps can reach the services of the engine's machine: the workbench keeps its host firewall rules only on this machine's local engine.`,
+    };
+  const gap = await runFirewall(docker, BUILDS.bridge, 'build').check();
+  if (gap?.closed) return { mode: 'none', note: `This build's RUN steps get no network: ${gap.closed}` };
+  return { mode: net.network.name, ...(gap?.open ? { note: gap.open } : {}) };
+}
 
 export async function buildRecipeImage(
   d: { db: Db; events: EventBus },
@@ -18,6 +46,8 @@ export async function buildRecipeImage(
   spec: RunSpec,
   runId: string,
   dirs: RunDirs,
+  /** Whether the engine is this machine's local one (where the host firewall can be kept). */
+  local: boolean,
 ): Promise<string> {
   try {
     return (await docker.getImage(spec.image).inspect()).Id;
@@ -36,12 +66,17 @@ export async function buildRecipeImage(
       dropped: 0,
     });
   };
+  const network = await buildNetwork(docker, local);
+  if (network.note) {
+    const line = appendNote(dirs.log, network.note);
+    d.events.emit('run.log', { run: runId, lines: [line], dropped: 0 });
+  }
   emit(`Building ${spec.image} from ${spec.build} (recipe ${spec.recipe.digest.slice(0, 12)})`);
   try {
     const stream = await docker
       .buildImage(
         { context: dirs.code, src: code.map((e) => e.path) },
-        { t: spec.image, dockerfile: spec.build ?? 'Dockerfile' },
+        { t: spec.image, dockerfile: spec.build ?? 'Dockerfile', networkmode: network.mode },
       )
       .catch((err) => {
         throw engineError(err);

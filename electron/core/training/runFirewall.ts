@@ -55,10 +55,12 @@ const IN_PLACE = /^mlwb-runs-firewall: (kept|installed)$/;
  * process (a jump already removed) changes nothing and is tried again. Reads only when all is in
  * place. `iptables -S` prints a rule in this one form whatever order its options were given in.
  */
-export function firewallScript(bridge: string): string {
+export function firewallScript(bridge: string, who: Who = 'run'): string {
   const chain = runsChain(bridge);
   const jump = `-i ${bridge} -j ${chain}`;
-  const want = [`-N ${chain}`, `-A ${chain} ${ACCEPT_RULE}`, `-A ${chain} ${REJECT_RULE}`].join('\n');
+  // Builds reach nothing of this machine's: they have no endpoint to accept.
+  const rules = who === 'run' ? [ACCEPT_RULE, REJECT_RULE] : [REJECT_RULE];
+  const want = [`-N ${chain}`, ...rules.map((r) => `-A ${chain} ${r}`)].join('\n');
   return [
     'set -u',
     `want='${want}'`,
@@ -74,8 +76,7 @@ export function firewallScript(bridge: string): string {
     '  said=$({',
     "    echo '*filter'",
     `    echo ':${chain} - [0:0]'`,
-    `    echo '-A ${chain} ${ACCEPT_RULE}'`,
-    `    echo '-A ${chain} ${REJECT_RULE}'`,
+    ...rules.map((r) => `    echo '-A ${chain} ${r}'`),
     `    i=0; while [ "$i" -lt "$jumps" ]; do echo '-D INPUT ${jump}'; i=$((i + 1)); done`,
     `    echo '-I INPUT 1 ${jump}'`,
     "    echo 'COMMIT'",
@@ -114,18 +115,21 @@ export interface RunFirewall {
   readonly repairs: number;
 }
 
-const REACHABLE =
-  "This machine's other services are reachable from this run: Docker does not filter what a container sends to the host itself, so services listening on all of its addresses (0.0.0.0; on Docker before 25 any of its addresses) answer the run through its network's gateway, and";
-const BY_HAND = `add the two rules to the host's firewall yourself (README, "Security") and set ${FIREWALL_SETTING}=off`;
+/** Whose network the rules guard: runs' (to the MLflow endpoint only) or image builds' (nothing). */
+export type Who = 'run' | 'build';
+
+const REACHABLE = (who: Who) =>
+  `This machine's other services are reachable from this ${who}: Docker does not filter what a container sends to the host itself, so services listening on all of its addresses (0.0.0.0; on Docker before 25 any of its addresses) answer the ${who} through its network's gateway, and`;
+const BY_HAND = `add the rules to the host's firewall yourself (README, "Security") and set ${FIREWALL_SETTING}=off`;
 /** A closed gap's reason, as "MLflow tracking is not available to this run: …" goes on. */
-const UNGUARDED =
-  "the host firewall rules that keep runs off this machine's other services (which Docker does not filter) are not in place, so the run gets no network:";
+const UNGUARDED = (who: Who) =>
+  `the host firewall rules that keep ${who}s off this machine's other services (which Docker does not filter) are not in place, so the ${who} gets no network:`;
 
 /**
  * The firewall of one run network on one local engine (the caller knows it is this machine's
  * local socket), for one process.
  */
-export function runFirewall(docker: Docker, bridge: string): RunFirewall {
+export function runFirewall(docker: Docker, bridge: string, who: Who = 'run'): RunFirewall {
   let last: Promise<FirewallGap | undefined> | undefined;
   let running = false;
   let finishedAt = 0;
@@ -135,13 +139,13 @@ export function runFirewall(docker: Docker, bridge: string): RunFirewall {
     try {
       if (!(await hostNetworkIsThisMachine(docker)))
         return {
-          open: `${REACHABLE} the workbench cannot put its firewall rules in place on this engine, whose host network is not this machine's (Docker Desktop, rootless Docker, or user namespaces); ${BY_HAND}.`,
+          open: `${REACHABLE(who)} the workbench cannot put its firewall rules in place on this engine, whose host network is not this machine's (Docker Desktop, rootless Docker, or user namespaces); ${BY_HAND}.`,
         };
       if (!(await hasNetfrontImage(docker)))
         return {
-          closed: `${UNGUARDED} they are put in place by a helper container of the image ${NETFRONT_IMAGE}, which this engine does not have. Run npm run images:offline, then launch again; or ${BY_HAND}`,
+          closed: `${UNGUARDED(who)} they are put in place by a helper container of the image ${NETFRONT_IMAGE}, which this engine does not have. Run npm run images:offline, then launch again; or ${BY_HAND}`,
         };
-      const out = (await runInHostNetwork(docker, firewallScript(bridge))).trim().split('\n');
+      const out = (await runInHostNetwork(docker, firewallScript(bridge, who))).trim().split('\n');
       const answer = IN_PLACE.exec(out.at(-1) ?? '');
       if (answer) {
         if (answer[1] === 'installed') repairs++;
@@ -149,13 +153,13 @@ export function runFirewall(docker: Docker, bridge: string): RunFirewall {
       }
       const said = out.join(' ').slice(0, 300) || 'nothing';
       return {
-        closed: `${UNGUARDED} the workbench could not put them in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}`,
+        closed: `${UNGUARDED(who)} the workbench could not put them in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}`,
       };
     } catch (err) {
       // The engine may have been reconfigured (restarted rootless, with user namespaces): ask again.
       forgetHostNetworkAnswer(docker);
       return {
-        closed: `${UNGUARDED} the workbench could not check them (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}`,
+        closed: `${UNGUARDED(who)} the workbench could not check them (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}`,
       };
     }
   }

@@ -134,7 +134,7 @@ export async function launchRun(
       `MLflow tracking is not available to this run: ${attached.problem}. ${METRICS_INSTEAD}`,
     );
   const imageId = spec.build
-    ? await buildRecipeImage(d, docker, spec, runId, dirs)
+    ? await buildRecipeImage(d, docker, spec, runId, dirs, local)
     : await requireImage(docker, spec.image);
   // Cancelled while its image was being built or its inputs prepared: start nothing.
   if (d.tracking.runRow(runId).status !== 'QUEUED') return undefined;

@@ -13,6 +13,9 @@
  * What is left reachable is this machine itself through the network's gateway address, which the
  * host holds on the bridge and where the listener binds (server/trackingListener.ts).
  *
+ * Recipe image builds have a network of their own made the same way, `mlwb-builds` (BUILDS), except
+ * that it is not internal: a Dockerfile's RUN steps download packages (recipeImage.ts).
+ *
  * A network of that name made otherwise (not internal, containers may talk, not a bridge, not
  * ours) is made again when no container uses it; while one does, runs get no network and the
  * reason names those containers.
@@ -25,13 +28,21 @@ export const LABEL_NETWORK = 'dev.mlops-workbench.network';
 const ICC = 'com.docker.network.bridge.enable_icc';
 const BRIDGE_NAME = 'com.docker.network.bridge.name';
 
-/** The network's name and its bridge device's name (at most 15 characters); tests use their own. */
+/**
+ * The network's name and its bridge device's name (at most 15 characters); tests use their own.
+ * `builds`: the network of recipe image builds, which is not internal (a Dockerfile's RUN steps
+ * download packages) and otherwise made like the run network.
+ */
 export interface RunNetworkName {
   name: string;
   bridge: string;
+  kind?: 'builds';
 }
 
 export const RUNS: RunNetworkName = { name: RUN_NETWORK, bridge: RUN_NETWORK };
+export const BUILD_NETWORK = 'mlwb-builds';
+export const BUILDS: RunNetworkName = { name: BUILD_NETWORK, bridge: BUILD_NETWORK, kind: 'builds' };
+const kindOf = (net: RunNetworkName) => net.kind ?? 'runs';
 
 export interface RunNetwork {
   id: string;
@@ -44,26 +55,28 @@ export type RunNetworkResult = { network: RunNetwork; problem?: undefined } | { 
 
 type NetworkInfo = Docker.NetworkInspectInfo;
 
-/** Whether the network is the workbench's run network, as made here. */
-function isRunNetwork(n: NetworkInfo): boolean {
+/** Whether the network is the workbench's run (or build) network, as made here. */
+function isRunNetwork(n: NetworkInfo, net: RunNetworkName): boolean {
   return (
     n.Driver === 'bridge' &&
     n.Scope === 'local' &&
-    n.Internal === true &&
+    n.Internal === (kindOf(net) === 'runs') &&
     n.Options?.[ICC] === 'false' &&
-    n.Labels?.[LABEL_NETWORK] === 'runs' &&
+    n.Labels?.[LABEL_NETWORK] === kindOf(net) &&
     gatewayOf(n) !== undefined
   );
 }
 
-/** What is wrong with a network of the run network's name, in words. */
-function howItDiffers(n: NetworkInfo): string {
+/** What is wrong with a network of the run (or build) network's name, in words. */
+function howItDiffers(n: NetworkInfo, net: RunNetworkName): string {
+  const internal = kindOf(net) === 'runs';
   const wrong = [
     n.Driver !== 'bridge' || n.Scope !== 'local' ? `it is a ${n.Scope ?? ''} ${n.Driver} network` : '',
-    n.Internal !== true ? 'it is not internal (its containers reach the internet)' : '',
+    internal && n.Internal !== true ? 'it is not internal (its containers reach the internet)' : '',
+    !internal && n.Internal === true ? 'it is internal (its containers cannot download)' : '',
     n.Options?.[ICC] !== 'false' ? 'its containers can reach one another' : '',
     gatewayOf(n) === undefined ? 'it has no IPv4 gateway' : '',
-    n.Labels?.[LABEL_NETWORK] !== 'runs' ? 'it was not made by the workbench' : '',
+    n.Labels?.[LABEL_NETWORK] !== kindOf(net) ? 'it was not made by the workbench' : '',
   ].filter(Boolean);
   return wrong.join(', ');
 }
@@ -116,10 +129,10 @@ async function create(docker: Docker, net: RunNetworkName): Promise<void> {
     Name: net.name,
     Driver: 'bridge',
     CheckDuplicate: true,
-    Internal: true,
+    Internal: kindOf(net) === 'runs',
     EnableIPv6: false,
     Options: { [ICC]: 'false', [BRIDGE_NAME]: net.bridge },
-    Labels: { [LABEL_NETWORK]: 'runs' },
+    Labels: { [LABEL_NETWORK]: kindOf(net) },
   });
 }
 
@@ -134,11 +147,12 @@ export async function ensureRunNetwork(
 ): Promise<RunNetworkResult> {
   try {
     let nets = await named(docker, net.name);
-    if (!nets.some(isRunNetwork)) {
+    const ours = (n: NetworkInfo) => isRunNetwork(n, net);
+    if (!nets.some(ours)) {
       const users = nets.length ? await usersOf(docker, net.name) : [];
       if (users.length)
         return {
-          problem: `a Docker network named ${net.name} exists, but ${howItDiffers(nets[0]!)}, and containers use it (${users.join(', ')}). Stop them or take them off it (docker network disconnect ${net.name} CONTAINER); the workbench then makes its own network in its place`,
+          problem: `a Docker network named ${net.name} exists, but ${howItDiffers(nets[0]!, net)}, and containers use it (${users.join(', ')}). Stop them or take them off it (docker network disconnect ${net.name} CONTAINER); the workbench then makes its own network in its place`,
         };
       for (const n of nets)
         await docker
@@ -153,9 +167,9 @@ export async function ensureRunNetwork(
         refused = err;
       });
       nets = await named(docker, net.name);
-      if (!nets.some(isRunNetwork) && refused !== undefined) throw refused;
+      if (!nets.some(ours) && refused !== undefined) throw refused;
     }
-    const chosen = nets.find(isRunNetwork);
+    const chosen = nets.find(ours);
     if (!chosen)
       return {
         problem: `the Docker network ${net.name} was made but is not there now (was it removed at the same moment?); the next run tries again`,
@@ -163,7 +177,7 @@ export async function ensureRunNetwork(
     return { network: { id: chosen.Id, name: chosen.Name, gateway: gatewayOf(chosen)! } };
   } catch (err) {
     return {
-      problem: `the workbench could not make its internal Docker network ${net.name} for runs (${engineError(err).message})`,
+      problem: `the workbench could not make its ${kindOf(net) === 'runs' ? 'internal Docker network' : 'Docker network'} ${net.name} for ${kindOf(net)} (${engineError(err).message})`,
     };
   }
 }
