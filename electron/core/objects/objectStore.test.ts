@@ -88,9 +88,31 @@ describe('ObjectStore', () => {
     // What a power cut can leave: the rename reached the disk, the data did not.
     fs.mkdirSync(path.dirname(s.pathFor(digest)), { recursive: true });
     fs.writeFileSync(s.pathFor(digest), '');
+    const before = new Date(Date.now() - 3600_000);
+    fs.utimesSync(s.pathFor(digest), before, before);
     const put = s.putFileSync(src, statOf(src));
     expect(put).toMatchObject({ sha256: digest, written: true });
     expect(fs.readFileSync(s.pathFor(digest), 'utf8')).toBe('the whole content');
+  });
+
+  it("waits for another writer's small blob still being written at its name instead of replacing it", async () => {
+    const s = await store();
+    const content = 'a'.repeat(3000) + 'b'.repeat(3000);
+    const src = path.join(dirs.make(), 'data.bin');
+    fs.writeFileSync(src, content);
+    const digest = createHash('sha256').update(content).digest('hex');
+    const dest = s.pathFor(digest);
+    // Another add made it at its name and has written half of it so far.
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.writeFileSync(dest, content.slice(0, 3000));
+    const ino = fs.statSync(dest).ino;
+    const writer = spawn('sh', ['-c', `sleep 0.3; printf '%s' "${content.slice(3000)}" >> "${dest}"`]);
+    const ended = new Promise((r) => writer.on('exit', r));
+    const put = s.putFileSync(src, statOf(src));
+    await ended;
+    expect(put).toMatchObject({ sha256: digest, written: false });
+    expect(fs.statSync(dest).ino).toBe(ino);
+    expect(fs.readFileSync(dest, 'utf8')).toBe(content);
   });
 });
 

@@ -162,12 +162,16 @@ export class ObjectStore {
    * Touches the blob when it is there with the expected size, and says whether it is stale: made
    * before this machine started (or of unknown age: no birth time), so possibly what a power cut
    * left at its name. A blob of another size is one a crash cut short before it reached the disk:
-   * it counts as absent (undefined) and the next write replaces it.
+   * it counts as absent (undefined) and the next write replaces it. A short one written to within
+   * GROWING_MS is another writer's, still being written at its name (createSmallSync): it is waited
+   * for, not replaced, since a replacement not yet durable could take the place of a blob another
+   * add has made durable and committed.
    */
   private foundSync(file: string, size?: number): { stale: boolean } | undefined {
     // One stat that does not throw: a failing utimesSync builds an Error with a stack, which costs
     // more than storing a small file.
-    const st = fsSync.statSync(file, { throwIfNoEntry: false });
+    let st = fsSync.statSync(file, { throwIfNoEntry: false });
+    if (st && size !== undefined && st.size < size) st = awaitGrowth(file, st, size);
     if (!st || (size !== undefined && st.size !== size)) return undefined;
     const t = new Date();
     try {
@@ -391,6 +395,23 @@ export class ObjectStore {
       }
     }
   }
+}
+
+/** How recently a short blob must have been written to for it to be waited for (foundSync). */
+const GROWING_MS = 2_000;
+
+/**
+ * The blob's stat once it has reached `size`, or once it has not been written to for GROWING_MS
+ * (its writer gone), waiting at most that long in all; polled every few milliseconds.
+ */
+function awaitGrowth(file: string, st: fsSync.Stats | undefined, size: number): fsSync.Stats | undefined {
+  const until = Date.now() + GROWING_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (st && st.size < size && Date.now() - st.mtimeMs < GROWING_MS && Date.now() < until) {
+    Atomics.wait(pause, 0, 0, 5);
+    st = fsSync.statSync(file, { throwIfNoEntry: false });
+  }
+  return st;
 }
 
 /**
