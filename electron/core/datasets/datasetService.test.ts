@@ -180,6 +180,25 @@ describe('adding versions', () => {
   });
 });
 
+describe('a first add that fails at its commit', () => {
+  it('leaves no stat cache behind, so a retry stores as it lists again', async () => {
+    writeTree(src, { 'a.csv': 'x,y\n1,2\n', 'b/c.txt': 'hello' });
+    // The version's insert fails in SQLite itself, after the blobs and the stat cache are written.
+    app.wb.db.exec(
+      "CREATE TEMP TRIGGER refuse_version BEFORE INSERT ON dataset_versions BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    );
+    await expect(app.api.call('datasets.add', { name: 'f', paths: [src] })).rejects.toThrow(
+      /refused by the test/,
+    );
+    const rows = () => (app.wb.db.prepare('SELECT count(*) AS n FROM stat_cache').get() as { n: number }).n;
+    expect(rows()).toBe(0);
+    app.wb.db.exec('DROP TRIGGER temp.refuse_version');
+    const v = await app.api.call('datasets.add', { name: 'f', paths: [src] });
+    expect(v).toMatchObject({ version: 1, created: true, files: 2 });
+    expect(rows()).toBe(2);
+  });
+});
+
 describe('reading versions back', () => {
   it('exports by hardlink (read-only) or copy, byte for byte, refusing a non-empty folder', async () => {
     writeTree(src, { 'a.csv': 'x\n1\n', 'deep/b.bin': Buffer.from([0, 1, 2, 255]) });

@@ -57,14 +57,21 @@ export async function ingest(deps: IngestDeps, req: IngestRequest, ctx: OpContex
       const durable = listing.durable();
       durable.catch(() => {});
       await new Promise((resolve) => setImmediate(resolve));
-      if (useCache)
-        rememberQuietly(
-          cache,
-          walk.files.map((key, i) => ({ key, sha256: digests[i]! })),
-        );
-      const manifest = manifestOf(walk, digests);
-      await durable;
-      return commit(deps, req, walk, manifest, sources, ctx);
+      const remembered = useCache ? walk.files.map((key, i) => ({ key, sha256: digests[i]! })) : [];
+      rememberQuietly(cache, remembered);
+      try {
+        const manifest = manifestOf(walk, digests);
+        await durable;
+        return commit(deps, req, walk, manifest, sources, ctx);
+      } catch (err) {
+        // Cancelled or failed in the end: a retry is a first add again, storing as it lists.
+        try {
+          cache.forgetMany(remembered);
+        } catch {
+          // only a cache: its digests of uncommitted blobs are read again (storeChanged)
+        }
+        throw err;
+      }
     } finally {
       // A store not needed (unchanged) or left by a failure stops before the lease goes.
       await listing?.stop();

@@ -110,6 +110,15 @@ export class StatCache {
       }
     });
   }
+
+  /** Drops what rememberMany wrote for these items (a row another add has changed since stays). */
+  forgetMany(items: { key: StatKey; sha256: string }[]): void {
+    if (items.length === 0) return;
+    const del = this.db.prepare('DELETE FROM stat_cache WHERE path = ? AND mtime_ns = ? AND sha256 = ?');
+    writeTransaction(this.db, () => {
+      for (const { key, sha256 } of items) del.run(key.absPath, key.mtimeNs.toString(), sha256);
+    });
+  }
 }
 
 function hit(row: CacheRow | undefined, key: StatKey): StatHit | undefined {
