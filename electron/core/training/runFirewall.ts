@@ -48,8 +48,9 @@ const REJECT_RULE = '-j REJECT --reject-with icmp-port-unreachable';
 const IN_PLACE = /^mlwb-runs-firewall: (kept|installed)$/;
 
 /**
- * Checks the rules and puts them back when anything differs: the chain holds exactly the two rules,
- * and the jump into it is INPUT's first rule and its only jump. A repair is one iptables-restore
+ * Checks the rules and puts them back when anything differs: the chain holds exactly its rules,
+ * and the jump into it is its only jump and comes first in INPUT, after none but the workbench's
+ * jumps for its other networks (runs' and builds'). A repair is one iptables-restore
  * transaction (the chain refilled, every old jump removed, the jump inserted first), so there is
  * never a moment with the chain empty or half-filled, and one that loses a race with another
  * process (a jump already removed) changes nothing and is tried again. Reads only when all is in
@@ -69,7 +70,10 @@ export function firewallScript(bridge: string, who: Who = 'run'): string {
     'for attempt in 1 2 3; do',
     '  input=$(iptables -w -S INPUT) || exit 1',
     `  jumps=$(printf '%s\\n' "$input" | grep -cxF -- '-A INPUT ${jump}')`,
-    `  if [ "$(iptables -w -S ${chain} 2>/dev/null)" = "$want" ] && [ "$jumps" = 1 ] && [ "$(printf '%s\\n' "$input" | sed -n 2p)" = '-A INPUT ${jump}' ]; then`,
+    // First: only the workbench's own jumps (`-i DEVICE -j DEVICE-UPPERCASED`, for other devices)
+    // come before it, so the run and build networks' chains do not take each other's place.
+    `  first=$(printf '%s\\n' "$input" | awk -v want='-A INPUT ${jump}' '/^-P /{next} $0==want{print "yes"; exit} $1=="-A" && $2=="INPUT" && $3=="-i" && $5=="-j" && NF==6 && toupper($4)==$6{next} {print "no"; exit}')`,
+    `  if [ "$(iptables -w -S ${chain} 2>/dev/null)" = "$want" ] && [ "$jumps" = 1 ] && [ "$first" = yes ]; then`,
     '    echo "mlwb-runs-firewall: $state"',
     '    exit 0',
     '  fi',
