@@ -31,8 +31,10 @@ import { createMlflowHandler, mlflowPath, type RunScope } from './mlflow/mlflowR
 
 /** How often the host firewall is checked while this process follows runs (see guardRunning). */
 export const GUARD_MS = 30_000;
+/** How often at most a run is told that the rules were put back. */
+const REPAIR_NOTE_QUIET_MS = 10 * 60_000;
 const RULES_BACK =
-  "The host firewall rules that keep this run off this machine's other services had gone (a firewall reload drops them) and were put back";
+  "The host firewall rules that keep this run off this machine's other services were found gone or behind another rule (a firewall reload does that) and were put back";
 const RULES_GONE =
   "The host firewall rules that keep this run off this machine's other services were found gone and could not be put back";
 
@@ -186,49 +188,95 @@ export async function startTrackingListener(
     return next;
   };
   wb.runs.setTrackingEndpoint({ serveAlso, attach });
-  const guard = setInterval(() => void guardRunning(), opts.guardMs ?? GUARD_MS);
+  let closing = false;
+  const guard = setInterval(() => {
+    // A failure here (a full disk for a note) must never end the host process.
+    guardRunning().catch(() => {});
+  }, opts.guardMs ?? GUARD_MS);
   guard.unref();
   let guarding = false;
+  /** Repairs made by this process's checks up to this time have been told to the runs concerned. */
+  let toldUpTo = Date.now();
+  /** Runs told once that the rules could not be checked, or that they are gone and cannot come back. */
+  const toldUnchecked = new Set<string>();
+  const toldGone = new Set<string>();
+  /** When each run was last told of a repair (a tool that keeps its own rule first repairs each time). */
+  const toldRepair = new Map<string, number>();
   /**
-   * While this process follows runs, the firewall is checked every GUARD_MS, not only at launches:
-   * a reload that drops the rules leaves the runs on the network open that long at most. Their logs
-   * say when the rules were put back; where they cannot be, the runs are taken off the network
-   * (MLflow tracking stops; metrics files and printed metrics still count).
+   * While this process follows runs on the run network, the firewall is checked every GUARD_MS,
+   * not only at launches: a reload that drops the rules leaves those runs open that long at most.
+   * When one of this process's checks has put them back, the runs started before that are told in
+   * their logs (at most once per REPAIR_NOTE_QUIET_MS each); where iptables cannot put them back,
+   * the runs are taken off the network (MLflow tracking stops; metrics files and printed metrics
+   * still count) and told why; a check that could not run (engine error, no helper image) changes
+   * nothing, is told once, and is tried again.
    */
   async function guardRunning(): Promise<void> {
-    if (guarding || !wb.runs.followedHere().length) return;
+    if (guarding || closing) return;
     guarding = true;
     try {
-      const repairs = firewall.repairs;
-      const gap = await firewall.check();
-      if (!gap?.closed && firewall.repairs === repairs) return;
-      const at = new Date().toISOString();
       const network = (opts.network ?? RUNS).name;
-      for (const { runId, container } of wb.runs.followedHere()) {
-        const on = await container.inspect().then(
-          (c) => network in (c.NetworkSettings?.Networks ?? {}),
-          () => false,
-        );
-        if (!on) continue;
+      const runs = await runsOnNetwork(network);
+      if (!runs.length || closing) return;
+      const gap = await firewall.check();
+      if (closing) return;
+      const at = new Date().toISOString();
+      const repairedAt = firewall.repairedAt;
+      for (const run of runs) {
         if (!gap?.closed) {
-          wb.runs.note(runId, `${RULES_BACK} at ${at}: until then this run could reach them.`);
-          continue;
-        }
-        const off = await docker
-          .getNetwork(network)
-          .disconnect({ Container: container.id, Force: true })
-          .then(
-            () => 'so the run was taken off its network at that time: MLflow tracking stops here',
-            (err: Error) =>
-              `and the run could not be taken off its network (${err.message}): stop it (mlwb runs cancel ${runId}) if it must not reach them`,
+          const last = toldRepair.get(run.runId) ?? 0;
+          if (
+            repairedAt > toldUpTo &&
+            run.startedAt < repairedAt &&
+            Date.now() - last > REPAIR_NOTE_QUIET_MS
+          ) {
+            toldRepair.set(run.runId, Date.now());
+            noteQuietly(
+              run.runId,
+              `${RULES_BACK} at ${new Date(repairedAt).toISOString()}: until then this run could reach them.`,
+            );
+          }
+        } else if (!gap.refused) {
+          if (toldUnchecked.has(run.runId)) continue;
+          toldUnchecked.add(run.runId);
+          noteQuietly(
+            run.runId,
+            `The workbench could not check the host firewall rules that keep this run off this machine's other services at ${at}, and checks again every ${Math.round((opts.guardMs ?? GUARD_MS) / 1000)} s: ${gap.why}`,
           );
-        wb.runs.note(
-          runId,
-          `${RULES_GONE} at ${at}, ${off}. ${METRICS_INSTEAD} The check said: ${gap.closed}`,
-        );
+        } else if (!toldGone.has(run.runId)) {
+          toldGone.add(run.runId);
+          const off = await docker
+            .getNetwork(network)
+            .disconnect({ Container: run.container.id, Force: true })
+            .then(
+              () => 'so the run was taken off its network at that time: MLflow tracking stops here',
+              (err: Error) =>
+                `and the run could not be taken off its network (${err.message}): stop it (mlwb runs cancel ${run.runId}) if it must not reach them`,
+            );
+          noteQuietly(run.runId, `${RULES_GONE} at ${at}, ${off}. ${METRICS_INSTEAD} Why: ${gap.why}`);
+        }
       }
+      if (!gap?.closed) toldUpTo = Math.max(toldUpTo, repairedAt);
     } finally {
       guarding = false;
+    }
+  }
+  /** The runs this process follows that are on the network, with their containers' start times. */
+  async function runsOnNetwork(network: string) {
+    const followed = await Promise.all(
+      wb.runs.followedHere().map(async (run) => {
+        const c = await run.container.inspect().catch(() => undefined);
+        if (!c || !(network in (c.NetworkSettings?.Networks ?? {}))) return undefined;
+        return { ...run, startedAt: Date.parse(c.State?.StartedAt ?? '') || 0 };
+      }),
+    );
+    return followed.filter((r) => r !== undefined);
+  }
+  function noteQuietly(runId: string, text: string): void {
+    try {
+      wb.runs.note(runId, text);
+    } catch {
+      // a log that cannot be written (full disk) fails nothing else
     }
   }
   return {
@@ -236,6 +284,7 @@ export async function startTrackingListener(
       return current.uri;
     },
     async close() {
+      closing = true;
       clearInterval(guard);
       wb.runs.setTrackingEndpoint(undefined);
       await Promise.all(

@@ -18,11 +18,14 @@ import type { EventBus } from '../events.ts';
 import type { Db } from '../store/database.ts';
 import { snapshotEntries } from './codeSnapshot.ts';
 import { engineError, type RunDirs } from './containerRun.ts';
-import { runFirewall } from './runFirewall.ts';
+import { type RunFirewall, runFirewall } from './runFirewall.ts';
 import { appendNote, logAppender } from './runLogs.ts';
 import { BUILDS, ensureRunNetwork } from './runNetwork.ts';
 
-/** The network a build's RUN steps get, and what its log says of it first (if anything). */
+/** One build firewall per engine client, so builds that start together share one check. */
+const firewalls = new WeakMap<Docker, RunFirewall>();
+
+/** The network a build's RUN steps get, and what its log says of it before the build (if anything). */
 async function buildNetwork(docker: Docker, local: boolean): Promise<{ mode: string; note?: string }> {
   const net = await ensureRunNetwork(docker, BUILDS);
   if (net.problem !== undefined)
@@ -35,7 +38,12 @@ async function buildNetwork(docker: Docker, local: boolean): Promise<{ mode: str
       mode: net.network.name,
       note: `This build's RUN steps can reach the services of the engine's machine: the workbench keeps its host firewall rules only on this machine's local engine.`,
     };
-  const gap = await runFirewall(docker, BUILDS.bridge, 'build').check();
+  let firewall = firewalls.get(docker);
+  if (!firewall) {
+    firewall = runFirewall(docker, BUILDS.bridge, 'build');
+    firewalls.set(docker, firewall);
+  }
+  const gap = await firewall.check();
   if (gap?.closed) return { mode: 'none', note: `This build's RUN steps get no network: ${gap.closed}` };
   return { mode: net.network.name, ...(gap?.open ? { note: gap.open } : {}) };
 }
@@ -55,6 +63,11 @@ export async function buildRecipeImage(
     // not built yet for this recipe digest
   }
   const code = snapshotEntries(d.db, spec.recipe.digest)!;
+  const network = await buildNetwork(docker, local);
+  if (network.note) {
+    const line = appendNote(dirs.log, network.note);
+    d.events.emit('run.log', { run: runId, lines: [line], dropped: 0 });
+  }
   const log = logAppender(dirs.log);
   const emit = (text: string, stream: 'stdout' | 'stderr' = 'stdout') => {
     const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -66,12 +79,9 @@ export async function buildRecipeImage(
       dropped: 0,
     });
   };
-  const network = await buildNetwork(docker, local);
-  if (network.note) {
-    const line = appendNote(dirs.log, network.note);
-    d.events.emit('run.log', { run: runId, lines: [line], dropped: 0 });
-  }
-  emit(`Building ${spec.image} from ${spec.build} (recipe ${spec.recipe.digest.slice(0, 12)})`);
+  emit(
+    `Building ${spec.image} from ${spec.build} (recipe ${spec.recipe.digest.slice(0, 12)}), its RUN steps on the network ${network.mode}`,
+  );
   try {
     const stream = await docker
       .buildImage(

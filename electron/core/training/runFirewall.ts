@@ -68,12 +68,12 @@ export function firewallScript(bridge: string, who: Who = 'run'): string {
     'state=kept',
     "said=''",
     'for attempt in 1 2 3; do',
-    '  input=$(iptables -w -S INPUT) || exit 1',
+    '  input=$(iptables -w 10 -S INPUT) || exit 1',
     `  jumps=$(printf '%s\\n' "$input" | grep -cxF -- '-A INPUT ${jump}')`,
     // First: only the workbench's own jumps (`-i DEVICE -j DEVICE-UPPERCASED`, for other devices)
     // come before it, so the run and build networks' chains do not take each other's place.
     `  first=$(printf '%s\\n' "$input" | awk -v want='-A INPUT ${jump}' '/^-P /{next} $0==want{print "yes"; exit} $1=="-A" && $2=="INPUT" && $3=="-i" && $5=="-j" && NF==6 && toupper($4)==$6{next} {print "no"; exit}')`,
-    `  if [ "$(iptables -w -S ${chain} 2>/dev/null)" = "$want" ] && [ "$jumps" = 1 ] && [ "$first" = yes ]; then`,
+    `  if [ "$(iptables -w 10 -S ${chain} 2>/dev/null)" = "$want" ] && [ "$jumps" = 1 ] && [ "$first" = yes ]; then`,
     '    echo "mlwb-runs-firewall: $state"',
     '    exit 0',
     '  fi',
@@ -84,7 +84,7 @@ export function firewallScript(bridge: string, who: Who = 'run'): string {
     `    i=0; while [ "$i" -lt "$jumps" ]; do echo '-D INPUT ${jump}'; i=$((i + 1)); done`,
     `    echo '-I INPUT 1 ${jump}'`,
     "    echo 'COMMIT'",
-    '  } | iptables-restore -w --noflush 2>&1)',
+    '  } | iptables-restore -w 10 --noflush 2>&1)',
     '  state=installed',
     'done',
     // iptables-restore's first line is its error; the rest is where and `--help`.
@@ -106,8 +106,13 @@ export function removalScript(bridge: string): string {
  * Where the rules are not in place: `open`, on an engine where the workbench cannot keep them (the
  * run goes on its network, and its log says first what it can reach, why, and what to do);
  * `closed`, where it should have and could not (the run gets no network, its log says why).
+ * `refused`: the check ran and iptables could not put them in place (so they are not there), as
+ * opposed to a check that could not run (engine error, no helper image), which says nothing of
+ * whether they are there.
  */
-export type FirewallGap = { open: string; closed?: undefined } | { closed: string; open?: undefined };
+export type FirewallGap =
+  | { open: string; closed?: undefined; refused?: undefined }
+  | { closed: string; open?: undefined; refused: boolean; why: string };
 
 export interface RunFirewall {
   /**
@@ -115,8 +120,11 @@ export interface RunFirewall {
    * the firewall is left to its owner). Never rejects.
    */
   check(): Promise<FirewallGap | undefined>;
-  /** How many checks found the rules gone and put them back, the first install included. */
-  readonly repairs: number;
+  /**
+   * When this process's checks last found the rules gone (or another rule put before them) and put
+   * them back, the first install included; 0 before any.
+   */
+  readonly repairedAt: number;
 }
 
 /** Whose network the rules guard: runs' (to the MLflow endpoint only) or image builds' (nothing). */
@@ -137,7 +145,13 @@ export function runFirewall(docker: Docker, bridge: string, who: Who = 'run'): R
   let last: Promise<FirewallGap | undefined> | undefined;
   let running = false;
   let finishedAt = 0;
-  let repairs = 0;
+  let repairedAt = 0;
+
+  const closed = (why: string, refused: boolean): FirewallGap => ({
+    closed: `${UNGUARDED(who)} ${why}`,
+    refused,
+    why,
+  });
 
   async function inspect(): Promise<FirewallGap | undefined> {
     try {
@@ -146,31 +160,34 @@ export function runFirewall(docker: Docker, bridge: string, who: Who = 'run'): R
           open: `${REACHABLE(who)} the workbench cannot put its firewall rules in place on this engine, whose host network is not this machine's (Docker Desktop, rootless Docker, or user namespaces); ${BY_HAND}.`,
         };
       if (!(await hasNetfrontImage(docker)))
-        return {
-          closed: `${UNGUARDED(who)} they are put in place by a helper container of the image ${NETFRONT_IMAGE}, which this engine does not have. Run npm run images:offline, then launch again; or ${BY_HAND}`,
-        };
+        return closed(
+          `they are put in place by a helper container of the image ${NETFRONT_IMAGE}, which this engine does not have. Run npm run images:offline, then launch again; or ${BY_HAND}`,
+          false,
+        );
       const out = (await runInHostNetwork(docker, firewallScript(bridge, who))).trim().split('\n');
       const answer = IN_PLACE.exec(out.at(-1) ?? '');
       if (answer) {
-        if (answer[1] === 'installed') repairs++;
+        if (answer[1] === 'installed') repairedAt = Date.now();
         return undefined;
       }
       const said = out.join(' ').slice(0, 300) || 'nothing';
-      return {
-        closed: `${UNGUARDED(who)} the workbench could not put them in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}`,
-      };
+      return closed(
+        `the workbench could not put them in place (iptables said: ${said}). Launch again; if it fails the same way, ${BY_HAND}`,
+        true,
+      );
     } catch (err) {
       // The engine may have been reconfigured (restarted rootless, with user namespaces): ask again.
       forgetHostNetworkAnswer(docker);
-      return {
-        closed: `${UNGUARDED(who)} the workbench could not check them (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}`,
-      };
+      return closed(
+        `the workbench could not check them (${(err as Error).message}). Launch again; if it fails the same way, ${BY_HAND}`,
+        false,
+      );
     }
   }
 
   return {
-    get repairs() {
-      return repairs;
+    get repairedAt() {
+      return repairedAt;
     },
     check() {
       if (process.env[FIREWALL_SETTING]?.toLowerCase() === 'off') return Promise.resolve(undefined);
