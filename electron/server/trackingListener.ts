@@ -249,7 +249,8 @@ export async function startTrackingListener(
             .getNetwork(network)
             .disconnect({ Container: run.container.id, Force: true })
             .then(
-              () => 'so the run was taken off its network at that time: MLflow tracking stops here',
+              () =>
+                `so the run was taken off its network at ${new Date().toISOString()}: MLflow tracking stops here`,
               (err: Error) =>
                 `and the run could not be taken off its network (${err.message}): stop it (mlwb runs cancel ${run.runId}) if it must not reach them`,
             );
