@@ -38,6 +38,8 @@ import {
 export const FIREWALL_SETTING = 'MLWB_RUNS_HOST_FIREWALL';
 /** How long a check answers for launches after it finished. */
 export const FRESH_MS = 5_000;
+/** How long a check may take (a helper container that does not end, an engine that hangs). */
+const CHECK_TIMEOUT_MS = 60_000;
 
 /** The workbench's chain for a run network's bridge device: MLWB-RUNS for mlwb-runs. */
 export const runsChain = (bridge: string) => bridge.toUpperCase();
@@ -141,7 +143,13 @@ const UNGUARDED = (who: Who) =>
  * The firewall of one run network on one local engine (the caller knows it is this machine's
  * local socket), for one process.
  */
-export function runFirewall(docker: Docker, bridge: string, who: Who = 'run'): RunFirewall {
+export function runFirewall(
+  docker: Docker,
+  bridge: string,
+  who: Who = 'run',
+  /** How long a check may take before it counts as one that could not run (an engine that hangs). */
+  timeoutMs = CHECK_TIMEOUT_MS,
+): RunFirewall {
   let last: Promise<FirewallGap | undefined> | undefined;
   let running = false;
   let finishedAt = 0;
@@ -193,7 +201,22 @@ export function runFirewall(docker: Docker, bridge: string, who: Who = 'run'): R
       if (process.env[FIREWALL_SETTING]?.toLowerCase() === 'off') return Promise.resolve(undefined);
       if (last && (running || Date.now() - finishedAt < FRESH_MS)) return last;
       running = true;
-      last = inspect().finally(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<FirewallGap>((resolve) => {
+        timer = setTimeout(
+          () =>
+            resolve(
+              closed(
+                `the workbench could not check them (the engine did not answer within ${Math.round(timeoutMs / 1000)} s). Launch again; if it fails the same way, ${BY_HAND}`,
+                false,
+              ),
+            ),
+          timeoutMs,
+        );
+        timer.unref();
+      });
+      last = Promise.race([inspect(), late]).finally(() => {
+        clearTimeout(timer);
         running = false;
         finishedAt = Date.now();
       });
