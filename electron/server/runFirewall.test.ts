@@ -9,6 +9,7 @@
  * rules stay on this machine afterwards (they are the product); nothing here talks to anything
  * but this machine and containers the test starts.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -38,6 +39,7 @@ import {
   ensureRunNetwork,
   gatewayOf,
   RUN_NETWORK,
+  type RunNetworkName,
 } from '../core/training/runNetwork.ts';
 import { startTrackingListener, type TrackingListener } from './trackingListener.ts';
 
@@ -81,6 +83,16 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env[FIREWALL_SETTING];
   await listener?.close();
+  for (const own of ownNetworks) {
+    const made = await docker.listNetworks({ filters: { name: [own.name] } });
+    for (const n of made)
+      if (n.Name === own.name)
+        await docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => {});
+    await runInHostNetwork(docker, removalScript(own.bridge));
+  }
   service.close();
   if (!skipReason) await runInHostNetwork(docker, removalScript(REFUSED_BRIDGE));
 });
@@ -115,6 +127,19 @@ async function probeRun(): Promise<{ id: string; log: string[] }> {
   return { id, log };
 }
 
+/** Networks (and their rules) tests made for themselves, removed at the end. */
+const ownNetworks: RunNetworkName[] = [];
+
+/** A run network of a test's own, made, with the host's address on it. */
+async function ownNetwork(): Promise<{ name: RunNetworkName; gateway: string }> {
+  const name = `mlwbt-${randomBytes(3).toString('hex')}`;
+  const own = { name, bridge: name };
+  ownNetworks.push(own);
+  const made = await ensureRunNetwork(docker, own);
+  if (made.problem !== undefined) throw new Error(made.problem);
+  return { name: own, gateway: made.network.gateway };
+}
+
 /** The knocks a run's log records: when (ms since the epoch) and what came of each. */
 const knocksOf = (log: string[]) =>
   log.flatMap((l) => {
@@ -123,7 +148,7 @@ const knocksOf = (log: string[]) =>
   });
 
 /** A run that knocks on the service through its gateway every half second for ~12 s. */
-async function startKnocking(name: string): Promise<string> {
+async function startKnocking(name: string, at = gateway): Promise<string> {
   const recipe = writeRecipe(dirs.make(), {
     name,
     script: [
@@ -131,7 +156,7 @@ async function startKnocking(name: string): Promise<string> {
       'for i in range(24):',
       '    t = time.time()',
       '    try:',
-      `        c = socket.create_connection(("${gateway}", ${port}), timeout=1)`,
+      `        c = socket.create_connection(("${at}", ${port}), timeout=1)`,
       '        print("knock", i, int(t * 1000), c.recv(20).decode().strip())',
       '    except OSError as e:',
       '        print("knock", i, int(t * 1000), "not reached", type(e).__name__)',
@@ -154,10 +179,10 @@ async function waitForLog(id: string, line: RegExp): Promise<void> {
 }
 
 /** INPUT and the workbench's chain, as iptables lists them on this machine. */
-async function hostRules(): Promise<{ input: string[]; chain: string[] }> {
+async function hostRules(bridge = RUN_NETWORK): Promise<{ input: string[]; chain: string[] }> {
   const out = await runInHostNetwork(
     docker,
-    `iptables -w -S INPUT; echo ==; iptables -w -S ${runsChain(RUN_NETWORK)} 2>&1`,
+    `iptables -w -S INPUT; echo ==; iptables -w -S ${runsChain(bridge)} 2>&1`,
   );
   const [input, chain] = out.split('\n==\n');
   return { input: input!.split('\n'), chain: chain!.split('\n') };
@@ -261,11 +286,13 @@ describe.skipIf(Boolean(skipReason))(
 
     it('puts rules dropped while a run runs back within the guard interval, without a launch, and says so in its log', async () => {
       await listener?.close();
-      listener = await startTrackingListener(t.wb, { guardMs: 1000 });
-      const id = await startKnocking('firewall-guard');
+      // A network and rules of this test's own: other test files' launches repair mlwb-runs'.
+      const own = await ownNetwork();
+      listener = await startTrackingListener(t.wb, { guardMs: 1000, network: own.name });
+      const id = await startKnocking('firewall-guard', own.gateway);
       await waitForLog(id, /^knock 0 /);
       // A firewall reload drops them while the run runs.
-      await runInHostNetwork(docker, removalScript(RUN_NETWORK));
+      await runInHostNetwork(docker, removalScript(own.name.bridge));
       await t.wb.runs.waitFor(id);
       const log = t.wb.runs.logs(id).map((l) => l.text);
       expect(t.wb.tracking.run(id).status, log.join('\n')).toBe('FINISHED');
@@ -276,9 +303,10 @@ describe.skipIf(Boolean(skipReason))(
           notes[0]!,
         );
       expect(back, notes[0]).not.toBeNull();
-      const rules = await hostRules();
-      expect(leadingJumps(rules.input)).toContain(JUMP);
-      expect(rules.chain).toEqual(CHAIN);
+      const rules = await hostRules(own.name.bridge);
+      expect(leadingJumps(rules.input)).toContain(
+        `-A INPUT -i ${own.name.bridge} -j ${runsChain(own.name.bridge)}`,
+      );
       // Kept off before the drop, and from the repair on.
       const knocked = knocksOf(log);
       expect(knocked[0]!.result).toBe('not reached ConnectionRefusedError');
@@ -291,21 +319,22 @@ describe.skipIf(Boolean(skipReason))(
     it('takes a running run off its network when dropped rules cannot be put back, and says why in its log', async () => {
       await listener?.close();
       // Real checks both: of mlwb-runs at the launch, then of a bridge iptables refuses.
-      let inner = runFirewall(docker, RUN_NETWORK);
+      const own = await ownNetwork();
+      let inner = runFirewall(docker, own.name.bridge);
       const switching: RunFirewall = {
         check: () => inner.check(),
         get repairedAt() {
           return inner.repairedAt;
         },
       };
-      listener = await startTrackingListener(t.wb, { guardMs: 1000, firewall: switching });
-      const id = await startKnocking('firewall-guard-closed');
+      listener = await startTrackingListener(t.wb, { guardMs: 1000, firewall: switching, network: own.name });
+      const id = await startKnocking('firewall-guard-closed', own.gateway);
       await waitForLog(id, /^knock 0 /);
       inner = runFirewall(docker, REFUSED_BRIDGE);
       // Off the network while it still runs (other tests may clean up ended containers).
-      await waitForLog(id, /taken off its network/);
+      await waitForLog(id, /was taken off its network/);
       const running = await docker.getContainer(t.wb.tracking.runRow(id).container_id!).inspect();
-      expect(Object.keys(running.NetworkSettings.Networks)).not.toContain(RUN_NETWORK);
+      expect(Object.keys(running.NetworkSettings.Networks)).not.toContain(own.name.name);
       await t.wb.runs.waitFor(id);
       const log = t.wb.runs.logs(id).map((l) => l.text);
       expect(t.wb.tracking.run(id).status, log.join('\n')).toBe('FINISHED');

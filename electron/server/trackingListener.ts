@@ -31,6 +31,8 @@ import { createMlflowHandler, mlflowPath, type RunScope } from './mlflow/mlflowR
 
 /** How often the host firewall is checked while this process follows runs (see guardRunning). */
 export const GUARD_MS = 30_000;
+/** How long the guard waits for the engine to describe a run's container. */
+const INSPECT_MS = 10_000;
 /** How often at most a run is told that the rules were put back. */
 const REPAIR_NOTE_QUIET_MS = 10 * 60_000;
 const RULES_BACK =
@@ -195,21 +197,25 @@ export async function startTrackingListener(
   }, opts.guardMs ?? GUARD_MS);
   guard.unref();
   let guarding = false;
-  /** Repairs made by this process's checks up to this time have been told to the runs concerned. */
-  let toldUpTo = Date.now();
-  /** Runs told once that the rules could not be checked, or that they are gone and cannot come back. */
-  const toldUnchecked = new Set<string>();
-  const toldGone = new Set<string>();
-  /** When each run was last told of a repair (a tool that keeps its own rule first repairs each time). */
-  const toldRepair = new Map<string, number>();
+  const startedAt = Date.now();
+  /**
+   * Per run followed here: the latest repair it was told of and when; whether it was told that the
+   * rules could not be checked, or that its disconnect failed; whether it was taken off. Pruned to
+   * the runs still followed.
+   */
+  const told = new Map<
+    string,
+    { repair: number; at: number; unchecked?: boolean; offFailed?: boolean }
+  >();
   /**
    * While this process follows runs on the run network, the firewall is checked every GUARD_MS,
    * not only at launches: a reload that drops the rules leaves those runs open that long at most.
-   * When one of this process's checks has put them back, the runs started before that are told in
-   * their logs (at most once per REPAIR_NOTE_QUIET_MS each); where iptables cannot put them back,
-   * the runs are taken off the network (MLflow tracking stops; metrics files and printed metrics
-   * still count) and told why; a check that could not run (engine error, no helper image) changes
-   * nothing, is told once, and is tried again.
+   * A run started before a repair this process's checks made is told of it in its log (the latest
+   * one, at most once per REPAIR_NOTE_QUIET_MS); where iptables cannot put the rules back, the runs
+   * are taken off the network (MLflow tracking stops; metrics files and printed metrics still
+   * count) and told why, the disconnect tried again each time until it works; a check that could
+   * not run (engine error, no helper image, no answer) changes nothing, is told once, and is tried
+   * again.
    */
   async function guardRunning(): Promise<void> {
     if (guarding || closing) return;
@@ -217,56 +223,71 @@ export async function startTrackingListener(
     try {
       const network = (opts.network ?? RUNS).name;
       const runs = await runsOnNetwork(network);
+      for (const id of told.keys()) if (!runs.some((r) => r.runId === id)) told.delete(id);
       if (!runs.length || closing) return;
       const gap = await firewall.check();
       if (closing) return;
       const at = new Date().toISOString();
       const repairedAt = firewall.repairedAt;
       for (const run of runs) {
+        const mine = told.get(run.runId) ?? { repair: startedAt, at: 0 };
+        told.set(run.runId, mine);
         if (!gap?.closed) {
-          const last = toldRepair.get(run.runId) ?? 0;
           if (
-            repairedAt > toldUpTo &&
+            repairedAt > mine.repair &&
             run.startedAt < repairedAt &&
-            Date.now() - last > REPAIR_NOTE_QUIET_MS
+            Date.now() - mine.at > REPAIR_NOTE_QUIET_MS
           ) {
-            toldRepair.set(run.runId, Date.now());
+            Object.assign(mine, { repair: repairedAt, at: Date.now() });
             noteQuietly(
               run.runId,
               `${RULES_BACK} at ${new Date(repairedAt).toISOString()}: until then this run could reach them.`,
             );
           }
         } else if (!gap.refused) {
-          if (toldUnchecked.has(run.runId)) continue;
-          toldUnchecked.add(run.runId);
+          if (mine.unchecked) continue;
+          mine.unchecked = true;
           noteQuietly(
             run.runId,
             `The workbench could not check the host firewall rules that keep this run off this machine's other services at ${at}, and checks again every ${Math.round((opts.guardMs ?? GUARD_MS) / 1000)} s: ${gap.why}`,
           );
-        } else if (!toldGone.has(run.runId)) {
-          toldGone.add(run.runId);
-          const off = await docker
+        } else {
+          // On the network still: taken off now, or tried again next time (said once).
+          const failed = await docker
             .getNetwork(network)
             .disconnect({ Container: run.container.id, Force: true })
             .then(
-              () =>
-                `so the run was taken off its network at ${new Date().toISOString()}: MLflow tracking stops here`,
-              (err: Error) =>
-                `and the run could not be taken off its network (${err.message}): stop it (mlwb runs cancel ${run.runId}) if it must not reach them`,
+              () => undefined,
+              (err: Error) => err.message,
             );
-          noteQuietly(run.runId, `${RULES_GONE} at ${at}, ${off}. ${METRICS_INSTEAD} Why: ${gap.why}`);
+          if (failed === undefined)
+            noteQuietly(
+              run.runId,
+              `${RULES_GONE} at ${at}, so the run was taken off its network at ${new Date().toISOString()}: MLflow tracking stops here. ${METRICS_INSTEAD} Why: ${gap.why}`,
+            );
+          else if (!mine.offFailed) {
+            mine.offFailed = true;
+            noteQuietly(
+              run.runId,
+              `${RULES_GONE} at ${at}, and the run could not be taken off its network (${failed}); the workbench tries again every ${Math.round((opts.guardMs ?? GUARD_MS) / 1000)} s: stop it (mlwb runs cancel ${run.runId}) if it must not reach them. Why: ${gap.why}`,
+            );
+          }
         }
       }
-      if (!gap?.closed) toldUpTo = Math.max(toldUpTo, repairedAt);
     } finally {
       guarding = false;
     }
   }
-  /** The runs this process follows that are on the network, with their containers' start times. */
+  /**
+   * The runs this process follows that are on the network, with their containers' start times; a
+   * container the engine does not describe within INSPECT_MS is left for the next time.
+   */
   async function runsOnNetwork(network: string) {
     const followed = await Promise.all(
       wb.runs.followedHere().map(async (run) => {
-        const c = await run.container.inspect().catch(() => undefined);
+        const c = await run.container
+          .inspect({ abortSignal: AbortSignal.timeout(INSPECT_MS) })
+          .catch(() => undefined);
         if (!c || !(network in (c.NetworkSettings?.Networks ?? {}))) return undefined;
         return { ...run, startedAt: Date.parse(c.State?.StartedAt ?? '') || 0 };
       }),

@@ -154,6 +154,8 @@ export function runFirewall(
   let running = false;
   let finishedAt = 0;
   let repairedAt = 0;
+  /** The inspection under way: one that outlived its timeout is waited for again, not started twice. */
+  let inflight: Promise<FirewallGap | undefined> | undefined;
 
   const closed = (why: string, refused: boolean): FirewallGap => ({
     closed: `${UNGUARDED(who)} ${why}`,
@@ -203,19 +205,26 @@ export function runFirewall(
       running = true;
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<FirewallGap>((resolve) => {
-        timer = setTimeout(
-          () =>
-            resolve(
-              closed(
-                `the workbench could not check them (the engine did not answer within ${Math.round(timeoutMs / 1000)} s). Launch again; if it fails the same way, ${BY_HAND}`,
-                false,
-              ),
+        timer = setTimeout(() => {
+          // A hung `docker info` is not kept as the engine's answer.
+          forgetHostNetworkAnswer(docker);
+          resolve(
+            closed(
+              `the workbench could not check them (the engine did not answer within ${Math.round(timeoutMs / 1000)} s). Launch again; if it fails the same way, ${BY_HAND}`,
+              false,
             ),
-          timeoutMs,
-        );
+          );
+        }, timeoutMs);
         timer.unref();
       });
-      last = Promise.race([inspect(), late]).finally(() => {
+      if (!inflight) {
+        const started = inspect();
+        inflight = started;
+        void started.finally(() => {
+          if (inflight === started) inflight = undefined;
+        });
+      }
+      last = Promise.race([inflight, late]).finally(() => {
         clearTimeout(timer);
         running = false;
         finishedAt = Date.now();
