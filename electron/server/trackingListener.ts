@@ -203,10 +203,7 @@ export async function startTrackingListener(
    * rules could not be checked, or that its disconnect failed; whether it was taken off. Pruned to
    * the runs still followed.
    */
-  const told = new Map<
-    string,
-    { repair: number; at: number; unchecked?: boolean; offFailed?: boolean }
-  >();
+  const told = new Map<string, { repair: number; at: number; unchecked?: boolean; offFailed?: boolean }>();
   /**
    * While this process follows runs on the run network, the firewall is checked every GUARD_MS,
    * not only at launches: a reload that drops the rules leaves those runs open that long at most.
