@@ -11,7 +11,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import type { Resources } from '../../../shared/training.ts';
 import { invalidInput, WorkbenchError } from '../errors.ts';
-import { type LogLine, logAppender, type ResumePoint } from './runLogs.ts';
+import type { EventBus } from '../events.ts';
+import { appendNote, type LogLine, logAppender, type ResumePoint } from './runLogs.ts';
 
 export const LABEL_RUN = 'dev.mlops-workbench.run-id';
 export const LABEL_RECIPE = 'dev.mlops-workbench.recipe-digest';
@@ -345,4 +346,10 @@ export function samplePeakMemory(container: Docker.Container): () => number | nu
     stopped = true;
     return peak;
   };
+}
+
+/** The workbench's own word in a run's log (and live view), at the point it applies. */
+export function noteInRunLog(d: { home: string; events: EventBus }, runId: string, text: string): void {
+  const line = appendNote(runDirs(d.home, runId).log, text);
+  d.events.emit('run.log', { run: runId, lines: [line], dropped: 0 });
 }

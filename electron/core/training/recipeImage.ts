@@ -17,9 +17,9 @@ import { invalidInput } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import type { Db } from '../store/database.ts';
 import { snapshotEntries } from './codeSnapshot.ts';
-import { engineError, type RunDirs } from './containerRun.ts';
+import { engineError, noteInRunLog, type RunDirs } from './containerRun.ts';
 import { type RunFirewall, runFirewall } from './runFirewall.ts';
-import { appendNote, logAppender } from './runLogs.ts';
+import { logAppender } from './runLogs.ts';
 import { BUILDS, ensureRunNetwork } from './runNetwork.ts';
 
 /** One build firewall per engine client, so builds that start together share one check. */
@@ -49,7 +49,7 @@ async function buildNetwork(docker: Docker, local: boolean): Promise<{ mode: str
 }
 
 export async function buildRecipeImage(
-  d: { db: Db; events: EventBus },
+  d: { db: Db; events: EventBus; home: string },
   docker: Docker,
   spec: RunSpec,
   runId: string,
@@ -64,10 +64,7 @@ export async function buildRecipeImage(
   }
   const code = snapshotEntries(d.db, spec.recipe.digest)!;
   const network = await buildNetwork(docker, local);
-  if (network.note) {
-    const line = appendNote(dirs.log, network.note);
-    d.events.emit('run.log', { run: runId, lines: [line], dropped: 0 });
-  }
+  if (network.note) noteInRunLog(d, runId, network.note);
   const log = logAppender(dirs.log);
   const emit = (text: string, stream: 'stdout' | 'stderr' = 'stdout') => {
     const lines = text.split('\n').filter((l) => l.trim() !== '');

@@ -23,10 +23,9 @@ import {
   readSlice,
   readTextStart,
 } from './containerFiles.ts';
-import { followLogs, runDirs, samplePeakMemory } from './containerRun.ts';
+import { followLogs, noteInRunLog, runDirs, samplePeakMemory } from './containerRun.ts';
 import { type ParsedPoint, parseMetricLines } from './metricParsers.ts';
 import { RegexMetrics } from './metricRegex.ts';
-import { noteInRunLog } from './runLauncher.ts';
 import type { LogLine, ResumePoint } from './runLogs.ts';
 
 const FLUSH_MS = 150;

@@ -21,13 +21,13 @@ import { snapshotEntries } from './codeSnapshot.ts';
 import {
   createContainer,
   engineError,
+  noteInRunLog,
   type RunDirs,
   requireImage,
   runDirs,
   shareRunDirs,
 } from './containerRun.ts';
 import { buildRecipeImage } from './recipeImage.ts';
-import { appendNote } from './runLogs.ts';
 
 export interface LaunchDeps {
   home: string;
@@ -71,12 +71,6 @@ export const NO_LISTENER =
   'this workbench process serves no MLflow endpoint for containers (the app, mlwb ui, mlwb run and mlwb runs do)';
 export const METRICS_INSTEAD =
   'Write metrics to /workbench/output/metrics.jsonl (one {"key", "value", "step"} object per line), or print them for the recipe\'s metrics: regexes, instead.';
-
-/** The workbench's own word in a run's log (and live view), at the point it applies. */
-export function noteInRunLog(d: { home: string; events: EventBus }, runId: string, text: string): void {
-  const line = appendNote(runDirs(d.home, runId).log, text);
-  d.events.emit('run.log', { run: runId, lines: [line], dropped: 0 });
-}
 
 /** Launches the run; its container when it is now RUNNING, else undefined (it was cancelled). */
 export async function launchRun(

@@ -28,14 +28,13 @@ import type { Db } from '../store/database.ts';
 import { CANCELLED_BY_USER, ownerAlive } from '../tracking/runLifecycle.ts';
 import type { TrackingRepo } from '../tracking/trackingRepo.ts';
 import { snapshotFolder } from './codeSnapshot.ts';
-import { engineError, runDirs } from './containerRun.ts';
+import { engineError, noteInRunLog, runDirs } from './containerRun.ts';
 import { loadRecipe, resolveParams } from './recipeLoader.ts';
 import { RunFollower } from './runFollower.ts';
 import {
   launchRun,
   METRICS_INSTEAD,
   NO_LISTENER,
-  noteInRunLog,
   type TrackingChannel,
   type TrackingEndpoint,
 } from './runLauncher.ts';
