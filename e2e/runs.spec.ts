@@ -320,6 +320,76 @@ test('runs: thousands of runs stay windowed, sort on the server and compare', as
   expect(workbench.problems).toEqual([]);
 });
 
+test('runs: long histories compare in buckets, and a zoom reads every point', async ({ page, workbench }) => {
+  test.setTimeout(120_000);
+  const steps = 20_000;
+  const created = await mlflowPostAll<{ run: { info: { run_id: string } } }>(
+    page,
+    'runs/create',
+    [0, 1].map((n) => ({ experiment_id: '0', run_name: `long-${n}` })),
+  );
+  const ids = created.map(({ run }) => run.info.run_id);
+  // One spike per run, inside a bucket: the band must still reach it.
+  const spikeAt = [12_345, 6_789];
+  await mlflowPostAll(
+    page,
+    'runs/log-batch',
+    ids.flatMap((id, n) =>
+      Array.from({ length: steps / 1000 }, (_, b) => ({
+        run_id: id,
+        metrics: Array.from({ length: 1000 }, (_, i) => {
+          const step = b * 1000 + i;
+          return {
+            key: 'loss',
+            value: step === spikeAt[n] ? 50 : 1 + n + (step % 7) / 10,
+            step,
+            timestamp: step,
+          };
+        }),
+      })),
+    ),
+    8,
+  );
+
+  await page.goto(`${new URL(page.url()).origin}/#/runs/compare?ids=${ids.join(',')}`);
+  const chart = page.getByTestId('metric-chart');
+  await chartsDrawn(page);
+  // 1,000 buckets a run, not 20,000 points, with the spikes inside the band's reach.
+  await expect(chart).toHaveAttribute('data-points', '2000');
+  await expect(page.getByTestId('chart-note')).toContainText('buckets of steps');
+  const series = await invoke(page, 'runs.metricSeries', { ids, keys: ['loss'], maxPoints: 1000 });
+  const sampled = (series.result as { series: { total: number; points: { max: number }[] }[] }).series;
+  expect(sampled.map((s) => s.total)).toEqual([steps, steps]);
+  expect(sampled.map((s) => Math.max(...s.points.map((p) => p.max)))).toEqual([50, 50]);
+  await expect(chart.locator('.fills path')).toHaveCount(2);
+  await workbench.screenshot('runs-12-compare-buckets');
+
+  // Drag across a sliver of the x axis: those steps come back at full resolution.
+  const plot = chart.locator('.nsewdrag').first();
+  const box = (await plot.boundingBox())!;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.3, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.31, y, { steps: 4 });
+  await page.mouse.move(box.x + box.width * 0.32, y, { steps: 4 });
+  await page.mouse.up();
+  const note = page.getByTestId('chart-note');
+  await expect(note).toContainText('every point');
+  const [from, to] = ((await note.textContent()) ?? '')
+    .match(/Steps ([\d,]+)–([\d,]+)/)!
+    .slice(1)
+    .map((v) => Number(v.replace(/,/g, '')));
+  // Every step of the window, and the nearest step outside it on each side, for both runs.
+  await expect(chart).toHaveAttribute('data-points', String(2 * (to! - from! + 1 + 2)));
+  await expect(chart.locator('.fills path')).toHaveCount(0);
+  await workbench.screenshot('runs-13-compare-zoomed');
+
+  await page.mouse.dblclick(box.x + box.width / 2, y);
+  await expect(chart).toHaveAttribute('data-points', '2000');
+  await expect(note).toContainText('buckets of steps');
+  expect(workbench.problems).toEqual([]);
+});
+
 test.describe('without an engine', () => {
   const saved = process.env.DOCKER_HOST;
   // The server the fixture starts inherits this: an engine address where nothing answers.

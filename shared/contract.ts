@@ -73,11 +73,14 @@ import {
   FilterName,
   FilterScope,
   MetricPoint,
+  MetricSeriesWindow,
   RunPage,
   RunSearch,
   RunStatus,
   RunSummary,
+  SampledSeries,
   SavedFilter,
+  SERIES_LIMITS,
 } from './tracking.ts';
 import { EngineConfig, EngineFields, EngineName, Recipe, RunDetail, StartRuns } from './training.ts';
 
@@ -311,6 +314,18 @@ export const methods = {
     z.object({ id: z.string().min(1), key: z.string().min(1) }),
     z.array(MetricPoint),
     { reads: (p) => [e.runMetrics(p.id)] },
+  ),
+  /**
+   * Series of several runs for charts: every point where a series has at most maxPoints between
+   * from and to, else that many buckets (SeriesPoint). One request per chart, whatever its length.
+   */
+  'runs.metricSeries': method(
+    MetricSeriesWindow.extend({
+      ids: z.array(z.string().min(1)).min(1).max(SERIES_LIMITS.runs),
+      keys: z.array(z.string().min(1)).min(1).max(SERIES_LIMITS.keys),
+    }),
+    z.object({ series: z.array(SampledSeries) }),
+    { reads: (p) => p.ids.map((id) => e.runMetrics(id)) },
   ),
   'runs.cancel': method(
     z.object({ id: z.string().min(1) }),

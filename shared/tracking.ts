@@ -36,6 +36,49 @@ export const MetricPoint = z.object({
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
+/**
+ * A point of a series as charts read it (runs.metricSeries). Where the series had more points than
+ * asked for, it stands for a bucket of consecutive steps: `step`, `timestamp` and `value` are the
+ * bucket's last point (highest step, then latest timestamp), `min` and `max` its extremes over the
+ * values that are not NaN (null when all are), `count` how many points it holds. A point that is
+ * not a bucket has count 1 and min = max = value (null for NaN).
+ */
+export const SeriesPoint = z.object({
+  step: z.number().int(),
+  timestamp: z.number().int(),
+  value: JsonNumber,
+  min: JsonNumber.nullable(),
+  max: JsonNumber.nullable(),
+  count: z.number().int().positive(),
+});
+export type SeriesPoint = z.infer<typeof SeriesPoint>;
+
+/** Bounds of runs.metricSeries: a compare chart of many runs stays one bounded request. */
+export const SERIES_LIMITS = { runs: 100, keys: 20, maxPoints: 10_000, defaultPoints: 1000 } as const;
+
+export const MetricSeriesWindow = z.object({
+  /** Steps from and to (both included); the whole series when left out. */
+  from: z.number().int().optional(),
+  to: z.number().int().optional(),
+  maxPoints: z.number().int().min(10).max(SERIES_LIMITS.maxPoints).default(SERIES_LIMITS.defaultPoints),
+});
+export type MetricSeriesWindow = z.infer<typeof MetricSeriesWindow>;
+
+export const SampledSeries = z.object({
+  run: z.string(),
+  key: z.string(),
+  /** Points of the series between from and to. */
+  total: z.number().int().nonnegative(),
+  /** Whether `points` are buckets (total > maxPoints) rather than every point. */
+  sampled: z.boolean(),
+  /**
+   * In step order. With a window, the nearest point on each side outside it comes too (count 1),
+   * so a zoomed line runs to the chart's edges.
+   */
+  points: z.array(SeriesPoint),
+});
+export type SampledSeries = z.infer<typeof SampledSeries>;
+
 export const Experiment = z.object({
   id: z.string(),
   name: z.string(),

@@ -123,6 +123,9 @@ export function createHandlers(wb: Workbench): Handlers {
       return { ...wb.runs.readLog(p.id, p.from), status };
     },
     'runs.metricHistory': (p) => wb.tracking.metricHistory(p.id, p.key),
+    'runs.metricSeries': (p) => ({
+      series: p.ids.flatMap((id) => p.keys.map((key) => wb.tracking.metricSeries(id, key, p))),
+    }),
     'runs.cancel': (p) => wb.runs.cancel(p.id),
     'runs.rerun': (p) => ({ run: wb.runs.rerun(p.id, { params: p.params, detach: p.detach }) }),
     'runs.saveArtifact': async (p) => ({ saved: await wb.runs.saveArtifact(p.id, p.path, p.dir) }),

@@ -7,7 +7,7 @@ import { useQueries, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { EventOf } from '../../shared/contract.ts';
 import { entities } from '../../shared/entities.ts';
-import type { MetricPoint } from '../../shared/tracking.ts';
+import { type SampledSeries, SERIES_LIMITS } from '../../shared/tracking.ts';
 import type { ApiError } from './apiError.ts';
 import { useClient } from './client.ts';
 import { api } from './hooks.ts';
@@ -109,68 +109,95 @@ export function useRunLogs(id: string, active: boolean): RunLogs {
 }
 
 /**
- * While the run writes metrics, what reads them (its summary, for new keys and latest values, and
- * every series of it) is refetched, throttled: a metric flushed every 150 ms must not mean a
- * request every 150 ms. The shared invalidation leaves this stream to this hook (hooks.ts).
+ * While runs write metrics, what reads them (their summaries, for new keys and latest values, and
+ * their series) is refetched, throttled: a metric flushed every 150 ms must not mean a request
+ * every 150 ms, however many runs are shown. The shared invalidation leaves this stream to this
+ * hook (hooks.ts).
  */
-export function useLiveMetricRefresh(id: string): void {
+export function useLiveMetricRefresh(ids: string[]): void {
   const client = useClient();
   const queryClient = useQueryClient();
+  const joined = ids.join(',');
   useEffect(() => {
-    const entity = entities.runMetrics(id);
+    const watched = new Set<string>(joined ? joined.split(',').map((id) => entities.runMetrics(id)) : []);
+    const due = new Set<string>();
     let last = 0;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const refresh = () => {
       timer = null;
       last = Date.now();
-      void invalidateEntities(queryClient, [entity]);
+      const changed = [...due];
+      due.clear();
+      void invalidateEntities(queryClient, changed);
     };
     const off = client.transport.subscribe((frame) => {
       if (frame.topic !== 'changed') return;
-      if (!(frame.payload as EventOf<'changed'>).entities.includes(entity) || timer) return;
+      for (const entity of (frame.payload as EventOf<'changed'>).entities)
+        if (watched.has(entity)) due.add(entity);
+      if (due.size === 0 || timer) return;
       timer = setTimeout(refresh, Math.max(0, last + METRICS_THROTTLE_MS - Date.now()));
     });
     return () => {
       off();
       if (timer) clearTimeout(timer);
     };
-  }, [client, id, queryClient]);
+  }, [client, joined, queryClient]);
 }
 
-export interface MetricSeries {
-  key: string;
-  points: MetricPoint[];
+/** A chart's view of its series: the whole of them, or a window of steps (a zoom). */
+export interface SeriesWindow {
+  maxPoints: number;
+  from?: number;
+  to?: number;
 }
 
-/** Every series of `keys` for the runs in `ids` (one query each, cached per run and key). */
-export function useMetricHistories(
+/**
+ * The series of `keys` for the runs in `ids`, as charts draw them: at most `maxPoints` points
+ * each, buckets where a series is longer (runs.metricSeries). One request per chart, split only
+ * where it would pass the contract's bounds. While a new window loads, the last one stays drawn.
+ */
+export function useMetricSeries(
   ids: string[],
   keys: string[],
-): { series: Map<string, MetricSeries[]>; error: ApiError | null } {
+  window: SeriesWindow,
+): { series: Map<string, Map<string, SampledSeries>>; error: ApiError | null; isFetching: boolean } {
   const client = useClient();
-  const pairs = ids.flatMap((id) => keys.map((key) => ({ id, key })));
+  const requests = chunks(ids, SERIES_LIMITS.runs).flatMap((idChunk) =>
+    chunks(keys, SERIES_LIMITS.keys).map((keyChunk) => ({
+      ids: idChunk,
+      keys: keyChunk,
+      maxPoints: window.maxPoints,
+      ...(window.from !== undefined && { from: window.from }),
+      ...(window.to !== undefined && { to: window.to }),
+    })),
+  );
   const results = useQueries({
-    queries: pairs.map((p) => ({
-      queryKey: api.runs.metricHistory.key(p),
-      queryFn: ({ signal }: { signal: AbortSignal }) => client.call('runs.metricHistory', p, signal),
+    queries: requests.map((p) => ({
+      queryKey: api.runs.metricSeries.key(p),
+      queryFn: ({ signal }: { signal: AbortSignal }) => client.call('runs.metricSeries', p, signal),
       staleTime: Number.POSITIVE_INFINITY,
-      // Keep drawing the last series while a refetch is on its way.
-      placeholderData: (prev: MetricPoint[] | undefined) => prev,
+      placeholderData: (prev: { series: SampledSeries[] } | undefined) => prev,
     })),
   });
   const stamp = results.map((r) => r.dataUpdatedAt).join(',');
   // biome-ignore lint/correctness/useExhaustiveDependencies: the stamp changes exactly when a series does.
   const series = useMemo(() => {
-    const out = new Map<string, MetricSeries[]>();
-    pairs.forEach((p, i) => {
-      const points = results[i]?.data;
-      if (!points) return;
-      const list = out.get(p.id) ?? [];
-      list.push({ key: p.key, points });
-      out.set(p.id, list);
-    });
+    const out = new Map<string, Map<string, SampledSeries>>();
+    for (const r of results) {
+      for (const s of r.data?.series ?? []) {
+        const byKey = out.get(s.run) ?? new Map<string, SampledSeries>();
+        byKey.set(s.key, s);
+        out.set(s.run, byKey);
+      }
+    }
     return out;
-  }, [stamp, ids.join(','), keys.join(',')]);
+  }, [stamp]);
   const error = (results.find((r) => r.error)?.error as ApiError | undefined) ?? null;
-  return { series, error };
+  return { series, error, isFetching: results.some((r) => r.isFetching) };
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

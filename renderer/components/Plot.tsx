@@ -27,8 +27,13 @@ export function Plot(props: {
   className?: string;
   /** How many points it draws, as `data-points`, for tests to wait on. */
   points?: number;
+  /** Plotly's `plotly_relayout` events (a zoom, a reset), once the figure is drawn. */
+  onRelayout?: (event: Record<string, unknown>) => void;
 }) {
   const el = useRef<HTMLDivElement>(null);
+  const onRelayout = useRef(props.onRelayout);
+  onRelayout.current = props.onRelayout;
+  const listening = useRef(false);
   const measured = useContainerWidth(el, props.width === undefined);
   const width = props.width ?? measured;
   const { data, layout, height } = props;
@@ -60,7 +65,12 @@ export function Plot(props: {
           ...layout,
         },
         { displayModeBar: false, responsive: false },
-      );
+      ).then((figure) => {
+        // Once per element: Plotly.react keeps the listeners of the figure it redraws.
+        if (listening.current || disposed) return;
+        listening.current = true;
+        figure.on('plotly_relayout', (event) => onRelayout.current?.(event as Record<string, unknown>));
+      });
     });
     return () => {
       disposed = true;
@@ -69,6 +79,7 @@ export function Plot(props: {
   useEffect(() => {
     const node = el.current;
     return () => {
+      listening.current = false;
       if (node) void loadPlotly().then((Plotly) => Plotly.purge(node));
     };
   }, []);

@@ -10,7 +10,16 @@
  */
 
 import type { Statement } from 'better-sqlite3';
-import type { Experiment, MetricPoint, RunPage, RunStatus, RunSummary } from '../../../shared/tracking.ts';
+import type {
+  Experiment,
+  MetricPoint,
+  MetricSeriesWindow,
+  RunPage,
+  RunStatus,
+  RunSummary,
+  SampledSeries,
+  SeriesPoint,
+} from '../../../shared/tracking.ts';
 import { RunSearch } from '../../../shared/tracking.ts';
 import type { RunDetail } from '../../../shared/training.ts';
 import { invalidInput, notFound } from '../errors.ts';
@@ -339,6 +348,99 @@ export class TrackingRepo {
     }));
   }
 
+  /**
+   * A series as a chart reads it: every point between `from` and `to` when there are at most
+   * `maxPoints`, else that many buckets of consecutive steps (each its last point, min, max and
+   * count), so a chart of a long run costs the same as one of a short run. The buckets are made by
+   * SQLite over the series index, not by the caller: a 100,000-point series is one grouped scan and
+   * a lookup per bucket (about a third of the time reading it whole takes, measured here, and a
+   * hundredth of the data to send and draw).
+   */
+  metricSeries(runId: string, key: string, window: MetricSeriesWindow): SampledSeries {
+    this.runRow(runId);
+    const from = window.from ?? Number.MIN_SAFE_INTEGER;
+    const to = window.to ?? Number.MAX_SAFE_INTEGER;
+    const span = this.db
+      .prepare(
+        `SELECT count(*) AS n, min(step) AS lo, max(step) AS hi FROM run_metrics
+          WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ?`,
+      )
+      .get(runId, key, from, to) as { n: number; lo: number | null; hi: number | null };
+    const total = span.n;
+    const sampled = total > window.maxPoints;
+    let points: SeriesPoint[] = [];
+    if (total > 0 && !sampled) {
+      points = this.pointsBetween(runId, key, from, to);
+    } else if (sampled) {
+      points = this.buckets(runId, key, span.lo!, span.hi!, window.maxPoints);
+    }
+    if (window.from !== undefined || window.to !== undefined) {
+      const before = this.db
+        .prepare(
+          `SELECT step, timestamp, value, is_nan FROM run_metrics WHERE run_id = ? AND key = ? AND step < ?
+            ORDER BY step DESC, timestamp DESC, rowid DESC LIMIT 1`,
+        )
+        .get(runId, key, from) as PointRow | undefined;
+      const after = this.db
+        .prepare(
+          `SELECT step, timestamp, value, is_nan FROM run_metrics WHERE run_id = ? AND key = ? AND step > ?
+            ORDER BY step, timestamp, rowid LIMIT 1`,
+        )
+        .get(runId, key, to) as PointRow | undefined;
+      points = [...(before ? [seriesPoint(before)] : []), ...points, ...(after ? [seriesPoint(after)] : [])];
+    }
+    return { run: runId, key, total, sampled, points };
+  }
+
+  private pointsBetween(runId: string, key: string, from: number, to: number): SeriesPoint[] {
+    const rows = this.db
+      .prepare(
+        `SELECT step, timestamp, value, is_nan FROM run_metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ?
+          ORDER BY step, timestamp, rowid`,
+      )
+      .all(runId, key, from, to) as PointRow[];
+    return rows.map(seriesPoint);
+  }
+
+  /**
+   * At most `count` buckets of equal step width over lo..hi (integer arithmetic: the bounds are
+   * bound as BigInt), each read as its last step, extremes and count, then its last point looked up.
+   */
+  private buckets(runId: string, key: string, lo: number, hi: number, count: number): SeriesPoint[] {
+    // Past 2^62 the product would overflow to a REAL in SQLite: there, floating division, capped.
+    const bucketOf =
+      (hi - lo + 1) * count < 2 ** 62
+        ? '((step - @lo) * @count) / (@hi - @lo + 1)'
+        : 'min(CAST((step - @lo) * 1.0 * @count / (@hi - @lo + 1) AS INTEGER), @count - 1)';
+    const groups = this.db
+      .prepare(
+        `SELECT ${bucketOf} AS bucket, max(step) AS last,
+                min(CASE WHEN is_nan = 0 THEN value END) AS min, max(CASE WHEN is_nan = 0 THEN value END) AS max,
+                count(*) AS n
+           FROM run_metrics WHERE run_id = @run AND key = @key AND step BETWEEN @lo AND @hi
+          GROUP BY bucket ORDER BY bucket`,
+      )
+      .all({ run: runId, key, lo: BigInt(lo), hi: BigInt(hi), count: BigInt(count) }) as {
+      last: number;
+      min: number | null;
+      max: number | null;
+      n: number;
+    }[];
+    const lastAt = this.db.prepare(
+      `SELECT step, timestamp, value, is_nan FROM run_metrics WHERE run_id = ? AND key = ? AND step = ?
+        ORDER BY timestamp DESC, rowid DESC LIMIT 1`,
+    );
+    return groups.map((g) => {
+      const last = lastAt.get(runId, key, g.last) as PointRow;
+      return {
+        ...seriesPoint(last),
+        min: g.min === null ? null : wireNumber(g.min, 0),
+        max: g.max === null ? null : wireNumber(g.max, 0),
+        count: g.n,
+      };
+    });
+  }
+
   /** The latest point of every metric of each run, with its step and timestamp (MLflow's Run.data). */
   latestMetricPoints(runIds: string[]): Map<string, MetricPoint[]> {
     const out = new Map<string, MetricPoint[]>(runIds.map((id) => [id, []]));
@@ -494,4 +596,17 @@ function decodeToken(token: string): number {
     // fall through
   }
   throw invalidInput('Invalid page_token: pass the next_page_token of a previous search unchanged.');
+}
+
+interface PointRow {
+  step: number;
+  timestamp: number;
+  value: number | null;
+  is_nan: number;
+}
+
+function seriesPoint(r: PointRow): SeriesPoint {
+  const value = wireNumber(r.value, r.is_nan);
+  const extreme = value === 'NaN' ? null : value;
+  return { step: r.step, timestamp: r.timestamp, value, min: extreme, max: extreme, count: 1 };
 }

@@ -1,9 +1,16 @@
 /**
  * A metric over steps as a line chart (plotly.js, loaded on first use): one series for a run's own
  * chart, several overlaid to compare runs. Redrawn in place with Plotly.react as points arrive.
+ *
+ * A series longer than the chart asked for arrives as buckets (runs.metricSeries): the line goes
+ * through each bucket's last point and a shaded band spans its min and max, so a spike inside a
+ * bucket still shows. A zoomable chart reports the steps it was zoomed to (`onZoom`), for the
+ * caller to read them again at full resolution, and `null` when the zoom is reset.
  */
-import { useMemo } from 'react';
+import { useCallback, useMemo } from 'react';
+import type { SampledSeries } from '../../../shared/tracking.ts';
 import { AXIS, Plot } from '../../components/Plot.tsx';
+import { plotValue } from './runFormat.ts';
 import './RunPage.css';
 
 export interface ChartSeries {
@@ -11,6 +18,8 @@ export interface ChartSeries {
   x: number[];
   /** null draws a gap: NaN and ±Infinity cannot be plotted. */
   y: (number | null)[];
+  /** Each point's min and max where the points are buckets: drawn as a shaded band. */
+  band?: { lo: (number | null)[]; hi: (number | null)[] };
 }
 
 export const SERIES_COLORS = [
@@ -22,7 +31,41 @@ export const SERIES_COLORS = [
   '#0f8f9c',
   '#c2417e',
   '#6b7280',
+  '#8c6d1f',
+  '#1f5f8b',
+  '#5f8b1f',
+  '#8b1f5f',
 ];
+
+/** A series as the store sent it, as a chart draws it: its buckets' extremes as a band. */
+export function chartSeries(name: string, s: SampledSeries | undefined): ChartSeries {
+  const points = s?.points ?? [];
+  return {
+    name,
+    x: points.map((p) => p.step),
+    y: points.map((p) => plotValue(p.value)),
+    ...(s?.sampled && {
+      band: {
+        lo: points.map((p) => (p.min === null ? null : plotValue(p.min))),
+        hi: points.map((p) => (p.max === null ? null : plotValue(p.max))),
+      },
+    }),
+  };
+}
+
+/** The steps of a `plotly_relayout` event's x-axis zoom; null for a reset; undefined for neither. */
+export function zoomOf(event: Record<string, unknown>): [number, number] | null | undefined {
+  if (event['xaxis.autorange'] === true) return null;
+  const range = event['xaxis.range'];
+  const a = Array.isArray(range) ? range[0] : event['xaxis.range[0]'];
+  const b = Array.isArray(range) ? range[1] : event['xaxis.range[1]'];
+  if (typeof a !== 'number' || typeof b !== 'number') return undefined;
+  return [Math.floor(Math.min(a, b)), Math.ceil(Math.max(a, b))];
+}
+
+function fade(hex: string): string {
+  return `${hex}2e`;
+}
 
 export function MetricChart(props: {
   title: string;
@@ -31,31 +74,63 @@ export function MetricChart(props: {
   width?: number;
   height: number;
   legend?: boolean;
+  /** Makes the chart zoomable on x (drag; double-click resets) and reports each zoom. */
+  onZoom?: (steps: [number, number] | null) => void;
 }) {
-  const { series, legend } = props;
+  const { series, legend, onZoom } = props;
+  const zoomable = onZoom !== undefined;
   const data = useMemo(
     () =>
-      series.map((s, i) => ({
-        type: 'scatter' as const,
-        mode: s.x.length <= 1 ? ('markers' as const) : ('lines' as const),
-        name: s.name,
-        x: s.x,
-        y: s.y,
-        line: { color: SERIES_COLORS[i % SERIES_COLORS.length], width: 1.8 },
-        marker: { color: SERIES_COLORS[i % SERIES_COLORS.length], size: 6 },
-        hovertemplate: `${s.name}<br>step %{x}: %{y:.4g}<extra></extra>`,
-      })),
+      series.flatMap((s, i) => {
+        const color = SERIES_COLORS[i % SERIES_COLORS.length]!;
+        const line = {
+          type: 'scatter' as const,
+          mode: s.x.length <= 1 ? ('markers' as const) : ('lines' as const),
+          name: s.name,
+          legendgroup: `s${i}`,
+          x: s.x,
+          y: s.y,
+          line: { color, width: 1.8 },
+          marker: { color, size: 6 },
+          hovertemplate: `${s.name}<br>step %{x}: %{y:.4g}<extra></extra>`,
+        };
+        if (!s.band) return [line];
+        const edge = {
+          type: 'scatter' as const,
+          mode: 'lines' as const,
+          x: s.x,
+          legendgroup: `s${i}`,
+          showlegend: false,
+          hoverinfo: 'skip' as const,
+          line: { width: 0, color },
+        };
+        return [
+          { ...edge, name: `${s.name} min`, y: s.band.lo },
+          { ...edge, name: `${s.name} max`, y: s.band.hi, fill: 'tonexty' as const, fillcolor: fade(color) },
+          line,
+        ];
+      }),
     [series],
   );
   const layout = useMemo(
     () => ({
       margin: { l: 48, r: 12, t: 8, b: legend ? 48 : 26 },
-      xaxis: { ...AXIS, title: { text: '' }, showgrid: false, fixedrange: !legend },
-      yaxis: { ...AXIS, fixedrange: !legend },
+      xaxis: { ...AXIS, title: { text: '' }, showgrid: false, fixedrange: !zoomable },
+      yaxis: { ...AXIS, fixedrange: !zoomable },
       showlegend: Boolean(legend),
       legend: { orientation: 'h' as const, y: -0.1, yanchor: 'top' as const, font: { size: 11 } },
+      // Keeps the reader's zoom while the points of that zoom arrive and the chart is redrawn.
+      uirevision: 'zoom',
+      dragmode: zoomable ? ('zoom' as const) : (false as const),
     }),
-    [legend],
+    [legend, zoomable],
+  );
+  const onRelayout = useCallback(
+    (event: Record<string, unknown>) => {
+      const steps = zoomOf(event);
+      if (steps !== undefined) onZoom?.(steps);
+    },
+    [onZoom],
   );
   return (
     <Plot
@@ -67,6 +142,7 @@ export function MetricChart(props: {
       layout={layout}
       width={props.width}
       height={props.height}
+      onRelayout={zoomable ? onRelayout : undefined}
     />
   );
 }

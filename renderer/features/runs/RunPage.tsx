@@ -3,28 +3,31 @@
  * charts and logs while it runs; params, tags, artifacts and the reproducibility record.
  */
 import { useEffect, useMemo, useState } from 'react';
+import type { SampledSeries } from '../../../shared/tracking.ts';
 import { api } from '../../api/hooks.ts';
-import { useLiveMetricRefresh, useMetricHistories, useRunLogs } from '../../api/useRunLive.ts';
+import { useLiveMetricRefresh, useMetricSeries, useRunLogs } from '../../api/useRunLive.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { RegisterModelDialog } from '../models/RegisterModelDialog.tsx';
 import { ArtifactsCard } from './ArtifactsCard.tsx';
 import { LogViewer } from './LogViewer.tsx';
-import { MetricChart } from './MetricChart.tsx';
+import { chartSeries, MetricChart } from './MetricChart.tsx';
 import { NewRunDialog } from './NewRunDialog.tsx';
 import { ReproRecord } from './ReproRecord.tsx';
 import { RunStatusBadge } from './RunStatusBadge.tsx';
-import { formatDuration, isActive, plotValue, runDuration } from './runFormat.ts';
+import { formatDuration, isActive, runDuration } from './runFormat.ts';
 import { TagsEditor } from './TagsEditor.tsx';
 import './RunPage.css';
 
 const CHART_H = 150;
+/** A tile's chart is a few hundred pixels wide: more points than this would not show. */
+const TILE_POINTS = 500;
 
 export function RunPage(props: { id: string }) {
   const { id } = props;
   const q = api.runs.get.useQuery({ id });
-  useLiveMetricRefresh(id);
+  useLiveMetricRefresh([id]);
   const run = q.data?.run;
   const detail = q.data?.detail;
   const active = run ? isActive(run.status) : false;
@@ -36,7 +39,7 @@ export function RunPage(props: { id: string }) {
   useTick(active);
 
   const keys = useMemo(() => Object.keys(run?.metrics ?? {}).sort(), [run?.metrics]);
-  const histories = useMetricHistories([id], keys);
+  const histories = useMetricSeries([id], keys, { maxPoints: TILE_POINTS });
 
   if (q.isPending) return <Loading />;
   if (!run || !detail)
@@ -49,7 +52,7 @@ export function RunPage(props: { id: string }) {
 
   const duration = runDuration(run);
   const rerunOf = run.tags['mlwb.rerun_of'];
-  const series = histories.series.get(id) ?? [];
+  const series = histories.series.get(id);
   const failed = run.status === 'FAILED' || run.status === 'LOST';
   const onnxFiles = detail.artifacts.map((a) => a.path).filter((p) => p.endsWith('.onnx'));
 
@@ -133,14 +136,14 @@ export function RunPage(props: { id: string }) {
         ) : (
           <div className="metric-grid">
             {keys.map((k) => {
-              const points = series.find((s) => s.key === k)?.points ?? [];
+              const sampled = series?.get(k);
               return (
                 <div key={k} className="metric-tile" data-testid="metric-tile" data-key={k}>
                   <div className="metric-head">
                     <span className="mono">{k}</span>
                     <span className="metric-latest">{formatJsonNumber(run.metrics[k])}</span>
                   </div>
-                  <ChartOf title={k} points={points} />
+                  <ChartOf title={k} series={sampled} />
                 </div>
               );
             })}
@@ -199,24 +202,16 @@ export function RunPage(props: { id: string }) {
   );
 }
 
-function ChartOf(props: { title: string; points: { step: number; value: number | string }[] }) {
-  const series = useMemo(
-    () => [
-      {
-        name: props.title,
-        x: props.points.map((p) => p.step),
-        y: props.points.map((p) => plotValue(p.value)),
-      },
-    ],
-    [props.title, props.points],
-  );
-  if (props.points.length === 0)
+function ChartOf(props: { title: string; series: SampledSeries | undefined }) {
+  const { title, series: sampled } = props;
+  const series = useMemo(() => [chartSeries(title, sampled)], [title, sampled]);
+  if (!sampled?.points.length)
     return (
       <div className="chart-placeholder muted" style={{ height: CHART_H }}>
         Loading…
       </div>
     );
-  return <MetricChart title={props.title} series={series} height={CHART_H} />;
+  return <MetricChart title={title} series={series} height={CHART_H} />;
 }
 
 function Breadcrumb(props: { name: string }) {

@@ -3,20 +3,22 @@
  * metric's series overlaid in a chart. Reached by selecting runs on the Runs page.
  */
 import { useQueries } from '@tanstack/react-query';
-import { useMemo } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import type { ApiError } from '../../api/apiError.ts';
 import { useClient } from '../../api/client.ts';
 import { queryKey } from '../../api/hooks.ts';
-import { useMetricHistories } from '../../api/useRunLive.ts';
+import { useLiveMetricRefresh, useMetricSeries } from '../../api/useRunLive.ts';
 import { EmptyState, ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatJsonNumber } from '../../format.ts';
 import { href, navigate, type Route } from '../../router.ts';
-import { MetricChart, SERIES_COLORS } from './MetricChart.tsx';
+import { chartSeries, MetricChart, SERIES_COLORS } from './MetricChart.tsx';
 import { RunStatusBadge } from './RunStatusBadge.tsx';
-import { plotValue } from './runFormat.ts';
 import './RunsComparePage.css';
 
 type CompareRoute = Extract<Route, { page: 'runs-compare' }>;
+
+/** Points per series in the compare chart: about one per pixel of its width. */
+const CHART_POINTS = 1000;
 
 export function RunsComparePage(props: { route: CompareRoute }) {
   const { ids } = props.route;
@@ -37,18 +39,25 @@ export function RunsComparePage(props: { route: CompareRoute }) {
   const metricKeys = unionKeys(runs.map((r) => r.metrics));
   const metric =
     props.route.metric && metricKeys.includes(props.route.metric) ? props.route.metric : metricKeys[0];
-  const histories = useMetricHistories(
-    runs.map((r) => r.id),
-    metric ? [metric] : [],
+  const runIds = useMemo(() => runs.map((r) => r.id), [runs]);
+  useLiveMetricRefresh(runIds);
+  // The steps the chart is zoomed to: read again at full resolution. Another metric starts whole.
+  const [zoomed, setZoomed] = useState<{ metric: string; steps: [number, number] } | null>(null);
+  const zoom = zoomed && zoomed.metric === metric ? zoomed.steps : null;
+  const onZoom = useCallback(
+    (steps: [number, number] | null) => setZoomed(steps && metric ? { metric, steps } : null),
+    [metric],
   );
+  const histories = useMetricSeries(runIds, metric ? [metric] : [], {
+    maxPoints: CHART_POINTS,
+    ...(zoom && { from: zoom[0], to: zoom[1] }),
+  });
   const series = useMemo(
-    () =>
-      runs.map((r) => {
-        const points = histories.series.get(r.id)?.[0]?.points ?? [];
-        return { name: r.name, x: points.map((p) => p.step), y: points.map((p) => plotValue(p.value)) };
-      }),
-    [histories.series, runs],
+    () => runs.map((r) => chartSeries(r.name, metric ? histories.series.get(r.id)?.get(metric) : undefined)),
+    [histories.series, runs, metric],
   );
+  const bucketed =
+    metric !== undefined && runIds.some((id) => histories.series.get(id)?.get(metric)?.sampled);
 
   const header = (
     <>
@@ -163,7 +172,15 @@ export function RunsComparePage(props: { route: CompareRoute }) {
                 </select>
               </div>
               <ErrorNotice error={histories.error} title="A metric series could not be read." />
-              <MetricChart title={metric} series={series} height={360} legend />
+              <MetricChart title={metric} series={series} height={360} legend onZoom={onZoom} />
+              <p className="muted chart-note" data-testid="chart-note">
+                {bucketed
+                  ? `Series longer than ${CHART_POINTS.toLocaleString()} points are drawn in buckets of steps: the line through each bucket’s last value, the band from its lowest to its highest. Drag across the chart to zoom; the steps you zoom to are read again, at full resolution where they fit.`
+                  : zoom
+                    ? `Steps ${zoom[0].toLocaleString()}–${zoom[1].toLocaleString()}, every point.`
+                    : 'Drag across the chart to zoom.'}
+                {zoom && ' Double-click the chart to see whole runs.'}
+              </p>
             </div>
           )}
         </>
