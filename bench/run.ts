@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
- * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable, cli,
+ * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable, compare, cli,
  * evaluate, serving. No group:
  * all of them.
  */
@@ -73,6 +73,10 @@ if (want('serving')) {
 if (want('runstable')) {
   const { runRunsTableBench } = await import('./training/runsTableBench.ts');
   figures.push(...(await runRunsTableBench()));
+}
+if (want('compare')) {
+  const { runCompareBench } = await import('./tracking/compareBench.ts');
+  figures.push(...(await runCompareBench()));
 }
 for (const f of figures) {
   process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);

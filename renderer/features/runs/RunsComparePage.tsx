@@ -48,7 +48,8 @@ export function RunsComparePage(props: { route: CompareRoute }) {
     (steps: [number, number] | null) => setZoomed(steps && metric ? { metric, steps } : null),
     [metric],
   );
-  const histories = useMetricSeries(runIds, metric ? [metric] : [], {
+  // One read for the chart once every run is known, not one more each time a run arrives.
+  const histories = useMetricSeries(pending ? [] : runIds, metric ? [metric] : [], {
     maxPoints: CHART_POINTS,
     ...(zoom && { from: zoom[0], to: zoom[1] }),
   });

@@ -1,0 +1,194 @@
+/**
+ * Comparing long runs: 20 runs × 100,000 steps of `loss` (2,000,000 points), as a week of per-step
+ * logging of a sweep leaves them. Printed, each beside its target:
+ *   - the store, in process: the compare chart's read (runs.metricSeries, 1,000 points a run) against
+ *     reading every point of the same series (what a chart without downsampling must read), in the
+ *     same run;
+ *   - the real app in browser mode, in headless Chromium, opened cold at the compare page: the time
+ *     from navigation until all 20 series are drawn;
+ *   - a zoom dragged across 1% of the chart: the time until those steps are drawn at full
+ *     resolution.
+ * Targets are the project's own (no issue sets them yet): the read ≥ 3× faster than every point
+ * and under 500 ms, the page drawn under 3 s, a zoom under 1 s.
+ * Needs the built renderer (`npx vite build`). Run: npm run bench -- compare
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright';
+import { CHROMIUM_LAUNCH, startServer, stopServer } from '../../e2e/browserMode.ts';
+import { writeTransaction } from '../../electron/core/store/database.ts';
+import { openWorkbench } from '../../electron/core/workbench.ts';
+import type { Figure } from '../datasets/datasetBench.ts';
+import { openBenchPage } from '../training/benchPage.ts';
+
+const RUNS = 20;
+const STEPS = 100_000;
+const POINTS = 1000;
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Seeds the runs through the tracking repo; returns their ids. */
+async function seed(home: string): Promise<string[]> {
+  const wb = await openWorkbench(home, { mode: 'cli' });
+  try {
+    const experimentId = wb.tracking.createExperiment('compare-bench');
+    const ids: string[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const id = wb.tracking.createRun({ experimentId, name: `sweep-${r}`, status: 'FINISHED' });
+      ids.push(id);
+      let s = r + 1;
+      const rand = () => {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        return s / 2 ** 32;
+      };
+      writeTransaction(wb.db, () => {
+        for (let from = 0; from < STEPS; from += 1000) {
+          wb.tracking.logMetrics(
+            id,
+            Array.from({ length: 1000 }, (_, i) => {
+              const step = from + i;
+              const value = 2 * Math.exp(-step / 25_000) + 0.05 * r + (rand() - 0.5) * 0.2;
+              return { key: 'loss', value, step, timestamp: 1_700_000_000_000 + step };
+            }),
+          );
+        }
+      });
+    }
+    return ids;
+  } finally {
+    await wb.close();
+  }
+}
+
+/** The store's side, in process: the chart's read against reading every point. */
+async function storeReads(home: string, ids: string[]): Promise<{ sampledMs: number; wholeMs: number }> {
+  const wb = await openWorkbench(home, { mode: 'cli' });
+  try {
+    const sampled: number[] = [];
+    const whole: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      let t = performance.now();
+      for (const id of ids) wb.tracking.metricSeries(id, 'loss', { maxPoints: POINTS });
+      sampled.push(performance.now() - t);
+      if (round < 3) {
+        t = performance.now();
+        for (const id of ids) wb.tracking.metricHistory(id, 'loss');
+        whole.push(performance.now() - t);
+      }
+    }
+    return { sampledMs: median(sampled), wholeMs: median(whole) };
+  } finally {
+    await wb.close();
+  }
+}
+
+/** Page side, from the first script on: when the compare chart has drawn `expected` points. */
+function watchChart() {
+  const w = window as unknown as { __drawnAt?: number; __expected?: number };
+  const check = () => {
+    const chart = document.querySelector('[data-testid="metric-chart"]');
+    const traces = chart?.querySelectorAll('.scatterlayer .trace').length ?? 0;
+    if (w.__expected && Number(chart?.getAttribute('data-points')) === w.__expected && traces > 0)
+      w.__drawnAt = performance.now();
+    else requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+}
+
+export async function runCompareBench(): Promise<Figure[]> {
+  const scratch = fs.mkdtempSync(path.join(process.env.MLWB_BENCH_DIR ?? os.tmpdir(), 'mlwb-compare-'));
+  const home = path.join(scratch, 'home');
+  log(`compare bench: seeding ${RUNS} runs × ${STEPS.toLocaleString('en')} steps…`);
+  const ids = await seed(home);
+  const reads = await storeReads(home, ids);
+  log(`store: chart read ${reads.sampledMs.toFixed(0)} ms, every point ${reads.wholeMs.toFixed(0)} ms`);
+  const { url, child } = await startServer(home);
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
+  try {
+    const { page, problems } = await openBenchPage(browser, watchChart);
+    await page.goto(url);
+    await page.getByRole('navigation').first().waitFor({ timeout: 30_000 });
+    await page.goto('about:blank');
+    // What the probe waits for is set before the app's scripts run, on the compare page's load.
+    await page.addInitScript(`window.__expected = ${RUNS * POINTS};`);
+    await page.goto(`${new URL(url).origin}/#/runs/compare?ids=${ids.join(',')}&metric=loss`);
+    await page.waitForFunction(() => (window as unknown as { __drawnAt?: number }).__drawnAt, undefined, {
+      timeout: 60_000,
+    });
+    const drawnMs = await page.evaluate(() => (window as unknown as { __drawnAt: number }).__drawnAt);
+    const series = await page.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => e.name.includes('/api/invoke/runs.metricSeries'))
+        .map((e) => {
+          const t = e as PerformanceResourceTiming;
+          return `${Math.round(t.duration)} ms/${Math.round(t.transferSize / 1024)} KB`;
+        }),
+    );
+    await page.waitForTimeout(500);
+
+    const chart = page.getByTestId('metric-chart');
+    const box = (await chart.locator('.nsewdrag').first().boundingBox())!;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.5, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.505, y, { steps: 3 });
+    await page.mouse.move(box.x + box.width * 0.51, y, { steps: 3 });
+    const zoomStart = performance.now();
+    await page.mouse.up();
+    await page.getByTestId('chart-note').filter({ hasText: 'every point' }).waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      () => {
+        const chart = document.querySelector('[data-testid="metric-chart"]');
+        const points = Number(chart?.getAttribute('data-points'));
+        return points > 0 && points !== 20_000 && points % 20 === 0;
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    // The next frame shows what Plotly drew.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    const zoomMs = performance.now() - zoomStart;
+    const zoomPoints = await chart.getAttribute('data-points');
+    log(
+      `compare page drawn at ${drawnMs.toFixed(0)} ms; runs.metricSeries ${series.join(', ')}; zoom to ` +
+        `${zoomPoints} points in ${zoomMs.toFixed(0)} ms; page errors: ${problems.length ? problems.join('; ') : 'none'}`,
+    );
+    const label = `${RUNS} runs × ${STEPS.toLocaleString('en')} steps`;
+    return [
+      {
+        name: `compare chart's read, ${label}, ${POINTS.toLocaleString('en')} points a run, in process (median of 5)`,
+        value: `${reads.sampledMs.toFixed(0)} ms; every point ${reads.wholeMs.toFixed(0)} ms: ${(reads.wholeMs / reads.sampledMs).toFixed(1)}× faster`,
+        target: '≥ 3× faster than every point, < 500 ms',
+        pass: reads.wholeMs / reads.sampledMs >= 3 && reads.sampledMs < 500,
+      },
+      {
+        name: `compare page, ${label}: navigation → all ${RUNS} series drawn, cold, in Chromium`,
+        value: `${drawnMs.toFixed(0)} ms (runs.metricSeries: ${series.join(', ')}; load average ${os.loadavg()[0]!.toFixed(1)})`,
+        target: '< 3 s',
+        pass: drawnMs < 3000 && problems.length === 0,
+      },
+      {
+        name: 'compare chart zoomed to 1% of the steps: mouse up → every point of them drawn',
+        value: `${zoomMs.toFixed(0)} ms (${zoomPoints} points)`,
+        target: '< 1 s',
+        pass: zoomMs < 1000 && problems.length === 0,
+      },
+    ];
+  } finally {
+    await browser.close().catch(() => {});
+    await stopServer(child);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const keepAlive = setInterval(() => {}, 1000);
+  for (const f of await runCompareBench()) {
+    process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);
+  }
+  clearInterval(keepAlive);
+}
