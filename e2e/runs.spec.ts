@@ -390,6 +390,65 @@ test('runs: long histories compare in buckets, and a zoom reads every point', as
   expect(workbench.problems).toEqual([]);
 });
 
+test('runs: a sweep on parallel axes, a range keeps the best runs, and those are compared', async ({
+  page,
+  workbench,
+}) => {
+  test.setTimeout(120_000);
+  const created = await mlflowPostAll<{ run: { info: { run_id: string } } }>(
+    page,
+    'runs/create',
+    Array.from({ length: 60 }, (_, n) => ({ experiment_id: '0', run_name: `sweep-${n}` })),
+  );
+  const ids = created.map(({ run }) => run.info.run_id);
+  // acc rises with n: the top fifth of the acc axis holds runs 48..59, whatever their params.
+  await mlflowPostAll(
+    page,
+    'runs/log-batch',
+    ids.map((id, n) => ({
+      run_id: id,
+      params: [
+        { key: 'lr', value: String(10 ** -(1 + (n % 4))) },
+        { key: 'optimizer', value: n % 2 ? 'adam' : 'sgd' },
+        { key: 'seed', value: '7' },
+      ],
+      metrics: [{ key: 'acc', value: n / 59, step: 0, timestamp: 1 }],
+    })),
+  );
+
+  await page.goto(`${new URL(page.url()).origin}/#/runs/compare?ids=${[...ids, 'gone-run'].join(',')}`);
+  await expect(page.getByTestId('compare-missing')).toContainText('gone-run');
+  const parallel = page.getByTestId('parallel-coordinates');
+  // seed is the same everywhere: no axis for it.
+  await expect(parallel.getByTestId('parallel-axis')).toHaveCount(3);
+  await expect(parallel.locator('[data-key="lr"]')).toContainText('(log)');
+  await expect(parallel.locator('path.parallel-line')).toHaveCount(60);
+  await expect(page.getByTestId('parallel-kept')).toContainText('60 runs');
+
+  // Drag along the acc axis over its top fifth.
+  const grip = parallel.locator('[data-key="acc"] .parallel-grip');
+  const box = (await grip.boundingBox())!;
+  const x = box.x + box.width / 2;
+  const top = box.y + 4; // the grip reaches 4 px past the axis at each end
+  const axisHeight = box.height - 8;
+  await page.mouse.move(x, top - 2);
+  await page.mouse.down();
+  await page.mouse.move(x, top + axisHeight * 0.1, { steps: 3 });
+  await page.mouse.move(x, top + axisHeight * 0.2 - 1, { steps: 3 });
+  await page.mouse.up();
+  await expect(page.getByTestId('parallel-kept')).toContainText('12 of 60 runs inside the ranges');
+  await expect(parallel).toHaveAttribute('data-kept', '12');
+  await workbench.screenshot('runs-14-parallel-axes');
+
+  await page.getByRole('link', { name: 'Compare these 12' }).click();
+  await expect(page).toHaveURL(/#\/runs\/compare\?ids=/);
+  const heads = page.getByTestId('compare-table').locator('th.run-head');
+  await expect(heads).toHaveCount(12);
+  await expect(heads.first()).toContainText('sweep-48');
+  await expect(page.getByTestId('parallel-kept')).toContainText('12 runs');
+  expect(workbench.problems).toEqual([]);
+});
+
 test.describe('without an engine', () => {
   const saved = process.env.DOCKER_HOST;
   // The server the fixture starts inherits this: an engine address where nothing answers.

@@ -78,6 +78,7 @@ import {
   RunSearch,
   RunStatus,
   RunSummary,
+  COMPARE_LIMIT,
   SampledSeries,
   SavedFilter,
   SERIES_LIMITS,
@@ -291,6 +292,12 @@ export const methods = {
   'runs.get': method(z.object({ id: z.string().min(1) }), z.object({ run: RunSummary, detail: RunDetail }), {
     reads: (p) => [e.run(p.id), e.runMetrics(p.id)],
   }),
+  /** Several runs' summaries in one read, in the order asked; `missing` names ids with no run. */
+  'runs.getMany': method(
+    z.object({ ids: z.array(z.string().min(1)).min(1).max(COMPARE_LIMIT) }),
+    z.object({ runs: z.array(RunSummary), missing: z.array(z.string()) }),
+    { reads: (p) => p.ids.flatMap((id) => [e.run(id), e.runMetrics(id)]) },
+  ),
   // Followed live through `run.log` events; read again once when the run ends (useRunLive.ts).
   'runs.logs': method(
     z.object({ id: z.string().min(1), tail: z.number().int().positive().max(100_000).default(2000) }),

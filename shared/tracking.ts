@@ -56,6 +56,9 @@ export type SeriesPoint = z.infer<typeof SeriesPoint>;
 /** Bounds of runs.metricSeries: a compare chart of many runs stays one bounded request. */
 export const SERIES_LIMITS = { runs: 100, keys: 20, maxPoints: 10_000, defaultPoints: 1000 } as const;
 
+/** How many runs one runs.getMany reads: a compare page of a whole sweep. */
+export const COMPARE_LIMIT = 1000;
+
 export const MetricSeriesWindow = z.object({
   /** Steps from and to (both included); the whole series when left out. */
   from: z.number().int().optional(),

@@ -123,6 +123,11 @@ export function createHandlers(wb: Workbench): Handlers {
       return { ...wb.runs.readLog(p.id, p.from), status };
     },
     'runs.metricHistory': (p) => wb.tracking.metricHistory(p.id, p.key),
+    'runs.getMany': (p) => {
+      const runs = wb.tracking.runsOf(p.ids);
+      const found = new Set(runs.map((r) => r.id));
+      return { runs, missing: [...new Set(p.ids)].filter((id) => !found.has(id)) };
+    },
     'runs.metricSeries': (p) => ({
       series: p.ids.flatMap((id) => p.keys.map((key) => wb.tracking.metricSeries(id, key, p))),
     }),

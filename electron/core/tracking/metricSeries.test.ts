@@ -180,3 +180,22 @@ describe('metric series for charts', () => {
     expect(() => wb.tracking.metricSeries('nope', 'loss', { maxPoints: 10 })).toThrow(/nope/);
   });
 });
+
+describe('runs of a comparison', () => {
+  it('reads runs by id in the order asked, once each, past the 500 a statement holds, without the missing', () => {
+    const ids = Array.from({ length: 620 }, (_, n) =>
+      wb.tracking.createRun({
+        experimentId: '0',
+        status: 'FINISHED',
+        name: `many-${n}`,
+        params: { n: String(n) },
+      }),
+    );
+    wb.tracking.logMetrics(ids[0]!, [{ key: 'acc', value: 0.5, step: 0, timestamp: 1 }]);
+    const asked = [...ids].reverse();
+    const got = wb.tracking.runsOf([asked[0]!, 'gone', ...asked, asked[1]!]);
+    expect(got.map((r) => r.id)).toEqual(asked);
+    expect(got.at(-1)).toMatchObject({ name: 'many-0', params: { n: '0' }, metrics: { acc: 0.5 } });
+    expect(wb.tracking.runsOf(['gone'])).toEqual([]);
+  });
+});

@@ -160,6 +160,20 @@ export class TrackingRepo {
     return this.summaries([this.runRow(id)])[0]!;
   }
 
+  /** The runs of `ids` that exist, in that order (a compare page's runs in one read). */
+  runsOf(ids: string[]): RunSummary[] {
+    const rows = new Map<string, RunRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const found = this.db
+        .prepare(`SELECT * FROM runs WHERE id IN (${chunk.map(() => '?').join(', ')})`)
+        .all(...chunk) as RunRow[];
+      for (const row of found) rows.set(row.id, row);
+    }
+    const ordered = [...new Set(ids)].flatMap((id) => rows.get(id) ?? []);
+    return ordered.length ? this.summaries(ordered) : [];
+  }
+
   updateRun(
     id: string,
     patch: Partial<

@@ -2,43 +2,49 @@
  * Runs side by side: params and final metrics in one table (rows that differ are marked), and one
  * metric's series overlaid in a chart. Reached by selecting runs on the Runs page.
  */
-import { useQueries } from '@tanstack/react-query';
 import { useCallback, useMemo, useState } from 'react';
-import type { ApiError } from '../../api/apiError.ts';
-import { useClient } from '../../api/client.ts';
-import { queryKey } from '../../api/hooks.ts';
+import { COMPARE_LIMIT } from '../../../shared/tracking.ts';
+import { api } from '../../api/hooks.ts';
 import { useLiveMetricRefresh, useMetricSeries } from '../../api/useRunLive.ts';
 import { EmptyState, ErrorNotice, Loading } from '../../components/Notice.tsx';
 import { formatJsonNumber } from '../../format.ts';
 import { href, navigate, type Route } from '../../router.ts';
 import { chartSeries, MetricChart, SERIES_COLORS } from './MetricChart.tsx';
+import { ParallelCoordinates } from './ParallelCoordinates.tsx';
 import { RunStatusBadge } from './RunStatusBadge.tsx';
 import './RunsComparePage.css';
 
 type CompareRoute = Extract<Route, { page: 'runs-compare' }>;
 
-/** Points per series in the compare chart: about one per pixel of its width. */
+/**
+ * Points per series in the compare chart: about one per pixel of its width, and fewer with many
+ * runs, so a chart of a whole sweep stays a few tens of thousands of points to draw.
+ */
 const CHART_POINTS = 1000;
+const CHART_POINT_BUDGET = 40_000;
+
+export function chartPoints(runs: number): number {
+  return Math.max(100, Math.min(CHART_POINTS, Math.floor(CHART_POINT_BUDGET / Math.max(1, runs))));
+}
 
 export function RunsComparePage(props: { route: CompareRoute }) {
   const { ids } = props.route;
-  const client = useClient();
-  const results = useQueries({
-    queries: ids.map((id) => ({
-      queryKey: queryKey('runs.get', { id }),
-      queryFn: ({ signal }: { signal: AbortSignal }) => client.call('runs.get', { id }, signal),
-    })),
-  });
-  const stamp = results.map((r) => r.dataUpdatedAt).join(',');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the stamp changes exactly when a run does.
-  const runs = useMemo(() => results.flatMap((r) => (r.data ? [r.data.run] : [])), [stamp]);
-  const error = (results.find((r) => r.error)?.error as ApiError | undefined) ?? null;
-  const pending = results.some((r) => r.isPending);
+  const asked = ids.slice(0, COMPARE_LIMIT);
+  const q = api.runs.getMany.useQuery({ ids: asked }, { enabled: ids.length >= 2 });
+  const runs = useMemo(() => q.data?.runs ?? [], [q.data]);
+  const missing = q.data?.missing ?? [];
+  const error = q.error;
+  const pending = ids.length >= 2 && q.isPending;
 
-  const paramKeys = unionKeys(runs.map((r) => r.params));
-  const metricKeys = unionKeys(runs.map((r) => r.metrics));
+  const paramKeys = useMemo(() => unionKeys(runs.map((r) => r.params)), [runs]);
+  const metricKeys = useMemo(() => unionKeys(runs.map((r) => r.metrics)), [runs]);
   const metric =
     props.route.metric && metricKeys.includes(props.route.metric) ? props.route.metric : metricKeys[0];
+  // The metrics laid out as axes: a few, the charted one last (the lines are coloured by it).
+  const axisMetrics = useMemo(
+    () => [...metricKeys.filter((k) => k !== metric).slice(0, 3), ...(metric ? [metric] : [])],
+    [metricKeys, metric],
+  );
   const runIds = useMemo(() => runs.map((r) => r.id), [runs]);
   useLiveMetricRefresh(runIds);
   // The steps the chart is zoomed to: read again at full resolution. Another metric starts whole.
@@ -48,9 +54,8 @@ export function RunsComparePage(props: { route: CompareRoute }) {
     (steps: [number, number] | null) => setZoomed(steps && metric ? { metric, steps } : null),
     [metric],
   );
-  // One read for the chart once every run is known, not one more each time a run arrives.
-  const histories = useMetricSeries(pending ? [] : runIds, metric ? [metric] : [], {
-    maxPoints: CHART_POINTS,
+  const histories = useMetricSeries(runIds, metric ? [metric] : [], {
+    maxPoints: chartPoints(runIds.length),
     ...(zoom && { from: zoom[0], to: zoom[1] }),
   });
   const series = useMemo(
@@ -70,7 +75,9 @@ export function RunsComparePage(props: { route: CompareRoute }) {
       <header className="page-header">
         <div>
           <h1>Compare runs</h1>
-          <p className="muted">Params and final metrics side by side; one metric’s series overlaid.</p>
+          <p className="muted">
+            Params and final metrics side by side and across axes; one metric’s series overlaid.
+          </p>
         </div>
       </header>
     </>
@@ -105,7 +112,15 @@ export function RunsComparePage(props: { route: CompareRoute }) {
   return (
     <div className="page">
       {header}
-      <ErrorNotice error={error} title="A run could not be read." />
+      <ErrorNotice error={error} title="The runs could not be read." onRetry={() => void q.refetch()} />
+      {(missing.length > 0 || ids.length > COMPARE_LIMIT) && (
+        <div className="notice notice-warning" data-testid="compare-missing">
+          {missing.length > 0 &&
+            `${missing.length === 1 ? 'One run' : `${missing.length} runs`} of this comparison no longer exist${missing.length === 1 ? 's' : ''} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}); the others are shown. `}
+          {ids.length > COMPARE_LIMIT &&
+            `Only the first ${COMPARE_LIMIT.toLocaleString()} of the ${ids.length.toLocaleString()} runs chosen are compared; filter the Runs page to fewer.`}
+        </div>
+      )}
       {pending ? (
         <Loading />
       ) : (
@@ -157,6 +172,12 @@ export function RunsComparePage(props: { route: CompareRoute }) {
               </table>
             </div>
           </div>
+          <div className="card">
+            <div className="card-header">
+              <h3>Params and metrics across runs</h3>
+            </div>
+            <ParallelCoordinates runs={runs} metrics={axisMetrics} colorBy={metric} />
+          </div>
           {metric && (
             <div className="card">
               <div className="card-header">
@@ -176,7 +197,7 @@ export function RunsComparePage(props: { route: CompareRoute }) {
               <MetricChart title={metric} series={series} height={360} legend onZoom={onZoom} />
               <p className="muted chart-note" data-testid="chart-note">
                 {bucketed
-                  ? `Series longer than ${CHART_POINTS.toLocaleString()} points are drawn in buckets of steps: the line through each bucket’s last value, the band from its lowest to its highest. Drag across the chart to zoom; the steps you zoom to are read again, at full resolution where they fit.`
+                  ? `Series longer than ${chartPoints(runIds.length).toLocaleString()} points are drawn in buckets of steps: the line through each bucket’s last value, the band from its lowest to its highest. Drag across the chart to zoom; the steps you zoom to are read again, at full resolution where they fit.`
                   : zoom
                     ? `Steps ${zoom[0].toLocaleString()}–${zoom[1].toLocaleString()}, every point.`
                     : 'Drag across the chart to zoom.'}
