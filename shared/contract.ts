@@ -330,7 +330,15 @@ export const methods = {
     MetricSeriesWindow.extend({
       ids: z.array(z.string().min(1)).min(1).max(SERIES_LIMITS.runs),
       keys: z.array(z.string().min(1)).min(1).max(SERIES_LIMITS.keys),
-    }),
+    })
+      .refine((p) => p.from === undefined || p.to === undefined || p.from <= p.to, {
+        message: 'from must not be after to.',
+        path: ['from'],
+      })
+      .refine((p) => p.ids.length * p.keys.length * p.maxPoints <= SERIES_LIMITS.pointsPerRequest, {
+        message: `At most ${SERIES_LIMITS.pointsPerRequest.toLocaleString('en')} points in one request (runs × keys × maxPoints): ask for fewer runs or keys at a time, or fewer points.`,
+        path: ['maxPoints'],
+      }),
     z.object({ series: z.array(SampledSeries) }),
     { reads: (p) => p.ids.map((id) => e.runMetrics(id)) },
   ),

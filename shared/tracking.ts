@@ -54,7 +54,14 @@ export const SeriesPoint = z.object({
 export type SeriesPoint = z.infer<typeof SeriesPoint>;
 
 /** Bounds of runs.metricSeries: a compare chart of many runs stays one bounded request. */
-export const SERIES_LIMITS = { runs: 100, keys: 20, maxPoints: 10_000, defaultPoints: 1000 } as const;
+export const SERIES_LIMITS = {
+  runs: 100,
+  keys: 20,
+  maxPoints: 10_000,
+  defaultPoints: 1000,
+  /** runs × keys × maxPoints: what one request may return, so none ties up the store for long. */
+  pointsPerRequest: 200_000,
+} as const;
 
 /** How many runs one runs.getMany reads: a compare page of a whole sweep. */
 export const COMPARE_LIMIT = 1000;

@@ -152,17 +152,23 @@ export interface SeriesWindow {
 }
 
 /**
+ * Runs per series request: a running run's new points read its own few series again, not every
+ * run's on the page (each request is refetched when any of its runs logs).
+ */
+const RUNS_PER_REQUEST = 10;
+
+/**
  * The series of `keys` for the runs in `ids`, as charts draw them: at most `maxPoints` points
- * each, buckets where a series is longer (runs.metricSeries). One request per chart, split only
- * where it would pass the contract's bounds. While a new window loads, the last one stays drawn.
+ * each, buckets where a series is longer (runs.metricSeries): a request per RUNS_PER_REQUEST runs,
+ * split further only by the contract's bounds. While a new window loads, the last one stays drawn.
  */
 export function useMetricSeries(
   ids: string[],
   keys: string[],
   window: SeriesWindow,
-): { series: Map<string, Map<string, SampledSeries>>; error: ApiError | null; isFetching: boolean } {
+): { series: Map<string, Map<string, SampledSeries>>; error: ApiError | null; isPending: boolean } {
   const client = useClient();
-  const requests = chunks(ids, SERIES_LIMITS.runs).flatMap((idChunk) =>
+  const requests = chunks(ids, RUNS_PER_REQUEST).flatMap((idChunk) =>
     chunks(keys, SERIES_LIMITS.keys).map((keyChunk) => ({
       ids: idChunk,
       keys: keyChunk,
@@ -193,7 +199,7 @@ export function useMetricSeries(
     return out;
   }, [stamp]);
   const error = (results.find((r) => r.error)?.error as ApiError | undefined) ?? null;
-  return { series, error, isFetching: results.some((r) => r.isFetching) };
+  return { series, error, isPending: results.some((r) => r.isPending) };
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint, SeriesPoint } from '../../../shared/tracking.ts';
+import { createApi } from '../api.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { openWorkbench, type Workbench } from '../workbench.ts';
 
@@ -197,5 +198,31 @@ describe('runs of a comparison', () => {
     expect(got.map((r) => r.id)).toEqual(asked);
     expect(got.at(-1)).toMatchObject({ name: 'many-0', params: { n: '0' }, metrics: { acc: 0.5 } });
     expect(wb.tracking.runsOf(['gone'])).toEqual([]);
+  });
+});
+
+describe('through the API', () => {
+  it('refuses a window that ends before it starts, and a request past the points it may return', async () => {
+    const api = createApi(wb);
+    const id = newRun();
+    await expect(api.call('runs.metricSeries', { ids: [id], keys: ['k'], from: 10, to: 9 })).rejects.toThrow(
+      /from must not be after to/,
+    );
+    const ids = Array.from({ length: 100 }, () => id);
+    const keys = Array.from({ length: 20 }, (_, k) => `k${k}`);
+    await expect(api.call('runs.metricSeries', { ids, keys, maxPoints: 1000 })).rejects.toThrow(
+      /At most 200,000 points in one request/,
+    );
+    const ok = await api.call('runs.metricSeries', { ids: [id], keys: ['k'], from: 3, to: 3 });
+    expect(ok).toEqual({ series: [{ run: id, key: 'k', total: 0, sampled: false, points: [] }] });
+  });
+
+  it('reads the runs of a comparison and names the ids that have none', async () => {
+    const api = createApi(wb);
+    const a = newRun();
+    const b = newRun();
+    const got = await api.call('runs.getMany', { ids: [b, 'gone', a, b] });
+    expect(got.runs.map((r) => r.id)).toEqual([b, a]);
+    expect(got.missing).toEqual(['gone']);
   });
 });

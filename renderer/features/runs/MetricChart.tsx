@@ -14,6 +14,8 @@ import { plotValue } from './runFormat.ts';
 import './RunPage.css';
 
 export interface ChartSeries {
+  /** Stable across redraws (a run id): Plotly keeps each trace's state (hidden, say) by it. */
+  id: string;
   name: string;
   x: number[];
   /** null draws a gap: NaN and ±Infinity cannot be plotted. */
@@ -38,9 +40,10 @@ export const SERIES_COLORS = [
 ];
 
 /** A series as the store sent it, as a chart draws it: its buckets' extremes as a band. */
-export function chartSeries(name: string, s: SampledSeries | undefined): ChartSeries {
+export function chartSeries(id: string, name: string, s: SampledSeries | undefined): ChartSeries {
   const points = s?.points ?? [];
   return {
+    id,
     name,
     x: points.map((p) => p.step),
     y: points.map((p) => plotValue(p.value)),
@@ -63,6 +66,11 @@ export function zoomOf(event: Record<string, unknown>): [number, number] | null 
   return [Math.floor(Math.min(a, b)), Math.ceil(Math.max(a, b))];
 }
 
+/** Plotly puts a trace's uid into CSS class names: letters, digits, '-' and '_' only. */
+function uidOf(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
 function fade(hex: string): string {
   return `${hex}2e`;
 }
@@ -76,6 +84,11 @@ export function MetricChart(props: {
   legend?: boolean;
   /** Makes the chart zoomable on x (drag; double-click resets) and reports each zoom. */
   onZoom?: (steps: [number, number] | null) => void;
+  /**
+   * What the chart shows (a metric and its runs, say): a zoom is kept while it stays the same and
+   * dropped when it changes (Plotly's uirevision).
+   */
+  revision?: string;
 }) {
   const { series, legend, onZoom } = props;
   const zoomable = onZoom !== undefined;
@@ -87,7 +100,8 @@ export function MetricChart(props: {
           type: 'scatter' as const,
           mode: s.x.length <= 1 ? ('markers' as const) : ('lines' as const),
           name: s.name,
-          legendgroup: `s${i}`,
+          uid: `${uidOf(s.id)}-line`,
+          legendgroup: s.id,
           x: s.x,
           y: s.y,
           line: { color, width: 1.8 },
@@ -99,14 +113,21 @@ export function MetricChart(props: {
           type: 'scatter' as const,
           mode: 'lines' as const,
           x: s.x,
-          legendgroup: `s${i}`,
+          legendgroup: s.id,
           showlegend: false,
           hoverinfo: 'skip' as const,
           line: { width: 0, color },
         };
         return [
-          { ...edge, name: `${s.name} min`, y: s.band.lo },
-          { ...edge, name: `${s.name} max`, y: s.band.hi, fill: 'tonexty' as const, fillcolor: fade(color) },
+          { ...edge, uid: `${uidOf(s.id)}-min`, name: `${s.name} min`, y: s.band.lo },
+          {
+            ...edge,
+            uid: `${uidOf(s.id)}-max`,
+            name: `${s.name} max`,
+            y: s.band.hi,
+            fill: 'tonexty' as const,
+            fillcolor: fade(color),
+          },
           line,
         ];
       }),
@@ -120,10 +141,10 @@ export function MetricChart(props: {
       showlegend: Boolean(legend),
       legend: { orientation: 'h' as const, y: -0.1, yanchor: 'top' as const, font: { size: 11 } },
       // Keeps the reader's zoom while the points of that zoom arrive and the chart is redrawn.
-      uirevision: 'zoom',
+      uirevision: props.revision ?? 'chart',
       dragmode: zoomable ? ('zoom' as const) : (false as const),
     }),
-    [legend, zoomable],
+    [legend, zoomable, props.revision],
   );
   const onRelayout = useCallback(
     (event: Record<string, unknown>) => {

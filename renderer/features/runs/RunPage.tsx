@@ -143,7 +143,7 @@ export function RunPage(props: { id: string }) {
                     <span className="mono">{k}</span>
                     <span className="metric-latest">{formatJsonNumber(run.metrics[k])}</span>
                   </div>
-                  <ChartOf title={k} series={sampled} />
+                  <ChartOf id={id} title={k} series={sampled} pending={histories.isPending} />
                 </div>
               );
             })}
@@ -202,13 +202,13 @@ export function RunPage(props: { id: string }) {
   );
 }
 
-function ChartOf(props: { title: string; series: SampledSeries | undefined }) {
-  const { title, series: sampled } = props;
-  const series = useMemo(() => [chartSeries(title, sampled)], [title, sampled]);
+function ChartOf(props: { id: string; title: string; series: SampledSeries | undefined; pending: boolean }) {
+  const { id, title, series: sampled } = props;
+  const series = useMemo(() => [chartSeries(id, title, sampled)], [id, title, sampled]);
   if (!sampled?.points.length)
     return (
       <div className="chart-placeholder muted" style={{ height: CHART_H }}>
-        Loading…
+        {props.pending ? 'Loading…' : 'No points to draw.'}
       </div>
     );
   return <MetricChart title={title} series={series} height={CHART_H} />;

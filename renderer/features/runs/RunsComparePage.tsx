@@ -48,18 +48,23 @@ export function RunsComparePage(props: { route: CompareRoute }) {
   const runIds = useMemo(() => runs.map((r) => r.id), [runs]);
   useLiveMetricRefresh(runIds);
   // The steps the chart is zoomed to: read again at full resolution. Another metric starts whole.
-  const [zoomed, setZoomed] = useState<{ metric: string; steps: [number, number] } | null>(null);
-  const zoom = zoomed && zoomed.metric === metric ? zoomed.steps : null;
+  // Kept for the metric and runs it was made on: another metric or set of runs starts whole.
+  const revision = `${metric ?? ''}|${runIds.join(',')}`;
+  const [zoomed, setZoomed] = useState<{ revision: string; steps: [number, number] } | null>(null);
+  const zoom = zoomed && zoomed.revision === revision ? zoomed.steps : null;
   const onZoom = useCallback(
-    (steps: [number, number] | null) => setZoomed(steps && metric ? { metric, steps } : null),
-    [metric],
+    (steps: [number, number] | null) => setZoomed(steps ? { revision, steps } : null),
+    [revision],
   );
   const histories = useMetricSeries(runIds, metric ? [metric] : [], {
     maxPoints: chartPoints(runIds.length),
     ...(zoom && { from: zoom[0], to: zoom[1] }),
   });
   const series = useMemo(
-    () => runs.map((r) => chartSeries(r.name, metric ? histories.series.get(r.id)?.get(metric) : undefined)),
+    () =>
+      runs.map((r) =>
+        chartSeries(r.id, r.name, metric ? histories.series.get(r.id)?.get(metric) : undefined),
+      ),
     [histories.series, runs, metric],
   );
   const bucketed =
@@ -194,14 +199,27 @@ export function RunsComparePage(props: { route: CompareRoute }) {
                 </select>
               </div>
               <ErrorNotice error={histories.error} title="A metric series could not be read." />
-              <MetricChart title={metric} series={series} height={360} legend onZoom={onZoom} />
-              <p className="muted chart-note" data-testid="chart-note">
+              <MetricChart
+                title={metric}
+                series={series}
+                height={360}
+                legend
+                onZoom={onZoom}
+                revision={revision}
+              />
+              <p
+                className="muted chart-note"
+                data-testid="chart-note"
+                data-from={zoom?.[0]}
+                data-to={zoom?.[1]}
+              >
                 {bucketed
-                  ? `Series longer than ${chartPoints(runIds.length).toLocaleString()} points are drawn in buckets of steps: the line through each bucket’s last value, the band from its lowest to its highest. Drag across the chart to zoom; the steps you zoom to are read again, at full resolution where they fit.`
+                  ? `Series longer than ${chartPoints(runIds.length).toLocaleString()} points are drawn in buckets of steps: the line through each bucket’s last value, the band from its lowest to its highest finite value. Drag across the chart to zoom; the steps you zoom to are read again, at full resolution where they fit.`
                   : zoom
-                    ? `Steps ${zoom[0].toLocaleString()}–${zoom[1].toLocaleString()}, every point.`
+                    ? 'Every point of these steps.'
                     : 'Drag across the chart to zoom.'}
-                {zoom && ' Double-click the chart to see whole runs.'}
+                {zoom &&
+                  ` Steps ${zoom[0].toLocaleString()}–${zoom[1].toLocaleString()}; double-click the chart to see whole runs.`}
               </p>
             </div>
           )}

@@ -22,17 +22,19 @@ describe('metric chart helpers', () => {
         { step: 19, timestamp: 2, value: 'NaN', min: null, max: null, count: 10 },
       ],
     };
-    expect(chartSeries('a', sampled)).toEqual({
+    expect(chartSeries('R', 'a', sampled)).toEqual({
+      id: 'R',
       name: 'a',
       x: [9, 19],
       y: [0.5, null],
       band: { lo: [0.1, null], hi: [null, null] },
     });
-    expect(chartSeries('b', { ...sampled, sampled: false })).toEqual({
+    expect(chartSeries('R', 'b', { ...sampled, sampled: false })).toEqual({
+      id: 'R',
       name: 'b',
       x: [9, 19],
       y: [0.5, null],
     });
-    expect(chartSeries('c', undefined)).toEqual({ name: 'c', x: [], y: [] });
+    expect(chartSeries('S', 'c', undefined)).toEqual({ id: 'S', name: 'c', x: [], y: [] });
   });
 });
