@@ -192,15 +192,22 @@ describe.skipIf(skip)('packaging a model version', () => {
     expect(predictions.map((p) => p.label)).toEqual(['virginica']);
 
     // The request log lands in the image's log volume, read-only root notwithstanding.
-    const logged = await execIn(container, [
-      'node',
-      '-e',
-      `const d = ${JSON.stringify(REQUEST_LOG_DIR)}; for (const f of require("fs").readdirSync(d)) process.stdout.write(require("fs").readFileSync(d + "/" + f, "utf8"))`,
-    ]);
-    const lines = logged
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { endpoint: string; status: number });
+    // Lines are written in batches, by the server's primary process: read until both are there.
+    let lines: { endpoint: string; status: number }[] = [];
+    for (let tries = 0; tries < 50 && lines.length < 2; tries++) {
+      if (tries) await new Promise((r) => setTimeout(r, 100));
+      const logged = await execIn(container, [
+        'node',
+        '-e',
+        `const d = ${JSON.stringify(REQUEST_LOG_DIR)}; for (const f of require("fs").readdirSync(d)) process.stdout.write(require("fs").readFileSync(d + "/" + f, "utf8"))`,
+      ]);
+      // Only whole lines: a batch may be read while it is written.
+      lines = logged
+        .slice(0, logged.lastIndexOf('\n') + 1)
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as { endpoint: string; status: number });
+    }
     expect(lines.map((l) => [l.endpoint, l.status])).toEqual([
       ['infer', 200],
       ['invocations', 200],
