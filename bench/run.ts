@@ -5,6 +5,7 @@
  * all of them.
  */
 import { type Figure, runDatasetBench } from './datasets/datasetBench.ts';
+import { printFigures } from './standalone.ts';
 
 const datasetGroups = ['ingest', 'small', 'profile', 'huge'];
 const groups = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -78,7 +79,5 @@ if (want('compare')) {
   const { runCompareBench } = await import('./tracking/compareBench.ts');
   figures.push(...(await runCompareBench()));
 }
-for (const f of figures) {
-  process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);
-}
+printFigures(figures);
 clearInterval(keepAlive);

@@ -444,6 +444,14 @@ test('runs: a sweep on parallel axes, a range keeps the best runs, and those are
   await expect(heads).toHaveCount(12);
   await expect(heads.first()).toContainText('sweep-48');
   await expect(page.getByTestId('parallel-kept')).toContainText('12 runs');
+
+  // The seed is the same in every run: only the rows that tell the runs apart.
+  const table = page.getByTestId('compare-table');
+  await expect(table).toContainText('seed');
+  const differ = page.getByLabel(/Only rows that differ \(3 of 4\)/);
+  await differ.check();
+  await expect(table).not.toContainText('seed');
+  await expect(table).toContainText('optimizer');
   expect(workbench.problems).toEqual([]);
 });
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright';
 import { CHROMIUM_LAUNCH, startServer, stopServer } from '../../e2e/browserMode.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
+import { runWhenMain } from '../standalone.ts';
 import { openBenchPage } from './benchPage.ts';
 
 const IMAGE = 'mlwb/python-sklearn:bookworm';
@@ -261,11 +262,4 @@ export async function runLogFloodBench(): Promise<Figure[]> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const keepAlive = setInterval(() => {}, 1000);
-  const figures = await runLogFloodBench();
-  for (const f of figures) {
-    process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);
-  }
-  clearInterval(keepAlive);
-}
+await runWhenMain(import.meta.url, runLogFloodBench);

@@ -13,12 +13,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { CHROMIUM_LAUNCH, startServer, stopServer } from '../../e2e/browserMode.ts';
 import { writeTransaction } from '../../electron/core/store/database.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
+import { runWhenMain } from '../standalone.ts';
 import { openBenchPage } from './benchPage.ts';
 
 const RUNS = 10_000;
@@ -236,10 +236,4 @@ export async function runRunsTableBench(): Promise<Figure[]> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const keepAlive = setInterval(() => {}, 1000);
-  for (const f of await runRunsTableBench()) {
-    process.stdout.write(`${f.pass ? 'PASS' : 'MISS'}  ${f.name}: ${f.value}  (target ${f.target})\n`);
-  }
-  clearInterval(keepAlive);
-}
+await runWhenMain(import.meta.url, runRunsTableBench);

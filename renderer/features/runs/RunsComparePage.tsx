@@ -36,6 +36,8 @@ export function RunsComparePage(props: { route: CompareRoute }) {
   const error = q.error;
   const pending = ids.length >= 2 && q.isPending;
 
+  // Many runs mostly share their params: the rows that tell them apart can be shown alone.
+  const [differOnly, setDifferOnly] = useState(false);
   const paramKeys = useMemo(() => unionKeys(runs.map((r) => r.params)), [runs]);
   const metricKeys = useMemo(() => unionKeys(runs.map((r) => r.metrics)), [runs]);
   const metric =
@@ -100,6 +102,16 @@ export function RunsComparePage(props: { route: CompareRoute }) {
       </div>
     );
 
+  const paramValues = (k: string) => runs.map((r) => r.params[k] ?? '—');
+  const metricValues = (k: string) =>
+    runs.map((r) => (r.metrics[k] === undefined ? '—' : formatJsonNumber(r.metrics[k])));
+  const rows = [
+    ...paramKeys.map((k) => ({ kind: 'param' as const, label: k, values: paramValues(k) })),
+    ...metricKeys.map((k) => ({ kind: 'metric' as const, label: k, values: metricValues(k) })),
+  ].map((r) => ({ ...r, differs: new Set(r.values).size > 1 }));
+  const differing = rows.filter((r) => r.differs).length;
+  const shown = differOnly ? rows.filter((r) => r.differs) : rows;
+
   const row = (label: string, values: string[], kind: 'param' | 'metric') => {
     const differs = new Set(values).size > 1;
     return (
@@ -131,6 +143,17 @@ export function RunsComparePage(props: { route: CompareRoute }) {
       ) : (
         <>
           <div className="card card-flush">
+            <div className="compare-toolbar">
+              <label className="compare-differ">
+                <input
+                  type="checkbox"
+                  checked={differOnly}
+                  onChange={(e) => setDifferOnly(e.target.checked)}
+                />{' '}
+                Only rows that differ ({differing} of {rows.length})
+              </label>
+              <span className="muted">{runs.length.toLocaleString()} runs</span>
+            </div>
             <div className="table-scroll">
               <table className="grid grid-compact compare-runs" data-testid="compare-table">
                 <thead>
@@ -149,29 +172,24 @@ export function RunsComparePage(props: { route: CompareRoute }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {paramKeys.length > 0 && (
-                    <tr className="section-row">
-                      <td colSpan={runs.length + 1}>Params</td>
+                  {(['param', 'metric'] as const).map((kind) => {
+                    const section = shown.filter((r) => r.kind === kind);
+                    if (section.length === 0) return null;
+                    return [
+                      <tr key={`section:${kind}`} className="section-row">
+                        <td colSpan={runs.length + 1}>{kind === 'param' ? 'Params' : 'Metrics (final)'}</td>
+                      </tr>,
+                      ...section.map((r) => row(r.label, r.values, r.kind)),
+                    ];
+                  })}
+                  {shown.length === 0 && (
+                    <tr>
+                      <td colSpan={runs.length + 1} className="muted">
+                        {rows.length === 0
+                          ? 'These runs have no params or metrics.'
+                          : 'Every param and metric is the same in these runs.'}
+                      </td>
                     </tr>
-                  )}
-                  {paramKeys.map((k) =>
-                    row(
-                      k,
-                      runs.map((r) => r.params[k] ?? '—'),
-                      'param',
-                    ),
-                  )}
-                  {metricKeys.length > 0 && (
-                    <tr className="section-row">
-                      <td colSpan={runs.length + 1}>Metrics (final)</td>
-                    </tr>
-                  )}
-                  {metricKeys.map((k) =>
-                    row(
-                      k,
-                      runs.map((r) => (r.metrics[k] === undefined ? '—' : formatJsonNumber(r.metrics[k]))),
-                      'metric',
-                    ),
                   )}
                 </tbody>
               </table>
