@@ -69,6 +69,7 @@ import {
   VersionNumber,
 } from './registry.ts';
 import {
+  COMPARE_LIMIT,
   Experiment,
   FilterName,
   FilterScope,
@@ -78,7 +79,6 @@ import {
   RunSearch,
   RunStatus,
   RunSummary,
-  COMPARE_LIMIT,
   SampledSeries,
   SavedFilter,
   SERIES_LIMITS,
