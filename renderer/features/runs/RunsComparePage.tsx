@@ -177,7 +177,9 @@ export function RunsComparePage(props: { route: CompareRoute }) {
                     if (section.length === 0) return null;
                     return [
                       <tr key={`section:${kind}`} className="section-row">
-                        <td colSpan={runs.length + 1}>{kind === 'param' ? 'Params' : 'Metrics (final)'}</td>
+                        <td colSpan={runs.length + 1}>
+                          <span>{kind === 'param' ? 'Params' : 'Metrics (final)'}</span>
+                        </td>
                       </tr>,
                       ...section.map((r) => row(r.label, r.values, r.kind)),
                     ];
