@@ -168,8 +168,14 @@ export function useMetricSeries(
   window: SeriesWindow,
 ): { series: Map<string, Map<string, SampledSeries>>; error: ApiError | null; isPending: boolean } {
   const client = useClient();
+  // Keys per request: as many as the contract's bound on points allows with this many runs.
+  const keysPerRequest = (runs: number) =>
+    Math.max(
+      1,
+      Math.min(SERIES_LIMITS.keys, Math.floor(SERIES_LIMITS.pointsPerRequest / (runs * window.maxPoints))),
+    );
   const requests = chunks(ids, RUNS_PER_REQUEST).flatMap((idChunk) =>
-    chunks(keys, SERIES_LIMITS.keys).map((keyChunk) => ({
+    chunks(keys, keysPerRequest(idChunk.length)).map((keyChunk) => ({
       ids: idChunk,
       keys: keyChunk,
       maxPoints: window.maxPoints,
@@ -182,13 +188,20 @@ export function useMetricSeries(
       queryKey: api.runs.metricSeries.key(p),
       queryFn: ({ signal }: { signal: AbortSignal }) => client.call('runs.metricSeries', p, signal),
       staleTime: Number.POSITIVE_INFINITY,
-      placeholderData: (prev: { series: SampledSeries[] } | undefined) => prev,
     })),
   });
+  // What was drawn last, for the series whose new request (a zoom, a new key) has not answered
+  // yet: react-query's placeholderData does not carry over between the keys of useQueries.
+  const drawn = useRef(new Map<string, Map<string, SampledSeries>>());
   const stamp = results.map((r) => r.dataUpdatedAt).join(',');
   // biome-ignore lint/correctness/useExhaustiveDependencies: the stamp changes exactly when a series does.
   const series = useMemo(() => {
+    const wanted = new Set(keys);
     const out = new Map<string, Map<string, SampledSeries>>();
+    for (const id of ids) {
+      const before = drawn.current.get(id);
+      if (before) out.set(id, new Map([...before].filter(([key]) => wanted.has(key))));
+    }
     for (const r of results) {
       for (const s of r.data?.series ?? []) {
         const byKey = out.get(s.run) ?? new Map<string, SampledSeries>();
@@ -196,8 +209,9 @@ export function useMetricSeries(
         out.set(s.run, byKey);
       }
     }
+    drawn.current = out;
     return out;
-  }, [stamp]);
+  }, [stamp, ids.join(','), keys.join(',')]);
   const error = (results.find((r) => r.error)?.error as ApiError | undefined) ?? null;
   return { series, error, isPending: results.some((r) => r.isPending) };
 }

@@ -199,11 +199,10 @@ describe.skipIf(skip)('packaging a model version', () => {
       const logged = await execIn(container, [
         'node',
         '-e',
-        `const d = ${JSON.stringify(REQUEST_LOG_DIR)}; for (const f of require("fs").readdirSync(d)) process.stdout.write(require("fs").readFileSync(d + "/" + f, "utf8"))`,
+        // Each file up to its last newline: a batch may be read while it is written.
+        `const fs = require("fs"), d = ${JSON.stringify(REQUEST_LOG_DIR)}; for (const f of fs.readdirSync(d)) { const t = fs.readFileSync(d + "/" + f, "utf8"); process.stdout.write(t.slice(0, t.lastIndexOf("\\n") + 1)); }`,
       ]);
-      // Only whole lines: a batch may be read while it is written.
       lines = logged
-        .slice(0, logged.lastIndexOf('\n') + 1)
         .split('\n')
         .filter((l) => l.trim())
         .map((l) => JSON.parse(l) as { endpoint: string; status: number });

@@ -23,6 +23,9 @@ type CompareRoute = Extract<Route, { page: 'runs-compare' }>;
 const CHART_POINTS = 1000;
 const CHART_POINT_BUDGET = 40_000;
 
+/** Past this many runs a legend is a wall of names: the table above says which colour is which. */
+const LEGEND_RUNS = 30;
+
 export function chartPoints(runs: number): number {
   return Math.max(100, Math.min(CHART_POINTS, Math.floor(CHART_POINT_BUDGET / Math.max(1, runs))));
 }
@@ -51,7 +54,7 @@ export function RunsComparePage(props: { route: CompareRoute }) {
   useLiveMetricRefresh(runIds);
   // The steps the chart is zoomed to: read again at full resolution. Another metric starts whole.
   // Kept for the metric and runs it was made on: another metric or set of runs starts whole.
-  const revision = `${metric ?? ''}|${runIds.join(',')}`;
+  const revision = `${metric ?? ''}|${runIds.length}|${hashOf(runIds.join(','))}`;
   const [zoomed, setZoomed] = useState<{ revision: string; steps: [number, number] } | null>(null);
   const zoom = zoomed && zoomed.revision === revision ? zoomed.steps : null;
   const onZoom = useCallback(
@@ -140,6 +143,13 @@ export function RunsComparePage(props: { route: CompareRoute }) {
       )}
       {pending ? (
         <Loading />
+      ) : !q.data ? null : runs.length === 0 ? (
+        <EmptyState title="None of these runs exist any more">
+          <p>
+            They were deleted since this comparison was opened. Choose others on the{' '}
+            <a href={href({ page: 'runs' })}>Runs</a> page.
+          </p>
+        </EmptyState>
       ) : (
         <>
           <div className="card card-flush">
@@ -223,7 +233,7 @@ export function RunsComparePage(props: { route: CompareRoute }) {
                 title={metric}
                 series={series}
                 height={360}
-                legend
+                legend={runs.length <= LEGEND_RUNS}
                 onZoom={onZoom}
                 revision={revision}
               />
@@ -253,4 +263,11 @@ function unionKeys(records: Record<string, unknown>[]): string[] {
   const keys = new Set<string>();
   for (const r of records) for (const k in r) keys.add(k);
   return [...keys].sort((a, b) => a.localeCompare(b));
+}
+
+/** A short, stable name for a long string (FNV-1a), so a chart's revision stays small. */
+function hashOf(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
 }
