@@ -317,6 +317,27 @@ test('runs: thousands of runs stay windowed, sort on the server and compare', as
   await expect(page.getByTestId('metric-chart')).toHaveAttribute('data-points', '9');
   await chartsDrawn(page);
   await workbench.screenshot('runs-11-compare');
+
+  // The Runs page hands every selected run to the comparison, not the first twenty.
+  await page.goBack();
+  await expect(rows.first()).toBeVisible();
+  await page.getByRole('checkbox', { name: 'Select all loaded runs' }).check();
+  const loaded = await rows.count();
+  const compareAll = page.getByRole('button', { name: /^Compare \d+/ });
+  const label = (await compareAll.textContent()) ?? '';
+  const chosen = Number(label.replace(/[^\d]/g, ''));
+  expect(chosen).toBeGreaterThanOrEqual(loaded);
+  await compareAll.click();
+  // Past what one comparison holds (a page of the list is 2,000 runs): the first 1,000, and a word
+  // about the rest.
+  expect(chosen).toBeGreaterThan(1000);
+  await expect(page.getByTestId('compare-missing')).toContainText(
+    `Only the first 1,000 of the ${chosen.toLocaleString('en-US')} runs chosen are compared`,
+  );
+  await expect(page.getByTestId('parallel-kept')).toContainText('1,000 runs');
+  await expect(page.getByTestId('parallel-coordinates').locator('path.parallel-line')).toHaveCount(1000);
+  await expect(page.getByTestId('metric-chart')).toHaveAttribute('data-points', '3000', { timeout: 30_000 });
+  await workbench.screenshot('runs-14-compare-thousand');
   expect(workbench.problems).toEqual([]);
 });
 
@@ -362,7 +383,7 @@ test('runs: long histories compare in buckets, and a zoom reads every point', as
   expect(sampled.map((s) => s.total)).toEqual([steps, steps]);
   expect(sampled.map((s) => Math.max(...s.points.map((p) => p.max)))).toEqual([50, 50]);
   await expect(chart.locator('.fills path')).toHaveCount(2);
-  await workbench.screenshot('runs-12-compare-buckets');
+  await workbench.screenshot('runs-15-compare-buckets');
 
   // Drag across a sliver of the x axis: those steps come back at full resolution.
   const plot = chart.locator('.nsewdrag').first();
@@ -380,7 +401,7 @@ test('runs: long histories compare in buckets, and a zoom reads every point', as
   expect(to - from).toBeGreaterThan(50);
   await expect(chart).toHaveAttribute('data-points', String(2 * (to - from + 1 + 2)));
   await expect(chart.locator('.fills path')).toHaveCount(0);
-  await workbench.screenshot('runs-13-compare-zoomed');
+  await workbench.screenshot('runs-16-compare-zoomed');
 
   await page.mouse.dblclick(box.x + box.width / 2, y);
   await expect(chart).toHaveAttribute('data-points', '2000');
@@ -436,7 +457,7 @@ test('runs: a sweep on parallel axes, a range keeps the best runs, and those are
   await page.mouse.up();
   await expect(page.getByTestId('parallel-kept')).toContainText('12 of 60 runs inside the ranges');
   await expect(parallel).toHaveAttribute('data-kept', '12');
-  await workbench.screenshot('runs-14-parallel-axes');
+  await workbench.screenshot('runs-17-parallel-axes');
 
   await page.getByRole('link', { name: 'Compare these 12' }).click();
   await expect(page).toHaveURL(/#\/runs\/compare\?ids=/);

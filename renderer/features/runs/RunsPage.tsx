@@ -4,6 +4,7 @@
  * the page says how to start one.
  */
 import { useCallback, useMemo, useState } from 'react';
+import { COMPARE_LIMIT } from '../../../shared/tracking.ts';
 import { api } from '../../api/hooks.ts';
 import { useRunList } from '../../api/useRunList.ts';
 import { Icon } from '../../components/icons.tsx';
@@ -17,7 +18,6 @@ import { RunsTable, type Sort } from './RunsTable.tsx';
 import './runs.css';
 
 const DEFAULT_SORT: Sort = { key: 'attributes.created', desc: true };
-const MAX_COMPARE = 20;
 
 export function RunsPage() {
   const engine = api.engine.status.useQuery({}, { refetchInterval: 10_000 });
@@ -68,8 +68,14 @@ export function RunsPage() {
             type="button"
             className="btn"
             disabled={chosen.length < 2}
-            title={chosen.length < 2 ? 'Select two or more runs to compare them' : undefined}
-            onClick={() => navigate({ page: 'runs-compare', ids: chosen.slice(0, MAX_COMPARE) })}
+            title={
+              chosen.length < 2
+                ? 'Select two or more runs to compare them'
+                : chosen.length > COMPARE_LIMIT
+                  ? `The first ${COMPARE_LIMIT.toLocaleString()} selected are compared together`
+                  : undefined
+            }
+            onClick={() => navigate({ page: 'runs-compare', ids: chosen })}
           >
             <Icon name="compare" size={15} /> Compare{chosen.length >= 2 ? ` ${chosen.length}` : ''}
           </button>

@@ -58,13 +58,19 @@ describe('parallel coordinates axes', () => {
     expect(axes.map((a) => a.key)).not.toContain('output_dir');
   });
 
-  it('takes only decimal numbers for numbers, and a log scale from two decades on', () => {
+  it('takes only decimal numbers for numbers, and a log scale for params from two decades on', () => {
     const odd = [run('x', { p: '0x10', q: '1' }, {}), run('y', { p: '  ', q: '100' }, {})];
     const [p, q] = chooseAxes(odd, [], undefined);
     expect(p!.scale).toMatchObject({ type: 'category' });
     expect(q!.scale).toEqual({ type: 'linear', min: 1, max: 100, log: true });
     const under = chooseAxes([run('x', { q: '1' }, {}), run('y', { q: '99' }, {})], [], undefined);
     expect(under[0]!.scale).toMatchObject({ log: false });
+    const metric = chooseAxes(
+      [run('x', {}, { m: 1, n: 1 }), run('y', {}, { m: 1000, n: 2 })],
+      ['m', 'n'],
+      'n',
+    );
+    expect(metric[0]!.scale).toMatchObject({ type: 'linear', log: false });
   });
 
   it('places values on log, linear and category axes, and missing ones below', () => {

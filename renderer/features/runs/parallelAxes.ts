@@ -12,8 +12,9 @@ export interface Axis {
   kind: 'param' | 'metric';
   key: string;
   /**
-   * Numbers spread by value (by its logarithm when all are positive and span two decades or more,
-   * as learning rates and regularization strengths do); anything else one step per distinct value.
+   * Numbers spread by value (a param's by its logarithm when all are positive and span two decades
+   * or more, as learning rates and regularization strengths do); anything else one step per
+   * distinct value.
    */
   scale: LinearScale | CategoryScale;
 }
@@ -92,7 +93,8 @@ function scaleOf(runs: RunSummary[], axis: Pick<Axis, 'kind' | 'key'>): Axis['sc
       max = Math.max(max, n);
     }
     if (min > max) return { type: 'linear', min: 0, max: 1, log: false };
-    return { type: 'linear', min, max, log: min > 0 && max / min >= 100 };
+    // Params such as a learning rate are chosen on a log scale; metrics read as they are.
+    return { type: 'linear', min, max, log: axis.kind === 'param' && min > 0 && max / min >= 100 };
   }
   const values = [...new Set(raw.map(String))].sort((a, b) =>
     a.localeCompare(b, undefined, { numeric: true }),
