@@ -322,11 +322,9 @@ test('runs: thousands of runs stay windowed, sort on the server and compare', as
   await page.goBack();
   await expect(rows.first()).toBeVisible();
   await page.getByRole('checkbox', { name: 'Select all loaded runs' }).check();
-  const loaded = await rows.count();
   const compareAll = page.getByRole('button', { name: /^Compare \d+/ });
   const label = (await compareAll.textContent()) ?? '';
   const chosen = Number(label.replace(/[^\d]/g, ''));
-  expect(chosen).toBeGreaterThanOrEqual(loaded);
   await compareAll.click();
   // Past what one comparison holds (a page of the list is 2,000 runs): the first 1,000, and a word
   // about the rest.
@@ -335,7 +333,7 @@ test('runs: thousands of runs stay windowed, sort on the server and compare', as
     `Only the first 1,000 of the ${chosen.toLocaleString('en-US')} runs chosen are compared`,
   );
   await expect(page.getByTestId('parallel-kept')).toContainText('1,000 runs');
-  await expect(page.getByTestId('parallel-coordinates').locator('path.parallel-line')).toHaveCount(1000);
+  await expect(page.getByTestId('parallel-coordinates').locator('g.parallel-lines > path')).toHaveCount(1000);
   await expect(page.getByTestId('metric-chart')).toHaveAttribute('data-points', '3000', { timeout: 30_000 });
   await workbench.screenshot('runs-14-compare-thousand');
   expect(workbench.problems).toEqual([]);
@@ -441,7 +439,7 @@ test('runs: a sweep on parallel axes, a range keeps the best runs, and those are
   // seed is the same everywhere: no axis for it.
   await expect(parallel.getByTestId('parallel-axis')).toHaveCount(3);
   await expect(parallel.locator('[data-key="lr"]')).toContainText('(log)');
-  await expect(parallel.locator('path.parallel-line')).toHaveCount(60);
+  await expect(parallel.locator('g.parallel-lines > path')).toHaveCount(60);
   await expect(page.getByTestId('parallel-kept')).toContainText('60 runs');
 
   // Drag along the acc axis over its top fifth.
@@ -464,7 +462,7 @@ test('runs: a sweep on parallel axes, a range keeps the best runs, and those are
   const heads = page.getByTestId('compare-table').locator('th.run-head');
   await expect(heads).toHaveCount(12);
   await expect(heads.first()).toContainText('sweep-48');
-  await expect(page.getByTestId('parallel-kept')).toContainText('12 runs');
+  await expect(page.getByTestId('parallel-kept')).toContainText('12 runs; drag along an axis');
 
   // The seed is the same in every run: only the rows that tell the runs apart.
   const table = page.getByTestId('compare-table');

@@ -214,7 +214,7 @@ export async function runCompareBench(): Promise<Figure[]> {
     await sweepPage.goto(`${new URL(url).origin}/#/runs/compare?ids=${sweep.join(',')}&metric=val_accuracy`);
     await sweepPage
       .getByTestId('parallel-coordinates')
-      .locator('path.parallel-line')
+      .locator('g.parallel-lines > path')
       .nth(SWEEP - 1)
       .waitFor({ timeout: 60_000 });
     await sweepPage.waitForFunction(

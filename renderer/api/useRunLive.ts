@@ -4,7 +4,7 @@
  * second while `run:ID:metrics` events arrive.
  */
 import { useQueries, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { EventOf } from '../../shared/contract.ts';
 import { entities } from '../../shared/entities.ts';
 import { type SampledSeries, SERIES_LIMITS } from '../../shared/tracking.ts';
@@ -166,7 +166,12 @@ export function useMetricSeries(
   ids: string[],
   keys: string[],
   window: SeriesWindow,
-): { series: Map<string, Map<string, SampledSeries>>; error: ApiError | null; isPending: boolean } {
+): {
+  series: Map<string, Map<string, SampledSeries>>;
+  error: ApiError | null;
+  /** Some series has not been read for this window yet (what is drawn for it is the last one). */
+  isPending: boolean;
+} {
   const client = useClient();
   // Keys per request: as many as the contract's bound on points allows with this many runs.
   const keysPerRequest = (runs: number) =>
@@ -191,27 +196,33 @@ export function useMetricSeries(
     })),
   });
   // What was drawn last, for the series whose new request (a zoom, a new key) has not answered
-  // yet: react-query's placeholderData does not carry over between the keys of useQueries.
+  // yet: react-query's placeholderData does not carry over between the keys of useQueries. A
+  // request that failed carries nothing over: its error is shown instead.
   const drawn = useRef(new Map<string, Map<string, SampledSeries>>());
-  const stamp = results.map((r) => r.dataUpdatedAt).join(',');
+  const stamp = results.map((r) => `${r.dataUpdatedAt}:${r.status}`).join(',');
   // biome-ignore lint/correctness/useExhaustiveDependencies: the stamp changes exactly when a series does.
   const series = useMemo(() => {
-    const wanted = new Set(keys);
     const out = new Map<string, Map<string, SampledSeries>>();
-    for (const id of ids) {
-      const before = drawn.current.get(id);
-      if (before) out.set(id, new Map([...before].filter(([key]) => wanted.has(key))));
-    }
-    for (const r of results) {
-      for (const s of r.data?.series ?? []) {
-        const byKey = out.get(s.run) ?? new Map<string, SampledSeries>();
-        byKey.set(s.key, s);
-        out.set(s.run, byKey);
-      }
-    }
-    drawn.current = out;
+    const put = (s: SampledSeries) => {
+      const byKey = out.get(s.run) ?? new Map<string, SampledSeries>();
+      byKey.set(s.key, s);
+      out.set(s.run, byKey);
+    };
+    requests.forEach((p, i) => {
+      const r = results[i];
+      if (r?.data) for (const s of r.data.series) put(s);
+      else if (r?.isPending)
+        for (const id of p.ids)
+          for (const key of p.keys) {
+            const before = drawn.current.get(id)?.get(key);
+            if (before) put(before);
+          }
+    });
     return out;
   }, [stamp, ids.join(','), keys.join(',')]);
+  useLayoutEffect(() => {
+    drawn.current = series;
+  }, [series]);
   const error = (results.find((r) => r.error)?.error as ApiError | undefined) ?? null;
   return { series, error, isPending: results.some((r) => r.isPending) };
 }

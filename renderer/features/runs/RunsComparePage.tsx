@@ -23,7 +23,7 @@ type CompareRoute = Extract<Route, { page: 'runs-compare' }>;
 const CHART_POINTS = 1000;
 const CHART_POINT_BUDGET = 40_000;
 
-/** Past this many runs a legend is a wall of names: the table above says which colour is which. */
+/** Past this many runs a legend is a wall of names: hovering a line names its run. */
 const LEGEND_RUNS = 30;
 
 export function chartPoints(runs: number): number {
@@ -136,7 +136,7 @@ export function RunsComparePage(props: { route: CompareRoute }) {
       {(missing.length > 0 || ids.length > COMPARE_LIMIT) && (
         <div className="notice notice-warning" data-testid="compare-missing">
           {missing.length > 0 &&
-            `${missing.length === 1 ? 'One run' : `${missing.length} runs`} of this comparison no longer exist${missing.length === 1 ? 's' : ''} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}); the others are shown. `}
+            `${missing.length === 1 ? 'One run' : `${missing.length} runs`} of this comparison no longer exist${missing.length === 1 ? 's' : ''} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})${runs.length ? '; the others are shown' : ''}. `}
           {ids.length > COMPARE_LIMIT &&
             `Only the first ${COMPARE_LIMIT.toLocaleString()} of the ${ids.length.toLocaleString()} runs chosen are compared; filter the Runs page to fewer.`}
         </div>
@@ -211,7 +211,13 @@ export function RunsComparePage(props: { route: CompareRoute }) {
             <div className="card-header">
               <h3>Params and metrics across runs</h3>
             </div>
-            <ParallelCoordinates runs={runs} metrics={axisMetrics} colorBy={metric} />
+            {/* Ranges belong to one comparison: another set of runs starts without them. */}
+            <ParallelCoordinates
+              key={hashOf(runIds.join(','))}
+              runs={runs}
+              metrics={axisMetrics}
+              colorBy={metric}
+            />
           </div>
           {metric && (
             <div className="card">
@@ -243,11 +249,13 @@ export function RunsComparePage(props: { route: CompareRoute }) {
                 data-from={zoom?.[0]}
                 data-to={zoom?.[1]}
               >
-                {bucketed
-                  ? `Series longer than ${chartPoints(runIds.length).toLocaleString()} points are drawn in buckets of steps: the line through each bucket’s last value, the band from its lowest to its highest finite value. Drag across the chart to zoom; the steps you zoom to are read again, at full resolution where they fit.`
-                  : zoom
-                    ? 'Every point of these steps.'
-                    : 'Drag across the chart to zoom.'}
+                {histories.isPending && zoom
+                  ? 'Reading these steps…'
+                  : bucketed
+                    ? `Series longer than ${chartPoints(runIds.length).toLocaleString()} points are drawn in buckets of steps: the line through each bucket’s last value, the band from its lowest to its highest finite value. Drag across the chart to zoom; the steps you zoom to are read again, at full resolution where they fit.`
+                    : zoom
+                      ? 'Every point of these steps.'
+                      : 'Drag across the chart to zoom.'}
                 {zoom &&
                   ` Steps ${zoom[0].toLocaleString()}–${zoom[1].toLocaleString()}; double-click the chart to see whole runs.`}
               </p>

@@ -117,7 +117,10 @@ describe('parallel coordinates axes', () => {
     const opt = byId(axes, 'param:opt');
     const sgd = brushOf(opt, 0.8, 1);
     expect(sgd).toEqual({ type: 'category', values: new Set(['sgd']) });
-    expect(brushSpan(opt, sgd)).toEqual([1, 1]);
+    expect(brushSpan(opt, sgd)).toEqual([0.75, 1]);
+    // Between the two ticks: both categories' bands, not nothing.
+    expect(brushOf(opt, 0.3, 0.7)).toEqual({ type: 'category', values: new Set(['adam', 'sgd']) });
+    expect(brushOf(opt, 0.1, 0.4)).toEqual({ type: 'category', values: new Set(['adam']) });
     expect([...keptBy(runs, axes, new Map([[opt.id, sgd]]))]).toEqual(['a']);
     const loss = byId(axes, 'metric:loss');
     expect([...keptBy(runs, axes, new Map([[loss.id, brushOf(loss, 0, 1)]]))]).toEqual(['a']);

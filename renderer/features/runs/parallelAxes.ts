@@ -138,16 +138,22 @@ export function brushOf(axis: Axis, a: number, b: number): Brush {
     const at = (p: number) => (p <= 0 ? scale.min : p >= 1 ? scale.max : valueAt(scale, p));
     return { type: 'linear', lo: at(lo), hi: at(hi) };
   }
-  const last = Math.max(1, scale.values.length - 1);
+  // Each category owns the band half a step either side of its tick: a drag anywhere over a
+  // band takes it, so a drag between two ticks is never empty.
+  const half = scale.values.length > 1 ? 0.5 / (scale.values.length - 1) : 0.5;
   return {
     type: 'category',
     values: new Set(
       scale.values.filter((_, i) => {
-        const p = scale.values.length === 1 ? 0.5 : i / last;
-        return p >= lo && p <= hi;
+        const p = categoryAt(scale, i);
+        return p + half >= lo && p - half <= hi;
       }),
     ),
   };
+}
+
+function categoryAt(scale: CategoryScale, i: number): number {
+  return scale.values.length === 1 ? 0.5 : i / (scale.values.length - 1);
 }
 
 /** The positions a range spans on the axis as it is drawn now (clamped to the axis). */
@@ -161,10 +167,21 @@ export function brushSpan(axis: Axis, brush: Brush): [number, number] | undefine
     const at = [...brush.values]
       .map((v) => scale.index.get(v))
       .filter((i): i is number => i !== undefined)
-      .map((i) => (scale.values.length === 1 ? 0.5 : i / (scale.values.length - 1)));
-    return at.length ? [Math.min(...at), Math.max(...at)] : undefined;
+      .map((i) => categoryAt(scale, i));
+    if (!at.length) return undefined;
+    // The categories' bands, not their bare ticks: one category is a visible range, too.
+    const half = scale.values.length > 1 ? 0.25 / (scale.values.length - 1) : 0.25;
+    return [Math.max(0, Math.min(...at) - half), Math.min(1, Math.max(...at) + half)];
   }
   return undefined;
+}
+
+/** The ranges that apply: on an axis shown, of the axis's kind (numbers or categories). */
+export function activeBrushes(axes: Axis[], brushes: Map<string, Brush>): { axis: Axis; brush: Brush }[] {
+  return axes.flatMap((axis) => {
+    const brush = brushes.get(axis.id);
+    return brush && brush.type === axis.scale.type ? [{ axis, brush }] : [];
+  });
 }
 
 /**
@@ -172,10 +189,7 @@ export function brushSpan(axis: Axis, brush: Brush): [number, number] | undefine
  * not. Ranges on axes not shown (gone, or of another kind now) keep every run.
  */
 export function keptBy(runs: RunSummary[], axes: Axis[], brushes: Map<string, Brush>): Set<string> {
-  const active = axes.flatMap((axis) => {
-    const brush = brushes.get(axis.id);
-    return brush && brush.type === axis.scale.type ? [{ axis, brush }] : [];
-  });
+  const active = activeBrushes(axes, brushes);
   const kept = new Set<string>();
   for (const run of runs) {
     const inside = active.every(({ axis, brush }) => {
