@@ -442,6 +442,20 @@ test('runs: a sweep on parallel axes, a range keeps the best runs, and those are
   await expect(parallel.locator('g.parallel-lines > path')).toHaveCount(60);
   await expect(page.getByTestId('parallel-kept')).toContainText('60 runs');
 
+  // One against another: the learning rate (a log axis) against acc, then the optimizer.
+  const scatter = page.getByTestId('param-scatter');
+  await expect(page.getByLabel('Scatter across (x)')).toHaveValue('param:lr');
+  await expect(page.getByLabel('Scatter up (y)')).toHaveValue('metric:acc');
+  await expect(scatter).toHaveAttribute('data-points', '60');
+  await expect(scatter.locator('.xtick text').first()).toBeVisible();
+  // Decades apart, evenly: a log axis (a linear one from 0 to 0.1 would not show 0.001 and 0.01).
+  expect(await scatter.locator('.xtick text').allTextContents()).toEqual(
+    expect.arrayContaining(['0.001', '0.01', '0.1']),
+  );
+  await page.getByLabel('Scatter across (x)').selectOption('param:optimizer');
+  await expect(scatter.locator('.xtick text')).toHaveText(['adam', 'sgd']);
+  await expect(scatter).toHaveAttribute('data-points', '60');
+
   // Drag along the acc axis over its top fifth.
   const grip = parallel.locator('[data-key="acc"] .parallel-grip');
   const box = (await grip.boundingBox())!;

@@ -11,6 +11,7 @@ import { formatJsonNumber } from '../../format.ts';
 import { href, navigate, type Route } from '../../router.ts';
 import { chartSeries, MetricChart, SERIES_COLORS } from './MetricChart.tsx';
 import { ParallelCoordinates } from './ParallelCoordinates.tsx';
+import { ParamScatter } from './ParamScatter.tsx';
 import { RunStatusBadge } from './RunStatusBadge.tsx';
 import './RunsComparePage.css';
 
@@ -217,6 +218,12 @@ export function RunsComparePage(props: { route: CompareRoute }) {
               runs={runs}
               metrics={axisMetrics}
               colorBy={metric}
+            />
+            <ParamScatter
+              runs={runs}
+              params={rows.filter((r) => r.kind === 'param' && r.differs).map((r) => r.label)}
+              metrics={metricKeys}
+              y={metric}
             />
           </div>
           {metric && (

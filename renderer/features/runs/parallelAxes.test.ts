@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../shared/tracking.ts';
 import {
   type Axis,
+  axisOf,
   brushOf,
   brushSpan,
   chooseAxes,
   keptBy,
   MAX_PARAM_AXES,
   MISSING,
+  plotted,
   position,
   valueAt,
 } from './parallelAxes.ts';
@@ -124,5 +126,17 @@ describe('parallel coordinates axes', () => {
     expect([...keptBy(runs, axes, new Map([[opt.id, sgd]]))]).toEqual(['a']);
     const loss = byId(axes, 'metric:loss');
     expect([...keptBy(runs, axes, new Map([[loss.id, brushOf(loss, 0, 1)]]))]).toEqual(['a']);
+  });
+});
+
+describe('one against another', () => {
+  it('plots numbers as numbers, categories as their names, and nothing for a missing or NaN value', () => {
+    const lr = axisOf(runs, 'param', 'lr');
+    const opt = axisOf(runs, 'param', 'opt');
+    const loss = axisOf(runs, 'metric', 'loss');
+    expect(runs.map((r) => plotted(r, lr))).toEqual([0.0001, 0.01, 0.1]);
+    expect(runs.map((r) => plotted(r, opt))).toEqual(['sgd', 'adam', 'adam']);
+    expect(runs.map((r) => plotted(r, loss))).toEqual([2, undefined, undefined]);
+    expect(axisOf(runs, 'param', 'seed').scale).toEqual({ type: 'linear', min: 7, max: 7, log: false });
   });
 });

@@ -79,6 +79,18 @@ export function chooseAxes(runs: RunSummary[], metrics: string[], last: string |
   ].map((a) => ({ ...a, id: `${a.kind}:${a.key}`, scale: scaleOf(runs, a) }));
 }
 
+/** The axis of one param or metric over these runs, whether or not chooseAxes would pick it. */
+export function axisOf(runs: RunSummary[], kind: Axis['kind'], key: string): Axis {
+  return { id: `${kind}:${key}`, kind, key, scale: scaleOf(runs, { kind, key }) };
+}
+
+/** The run's value on the axis as a chart plots it: a number, a category, or undefined. */
+export function plotted(run: RunSummary, axis: Axis): number | string | undefined {
+  const v = rawValue(run, axis);
+  if (axis.scale.type === 'category') return v === undefined || v === '' ? undefined : String(v);
+  return asNumber(v);
+}
+
 function scaleOf(runs: RunSummary[], axis: Pick<Axis, 'kind' | 'key'>): Axis['scale'] {
   const raw = runs.map((r) => rawValue(r, axis)).filter((v) => v !== undefined && v !== '');
   const numbers = raw.map(asNumber);
