@@ -51,6 +51,7 @@ import {
 } from './drift.ts';
 import { type Entity, entities as e, nothing } from './entities.ts';
 import { WireError } from './errors.ts';
+import { method, type Reads, type Writes } from './method.ts';
 import {
   AliasMove,
   EvaluateParams,
@@ -68,22 +69,8 @@ import {
   SetGateParams,
   VersionNumber,
 } from './registry.ts';
-import {
-  COMPARE_LIMIT,
-  Experiment,
-  FilterName,
-  FilterScope,
-  MetricPoint,
-  MetricSeriesWindow,
-  RunPage,
-  RunSearch,
-  RunStatus,
-  RunSummary,
-  SampledSeries,
-  SavedFilter,
-  SERIES_LIMITS,
-} from './tracking.ts';
-import { EngineConfig, EngineFields, EngineName, Recipe, RunDetail, StartRuns } from './training.ts';
+import { FilterName, FilterScope, RunSummary, SavedFilter } from './tracking.ts';
+import { EngineConfig, EngineFields, EngineName, Recipe } from './training.ts';
 
 export const OpId = z.string().min(1);
 export const OpStarted = z.object({ op: OpId });
@@ -129,28 +116,9 @@ export const OpInfo = z.object({
 });
 export type OpInfo = z.infer<typeof OpInfo>;
 
-/** What a query reads, from its params. */
-export type Reads<P> = (params: P) => readonly Entity[];
-/** What a command writes, from its params and, once it has succeeded, its result. */
-export type Writes<P, R> = (params: P, result: R) => readonly Entity[];
+import { runMethods } from './runMethods.ts';
 
-/** Exactly one of the two: a method is a query or a command. */
-type Effects<P, R> = { reads: Reads<P>; writes?: undefined } | { writes: Writes<P, R>; reads?: undefined };
-
-// `L` keeps `long` a literal type, so ReplyOf and the renderer's hooks can tell long methods apart.
-function method<P extends z.ZodType, R extends z.ZodType, L extends boolean = false>(
-  params: P,
-  result: R,
-  opts: Effects<z.infer<P>, z.infer<R>> & { long?: L },
-) {
-  return {
-    params,
-    result,
-    long: (opts.long ?? false) as L,
-    reads: opts.reads as Reads<z.infer<P>> | undefined,
-    writes: opts.writes as Writes<z.infer<P>, z.infer<R>> | undefined,
-  };
-}
+export type { Reads, Writes } from './method.ts';
 
 /** A dataset read as its latest version changes with the dataset; a numbered one never changes. */
 const latestOf = (p: { name: string; version?: number | undefined }) =>
@@ -254,123 +222,7 @@ export const methods = {
     // A folder on disk, not in the store: read again whenever it is asked for.
     { reads: nothing },
   ),
-  'experiments.list': method(z.object({}), z.array(Experiment), { reads: () => [e.experiments] }),
-  // The experiment is made on first use of its name.
-  'runs.start': method(StartRuns, z.object({ runs: z.array(z.string()) }), {
-    writes: () => [e.runs, e.experiments],
-  }),
-  /**
-   * Gives runs this process created with `detach` to the process `pid` (a detached runs'
-   * supervisor), which launches and follows them; returns the ids that moved.
-   */
-  'runs.handOver': method(
-    z.object({ ids: z.array(z.string().min(1)).min(1), pid: z.number().int().positive() }),
-    z.object({ runs: z.array(z.string()) }),
-    { writes: (_p, r) => (r.runs.length ? [e.runs] : []) },
-  ),
-  /**
-   * Ends when every run has ended, with them as they ended. `adopt`: runs nobody answers for any
-   * more (their process exited) are launched or followed by this process meanwhile, at most
-   * `parallel` at once.
-   */
-  'runs.wait': method(
-    z.object({
-      ids: z.array(z.string().min(1)).min(1),
-      adopt: z.boolean().default(false),
-      parallel: z.number().int().positive().max(32).optional(),
-    }),
-    z.object({ runs: z.array(RunSummary) }),
-    // The runs it adopts announce their own changes as they launch and end (runFollower.ts).
-    { long: true, writes: nothing },
-  ),
-  /**
-   * Settles runs whose containers ended while no process followed them. Each run settled is
-   * announced as it is (runService.ts, runFollower.ts).
-   */
-  'runs.reconcile': method(z.object({}), z.object({}), { writes: nothing }),
-  'runs.search': method(RunSearch, RunPage, { reads: () => [e.runs] }),
-  'runs.get': method(z.object({ id: z.string().min(1) }), z.object({ run: RunSummary, detail: RunDetail }), {
-    reads: (p) => [e.run(p.id), e.runMetrics(p.id)],
-  }),
-  /** Several runs' summaries in one read, in the order asked; `missing` names ids with no run. */
-  'runs.getMany': method(
-    z.object({ ids: z.array(z.string().min(1)).min(1).max(COMPARE_LIMIT) }),
-    z.object({ runs: z.array(RunSummary), missing: z.array(z.string()) }),
-    { reads: (p) => p.ids.flatMap((id) => [e.run(id), e.runMetrics(id)]) },
-  ),
-  // Followed live through `run.log` events; read again once when the run ends (useRunLive.ts).
-  'runs.logs': method(
-    z.object({ id: z.string().min(1), tail: z.number().int().positive().max(100_000).default(2000) }),
-    z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
-    { reads: nothing },
-  ),
-  /**
-   * Complete log lines from byte `from` on, where to read next, and the run's status as it was
-   * before reading: a reader that sees an ended status and then no lines has the whole log.
-   */
-  'runs.readLog': method(
-    z.object({ id: z.string().min(1), from: z.number().int().nonnegative().default(0) }),
-    z.object({
-      lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
-      next: z.number().int(),
-      status: RunStatus,
-    }),
-    { reads: (p) => [e.run(p.id)] },
-  ),
-  'runs.metricHistory': method(
-    z.object({ id: z.string().min(1), key: z.string().min(1) }),
-    z.array(MetricPoint),
-    { reads: (p) => [e.runMetrics(p.id)] },
-  ),
-  /**
-   * Series of several runs for charts: every point where a series has at most maxPoints between
-   * from and to, else that many buckets (SeriesPoint). One request per chart, whatever its length.
-   */
-  'runs.metricSeries': method(
-    MetricSeriesWindow.extend({
-      ids: z.array(z.string().min(1)).min(1).max(SERIES_LIMITS.runs),
-      keys: z.array(z.string().min(1)).min(1).max(SERIES_LIMITS.keys),
-    })
-      .refine((p) => p.from === undefined || p.to === undefined || p.from <= p.to, {
-        message: 'from must not be after to.',
-        path: ['from'],
-      })
-      .refine((p) => p.ids.length * p.keys.length * p.maxPoints <= SERIES_LIMITS.pointsPerRequest, {
-        message: `At most ${SERIES_LIMITS.pointsPerRequest.toLocaleString('en')} points in one request (runs × keys × maxPoints): ask for fewer runs or keys at a time, or fewer points.`,
-        path: ['maxPoints'],
-      }),
-    z.object({ series: z.array(SampledSeries) }),
-    { reads: (p) => p.ids.map((id) => e.runMetrics(id)) },
-  ),
-  'runs.cancel': method(
-    z.object({ id: z.string().min(1) }),
-    z.object({ status: z.string(), cancelled: z.boolean() }),
-    { writes: (p, r) => (r.cancelled ? [e.runs, e.run(p.id)] : []) },
-  ),
-  'runs.rerun': method(
-    z.object({
-      id: z.string().min(1),
-      params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
-      /** As for runs.start: held for the process it is handed to, not launched here. */
-      detach: z.boolean().default(false),
-    }),
-    z.object({ run: z.string() }),
-    { writes: () => [e.runs] },
-  ),
-  'runs.saveArtifact': method(
-    z.object({ id: z.string().min(1), path: z.string().min(1), dir: z.string().min(1) }),
-    z.object({ saved: z.string() }),
-    // Copies into a folder of the user's, nothing the workbench shows.
-    { writes: nothing },
-  ),
-  'runs.setTag': method(
-    z.object({ id: z.string().min(1), key: z.string().min(1).max(250), value: z.string().max(8000) }),
-    z.object({}),
-    { writes: (p) => [e.runs, e.run(p.id)] },
-  ),
-  'runs.deleteTag': method(z.object({ id: z.string().min(1), key: z.string().min(1) }), z.object({}), {
-    writes: (p) => [e.runs, e.run(p.id)],
-  }),
+  ...runMethods,
 
   'models.list': method(z.object({}), z.array(ModelSummary), { reads: () => [e.models] }),
   'models.get': method(

@@ -4,20 +4,11 @@
  * (last point, extremes without NaN, count); zoom windows with their neighbours; odd values and
  * steps.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MetricPoint, SeriesPoint } from '../../../shared/tracking.ts';
-import { createApi } from '../api.ts';
-import { tempDirs } from '../testing/tempDirs.ts';
-import { openWorkbench, type Workbench } from '../workbench.ts';
+import { testWorkbench } from '../testing/testWorkbench.ts';
 
-const dirs = tempDirs();
-let wb: Workbench;
-beforeAll(async () => {
-  wb = await openWorkbench(dirs.make());
-});
-afterAll(async () => {
-  await wb.close();
-});
+const app = testWorkbench();
 
 type Value = MetricPoint['value'];
 
@@ -62,19 +53,19 @@ function expectedBuckets(points: MetricPoint[], lo: number, hi: number, count: n
 }
 
 function newRun(): string {
-  return wb.tracking.createRun({ experimentId: '0', status: 'RUNNING' });
+  return app.wb.tracking.createRun({ experimentId: '0', status: 'RUNNING' });
 }
 
 describe('metric series for charts', () => {
   it('gives every point of a series no longer than asked, in step order, NaN without extremes', () => {
     const id = newRun();
-    wb.tracking.logMetrics(id, [
+    app.wb.tracking.logMetrics(id, [
       { key: 'loss', value: 0.5, step: 2, timestamp: 20 },
       { key: 'loss', value: 'NaN', step: 1, timestamp: 10 },
       { key: 'loss', value: 'Infinity', step: 3, timestamp: 30 },
       { key: 'loss', value: 0.25, step: 2, timestamp: 21 },
     ]);
-    const s = wb.tracking.metricSeries(id, 'loss', { maxPoints: 10 });
+    const s = app.wb.tracking.metricSeries(id, 'loss', { maxPoints: 10 });
     expect(s).toEqual({
       run: id,
       key: 'loss',
@@ -104,9 +95,9 @@ describe('metric series for charts', () => {
     // A run of NaN only, so one bucket has no extremes.
     for (let step = 40_000; step < 40_100; step++)
       points.push({ key: 'acc', value: 'NaN', step, timestamp: 5 });
-    for (let i = 0; i < points.length; i += 1000) wb.tracking.logMetrics(id, points.slice(i, i + 1000));
+    for (let i = 0; i < points.length; i += 1000) app.wb.tracking.logMetrics(id, points.slice(i, i + 1000));
 
-    const s = wb.tracking.metricSeries(id, 'acc', { maxPoints: 500 });
+    const s = app.wb.tracking.metricSeries(id, 'acc', { maxPoints: 500 });
     const steps = points.map((p) => p.step);
     const lo = Math.min(...steps);
     const hi = Math.max(...steps);
@@ -126,12 +117,12 @@ describe('metric series for charts', () => {
       step,
       timestamp: step,
     }));
-    wb.tracking.logMetrics(id, points);
-    const whole = wb.tracking.metricSeries(id, 'loss', { maxPoints: 100 });
+    app.wb.tracking.logMetrics(id, points);
+    const whole = app.wb.tracking.metricSeries(id, 'loss', { maxPoints: 100 });
     expect(whole.points.length).toBe(100);
     expect(whole.points[0]).toMatchObject({ step: 49, min: 1 / 50, max: 1, count: 50 });
 
-    const zoomed = wb.tracking.metricSeries(id, 'loss', { from: 1000, to: 1080, maxPoints: 100 });
+    const zoomed = app.wb.tracking.metricSeries(id, 'loss', { from: 1000, to: 1080, maxPoints: 100 });
     expect(zoomed).toMatchObject({ total: 81, sampled: false });
     expect(zoomed.points.map((p) => p.step)).toEqual([
       999,
@@ -139,14 +130,14 @@ describe('metric series for charts', () => {
       1081,
     ]);
 
-    const wide = wb.tracking.metricSeries(id, 'loss', { from: 1000, to: 2999, maxPoints: 100 });
+    const wide = app.wb.tracking.metricSeries(id, 'loss', { from: 1000, to: 2999, maxPoints: 100 });
     expect(wide).toMatchObject({ total: 2000, sampled: true });
     const inside = wide.points.slice(1, -1);
     expect(inside).toEqual(expectedBuckets(points, 1000, 2999, 100));
     expect(wide.points[0]!.step).toBe(999);
     expect(wide.points.at(-1)!.step).toBe(3000);
 
-    const past = wb.tracking.metricSeries(id, 'loss', { from: 9000, to: 9999, maxPoints: 100 });
+    const past = app.wb.tracking.metricSeries(id, 'loss', { from: 9000, to: 9999, maxPoints: 100 });
     expect(past).toMatchObject({ total: 0, sampled: false });
     expect(past.points.map((p) => p.step)).toEqual([4999]);
   });
@@ -161,8 +152,8 @@ describe('metric series for charts', () => {
       step: i % 2 ? big - i : -big + i,
       timestamp: i,
     }));
-    wb.tracking.logMetrics(id, points);
-    const s = wb.tracking.metricSeries(id, 'k', { maxPoints: 1000 });
+    app.wb.tracking.logMetrics(id, points);
+    const s = app.wb.tracking.metricSeries(id, 'k', { maxPoints: 1000 });
     expect(s.sampled).toBe(true);
     expect(s.points.length).toBeLessThanOrEqual(1000);
     expect(s.points.reduce((n, p) => n + p.count, 0)).toBe(3000);
@@ -171,39 +162,39 @@ describe('metric series for charts', () => {
 
   it('is empty for a key the run never logged, and names a run that does not exist', () => {
     const id = newRun();
-    expect(wb.tracking.metricSeries(id, 'none', { maxPoints: 10 })).toEqual({
+    expect(app.wb.tracking.metricSeries(id, 'none', { maxPoints: 10 })).toEqual({
       run: id,
       key: 'none',
       total: 0,
       sampled: false,
       points: [],
     });
-    expect(() => wb.tracking.metricSeries('nope', 'loss', { maxPoints: 10 })).toThrow(/nope/);
+    expect(() => app.wb.tracking.metricSeries('nope', 'loss', { maxPoints: 10 })).toThrow(/nope/);
   });
 });
 
 describe('runs of a comparison', () => {
   it('reads runs by id in the order asked, once each, past the 500 a statement holds, without the missing', () => {
     const ids = Array.from({ length: 620 }, (_, n) =>
-      wb.tracking.createRun({
+      app.wb.tracking.createRun({
         experimentId: '0',
         status: 'FINISHED',
         name: `many-${n}`,
         params: { n: String(n) },
       }),
     );
-    wb.tracking.logMetrics(ids[0]!, [{ key: 'acc', value: 0.5, step: 0, timestamp: 1 }]);
+    app.wb.tracking.logMetrics(ids[0]!, [{ key: 'acc', value: 0.5, step: 0, timestamp: 1 }]);
     const asked = [...ids].reverse();
-    const got = wb.tracking.runsOf([asked[0]!, 'gone', ...asked, asked[1]!]);
+    const got = app.wb.tracking.runsOf([asked[0]!, 'gone', ...asked, asked[1]!]);
     expect(got.map((r) => r.id)).toEqual(asked);
     expect(got.at(-1)).toMatchObject({ name: 'many-0', params: { n: '0' }, metrics: { acc: 0.5 } });
-    expect(wb.tracking.runsOf(['gone'])).toEqual([]);
+    expect(app.wb.tracking.runsOf(['gone'])).toEqual([]);
   });
 });
 
 describe('through the API', () => {
   it('refuses a window that ends before it starts, and a request past the points it may return', async () => {
-    const api = createApi(wb);
+    const { api } = app;
     const id = newRun();
     await expect(api.call('runs.metricSeries', { ids: [id], keys: ['k'], from: 10, to: 9 })).rejects.toThrow(
       /from must not be after to/,
@@ -218,7 +209,7 @@ describe('through the API', () => {
   });
 
   it('reads the runs of a comparison and names the ids that have none', async () => {
-    const api = createApi(wb);
+    const { api } = app;
     const a = newRun();
     const b = newRun();
     const got = await api.call('runs.getMany', { ids: [b, 'gone', a, b] });

@@ -7,6 +7,7 @@
  *
  * The moves of recipe runs that several processes race on (who answers for a run, QUEUED →
  * RUNNING → ended) are `lifecycle` (runLifecycle.ts), the part of this owner that writes them.
+ * Series as charts read them, whole or in buckets, are the part in seriesReads.ts.
  */
 
 import type { Statement } from 'better-sqlite3';
@@ -18,7 +19,6 @@ import type {
   RunStatus,
   RunSummary,
   SampledSeries,
-  SeriesPoint,
 } from '../../../shared/tracking.ts';
 import { RunSearch } from '../../../shared/tracking.ts';
 import type { RunDetail } from '../../../shared/training.ts';
@@ -29,6 +29,7 @@ import { type Db, writeTransaction } from '../store/database.ts';
 import { ExperimentRepo } from './experimentRepo.ts';
 import { RunLifecycle } from './runLifecycle.ts';
 import { filterSql, orderSql } from './searchFilter.ts';
+import { SeriesReads, wireNumber } from './seriesReads.ts';
 
 export interface RunRow {
   id: string;
@@ -52,28 +53,21 @@ export interface RunRow {
 
 export type RunInput = RunDetail['inputs'][number];
 
-/** A metric value as it crosses JSON. */
-export function wireNumber(value: number | null, isNan: number): number | 'NaN' | 'Infinity' | '-Infinity' {
-  if (isNan || value === null || Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return 'Infinity';
-  if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
-  return value;
-}
-
 export class TrackingRepo {
   private readonly insertMetric;
   private readonly upsertLatest;
   private details: Statement | undefined;
-  private series: SeriesStatements | undefined;
   private ofToken: Statement | undefined;
 
   private readonly experimentRepo: ExperimentRepo;
   /** Ownership and state moves of recipe runs (runLifecycle.ts). */
   readonly lifecycle: RunLifecycle;
+  private readonly seriesReads: SeriesReads;
 
   constructor(private readonly db: Db) {
     this.experimentRepo = new ExperimentRepo(db);
     this.lifecycle = new RunLifecycle(db);
+    this.seriesReads = new SeriesReads(db);
     this.insertMetric = db.prepare(
       'INSERT INTO run_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -363,116 +357,10 @@ export class TrackingRepo {
     }));
   }
 
-  /**
-   * A series as a chart reads it: every point between `from` and `to` when there are at most
-   * `maxPoints`, else at most that many buckets of consecutive steps (each its last point, min,
-   * max and count), so a chart of a long run sends and draws as much as one of a short run. Read in
-   * one transaction, so the count, the buckets and the neighbours agree while others write.
-   */
+  /** A series as a chart reads it (seriesReads.ts). */
   metricSeries(runId: string, key: string, window: MetricSeriesWindow): SampledSeries {
-    return this.db.transaction(() => {
-      this.runRow(runId);
-      const q = this.seriesStatements();
-      const from = window.from ?? Number.MIN_SAFE_INTEGER;
-      const to = window.to ?? Number.MAX_SAFE_INTEGER;
-      // Counted only up to maxPoints + 1 (a scan of the index that stops there): past that, the
-      // buckets' counts add up to the total.
-      const upTo = q.countUpTo.get(runId, key, from, to, window.maxPoints + 1) as number;
-      const sampled = upTo > window.maxPoints;
-      let points = sampled
-        ? this.buckets(
-            runId,
-            key,
-            q.first.get(runId, key, from, to) as number,
-            q.last.get(runId, key, from, to) as number,
-            window.maxPoints,
-          )
-        : upTo > 0
-          ? (q.between.all(runId, key, from, to) as PointRow[]).map(seriesPoint)
-          : [];
-      const total = sampled ? points.reduce((n, p) => n + p.count, 0) : upTo;
-      if (window.from !== undefined || window.to !== undefined) {
-        // The points drawn just before and just after the window, in the order points are drawn.
-        const before = q.before.get(runId, key, from) as PointRow | undefined;
-        const after = q.after.get(runId, key, to) as PointRow | undefined;
-        points = [
-          ...(before ? [seriesPoint(before)] : []),
-          ...points,
-          ...(after ? [seriesPoint(after)] : []),
-        ];
-      }
-      return { run: runId, key, total, sampled, points };
-    })();
-  }
-
-  private seriesStatements(): SeriesStatements {
-    const series = 'FROM run_metrics WHERE run_id = ? AND key = ?';
-    const point = 'SELECT step, timestamp, value, is_nan';
-    this.series ??= {
-      countUpTo: this.db
-        .prepare(`SELECT count(*) FROM (SELECT 1 ${series} AND step BETWEEN ? AND ? LIMIT ?)`)
-        .pluck(),
-      // Each an index seek: SQLite reads a lone min() or max() off the end of the index.
-      first: this.db.prepare(`SELECT min(step) ${series} AND step BETWEEN ? AND ?`).pluck(),
-      last: this.db.prepare(`SELECT max(step) ${series} AND step BETWEEN ? AND ?`).pluck(),
-      next: this.db.prepare(`SELECT min(step) ${series} AND step >= ?`).pluck(),
-      between: this.db.prepare(`${point} ${series} AND step BETWEEN ? AND ? ORDER BY step, timestamp, rowid`),
-      before: this.db.prepare(
-        `${point} ${series} AND step < ? ORDER BY step DESC, timestamp DESC, rowid DESC LIMIT 1`,
-      ),
-      after: this.db.prepare(`${point} ${series} AND step > ? ORDER BY step, timestamp, rowid LIMIT 1`),
-      extremes: this.db.prepare(
-        `SELECT max(step) AS last, min(CASE WHEN is_nan = 0 THEN value END) AS min,
-                max(CASE WHEN is_nan = 0 THEN value END) AS max, count(*) AS n
-           ${series} AND step BETWEEN ? AND ?`,
-      ),
-      lastAt: this.db.prepare(`${point} ${series} AND step = ? ORDER BY timestamp DESC, rowid DESC LIMIT 1`),
-    };
-    return this.series;
-  }
-
-  /**
-   * At most `count` buckets of equal step width over lo..hi: bucket b holds the steps s with
-   * floor((s - lo) · count / (hi - lo + 1)) = b, bounds worked out exactly (BigInt: the product can
-   * pass 2^53). Each is one aggregate over its range of the series index and one lookup of its last
-   * point; an empty one is skipped to the bucket of the next step there is, so a sparse series
-   * costs its points, not its buckets. Measured here on 20 series of 100,000 points: 450 ms against
-   * 750 ms for one GROUP BY over the whole series (which SQLite sorts in a temporary B-tree).
-   */
-  private buckets(runId: string, key: string, lo: number, hi: number, count: number): SeriesPoint[] {
-    const q = this.seriesStatements();
-    const span = BigInt(hi) - BigInt(lo) + 1n;
-    const n = BigInt(count);
-    /** The first step of bucket b: lo + ceil(b · span / count). */
-    const start = (b: bigint) => Number(BigInt(lo) + (b * span + n - 1n) / n);
-    const points: SeriesPoint[] = [];
-    for (let b = 0n; b < n; ) {
-      const from = start(b);
-      const to = start(b + 1n) - 1;
-      const g =
-        to < from
-          ? undefined
-          : (q.extremes.get(runId, key, from, to) as {
-              last: number;
-              min: number | null;
-              max: number | null;
-              n: number;
-            });
-      if (g && g.n > 0) {
-        points.push({
-          ...seriesPoint(q.lastAt.get(runId, key, g.last) as PointRow),
-          min: g.min === null ? null : wireNumber(g.min, 0),
-          max: g.max === null ? null : wireNumber(g.max, 0),
-          count: g.n,
-        });
-        b++;
-        continue;
-      }
-      const next = q.next.get(runId, key, to + 1) as number | null;
-      if (next === null || next > hi) break;
-      b = ((BigInt(next) - BigInt(lo)) * n) / span;
-    }
-    return points;
+    this.runRow(runId);
+    return this.seriesReads.read(runId, key, window);
   }
 
   /** The latest point of every metric of each run, with its step and timestamp (MLflow's Run.data). */
@@ -630,22 +518,4 @@ function decodeToken(token: string): number {
     // fall through
   }
   throw invalidInput('Invalid page_token: pass the next_page_token of a previous search unchanged.');
-}
-
-type SeriesStatements = Record<
-  'countUpTo' | 'first' | 'last' | 'next' | 'between' | 'before' | 'after' | 'extremes' | 'lastAt',
-  Statement
->;
-
-interface PointRow {
-  step: number;
-  timestamp: number;
-  value: number | null;
-  is_nan: number;
-}
-
-function seriesPoint(r: PointRow): SeriesPoint {
-  const value = wireNumber(r.value, r.is_nan);
-  const extreme = value === 'NaN' ? null : value;
-  return { step: r.step, timestamp: r.timestamp, value, min: extreme, max: extreme, count: 1 };
 }
