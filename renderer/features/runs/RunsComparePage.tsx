@@ -55,7 +55,8 @@ export function RunsComparePage(props: { route: CompareRoute }) {
   useLiveMetricRefresh(runIds);
   // The steps the chart is zoomed to: read again at full resolution. Another metric starts whole.
   // Kept for the metric and runs it was made on: another metric or set of runs starts whole.
-  const revision = `${metric ?? ''}|${runIds.length}|${hashOf(runIds.join(','))}`;
+  const runsKey = useMemo(() => `${runIds.length}|${hashOf(runIds.join(','))}`, [runIds]);
+  const revision = `${metric ?? ''}|${runsKey}`;
   const [zoomed, setZoomed] = useState<{ revision: string; steps: [number, number] } | null>(null);
   const zoom = zoomed && zoomed.revision === revision ? zoomed.steps : null;
   const onZoom = useCallback(
@@ -116,19 +117,16 @@ export function RunsComparePage(props: { route: CompareRoute }) {
   const differing = rows.filter((r) => r.differs).length;
   const shown = differOnly ? rows.filter((r) => r.differs) : rows;
 
-  const row = (label: string, values: string[], kind: 'param' | 'metric') => {
-    const differs = new Set(values).size > 1;
-    return (
-      <tr key={`${kind}:${label}`} className={differs ? 'row-differs' : undefined}>
-        <td className="mono">{label}</td>
-        {values.map((v, i) => (
-          <td key={runs[i]!.id} className="mono">
-            {v}
-          </td>
-        ))}
-      </tr>
-    );
-  };
+  const row = (r: (typeof rows)[number]) => (
+    <tr key={`${r.kind}:${r.label}`} className={r.differs ? 'row-differs' : undefined}>
+      <td className="mono">{r.label}</td>
+      {r.values.map((v, i) => (
+        <td key={runs[i]!.id} className="mono">
+          {v}
+        </td>
+      ))}
+    </tr>
+  );
 
   return (
     <div className="page">
@@ -192,7 +190,7 @@ export function RunsComparePage(props: { route: CompareRoute }) {
                           <span>{kind === 'param' ? 'Params' : 'Metrics (final)'}</span>
                         </td>
                       </tr>,
-                      ...section.map((r) => row(r.label, r.values, r.kind)),
+                      ...section.map(row),
                     ];
                   })}
                   {shown.length === 0 && (
@@ -213,12 +211,7 @@ export function RunsComparePage(props: { route: CompareRoute }) {
               <h3>Params and metrics across runs</h3>
             </div>
             {/* Ranges belong to one comparison: another set of runs starts without them. */}
-            <ParallelCoordinates
-              key={hashOf(runIds.join(','))}
-              runs={runs}
-              metrics={axisMetrics}
-              colorBy={metric}
-            />
+            <ParallelCoordinates key={runsKey} runs={runs} metrics={axisMetrics} colorBy={metric} />
             <ParamScatter
               runs={runs}
               params={rows.filter((r) => r.kind === 'param' && r.differs).map((r) => r.label)}
