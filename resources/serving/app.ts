@@ -10,24 +10,33 @@
  * /metrics answer then go through the primary process (`ServeOptions`), and it reports ready only
  * once the primary says every process is.
  */
-import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { ServerConfig } from './config.ts';
 import { BadRequest, HttpError } from './errors.ts';
-import { checkAnnouncedLength, mediaType, readBody, sendError, sendJson, sendText } from './http.ts';
+import {
+  checkAnnouncedLength,
+  mediaType,
+  readBody,
+  sendAnswer,
+  sendError,
+  sendJson,
+  sendText,
+} from './http.ts';
 import { LogLineFormat } from './logLine.ts';
 import { Metrics } from './metrics.ts';
 import { feedsFromFrame, feedsFromJson, frameFromCsv, predictions } from './mlflow.ts';
 import { type Feed, LoadedModel, type OutputTensor } from './model.ts';
 import {
   checkModel,
+  inferRequestId,
   inferResponse,
   modelMetadata,
   parseInferRequest,
   SERVER_VERSION,
   serverMetadata,
 } from './oip.ts';
+import { REQUEST_ID_HEADER, requestIdOf } from './requestId.ts';
 import { type LogSink, monotonicMs, RequestLog } from './requestLog.ts';
 import { toJsonValues } from './tensors.ts';
 
@@ -61,6 +70,7 @@ export interface ServeOptions {
 
 /** What an inference request left behind for its log line. */
 interface Outcome {
+  /** Sent back in X-Request-Id, refusals included: the key a client joins its log line on. */
   id: string;
   feeds?: Map<string, Feed>;
   outputs?: OutputTensor[];
@@ -310,13 +320,15 @@ export class ModelServer {
     version: string | undefined,
     started: number,
   ): Promise<void> {
-    const outcome: Outcome = { id: '' };
+    const outcome: Outcome = { id: requestIdOf(req) };
     try {
       checkModel(this.config.meta, name, version);
       const { text } = await this.body(req, ['application/json']);
       const model = this.model!;
-      const parsed = parseInferRequest(parseJson(text), model);
-      outcome.id = parsed.id ?? randomUUID();
+      const json = parseJson(text);
+      // The body's id (OIP's own, echoed in the answer) over the header's.
+      outcome.id = inferRequestId(json) ?? outcome.id;
+      const parsed = parseInferRequest(json, model);
       outcome.feeds = parsed.feeds;
       const outputs = await model.run(parsed.feeds, parsed.outputNames);
       outcome.outputs = outputs;
@@ -324,17 +336,15 @@ export class ModelServer {
       const body = inferResponse(model, outcome.id, outputs, outcome.json);
       // Stamped before the answer leaves, so a request it causes is stamped after it.
       const at = monotonicMs();
-      sendJson(res, 200, body);
+      sendAnswer(res, body, outcome.id);
       this.logRequest('infer', outcome, 200, started, at);
     } catch (err) {
-      const e = err instanceof HttpError ? err : internal(err);
-      this.logRequest('infer', outcome, e.status, started, monotonicMs(), e.message);
-      throw e;
+      throw this.refused('infer', res, outcome, err, started);
     }
   }
 
   private async invocations(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
-    const outcome: Outcome = { id: randomUUID() };
+    const outcome: Outcome = { id: requestIdOf(req) };
     try {
       const { type, text } = await this.body(req, ['application/json', 'text/csv', 'application/csv']);
       const model = this.model!;
@@ -348,13 +358,28 @@ export class ModelServer {
       outcome.json = outputs.map((o) => toJsonValues(o.data, o.type));
       const body = JSON.stringify({ predictions: predictions(model.meta, outputs, outcome.json) });
       const at = monotonicMs();
-      sendJson(res, 200, body);
+      sendAnswer(res, body, outcome.id);
       this.logRequest('invocations', outcome, 200, started, at);
     } catch (err) {
-      const e = err instanceof HttpError ? err : internal(err);
-      this.logRequest('invocations', outcome, e.status, started, monotonicMs(), e.message);
-      throw e;
+      throw this.refused('invocations', res, outcome, err, started);
     }
+  }
+
+  /**
+   * Logs a refused inference request and returns its error for `handle` to answer, with the id
+   * already set on the response (writeHead there merges it in): off the hot path, so setHeader.
+   */
+  private refused(
+    endpoint: 'infer' | 'invocations',
+    res: ServerResponse,
+    o: Outcome,
+    err: unknown,
+    started: number,
+  ): HttpError {
+    const e = err instanceof HttpError ? err : internal(err);
+    this.logRequest(endpoint, o, e.status, started, monotonicMs(), e.message);
+    if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, o.id);
+    return e;
   }
 
   private logRequest(
@@ -372,7 +397,7 @@ export class ModelServer {
     );
     this.log.write(
       this.lineFormat.format({
-        id: o.id || randomUUID(),
+        id: o.id,
         endpoint,
         feeds: o.feeds,
         outputs: o.outputs,

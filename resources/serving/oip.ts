@@ -7,6 +7,7 @@
 
 import { BadRequest, HttpError } from './errors.ts';
 import type { Feed, LoadedModel, OutputTensor } from './model.ts';
+import { isRequestId, REQUEST_ID_HEADER, REQUEST_ID_RULE } from './requestId.ts';
 import { accepts, checkShape, datatypeOf, flatten, sizeOf, toTypedArray } from './tensors.ts';
 
 export const SERVER_NAME = 'mlwb-model-server';
@@ -41,7 +42,6 @@ export function checkModel(model: { name: string; version: number }, name: strin
 }
 
 export interface ParsedInfer {
-  id: string | undefined;
   feeds: Map<string, Feed>;
   outputNames: string[] | undefined;
 }
@@ -50,10 +50,24 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The request's own `id`, read before the rest of it (parseInferRequest leaves it alone), so a
+ * request refused for its inputs is still logged and answered under it. It is sent back in a
+ * header too, so it must be a valid request id (requestId.ts).
+ */
+export function inferRequestId(body: unknown): string | undefined {
+  if (!isObject(body) || body.id === undefined) return undefined;
+  const { id } = body;
+  if (typeof id !== 'string' || !isRequestId(id))
+    throw new BadRequest(
+      `"id" must be a string of ${REQUEST_ID_RULE} (it is echoed in the ${REQUEST_ID_HEADER} header); leave it out for the server to choose one.`,
+    );
+  return id;
+}
+
 export function parseInferRequest(body: unknown, model: LoadedModel): ParsedInfer {
   if (!isObject(body)) throw new BadRequest('The request body must be a JSON object with an "inputs" list.');
-  const { id, inputs, outputs } = body;
-  if (id !== undefined && typeof id !== 'string') throw new BadRequest('"id" must be a string.');
+  const { inputs, outputs } = body;
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw new BadRequest(
       `"inputs" must be a list of tensors {name, shape, datatype, data}; the model takes ${describeInputs(model)}.`,
@@ -107,7 +121,7 @@ export function parseInferRequest(body: unknown, model: LoadedModel): ParsedInfe
     });
     outputNames = [...new Set(outputNames)];
   }
-  return { id, feeds, outputNames };
+  return { feeds, outputNames };
 }
 
 export function describeInputs(model: LoadedModel): string {

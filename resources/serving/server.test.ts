@@ -190,6 +190,7 @@ describe('body limit', () => {
     );
     expect(reply).toMatch(/^HTTP\/1\.1 413/);
     expect(reply).toMatch(/larger than the server's limit of 4096 bytes/);
+    expect(reply).toMatch(/^X-Request-Id: [0-9a-f-]{36}\r$/m);
     expect((await infer(tensor(setosa))).status).toBe(200);
   });
 
@@ -349,6 +350,139 @@ describe('operation', () => {
       features: { petal_width: [2.3] },
       outputs: { label: [2] },
     });
+  });
+});
+
+/** Every line of the request log so far. */
+function loggedLines(): Record<string, unknown>[] {
+  const file = path.join(logDir, 'requests.jsonl');
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+/** The one log line written under `id`, once the primary process has written it out. */
+async function loggedLine(id: string): Promise<Record<string, unknown>> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const found = loggedLines().filter((l) => l.id === id);
+    if (found.length > 0 || Date.now() > until) {
+      expect(found, `log lines with id ${id}`).toHaveLength(1);
+      return found[0]!;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('request id', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const invoke = (body: unknown, headers?: Record<string, string>, type = 'application/json') =>
+    post(`${iris.url}/invocations`, body, type, headers);
+  const inferAt = (body: unknown, headers?: Record<string, string>, p = '/v2/models/iris/infer') =>
+    post(`${iris.url}${p}`, body, 'application/json', headers);
+
+  it('answers every inference request with its log line id in X-Request-Id, a fresh UUID by default', async () => {
+    const inv = await invoke({ instances: [setosa] });
+    const oip = await inferAt(tensor(setosa));
+    for (const [r, endpoint] of [
+      [inv, 'invocations'],
+      [oip, 'infer'],
+    ] as const) {
+      expect(r.status).toBe(200);
+      expect(r.requestId).toMatch(UUID);
+      expect(await loggedLine(r.requestId!)).toMatchObject({
+        endpoint,
+        status: 200,
+        outputs: { label: [0] },
+      });
+    }
+    expect(oip.json.id).toBe(oip.requestId);
+    expect(inv.requestId).not.toBe(oip.requestId);
+  });
+
+  it("takes the client's X-Request-Id as the request's id on both endpoints", async () => {
+    const inv = await invoke({ instances: [setosa] }, { 'X-Request-Id': 'client_inv-1' });
+    expect(inv.status).toBe(200);
+    expect(inv.requestId).toBe('client_inv-1');
+    expect(await loggedLine('client_inv-1')).toMatchObject({ endpoint: 'invocations', status: 200 });
+    const longest = 'y'.repeat(128);
+    const oip = await inferAt(tensor(setosa), { 'X-Request-Id': 'trace:42.a-B' });
+    const long = await inferAt(tensor(setosa), { 'X-Request-Id': longest });
+    expect(oip.requestId).toBe('trace:42.a-B');
+    expect(oip.json.id).toBe('trace:42.a-B');
+    expect(await loggedLine('trace:42.a-B')).toMatchObject({ endpoint: 'infer', status: 200 });
+    expect(long.requestId).toBe(longest);
+    expect(await loggedLine(longest)).toMatchObject({ endpoint: 'infer', status: 200 });
+  });
+
+  it("prefers the OIP body's id over the header, and says so in the header", async () => {
+    const r = await inferAt({ id: 'body-id-1', ...tensor(setosa) }, { 'X-Request-Id': 'header-id-1' });
+    expect(r.status).toBe(200);
+    expect(r.json.id).toBe('body-id-1');
+    expect(r.requestId).toBe('body-id-1');
+    expect(await loggedLine('body-id-1')).toMatchObject({ endpoint: 'infer', status: 200 });
+    expect(loggedLines().filter((l) => l.id === 'header-id-1')).toEqual([]);
+  });
+
+  it('ignores an invalid X-Request-Id and uses a fresh UUID instead of refusing', async () => {
+    const invalid = ['has space', 'a/b', 'x'.repeat(129), 'ünïcode'];
+    for (const sent of invalid) {
+      const r = await invoke({ instances: [setosa] }, { 'X-Request-Id': sent });
+      expect(r.status, sent).toBe(200);
+      expect(r.requestId, sent).toMatch(UUID);
+      expect(await loggedLine(r.requestId!)).toMatchObject({ endpoint: 'invocations', status: 200 });
+    }
+    const oip = await inferAt(tensor(setosa), { 'X-Request-Id': 'has space' });
+    expect(oip.status).toBe(200);
+    expect(oip.requestId).toMatch(UUID);
+    expect(oip.json.id).toBe(oip.requestId);
+    expect(loggedLines().filter((l) => invalid.includes(l.id as string))).toEqual([]);
+  });
+
+  it('answers a refused request with the id of its log line', async () => {
+    const wrongType = tensor(setosa, [1, 4], 'INT64');
+    const cases: [() => ReturnType<typeof post>, number, string | RegExp][] = [
+      [() => invoke({ unknown: [] }), 400, UUID],
+      [() => invoke({ unknown: [] }, { 'X-Request-Id': 'refused-inv-1' }), 400, 'refused-inv-1'],
+      [() => invoke('<x/>', { 'X-Request-Id': 'refused-inv-2' }, 'application/xml'), 415, 'refused-inv-2'],
+      [() => inferAt(wrongType, { 'X-Request-Id': 'refused-infer-1' }), 400, 'refused-infer-1'],
+      // The body's id counts even when the rest of the body is refused.
+      [
+        () => inferAt({ id: 'refused-body-1', ...wrongType }, { 'X-Request-Id': 'refused-hdr-1' }),
+        400,
+        'refused-body-1',
+      ],
+      [() => inferAt('{', { 'X-Request-Id': 'refused-infer-2' }), 400, 'refused-infer-2'],
+      [() => inferAt({ id: 'not a valid id', ...tensor(setosa) }), 400, UUID],
+      [
+        () => inferAt(tensor(setosa), { 'X-Request-Id': 'refused-infer-3' }, '/v2/models/other/infer'),
+        404,
+        'refused-infer-3',
+      ],
+    ];
+    for (const [send, status, id] of cases) {
+      const r = await send();
+      expect(r.status).toBe(status);
+      if (typeof id === 'string') expect(r.requestId).toBe(id);
+      else expect(r.requestId).toMatch(id);
+      expect(await loggedLine(r.requestId!)).toMatchObject({
+        status,
+        features: null,
+        outputs: null,
+        error: r.json.error,
+      });
+    }
+  });
+
+  it('refuses an OIP body id that could not be sent back in the header', async () => {
+    for (const id of ['', 'a b', 'x'.repeat(129), 7]) {
+      const r = await inferAt({ id, ...tensor(setosa) });
+      expect(r.status, String(id)).toBe(400);
+      expect(r.json.error).toMatch(/"id" must be a string of 1–128 characters/);
+    }
   });
 });
 

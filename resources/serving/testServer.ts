@@ -130,11 +130,16 @@ export async function post(
   url: string,
   body: unknown,
   contentType = 'application/json',
-): Promise<{ status: number; json: Record<string, unknown> }> {
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown>; requestId: string | null }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': contentType },
+    headers: { 'Content-Type': contentType, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    json: (await res.json()) as Record<string, unknown>,
+    requestId: res.headers.get('x-request-id'),
+  };
 }
