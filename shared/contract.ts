@@ -116,6 +116,7 @@ export const OpInfo = z.object({
 });
 export type OpInfo = z.infer<typeof OpInfo>;
 
+import { monitorMethods } from './monitorMethods.ts';
 import { runMethods } from './runMethods.ts';
 
 export type { Reads, Writes } from './method.ts';
@@ -223,6 +224,7 @@ export const methods = {
     { reads: nothing },
   ),
   ...runMethods,
+  ...monitorMethods,
 
   'models.list': method(z.object({}), z.array(ModelSummary), { reads: () => [e.models] }),
   'models.get': method(

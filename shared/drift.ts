@@ -218,7 +218,7 @@ export function layerOptions(base: DriftOptionsPatch, over: DriftOptionsPatch): 
 }
 
 export const DriftInputIdentity = z.object({
-  kind: z.enum(['file', 'dataset', 'upload']),
+  kind: z.enum(['file', 'dataset', 'upload', 'deployment']),
   /** What the user named: the path, `dataset:…`, or the dropped file's name. */
   label: z.string(),
   sha256: z.string(),
@@ -227,6 +227,10 @@ export const DriftInputIdentity = z.object({
   dataset: z.string().optional(),
   version: z.number().int().optional(),
   path: z.string().optional(),
+  /** A deployment's traffic: its name, and the window (ms since the epoch) its rows were logged in. */
+  deployment: z.string().optional(),
+  from: z.number().optional(),
+  to: z.number().optional(),
 });
 export type DriftInputIdentity = z.infer<typeof DriftInputIdentity>;
 

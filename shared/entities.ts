@@ -62,6 +62,11 @@ export const entities = {
   deployments: collection('deployments'),
   /** One deployment's record and history (its live status is read from the engine on each look). */
   deployment: member('deployment'),
+
+  monitors: collection('monitors'),
+  /** One monitor: its settings, its checks and its alerts. */
+  monitor: member('monitor'),
+  alerts: collection('alerts'),
 } as const;
 
 /** True for an entity made by a `stream` builder (see above). */

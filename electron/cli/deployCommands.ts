@@ -20,6 +20,7 @@ export const deploymentsHelp = `Usage: mlwb deployments <command>
   list                          deployments with status, URL and version
   show NAME                     one deployment: status, last replacement, history
   logs NAME [--tail N]          the serving container's log
+  requests NAME [--limit N]     its newest logged requests (id, time, version, status, latency)
   update NAME NAME@V|NAME@ALIAS [--timeout SECONDS]
                                 replace the version, health-gated: the new one must be ready
                                 before traffic moves; when it is not, the old one keeps serving
@@ -192,6 +193,22 @@ export async function deploymentsCommand(
         throw new UsageError('--tail needs a number.');
       const r = await api.call('deployments.logs', { name, tail });
       out.result(r, () => r.lines.map((l) => l.text).join('\n') || '(no log lines)');
+      return 0;
+    }
+    case 'requests': {
+      const { name, values } = one('requests NAME [--limit N]', { limit: { type: 'string' } });
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0 && limit <= 1000))
+        throw new UsageError('--limit needs a number from 1 to 1000.');
+      const { requests } = await api.call('deployments.requests', { name, limit });
+      out.list('requests', requests, () =>
+        requests.length
+          ? table(
+              ['ID', 'TIME', 'VERSION', 'STATUS', 'LATENCY', 'ROWS'],
+              requests.map((r) => [r.id, formatTime(r.at), r.version, r.status, `${r.latencyMs} ms`, r.rows]),
+            )
+          : `${name} has logged no requests yet.`,
+      );
       return 0;
     }
     case 'update': {

@@ -9,7 +9,8 @@ export const driftHelp = `Usage: mlwb drift --reference SRC --current SRC [optio
        mlwb drift reports [--dataset NAME] | show ID | compare ID1 ID2
        mlwb drift presets [list] | presets save NAME [options] | presets delete NAME
 
-  SRC: a CSV/TSV/Parquet/JSONL path, or dataset:NAME[@V][:PATH]
+  SRC: a CSV/TSV/Parquet/JSONL path, dataset:NAME[@V][:PATH], or deployment:NAME[:SINCE], the
+       rows a deployment scored since SINCE (24h, 15m, or an ISO time; all without), by feature
   --columns A,B                 only these columns
   --method [COL=]M              ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, hellinger
   --threshold [COL=]T           drift threshold (p-value for ks/chisquare/z, distance otherwise)

@@ -11,6 +11,14 @@ import { datasetCommand, datasetHelp, gcCommand, verifyCommand } from './dataset
 import { deployCommand, deployHelp, deploymentsCommand, deploymentsHelp } from './deployCommands.ts';
 import { driftCommand, driftHelp } from './driftCommand.ts';
 import { modelCommand, modelHelp } from './modelCommands.ts';
+import {
+  alertsCommand,
+  alertsHelp,
+  labelsCommand,
+  labelsHelp,
+  monitorsCommand,
+  monitorsHelp,
+} from './monitorCommands.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
 import { enginesCommand, runCommand, runHelp, runsCommand } from './runCommands.ts';
 
@@ -40,8 +48,16 @@ Deployments
   deploy NAME@V|NAME@ALIAS [--port P] [--engine E] [--name N] [--mode container|swarm] [--replicas N]
   deployments list | show NAME | logs NAME | stop NAME | restart NAME | remove NAME
   deployments update NAME NAME@V|NAME@ALIAS  health-gated; exit 3 when rolled back
+  deployments requests NAME [--limit N]      its newest logged requests
+Monitoring
+  monitors list | show NAME | remove NAME
+  monitors add DEPLOYMENT [--window 1h] [--every 5m] [--rule "error_rate < 0.05"]… [--reference SRC]
+  monitors run NAME                         exit 3 when an alert fires or keeps firing
+  alerts list [--state firing|resolved] [--monitor NAME]
+  labels add DEPLOYMENT FILE                ground truth by request id
 Drift
   drift --reference SRC --current SRC [--method [COL=]M]… [--threshold [COL=]T]…
+        SRC: FILE | dataset:NAME[@V][:PATH] | deployment:NAME[:SINCE] (SINCE: 24h, or a time)
         [--columns A,B] [--drift-share S] [--column-type COL=T]… [--preset NAME]
                                             exit 3 when dataset drift is detected
   drift reports | show ID | compare ID1 ID2 | presets [save|delete NAME]
@@ -65,6 +81,12 @@ ${modelHelp}
 ${deployHelp}
 
 ${deploymentsHelp}
+
+${monitorsHelp}
+
+${alertsHelp}
+
+${labelsHelp}
 
 ${driftHelp}`;
 
@@ -137,6 +159,9 @@ export async function main(
         'model',
         'deploy',
         'deployments',
+        'monitors',
+        'alerts',
+        'labels',
         'drift',
         'verify',
         'gc',
@@ -172,6 +197,12 @@ export async function main(
         return await deployCommand(api, rest, out, controller.signal);
       case 'deployments':
         return await deploymentsCommand(api, rest, out, controller.signal);
+      case 'monitors':
+        return await monitorsCommand(api, rest, out, controller.signal);
+      case 'alerts':
+        return await alertsCommand(api, rest, out);
+      case 'labels':
+        return await labelsCommand(api, rest, out);
       case 'drift':
         return await driftCommand(api, rest, out, controller.signal);
       case 'verify':

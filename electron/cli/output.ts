@@ -66,6 +66,8 @@ export interface Out {
   list<T>(key: string, items: T[], human: () => string, paging?: Record<string, unknown>): void;
   progress(text: string): void;
   progressDone(): void;
+  /** The one `error:` line on stderr of a command that printed its result and still failed. */
+  error(text: string): void;
 }
 
 export function createOut(json: boolean, stdout = process.stdout, stderr = process.stderr): Out {
@@ -87,6 +89,9 @@ export function createOut(json: boolean, stdout = process.stdout, stderr = proce
     progressDone() {
       if (tty && shown) stderr.write('\r\x1b[2K');
       shown = false;
+    },
+    error(text) {
+      stderr.write(`error: ${text.replace(/\s*\n\s*/g, ' ')}\n`);
     },
   };
 }

@@ -197,6 +197,15 @@ export function createHandlers(wb: Workbench): Handlers {
     'deployments.logs': (p) => wb.deployments.logs(p.name, p.tail),
     'deployments.metrics': (p) => wb.deployments.metrics(p.name),
     'deployments.invoke': (p) => wb.deployments.invoke(p.name, p.path, p.body),
+    'deployments.requests': async (p) => ({ requests: await wb.monitoring.requests(p.name, p.limit) }),
+
+    'monitors.list': () => ({ monitors: wb.monitoring.list() }),
+    'monitors.get': (p) => wb.monitoring.get(p.name),
+    'monitors.add': (p) => ({ monitor: wb.monitoring.add(p) }),
+    'monitors.remove': (p) => wb.monitoring.remove(p.name),
+    'monitors.run': (p, ctx) => wb.monitoring.run(p.name, ctx),
+    'alerts.list': (p) => ({ alerts: wb.monitoring.alerts(p) }),
+    'labels.add': (p) => wb.monitoring.addLabels(p.deployment, p.path),
 
     'datasets.usedBy': (p) => ({
       runs: wb.tracking.runsReading(p.name, p.version),

@@ -13,6 +13,7 @@ import { EngineRegistry } from './docker/engineRegistry.ts';
 import { DriftService } from './drift/driftService.ts';
 import { invalidInput, ioError } from './errors.ts';
 import { EventBus } from './events.ts';
+import { MonitorService } from './monitoring/monitorService.ts';
 import { registeredAmong } from './objects/blobIndex.ts';
 import { ObjectStore } from './objects/objectStore.ts';
 import { StoreWorkers } from './objects/storeWorkers.ts';
@@ -50,6 +51,7 @@ export interface Workbench {
   registry: RegistryService;
   evaluations: ModelEvaluations;
   deployments: DeploymentService;
+  monitoring: MonitorService;
   close(): Promise<void>;
 }
 
@@ -88,7 +90,14 @@ export async function openWorkbench(
   const duck = new Duck(path.join(home, 'tmp'));
   const workers = new StoreWorkers(home, { vouched: (digests) => registeredAmong(db, digests) });
   const datasets = new DatasetService(db, objects, workers, duck);
-  const drift = new DriftService(db, { datasets, objects, uploadDir: (upload) => uploadDir(home, upload) });
+  // Deployments' traffic as drift input is read by monitoring, which is made further down.
+  let monitoring: MonitorService | undefined;
+  const drift = new DriftService(db, {
+    datasets,
+    objects,
+    uploadDir: (upload) => uploadDir(home, upload),
+    deployment: (spec, signal) => monitoring!.deploymentInput(spec, signal),
+  });
   const tracking = new TrackingRepo(db);
   const engine = engineFromEnv(opts.env);
   const engines = new EngineRegistry(db, engine, opts.env ?? process.env);
@@ -111,6 +120,17 @@ export async function openWorkbench(
       () => {},
     );
   };
+  monitoring = new MonitorService({
+    home,
+    db,
+    deployments,
+    registry,
+    datasets,
+    engines,
+    drift: () => drift,
+  });
+  // The app checks monitors on their schedules; a CLI command checks one when asked.
+  const stopSchedule = (opts.mode ?? 'cli') === 'cli' ? () => {} : monitoring.schedule(ops, events);
   registry.deployedAs = (name, version) =>
     deployments.repo
       .list()
@@ -135,7 +155,9 @@ export async function openWorkbench(
     registry,
     evaluations,
     deployments,
+    monitoring,
     async close() {
+      stopSchedule();
       await runs.close();
       ops.cancelAll();
       await ops.settle();

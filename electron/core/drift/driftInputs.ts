@@ -21,6 +21,8 @@ export interface ResolvedInput {
   format: DriftFileFormat;
   /** The input's identity; hashes the file when its digest is not known already. */
   identity: (signal?: AbortSignal) => Promise<DriftInputIdentity>;
+  /** The columns to test when the user names none (a deployment's features). */
+  columns?: string[];
   /** Staged uploads are removed once the check has read them. */
   cleanup?: () => Promise<void>;
 }
@@ -29,6 +31,8 @@ export interface InputDeps {
   datasets: DatasetService;
   objects: ObjectStore;
   uploadDir: (upload: string) => string;
+  /** `deployment:NAME[:SINCE]`: the deployment's logged rows (monitoring/monitorService.ts). */
+  deployment?: (spec: string, signal?: AbortSignal) => Promise<ResolvedInput>;
 }
 
 /** `dataset:NAME[@V][:PATH]`. A name cannot contain "@", so "@" always starts the version. */
@@ -56,13 +60,16 @@ export async function resolveDriftInput(
   deps: InputDeps,
   source: DriftSource,
   side: string,
+  signal?: AbortSignal,
 ): Promise<ResolvedInput> {
   if (typeof source !== 'string') return resolveUpload(deps, source, side);
   if (source.startsWith('dataset:')) return resolveDataset(deps, source, side);
   if (source.startsWith('deployment:')) {
-    throw invalidInput(
-      `Deployment sources (${source}) need model deployments, which this version of the workbench does not have yet. Use a file or dataset:NAME[@V][:PATH].`,
-    );
+    if (!deps.deployment)
+      throw invalidInput(
+        `${source}: deployments' traffic cannot be read here. Use a file or dataset:NAME[@V][:PATH].`,
+      );
+    return deps.deployment(source, signal);
   }
   return resolveFile(source, side);
 }

@@ -7,13 +7,16 @@ import type { DriftComparison, DriftOptionsPatch, DriftReportRecord } from '../.
 import { DriftOptions, type DriftSource, layerOptions } from '../../../shared/drift.ts';
 import type { OpContext } from '../ops/operations.ts';
 import type { Db } from '../store/database.ts';
-import { type InputDeps, resolveDriftInput } from './driftInputs.ts';
+import { type InputDeps, type ResolvedInput, resolveDriftInput } from './driftInputs.ts';
 import { DriftReportRepo } from './driftReportRepo.ts';
 import { runDriftInWorker } from './driftRunner.ts';
 
+/** A source as the user named it, or one resolved already (a monitor's window of traffic). */
+export type CheckSource = DriftSource | { resolved: ResolvedInput };
+
 export interface CheckRequest {
-  reference: DriftSource;
-  current: DriftSource;
+  reference: CheckSource;
+  current: CheckSource;
   options: DriftOptionsPatch;
   preset?: string;
   save: boolean;
@@ -32,14 +35,16 @@ export class DriftService {
   async check(req: CheckRequest, ctx: OpContext): Promise<DriftReportRecord> {
     ctx.progress({ phase: 'load', done: 0, total: 2, message: 'Resolving inputs' });
     const [reference, current] = await Promise.all([
-      resolveDriftInput(this.inputs, req.reference, 'reference'),
-      resolveDriftInput(this.inputs, req.current, 'current'),
+      this.resolve(req.reference, 'reference', ctx.signal),
+      this.resolve(req.current, 'current', ctx.signal),
     ]);
     try {
       const patch = req.preset
         ? layerOptions(this.repo.preset(req.preset).options, req.options)
         : req.options;
-      const options = DriftOptions.parse(patch);
+      // A deployment's traffic has only its features: those are the columns, unless named.
+      const columns = patch.columns ?? current.columns ?? reference.columns;
+      const options = DriftOptions.parse(columns ? { ...patch, columns } : patch);
       // The inputs are hashed for their identities while the check reads them; all three settle
       // before anything is thrown, so a staged upload is never removed while it is still read.
       const [checked, referenceId, currentId] = await Promise.allSettled([
@@ -73,6 +78,11 @@ export class DriftService {
       await reference.cleanup?.();
       await current.cleanup?.();
     }
+  }
+
+  private resolve(source: CheckSource, side: string, signal: AbortSignal): Promise<ResolvedInput> {
+    if (typeof source === 'object' && 'resolved' in source) return Promise.resolve(source.resolved);
+    return resolveDriftInput(this.inputs, source, side, signal);
   }
 
   compare(a: string, b: string): DriftComparison {

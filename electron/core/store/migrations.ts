@@ -452,4 +452,77 @@ export const migrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 11,
+    name: 'monitoring',
+    sql: `
+      -- The requests deployments logged (docs/architecture.md "Monitoring"), read from their log
+      -- files as they grow. Keyed by the deployment's id: a new deployment under an old name starts
+      -- with no traffic. One row per request; features and outputs as the server logged them
+      -- (JSON, column-wise by feature name).
+      CREATE TABLE requests (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id TEXT NOT NULL,
+        request_id   TEXT NOT NULL,
+        at           INTEGER NOT NULL,
+        version      INTEGER NOT NULL,
+        endpoint     TEXT NOT NULL,
+        status       INTEGER NOT NULL,
+        latency_ms   REAL NOT NULL,
+        rows         INTEGER NOT NULL,
+        features     TEXT,
+        outputs      TEXT,
+        error        TEXT
+      );
+      CREATE INDEX requests_deployment_at ON requests(deployment_id, at);
+      CREATE INDEX requests_deployment_id ON requests(deployment_id, request_id);
+      -- How far each log file has been read: by generation folder and inode (a rotation renames
+      -- the file), with its first bytes to tell a new file that took a freed inode.
+      CREATE TABLE request_log_files (
+        deployment_id TEXT NOT NULL,
+        file_key     TEXT NOT NULL,
+        head         TEXT NOT NULL,
+        offset       INTEGER NOT NULL,
+        PRIMARY KEY (deployment_id, file_key)
+      );
+      -- Ground truth, by request id and row of the request; a later label replaces an earlier one.
+      CREATE TABLE request_labels (
+        deployment_id TEXT NOT NULL,
+        request_id   TEXT NOT NULL,
+        row          INTEGER NOT NULL,
+        label        TEXT NOT NULL,
+        added_at     INTEGER NOT NULL,
+        PRIMARY KEY (deployment_id, request_id, row)
+      );
+      CREATE TABLE monitors (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL UNIQUE,
+        deployment   TEXT NOT NULL,
+        settings     TEXT NOT NULL,
+        enabled      INTEGER NOT NULL DEFAULT 1,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+      );
+      CREATE TABLE monitor_runs (
+        id           TEXT PRIMARY KEY,
+        monitor_id   TEXT NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+        at           INTEGER NOT NULL,
+        body         TEXT NOT NULL
+      );
+      CREATE INDEX monitor_runs_monitor ON monitor_runs(monitor_id, at);
+      CREATE TABLE alerts (
+        id           TEXT PRIMARY KEY,
+        monitor_id   TEXT NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+        rule         TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+        fired_at     INTEGER NOT NULL,
+        resolved_at  INTEGER,
+        value        REAL,
+        message      TEXT NOT NULL
+      );
+      -- At most one firing alert per monitor and rule: a check that fails again updates it.
+      CREATE UNIQUE INDEX alerts_firing ON alerts(monitor_id, rule) WHERE state = 'firing';
+      CREATE INDEX alerts_fired ON alerts(fired_at);
+    `,
+  },
 ];

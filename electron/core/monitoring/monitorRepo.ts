@@ -1,0 +1,307 @@
+/**
+ * SQL for monitoring: monitors and their checks, alerts, logged requests and their labels. The one
+ * owner of `monitors`, `monitor_runs`, `alerts`, `requests` and `request_labels` (the log files'
+ * read positions belong to requestLogIngest.ts).
+ */
+import type {
+  Alert,
+  AlertState,
+  LoggedRequest,
+  Monitor,
+  MonitorRun,
+  MonitorSettings,
+} from '../../../shared/monitoring.ts';
+import { conflict, notFound } from '../errors.ts';
+import { newId, now } from '../ids.ts';
+import { type Db, writeTransaction } from '../store/database.ts';
+
+interface MonitorRow {
+  id: string;
+  name: string;
+  deployment: string;
+  settings: string;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const monitorOf = (r: MonitorRow): Monitor & { id: string } => ({
+  id: r.id,
+  name: r.name,
+  deployment: r.deployment,
+  ...(JSON.parse(r.settings) as MonitorSettings),
+  enabled: r.enabled === 1,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+interface AlertRow {
+  id: string;
+  monitor: string;
+  deployment: string;
+  rule: string;
+  state: AlertState;
+  fired_at: number;
+  resolved_at: number | null;
+  value: number | null;
+  message: string;
+}
+
+const alertOf = (r: AlertRow): Alert => ({
+  id: r.id,
+  monitor: r.monitor,
+  deployment: r.deployment,
+  rule: r.rule,
+  state: r.state,
+  firedAt: r.fired_at,
+  resolvedAt: r.resolved_at,
+  value: r.value,
+  message: r.message,
+});
+
+/** What a check found for one rule (or for drift): failing fires or updates, holding resolves. */
+export interface RuleVerdict {
+  rule: string;
+  failing: boolean;
+  value: number | null;
+  message: string;
+}
+
+/** A window of one deployment's traffic. */
+export interface Window {
+  deploymentId: string;
+  from: number;
+  to: number;
+}
+
+export interface TrafficFigures {
+  requests: number;
+  errors: number;
+  rows: number;
+  versions: number[];
+  p50: number | null;
+  p95: number | null;
+}
+
+/** A labeled row of a request in a window: what the model answered, and the truth. */
+export interface LabeledRow {
+  version: number;
+  outputs: string | null;
+  row: number;
+  label: string;
+}
+
+const ALERTS_SELECT = `SELECT a.id, m.name AS monitor, m.deployment, a.rule, a.state, a.fired_at, a.resolved_at,
+  a.value, a.message FROM alerts a JOIN monitors m ON m.id = a.monitor_id`;
+
+export class MonitorRepo {
+  constructor(private readonly db: Db) {}
+
+  list(): (Monitor & { id: string })[] {
+    return (this.db.prepare('SELECT * FROM monitors ORDER BY name').all() as MonitorRow[]).map(monitorOf);
+  }
+
+  find(name: string): (Monitor & { id: string }) | undefined {
+    const row = this.db.prepare('SELECT * FROM monitors WHERE name = ?').get(name) as MonitorRow | undefined;
+    return row && monitorOf(row);
+  }
+
+  get(name: string): Monitor & { id: string } {
+    const m = this.find(name);
+    if (!m) throw notFound(`No monitor named ${name}. \`mlwb monitors list\` shows the monitors there are.`);
+    return m;
+  }
+
+  add(name: string, deployment: string, settings: MonitorSettings): Monitor & { id: string } {
+    if (this.find(name))
+      throw conflict(
+        `A monitor named ${name} exists already. Pick another name with --name, or remove it first (\`mlwb monitors remove ${name}\`).`,
+      );
+    const at = now();
+    this.db
+      .prepare(
+        'INSERT INTO monitors (id, name, deployment, settings, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)',
+      )
+      .run(newId(), name, deployment, JSON.stringify(settings), at, at);
+    return this.get(name);
+  }
+
+  remove(name: string): boolean {
+    return this.db.prepare('DELETE FROM monitors WHERE name = ?').run(name).changes > 0;
+  }
+
+  setEnabled(name: string, enabled: boolean): void {
+    this.db
+      .prepare('UPDATE monitors SET enabled = ?, updated_at = ? WHERE name = ?')
+      .run(enabled ? 1 : 0, now(), name);
+  }
+
+  /** The monitor's checks, newest first. */
+  runs(monitorId: string, limit: number): MonitorRun[] {
+    return (
+      this.db
+        .prepare('SELECT body FROM monitor_runs WHERE monitor_id = ? ORDER BY at DESC, rowid DESC LIMIT ?')
+        .all(monitorId, limit) as { body: string }[]
+    ).map((r) => JSON.parse(r.body) as MonitorRun);
+  }
+
+  lastRun(monitorId: string): MonitorRun | null {
+    return this.runs(monitorId, 1)[0] ?? null;
+  }
+
+  /**
+   * Records a check and moves its alerts, in one transaction: a failing rule fires an alert (or
+   * updates the one firing), a holding rule resolves its firing alert. A rule that could not be
+   * checked leaves its alert as it is. Returns the alerts that fired and resolved.
+   */
+  record(
+    monitorId: string,
+    run: MonitorRun,
+    verdicts: RuleVerdict[],
+  ): { fired: string[]; resolved: string[] } {
+    const fired: string[] = [];
+    const resolved: string[] = [];
+    writeTransaction(this.db, () => {
+      this.db
+        .prepare('INSERT INTO monitor_runs (id, monitor_id, at, body) VALUES (?, ?, ?, ?)')
+        .run(run.id, monitorId, run.at, JSON.stringify(run));
+      const firing = this.db.prepare(
+        "SELECT id FROM alerts WHERE monitor_id = ? AND rule = ? AND state = 'firing'",
+      );
+      for (const v of verdicts) {
+        const open = firing.get(monitorId, v.rule) as { id: string } | undefined;
+        if (v.failing && open) {
+          this.db
+            .prepare('UPDATE alerts SET value = ?, message = ? WHERE id = ?')
+            .run(v.value, v.message, open.id);
+        } else if (v.failing) {
+          this.db
+            .prepare(
+              "INSERT INTO alerts (id, monitor_id, rule, state, fired_at, value, message) VALUES (?, ?, ?, 'firing', ?, ?, ?)",
+            )
+            .run(newId(), monitorId, v.rule, run.at, v.value, v.message);
+          fired.push(v.rule);
+        } else if (open) {
+          this.db
+            .prepare("UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ?")
+            .run(run.at, open.id);
+          resolved.push(v.rule);
+        }
+      }
+    });
+    return { fired, resolved };
+  }
+
+  alerts(q: { state?: AlertState; monitor?: string; limit?: number }): Alert[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.state) {
+      where.push('a.state = ?');
+      args.push(q.state);
+    }
+    if (q.monitor) {
+      where.push('m.name = ?');
+      args.push(q.monitor);
+    }
+    const sql = `${ALERTS_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY a.state = 'firing' DESC, a.fired_at DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit ?? 500) as AlertRow[]).map(alertOf);
+  }
+
+  firingCount(monitorId: string): number {
+    return (
+      this.db
+        .prepare("SELECT count(*) AS n FROM alerts WHERE monitor_id = ? AND state = 'firing'")
+        .get(monitorId) as { n: number }
+    ).n;
+  }
+
+  /** Counts, versions and latency quantiles (nearest rank) of a window's requests. */
+  traffic(w: Window): TrafficFigures {
+    const args = [w.deploymentId, w.from, w.to];
+    const totals = this.db
+      .prepare(
+        `SELECT count(*) AS requests, coalesce(sum(status >= 400), 0) AS errors, coalesce(sum(rows), 0) AS rows
+         FROM requests WHERE deployment_id = ? AND at >= ? AND at < ?`,
+      )
+      .get(...args) as { requests: number; errors: number; rows: number };
+    const versions = (
+      this.db
+        .prepare(
+          'SELECT DISTINCT version FROM requests WHERE deployment_id = ? AND at >= ? AND at < ? ORDER BY version',
+        )
+        .all(...args) as { version: number }[]
+    ).map((r) => r.version);
+    const quantile = (q: number): number | null => {
+      if (totals.requests === 0) return null;
+      const rank = Math.max(1, Math.ceil(q * totals.requests));
+      const row = this.db
+        .prepare(
+          `SELECT latency_ms AS v FROM requests WHERE deployment_id = ? AND at >= ? AND at < ?
+           ORDER BY latency_ms LIMIT 1 OFFSET ?`,
+        )
+        .get(...args, rank - 1) as { v: number } | undefined;
+      return row?.v ?? null;
+    };
+    return { ...totals, versions, p50: quantile(0.5), p95: quantile(0.95) };
+  }
+
+  /** The features of a window's answered requests, request by request (JSON, column-wise). */
+  *features(w: Window): Generator<{ version: number; features: string }> {
+    yield* this.db
+      .prepare(
+        `SELECT version, features FROM requests
+         WHERE deployment_id = ? AND at >= ? AND at < ? AND status < 400 AND features IS NOT NULL ORDER BY at, seq`,
+      )
+      .iterate(w.deploymentId, w.from, w.to) as Iterable<{ version: number; features: string }>;
+  }
+
+  /** A window's answered requests that have labels, a row per label. */
+  labeled(w: Window): LabeledRow[] {
+    return this.db
+      .prepare(
+        `SELECT r.version, r.outputs, l.row, l.label FROM requests r
+         JOIN request_labels l ON l.deployment_id = r.deployment_id AND l.request_id = r.request_id
+         WHERE r.deployment_id = ? AND r.at >= ? AND r.at < ? AND r.status < 400 AND l.row < r.rows`,
+      )
+      .all(w.deploymentId, w.from, w.to) as LabeledRow[];
+  }
+
+  /** The newest logged requests, newest first. */
+  recentRequests(deploymentId: string, limit: number): LoggedRequest[] {
+    return this.db
+      .prepare(
+        `SELECT request_id AS id, at, version, endpoint, status, latency_ms AS latencyMs, rows, error
+           FROM requests WHERE deployment_id = ? ORDER BY at DESC, seq DESC LIMIT ?`,
+      )
+      .all(deploymentId, limit) as LoggedRequest[];
+  }
+
+  /** Stores labels (a later label of a row replaces the earlier); returns how many name a logged request. */
+  addLabels(
+    deploymentId: string,
+    labels: { requestId: string; row: number; label: string }[],
+  ): {
+    matched: number;
+    unmatchedIds: string[];
+  } {
+    const at = now();
+    const put = this.db.prepare(
+      `INSERT INTO request_labels (deployment_id, request_id, row, label, added_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (deployment_id, request_id, row) DO UPDATE SET label = excluded.label, added_at = excluded.added_at`,
+    );
+    const logged = this.db.prepare(
+      'SELECT 1 FROM requests WHERE deployment_id = ? AND request_id = ? LIMIT 1',
+    );
+    let matched = 0;
+    const unmatched = new Set<string>();
+    writeTransaction(this.db, () => {
+      for (const l of labels) {
+        put.run(deploymentId, l.requestId, l.row, l.label, at);
+        if (logged.get(deploymentId, l.requestId)) matched++;
+        else if (unmatched.size < 20) unmatched.add(l.requestId);
+      }
+    });
+    return { matched, unmatchedIds: [...unmatched] };
+  }
+}

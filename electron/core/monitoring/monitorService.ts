@@ -1,0 +1,482 @@
+/**
+ * Monitoring of deployments (DESIGN §7, docs/architecture.md "Monitoring"). A check of a monitor:
+ *   1. takes the deployment's new request log lines into the store (requestLogIngest.ts);
+ *   2. reads the window's traffic: requests, errors, rows, latency quantiles;
+ *   3. joins ground-truth labels by request id for realized performance (realized.ts);
+ *   4. tests the window's features for drift against the model's training table, found through
+ *      the version's lineage (or the monitor's own reference), as a stored drift report;
+ *   5. checks the rules, and fires and resolves alerts (monitorRepo.ts).
+ * Every check is recorded, also one that could not be made, with why.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { DriftInputIdentity } from '../../../shared/drift.ts';
+import { entities } from '../../../shared/entities.ts';
+import {
+  type AddLabelsResult,
+  AddMonitorParams,
+  type Alert,
+  type AlertState,
+  DRIFT_RULE,
+  type LoggedRequest,
+  MONITOR_DEFAULTS,
+  type Monitor,
+  type MonitorRule,
+  type MonitorRun,
+  type MonitorSettings,
+  type MonitorSummary,
+  parseMonitorRule,
+  type RuleCheck,
+} from '../../../shared/monitoring.ts';
+import type { ModelVersion } from '../../../shared/registry.ts';
+import type { DatasetService } from '../datasets/datasetService.ts';
+import { isLocalEngine } from '../deploy/deploymentEngines.ts';
+import type { DeploymentRecord } from '../deploy/deploymentRepo.ts';
+import type { DeploymentService } from '../deploy/deploymentService.ts';
+import { requestLogDir } from '../deploy/deploymentSpec.ts';
+import type { EngineRegistry } from '../docker/engineRegistry.ts';
+import type { ResolvedInput } from '../drift/driftInputs.ts';
+import type { DriftService } from '../drift/driftService.ts';
+import { invalidInput, notFound } from '../errors.ts';
+import type { EventBus } from '../events.ts';
+import { newId, now } from '../ids.ts';
+import { hashFile } from '../objects/objectStore.ts';
+import type { OpContext, Operations } from '../ops/operations.ts';
+import type { RegistryService } from '../registry/registryService.ts';
+import type { Db } from '../store/database.ts';
+import { tableFormatOf } from '../tabular/tableFormat.ts';
+import { readLabels } from './labelsFile.ts';
+import { MonitorRepo, type RuleVerdict, type Window } from './monitorRepo.ts';
+import { realizedPerformance } from './realized.ts';
+import { RequestLogIngest } from './requestLogIngest.ts';
+import { type FeatureColumn, writeWindowRows } from './windowExport.ts';
+
+export interface MonitoringDeps {
+  home: string;
+  db: Db;
+  deployments: DeploymentService;
+  registry: RegistryService;
+  datasets: DatasetService;
+  engines: EngineRegistry;
+  drift: () => DriftService;
+}
+
+/** How often the app looks for monitors that are due. */
+const SCHEDULE_TICK_MS = 15_000;
+
+/** How many checks of a monitor its page shows. */
+const RUNS_SHOWN = 200;
+
+function compare(value: number, rule: MonitorRule): boolean {
+  switch (rule.op) {
+    case '<':
+      return value < rule.value;
+    case '<=':
+      return value <= rule.value;
+    case '>':
+      return value > rule.value;
+    case '>=':
+      return value >= rule.value;
+  }
+}
+
+const fmt = (x: number) => (Number.isInteger(x) ? `${x}` : x.toPrecision(3).replace(/\.?0+$/, ''));
+
+export class MonitorService {
+  readonly repo: MonitorRepo;
+  private readonly ingestor: RequestLogIngest;
+  /** Checks running now, by monitor: a second ask joins the first. */
+  private readonly running = new Map<string, Promise<MonitorRun>>();
+
+  constructor(private readonly d: MonitoringDeps) {
+    this.repo = new MonitorRepo(d.db);
+    this.ingestor = new RequestLogIngest(d.db);
+  }
+
+  list(): MonitorSummary[] {
+    return this.repo.list().map(({ id, ...m }) => ({
+      ...m,
+      lastRun: this.repo.lastRun(id),
+      firing: this.repo.firingCount(id),
+    }));
+  }
+
+  get(name: string): { monitor: Monitor; runs: MonitorRun[]; alerts: Alert[] } {
+    const { id, ...monitor } = this.repo.get(name);
+    return { monitor, runs: this.repo.runs(id, RUNS_SHOWN), alerts: this.repo.alerts({ monitor: name }) };
+  }
+
+  add(input: AddMonitorParams): Monitor {
+    const p = AddMonitorParams.parse(input);
+    this.d.deployments.repo.get(p.deployment);
+    const rules = p.rules.map((text) => {
+      const r = parseMonitorRule(text);
+      if (typeof r === 'string') throw invalidInput(r);
+      return r;
+    });
+    if (p.reference !== undefined && !p.reference.startsWith('dataset:') && !tableFormatOf(p.reference))
+      throw invalidInput(
+        `The reference ${p.reference} is neither dataset:NAME[@V][:PATH] nor a CSV, TSV, Parquet or JSON Lines file.`,
+      );
+    const reference =
+      p.reference === undefined || p.reference.startsWith('dataset:')
+        ? p.reference
+        : path.resolve(p.reference);
+    const settings: MonitorSettings = {
+      windowSeconds: p.windowSeconds ?? MONITOR_DEFAULTS.windowSeconds,
+      everySeconds: p.everySeconds ?? MONITOR_DEFAULTS.everySeconds,
+      minRows: p.minRows ?? MONITOR_DEFAULTS.minRows,
+      drift: p.drift ?? MONITOR_DEFAULTS.drift,
+      driftShare: p.driftShare ?? MONITOR_DEFAULTS.driftShare,
+      reference: reference ?? null,
+      rules,
+    };
+    if (!settings.drift && !rules.length)
+      throw invalidInput(
+        'A monitor without drift needs at least one rule (such as --rule "error_rate < 0.05").',
+      );
+    const { id: _id, ...m } = this.repo.add(p.name ?? `${p.deployment}-monitor`, p.deployment, settings);
+    return m;
+  }
+
+  remove(name: string): { removed: boolean } {
+    return { removed: this.repo.remove(name) };
+  }
+
+  alerts(q: { state?: AlertState; monitor?: string }): Alert[] {
+    return this.repo.alerts(q);
+  }
+
+  /** Takes the deployment's new log lines in, and lists its newest requests. */
+  async requests(name: string, limit: number): Promise<LoggedRequest[]> {
+    const dep = this.d.deployments.repo.get(name);
+    await this.ingest(dep);
+    return this.repo.recentRequests(dep.id, limit);
+  }
+
+  /** Reads ground truth from a file into the store, by request id. */
+  async addLabels(deployment: string, file: string): Promise<AddLabelsResult> {
+    const dep = this.d.deployments.repo.get(deployment);
+    const labels = await readLabels(path.resolve(file));
+    await this.ingest(dep);
+    return { read: labels.length, ...this.repo.addLabels(dep.id, labels) };
+  }
+
+  /** Checks a monitor now; a check already running for it is joined, not doubled. */
+  run(name: string, ctx: OpContext): Promise<MonitorRun> {
+    const running = this.running.get(name);
+    if (running) return running;
+    const check = this.check(name, ctx).finally(() => this.running.delete(name));
+    this.running.set(name, check);
+    return check;
+  }
+
+  /**
+   * Checks each enabled monitor when it is due (`everySeconds` after its last check, or after it
+   * was made), one at a time, as operations the UI can follow. Returns what stops it.
+   */
+  schedule(ops: Operations, events: EventBus, tickMs = SCHEDULE_TICK_MS): () => void {
+    let busy = false;
+    let stopped = false;
+    const tick = async () => {
+      if (busy || stopped) return;
+      busy = true;
+      try {
+        for (const m of this.repo.list()) {
+          if (stopped) break;
+          if (!m.enabled || m.everySeconds === 0) continue;
+          // Read again just before: another process (the CLI, another window) may have checked it.
+          const last = this.repo.lastRun(m.id)?.at ?? m.createdAt;
+          if (now() < last + m.everySeconds * 1000) continue;
+          const { done } = ops.start('monitors.run', (ctx) => this.run(m.name, ctx));
+          await done.then(
+            () =>
+              events.changed(
+                entities.monitors,
+                entities.monitor(m.name),
+                entities.alerts,
+                entities.driftReports,
+              ),
+            () => {},
+          );
+        }
+      } catch {
+        // The store was closed under it (the app is quitting): the next tick, if any, tries again.
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void tick(), tickMs);
+    timer.unref();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+
+  /**
+   * `deployment:NAME[:SINCE]` as drift input: the deployment's logged rows since then (all of them
+   * without SINCE) as a JSON Lines table, removed once the check has read it.
+   */
+  async deploymentInput(spec: string, signal?: AbortSignal): Promise<ResolvedInput> {
+    const body = spec.slice('deployment:'.length);
+    const colon = body.indexOf(':');
+    const name = colon >= 0 ? body.slice(0, colon) : body;
+    const since = colon >= 0 ? parseSince(body.slice(colon + 1)) : 0;
+    const dep = this.d.deployments.repo.get(name);
+    await this.ingest(dep);
+    const version = this.d.registry.repo.version(dep.model, dep.version);
+    return this.windowInput(dep, version, { deploymentId: dep.id, from: since, to: now() + 1 }, spec, signal);
+  }
+
+  private async windowInput(
+    dep: DeploymentRecord,
+    version: ModelVersion,
+    w: Window,
+    label: string,
+    signal?: AbortSignal,
+  ): Promise<ResolvedInput & { rows: number }> {
+    const dir = path.join(this.d.home, 'tmp', `window-${newId()}`);
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'requests.jsonl');
+    try {
+      const rows = await writeWindowRows(this.repo.features(w), featureColumns(version), file, signal);
+      const st = await fs.stat(file);
+      const identity = async (s?: AbortSignal): Promise<DriftInputIdentity> => ({
+        kind: 'deployment',
+        label,
+        sha256: await hashFile(file, { signal: s }),
+        size: st.size,
+        format: 'jsonl',
+        deployment: dep.name,
+        from: w.from,
+        to: w.to,
+      });
+      return {
+        file,
+        format: 'jsonl',
+        identity,
+        rows,
+        columns: featureColumns(version).map((c) => c.name),
+        cleanup: () => fs.rm(dir, { recursive: true, force: true }),
+      };
+    } catch (err) {
+      await fs.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private async ingest(dep: DeploymentRecord, signal?: AbortSignal): Promise<string | null> {
+    if (!isLocalEngine(this.d.engines.target(dep.engine ?? undefined)))
+      return `${dep.name} runs on the engine ${dep.engine}, whose servers keep their request log in the volume mlwb-dep-${dep.name}-requests there; monitoring reads the logs of deployments on this machine's engine only.`;
+    await this.ingestor.ingest(dep.id, requestLogDir(this.d.home, dep.name), signal);
+    return null;
+  }
+
+  private async check(name: string, ctx: OpContext): Promise<MonitorRun> {
+    const { id: monitorId, ...monitor } = this.repo.get(name);
+    const to = now();
+    const run: MonitorRun = {
+      id: newId(),
+      monitor: name,
+      at: to,
+      from: to - monitor.windowSeconds * 1000,
+      to,
+      status: 'ok',
+      versions: [],
+      metrics: {},
+      checks: [],
+      driftReport: null,
+      reference: null,
+      note: null,
+    };
+    const verdicts: RuleVerdict[] = [];
+    const notes: string[] = [];
+    let failed = false;
+    try {
+      const dep = this.d.deployments.repo.find(monitor.deployment);
+      if (!dep)
+        throw notFound(
+          `The deployment ${monitor.deployment} no longer exists. Remove this monitor (\`mlwb monitors remove ${name}\`) or deploy again under that name.`,
+        );
+      ctx.progress({ phase: 'read', done: 0, total: 3, message: 'Reading the request log' });
+      const remote = await this.ingest(dep, ctx.signal);
+      if (remote) throw invalidInput(remote);
+      const w: Window = { deploymentId: dep.id, from: run.from, to: run.to };
+      const traffic = this.repo.traffic(w);
+      run.versions = traffic.versions;
+      const versionOf = (v: number) => {
+        try {
+          return this.d.registry.repo.version(dep.model, v);
+        } catch {
+          return undefined;
+        }
+      };
+      const realized = realizedPerformance(this.repo.labeled(w), versionOf);
+      Object.assign(run.metrics, {
+        requests: traffic.requests,
+        rows: traffic.rows,
+        errors: traffic.errors,
+        error_rate: traffic.requests ? traffic.errors / traffic.requests : null,
+        p50_latency_ms: traffic.p50,
+        p95_latency_ms: traffic.p95,
+        drift_share: null,
+        drifted_columns: null,
+        ...realized,
+      });
+      if (monitor.drift) {
+        ctx.progress({ phase: 'drift', done: 1, total: 3, message: 'Testing the window for drift' });
+        const drift = await this.windowDrift(monitor, dep, w, traffic.rows, ctx).catch((err: unknown) => {
+          failed = true;
+          return { note: `Drift could not be tested: ${(err as Error).message}` };
+        });
+        if ('note' in drift) notes.push(drift.note);
+        else {
+          run.driftReport = drift.report;
+          run.reference = drift.reference;
+          run.metrics.drift_share = drift.share;
+          run.metrics.drifted_columns = drift.drifted;
+          verdicts.push({
+            rule: DRIFT_RULE,
+            failing: drift.datasetDrift,
+            value: drift.share,
+            message: `${drift.drifted} of ${drift.tested} features drifted (${fmt(drift.share * 100)}%, at most ${fmt(monitor.driftShare * 100)}% allowed) against ${drift.reference}.`,
+          });
+        }
+      }
+      ctx.progress({ phase: 'rules', done: 2, total: 3, message: 'Checking the rules' });
+      for (const rule of monitor.rules) {
+        const check = checkRule(rule, run.metrics);
+        run.checks.push(check);
+        if (check.passed !== null)
+          verdicts.push({
+            rule: rule.text,
+            failing: !check.passed,
+            value: check.value,
+            message: `${rule.metric} is ${fmt(check.value!)}; the rule is ${rule.text}.`,
+          });
+      }
+    } catch (err) {
+      failed = true;
+      notes.push((err as Error).message);
+    }
+    run.note = notes.join(' ') || null;
+    run.status = failed
+      ? 'failed'
+      : verdicts.some((v) => v.failing)
+        ? 'alerting'
+        : verdicts.length === 0
+          ? 'no-data'
+          : 'ok';
+    this.repo.record(monitorId, run, verdicts);
+    ctx.progress({ phase: 'rules', done: 3, total: 3 });
+    return run;
+  }
+
+  private async windowDrift(
+    monitor: Monitor,
+    dep: DeploymentRecord,
+    w: Window,
+    rows: number,
+    ctx: OpContext,
+  ): Promise<
+    | { note: string }
+    | {
+        report: string;
+        reference: string;
+        share: number;
+        drifted: number;
+        tested: number;
+        datasetDrift: boolean;
+      }
+  > {
+    if (rows < monitor.minRows)
+      return {
+        note: `Drift was not tested: the window has ${rows} row${rows === 1 ? '' : 's'}, fewer than the ${monitor.minRows} the monitor needs.`,
+      };
+    const version = this.d.registry.repo.version(dep.model, dep.version);
+    const reference = monitor.reference ?? this.trainingTable(version);
+    if (!reference)
+      return {
+        note: `Drift was not tested: ${dep.model} v${dep.version} names no training data in its lineage. Give the monitor a reference (--reference dataset:NAME@V).`,
+      };
+    const label = `deployment:${dep.name}:${new Date(w.from).toISOString()}`;
+    const current = await this.windowInput(dep, version, w, label, ctx.signal);
+    const record = await this.d.drift().check(
+      {
+        reference,
+        current: { resolved: current },
+        options: { driftShare: monitor.driftShare },
+        save: true,
+      },
+      ctx,
+    );
+    return {
+      report: record.id,
+      reference: typeof reference === 'string' ? reference : label,
+      share: record.share,
+      drifted: record.drifted,
+      tested: record.tested,
+      datasetDrift: record.datasetDrift,
+    };
+  }
+
+  /** The table the version was trained on: its run's `train` channel (else its only one). */
+  private trainingTable(version: ModelVersion): string | null {
+    const inputs = version.lineage?.datasets ?? [];
+    const input = inputs.find((d) => d.channel === 'train') ?? (inputs.length === 1 ? inputs[0] : undefined);
+    if (!input) return null;
+    try {
+      const detail = this.d.datasets.show(input.dataset, input.version);
+      const entry = detail.entries.find((e) => tableFormatOf(e.path));
+      return entry ? `dataset:${input.dataset}@${input.version}:${entry.path}` : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function checkRule(rule: MonitorRule, metrics: MonitorRun['metrics']): RuleCheck {
+  const value = metrics[rule.metric] ?? null;
+  const base = { rule: rule.text, metric: rule.metric, value };
+  if (value === null) {
+    const why =
+      rule.metric === 'accuracy' ||
+      rule.metric === 'rmse' ||
+      rule.metric === 'mae' ||
+      rule.metric === 'labeled_rows'
+        ? 'no labeled rows in the window (`mlwb labels add`)'
+        : rule.metric.startsWith('drift')
+          ? 'drift was not tested'
+          : 'no requests in the window';
+    return { ...base, passed: null, note: why };
+  }
+  return { ...base, passed: compare(value, rule), note: null };
+}
+
+/** The version's features, in the order of its inputs; a float input's are floats. */
+export function featureColumns(version: ModelVersion): FeatureColumn[] {
+  const out: FeatureColumn[] = [];
+  for (const input of version.inputs) {
+    const names = version.features[input.name];
+    if (!names) continue;
+    const float = /float|double/.test(input.type);
+    for (const name of names) out.push({ name, float });
+  }
+  return out;
+}
+
+/** SINCE of `deployment:NAME:SINCE`: an ISO 8601 time, or a duration back from now (`15m`, `24h`). */
+export function parseSince(text: string, at = now()): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim());
+  if (m) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+    return at - Number(m[1]) * unit * 1000;
+  }
+  const t = Date.parse(text);
+  if (Number.isNaN(t))
+    throw invalidInput(
+      `"${text}" is neither a time (2026-11-29T10:00:00Z) nor a duration (15m, 24h, 7d): deployment:NAME:SINCE takes one of them.`,
+    );
+  return t;
+}

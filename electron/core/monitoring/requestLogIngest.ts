@@ -1,0 +1,242 @@
+/**
+ * Takes a deployment's request log into the store: the JSON lines its servers write under
+ * `<home>/deployments/NAME/requests/g<N>/requests[.K].jsonl` (resources/serving/requestLog.ts),
+ * read from where the last read stopped. A rotation renames a file, so a file is known by its
+ * generation folder and inode, with its first bytes to tell a new file that was given a freed
+ * inode. Only whole lines are taken: a line still being written is read next time. Lines that are
+ * not a request's line (a damaged file) are counted and skipped, never fatal.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type Db, writeTransaction } from '../store/database.ts';
+
+/** Read at most this much of a file at once, so a large backlog is taken in bounded steps. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+const HEAD_BYTES = 64;
+const LOG_FILE = /^requests(?:\.(\d+))?\.jsonl$/;
+
+export interface IngestResult {
+  /** Requests taken into the store. */
+  added: number;
+  /** Lines that could not be read as a request (counted, skipped). */
+  skipped: number;
+}
+
+/** The fields of a request log line the store keeps (resources/serving/logLine.ts). */
+interface LogLine {
+  id: string;
+  time: string;
+  version: number;
+  endpoint: string;
+  status: number;
+  latencyMs: number;
+  features: Record<string, unknown[]> | null;
+  outputs: Record<string, unknown[]> | null;
+  error?: string;
+}
+
+function asLogLine(text: string): LogLine | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  const l = v as Partial<LogLine>;
+  if (
+    typeof l.id !== 'string' ||
+    typeof l.time !== 'string' ||
+    typeof l.version !== 'number' ||
+    typeof l.endpoint !== 'string' ||
+    typeof l.status !== 'number' ||
+    typeof l.latencyMs !== 'number' ||
+    Number.isNaN(Date.parse(l.time))
+  )
+    return undefined;
+  return l as LogLine;
+}
+
+/** Rows a request scored: the length of its first feature column (else of its first output). */
+function rowsOf(l: LogLine): number {
+  const first = (o: Record<string, unknown[]> | null) => {
+    if (!o) return undefined;
+    for (const k in o) {
+      const col = o[k];
+      return Array.isArray(col) ? col.length : undefined;
+    }
+    return undefined;
+  };
+  return first(l.features) ?? first(l.outputs) ?? 0;
+}
+
+interface FileState {
+  head: string;
+  offset: number;
+}
+
+export class RequestLogIngest {
+  constructor(private readonly db: Db) {}
+
+  /** Takes what the deployment's log files gained since the last call. */
+  async ingest(deploymentId: string, dir: string, signal?: AbortSignal): Promise<IngestResult> {
+    const result: IngestResult = { added: 0, skipped: 0 };
+    let generations: string[];
+    try {
+      generations = (await fs.readdir(dir)).filter((g) => /^g\d+$/.test(g));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
+      throw err;
+    }
+    for (const g of generations) {
+      let files: string[];
+      try {
+        files = (await fs.readdir(path.join(dir, g))).filter((f) => LOG_FILE.test(f));
+      } catch {
+        continue;
+      }
+      // Oldest first (requests.4.jsonl … requests.jsonl), so requests go in roughly in order.
+      files.sort((a, b) => Number(LOG_FILE.exec(b)![1] ?? 0) - Number(LOG_FILE.exec(a)![1] ?? 0));
+      for (const f of files) {
+        signal?.throwIfAborted();
+        await this.readFile(deploymentId, g, path.join(dir, g, f), result, signal);
+      }
+    }
+    return result;
+  }
+
+  private state(deploymentId: string, key: string): FileState | undefined {
+    return this.db
+      .prepare('SELECT head, offset FROM request_log_files WHERE deployment_id = ? AND file_key = ?')
+      .get(deploymentId, key) as FileState | undefined;
+  }
+
+  private async readFile(
+    deploymentId: string,
+    generation: string,
+    file: string,
+    result: IngestResult,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch {
+      return; // rotated away or removed since it was listed: its lines are read under its new name
+    }
+    try {
+      const st = await handle.stat();
+      const key = `${generation}/${st.ino}`;
+      const headBuf = Buffer.alloc(Math.min(HEAD_BYTES, st.size));
+      await handle.read(headBuf, 0, headBuf.length, 0);
+      const head = headBuf.toString('latin1');
+      const known = this.state(deploymentId, key);
+      // Another file under a reused inode, or one cut short: read it from its start.
+      let offset =
+        known && known.offset <= st.size && head.startsWith(known.head.slice(0, head.length))
+          ? known.offset
+          : 0;
+      // What the store says of this file: it must still say so when lines are taken.
+      let stored = known?.offset;
+      while (offset < st.size) {
+        signal?.throwIfAborted();
+        const want = Math.min(CHUNK_BYTES, st.size - offset);
+        const buf = Buffer.alloc(want);
+        const { bytesRead } = await handle.read(buf, 0, want, offset);
+        let end = buf.lastIndexOf(10, bytesRead - 1);
+        if (end < 0) {
+          // A line longer than a chunk: read on until its newline, or leave it for next time.
+          if (want < CHUNK_BYTES) break;
+          const whole = await this.longLine(handle, offset, st.size);
+          if (whole === undefined) break;
+          if (!this.take(deploymentId, key, head, [whole.text], stored, offset + whole.bytes, result)) break;
+          offset += whole.bytes;
+          stored = offset;
+          continue;
+        }
+        end += 1;
+        const lines = buf.toString('utf8', 0, end).split('\n');
+        lines.pop();
+        if (!this.take(deploymentId, key, head, lines, stored, offset + end, result)) break;
+        offset += end;
+        stored = offset;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** A line that starts at `offset` and is longer than a chunk, with its length in bytes. */
+  private async longLine(
+    handle: fs.FileHandle,
+    offset: number,
+    size: number,
+  ): Promise<{ text: string; bytes: number } | undefined> {
+    const parts: Buffer[] = [];
+    let at = offset;
+    while (at < size) {
+      const buf = Buffer.alloc(Math.min(CHUNK_BYTES, size - at));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, at);
+      const nl = buf.subarray(0, bytesRead).indexOf(10);
+      if (nl >= 0) {
+        parts.push(buf.subarray(0, nl));
+        const text = Buffer.concat(parts).toString('utf8');
+        return { text, bytes: at - offset + nl + 1 };
+      }
+      parts.push(buf.subarray(0, bytesRead));
+      at += bytesRead;
+      if (bytesRead === 0) break;
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores a batch of lines and where the file has been read to, in one transaction — unless
+   * another process (the app and a CLI both reading) took these lines meanwhile: then false.
+   */
+  private take(
+    deploymentId: string,
+    key: string,
+    head: string,
+    lines: string[],
+    stored: number | undefined,
+    to: number,
+    result: IngestResult,
+  ): boolean {
+    const insert = this.db.prepare(
+      `INSERT INTO requests (deployment_id, request_id, at, version, endpoint, status, latency_ms, rows, features, outputs, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const save = this.db.prepare(
+      `INSERT INTO request_log_files (deployment_id, file_key, head, offset) VALUES (?, ?, ?, ?)
+       ON CONFLICT (deployment_id, file_key) DO UPDATE SET head = excluded.head, offset = excluded.offset`,
+    );
+    return writeTransaction(this.db, () => {
+      if (this.state(deploymentId, key)?.offset !== stored) return false;
+      for (const text of lines) {
+        if (!text.trim()) continue;
+        const l = asLogLine(text);
+        if (!l) {
+          result.skipped++;
+          continue;
+        }
+        insert.run(
+          deploymentId,
+          l.id,
+          Date.parse(l.time),
+          l.version,
+          l.endpoint,
+          l.status,
+          l.latencyMs,
+          rowsOf(l),
+          l.features ? JSON.stringify(l.features) : null,
+          l.outputs ? JSON.stringify(l.outputs) : null,
+          l.error ?? null,
+        );
+        result.added++;
+      }
+      save.run(deploymentId, key, head, to);
+      return true;
+    });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * A window of a deployment's traffic as a table the drift check reads: one JSON line per scored
+ * row, a key per feature. Requests are logged column-wise by feature (`{sepal_length: [5.1, 4.9]}`);
+ * each row is written out with the feature spec's names. A float feature's whole numbers are
+ * written as `5.0`, so the table reads them as the floats they were (not as integers, which the
+ * drift check would take for categories).
+ */
+
+import { once } from 'node:events';
+import fs from 'node:fs';
+
+export interface FeatureColumn {
+  name: string;
+  float: boolean;
+}
+
+function cell(v: unknown, float: boolean): string {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return 'null';
+    return float && Number.isInteger(v) ? `${v}.0` : `${v}`;
+  }
+  if (v === undefined) return 'null';
+  return JSON.stringify(v);
+}
+
+/** Writes the window's rows to `file`; returns how many. */
+export async function writeWindowRows(
+  requests: Iterable<{ features: string }>,
+  columns: readonly FeatureColumn[],
+  file: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  const out = fs.createWriteStream(file);
+  const keys = columns.map((c) => `${JSON.stringify(c.name)}:`);
+  let rows = 0;
+  let chunk = '';
+  try {
+    for (const r of requests) {
+      const features = JSON.parse(r.features) as Record<string, unknown>;
+      const cols = columns.map((c) => {
+        const col = features[c.name];
+        return Array.isArray(col) ? col : [];
+      });
+      const n = cols.reduce((m, c) => Math.max(m, c.length), 0);
+      for (let i = 0; i < n; i++) {
+        let line = '{';
+        for (let j = 0; j < columns.length; j++)
+          line += `${j ? ',' : ''}${keys[j]}${cell(cols[j]![i], columns[j]!.float)}`;
+        chunk += `${line}}\n`;
+        rows++;
+      }
+      if (chunk.length > 1 << 20) {
+        signal?.throwIfAborted();
+        if (!out.write(chunk)) await once(out, 'drain');
+        chunk = '';
+      }
+    }
+    out.end(chunk);
+    await once(out, 'finish');
+    return rows;
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
+}
