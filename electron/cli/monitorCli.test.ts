@@ -1,0 +1,236 @@
+/**
+ * `mlwb monitors`, `alerts`, `labels` and `drift --current deployment:…` as a CI pipeline uses
+ * them, each command its own process, against a deployment in the real engine: the example
+ * classifier, trained (by its lineage) on the example iris table, answers requests whose ids the
+ * client chose; its container's request log is read into the store; a check of the traffic passes,
+ * then fails (exit 3, one JSON document) once the traffic moves; labels give realized accuracy.
+ * Without an engine these are skipped with the reason, unless MLWB_REQUIRE_DOCKER=1.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEPLOY_LABELS } from '../core/deploy/runtime.ts';
+import { runWithOutputs } from '../core/testing/runFixtures.ts';
+import { tempDirs } from '../core/testing/tempDirs.ts';
+import { openWorkbench } from '../core/workbench.ts';
+import { mlwbJson as json, mlwb } from './testing/mlwbProcess.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const fixtures = path.join(root, 'electron', 'core', 'registry', 'fixtures');
+const TRAIN = path.join(root, 'resources', 'recipes', 'sklearn-classifier', 'example-data', 'train.csv');
+const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+const dirs = tempDirs();
+const docker = new Docker();
+
+async function skipReason(): Promise<string | undefined> {
+  let reason: string | undefined;
+  try {
+    await docker.version();
+    for (const image of ['mlwb/node-runtime:bookworm', 'mlwb/netfront:bookworm'])
+      await docker.getImage(image).inspect();
+  } catch (err) {
+    reason = `no Docker engine with the offline base images (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
+  }
+  if (reason && process.env.MLWB_REQUIRE_DOCKER === '1')
+    throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${reason}`);
+  return reason;
+}
+const skip = await skipReason();
+if (skip) console.warn(`monitoring CLI tests skipped: ${skip}`);
+
+let home = '';
+afterAll(async () => {
+  if (!home) return;
+  const wb = await openWorkbench(home);
+  try {
+    for (const c of await docker.listContainers({
+      all: true,
+      filters: { label: [`${DEPLOY_LABELS.home}=${wb.deployments.homeId}`] },
+    }))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => {});
+  } finally {
+    await wb.close();
+  }
+}, 120_000);
+
+const table = fs
+  .readFileSync(TRAIN, 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => {
+    const v = l.split(',');
+    return { x: v.slice(0, 4).map(Number), y: v[4]! };
+  });
+
+/** Rows to /invocations under a chosen request id; the predicted labels. */
+async function score(url: string, id: string, rows: number[][]): Promise<string[]> {
+  const res = await fetch(`${url}/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': id },
+    body: JSON.stringify({ dataframe_split: { columns: FEATURES, data: rows } }),
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('x-request-id')).toBe(id);
+  const body = (await res.json()) as { predictions: { label: string }[] };
+  return body.predictions.map((p) => p.label);
+}
+
+async function loggedRequests(n: number): Promise<{ id: string }[]> {
+  for (let i = 0; i < 100; i++) {
+    const { requests } = await json(home, 'deployments', 'requests', 'iris-mon', '--limit', '1000');
+    if (requests.length >= n) return requests;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the deployment never logged ${n} requests`);
+}
+
+describe.skipIf(Boolean(skip))('mlwb monitors', () => {
+  it('checks a deployment in the engine: passes, then fails with exit 3 when the traffic drifts', async () => {
+    home = dirs.make();
+    const wb = await openWorkbench(home);
+    let run: string;
+    try {
+      const ctx = { signal: new AbortController().signal, progress: () => {} };
+      const { version, digest } = await wb.datasets.add({ name: 'iris', paths: [TRAIN], message: '' }, ctx);
+      run = runWithOutputs(
+        wb,
+        {
+          'model/model.onnx': fs.readFileSync(path.join(fixtures, 'iris-logreg.onnx')),
+          'model/signature.json': fs.readFileSync(path.join(fixtures, 'iris-logreg.signature.json')),
+        },
+        { trainedOn: { dataset: 'iris', version, digest } },
+      );
+    } finally {
+      await wb.close();
+    }
+    await json(home, 'model', 'register', run, '--name', 'iris');
+    const d = await json(home, 'deploy', 'iris@1', '--mode', 'container', '--name', 'iris-mon');
+
+    expect(await json(home, 'monitors', 'list')).toEqual({ monitors: [] });
+    expect((await mlwb(home, 'monitors', 'list')).stdout).toMatch(/No monitors yet/);
+    const added = await json(
+      home,
+      'monitors',
+      'add',
+      'iris-mon',
+      '--every',
+      '0',
+      '--min-rows',
+      '100',
+      '--window',
+      '1h',
+      '--rule',
+      'error_rate < 0.05',
+      '--rule',
+      'accuracy >= 0.8',
+    );
+    expect(added.monitor).toMatchObject({ name: 'iris-mon-monitor', windowSeconds: 3600, everySeconds: 0 });
+
+    // 150 rows like the training data, in requests of 10.
+    const predicted = new Map<string, string[]>();
+    for (let i = 0; i < 15; i++) {
+      const rows = table.slice(i * 10, i * 10 + 10).map((r) => r.x);
+      predicted.set(`ci-${i}`, await score(d.url, `ci-${i}`, rows));
+    }
+    const requests = await loggedRequests(15);
+    expect(requests.map((r) => r.id).sort()).toEqual([...predicted.keys()].sort());
+
+    const ok = await mlwb(home, 'monitors', 'run', 'iris-mon-monitor', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    const passed = JSON.parse(ok.stdout);
+    expect(passed).toMatchObject({ status: 'ok', reference: 'dataset:iris@1:train.csv', versions: [1] });
+    expect(passed.metrics).toMatchObject({
+      requests: 15,
+      rows: 150,
+      errors: 0,
+      error_rate: 0,
+      labeled_rows: 0,
+    });
+    expect(passed.metrics.drift_share).toBeLessThan(0.5);
+
+    // Ground truth for the first five requests: realized accuracy, as the answers had it.
+    const labels = path.join(dirs.make(), 'labels.csv');
+    const truth = Array.from({ length: 50 }, (_, k) => ({
+      id: `ci-${Math.floor(k / 10)}`,
+      row: k % 10,
+      y: table[k]!.y,
+    }));
+    fs.writeFileSync(
+      labels,
+      `request_id,row,label\n${truth.map((t) => `${t.id},${t.row},${t.y}`).join('\n')}\n`,
+    );
+    expect(await json(home, 'labels', 'add', 'iris-mon', labels)).toEqual({
+      read: 50,
+      matched: 50,
+      unmatchedIds: [],
+    });
+    const right = truth.filter((t) => predicted.get(t.id)![t.row] === t.y).length;
+
+    // Then the traffic moves: three features far past the training data.
+    for (let i = 0; i < 15; i++)
+      await score(
+        d.url,
+        `moved-${i}`,
+        table.slice(i * 10, i * 10 + 10).map((r) => [r.x[0]! + 3, r.x[1]!, r.x[2]! + 3, r.x[3]! + 1.5]),
+      );
+    await loggedRequests(30);
+    const failed = await mlwb(home, 'monitors', 'run', 'iris-mon-monitor', '--json');
+    expect(failed.code).toBe(3);
+    const alerting = JSON.parse(failed.stdout);
+    expect(alerting.status).toBe('alerting');
+    expect(alerting.metrics.drifted_columns).toBe(3);
+    expect(alerting.metrics.labeled_rows).toBe(50);
+    expect(alerting.metrics.accuracy).toBeCloseTo(right / 50, 12);
+    const human = await mlwb(home, 'monitors', 'run', 'iris-mon-monitor');
+    expect(human.code).toBe(3);
+    expect(human.stdout).toMatch(/3 features drifted \(75\.0%\) against dataset:iris@1:train\.csv/);
+
+    const firing = await json(home, 'alerts', 'list', '--state', 'firing');
+    expect(firing.alerts).toEqual([
+      expect.objectContaining({ monitor: 'iris-mon-monitor', rule: 'dataset drift', state: 'firing' }),
+    ]);
+
+    // drift's own deployment source, as a CI gate: the last 15 minutes of traffic.
+    const gate = await mlwb(
+      home,
+      'drift',
+      '--reference',
+      'dataset:iris@1',
+      '--current',
+      'deployment:iris-mon:15m',
+      '--json',
+    );
+    expect(gate.code).toBe(3);
+    const report = JSON.parse(gate.stdout);
+    expect(report.current.rows).toBe(300);
+    expect(report.inputs.current).toMatchObject({ kind: 'deployment', deployment: 'iris-mon' });
+    expect(report.columns.map((c: { column: string }) => c.column).sort()).toEqual([...FEATURES].sort());
+
+    const shown = await json(home, 'monitors', 'show', 'iris-mon-monitor');
+    expect(shown.runs).toHaveLength(3);
+    expect(await json(home, 'monitors', 'remove', 'iris-mon-monitor')).toEqual({ removed: true });
+    expect(await json(home, 'alerts', 'list')).toEqual({ alerts: [] });
+    expect(await json(home, 'deployments', 'remove', 'iris-mon')).toEqual({ removed: true });
+  }, 300_000);
+
+  it('refuses what it cannot do with a message and exit code', async () => {
+    const h = dirs.make();
+    const noDeployment = await mlwb(h, 'monitors', 'add', 'nothing-here');
+    expect(noDeployment.code).toBe(1);
+    expect(noDeployment.stderr).toMatch(/^error: No deployment named nothing-here/);
+    const badWindow = await mlwb(h, 'monitors', 'add', 'x', '--window', 'an hour');
+    expect(badWindow.code).toBe(2);
+    expect(badWindow.stderr).toMatch(/--window takes a duration such as 90s, 15m, 1h or 7d/);
+    const noFile = await mlwb(h, 'labels', 'add', 'x');
+    expect(noFile.code).toBe(2);
+    const none = await mlwb(h, 'alerts', 'list', '--state', 'firing');
+    expect(none.stdout).toMatch(/No alert is firing/);
+  });
+});
