@@ -293,4 +293,36 @@ describe('monitoring a deployment', () => {
     expect(await app.api.call('monitors.remove', { name: 'orphan' })).toEqual({ removed: true });
     expect(await app.api.call('monitors.remove', { name: 'orphan' })).toEqual({ removed: false });
   });
+
+  it('is checked by the app on its schedule, once per period, and announced', async () => {
+    await app.api.call('monitors.add', {
+      deployment: 'iris',
+      name: 'scheduled',
+      everySeconds: 60,
+      minRows: 50,
+    });
+    // Made a minute ago: due now.
+    app.wb.db.prepare("UPDATE monitors SET created_at = created_at - 61000 WHERE name = 'scheduled'").run();
+    const changed: string[] = [];
+    const unsubscribe = app.wb.events.subscribe((topic, payload) => {
+      if (topic === 'changed') changed.push(...(payload as { entities: string[] }).entities);
+    });
+    const stop = app.wb.monitoring.schedule(app.wb.ops, app.wb.events, 20);
+    try {
+      await expect
+        .poll(async () => (await app.api.call('monitors.get', { name: 'scheduled' })).runs.length, {
+          timeout: 20_000,
+        })
+        .toBe(1);
+      await expect.poll(() => changed.includes('monitor:scheduled')).toBe(true);
+      // Ticks go on; it is not due again for a minute.
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await app.api.call('monitors.get', { name: 'scheduled' })).runs).toHaveLength(1);
+      // The other monitors are checked by hand only (everySeconds 0).
+      expect((await app.api.call('monitors.get', { name: 'iris-monitor' })).runs).toHaveLength(5);
+    } finally {
+      stop();
+      unsubscribe();
+    }
+  });
 });
