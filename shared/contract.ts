@@ -117,6 +117,7 @@ export const OpInfo = z.object({
 export type OpInfo = z.infer<typeof OpInfo>;
 
 import { monitorMethods } from './monitorMethods.ts';
+import { policyMethods } from './policyMethods.ts';
 import { runMethods } from './runMethods.ts';
 
 export type { Reads, Writes } from './method.ts';
@@ -225,6 +226,7 @@ export const methods = {
   ),
   ...runMethods,
   ...monitorMethods,
+  ...policyMethods,
 
   'models.list': method(z.object({}), z.array(ModelSummary), { reads: () => [e.models] }),
   'models.get': method(

@@ -67,6 +67,10 @@ export const entities = {
   /** One monitor: its settings, its checks and its alerts. */
   monitor: member('monitor'),
   alerts: collection('alerts'),
+
+  policies: collection('policies'),
+  /** One continuous-training policy and its executions. */
+  policy: member('policy'),
 } as const;
 
 /** True for an entity made by a `stream` builder (see above). */

@@ -20,6 +20,7 @@ import {
   monitorsHelp,
 } from './monitorCommands.ts';
 import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
+import { policiesCommand, policiesHelp } from './policyCommands.ts';
 import { enginesCommand, runCommand, runHelp, runsCommand } from './runCommands.ts';
 
 export const help = `mlwb — MLOps Workbench from the command line
@@ -55,6 +56,9 @@ Monitoring
   monitors run NAME                         exit 3 when an alert fires or keeps firing
   alerts list [--state firing|resolved] [--monitor NAME]
   labels add DEPLOYMENT FILE                ground truth by request id
+  policies list | show NAME | remove NAME
+  policies add DEPLOYMENT [--monitor M] [--new-data] [--alias A]   continuous training
+  policies run NAME [--if-triggered]        retrain, evaluate, gate, deploy; exit 3 when refused
 Drift
   drift --reference SRC --current SRC [--method [COL=]M]… [--threshold [COL=]T]…
         SRC: FILE | dataset:NAME[@V][:PATH] | deployment:NAME[:SINCE] (SINCE: 24h, or a time)
@@ -87,6 +91,8 @@ ${monitorsHelp}
 ${alertsHelp}
 
 ${labelsHelp}
+
+${policiesHelp}
 
 ${driftHelp}`;
 
@@ -162,6 +168,7 @@ export async function main(
         'monitors',
         'alerts',
         'labels',
+        'policies',
         'drift',
         'verify',
         'gc',
@@ -178,7 +185,7 @@ export async function main(
     wb = await openWorkbench(resolveHome(globals.home), { mode: command === 'ui' ? 'browser' : 'cli' });
     const api = createApi(wb);
     // Runs started or followed here reach the MLflow-compatible API through this listener.
-    if (command === 'run' || command === 'runs' || command === 'ui') {
+    if (command === 'run' || command === 'runs' || command === 'ui' || command === 'policies') {
       const { startTrackingListener } = await import('../server/trackingListener.ts');
       listener = await startTrackingListener(wb);
     }
@@ -203,6 +210,8 @@ export async function main(
         return await alertsCommand(api, rest, out);
       case 'labels':
         return await labelsCommand(api, rest, out);
+      case 'policies':
+        return await policiesCommand(api, rest, out, controller.signal);
       case 'drift':
         return await driftCommand(api, rest, out, controller.signal);
       case 'verify':

@@ -207,6 +207,18 @@ export function createHandlers(wb: Workbench): Handlers {
     'alerts.list': (p) => ({ alerts: wb.monitoring.alerts(p) }),
     'labels.add': (p) => wb.monitoring.addLabels(p.deployment, p.path),
 
+    'policies.list': () => ({ policies: wb.policies.list() }),
+    'policies.get': (p) => wb.policies.get(p.name),
+    'policies.add': (p) => ({ policy: wb.policies.add(p) }),
+    'policies.remove': (p) => wb.policies.remove(p.name),
+    'policies.run': async (p, ctx) => {
+      const trigger = p.ifTriggered
+        ? wb.policies.due(p.name)
+        : { kind: 'manual' as const, reason: 'run by hand' };
+      if (!trigger) return { execution: null, reason: `Nothing has triggered ${p.name} since it last ran.` };
+      return { execution: await wb.policies.execute(p.name, trigger, ctx), reason: null };
+    },
+
     'datasets.usedBy': (p) => ({
       runs: wb.tracking.runsReading(p.name, p.version),
       models: wb.registry.repo.versionsTrainedOn(p.name, p.version),
@@ -242,6 +254,13 @@ export interface Api {
 }
 
 export function createApi(wb: Workbench): Api {
+  const api = makeApi(wb);
+  // Continuous training's pipeline steps go through the API, as a user's would.
+  wb.policies.attachApi(api);
+  return api;
+}
+
+function makeApi(wb: Workbench): Api {
   const handlers = createHandlers(wb) as Record<MethodName, Handler<MethodName>>;
   const lookup = (name: string) => {
     if (!Object.hasOwn(methods, name)) throw notFound(`No method named ${name}.`);

@@ -18,6 +18,7 @@ import { registeredAmong } from './objects/blobIndex.ts';
 import { ObjectStore } from './objects/objectStore.ts';
 import { StoreWorkers } from './objects/storeWorkers.ts';
 import { Operations } from './ops/operations.ts';
+import { PolicyService } from './policies/policyService.ts';
 import { ModelEvaluations } from './registry/evaluations.ts';
 import { RegistryService } from './registry/registryService.ts';
 import { type Db, openDatabase } from './store/database.ts';
@@ -52,6 +53,7 @@ export interface Workbench {
   evaluations: ModelEvaluations;
   deployments: DeploymentService;
   monitoring: MonitorService;
+  policies: PolicyService;
   close(): Promise<void>;
 }
 
@@ -129,8 +131,12 @@ export async function openWorkbench(
     engines,
     drift: () => drift,
   });
-  // The app checks monitors on their schedules; a CLI command checks one when asked.
-  const stopSchedule = (opts.mode ?? 'cli') === 'cli' ? () => {} : monitoring.schedule(ops, events);
+  const policies = new PolicyService({ db, deployments, registry, datasets, runs, monitoring, events });
+  // The app checks monitors on their schedules and retrains when a policy's trigger holds; a CLI
+  // command does either only when asked.
+  const app = (opts.mode ?? 'cli') !== 'cli';
+  const stopMonitors = app ? monitoring.schedule(ops, events) : () => {};
+  const stopPolicies = app ? policies.schedule(ops) : () => {};
   registry.deployedAs = (name, version) =>
     deployments.repo
       .list()
@@ -156,8 +162,10 @@ export async function openWorkbench(
     evaluations,
     deployments,
     monitoring,
+    policies,
     async close() {
-      stopSchedule();
+      stopMonitors();
+      stopPolicies();
       await runs.close();
       ops.cancelAll();
       await ops.settle();

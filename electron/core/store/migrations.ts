@@ -525,4 +525,33 @@ export const migrations: Migration[] = [
       CREATE INDEX alerts_fired ON alerts(fired_at);
     `,
   },
+  {
+    version: 12,
+    name: 'continuous training',
+    sql: `
+      -- Policies that retrain a deployment's model (docs/architecture.md "Continuous training"),
+      -- and each execution of one: its trigger and its pipeline's steps as they went (JSON), held
+      -- by the process running it (pid and start) while it runs.
+      CREATE TABLE policies (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL UNIQUE,
+        settings     TEXT NOT NULL,
+        enabled      INTEGER NOT NULL DEFAULT 1,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+      );
+      CREATE TABLE policy_executions (
+        id           TEXT PRIMARY KEY,
+        policy_id    TEXT NOT NULL REFERENCES policies(id) ON DELETE CASCADE,
+        started_at   INTEGER NOT NULL,
+        status       TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        holder_pid   INTEGER,
+        holder_start TEXT
+      );
+      CREATE INDEX policy_executions_policy ON policy_executions(policy_id, started_at);
+      -- One execution of a policy at a time.
+      CREATE UNIQUE INDEX policy_executions_running ON policy_executions(policy_id) WHERE status = 'running';
+    `,
+  },
 ];

@@ -1,0 +1,203 @@
+/** `mlwb policies …`: thin over the API's continuous-training methods. */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { PolicyExecution, PolicySummary } from '../../shared/policies.ts';
+import type { Api } from '../core/api.ts';
+import { durationSeconds } from './monitorCommands.ts';
+import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
+
+export const policiesHelp = `Usage: mlwb policies <command>
+
+  list                          policies with their last execution
+  show NAME                     one policy: what it trains, its triggers, its executions' pipelines
+  add DEPLOYMENT [--name N] [--alias A] [--monitor M [--rule R]…] [--new-data] [--cooldown 1h]
+                 [--recipe DIR] [--dataset [CHANNEL=]NAME]… [--param K=V]… [--engine E]
+                 [--evaluate NAME[:PATH]] [--label COL]
+                                retrain DEPLOYMENT's model when M alerts (on any rule, or these)
+                                or its data gets a new version: train the recipe on the newest
+                                data (default: the recipe, data and params of the run behind the
+                                served version), register, evaluate, move --alias (default the
+                                deployment's, else champion) through its gate, and replace the
+                                deployment, health-gated
+  remove NAME                   remove a policy with its history
+  run NAME [--if-triggered]     retrain now (--if-triggered: only when an alert fired or new data
+                                came since the last execution, for a CI schedule); exit 3 when
+                                the gate refused the new version or its replacement rolled back`;
+
+function keyValues(list: string[] | undefined, flag: string): Record<string, string> | undefined {
+  if (!list?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${flag} takes KEY=VALUE (got "${kv}").`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+const stepMark = { pending: '·', running: '…', done: '✓', failed: '✗', skipped: '-' } as const;
+
+export function describeExecution(e: PolicyExecution): string {
+  const lines = [
+    `${e.policy}  ${e.status}${e.version ? `  v${e.version}` : ''}  ${formatTime(e.startedAt)}  (${e.trigger.reason})`,
+  ];
+  for (const s of e.steps)
+    lines.push(
+      `  ${stepMark[s.state]} ${s.name.padEnd(8)} ${s.state.padEnd(7)} ${s.message ?? ''}`.trimEnd(),
+    );
+  return lines.join('\n');
+}
+
+function lastOf(p: PolicySummary): string {
+  const e = p.lastExecution;
+  return e ? `${e.status} ${formatTime(e.startedAt)}${e.version ? ` v${e.version}` : ''}` : 'never run';
+}
+
+function triggersOf(p: PolicySummary | Omit<PolicySummary, 'lastExecution'>): string {
+  const t = p.triggers;
+  const parts = [];
+  if (t.monitor) parts.push(`alerts of ${t.monitor}${t.rules ? ` (${t.rules.join('; ')})` : ''}`);
+  if (t.newData) parts.push('new data');
+  return parts.join(', ') || 'by hand';
+}
+
+export async function policiesCommand(
+  api: Api,
+  rest: string[],
+  out: Out,
+  signal: AbortSignal,
+): Promise<number> {
+  const [sub, ...args] = rest;
+  const parse = (options: ParseArgsConfig['options'] = {}) =>
+    parseArgs({ args, options, allowPositionals: true, strict: true });
+  const one = (usage: string, options: ParseArgsConfig['options'] = {}) => {
+    const { values, positionals } = parse(options);
+    if (positionals.length !== 1) throw new UsageError(`usage: mlwb policies ${usage}`);
+    return { name: positionals[0]!, values };
+  };
+  switch (sub) {
+    case 'list': {
+      parse();
+      const { policies } = await api.call('policies.list', {});
+      out.list('policies', policies, () =>
+        policies.length
+          ? table(
+              ['NAME', 'DEPLOYMENT', 'ALIAS', 'TRIGGERS', 'LAST EXECUTION'],
+              policies.map((p) => [p.name, p.deployment, `${p.model}@${p.alias}`, triggersOf(p), lastOf(p)]),
+            )
+          : 'No policies yet. Retrain a deployment when its data moves: `mlwb policies add DEPLOYMENT --monitor M`.',
+      );
+      return 0;
+    }
+    case 'show': {
+      const { name } = one('show NAME');
+      const r = await api.call('policies.get', { name });
+      out.result(r, () => {
+        const p = r.policy;
+        const lines = [
+          `${p.name}  retrains ${p.model} for ${p.deployment}, promoting through ${p.model}@${p.alias}`,
+          `  recipe    ${p.recipe}`,
+          `  data      ${p.datasets.map((d) => `${d.channel}=${d.dataset}`).join(', ') || '(none)'} (newest versions)`,
+          `  params    ${
+            Object.entries(p.params)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ') || '(none)'
+          }`,
+          `  triggers  ${triggersOf(p)}; at most one execution per ${p.cooldownSeconds}s`,
+        ];
+        for (const e of r.executions.slice(0, 5)) lines.push('', describeExecution(e));
+        if (!r.executions.length) lines.push('', `Never run. Retrain now: mlwb policies run ${p.name}`);
+        return lines.join('\n');
+      });
+      return 0;
+    }
+    case 'add': {
+      const { values, positionals } = parse({
+        name: { type: 'string' },
+        alias: { type: 'string' },
+        monitor: { type: 'string' },
+        rule: { type: 'string', multiple: true },
+        'new-data': { type: 'boolean' },
+        cooldown: { type: 'string' },
+        recipe: { type: 'string' },
+        dataset: { type: 'string', multiple: true },
+        param: { type: 'string', multiple: true },
+        engine: { type: 'string' },
+        evaluate: { type: 'string' },
+        label: { type: 'string' },
+        'model-path': { type: 'string' },
+      });
+      if (positionals.length !== 1) throw new UsageError(policiesHelp);
+      const datasets = (values.dataset as string[] | undefined)?.map((d) => {
+        const eq = d.indexOf('=');
+        return eq > 0
+          ? { channel: d.slice(0, eq), dataset: d.slice(eq + 1) }
+          : { channel: 'train', dataset: d };
+      });
+      const evaluate = values.evaluate as string | undefined;
+      const colon = evaluate?.indexOf(':') ?? -1;
+      if (values.label && !evaluate) throw new UsageError('--label goes with --evaluate NAME.');
+      const { policy } = await api.call('policies.add', {
+        deployment: positionals[0]!,
+        name: values.name as string | undefined,
+        alias: values.alias as string | undefined,
+        monitor: values.monitor as string | undefined,
+        rules: values.rule as string[] | undefined,
+        newData: values['new-data'] === true,
+        cooldownSeconds: durationSeconds(values.cooldown as string | undefined, '--cooldown'),
+        recipe: values.recipe as string | undefined,
+        datasets,
+        params: keyValues(values.param as string[] | undefined, '--param'),
+        engine: values.engine as string | undefined,
+        modelPath: values['model-path'] as string | undefined,
+        evaluation: evaluate
+          ? {
+              dataset: colon > 0 ? evaluate.slice(0, colon) : evaluate,
+              ...(colon > 0 ? { path: evaluate.slice(colon + 1) } : {}),
+              ...(values.label ? { label: values.label as string } : {}),
+            }
+          : undefined,
+      });
+      out.result({ policy }, () =>
+        [
+          `${policy.name} retrains ${policy.model} for ${policy.deployment} (${triggersOf({ ...policy })}).`,
+          `  Retrain now: mlwb policies run ${policy.name}`,
+        ].join('\n'),
+      );
+      return 0;
+    }
+    case 'remove': {
+      const { name } = one('remove NAME');
+      const r = await api.call('policies.remove', { name });
+      out.result(r, () => (r.removed ? `${name} removed.` : `No policy named ${name}: nothing to remove.`));
+      return 0;
+    }
+    case 'run': {
+      const { name, values } = one('run NAME [--if-triggered]', { 'if-triggered': { type: 'boolean' } });
+      const r = await api.call(
+        'policies.run',
+        { name, ifTriggered: values['if-triggered'] === true },
+        {
+          signal,
+          onProgress: (p) =>
+            out.progress(
+              `${p.phase}${p.total ? ` (${p.done + 1} of ${p.total})` : ''}${p.message ? `: ${p.message}` : ''}`,
+            ),
+        },
+      );
+      out.progressDone();
+      out.result(r, () => (r.execution ? describeExecution(r.execution) : (r.reason ?? '')));
+      const status = r.execution?.status;
+      if (status === 'rejected') throw new CheckFailed(r);
+      if (status === 'failed') {
+        out.error(r.execution!.steps.find((s) => s.state === 'failed')?.message ?? 'the retraining failed');
+        return 1;
+      }
+      return 0;
+    }
+    default:
+      if (sub !== undefined && sub !== 'help' && sub !== '--help')
+        throw new UsageError(`unknown policies command "${sub}".\n${policiesHelp}`);
+      out.result({ help: policiesHelp }, () => policiesHelp);
+      return 0;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Continuous training against real parts: the example classifier recipe trained in the Docker
+ * engine, registered, evaluated with onnxruntime, promoted through a gate, and deployed in the
+ * engine, replaced health-gated by the policy's pipeline; triggers from a real monitor's alert and
+ * from a new dataset version.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectErrorCode } from '../testing/errorCodes.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { testWorkbench } from '../testing/testWorkbench.ts';
+import { dockerSkipReason } from '../testing/trainingFixtures.ts';
+
+const recipes = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/recipes');
+const EXAMPLE = path.join(recipes, 'sklearn-classifier', 'example-data');
+const skipReason = await dockerSkipReason();
+const app = testWorkbench();
+const dirs = tempDirs();
+
+beforeAll(async () => {
+  if (skipReason) return;
+  await app.api.call('datasets.add', { name: 'iris', paths: [EXAMPLE] });
+  const { runs } = await app.api.call('runs.start', {
+    recipe: path.join(recipes, 'sklearn-classifier'),
+    datasets: [{ channel: 'train', dataset: 'iris' }],
+    params: { max_iter: 30 },
+  });
+  const [done] = (await app.api.call('runs.wait', { ids: runs })).runs;
+  expect(done!.status).toBe('FINISHED');
+  await app.api.call('models.register', { runId: done!.id, name: 'iris' });
+  await app.api.call('models.setGate', {
+    name: 'iris',
+    alias: 'champion',
+    dataset: 'iris',
+    label: 'target',
+    rules: ['accuracy >= 0.8'],
+  });
+  expect((await app.api.call('models.setAlias', { name: 'iris', version: 1, alias: 'champion' })).moved).toBe(
+    true,
+  );
+  await app.api.call('deployments.create', {
+    model: 'iris',
+    alias: 'champion',
+    name: 'iris-ct',
+    mode: 'container',
+  });
+}, 300_000);
+
+afterAll(async () => {
+  if (skipReason) return;
+  await app.api.call('deployments.remove', { name: 'iris-ct', force: true }).catch(() => {});
+}, 120_000);
+
+describe.skipIf(Boolean(skipReason))(
+  `continuous training${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    it('takes what to train from the served version, and refuses what it cannot do', async () => {
+      const { policy } = await app.api.call('policies.add', {
+        deployment: 'iris-ct',
+        newData: true,
+        cooldownSeconds: 0,
+      });
+      expect(policy).toMatchObject({
+        name: 'iris-ct-retrain',
+        model: 'iris',
+        alias: 'champion',
+        recipe: path.join(recipes, 'sklearn-classifier'),
+        datasets: [{ channel: 'train', dataset: 'iris' }],
+        params: { max_iter: 30 },
+        triggers: { monitor: null, rules: null, newData: true },
+      });
+      // Nothing new since the served version was trained.
+      expect(app.wb.policies.due('iris-ct-retrain')).toBeNull();
+      await expectErrorCode(
+        app.api.call('policies.add', { deployment: 'nope' }),
+        'NOT_FOUND',
+        /No deployment named nope/,
+      );
+      await expectErrorCode(
+        app.api.call('policies.add', { deployment: 'iris-ct', name: 'x', monitor: 'no-such-monitor' }),
+        'NOT_FOUND',
+        /No monitor named no-such-monitor/,
+      );
+      await expectErrorCode(
+        app.api.call('policies.add', { deployment: 'iris-ct', name: 'y', rules: ['dataset drift'] }),
+        'INVALID_INPUT',
+        /name the monitor too/,
+      );
+    });
+
+    it('retrains on new data: train, register, evaluate, promote through the gate, replace the deployment', async () => {
+      // A second version of the data: the training table with its rows once more.
+      const v2 = dirs.make();
+      const table = fs.readFileSync(path.join(EXAMPLE, 'train.csv'), 'utf8').trim().split('\n');
+      fs.writeFileSync(path.join(v2, 'train.csv'), `${[...table, ...table.slice(1, 51)].join('\n')}\n`);
+      await app.api.call('datasets.add', { name: 'iris', paths: [v2] });
+      expect(app.wb.policies.due('iris-ct-retrain')).toEqual({
+        kind: 'new-data',
+        reason: 'iris has a new version (v2; trained on v1)',
+      });
+
+      const phases: string[] = [];
+      const { execution, reason } = await app.api.call(
+        'policies.run',
+        { name: 'iris-ct-retrain', ifTriggered: true },
+        { onProgress: (p) => phases.push(p.phase) },
+      );
+      expect(reason).toBeNull();
+      expect(execution).toMatchObject({ status: 'deployed', version: 2, trigger: { kind: 'new-data' } });
+      expect(execution!.steps.map((s) => [s.name, s.state])).toEqual([
+        ['train', 'done'],
+        ['register', 'done'],
+        ['evaluate', 'done'],
+        ['promote', 'done'],
+        ['deploy', 'done'],
+      ]);
+      expect(new Set(phases)).toEqual(new Set(['train', 'register', 'evaluate', 'promote', 'deploy']));
+      const [train, , evaluate, promote] = execution!.steps;
+      expect(train!.detail.datasets).toEqual({ iris: 2 });
+      expect(evaluate!.detail.dataset).toBe('iris@2:train.csv');
+      expect(evaluate!.detail.metrics).toMatchObject({ accuracy: expect.any(Number) });
+      expect(promote!.message).toBe('champion: v1 → v2');
+
+      // The new version was trained on the new data, holds the alias, and serves.
+      const v = (await app.api.call('models.version', { name: 'iris', version: 2 })).version;
+      expect(v.lineage?.datasets).toEqual([expect.objectContaining({ dataset: 'iris', version: 2 })]);
+      expect(v.aliases).toEqual(['champion']);
+      const d = await app.api.call('deployments.get', { name: 'iris-ct' });
+      expect(d).toMatchObject({ version: 2, status: 'running' });
+      const answer = await fetch(`${d.url}/v2/models/iris`);
+      expect(((await answer.json()) as { versions: string[] }).versions).toEqual(['2']);
+      // The alias's history says why it moved.
+      const history = (await app.api.call('models.get', { name: 'iris' })).history;
+      expect(history.find((h) => h.to === 2)).toMatchObject({
+        to: 2,
+        kind: 'gate',
+        reason: expect.stringMatching(/policy iris-ct-retrain: iris has a new version/),
+      });
+
+      // Trained on the newest data now: nothing triggers it again.
+      expect(app.wb.policies.due('iris-ct-retrain')).toBeNull();
+      const idle = await app.api.call('policies.run', { name: 'iris-ct-retrain', ifTriggered: true });
+      expect(idle).toEqual({
+        execution: null,
+        reason: 'Nothing has triggered iris-ct-retrain since it last ran.',
+      });
+    }, 300_000);
+
+    it("stops at a gate that refuses: the deployment keeps serving the champion, and a monitor's alert triggers", async () => {
+      await app.api.call('monitors.add', {
+        deployment: 'iris-ct',
+        everySeconds: 0,
+        rules: ['requests >= 1000'],
+      });
+      await app.api.call('policies.add', {
+        deployment: 'iris-ct',
+        name: 'on-alert',
+        monitor: 'iris-ct-monitor',
+        rules: ['requests >= 1000'],
+        cooldownSeconds: 0,
+      });
+      expect(app.wb.policies.due('on-alert')).toBeNull();
+      const check = await app.api.call('monitors.run', { name: 'iris-ct-monitor' });
+      expect(check.status).toBe('alerting');
+      expect(app.wb.policies.due('on-alert')).toMatchObject({
+        kind: 'alert',
+        reason: expect.stringMatching(/^the alert "requests >= 1000" of iris-ct-monitor fired at/),
+      });
+
+      // A gate no model meets.
+      await app.api.call('models.setGate', {
+        name: 'iris',
+        alias: 'champion',
+        dataset: 'iris',
+        label: 'target',
+        rules: ['accuracy >= 1.01'],
+      });
+      const { execution } = await app.api.call('policies.run', { name: 'on-alert', ifTriggered: true });
+      expect(execution).toMatchObject({ status: 'rejected', version: 3, trigger: { kind: 'alert' } });
+      expect(execution!.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'failed', 'skipped']);
+      expect(execution!.steps[3]!.message).toMatch(
+        /The gate of champion refused v3: accuracy >= 1\.01 .*v2 keeps the alias/,
+      );
+      expect((await app.api.call('deployments.get', { name: 'iris-ct' })).version).toBe(2);
+
+      const { policies } = await app.api.call('policies.list', {});
+      expect(policies.map((p) => [p.name, p.lastExecution?.status])).toEqual([
+        ['iris-ct-retrain', 'deployed'],
+        ['on-alert', 'rejected'],
+      ]);
+      // That alert has had its execution: it does not trigger again until another fires.
+      expect(app.wb.policies.due('on-alert')).toBeNull();
+    }, 300_000);
+
+    it('ends an execution its process left running as failed, so the policy is not blocked', async () => {
+      const p = app.wb.policies.repo.get('on-alert');
+      const stale = {
+        id: 'stale',
+        policy: 'on-alert',
+        status: 'running' as const,
+        trigger: { kind: 'manual' as const, reason: 'run by hand' },
+        startedAt: Date.now(),
+        endedAt: null,
+        steps: [
+          {
+            name: 'train' as const,
+            state: 'running' as const,
+            startedAt: Date.now(),
+            endedAt: null,
+            message: null,
+            detail: {},
+          },
+        ],
+        version: null,
+      };
+      app.wb.policies.repo.begin(p, stale);
+      // Held by a process that is gone.
+      app.wb.db
+        .prepare(
+          "UPDATE policy_executions SET holder_pid = 2147483646, holder_start = NULL WHERE id = 'stale'",
+        )
+        .run();
+      const [last] = (await app.api.call('policies.get', { name: 'on-alert' })).executions;
+      expect(last).toMatchObject({ id: 'stale', status: 'failed' });
+      expect(last!.steps[0]).toMatchObject({
+        state: 'failed',
+        message: expect.stringMatching(/process running this execution ended/),
+      });
+      expect(await app.api.call('policies.remove', { name: 'on-alert' })).toEqual({ removed: true });
+    });
+  },
+);

@@ -1,0 +1,402 @@
+/**
+ * Continuous training (DESIGN §7, docs/architecture.md "Continuous training"). A policy belongs to
+ * a deployment; an execution carries a new version through the pipeline:
+ *   train    the recipe on the newest versions of its datasets, in the engine (runs.start, wait);
+ *   register the run's model as the next version (models.register);
+ *   evaluate on the policy's evaluation data, else the alias's gate's (models.evaluate);
+ *   promote  the alias to the new version through its gate (models.setAlias): a gate that refuses
+ *            ends the execution as `rejected`, the old version serving on;
+ *   deploy   the deployment to the new version, health-gated: by following the alias, else by an
+ *            update (deployments.update); a rollback is `rejected` too.
+ * Each step goes through the API, so every change is announced as a user's would be. Triggers (a
+ * monitor's alert, a new data version) are looked for on the app's schedule and by
+ * `mlwb policies run --if-triggered`.
+ */
+import path from 'node:path';
+import { entities } from '../../../shared/entities.ts';
+import {
+  AddPolicyParams,
+  type ExecutionTrigger,
+  PIPELINE_STEPS,
+  type PipelineStep,
+  type PipelineStepName,
+  type Policy,
+  type PolicyExecution,
+  type PolicySettings,
+  type PolicySummary,
+} from '../../../shared/policies.ts';
+import type { Api } from '../api.ts';
+import type { DatasetService } from '../datasets/datasetService.ts';
+import type { DeploymentService } from '../deploy/deploymentService.ts';
+import { cancelled, invalidInput, WorkbenchError } from '../errors.ts';
+import type { EventBus } from '../events.ts';
+import { newId, now } from '../ids.ts';
+import type { MonitorService } from '../monitoring/monitorService.ts';
+import type { OpContext, Operations } from '../ops/operations.ts';
+import type { RegistryService } from '../registry/registryService.ts';
+import type { Db } from '../store/database.ts';
+import type { RunService } from '../training/runService.ts';
+import { PolicyRepo, type StoredPolicy } from './policyRepo.ts';
+
+export interface PolicyDeps {
+  db: Db;
+  deployments: DeploymentService;
+  registry: RegistryService;
+  datasets: DatasetService;
+  runs: RunService;
+  monitoring: MonitorService;
+  events: EventBus;
+}
+
+const EXECUTIONS_SHOWN = 100;
+const SCHEDULE_TICK_MS = 15_000;
+
+/** Why a step stopped the pipeline without it failing: the old version keeps serving. */
+class Rejected extends Error {}
+
+export class PolicyService {
+  readonly repo: PolicyRepo;
+  private api: Api | undefined;
+
+  constructor(private readonly d: PolicyDeps) {
+    this.repo = new PolicyRepo(d.db);
+  }
+
+  /** The API the pipeline's steps go through (set by createApi, once there is one). */
+  attachApi(api: Api): void {
+    this.api ??= api;
+  }
+
+  list(): PolicySummary[] {
+    return this.repo.list().map(({ id, ...p }) => ({ ...p, lastExecution: this.repo.last(id) }));
+  }
+
+  get(name: string): { policy: Policy; executions: PolicyExecution[] } {
+    const { id, ...policy } = this.repo.get(name);
+    return { policy, executions: this.repo.executions(id, EXECUTIONS_SHOWN) };
+  }
+
+  remove(name: string): { removed: boolean } {
+    return { removed: this.repo.remove(name) };
+  }
+
+  /** A policy for a deployment; what to train defaults to what made the version it serves. */
+  add(input: AddPolicyParams): Policy {
+    const p = AddPolicyParams.parse(input);
+    const dep = this.d.deployments.repo.get(p.deployment);
+    const served = this.d.registry.repo.version(dep.model, dep.version);
+    const run = served.runId ? this.specOf(served.runId) : undefined;
+    const recipe = p.recipe ? path.resolve(p.recipe) : run?.recipe.path;
+    if (!recipe)
+      throw invalidInput(
+        `${dep.model} v${dep.version} was not trained by a recipe run here, so there is nothing to retrain by default. Name the recipe (--recipe DIR) and its data (--dataset CHANNEL=NAME).`,
+      );
+    const datasets =
+      p.datasets ?? run?.datasets.map((d) => ({ channel: d.channel, dataset: d.dataset })) ?? [];
+    for (const d of datasets) this.d.datasets.versions(d.dataset);
+    if (p.monitor) this.d.monitoring.repo.get(p.monitor);
+    if (!p.monitor && !p.newData && p.rules?.length)
+      throw invalidInput(
+        '--rule chooses which alerts of the monitor retrain: name the monitor too (--monitor).',
+      );
+    const settings: PolicySettings = {
+      deployment: dep.name,
+      model: dep.model,
+      alias: p.alias ?? dep.alias ?? 'champion',
+      recipe,
+      datasets,
+      params: p.params ?? run?.params ?? {},
+      seed: run?.seed ?? null,
+      engine: p.engine ?? null,
+      modelPath: p.modelPath ?? 'model/model.onnx',
+      evaluation: p.evaluation
+        ? {
+            dataset: p.evaluation.dataset,
+            path: p.evaluation.path ?? null,
+            label: p.evaluation.label ?? null,
+          }
+        : null,
+      triggers: { monitor: p.monitor ?? null, rules: p.rules?.length ? p.rules : null, newData: p.newData },
+      cooldownSeconds: p.cooldownSeconds,
+    };
+    if (p.evaluation) this.d.datasets.versions(p.evaluation.dataset);
+    const { id: _id, ...added } = this.repo.add(p.name ?? `${dep.name}-retrain`, settings);
+    return added;
+  }
+
+  /**
+   * Why the policy should retrain now, or null: an alert of its monitor that fired since its last
+   * execution started (or since it was made), or a newer version of a dataset than its last
+   * execution trained on — once its cooldown has passed. A policy retraining now has no trigger.
+   */
+  due(name: string, at = now()): ExecutionTrigger | null {
+    const policy = this.repo.get(name);
+    if (this.repo.running(policy.id)) return null;
+    const last = this.repo.last(policy.id);
+    const since = last?.startedAt ?? policy.createdAt;
+    if (last && at < last.startedAt + policy.cooldownSeconds * 1000) return null;
+    const t = policy.triggers;
+    if (t.monitor) {
+      const fired = this.d.monitoring.repo
+        .alerts({ monitor: t.monitor })
+        .filter((a) => a.firedAt >= since && (!t.rules || t.rules.includes(a.rule)))
+        .sort((a, b) => a.firedAt - b.firedAt)[0];
+      if (fired)
+        return {
+          kind: 'alert',
+          reason: `the alert "${fired.rule}" of ${fired.monitor} fired at ${new Date(fired.firedAt).toISOString()}`,
+        };
+    }
+    if (t.newData) {
+      const trained = this.trainedVersions(policy, last);
+      for (const d of policy.datasets) {
+        const newest = this.d.datasets.versions(d.dataset)[0]?.version;
+        const had = trained[d.dataset];
+        if (newest !== undefined && had !== undefined && newest > had)
+          return {
+            kind: 'new-data',
+            reason: `${d.dataset} has a new version (v${newest}; trained on v${had})`,
+          };
+      }
+    }
+    return null;
+  }
+
+  private specOf(runId: string) {
+    try {
+      return this.d.runs.detail(runId).spec ?? undefined;
+    } catch {
+      return undefined; // the run was deleted
+    }
+  }
+
+  /** The dataset versions the last execution trained on, else those behind the served version. */
+  private trainedVersions(policy: StoredPolicy, last: PolicyExecution | null): Record<string, number> {
+    const fromRun = last?.steps.find((s) => s.name === 'train')?.detail.datasets as
+      | Record<string, number>
+      | undefined;
+    if (fromRun) return fromRun;
+    const dep = this.d.deployments.repo.find(policy.deployment);
+    const lineage = dep ? this.d.registry.repo.version(dep.model, dep.version).lineage : null;
+    return Object.fromEntries((lineage?.datasets ?? []).map((d) => [d.dataset, d.version]));
+  }
+
+  /** Runs the pipeline now. */
+  async execute(name: string, trigger: ExecutionTrigger, ctx: OpContext): Promise<PolicyExecution> {
+    const api = this.api;
+    if (!api) throw new WorkbenchError('INTERNAL', 'The policy runner has no API to call.');
+    const policy = this.repo.get(name);
+    const exec: PolicyExecution = {
+      id: newId(),
+      policy: name,
+      status: 'running',
+      trigger,
+      startedAt: now(),
+      endedAt: null,
+      steps: PIPELINE_STEPS.map((s) => ({
+        name: s,
+        state: 'pending',
+        startedAt: null,
+        endedAt: null,
+        message: null,
+        detail: {},
+      })),
+      version: null,
+    };
+    this.repo.begin(policy, exec);
+    const announce = () => this.d.events.changed(entities.policies, entities.policy(name));
+    const step = (n: PipelineStepName): PipelineStep => exec.steps.find((s) => s.name === n)!;
+    const begin = (n: PipelineStepName, message: string) => {
+      const s = step(n);
+      s.state = 'running';
+      s.startedAt = now();
+      s.message = message;
+      ctx.progress({ phase: n, done: PIPELINE_STEPS.indexOf(n), total: PIPELINE_STEPS.length, message });
+      this.repo.save(exec);
+      announce();
+      return s;
+    };
+    const end = (s: PipelineStep, state: 'done' | 'skipped', message: string) => {
+      s.state = state;
+      s.endedAt = now();
+      s.message = message;
+      this.repo.save(exec);
+      announce();
+    };
+    const opts = { signal: ctx.signal };
+    try {
+      // train
+      let s = begin('train', `Training ${path.basename(policy.recipe)} on the newest data`);
+      const datasets = policy.datasets.map((d) => ({ channel: d.channel, dataset: d.dataset }));
+      const { runs } = await api.call(
+        'runs.start',
+        {
+          recipe: policy.recipe,
+          datasets,
+          params: policy.params,
+          ...(policy.seed !== null ? { seed: policy.seed } : {}),
+          ...(policy.engine ? { engine: policy.engine } : {}),
+          experiment: `policy ${name}`,
+          name: `${name} retrain`,
+        },
+        opts,
+      );
+      const runId = runs[0]!;
+      s.detail.run = runId;
+      const spec = this.specOf(runId);
+      s.detail.datasets = Object.fromEntries((spec?.datasets ?? []).map((d) => [d.dataset, d.version]));
+      this.repo.save(exec);
+      const ended = await api.call('runs.wait', { ids: [runId] }, opts).catch(async (err: unknown) => {
+        // Cancelled while training: the run is cancelled too, not left running unseen.
+        if (ctx.signal.aborted) await api.call('runs.cancel', { id: runId }).catch(() => undefined);
+        throw err;
+      });
+      const status = ended.runs[0]!.status;
+      if (status !== 'FINISHED') {
+        const why = this.d.runs.detail(runId).failureReason;
+        throw invalidInput(`The training run ${runId} ended ${status}${why ? `: ${why}` : ''}.`);
+      }
+      end(s, 'done', `Run ${runId} finished`);
+
+      // register
+      s = begin('register', `Registering the run's ${policy.modelPath}`);
+      const registered = await api.call(
+        'models.register',
+        { runId, name: policy.model, path: policy.modelPath },
+        opts,
+      );
+      exec.version = registered.version;
+      s.detail.version = registered.version;
+      end(s, 'done', `${policy.model} v${registered.version}`);
+
+      // evaluate
+      s = begin('evaluate', 'Evaluating the new version');
+      const gate = this.d.registry.repo.results.gate(policy.model, policy.alias);
+      const on =
+        policy.evaluation ?? (gate ? { dataset: gate.dataset, path: gate.path, label: gate.label } : null);
+      if (!on)
+        end(s, 'skipped', `No evaluation data, and ${policy.alias} has no gate: nothing to evaluate on.`);
+      else {
+        const evaluation = await api.call(
+          'models.evaluate',
+          {
+            name: policy.model,
+            version: registered.version,
+            dataset: on.dataset,
+            ...(on.path ? { path: on.path } : {}),
+            ...(on.label ? { label: on.label } : {}),
+          },
+          opts,
+        );
+        s.detail.metrics = evaluation.metrics;
+        s.detail.dataset = `${evaluation.dataset}@${evaluation.datasetVersion}:${evaluation.path}`;
+        end(s, 'done', `On ${s.detail.dataset}: ${headline(evaluation.metrics)}`);
+      }
+
+      // promote
+      s = begin(
+        'promote',
+        `Moving ${policy.alias} to v${registered.version}${gate ? ' through its gate' : ''}`,
+      );
+      const moved = await api.call(
+        'models.setAlias',
+        {
+          name: policy.model,
+          version: registered.version,
+          alias: policy.alias,
+          reason: `policy ${name}: ${trigger.reason}`,
+        },
+        opts,
+      );
+      s.detail.gate = moved.gate;
+      if (!moved.moved) {
+        const failedRules =
+          moved.gate?.rules.filter((r) => !r.passed).map((r) => `${r.rule} (${r.value})`) ?? [];
+        s.state = 'failed';
+        s.endedAt = now();
+        s.message = moved.gate
+          ? `The gate of ${policy.alias} refused v${registered.version}: ${failedRules.join('; ')}. v${moved.from} keeps the alias.`
+          : `${policy.alias} already points at v${registered.version}.`;
+        throw new Rejected(s.message);
+      }
+      end(s, 'done', `${policy.alias}: v${moved.from ?? '-'} → v${registered.version}`);
+
+      // deploy
+      s = begin('deploy', `Replacing ${policy.deployment}, health-gated`);
+      const followed = moved.followed.find((f) => f.deployment === policy.deployment);
+      const outcome = followed
+        ? { outcome: followed.outcome, reason: followed.reason }
+        : await api.call(
+            'deployments.update',
+            { name: policy.deployment, version: registered.version },
+            opts,
+          );
+      s.detail.outcome = outcome.outcome;
+      if (outcome.outcome !== 'replaced') {
+        s.state = 'failed';
+        s.endedAt = now();
+        s.message = `${policy.deployment} was not replaced (${outcome.outcome})${outcome.reason ? `: ${outcome.reason}` : ''}; the version before keeps serving.`;
+        if (outcome.outcome === 'failed') throw invalidInput(s.message);
+        throw new Rejected(s.message);
+      }
+      end(s, 'done', `${policy.deployment} serves v${registered.version}`);
+      exec.status = 'deployed';
+    } catch (err) {
+      const at = now();
+      exec.status = err instanceof Rejected ? 'rejected' : ctx.signal.aborted ? 'cancelled' : 'failed';
+      for (const s of exec.steps) {
+        if (s.state === 'running') {
+          s.state = 'failed';
+          s.endedAt = at;
+          s.message = ctx.signal.aborted ? 'Cancelled.' : (err as Error).message;
+        } else if (s.state === 'pending') s.state = 'skipped';
+      }
+    } finally {
+      exec.endedAt = now();
+      this.repo.save(exec);
+      announce();
+    }
+    if (exec.status === 'cancelled') throw cancelled('The retraining was cancelled.');
+    return exec;
+  }
+
+  /**
+   * Looks for policies with a trigger each tick, and runs those one at a time as operations the
+   * UI can follow. Returns what stops it.
+   */
+  schedule(ops: Operations, tickMs = SCHEDULE_TICK_MS): () => void {
+    let busy = false;
+    let stopped = false;
+    const tick = async () => {
+      if (busy || stopped || !this.api) return;
+      busy = true;
+      try {
+        for (const p of this.repo.list()) {
+          if (stopped) break;
+          if (!p.enabled) continue;
+          const trigger = this.due(p.name);
+          if (!trigger) continue;
+          const { done } = ops.start('policies.run', (ctx) => this.execute(p.name, trigger, ctx));
+          await done.catch(() => {});
+        }
+      } catch {
+        // The store was closed under it (the app is quitting).
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void tick(), tickMs);
+    timer.unref();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+}
+
+function headline(metrics: Record<string, unknown>): string {
+  const pick = ['accuracy', 'f1', 'roc_auc', 'rmse', 'mae', 'r2'].filter(
+    (k) => typeof metrics[k] === 'number',
+  );
+  return pick.map((k) => `${k} ${(metrics[k] as number).toPrecision(3)}`).join(', ') || 'evaluated';
+}
