@@ -91,7 +91,7 @@ async function loggedRequests(n: number): Promise<{ id: string }[]> {
   throw new Error(`the deployment never logged ${n} requests`);
 }
 
-describe.skipIf(Boolean(skip))('mlwb monitors', () => {
+describe.skipIf(Boolean(skip))('mlwb monitors and policies', () => {
   it('checks a deployment in the engine: passes, then fails with exit 3 when the traffic drifts', async () => {
     home = dirs.make();
     const wb = await openWorkbench(home);
@@ -215,6 +215,85 @@ describe.skipIf(Boolean(skip))('mlwb monitors', () => {
 
     const shown = await json(home, 'monitors', 'show', 'iris-mon-monitor');
     expect(shown.runs).toHaveLength(3);
+  }, 300_000);
+
+  it('retrains through a policy: exit 0 once deployed, exit 3 when the gate refuses', async () => {
+    // The served version came from a run with no recipe: the policy is told what to train.
+    const none = await mlwb(home, 'policies', 'add', 'iris-mon', '--json');
+    expect(none.code).toBe(1);
+    expect(JSON.parse(none.stdout).error.message).toMatch(
+      /There is no recipe at \/r \(the recipe iris v1 was trained with\).*--recipe DIR/,
+    );
+    const recipe = path.join(root, 'resources', 'recipes', 'sklearn-classifier');
+    const { policy } = await json(
+      home,
+      'policies',
+      'add',
+      'iris-mon',
+      '--recipe',
+      recipe,
+      '--dataset',
+      'iris',
+      '--param',
+      'max_iter=30',
+      '--monitor',
+      'iris-mon-monitor',
+      '--rule',
+      'dataset drift',
+      '--cooldown',
+      '0',
+    );
+    expect(policy).toMatchObject({
+      name: 'iris-mon-retrain',
+      alias: 'champion',
+      datasets: [{ channel: 'train', dataset: 'iris' }],
+      params: { max_iter: '30' },
+      triggers: { monitor: 'iris-mon-monitor', rules: ['dataset drift'], newData: false },
+    });
+    // The drift alert fired before the policy was made: nothing has triggered it since.
+    const idle = await json(home, 'policies', 'run', 'iris-mon-retrain', '--if-triggered');
+    expect(idle).toEqual({
+      execution: null,
+      reason: 'Nothing has triggered iris-mon-retrain since it last ran.',
+    });
+
+    const ran = await mlwb(home, 'policies', 'run', 'iris-mon-retrain', '--json');
+    expect(ran.code, ran.stderr).toBe(0);
+    const deployed = JSON.parse(ran.stdout).execution;
+    expect(deployed).toMatchObject({ status: 'deployed', version: 2 });
+    // No gate and no evaluation data: evaluation is skipped, saying why.
+    expect(deployed.steps.map((s: { state: string }) => s.state)).toEqual([
+      'done',
+      'done',
+      'skipped',
+      'done',
+      'done',
+    ]);
+    expect((await json(home, 'deployments', 'show', 'iris-mon')).version).toBe(2);
+
+    await json(
+      home,
+      'model',
+      'gate',
+      'iris',
+      'champion',
+      '--dataset',
+      'iris',
+      '--label',
+      'target',
+      '--rule',
+      'accuracy >= 1.01',
+    );
+    const refused = await mlwb(home, 'policies', 'run', 'iris-mon-retrain');
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toMatch(/iris-mon-retrain {2}rejected {2}v3/);
+    expect(refused.stdout).toMatch(/✗ promote {2}failed {2}The gate of champion refused v3/);
+    expect(refused.stdout).toMatch(/- deploy {3}skipped/);
+    expect((await json(home, 'deployments', 'show', 'iris-mon')).version).toBe(2);
+    const listed = await json(home, 'policies', 'list');
+    expect(listed.policies[0].lastExecution.status).toBe('rejected');
+
+    expect(await json(home, 'policies', 'remove', 'iris-mon-retrain')).toEqual({ removed: true });
     expect(await json(home, 'monitors', 'remove', 'iris-mon-monitor')).toEqual({ removed: true });
     expect(await json(home, 'alerts', 'list')).toEqual({ alerts: [] });
     expect(await json(home, 'deployments', 'remove', 'iris-mon')).toEqual({ removed: true });

@@ -12,6 +12,7 @@
  * monitor's alert, a new data version) are looked for on the app's schedule and by
  * `mlwb policies run --if-triggered`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { entities } from '../../../shared/entities.ts';
 import {
@@ -90,6 +91,10 @@ export class PolicyService {
     if (!recipe)
       throw invalidInput(
         `${dep.model} v${dep.version} was not trained by a recipe run here, so there is nothing to retrain by default. Name the recipe (--recipe DIR) and its data (--dataset CHANNEL=NAME).`,
+      );
+    if (!fs.existsSync(path.join(recipe, 'recipe.yaml')))
+      throw invalidInput(
+        `There is no recipe at ${recipe}${p.recipe ? '' : ` (the recipe ${dep.model} v${dep.version} was trained with)`}: a recipe folder holds recipe.yaml. Name one with --recipe DIR.`,
       );
     const datasets =
       p.datasets ?? run?.datasets.map((d) => ({ channel: d.channel, dataset: d.dataset })) ?? [];
