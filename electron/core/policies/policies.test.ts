@@ -194,6 +194,37 @@ describe.skipIf(Boolean(skipReason))(
       expect(app.wb.policies.due('on-alert')).toBeNull();
     }, 300_000);
 
+    it('is run by the app when its trigger holds, once', async () => {
+      await app.api.call('policies.add', {
+        deployment: 'iris-ct',
+        name: 'auto',
+        newData: true,
+        cooldownSeconds: 0,
+      });
+      const v3 = dirs.make();
+      fs.copyFileSync(path.join(EXAMPLE, 'train.csv'), path.join(v3, 'train.csv'));
+      fs.appendFileSync(path.join(v3, 'train.csv'), '5.0,3.4,1.5,0.2,setosa\n');
+      await app.api.call('datasets.add', { name: 'iris', paths: [v3] });
+      const stop = app.wb.policies.schedule(app.wb.ops, 20);
+      try {
+        await expect
+          .poll(async () => (await app.api.call('policies.get', { name: 'auto' })).executions[0]?.status, {
+            timeout: 120_000,
+            interval: 100,
+          })
+          .toBe('rejected'); // the gate no model meets is still in place
+        await new Promise((r) => setTimeout(r, 300));
+        const { executions } = await app.api.call('policies.get', { name: 'auto' });
+        expect(executions).toHaveLength(1);
+        expect(executions[0]!.trigger).toEqual({
+          kind: 'new-data',
+          reason: 'iris has a new version (v3; trained on v2)',
+        });
+      } finally {
+        stop();
+      }
+    }, 180_000);
+
     it('ends an execution its process left running as failed, so the policy is not blocked', async () => {
       const p = app.wb.policies.repo.get('on-alert');
       const stale = {
