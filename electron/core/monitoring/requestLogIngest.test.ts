@@ -50,11 +50,16 @@ describe('request log ingest', () => {
     fs.appendFileSync(file('requests.jsonl'), line('r3').slice(20));
     fs.renameSync(file('requests.jsonl'), file('requests.1.jsonl'));
     fs.writeFileSync(file('requests.jsonl'), line('r4'));
-    // A second generation (a replacement's container) writes its own folder.
+    // A second generation (a replacement's container) writes its own folder, and so does each
+    // replica of a Swarm service; other folders are not logs.
     fs.mkdirSync(path.join(logs, 'g2'));
     fs.writeFileSync(file('requests.jsonl', 'g2'), line('r5', { version: 2 }));
-    expect(await ingest.ingest('dep', logs)).toEqual({ added: 3, skipped: 0 });
-    expect(ids()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
+    fs.mkdirSync(path.join(logs, 'g3-r2'));
+    fs.writeFileSync(file('requests.jsonl', 'g3-r2'), line('r6', { version: 3 }));
+    fs.mkdirSync(path.join(logs, 'other'));
+    fs.writeFileSync(file('requests.jsonl', 'other'), line('not-a-log'));
+    expect(await ingest.ingest('dep', logs)).toEqual({ added: 4, skipped: 0 });
+    expect(ids()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
     expect(await ingest.ingest('dep', logs)).toEqual({ added: 0, skipped: 0 });
 
     const r = db.prepare("SELECT * FROM requests WHERE request_id = 'r5'").get() as Record<string, unknown>;

@@ -1,6 +1,7 @@
 /**
  * Takes a deployment's request log into the store: the JSON lines its servers write under
- * `<home>/deployments/NAME/requests/g<N>/requests[.K].jsonl` (resources/serving/requestLog.ts),
+ * `<home>/deployments/NAME/requests/g<N>[-r<S>]/requests[.K].jsonl` (resources/serving/requestLog.ts;
+ * `-r<S>` for each replica of a Swarm service),
  * read from where the last read stopped. A rotation renames a file, so a file is known by its
  * generation folder and inode, with its first bytes to tell a new file that was given a freed
  * inode. Only whole lines are taken: a line still being written is read next time. Lines that are
@@ -14,6 +15,8 @@ import { type Db, writeTransaction } from '../store/database.ts';
 const CHUNK_BYTES = 4 * 1024 * 1024;
 const HEAD_BYTES = 64;
 const LOG_FILE = /^requests(?:\.(\d+))?\.jsonl$/;
+/** A container's folder: `g<N>`, or `g<N>-r<S>` for replica S of a Swarm service. */
+const GENERATION = /^g\d+(?:-r\d+)?$/;
 
 export interface IngestResult {
   /** Requests taken into the store. */
@@ -83,7 +86,7 @@ export class RequestLogIngest {
     const result: IngestResult = { added: 0, skipped: 0 };
     let generations: string[];
     try {
-      generations = (await fs.readdir(dir)).filter((g) => /^g\d+$/.test(g));
+      generations = (await fs.readdir(dir)).filter((g) => GENERATION.test(g));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
       throw err;

@@ -280,7 +280,11 @@ export class PolicyService {
       const on =
         policy.evaluation ?? (gate ? { dataset: gate.dataset, path: gate.path, label: gate.label } : null);
       if (!on)
-        end(s, 'skipped', `No evaluation data, and ${policy.alias} has no gate: nothing to evaluate on.`);
+        end(
+          s,
+          'skipped',
+          `No evaluation data (policies add --evaluate NAME), and ${policy.alias} has no gate (mlwb model gate): nothing to evaluate on.`,
+        );
       else {
         const evaluation = await api.call(
           'models.evaluate',
