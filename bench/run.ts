@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- GROUP…]`: runs the benchmarks and prints each figure with its target.
  * Groups: ingest, small, profile, huge (datasets), drift, training, tracking, flood, runstable, compare, cli,
+ * monitoring,
  * evaluate, serving. No group:
  * all of them.
  */
@@ -74,6 +75,10 @@ if (want('serving')) {
 if (want('runstable')) {
   const { runRunsTableBench } = await import('./training/runsTableBench.ts');
   figures.push(...(await runRunsTableBench()));
+}
+if (want('monitoring')) {
+  const { runMonitoringBench } = await import('./monitoring/monitorBench.ts');
+  figures.push(...(await runMonitoringBench()));
 }
 if (want('compare')) {
   const { runCompareBench } = await import('./tracking/compareBench.ts');
