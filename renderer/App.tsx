@@ -13,6 +13,8 @@ import { DriftPage } from './features/drift/DriftPage.tsx';
 import { ModelPage } from './features/models/ModelPage.tsx';
 import { ModelsPage } from './features/models/ModelsPage.tsx';
 import { ModelVersionPage } from './features/models/ModelVersionPage.tsx';
+import { MonitorPage } from './features/monitoring/MonitorPage.tsx';
+import { MonitorsPage } from './features/monitoring/MonitorsPage.tsx';
 import { RunPage } from './features/runs/RunPage.tsx';
 import { RunsComparePage } from './features/runs/RunsComparePage.tsx';
 import { RunsPage } from './features/runs/RunsPage.tsx';
@@ -67,5 +69,9 @@ function CurrentPage(props: { route: Route }) {
       return <DeploymentsPage />;
     case 'deployment':
       return <DeploymentPage key={r.name} name={r.name} />;
+    case 'monitors':
+      return <MonitorsPage />;
+    case 'monitor':
+      return <MonitorPage key={r.name} name={r.name} />;
   }
 }

@@ -20,6 +20,8 @@ describe('router', () => {
     { page: 'model-version', name: 'churn.v2', version: 12 },
     { page: 'deployments' },
     { page: 'deployment', name: 'iris-clf' },
+    { page: 'monitors' },
+    { page: 'monitor', name: 'iris-clf-monitor' },
     { page: 'settings' },
   ];
 
@@ -48,6 +50,17 @@ describe('router', () => {
     expect(sectionOf({ page: 'runs-compare', ids: [] })).toBe('runs');
     expect(sectionOf({ page: 'drift' })).toBe('drift');
     expect(sectionOf({ page: 'deployment', name: 'iris-clf' })).toBe('deployments');
+    expect(sectionOf({ page: 'monitors' })).toBe('monitors');
+    expect(sectionOf({ page: 'monitor', name: 'iris-clf-monitor' })).toBe('monitors');
+  });
+
+  it('opens the monitoring of deployments at #/monitors, apart from the old #/monitoring', () => {
+    expect(parseHash('#/monitors')).toEqual({ page: 'monitors' });
+    expect(parseHash('#/monitors/iris-drift')).toEqual({ page: 'monitor', name: 'iris-drift' });
+    expect(href({ page: 'monitor', name: 'iris-drift' })).toBe('#/monitors/iris-drift');
+    expect(legacyRedirect('#/monitors')).toBeUndefined();
+    expect(legacyRedirect('#/monitors/iris-drift')).toBeUndefined();
+    expect(parseHash('#/monitoring/iris-drift')).toMatchObject({ page: 'drift' });
   });
 
   it('opens the drift page from the old monitoring addresses and writes them as drift ones', () => {

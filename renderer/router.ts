@@ -3,7 +3,8 @@
  *   #/datasets  #/datasets/NAME  #/datasets/NAME/VERSION  #/compare?dataset=&from=&to=&key=
  *   #/drift?report=ID  #/drift?a=ID&b=ID (two stored drift reports compared)
  *   #/runs  #/runs/ID  #/runs/compare?ids=A,B&metric=KEY
- *   #/models  #/models/NAME  #/models/NAME/VERSION  #/deployments  #/deployments/NAME  #/settings
+ *   #/models  #/models/NAME  #/models/NAME/VERSION  #/deployments  #/deployments/NAME
+ *   #/monitors  #/monitors/NAME (watching deployments)  #/settings
  * `#/monitoring…` is what the drift page was called before "monitoring" was kept for watching
  * deployments: such links still open the drift page, and the address bar is corrected.
  */
@@ -15,6 +16,7 @@ export const SECTIONS = [
   'compare',
   'models',
   'deployments',
+  'monitors',
   'drift',
   'settings',
 ] as const;
@@ -31,12 +33,14 @@ export type Route =
   | { page: 'model'; name: string }
   | { page: 'model-version'; name: string; version: number }
   | { page: 'deployment'; name: string }
-  | { page: 'runs' | 'models' | 'deployments' | 'settings' };
+  | { page: 'monitor'; name: string }
+  | { page: 'runs' | 'models' | 'deployments' | 'monitors' | 'settings' };
 
 export function sectionOf(route: Route): Section {
   if (route.page === 'run' || route.page === 'runs-compare') return 'runs';
   if (route.page === 'model' || route.page === 'model-version') return 'models';
   if (route.page === 'deployment') return 'deployments';
+  if (route.page === 'monitor') return 'monitors';
   return route.page === 'dataset' || route.page === 'version' ? 'datasets' : route.page;
 }
 
@@ -90,6 +94,8 @@ export function parseHash(hash: string): Route {
     }
     case 'deployments':
       return parts[1] ? { page: 'deployment', name: parts[1] } : { page: 'deployments' };
+    case 'monitors':
+      return parts[1] ? { page: 'monitor', name: parts[1] } : { page: 'monitors' };
     case 'settings':
       return { page: parts[0] };
     default:
@@ -129,6 +135,8 @@ export function href(route: Route): string {
       return `#/models/${enc(route.name)}/${route.version}`;
     case 'deployment':
       return `#/deployments/${enc(route.name)}`;
+    case 'monitor':
+      return `#/monitors/${enc(route.name)}`;
     case 'runs-compare': {
       const q = new URLSearchParams({ ids: route.ids.join(',') });
       if (route.metric) q.set('metric', route.metric);

@@ -9,11 +9,12 @@ const LABELS: Record<Section, string> = {
   compare: 'Compare',
   models: 'Models',
   deployments: 'Deployments',
+  monitors: 'Monitoring',
   drift: 'Drift',
   settings: 'Settings',
 };
 
-const MAIN: Section[] = ['datasets', 'runs', 'compare', 'models', 'deployments', 'drift'];
+const MAIN: Section[] = ['datasets', 'runs', 'compare', 'models', 'deployments', 'monitors', 'drift'];
 
 export function Sidebar(props: { current: Section }) {
   const item = (s: Section) => (

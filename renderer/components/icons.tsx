@@ -8,6 +8,7 @@ const PATHS: Record<Section | 'drop' | 'file' | 'folder' | 'engine' | 'store', s
   compare: 'M8 3v18M16 3v18M4 7h4M4 17h4M16 7h4M16 12h4',
   models: 'M12 2l9 5v10l-9 5-9-5V7l9-5Zm0 0v20M3 7l9 5 9-5',
   deployments: 'M4 14h16v6H4v-6Zm0-10h16v6H4V4Zm3 3h.01M7 17h.01',
+  monitors: 'M6 16v-5a6 6 0 0 1 12 0v5l2 2H4l2-2Zm4 4.5a2 2 0 0 0 4 0',
   drift: 'M3 12h4l3-8 4 16 3-8h4',
   settings:
     'M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6Zm7.4-3a7.4 7.4 0 0 0-.1-1.2l2-1.6-2-3.4-2.4 1a7.5 7.5 0 0 0-2-1.2L14.5 3h-4l-.4 2.6a7.5 7.5 0 0 0-2 1.2l-2.4-1-2 3.4 2 1.6a7.4 7.4 0 0 0 0 2.4l-2 1.6 2 3.4 2.4-1a7.5 7.5 0 0 0 2 1.2l.4 2.6h4l.4-2.6a7.5 7.5 0 0 0 2-1.2l2.4 1 2-3.4-2-1.6c.1-.4.1-.8.1-1.2Z',

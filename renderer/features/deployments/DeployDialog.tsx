@@ -9,9 +9,9 @@ import { deploymentNameFor } from '../../../shared/deployments.ts';
 import { api } from '../../api/hooks.ts';
 import { TextField } from '../../components/form/TextField.tsx';
 import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { OperationProgress } from '../../components/OperationProgress.tsx';
 import { navigate } from '../../router.ts';
 import { type DeployForm, type DeployFormErrors, deployParams, type ModeChoice } from './deployForm.ts';
-import { OperationProgress } from './OperationProgress.tsx';
 
 export function DeployDialog(props: { model: string; initial: DeployForm['target']; onClose(): void }) {
   const model = api.models.get.useQuery({ name: props.model });

@@ -7,9 +7,9 @@ import { useEffect, useState } from 'react';
 import type { Deployment } from '../../../shared/deployments.ts';
 import { api } from '../../api/hooks.ts';
 import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { OperationProgress } from '../../components/OperationProgress.tsx';
 import { navigate } from '../../router.ts';
 import { isServing } from './deploymentFormat.ts';
-import { OperationProgress } from './OperationProgress.tsx';
 import { ReplacementOutcome } from './ReplacementOutcome.tsx';
 import type { DeploymentOps } from './useDeploymentOps.ts';
 

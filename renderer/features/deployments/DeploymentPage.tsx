@@ -1,14 +1,16 @@
 /**
  * One deployment: its status, URL and served version; its live figures; its actions (update to
- * another version, restart, stop, remove); its last replacement; the try-it form; its history and
- * its logs. A dead deployment shows its last log lines first. Re-read every few seconds, since the
+ * another version, restart, stop, remove); its last replacement; the try-it form; the monitors
+ * that watch it; its history, its recent requests and its logs. A dead deployment shows its last log lines first. Re-read every few seconds, since the
  * engine changes state without telling the workbench.
  */
 import { useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { useNow } from '../../components/useNow.ts';
 import { formatDate } from '../../format.ts';
 import { href } from '../../router.ts';
+import { DeploymentMonitoring } from '../monitoring/DeploymentMonitoring.tsx';
 import { CopyButton } from './CopyButton.tsx';
 import { DeploymentActions } from './DeploymentActions.tsx';
 import { DeploymentLogs } from './DeploymentLogs.tsx';
@@ -16,12 +18,13 @@ import { DeploymentStatusBadge } from './DeploymentStatusBadge.tsx';
 import { formatMode, formatUptime, isServing, plainLogText } from './deploymentFormat.ts';
 import { HistoryCard } from './HistoryCard.tsx';
 import { LiveFigures } from './LiveFigures.tsx';
+import { RecentRequests } from './RecentRequests.tsx';
 import { ReplacementOutcome } from './ReplacementOutcome.tsx';
 import { ServedVersion } from './ServedVersion.tsx';
 import { TryItCard } from './TryItCard.tsx';
 import { type UpdateAsked, UpdateCard } from './UpdateCard.tsx';
 import { useDeploymentOps } from './useDeploymentOps.ts';
-import { STATUS_POLL_MS, useNow } from './useLiveMetrics.ts';
+import { STATUS_POLL_MS } from './useLiveMetrics.ts';
 import './deployments.css';
 
 export function DeploymentPage(props: { name: string }) {
@@ -111,9 +114,11 @@ export function DeploymentPage(props: { name: string }) {
         </div>
         <div className="dep-stack">
           <UpdateCard deployment={d} op={update} asked={asked} busy={ops.running} onStart={startUpdate} />
+          <DeploymentMonitoring deployment={d.name} />
           <HistoryCard events={d.history} />
         </div>
       </div>
+      <RecentRequests deployment={d.name} />
       <DeploymentLogs name={d.name} container={d.container} />
     </div>
   );

@@ -6,9 +6,10 @@
 import { api } from '../../api/hooks.ts';
 import { Icon } from '../../components/icons.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { useNow } from '../../components/useNow.ts';
 import { href } from '../../router.ts';
 import { DeploymentRow } from './DeploymentRow.tsx';
-import { STATUS_POLL_MS, useNow } from './useLiveMetrics.ts';
+import { STATUS_POLL_MS } from './useLiveMetrics.ts';
 import './deployments.css';
 
 export function DeploymentsPage() {

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import type { Deployment } from '../../../shared/deployments.ts';
 import type { useOperation } from '../../api/hooks.ts';
 import { api } from '../../api/hooks.ts';
-import { OperationProgress } from './OperationProgress.tsx';
+import { OperationProgress } from '../../components/OperationProgress.tsx';
 import { ReplacementOutcome } from './ReplacementOutcome.tsx';
 
 export type UpdateOp = ReturnType<typeof useOperation<'deployments.update'>>;

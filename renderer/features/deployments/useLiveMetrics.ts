@@ -40,13 +40,3 @@ export function useLiveMetrics(name: string, serving: boolean) {
   }, [name, query.data]);
   return { metrics: serving ? query.data : undefined, error: serving ? query.error : null, history };
 }
-
-/** The time now, ticking every `ms`: uptimes count up between list refreshes. */
-export function useNow(ms = 1000): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), ms);
-    return () => clearInterval(timer);
-  }, [ms]);
-  return now;
-}

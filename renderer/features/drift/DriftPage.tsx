@@ -6,7 +6,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
-import { navigate, type Route } from '../../router.ts';
+import { href, navigate, type Route } from '../../router.ts';
 import { CheckForm } from './CheckForm.tsx';
 import { ComparisonView } from './ComparisonView.tsx';
 import { ReportList } from './ReportList.tsx';
@@ -56,7 +56,9 @@ export function DriftPage(props: { route: DriftRoute }) {
         onCompare={(x, y) => go({ a: x, b: y })}
       />
       <p className="muted small">
-        Checking a deployment’s logged requests on a schedule, with alerts, comes in a later release.
+        To check a deployment’s logged requests on a schedule, with alerts, add a monitor on the{' '}
+        <a href={href({ page: 'monitors' })}>Monitoring</a> page: each of its checks is stored here as a
+        report.
       </p>
     </div>
   );

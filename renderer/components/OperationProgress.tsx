@@ -1,10 +1,12 @@
 /**
- * A long deployment operation while it runs (its phase and a bar, and Cancel) or after it failed
- * (the backend's message, and a build log or readiness failure when it sent one).
+ * A long operation while it runs (its phase and a bar, and Cancel) or after it failed (the
+ * backend's message, and a build log or readiness failure when it sent one): deployments' deploy,
+ * update, restart, stop and remove, and a monitor's check.
  */
-import type { ApiError } from '../../api/apiError.ts';
-import type { OpProgress } from '../../api/operations.ts';
-import { ErrorNotice, ProgressBar } from '../../components/Notice.tsx';
+import type { ApiError } from '../api/apiError.ts';
+import type { OpProgress } from '../api/operations.ts';
+import { ErrorNotice, ProgressBar } from './Notice.tsx';
+import './OperationProgress.css';
 
 type State =
   | { status: 'idle' }

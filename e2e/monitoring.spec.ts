@@ -1,0 +1,301 @@
+/**
+ * Monitoring in the real app against the real engine: the example classifier trained on the iris
+ * dataset (so its lineage names its training table), deployed, and sent traffic from here: rows of
+ * its own data, then shifted rows, and one malformed request; ground truth added by request id. A
+ * monitor is added through the dialog (a rule mistyped first, its message shown beside it), checked
+ * with Check now, and seen alerting on drift: on its page (status, rule results, charts, the drift
+ * report), on the Monitoring page (the firing alert) and on the deployment's page (its monitor and
+ * its recent requests). Screenshots of each screen.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { addDatasetVersion, expect, invoke, requireEngine, test } from './workbench.ts';
+
+const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
+const RECIPE = path.resolve('resources/recipes/sklearn-classifier');
+/** Its own model name, so its images are told apart from other tests'. */
+const MODEL = 'e2e-monitor-iris';
+const DEPLOYMENT = MODEL;
+const MONITOR = `${DEPLOYMENT}-monitor`;
+const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+
+type Page = Parameters<typeof invoke>[0];
+
+/** Waits for a long operation started through the API to succeed. */
+async function settled(page: Page, started: { result?: unknown; error?: unknown }, timeout = 60_000) {
+  expect(started.error, JSON.stringify(started.error)).toBeUndefined();
+  const { op } = started.result as { op: string };
+  await expect
+    .poll(
+      async () => {
+        const info = (await invoke(page, 'ops.get', { op })).result as { state: string; error?: unknown };
+        return info.state === 'failed' ? `failed: ${JSON.stringify(info.error)}` : info.state;
+      },
+      { timeout, intervals: [500, 1000] },
+    )
+    .toBe('succeeded');
+}
+
+/** The example data's rows: features and label. */
+function irisRows(): { features: number[]; label: string }[] {
+  const [, ...lines] = fs.readFileSync(path.join(EXAMPLE_DATA, 'train.csv'), 'utf8').trim().split('\n');
+  return lines.map((line) => {
+    const cells = line.split(',');
+    return { features: cells.slice(0, 4).map(Number), label: cells[4]! };
+  });
+}
+
+/** POSTs rows to the deployment's /invocations; returns the request id its answer carries. */
+async function invocations(url: string, rows: number[][]): Promise<string> {
+  const res = await fetch(`${url}/invocations`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ dataframe_split: { columns: FEATURES, data: rows } }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  const id = res.headers.get('x-request-id');
+  expect(id).toBeTruthy();
+  return id!;
+}
+
+/** The engine's leftovers of this test: its deployment and images. */
+async function cleanUp(page: Page) {
+  const started = await invoke(page, 'deployments.remove', { name: DEPLOYMENT }).catch(() => ({
+    result: undefined,
+  }));
+  const op = (started.result as { op?: string } | undefined)?.op;
+  if (op)
+    await expect
+      .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state, {
+        timeout: 60_000,
+      })
+      .not.toBe('running');
+  const images = execFileSync('docker', ['images', '-q', '--filter', `reference=mlwb-model/${MODEL}`])
+    .toString()
+    .split('\n')
+    .filter(Boolean);
+  if (images.length) execFileSync('docker', ['image', 'rm', '--force', ...new Set(images)]);
+}
+
+test('monitoring: a monitor added in the dialog sees drift in a deployment’s traffic and fires an alert', async ({
+  page,
+  workbench,
+}) => {
+  test.setTimeout(420_000);
+  await requireEngine(page);
+  const root = workbench.url.split('#')[0];
+  try {
+    await test.step('empty: nothing deployed yet, so deploy first', async () => {
+      await page.getByRole('link', { name: 'Monitoring' }).click();
+      await expect(page).toHaveURL(/#\/monitors$/);
+      await expect(page.getByRole('heading', { name: 'No monitors yet' })).toBeVisible();
+      await expect(page.getByText('Monitors watch deployments, and nothing is deployed yet.')).toBeVisible();
+      await workbench.screenshot('monitor-01-empty');
+    });
+
+    await test.step('train on iris, register, deploy (through the API)', async () => {
+      await addDatasetVersion(page, 'iris', [EXAMPLE_DATA]);
+      const started = await invoke(page, 'runs.start', {
+        recipe: RECIPE,
+        datasets: [{ channel: 'train', dataset: 'iris' }],
+        params: { max_iter: 50 },
+      });
+      expect(started.error, JSON.stringify(started.error)).toBeUndefined();
+      const [runId] = (started.result as { runs: string[] }).runs;
+      await expect
+        .poll(
+          async () =>
+            ((await invoke(page, 'runs.get', { id: runId })).result as { run: { status: string } }).run
+              .status,
+          { timeout: 120_000 },
+        )
+        .toBe('FINISHED');
+      const registered = await invoke(page, 'models.register', { runId, name: MODEL });
+      expect(registered.error, JSON.stringify(registered.error)).toBeUndefined();
+      await settled(
+        page,
+        await invoke(page, 'deployments.create', {
+          model: MODEL,
+          version: 1,
+          name: DEPLOYMENT,
+          mode: 'container',
+        }),
+        180_000,
+      );
+    });
+
+    const { url } = (await invoke(page, 'deployments.get', { name: DEPLOYMENT })).result as { url: string };
+
+    await test.step('traffic: its own rows, then shifted ones, one malformed request; labels by request id', async () => {
+      const rows = irisRows();
+      const labels = ['request_id,row,label'];
+      // 60 rows of its data in 6 requests of 10, their labels joined later by the ids.
+      for (let r = 0; r < 6; r++) {
+        const batch = rows.slice(r * 10, r * 10 + 10);
+        const id = await invocations(
+          url,
+          batch.map((x) => x.features),
+        );
+        for (const [i, x] of batch.entries()) labels.push(`${id},${i},${x.label}`);
+      }
+      // 60 rows whose measurements are all larger than any flower in the data: they drift.
+      for (let r = 6; r < 12; r++) {
+        const batch = rows.slice(r * 10, r * 10 + 10);
+        const id = await invocations(
+          url,
+          batch.map((x) => x.features.map((v) => Number((v * 1.8 + 2).toFixed(2)))),
+        );
+        for (const [i, x] of batch.entries()) labels.push(`${id},${i},${x.label}`);
+      }
+      const refused = await fetch(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ dataframe_split: { columns: ['petals'], data: [[1]] } }),
+      });
+      expect(refused.status).toBe(400);
+      // The server writes its request log as it answers; once all 13 are in, the labels all match.
+      await expect
+        .poll(
+          async () =>
+            (
+              (await invoke(page, 'deployments.requests', { name: DEPLOYMENT, limit: 50 })).result as {
+                requests: unknown[];
+              }
+            ).requests.length,
+        )
+        .toBe(13);
+      const file = path.join(workbench.scratch, 'labels.csv');
+      fs.writeFileSync(file, `${labels.join('\n')}\n`);
+      const added = await invoke(page, 'labels.add', { deployment: DEPLOYMENT, path: file });
+      expect(added.error, JSON.stringify(added.error)).toBeUndefined();
+      expect(added.result).toMatchObject({ read: 120, matched: 120 });
+    });
+
+    await test.step('add a monitor in the dialog; a mistyped rule says why beside it', async () => {
+      await page.goto(`${root}#/monitors`);
+      await expect(page.getByRole('heading', { name: 'No monitors yet' })).toBeVisible();
+      await expect(page.getByText('mlwb monitors add DEPLOYMENT')).toBeVisible();
+      await workbench.screenshot('monitor-02-empty-deployed');
+      await page.getByRole('button', { name: 'Add monitor…' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Add monitor' });
+      // The only deployment is the one proposed.
+      await expect(dialog.getByLabel('Deployment to watch')).toHaveValue(DEPLOYMENT);
+      await expect(dialog.getByLabel('Window', { exact: true })).toHaveValue('1h');
+      await dialog.getByLabel('Rules', { exact: true }).fill('error_rate < 0.05\nlatency < 300');
+      await expect(dialog.getByTestId('rule-lines')).toContainText('Line 2:');
+      await expect(dialog.getByTestId('rule-lines')).toContainText('a monitor has no metric latency');
+      await dialog.getByRole('button', { name: 'Add monitor' }).click();
+      // Refused before anything is sent: still open.
+      await expect(dialog).toBeVisible();
+      await workbench.screenshot('monitor-03-dialog-rule-error');
+      await dialog
+        .getByLabel('Rules', { exact: true })
+        .fill('error_rate < 0.05\np95_latency_ms < 1000\naccuracy >= 0.9');
+      await expect(dialog.getByTestId('rule-lines').locator('.rule-line-bad')).toHaveCount(0);
+      await dialog.getByRole('button', { name: 'Add monitor' }).click();
+      await expect(page).toHaveURL(new RegExp(`#/monitors/${MONITOR}$`));
+      await expect(page.getByRole('heading', { name: 'Not checked yet' })).toBeVisible();
+      await expect(page.getByTestId('monitor-settings')).toContainText("the model's training data (lineage)");
+      await expect(page.getByTestId('monitor-settings')).toContainText('accuracy >= 0.9');
+      await workbench.screenshot('monitor-04-not-checked');
+    });
+
+    await test.step('check now: drift against the training data fires, the rules say their values', async () => {
+      await page.getByRole('button', { name: 'Check now' }).click();
+      const last = page.getByTestId('last-check');
+      await expect(last.getByTestId('monitor-status')).toHaveAttribute('data-status', 'alerting', {
+        timeout: 60_000,
+      });
+      await expect(page.getByRole('heading', { level: 1 }).getByTestId('monitor-status')).toHaveAttribute(
+        'data-status',
+        'alerting',
+      );
+      await expect(last.getByTestId('figure-requests')).toContainText('13');
+      await expect(last.getByTestId('figure-rows')).toContainText('120');
+      const results = last.getByTestId('rule-result');
+      await expect(results).toHaveCount(4);
+      await expect(results.nth(0)).toContainText('dataset drift');
+      await expect(results.nth(0)).toContainText('drifted');
+      await expect(results.nth(0)).toContainText('dataset:iris@1:train.csv');
+      // One malformed request of 13: the error-rate rule fails too.
+      await expect(results.nth(1)).toContainText('error_rate < 0.05');
+      await expect(results.nth(1)).toContainText('7.7%');
+      await expect(results.nth(1)).toHaveAttribute('data-passed', 'false');
+      await expect(results.nth(2)).toHaveAttribute('data-passed', 'true');
+      // Labeled: the shifted half is mostly answered wrong.
+      await expect(results.nth(3)).toContainText('accuracy >= 0.9');
+      await expect(results.nth(3)).toHaveAttribute('data-passed', 'false');
+      await expect(page.getByTestId('monitor-firing').getByTestId('alert-row')).toHaveCount(3);
+      // Each chart is drawn, the drift share against its threshold.
+      const charts = page.getByTestId('monitor-charts');
+      await expect(charts.locator('[data-chart]')).toHaveCount(5);
+      await expect(charts.locator('[data-chart="accuracy"]')).toBeVisible();
+      await expect(charts.locator('[data-chart="drift"] .main-svg').first()).toBeVisible();
+      await expect(charts.locator('[data-chart="drift"]')).toContainText('dataset drift (50%)');
+      await expect(page.getByTestId('check-row')).toHaveCount(1);
+      await workbench.screenshot('monitor-05-checked');
+      await charts.scrollIntoViewIfNeeded();
+      await workbench.screenshot('monitor-06-charts');
+    });
+
+    await test.step('the drift report of the check opens on the Drift page', async () => {
+      const link = page.getByTestId('drift-report-link');
+      await expect(link).toHaveAttribute('href', /^#\/drift\?report=/);
+      await link.click();
+      await expect(page).toHaveURL(/#\/drift\?report=/);
+      await expect(page.getByText(`deployment:${DEPLOYMENT}`).first()).toBeVisible();
+      await page.goBack();
+    });
+
+    await test.step('the Monitoring page shows the firing alerts first, then the monitor', async () => {
+      await page.getByRole('link', { name: 'Monitoring' }).first().click();
+      const firing = page.getByTestId('firing-alerts');
+      await expect(firing.getByTestId('alert-row')).toHaveCount(3);
+      const drift = firing.getByTestId('alert-row').filter({ hasText: 'dataset drift' });
+      await expect(drift).toContainText('features drifted');
+      await expect(drift.getByRole('link', { name: MONITOR })).toHaveAttribute(
+        'href',
+        `#/monitors/${MONITOR}`,
+      );
+      const row = page.getByTestId('monitor-row');
+      await expect(row).toHaveCount(1);
+      await expect(row.getByTestId('monitor-status')).toHaveAttribute('data-status', 'alerting');
+      await expect(row.getByTestId('firing-count')).toHaveText('3');
+      await expect(row).toContainText('every 5 min');
+      await workbench.screenshot('monitor-07-list-alerts');
+    });
+
+    await test.step("the deployment's page lists its monitor and its recent requests", async () => {
+      await page.getByTestId('monitor-row').getByRole('link', { name: DEPLOYMENT, exact: true }).click();
+      await expect(page).toHaveURL(new RegExp(`#/deployments/${DEPLOYMENT}$`));
+      const card = page.getByTestId('deployment-monitoring');
+      await expect(card.getByTestId('monitor-row')).toHaveCount(1);
+      await expect(card.getByTestId('monitor-status')).toHaveAttribute('data-status', 'alerting');
+      const requests = page.getByTestId('recent-requests');
+      await expect(requests.getByTestId('request-row')).toHaveCount(13);
+      await expect(requests.locator('.http-bad')).toHaveCount(1);
+      await expect(requests).toContainText('X-Request-Id');
+      await expect(requests).toContainText(`mlwb labels add ${DEPLOYMENT} FILE`);
+      await card.scrollIntoViewIfNeeded();
+      await workbench.screenshot('monitor-08-deployment-card');
+      await requests.scrollIntoViewIfNeeded();
+      await workbench.screenshot('monitor-09-recent-requests');
+    });
+
+    await test.step('remove the monitor: its alerts go with it', async () => {
+      await page.goto(`${root}#/monitors/${MONITOR}`);
+      await page.getByRole('button', { name: 'Remove…' }).click();
+      await page
+        .getByRole('dialog', { name: `Remove ${MONITOR}?` })
+        .getByRole('button', { name: 'Remove' })
+        .click();
+      await expect(page).toHaveURL(/#\/monitors$/);
+      await expect(page.getByRole('heading', { name: 'No monitors yet' })).toBeVisible();
+      expect(((await invoke(page, 'alerts.list', {})).result as { alerts: unknown[] }).alerts).toEqual([]);
+    });
+    expect(workbench.problems).toEqual([]);
+  } finally {
+    await cleanUp(page);
+  }
+});

@@ -1,0 +1,75 @@
+/**
+ * Check now (a long operation: its phases, a bar and Cancel, or why it failed) and Remove, which
+ * asks first. Removing takes the monitor's checks and alerts with it, then opens Monitoring.
+ */
+
+import type { UseMutationResult } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { Monitor } from '../../../shared/monitoring.ts';
+import type { ApiError } from '../../api/apiError.ts';
+import { api } from '../../api/hooks.ts';
+import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { ErrorNotice } from '../../components/Notice.tsx';
+import { OperationProgress } from '../../components/OperationProgress.tsx';
+import { plural } from '../../format.ts';
+
+export type RemoveMonitor = UseMutationResult<{ removed: boolean }, ApiError, { name: string }>;
+
+export function MonitorActions(props: { monitor: Monitor; checks: number; remove: RemoveMonitor }) {
+  const m = props.monitor;
+  const check = api.monitors.run.useOperation();
+  const [confirming, setConfirming] = useState(false);
+  const checking = check.state.status === 'running';
+  const removing = props.remove.isPending || props.remove.isSuccess;
+  return (
+    <div className="mon-actions">
+      <div className="button-row">
+        <button
+          type="button"
+          className="btn btn-primary"
+          disabled={checking || removing}
+          title="Reads the newest requests and checks the last window now"
+          onClick={() => void check.start({ name: m.name })}
+        >
+          {checking ? 'Checking…' : 'Check now'}
+        </button>
+        <button
+          type="button"
+          className="btn btn-danger"
+          disabled={checking || removing}
+          onClick={() => setConfirming(true)}
+        >
+          Remove…
+        </button>
+      </div>
+      <OperationProgress state={check.state} doing="Checking" failed="Not checked." onCancel={check.cancel} />
+      <ErrorNotice error={props.remove.error} title="Not removed." />
+      {confirming && (
+        <ModalDialog
+          title={`Remove ${m.name}?`}
+          onClose={() => setConfirming(false)}
+          onSubmit={() => {
+            setConfirming(false);
+            props.remove.mutate({ name: m.name });
+          }}
+        >
+          <div className="dialog-body">
+            <p>
+              Its {plural(props.checks, 'check')} and its alerts are removed with it, and the app stops
+              checking {m.deployment}. The deployment, its logged requests and the drift reports of past
+              checks stay.
+            </p>
+          </div>
+          <footer className="dialog-footer">
+            <button type="button" className="btn" onClick={() => setConfirming(false)}>
+              Keep it
+            </button>
+            <button type="submit" className="btn btn-danger">
+              Remove
+            </button>
+          </footer>
+        </ModalDialog>
+      )}
+    </div>
+  );
+}
