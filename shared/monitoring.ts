@@ -139,6 +139,8 @@ export const MonitorRun = z.object({
   /** Each metric of MONITOR_METRICS, null where it does not apply (no labels, no traffic). */
   metrics: z.record(z.string(), z.number().nullable()),
   checks: z.array(RuleCheck),
+  /** Whether the window's features drifted as a whole (DRIFT_RULE); null when not tested. */
+  datasetDrift: z.boolean().nullable().default(null),
   /** The stored drift report of the window, when drift was tested. */
   driftReport: z.string().nullable(),
   /** What the window was compared with (`dataset:iris@1:train.csv`). */

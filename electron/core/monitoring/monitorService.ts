@@ -286,6 +286,7 @@ export class MonitorService {
       versions: [],
       metrics: {},
       checks: [],
+      datasetDrift: null,
       driftReport: null,
       reference: null,
       note: null,
@@ -333,6 +334,7 @@ export class MonitorService {
         if ('note' in drift) notes.push(drift.note);
         else {
           run.driftReport = drift.report;
+          run.datasetDrift = drift.datasetDrift;
           run.reference = drift.reference;
           run.metrics.drift_share = drift.share;
           run.metrics.drifted_columns = drift.drifted;

@@ -161,6 +161,7 @@ describe('monitoring a deployment', () => {
     // The training table, found through the version's lineage; the window is a subset of it.
     expect(run.reference).toBe('dataset:iris@1:train.csv');
     expect(run.metrics.drift_share).toBeLessThan(0.5);
+    expect(run.datasetDrift).toBe(false);
     expect(run.checks).toEqual([
       expect.objectContaining({ rule: 'error_rate < 0.05', passed: false }),
       expect.objectContaining({
@@ -233,6 +234,7 @@ describe('monitoring a deployment', () => {
     const run = await app.api.call('monitors.run', { name: 'iris-monitor' });
     expect(run.metrics.drifted_columns).toBe(3);
     expect(run.metrics.drift_share).toBe(0.75);
+    expect(run.datasetDrift).toBe(true);
     expect(run.status).toBe('alerting');
     const drift = (await app.api.call('alerts.list', { state: 'firing' })).alerts.find(
       (a) => a.rule === DRIFT_RULE,

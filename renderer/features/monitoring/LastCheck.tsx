@@ -66,13 +66,13 @@ export function LastCheck(props: { monitor: Monitor; run: MonitorRun; now: numbe
 function RuleResults(props: { monitor: Monitor; run: MonitorRun }) {
   const { monitor, run } = props;
   const m = run.metrics;
-  const tested = m.drift_share !== null && m.drift_share !== undefined;
+  const tested = run.datasetDrift !== null;
   const drift: RuleCheck | null = monitor.drift
     ? {
         rule: DRIFT_RULE,
         metric: 'drift_share',
         value: tested ? m.drift_share! : null,
-        passed: tested ? m.drift_share! < monitor.driftShare : null,
+        passed: tested ? !run.datasetDrift : null,
         note: tested
           ? null
           : run.status === 'failed'

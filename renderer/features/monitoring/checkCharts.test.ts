@@ -13,6 +13,7 @@ function run(at: number, metrics: MonitorRun['metrics'], status: MonitorRun['sta
     versions: [1],
     metrics,
     checks: [],
+    datasetDrift: null,
     driftReport: null,
     reference: null,
     note: null,
