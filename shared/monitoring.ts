@@ -8,8 +8,27 @@
 import * as z from 'zod';
 import { DeploymentName } from './deployments.ts';
 
-/** A monitor's name: a DNS label, like a deployment's (`iris-drift`). */
-export const MonitorName = DeploymentName.describe('monitor name');
+/**
+ * A name kept to lower-case letters, digits and `-`, as a DNS label, like a deployment's
+ * (`iris-drift`); `kind` names it in messages.
+ */
+export function labelName(kind: string) {
+  return z
+    .string()
+    .min(1, `A ${kind} needs a name.`)
+    .max(40, `A ${kind} name has at most 40 characters.`)
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+      `A ${kind} name uses lower-case letters, digits and "-", and starts and ends with a letter or digit.`,
+    );
+}
+
+export const MonitorName = labelName('monitor');
+
+/** `<deployment>-<suffix>`, the deployment's part shortened so the whole stays a valid name. */
+export function derivedName(deployment: string, suffix: string): string {
+  return `${deployment.slice(0, 40 - suffix.length - 1).replace(/-+$/, '')}-${suffix}`;
+}
 
 /**
  * What a monitor measures on a window of traffic, by the name rules use. Latencies are the
@@ -73,8 +92,8 @@ export const MonitorSettings = z.object({
   everySeconds: z
     .number()
     .int()
-    .min(0)
-    .max(30 * 86400),
+    .max(30 * 86400)
+    .refine((s) => s === 0 || s >= 60, 'A monitor is checked at most once a minute (or 0: only when asked).'),
   /** Fewer rows in a window than this: drift is not tested (too few to tell), and said so. */
   minRows: z.number().int().min(1).max(1e9),
   /** Test the window's features for drift against the reference. */

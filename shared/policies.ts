@@ -7,9 +7,10 @@
  */
 import * as z from 'zod';
 import { DeploymentName } from './deployments.ts';
+import { labelName } from './monitoring.ts';
 import { DatasetInput } from './training.ts';
 
-export const PolicyName = DeploymentName.describe('policy name');
+export const PolicyName = labelName('policy');
 
 export const PolicyTriggers = z.object({
   /** Retrain when an alert of this monitor fires (any of its rules, or only these). */

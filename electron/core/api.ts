@@ -17,7 +17,7 @@ import {
   type ResultOf,
 } from '../../shared/contract.ts';
 import { engineStatus } from './docker/engine.ts';
-import { conflict, invalidInput, notFound, WorkbenchError } from './errors.ts';
+import { cancelled, conflict, invalidInput, notFound, WorkbenchError } from './errors.ts';
 import { collectGarbage, verifyObjects } from './objects/storeMaintenance.ts';
 import type { OpContext } from './ops/operations.ts';
 import { packageModel } from './serving/modelImage.ts';
@@ -300,6 +300,8 @@ function makeApi(wb: Workbench): Api {
     },
 
     async call(name, raw, opts = {}) {
+      // A caller cancelled already (a pipeline between steps) starts nothing.
+      if (opts.signal?.aborted) throw cancelled();
       const { m } = lookup(name);
       const params = parseParams(name, m.params, raw);
       if (!m.long) {

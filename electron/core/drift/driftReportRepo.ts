@@ -52,6 +52,8 @@ export class DriftReportRepo {
     preset: string | null;
     options: DriftOptions;
     report: DriftReport;
+    /** The monitor whose check this is (kept out of the list; removed with its checks). */
+    monitorId?: string;
   }): DriftReportRecord {
     const id = newId();
     const createdAt = now();
@@ -59,8 +61,8 @@ export class DriftReportRepo {
     writeTransaction(this.db, () => {
       this.db
         .prepare(
-          `INSERT INTO drift_reports (id, created_at, reference, current, preset, options, dataset_drift, share, drifted, tested, report)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO drift_reports (id, created_at, reference, current, preset, options, dataset_drift, share, drifted, tested, report, monitor_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -74,6 +76,7 @@ export class DriftReportRepo {
           report.drifted,
           report.tested,
           JSON.stringify(report),
+          input.monitorId ?? null,
         );
       const link = this.db.prepare(
         'INSERT OR IGNORE INTO drift_report_datasets (report_id, dataset) VALUES (?, ?)',
@@ -95,14 +98,19 @@ export class DriftReportRepo {
     };
   }
 
+  /** Reports of the checks a user asked for (not monitors'), newest first. */
   list(dataset?: string): DriftReportSummary[] {
     const rows = (
       dataset === undefined
-        ? this.db.prepare(`SELECT ${SUMMARY_COLS} FROM drift_reports ORDER BY created_at DESC, id DESC`).all()
+        ? this.db
+            .prepare(
+              `SELECT ${SUMMARY_COLS} FROM drift_reports WHERE monitor_id IS NULL ORDER BY created_at DESC, id DESC`,
+            )
+            .all()
         : this.db
             .prepare(
               `SELECT ${SUMMARY_COLS} FROM drift_reports
-                WHERE id IN (SELECT report_id FROM drift_report_datasets WHERE dataset = ?)
+                WHERE monitor_id IS NULL AND id IN (SELECT report_id FROM drift_report_datasets WHERE dataset = ?)
                 ORDER BY created_at DESC, id DESC`,
             )
             .all(dataset)
@@ -120,6 +128,13 @@ export class DriftReportRepo {
       options: JSON.parse(row.options) as DriftOptions,
       report: JSON.parse(row.report!) as DriftReport,
     };
+  }
+
+  /** Removes a monitor's reports: all of them, or those made before `before`. */
+  deleteMonitorReports(monitorId: string, before?: number): number {
+    return this.db
+      .prepare('DELETE FROM drift_reports WHERE monitor_id = ? AND created_at < ?')
+      .run(monitorId, before ?? Number.MAX_SAFE_INTEGER).changes;
   }
 
   presets(): DriftPreset[] {

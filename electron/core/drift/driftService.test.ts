@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectErrorCode } from '../testing/errorCodes.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { parseDatasetSpec } from './driftInputs.ts';
@@ -99,7 +100,7 @@ describe('drift checks through the API', () => {
     expect((await app.api.call('drift.presets.delete', { name: 'psi-all' })).deleted).toBe(true);
   });
 
-  it('fails clearly on unreadable inputs, unknown presets and deployment sources', async () => {
+  it('fails clearly on unreadable inputs, unknown presets and deployments', async () => {
     const code = (p: Promise<unknown>) =>
       p.then(
         () => 'OK',
@@ -117,11 +118,12 @@ describe('drift checks through the API', () => {
         }),
       ),
     ).toBe('NOT_FOUND');
-    expect(
-      await code(
-        app.api.call('drift.check', { reference: 'deployment:x', current: path.join(src, 'ref.csv') }),
-      ),
-    ).toBe('INVALID_INPUT');
+    // A deployment that does not exist (deployments' traffic: monitoring/monitoring.test.ts).
+    await expectErrorCode(
+      app.api.call('drift.check', { reference: 'deployment:x', current: path.join(src, 'ref.csv') }),
+      'NOT_FOUND',
+      /No deployment named x/,
+    );
     expect(
       await code(
         app.api.call('drift.check', { reference: 'dataset:missing', current: path.join(src, 'ref.csv') }),

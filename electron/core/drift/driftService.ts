@@ -20,6 +20,8 @@ export interface CheckRequest {
   options: DriftOptionsPatch;
   preset?: string;
   save: boolean;
+  /** A monitor's check: its report is the monitor's (drift/driftReportRepo.ts). */
+  monitorId?: string;
 }
 
 export class DriftService {
@@ -34,10 +36,21 @@ export class DriftService {
 
   async check(req: CheckRequest, ctx: OpContext): Promise<DriftReportRecord> {
     ctx.progress({ phase: 'load', done: 0, total: 2, message: 'Resolving inputs' });
-    const [reference, current] = await Promise.all([
+    // Both settle before anything is thrown: a side that was made (a deployment's window table)
+    // is removed even when the other could not be resolved.
+    const sides = await Promise.allSettled([
       this.resolve(req.reference, 'reference', ctx.signal),
       this.resolve(req.current, 'current', ctx.signal),
     ]);
+    const failed = sides.find((s) => s.status === 'rejected');
+    if (failed) {
+      for (const s of sides) if (s.status === 'fulfilled') await s.value.cleanup?.();
+      throw failed.reason;
+    }
+    const [reference, current] = sides.map((s) => (s as PromiseFulfilledResult<ResolvedInput>).value) as [
+      ResolvedInput,
+      ResolvedInput,
+    ];
     try {
       const patch = req.preset
         ? layerOptions(this.repo.preset(req.preset).options, req.options)
@@ -64,6 +77,7 @@ export class DriftService {
       if (currentId.status === 'rejected') throw currentId.reason;
       const report = checked.value;
       const record = {
+        ...(req.monitorId ? { monitorId: req.monitorId } : {}),
         reference: referenceId.value,
         current: currentId.value,
         preset: req.preset ?? null,

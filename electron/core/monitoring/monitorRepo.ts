@@ -83,12 +83,11 @@ export interface TrafficFigures {
   p95: number | null;
 }
 
-/** A labeled row of a request in a window: what the model answered, and the truth. */
-export interface LabeledRow {
+/** A labeled request of a window: what the model answered (outputs JSON), and the truth by row. */
+export interface LabeledRequest {
   version: number;
   outputs: string | null;
-  row: number;
-  label: string;
+  labels: { row: number; label: string }[];
 }
 
 const ALERTS_SELECT = `SELECT a.id, m.name AS monitor, m.deployment, a.rule, a.state, a.fired_at, a.resolved_at,
@@ -192,6 +191,28 @@ export class MonitorRepo {
     return { fired, resolved };
   }
 
+  /** Removes the monitor's checks from before `before`; how many. */
+  pruneRuns(monitorId: string, before: number): number {
+    return this.db.prepare('DELETE FROM monitor_runs WHERE monitor_id = ? AND at < ?').run(monitorId, before)
+      .changes;
+  }
+
+  /** Removes the deployment's requests logged before `before`, and labels of requests no longer kept. */
+  pruneRequests(deploymentId: string, before: number): void {
+    writeTransaction(this.db, () => {
+      const gone = this.db
+        .prepare('DELETE FROM requests WHERE deployment_id = ? AND at < ?')
+        .run(deploymentId, before).changes;
+      if (gone)
+        this.db
+          .prepare(
+            `DELETE FROM request_labels WHERE deployment_id = ? AND added_at < ?
+               AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.deployment_id = request_labels.deployment_id AND r.request_id = request_labels.request_id)`,
+          )
+          .run(deploymentId, before);
+    });
+  }
+
   alerts(q: { state?: AlertState; monitor?: string; limit?: number }): Alert[] {
     const where: string[] = [];
     const args: unknown[] = [];
@@ -246,25 +267,77 @@ export class MonitorRepo {
     return { ...totals, versions, p50: quantile(0.5), p95: quantile(0.95) };
   }
 
-  /** The features of a window's answered requests, request by request (JSON, column-wise). */
-  *features(w: Window): Generator<{ version: number; features: string }> {
-    yield* this.db
-      .prepare(
-        `SELECT version, features FROM requests
-         WHERE deployment_id = ? AND at >= ? AND at < ? AND status < 400 AND features IS NOT NULL ORDER BY at, seq`,
-      )
-      .iterate(w.deploymentId, w.from, w.to) as Iterable<{ version: number; features: string }>;
+  /**
+   * The features of a window's answered requests (JSON, column-wise), a page at a time: each page
+   * is read whole, so no statement stays open while the caller awaits between pages (an open
+   * cursor would refuse every write on this connection meanwhile).
+   */
+  *featurePages(w: Window, pageSize = 5000): Generator<{ features: string }[]> {
+    const page = this.db.prepare(
+      `SELECT seq, at, features FROM requests
+       WHERE deployment_id = ? AND at < ? AND status < 400 AND features IS NOT NULL
+         AND (at > ? OR (at = ? AND seq > ?))
+       ORDER BY at, seq LIMIT ?`,
+    );
+    let at = w.from;
+    let seq = -1;
+    // The first page starts at `from` itself: at = from with any seq.
+    let rows = page.all(w.deploymentId, w.to, at, at, seq, pageSize) as {
+      seq: number;
+      at: number;
+      features: string;
+    }[];
+    while (rows.length) {
+      yield rows;
+      if (rows.length < pageSize) return;
+      const last = rows.at(-1)!;
+      at = last.at;
+      seq = last.seq;
+      rows = page.all(w.deploymentId, w.to, at, at, seq, pageSize) as typeof rows;
+    }
   }
 
-  /** A window's answered requests that have labels, a row per label. */
-  labeled(w: Window): LabeledRow[] {
-    return this.db
+  /**
+   * A window's answered requests that have labels, each with its labels. A request id logged more
+   * than once (a client reusing ids) names its latest request only, so a label is scored once.
+   */
+  *labeled(w: Window): Generator<LabeledRequest> {
+    const requests = this.db.prepare(
+      `SELECT r.request_id AS id, r.version, r.outputs, r.rows FROM requests r
+       WHERE r.deployment_id = ? AND r.at >= ? AND r.at < ? AND r.status < 400
+         AND EXISTS (SELECT 1 FROM request_labels l WHERE l.deployment_id = r.deployment_id AND l.request_id = r.request_id)
+         AND NOT EXISTS (SELECT 1 FROM requests n WHERE n.deployment_id = r.deployment_id AND n.request_id = r.request_id AND n.seq > r.seq)`,
+    );
+    const labels = this.db.prepare(
+      'SELECT row, label FROM request_labels WHERE deployment_id = ? AND request_id = ? AND row < ? ORDER BY row',
+    );
+    // Read whole before yielding: the caller parses outputs between requests.
+    const found = requests.all(w.deploymentId, w.from, w.to) as {
+      id: string;
+      version: number;
+      outputs: string | null;
+      rows: number;
+    }[];
+    for (const r of found)
+      yield {
+        version: r.version,
+        outputs: r.outputs,
+        labels: labels.all(w.deploymentId, r.id, r.rows) as { row: number; label: string }[],
+      };
+  }
+
+  /** Whether every label of the window's requests is a whole number (a binary classifier's 0/1). */
+  labelsAreWhole(w: Window): boolean {
+    const other = this.db
       .prepare(
-        `SELECT r.version, r.outputs, l.row, l.label FROM requests r
-         JOIN request_labels l ON l.deployment_id = r.deployment_id AND l.request_id = r.request_id
-         WHERE r.deployment_id = ? AND r.at >= ? AND r.at < ? AND r.status < 400 AND l.row < r.rows`,
+        `SELECT 1 FROM request_labels l JOIN requests r ON r.deployment_id = l.deployment_id AND r.request_id = l.request_id
+         WHERE r.deployment_id = ? AND r.at >= ? AND r.at < ?
+           AND NOT (trim(l.label) GLOB '[0-9]*' AND trim(l.label) NOT GLOB '*[^0-9]*')
+           AND NOT (trim(l.label) GLOB '-[0-9]*' AND substr(trim(l.label), 2) NOT GLOB '*[^0-9]*')
+         LIMIT 1`,
       )
-      .all(w.deploymentId, w.from, w.to) as LabeledRow[];
+      .get(w.deploymentId, w.from, w.to);
+    return other === undefined;
   }
 
   /** The newest logged requests, newest first. */

@@ -8,6 +8,7 @@
  *   5. checks the rules, and fires and resolves alerts (monitorRepo.ts).
  * Every check is recorded, also one that could not be made, with why.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DriftInputIdentity } from '../../../shared/drift.ts';
@@ -18,6 +19,7 @@ import {
   type Alert,
   type AlertState,
   DRIFT_RULE,
+  derivedName,
   type LoggedRequest,
   MONITOR_DEFAULTS,
   type Monitor,
@@ -37,7 +39,7 @@ import { requestLogDir } from '../deploy/deploymentSpec.ts';
 import type { EngineRegistry } from '../docker/engineRegistry.ts';
 import type { ResolvedInput } from '../drift/driftInputs.ts';
 import type { DriftService } from '../drift/driftService.ts';
-import { invalidInput, notFound } from '../errors.ts';
+import { cancelled, invalidInput, notFound } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { newId, now } from '../ids.ts';
 import { hashFile } from '../objects/objectStore.ts';
@@ -60,6 +62,10 @@ export interface MonitoringDeps {
   engines: EngineRegistry;
   drift: () => DriftService;
 }
+
+/** How long logged requests are kept in the store, and monitors' checks with their reports. */
+export const REQUESTS_KEPT_DAYS = 30;
+export const CHECKS_KEPT_DAYS = 90;
 
 /** How often the app looks for monitors that are due. */
 const SCHEDULE_TICK_MS = 15_000;
@@ -85,12 +91,15 @@ const fmt = (x: number) => (Number.isInteger(x) ? `${x}` : x.toPrecision(3).repl
 export class MonitorService {
   readonly repo: MonitorRepo;
   private readonly ingestor: RequestLogIngest;
+  /** When each deployment's old traffic was last pruned, by this process. */
+  private readonly pruned = new Map<string, number>();
   /** Checks running now, by monitor: a second ask joins the first. */
   private readonly running = new Map<string, Promise<MonitorRun>>();
 
   constructor(private readonly d: MonitoringDeps) {
     this.repo = new MonitorRepo(d.db);
     this.ingestor = new RequestLogIngest(d.db);
+    sweepWindows(path.join(d.home, 'tmp'));
   }
 
   list(): MonitorSummary[] {
@@ -135,11 +144,19 @@ export class MonitorService {
       throw invalidInput(
         'A monitor without drift needs at least one rule (such as --rule "error_rate < 0.05").',
       );
-    const { id: _id, ...m } = this.repo.add(p.name ?? `${p.deployment}-monitor`, p.deployment, settings);
+    const { id: _id, ...m } = this.repo.add(
+      p.name ?? derivedName(p.deployment, 'monitor'),
+      p.deployment,
+      settings,
+    );
     return m;
   }
 
+  /** Removes a monitor with its checks, alerts and drift reports. */
   remove(name: string): { removed: boolean } {
+    const m = this.repo.find(name);
+    if (!m) return { removed: false };
+    this.d.drift().repo.deleteMonitorReports(m.id);
     return { removed: this.repo.remove(name) };
   }
 
@@ -150,7 +167,7 @@ export class MonitorService {
   /** Takes the deployment's new log lines in, and lists its newest requests. */
   async requests(name: string, limit: number): Promise<LoggedRequest[]> {
     const dep = this.d.deployments.repo.get(name);
-    await this.ingest(dep);
+    await this.ingestLocal(dep);
     return this.repo.recentRequests(dep.id, limit);
   }
 
@@ -158,7 +175,7 @@ export class MonitorService {
   async addLabels(deployment: string, file: string): Promise<AddLabelsResult> {
     const dep = this.d.deployments.repo.get(deployment);
     const labels = await readLabels(path.resolve(file));
-    await this.ingest(dep);
+    await this.ingestLocal(dep);
     return { read: labels.length, ...this.repo.addLabels(dep.id, labels) };
   }
 
@@ -224,7 +241,7 @@ export class MonitorService {
     const name = colon >= 0 ? body.slice(0, colon) : body;
     const since = colon >= 0 ? parseSince(body.slice(colon + 1)) : 0;
     const dep = this.d.deployments.repo.get(name);
-    await this.ingest(dep);
+    await this.ingestLocal(dep, signal);
     const version = this.d.registry.repo.version(dep.model, dep.version);
     return this.windowInput(dep, version, { deploymentId: dep.id, from: since, to: now() + 1 }, spec, signal);
   }
@@ -240,7 +257,7 @@ export class MonitorService {
     await fs.mkdir(dir, { recursive: true });
     const file = path.join(dir, 'requests.jsonl');
     try {
-      const rows = await writeWindowRows(this.repo.features(w), featureColumns(version), file, signal);
+      const rows = await writeWindowRows(this.repo.featurePages(w), featureColumns(version), file, signal);
       const st = await fs.stat(file);
       const identity = async (s?: AbortSignal): Promise<DriftInputIdentity> => ({
         kind: 'deployment',
@@ -266,10 +283,23 @@ export class MonitorService {
     }
   }
 
+  /** Takes the deployment's new log lines in; refused, saying why, for a remote engine's. */
+  private async ingestLocal(dep: DeploymentRecord, signal?: AbortSignal): Promise<void> {
+    const remote = await this.ingest(dep, signal);
+    if (remote) throw invalidInput(remote);
+  }
+
   private async ingest(dep: DeploymentRecord, signal?: AbortSignal): Promise<string | null> {
     if (!isLocalEngine(this.d.engines.target(dep.engine ?? undefined)))
       return `${dep.name} runs on the engine ${dep.engine}, whose servers keep their request log in the volume mlwb-dep-${dep.name}-requests there; monitoring reads the logs of deployments on this machine's engine only.`;
     await this.ingestor.ingest(dep.id, requestLogDir(this.d.home, dep.name), signal);
+    // Traffic ages out of the store (the log files keep what the server still keeps); looked at
+    // once an hour per deployment.
+    const at = now();
+    if ((this.pruned.get(dep.id) ?? 0) < at - 3600_000) {
+      this.pruned.set(dep.id, at);
+      this.repo.pruneRequests(dep.id, at - REQUESTS_KEPT_DAYS * 86_400_000);
+    }
     return null;
   }
 
@@ -301,8 +331,7 @@ export class MonitorService {
           `The deployment ${monitor.deployment} no longer exists. Remove this monitor (\`mlwb monitors remove ${name}\`) or deploy again under that name.`,
         );
       ctx.progress({ phase: 'read', done: 0, total: 3, message: 'Reading the request log' });
-      const remote = await this.ingest(dep, ctx.signal);
-      if (remote) throw invalidInput(remote);
+      await this.ingestLocal(dep, ctx.signal);
       const w: Window = { deploymentId: dep.id, from: run.from, to: run.to };
       const traffic = this.repo.traffic(w);
       run.versions = traffic.versions;
@@ -313,7 +342,7 @@ export class MonitorService {
           return undefined;
         }
       };
-      const realized = realizedPerformance(this.repo.labeled(w), versionOf);
+      const realized = realizedPerformance(this.repo.labeled(w), versionOf, this.repo.labelsAreWhole(w));
       Object.assign(run.metrics, {
         requests: traffic.requests,
         rows: traffic.rows,
@@ -327,10 +356,13 @@ export class MonitorService {
       });
       if (monitor.drift) {
         ctx.progress({ phase: 'drift', done: 1, total: 3, message: 'Testing the window for drift' });
-        const drift = await this.windowDrift(monitor, dep, w, traffic.rows, ctx).catch((err: unknown) => {
-          failed = true;
-          return { note: `Drift could not be tested: ${(err as Error).message}` };
-        });
+        const drift = await this.windowDrift({ ...monitor, id: monitorId }, dep, w, traffic.rows, ctx).catch(
+          (err: unknown) => {
+            if (ctx.signal.aborted) throw err;
+            failed = true;
+            return { note: `Drift could not be tested: ${(err as Error).message}` };
+          },
+        );
         if ('note' in drift) notes.push(drift.note);
         else {
           run.driftReport = drift.report;
@@ -359,6 +391,8 @@ export class MonitorService {
           });
       }
     } catch (err) {
+      // A cancelled check is not a check: nothing is recorded.
+      if (ctx.signal.aborted) throw cancelled('The check was cancelled.');
       failed = true;
       notes.push((err as Error).message);
     }
@@ -371,12 +405,15 @@ export class MonitorService {
           ? 'no-data'
           : 'ok';
     this.repo.record(monitorId, run, verdicts);
+    // Checks (and their drift reports) age out.
+    const before = run.at - CHECKS_KEPT_DAYS * 86_400_000;
+    if (this.repo.pruneRuns(monitorId, before)) this.d.drift().repo.deleteMonitorReports(monitorId, before);
     ctx.progress({ phase: 'rules', done: 3, total: 3 });
     return run;
   }
 
   private async windowDrift(
-    monitor: Monitor,
+    monitor: Monitor & { id: string },
     dep: DeploymentRecord,
     w: Window,
     rows: number,
@@ -410,6 +447,7 @@ export class MonitorService {
         current: { resolved: current },
         options: { driftShare: monitor.driftShare },
         save: true,
+        monitorId: monitor.id,
       },
       ctx,
     );
@@ -481,4 +519,26 @@ export function parseSince(text: string, at = now()): number {
       `"${text}" is neither a time (2026-11-29T10:00:00Z) nor a duration (15m, 24h, 7d): deployment:NAME:SINCE takes one of them.`,
     );
   return t;
+}
+
+/**
+ * Window tables a process left behind (it was killed while checking): removed once a day old, so
+ * one another process is writing now is never touched.
+ */
+function sweepWindows(tmp: string): void {
+  let names: string[];
+  try {
+    names = fsSync.readdirSync(tmp).filter((n) => n.startsWith('window-'));
+  } catch {
+    return;
+  }
+  const dayAgo = Date.now() - 86_400_000;
+  for (const n of names) {
+    const dir = path.join(tmp, n);
+    try {
+      if (fsSync.statSync(dir).mtimeMs < dayAgo) fsSync.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
 }

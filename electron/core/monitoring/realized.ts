@@ -8,7 +8,7 @@
  */
 import type { ModelVersion } from '../../../shared/registry.ts';
 import { chooseOutput, declaredColumns, floatTypes } from '../evaluation/onnxModel.ts';
-import type { LabeledRow } from './monitorRepo.ts';
+import type { LabeledRequest } from './monitorRepo.ts';
 
 export interface Realized {
   labeled_rows: number;
@@ -22,14 +22,19 @@ type Reading =
   | { kind: 'classes'; output: string; classes: readonly string[] | null }
   | { kind: 'regression'; output: string };
 
-function readingOf(v: ModelVersion): Reading {
+/**
+ * How the version's answers are read. A float output of one column, with neither a task nor
+ * classes, is a binary classifier's probability when every label is a whole number (0/1), else a
+ * regression — as evaluation decides by the label column's type.
+ */
+function readingOf(v: ModelVersion, wholeLabels: boolean): Reading {
   const output = chooseOutput(
     v.outputs,
     v.outputs.map((o) => o.name),
   );
   if (!floatTypes.has(output.type)) return { kind: 'label', output: output.name, classes: v.classes };
   const columns = declaredColumns(output);
-  if (v.task === 'regression' || (columns === 1 && v.task === null && !v.classes))
+  if (v.task === 'regression' || (columns === 1 && v.task === null && !v.classes && !wholeLabels))
     return { kind: 'regression', output: output.name };
   return { kind: 'classes', output: output.name, classes: v.classes };
 }
@@ -49,8 +54,11 @@ function sameLabel(a: string, b: string): boolean {
 }
 
 function predicted(reading: Reading, value: unknown): string | number | undefined {
-  if (reading.kind === 'label')
-    return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+  if (reading.kind === 'label') {
+    // A label output of a model with classes holds indices into them, as the server answers.
+    if (typeof value === 'number') return reading.classes?.[value] ?? value;
+    return typeof value === 'string' ? value : undefined;
+  }
   if (reading.kind === 'regression') {
     const x = Array.isArray(value) ? value[0] : value;
     return typeof x === 'number' ? x : undefined;
@@ -67,10 +75,14 @@ function predicted(reading: Reading, value: unknown): string | number | undefine
   return reading.classes?.[index] ?? String(index);
 }
 
-/** Metrics of the labeled rows; `versionOf` gives the registry's record of each version seen. */
+/**
+ * Metrics of the labeled requests; `versionOf` gives the registry's record of each version seen.
+ * Each request's outputs are parsed once, however many of its rows are labeled.
+ */
 export function realizedPerformance(
-  rows: readonly LabeledRow[],
+  requests: Iterable<LabeledRequest>,
   versionOf: (version: number) => ModelVersion | undefined,
+  wholeLabels: boolean,
 ): Realized {
   const readings = new Map<number, Reading | undefined>();
   let n = 0;
@@ -79,12 +91,12 @@ export function realizedPerformance(
   let squared = 0;
   let absolute = 0;
   let regressed = 0;
-  for (const r of rows) {
+  for (const r of requests) {
     if (!readings.has(r.version)) {
       const v = versionOf(r.version);
       let reading: Reading | undefined;
       try {
-        reading = v ? readingOf(v) : undefined;
+        reading = v ? readingOf(v, wholeLabels) : undefined;
       } catch {
         reading = undefined; // no output to read predictions from: its rows do not count
       }
@@ -92,20 +104,23 @@ export function realizedPerformance(
     }
     const reading = readings.get(r.version);
     if (!reading || r.outputs === null) continue;
-    const outputs = JSON.parse(r.outputs) as Record<string, unknown[]>;
-    const p = predicted(reading, outputs[reading.output]?.[r.row]);
-    if (p === undefined) continue;
-    n++;
-    if (reading.kind === 'regression') {
-      const truth = asNumber(r.label);
-      if (truth === undefined || typeof p !== 'number') continue;
-      const e = p - truth;
-      squared += e * e;
-      absolute += Math.abs(e);
-      regressed++;
-    } else {
-      classified++;
-      if (sameLabel(String(p), r.label)) right++;
+    const column = (JSON.parse(r.outputs) as Record<string, unknown[]>)[reading.output];
+    if (!Array.isArray(column)) continue;
+    for (const { row, label } of r.labels) {
+      const p = predicted(reading, column[row]);
+      if (p === undefined) continue;
+      n++;
+      if (reading.kind === 'regression') {
+        const truth = asNumber(label);
+        if (truth === undefined || typeof p !== 'number') continue;
+        const e = p - truth;
+        squared += e * e;
+        absolute += Math.abs(e);
+        regressed++;
+      } else {
+        classified++;
+        if (sameLabel(String(p), label)) right++;
+      }
     }
   }
   return {

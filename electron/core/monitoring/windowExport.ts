@@ -17,15 +17,20 @@ export interface FeatureColumn {
 function cell(v: unknown, float: boolean): string {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return 'null';
-    return float && Number.isInteger(v) ? `${v}.0` : `${v}`;
+    const text = `${v}`;
+    // 5 → 5.0; 1e+21 is a float as it is (and 1e+21.0 would not be JSON).
+    return float && /^-?\d+$/.test(text) ? `${text}.0` : text;
   }
   if (v === undefined) return 'null';
   return JSON.stringify(v);
 }
 
-/** Writes the window's rows to `file`; returns how many. */
+/**
+ * Writes the window's rows to `file`, from pages of requests (each read whole: nothing is held
+ * open in the store while this waits for the disk); returns how many rows.
+ */
 export async function writeWindowRows(
-  requests: Iterable<{ features: string }>,
+  pages: Iterable<{ features: string }[]>,
   columns: readonly FeatureColumn[],
   file: string,
   signal?: AbortSignal,
@@ -33,29 +38,28 @@ export async function writeWindowRows(
   const out = fs.createWriteStream(file);
   const keys = columns.map((c) => `${JSON.stringify(c.name)}:`);
   let rows = 0;
-  let chunk = '';
   try {
-    for (const r of requests) {
-      const features = JSON.parse(r.features) as Record<string, unknown>;
-      const cols = columns.map((c) => {
-        const col = features[c.name];
-        return Array.isArray(col) ? col : [];
-      });
-      const n = cols.reduce((m, c) => Math.max(m, c.length), 0);
-      for (let i = 0; i < n; i++) {
-        let line = '{';
-        for (let j = 0; j < columns.length; j++)
-          line += `${j ? ',' : ''}${keys[j]}${cell(cols[j]![i], columns[j]!.float)}`;
-        chunk += `${line}}\n`;
-        rows++;
+    for (const page of pages) {
+      let chunk = '';
+      for (const r of page) {
+        const features = JSON.parse(r.features) as Record<string, unknown>;
+        const cols = columns.map((c) => {
+          const col = features[c.name];
+          return Array.isArray(col) ? col : [];
+        });
+        const n = cols.reduce((m, c) => Math.max(m, c.length), 0);
+        for (let i = 0; i < n; i++) {
+          let line = '{';
+          for (let j = 0; j < columns.length; j++)
+            line += `${j ? ',' : ''}${keys[j]}${cell(cols[j]![i], columns[j]!.float)}`;
+          chunk += `${line}}\n`;
+          rows++;
+        }
       }
-      if (chunk.length > 1 << 20) {
-        signal?.throwIfAborted();
-        if (!out.write(chunk)) await once(out, 'drain');
-        chunk = '';
-      }
+      signal?.throwIfAborted();
+      if (!out.write(chunk)) await once(out, 'drain');
     }
-    out.end(chunk);
+    out.end();
     await once(out, 'finish');
     return rows;
   } catch (err) {

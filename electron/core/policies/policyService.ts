@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { entities } from '../../../shared/entities.ts';
+import { DRIFT_RULE, derivedName, parseMonitorRule } from '../../../shared/monitoring.ts';
 import {
   AddPolicyParams,
   type ExecutionTrigger,
@@ -26,6 +27,7 @@ import {
   type PolicySettings,
   type PolicySummary,
 } from '../../../shared/policies.ts';
+import type { ModelVersion } from '../../../shared/registry.ts';
 import type { Api } from '../api.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import type { DeploymentService } from '../deploy/deploymentService.ts';
@@ -50,6 +52,8 @@ export interface PolicyDeps {
 }
 
 const EXECUTIONS_SHOWN = 100;
+/** How long a failed execution keeps its triggers from starting another. */
+const FAILURE_BACKOFF_MS = 15 * 60_000;
 const SCHEDULE_TICK_MS = 15_000;
 
 /** Why a step stopped the pipeline without it failing: the old version keeps serving. */
@@ -99,8 +103,8 @@ export class PolicyService {
     const datasets =
       p.datasets ?? run?.datasets.map((d) => ({ channel: d.channel, dataset: d.dataset })) ?? [];
     for (const d of datasets) this.d.datasets.versions(d.dataset);
-    if (p.monitor) this.d.monitoring.repo.get(p.monitor);
-    if (!p.monitor && !p.newData && p.rules?.length)
+    const rules = p.monitor ? this.monitorRules(p.monitor, p.rules) : null;
+    if (!p.monitor && p.rules?.length)
       throw invalidInput(
         '--rule chooses which alerts of the monitor retrain: name the monitor too (--monitor).',
       );
@@ -121,12 +125,34 @@ export class PolicyService {
             label: p.evaluation.label ?? null,
           }
         : null,
-      triggers: { monitor: p.monitor ?? null, rules: p.rules?.length ? p.rules : null, newData: p.newData },
+      triggers: { monitor: p.monitor ?? null, rules, newData: p.newData },
       cooldownSeconds: p.cooldownSeconds,
     };
     if (p.evaluation) this.d.datasets.versions(p.evaluation.dataset);
-    const { id: _id, ...added } = this.repo.add(p.name ?? `${dep.name}-retrain`, settings);
+    const { id: _id, ...added } = this.repo.add(p.name ?? derivedName(dep.name, 'retrain'), settings);
     return added;
+  }
+
+  /**
+   * The monitor's rules a policy retrains on, as its alerts name them (`accuracy<0.80` is the
+   * monitor's `accuracy < 0.8`); null for all of them. A rule the monitor does not check is refused.
+   */
+  private monitorRules(monitorName: string, texts: string[] | undefined): string[] | null {
+    const { id: _id, ...monitor } = this.d.monitoring.repo.get(monitorName);
+    if (!texts?.length) return null;
+    const has = [...(monitor.drift ? [DRIFT_RULE] : []), ...monitor.rules.map((r) => r.text)];
+    return texts.map((text) => {
+      const t = text.trim();
+      let rule: string | undefined = t === DRIFT_RULE ? DRIFT_RULE : undefined;
+      if (!rule) {
+        const parsed = parseMonitorRule(t);
+        if (typeof parsed !== 'string') rule = parsed.text;
+      }
+      if (rule && has.includes(rule)) return rule;
+      throw invalidInput(
+        `${monitorName} has no rule "${t}": its alerts are ${has.map((r) => `"${r}"`).join(', ') || '(none)'}.`,
+      );
+    });
   }
 
   /**
@@ -140,6 +166,9 @@ export class PolicyService {
     const last = this.repo.last(policy.id);
     const since = last?.startedAt ?? policy.createdAt;
     if (last && at < last.startedAt + policy.cooldownSeconds * 1000) return null;
+    // After a failure, not again for a while whatever the cooldown: an engine that is down or a
+    // recipe that is gone would fail every tick.
+    if (last?.status === 'failed' && at < (last.endedAt ?? last.startedAt) + FAILURE_BACKOFF_MS) return null;
     const t = policy.triggers;
     if (t.monitor) {
       const fired = this.d.monitoring.repo
@@ -155,7 +184,7 @@ export class PolicyService {
     if (t.newData) {
       const trained = this.trainedVersions(policy, last);
       for (const d of policy.datasets) {
-        const newest = this.d.datasets.versions(d.dataset)[0]?.version;
+        const newest = this.newestVersion(d.dataset);
         const had = trained[d.dataset];
         if (newest !== undefined && had !== undefined && newest > had)
           return {
@@ -182,8 +211,22 @@ export class PolicyService {
       | undefined;
     if (fromRun) return fromRun;
     const dep = this.d.deployments.repo.find(policy.deployment);
-    const lineage = dep ? this.d.registry.repo.version(dep.model, dep.version).lineage : null;
+    let lineage: ModelVersion['lineage'] = null;
+    try {
+      lineage = dep ? this.d.registry.repo.version(dep.model, dep.version).lineage : null;
+    } catch {
+      // the served version was deleted: no lineage to compare with
+    }
     return Object.fromEntries((lineage?.datasets ?? []).map((d) => [d.dataset, d.version]));
+  }
+
+  /** The newest version of a dataset, or undefined when it has none (or was removed). */
+  private newestVersion(dataset: string): number | undefined {
+    try {
+      return this.d.datasets.versions(dataset)[0]?.version;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Runs the pipeline now. */
@@ -212,6 +255,7 @@ export class PolicyService {
     const announce = () => this.d.events.changed(entities.policies, entities.policy(name));
     const step = (n: PipelineStepName): PipelineStep => exec.steps.find((s) => s.name === n)!;
     const begin = (n: PipelineStepName, message: string) => {
+      if (ctx.signal.aborted) throw cancelled('The retraining was cancelled.');
       const s = step(n);
       s.state = 'running';
       s.startedAt = now();
@@ -233,6 +277,11 @@ export class PolicyService {
       // train
       let s = begin('train', `Training ${path.basename(policy.recipe)} on the newest data`);
       const datasets = policy.datasets.map((d) => ({ channel: d.channel, dataset: d.dataset }));
+      // The versions it means to train on, known before the run starts: a run that cannot even
+      // start still counts as having tried this data (new data does not trigger it again).
+      s.detail.datasets = Object.fromEntries(
+        policy.datasets.map((d) => [d.dataset, this.d.datasets.versions(d.dataset)[0]?.version ?? null]),
+      );
       const { runs } = await api.call(
         'runs.start',
         {
@@ -249,7 +298,7 @@ export class PolicyService {
       const runId = runs[0]!;
       s.detail.run = runId;
       const spec = this.specOf(runId);
-      s.detail.datasets = Object.fromEntries((spec?.datasets ?? []).map((d) => [d.dataset, d.version]));
+      if (spec) s.detail.datasets = Object.fromEntries(spec.datasets.map((d) => [d.dataset, d.version]));
       this.repo.save(exec);
       const ended = await api.call('runs.wait', { ids: [runId] }, opts).catch(async (err: unknown) => {
         // Cancelled while training: the run is cancelled too, not left running unseen.
@@ -342,9 +391,27 @@ export class PolicyService {
           );
       s.detail.outcome = outcome.outcome;
       if (outcome.outcome !== 'replaced') {
+        // The alias goes back to the version that serves, so the alias, the deployment and what
+        // follows it agree again.
+        const back =
+          moved.from === null
+            ? null
+            : await api
+                .call('models.setAlias', {
+                  name: policy.model,
+                  version: moved.from,
+                  alias: policy.alias,
+                  force: true,
+                  reason: `policy ${name}: v${registered.version} did not take over ${policy.deployment} (${outcome.outcome})`,
+                })
+                .then(
+                  () => `${policy.alias} is back on v${moved.from}`,
+                  (err: unknown) =>
+                    `${policy.alias} could not be moved back to v${moved.from}: ${(err as Error).message}`,
+                );
         s.state = 'failed';
         s.endedAt = now();
-        s.message = `${policy.deployment} was not replaced (${outcome.outcome})${outcome.reason ? `: ${outcome.reason}` : ''}; the version before keeps serving.`;
+        s.message = `${policy.deployment} was not replaced (${outcome.outcome})${outcome.reason ? `: ${outcome.reason}` : ''}; the version before keeps serving${back ? `, and ${back}` : ''}.`;
         if (outcome.outcome === 'failed') throw invalidInput(s.message);
         throw new Rejected(s.message);
       }
@@ -383,7 +450,14 @@ export class PolicyService {
         for (const p of this.repo.list()) {
           if (stopped) break;
           if (!p.enabled) continue;
-          const trigger = this.due(p.name);
+          // One policy that cannot be looked at (its monitor removed meanwhile) does not keep the
+          // others from running.
+          let trigger: ExecutionTrigger | null;
+          try {
+            trigger = this.due(p.name);
+          } catch {
+            continue;
+          }
           if (!trigger) continue;
           const { done } = ops.start('policies.run', (ctx) => this.execute(p.name, trigger, ctx));
           await done.catch(() => {});

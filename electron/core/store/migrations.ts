@@ -554,4 +554,15 @@ export const migrations: Migration[] = [
       CREATE UNIQUE INDEX policy_executions_running ON policy_executions(policy_id) WHERE status = 'running';
     `,
   },
+  {
+    version: 13,
+    name: "monitors' drift reports",
+    sql: `
+      -- The monitor whose check made a drift report (monitoring/monitorService.ts): kept out of the
+      -- Drift page's list (the monitor's page shows them), and removed with the monitor or when
+      -- its checks age out. NULL: a check a user asked for.
+      ALTER TABLE drift_reports ADD COLUMN monitor_id TEXT;
+      CREATE INDEX drift_reports_monitor ON drift_reports(monitor_id) WHERE monitor_id IS NOT NULL;
+    `,
+  },
 ];
