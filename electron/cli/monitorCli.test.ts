@@ -294,9 +294,19 @@ describe.skipIf(Boolean(skip))('mlwb monitors and policies', () => {
     expect(listed.policies[0].lastExecution.status).toBe('rejected');
 
     expect(await json(home, 'policies', 'remove', 'iris-mon-retrain')).toEqual({ removed: true });
+    expect(await json(home, 'deployments', 'remove', 'iris-mon')).toEqual({ removed: true });
+    // A check that cannot be made: one JSON document saying why, exit 1, one error line.
+    const orphan = await mlwb(home, 'monitors', 'run', 'iris-mon-monitor', '--json');
+    expect(orphan.code).toBe(1);
+    expect(JSON.parse(orphan.stdout)).toMatchObject({
+      status: 'failed',
+      note: expect.stringMatching(/no longer exists/),
+    });
+    expect(orphan.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error: The deployment iris-mon no longer exists\. Remove this monitor/),
+    ]);
     expect(await json(home, 'monitors', 'remove', 'iris-mon-monitor')).toEqual({ removed: true });
     expect(await json(home, 'alerts', 'list')).toEqual({ alerts: [] });
-    expect(await json(home, 'deployments', 'remove', 'iris-mon')).toEqual({ removed: true });
   }, 300_000);
 
   it('refuses what it cannot do with a message and exit code', async () => {

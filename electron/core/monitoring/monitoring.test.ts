@@ -296,6 +296,28 @@ describe('monitoring a deployment', () => {
     expect(await app.api.call('monitors.remove', { name: 'orphan' })).toEqual({ removed: false });
   });
 
+  it('scores a request id used twice once, by its latest request', async () => {
+    const before = (await app.api.call('monitors.run', { name: 'iris-monitor' })).metrics.labeled_rows!;
+    await score('dup', [table[0]!.x]);
+    await score('dup', [table[120]!.x]);
+    await logged(29);
+    await app.api.call('labels.add', {
+      deployment: 'iris',
+      path: labelsFile([{ id: 'dup', row: 0, label: table[120]!.y }]),
+    });
+    const after = await app.api.call('monitors.run', { name: 'iris-monitor' });
+    expect(after.metrics.labeled_rows).toBe(before + 1);
+  });
+
+  it('leaves no window table behind when the reference cannot be read', async () => {
+    await expectErrorCode(
+      app.api.call('drift.check', { reference: '/no/such/reference.csv', current: 'deployment:iris' }),
+      'NOT_FOUND',
+      /no reference file/,
+    );
+    expect(fs.readdirSync(path.join(app.wb.home, 'tmp')).filter((n) => n.startsWith('window-'))).toEqual([]);
+  });
+
   it('is checked by the app on its schedule, once per period, and announced', async () => {
     await app.api.call('monitors.add', {
       deployment: 'iris',
@@ -321,7 +343,7 @@ describe('monitoring a deployment', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect((await app.api.call('monitors.get', { name: 'scheduled' })).runs).toHaveLength(1);
       // The other monitors are checked by hand only (everySeconds 0).
-      expect((await app.api.call('monitors.get', { name: 'iris-monitor' })).runs).toHaveLength(5);
+      expect((await app.api.call('monitors.get', { name: 'iris-monitor' })).runs).toHaveLength(7);
     } finally {
       stop();
       unsubscribe();

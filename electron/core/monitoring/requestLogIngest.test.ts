@@ -124,4 +124,28 @@ describe('request log ingest', () => {
     ]);
     db.close();
   });
+
+  it('reads a log of several steps, whole characters and lines longer than a step', async () => {
+    const { db, logs, file } = setup();
+    // About 1.6 MB of lines with multi-byte text, so steps end at arbitrary bytes; then one line
+    // of more than a step.
+    const lines: string[] = [];
+    for (let i = 0; i < 4000; i++) lines.push(line(`r${i}`, { error: `ünïcødé ✓ ${'é'.repeat(i % 97)}` }));
+    lines.push(line('long', { error: 'x'.repeat(1_500_000) }));
+    lines.push(line('after'));
+    fs.writeFileSync(file('requests.jsonl'), lines.join(''));
+    expect(await new RequestLogIngest(db).ingest('dep', logs)).toEqual({ added: 4002, skipped: 0 });
+    const errors = db.prepare('SELECT request_id, error FROM requests ORDER BY seq').all() as {
+      request_id: string;
+      error: string;
+    }[];
+    expect(errors.length).toBe(4002);
+    errors.slice(0, 4000).forEach((r, i) => {
+      expect(r.request_id).toBe(`r${i}`);
+      expect(r.error).toBe(`ünïcødé ✓ ${'é'.repeat(i % 97)}`);
+    });
+    expect(errors[4000]!.error.length).toBe(1_500_000);
+    expect(errors[4001]!.request_id).toBe('after');
+    db.close();
+  });
 });

@@ -225,6 +225,65 @@ describe.skipIf(Boolean(skipReason))(
       }
     }, 180_000);
 
+    it("retrains on the monitor's own rules, however they were written", async () => {
+      const { policy } = await app.api.call('policies.add', {
+        deployment: 'iris-ct',
+        name: 'normalised',
+        monitor: 'iris-ct-monitor',
+        rules: ['requests>=1000.0', 'dataset drift'],
+      });
+      expect(policy.triggers.rules).toEqual(['requests >= 1000', 'dataset drift']);
+      await expectErrorCode(
+        app.api.call('policies.add', {
+          deployment: 'iris-ct',
+          name: 'x',
+          monitor: 'iris-ct-monitor',
+          rules: ['accuracy > 0.5'],
+        }),
+        'INVALID_INPUT',
+        /iris-ct-monitor has no rule "accuracy > 0\.5": its alerts are "dataset drift", "requests >= 1000"/,
+      );
+      await app.api.call('policies.remove', { name: 'normalised' });
+    });
+
+    it('is cancelled while it trains: the run is cancelled too, and nothing after it happens', async () => {
+      await app.api.call('policies.add', { deployment: 'iris-ct', name: 'cancel-me', cooldownSeconds: 0 });
+      const { op } = (await app.api.invoke('policies.run', { name: 'cancel-me' })) as { op: string };
+      await expect
+        .poll(
+          async () =>
+            (await app.api.call('policies.get', { name: 'cancel-me' })).executions[0]?.steps[0]?.detail.run,
+          {
+            timeout: 60_000,
+            interval: 20,
+          },
+        )
+        .toBeTruthy();
+      expect(app.wb.ops.cancel(op)).toBe(true);
+      await expect
+        .poll(async () => (await app.api.call('policies.get', { name: 'cancel-me' })).executions[0]?.status, {
+          timeout: 60_000,
+        })
+        .toBe('cancelled');
+      const [execution] = (await app.api.call('policies.get', { name: 'cancel-me' })).executions;
+      expect(execution!.steps.map((s) => s.state)).toEqual([
+        'failed',
+        'skipped',
+        'skipped',
+        'skipped',
+        'skipped',
+      ]);
+      expect(execution!.steps[0]!.message).toBe('Cancelled.');
+      const runId = execution!.steps[0]!.detail.run as string;
+      await expect
+        .poll(async () => (await app.api.call('runs.get', { id: runId })).run.status, { timeout: 60_000 })
+        .toBe('KILLED');
+      // No version was made, and the deployment did not move.
+      expect(execution!.version).toBeNull();
+      expect((await app.api.call('deployments.get', { name: 'iris-ct' })).version).toBe(2);
+      await app.api.call('policies.remove', { name: 'cancel-me' });
+    }, 120_000);
+
     it('ends an execution its process left running as failed, so the policy is not blocked', async () => {
       const p = app.wb.policies.repo.get('on-alert');
       const stale = {
