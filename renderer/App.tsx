@@ -15,6 +15,7 @@ import { ModelsPage } from './features/models/ModelsPage.tsx';
 import { ModelVersionPage } from './features/models/ModelVersionPage.tsx';
 import { MonitorPage } from './features/monitoring/MonitorPage.tsx';
 import { MonitorsPage } from './features/monitoring/MonitorsPage.tsx';
+import { PolicyPage } from './features/monitoring/policies/PolicyPage.tsx';
 import { RunPage } from './features/runs/RunPage.tsx';
 import { RunsComparePage } from './features/runs/RunsComparePage.tsx';
 import { RunsPage } from './features/runs/RunsPage.tsx';
@@ -73,5 +74,7 @@ function CurrentPage(props: { route: Route }) {
       return <MonitorsPage />;
     case 'monitor':
       return <MonitorPage key={r.name} name={r.name} />;
+    case 'policy':
+      return <PolicyPage key={r.name} name={r.name} execution={r.execution} />;
   }
 }

@@ -22,6 +22,8 @@ describe('router', () => {
     { page: 'deployment', name: 'iris-clf' },
     { page: 'monitors' },
     { page: 'monitor', name: 'iris-clf-monitor' },
+    { page: 'policy', name: 'iris-clf-retrain' },
+    { page: 'policy', name: 'iris-clf-retrain', execution: '01M8GFF76ZDGASC46QDH034X3W' },
     { page: 'settings' },
   ];
 
@@ -52,6 +54,21 @@ describe('router', () => {
     expect(sectionOf({ page: 'deployment', name: 'iris-clf' })).toBe('deployments');
     expect(sectionOf({ page: 'monitors' })).toBe('monitors');
     expect(sectionOf({ page: 'monitor', name: 'iris-clf-monitor' })).toBe('monitors');
+    expect(sectionOf({ page: 'policy', name: 'iris-clf-retrain' })).toBe('monitors');
+  });
+
+  it('opens a retraining policy at #/policies/NAME, an execution of it by its id', () => {
+    expect(parseHash('#/policies/iris-retrain')).toEqual({ page: 'policy', name: 'iris-retrain' });
+    expect(parseHash('#/policies/iris-retrain?execution=01ABC')).toEqual({
+      page: 'policy',
+      name: 'iris-retrain',
+      execution: '01ABC',
+    });
+    expect(href({ page: 'policy', name: 'iris-retrain', execution: '01ABC' })).toBe(
+      '#/policies/iris-retrain?execution=01ABC',
+    );
+    // Policies are listed on the Monitoring page.
+    expect(parseHash('#/policies')).toEqual({ page: 'monitors' });
   });
 
   it('opens the monitoring of deployments at #/monitors, apart from the old #/monitoring', () => {

@@ -4,7 +4,8 @@
  *   #/drift?report=ID  #/drift?a=ID&b=ID (two stored drift reports compared)
  *   #/runs  #/runs/ID  #/runs/compare?ids=A,B&metric=KEY
  *   #/models  #/models/NAME  #/models/NAME/VERSION  #/deployments  #/deployments/NAME
- *   #/monitors  #/monitors/NAME (watching deployments)  #/settings
+ *   #/monitors  #/monitors/NAME (watching deployments)  #/policies/NAME?execution=ID (retraining)
+ *   #/settings
  * `#/monitoring…` is what the drift page was called before "monitoring" was kept for watching
  * deployments: such links still open the drift page, and the address bar is corrected.
  */
@@ -34,13 +35,15 @@ export type Route =
   | { page: 'model-version'; name: string; version: number }
   | { page: 'deployment'; name: string }
   | { page: 'monitor'; name: string }
+  /** A continuous-training policy; `execution`: the one whose pipeline is shown (else the latest). */
+  | { page: 'policy'; name: string; execution?: string }
   | { page: 'runs' | 'models' | 'deployments' | 'monitors' | 'settings' };
 
 export function sectionOf(route: Route): Section {
   if (route.page === 'run' || route.page === 'runs-compare') return 'runs';
   if (route.page === 'model' || route.page === 'model-version') return 'models';
   if (route.page === 'deployment') return 'deployments';
-  if (route.page === 'monitor') return 'monitors';
+  if (route.page === 'monitor' || route.page === 'policy') return 'monitors';
   return route.page === 'dataset' || route.page === 'version' ? 'datasets' : route.page;
 }
 
@@ -96,6 +99,11 @@ export function parseHash(hash: string): Route {
       return parts[1] ? { page: 'deployment', name: parts[1] } : { page: 'deployments' };
     case 'monitors':
       return parts[1] ? { page: 'monitor', name: parts[1] } : { page: 'monitors' };
+    // Policies are listed on the Monitoring page: `#/policies` alone opens it.
+    case 'policies':
+      return parts[1]
+        ? { page: 'policy', name: parts[1], execution: q.get('execution') || undefined }
+        : { page: 'monitors' };
     case 'settings':
       return { page: parts[0] };
     default:
@@ -137,6 +145,8 @@ export function href(route: Route): string {
       return `#/deployments/${enc(route.name)}`;
     case 'monitor':
       return `#/monitors/${enc(route.name)}`;
+    case 'policy':
+      return `#/policies/${enc(route.name)}${route.execution ? `?execution=${enc(route.execution)}` : ''}`;
     case 'runs-compare': {
       const q = new URLSearchParams({ ids: route.ids.join(',') });
       if (route.metric) q.set('metric', route.metric);

@@ -1,7 +1,7 @@
 /**
  * A long operation while it runs (its phase and a bar, and Cancel) or after it failed (the
  * backend's message, and a build log or readiness failure when it sent one): deployments' deploy,
- * update, restart, stop and remove, and a monitor's check.
+ * update, restart, stop and remove, a monitor's check, and a policy's retraining.
  */
 import type { ApiError } from '../api/apiError.ts';
 import type { OpProgress } from '../api/operations.ts';

@@ -4,10 +4,10 @@
  * deploying it (by its alias, or its newest version).
  */
 import { useState } from 'react';
-import type { GateOutcome } from '../../../shared/registry.ts';
 import { api } from '../../api/hooks.ts';
+import { GateRules } from '../../components/GateRules.tsx';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
-import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
+import { formatAgo, formatDate } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { DeployButton } from '../deployments/DeployButton.tsx';
 import { FollowedDeployments } from '../deployments/FollowedDeployments.tsx';
@@ -343,26 +343,6 @@ export function MoveAliasCard(props: { name: string; versions: number[]; version
         </div>
       )}
     </div>
-  );
-}
-
-export function GateRules(props: { gate: GateOutcome }) {
-  const g = props.gate;
-  return (
-    <ul className="gate-outcome" data-testid="gate-rules">
-      {g.rules.map((r) => (
-        <li key={r.rule} className={r.passed ? 'gate-pass' : 'gate-fail'}>
-          {r.passed ? '✓' : '✗'} <span className="mono">{r.rule}</span>: {r.metric} ={' '}
-          {r.value === null ? 'none' : formatJsonNumber(r.value)}
-          {r.threshold !== null && `, threshold ${formatJsonNumber(r.threshold)}`}
-          {r.note && <span className="muted"> ({r.note})</span>}
-        </li>
-      ))}
-      <li className="muted small">
-        measured on {g.dataset}@{g.datasetVersion}
-        {g.champion !== null && g.champion !== g.candidate ? `, against v${g.champion}` : ''}
-      </li>
-    </ul>
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * A deployment page's Monitoring card: the monitors that watch it, each with its last check and
- * its firing alerts (a list, narrow enough for the page's side column), and a way to add one for
- * it.
+ * its firing alerts (a list, narrow enough for the page's side column), then the policies that
+ * retrain its model, each with how its last execution ended; and a way to add either for it.
  */
 import { useState } from 'react';
 import { api } from '../../api/hooks.ts';
@@ -12,6 +12,7 @@ import { href } from '../../router.ts';
 import { AddMonitorDialog } from './AddMonitorDialog.tsx';
 import { MonitorStatusBadge } from './MonitorStatusBadge.tsx';
 import { formatDuration, formatEvery } from './monitorFormat.ts';
+import { DeploymentPolicies } from './policies/DeploymentPolicies.tsx';
 import './monitoring.css';
 
 export function DeploymentMonitoring(props: { deployment: string }) {
@@ -67,6 +68,7 @@ export function DeploymentMonitoring(props: { deployment: string }) {
           </ul>
         )
       )}
+      <DeploymentPolicies deployment={props.deployment} now={now} />
       {adding && <AddMonitorDialog deployment={props.deployment} onClose={() => setAdding(false)} />}
     </section>
   );

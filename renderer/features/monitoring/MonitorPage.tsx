@@ -1,8 +1,8 @@
 /**
  * One monitor: what it watches and how (its settings), Check now and Remove, its last check with
- * each rule's result, charts of its checks over time, the recent checks, and its alerts, firing
- * and resolved. Kept current by `changed` events, from checks made here, by the app's schedule or
- * by the CLI.
+ * each rule's result, charts of its checks over time, the recent checks, its alerts, firing and
+ * resolved, and the retraining policies they set off. Kept current by `changed` events, from
+ * checks made here, by the app's schedule or by the CLI.
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
@@ -19,6 +19,7 @@ import { MonitorActions } from './MonitorActions.tsx';
 import { MonitorCharts } from './MonitorCharts.tsx';
 import { MonitorStatusBadge } from './MonitorStatusBadge.tsx';
 import { formatDuration, formatEvery, formatMetric } from './monitorFormat.ts';
+import { MonitorPolicies } from './policies/MonitorPolicies.tsx';
 import './monitoring.css';
 
 export function MonitorPage(props: { name: string }) {
@@ -121,6 +122,7 @@ export function MonitorPage(props: { name: string }) {
           <AlertsTable alerts={resolved} kind="resolved" ofOneMonitor now={now} />
         </details>
       )}
+      <MonitorPolicies monitor={m} now={now} />
     </div>
   );
 }

@@ -1,8 +1,9 @@
 /**
  * Monitoring: the alerts firing now first (what to look at), then every monitor with its last
- * check, and the resolved alerts' history folded away. Monitors are added here (any deployment)
- * or from a deployment's page. Kept current by `changed` events: the app's own scheduled checks
- * announce what they changed.
+ * check, the resolved alerts' history folded away, and the retraining policies that act on alerts
+ * and new data. Monitors and policies are added here (any deployment) or from a deployment's page.
+ * Kept current by `changed` events: the app's own scheduled checks and retrainings announce what
+ * they changed.
  */
 import { useState } from 'react';
 import { api } from '../../api/hooks.ts';
@@ -13,6 +14,7 @@ import { href } from '../../router.ts';
 import { AddMonitorDialog } from './AddMonitorDialog.tsx';
 import { AlertsTable } from './AlertsTable.tsx';
 import { MonitorsTable } from './MonitorsTable.tsx';
+import { PoliciesCard } from './policies/PoliciesCard.tsx';
 import './monitoring.css';
 
 export function MonitorsPage() {
@@ -123,6 +125,7 @@ export function MonitorsPage() {
           )}
         </>
       )}
+      {!monitors.isPending && <PoliciesCard now={now} nothingDeployed={nothingDeployed} />}
       {adding && <AddMonitorDialog onClose={() => setAdding(false)} />}
     </div>
   );

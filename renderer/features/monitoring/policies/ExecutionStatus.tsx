@@ -1,0 +1,42 @@
+/**
+ * An execution's status as a coloured pill ("Never run" before the first), and its five steps as
+ * small dots in pipeline order, each step's state and message on hover.
+ */
+import type { PipelineStep, PolicyExecution } from '../../../../shared/policies.ts';
+import {
+  EXECUTION_STATUS_HINT,
+  EXECUTION_STATUS_LABEL,
+  STEP_LABEL,
+  STEP_STATE_LABEL,
+} from './policyFormat.ts';
+import './policies.css';
+
+export function ExecutionStatusBadge(props: { execution: PolicyExecution | null }) {
+  const status = props.execution?.status ?? 'never';
+  return (
+    <span
+      className={`exec-status exec-status-${status}`}
+      data-testid="execution-status"
+      data-status={status}
+      title={status === 'never' ? 'Not retrained yet.' : EXECUTION_STATUS_HINT[status]}
+    >
+      <span className="exec-status-dot" aria-hidden="true" />
+      {status === 'never' ? 'Never run' : EXECUTION_STATUS_LABEL[status]}
+    </span>
+  );
+}
+
+export function StepDots(props: { steps: PipelineStep[] }) {
+  return (
+    <span className="step-dots" data-testid="step-dots">
+      {props.steps.map((s) => (
+        <span
+          key={s.name}
+          className={`step-dot step-dot-${s.state}`}
+          data-state={s.state}
+          title={`${STEP_LABEL[s.name]}: ${STEP_STATE_LABEL[s.state]}${s.message ? ` — ${s.message}` : ''}`}
+        />
+      ))}
+    </span>
+  );
+}

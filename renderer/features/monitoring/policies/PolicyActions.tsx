@@ -1,0 +1,92 @@
+/**
+ * Retrain now (a long operation: the step under way, a bar and Cancel, or why it could not start;
+ * it runs on when the page is left, see useRetrain.ts) and Remove, which asks first. Removing takes the policy's executions with it, then opens
+ * Monitoring; the runs, versions and deployment they made stay.
+ */
+import type { UseMutationResult } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { Policy } from '../../../../shared/policies.ts';
+import type { ApiError } from '../../../api/apiError.ts';
+import { ModalDialog } from '../../../components/ModalDialog.tsx';
+import { ErrorNotice } from '../../../components/Notice.tsx';
+import { OperationProgress } from '../../../components/OperationProgress.tsx';
+import { plural } from '../../../format.ts';
+import type { Retrain } from './useRetrain.ts';
+import '../monitoring.css';
+
+export type RemovePolicy = UseMutationResult<{ removed: boolean }, ApiError, { name: string }>;
+
+export function PolicyActions(props: {
+  policy: Policy;
+  executions: number;
+  /** An execution is under way, started here, by the app's schedule or from a terminal. */
+  busy: boolean;
+  retrain: Retrain;
+  onRetrain(): void;
+  remove: RemovePolicy;
+}) {
+  const p = props.policy;
+  const [confirming, setConfirming] = useState(false);
+  const retraining = props.retrain.state.status === 'running';
+  const removing = props.remove.isPending || props.remove.isSuccess;
+  return (
+    <div className="mon-actions">
+      <div className="button-row">
+        <button
+          type="button"
+          className="btn btn-primary"
+          disabled={retraining || props.busy || removing}
+          title={
+            props.busy && !retraining
+              ? 'An execution is under way; one runs at a time.'
+              : 'Trains, registers, evaluates, promotes and deploys a new version now'
+          }
+          onClick={props.onRetrain}
+        >
+          {retraining || props.busy ? 'Retraining…' : 'Retrain now'}
+        </button>
+        <button
+          type="button"
+          className="btn btn-danger"
+          disabled={retraining || props.busy || removing}
+          onClick={() => setConfirming(true)}
+        >
+          Remove…
+        </button>
+      </div>
+      <OperationProgress
+        state={props.retrain.state}
+        doing="Retraining"
+        failed="Not retrained."
+        onCancel={props.retrain.cancel}
+      />
+      <ErrorNotice error={props.remove.error} title="Not removed." />
+      {confirming && (
+        <ModalDialog
+          title={`Remove ${p.name}?`}
+          onClose={() => setConfirming(false)}
+          onSubmit={() => {
+            setConfirming(false);
+            props.remove.mutate({ name: p.name });
+          }}
+        >
+          <div className="dialog-body">
+            <p>
+              Its history of {plural(props.executions, 'execution')} goes with it, and {p.deployment} is no
+              longer retrained. The runs, model versions and aliases its executions made stay, and{' '}
+              {p.deployment} keeps serving what it serves.
+            </p>
+          </div>
+          <footer className="dialog-footer">
+            <button type="button" className="btn" onClick={() => setConfirming(false)}>
+              Keep it
+            </button>
+            <button type="submit" className="btn btn-danger">
+              Remove
+            </button>
+          </footer>
+        </ModalDialog>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * The Add policy dialog's triggers: a monitor's alerts (one of the monitors that watch the
+ * deployment; any of its alerts, or only those of the rules ticked, dataset drift among them)
+ * and/or a new version of any dataset the recipe reads. Neither: it retrains only by hand.
+ */
+import { api } from '../../../api/hooks.ts';
+import { ErrorNotice } from '../../../components/Notice.tsx';
+import { href } from '../../../router.ts';
+import { alertRules, type PolicyForm, type PolicyFormErrors } from './policyForm.ts';
+import '../monitoring.css';
+import './policies.css';
+
+export function PolicyTriggerFields(props: {
+  deployment: string;
+  form: PolicyForm;
+  errors: PolicyFormErrors;
+  set(patch: Partial<PolicyForm>): void;
+}) {
+  const { form, set, errors } = props;
+  const monitors = api.monitors.list.useQuery({});
+  const mine = (monitors.data?.monitors ?? []).filter((m) => m.deployment === props.deployment);
+  const chosen = mine.find((m) => m.name === form.monitor);
+  const rules = alertRules(chosen);
+  const toggleRule = (rule: string, on: boolean) =>
+    set({ rules: on ? [...form.rules, rule] : form.rules.filter((r) => r !== rule) });
+  return (
+    <fieldset className="monitor-form-section" data-testid="policy-triggers">
+      <legend>Retrain when</legend>
+      <label className="mon-check">
+        <input
+          type="checkbox"
+          aria-label="When a monitor alerts"
+          checked={form.onAlerts}
+          onChange={(e) =>
+            set({
+              onAlerts: e.target.checked,
+              // The only monitor of the deployment is the one meant.
+              monitor: form.monitor || (mine.length === 1 ? mine[0]!.name : ''),
+            })
+          }
+        />
+        a monitor of the deployment fires an alert
+      </label>
+      {form.onAlerts && (
+        <div className="trigger-detail">
+          <ErrorNotice error={monitors.error} title="The monitors could not be listed." />
+          {monitors.isSuccess && props.deployment && mine.length === 0 ? (
+            <p className="field-error" role="status">
+              No monitor watches {props.deployment} yet.{' '}
+              <a href={href({ page: 'deployment', name: props.deployment })}>Add one on its page</a>, or
+              retrain on new data only.
+            </p>
+          ) : (
+            <>
+              <label className="field trigger-monitor">
+                <span className="form-label">Monitor</span>
+                <select
+                  className="input"
+                  aria-label="Monitor"
+                  value={form.monitor}
+                  aria-invalid={errors.monitor !== undefined}
+                  onChange={(e) => set({ monitor: e.target.value, rules: [] })}
+                >
+                  <option value="" disabled>
+                    {props.deployment ? 'Choose a monitor' : 'Choose the deployment first'}
+                  </option>
+                  {mine.map((m) => (
+                    <option key={m.name}>{m.name}</option>
+                  ))}
+                </select>
+                {errors.monitor && <span className="field-error">{errors.monitor}</span>}
+              </label>
+              {chosen && (
+                <div className="rule-scope" role="radiogroup" aria-label="Which alerts">
+                  <label className="mon-check">
+                    <input
+                      type="radio"
+                      name="rule-scope"
+                      checked={form.ruleScope === 'any'}
+                      onChange={() => set({ ruleScope: 'any' })}
+                    />
+                    any of its alerts
+                  </label>
+                  <label className="mon-check">
+                    <input
+                      type="radio"
+                      name="rule-scope"
+                      checked={form.ruleScope === 'some'}
+                      onChange={() => set({ ruleScope: 'some' })}
+                    />
+                    only the alerts of these rules:
+                  </label>
+                  {form.ruleScope === 'some' && (
+                    <div className="rule-picks">
+                      {rules.map((r) => (
+                        <label key={r} className="mon-check">
+                          <input
+                            type="checkbox"
+                            checked={form.rules.includes(r)}
+                            onChange={(e) => toggleRule(r, e.target.checked)}
+                          />
+                          <span className="mono">{r}</span>
+                        </label>
+                      ))}
+                      {errors.rules && <span className="field-error">{errors.rules}</span>}
+                    </div>
+                  )}
+                </div>
+              )}
+            </>
+          )}
+        </div>
+      )}
+      <label className="mon-check">
+        <input
+          type="checkbox"
+          aria-label="When its data gets a new version"
+          checked={form.newData}
+          onChange={(e) => set({ newData: e.target.checked })}
+        />
+        a dataset it trains on gets a new version
+      </label>
+      {!form.onAlerts && !form.newData && (
+        <p className="muted small">Neither: it retrains only when you press Retrain now.</p>
+      )}
+    </fieldset>
+  );
+}

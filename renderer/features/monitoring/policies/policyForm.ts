@@ -1,0 +1,149 @@
+/**
+ * The Add policy dialog's fields and the `policies.add` params they make. What to train is left to
+ * core unless overridden (the recipe, data and params of the run behind the served version); the
+ * overrides are written as the CLI takes them (`train=iris` a line, `max_iter=50` a line), the
+ * cooldown as a duration (`1h`). Every field problem is said before anything is sent.
+ */
+import { DRIFT_RULE, type MonitorSummary } from '../../../../shared/monitoring.ts';
+import { type AddPolicyParams, PolicyName, PolicySettings } from '../../../../shared/policies.ts';
+import { AliasName } from '../../../../shared/registry.ts';
+import { DatasetInput } from '../../../../shared/training.ts';
+import { parseDuration } from '../monitorForm.ts';
+
+export interface PolicyForm {
+  deployment: string;
+  /** Blank: `<deployment>-retrain`. */
+  name: string;
+  /** Blank: the deployment's alias, else `champion`. */
+  alias: string;
+  onAlerts: boolean;
+  monitor: string;
+  /** `any`: any alert of the monitor retrains; `some`: only those of `rules`. */
+  ruleScope: 'any' | 'some';
+  rules: string[];
+  newData: boolean;
+  cooldown: string;
+  /** Blank: the recipe of the run behind the served version. */
+  recipe: string;
+  /** `CHANNEL=DATASET` a line; blank: that run's data. */
+  datasets: string;
+  /** `KEY=VALUE` a line; blank: that run's params. */
+  params: string;
+  /** Blank: evaluated on the alias's gate's data, if it has a gate. */
+  evalDataset: string;
+  evalPath: string;
+  evalLabel: string;
+}
+
+export type PolicyFormField =
+  | 'deployment'
+  | 'name'
+  | 'alias'
+  | 'monitor'
+  | 'rules'
+  | 'cooldown'
+  | 'recipe'
+  | 'datasets'
+  | 'params'
+  | 'evalDataset';
+export type PolicyFormErrors = Partial<Record<PolicyFormField, string>>;
+
+/** A new form for a deployment; from a monitor's page, retraining on that monitor's alerts. */
+export function initialPolicyForm(deployment: string, monitor?: string): PolicyForm {
+  return {
+    deployment,
+    name: '',
+    alias: '',
+    onAlerts: monitor !== undefined,
+    monitor: monitor ?? '',
+    ruleScope: 'any',
+    rules: [],
+    newData: monitor === undefined,
+    cooldown: '1h',
+    recipe: '',
+    datasets: '',
+    params: '',
+    evalDataset: '',
+    evalPath: '',
+    evalLabel: '',
+  };
+}
+
+/** The rules whose alerts a monitor fires, by the names alerts carry: dataset drift first. */
+export function alertRules(monitor: MonitorSummary | undefined): string[] {
+  if (!monitor) return [];
+  return [...(monitor.drift ? [DRIFT_RULE] : []), ...monitor.rules.map((r) => r.text)];
+}
+
+/** `KEY=VALUE` lines (blank lines skipped), or the first line that is not one. */
+export function keyValueLines(text: string, what: string): { pairs: [string, string][] } | { error: string } {
+  const pairs: [string, string][] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) return { error: `Line ${i + 1}: write ${what} ("${line}" has no name before =).` };
+    pairs.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim()]);
+  }
+  return { pairs };
+}
+
+export function policyParams(form: PolicyForm): { params: AddPolicyParams } | { errors: PolicyFormErrors } {
+  const errors: PolicyFormErrors = {};
+  if (!form.deployment) errors.deployment = 'Choose the deployment whose model to retrain.';
+  const name = form.name.trim();
+  const named = name ? PolicyName.safeParse(name) : null;
+  if (named && !named.success) errors.name = named.error.issues[0]?.message ?? 'Not a policy name.';
+  const alias = form.alias.trim();
+  if (alias) {
+    const parsed = AliasName.safeParse(alias);
+    if (!parsed.success) errors.alias = parsed.error.issues[0]?.message ?? 'Not an alias name.';
+  }
+  if (form.onAlerts && !form.monitor) errors.monitor = 'Choose the monitor whose alerts retrain.';
+  const someRules = form.onAlerts && form.ruleScope === 'some';
+  if (someRules && form.rules.length === 0)
+    errors.rules = 'Tick at least one rule, or retrain on any of its alerts.';
+  const cooldownSeconds = parseDuration(form.cooldown);
+  if (cooldownSeconds === null) errors.cooldown = 'A duration such as 30m, 1h or 1d; 0 for none.';
+  else if (!PolicySettings.shape.cooldownSeconds.safeParse(cooldownSeconds).success)
+    errors.cooldown = 'At most 30 days.';
+  const datasets = keyValueLines(form.datasets, 'CHANNEL=DATASET');
+  let inputs: { channel: string; dataset: string }[] = [];
+  if ('error' in datasets) errors.datasets = datasets.error;
+  else {
+    inputs = datasets.pairs.map(([channel, dataset]) => ({ channel, dataset }));
+    const bad = inputs.map((d) => DatasetInput.safeParse(d)).find((r) => !r.success);
+    if (bad) errors.datasets = `A channel is letters, digits, ".", "_" or "-", and a dataset is named.`;
+  }
+  const params = keyValueLines(form.params, 'KEY=VALUE');
+  if ('error' in params) errors.params = params.error;
+  const evalDataset = form.evalDataset.trim();
+  if (!evalDataset && (form.evalPath.trim() || form.evalLabel.trim()))
+    errors.evalDataset = 'Choose the dataset the table and label belong to.';
+  if (Object.keys(errors).length > 0) return { errors };
+  const recipe = form.recipe.trim();
+  return {
+    params: {
+      deployment: form.deployment,
+      ...(name ? { name } : {}),
+      ...(alias ? { alias } : {}),
+      ...(form.onAlerts ? { monitor: form.monitor } : {}),
+      ...(someRules ? { rules: form.rules } : {}),
+      newData: form.newData,
+      cooldownSeconds: cooldownSeconds!,
+      ...(recipe ? { recipe } : {}),
+      ...(inputs.length ? { datasets: inputs } : {}),
+      // Strings, as the CLI sends them: core reads each by the recipe's declared type.
+      ...('pairs' in params && params.pairs.length ? { params: Object.fromEntries(params.pairs) } : {}),
+      ...(evalDataset
+        ? {
+            evaluation: {
+              dataset: evalDataset,
+              ...(form.evalPath.trim() ? { path: form.evalPath.trim() } : {}),
+              ...(form.evalLabel.trim() ? { label: form.evalLabel.trim() } : {}),
+            },
+          }
+        : {}),
+    },
+  };
+}
