@@ -102,6 +102,8 @@ export const PolicyExecution = z.object({
   steps: z.array(PipelineStep),
   /** The version it made, once registered. */
   version: z.number().int().nullable(),
+  /** While it runs: the operation that runs it (`ops.cancel` in the process that runs it). */
+  op: z.string().nullable().default(null),
 });
 export type PolicyExecution = z.infer<typeof PolicyExecution>;
 

@@ -10,6 +10,8 @@ import { newId, now } from '../ids.ts';
 
 export interface OpContext {
   signal: AbortSignal;
+  /** The operation's id, when it runs as one (`ops.cancel` stops it). */
+  op?: string;
   progress(p: { phase: string; done: number; total: number | null; message?: string }): void;
 }
 
@@ -35,6 +37,7 @@ export class Operations {
     const running: Running = { info, controller, done: Promise.resolve(), lastEmit: 0 };
     const ctx: OpContext = {
       signal: controller.signal,
+      op,
       progress: (p) => {
         info.progress = p;
         const t = Date.now();

@@ -259,6 +259,8 @@ describe.skipIf(Boolean(skipReason))(
           },
         )
         .toBeTruthy();
+      // The running execution names its operation, so a page opened later can cancel it.
+      expect((await app.api.call('policies.get', { name: 'cancel-me' })).executions[0]!.op).toBe(op);
       expect(app.wb.ops.cancel(op)).toBe(true);
       await expect
         .poll(async () => (await app.api.call('policies.get', { name: 'cancel-me' })).executions[0]?.status, {
@@ -274,6 +276,7 @@ describe.skipIf(Boolean(skipReason))(
         'skipped',
       ]);
       expect(execution!.steps[0]!.message).toBe('Cancelled.');
+      expect(execution!.op).toBeNull();
       const runId = execution!.steps[0]!.detail.run as string;
       await expect
         .poll(async () => (await app.api.call('runs.get', { id: runId })).run.status, { timeout: 60_000 })
@@ -304,6 +307,7 @@ describe.skipIf(Boolean(skipReason))(
           },
         ],
         version: null,
+        op: null,
       };
       app.wb.policies.repo.begin(p, stale);
       // Held by a process that is gone.

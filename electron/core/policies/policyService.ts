@@ -250,6 +250,7 @@ export class PolicyService {
         detail: {},
       })),
       version: null,
+      op: ctx.op ?? null,
     };
     this.repo.begin(policy, exec);
     const announce = () => this.d.events.changed(entities.policies, entities.policy(name));
@@ -369,7 +370,11 @@ export class PolicyService {
       s.detail.gate = moved.gate;
       if (!moved.moved) {
         const failedRules =
-          moved.gate?.rules.filter((r) => !r.passed).map((r) => `${r.rule} (${r.value})`) ?? [];
+          moved.gate?.rules
+            .filter((r) => !r.passed)
+            .map(
+              (r) => `${r.rule} (${typeof r.value === 'number' ? Number(r.value.toPrecision(4)) : r.value})`,
+            ) ?? [];
         s.state = 'failed';
         s.endedAt = now();
         s.message = moved.gate
@@ -429,6 +434,7 @@ export class PolicyService {
       }
     } finally {
       exec.endedAt = now();
+      exec.op = null;
       this.repo.save(exec);
       announce();
     }

@@ -15,6 +15,7 @@ import type { Retrain } from './useRetrain.ts';
 import '../monitoring.css';
 
 export type RemovePolicy = UseMutationResult<{ removed: boolean }, ApiError, { name: string }>;
+export type CancelOp = UseMutationResult<{ cancelled: boolean }, ApiError, { op: string }>;
 
 export function PolicyActions(props: {
   policy: Policy;
@@ -24,6 +25,9 @@ export function PolicyActions(props: {
   retrain: Retrain;
   onRetrain(): void;
   remove: RemovePolicy;
+  /** The operation running the execution under way (started by the schedule, or before). */
+  runningOp: string | null;
+  cancelOther: CancelOp;
 }) {
   const p = props.policy;
   const [confirming, setConfirming] = useState(false);
@@ -54,6 +58,25 @@ export function PolicyActions(props: {
           Remove…
         </button>
       </div>
+      {props.busy && !retraining && (
+        <div className="notice notice-info">
+          An execution is under way (see the pipeline below).{' '}
+          {props.runningOp && !props.cancelOther.data && (
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={props.cancelOther.isPending}
+              onClick={() => props.cancelOther.mutate({ op: props.runningOp! })}
+            >
+              Cancel it
+            </button>
+          )}
+          {props.cancelOther.data?.cancelled === false &&
+            " It runs in another process (a terminal's mlwb policies run): stop it there with Ctrl+C."}
+          {props.cancelOther.data?.cancelled && ' Cancelling…'}
+        </div>
+      )}
+      <ErrorNotice error={props.cancelOther.error} title="Not cancelled." />
       <OperationProgress
         state={props.retrain.state}
         doing="Retraining"

@@ -23,6 +23,7 @@ import './policies.css';
 
 export function PolicyPage(props: { name: string; execution?: string }) {
   const remove = api.policies.remove.useMutation();
+  const cancelOther = api.ops.cancel.useMutation();
   const retrain = useRetrain();
   const removing = remove.isPending || remove.isSuccess;
   // Not read while it is removed: it would answer "not found" before the page moves on.
@@ -77,6 +78,8 @@ export function PolicyPage(props: { name: string; execution?: string }) {
           policy={p}
           executions={executions.length}
           busy={latest?.status === 'running'}
+          runningOp={latest?.status === 'running' ? latest.op : null}
+          cancelOther={cancelOther}
           retrain={retrain}
           onRetrain={startRetrain}
           remove={remove}
