@@ -12,6 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { BROKEN_SIGNATURE, brokenOnnx } from '../electron/core/deploy/testing/brokenOnnx.ts';
 import { writeTree } from '../electron/core/testing/fileTree.ts';
+import { removeDeployments, removeModelImages } from './engineCleanup.ts';
 import { addDatasetVersion, expect, invoke, mlflowPost, requireEngine, test } from './workbench.ts';
 
 const FIXTURES = path.resolve('electron/core/registry/fixtures');
@@ -42,24 +43,10 @@ async function registerVersion(
   return (registered.result as { version: number }).version;
 }
 
-/** The engine's leftovers of this test: its deployment (if a step failed before Remove) and images. */
+/** The engine's leftovers of this test: its deployments (if a step failed before Remove) and images. */
 async function cleanUp(page: Parameters<typeof invoke>[0]) {
-  const left = await invoke(page, 'deployments.list', {}).catch(() => ({ result: [] }));
-  for (const d of (left.result as { name: string }[] | undefined) ?? []) {
-    const started = await invoke(page, 'deployments.remove', { name: d.name });
-    const op = (started.result as { op?: string } | undefined)?.op;
-    if (op)
-      await expect
-        .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state, {
-          timeout: 60_000,
-        })
-        .not.toBe('running');
-  }
-  const images = execFileSync('docker', ['images', '-q', '--filter', `reference=mlwb-model/${MODEL}`])
-    .toString()
-    .split('\n')
-    .filter(Boolean);
-  if (images.length) execFileSync('docker', ['image', 'rm', '--force', ...new Set(images)]);
+  await removeDeployments(page);
+  removeModelImages(MODEL);
 }
 
 test('deployments: deploy from the version page, try it, replace, stop, remove', async ({

@@ -7,9 +7,9 @@
  * report), on the Monitoring page (the firing alert) and on the deployment's page (its monitor and
  * its recent requests). Screenshots of each screen.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { removeDeployments, removeModelImages } from './engineCleanup.ts';
 import { addDatasetVersion, expect, invoke, requireEngine, test } from './workbench.ts';
 
 const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
@@ -61,21 +61,8 @@ async function invocations(url: string, rows: number[][]): Promise<string> {
 
 /** The engine's leftovers of this test: its deployment and images. */
 async function cleanUp(page: Page) {
-  const started = await invoke(page, 'deployments.remove', { name: DEPLOYMENT }).catch(() => ({
-    result: undefined,
-  }));
-  const op = (started.result as { op?: string } | undefined)?.op;
-  if (op)
-    await expect
-      .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state, {
-        timeout: 60_000,
-      })
-      .not.toBe('running');
-  const images = execFileSync('docker', ['images', '-q', '--filter', `reference=mlwb-model/${MODEL}`])
-    .toString()
-    .split('\n')
-    .filter(Boolean);
-  if (images.length) execFileSync('docker', ['image', 'rm', '--force', ...new Set(images)]);
+  await removeDeployments(page, [DEPLOYMENT]);
+  removeModelImages(MODEL);
 }
 
 test('monitoring: a monitor added in the dialog sees drift in a deployment’s traffic and fires an alert', async ({

@@ -9,8 +9,8 @@
  * serving on; the history holds both executions, each one's pipeline a click away. Screenshots of
  * each screen.
  */
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { removeDeployments, removeModelImages } from './engineCleanup.ts';
 import { addDatasetVersion, expect, invoke, requireEngine, test } from './workbench.ts';
 
 const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
@@ -41,21 +41,8 @@ async function settled(page: Page, started: { result?: unknown; error?: unknown 
 
 /** The engine's leftovers of this test: its deployment and images. */
 async function cleanUp(page: Page) {
-  const started = await invoke(page, 'deployments.remove', { name: DEPLOYMENT }).catch(() => ({
-    result: undefined,
-  }));
-  const op = (started.result as { op?: string } | undefined)?.op;
-  if (op)
-    await expect
-      .poll(async () => ((await invoke(page, 'ops.get', { op })).result as { state: string }).state, {
-        timeout: 60_000,
-      })
-      .not.toBe('running');
-  const images = execFileSync('docker', ['images', '-q', '--filter', `reference=mlwb-model/${MODEL}`])
-    .toString()
-    .split('\n')
-    .filter(Boolean);
-  if (images.length) execFileSync('docker', ['image', 'rm', '--force', ...new Set(images)]);
+  await removeDeployments(page, [DEPLOYMENT]);
+  removeModelImages(MODEL);
 }
 
 test('policies: retrain a deployment through the pipeline, deployed, then refused by the gate', async ({

@@ -6,7 +6,7 @@
  * monitor's page opens.
  */
 import { useState } from 'react';
-import { MONITOR_METRICS, monitorMetricNames } from '../../../shared/monitoring.ts';
+import { derivedName, MONITOR_METRICS, monitorMetricNames } from '../../../shared/monitoring.ts';
 import { api } from '../../api/hooks.ts';
 import { fieldErrors } from '../../components/form/fieldErrors.ts';
 import { TextField } from '../../components/form/TextField.tsx';
@@ -85,7 +85,7 @@ export function AddMonitorDialog(props: { deployment?: string; onClose(): void }
             aria="Monitor name"
             value={form.name}
             onChange={(name) => set({ name })}
-            placeholder={deployment ? `${deployment}-monitor` : 'DEPLOYMENT-monitor'}
+            placeholder={deployment ? derivedName(deployment, 'monitor') : 'DEPLOYMENT-monitor'}
             error={errors.name ?? server.fields.name}
             mono
           />

@@ -7,6 +7,7 @@
  * Once added, the policy's page opens; a refusal (no recipe there, no such dataset) shows here.
  */
 import { useEffect, useRef, useState } from 'react';
+import { derivedName } from '../../../../shared/monitoring.ts';
 import { api } from '../../../api/hooks.ts';
 import { fieldErrors } from '../../../components/form/fieldErrors.ts';
 import { TextField } from '../../../components/form/TextField.tsx';
@@ -102,7 +103,7 @@ export function AddPolicyDialog(props: { deployment?: string; monitor?: string; 
             aria="Policy name"
             value={form.name}
             onChange={(name) => set({ name })}
-            placeholder={deployment ? `${deployment}-retrain` : 'DEPLOYMENT-retrain'}
+            placeholder={deployment ? derivedName(deployment, 'retrain') : 'DEPLOYMENT-retrain'}
             error={errors.name ?? server.fields.name}
             mono
           />
