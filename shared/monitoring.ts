@@ -51,6 +51,9 @@ export const MONITOR_METRICS = {
 export type MonitorMetric = keyof typeof MONITOR_METRICS;
 export const monitorMetricNames = Object.keys(MONITOR_METRICS) as MonitorMetric[];
 
+/** Metrics that are shares (0–1), shown as percents. */
+const SHARES = new Set(['error_rate', 'drift_share', 'accuracy']);
+
 /** `metric op number`: what must hold. A rule that does not hold fires an alert. */
 export const MonitorRule = z.object({
   text: z.string(),
@@ -70,8 +73,11 @@ export function parseMonitorRule(text: string): MonitorRule | string {
   const metric = m[1]!.toLowerCase();
   if (!(metric in MONITOR_METRICS))
     return `"${text}": a monitor has no metric ${metric}. It has ${monitorMetricNames.join(', ')}.`;
+  const value = Number(m[3]);
+  if (SHARES.has(metric) && (value < 0 || value > 1))
+    return `"${text}": ${metric} is a share from 0 to 1 (0.05 for 5%).`;
   return {
-    text: `${metric} ${m[2]} ${Number(m[3])}`,
+    text: `${metric} ${m[2]} ${value}`,
     metric: metric as MonitorMetric,
     op: m[2] as MonitorRule['op'],
     value: Number(m[3]),

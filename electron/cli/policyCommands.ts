@@ -15,7 +15,8 @@ export const policiesHelp = `Usage: mlwb policies <command>
                                 retrain DEPLOYMENT's model when M alerts (on any rule, or these)
                                 or its data gets a new version: train the recipe on the newest
                                 data (default: the recipe, data and params of the run behind the
-                                served version), register, evaluate, move --alias (default the
+                                served version; --dataset and --param replace only the channels
+                                and params they name), register, evaluate, move --alias (default the
                                 deployment's, else champion) through its gate, and replace the
                                 deployment, health-gated
   remove NAME                   remove a policy with its history

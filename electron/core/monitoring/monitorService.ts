@@ -39,7 +39,7 @@ import { requestLogDir } from '../deploy/deploymentSpec.ts';
 import type { EngineRegistry } from '../docker/engineRegistry.ts';
 import type { ResolvedInput } from '../drift/driftInputs.ts';
 import type { DriftService } from '../drift/driftService.ts';
-import { cancelled, invalidInput, notFound } from '../errors.ts';
+import { cancelled, conflict, invalidInput, notFound } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { newId, now } from '../ids.ts';
 import { hashFile } from '../objects/objectStore.ts';
@@ -93,7 +93,7 @@ export class MonitorService {
   private readonly ingestor: RequestLogIngest;
   /** When each deployment's old traffic was last pruned, by this process. */
   private readonly pruned = new Map<string, number>();
-  /** Checks running now, by monitor: a second ask joins the first. */
+  /** Checks running now in this process, by monitor. */
   private readonly running = new Map<string, Promise<MonitorRun>>();
 
   constructor(private readonly d: MonitoringDeps) {
@@ -118,11 +118,17 @@ export class MonitorService {
   add(input: AddMonitorParams): Monitor {
     const p = AddMonitorParams.parse(input);
     this.d.deployments.repo.get(p.deployment);
-    const rules = p.rules.map((text) => {
+    const rules: MonitorRule[] = [];
+    for (const text of p.rules) {
       const r = parseMonitorRule(text);
       if (typeof r === 'string') throw invalidInput(r);
-      return r;
-    });
+      // `error_rate<0.05` and `error_rate < 0.05` are one rule.
+      if (!rules.some((x) => x.text === r.text)) rules.push(r);
+    }
+    const drift = p.drift ?? MONITOR_DEFAULTS.drift;
+    const needsDrift = rules.find((r) => r.metric === 'drift_share' || r.metric === 'drifted_columns');
+    if (needsDrift && !drift)
+      throw invalidInput(`"${needsDrift.text}" needs drift tested: leave drift on, or drop the rule.`);
     if (p.reference !== undefined && !p.reference.startsWith('dataset:') && !tableFormatOf(p.reference))
       throw invalidInput(
         `The reference ${p.reference} is neither dataset:NAME[@V][:PATH] nor a CSV, TSV, Parquet or JSON Lines file.`,
@@ -135,7 +141,7 @@ export class MonitorService {
       windowSeconds: p.windowSeconds ?? MONITOR_DEFAULTS.windowSeconds,
       everySeconds: p.everySeconds ?? MONITOR_DEFAULTS.everySeconds,
       minRows: p.minRows ?? MONITOR_DEFAULTS.minRows,
-      drift: p.drift ?? MONITOR_DEFAULTS.drift,
+      drift,
       driftShare: p.driftShare ?? MONITOR_DEFAULTS.driftShare,
       reference: reference ?? null,
       rules,
@@ -179,10 +185,12 @@ export class MonitorService {
     return { read: labels.length, ...this.repo.addLabels(dep.id, labels) };
   }
 
-  /** Checks a monitor now; a check already running for it is joined, not doubled. */
+  /** Checks a monitor now; refused while this process checks it already. */
   run(name: string, ctx: OpContext): Promise<MonitorRun> {
-    const running = this.running.get(name);
-    if (running) return running;
+    if (this.running.has(name))
+      throw conflict(
+        `${name} is being checked now (by the app's schedule, or another click); its result shows when it is done.`,
+      );
     const check = this.check(name, ctx).finally(() => this.running.delete(name));
     this.running.set(name, check);
     return check;

@@ -278,6 +278,29 @@ describe('monitoring a deployment', () => {
     );
     await expectErrorCode(app.api.call('monitors.add', { deployment: 'iris' }), 'CONFLICT', /exists already/);
     await expectErrorCode(
+      app.api.call('monitors.add', { deployment: 'iris', name: 'pct', rules: ['accuracy >= 90'] }),
+      'INVALID_INPUT',
+      /accuracy is a share from 0 to 1 \(0\.05 for 5%\)/,
+    );
+    await expectErrorCode(
+      app.api.call('monitors.add', {
+        deployment: 'iris',
+        name: 'nodrift',
+        drift: false,
+        rules: ['drift_share < 0.3'],
+      }),
+      'INVALID_INPUT',
+      /needs drift tested/,
+    );
+    const { monitor: once } = await app.api.call('monitors.add', {
+      deployment: 'iris',
+      name: 'once',
+      everySeconds: 0,
+      rules: ['error_rate<0.05', 'error_rate < 0.050'],
+    });
+    expect(once.rules.map((r) => r.text)).toEqual(['error_rate < 0.05']);
+    await app.api.call('monitors.remove', { name: 'once' });
+    await expectErrorCode(
       app.api.call('drift.check', { reference: TRAIN, current: 'deployment:iris:yesterday' }),
       'INVALID_INPUT',
       /neither a time/,

@@ -100,8 +100,13 @@ export class PolicyService {
       throw invalidInput(
         `There is no recipe at ${recipe}${p.recipe ? '' : ` (the recipe ${dep.model} v${dep.version} was trained with)`}: a recipe folder holds recipe.yaml. Name one with --recipe DIR.`,
       );
-    const datasets =
-      p.datasets ?? run?.datasets.map((d) => ({ channel: d.channel, dataset: d.dataset })) ?? [];
+    // What is named replaces what made the served version, channel by channel and param by param.
+    const datasets = [
+      ...(run?.datasets ?? [])
+        .filter((d) => !p.datasets?.some((x) => x.channel === d.channel))
+        .map((d) => ({ channel: d.channel, dataset: d.dataset })),
+      ...(p.datasets ?? []),
+    ];
     for (const d of datasets) this.d.datasets.versions(d.dataset);
     const rules = p.monitor ? this.monitorRules(p.monitor, p.rules) : null;
     if (!p.monitor && p.rules?.length)
@@ -114,7 +119,7 @@ export class PolicyService {
       alias: p.alias ?? dep.alias ?? 'champion',
       recipe,
       datasets,
-      params: p.params ?? run?.params ?? {},
+      params: { ...(run?.params ?? {}), ...(p.params ?? {}) },
       seed: run?.seed ?? null,
       engine: p.engine ?? null,
       modelPath: p.modelPath ?? 'model/model.onnx',
@@ -178,7 +183,7 @@ export class PolicyService {
       if (fired)
         return {
           kind: 'alert',
-          reason: `the alert "${fired.rule}" of ${fired.monitor} fired at ${new Date(fired.firedAt).toISOString()}`,
+          reason: `the alert "${fired.rule}" of ${fired.monitor} fired`,
         };
     }
     if (t.newData) {

@@ -4,6 +4,7 @@
  * Re-read every few seconds while the page is in view, since traffic announces nothing. The ids
  * are the ones answers carry in X-Request-Id, which ground-truth labels are joined by.
  */
+import { useEffect, useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { useNow } from '../../components/useNow.ts';
@@ -19,10 +20,13 @@ const POLL_MS = 10_000;
 export function RecentRequests(props: { deployment: string }) {
   const visible = usePageVisible();
   const now = useNow(30_000);
+  // A refusal (a remote engine's log is not read) is not asked again every 10 s.
+  const [refused, setRefused] = useState(false);
   const q = api.deployments.requests.useQuery(
     { name: props.deployment, limit: SHOWN },
-    { refetchInterval: visible ? POLL_MS : undefined },
+    { refetchInterval: visible && !refused ? POLL_MS : undefined },
   );
+  useEffect(() => setRefused(q.error?.code === 'INVALID_INPUT'), [q.error]);
   const requests = q.data?.requests ?? [];
   return (
     <section className="card card-flush" data-testid="recent-requests">

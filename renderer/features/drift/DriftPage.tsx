@@ -57,8 +57,8 @@ export function DriftPage(props: { route: DriftRoute }) {
       />
       <p className="muted small">
         To check a deployment’s logged requests on a schedule, with alerts, add a monitor on the{' '}
-        <a href={href({ page: 'monitors' })}>Monitoring</a> page: each of its checks is stored here as a
-        report.
+        <a href={href({ page: 'monitors' })}>Monitoring</a> page: a monitor's page lists its checks, each with
+        its drift report.
       </p>
     </div>
   );

@@ -34,7 +34,7 @@ export function LastCheck(props: { monitor: Monitor; run: MonitorRun; now: numbe
         <h3>Last check</h3>
         <MonitorStatusBadge status={run.status} />
         <span className="muted small" title={formatDate(run.at)}>
-          {formatAgo(run.at, props.now)} · window {formatTimeOfDay(run.from)} → {formatTimeOfDay(run.to)}
+          {formatAgo(run.at, props.now)} · window {windowText(run.from, run.to)}
           {run.versions.length > 0 && ` · ${run.versions.map((v) => `v${v}`).join(', ')} answered`}
         </span>
       </div>
@@ -134,7 +134,14 @@ function RuleResults(props: { monitor: Monitor; run: MonitorRun }) {
 export function RuleVerdict(props: { check: Pick<RuleCheck, 'passed' | 'rule'> }) {
   const p = props.check.passed;
   const drift = props.check.rule === DRIFT_RULE;
-  if (p === null) return <span className="verdict verdict-skip">not checked</span>;
-  if (p) return <span className="verdict verdict-pass">{drift ? 'no drift' : 'holds'}</span>;
-  return <span className="verdict verdict-fail">{drift ? 'drifted' : 'fails'}</span>;
+  if (p === null) return <span className="rule-verdict rule-verdict-skip">not checked</span>;
+  if (p) return <span className="rule-verdict rule-verdict-pass">{drift ? 'no drift' : 'holds'}</span>;
+  return <span className="rule-verdict rule-verdict-fail">{drift ? 'drifted' : 'fails'}</span>;
+}
+
+/** A window's ends: times of day, with the date when it spans a day or more. */
+function windowText(from: number, to: number): string {
+  const long = to - from >= 86_400_000;
+  const end = (ms: number) => (long ? formatDate(ms) : formatTimeOfDay(ms));
+  return `${end(from)} → ${end(to)}`;
 }

@@ -55,9 +55,8 @@ export function MonitorActions(props: { monitor: Monitor; checks: number; remove
         >
           <div className="dialog-body">
             <p>
-              Its {plural(props.checks, 'check')} and its alerts are removed with it, and the app stops
-              checking {m.deployment}. The deployment, its logged requests and the drift reports of past
-              checks stay.
+              Its checks, with their drift reports, and its alerts are removed with it, and the app stops
+              checking {m.deployment}. The deployment and its logged requests stay.
             </p>
           </div>
           <footer className="dialog-footer">

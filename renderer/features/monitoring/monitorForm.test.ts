@@ -127,6 +127,16 @@ describe('monitor form', () => {
     expect(monitorParams({ ...form, window: '100d' })).toEqual({
       errors: { window: 'A window is at most 90 days.' },
     });
+    expect(monitorParams({ ...form, every: '30s' })).toEqual({
+      errors: { every: 'At least a minute apart (or 0: only when asked).' },
+    });
+    expect(monitorParams({ ...form, every: '31d' })).toEqual({
+      errors: { every: 'At most every 30 days (0: only when asked).' },
+    });
+    // A share is a share: 90 is not 90%.
+    expect(monitorParams({ ...form, rules: 'accuracy >= 90' })).toEqual({
+      errors: { rules: expect.stringMatching(/^Line 1: .*accuracy is a share from 0 to 1/) },
+    });
   });
 
   it('refuses a monitor that would check nothing: no drift and no rule', () => {

@@ -141,7 +141,10 @@ export function monitorParams(
   const everySeconds = parseDuration(form.every);
   if (everySeconds === null) errors.every = 'A duration such as 5m or 1h, or 0 to check only when asked.';
   else if (!MonitorSettings.shape.everySeconds.safeParse(everySeconds).success)
-    errors.every = 'At most every 30 days (0: only when asked).';
+    errors.every =
+      everySeconds < 60
+        ? 'At least a minute apart (or 0: only when asked).'
+        : 'At most every 30 days (0: only when asked).';
   const minRows = Number(form.minRows.trim());
   if (!form.minRows.trim() || !Number.isInteger(minRows) || minRows < 1 || minRows > 1e9)
     errors.minRows = 'A whole number of rows, at least 1.';

@@ -33,6 +33,8 @@ export function PolicyActions(props: {
   const [confirming, setConfirming] = useState(false);
   const retraining = props.retrain.state.status === 'running';
   const removing = props.remove.isPending || props.remove.isSuccess;
+  // What was asked of the execution under way now (not of one before it).
+  const asked = props.runningOp !== null && props.cancelOther.variables?.op === props.runningOp;
   return (
     <div className="mon-actions">
       <div className="button-row">
@@ -58,10 +60,10 @@ export function PolicyActions(props: {
           Remove…
         </button>
       </div>
-      {props.busy && !retraining && (
+      {props.busy && !retraining && props.runningOp && (
         <div className="notice notice-info">
           An execution is under way (see the pipeline below).{' '}
-          {props.runningOp && !props.cancelOther.data && (
+          {!asked && (
             <button
               type="button"
               className="btn btn-small"
@@ -71,12 +73,13 @@ export function PolicyActions(props: {
               Cancel it
             </button>
           )}
-          {props.cancelOther.data?.cancelled === false &&
+          {asked &&
+            props.cancelOther.data?.cancelled === false &&
             " It runs in another process (a terminal's mlwb policies run): stop it there with Ctrl+C."}
-          {props.cancelOther.data?.cancelled && ' Cancelling…'}
+          {asked && props.cancelOther.data?.cancelled && ' Cancelling…'}
         </div>
       )}
-      <ErrorNotice error={props.cancelOther.error} title="Not cancelled." />
+      {asked && <ErrorNotice error={props.cancelOther.error} title="Not cancelled." />}
       <OperationProgress
         state={props.retrain.state}
         doing="Retraining"
