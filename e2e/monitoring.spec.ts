@@ -231,7 +231,10 @@ test('monitoring: a monitor added in the dialog sees drift in a deployment’s t
       await expect(link).toHaveAttribute('href', /^#\/drift\?report=/);
       await link.click();
       await expect(page).toHaveURL(/#\/drift\?report=/);
-      await expect(page.getByText(`deployment:${DEPLOYMENT}`).first()).toBeVisible();
+      // The current side is the deployment's traffic in the window, named as such.
+      await expect(page.getByText(`${DEPLOYMENT} traffic`).first()).toBeVisible();
+      await expect(page.getByRole('heading', { name: 'Dataset drift detected' })).toBeVisible();
+      await workbench.screenshot('monitor-06b-drift-report');
       await page.goBack();
     });
 
