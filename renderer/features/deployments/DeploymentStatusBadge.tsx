@@ -1,18 +1,16 @@
 /** A deployment's status as a coloured pill, its `problem` (when there is one) on hover. */
 import type { DeploymentStatus } from '../../../shared/deployments.ts';
+import { StatusPill } from '../../components/StatusPill.tsx';
 import { STATUS_LABEL, statusTone } from './deploymentFormat.ts';
-import './deployments.css';
 
 export function DeploymentStatusBadge(props: { status: DeploymentStatus; problem?: string | null }) {
   return (
-    <span
-      className={`dep-status dep-status-${statusTone(props.status)}`}
-      data-testid="deployment-status"
-      data-status={props.status}
+    <StatusPill
+      tone={statusTone(props.status)}
+      label={STATUS_LABEL[props.status]}
+      status={props.status}
+      testId="deployment-status"
       title={props.problem ?? undefined}
-    >
-      <span className="dep-status-dot" aria-hidden="true" />
-      {STATUS_LABEL[props.status]}
-    </span>
+    />
   );
 }

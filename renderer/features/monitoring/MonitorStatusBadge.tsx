@@ -1,19 +1,25 @@
 /** A check's status as a coloured pill (`Not checked` before the first), what it means on hover. */
 import type { MonitorRunStatus } from '../../../shared/monitoring.ts';
+import { type PillTone, StatusPill } from '../../components/StatusPill.tsx';
 import { CHECK_STATUS_HINT, CHECK_STATUS_LABEL, type CheckStatus } from './monitorFormat.ts';
-import './monitoring.css';
+
+const TONE: Record<CheckStatus, PillTone> = {
+  ok: 'ok',
+  alerting: 'bad',
+  failed: 'warn',
+  'no-data': 'idle',
+  unchecked: 'idle',
+};
 
 export function MonitorStatusBadge(props: { status: MonitorRunStatus | null }) {
   const status: CheckStatus = props.status ?? 'unchecked';
   return (
-    <span
-      className={`mon-status mon-status-${status}`}
-      data-testid="monitor-status"
-      data-status={status}
+    <StatusPill
+      tone={TONE[status]}
+      label={CHECK_STATUS_LABEL[status]}
+      status={status}
+      testId="monitor-status"
       title={CHECK_STATUS_HINT[status]}
-    >
-      <span className="mon-status-dot" aria-hidden="true" />
-      {CHECK_STATUS_LABEL[status]}
-    </span>
+    />
   );
 }

@@ -3,6 +3,7 @@
  * small dots in pipeline order, each step's state and message on hover.
  */
 import type { PipelineStep, PolicyExecution } from '../../../../shared/policies.ts';
+import { type PillTone, StatusPill } from '../../../components/StatusPill.tsx';
 import {
   EXECUTION_STATUS_HINT,
   EXECUTION_STATUS_LABEL,
@@ -11,18 +12,25 @@ import {
 } from './policyFormat.ts';
 import './policies.css';
 
+const TONE: Record<PolicyExecution['status'] | 'never', PillTone> = {
+  deployed: 'ok',
+  running: 'busy',
+  rejected: 'warn',
+  failed: 'bad',
+  cancelled: 'idle',
+  never: 'idle',
+};
+
 export function ExecutionStatusBadge(props: { execution: PolicyExecution | null }) {
   const status = props.execution?.status ?? 'never';
   return (
-    <span
-      className={`exec-status exec-status-${status}`}
-      data-testid="execution-status"
-      data-status={status}
+    <StatusPill
+      tone={TONE[status]}
+      label={status === 'never' ? 'Never run' : EXECUTION_STATUS_LABEL[status]}
+      status={status}
+      testId="execution-status"
       title={status === 'never' ? 'Not retrained yet.' : EXECUTION_STATUS_HINT[status]}
-    >
-      <span className="exec-status-dot" aria-hidden="true" />
-      {status === 'never' ? 'Never run' : EXECUTION_STATUS_LABEL[status]}
-    </span>
+    />
   );
 }
 
