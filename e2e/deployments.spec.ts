@@ -113,6 +113,10 @@ test('deployments: deploy from the version page, try it, replace, stop, remove',
       await tryIt.getByText('MLflow /invocations').click();
       await tryIt.getByRole('button', { name: 'Send' }).click();
       await expect(tryIt.getByTestId('class-answer')).toContainText('setosa');
+      // The three answers are in the deployment's recent requests at once, not at the next poll.
+      await expect(page.getByTestId('recent-requests').getByTestId('request-row')).toHaveCount(3, {
+        timeout: 5000,
+      });
       await tryIt.scrollIntoViewIfNeeded();
       await workbench.screenshot('deploy-04-try-it');
     });

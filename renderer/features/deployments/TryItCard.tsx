@@ -4,6 +4,7 @@
  * deployment through core as MLflow `/invocations` or Open Inference Protocol, with the answer and
  * the equivalent `curl` command.
  */
+import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import type { Deployment } from '../../../shared/deployments.ts';
 import type { ModelVersion } from '../../../shared/registry.ts';
@@ -47,6 +48,9 @@ export function TryItCard(props: { deployment: Deployment }) {
   );
 }
 
+/** How long after an answer its line is surely in the request log (written every 25 ms). */
+const LOGGED_AFTER_MS = 300;
+
 function TryItForm(props: { deployment: Deployment; version: ModelVersion }) {
   const d = props.deployment;
   const v = props.version;
@@ -55,6 +59,7 @@ function TryItForm(props: { deployment: Deployment; version: ModelVersion }) {
   const [protocol, setProtocol] = useState<Protocol>('invocations');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const invoke = api.deployments.invoke.useMutation();
+  const queryClient = useQueryClient();
   const parsed = parseValues(fields, raw);
   const request = 'values' in parsed ? requestFor(protocol, v, fields, parsed.values) : null;
   const serving = isServing(d.status);
@@ -65,7 +70,19 @@ function TryItForm(props: { deployment: Deployment; version: ModelVersion }) {
         e.preventDefault();
         if ('errors' in parsed) return setErrors(parsed.errors);
         setErrors({});
-        if (request) invoke.mutate({ name: d.name, path: request.path, body: request.body });
+        if (request)
+          invoke.mutate(
+            { name: d.name, path: request.path, body: request.body },
+            {
+              // Its line is in the request log a moment later (the server writes in batches):
+              // the recent requests below show it then, not at their next poll.
+              onSettled: () =>
+                setTimeout(
+                  () => void queryClient.invalidateQueries({ queryKey: api.deployments.requests.key() }),
+                  LOGGED_AFTER_MS,
+                ),
+            },
+          );
       }}
     >
       <div className="try-fields">
