@@ -1,8 +1,10 @@
 /** `mlwb monitors …`, `mlwb alerts …` and `mlwb labels …`: thin over the API's monitoring methods. */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../../shared/duration.ts';
 import type { Alert, MonitorRun, MonitorSummary } from '../../shared/monitoring.ts';
 import type { Api } from '../core/api.ts';
 import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
+import { subcommandArgs } from './subcommand.ts';
 
 export const monitorsHelp = `Usage: mlwb monitors <command>
 
@@ -31,13 +33,13 @@ export const labelsHelp = `Usage: mlwb labels add DEPLOYMENT FILE
   answer of the deployment carries (a client may choose it by sending that header). Monitors
   then report accuracy (classifiers) or rmse and mae (regressors) of the labeled requests.`;
 
-/** `90s`, `15m`, `1h`, `7d`, or a number of seconds. */
+/** A duration flag (shared/duration.ts) in seconds; refused, naming the flag, when it is none. */
 export function durationSeconds(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
-  const m = /^(\d+)\s*(s|m|h|d|w)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} takes a duration such as 90s, 15m, 1h or 7d (got "${text}").`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[(m[2] ?? 's') as 's'];
-  return Number(m[1]) * unit;
+  const seconds = parseDuration(text);
+  if (seconds === null)
+    throw new UsageError(`${flag} takes a duration such as 90s, 15m, 1h or 7d (got "${text}").`);
+  return seconds;
 }
 
 const pct = (x: number | null | undefined) =>
@@ -92,13 +94,7 @@ export async function monitorsCommand(
   signal: AbortSignal,
 ): Promise<number> {
   const [sub, ...args] = rest;
-  const parse = (options: ParseArgsConfig['options'] = {}) =>
-    parseArgs({ args, options, allowPositionals: true, strict: true });
-  const one = (usage: string) => {
-    const { positionals } = parse();
-    if (positionals.length !== 1) throw new UsageError(`usage: mlwb monitors ${usage}`);
-    return positionals[0]!;
-  };
+  const { parse, one } = subcommandArgs('monitors', args);
   switch (sub) {
     case 'list': {
       parse();
@@ -121,7 +117,7 @@ export async function monitorsCommand(
       return 0;
     }
     case 'show': {
-      const name = one('show NAME');
+      const { name } = one('show NAME');
       const r = await api.call('monitors.get', { name });
       out.result(r, () => {
         const m = r.monitor;
@@ -173,13 +169,13 @@ export async function monitorsCommand(
       return 0;
     }
     case 'remove': {
-      const name = one('remove NAME');
+      const { name } = one('remove NAME');
       const r = await api.call('monitors.remove', { name });
       out.result(r, () => (r.removed ? `${name} removed.` : `No monitor named ${name}: nothing to remove.`));
       return 0;
     }
     case 'run': {
-      const name = one('run NAME');
+      const { name } = one('run NAME');
       const run = await api.call(
         'monitors.run',
         { name },

@@ -11,8 +11,9 @@
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { entitiesWritten } from '../../../shared/contract.ts';
 import type { DriftInputIdentity } from '../../../shared/drift.ts';
-import { entities } from '../../../shared/entities.ts';
+import { parseDuration } from '../../../shared/duration.ts';
 import {
   type AddLabelsResult,
   AddMonitorParams,
@@ -44,6 +45,7 @@ import type { EventBus } from '../events.ts';
 import { newId, now } from '../ids.ts';
 import { hashFile } from '../objects/objectStore.ts';
 import type { OpContext, Operations } from '../ops/operations.ts';
+import { every } from '../ops/periodic.ts';
 import type { RegistryService } from '../registry/registryService.ts';
 import type { Db } from '../store/database.ts';
 import { tableFormatOf } from '../tabular/tableFormat.ts';
@@ -201,42 +203,22 @@ export class MonitorService {
    * was made), one at a time, as operations the UI can follow. Returns what stops it.
    */
   schedule(ops: Operations, events: EventBus, tickMs = SCHEDULE_TICK_MS): () => void {
-    let busy = false;
-    let stopped = false;
-    const tick = async () => {
-      if (busy || stopped) return;
-      busy = true;
-      try {
-        for (const m of this.repo.list()) {
-          if (stopped) break;
-          if (!m.enabled || m.everySeconds === 0) continue;
-          // Read again just before: another process (the CLI, another window) may have checked it.
-          const last = this.repo.lastRun(m.id)?.at ?? m.createdAt;
-          if (now() < last + m.everySeconds * 1000) continue;
-          const { done } = ops.start('monitors.run', (ctx) => this.run(m.name, ctx));
-          await done.then(
-            () =>
-              events.changed(
-                entities.monitors,
-                entities.monitor(m.name),
-                entities.alerts,
-                entities.driftReports,
-              ),
-            () => {},
-          );
-        }
-      } catch {
-        // The store was closed under it (the app is quitting): the next tick, if any, tries again.
-      } finally {
-        busy = false;
+    return every(tickMs, async (stopped) => {
+      for (const m of this.repo.list()) {
+        if (stopped()) break;
+        if (!m.enabled || m.everySeconds === 0) continue;
+        // Read again just before: another process (the CLI, another window) may have checked it.
+        const last = this.repo.lastRun(m.id)?.at ?? m.createdAt;
+        if (now() < last + m.everySeconds * 1000) continue;
+        const params = { name: m.name };
+        const { done } = ops.start('monitors.run', (ctx) => this.run(m.name, ctx));
+        // Announced as the contract declares for a check asked through the API.
+        await done.then(
+          (run) => events.changed(...entitiesWritten('monitors.run', params, run)),
+          () => {},
+        );
       }
-    };
-    const timer = setInterval(() => void tick(), tickMs);
-    timer.unref();
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
+    });
   }
 
   /**
@@ -516,11 +498,9 @@ export function featureColumns(version: ModelVersion): FeatureColumn[] {
 
 /** SINCE of `deployment:NAME:SINCE`: an ISO 8601 time, or a duration back from now (`15m`, `24h`). */
 export function parseSince(text: string, at = now()): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim());
-  if (m) {
-    const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
-    return at - Number(m[1]) * unit * 1000;
-  }
+  // A unit is needed here: a bare number (2026) is read as a time, as Date.parse reads it.
+  const seconds = /[a-z]$/i.test(text.trim()) ? parseDuration(text) : null;
+  if (seconds !== null) return at - seconds * 1000;
   const t = Date.parse(text);
   if (Number.isNaN(t))
     throw invalidInput(

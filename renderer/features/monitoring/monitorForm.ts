@@ -4,7 +4,9 @@
  * and rules one a line, each read by `parseMonitorRule` as it is typed so its message shows beside
  * it. Every field problem is said before anything is sent.
  */
+
 import { TABULAR_EXTENSIONS } from '../../../shared/datasets.ts';
+import { parseDuration } from '../../../shared/duration.ts';
 import {
   type AddMonitorParams,
   MONITOR_DEFAULTS,
@@ -40,14 +42,7 @@ export type MonitorFormField =
   | 'reference';
 export type MonitorFormErrors = Partial<Record<MonitorFormField | 'rules', string>>;
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
-
-/** `90s`, `15m`, `1h`, `1.5h`, `7d`, or a number of seconds; null when it is none of these. */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?$/i.exec(text.trim());
-  if (!m) return null;
-  return Math.round(Number(m[1]) * UNIT_SECONDS[(m[2] ?? 's').toLowerCase()]!);
-}
+export { parseDuration };
 
 /** Seconds as the form writes them: the largest unit that divides them (`3600` → `1h`). */
 export function durationText(seconds: number): string {

@@ -4,11 +4,12 @@
  * overrides are written as the CLI takes them (`train=iris` a line, `max_iter=50` a line), the
  * cooldown as a duration (`1h`). Every field problem is said before anything is sent.
  */
+
+import { parseDuration } from '../../../../shared/duration.ts';
 import { DRIFT_RULE, type MonitorSummary } from '../../../../shared/monitoring.ts';
 import { type AddPolicyParams, PolicyName, PolicySettings } from '../../../../shared/policies.ts';
 import { AliasName } from '../../../../shared/registry.ts';
 import { DatasetInput } from '../../../../shared/training.ts';
-import { parseDuration } from '../monitorForm.ts';
 
 export interface PolicyForm {
   deployment: string;
