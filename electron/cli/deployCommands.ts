@@ -1,10 +1,11 @@
 /** `mlwb deploy …` and `mlwb deployments …`: thin over the API's `deployments.*` methods. */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 import type { Deployment, DeploymentDetail, UpdateResult } from '../../shared/deployments.ts';
 import { parseModelRef } from '../../shared/modelRef.ts';
 import type { Api } from '../core/api.ts';
 import type { OpContext } from '../core/ops/operations.ts';
 import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
+import { subcommandArgs } from './subcommand.ts';
 
 export const deployHelp = `Usage: mlwb deploy NAME@V|NAME@ALIAS [--port P] [--engine E] [--name N]
                    [--mode container|swarm] [--replicas N] [--no-follow] [--timeout SECONDS]
@@ -159,13 +160,7 @@ export async function deploymentsCommand(
   signal: AbortSignal,
 ): Promise<number> {
   const [sub, ...args] = rest;
-  const parse = (options: ParseArgsConfig['options'] = {}) =>
-    parseArgs({ args, options, allowPositionals: true, strict: true });
-  const one = (usage: string, options: ParseArgsConfig['options'] = {}) => {
-    const { values, positionals } = parse(options);
-    if (positionals.length !== 1) throw new UsageError(`usage: mlwb deployments ${usage}`);
-    return { name: positionals[0]!, values };
-  };
+  const { parse, one } = subcommandArgs('deployments', args);
   switch (sub) {
     case 'list': {
       parse();

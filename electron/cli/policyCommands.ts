@@ -1,9 +1,10 @@
 /** `mlwb policies …`: thin over the API's continuous-training methods. */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { PolicyExecution, PolicySummary } from '../../shared/policies.ts';
 import type { Api } from '../core/api.ts';
 import { durationSeconds } from './monitorCommands.ts';
 import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
+import { keyValues, parseDatasetArg } from './runCommands.ts';
+import { subcommandArgs } from './subcommand.ts';
 
 export const policiesHelp = `Usage: mlwb policies <command>
 
@@ -23,17 +24,6 @@ export const policiesHelp = `Usage: mlwb policies <command>
   run NAME [--if-triggered]     retrain now (--if-triggered: only when an alert fired or new data
                                 came since the last execution, for a CI schedule); exit 3 when
                                 the gate refused the new version or its replacement rolled back`;
-
-function keyValues(list: string[] | undefined, flag: string): Record<string, string> | undefined {
-  if (!list?.length) return undefined;
-  const out: Record<string, string> = {};
-  for (const kv of list) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`${flag} takes KEY=VALUE (got "${kv}").`);
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
 
 const stepMark = { pending: '·', running: '…', done: '✓', failed: '✗', skipped: '-' } as const;
 
@@ -68,13 +58,7 @@ export async function policiesCommand(
   signal: AbortSignal,
 ): Promise<number> {
   const [sub, ...args] = rest;
-  const parse = (options: ParseArgsConfig['options'] = {}) =>
-    parseArgs({ args, options, allowPositionals: true, strict: true });
-  const one = (usage: string, options: ParseArgsConfig['options'] = {}) => {
-    const { values, positionals } = parse(options);
-    if (positionals.length !== 1) throw new UsageError(`usage: mlwb policies ${usage}`);
-    return { name: positionals[0]!, values };
-  };
+  const { parse, one } = subcommandArgs('policies', args);
   switch (sub) {
     case 'list': {
       parse();
@@ -128,11 +112,13 @@ export async function policiesCommand(
         'model-path': { type: 'string' },
       });
       if (positionals.length !== 1) throw new UsageError(policiesHelp);
-      const datasets = (values.dataset as string[] | undefined)?.map((d) => {
-        const eq = d.indexOf('=');
-        return eq > 0
-          ? { channel: d.slice(0, eq), dataset: d.slice(eq + 1) }
-          : { channel: 'train', dataset: d };
+      const datasets = (values.dataset as string[] | undefined)?.map((raw) => {
+        const { version, ...d } = parseDatasetArg(raw);
+        if (version !== undefined)
+          throw new UsageError(
+            `--dataset ${raw}: a policy trains on the newest version of its data; name the dataset without @V.`,
+          );
+        return d;
       });
       const evaluate = values.evaluate as string | undefined;
       const colon = evaluate?.indexOf(':') ?? -1;
@@ -147,7 +133,7 @@ export async function policiesCommand(
         cooldownSeconds: durationSeconds(values.cooldown as string | undefined, '--cooldown'),
         recipe: values.recipe as string | undefined,
         datasets,
-        params: keyValues(values.param as string[] | undefined, '--param'),
+        params: values.param ? keyValues('param', values.param as string[]) : undefined,
         engine: values.engine as string | undefined,
         modelPath: values['model-path'] as string | undefined,
         evaluation: evaluate

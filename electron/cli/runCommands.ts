@@ -85,7 +85,8 @@ export function parseDatasetArg(raw: string): { channel: string; dataset: string
   return { channel, dataset: ref.slice(0, at), version: Number(v) };
 }
 
-function keyValues(flag: string, list: string[] | undefined): Record<string, string> {
+/** `--FLAG K=V`, repeated, as one record. */
+export function keyValues(flag: string, list: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const raw of list ?? []) {
     const eq = raw.indexOf('=');
