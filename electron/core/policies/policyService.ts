@@ -36,6 +36,7 @@ import type { EventBus } from '../events.ts';
 import { newId, now } from '../ids.ts';
 import type { MonitorService } from '../monitoring/monitorService.ts';
 import type { OpContext, Operations } from '../ops/operations.ts';
+import { every } from '../ops/periodic.ts';
 import type { RegistryService } from '../registry/registryService.ts';
 import type { Db } from '../store/database.ts';
 import type { RunService } from '../training/runService.ts';
@@ -452,39 +453,24 @@ export class PolicyService {
    * UI can follow. Returns what stops it.
    */
   schedule(ops: Operations, tickMs = SCHEDULE_TICK_MS): () => void {
-    let busy = false;
-    let stopped = false;
-    const tick = async () => {
-      if (busy || stopped || !this.api) return;
-      busy = true;
-      try {
-        for (const p of this.repo.list()) {
-          if (stopped) break;
-          if (!p.enabled) continue;
-          // One policy that cannot be looked at (its monitor removed meanwhile) does not keep the
-          // others from running.
-          let trigger: ExecutionTrigger | null;
-          try {
-            trigger = this.due(p.name);
-          } catch {
-            continue;
-          }
-          if (!trigger) continue;
-          const { done } = ops.start('policies.run', (ctx) => this.execute(p.name, trigger, ctx));
-          await done.catch(() => {});
+    return every(tickMs, async (stopped) => {
+      if (!this.api) return;
+      for (const p of this.repo.list()) {
+        if (stopped()) break;
+        if (!p.enabled) continue;
+        // One policy that cannot be looked at (its monitor removed meanwhile) does not keep the
+        // others from running.
+        let trigger: ExecutionTrigger | null;
+        try {
+          trigger = this.due(p.name);
+        } catch {
+          continue;
         }
-      } catch {
-        // The store was closed under it (the app is quitting).
-      } finally {
-        busy = false;
+        if (!trigger) continue;
+        const { done } = ops.start('policies.run', (ctx) => this.execute(p.name, trigger, ctx));
+        await done.catch(() => {});
       }
-    };
-    const timer = setInterval(() => void tick(), tickMs);
-    timer.unref();
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
+    });
   }
 }
 
