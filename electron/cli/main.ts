@@ -185,7 +185,13 @@ export async function main(
     wb = await openWorkbench(resolveHome(globals.home), { mode: command === 'ui' ? 'browser' : 'cli' });
     const api = createApi(wb);
     // Runs started or followed here reach the MLflow-compatible API through this listener.
-    if (command === 'run' || command === 'runs' || command === 'ui' || command === 'policies') {
+    // (`policies run` trains; the other policies commands only read and write the store.)
+    if (
+      command === 'run' ||
+      command === 'runs' ||
+      command === 'ui' ||
+      (command === 'policies' && rest[0] === 'run')
+    ) {
       const { startTrackingListener } = await import('../server/trackingListener.ts');
       listener = await startTrackingListener(wb);
     }
