@@ -129,12 +129,6 @@ export class MonitorRepo {
     return this.db.prepare('DELETE FROM monitors WHERE name = ?').run(name).changes > 0;
   }
 
-  setEnabled(name: string, enabled: boolean): void {
-    this.db
-      .prepare('UPDATE monitors SET enabled = ?, updated_at = ? WHERE name = ?')
-      .run(enabled ? 1 : 0, now(), name);
-  }
-
   /** The monitor's checks, newest first. */
   runs(monitorId: string, limit: number): MonitorRun[] {
     return (

@@ -46,6 +46,7 @@ import { newId, now } from '../ids.ts';
 import { hashFile } from '../objects/objectStore.ts';
 import type { OpContext, Operations } from '../ops/operations.ts';
 import { every } from '../ops/periodic.ts';
+import { compare } from '../registry/gateRules.ts';
 import type { RegistryService } from '../registry/registryService.ts';
 import type { Db } from '../store/database.ts';
 import { tableFormatOf } from '../tabular/tableFormat.ts';
@@ -75,19 +76,6 @@ const SCHEDULE_TICK_MS = 15_000;
 /** How many checks of a monitor its page shows. */
 const RUNS_SHOWN = 200;
 
-function compare(value: number, rule: MonitorRule): boolean {
-  switch (rule.op) {
-    case '<':
-      return value < rule.value;
-    case '<=':
-      return value <= rule.value;
-    case '>':
-      return value > rule.value;
-    case '>=':
-      return value >= rule.value;
-  }
-}
-
 const fmt = (x: number) => (Number.isInteger(x) ? `${x}` : x.toPrecision(3).replace(/\.?0+$/, ''));
 
 export class MonitorService {
@@ -96,7 +84,7 @@ export class MonitorService {
   /** When each deployment's old traffic was last pruned, by this process. */
   private readonly pruned = new Map<string, number>();
   /** Checks running now in this process, by monitor. */
-  private readonly running = new Map<string, Promise<MonitorRun>>();
+  private readonly running = new Set<string>();
 
   constructor(private readonly d: MonitoringDeps) {
     this.repo = new MonitorRepo(d.db);
@@ -193,9 +181,8 @@ export class MonitorService {
       throw conflict(
         `${name} is being checked now (by the app's schedule, or another click); its result shows when it is done.`,
       );
-    const check = this.check(name, ctx).finally(() => this.running.delete(name));
-    this.running.set(name, check);
-    return check;
+    this.running.add(name);
+    return this.check(name, ctx).finally(() => this.running.delete(name));
   }
 
   /**
@@ -481,7 +468,7 @@ function checkRule(rule: MonitorRule, metrics: MonitorRun['metrics']): RuleCheck
           : 'no requests in the window';
     return { ...base, passed: null, note: why };
   }
-  return { ...base, passed: compare(value, rule), note: null };
+  return { ...base, passed: compare(value, rule.op, rule.value), note: null };
 }
 
 /** The version's features, in the order of its inputs; a float input's are floats. */

@@ -8,7 +8,8 @@ import type { GateRule, RuleOutcome } from '../../../shared/registry.ts';
 
 type Metrics = Record<string, number>;
 
-function compare(value: number, op: GateRule['op'], threshold: number): boolean {
+/** `value op threshold`; NaN compares false either way. */
+export function compare(value: number, op: GateRule['op'], threshold: number): boolean {
   switch (op) {
     case '>=':
       return value >= threshold;
