@@ -7,17 +7,25 @@ import * as z from 'zod';
 import { ModelName, VersionNumber } from './registry.ts';
 
 /**
+ * A name kept to lower-case letters, digits and `-`, as a DNS label (`iris-ct`, `iris-drift`):
+ * deployments', monitors' and policies'. `kind` names it in messages.
+ */
+export function labelName(kind: string) {
+  return z
+    .string()
+    .min(1, `A ${kind} needs a name.`)
+    .max(40, `A ${kind} name has at most 40 characters.`)
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+      `A ${kind} name uses lower-case letters, digits and "-", and starts and ends with a letter or digit.`,
+    );
+}
+
+/**
  * A deployment's name. It becomes part of container, service and volume names, so it is kept to
  * lower-case letters, digits and `-`, as a DNS label.
  */
-export const DeploymentName = z
-  .string()
-  .min(1, 'A deployment needs a name.')
-  .max(40, 'A deployment name has at most 40 characters.')
-  .regex(
-    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
-    'A deployment name uses lower-case letters, digits and "-", and starts and ends with a letter or digit.',
-  );
+export const DeploymentName = labelName('deployment');
 
 /** A deployment's name made from a model's when none is given: `Iris.LogReg` → `iris-logreg`. */
 export function deploymentNameFor(model: string): string {

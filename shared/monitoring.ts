@@ -6,22 +6,7 @@
  * and the renderer.
  */
 import * as z from 'zod';
-import { DeploymentName } from './deployments.ts';
-
-/**
- * A name kept to lower-case letters, digits and `-`, as a DNS label, like a deployment's
- * (`iris-drift`); `kind` names it in messages.
- */
-export function labelName(kind: string) {
-  return z
-    .string()
-    .min(1, `A ${kind} needs a name.`)
-    .max(40, `A ${kind} name has at most 40 characters.`)
-    .regex(
-      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
-      `A ${kind} name uses lower-case letters, digits and "-", and starts and ends with a letter or digit.`,
-    );
-}
+import { DeploymentName, labelName } from './deployments.ts';
 
 export const MonitorName = labelName('monitor');
 

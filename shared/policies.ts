@@ -6,8 +6,7 @@
  * and the renderer.
  */
 import * as z from 'zod';
-import { DeploymentName } from './deployments.ts';
-import { labelName } from './monitoring.ts';
+import { DeploymentName, labelName } from './deployments.ts';
 import { DatasetInput } from './training.ts';
 
 export const PolicyName = labelName('policy');
