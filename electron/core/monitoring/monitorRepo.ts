@@ -233,32 +233,36 @@ export class MonitorRepo {
 
   /** Counts, versions and latency quantiles (nearest rank) of a window's requests. */
   traffic(w: Window): TrafficFigures {
-    const args = [w.deploymentId, w.from, w.to];
-    const totals = this.db
+    // One read of the window: the rows are wide (features and outputs live in them), so each
+    // further pass over them, as a sort in SQL would be, costs as much again.
+    const rows = this.db
       .prepare(
-        `SELECT count(*) AS requests, coalesce(sum(status >= 400), 0) AS errors, coalesce(sum(rows), 0) AS rows
-         FROM requests WHERE deployment_id = ? AND at >= ? AND at < ?`,
+        'SELECT latency_ms, status, rows, version FROM requests WHERE deployment_id = ? AND at >= ? AND at < ?',
       )
-      .get(...args) as { requests: number; errors: number; rows: number };
-    const versions = (
-      this.db
-        .prepare(
-          'SELECT DISTINCT version FROM requests WHERE deployment_id = ? AND at >= ? AND at < ? ORDER BY version',
-        )
-        .all(...args) as { version: number }[]
-    ).map((r) => r.version);
-    const quantile = (q: number): number | null => {
-      if (totals.requests === 0) return null;
-      const rank = Math.max(1, Math.ceil(q * totals.requests));
-      const row = this.db
-        .prepare(
-          `SELECT latency_ms AS v FROM requests WHERE deployment_id = ? AND at >= ? AND at < ?
-           ORDER BY latency_ms LIMIT 1 OFFSET ?`,
-        )
-        .get(...args, rank - 1) as { v: number } | undefined;
-      return row?.v ?? null;
+      .raw()
+      .all(w.deploymentId, w.from, w.to) as [number, number, number, number][];
+    const latencies = new Float64Array(rows.length);
+    const versions = new Set<number>();
+    let errors = 0;
+    let scored = 0;
+    rows.forEach(([latency, status, n, version], i) => {
+      latencies[i] = latency;
+      if (status >= 400) errors++;
+      scored += n;
+      versions.add(version);
+    });
+    latencies.sort();
+    // Nearest rank.
+    const quantile = (q: number) =>
+      rows.length ? latencies[Math.max(1, Math.ceil(q * rows.length)) - 1]! : null;
+    return {
+      requests: rows.length,
+      errors,
+      rows: scored,
+      versions: [...versions].sort((x, y) => x - y),
+      p50: quantile(0.5),
+      p95: quantile(0.95),
     };
-    return { ...totals, versions, p50: quantile(0.5), p95: quantile(0.95) };
   }
 
   /**
@@ -295,43 +299,36 @@ export class MonitorRepo {
    * A window's answered requests that have labels, each with its labels. A request id logged more
    * than once (a client reusing ids) names its latest request only, so a label is scored once.
    */
-  *labeled(w: Window): Generator<LabeledRequest> {
-    const requests = this.db.prepare(
-      `SELECT r.request_id AS id, r.version, r.outputs, r.rows FROM requests r
-       WHERE r.deployment_id = ? AND r.at >= ? AND r.at < ? AND r.status < 400
-         AND EXISTS (SELECT 1 FROM request_labels l WHERE l.deployment_id = r.deployment_id AND l.request_id = r.request_id)
-         AND NOT EXISTS (SELECT 1 FROM requests n WHERE n.deployment_id = r.deployment_id AND n.request_id = r.request_id AND n.seq > r.seq)`,
-    );
-    const labels = this.db.prepare(
-      'SELECT row, label FROM request_labels WHERE deployment_id = ? AND request_id = ? AND row < ? ORDER BY row',
-    );
-    // Read whole before yielding: the caller parses outputs between requests.
-    const found = requests.all(w.deploymentId, w.from, w.to) as {
-      id: string;
-      version: number;
-      outputs: string | null;
-      rows: number;
-    }[];
-    for (const r of found)
-      yield {
-        version: r.version,
-        outputs: r.outputs,
-        labels: labels.all(w.deploymentId, r.id, r.rows) as { row: number; label: string }[],
-      };
-  }
-
-  /** Whether every label of the window's requests is a whole number (a binary classifier's 0/1). */
-  labelsAreWhole(w: Window): boolean {
-    const other = this.db
+  labeled(w: Window): LabeledRequest[] {
+    // The window's answered requests that have a label; a request id logged more than once names
+    // its latest request only.
+    const where = `r.deployment_id = ? AND r.at >= ? AND r.at < ? AND r.status < 400
+      AND NOT EXISTS (SELECT 1 FROM requests n WHERE n.deployment_id = r.deployment_id AND n.request_id = r.request_id AND n.seq > r.seq)`;
+    const args = [w.deploymentId, w.from, w.to];
+    const labels = this.db
       .prepare(
-        `SELECT 1 FROM request_labels l JOIN requests r ON r.deployment_id = l.deployment_id AND r.request_id = l.request_id
-         WHERE r.deployment_id = ? AND r.at >= ? AND r.at < ?
-           AND NOT (trim(l.label) GLOB '[0-9]*' AND trim(l.label) NOT GLOB '*[^0-9]*')
-           AND NOT (trim(l.label) GLOB '-[0-9]*' AND substr(trim(l.label), 2) NOT GLOB '*[^0-9]*')
-         LIMIT 1`,
+        `SELECT l.request_id AS id, l.row, l.label FROM request_labels l
+         JOIN requests r ON r.deployment_id = l.deployment_id AND r.request_id = l.request_id
+         WHERE ${where} AND l.row < r.rows ORDER BY l.request_id, l.row`,
       )
-      .get(w.deploymentId, w.from, w.to);
-    return other === undefined;
+      .all(...args) as { id: string; row: number; label: string }[];
+    const byRequest = new Map<string, { row: number; label: string }[]>();
+    for (const l of labels) {
+      const list = byRequest.get(l.id) ?? [];
+      list.push({ row: l.row, label: l.label });
+      byRequest.set(l.id, list);
+    }
+    if (!byRequest.size) return [];
+    const requests = this.db
+      .prepare(
+        `SELECT r.request_id AS id, r.version, r.outputs FROM requests r
+         WHERE ${where} AND EXISTS (SELECT 1 FROM request_labels l WHERE l.deployment_id = r.deployment_id AND l.request_id = r.request_id)`,
+      )
+      .all(...args) as { id: string; version: number; outputs: string | null }[];
+    return requests.flatMap((r) => {
+      const rowLabels = byRequest.get(r.id);
+      return rowLabels ? [{ version: r.version, outputs: r.outputs, labels: rowLabels }] : [];
+    });
   }
 
   /** The newest logged requests, newest first. */

@@ -52,7 +52,7 @@ import type { Db } from '../store/database.ts';
 import { tableFormatOf } from '../tabular/tableFormat.ts';
 import { readLabels } from './labelsFile.ts';
 import { MonitorRepo, type RuleVerdict, type Window } from './monitorRepo.ts';
-import { realizedPerformance } from './realized.ts';
+import { realizedPerformance, wholeLabels } from './realized.ts';
 import { RequestLogIngest } from './requestLogIngest.ts';
 import { type FeatureColumn, writeWindowRows } from './windowExport.ts';
 
@@ -319,7 +319,8 @@ export class MonitorService {
           return undefined;
         }
       };
-      const realized = realizedPerformance(this.repo.labeled(w), versionOf, this.repo.labelsAreWhole(w));
+      const labeled = this.repo.labeled(w);
+      const realized = realizedPerformance(labeled, versionOf, wholeLabels(labeled));
       Object.assign(run.metrics, {
         requests: traffic.requests,
         rows: traffic.rows,

@@ -75,6 +75,11 @@ function predicted(reading: Reading, value: unknown): string | number | undefine
   return reading.classes?.[index] ?? String(index);
 }
 
+/** Whether every label is a whole number (a binary classifier's 0 and 1, not a regression's values). */
+export function wholeLabels(requests: readonly LabeledRequest[]): boolean {
+  return requests.every((r) => r.labels.every((l) => /^-?\d+$/.test(l.label.trim())));
+}
+
 /**
  * Metrics of the labeled requests; `versionOf` gives the registry's record of each version seen.
  * Each request's outputs are parsed once, however many of its rows are labeled.
