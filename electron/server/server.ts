@@ -19,7 +19,7 @@ import type { ErrorCode } from '../../shared/errors.ts';
 import type { Api } from '../core/api.ts';
 import { normalizeRelPath } from '../core/datasets/sourceWalker.ts';
 import { toWireError, WorkbenchError } from '../core/errors.ts';
-import { removeAbandonedUploads } from '../core/objects/storeMaintenance.ts';
+import { removeAbandonedScratch } from '../core/objects/storeMaintenance.ts';
 import { readStream } from '../core/training/runRecord.ts';
 import { uploadDir, type Workbench } from '../core/workbench.ts';
 import {
@@ -193,7 +193,7 @@ export async function startServer(
     }
   }
 
-  removeAbandonedUploads(wb.home);
+  removeAbandonedScratch(wb.home);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {

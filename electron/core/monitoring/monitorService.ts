@@ -8,7 +8,6 @@
  *   5. checks the rules, and fires and resolves alerts (monitorRepo.ts).
  * Every check is recorded, also one that could not be made, with why.
  */
-import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { entitiesWritten } from '../../../shared/contract.ts';
@@ -89,7 +88,6 @@ export class MonitorService {
   constructor(private readonly d: MonitoringDeps) {
     this.repo = new MonitorRepo(d.db);
     this.ingestor = new RequestLogIngest(d.db);
-    sweepWindows(path.join(d.home, 'tmp'));
   }
 
   list(): MonitorSummary[] {
@@ -230,7 +228,8 @@ export class MonitorService {
     label: string,
     signal?: AbortSignal,
   ): Promise<ResolvedInput & { rows: number }> {
-    const dir = path.join(this.d.home, 'tmp', `window-${newId()}`);
+    // Named by this process, so a killed one's is removed with other scratch (storeMaintenance.ts).
+    const dir = path.join(this.d.home, 'tmp', `window-${process.pid}-${newId()}`);
     await fs.mkdir(dir, { recursive: true });
     const file = path.join(dir, 'requests.jsonl');
     try {
@@ -495,26 +494,4 @@ export function parseSince(text: string, at = now()): number {
       `"${text}" is neither a time (2026-11-29T10:00:00Z) nor a duration (15m, 24h, 7d): deployment:NAME:SINCE takes one of them.`,
     );
   return t;
-}
-
-/**
- * Window tables a process left behind (it was killed while checking): removed once a day old, so
- * one another process is writing now is never touched.
- */
-function sweepWindows(tmp: string): void {
-  let names: string[];
-  try {
-    names = fsSync.readdirSync(tmp).filter((n) => n.startsWith('window-'));
-  } catch {
-    return;
-  }
-  const dayAgo = Date.now() - 86_400_000;
-  for (const n of names) {
-    const dir = path.join(tmp, n);
-    try {
-      if (fsSync.statSync(dir).mtimeMs < dayAgo) fsSync.rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // gone meanwhile
-    }
-  }
 }

@@ -339,6 +339,17 @@ describe('monitoring a deployment', () => {
       /no reference file/,
     );
     expect(fs.readdirSync(path.join(app.wb.home, 'tmp')).filter((n) => n.startsWith('window-'))).toEqual([]);
+    // One a killed process left goes with gc; one a live process is writing stays.
+    const tmp = path.join(app.wb.home, 'tmp');
+    for (const name of ['window-2147483646-gone', `window-${process.pid}-live`]) {
+      fs.mkdirSync(path.join(tmp, name));
+      fs.writeFileSync(path.join(tmp, name, 'requests.jsonl'), '{}\n');
+    }
+    await app.api.call('store.gc', {});
+    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('window-'))).toEqual([
+      `window-${process.pid}-live`,
+    ]);
+    fs.rmSync(path.join(tmp, `window-${process.pid}-live`), { recursive: true });
   });
 
   it('is checked by the app on its schedule, once per period, and announced', async () => {

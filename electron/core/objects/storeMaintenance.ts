@@ -54,15 +54,27 @@ function usersOf(db: Db, digests: string[]): Record<string, string[]> {
   return Object.fromEntries(digests.map((sha) => [sha, BLOB_REFERENCES.flatMap((r) => r.usersOf(db, sha))]));
 }
 
-/** Upload sessions of servers that are no longer running (their pid prefixes the session id). */
-export function removeAbandonedUploads(home: string): { removed: number; freedBytes: number } {
-  const root = path.join(home, 'tmp', 'uploads');
+/**
+ * Scratch folders whose process is gone: upload sessions (`tmp/uploads/<pid>-…`) and monitors'
+ * window tables (`tmp/window-<pid>-…`). Each is named by the process that made it, so one a live
+ * process still uses is never touched. At the server's start and in `gc`.
+ */
+export function removeAbandonedScratch(home: string): { removed: number; freedBytes: number } {
+  const tmp = path.join(home, 'tmp');
+  const uploads = path.join(tmp, 'uploads');
+  const scratch = [
+    ...(fsSync.existsSync(uploads)
+      ? fsSync.readdirSync(uploads).map((name) => ({ name, dir: path.join(uploads, name) }))
+      : []),
+    ...(fsSync.existsSync(tmp) ? fsSync.readdirSync(tmp) : [])
+      .filter((n) => n.startsWith('window-'))
+      .map((n) => ({ name: n.slice('window-'.length), dir: path.join(tmp, n) })),
+  ];
   let removed = 0;
   let freedBytes = 0;
-  for (const name of fsSync.existsSync(root) ? fsSync.readdirSync(root) : []) {
+  for (const { name, dir } of scratch) {
     const pid = Number(name.split('-')[0]);
     if (Number.isInteger(pid) && pid > 0 && pidExists(pid)) continue;
-    const dir = path.join(root, name);
     for (const f of fsSync.readdirSync(dir, { recursive: true, withFileTypes: true })) {
       if (f.isFile()) freedBytes += fsSync.statSync(path.join(f.parentPath, f.name)).size;
     }
@@ -73,7 +85,7 @@ export function removeAbandonedUploads(home: string): { removed: number; freedBy
 }
 
 export async function collectGarbage(db: Db, objects: ObjectStore): Promise<GcResult> {
-  const uploads = removeAbandonedUploads(path.dirname(objects.tmpDir));
+  const uploads = removeAbandonedScratch(path.dirname(objects.tmpDir));
   let removed = uploads.removed;
   let freedBytes = uploads.freedBytes;
   // Registered blobs no longer referenced by anything (e.g. after a dataset is deleted).
