@@ -42,7 +42,6 @@ import type { DriftService } from '../drift/driftService.ts';
 import { cancelled, conflict, invalidInput, notFound } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { newId, now } from '../ids.ts';
-import { hashFile } from '../objects/objectStore.ts';
 import type { OpContext, Operations } from '../ops/operations.ts';
 import { every } from '../ops/periodic.ts';
 import { compare } from '../registry/gateRules.ts';
@@ -227,30 +226,29 @@ export class MonitorService {
     w: Window,
     label: string,
     signal?: AbortSignal,
-  ): Promise<ResolvedInput & { rows: number }> {
+  ): Promise<ResolvedInput> {
     // Named by this process, so a killed one's is removed with other scratch (storeMaintenance.ts).
     const dir = path.join(this.d.home, 'tmp', `window-${process.pid}-${newId()}`);
     await fs.mkdir(dir, { recursive: true });
     const file = path.join(dir, 'requests.jsonl');
     try {
-      const rows = await writeWindowRows(this.repo.featurePages(w), featureColumns(version), file, signal);
-      const st = await fs.stat(file);
-      const identity = async (s?: AbortSignal): Promise<DriftInputIdentity> => ({
+      const columns = featureColumns(version);
+      const written = await writeWindowRows(this.repo.featurePages(w), columns, file, signal);
+      const identity: DriftInputIdentity = {
         kind: 'deployment',
         label,
-        sha256: await hashFile(file, { signal: s }),
-        size: st.size,
+        sha256: written.sha256,
+        size: written.bytes,
         format: 'jsonl',
         deployment: dep.name,
         from: w.from,
         to: w.to,
-      });
+      };
       return {
         file,
         format: 'jsonl',
-        identity,
-        rows,
-        columns: featureColumns(version).map((c) => c.name),
+        identity: async () => identity,
+        columns: columns.map((c) => c.name),
         cleanup: () => fs.rm(dir, { recursive: true, force: true }),
       };
     } catch (err) {

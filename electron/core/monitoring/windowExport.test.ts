@@ -2,6 +2,7 @@
  * A window of traffic written as the drift check's table, from a real SQLite store: a page at a
  * time (other writes go on meanwhile), each scored row a line, floats kept floats.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,7 +43,7 @@ describe('window export', () => {
       writes++;
     }, 1);
     try {
-      const rows = await writeWindowRows(
+      const written = await writeWindowRows(
         new MonitorRepo(db).featurePages({ deploymentId: 'dep', from: 1000, to: 99_999 }, 1000),
         [
           { name: 'a', float: true },
@@ -51,7 +52,11 @@ describe('window export', () => {
         file,
       );
       // 12,000 requests, the refused ones (every 500th) left out, two rows each.
-      expect(rows).toBe((12_000 - 24) * 2);
+      expect(written.rows).toBe((12_000 - 24) * 2);
+      // Its identity, hashed as it was written, is the file's.
+      const bytes = fs.readFileSync(file);
+      expect(written.bytes).toBe(bytes.length);
+      expect(written.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     } finally {
       clearInterval(writer);
     }

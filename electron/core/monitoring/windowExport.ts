@@ -6,6 +6,7 @@
  * drift check would take for categories).
  */
 
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 
@@ -25,17 +26,26 @@ function cell(v: unknown, float: boolean): string {
   return JSON.stringify(v);
 }
 
+/** What was written: rows, and the file's identity (its bytes hashed as they were written). */
+export interface WrittenWindow {
+  rows: number;
+  sha256: string;
+  bytes: number;
+}
+
 /**
  * Writes the window's rows to `file`, from pages of requests (each read whole: nothing is held
- * open in the store while this waits for the disk); returns how many rows.
+ * open in the store while this waits for the disk).
  */
 export async function writeWindowRows(
   pages: Iterable<{ features: string }[]>,
   columns: readonly FeatureColumn[],
   file: string,
   signal?: AbortSignal,
-): Promise<number> {
+): Promise<WrittenWindow> {
   const out = fs.createWriteStream(file);
+  const hash = createHash('sha256');
+  let bytes = 0;
   const keys = columns.map((c) => `${JSON.stringify(c.name)}:`);
   let rows = 0;
   try {
@@ -57,11 +67,14 @@ export async function writeWindowRows(
         }
       }
       signal?.throwIfAborted();
-      if (!out.write(chunk)) await once(out, 'drain');
+      const data = Buffer.from(chunk);
+      hash.update(data);
+      bytes += data.length;
+      if (!out.write(data)) await once(out, 'drain');
     }
     out.end();
     await once(out, 'finish');
-    return rows;
+    return { rows, sha256: hash.digest('hex'), bytes };
   } catch (err) {
     out.destroy();
     throw err;
