@@ -20,8 +20,6 @@ export interface CheckRequest {
   options: DriftOptionsPatch;
   preset?: string;
   save: boolean;
-  /** A monitor's check: its report is the monitor's (drift/driftReportRepo.ts). */
-  monitorId?: string;
 }
 
 export class DriftService {
@@ -77,7 +75,6 @@ export class DriftService {
       if (currentId.status === 'rejected') throw currentId.reason;
       const report = checked.value;
       const record = {
-        ...(req.monitorId ? { monitorId: req.monitorId } : {}),
         reference: referenceId.value,
         current: currentId.value,
         preset: req.preset ?? null,

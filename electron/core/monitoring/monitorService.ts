@@ -416,19 +416,23 @@ export class MonitorService {
       };
     const label = `deployment:${dep.name}:${new Date(w.from).toISOString()}`;
     const current = await this.windowInput(dep, version, w, label, ctx.signal);
-    const record = await this.d.drift().check(
-      {
-        reference,
-        current: { resolved: current },
-        options: { driftShare: monitor.driftShare },
-        save: true,
-        monitorId: monitor.id,
-      },
+    const drift = this.d.drift();
+    const checked = await drift.check(
+      { reference, current: { resolved: current }, options: { driftShare: monitor.driftShare }, save: false },
       ctx,
     );
+    // Stored as the monitor's report: off the Drift page's list, and gone with the monitor's checks.
+    const record = drift.repo.save({
+      reference: checked.reference,
+      current: checked.current,
+      preset: checked.preset,
+      options: checked.options,
+      report: checked.report,
+      monitorId: monitor.id,
+    });
     return {
       report: record.id,
-      reference: typeof reference === 'string' ? reference : label,
+      reference,
       share: record.share,
       drifted: record.drifted,
       tested: record.tested,
