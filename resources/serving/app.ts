@@ -14,15 +14,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { ServerConfig } from './config.ts';
 import { BadRequest, HttpError } from './errors.ts';
-import {
-  checkAnnouncedLength,
-  mediaType,
-  readBody,
-  sendAnswer,
-  sendError,
-  sendJson,
-  sendText,
-} from './http.ts';
+import { checkAnnouncedLength, mediaType, readBody, sendError, sendJson, sendText } from './http.ts';
 import { LogLineFormat } from './logLine.ts';
 import { Metrics } from './metrics.ts';
 import { feedsFromFrame, feedsFromJson, frameFromCsv, predictions } from './mlflow.ts';
@@ -336,7 +328,7 @@ export class ModelServer {
       const body = inferResponse(model, outcome.id, outputs, outcome.json);
       // Stamped before the answer leaves, so a request it causes is stamped after it.
       const at = monotonicMs();
-      sendAnswer(res, body, outcome.id);
+      sendJson(res, 200, body, { [REQUEST_ID_HEADER]: outcome.id });
       this.logRequest('infer', outcome, 200, started, at);
     } catch (err) {
       throw this.refused('infer', res, outcome, err, started);
@@ -358,7 +350,7 @@ export class ModelServer {
       outcome.json = outputs.map((o) => toJsonValues(o.data, o.type));
       const body = JSON.stringify({ predictions: predictions(model.meta, outputs, outcome.json) });
       const at = monotonicMs();
-      sendAnswer(res, body, outcome.id);
+      sendJson(res, 200, body, { [REQUEST_ID_HEADER]: outcome.id });
       this.logRequest('invocations', outcome, 200, started, at);
     } catch (err) {
       throw this.refused('invocations', res, outcome, err, started);

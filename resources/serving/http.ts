@@ -76,16 +76,6 @@ export function sendJson(
   res.end(body);
 }
 
-/** An inference answer: sendJson's 200 with the request's id, in the same one writeHead. */
-export function sendAnswer(res: ServerResponse, body: string, requestId: string): void {
-  res.writeHead(200, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-    'X-Request-Id': requestId,
-  });
-  res.end(body);
-}
-
 export function sendText(res: ServerResponse, status: number, body: string, contentType: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
