@@ -3,8 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Deployment, DeploymentDetail, UpdateResult } from '../../shared/deployments.ts';
 import { parseModelRef } from '../../shared/modelRef.ts';
 import type { Api } from '../core/api.ts';
-import type { OpContext } from '../core/ops/operations.ts';
-import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
+import { CheckFailed, formatTime, type Out, progressOf, table, UsageError } from './output.ts';
 import { subcommandArgs } from './subcommand.ts';
 
 export const deployHelp = `Usage: mlwb deploy NAME@V|NAME@ALIAS [--port P] [--engine E] [--name N]
@@ -30,13 +29,6 @@ export const deploymentsHelp = `Usage: mlwb deployments <command>
   stop NAME                     stop serving (requests in flight finish)
   remove NAME [--force]         stop and forget it (its request logs stay); --force forgets it
                                 even when its engine does not answer`;
-
-function progressOf(out: Out): OpContext['progress'] {
-  return (p) =>
-    out.progress(
-      `${p.phase}${p.total ? ` ${p.done} of ${p.total}` : ''}${p.message ? `: ${p.message}` : ''}`,
-    );
-}
 
 function seconds(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;

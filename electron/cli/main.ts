@@ -19,7 +19,7 @@ import {
   monitorsCommand,
   monitorsHelp,
 } from './monitorCommands.ts';
-import { CheckFailed, createOut, toJson, UsageError } from './output.ts';
+import { CheckFailed, createOut, FailedWithResult, toJson, UsageError } from './output.ts';
 import { policiesCommand, policiesHelp } from './policyCommands.ts';
 import { enginesCommand, runCommand, runHelp, runsCommand } from './runCommands.ts';
 
@@ -231,6 +231,10 @@ export async function main(
   } catch (err) {
     out.progressDone();
     if (err instanceof CheckFailed) return 3;
+    if (err instanceof FailedWithResult) {
+      io.stderr.write(`error: ${err.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return 1;
+    }
     if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr.write(`error: ${(err as Error).message}\n`);
       return 2;

@@ -3,7 +3,15 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../../shared/duration.ts';
 import type { Alert, MonitorRun, MonitorSummary } from '../../shared/monitoring.ts';
 import type { Api } from '../core/api.ts';
-import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
+import {
+  CheckFailed,
+  FailedWithResult,
+  formatTime,
+  type Out,
+  progressOf,
+  table,
+  UsageError,
+} from './output.ts';
 import { subcommandArgs } from './subcommand.ts';
 
 export const monitorsHelp = `Usage: mlwb monitors <command>
@@ -176,18 +184,11 @@ export async function monitorsCommand(
     }
     case 'run': {
       const { name } = one('run NAME');
-      const run = await api.call(
-        'monitors.run',
-        { name },
-        { signal, onProgress: (p) => out.progress(`${p.phase}${p.message ? `: ${p.message}` : ''}`) },
-      );
+      const run = await api.call('monitors.run', { name }, { signal, onProgress: progressOf(out) });
       out.progressDone();
       out.result(run, () => describeRun(run));
       if (run.status === 'alerting') throw new CheckFailed(run);
-      if (run.status === 'failed') {
-        out.error(run.note ?? 'the check failed');
-        return 1;
-      }
+      if (run.status === 'failed') throw new FailedWithResult(run.note ?? 'the check failed');
       return 0;
     }
     default:

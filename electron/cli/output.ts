@@ -3,6 +3,8 @@
  * non-finite numbers as the strings "Infinity", "-Infinity", "NaN"; otherwise short human tables.
  * Errors are one line on stderr starting with `error:`; progress goes to stderr only on a terminal.
  */
+import type { OpContext } from '../core/ops/operations.ts';
+
 export class UsageError extends Error {}
 
 /** Thrown by a check that ran and failed (drift detected, verify found damage): exit code 3. */
@@ -11,6 +13,13 @@ export class CheckFailed extends Error {
     super('check failed');
   }
 }
+
+/**
+ * Thrown by a command that printed its result and still failed (a check that could not be made, a
+ * retraining that failed): exit code 1, and `message` as the one `error:` line. Its result was the
+ * command's one JSON document, so no error document follows it.
+ */
+export class FailedWithResult extends Error {}
 
 export function toJson(value: unknown): string {
   return JSON.stringify(
@@ -66,8 +75,6 @@ export interface Out {
   list<T>(key: string, items: T[], human: () => string, paging?: Record<string, unknown>): void;
   progress(text: string): void;
   progressDone(): void;
-  /** The one `error:` line on stderr of a command that printed its result and still failed. */
-  error(text: string): void;
 }
 
 export function createOut(json: boolean, stdout = process.stdout, stderr = process.stderr): Out {
@@ -90,8 +97,13 @@ export function createOut(json: boolean, stdout = process.stdout, stderr = proce
       if (tty && shown) stderr.write('\r\x1b[2K');
       shown = false;
     },
-    error(text) {
-      stderr.write(`error: ${text.replace(/\s*\n\s*/g, ' ')}\n`);
-    },
   };
+}
+
+/** A long operation's progress as one line on a terminal: `phase 3 of 5: message`. */
+export function progressOf(out: Out): OpContext['progress'] {
+  return (p) =>
+    out.progress(
+      `${p.phase}${p.total ? ` ${p.done} of ${p.total}` : ''}${p.message ? `: ${p.message}` : ''}`,
+    );
 }

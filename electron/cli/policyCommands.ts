@@ -2,7 +2,15 @@
 import type { PolicyExecution, PolicySummary } from '../../shared/policies.ts';
 import type { Api } from '../core/api.ts';
 import { durationSeconds } from './monitorCommands.ts';
-import { CheckFailed, formatTime, type Out, table, UsageError } from './output.ts';
+import {
+  CheckFailed,
+  FailedWithResult,
+  formatTime,
+  type Out,
+  progressOf,
+  table,
+  UsageError,
+} from './output.ts';
 import { keyValues, parseDatasetArg } from './runCommands.ts';
 import { subcommandArgs } from './subcommand.ts';
 
@@ -163,22 +171,16 @@ export async function policiesCommand(
       const r = await api.call(
         'policies.run',
         { name, ifTriggered: values['if-triggered'] === true },
-        {
-          signal,
-          onProgress: (p) =>
-            out.progress(
-              `${p.phase}${p.total ? ` (${p.done + 1} of ${p.total})` : ''}${p.message ? `: ${p.message}` : ''}`,
-            ),
-        },
+        { signal, onProgress: progressOf(out) },
       );
       out.progressDone();
       out.result(r, () => (r.execution ? describeExecution(r.execution) : (r.reason ?? '')));
       const status = r.execution?.status;
       if (status === 'rejected') throw new CheckFailed(r);
-      if (status === 'failed') {
-        out.error(r.execution!.steps.find((s) => s.state === 'failed')?.message ?? 'the retraining failed');
-        return 1;
-      }
+      if (status === 'failed')
+        throw new FailedWithResult(
+          r.execution!.steps.find((s) => s.state === 'failed')?.message ?? 'the retraining failed',
+        );
       return 0;
     }
     default:
