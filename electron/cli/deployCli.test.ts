@@ -14,8 +14,10 @@ import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEPLOY_LABELS } from '../core/deploy/runtime.ts';
 import { BROKEN_SIGNATURE, brokenOnnx } from '../core/deploy/testing/brokenOnnx.ts';
+import { removeHomeDeployments } from '../core/testing/engineLeftovers.ts';
 import { writeTree } from '../core/testing/fileTree.ts';
 import { tempDirs } from '../core/testing/tempDirs.ts';
+import { dockerSkipReason } from '../core/testing/trainingFixtures.ts';
 import { runDirs } from '../core/training/containerRun.ts';
 import { openWorkbench } from '../core/workbench.ts';
 import { mlwbJson as json, mlwb } from './testing/mlwbProcess.ts';
@@ -25,54 +27,13 @@ const fixtures = path.join(here, '..', 'core', 'registry', 'fixtures');
 const dirs = tempDirs();
 const docker = new Docker();
 
-async function skipReason(): Promise<string | undefined> {
-  let reason: string | undefined;
-  try {
-    await docker.version();
-    for (const image of ['mlwb/node-runtime:bookworm', 'mlwb/netfront:bookworm'])
-      await docker.getImage(image).inspect();
-  } catch (err) {
-    reason = `no Docker engine with the offline base images (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
-  }
-  if (reason && process.env.MLWB_REQUIRE_DOCKER === '1')
-    throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${reason}`);
-  return reason;
-}
-const skip = await skipReason();
+const skip = await dockerSkipReason(['mlwb/node-runtime:bookworm', 'mlwb/netfront:bookworm']);
 if (skip) console.warn(`deploy CLI tests skipped: ${skip}`);
 
 const homes: string[] = [];
 afterAll(async () => {
   // Whatever a failed test left on the engine: every deployment of these homes.
-  for (const home of homes) {
-    const wb = await openWorkbench(home);
-    try {
-      const homeId = wb.deployments.homeId;
-      for (const c of await docker.listContainers({
-        all: true,
-        filters: { label: [`${DEPLOY_LABELS.home}=${homeId}`] },
-      }))
-        await docker
-          .getContainer(c.Id)
-          .remove({ force: true, v: true })
-          .catch(() => {});
-      for (const s of await docker
-        .listServices({ filters: { label: [`${DEPLOY_LABELS.home}=${homeId}`] } })
-        .catch(() => []))
-        await docker
-          .getService(s.ID)
-          .remove()
-          .catch(() => {});
-      const volumes = await docker.listVolumes({ filters: { label: [`${DEPLOY_LABELS.home}=${homeId}`] } });
-      for (const v of volumes.Volumes ?? [])
-        await docker
-          .getVolume(v.Name)
-          .remove()
-          .catch(() => {});
-    } finally {
-      await wb.close();
-    }
-  }
+  for (const home of homes) await removeHomeDeployments(home);
 }, 120_000);
 
 /**

@@ -9,11 +9,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEPLOY_LABELS } from '../core/deploy/runtime.ts';
+import { removeHomeDeployments } from '../core/testing/engineLeftovers.ts';
 import { runWithOutputs } from '../core/testing/runFixtures.ts';
 import { tempDirs } from '../core/testing/tempDirs.ts';
+import { dockerSkipReason } from '../core/testing/trainingFixtures.ts';
 import { openWorkbench } from '../core/workbench.ts';
 import { mlwbJson as json, mlwb } from './testing/mlwbProcess.ts';
 
@@ -23,40 +23,13 @@ const fixtures = path.join(root, 'electron', 'core', 'registry', 'fixtures');
 const TRAIN = path.join(root, 'resources', 'recipes', 'sklearn-classifier', 'example-data', 'train.csv');
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 const dirs = tempDirs();
-const docker = new Docker();
 
-async function skipReason(): Promise<string | undefined> {
-  let reason: string | undefined;
-  try {
-    await docker.version();
-    for (const image of ['mlwb/node-runtime:bookworm', 'mlwb/netfront:bookworm'])
-      await docker.getImage(image).inspect();
-  } catch (err) {
-    reason = `no Docker engine with the offline base images (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
-  }
-  if (reason && process.env.MLWB_REQUIRE_DOCKER === '1')
-    throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${reason}`);
-  return reason;
-}
-const skip = await skipReason();
+const skip = await dockerSkipReason(['mlwb/node-runtime:bookworm', 'mlwb/netfront:bookworm']);
 if (skip) console.warn(`monitoring CLI tests skipped: ${skip}`);
 
 let home = '';
 afterAll(async () => {
-  if (!home) return;
-  const wb = await openWorkbench(home);
-  try {
-    for (const c of await docker.listContainers({
-      all: true,
-      filters: { label: [`${DEPLOY_LABELS.home}=${wb.deployments.homeId}`] },
-    }))
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true, v: true })
-        .catch(() => {});
-  } finally {
-    await wb.close();
-  }
+  if (home) await removeHomeDeployments(home);
 }, 120_000);
 
 const table = fs

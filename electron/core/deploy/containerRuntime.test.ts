@@ -22,6 +22,7 @@ import { expectErrorCode } from '../testing/errorCodes.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
+import { dockerSkipReason } from '../testing/trainingFixtures.ts';
 import { containerRuntime, modelContainerName } from './containerRuntime.ts';
 import { freePort, portIsFree } from './hostPort.ts';
 import { execIn, FRONT_IMAGE, frontName, hostChain, stateVolumeName } from './netFront.ts';
@@ -35,19 +36,7 @@ const IRIS_SIGNATURE = fs.readFileSync(path.join(fixtures, 'iris-logreg.signatur
 const MODEL = 'Iris.Deploy';
 
 const docker = new Docker();
-async function skipReason(): Promise<string | undefined> {
-  let reason: string | undefined;
-  try {
-    await docker.version();
-    for (const image of [BASE_IMAGE, FRONT_IMAGE]) await docker.getImage(image).inspect();
-  } catch (err) {
-    reason = `no Docker engine with ${BASE_IMAGE} and ${FRONT_IMAGE} (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
-  }
-  if (reason && process.env.MLWB_REQUIRE_DOCKER === '1')
-    throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${reason}`);
-  return reason;
-}
-const skip = await skipReason();
+const skip = await dockerSkipReason([BASE_IMAGE, FRONT_IMAGE]);
 if (skip) console.warn(`container runtime tests skipped: ${skip}`);
 
 /** This file's deployments, found (and removed) by this home's label. */

@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectErrorCode } from '../testing/errorCodes.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
-import { dockerSkipReason } from '../testing/trainingFixtures.ts';
+import { dockerSkipReason, IMAGE } from '../testing/trainingFixtures.ts';
 
 const recipes = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/recipes');
 const EXAMPLE = path.join(recipes, 'sklearn-classifier', 'example-data');
-const skipReason = await dockerSkipReason();
+const skipReason = await dockerSkipReason([IMAGE, 'mlwb/node-runtime:bookworm', 'mlwb/netfront:bookworm']);
 const app = testWorkbench();
 const dirs = tempDirs();
 

@@ -16,6 +16,7 @@ import { writeTree } from '../testing/fileTree.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
+import { dockerSkipReason } from '../testing/trainingFixtures.ts';
 import { BASE_IMAGE, LABEL_CONTENT_DIGEST, packageModel, REQUEST_LOG_DIR } from './modelImage.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,19 +26,7 @@ const SIGNATURE = fs.readFileSync(path.join(fixtures, 'iris-logreg.signature.jso
 const TAG = 'mlwb-test/iris-packaged:test';
 
 const docker = new Docker();
-async function skipReason(): Promise<string | undefined> {
-  let reason: string | undefined;
-  try {
-    await docker.version();
-    await docker.getImage(BASE_IMAGE).inspect();
-  } catch (err) {
-    reason = `no Docker engine with ${BASE_IMAGE} (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
-  }
-  if (reason && process.env.MLWB_REQUIRE_DOCKER === '1')
-    throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${reason}`);
-  return reason;
-}
-const skip = await skipReason();
+const skip = await dockerSkipReason([BASE_IMAGE]);
 if (skip) console.warn(`packaging tests skipped: ${skip}`);
 
 const app = testWorkbench();

@@ -9,15 +9,18 @@ import Docker from 'dockerode';
 
 export const IMAGE = 'mlwb/python-sklearn:bookworm';
 
-/** Why training tests cannot run here, or undefined when they can. Throws under MLWB_REQUIRE_DOCKER=1. */
-export async function dockerSkipReason(): Promise<string | undefined> {
+/**
+ * Why tests on the real Docker engine cannot run here — no engine, or one without `images` (by
+ * default the training image) — or undefined when they can. Throws under MLWB_REQUIRE_DOCKER=1.
+ */
+export async function dockerSkipReason(images: readonly string[] = [IMAGE]): Promise<string | undefined> {
   let reason: string | undefined;
   try {
     const docker = new Docker();
     await docker.version();
-    await docker.getImage(IMAGE).inspect();
+    for (const image of images) await docker.getImage(image).inspect();
   } catch (err) {
-    reason = `no Docker engine with ${IMAGE} (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
+    reason = `no Docker engine with ${images.join(' and ')} (${(err as Error).message.slice(0, 80)}); run npm run images:offline`;
   }
   if (reason && process.env.MLWB_REQUIRE_DOCKER === '1')
     throw new Error(`MLWB_REQUIRE_DOCKER=1 but ${reason}`);
