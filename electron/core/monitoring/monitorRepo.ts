@@ -10,6 +10,7 @@ import type {
   Monitor,
   MonitorRun,
   MonitorSettings,
+  MonitorSummary,
 } from '../../../shared/monitoring.ts';
 import { conflict, notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
@@ -138,8 +139,29 @@ export class MonitorRepo {
     ).map((r) => JSON.parse(r.body) as MonitorRun);
   }
 
-  lastRun(monitorId: string): MonitorRun | null {
-    return this.runs(monitorId, 1)[0] ?? null;
+  /** Every monitor with its last check and how many of its alerts fire, in one query. */
+  summaries(): MonitorSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT m.*,
+           (SELECT body FROM monitor_runs r WHERE r.monitor_id = m.id ORDER BY r.at DESC, r.rowid DESC LIMIT 1) AS last_run,
+           (SELECT count(*) FROM alerts a WHERE a.monitor_id = m.id AND a.state = 'firing') AS firing
+         FROM monitors m ORDER BY m.name`,
+      )
+      .all() as (MonitorRow & { last_run: string | null; firing: number })[];
+    return rows.map((r) => {
+      const { id: _id, ...m } = monitorOf(r);
+      return { ...m, lastRun: r.last_run ? (JSON.parse(r.last_run) as MonitorRun) : null, firing: r.firing };
+    });
+  }
+
+  /** When the monitor was last checked, or null. */
+  lastCheckedAt(monitorId: string): number | null {
+    return (
+      this.db.prepare('SELECT max(at) AS at FROM monitor_runs WHERE monitor_id = ?').get(monitorId) as {
+        at: number | null;
+      }
+    ).at;
   }
 
   /**
@@ -221,14 +243,6 @@ export class MonitorRepo {
     const sql = `${ALERTS_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
       ORDER BY a.state = 'firing' DESC, a.fired_at DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit ?? 500) as AlertRow[]).map(alertOf);
-  }
-
-  firingCount(monitorId: string): number {
-    return (
-      this.db
-        .prepare("SELECT count(*) AS n FROM alerts WHERE monitor_id = ? AND state = 'firing'")
-        .get(monitorId) as { n: number }
-    ).n;
   }
 
   /** Counts, versions and latency quantiles (nearest rank) of a window's requests. */

@@ -90,11 +90,7 @@ export class MonitorService {
   }
 
   list(): MonitorSummary[] {
-    return this.repo.list().map(({ id, ...m }) => ({
-      ...m,
-      lastRun: this.repo.lastRun(id),
-      firing: this.repo.firingCount(id),
-    }));
+    return this.repo.summaries();
   }
 
   get(name: string): { monitor: Monitor; runs: MonitorRun[]; alerts: Alert[] } {
@@ -192,7 +188,7 @@ export class MonitorService {
         if (stopped()) break;
         if (!m.enabled || m.everySeconds === 0) continue;
         // Read again just before: another process (the CLI, another window) may have checked it.
-        const last = this.repo.lastRun(m.id)?.at ?? m.createdAt;
+        const last = this.repo.lastCheckedAt(m.id) ?? m.createdAt;
         if (now() < last + m.everySeconds * 1000) continue;
         const params = { name: m.name };
         const { done } = ops.start('monitors.run', (ctx) => this.run(m.name, ctx));
