@@ -211,13 +211,7 @@ export function createHandlers(wb: Workbench): Handlers {
     'policies.get': (p) => wb.policies.get(p.name),
     'policies.add': (p) => ({ policy: wb.policies.add(p) }),
     'policies.remove': (p) => wb.policies.remove(p.name),
-    'policies.run': async (p, ctx) => {
-      const trigger = p.ifTriggered
-        ? wb.policies.due(p.name)
-        : { kind: 'manual' as const, reason: 'run by hand' };
-      if (!trigger) return { execution: null, reason: `Nothing has triggered ${p.name} since it last ran.` };
-      return { execution: await wb.policies.execute(p.name, trigger, ctx), reason: null };
-    },
+    'policies.run': (p, ctx) => wb.policies.run(p.name, p.ifTriggered, ctx),
 
     'datasets.usedBy': (p) => ({
       runs: wb.tracking.runsReading(p.name, p.version),

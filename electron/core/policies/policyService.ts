@@ -168,8 +168,9 @@ export class PolicyService {
    */
   due(name: string, at = now()): ExecutionTrigger | null {
     const policy = this.repo.get(name);
-    if (this.repo.running(policy.id)) return null;
     const last = this.repo.last(policy.id);
+    // One execution runs at a time, so one running is the newest.
+    if (last?.status === 'running') return null;
     const since = last?.startedAt ?? policy.createdAt;
     if (last && at < last.startedAt + policy.cooldownSeconds * 1000) return null;
     // After a failure, not again for a while whatever the cooldown: an engine that is down or a
@@ -233,6 +234,17 @@ export class PolicyService {
     } catch {
       return undefined;
     }
+  }
+
+  /** `policies.run`: retrains now, or with `ifTriggered` only when a trigger holds. */
+  async run(
+    name: string,
+    ifTriggered: boolean,
+    ctx: OpContext,
+  ): Promise<{ execution: PolicyExecution | null; reason: string | null }> {
+    const trigger = ifTriggered ? this.due(name) : { kind: 'manual' as const, reason: 'run by hand' };
+    if (!trigger) return { execution: null, reason: `Nothing has triggered ${name} since it last ran.` };
+    return { execution: await this.execute(name, trigger, ctx), reason: null };
   }
 
   /** Runs the pipeline now. */
