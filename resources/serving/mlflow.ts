@@ -13,6 +13,8 @@
  *   - a model with one output: per row its value (a number for an [n] or [n, 1] output, else a list);
  *   - several outputs: per row `{"outputName": value, …}`.
  */
+
+import { parseCsv, UnterminatedQuote } from '../../shared/csv.ts';
 import type { ModelMeta, TensorSpec } from './config.ts';
 import { BadRequest } from './errors.ts';
 import type { Feed, LoadedModel, OutputTensor } from './model.ts';
@@ -93,7 +95,13 @@ function recordsFrame(v: unknown, field: string): Frame {
 
 /** A CSV body with a header row (RFC 4180 quoting); cells stay strings until a tensor types them. */
 export function frameFromCsv(text: string): Frame {
-  const records = parseCsv(text);
+  let records: string[][];
+  try {
+    records = parseCsv(text);
+  } catch (err) {
+    if (err instanceof UnterminatedQuote) throw new BadRequest('The CSV body ends inside a quoted value.');
+    throw err;
+  }
   const header = records.shift();
   if (!header || header.length === 0 || (header.length === 1 && header[0] === ''))
     throw new BadRequest('The CSV body needs a header row naming its columns.');
@@ -105,41 +113,6 @@ export function frameFromCsv(text: string): Frame {
       );
   });
   return { columns: header.map((h) => h.trim()), rows };
-}
-
-function parseCsv(text: string): string[][] {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else quoted = false;
-      } else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      out.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  if (quoted) throw new BadRequest('The CSV body ends inside a quoted value.');
-  if (cell !== '' || row.length) {
-    row.push(cell);
-    out.push(row);
-  }
-  return out;
 }
 
 function rowShape(spec: TensorSpec, rows: number, width: number): number[] {

@@ -4,6 +4,7 @@
  * scored several. Every problem names its line, so the file can be fixed and added again.
  */
 import fs from 'node:fs/promises';
+import { parseCsv, UnterminatedQuote } from '../../../shared/csv.ts';
 import { invalidInput, notFound } from '../errors.ts';
 
 export interface Label {
@@ -14,42 +15,6 @@ export interface Label {
 
 /** At most this many labels in one file (a label row is small; this bounds memory). */
 const MAX_LABELS = 5_000_000;
-
-/** Splits CSV text into records of fields, honouring quotes (a quoted field may hold "" and newlines). */
-export function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  let i = 0;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  for (; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      field = '';
-      if (record.length > 1 || record[0] !== '') records.push(record);
-      record = [];
-    } else field += c;
-  }
-  if (field !== '' || record.length) {
-    record.push(field);
-    records.push(record);
-  }
-  return records;
-}
 
 function label(requestId: unknown, row: unknown, value: unknown, where: string): Label {
   if (typeof requestId !== 'string' && typeof requestId !== 'number')
@@ -94,7 +59,13 @@ export async function readLabels(file: string): Promise<Label[]> {
         throw invalidInput(`${file} has more than ${MAX_LABELS} labels; split it.`);
     }
   } else {
-    const records = parseCsv(text);
+    let records: string[][];
+    try {
+      records = parseCsv(text);
+    } catch (err) {
+      if (err instanceof UnterminatedQuote) throw invalidInput(`${file} ends inside a quoted value.`);
+      throw err;
+    }
     const header = (records.shift() ?? []).map((h) => h.trim().toLowerCase());
     const idAt = header.includes('request_id') ? header.indexOf('request_id') : header.indexOf('id');
     const labelAt = header.indexOf('label');
@@ -104,6 +75,7 @@ export async function readLabels(file: string): Promise<Label[]> {
         `${file} needs a header with request_id and label columns (and row, for requests that scored several rows); its header is: ${header.join(', ') || '(empty)'}.`,
       );
     records.forEach((r, n) => {
+      if (r.length === 1 && r[0] === '') return; // a blank line
       labels.push(label(r[idAt], rowAt >= 0 ? r[rowAt] : undefined, r[labelAt], `Line ${n + 2} of ${file}`));
     });
     if (labels.length > MAX_LABELS)
