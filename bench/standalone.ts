@@ -26,3 +26,15 @@ export async function runWhenMain(moduleUrl: string, bench: () => Promise<Figure
     clearInterval(keepAlive);
   }
 }
+
+/** The middle value (the upper of the two middles for an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** A seeded generator of numbers in [0, 1): the same data on every run of a bench. */
+export function seededRandom(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}

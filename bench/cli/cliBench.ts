@@ -19,6 +19,7 @@ import type { Figure } from '../datasets/datasetBench.ts';
 import { writeIngestFolder, writeSmallFiles } from '../datasets/fixtures.ts';
 import { dropPageCache, syncDisks, warmPageCache } from '../datasets/ingestTiming.ts';
 import { writeBenchCsvs } from '../drift/benchData.ts';
+import { median } from '../standalone.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(root, 'bin', 'mlwb.js');
@@ -40,7 +41,6 @@ const mlwb = (...args: string[]) => [BIN, ...args];
 const STAT_ONLY = `const fs = require('node:fs'), path = require('node:path');
 for (const e of fs.readdirSync(process.argv[1], { recursive: true, withFileTypes: true }))
   if (e.isFile()) fs.statSync(path.join(e.parentPath, e.name), { bigint: true });`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const best = (xs: number[]) => Math.min(...xs);
 const timedSync = () => {
   const t = performance.now();

@@ -14,13 +14,12 @@ import { runDirs } from '../../electron/core/training/containerRun.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
 import { runWholeProcess } from '../processes.ts';
+import { median } from '../standalone.ts';
 import { FEATURES, writeEvaluationBenchData } from './benchData.ts';
 import { runSklearnBaseline, sklearnAvailable } from './evaluationBench.ts';
 
 const BIN = resolve('bin/mlwb.js');
 const ROUNDS = 3;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function runCliEvaluationBench(rows = 1_000_000): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'mlwb-eval-cli-bench-'));

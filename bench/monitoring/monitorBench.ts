@@ -22,7 +22,7 @@ import { runWithOutputs } from '../../electron/core/testing/runFixtures.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import { irisModel } from '../../resources/serving/testServer.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
-import { runWhenMain } from '../standalone.ts';
+import { median, runWhenMain, seededRandom } from '../standalone.ts';
 
 const REQUESTS = 200_000;
 const LABELED = 10_000;
@@ -49,11 +49,7 @@ function line(i: number, at: number, rand: () => number): string {
 /** Writes the hour's log as the server rotates it: requests.jsonl newest, requests.4.jsonl oldest. */
 function writeLog(dir: string, from: number, to: number, start: number): void {
   fs.mkdirSync(dir, { recursive: true });
-  let s = 7;
-  const rand = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
+  const rand = seededRandom(7);
   const files: string[] = [];
   let chunk = '';
   for (let i = from; i < to; i++) {
@@ -129,11 +125,7 @@ export async function runMonitoringBench(): Promise<Figure[]> {
     const rate = REQUESTS / (ingestMs / 1000);
 
     // 1,000 more requests, appended as the server would.
-    let s = 99;
-    const rand = () => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return s / 2 ** 32;
-    };
+    const rand = seededRandom(99);
     let more = '';
     for (let i = REQUESTS; i < REQUESTS + 1000; i++) more += line(i, Date.now() - 1000, rand);
     fs.appendFileSync(path.join(dir, 'requests.jsonl'), more);
@@ -163,7 +155,7 @@ export async function runMonitoringBench(): Promise<Figure[]> {
       if (r.metrics.labeled_rows !== LABELED) throw new Error(`labeled ${r.metrics.labeled_rows}`);
     }
     await wb.close();
-    const check = [...checks].sort((a, b) => a - b)[1]!;
+    const check = median(checks);
 
     const procs: number[] = [];
     for (let k = 0; k < 3; k++) {
@@ -178,7 +170,7 @@ export async function runMonitoringBench(): Promise<Figure[]> {
       }
       procs.push(ms(t));
     }
-    const proc = [...procs].sort((a, b) => a - b)[1]!;
+    const proc = median(procs);
 
     return [
       {

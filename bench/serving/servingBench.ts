@@ -22,6 +22,7 @@ import { buildServerBundle } from '../../resources/serving/bundle.mjs';
 import { usableCpus } from '../../resources/serving/config.ts';
 import { irisMeta, irisModel } from '../../resources/serving/testServer.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
+import { median } from '../standalone.ts';
 import {
   type Deployed,
   deploy,
@@ -124,7 +125,6 @@ interface Target {
   runs: LoadResult[];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const medianRun = (runs: LoadResult[]) =>
   [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
 const fmt = (r: LoadResult) =>

@@ -23,7 +23,7 @@ import { CHROMIUM_LAUNCH, startServer, stopServer } from '../../e2e/browserMode.
 import { writeTransaction } from '../../electron/core/store/database.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
-import { runWhenMain } from '../standalone.ts';
+import { median, runWhenMain, seededRandom } from '../standalone.ts';
 import { openBenchPage } from '../training/benchPage.ts';
 
 const RUNS = 20;
@@ -33,7 +33,6 @@ const SWEEP = 1000;
 const SWEEP_STEPS = 50;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Seeds the runs through the tracking repo; returns their ids. */
 async function seed(home: string): Promise<string[]> {
@@ -44,11 +43,7 @@ async function seed(home: string): Promise<string[]> {
     for (let r = 0; r < RUNS; r++) {
       const id = wb.tracking.createRun({ experimentId, name: `sweep-${r}`, status: 'FINISHED' });
       ids.push(id);
-      let s = r + 1;
-      const rand = () => {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        return s / 2 ** 32;
-      };
+      const rand = seededRandom(r + 1);
       writeTransaction(wb.db, () => {
         for (let from = 0; from < STEPS; from += 1000) {
           wb.tracking.logMetrics(

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseMetricLines } from '../../electron/core/training/metricParsers.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
+import { median } from '../standalone.ts';
 
 const IMAGE = 'mlwb/python-sklearn:bookworm';
 const COMMAND = ['python3', '-c', "print('first line', flush=True)"];
@@ -28,8 +29,6 @@ function dockerRunFirstLine(): Promise<number> {
     });
   });
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function runTrainingBench(rounds = 5): Promise<Figure[]> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mlwb-train-bench-'));
