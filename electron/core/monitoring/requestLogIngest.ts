@@ -124,6 +124,12 @@ export class RequestLogIngest {
     result: IngestResult,
     signal?: AbortSignal,
   ): Promise<void> {
+    // A file read to its end is not opened again (every look at a deployment reads all its
+    // generations' files, and the finished ones pile up with each replacement). One that took a
+    // freed inode and is exactly as long as the old one was read is caught once it grows.
+    const seen = await fs.stat(file).catch(() => undefined);
+    if (!seen) return;
+    if (this.state(deploymentId, `${generation}/${seen.ino}`)?.offset === seen.size) return;
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(file, 'r');
