@@ -2,13 +2,12 @@
  * Restart, Stop and Remove, each a long operation with its progress, Cancel and failure shown
  * under the buttons. Remove asks first: it stops the containers and forgets the deployment.
  */
-import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Deployment } from '../../../shared/deployments.ts';
 import { api } from '../../api/hooks.ts';
-import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { ConfirmRemove } from '../../components/ConfirmRemove.tsx';
 import { OperationProgress } from '../../components/OperationProgress.tsx';
-import { navigate } from '../../router.ts';
+import { useLeaveWhenRemoved } from '../../components/useLeaveWhenRemoved.ts';
 import { isServing } from './deploymentFormat.ts';
 import { ReplacementOutcome } from './ReplacementOutcome.tsx';
 import type { DeploymentOps } from './useDeploymentOps.ts';
@@ -18,15 +17,11 @@ export function DeploymentActions(props: { deployment: Deployment; ops: Deployme
   const { restart, stop, remove, running } = props.ops;
   const [confirming, setConfirming] = useState(false);
   const removed = remove.state.status === 'succeeded';
-  const queryClient = useQueryClient();
-  useEffect(() => {
-    if (!removed) return;
-    // The list may be cached from before: it should not show (and poll) what is gone meanwhile.
-    queryClient.setQueryData<Deployment[]>(api.deployments.list.key({}), (old) =>
-      old?.filter((x) => x.name !== d.name),
-    );
-    navigate({ page: 'deployments' });
-  }, [removed, queryClient, d.name]);
+  useLeaveWhenRemoved<Deployment[]>(
+    removed,
+    { key: api.deployments.list.key({}), without: (old) => old.filter((x) => x.name !== d.name) },
+    { page: 'deployments' },
+  );
   const restarted = restart.state.status === 'succeeded' ? restart.state.result : null;
   return (
     <div className="dep-actions">
@@ -102,29 +97,16 @@ export function DeploymentActions(props: { deployment: Deployment; ops: Deployme
         />
       )}
       {confirming && (
-        <ModalDialog
+        <ConfirmRemove
           title={`Remove ${d.name}?`}
           onClose={() => setConfirming(false)}
-          onSubmit={() => {
-            setConfirming(false);
-            void remove.start({ name: d.name });
-          }}
+          onRemove={() => void remove.start({ name: d.name })}
         >
-          <div className="dialog-body">
-            <p>
-              Its containers are stopped and removed, and the workbench forgets it. The requests it logged
-              stay on disk. {d.model}@v{d.version} stays registered and can be deployed again.
-            </p>
-          </div>
-          <footer className="dialog-footer">
-            <button type="button" className="btn" onClick={() => setConfirming(false)}>
-              Keep it
-            </button>
-            <button type="submit" className="btn btn-danger">
-              Remove
-            </button>
-          </footer>
-        </ModalDialog>
+          <p>
+            Its containers are stopped and removed, and the workbench forgets it. The requests it logged stay
+            on disk. {d.model}@v{d.version} stays registered and can be deployed again.
+          </p>
+        </ConfirmRemove>
       )}
     </div>
   );

@@ -8,7 +8,7 @@ import { useState } from 'react';
 import type { Monitor } from '../../../shared/monitoring.ts';
 import type { ApiError } from '../../api/apiError.ts';
 import { api } from '../../api/hooks.ts';
-import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { ConfirmRemove } from '../../components/ConfirmRemove.tsx';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { OperationProgress } from '../../components/OperationProgress.tsx';
 import { plural } from '../../format.ts';
@@ -45,29 +45,16 @@ export function MonitorActions(props: { monitor: Monitor; checks: number; remove
       <OperationProgress state={check.state} doing="Checking" failed="Not checked." onCancel={check.cancel} />
       <ErrorNotice error={props.remove.error} title="Not removed." />
       {confirming && (
-        <ModalDialog
+        <ConfirmRemove
           title={`Remove ${m.name}?`}
           onClose={() => setConfirming(false)}
-          onSubmit={() => {
-            setConfirming(false);
-            props.remove.mutate({ name: m.name });
-          }}
+          onRemove={() => props.remove.mutate({ name: m.name })}
         >
-          <div className="dialog-body">
-            <p>
-              Its checks, with their drift reports, and its alerts are removed with it, and the app stops
-              checking {m.deployment}. The deployment and its logged requests stay.
-            </p>
-          </div>
-          <footer className="dialog-footer">
-            <button type="button" className="btn" onClick={() => setConfirming(false)}>
-              Keep it
-            </button>
-            <button type="submit" className="btn btn-danger">
-              Remove
-            </button>
-          </footer>
-        </ModalDialog>
+          <p>
+            Its checks, with their drift reports, and its alerts are removed with it, and the app stops
+            checking {m.deployment}. The deployment and its logged requests stay.
+          </p>
+        </ConfirmRemove>
       )}
     </div>
   );

@@ -4,14 +4,13 @@
  * resolved, and the retraining policies they set off. Kept current by `changed` events, from
  * checks made here, by the app's schedule or by the CLI.
  */
-import { useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
 import type { Monitor, MonitorSummary } from '../../../shared/monitoring.ts';
 import { api } from '../../api/hooks.ts';
 import { EmptyState, ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { useLeaveWhenRemoved } from '../../components/useLeaveWhenRemoved.ts';
 import { useNow } from '../../components/useNow.ts';
 import { formatDate, plural } from '../../format.ts';
-import { href, navigate } from '../../router.ts';
+import { href } from '../../router.ts';
 import { AlertsTable } from './AlertsTable.tsx';
 import { ChecksTable } from './ChecksTable.tsx';
 import { LastCheck } from './LastCheck.tsx';
@@ -28,14 +27,14 @@ export function MonitorPage(props: { name: string }) {
   // Not read while it is removed: it would answer "not found" before the page moves on.
   const q = api.monitors.get.useQuery({ name: props.name }, { enabled: !removing });
   const now = useNow(30_000);
-  const queryClient = useQueryClient();
-  useEffect(() => {
-    if (!remove.isSuccess) return;
-    queryClient.setQueryData<{ monitors: MonitorSummary[] }>(api.monitors.list.key({}), (old) =>
-      old ? { monitors: old.monitors.filter((m) => m.name !== props.name) } : old,
-    );
-    navigate({ page: 'monitors' });
-  }, [remove.isSuccess, queryClient, props.name]);
+  useLeaveWhenRemoved<{ monitors: MonitorSummary[] }>(
+    remove.isSuccess,
+    {
+      key: api.monitors.list.key({}),
+      without: (old) => ({ monitors: old.monitors.filter((m) => m.name !== props.name) }),
+    },
+    { page: 'monitors' },
+  );
 
   if (q.isPending) return <Loading />;
   if (!q.data)

@@ -7,7 +7,7 @@ import type { UseMutationResult } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Policy } from '../../../../shared/policies.ts';
 import type { ApiError } from '../../../api/apiError.ts';
-import { ModalDialog } from '../../../components/ModalDialog.tsx';
+import { ConfirmRemove } from '../../../components/ConfirmRemove.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
 import { OperationProgress } from '../../../components/OperationProgress.tsx';
 import { plural } from '../../../format.ts';
@@ -88,30 +88,17 @@ export function PolicyActions(props: {
       />
       <ErrorNotice error={props.remove.error} title="Not removed." />
       {confirming && (
-        <ModalDialog
+        <ConfirmRemove
           title={`Remove ${p.name}?`}
           onClose={() => setConfirming(false)}
-          onSubmit={() => {
-            setConfirming(false);
-            props.remove.mutate({ name: p.name });
-          }}
+          onRemove={() => props.remove.mutate({ name: p.name })}
         >
-          <div className="dialog-body">
-            <p>
-              Its history of {plural(props.executions, 'execution')} goes with it, and {p.deployment} is no
-              longer retrained. The runs, model versions and aliases its executions made stay, and{' '}
-              {p.deployment} keeps serving what it serves.
-            </p>
-          </div>
-          <footer className="dialog-footer">
-            <button type="button" className="btn" onClick={() => setConfirming(false)}>
-              Keep it
-            </button>
-            <button type="submit" className="btn btn-danger">
-              Remove
-            </button>
-          </footer>
-        </ModalDialog>
+          <p>
+            Its history of {plural(props.executions, 'execution')} goes with it, and {p.deployment} is no
+            longer retrained. The runs, model versions and aliases its executions made stay, and{' '}
+            {p.deployment} keeps serving what it serves.
+          </p>
+        </ConfirmRemove>
       )}
     </div>
   );

@@ -4,11 +4,10 @@
  * history) drawn as a pipeline, and every execution below. Kept current by `changed` events:
  * core announces the policy as each step starts and ends, whoever started the execution.
  */
-import { useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
 import type { Policy, PolicySummary } from '../../../../shared/policies.ts';
 import { api } from '../../../api/hooks.ts';
 import { EmptyState, ErrorNotice, Loading } from '../../../components/Notice.tsx';
+import { useLeaveWhenRemoved } from '../../../components/useLeaveWhenRemoved.ts';
 import { useNow } from '../../../components/useNow.ts';
 import { formatDate, plural } from '../../../format.ts';
 import { href, navigate } from '../../../router.ts';
@@ -29,14 +28,14 @@ export function PolicyPage(props: { name: string; execution?: string }) {
   // Not read while it is removed: it would answer "not found" before the page moves on.
   const q = api.policies.get.useQuery({ name: props.name }, { enabled: !removing });
   const now = useNow(30_000);
-  const queryClient = useQueryClient();
-  useEffect(() => {
-    if (!remove.isSuccess) return;
-    queryClient.setQueryData<{ policies: PolicySummary[] }>(api.policies.list.key({}), (old) =>
-      old ? { policies: old.policies.filter((p) => p.name !== props.name) } : old,
-    );
-    navigate({ page: 'monitors' });
-  }, [remove.isSuccess, queryClient, props.name]);
+  useLeaveWhenRemoved<{ policies: PolicySummary[] }>(
+    remove.isSuccess,
+    {
+      key: api.policies.list.key({}),
+      without: (old) => ({ policies: old.policies.filter((p) => p.name !== props.name) }),
+    },
+    { page: 'monitors' },
+  );
 
   if (q.isPending) return <Loading />;
   if (!q.data)
