@@ -10,10 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { removeDeployments, removeModelImages } from './engineCleanup.ts';
-import { addDatasetVersion, expect, invoke, requireEngine, test } from './workbench.ts';
+import { EXAMPLE_DATA, settled, trainAndRegister } from './engineModels.ts';
+import { expect, invoke, requireEngine, test } from './workbench.ts';
 
-const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
-const RECIPE = path.resolve('resources/recipes/sklearn-classifier');
 /** Its own model name, so its images are told apart from other tests'. */
 const MODEL = 'e2e-monitor-iris';
 const DEPLOYMENT = MODEL;
@@ -21,21 +20,6 @@ const MONITOR = `${DEPLOYMENT}-monitor`;
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
 type Page = Parameters<typeof invoke>[0];
-
-/** Waits for a long operation started through the API to succeed. */
-async function settled(page: Page, started: { result?: unknown; error?: unknown }, timeout = 60_000) {
-  expect(started.error, JSON.stringify(started.error)).toBeUndefined();
-  const { op } = started.result as { op: string };
-  await expect
-    .poll(
-      async () => {
-        const info = (await invoke(page, 'ops.get', { op })).result as { state: string; error?: unknown };
-        return info.state === 'failed' ? `failed: ${JSON.stringify(info.error)}` : info.state;
-      },
-      { timeout, intervals: [500, 1000] },
-    )
-    .toBe('succeeded');
-}
 
 /** The example data's rows: features and label. */
 function irisRows(): { features: number[]; label: string }[] {
@@ -82,24 +66,7 @@ test('monitoring: a monitor added in the dialog sees drift in a deployment’s t
     });
 
     await test.step('train on iris, register, deploy (through the API)', async () => {
-      await addDatasetVersion(page, 'iris', [EXAMPLE_DATA]);
-      const started = await invoke(page, 'runs.start', {
-        recipe: RECIPE,
-        datasets: [{ channel: 'train', dataset: 'iris' }],
-        params: { max_iter: 50 },
-      });
-      expect(started.error, JSON.stringify(started.error)).toBeUndefined();
-      const [runId] = (started.result as { runs: string[] }).runs;
-      await expect
-        .poll(
-          async () =>
-            ((await invoke(page, 'runs.get', { id: runId })).result as { run: { status: string } }).run
-              .status,
-          { timeout: 120_000 },
-        )
-        .toBe('FINISHED');
-      const registered = await invoke(page, 'models.register', { runId, name: MODEL });
-      expect(registered.error, JSON.stringify(registered.error)).toBeUndefined();
+      await trainAndRegister(page, MODEL);
       await settled(
         page,
         await invoke(page, 'deployments.create', {

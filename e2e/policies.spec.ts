@@ -11,10 +11,9 @@
  */
 import path from 'node:path';
 import { removeDeployments, removeModelImages } from './engineCleanup.ts';
-import { addDatasetVersion, expect, invoke, requireEngine, test } from './workbench.ts';
+import { RECIPE, settled, trainAndRegister } from './engineModels.ts';
+import { expect, invoke, requireEngine, test } from './workbench.ts';
 
-const EXAMPLE_DATA = path.resolve('resources/recipes/sklearn-classifier/example-data');
-const RECIPE = path.resolve('resources/recipes/sklearn-classifier');
 /** Its own model name, so its images are told apart from other tests'. */
 const MODEL = 'e2e-policy-iris';
 const DEPLOYMENT = MODEL;
@@ -23,21 +22,6 @@ const POLICY = `${DEPLOYMENT}-retrain`;
 type Page = Parameters<typeof invoke>[0];
 
 const PROVOKED = /Failed to load resource: the server responded with a status of 400/;
-
-/** Waits for a long operation started through the API to succeed. */
-async function settled(page: Page, started: { result?: unknown; error?: unknown }, timeout = 60_000) {
-  expect(started.error, JSON.stringify(started.error)).toBeUndefined();
-  const { op } = started.result as { op: string };
-  await expect
-    .poll(
-      async () => {
-        const info = (await invoke(page, 'ops.get', { op })).result as { state: string; error?: unknown };
-        return info.state === 'failed' ? `failed: ${JSON.stringify(info.error)}` : info.state;
-      },
-      { timeout, intervals: [500, 1000] },
-    )
-    .toBe('succeeded');
-}
 
 /** The engine's leftovers of this test: its deployment and images. */
 async function cleanUp(page: Page) {
@@ -54,24 +38,7 @@ test('policies: retrain a deployment through the pipeline, deployed, then refuse
   const root = workbench.url.split('#')[0];
   try {
     await test.step('train on iris in the engine, register, alias champion, deploy by the alias (API)', async () => {
-      await addDatasetVersion(page, 'iris', [EXAMPLE_DATA]);
-      const started = await invoke(page, 'runs.start', {
-        recipe: RECIPE,
-        datasets: [{ channel: 'train', dataset: 'iris' }],
-        params: { max_iter: 50 },
-      });
-      expect(started.error, JSON.stringify(started.error)).toBeUndefined();
-      const [runId] = (started.result as { runs: string[] }).runs;
-      await expect
-        .poll(
-          async () =>
-            ((await invoke(page, 'runs.get', { id: runId })).result as { run: { status: string } }).run
-              .status,
-          { timeout: 120_000 },
-        )
-        .toBe('FINISHED');
-      const registered = await invoke(page, 'models.register', { runId, name: MODEL });
-      expect(registered.error, JSON.stringify(registered.error)).toBeUndefined();
+      await trainAndRegister(page, MODEL);
       await settled(
         page,
         await invoke(page, 'models.setAlias', { name: MODEL, version: 1, alias: 'champion' }),
