@@ -121,9 +121,39 @@ test('monitoring: a monitor added in the dialog sees drift in a deployment’s t
         .toBe(13);
       const file = path.join(workbench.scratch, 'labels.csv');
       fs.writeFileSync(file, `${labels.join('\n')}\n`);
-      const added = await invoke(page, 'labels.add', { deployment: DEPLOYMENT, path: file });
-      expect(added.error, JSON.stringify(added.error)).toBeUndefined();
-      expect(added.result).toMatchObject({ read: 120, matched: 120 });
+      // The labels go in as a user adds them: the deployment page's Add labels dialog uploads the file.
+      await page.goto(`${root}#/deployments/${DEPLOYMENT}`);
+      await page.getByTestId('recent-requests').getByRole('button', { name: 'Add labels…' }).click();
+      const dialog = page.getByRole('dialog', { name: `Add ground-truth labels to ${DEPLOYMENT}` });
+      await expect(dialog.getByRole('button', { name: 'Add labels' })).toBeDisabled();
+      // A file without the columns is refused with what to fix, and nothing is added.
+      const wrong = path.join(workbench.scratch, 'truth.csv');
+      fs.writeFileSync(wrong, 'id_of_request,truth\nx,setosa\n');
+      await dialog.getByTestId('labels-input').setInputFiles(wrong);
+      await dialog.getByRole('button', { name: 'Add labels' }).click();
+      await expect(dialog.getByRole('alert')).toContainText('No labels were added.');
+      await expect(dialog.getByRole('alert')).toContainText(
+        'truth.csv needs a header with request_id and label',
+      );
+      // The browser logs the refusal's 400 as it logs any failed request: expected here, once.
+      await expect.poll(() => workbench.problems.filter((p) => p.includes('status of 400')).length).toBe(1);
+      workbench.problems.splice(
+        workbench.problems.findIndex((p) => p.includes('status of 400')),
+        1,
+      );
+      await workbench.screenshot('monitor-02a-labels-refused');
+      await dialog.getByTestId('labels-input').setInputFiles(file);
+      await expect(dialog.getByTestId('labels-file-name')).toContainText('labels.csv');
+      await expect(dialog.getByRole('alert')).toHaveCount(0);
+      await dialog.getByRole('button', { name: 'Add labels' }).click();
+      await expect(dialog.getByTestId('labels-added')).toContainText(
+        `120 labels read from labels.csv; 120 match requests ${DEPLOYMENT} logged.`,
+      );
+      await workbench.screenshot('monitor-02b-labels-added');
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await expect(dialog).toHaveCount(0);
+      // Nothing is left staged: the upload session went with the labels it held.
+      expect(fs.readdirSync(path.join(workbench.home, 'tmp', 'uploads')).length).toBe(0);
     });
 
     await test.step('add a monitor in the dialog; a mistyped rule says why beside it', async () => {

@@ -212,14 +212,22 @@ export const LoggedRequest = z.object({
 });
 export type LoggedRequest = z.infer<typeof LoggedRequest>;
 
-export const AddLabelsParams = z.object({
-  deployment: DeploymentName,
-  /**
-   * A CSV or JSON Lines file with a `request_id` column, a `label` column, and, for requests that
-   * scored several rows, a `row` column (0-based; default 0).
-   */
-  path: z.string().min(1),
-});
+/**
+ * Ground truth for a deployment's requests: a CSV or JSON Lines file with a `request_id` column, a
+ * `label` column, and, for requests that scored several rows, a `row` column (0-based; default 0).
+ * The file is a path on core's machine (the CLI, Electron) or the one file of a browser-mode upload
+ * session (removed once read).
+ */
+export const AddLabelsParams = z
+  .object({
+    deployment: DeploymentName,
+    path: z.string().min(1).optional(),
+    upload: z.string().min(1).optional(),
+  })
+  .refine((p) => (p.path === undefined) !== (p.upload === undefined), {
+    message: 'Give the labels as a file path or as an upload, one of the two.',
+  });
+export type AddLabelsParams = z.infer<typeof AddLabelsParams>;
 export const AddLabelsResult = z.object({
   /** Labels read from the file. */
   read: z.number().int(),

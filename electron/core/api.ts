@@ -205,7 +205,16 @@ export function createHandlers(wb: Workbench): Handlers {
     'monitors.remove': (p) => wb.monitoring.remove(p.name),
     'monitors.run': (p, ctx) => wb.monitoring.run(p.name, ctx),
     'alerts.list': (p) => ({ alerts: wb.monitoring.alerts(p) }),
-    'labels.add': (p) => wb.monitoring.addLabels(p.deployment, p.path),
+    'labels.add': async (p) => {
+      if (p.path !== undefined) return wb.monitoring.addLabels(p.deployment, p.path);
+      const staged = uploadDir(wb.home, p.upload!);
+      try {
+        const file = await theUploadedFile(staged, 'a labels file');
+        return await wb.monitoring.addLabels(p.deployment, file, path.basename(file));
+      } finally {
+        await fs.rm(staged, { recursive: true, force: true });
+      }
+    },
 
     'policies.list': () => ({ policies: wb.policies.list() }),
     'policies.get': (p) => wb.policies.get(p.name),
@@ -315,4 +324,15 @@ function makeApi(wb: Workbench): Api {
       return (await done) as never;
     },
   };
+}
+
+/** The one file of an upload session (a browser-mode drop), or a message saying what to drop. */
+async function theUploadedFile(staged: string, what: string): Promise<string> {
+  const files = (await fs.readdir(staged, { recursive: true, withFileTypes: true }).catch(() => [])).filter(
+    (d) => d.isFile(),
+  );
+  if (files.length === 0)
+    throw notFound('That upload session has no files (it may have been used already). Drop the file again.');
+  if (files.length > 1) throw invalidInput(`Drop one file as ${what} (got ${files.length}).`);
+  return path.join(files[0]!.parentPath, files[0]!.name);
 }

@@ -9,6 +9,7 @@ import type { DriftOptionsPatch, DriftReportRecord, DriftSource } from '../../sh
 import { ApiError, cancelledError } from './apiError.ts';
 import { type Client, useClient } from './client.ts';
 import type { OpProgress } from './operations.ts';
+import { stageFile } from './stageFile.ts';
 import type { StageProgress } from './transport.ts';
 import { useLatestRun } from './useLatestRun.ts';
 
@@ -75,16 +76,6 @@ async function stageInput(
   onProgress: (file: string, p: StageProgress) => void,
 ): Promise<DriftSource> {
   if (typeof input === 'string') return input;
-  const staged = await client.transport.stage(
-    {
-      files: [{ path: input.name, file: input }],
-      roots: [{ name: input.name, kind: 'file', file: input }],
-      emptyFolders: [],
-    },
-    { signal, onProgress: (p) => onProgress(input.name, p) },
-  );
-  if ('upload' in staged) return { upload: staged.upload, name: input.name };
-  const path = staged.paths[0];
-  if (!path) throw new ApiError('INVALID_INPUT', `${input.name} has no path on this machine; drop it again.`);
-  return path;
+  const staged = await stageFile(client, input, { signal, onProgress: (p) => onProgress(input.name, p) });
+  return 'upload' in staged ? { upload: staged.upload, name: input.name } : staged.path;
 }

@@ -33,17 +33,18 @@ function label(requestId: unknown, row: unknown, value: unknown, where: string):
   return { requestId: id, row: r, label: String(value).trim() };
 }
 
-export async function readLabels(file: string): Promise<Label[]> {
+/** `shown` names the file in messages (an upload's own name, not where it was staged). */
+export async function readLabels(file: string, shown = file): Promise<Label[]> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw notFound(`There is no labels file at ${file}.`);
-    throw invalidInput(`Cannot read the labels file ${file}: ${(err as Error).message}`);
+      throw notFound(`There is no labels file at ${shown}.`);
+    throw invalidInput(`Cannot read the labels file ${shown}: ${(err as Error).message}`);
   }
   const labels: Label[] = [];
-  if (/\.jsonl?$/i.test(file)) {
+  if (/\.jsonl?$/i.test(shown)) {
     const lines = text.split('\n');
     for (let n = 0; n < lines.length; n++) {
       const line = lines[n]!.trim();
@@ -52,18 +53,18 @@ export async function readLabels(file: string): Promise<Label[]> {
       try {
         o = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        throw invalidInput(`Line ${n + 1} of ${file} is not JSON.`);
+        throw invalidInput(`Line ${n + 1} of ${shown} is not JSON.`);
       }
-      labels.push(label(o.request_id ?? o.id, o.row, o.label, `Line ${n + 1} of ${file}`));
+      labels.push(label(o.request_id ?? o.id, o.row, o.label, `Line ${n + 1} of ${shown}`));
       if (labels.length > MAX_LABELS)
-        throw invalidInput(`${file} has more than ${MAX_LABELS} labels; split it.`);
+        throw invalidInput(`${shown} has more than ${MAX_LABELS} labels; split it.`);
     }
   } else {
     let records: string[][];
     try {
       records = parseCsv(text);
     } catch (err) {
-      if (err instanceof UnterminatedQuote) throw invalidInput(`${file} ends inside a quoted value.`);
+      if (err instanceof UnterminatedQuote) throw invalidInput(`${shown} ends inside a quoted value.`);
       throw err;
     }
     const header = (records.shift() ?? []).map((h) => h.trim().toLowerCase());
@@ -72,15 +73,15 @@ export async function readLabels(file: string): Promise<Label[]> {
     const rowAt = header.indexOf('row');
     if (idAt < 0 || labelAt < 0)
       throw invalidInput(
-        `${file} needs a header with request_id and label columns (and row, for requests that scored several rows); its header is: ${header.join(', ') || '(empty)'}.`,
+        `${shown} needs a header with request_id and label columns (and row, for requests that scored several rows); its header is: ${header.join(', ') || '(empty)'}.`,
       );
     records.forEach((r, n) => {
       if (r.length === 1 && r[0] === '') return; // a blank line
-      labels.push(label(r[idAt], rowAt >= 0 ? r[rowAt] : undefined, r[labelAt], `Line ${n + 2} of ${file}`));
+      labels.push(label(r[idAt], rowAt >= 0 ? r[rowAt] : undefined, r[labelAt], `Line ${n + 2} of ${shown}`));
     });
     if (labels.length > MAX_LABELS)
-      throw invalidInput(`${file} has more than ${MAX_LABELS} labels; split it.`);
+      throw invalidInput(`${shown} has more than ${MAX_LABELS} labels; split it.`);
   }
-  if (!labels.length) throw invalidInput(`${file} has no labels.`);
+  if (!labels.length) throw invalidInput(`${shown} has no labels.`);
   return labels;
 }

@@ -161,9 +161,10 @@ export class MonitorService {
   }
 
   /** Reads ground truth from a file into the store, by request id. */
-  async addLabels(deployment: string, file: string): Promise<AddLabelsResult> {
+  /** `shown` names the file in messages (an upload's own name). */
+  async addLabels(deployment: string, file: string, shown = file): Promise<AddLabelsResult> {
     const dep = this.d.deployments.repo.get(deployment);
-    const labels = await readLabels(path.resolve(file));
+    const labels = await readLabels(path.resolve(file), shown);
     await this.ingestLocal(dep);
     return { read: labels.length, ...this.repo.addLabels(dep.id, labels) };
   }

@@ -21,6 +21,7 @@ import { expectErrorCode } from '../testing/errorCodes.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
+import { uploadDir } from '../workbench.ts';
 
 const app = testWorkbench();
 const dirs = tempDirs();
@@ -210,8 +211,22 @@ describe('monitoring a deployment', () => {
     const firing = (await app.api.call('alerts.list', { state: 'firing' })).alerts.map((a) => a.rule);
     expect(firing.sort()).toEqual(['accuracy >= 0.8', 'error_rate < 0.05']);
 
-    // The truth replaces them (a later label of a row wins).
-    await app.api.call('labels.add', { deployment: 'iris', path: labelsFile(truth) });
+    // The truth replaces them (a later label of a row wins); this time as the app sends a file in
+    // browser mode: the one file of an upload session, JSON Lines by its name, the session removed
+    // once read.
+    const session = 'labels-upload-1';
+    const staged = uploadDir(app.wb.home, session);
+    fs.mkdirSync(staged, { recursive: true });
+    fs.writeFileSync(
+      path.join(staged, 'truth.jsonl'),
+      truth.map((t) => JSON.stringify({ request_id: t.id, row: t.row, label: t.label })).join('\n'),
+    );
+    expect(await app.api.call('labels.add', { deployment: 'iris', upload: session })).toEqual({
+      read: 200,
+      matched: 200,
+      unmatchedIds: [],
+    });
+    expect(fs.existsSync(staged)).toBe(false);
     const expected = truth.filter((t) => answered.get(t.id)![t.row] === t.label).length / 200;
     expect(expected).toBeGreaterThan(0.8);
     const second = await app.api.call('monitors.run', { name: 'iris-monitor' });
@@ -219,6 +234,30 @@ describe('monitoring a deployment', () => {
     const all = (await app.api.call('alerts.list', {})).alerts;
     expect(all.find((a) => a.rule === 'accuracy >= 0.8')).toMatchObject({ state: 'resolved' });
     expect(all.find((a) => a.rule === 'accuracy >= 0.8')!.resolvedAt).toBe(second.at);
+  });
+
+  it('refuses a labels upload it cannot read, naming the file as the user knows it', async () => {
+    await expectErrorCode(
+      app.api.call('labels.add', { deployment: 'iris', upload: 'labels-gone-1' }),
+      'NOT_FOUND',
+    );
+    const staged = uploadDir(app.wb.home, 'labels-bad-1');
+    fs.mkdirSync(staged, { recursive: true });
+    fs.writeFileSync(path.join(staged, 'mine.csv'), 'id_of_request,truth\nx,1\n');
+    await expect(app.api.call('labels.add', { deployment: 'iris', upload: 'labels-bad-1' })).rejects.toThrow(
+      /^mine\.csv needs a header with request_id and label columns/,
+    );
+    expect(fs.existsSync(staged)).toBe(false);
+    const two = uploadDir(app.wb.home, 'labels-two-1');
+    fs.mkdirSync(two, { recursive: true });
+    for (const f of ['a.csv', 'b.csv']) fs.writeFileSync(path.join(two, f), 'request_id,label\nx,1\n');
+    await expect(app.api.call('labels.add', { deployment: 'iris', upload: 'labels-two-1' })).rejects.toThrow(
+      /Drop one file as a labels file \(got 2\)/,
+    );
+    await expectErrorCode(
+      app.api.call('labels.add', { deployment: 'iris', path: '/x.csv', upload: 'labels-two-1' }),
+      'INVALID_INPUT',
+    );
   });
 
   it('fires a drift alert when the traffic moves away from the training data', async () => {

@@ -9,6 +9,7 @@ import { api } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { useNow } from '../../components/useNow.ts';
 import { formatAgo, formatDate, formatTimeOfDay } from '../../format.ts';
+import { AddLabelsDialog } from '../monitoring/AddLabelsDialog.tsx';
 import { CopyButton } from './CopyButton.tsx';
 import { formatMs } from './deploymentFormat.ts';
 import { usePageVisible } from './useLiveMetrics.ts';
@@ -28,6 +29,7 @@ export function RecentRequests(props: { deployment: string }) {
   );
   useEffect(() => setRefused(q.error?.code === 'INVALID_INPUT'), [q.error]);
   const requests = q.data?.requests ?? [];
+  const [labeling, setLabeling] = useState(false);
   return (
     <section className="card card-flush" data-testid="recent-requests">
       <div className="card-header">
@@ -35,6 +37,9 @@ export function RecentRequests(props: { deployment: string }) {
         <span className="muted small">
           {q.isSuccess ? (requests.length === SHOWN ? `the latest ${SHOWN}` : `${requests.length}`) : ''}
         </span>
+        <button type="button" className="btn btn-small" onClick={() => setLabeling(true)}>
+          Add labels…
+        </button>
       </div>
       <ErrorNotice
         error={q.error}
@@ -93,10 +98,11 @@ export function RecentRequests(props: { deployment: string }) {
       )}
       <p className="muted small card-footer">
         Every answer carries its request id in the <code>X-Request-Id</code> header (a client may choose it by
-        sending that header). Add ground truth by id with <code>mlwb labels add {props.deployment} FILE</code>{' '}
-        (a CSV or JSON Lines file with request_id and label columns): monitors then report accuracy, or RMSE
-        and MAE.
+        sending that header). Add ground truth by id with Add labels, or{' '}
+        <code>mlwb labels add {props.deployment} FILE</code> (a CSV or JSON Lines file with request_id and
+        label columns): monitors then report accuracy, or RMSE and MAE.
       </p>
+      {labeling && <AddLabelsDialog deployment={props.deployment} onClose={() => setLabeling(false)} />}
     </section>
   );
 }
