@@ -170,7 +170,7 @@ function ingest(scratch: string): Figure[] {
     if (!c.fresh) {
       figures.push({
         name: 'first add, each side on a freshly made ext4',
-        value: 'not measured: making a filesystem needs root, mkfs.ext4 and losetup',
+        value: `not measured: ${c.unavailable ?? 'no fresh filesystem'} (it needs root, mkfs.ext4 and losetup)`,
         target: '≥ 0.8× cp -r + sync',
         pass: false,
       });
@@ -179,7 +179,7 @@ function ingest(scratch: string): Figure[] {
     const cp = best(c.cpMs);
     const add = best(c.addMs);
     figures.push({
-      name: `first add of the 1 GiB bench folder, ${c.coldHonoured ? cache : 'warm (cold needs root)'} page cache, whole process + sync, vs cp -r + sync, each side into a freshly made ext4 (best of ${rounds})`,
+      name: `first add of the 1 GiB bench folder, ${cache} page cache, whole process + sync, vs cp -r + sync, each side into a freshly made ext4 (best of ${rounds})`,
       value: `${c.ratio.toFixed(2)}× cp's speed (add ${(add / 1000).toFixed(2)} s; cp ${(cp / 1000).toFixed(2)} s; rounds, ms: add ${c.addMs.map(Math.round).join(', ')}; cp ${c.cpMs.map(Math.round).join(', ')})`,
       target: '≥ 0.8×',
       pass: c.ratio >= 0.8,

@@ -96,17 +96,29 @@ export function freshExt4(
   scratch: string,
   label: string,
   gib = 3,
-): { dir: string; dispose(): void } | undefined {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined;
+): { dir: string; dispose(): void } | { unavailable: string } {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return { unavailable: 'needs root on Linux' };
   const image = path.join(scratch, `${label}.ext4`);
   const dir = path.join(scratch, `${label}.mnt`);
-  let loop = '';
   let mounted = false;
+  const detach = () => {
+    // Whatever loop device holds the image, even one a failed step left attached.
+    const held = spawnSync('losetup', ['-j', image], { encoding: 'utf8' }).stdout ?? '';
+    for (const line of held.split('\n')) {
+      const device = line.split(':')[0];
+      if (device) spawnSync('losetup', ['-d', device]);
+    }
+  };
   const dispose = () => {
-    if (mounted) spawnSync('umount', [dir]);
-    if (loop) spawnSync('losetup', ['-d', loop]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (mounted && spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
+    detach();
     fs.rmSync(image, { force: true });
+    // Only the empty mount point: never into a filesystem that is somehow still mounted.
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // absent, or still a mount point (left for the caller's cleanup to report)
+    }
   };
   try {
     fs.writeFileSync(image, '');
@@ -115,14 +127,17 @@ export function freshExt4(
     execFileSync('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', image], {
       stdio: 'ignore',
     });
-    loop = execFileSync('losetup', ['--direct-io=on', '-f', '--show', image], { encoding: 'utf8' }).trim();
+    const loop = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+    execFileSync('losetup', ['--direct-io=on', loop], { stdio: 'ignore' });
+    const dio = fs.readFileSync(`/sys/block/${path.basename(loop)}/loop/dio`, 'utf8').trim();
+    if (dio !== '1') throw new Error(`${loop} would not do direct I/O on ${scratch}'s filesystem`);
     fs.mkdirSync(dir);
     execFileSync('mount', [loop, dir], { stdio: 'ignore' });
     mounted = true;
     return { dir, dispose };
-  } catch {
+  } catch (err) {
     dispose();
-    return undefined;
+    return { unavailable: (err as Error).message.split('\n')[0]! };
   }
 }
 
@@ -138,6 +153,8 @@ export interface IngestComparison {
   home: string;
   /** Whether each side wrote to a filesystem of its own made for it (`fresh` and it could be had). */
   fresh: boolean;
+  /** Why fresh filesystems were asked for and not had; then nothing was measured. */
+  unavailable?: string;
 }
 
 /**
@@ -162,23 +179,43 @@ export function compareIngestWithCp(opts: {
   const addMs: number[] = [];
   let coldHonoured = true;
   const probe = opts.fresh ? freshExt4(run, 'probe', 1) : undefined;
+  if (probe && 'unavailable' in probe) {
+    // Asked for and not to be had: nothing is measured (the caller says why).
+    fs.rmSync(run, { recursive: true, force: true });
+    return {
+      cache: opts.cache,
+      coldHonoured,
+      cpMs,
+      addMs,
+      ratio: Number.NaN,
+      home: '',
+      fresh: false,
+      unavailable: probe.unavailable,
+    };
+  }
   probe?.dispose();
   const fresh = probe !== undefined;
-  /** Where one side of a round writes: a folder of `run`, or the root of a filesystem of its own. */
+  /**
+   * One side of a round, from the page-cache state asked for: into a folder of `run`, or into the
+   * root of a filesystem made for it (made before the cache is prepared, so its making leaves
+   * nothing for the timing).
+   */
   const timedInto = (label: string, time: (dir: string) => number): number => {
-    if (!fresh) return time(path.join(run, label));
+    if (!fresh) {
+      coldHonoured = preparePageCache(opts.src, opts.cache) && coldHonoured;
+      return time(path.join(run, label));
+    }
     const own = freshExt4(run, label);
-    if (!own) throw new Error(`Could not make a fresh ext4 for ${label} (the probe could).`);
+    if ('unavailable' in own) throw new Error(`Could not make a fresh ext4 for ${label}: ${own.unavailable}`);
     try {
+      coldHonoured = preparePageCache(opts.src, opts.cache) && coldHonoured;
       return time(path.join(own.dir, 'out'));
     } finally {
       own.dispose();
     }
   };
   for (let round = 0; round < opts.rounds; round++) {
-    coldHonoured = preparePageCache(opts.src, opts.cache) && coldHonoured;
     cpMs.push(timedInto(`cp-${round}`, (dst) => timeCpSync(opts.src, dst)));
-    preparePageCache(opts.src, opts.cache);
     addMs.push(timedInto(`home-${round}`, add));
   }
   const best = addMs.indexOf(Math.min(...addMs));

@@ -160,8 +160,10 @@ export class MonitorService {
     return this.repo.recentRequests(dep.id, limit);
   }
 
-  /** Reads ground truth from a file into the store, by request id. */
-  /** `shown` names the file in messages (an upload's own name). */
+  /**
+   * Reads ground truth from a file into the store, by request id. `shown` names the file in
+   * messages (an upload's own name); it keeps the file's extension, which says JSON Lines or CSV.
+   */
   async addLabels(deployment: string, file: string, shown = file): Promise<AddLabelsResult> {
     const dep = this.d.deployments.repo.get(deployment);
     const labels = await readLabels(path.resolve(file), shown);

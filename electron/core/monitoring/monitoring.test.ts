@@ -254,10 +254,10 @@ describe('monitoring a deployment', () => {
     await expect(app.api.call('labels.add', { deployment: 'iris', upload: 'labels-two-1' })).rejects.toThrow(
       /Drop one file as a labels file \(got 2\)/,
     );
-    await expectErrorCode(
-      app.api.call('labels.add', { deployment: 'iris', path: '/x.csv', upload: 'labels-two-1' }),
-      'INVALID_INPUT',
-    );
+    for (const both of [{ path: '/x.csv', upload: 'labels-two-1' }, {}])
+      await expect(app.api.call('labels.add', { deployment: 'iris', ...both })).rejects.toThrow(
+        /Give the labels as a file path or as an upload, one of the two/,
+      );
   });
 
   it('fires a drift alert when the traffic moves away from the training data', async () => {

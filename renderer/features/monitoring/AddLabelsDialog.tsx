@@ -2,7 +2,8 @@
  * Ground truth for a deployment's answers, from the window: a CSV or JSON Lines file picked or
  * dropped here is staged (uploaded in browser mode, its path in Electron) and joined to the logged
  * requests by id. Says how many labels were read and matched, and which ids match no request yet
- * (they are kept, and count once those requests are logged). Uploading can be cancelled.
+ * (they are kept, and count once those requests are logged). The upload can be cancelled; once
+ * it is done the labels are being stored, which is quick and not cancelled.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { AddLabelsResult } from '../../../shared/monitoring.ts';
@@ -38,7 +39,7 @@ export function AddLabelsDialog(props: { deployment: string; onClose(): void }) 
   useDropClaim((source) => {
     if (busy) return;
     const files = source.roots.filter((r) => r.kind === 'file').map((r) => r.file);
-    if (files.length === 1) return choose(files[0]!);
+    if (files.length === 1 && source.roots.length === 1) return choose(files[0]!);
     setState({
       step: 'choose',
       error: new ApiError(
@@ -103,7 +104,11 @@ export function AddLabelsDialog(props: { deployment: string; onClose(): void }) 
               aria-label="Labels file"
               data-testid="labels-input"
               accept=".csv,.txt,.jsonl,.json"
-              onChange={(e) => choose(e.target.files?.[0] ?? null)}
+              onChange={(e) => {
+                choose(e.target.files?.[0] ?? null);
+                // The same file picked again (fixed since) is a change too.
+                e.currentTarget.value = '';
+              }}
             />
             {file ? (
               <span data-testid="labels-file-name">
@@ -134,12 +139,20 @@ export function AddLabelsDialog(props: { deployment: string; onClose(): void }) 
         {state.step === 'choose' && <ErrorNotice error={state.error} title="No labels were added." />}
       </div>
       <footer className="dialog-footer">
-        {busy ? (
+        {state.step === 'uploading' ? (
           <button type="button" className="btn" onClick={() => controller.current?.abort()}>
             Cancel
           </button>
         ) : (
-          <button type="button" className="btn" onClick={props.onClose}>
+          // Once uploaded, the labels are being stored: there is nothing left to cancel.
+          <button
+            type="button"
+            className="btn"
+            disabled={state.step === 'adding'}
+            onClick={props.onClose}
+            // biome-ignore lint/a11y/noAutofocus: the submit button it replaces had the focus
+            autoFocus={state.step === 'done'}
+          >
             {state.step === 'done' ? 'Close' : 'Cancel'}
           </button>
         )}
