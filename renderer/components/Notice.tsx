@@ -83,3 +83,21 @@ export function Loading(props: { children?: ReactNode }) {
     </div>
   );
 }
+
+/**
+ * A page that shows one object, until the object is read: Loading, then (when it could not be
+ * read) the page's breadcrumb over the error, with Retry.
+ */
+export function Unread(props: {
+  query: { isPending: boolean; error: ApiError | null; refetch(): unknown };
+  title: string;
+  breadcrumb: ReactNode;
+}) {
+  if (props.query.isPending) return <Loading />;
+  return (
+    <div className="page">
+      {props.breadcrumb}
+      <ErrorNotice error={props.query.error} title={props.title} onRetry={() => void props.query.refetch()} />
+    </div>
+  );
+}

@@ -6,7 +6,7 @@
  */
 import { useState } from 'react';
 import { api } from '../../api/hooks.ts';
-import { ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { ErrorNotice, Unread } from '../../components/Notice.tsx';
 import { useNow } from '../../components/useNow.ts';
 import { formatDate } from '../../format.ts';
 import { href } from '../../router.ts';
@@ -36,17 +36,13 @@ export function DeploymentPage(props: { name: string }) {
   const { update } = ops;
   const [asked, setAsked] = useState<UpdateAsked | null>(null);
   const now = useNow();
-  if (q.isPending) return <Loading />;
   if (!q.data)
     return (
-      <div className="page">
-        <Breadcrumb name={props.name} />
-        <ErrorNotice
-          error={q.error}
-          title="This deployment could not be read."
-          onRetry={() => void q.refetch()}
-        />
-      </div>
+      <Unread
+        query={q}
+        title="This deployment could not be read."
+        breadcrumb={<Breadcrumb name={props.name} />}
+      />
     );
   const d = q.data;
   const serving = isServing(d.status);

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { GateRules } from '../../components/GateRules.tsx';
-import { ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { ErrorNotice, Unread } from '../../components/Notice.tsx';
 import { formatAgo, formatDate } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { DeployButton } from '../deployments/DeployButton.tsx';
@@ -21,13 +21,9 @@ export function ModelPage(props: { name: string }) {
   const q = api.models.get.useQuery({ name: props.name });
   const removeGate = api.models.removeGate.useMutation();
   const removeAlias = api.models.removeAlias.useMutation();
-  if (q.isPending) return <Loading />;
   if (!q.data)
     return (
-      <div className="page">
-        <Breadcrumb name={props.name} />
-        <ErrorNotice error={q.error} title="This model could not be read." onRetry={() => void q.refetch()} />
-      </div>
+      <Unread query={q} title="This model could not be read." breadcrumb={<Breadcrumb name={props.name} />} />
     );
   const { model, versions, history, gates, evaluations } = q.data;
   const aliases = Object.entries(model.aliases);

@@ -13,7 +13,7 @@ import {
   VersionSelect,
 } from '../../components/form/DatasetVersionSelect.tsx';
 import { TextField } from '../../components/form/TextField.tsx';
-import { ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { ErrorNotice, Unread } from '../../components/Notice.tsx';
 import { formatAgo, formatBytes, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { DeployButton } from '../deployments/DeployButton.tsx';
@@ -26,17 +26,13 @@ export function ModelVersionPage(props: { name: string; version: number }) {
   const q = api.models.version.useQuery({ name: props.name, version: props.version });
   const remove = api.models.deleteVersion.useMutation();
   const pack = api.models.package.useOperation();
-  if (q.isPending) return <Loading />;
   if (!q.data)
     return (
-      <div className="page">
-        <Breadcrumb name={props.name} version={props.version} />
-        <ErrorNotice
-          error={q.error}
-          title="This version could not be read."
-          onRetry={() => void q.refetch()}
-        />
-      </div>
+      <Unread
+        query={q}
+        title="This version could not be read."
+        breadcrumb={<Breadcrumb name={props.name} version={props.version} />}
+      />
     );
   const { version: v, evaluations } = q.data;
   return (

@@ -6,7 +6,7 @@
  */
 import type { Monitor, MonitorSummary } from '../../../shared/monitoring.ts';
 import { api } from '../../api/hooks.ts';
-import { EmptyState, ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { EmptyState, ErrorNotice, Unread } from '../../components/Notice.tsx';
 import { useLeaveWhenRemoved } from '../../components/useLeaveWhenRemoved.ts';
 import { useNow } from '../../components/useNow.ts';
 import { formatDate, plural } from '../../format.ts';
@@ -36,17 +36,13 @@ export function MonitorPage(props: { name: string }) {
     { page: 'monitors' },
   );
 
-  if (q.isPending) return <Loading />;
   if (!q.data)
     return (
-      <div className="page">
-        <Breadcrumb name={props.name} />
-        <ErrorNotice
-          error={q.error}
-          title="This monitor could not be read."
-          onRetry={() => void q.refetch()}
-        />
-      </div>
+      <Unread
+        query={q}
+        title="This monitor could not be read."
+        breadcrumb={<Breadcrumb name={props.name} />}
+      />
     );
   const { monitor: m, runs, alerts } = q.data;
   const last = runs[0] ?? null;

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { SampledSeries } from '../../../shared/tracking.ts';
 import { api } from '../../api/hooks.ts';
 import { useLiveMetricRefresh, useMetricSeries, useRunLogs } from '../../api/useRunLive.ts';
-import { ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { ErrorNotice, Unread } from '../../components/Notice.tsx';
 import { formatAgo, formatDate, formatJsonNumber } from '../../format.ts';
 import { href, navigate } from '../../router.ts';
 import { RegisterModelDialog } from '../models/RegisterModelDialog.tsx';
@@ -41,14 +41,8 @@ export function RunPage(props: { id: string }) {
   const keys = useMemo(() => Object.keys(run?.metrics ?? {}).sort(), [run?.metrics]);
   const histories = useMetricSeries([id], keys, { maxPoints: TILE_POINTS });
 
-  if (q.isPending) return <Loading />;
   if (!run || !detail)
-    return (
-      <div className="page">
-        <Breadcrumb name={id} />
-        <ErrorNotice error={q.error} title="This run could not be read." onRetry={() => void q.refetch()} />
-      </div>
-    );
+    return <Unread query={q} title="This run could not be read." breadcrumb={<Breadcrumb name={id} />} />;
 
   const duration = runDuration(run);
   const rerunOf = run.tags['mlwb.rerun_of'];

@@ -6,7 +6,7 @@
  */
 import type { Policy, PolicySummary } from '../../../../shared/policies.ts';
 import { api } from '../../../api/hooks.ts';
-import { EmptyState, ErrorNotice, Loading } from '../../../components/Notice.tsx';
+import { EmptyState, ErrorNotice, Unread } from '../../../components/Notice.tsx';
 import { useLeaveWhenRemoved } from '../../../components/useLeaveWhenRemoved.ts';
 import { useNow } from '../../../components/useNow.ts';
 import { formatDate, plural } from '../../../format.ts';
@@ -37,17 +37,13 @@ export function PolicyPage(props: { name: string; execution?: string }) {
     { page: 'monitors' },
   );
 
-  if (q.isPending) return <Loading />;
   if (!q.data)
     return (
-      <div className="page">
-        <Breadcrumb name={props.name} />
-        <ErrorNotice
-          error={q.error}
-          title="This policy could not be read."
-          onRetry={() => void q.refetch()}
-        />
-      </div>
+      <Unread
+        query={q}
+        title="This policy could not be read."
+        breadcrumb={<Breadcrumb name={props.name} />}
+      />
     );
   const { policy: p, executions } = q.data;
   const latest = executions[0] ?? null;
