@@ -23,7 +23,8 @@ import type { OpContext } from './ops/operations.ts';
 import { packageModel } from './serving/modelImage.ts';
 import { schemaVersion } from './store/database.ts';
 import { loadRecipe } from './training/recipeLoader.ts';
-import { uploadDir, type Workbench } from './workbench.ts';
+import { theUploadedFile, uploadDir } from './uploads.ts';
+import type { Workbench } from './workbench.ts';
 
 type Params<M extends MethodName> = z.infer<Methods[M]['params']>;
 type Handler<M extends MethodName> = (
@@ -324,15 +325,4 @@ function makeApi(wb: Workbench): Api {
       return (await done) as never;
     },
   };
-}
-
-/** The one file of an upload session (a browser-mode drop), or a message saying what to drop. */
-async function theUploadedFile(staged: string, what: string): Promise<string> {
-  const files = (await fs.readdir(staged, { recursive: true, withFileTypes: true }).catch(() => [])).filter(
-    (d) => d.isFile(),
-  );
-  if (files.length === 0)
-    throw notFound('That upload session has no files (it may have been used already). Drop the file again.');
-  if (files.length > 1) throw invalidInput(`Drop one file as ${what} (got ${files.length}).`);
-  return path.join(files[0]!.parentPath, files[0]!.name);
 }

@@ -11,7 +11,7 @@ import { DeploymentService } from './deploy/deploymentService.ts';
 import { type EngineTarget, engineFromEnv } from './docker/engine.ts';
 import { EngineRegistry } from './docker/engineRegistry.ts';
 import { DriftService } from './drift/driftService.ts';
-import { invalidInput, ioError } from './errors.ts';
+import { ioError } from './errors.ts';
 import { EventBus } from './events.ts';
 import { MonitorService } from './monitoring/monitorService.ts';
 import { registeredAmong } from './objects/blobIndex.ts';
@@ -26,12 +26,7 @@ import { Duck } from './tabular/duckdb.ts';
 import { SavedFilters } from './tracking/savedFilters.ts';
 import { TrackingRepo } from './tracking/trackingRepo.ts';
 import { RunService } from './training/runService.ts';
-
-/** Where the browser-mode server stages the files of an upload session. */
-export function uploadDir(home: string, upload: string): string {
-  if (!/^[A-Za-z0-9_-]{8,64}$/.test(upload)) throw invalidInput('Not a valid upload session id.');
-  return path.join(home, 'tmp', 'uploads', upload);
-}
+import { uploadDir } from './uploads.ts';
 
 export interface Workbench {
   home: string;

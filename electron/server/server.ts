@@ -21,7 +21,8 @@ import { normalizeRelPath } from '../core/datasets/sourceWalker.ts';
 import { toWireError, WorkbenchError } from '../core/errors.ts';
 import { removeAbandonedScratch } from '../core/objects/storeMaintenance.ts';
 import { readStream } from '../core/training/runRecord.ts';
-import { uploadDir, type Workbench } from '../core/workbench.ts';
+import { uploadDir } from '../core/uploads.ts';
+import type { Workbench } from '../core/workbench.ts';
 import {
   COOKIE,
   hostAllowed,

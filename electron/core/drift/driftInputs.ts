@@ -14,6 +14,7 @@ import type { DatasetService } from '../datasets/datasetService.ts';
 import { invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import { hashFile, type ObjectStore } from '../objects/objectStore.ts';
 import { tableFormatOf } from '../tabular/tableFormat.ts';
+import { theUploadedFile } from '../uploads.ts';
 import type { DriftFileFormat } from './driftSource.ts';
 
 export interface ResolvedInput {
@@ -145,23 +146,17 @@ async function resolveUpload(
   side: string,
 ): Promise<ResolvedInput> {
   const dir = deps.uploadDir(source.upload);
-  const files = (await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter(
-    (d) => d.isFile(),
-  );
-  if (files.length !== 1) {
-    throw invalidInput(`Drop exactly one file as ${side} data (got ${files.length}).`);
-  }
-  const f = files[0]!;
-  const file = path.join(f.parentPath, f.name);
-  const format = tableFormatOf(f.name);
-  if (!format) throw invalidInput(`${f.name} is not a CSV, TSV, Parquet or JSON Lines file.`);
+  const file = await theUploadedFile(dir, `${side} data`);
+  const name = path.basename(file);
+  const format = tableFormatOf(name);
+  if (!format) throw invalidInput(`${name} is not a CSV, TSV, Parquet or JSON Lines file.`);
   const st = await fs.stat(file);
   return {
     file,
     format,
     identity: async (signal) => ({
       kind: 'upload',
-      label: source.name ?? f.name,
+      label: source.name ?? name,
       sha256: await hashFile(file, { signal }),
       size: st.size,
       format,

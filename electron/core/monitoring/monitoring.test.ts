@@ -21,7 +21,7 @@ import { expectErrorCode } from '../testing/errorCodes.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
-import { uploadDir } from '../workbench.ts';
+import { uploadDir } from '../uploads.ts';
 
 const app = testWorkbench();
 const dirs = tempDirs();
