@@ -324,6 +324,9 @@ describe.skipIf(Boolean(skipReason))(
           "UPDATE policy_executions SET holder_pid = 2147483646, holder_start = NULL WHERE id = 'stale'",
         )
         .run();
+      // The list finds it ended too (it looks for such executions once, across all policies).
+      const listed = (await app.api.call('policies.list', {})).policies.find((x) => x.name === 'on-alert');
+      expect(listed?.lastExecution).toMatchObject({ id: 'stale', status: 'failed' });
       const [last] = (await app.api.call('policies.get', { name: 'on-alert' })).executions;
       expect(last).toMatchObject({ id: 'stale', status: 'failed' });
       expect(last!.steps[0]).toMatchObject({

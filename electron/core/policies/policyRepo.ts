@@ -93,6 +93,21 @@ export class PolicyRepo {
     return this.executions(policyId, 1)[0] ?? null;
   }
 
+  /** Every policy's latest execution, by policy id: one read (and one look for orphans) for a list. */
+  lastOfEach(): Map<string, PolicyExecution> {
+    this.endOrphans();
+    const rows = this.db
+      .prepare(
+        `SELECT policy_id, body FROM (
+           SELECT policy_id, body,
+                  ROW_NUMBER() OVER (PARTITION BY policy_id ORDER BY started_at DESC, rowid DESC) AS n
+           FROM policy_executions)
+         WHERE n = 1`,
+      )
+      .all() as { policy_id: string; body: string }[];
+    return new Map(rows.map((r) => [r.policy_id, JSON.parse(r.body) as PolicyExecution]));
+  }
+
   running(policyId: string): PolicyExecution | null {
     this.endOrphans(policyId);
     const row = this.db
@@ -132,13 +147,15 @@ export class PolicyRepo {
       .run(exec.status, JSON.stringify(exec), exec.status === 'running' ? 0 : 1, exec.id);
   }
 
-  /** Executions whose process ended while they ran: failed, saying so. */
-  private endOrphans(policyId: string): void {
-    const rows = this.db
-      .prepare(
-        "SELECT id, status, body, holder_pid, holder_start FROM policy_executions WHERE policy_id = ? AND status = 'running'",
-      )
-      .all(policyId) as ExecutionRow[];
+  /** Executions (of one policy, or of all) whose process ended while they ran: failed, saying so. */
+  private endOrphans(policyId?: string): void {
+    const running =
+      "SELECT id, status, body, holder_pid, holder_start FROM policy_executions WHERE status = 'running'";
+    const rows = (
+      policyId === undefined
+        ? this.db.prepare(running).all()
+        : this.db.prepare(`${running} AND policy_id = ?`).all(policyId)
+    ) as ExecutionRow[];
     for (const r of rows) {
       if (r.holder_pid !== null && isAlive({ pid: r.holder_pid, start: r.holder_start })) continue;
       const e = JSON.parse(r.body) as PolicyExecution;

@@ -74,7 +74,8 @@ export class PolicyService {
   }
 
   list(): PolicySummary[] {
-    return this.repo.list().map(({ id, ...p }) => ({ ...p, lastExecution: this.repo.last(id) }));
+    const last = this.repo.lastOfEach();
+    return this.repo.list().map(({ id, ...p }) => ({ ...p, lastExecution: last.get(id) ?? null }));
   }
 
   get(name: string): { policy: Policy; executions: PolicyExecution[] } {
