@@ -11,3 +11,16 @@ export function parseDuration(text: string): number | null {
   if (!m) return null;
   return Math.round(Number(m[1]) * UNIT_SECONDS[(m[2] ?? 's').toLowerCase()]!);
 }
+
+/** Seconds as the parser reads them back, in the largest unit that divides them (`3600` → `1h`). */
+export function durationText(seconds: number): string {
+  if (seconds === 0) return '0';
+  for (const [unit, n] of [
+    ['w', 604800],
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (seconds % n === 0) return `${seconds / n}${unit}`;
+  return `${seconds}s`;
+}

@@ -17,6 +17,8 @@ import {
   MonitorName,
   MonitorRun,
   MonitorSummary,
+  UpdateMonitorParams,
+  UpdateMonitorResult,
 } from './monitoring.ts';
 
 export const monitorMethods = {
@@ -30,6 +32,9 @@ export const monitorMethods = {
   ),
   'monitors.add': method(AddMonitorParams, z.object({ monitor: Monitor }), {
     writes: (_p, r) => [e.monitors, e.monitor(r.monitor.name)],
+  }),
+  'monitors.update': method(UpdateMonitorParams, UpdateMonitorResult, {
+    writes: (p) => [e.monitors, e.monitor(p.name), e.alerts],
   }),
   'monitors.remove': method(z.object({ name: MonitorName }), z.object({ removed: z.boolean() }), {
     writes: (p) => [e.monitors, e.monitor(p.name), e.alerts],

@@ -100,6 +100,11 @@ export const MonitorSettings = z.object({
 });
 export type MonitorSettings = z.infer<typeof MonitorSettings>;
 
+/** The rules a monitor's alerts are named by: dataset drift (when tested) first, then its rules. */
+export function alertRules(s: { drift: boolean; rules: { text: string }[] }): string[] {
+  return [...(s.drift ? [DRIFT_RULE] : []), ...s.rules.map((r) => r.text)];
+}
+
 export const MONITOR_DEFAULTS = {
   windowSeconds: 3600,
   everySeconds: 300,
@@ -198,6 +203,31 @@ export const AddMonitorParams = z.object({
   rules: z.array(z.string().min(1)).max(50).default([]),
 });
 export type AddMonitorParams = z.input<typeof AddMonitorParams>;
+
+/**
+ * A change to a monitor: what is given replaces what it has, the rest stays. `rules` replaces the
+ * rules; `addRules` and `removeRules` change them one by one. `reference: null` goes back to the
+ * model's training data. `enabled: false` pauses its scheduled checks (it can still be checked
+ * by hand). Alerts of rules it no longer checks are resolved.
+ */
+export const UpdateMonitorParams = z.object({
+  name: MonitorName,
+  enabled: z.boolean().optional(),
+  windowSeconds: MonitorSettings.shape.windowSeconds.optional(),
+  everySeconds: MonitorSettings.shape.everySeconds.optional(),
+  minRows: MonitorSettings.shape.minRows.optional(),
+  drift: z.boolean().optional(),
+  driftShare: MonitorSettings.shape.driftShare.optional(),
+  reference: z.string().min(1).nullable().optional(),
+  rules: z.array(z.string().min(1)).max(50).optional(),
+  addRules: z.array(z.string().min(1)).max(50).optional(),
+  removeRules: z.array(z.string().min(1)).max(50).optional(),
+});
+export type UpdateMonitorParams = z.input<typeof UpdateMonitorParams>;
+
+/** What a change did besides the settings: the alerts it resolved (their rules are gone). */
+export const UpdateMonitorResult = z.object({ monitor: Monitor, resolved: z.array(z.string()) });
+export type UpdateMonitorResult = z.infer<typeof UpdateMonitorResult>;
 
 /** A logged request, as the deployment page lists them. */
 export const LoggedRequest = z.object({

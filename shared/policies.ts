@@ -139,3 +139,35 @@ export const AddPolicyParams = z.object({
     .default(3600),
 });
 export type AddPolicyParams = z.input<typeof AddPolicyParams>;
+
+/**
+ * A change to a policy: what is given replaces what it has, the rest stays. Datasets are replaced
+ * channel by channel and params key by key, as in `policies.add`; `unsetParams` drops params (the
+ * recipe's defaults apply). `null` clears: the engine (the default one), the evaluation (the
+ * gate's data), the monitor (no alert trigger), the rules (any alert of the monitor). `enabled:
+ * false` pauses its triggers (it can still be run by hand).
+ */
+export const UpdatePolicyParams = z.object({
+  name: PolicyName,
+  enabled: z.boolean().optional(),
+  alias: z.string().min(1).optional(),
+  recipe: z.string().min(1).optional(),
+  datasets: z.array(DatasetInput).optional(),
+  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  unsetParams: z.array(z.string().min(1)).optional(),
+  engine: z.string().min(1).nullable().optional(),
+  modelPath: z.string().min(1).optional(),
+  evaluation: z
+    .object({
+      dataset: z.string().min(1),
+      path: z.string().min(1).optional(),
+      label: z.string().min(1).optional(),
+    })
+    .nullable()
+    .optional(),
+  monitor: z.string().min(1).nullable().optional(),
+  rules: z.array(z.string().min(1)).nullable().optional(),
+  newData: z.boolean().optional(),
+  cooldownSeconds: PolicySettings.shape.cooldownSeconds.optional(),
+});
+export type UpdatePolicyParams = z.input<typeof UpdatePolicyParams>;

@@ -5,7 +5,14 @@
 import * as z from 'zod';
 import { entities as e } from './entities.ts';
 import { method } from './method.ts';
-import { AddPolicyParams, Policy, PolicyExecution, PolicyName, PolicySummary } from './policies.ts';
+import {
+  AddPolicyParams,
+  Policy,
+  PolicyExecution,
+  PolicyName,
+  PolicySummary,
+  UpdatePolicyParams,
+} from './policies.ts';
 
 export const policyMethods = {
   'policies.list': method(z.object({}), z.object({ policies: z.array(PolicySummary) }), {
@@ -18,6 +25,9 @@ export const policyMethods = {
   ),
   'policies.add': method(AddPolicyParams, z.object({ policy: Policy }), {
     writes: (_p, r) => [e.policies, e.policy(r.policy.name)],
+  }),
+  'policies.update': method(UpdatePolicyParams, z.object({ policy: Policy }), {
+    writes: (p) => [e.policies, e.policy(p.name)],
   }),
   'policies.remove': method(z.object({ name: PolicyName }), z.object({ removed: z.boolean() }), {
     writes: (p) => [e.policies, e.policy(p.name)],

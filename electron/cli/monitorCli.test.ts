@@ -266,6 +266,57 @@ describe.skipIf(Boolean(skip))('mlwb monitors and policies', () => {
     const listed = await json(home, 'policies', 'list');
     expect(listed.policies[0].lastExecution.status).toBe('rejected');
 
+    // Changed in place, paused and resumed, from the command line.
+    const changed = await mlwb(
+      home,
+      'policies',
+      'update',
+      'iris-mon-retrain',
+      '--param',
+      'max_iter=35',
+      '--cooldown',
+      '10m',
+      '--any-rule',
+    );
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toMatch(
+      /^iris-mon-retrain: retrains on alerts of iris-mon-monitor; cooldown 10m; alias champion; data train=iris; params (.* )?max_iter=35/,
+    );
+    expect((await json(home, 'policies', 'pause', 'iris-mon-retrain')).policy.enabled).toBe(false);
+    expect((await mlwb(home, 'policies', 'list')).stdout).toMatch(/\(paused\) alerts of iris-mon-monitor/);
+    expect((await mlwb(home, 'policies', 'resume', 'iris-mon-retrain')).stdout).toMatch(
+      /iris-mon-retrain retrains again on alerts of iris-mon-monitor\./,
+    );
+    const both = await mlwb(home, 'policies', 'update', 'iris-mon-retrain', '--monitor', 'x', '--no-monitor');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--monitor or --no-monitor, not both/);
+
+    const mon = await mlwb(
+      home,
+      'monitors',
+      'update',
+      'iris-mon-monitor',
+      '--window',
+      '2h',
+      '--add-rule',
+      'requests >= 1',
+      '--remove-rule',
+      'accuracy>=0.8',
+    );
+    expect(mon.code, mon.stderr).toBe(0);
+    expect(mon.stdout.trim()).toBe(
+      "iris-mon-monitor: window 2h, by hand; checks drift against the model's training data; error_rate < 0.05; requests >= 1.",
+    );
+    // Drift off: its firing alert is resolved, and said so.
+    const noDrift = await json(home, 'monitors', 'update', 'iris-mon-monitor', '--no-drift');
+    expect(noDrift.resolved).toEqual(['dataset drift']);
+    expect((await json(home, 'alerts', 'list', '--state', 'firing')).alerts).toEqual([]);
+    await json(home, 'monitors', 'pause', 'iris-mon-monitor');
+    expect((await mlwb(home, 'monitors', 'list')).stdout).toMatch(/by hand \(paused\)/);
+    expect((await mlwb(home, 'monitors', 'show', 'iris-mon-monitor')).stdout).toMatch(
+      /window 2h {2}every \(by hand\) {2}\(paused\)/,
+    );
+
     expect(await json(home, 'policies', 'remove', 'iris-mon-retrain')).toEqual({ removed: true });
     expect(await json(home, 'deployments', 'remove', 'iris-mon')).toEqual({ removed: true });
     // A check that cannot be made: one JSON document saying why, exit 1, one error line.

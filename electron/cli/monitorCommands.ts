@@ -1,7 +1,7 @@
 /** `mlwb monitors …`, `mlwb alerts …` and `mlwb labels …`: thin over the API's monitoring methods. */
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../../shared/duration.ts';
-import type { Alert, MonitorRun, MonitorSummary } from '../../shared/monitoring.ts';
+import { durationText, parseDuration } from '../../shared/duration.ts';
+import type { Alert, Monitor, MonitorRun, MonitorSummary } from '../../shared/monitoring.ts';
 import type { Api } from '../core/api.ts';
 import {
   CheckFailed,
@@ -26,6 +26,13 @@ export const monitorsHelp = `Usage: mlwb monitors <command>
                                 the model's training data (found through its lineage, or
                                 --reference), and checks the rules; the app checks it every
                                 --every (0: only \`monitors run\`)
+  update NAME [--window 1h] [--every 5m] [--min-rows N] [--drift|--no-drift] [--drift-share S]
+              [--reference REF|--no-reference] [--rule R]… [--add-rule R]… [--remove-rule R]…
+                                change a monitor; what is not named stays. --rule replaces the
+                                rules, --add-rule and --remove-rule change them one by one;
+                                --no-reference goes back to the model's training data. Alerts of
+                                rules it no longer checks are resolved
+  pause NAME / resume NAME      stop or start the app's scheduled checks (run still works)
   remove NAME                   remove a monitor with its checks and alerts
   run NAME                      check it now; exit 3 when an alert fires or keeps firing
 
@@ -48,6 +55,50 @@ export function durationSeconds(text: string | undefined, flag: string): number 
   if (seconds === null)
     throw new UsageError(`${flag} takes a duration such as 90s, 15m, 1h or 7d (got "${text}").`);
   return seconds;
+}
+
+/** The flags `add` and `update` share: a monitor's settings. */
+const settingFlags = {
+  window: { type: 'string' },
+  every: { type: 'string' },
+  'min-rows': { type: 'string' },
+  rule: { type: 'string', multiple: true },
+  'no-drift': { type: 'boolean' },
+  'drift-share': { type: 'string' },
+  reference: { type: 'string' },
+} as const;
+
+type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** The settings the flags name (undefined where not named). */
+function settingsOf(values: FlagValues) {
+  const minRows = values['min-rows'] === undefined ? undefined : Number(values['min-rows']);
+  if (minRows !== undefined && !(Number.isInteger(minRows) && minRows > 0))
+    throw new UsageError('--min-rows needs a whole number ≥ 1.');
+  const driftShare = values['drift-share'] === undefined ? undefined : Number(values['drift-share']);
+  if (driftShare !== undefined && !(driftShare >= 0 && driftShare <= 1))
+    throw new UsageError('--drift-share needs a share from 0 to 1.');
+  return {
+    windowSeconds: durationSeconds(values.window as string | undefined, '--window'),
+    everySeconds: durationSeconds(values.every as string | undefined, '--every'),
+    minRows,
+    drift: values['no-drift'] ? false : undefined,
+    driftShare,
+    reference: values.reference as string | undefined,
+    rules: values.rule as string[] | undefined,
+  };
+}
+
+/** A changed monitor in a line or two: what it checks now, and the alerts the change resolved. */
+function updatedLine(m: Monitor, resolved: string[]): string {
+  const checks = [
+    ...(m.drift ? [`drift against ${m.reference ?? "the model's training data"}`] : []),
+    ...m.rules.map((r) => r.text),
+  ];
+  return [
+    `${m.name}${m.enabled ? '' : ' (paused)'}: window ${durationText(m.windowSeconds)}, ${m.everySeconds ? `every ${durationText(m.everySeconds)}` : 'by hand'}; checks ${checks.join('; ')}.`,
+    ...(resolved.length ? [`Resolved, as it no longer checks them: ${resolved.join('; ')}.`] : []),
+  ].join('\n');
 }
 
 const pct = (x: number | null | undefined) =>
@@ -114,8 +165,8 @@ export async function monitorsCommand(
               monitors.map((m) => [
                 m.name,
                 m.deployment,
-                `${m.windowSeconds / 60}m`,
-                m.everySeconds ? `${m.everySeconds / 60}m` : 'by hand',
+                durationText(m.windowSeconds),
+                `${m.everySeconds ? durationText(m.everySeconds) : 'by hand'}${m.enabled ? '' : ' (paused)'}`,
                 lastOf(m),
                 m.firing,
               ]),
@@ -130,7 +181,7 @@ export async function monitorsCommand(
       out.result(r, () => {
         const m = r.monitor;
         const lines = [
-          `${m.name}  watches ${m.deployment}  window ${m.windowSeconds}s  every ${m.everySeconds ? `${m.everySeconds}s` : '(by hand)'}`,
+          `${m.name}  watches ${m.deployment}  window ${durationText(m.windowSeconds)}  every ${m.everySeconds ? durationText(m.everySeconds) : '(by hand)'}${m.enabled ? '' : '  (paused)'}`,
           `  drift     ${m.drift ? `against ${m.reference ?? "the model's training data"}, dataset drift at ${pct(m.driftShare)} of the features, from ${m.minRows} rows` : 'not tested'}`,
           `  rules     ${m.rules.map((x) => x.text).join('; ') || '(none)'}`,
         ];
@@ -141,38 +192,52 @@ export async function monitorsCommand(
       return 0;
     }
     case 'add': {
-      const { values, positionals } = parse({
-        name: { type: 'string' },
-        window: { type: 'string' },
-        every: { type: 'string' },
-        'min-rows': { type: 'string' },
-        rule: { type: 'string', multiple: true },
-        'no-drift': { type: 'boolean' },
-        'drift-share': { type: 'string' },
-        reference: { type: 'string' },
-      });
+      const { values, positionals } = parse({ name: { type: 'string' }, ...settingFlags });
       if (positionals.length !== 1) throw new UsageError(monitorsHelp);
-      const minRows = values['min-rows'] === undefined ? undefined : Number(values['min-rows']);
-      if (minRows !== undefined && !(Number.isInteger(minRows) && minRows > 0))
-        throw new UsageError('--min-rows needs a whole number ≥ 1.');
-      const driftShare = values['drift-share'] === undefined ? undefined : Number(values['drift-share']);
-      if (driftShare !== undefined && !(driftShare >= 0 && driftShare <= 1))
-        throw new UsageError('--drift-share needs a share from 0 to 1.');
+      const { rules, ...settings } = settingsOf(values);
       const { monitor } = await api.call('monitors.add', {
         deployment: positionals[0]!,
         name: values.name as string | undefined,
-        windowSeconds: durationSeconds(values.window as string | undefined, '--window'),
-        everySeconds: durationSeconds(values.every as string | undefined, '--every'),
-        minRows,
-        drift: values['no-drift'] ? false : undefined,
-        driftShare,
-        reference: values.reference as string | undefined,
-        rules: (values.rule as string[] | undefined) ?? [],
+        ...settings,
+        rules: rules ?? [],
       });
       out.result(
         { monitor },
         () =>
           `${monitor.name} watches ${monitor.deployment}. Check it now: mlwb monitors run ${monitor.name}`,
+      );
+      return 0;
+    }
+    case 'update': {
+      const { name, values } = one('update NAME [flags] (mlwb monitors help)', {
+        ...settingFlags,
+        drift: { type: 'boolean' },
+        'no-reference': { type: 'boolean' },
+        'add-rule': { type: 'string', multiple: true },
+        'remove-rule': { type: 'string', multiple: true },
+      });
+      if (values.drift && values['no-drift']) throw new UsageError('--drift or --no-drift, not both.');
+      if (values.reference && values['no-reference'])
+        throw new UsageError('--reference or --no-reference, not both.');
+      const r = await api.call('monitors.update', {
+        name,
+        ...settingsOf(values),
+        ...(values.drift ? { drift: true } : {}),
+        ...(values['no-reference'] ? { reference: null } : {}),
+        addRules: values['add-rule'] as string[] | undefined,
+        removeRules: values['remove-rule'] as string[] | undefined,
+      });
+      out.result(r, () => updatedLine(r.monitor, r.resolved));
+      return 0;
+    }
+    case 'pause':
+    case 'resume': {
+      const { name } = one(`${sub} NAME`);
+      const r = await api.call('monitors.update', { name, enabled: sub === 'resume' });
+      out.result(r, () =>
+        sub === 'pause'
+          ? `${name} is paused: the app no longer checks it on its own. Check it by hand with mlwb monitors run ${name}; resume with mlwb monitors resume ${name}.`
+          : `${name} is checked ${r.monitor.everySeconds ? `every ${durationText(r.monitor.everySeconds)}` : 'only by hand (--every 0)'} again.`,
       );
       return 0;
     }

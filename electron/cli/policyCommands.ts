@@ -1,5 +1,6 @@
 /** `mlwb policies …`: thin over the API's continuous-training methods. */
-import type { PolicyExecution, PolicySummary } from '../../shared/policies.ts';
+import { durationText } from '../../shared/duration.ts';
+import type { Policy, PolicyExecution, PolicySummary } from '../../shared/policies.ts';
 import type { Api } from '../core/api.ts';
 import { durationSeconds } from './monitorCommands.ts';
 import {
@@ -28,6 +29,13 @@ export const policiesHelp = `Usage: mlwb policies <command>
                                 and params they name), register, evaluate, move --alias (default the
                                 deployment's, else champion) through its gate, and replace the
                                 deployment, health-gated
+  update NAME [--alias A] [--monitor M|--no-monitor] [--rule R]…|--any-rule
+              [--new-data|--no-new-data] [--cooldown 1h] [--recipe DIR] [--dataset [CHANNEL=]NAME]…
+              [--param K=V]… [--unset-param K]… [--engine E|--default-engine]
+              [--evaluate NAME[:PATH] [--label COL]|--no-evaluate] [--model-path P]
+                                change a policy; what is not named stays (--dataset and --param
+                                replace only the channels and params they name)
+  pause NAME / resume NAME      stop or start its triggers (run still works)
   remove NAME                   remove a policy with its history
   run NAME [--if-triggered]     retrain now (--if-triggered: only when an alert fired or new data
                                 came since the last execution, for a CI schedule); exit 3 when
@@ -51,12 +59,78 @@ function lastOf(p: PolicySummary): string {
   return e ? `${e.status} ${formatTime(e.startedAt)}${e.version ? ` v${e.version}` : ''}` : 'never run';
 }
 
-function triggersOf(p: PolicySummary | Omit<PolicySummary, 'lastExecution'>): string {
+function triggersOf(p: Pick<Policy, 'triggers'>): string {
   const t = p.triggers;
   const parts = [];
   if (t.monitor) parts.push(`alerts of ${t.monitor}${t.rules ? ` (${t.rules.join('; ')})` : ''}`);
   if (t.newData) parts.push('new data');
   return parts.join(', ') || 'by hand';
+}
+
+/** The flags `add` and `update` share: a policy's settings. */
+const settingFlags = {
+  alias: { type: 'string' },
+  monitor: { type: 'string' },
+  rule: { type: 'string', multiple: true },
+  'new-data': { type: 'boolean' },
+  cooldown: { type: 'string' },
+  recipe: { type: 'string' },
+  dataset: { type: 'string', multiple: true },
+  param: { type: 'string', multiple: true },
+  engine: { type: 'string' },
+  evaluate: { type: 'string' },
+  label: { type: 'string' },
+  'model-path': { type: 'string' },
+} as const;
+
+type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** The settings the flags name (undefined where not named), but for --new-data. */
+function settingsOf(values: FlagValues) {
+  const datasets = (values.dataset as string[] | undefined)?.map((raw) => {
+    const { version, ...d } = parseDatasetArg(raw);
+    if (version !== undefined)
+      throw new UsageError(
+        `--dataset ${raw}: a policy trains on the newest version of its data; name the dataset without @V.`,
+      );
+    return d;
+  });
+  const evaluate = values.evaluate as string | undefined;
+  const colon = evaluate?.indexOf(':') ?? -1;
+  if (values.label && !evaluate) throw new UsageError('--label goes with --evaluate NAME.');
+  return {
+    alias: values.alias as string | undefined,
+    monitor: values.monitor as string | undefined,
+    rules: values.rule as string[] | undefined,
+    cooldownSeconds: durationSeconds(values.cooldown as string | undefined, '--cooldown'),
+    recipe: values.recipe as string | undefined,
+    datasets,
+    params: values.param ? keyValues('param', values.param as string[]) : undefined,
+    engine: values.engine as string | undefined,
+    modelPath: values['model-path'] as string | undefined,
+    evaluation: evaluate
+      ? {
+          dataset: colon > 0 ? evaluate.slice(0, colon) : evaluate,
+          ...(colon > 0 ? { path: evaluate.slice(colon + 1) } : {}),
+          ...(values.label ? { label: values.label as string } : {}),
+        }
+      : undefined,
+  };
+}
+
+/** What a policy trains and when, in a line. */
+function settingsLine(p: Policy): string {
+  const params = Object.entries(p.params).map(([k, v]) => `${k}=${v}`);
+  return [
+    `retrains on ${triggersOf(p)}`,
+    `cooldown ${durationText(p.cooldownSeconds)}`,
+    `alias ${p.alias}`,
+    `data ${p.datasets.map((d) => `${d.channel}=${d.dataset}`).join(', ') || '(none)'}`,
+    ...(params.length ? [`params ${params.join(' ')}`] : []),
+    ...(p.evaluation
+      ? [`evaluated on ${p.evaluation.dataset}${p.evaluation.path ? `:${p.evaluation.path}` : ''}`]
+      : []),
+  ].join('; ');
 }
 
 export async function policiesCommand(
@@ -75,7 +149,13 @@ export async function policiesCommand(
         policies.length
           ? table(
               ['NAME', 'DEPLOYMENT', 'ALIAS', 'TRIGGERS', 'LAST EXECUTION'],
-              policies.map((p) => [p.name, p.deployment, `${p.model}@${p.alias}`, triggersOf(p), lastOf(p)]),
+              policies.map((p) => [
+                p.name,
+                p.deployment,
+                `${p.model}@${p.alias}`,
+                `${p.enabled ? '' : '(paused) '}${triggersOf(p)}`,
+                lastOf(p),
+              ]),
             )
           : 'No policies yet. Retrain a deployment when its data moves: `mlwb policies add DEPLOYMENT --monitor M`.',
       );
@@ -95,7 +175,7 @@ export async function policiesCommand(
               .map(([k, v]) => `${k}=${v}`)
               .join(' ') || '(none)'
           }`,
-          `  triggers  ${triggersOf(p)}; at most one execution per ${p.cooldownSeconds}s`,
+          `  triggers  ${p.enabled ? '' : '(paused) '}${triggersOf(p)}; at most one execution per ${durationText(p.cooldownSeconds)}`,
         ];
         for (const e of r.executions.slice(0, 5)) lines.push('', describeExecution(e));
         if (!r.executions.length) lines.push('', `Never run. Retrain now: mlwb policies run ${p.name}`);
@@ -104,59 +184,64 @@ export async function policiesCommand(
       return 0;
     }
     case 'add': {
-      const { values, positionals } = parse({
-        name: { type: 'string' },
-        alias: { type: 'string' },
-        monitor: { type: 'string' },
-        rule: { type: 'string', multiple: true },
-        'new-data': { type: 'boolean' },
-        cooldown: { type: 'string' },
-        recipe: { type: 'string' },
-        dataset: { type: 'string', multiple: true },
-        param: { type: 'string', multiple: true },
-        engine: { type: 'string' },
-        evaluate: { type: 'string' },
-        label: { type: 'string' },
-        'model-path': { type: 'string' },
-      });
+      const { values, positionals } = parse({ name: { type: 'string' }, ...settingFlags });
       if (positionals.length !== 1) throw new UsageError(policiesHelp);
-      const datasets = (values.dataset as string[] | undefined)?.map((raw) => {
-        const { version, ...d } = parseDatasetArg(raw);
-        if (version !== undefined)
-          throw new UsageError(
-            `--dataset ${raw}: a policy trains on the newest version of its data; name the dataset without @V.`,
-          );
-        return d;
-      });
-      const evaluate = values.evaluate as string | undefined;
-      const colon = evaluate?.indexOf(':') ?? -1;
-      if (values.label && !evaluate) throw new UsageError('--label goes with --evaluate NAME.');
       const { policy } = await api.call('policies.add', {
         deployment: positionals[0]!,
         name: values.name as string | undefined,
-        alias: values.alias as string | undefined,
-        monitor: values.monitor as string | undefined,
-        rules: values.rule as string[] | undefined,
+        ...settingsOf(values),
         newData: values['new-data'] === true,
-        cooldownSeconds: durationSeconds(values.cooldown as string | undefined, '--cooldown'),
-        recipe: values.recipe as string | undefined,
-        datasets,
-        params: values.param ? keyValues('param', values.param as string[]) : undefined,
-        engine: values.engine as string | undefined,
-        modelPath: values['model-path'] as string | undefined,
-        evaluation: evaluate
-          ? {
-              dataset: colon > 0 ? evaluate.slice(0, colon) : evaluate,
-              ...(colon > 0 ? { path: evaluate.slice(colon + 1) } : {}),
-              ...(values.label ? { label: values.label as string } : {}),
-            }
-          : undefined,
       });
       out.result({ policy }, () =>
         [
           `${policy.name} retrains ${policy.model} for ${policy.deployment} (${triggersOf({ ...policy })}).`,
           `  Retrain now: mlwb policies run ${policy.name}`,
         ].join('\n'),
+      );
+      return 0;
+    }
+    case 'update': {
+      const { name, values } = one('update NAME [flags] (mlwb policies help)', {
+        ...settingFlags,
+        'no-monitor': { type: 'boolean' },
+        'any-rule': { type: 'boolean' },
+        'no-new-data': { type: 'boolean' },
+        'unset-param': { type: 'string', multiple: true },
+        'default-engine': { type: 'boolean' },
+        'no-evaluate': { type: 'boolean' },
+      });
+      for (const [a, b] of [
+        ['monitor', 'no-monitor'],
+        ['rule', 'any-rule'],
+        ['new-data', 'no-new-data'],
+        ['engine', 'default-engine'],
+        ['evaluate', 'no-evaluate'],
+      ] as const)
+        if (values[a] !== undefined && values[b]) throw new UsageError(`--${a} or --${b}, not both.`);
+      const { policy } = await api.call('policies.update', {
+        name,
+        ...settingsOf(values),
+        ...(values['no-monitor'] ? { monitor: null } : {}),
+        ...(values['any-rule'] ? { rules: null } : {}),
+        newData: values['new-data'] ? true : values['no-new-data'] ? false : undefined,
+        unsetParams: values['unset-param'] as string[] | undefined,
+        ...(values['default-engine'] ? { engine: null } : {}),
+        ...(values['no-evaluate'] ? { evaluation: null } : {}),
+      });
+      out.result(
+        { policy },
+        () => `${policy.name}${policy.enabled ? '' : ' (paused)'}: ${settingsLine(policy)}`,
+      );
+      return 0;
+    }
+    case 'pause':
+    case 'resume': {
+      const { name } = one(`${sub} NAME`);
+      const { policy } = await api.call('policies.update', { name, enabled: sub === 'resume' });
+      out.result({ policy }, () =>
+        sub === 'pause'
+          ? `${name} is paused: alerts and new data no longer retrain. Retrain by hand with mlwb policies run ${name}; resume with mlwb policies resume ${name}.`
+          : `${name} retrains again on ${triggersOf(policy)}.`,
       );
       return 0;
     }

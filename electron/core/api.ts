@@ -203,6 +203,7 @@ export function createHandlers(wb: Workbench): Handlers {
     'monitors.list': () => ({ monitors: wb.monitoring.list() }),
     'monitors.get': (p) => wb.monitoring.get(p.name),
     'monitors.add': (p) => ({ monitor: wb.monitoring.add(p) }),
+    'monitors.update': (p) => wb.monitoring.update(p, (m, kept) => wb.policies.assertTriggersKept(m, kept)),
     'monitors.remove': (p) => wb.monitoring.remove(p.name),
     'monitors.run': (p, ctx) => wb.monitoring.run(p.name, ctx),
     'alerts.list': (p) => ({ alerts: wb.monitoring.alerts(p) }),
@@ -220,6 +221,7 @@ export function createHandlers(wb: Workbench): Handlers {
     'policies.list': () => ({ policies: wb.policies.list() }),
     'policies.get': (p) => wb.policies.get(p.name),
     'policies.add': (p) => ({ policy: wb.policies.add(p) }),
+    'policies.update': (p) => ({ policy: wb.policies.update(p) }),
     'policies.remove': (p) => wb.policies.remove(p.name),
     'policies.run': (p, ctx) => wb.policies.run(p.name, p.ifTriggered, ctx),
 

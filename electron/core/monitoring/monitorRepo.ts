@@ -3,14 +3,15 @@
  * owner of `monitors`, `monitor_runs`, `alerts`, `requests` and `request_labels` (the log files'
  * read positions belong to requestLogIngest.ts).
  */
-import type {
-  Alert,
-  AlertState,
-  LoggedRequest,
-  Monitor,
-  MonitorRun,
-  MonitorSettings,
-  MonitorSummary,
+import {
+  type Alert,
+  type AlertState,
+  alertRules,
+  type LoggedRequest,
+  type Monitor,
+  type MonitorRun,
+  type MonitorSettings,
+  type MonitorSummary,
 } from '../../../shared/monitoring.ts';
 import { conflict, notFound } from '../errors.ts';
 import { newId, now } from '../ids.ts';
@@ -126,6 +127,39 @@ export class MonitorRepo {
     return this.get(name);
   }
 
+  /**
+   * New settings and whether it is checked on schedule, in one transaction with the resolution of
+   * alerts whose rule it no longer checks. Returns the monitor and those alerts' rules.
+   */
+  update(
+    id: string,
+    settings: MonitorSettings,
+    enabled: boolean,
+  ): { monitor: Monitor & { id: string }; resolved: string[] } {
+    return writeTransaction(this.db, () => {
+      const at = now();
+      this.db
+        .prepare('UPDATE monitors SET settings = ?, enabled = ?, updated_at = ? WHERE id = ?')
+        .run(JSON.stringify(settings), enabled ? 1 : 0, at, id);
+      const resolved = this.resolveRetired(id, alertRules(settings), at);
+      const row = this.db.prepare('SELECT * FROM monitors WHERE id = ?').get(id) as MonitorRow;
+      return { monitor: monitorOf(row), resolved };
+    });
+  }
+
+  /** Resolves the monitor's firing alerts of rules other than `rules`; their rules. */
+  private resolveRetired(monitorId: string, rules: string[], at: number): string[] {
+    const firing = this.db
+      .prepare("SELECT id, rule FROM alerts WHERE monitor_id = ? AND state = 'firing'")
+      .all(monitorId) as { id: string; rule: string }[];
+    const retired = firing.filter((a) => !rules.includes(a.rule));
+    const resolve = this.db.prepare(
+      "UPDATE alerts SET state = 'resolved', resolved_at = ?, message = message || ? WHERE id = ?",
+    );
+    for (const a of retired) resolve.run(at, ' (resolved: the monitor no longer checks this rule)', a.id);
+    return retired.map((a) => a.rule);
+  }
+
   remove(name: string): boolean {
     return this.db.prepare('DELETE FROM monitors WHERE name = ?').run(name).changes > 0;
   }
@@ -203,6 +237,12 @@ export class MonitorRepo {
           resolved.push(v.rule);
         }
       }
+      // A check that began before its monitor was changed may have judged rules it no longer has.
+      const settings = this.db.prepare('SELECT settings FROM monitors WHERE id = ?').get(monitorId) as
+        | { settings: string }
+        | undefined;
+      if (settings)
+        resolved.push(...this.resolveRetired(monitorId, alertRules(JSON.parse(settings.settings)), run.at));
     });
     return { fired, resolved };
   }

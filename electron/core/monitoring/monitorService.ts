@@ -18,6 +18,7 @@ import {
   AddMonitorParams,
   type Alert,
   type AlertState,
+  alertRules,
   DRIFT_RULE,
   derivedName,
   type LoggedRequest,
@@ -29,6 +30,8 @@ import {
   type MonitorSummary,
   parseMonitorRule,
   type RuleCheck,
+  UpdateMonitorParams,
+  type UpdateMonitorResult,
 } from '../../../shared/monitoring.ts';
 import type { ModelVersion } from '../../../shared/registry.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
@@ -101,44 +104,47 @@ export class MonitorService {
   add(input: AddMonitorParams): Monitor {
     const p = AddMonitorParams.parse(input);
     this.d.deployments.repo.get(p.deployment);
-    const rules: MonitorRule[] = [];
-    for (const text of p.rules) {
-      const r = parseMonitorRule(text);
-      if (typeof r === 'string') throw invalidInput(r);
-      // `error_rate<0.05` and `error_rate < 0.05` are one rule.
-      if (!rules.some((x) => x.text === r.text)) rules.push(r);
-    }
-    const drift = p.drift ?? MONITOR_DEFAULTS.drift;
-    const needsDrift = rules.find((r) => r.metric === 'drift_share' || r.metric === 'drifted_columns');
-    if (needsDrift && !drift)
-      throw invalidInput(`"${needsDrift.text}" needs drift tested: leave drift on, or drop the rule.`);
-    if (p.reference !== undefined && !p.reference.startsWith('dataset:') && !tableFormatOf(p.reference))
-      throw invalidInput(
-        `The reference ${p.reference} is neither dataset:NAME[@V][:PATH] nor a CSV, TSV, Parquet or JSON Lines file.`,
-      );
-    const reference =
-      p.reference === undefined || p.reference.startsWith('dataset:')
-        ? p.reference
-        : path.resolve(p.reference);
-    const settings: MonitorSettings = {
-      windowSeconds: p.windowSeconds ?? MONITOR_DEFAULTS.windowSeconds,
-      everySeconds: p.everySeconds ?? MONITOR_DEFAULTS.everySeconds,
-      minRows: p.minRows ?? MONITOR_DEFAULTS.minRows,
-      drift,
-      driftShare: p.driftShare ?? MONITOR_DEFAULTS.driftShare,
-      reference: reference ?? null,
-      rules,
-    };
-    if (!settings.drift && !rules.length)
-      throw invalidInput(
-        'A monitor without drift needs at least one rule (such as --rule "error_rate < 0.05").',
-      );
+    const settings = settingsOf(p, {
+      ...MONITOR_DEFAULTS,
+      reference: null,
+      rules: [],
+    });
     const { id: _id, ...m } = this.repo.add(
       p.name ?? derivedName(p.deployment, 'monitor'),
       p.deployment,
       settings,
     );
     return m;
+  }
+
+  /**
+   * Changes a monitor's settings or pauses it. `guard` is told the alert rules it will keep, and
+   * refuses (throws) when something still relies on one that goes (a policy retraining on it).
+   * Alerts of rules it no longer checks are resolved in the same transaction.
+   */
+  update(input: UpdateMonitorParams, guard?: (monitor: string, kept: string[]) => void): UpdateMonitorResult {
+    const p = UpdateMonitorParams.parse(input);
+    const { id, ...current } = this.repo.get(p.name);
+    if (p.rules && (p.addRules || p.removeRules))
+      throw invalidInput(
+        'Give the rules whole (--rule) or change them one by one (--add-rule, --remove-rule), not both.',
+      );
+    let texts = p.rules ?? current.rules.map((r) => r.text);
+    for (const text of p.removeRules ?? []) {
+      const r = parseMonitorRule(text);
+      const norm = typeof r === 'string' ? text.trim() : r.text;
+      if (!texts.includes(norm))
+        throw invalidInput(
+          `${p.name} has no rule "${text.trim()}": its rules are ${texts.map((t) => `"${t}"`).join(', ') || '(none)'}.`,
+        );
+      texts = texts.filter((t) => t !== norm);
+    }
+    texts = [...texts, ...(p.addRules ?? [])];
+    const settings = settingsOf({ ...p, rules: texts }, current);
+    guard?.(p.name, alertRules(settings));
+    const { monitor, resolved } = this.repo.update(id, settings, p.enabled ?? current.enabled);
+    const { id: _id, ...m } = monitor;
+    return { monitor: m, resolved };
   }
 
   /** Removes a monitor with its checks, alerts and drift reports. */
@@ -495,4 +501,44 @@ export function parseSince(text: string, at = now()): number {
       `"${text}" is neither a time (2026-11-29T10:00:00Z) nor a duration (15m, 24h, 7d): deployment:NAME:SINCE takes one of them.`,
     );
   return t;
+}
+
+/** Settings asked for, over `base` where not given: rules parsed, the reference checked. */
+function settingsOf(
+  p: Partial<Omit<MonitorSettings, 'rules'>> & { reference?: string | null; rules?: string[] },
+  base: MonitorSettings,
+): MonitorSettings {
+  const rules: MonitorRule[] = [];
+  for (const text of p.rules ?? base.rules.map((r) => r.text)) {
+    const r = parseMonitorRule(text);
+    if (typeof r === 'string') throw invalidInput(r);
+    // `error_rate<0.05` and `error_rate < 0.05` are one rule.
+    if (!rules.some((x) => x.text === r.text)) rules.push(r);
+  }
+  const drift = p.drift ?? base.drift;
+  const needsDrift = rules.find((r) => r.metric === 'drift_share' || r.metric === 'drifted_columns');
+  if (needsDrift && !drift)
+    throw invalidInput(`"${needsDrift.text}" needs drift tested: leave drift on, or drop the rule.`);
+  let reference = p.reference === undefined ? base.reference : p.reference;
+  if (p.reference) {
+    if (!p.reference.startsWith('dataset:') && !tableFormatOf(p.reference))
+      throw invalidInput(
+        `The reference ${p.reference} is neither dataset:NAME[@V][:PATH] nor a CSV, TSV, Parquet or JSON Lines file.`,
+      );
+    if (!p.reference.startsWith('dataset:')) reference = path.resolve(p.reference);
+  }
+  const settings: MonitorSettings = {
+    windowSeconds: p.windowSeconds ?? base.windowSeconds,
+    everySeconds: p.everySeconds ?? base.everySeconds,
+    minRows: p.minRows ?? base.minRows,
+    drift,
+    driftShare: p.driftShare ?? base.driftShare,
+    reference,
+    rules,
+  };
+  if (!settings.drift && !rules.length)
+    throw invalidInput(
+      'A monitor without drift needs at least one rule (such as --rule "error_rate < 0.05").',
+    );
+  return settings;
 }

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectErrorCode } from '../testing/errorCodes.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
@@ -252,6 +252,93 @@ describe.skipIf(Boolean(skipReason))(
         /iris-ct-monitor has no rule "accuracy > 0\.5": its alerts are "dataset drift", "requests >= 1000"/,
       );
       await app.api.call('policies.remove', { name: 'normalised' });
+    });
+
+    it('is changed in place and paused, and keeps its monitor from dropping a rule it retrains on', async () => {
+      await app.api.call('monitors.update', { name: 'iris-ct-monitor', addRules: ['requests >= 5000'] });
+      const { policy: added } = await app.api.call('policies.add', {
+        deployment: 'iris-ct',
+        name: 'edited',
+        monitor: 'iris-ct-monitor',
+        rules: ['requests >= 5000'],
+      });
+      const { policy } = await app.api.call('policies.update', {
+        name: 'edited',
+        params: { max_iter: 45 },
+        unsetParams: ['label'],
+        cooldownSeconds: 600,
+        newData: true,
+      });
+      expect(policy).toMatchObject({
+        recipe: added.recipe,
+        datasets: added.datasets,
+        params: { max_iter: 45 },
+        cooldownSeconds: 600,
+        triggers: { monitor: 'iris-ct-monitor', rules: ['requests >= 5000'], newData: true },
+        enabled: true,
+        createdAt: added.createdAt,
+      });
+      expect(policy.params).not.toHaveProperty('label');
+
+      // The monitor cannot drop the rule the policy retrains on…
+      await expectErrorCode(
+        app.api.call('monitors.update', { name: 'iris-ct-monitor', removeRules: ['requests >= 5000'] }),
+        'CONFLICT',
+        /The policy edited retrains when the alert "requests >= 5000" of iris-ct-monitor fires/,
+      );
+      // …until the policy retrains on any of its alerts.
+      const any = await app.api.call('policies.update', { name: 'edited', rules: null });
+      expect(any.policy.triggers).toEqual({ monitor: 'iris-ct-monitor', rules: null, newData: true });
+      const { monitor } = await app.api.call('monitors.update', {
+        name: 'iris-ct-monitor',
+        removeRules: ['requests >= 5000'],
+      });
+      expect(monitor.rules.map((r) => r.text)).toEqual(['requests >= 1000']);
+      await expectErrorCode(
+        app.api.call('policies.update', { name: 'edited', rules: ['requests >= 5000'] }),
+        'INVALID_INPUT',
+        /iris-ct-monitor has no rule "requests >= 5000"/,
+      );
+      await expectErrorCode(
+        app.api.call('policies.update', { name: 'edited', recipe: dirs.make() }),
+        'INVALID_INPUT',
+        /There is no recipe at .*: a recipe folder holds recipe\.yaml/,
+      );
+      await expectErrorCode(
+        app.api.call('policies.update', {
+          name: 'edited',
+          datasets: [{ channel: 'train', dataset: 'nope' }],
+        }),
+        'NOT_FOUND',
+      );
+
+      // Paused, its trigger holds but the app does not retrain; resumed, it does. The other
+      // policies are paused too, and what the schedule starts is only recorded, not run.
+      const others = (await app.api.call('policies.list', {})).policies.filter((p) => p.name !== 'edited');
+      for (const p of others) await app.api.call('policies.update', { name: p.name, enabled: false });
+      const paused = await app.api.call('policies.update', { name: 'edited', enabled: false, monitor: null });
+      expect(paused.policy).toMatchObject({ enabled: false, triggers: { monitor: null, rules: null } });
+      expect(app.wb.policies.due('edited')).toMatchObject({ kind: 'new-data' });
+      const started: string[] = [];
+      const start = vi.spyOn(app.wb.ops, 'start').mockImplementation((method) => {
+        started.push(method);
+        return { op: 'recorded', done: Promise.resolve(undefined) } as unknown as ReturnType<
+          typeof app.wb.ops.start
+        >;
+      });
+      const stop = app.wb.policies.schedule(app.wb.ops, 20);
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        expect(started).toEqual([]);
+        await app.api.call('policies.update', { name: 'edited', enabled: true });
+        await expect.poll(() => started.length).toBeGreaterThan(0);
+        expect(new Set(started)).toEqual(new Set(['policies.run']));
+      } finally {
+        stop();
+        start.mockRestore();
+        for (const p of others) await app.api.call('policies.update', { name: p.name, enabled: p.enabled });
+      }
+      await app.api.call('policies.remove', { name: 'edited' });
     });
 
     it('is cancelled while it trains: the run is cancelled too, and nothing after it happens', async () => {

@@ -69,6 +69,14 @@ export class PolicyRepo {
     return this.get(name);
   }
 
+  update(id: string, settings: PolicySettings, enabled: boolean): StoredPolicy {
+    this.db
+      .prepare('UPDATE policies SET settings = ?, enabled = ?, updated_at = ? WHERE id = ?')
+      .run(JSON.stringify(settings), enabled ? 1 : 0, now(), id);
+    const row = this.db.prepare('SELECT * FROM policies WHERE id = ?').get(id) as PolicyRow;
+    return policyOf(row);
+  }
+
   remove(name: string): boolean {
     const p = this.find(name);
     if (!p) return false;

@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { entities } from '../../../shared/entities.ts';
-import { DRIFT_RULE, derivedName, parseMonitorRule } from '../../../shared/monitoring.ts';
+import { alertRules, DRIFT_RULE, derivedName, parseMonitorRule } from '../../../shared/monitoring.ts';
 import {
   AddPolicyParams,
   type ExecutionTrigger,
@@ -26,12 +26,13 @@ import {
   type PolicyExecution,
   type PolicySettings,
   type PolicySummary,
+  UpdatePolicyParams,
 } from '../../../shared/policies.ts';
 import type { ModelVersion } from '../../../shared/registry.ts';
 import type { Api } from '../api.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import type { DeploymentService } from '../deploy/deploymentService.ts';
-import { cancelled, invalidInput, WorkbenchError } from '../errors.ts';
+import { cancelled, conflict, invalidInput, WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { newId, now } from '../ids.ts';
 import type { MonitorService } from '../monitoring/monitorService.ts';
@@ -98,23 +99,10 @@ export class PolicyService {
       throw invalidInput(
         `${dep.model} v${dep.version} was not trained by a recipe run here, so there is nothing to retrain by default. Name the recipe (--recipe DIR) and its data (--dataset CHANNEL=NAME).`,
       );
-    if (!fs.existsSync(path.join(recipe, 'recipe.yaml')))
-      throw invalidInput(
-        `There is no recipe at ${recipe}${p.recipe ? '' : ` (the recipe ${dep.model} v${dep.version} was trained with)`}: a recipe folder holds recipe.yaml. Name one with --recipe DIR.`,
-      );
+    checkRecipe(recipe, p.recipe ? '' : ` (the recipe ${dep.model} v${dep.version} was trained with)`);
     // What is named replaces what made the served version, channel by channel and param by param.
-    const datasets = [
-      ...(run?.datasets ?? [])
-        .filter((d) => !p.datasets?.some((x) => x.channel === d.channel))
-        .map((d) => ({ channel: d.channel, dataset: d.dataset })),
-      ...(p.datasets ?? []),
-    ];
-    for (const d of datasets) this.d.datasets.versions(d.dataset);
-    const rules = p.monitor ? this.monitorRules(p.monitor, p.rules) : null;
-    if (!p.monitor && p.rules?.length)
-      throw invalidInput(
-        '--rule chooses which alerts of the monitor retrain: name the monitor too (--monitor).',
-      );
+    const datasets = this.datasetsOver(run?.datasets ?? [], p.datasets);
+    const rules = this.triggerRules(p.monitor, p.rules);
     const settings: PolicySettings = {
       deployment: dep.name,
       model: dep.model,
@@ -140,6 +128,84 @@ export class PolicyService {
     return added;
   }
 
+  /** Changes a policy's settings, or pauses or resumes its triggers. */
+  update(input: UpdatePolicyParams): Policy {
+    const p = UpdatePolicyParams.parse(input);
+    const { id, enabled, ...current } = this.repo.get(p.name);
+    const recipe = p.recipe ? path.resolve(p.recipe) : current.recipe;
+    if (p.recipe) checkRecipe(recipe, '');
+    const monitor = p.monitor === undefined ? current.triggers.monitor : p.monitor;
+    // Another monitor: its rules are chosen anew (any alert, unless named).
+    const sameMonitor = monitor === current.triggers.monitor;
+    const rules =
+      p.rules === undefined && sameMonitor
+        ? current.triggers.rules
+        : this.triggerRules(monitor ?? undefined, p.rules ?? undefined);
+    const params = { ...current.params, ...(p.params ?? {}) };
+    for (const k of p.unsetParams ?? []) delete params[k];
+    const evaluation =
+      p.evaluation === undefined
+        ? current.evaluation
+        : p.evaluation && {
+            dataset: p.evaluation.dataset,
+            path: p.evaluation.path ?? null,
+            label: p.evaluation.label ?? null,
+          };
+    if (p.evaluation) this.d.datasets.versions(p.evaluation.dataset);
+    const settings: PolicySettings = {
+      deployment: current.deployment,
+      model: current.model,
+      alias: p.alias ?? current.alias,
+      recipe,
+      datasets: p.datasets ? this.datasetsOver(current.datasets, p.datasets) : current.datasets,
+      params,
+      seed: current.seed,
+      engine: p.engine === undefined ? current.engine : p.engine,
+      modelPath: p.modelPath ?? current.modelPath,
+      evaluation,
+      triggers: { monitor, rules, newData: p.newData ?? current.triggers.newData },
+      cooldownSeconds: p.cooldownSeconds ?? current.cooldownSeconds,
+    };
+    const { id: _id, ...updated } = this.repo.update(id, settings, p.enabled ?? enabled);
+    return updated;
+  }
+
+  /** `named` over `base`, channel by channel; each dataset must exist. */
+  private datasetsOver(
+    base: readonly { channel: string; dataset: string }[],
+    named: readonly { channel: string; dataset: string }[] | undefined,
+  ): { channel: string; dataset: string }[] {
+    const datasets = [
+      ...base
+        .filter((d) => !named?.some((x) => x.channel === d.channel))
+        .map((d) => ({ channel: d.channel, dataset: d.dataset })),
+      ...(named ?? []),
+    ];
+    for (const d of datasets) this.d.datasets.versions(d.dataset);
+    return datasets;
+  }
+
+  /** The alert rules that set a policy off: null for any of the monitor's, or without a monitor. */
+  private triggerRules(monitor: string | undefined, rules: string[] | undefined): string[] | null {
+    if (!monitor && rules?.length)
+      throw invalidInput(
+        '--rule chooses which alerts of the monitor retrain: name the monitor too (--monitor).',
+      );
+    return monitor ? this.monitorRules(monitor, rules) : null;
+  }
+
+  /** Refuses a change to a monitor that drops an alert rule a policy retrains on. */
+  assertTriggersKept(monitor: string, kept: string[]): void {
+    for (const p of this.repo.list()) {
+      if (p.triggers.monitor !== monitor || !p.triggers.rules) continue;
+      const gone = p.triggers.rules.find((r) => !kept.includes(r));
+      if (gone)
+        throw conflict(
+          `The policy ${p.name} retrains when the alert "${gone}" of ${monitor} fires, and the change drops that rule. Keep the rule, or change the policy's triggers first (its page's Edit, or \`mlwb policies update ${p.name}\`).`,
+        );
+    }
+  }
+
   /**
    * The monitor's rules a policy retrains on, as its alerts name them (`accuracy<0.80` is the
    * monitor's `accuracy < 0.8`); null for all of them. A rule the monitor does not check is refused.
@@ -147,7 +213,7 @@ export class PolicyService {
   private monitorRules(monitorName: string, texts: string[] | undefined): string[] | null {
     const { id: _id, ...monitor } = this.d.monitoring.repo.get(monitorName);
     if (!texts?.length) return null;
-    const has = [...(monitor.drift ? [DRIFT_RULE] : []), ...monitor.rules.map((r) => r.text)];
+    const has = alertRules(monitor);
     return texts.map((text) => {
       const t = text.trim();
       let rule: string | undefined = t === DRIFT_RULE ? DRIFT_RULE : undefined;
@@ -492,4 +558,12 @@ function headline(metrics: Record<string, unknown>): string {
     (k) => typeof metrics[k] === 'number',
   );
   return pick.map((k) => `${k} ${(metrics[k] as number).toPrecision(3)}`).join(', ') || 'evaluated';
+}
+
+/** Refuses a folder without recipe.yaml; `which` says whose recipe it was meant to be. */
+function checkRecipe(dir: string, which: string): void {
+  if (!fs.existsSync(path.join(dir, 'recipe.yaml')))
+    throw invalidInput(
+      `There is no recipe at ${dir}${which}: a recipe folder holds recipe.yaml. Name one with --recipe DIR.`,
+    );
 }

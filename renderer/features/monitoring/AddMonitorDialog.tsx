@@ -6,19 +6,19 @@
  * monitor's page opens.
  */
 import { useState } from 'react';
-import { derivedName, MONITOR_METRICS, monitorMetricNames } from '../../../shared/monitoring.ts';
+import { derivedName } from '../../../shared/monitoring.ts';
 import { api } from '../../api/hooks.ts';
 import { fieldErrors } from '../../components/form/fieldErrors.ts';
 import { TextField } from '../../components/form/TextField.tsx';
 import { ModalDialog } from '../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { href, navigate } from '../../router.ts';
+import { MonitorFields } from './MonitorFields.tsx';
 import {
   initialMonitorForm,
   type MonitorForm,
   type MonitorFormErrors,
   monitorParams,
-  ruleLines,
 } from './monitorForm.ts';
 import './monitoring.css';
 
@@ -32,10 +32,7 @@ export function AddMonitorDialog(props: { deployment?: string; onClose(): void }
   // The only deployment is the one to watch.
   const deployment = form.deployment || (names.length === 1 ? names[0]! : '');
   const server = fieldErrors(add.error, ['name']);
-  const lines = ruleLines(form.rules);
   const nothingDeployed = deployments.isSuccess && names.length === 0;
-  const addRule = (metric: string) =>
-    set({ rules: `${form.rules.replace(/\s+$/, '')}${form.rules.trim() ? '\n' : ''}${metric} ` });
   return (
     <ModalDialog
       title="Add monitor"
@@ -90,129 +87,7 @@ export function AddMonitorDialog(props: { deployment?: string; onClose(): void }
             mono
           />
         </div>
-        <div className="monitor-form-row monitor-form-row-3">
-          <TextField
-            label="Window"
-            aria="Window"
-            value={form.window}
-            onChange={(window) => set({ window })}
-            error={errors.window}
-            hint="Each check reads this much recent traffic: 15m, 1h, 1d."
-            mono
-          />
-          <TextField
-            label="Check every"
-            aria="Check every"
-            value={form.every}
-            onChange={(every) => set({ every })}
-            error={errors.every}
-            hint="The app checks it on its own; 0: only with Check now."
-            mono
-          />
-          <TextField
-            label="Min rows"
-            aria="Min rows"
-            value={form.minRows}
-            onChange={(minRows) => set({ minRows })}
-            error={errors.minRows}
-            hint="Fewer rows in a window: drift is not tested."
-            mono
-          />
-        </div>
-        <fieldset className="monitor-form-section">
-          <legend>
-            <label className="mon-check">
-              <input
-                type="checkbox"
-                checked={form.drift}
-                onChange={(e) => set({ drift: e.target.checked })}
-              />
-              Test the window's features for drift
-            </label>
-          </legend>
-          {form.drift && (
-            <div className="monitor-form-row monitor-form-row-drift">
-              <TextField
-                label="Dataset drift at"
-                aria="Drift share"
-                value={form.driftShare}
-                onChange={(driftShare) => set({ driftShare })}
-                error={errors.driftShare}
-                hint="of the features drifted: 0.5 or 50%."
-                mono
-              />
-              <TextField
-                label="Reference (optional)"
-                aria="Reference"
-                value={form.reference}
-                onChange={(reference) => set({ reference })}
-                error={errors.reference}
-                placeholder="the model's training data, through its lineage"
-                hint={
-                  <>
-                    Or a dataset version: <code>dataset:NAME@V</code>, <code>dataset:NAME@V:PATH</code>.
-                  </>
-                }
-                mono
-              />
-            </div>
-          )}
-        </fieldset>
-        <fieldset className="monitor-form-section">
-          <legend>Rules {form.drift ? '(optional)' : ''}</legend>
-          <div className="monitor-rules">
-            <div className="field">
-              <textarea
-                className="input rules-box mono"
-                aria-label="Rules"
-                aria-invalid={errors.rules !== undefined}
-                rows={4}
-                value={form.rules}
-                placeholder={'error_rate < 0.05\np95_latency_ms < 250\naccuracy >= 0.9'}
-                onChange={(e) => set({ rules: e.target.value })}
-              />
-              <span className="muted small">
-                One a line: METRIC OP NUMBER. A rule that does not hold fires an alert.
-              </span>
-              {lines.length > 0 && (
-                <ul className="rule-lines" data-testid="rule-lines">
-                  {lines.map((l) => (
-                    <li key={l.line} className={l.error ? 'rule-line-bad' : 'rule-line-ok'}>
-                      <span aria-hidden="true">{l.error ? '✕' : '✓'}</span>{' '}
-                      {l.error ? (
-                        <>
-                          Line {l.line}: {l.error}
-                        </>
-                      ) : (
-                        <span className="mono">{l.rule!.text}</span>
-                      )}
-                    </li>
-                  ))}
-                </ul>
-              )}
-              {errors.rules && !lines.some((l) => l.error) && (
-                <span className="field-error">{errors.rules}</span>
-              )}
-            </div>
-            <div className="metric-list">
-              <span className="form-label">Metrics</span>
-              <div className="metric-chips">
-                {monitorMetricNames.map((m) => (
-                  <button
-                    key={m}
-                    type="button"
-                    className="metric-chip mono"
-                    title={MONITOR_METRICS[m]}
-                    onClick={() => addRule(m)}
-                  >
-                    {m}
-                  </button>
-                ))}
-              </div>
-              <span className="muted small">Hover one for what it measures; click it to start a rule.</span>
-            </div>
-          </div>
-        </fieldset>
+        <MonitorFields form={form} set={set} errors={errors} />
         <ErrorNotice error={server.rest} title="Not added." />
       </div>
       <footer className="dialog-footer">

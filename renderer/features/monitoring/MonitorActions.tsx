@@ -1,6 +1,7 @@
 /**
- * Check now (a long operation: its phases, a bar and Cancel, or why it failed) and Remove, which
- * asks first. Removing takes the monitor's checks and alerts with it, then opens Monitoring.
+ * Check now (a long operation: its phases, a bar and Cancel, or why it failed), Edit (its settings
+ * in place), Pause or Resume (the app's scheduled checks), and Remove, which asks first. Removing
+ * takes the monitor's checks and alerts with it, then opens Monitoring.
  */
 
 import type { UseMutationResult } from '@tanstack/react-query';
@@ -11,14 +12,16 @@ import { api } from '../../api/hooks.ts';
 import { ConfirmRemove } from '../../components/ConfirmRemove.tsx';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { OperationProgress } from '../../components/OperationProgress.tsx';
-import { plural } from '../../format.ts';
+import { EditMonitorDialog } from './EditMonitorDialog.tsx';
 
 export type RemoveMonitor = UseMutationResult<{ removed: boolean }, ApiError, { name: string }>;
 
 export function MonitorActions(props: { monitor: Monitor; checks: number; remove: RemoveMonitor }) {
   const m = props.monitor;
   const check = api.monitors.run.useOperation();
+  const update = api.monitors.update.useMutation();
   const [confirming, setConfirming] = useState(false);
+  const [editing, setEditing] = useState(false);
   const checking = check.state.status === 'running';
   const removing = props.remove.isPending || props.remove.isSuccess;
   return (
@@ -33,6 +36,22 @@ export function MonitorActions(props: { monitor: Monitor; checks: number; remove
         >
           {checking ? 'Checking…' : 'Check now'}
         </button>
+        <button type="button" className="btn" disabled={removing} onClick={() => setEditing(true)}>
+          Edit…
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={removing || update.isPending}
+          title={
+            m.enabled
+              ? 'Stops the app checking it on its own; Check now still works'
+              : `The app checks it ${m.everySeconds ? 'on its schedule' : 'only when asked'} again`
+          }
+          onClick={() => update.mutate({ name: m.name, enabled: !m.enabled })}
+        >
+          {m.enabled ? 'Pause' : 'Resume'}
+        </button>
         <button
           type="button"
           className="btn btn-danger"
@@ -44,6 +63,8 @@ export function MonitorActions(props: { monitor: Monitor; checks: number; remove
       </div>
       <OperationProgress state={check.state} doing="Checking" failed="Not checked." onCancel={check.cancel} />
       <ErrorNotice error={props.remove.error} title="Not removed." />
+      <ErrorNotice error={update.error} title={m.enabled ? 'Not paused.' : 'Not resumed.'} />
+      {editing && <EditMonitorDialog monitor={m} onClose={() => setEditing(false)} />}
       {confirming && (
         <ConfirmRemove
           title={`Remove ${m.name}?`}

@@ -1,5 +1,5 @@
 /**
- * One monitor: what it watches and how (its settings), Check now and Remove, its last check with
+ * One monitor: what it watches and how (its settings), Check now, Edit, Pause and Remove, its last check with
  * each rule's result, charts of its checks over time, the recent checks, its alerts, firing and
  * resolved, and the retraining policies they set off. Kept current by `changed` events, from
  * checks made here, by the app's schedule or by the CLI.
@@ -132,7 +132,10 @@ function Settings(props: { monitor: Monitor }) {
       </div>
       <div>
         <dt>Checked</dt>
-        <dd>{formatEvery(m.everySeconds)}</dd>
+        <dd>
+          {formatEvery(m.everySeconds)}
+          {!m.enabled && <span className="muted"> (paused: Check now still works)</span>}
+        </dd>
       </div>
       <div>
         <dt>Drift</dt>

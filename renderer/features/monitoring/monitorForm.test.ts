@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { Monitor } from '../../../shared/monitoring.ts';
 import {
   durationText,
+  formOfMonitor,
   initialMonitorForm,
   type MonitorForm,
   monitorParams,
+  monitorUpdateParams,
   parseDuration,
   parseShare,
   referenceProblem,
@@ -154,5 +157,59 @@ describe('monitor form', () => {
     expect(referenceProblem('dataset:')).toContain('dataset:NAME@VERSION');
     expect(referenceProblem('dataset:iris@latest')).toContain('dataset:NAME@VERSION');
     expect(referenceProblem('ref.xlsx')).toContain('neither');
+  });
+});
+
+describe('editing a monitor', () => {
+  const monitor: Monitor = {
+    name: 'iris-monitor',
+    deployment: 'iris',
+    windowSeconds: 5400,
+    everySeconds: 0,
+    minRows: 80,
+    drift: true,
+    driftShare: 0.3,
+    reference: 'dataset:iris@2',
+    rules: [{ text: 'error_rate < 0.05', metric: 'error_rate', op: '<', value: 0.05 }],
+    enabled: true,
+    createdAt: 1,
+    updatedAt: 1,
+  };
+
+  it('fills the form with what it has, and sends it back unchanged', () => {
+    const f = formOfMonitor(monitor);
+    expect(f).toMatchObject({
+      window: '90m',
+      every: '0',
+      minRows: '80',
+      driftShare: '0.3',
+      rules: 'error_rate < 0.05',
+    });
+    expect(monitorUpdateParams(f)).toEqual({
+      params: {
+        name: 'iris-monitor',
+        windowSeconds: 5400,
+        everySeconds: 0,
+        minRows: 80,
+        drift: true,
+        driftShare: 0.3,
+        reference: 'dataset:iris@2',
+        rules: ['error_rate < 0.05'],
+      },
+    });
+  });
+
+  it('goes back to the training data when the reference is cleared, and keeps it while drift is off', () => {
+    const f = formOfMonitor(monitor);
+    expect(monitorUpdateParams({ ...f, reference: ' ' })).toMatchObject({ params: { reference: null } });
+    const off = monitorUpdateParams({ ...f, drift: false });
+    expect(off).toMatchObject({ params: { drift: false, rules: ['error_rate < 0.05'] } });
+    expect(off).not.toHaveProperty('params.reference');
+    expect(off).not.toHaveProperty('params.driftShare');
+    expect(monitorUpdateParams({ ...f, drift: false, rules: '' })).toEqual({
+      errors: {
+        rules: 'A monitor that does not test drift needs at least one rule, such as error_rate < 0.05.',
+      },
+    });
   });
 });

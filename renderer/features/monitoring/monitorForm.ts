@@ -6,14 +6,16 @@
  */
 
 import { TABULAR_EXTENSIONS } from '../../../shared/datasets.ts';
-import { parseDuration } from '../../../shared/duration.ts';
+import { durationText, parseDuration } from '../../../shared/duration.ts';
 import {
   type AddMonitorParams,
   MONITOR_DEFAULTS,
+  type Monitor,
   MonitorName,
   type MonitorRule,
   MonitorSettings,
   parseMonitorRule,
+  type UpdateMonitorParams,
 } from '../../../shared/monitoring.ts';
 
 export interface MonitorForm {
@@ -42,20 +44,7 @@ export type MonitorFormField =
   | 'reference';
 export type MonitorFormErrors = Partial<Record<MonitorFormField | 'rules', string>>;
 
-export { parseDuration };
-
-/** Seconds as the form writes them: the largest unit that divides them (`3600` → `1h`). */
-export function durationText(seconds: number): string {
-  if (seconds === 0) return '0';
-  for (const [unit, n] of [
-    ['w', 604800],
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-  ] as const)
-    if (seconds % n === 0) return `${seconds / n}${unit}`;
-  return `${seconds}s`;
-}
+export { durationText, parseDuration };
 
 export function initialMonitorForm(deployment: string): MonitorForm {
   return {
@@ -68,6 +57,21 @@ export function initialMonitorForm(deployment: string): MonitorForm {
     driftShare: String(MONITOR_DEFAULTS.driftShare),
     reference: '',
     rules: '',
+  };
+}
+
+/** A monitor's settings as the form shows them, to be changed. */
+export function formOfMonitor(m: Monitor): MonitorForm {
+  return {
+    deployment: m.deployment,
+    name: m.name,
+    window: durationText(m.windowSeconds),
+    every: durationText(m.everySeconds),
+    minRows: String(m.minRows),
+    drift: m.drift,
+    driftShare: String(m.driftShare),
+    reference: m.reference ?? '',
+    rules: m.rules.map((r) => r.text).join('\n'),
   };
 }
 
@@ -167,6 +171,26 @@ export function monitorParams(
       ...(form.drift ? { driftShare: driftShare! } : {}),
       ...(form.drift && reference ? { reference } : {}),
       rules: lines.map((l) => l.rule!.text),
+    },
+  };
+}
+
+/**
+ * The `monitors.update` params of an edited form: every setting, as the form shows them all. A
+ * blank reference goes back to the model's training data; with drift off, the drift share and
+ * reference it had stay for when it is turned on again.
+ */
+export function monitorUpdateParams(
+  form: MonitorForm,
+): { params: UpdateMonitorParams } | { errors: MonitorFormErrors } {
+  const r = monitorParams(form);
+  if ('errors' in r) return r;
+  const { deployment: _d, name: _n, reference, ...settings } = r.params;
+  return {
+    params: {
+      ...settings,
+      name: form.name,
+      ...(form.drift ? { reference: reference ?? null } : {}),
     },
   };
 }

@@ -1,16 +1,19 @@
 /**
  * Retrain now (a long operation: the step under way, a bar and Cancel, or why it could not start;
- * it runs on when the page is left, see useRetrain.ts) and Remove, which asks first. Removing takes the policy's executions with it, then opens
- * Monitoring; the runs, versions and deployment they made stay.
+ * it runs on when the page is left, see useRetrain.ts), Edit (its settings in place), Pause or
+ * Resume (its triggers), and Remove, which asks first. Removing takes the policy's executions with
+ * it, then opens Monitoring; the runs, versions and deployment they made stay.
  */
 import type { UseMutationResult } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Policy } from '../../../../shared/policies.ts';
 import type { ApiError } from '../../../api/apiError.ts';
+import { api } from '../../../api/hooks.ts';
 import { ConfirmRemove } from '../../../components/ConfirmRemove.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
 import { OperationProgress } from '../../../components/OperationProgress.tsx';
 import { plural } from '../../../format.ts';
+import { EditPolicyDialog } from './EditPolicyDialog.tsx';
 import type { Retrain } from './useRetrain.ts';
 import '../monitoring.css';
 
@@ -30,7 +33,9 @@ export function PolicyActions(props: {
   cancelOther: CancelOp;
 }) {
   const p = props.policy;
+  const update = api.policies.update.useMutation();
   const [confirming, setConfirming] = useState(false);
+  const [editing, setEditing] = useState(false);
   const retraining = props.retrain.state.status === 'running';
   const removing = props.remove.isPending || props.remove.isSuccess;
   // What was asked of the execution under way now (not of one before it).
@@ -50,6 +55,22 @@ export function PolicyActions(props: {
           onClick={props.onRetrain}
         >
           {retraining || props.busy ? 'Retraining…' : 'Retrain now'}
+        </button>
+        <button type="button" className="btn" disabled={removing} onClick={() => setEditing(true)}>
+          Edit…
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={removing || update.isPending}
+          title={
+            p.enabled
+              ? 'Alerts and new data no longer retrain; Retrain now still works'
+              : 'Alerts and new data retrain again'
+          }
+          onClick={() => update.mutate({ name: p.name, enabled: !p.enabled })}
+        >
+          {p.enabled ? 'Pause' : 'Resume'}
         </button>
         <button
           type="button"
@@ -87,6 +108,8 @@ export function PolicyActions(props: {
         onCancel={props.retrain.cancel}
       />
       <ErrorNotice error={props.remove.error} title="Not removed." />
+      <ErrorNotice error={update.error} title={p.enabled ? 'Not paused.' : 'Not resumed.'} />
+      {editing && <EditPolicyDialog policy={p} busy={props.busy} onClose={() => setEditing(false)} />}
       {confirming && (
         <ConfirmRemove
           title={`Remove ${p.name}?`}

@@ -1,8 +1,8 @@
 /**
- * The Add policy dialog's optional parts: the data a new version is evaluated on (blank: the
- * alias's gate's), and, folded away, what it trains when not what made the served version — the
- * recipe folder, its data channels and params. What that default is, is read from the served
- * version's lineage and said.
+ * The policy dialogs' training parts: the data a new version is evaluated on (blank: the alias's
+ * gate's), and, folded away, what it trains — when adding, what made the served version unless
+ * named here (that default is read from the served version's lineage and said); when editing,
+ * the policy's own recipe folder, data channels and params.
  */
 import { api } from '../../../api/hooks.ts';
 import { ChooseFolderButton } from '../../../components/ChooseFolderButton.tsx';
@@ -15,6 +15,8 @@ import './policies.css';
 
 export function TrainingFields(props: {
   served: { model: string; version: number } | null;
+  /** Filled with a policy's own settings (Edit), not left blank for defaults (Add). */
+  editing?: boolean;
   form: PolicyForm;
   errors: PolicyFormErrors;
   set(patch: Partial<PolicyForm>): void;
@@ -22,6 +24,7 @@ export function TrainingFields(props: {
   const { form, set, errors } = props;
   const datasets = api.datasets.list.useQuery({});
   const names = (datasets.data ?? []).map((d) => d.name);
+  const optional = props.editing ? '' : ' (optional)';
   return (
     <>
       <fieldset className="monitor-form-section">
@@ -70,14 +73,16 @@ export function TrainingFields(props: {
         <div className="policy-advanced-body">
           {props.served && <DefaultTraining model={props.served.model} version={props.served.version} />}
           <div className="field">
-            <span className="form-label">Recipe folder (optional)</span>
+            <span className="form-label">Recipe folder{optional}</span>
             <div className="inline-form">
               <input
                 className="input mono"
                 aria-label="Recipe folder"
                 value={form.recipe}
                 aria-invalid={errors.recipe !== undefined}
-                placeholder="the recipe of the run behind the served version"
+                placeholder={
+                  props.editing ? 'the recipe folder' : 'the recipe of the run behind the served version'
+                }
                 onChange={(e) => set({ recipe: e.target.value })}
               />
               <ChooseFolderButton title="Choose a recipe folder" onChosen={(recipe) => set({ recipe })} />
@@ -92,7 +97,7 @@ export function TrainingFields(props: {
           </div>
           <div className="monitor-form-row">
             <LinesField
-              label="Data (optional)"
+              label={`Data${optional}`}
               aria="Training data"
               value={form.datasets}
               onChange={(datasets) => set({ datasets })}
@@ -101,12 +106,16 @@ export function TrainingFields(props: {
               error={errors.datasets}
             />
             <LinesField
-              label="Params (optional)"
+              label={`Params${optional}`}
               aria="Params"
               value={form.params}
               onChange={(params) => set({ params })}
               placeholder="max_iter=200"
-              hint="KEY=VALUE, one a line; the others keep the run's values."
+              hint={
+                props.editing
+                  ? "KEY=VALUE, one a line; one taken off takes the recipe's default."
+                  : "KEY=VALUE, one a line; the others keep the run's values."
+              }
               error={errors.params}
             />
           </div>

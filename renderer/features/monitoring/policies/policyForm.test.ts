@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { MonitorSummary } from '../../../../shared/monitoring.ts';
-import { alertRules, initialPolicyForm, keyValueLines, type PolicyForm, policyParams } from './policyForm.ts';
+import type { Policy } from '../../../../shared/policies.ts';
+import {
+  alertRules,
+  formOfPolicy,
+  initialPolicyForm,
+  keyValueLines,
+  type PolicyForm,
+  policyParams,
+  policyUpdateParams,
+} from './policyForm.ts';
 
 const form = (patch: Partial<PolicyForm> = {}): PolicyForm => ({ ...initialPolicyForm('iris'), ...patch });
 
@@ -105,5 +114,73 @@ describe('keyValueLines', () => {
       ],
     });
     expect(keyValueLines('=1', 'KEY=VALUE')).toHaveProperty('error');
+  });
+});
+
+describe('editing a policy', () => {
+  const policy: Policy = {
+    name: 'iris-retrain',
+    deployment: 'iris',
+    model: 'iris',
+    alias: 'champion',
+    recipe: '/recipes/clf',
+    datasets: [{ channel: 'train', dataset: 'iris' }],
+    params: { max_iter: 30, label: 'target' },
+    seed: null,
+    engine: null,
+    modelPath: 'model/model.onnx',
+    evaluation: { dataset: 'iris-holdout', path: null, label: null },
+    triggers: { monitor: 'iris-monitor', rules: ['dataset drift'], newData: false },
+    cooldownSeconds: 5400,
+    enabled: true,
+    createdAt: 1,
+    updatedAt: 1,
+  };
+
+  it('fills the form with what it has, and sends every setting back', () => {
+    const f = formOfPolicy(policy);
+    expect(f).toMatchObject({
+      onAlerts: true,
+      ruleScope: 'some',
+      rules: ['dataset drift'],
+      cooldown: '90m',
+      datasets: 'train=iris',
+      params: 'max_iter=30\nlabel=target',
+      evalDataset: 'iris-holdout',
+    });
+    expect(policyUpdateParams(f, policy)).toEqual({
+      params: {
+        name: 'iris-retrain',
+        alias: 'champion',
+        monitor: 'iris-monitor',
+        rules: ['dataset drift'],
+        newData: false,
+        cooldownSeconds: 5400,
+        recipe: '/recipes/clf',
+        datasets: [{ channel: 'train', dataset: 'iris' }],
+        params: { max_iter: 30, label: 'target' },
+        evaluation: { dataset: 'iris-holdout' },
+      },
+    });
+  });
+
+  it('unsets a param taken off, and clears the monitor and the evaluation when they are', () => {
+    const f = {
+      ...formOfPolicy(policy),
+      params: 'max_iter=50',
+      onAlerts: false,
+      newData: true,
+      evalDataset: '',
+    };
+    expect(policyUpdateParams(f, policy)).toMatchObject({
+      params: {
+        params: { max_iter: '50' },
+        unsetParams: ['label'],
+        monitor: null,
+        rules: null,
+        newData: true,
+        evaluation: null,
+      },
+    });
   });
 });

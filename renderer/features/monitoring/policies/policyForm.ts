@@ -5,9 +5,15 @@
  * cooldown as a duration (`1h`). Every field problem is said before anything is sent.
  */
 
-import { parseDuration } from '../../../../shared/duration.ts';
-import { DRIFT_RULE, type MonitorSummary } from '../../../../shared/monitoring.ts';
-import { type AddPolicyParams, PolicyName, PolicySettings } from '../../../../shared/policies.ts';
+import { durationText, parseDuration } from '../../../../shared/duration.ts';
+import { type MonitorSummary, alertRules as rulesOf } from '../../../../shared/monitoring.ts';
+import {
+  type AddPolicyParams,
+  type Policy,
+  PolicyName,
+  PolicySettings,
+  type UpdatePolicyParams,
+} from '../../../../shared/policies.ts';
 import { AliasName } from '../../../../shared/registry.ts';
 import { DatasetInput } from '../../../../shared/training.ts';
 
@@ -70,10 +76,32 @@ export function initialPolicyForm(deployment: string, monitor?: string): PolicyF
   };
 }
 
+/** A policy's settings as the form shows them, to be changed. */
+export function formOfPolicy(p: Policy): PolicyForm {
+  return {
+    deployment: p.deployment,
+    name: p.name,
+    alias: p.alias,
+    onAlerts: p.triggers.monitor !== null,
+    monitor: p.triggers.monitor ?? '',
+    ruleScope: p.triggers.rules ? 'some' : 'any',
+    rules: p.triggers.rules ?? [],
+    newData: p.triggers.newData,
+    cooldown: durationText(p.cooldownSeconds),
+    recipe: p.recipe,
+    datasets: p.datasets.map((d) => `${d.channel}=${d.dataset}`).join('\n'),
+    params: Object.entries(p.params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
+    evalDataset: p.evaluation?.dataset ?? '',
+    evalPath: p.evaluation?.path ?? '',
+    evalLabel: p.evaluation?.label ?? '',
+  };
+}
+
 /** The rules whose alerts a monitor fires, by the names alerts carry: dataset drift first. */
 export function alertRules(monitor: MonitorSummary | undefined): string[] {
-  if (!monitor) return [];
-  return [...(monitor.drift ? [DRIFT_RULE] : []), ...monitor.rules.map((r) => r.text)];
+  return monitor ? rulesOf(monitor) : [];
 }
 
 /** `KEY=VALUE` lines (blank lines skipped), or the first line that is not one. */
@@ -145,6 +173,43 @@ export function policyParams(form: PolicyForm): { params: AddPolicyParams } | { 
             },
           }
         : {}),
+    },
+  };
+}
+
+/**
+ * The `policies.update` params of an edited form, against the policy it was filled from: every
+ * setting the form shows; a param taken off is unset (the recipe's default applies), a blank
+ * evaluation dataset goes back to the gate's data, and unticking alerts drops the monitor.
+ */
+export function policyUpdateParams(
+  form: PolicyForm,
+  was: Policy,
+): { params: UpdatePolicyParams } | { errors: PolicyFormErrors } {
+  const r = policyParams(form);
+  if ('errors' in r) return r;
+  const p = r.params;
+  // A value left as it was keeps its type (30, not "30"): saving unchanged changes nothing.
+  const params = Object.fromEntries(
+    Object.entries(p.params ?? {}).map(([k, v]) => [
+      k,
+      k in was.params && String(was.params[k]) === v ? was.params[k]! : v,
+    ]),
+  );
+  const unset = Object.keys(was.params).filter((k) => !(k in params));
+  return {
+    params: {
+      name: was.name,
+      ...(p.alias ? { alias: p.alias } : {}),
+      monitor: p.monitor ?? null,
+      rules: p.rules ?? null,
+      newData: p.newData,
+      cooldownSeconds: p.cooldownSeconds,
+      ...(p.recipe ? { recipe: p.recipe } : {}),
+      ...(p.datasets ? { datasets: p.datasets } : {}),
+      ...(p.params ? { params } : {}),
+      ...(unset.length ? { unsetParams: unset } : {}),
+      evaluation: p.evaluation ?? null,
     },
   };
 }

@@ -1,0 +1,98 @@
+/**
+ * Changing a retraining policy in place: the same fields as adding one, filled with what it has —
+ * the alias, what sets it off, the cooldown, what it evaluates on and, folded away, what it trains.
+ * Saving applies to its next execution; one under way goes on as it began. A refusal (no recipe
+ * there, a rule its monitor does not check) shows here.
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { Policy } from '../../../../shared/policies.ts';
+import { api } from '../../../api/hooks.ts';
+import { fieldErrors } from '../../../components/form/fieldErrors.ts';
+import { TextField } from '../../../components/form/TextField.tsx';
+import { ModalDialog } from '../../../components/ModalDialog.tsx';
+import { ErrorNotice } from '../../../components/Notice.tsx';
+import { PolicyTriggerFields } from './PolicyTriggerFields.tsx';
+import { formOfPolicy, type PolicyForm, type PolicyFormErrors, policyUpdateParams } from './policyForm.ts';
+import { TrainingFields } from './TrainingFields.tsx';
+import '../monitoring.css';
+import './policies.css';
+
+export function EditPolicyDialog(props: { policy: Policy; busy: boolean; onClose(): void }) {
+  const p = props.policy;
+  const update = api.policies.update.useMutation();
+  const [form, setForm] = useState<PolicyForm>(() => formOfPolicy(p));
+  const [errors, setErrors] = useState<PolicyFormErrors>({});
+  const set = (patch: Partial<PolicyForm>) => setForm((f) => ({ ...f, ...patch }));
+  const server = fieldErrors(update.error, ['alias', 'recipe', 'datasets', 'params', 'evaluation']);
+  const refusal = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (server.rest) refusal.current?.scrollIntoView({ block: 'nearest' });
+  }, [server.rest]);
+  return (
+    <ModalDialog
+      title={`Edit ${p.name}`}
+      wide
+      onClose={props.onClose}
+      onSubmit={() => {
+        const r = policyUpdateParams(form, p);
+        if ('errors' in r) return setErrors(r.errors);
+        setErrors({});
+        update.mutate(r.params, { onSuccess: props.onClose });
+      }}
+    >
+      <div className="dialog-body policy-form" data-testid="edit-policy">
+        <p className="muted">
+          Retrains {p.model} for <strong>{p.deployment}</strong>. Its history stays; the next execution uses
+          these settings{props.busy ? ', and the one under way goes on as it began' : ''}.
+        </p>
+        <div className="monitor-form-row">
+          <TextField
+            label="Alias to promote"
+            aria="Alias"
+            value={form.alias}
+            onChange={(alias) => set({ alias })}
+            error={errors.alias ?? server.fields.alias}
+            hint="The new version takes it only if the alias's gate lets it."
+            mono
+          />
+          <TextField
+            label="Cooldown"
+            aria="Cooldown"
+            value={form.cooldown}
+            onChange={(cooldown) => set({ cooldown })}
+            error={errors.cooldown}
+            hint="At least this long between two triggered executions: 30m, 1h, 1d."
+            mono
+          />
+        </div>
+        <PolicyTriggerFields deployment={p.deployment} form={form} errors={errors} set={set} />
+        <TrainingFields
+          served={null}
+          editing
+          form={form}
+          errors={{
+            ...errors,
+            ...(server.fields.recipe ? { recipe: server.fields.recipe } : {}),
+            ...(server.fields.datasets ? { datasets: server.fields.datasets } : {}),
+            ...(server.fields.params ? { params: server.fields.params } : {}),
+            ...(server.fields.evaluation ? { evalDataset: server.fields.evaluation } : {}),
+          }}
+          set={set}
+        />
+        {server.rest && (
+          <div ref={refusal}>
+            <ErrorNotice error={server.rest} title="Not saved." />
+          </div>
+        )}
+      </div>
+      <footer className="dialog-footer">
+        <button type="button" className="btn" onClick={props.onClose}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={update.isPending}>
+          {update.isPending ? 'Saving…' : 'Save'}
+        </button>
+      </footer>
+    </ModalDialog>
+  );
+}
