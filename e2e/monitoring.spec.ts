@@ -191,6 +191,12 @@ test('monitoring: a monitor added in the dialog sees drift in a deployment’s t
       await expect(last.getByTestId('monitor-status')).toHaveAttribute('data-status', 'alerting', {
         timeout: 60_000,
       });
+      // The alerts it fired are said wherever the user is: toasts (for 20 s), and the count on
+      // Monitoring.
+      const toasts = page.getByTestId('alert-toast');
+      await expect(toasts).toHaveCount(3);
+      await expect(toasts.filter({ hasText: `${MONITOR}: dataset drift` })).toContainText('features drifted');
+      await expect(page.getByTestId('firing-badge')).toHaveText('3');
       await expect(page.getByRole('heading', { level: 1 }).getByTestId('monitor-status')).toHaveAttribute(
         'data-status',
         'alerting',
@@ -219,6 +225,8 @@ test('monitoring: a monitor added in the dialog sees drift in a deployment’s t
       await expect(charts.locator('[data-chart="drift"]')).toContainText('dataset drift (50%)');
       await expect(page.getByTestId('check-row')).toHaveCount(1);
       await workbench.screenshot('monitor-05-checked');
+      for (let i = 0; i < 3; i++) await toasts.first().getByRole('button', { name: 'Dismiss' }).click();
+      await expect(toasts).toHaveCount(0);
       await charts.scrollIntoViewIfNeeded();
       await workbench.screenshot('monitor-06-charts');
     });
@@ -270,6 +278,55 @@ test('monitoring: a monitor added in the dialog sees drift in a deployment’s t
       await workbench.screenshot('monitor-09-recent-requests');
     });
 
+    await test.step('edit the monitor in place: a rule taken off resolves its alert; pause it', async () => {
+      await page.goto(`${root}#/monitors/${MONITOR}`);
+      await page.getByRole('button', { name: 'Edit…' }).click();
+      const dialog = page.getByRole('dialog', { name: `Edit ${MONITOR}` });
+      const rules = dialog.getByLabel('Rules', { exact: true });
+      await expect(rules).toHaveValue('error_rate < 0.05\np95_latency_ms < 1000\naccuracy >= 0.9');
+      await expect(dialog.getByLabel('Window', { exact: true })).toHaveValue('1h');
+      await rules.fill('error_rate < 0.05\np95_latency_ms < 1000');
+      await dialog.getByLabel('Window', { exact: true }).fill('30m');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await expect(dialog.getByRole('status')).toContainText('This alert was resolved');
+      await expect(dialog.getByRole('status')).toContainText('accuracy >= 0.9');
+      await workbench.screenshot('monitor-09b-edit-resolved');
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await expect(dialog).toBeHidden();
+      const settings = page.getByTestId('monitor-settings');
+      await expect(settings).not.toContainText('accuracy >= 0.9');
+      await expect(settings).toContainText('last 30 min');
+      await expect(page.getByTestId('monitor-firing').getByTestId('alert-row')).toHaveCount(2);
+
+      await page.getByRole('button', { name: 'Pause', exact: true }).click();
+      await expect(page.getByRole('button', { name: 'Resume', exact: true })).toBeVisible();
+      await expect(settings).toContainText('paused: Check now still works');
+      await expect(page.locator('.page-header').getByTestId('paused')).toHaveText('Paused');
+      await workbench.screenshot('monitor-09c-paused');
+      const stored = (await invoke(page, 'monitors.get', { name: MONITOR })).result as {
+        monitor: { enabled: boolean; windowSeconds: number };
+      };
+      expect(stored.monitor).toMatchObject({ enabled: false, windowSeconds: 1800 });
+      // The accuracy alert resolved: two fire.
+      await expect(page.getByTestId('firing-badge')).toHaveText('2');
+    });
+
+    await test.step('Settings: desktop notifications of alerts, once the browser allows them', async () => {
+      await page.context().grantPermissions(['notifications']);
+      await page.goto(`${root}#/settings`);
+      const card = page.getByTestId('notifications-card');
+      const box = card.getByRole('checkbox', { name: /desktop notification/ });
+      await expect(box).not.toBeChecked();
+      await box.check();
+      await expect(box).toBeChecked();
+      await card.scrollIntoViewIfNeeded();
+      await workbench.screenshot('monitor-09d-settings-notifications');
+      await page.reload();
+      await expect(
+        page.getByTestId('notifications-card').getByRole('checkbox', { name: /desktop notification/ }),
+      ).toBeChecked();
+    });
+
     await test.step('remove the monitor: its alerts go with it', async () => {
       await page.goto(`${root}#/monitors/${MONITOR}`);
       await page.getByRole('button', { name: 'Remove…' }).click();
@@ -280,6 +337,7 @@ test('monitoring: a monitor added in the dialog sees drift in a deployment’s t
       await expect(page).toHaveURL(/#\/monitors$/);
       await expect(page.getByRole('heading', { name: 'No monitors yet' })).toBeVisible();
       expect(((await invoke(page, 'alerts.list', {})).result as { alerts: unknown[] }).alerts).toEqual([]);
+      await expect(page.getByTestId('firing-badge')).toHaveCount(0);
     });
     expect(workbench.problems).toEqual([]);
   } finally {

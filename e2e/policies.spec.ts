@@ -219,6 +219,34 @@ test('policies: retrain a deployment through the pipeline, deployed, then refuse
       expect(dep.version).toBe(2);
     });
 
+    await test.step('edit the policy in place: a param and the cooldown; then pause it', async () => {
+      await page.getByRole('button', { name: 'Edit…' }).click();
+      const dialog = page.getByRole('dialog', { name: `Edit ${POLICY}` });
+      await expect(dialog.getByLabel('Cooldown')).toHaveValue('1h');
+      await dialog.getByLabel('Cooldown').fill('30m');
+      await dialog.getByText('What it trains (advanced)').click();
+      await expect(dialog.getByLabel('Recipe folder')).toHaveValue(RECIPE);
+      const params = dialog.getByLabel('Params', { exact: true });
+      const was = await params.inputValue();
+      expect(was).toContain('max_iter=50');
+      await params.fill(was.replace('max_iter=50', 'max_iter=60'));
+      await workbench.screenshot('policy-10b-edit-dialog');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await expect(dialog).toBeHidden();
+      const settings = page.getByTestId('policy-settings');
+      await expect(settings).toContainText('max_iter=60');
+      await expect(settings).toContainText('at most once per 30 min');
+      await page.getByRole('button', { name: 'Pause', exact: true }).click();
+      await expect(page.getByRole('button', { name: 'Resume', exact: true })).toBeVisible();
+      await expect(page.locator('.page-header').getByTestId('paused')).toHaveText('Paused');
+      await workbench.screenshot('policy-10c-paused');
+      const stored = (await invoke(page, 'policies.get', { name: POLICY })).result as {
+        policy: { enabled: boolean; cooldownSeconds: number; params: Record<string, unknown> };
+      };
+      expect(stored.policy).toMatchObject({ enabled: false, cooldownSeconds: 1800 });
+      expect(String(stored.policy.params.max_iter)).toBe('60');
+    });
+
     await test.step('the Monitoring page lists the policy with its last execution', async () => {
       await page.getByRole('link', { name: 'Monitoring' }).first().click();
       const row = page.getByTestId('policies-table').getByTestId('policy-row');
@@ -226,6 +254,7 @@ test('policies: retrain a deployment through the pipeline, deployed, then refuse
       await expect(row).toContainText(POLICY);
       await expect(row).toContainText(`${MODEL}@champion`);
       await expect(row).toContainText('a new version of its data');
+      await expect(row).toContainText('(paused)');
       await expect(row.getByTestId('execution-status')).toHaveAttribute('data-status', 'rejected');
       await expect(row).toContainText('v3');
       await page.getByTestId('policies-card').scrollIntoViewIfNeeded();

@@ -1,4 +1,7 @@
-/** The shell: navigation on the left, the current page, the status bar, and window-wide drops. */
+/**
+ * The shell: navigation on the left, the current page, the status bar, alerts as they fire, and
+ * window-wide drops.
+ */
 import { useLiveInvalidation } from './api/hooks.ts';
 import { AddFilesProvider } from './components/AddFiles.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
@@ -16,6 +19,7 @@ import { ModelVersionPage } from './features/models/ModelVersionPage.tsx';
 import { MonitorPage } from './features/monitoring/MonitorPage.tsx';
 import { MonitorsPage } from './features/monitoring/MonitorsPage.tsx';
 import { PolicyPage } from './features/monitoring/policies/PolicyPage.tsx';
+import { AlertToasts } from './features/notifications/AlertToasts.tsx';
 import { RunPage } from './features/runs/RunPage.tsx';
 import { RunsComparePage } from './features/runs/RunsComparePage.tsx';
 import { RunsPage } from './features/runs/RunsPage.tsx';
@@ -34,6 +38,7 @@ export function App() {
           <CurrentPage route={route} />
         </main>
         <StatusBar />
+        <AlertToasts />
       </div>
     </AddFilesProvider>
   );

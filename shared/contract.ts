@@ -116,6 +116,7 @@ export const OpInfo = z.object({
 });
 export type OpInfo = z.infer<typeof OpInfo>;
 
+import { Alert } from './monitoring.ts';
 import { monitorMethods } from './monitorMethods.ts';
 import { policyMethods } from './policyMethods.ts';
 import { runMethods } from './runMethods.ts';
@@ -462,6 +463,11 @@ export const events = {
     lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() })),
     dropped: z.number().int(),
   }),
+  /**
+   * Alerts a check of a monitor fired and resolved, as it recorded them: checks made by this
+   * process (the app's schedule, Check now), for the app to say so wherever the user is.
+   */
+  'alerts.moved': z.object({ monitor: z.string(), fired: z.array(Alert), resolved: z.array(Alert) }),
   /** Names what changed, for cache invalidation: entities made by the builders of entities.ts. */
   changed: z.object({ entities: z.array(z.string()) }),
 } as const;

@@ -142,10 +142,11 @@ export type AddPolicyParams = z.input<typeof AddPolicyParams>;
 
 /**
  * A change to a policy: what is given replaces what it has, the rest stays. Datasets are replaced
- * channel by channel and params key by key, as in `policies.add`; `unsetParams` drops params (the
- * recipe's defaults apply). `null` clears: the engine (the default one), the evaluation (the
- * gate's data), the monitor (no alert trigger), the rules (any alert of the monitor). `enabled:
- * false` pauses its triggers (it can still be run by hand).
+ * channel by channel and params key by key, as in `policies.add`; `removeChannels` and
+ * `unsetParams` drop them (the recipe's defaults apply). `null` clears: the engine (the default
+ * one), the evaluation (the gate's data), the monitor (no alert trigger), the rules (any alert of
+ * the monitor). `enabled: false` pauses its triggers (it can still be run by hand). Alerts that
+ * fired before a change do not trigger it.
  */
 export const UpdatePolicyParams = z.object({
   name: PolicyName,
@@ -153,6 +154,8 @@ export const UpdatePolicyParams = z.object({
   alias: z.string().min(1).optional(),
   recipe: z.string().min(1).optional(),
   datasets: z.array(DatasetInput).optional(),
+  /** Data channels it no longer trains with (named by channel). */
+  removeChannels: z.array(z.string().min(1)).optional(),
   params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
   unsetParams: z.array(z.string().min(1)).optional(),
   engine: z.string().min(1).nullable().optional(),

@@ -31,7 +31,8 @@ export const policiesHelp = `Usage: mlwb policies <command>
                                 deployment, health-gated
   update NAME [--alias A] [--monitor M|--no-monitor] [--rule R]…|--any-rule
               [--new-data|--no-new-data] [--cooldown 1h] [--recipe DIR] [--dataset [CHANNEL=]NAME]…
-              [--param K=V]… [--unset-param K]… [--engine E|--default-engine]
+              [--remove-dataset CHANNEL]… [--param K=V]… [--unset-param K]…
+              [--engine E|--default-engine]
               [--evaluate NAME[:PATH] [--label COL]|--no-evaluate] [--model-path P]
                                 change a policy; what is not named stays (--dataset and --param
                                 replace only the channels and params they name)
@@ -123,7 +124,7 @@ function settingsLine(p: Policy): string {
   const params = Object.entries(p.params).map(([k, v]) => `${k}=${v}`);
   return [
     `retrains on ${triggersOf(p)}`,
-    `cooldown ${durationText(p.cooldownSeconds)}`,
+    p.cooldownSeconds ? `cooldown ${durationText(p.cooldownSeconds)}` : 'no cooldown',
     `alias ${p.alias}`,
     `data ${p.datasets.map((d) => `${d.channel}=${d.dataset}`).join(', ') || '(none)'}`,
     ...(params.length ? [`params ${params.join(' ')}`] : []),
@@ -175,7 +176,7 @@ export async function policiesCommand(
               .map(([k, v]) => `${k}=${v}`)
               .join(' ') || '(none)'
           }`,
-          `  triggers  ${p.enabled ? '' : '(paused) '}${triggersOf(p)}; at most one execution per ${durationText(p.cooldownSeconds)}`,
+          `  triggers  ${p.enabled ? '' : '(paused) '}${triggersOf(p)}; ${p.cooldownSeconds ? `at most one execution per ${durationText(p.cooldownSeconds)}` : 'no cooldown'}`,
         ];
         for (const e of r.executions.slice(0, 5)) lines.push('', describeExecution(e));
         if (!r.executions.length) lines.push('', `Never run. Retrain now: mlwb policies run ${p.name}`);
@@ -209,6 +210,7 @@ export async function policiesCommand(
         'unset-param': { type: 'string', multiple: true },
         'default-engine': { type: 'boolean' },
         'no-evaluate': { type: 'boolean' },
+        'remove-dataset': { type: 'string', multiple: true },
       });
       for (const [a, b] of [
         ['monitor', 'no-monitor'],
@@ -225,6 +227,7 @@ export async function policiesCommand(
         ...(values['any-rule'] ? { rules: null } : {}),
         newData: values['new-data'] ? true : values['no-new-data'] ? false : undefined,
         unsetParams: values['unset-param'] as string[] | undefined,
+        removeChannels: values['remove-dataset'] as string[] | undefined,
         ...(values['default-engine'] ? { engine: null } : {}),
         ...(values['no-evaluate'] ? { evaluation: null } : {}),
       });

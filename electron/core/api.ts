@@ -203,7 +203,8 @@ export function createHandlers(wb: Workbench): Handlers {
     'monitors.list': () => ({ monitors: wb.monitoring.list() }),
     'monitors.get': (p) => wb.monitoring.get(p.name),
     'monitors.add': (p) => ({ monitor: wb.monitoring.add(p) }),
-    'monitors.update': (p) => wb.monitoring.update(p, (m, kept) => wb.policies.assertTriggersKept(m, kept)),
+    'monitors.update': (p) =>
+      wb.monitoring.update(p, (m, kept, had) => wb.policies.assertTriggersKept(m, kept, had)),
     'monitors.remove': (p) => wb.monitoring.remove(p.name),
     'monitors.run': (p, ctx) => wb.monitoring.run(p.name, ctx),
     'alerts.list': (p) => ({ alerts: wb.monitoring.alerts(p) }),

@@ -125,6 +125,7 @@ export async function openWorkbench(
     datasets,
     engines,
     drift: () => drift,
+    events,
   });
   const policies = new PolicyService({ db, deployments, registry, datasets, runs, monitoring, events });
   // The app checks monitors on their schedules and retrains when a policy's trigger holds; a CLI

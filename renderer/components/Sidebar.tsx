@@ -1,4 +1,5 @@
-/** The left navigation: one entry per section of the workbench. */
+/** The left navigation: one entry per section of the workbench, Monitoring with its firing alerts. */
+import { api } from '../api/hooks.ts';
 import { href, type Section } from '../router.ts';
 import { Icon } from './icons.tsx';
 import './Sidebar.css';
@@ -17,6 +18,9 @@ const LABELS: Record<Section, string> = {
 const MAIN: Section[] = ['datasets', 'runs', 'compare', 'models', 'deployments', 'monitors', 'drift'];
 
 export function Sidebar(props: { current: Section }) {
+  // Alerts firing now, on every page: the Monitoring entry counts them.
+  const monitors = api.monitors.list.useQuery({}).data?.monitors ?? [];
+  const firing = monitors.reduce((n, m) => n + m.firing, 0);
   const item = (s: Section) => (
     <a
       key={s}
@@ -26,6 +30,11 @@ export function Sidebar(props: { current: Section }) {
     >
       <Icon name={s} />
       <span>{LABELS[s]}</span>
+      {s === 'monitors' && firing > 0 && (
+        <span className="nav-badge" data-testid="firing-badge" title={`${firing} firing`}>
+          {firing}
+        </span>
+      )}
     </a>
   );
   return (

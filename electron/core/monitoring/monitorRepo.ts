@@ -141,14 +141,14 @@ export class MonitorRepo {
       this.db
         .prepare('UPDATE monitors SET settings = ?, enabled = ?, updated_at = ? WHERE id = ?')
         .run(JSON.stringify(settings), enabled ? 1 : 0, at, id);
-      const resolved = this.resolveRetired(id, alertRules(settings), at);
+      const resolved = this.resolveRetired(id, alertRules(settings), at).map((a) => a.rule);
       const row = this.db.prepare('SELECT * FROM monitors WHERE id = ?').get(id) as MonitorRow;
       return { monitor: monitorOf(row), resolved };
     });
   }
 
-  /** Resolves the monitor's firing alerts of rules other than `rules`; their rules. */
-  private resolveRetired(monitorId: string, rules: string[], at: number): string[] {
+  /** Resolves the monitor's firing alerts of rules other than `rules`; those alerts. */
+  private resolveRetired(monitorId: string, rules: string[], at: number): { id: string; rule: string }[] {
     const firing = this.db
       .prepare("SELECT id, rule FROM alerts WHERE monitor_id = ? AND state = 'firing'")
       .all(monitorId) as { id: string; rule: string }[];
@@ -157,7 +157,7 @@ export class MonitorRepo {
       "UPDATE alerts SET state = 'resolved', resolved_at = ?, message = message || ? WHERE id = ?",
     );
     for (const a of retired) resolve.run(at, ' (resolved: the monitor no longer checks this rule)', a.id);
-    return retired.map((a) => a.rule);
+    return retired;
   }
 
   remove(name: string): boolean {
@@ -203,14 +203,10 @@ export class MonitorRepo {
    * updates the one firing), a holding rule resolves its firing alert. A rule that could not be
    * checked leaves its alert as it is. Returns the alerts that fired and resolved.
    */
-  record(
-    monitorId: string,
-    run: MonitorRun,
-    verdicts: RuleVerdict[],
-  ): { fired: string[]; resolved: string[] } {
+  record(monitorId: string, run: MonitorRun, verdicts: RuleVerdict[]): { fired: Alert[]; resolved: Alert[] } {
     const fired: string[] = [];
     const resolved: string[] = [];
-    writeTransaction(this.db, () => {
+    return writeTransaction(this.db, () => {
       this.db
         .prepare('INSERT INTO monitor_runs (id, monitor_id, at, body) VALUES (?, ?, ?, ?)')
         .run(run.id, monitorId, run.at, JSON.stringify(run));
@@ -224,27 +220,42 @@ export class MonitorRepo {
             .prepare('UPDATE alerts SET value = ?, message = ? WHERE id = ?')
             .run(v.value, v.message, open.id);
         } else if (v.failing) {
+          const id = newId();
           this.db
             .prepare(
               "INSERT INTO alerts (id, monitor_id, rule, state, fired_at, value, message) VALUES (?, ?, ?, 'firing', ?, ?, ?)",
             )
-            .run(newId(), monitorId, v.rule, run.at, v.value, v.message);
-          fired.push(v.rule);
+            .run(id, monitorId, v.rule, run.at, v.value, v.message);
+          fired.push(id);
         } else if (open) {
           this.db
             .prepare("UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ?")
             .run(run.at, open.id);
-          resolved.push(v.rule);
+          resolved.push(open.id);
         }
       }
       // A check that began before its monitor was changed may have judged rules it no longer has.
       const settings = this.db.prepare('SELECT settings FROM monitors WHERE id = ?').get(monitorId) as
         | { settings: string }
         | undefined;
-      if (settings)
-        resolved.push(...this.resolveRetired(monitorId, alertRules(JSON.parse(settings.settings)), run.at));
+      const retired = settings
+        ? this.resolveRetired(monitorId, alertRules(JSON.parse(settings.settings)), run.at).map((a) => a.id)
+        : [];
+      // One it fired and retired at once was never seen firing: it is neither.
+      return {
+        fired: this.alertsById(fired.filter((id) => !retired.includes(id))),
+        resolved: this.alertsById([...resolved, ...retired.filter((id) => !fired.includes(id))]),
+      };
     });
-    return { fired, resolved };
+  }
+
+  private alertsById(ids: string[]): Alert[] {
+    if (ids.length === 0) return [];
+    return (
+      this.db
+        .prepare(`${ALERTS_SELECT} WHERE a.id IN (${ids.map(() => '?').join(', ')})`)
+        .all(...ids) as AlertRow[]
+    ).map(alertOf);
   }
 
   /** Removes the monitor's checks from before `before`; how many. */

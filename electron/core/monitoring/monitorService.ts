@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type * as z from 'zod';
 import { entitiesWritten } from '../../../shared/contract.ts';
 import type { DriftInputIdentity } from '../../../shared/drift.ts';
 import { parseDuration } from '../../../shared/duration.ts';
@@ -49,7 +50,7 @@ import type { OpContext, Operations } from '../ops/operations.ts';
 import { every } from '../ops/periodic.ts';
 import { compare } from '../registry/gateRules.ts';
 import type { RegistryService } from '../registry/registryService.ts';
-import type { Db } from '../store/database.ts';
+import { type Db, writeTransaction } from '../store/database.ts';
 import { tableFormatOf } from '../tabular/tableFormat.ts';
 import { readLabels } from './labelsFile.ts';
 import { MonitorRepo, type RuleVerdict, type Window } from './monitorRepo.ts';
@@ -65,6 +66,8 @@ export interface MonitoringDeps {
   datasets: DatasetService;
   engines: EngineRegistry;
   drift: () => DriftService;
+  /** Where the alerts a check fires and resolves are announced (the app's toasts, notifications). */
+  events?: EventBus;
 }
 
 /** How long logged requests are kept in the store, and monitors' checks with their reports. */
@@ -122,15 +125,26 @@ export class MonitorService {
    * refuses (throws) when something still relies on one that goes (a policy retraining on it).
    * Alerts of rules it no longer checks are resolved in the same transaction.
    */
-  update(input: UpdateMonitorParams, guard?: (monitor: string, kept: string[]) => void): UpdateMonitorResult {
+  update(
+    input: UpdateMonitorParams,
+    guard?: (monitor: string, kept: string[], had: string[]) => void,
+  ): UpdateMonitorResult {
     const p = UpdateMonitorParams.parse(input);
+    // Read, checked and written at once: a change made meanwhile by another process is not lost.
+    return writeTransaction(this.d.db, () => this.updateNow(p, guard));
+  }
+
+  private updateNow(
+    p: z.output<typeof UpdateMonitorParams>,
+    guard?: (monitor: string, kept: string[], had: string[]) => void,
+  ): UpdateMonitorResult {
     const { id, ...current } = this.repo.get(p.name);
     if (p.rules && (p.addRules || p.removeRules))
       throw invalidInput(
         'Give the rules whole (--rule) or change them one by one (--add-rule, --remove-rule), not both.',
       );
     let texts = p.rules ?? current.rules.map((r) => r.text);
-    for (const text of p.removeRules ?? []) {
+    for (const text of new Set(p.removeRules ?? [])) {
       const r = parseMonitorRule(text);
       const norm = typeof r === 'string' ? text.trim() : r.text;
       if (!texts.includes(norm))
@@ -141,7 +155,7 @@ export class MonitorService {
     }
     texts = [...texts, ...(p.addRules ?? [])];
     const settings = settingsOf({ ...p, rules: texts }, current);
-    guard?.(p.name, alertRules(settings));
+    guard?.(p.name, alertRules(settings), alertRules(current));
     const { monitor, resolved } = this.repo.update(id, settings, p.enabled ?? current.enabled);
     const { id: _id, ...m } = monitor;
     return { monitor: m, resolved };
@@ -384,7 +398,9 @@ export class MonitorService {
         : verdicts.length === 0
           ? 'no-data'
           : 'ok';
-    this.repo.record(monitorId, run, verdicts);
+    const moved = this.repo.record(monitorId, run, verdicts);
+    if (moved.fired.length || moved.resolved.length)
+      this.d.events?.emit('alerts.moved', { monitor: name, ...moved });
     // Checks (and their drift reports) age out.
     const before = run.at - CHECKS_KEPT_DAYS * 86_400_000;
     if (this.repo.pruneRuns(monitorId, before)) this.d.drift().repo.deleteMonitorReports(monitorId, before);

@@ -35,7 +35,7 @@ beforeAll(() => {
 });
 
 /** Records a check of `name` whose verdicts fail every rule given, as a check does. */
-function fire(name: string, rules: string[]): void {
+function fire(name: string, rules: string[]) {
   const m = app.wb.monitoring.repo.get(name);
   const at = now();
   const run: MonitorRun = {
@@ -53,7 +53,7 @@ function fire(name: string, rules: string[]): void {
     reference: null,
     note: null,
   };
-  app.wb.monitoring.repo.record(
+  return app.wb.monitoring.repo.record(
     m.id,
     run,
     rules.map((rule) => ({ rule, failing: true, value: 1, message: `${rule} failed` })),
@@ -70,6 +70,7 @@ describe('changing a monitor', () => {
       everySeconds: 600,
       rules: ['error_rate < 0.05'],
     });
+    app.wb.db.prepare("UPDATE monitors SET updated_at = updated_at - 1000 WHERE name = 'clf-monitor'").run();
     const { monitor, resolved } = await app.api.call('monitors.update', {
       name: 'clf-monitor',
       windowSeconds: 900,
@@ -88,7 +89,7 @@ describe('changing a monitor', () => {
       createdAt: added.createdAt,
     });
     expect(monitor.rules.map((r) => r.text)).toEqual(['error_rate < 0.05', 'p95_latency_ms < 250']);
-    expect(monitor.updatedAt).toBeGreaterThanOrEqual(added.updatedAt);
+    expect(monitor.updatedAt).toBeGreaterThan(added.updatedAt - 1000);
     expect((await app.api.call('monitors.get', { name: 'clf-monitor' })).monitor).toEqual(monitor);
 
     // A reference, then back to the training data.
@@ -102,7 +103,13 @@ describe('changing a monitor', () => {
   });
 
   it('resolves the alerts of rules it no longer checks, and only those', async () => {
-    fire('clf-monitor', [DRIFT_RULE, 'error_rate < 0.05', 'p95_latency_ms < 250']);
+    const moved = fire('clf-monitor', [DRIFT_RULE, 'error_rate < 0.05', 'p95_latency_ms < 250']);
+    expect(moved.resolved).toEqual([]);
+    expect(moved.fired.map((a) => [a.rule, a.state, a.deployment]).sort()).toEqual([
+      [DRIFT_RULE, 'firing', 'clf'],
+      ['error_rate < 0.05', 'firing', 'clf'],
+      ['p95_latency_ms < 250', 'firing', 'clf'],
+    ]);
     expect(await firing('clf-monitor')).toEqual([DRIFT_RULE, 'error_rate < 0.05', 'p95_latency_ms < 250']);
     const r = await app.api.call('monitors.update', {
       name: 'clf-monitor',
@@ -120,7 +127,8 @@ describe('changing a monitor', () => {
     expect(gone.every((a) => a.resolvedAt !== null)).toBe(true);
 
     // A check that began before the change judged a rule it has no more: that alert is resolved too.
-    fire('clf-monitor', ['p95_latency_ms < 250']);
+    // It was never seen firing: the check reports it neither fired nor resolved.
+    expect(fire('clf-monitor', ['p95_latency_ms < 250'])).toEqual({ fired: [], resolved: [] });
     expect(await firing('clf-monitor')).toEqual(['error_rate < 0.05']);
   });
 

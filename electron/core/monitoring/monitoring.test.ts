@@ -15,6 +15,7 @@ import {
   startServer,
   waitReady,
 } from '../../../resources/serving/testServer.ts';
+import type { EventOf } from '../../../shared/contract.ts';
 import { DRIFT_RULE } from '../../../shared/monitoring.ts';
 import { requestLogDir } from '../deploy/deploymentSpec.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
@@ -147,7 +148,19 @@ describe('monitoring a deployment', () => {
       reference: null,
     });
 
-    const run = await app.api.call('monitors.run', { name: 'iris-monitor' });
+    const moved: EventOf<'alerts.moved'>[] = [];
+    const off = app.wb.events.subscribe((topic, payload) => {
+      if (topic === 'alerts.moved') moved.push(payload as EventOf<'alerts.moved'>);
+    });
+    const run = await app.api.call('monitors.run', { name: 'iris-monitor' }).finally(off);
+    // The alert it fired is announced, for the app to say so wherever the user is.
+    expect(moved).toEqual([
+      {
+        monitor: 'iris-monitor',
+        fired: [expect.objectContaining({ rule: 'error_rate < 0.05', state: 'firing', deployment: 'iris' })],
+        resolved: [],
+      },
+    ]);
     expect(run.metrics).toMatchObject({
       requests: 12,
       rows: 200,

@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type * as z from 'zod';
 import { entities } from '../../../shared/entities.ts';
 import { alertRules, DRIFT_RULE, derivedName, parseMonitorRule } from '../../../shared/monitoring.ts';
 import {
@@ -39,7 +40,7 @@ import type { MonitorService } from '../monitoring/monitorService.ts';
 import type { OpContext, Operations } from '../ops/operations.ts';
 import { every } from '../ops/periodic.ts';
 import type { RegistryService } from '../registry/registryService.ts';
-import type { Db } from '../store/database.ts';
+import { type Db, writeTransaction } from '../store/database.ts';
 import type { RunService } from '../training/runService.ts';
 import { PolicyRepo, type StoredPolicy } from './policyRepo.ts';
 
@@ -131,6 +132,11 @@ export class PolicyService {
   /** Changes a policy's settings, or pauses or resumes its triggers. */
   update(input: UpdatePolicyParams): Policy {
     const p = UpdatePolicyParams.parse(input);
+    // Read, checked and written at once: a change made meanwhile by another process is not lost.
+    return writeTransaction(this.d.db, () => this.updateNow(p));
+  }
+
+  private updateNow(p: z.output<typeof UpdatePolicyParams>): Policy {
     const { id, enabled, ...current } = this.repo.get(p.name);
     const recipe = p.recipe ? path.resolve(p.recipe) : current.recipe;
     if (p.recipe) checkRecipe(recipe, '');
@@ -141,8 +147,18 @@ export class PolicyService {
       p.rules === undefined && sameMonitor
         ? current.triggers.rules
         : this.triggerRules(monitor ?? undefined, p.rules ?? undefined);
+    const both = (p.unsetParams ?? []).find((k) => p.params && k in p.params);
+    if (both) throw invalidInput(`The param ${both} is both set and unset: give one of the two.`);
     const params = { ...current.params, ...(p.params ?? {}) };
     for (const k of p.unsetParams ?? []) delete params[k];
+    const unknownChannel = (p.removeChannels ?? []).find(
+      (c) => !current.datasets.some((d) => d.channel === c),
+    );
+    if (unknownChannel)
+      throw invalidInput(
+        `${p.name} has no data channel ${unknownChannel}: its channels are ${current.datasets.map((d) => d.channel).join(', ') || '(none)'}.`,
+      );
+    const kept = current.datasets.filter((d) => !p.removeChannels?.includes(d.channel));
     const evaluation =
       p.evaluation === undefined
         ? current.evaluation
@@ -157,7 +173,7 @@ export class PolicyService {
       model: current.model,
       alias: p.alias ?? current.alias,
       recipe,
-      datasets: p.datasets ? this.datasetsOver(current.datasets, p.datasets) : current.datasets,
+      datasets: p.datasets ? this.datasetsOver(kept, p.datasets) : kept,
       params,
       seed: current.seed,
       engine: p.engine === undefined ? current.engine : p.engine,
@@ -194,11 +210,14 @@ export class PolicyService {
     return monitor ? this.monitorRules(monitor, rules) : null;
   }
 
-  /** Refuses a change to a monitor that drops an alert rule a policy retrains on. */
-  assertTriggersKept(monitor: string, kept: string[]): void {
+  /**
+   * Refuses a change to a monitor that drops an alert rule (one it `had`, not in `kept`) a policy
+   * retrains on.
+   */
+  assertTriggersKept(monitor: string, kept: string[], had: string[]): void {
     for (const p of this.repo.list()) {
       if (p.triggers.monitor !== monitor || !p.triggers.rules) continue;
-      const gone = p.triggers.rules.find((r) => !kept.includes(r));
+      const gone = p.triggers.rules.find((r) => had.includes(r) && !kept.includes(r));
       if (gone)
         throw conflict(
           `The policy ${p.name} retrains when the alert "${gone}" of ${monitor} fires, and the change drops that rule. Keep the rule, or change the policy's triggers first (its page's Edit, or \`mlwb policies update ${p.name}\`).`,
@@ -238,7 +257,9 @@ export class PolicyService {
     const last = this.repo.last(policy.id);
     // One execution runs at a time, so one running is the newest.
     if (last?.status === 'running') return null;
-    const since = last?.startedAt ?? policy.createdAt;
+    // Alerts from before the policy was last changed (resumed, another monitor, other rules) are
+    // not its triggers: a change applies from then on.
+    const since = Math.max(last?.startedAt ?? policy.createdAt, policy.updatedAt);
     if (last && at < last.startedAt + policy.cooldownSeconds * 1000) return null;
     // After a failure, not again for a while whatever the cooldown: an engine that is down or a
     // recipe that is gone would fail every tick.
@@ -309,6 +330,11 @@ export class PolicyService {
     ifTriggered: boolean,
     ctx: OpContext,
   ): Promise<{ execution: PolicyExecution | null; reason: string | null }> {
+    if (ifTriggered && !this.repo.get(name).enabled)
+      return {
+        execution: null,
+        reason: `${name} is paused: its triggers are not looked at. Resume it (mlwb policies resume ${name}), or retrain by hand without --if-triggered.`,
+      };
     const trigger = ifTriggered ? this.due(name) : { kind: 'manual' as const, reason: 'run by hand' };
     if (!trigger) return { execution: null, reason: `Nothing has triggered ${name} since it last ran.` };
     return { execution: await this.execute(name, trigger, ctx), reason: null };

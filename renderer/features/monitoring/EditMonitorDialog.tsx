@@ -46,7 +46,8 @@ export function EditMonitorDialog(props: { monitor: Monitor; onClose(): void }) 
           Watches <strong>{props.monitor.deployment}</strong>. Its checks and alerts stay; the next check uses
           these settings.
         </p>
-        <MonitorFields form={form} set={set} errors={errors} />
+        {/* Saved: what it resolved is said, and nothing more is edited here. */}
+        {!resolved && <MonitorFields form={form} set={set} errors={errors} />}
         <ErrorNotice error={update.error} title="Not saved." />
         {resolved && resolved.length > 0 && (
           <div className="notice notice-success" role="status">

@@ -7,6 +7,7 @@
 import type { Monitor, MonitorSummary } from '../../../shared/monitoring.ts';
 import { api } from '../../api/hooks.ts';
 import { EmptyState, ErrorNotice, Unread } from '../../components/Notice.tsx';
+import { StatusPill } from '../../components/StatusPill.tsx';
 import { useLeaveWhenRemoved } from '../../components/useLeaveWhenRemoved.ts';
 import { useNow } from '../../components/useNow.ts';
 import { formatDate, plural } from '../../format.ts';
@@ -54,12 +55,21 @@ export function MonitorPage(props: { name: string }) {
       <header className="page-header">
         <div>
           <h1>
-            {m.name} <MonitorStatusBadge status={last?.status ?? null} />
+            {m.name} <MonitorStatusBadge status={last?.status ?? null} />{' '}
+            {!m.enabled && (
+              <StatusPill
+                tone="idle"
+                label="Paused"
+                status="paused"
+                testId="paused"
+                title="The app does not check it on its own; Check now still works"
+              />
+            )}
           </h1>
           <p className="muted">
             Watches <a href={href({ page: 'deployment', name: m.deployment })}>{m.deployment}</a>: the last{' '}
-            {formatDuration(m.windowSeconds)} of its traffic, checked {formatEvery(m.everySeconds)}
-            {!m.enabled && ' (paused)'}. Added {formatDate(m.createdAt)}.
+            {formatDuration(m.windowSeconds)} of its traffic, checked {formatEvery(m.everySeconds)}. Added{' '}
+            {formatDate(m.createdAt)}.
           </p>
         </div>
         <MonitorActions monitor={m} checks={runs.length} remove={remove} />

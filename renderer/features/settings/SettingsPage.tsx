@@ -1,7 +1,7 @@
 /**
  * Settings: where the workbench keeps its store, the Docker engines runs can train on (the
- * default one from DOCKER_HOST or the local socket, and named ones added here), and store
- * maintenance (verify, clean up).
+ * default one from DOCKER_HOST or the local socket, and named ones added here), desktop
+ * notifications of alerts, and store maintenance (verify, clean up).
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
@@ -9,6 +9,7 @@ import { api } from '../../api/hooks.ts';
 import { fieldErrors } from '../../components/form/fieldErrors.ts';
 import { TextField } from '../../components/form/TextField.tsx';
 import { ErrorNotice, Loading } from '../../components/Notice.tsx';
+import { DesktopAlertsCard } from '../notifications/DesktopAlertsCard.tsx';
 import { StoreMaintenanceCard } from './StoreMaintenanceCard.tsx';
 import './settings.css';
 
@@ -20,6 +21,7 @@ export function SettingsPage() {
       </header>
       <StoreFacts />
       <EnginesCard />
+      <DesktopAlertsCard />
       <StoreMaintenanceCard />
     </div>
   );

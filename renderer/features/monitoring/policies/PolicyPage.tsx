@@ -7,6 +7,7 @@
 import type { Policy, PolicySummary } from '../../../../shared/policies.ts';
 import { api } from '../../../api/hooks.ts';
 import { EmptyState, ErrorNotice, Unread } from '../../../components/Notice.tsx';
+import { StatusPill } from '../../../components/StatusPill.tsx';
 import { useLeaveWhenRemoved } from '../../../components/useLeaveWhenRemoved.ts';
 import { useNow } from '../../../components/useNow.ts';
 import { formatDate, plural } from '../../../format.ts';
@@ -60,13 +61,22 @@ export function PolicyPage(props: { name: string; execution?: string }) {
       <header className="page-header">
         <div>
           <h1>
-            {p.name} <ExecutionStatusBadge execution={latest} />
+            {p.name} <ExecutionStatusBadge execution={latest} />{' '}
+            {!p.enabled && (
+              <StatusPill
+                tone="idle"
+                label="Paused"
+                status="paused"
+                testId="paused"
+                title="Alerts and new data do not retrain it; Retrain now still works"
+              />
+            )}
           </h1>
           <p className="muted">
             Retrains {p.model} for{' '}
             <a href={href({ page: 'deployment', name: p.deployment })}>{p.deployment}</a>, promoting each new
-            version to <span className="mono">{p.alias}</span> through its gate
-            {!p.enabled && ' (paused)'}. Added {formatDate(p.createdAt)}.
+            version to <span className="mono">{p.alias}</span> through its gate. Added{' '}
+            {formatDate(p.createdAt)}.
           </p>
         </div>
         <PolicyActions

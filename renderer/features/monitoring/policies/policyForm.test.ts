@@ -137,7 +137,7 @@ describe('editing a policy', () => {
     updatedAt: 1,
   };
 
-  it('fills the form with what it has, and sends every setting back', () => {
+  it('fills the form with what it has, and sends back what changed', () => {
     const f = formOfPolicy(policy);
     expect(f).toMatchObject({
       onAlerts: true,
@@ -148,26 +148,31 @@ describe('editing a policy', () => {
       params: 'max_iter=30\nlabel=target',
       evalDataset: 'iris-holdout',
     });
+    // Unchanged: the triggers and cooldown as shown, and nothing else looked at again.
     expect(policyUpdateParams(f, policy)).toEqual({
       params: {
         name: 'iris-retrain',
-        alias: 'champion',
         monitor: 'iris-monitor',
         rules: ['dataset drift'],
         newData: false,
         cooldownSeconds: 5400,
-        recipe: '/recipes/clf',
-        datasets: [{ channel: 'train', dataset: 'iris' }],
-        params: { max_iter: 30, label: 'target' },
-        evaluation: { dataset: 'iris-holdout' },
+      },
+    });
+    const changed = { ...f, alias: 'prod', datasets: 'train=iris-v2', evalPath: 'holdout.csv' };
+    expect(policyUpdateParams(changed, policy)).toMatchObject({
+      params: {
+        alias: 'prod',
+        datasets: [{ channel: 'train', dataset: 'iris-v2' }],
+        evaluation: { dataset: 'iris-holdout', path: 'holdout.csv' },
       },
     });
   });
 
-  it('unsets a param taken off, and clears the monitor and the evaluation when they are', () => {
+  it('removes a param or data channel taken off, and clears the monitor and the evaluation', () => {
     const f = {
       ...formOfPolicy(policy),
       params: 'max_iter=50',
+      datasets: '',
       onAlerts: false,
       newData: true,
       evalDataset: '',
@@ -176,6 +181,7 @@ describe('editing a policy', () => {
       params: {
         params: { max_iter: '50' },
         unsetParams: ['label'],
+        removeChannels: ['train'],
         monitor: null,
         rules: null,
         newData: true,

@@ -178,9 +178,11 @@ export function policyParams(form: PolicyForm): { params: AddPolicyParams } | { 
 }
 
 /**
- * The `policies.update` params of an edited form, against the policy it was filled from: every
- * setting the form shows; a param taken off is unset (the recipe's default applies), a blank
- * evaluation dataset goes back to the gate's data, and unticking alerts drops the monitor.
+ * The `policies.update` params of an edited form, against the policy it was filled from: the
+ * triggers and cooldown as the form shows them, and of the rest only what changed (so a recipe
+ * folder or dataset gone since is not looked at again by a change of the cooldown). A data line
+ * or param taken off is removed (the recipe's default applies), a blank evaluation dataset goes
+ * back to the gate's data, and unticking alerts drops the monitor.
  */
 export function policyUpdateParams(
   form: PolicyForm,
@@ -189,27 +191,39 @@ export function policyUpdateParams(
   const r = policyParams(form);
   if ('errors' in r) return r;
   const p = r.params;
-  // A value left as it was keeps its type (30, not "30"): saving unchanged changes nothing.
+  // A value left as it was keeps its type (30, not "30").
   const params = Object.fromEntries(
     Object.entries(p.params ?? {}).map(([k, v]) => [
       k,
       k in was.params && String(was.params[k]) === v ? was.params[k]! : v,
     ]),
   );
+  const changedParams = Object.entries(params).filter(([k, v]) => was.params[k] !== v);
   const unset = Object.keys(was.params).filter((k) => !(k in params));
+  const datasets = (p.datasets ?? []).filter(
+    (d) => !was.datasets.some((w) => w.channel === d.channel && w.dataset === d.dataset),
+  );
+  const removed = was.datasets.filter((w) => !p.datasets?.some((d) => d.channel === w.channel));
+  const e = p.evaluation;
+  const w = was.evaluation;
+  const sameEvaluation =
+    e && w
+      ? e.dataset === w.dataset && (e.path ?? null) === w.path && (e.label ?? null) === w.label
+      : !e && !w;
   return {
     params: {
       name: was.name,
-      ...(p.alias ? { alias: p.alias } : {}),
+      ...(p.alias && p.alias !== was.alias ? { alias: p.alias } : {}),
       monitor: p.monitor ?? null,
       rules: p.rules ?? null,
       newData: p.newData,
       cooldownSeconds: p.cooldownSeconds,
-      ...(p.recipe ? { recipe: p.recipe } : {}),
-      ...(p.datasets ? { datasets: p.datasets } : {}),
-      ...(p.params ? { params } : {}),
+      ...(p.recipe && p.recipe !== was.recipe ? { recipe: p.recipe } : {}),
+      ...(datasets.length ? { datasets } : {}),
+      ...(removed.length ? { removeChannels: removed.map((d) => d.channel) } : {}),
+      ...(changedParams.length ? { params: Object.fromEntries(changedParams) } : {}),
       ...(unset.length ? { unsetParams: unset } : {}),
-      evaluation: p.evaluation ?? null,
+      ...(sameEvaluation ? {} : { evaluation: p.evaluation ?? null }),
     },
   };
 }
