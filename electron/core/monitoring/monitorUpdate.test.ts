@@ -5,60 +5,22 @@
  * checked on schedule.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DRIFT_RULE, type MonitorRun } from '../../../shared/monitoring.ts';
-import { newId, now } from '../ids.ts';
+import { DRIFT_RULE } from '../../../shared/monitoring.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
+import { recordCheck, recordDeployment } from '../testing/monitoringFixtures.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 
 const app = testWorkbench();
 
-beforeAll(() => {
-  app.wb.deployments.repo.create(
-    {
-      name: 'clf',
-      model: 'clf',
-      version: 1,
-      alias: null,
-      followAlias: false,
-      engine: null,
-      mode: 'container',
-      replicas: 1,
-      bindHost: '127.0.0.1',
-      urlHost: '127.0.0.1',
-      port: 1,
-      image: 'test',
-      desired: 'running',
-      generation: 1,
-    },
-    null,
-  );
-});
+beforeAll(() => recordDeployment(app.wb, 'clf'));
 
 /** Records a check of `name` whose verdicts fail every rule given, as a check does. */
-function fire(name: string, rules: string[]) {
-  const m = app.wb.monitoring.repo.get(name);
-  const at = now();
-  const run: MonitorRun = {
-    id: newId(),
-    monitor: name,
-    at,
-    from: at - 3600_000,
-    to: at,
-    status: 'alerting',
-    versions: [1],
-    metrics: {},
-    checks: [],
-    datasetDrift: null,
-    driftReport: null,
-    reference: null,
-    note: null,
-  };
-  return app.wb.monitoring.repo.record(
-    m.id,
-    run,
+const fire = (name: string, rules: string[]) =>
+  recordCheck(
+    app.wb,
+    name,
     rules.map((rule) => ({ rule, failing: true, value: 1, message: `${rule} failed` })),
   );
-}
 
 const firing = async (monitor: string) =>
   (await app.api.call('alerts.list', { state: 'firing', monitor })).alerts.map((a) => a.rule).sort();

@@ -19,6 +19,7 @@ import type { EventOf } from '../../../shared/contract.ts';
 import { DRIFT_RULE } from '../../../shared/monitoring.ts';
 import { requestLogDir } from '../deploy/deploymentSpec.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
+import { recordDeployment } from '../testing/monitoringFixtures.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
@@ -88,25 +89,7 @@ beforeAll(async () => {
     { trainedOn: { dataset: 'iris', version, digest } },
   );
   const v = await app.api.call('models.register', { runId: run, name: 'iris' });
-  app.wb.deployments.repo.create(
-    {
-      name: 'iris',
-      model: 'iris',
-      version: v.version,
-      alias: null,
-      followAlias: false,
-      engine: null,
-      mode: 'container',
-      replicas: 1,
-      bindHost: '127.0.0.1',
-      urlHost: '127.0.0.1',
-      port: 1,
-      image: 'test',
-      desired: 'running',
-      generation: 1,
-    },
-    null,
-  );
+  recordDeployment(app.wb, 'iris', 'iris', v.version);
   const meta = (await app.api.call('models.version', { name: 'iris', version: v.version })).version;
   server = await startServer({
     model: irisModel,

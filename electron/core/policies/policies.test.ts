@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectErrorCode } from '../testing/errorCodes.ts';
+import { recordCheck } from '../testing/monitoringFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { dockerSkipReason, IMAGE } from '../testing/trainingFixtures.ts';
@@ -324,29 +325,10 @@ describe.skipIf(Boolean(skipReason))(
       );
 
       // An alert that fired before a change does not set the policy off after it.
-      const monitorId = app.wb.monitoring.repo.get('iris-ct-monitor').id;
-      const check = (failing: boolean) => {
-        const at = Date.now();
-        app.wb.monitoring.repo.record(
-          monitorId,
-          {
-            id: `test-${at}-${failing}`,
-            monitor: 'iris-ct-monitor',
-            at,
-            from: at - 3600_000,
-            to: at,
-            status: failing ? 'alerting' : 'ok',
-            versions: [],
-            metrics: {},
-            checks: [],
-            datasetDrift: null,
-            driftReport: null,
-            reference: null,
-            note: null,
-          },
-          [{ rule: 'requests >= 1000', failing, value: 1, message: 'requests is 1' }],
-        );
-      };
+      const check = (failing: boolean) =>
+        recordCheck(app.wb, 'iris-ct-monitor', [
+          { rule: 'requests >= 1000', failing, value: 1, message: 'requests is 1' },
+        ]);
       check(false);
       await new Promise((r) => setTimeout(r, 5));
       check(true);
