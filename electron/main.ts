@@ -14,7 +14,7 @@ import { openWorkbench, resolveHome, type Workbench } from './core/workbench.ts'
 import { EVENT_CHANNEL, registerIpc } from './ipcBridge.ts';
 import { CSP } from './server/httpSecurity.ts';
 import { startTrackingListener } from './server/trackingListener.ts';
-import { denyAllPermissions, guardWebContents } from './windowGuards.ts';
+import { guardWebContents, onlyNotificationsFromApp } from './windowGuards.ts';
 
 const APP_ORIGIN = 'app://workbench';
 const rendererDir = path.join(import.meta.dirname, '..', 'dist', 'renderer');
@@ -62,7 +62,7 @@ guardWebContents(app, APP_ORIGIN, (url) => void shell.openExternal(url));
 
 async function start(): Promise<void> {
   await app.whenReady();
-  denyAllPermissions(session.defaultSession);
+  onlyNotificationsFromApp(session.defaultSession, APP_ORIGIN);
   protocol.handle('app', serveRenderer);
   const home = resolveHome(
     homeFromArgs() ?? process.env.MLWB_HOME ?? path.join(app.getPath('userData'), 'home'),

@@ -1,26 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { type AppLike, denyAllPermissions, guardWebContents, type WebContentsLike } from './windowGuards.ts';
+import {
+  type AppLike,
+  guardWebContents,
+  onlyNotificationsFromApp,
+  type SessionLike,
+  type WebContentsLike,
+} from './windowGuards.ts';
 
 describe('Electron window guards (without the binary)', () => {
-  it('denies every permission request and check', () => {
-    let request: ((c: unknown, p: string, cb: (g: boolean) => void) => void) | null = null;
-    let check: ((c: unknown, p: string) => boolean) | null = null;
-    denyAllPermissions({
-      setPermissionRequestHandler: (h) => {
-        request = h;
+  it('denies every permission request and check but notifications from the app itself', () => {
+    type Request = Parameters<SessionLike['setPermissionRequestHandler']>[0];
+    type Check = Parameters<SessionLike['setPermissionCheckHandler']>[0];
+    let request: Request = null;
+    let check: Check = null;
+    onlyNotificationsFromApp(
+      {
+        setPermissionRequestHandler: (h) => {
+          request = h;
+        },
+        setPermissionCheckHandler: (h) => {
+          check = h;
+        },
       },
-      setPermissionCheckHandler: (h) => {
-        check = h;
-      },
-    });
-    for (const permission of ['media', 'notifications', 'geolocation', 'clipboard-read', 'openExternal']) {
+      'app://workbench',
+    );
+    const asked = (permission: string, url: string) => {
       let granted: boolean | undefined;
-      request!({}, permission, (g) => {
-        granted = g;
-      });
-      expect(granted, permission).toBe(false);
-      expect(check!({}, permission), permission).toBe(false);
+      request!(
+        {},
+        permission,
+        (g) => {
+          granted = g;
+        },
+        { requestingUrl: url },
+      );
+      return granted;
+    };
+    for (const permission of ['media', 'geolocation', 'clipboard-read', 'openExternal']) {
+      expect(asked(permission, 'app://workbench/index.html'), permission).toBe(false);
+      expect(
+        check!({}, permission, 'app://workbench', { requestingUrl: 'app://workbench/' }),
+        permission,
+      ).toBe(false);
     }
+    expect(asked('notifications', 'app://workbench/index.html')).toBe(true);
+    expect(check!({}, 'notifications', 'app://workbench')).toBe(true);
+    // Not from another page, nor when Electron does not say who asks.
+    expect(asked('notifications', 'https://example.com/')).toBe(false);
+    expect(asked('notifications', '')).toBe(false);
+    expect(check!({}, 'notifications', 'https://example.com')).toBe(false);
+    expect(check!({}, 'notifications')).toBe(false);
   });
 
   it('refuses webviews, new windows and foreign navigation in every web contents created', () => {

@@ -334,7 +334,15 @@ describe.skipIf(Boolean(skipReason))(
       check(true);
       expect(app.wb.policies.due('edited')).toMatchObject({ kind: 'alert' });
       await new Promise((r) => setTimeout(r, 5));
-      await app.api.call('policies.update', { name: 'edited', cooldownSeconds: 300 });
+      // A change of what it trains or how often keeps it waiting to retrain on that alert…
+      await app.api.call('policies.update', {
+        name: 'edited',
+        cooldownSeconds: 300,
+        params: { max_iter: 46 },
+      });
+      expect(app.wb.policies.due('edited')).toMatchObject({ kind: 'alert' });
+      // …one of its triggers does not.
+      await app.api.call('policies.update', { name: 'edited', rules: ['requests >= 1000'] });
       expect(app.wb.policies.due('edited')).not.toMatchObject({ kind: 'alert' });
 
       // Paused, its trigger holds but the app does not retrain; resumed, it does. The other

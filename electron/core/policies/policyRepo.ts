@@ -69,12 +69,24 @@ export class PolicyRepo {
     return this.get(name);
   }
 
-  update(id: string, settings: PolicySettings, enabled: boolean): StoredPolicy {
+  /** New settings; `triggersChanged`: alerts from before now no longer set it off. */
+  update(id: string, settings: PolicySettings, enabled: boolean, triggersChanged: boolean): StoredPolicy {
+    const at = now();
     this.db
-      .prepare('UPDATE policies SET settings = ?, enabled = ?, updated_at = ? WHERE id = ?')
-      .run(JSON.stringify(settings), enabled ? 1 : 0, now(), id);
+      .prepare(
+        'UPDATE policies SET settings = ?, enabled = ?, updated_at = ?, triggers_since = CASE WHEN ? THEN ? ELSE triggers_since END WHERE id = ?',
+      )
+      .run(JSON.stringify(settings), enabled ? 1 : 0, at, triggersChanged ? 1 : 0, at, id);
     const row = this.db.prepare('SELECT * FROM policies WHERE id = ?').get(id) as PolicyRow;
     return policyOf(row);
+  }
+
+  /** When its triggers were last changed, or null (never since it was made). */
+  triggersSince(id: string): number | null {
+    const row = this.db.prepare('SELECT triggers_since FROM policies WHERE id = ?').get(id) as
+      | { triggers_since: number | null }
+      | undefined;
+    return row?.triggers_since ?? null;
   }
 
   remove(name: string): boolean {

@@ -147,7 +147,7 @@ export class PolicyService {
       p.rules === undefined && sameMonitor
         ? current.triggers.rules
         : this.triggerRules(monitor ?? undefined, p.rules ?? undefined);
-    const both = (p.unsetParams ?? []).find((k) => p.params && k in p.params);
+    const both = (p.unsetParams ?? []).find((k) => p.params && Object.hasOwn(p.params, k));
     if (both) throw invalidInput(`The param ${both} is both set and unset: give one of the two.`);
     const params = { ...current.params, ...(p.params ?? {}) };
     for (const k of p.unsetParams ?? []) delete params[k];
@@ -158,6 +158,9 @@ export class PolicyService {
       throw invalidInput(
         `${p.name} has no data channel ${unknownChannel}: its channels are ${current.datasets.map((d) => d.channel).join(', ') || '(none)'}.`,
       );
+    const replaced = (p.removeChannels ?? []).find((c) => p.datasets?.some((d) => d.channel === c));
+    if (replaced)
+      throw invalidInput(`The data channel ${replaced} is both given and removed: give one of the two.`);
     const kept = current.datasets.filter((d) => !p.removeChannels?.includes(d.channel));
     const evaluation =
       p.evaluation === undefined
@@ -182,7 +185,12 @@ export class PolicyService {
       triggers: { monitor, rules, newData: p.newData ?? current.triggers.newData },
       cooldownSeconds: p.cooldownSeconds ?? current.cooldownSeconds,
     };
-    const { id: _id, ...updated } = this.repo.update(id, settings, p.enabled ?? enabled);
+    const resumed = !enabled && p.enabled === true;
+    const triggersChanged =
+      resumed ||
+      settings.triggers.monitor !== current.triggers.monitor ||
+      JSON.stringify(settings.triggers.rules) !== JSON.stringify(current.triggers.rules);
+    const { id: _id, ...updated } = this.repo.update(id, settings, p.enabled ?? enabled, triggersChanged);
     return updated;
   }
 
@@ -257,9 +265,9 @@ export class PolicyService {
     const last = this.repo.last(policy.id);
     // One execution runs at a time, so one running is the newest.
     if (last?.status === 'running') return null;
-    // Alerts from before the policy was last changed (resumed, another monitor, other rules) are
-    // not its triggers: a change applies from then on.
-    const since = Math.max(last?.startedAt ?? policy.createdAt, policy.updatedAt);
+    // Alerts from before its triggers last changed (resumed, another monitor, other rules) do not
+    // set it off: that change applies from then on.
+    const since = Math.max(last?.startedAt ?? policy.createdAt, this.repo.triggersSince(policy.id) ?? 0);
     if (last && at < last.startedAt + policy.cooldownSeconds * 1000) return null;
     // After a failure, not again for a while whatever the cooldown: an engine that is down or a
     // recipe that is gone would fail every tick.

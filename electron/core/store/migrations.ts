@@ -565,4 +565,14 @@ export const migrations: Migration[] = [
       CREATE INDEX drift_reports_monitor ON drift_reports(monitor_id) WHERE monitor_id IS NOT NULL;
     `,
   },
+  {
+    version: 14,
+    name: "policies' trigger changes",
+    sql: `
+      -- When a policy's triggers were last changed (another monitor or rules, resumed): alerts
+      -- that fired before do not set it off (policies/policyService.ts due()). NULL: never
+      -- changed since it was made.
+      ALTER TABLE policies ADD COLUMN triggers_since INTEGER;
+    `,
+  },
 ];

@@ -10,10 +10,19 @@ export function DesktopAlertsCard() {
   const ids = useId();
   const [wanted, setWanted] = useState(desktopAlertsWanted);
   const [permission, setPermission] = useState(notificationPermission);
+  const [asking, setAsking] = useState(false);
+  // On only once the browser allows it: a prompt dismissed leaves it off, to be asked again.
   const toggle = async (on: boolean) => {
-    setDesktopAlertsWanted(on);
-    setWanted(on);
-    if (on && permission === 'default') setPermission(await Notification.requestPermission());
+    let allowed = permission;
+    if (on && allowed === 'default') {
+      setAsking(true);
+      allowed = await Notification.requestPermission().catch(() => 'denied' as const);
+      setAsking(false);
+      setPermission(allowed);
+    }
+    const kept = on && allowed === 'granted';
+    setDesktopAlertsWanted(kept);
+    setWanted(kept);
   };
   return (
     <section className="card" aria-labelledby={`${ids}-title`} data-testid="notifications-card">
@@ -27,7 +36,7 @@ export function DesktopAlertsCard() {
         <input
           type="checkbox"
           checked={wanted && permission === 'granted'}
-          disabled={permission === 'unsupported' || permission === 'denied'}
+          disabled={asking || permission === 'unsupported' || permission === 'denied'}
           onChange={(e) => void toggle(e.target.checked)}
         />
         Also show a desktop notification, even when the window is in the background
@@ -39,6 +48,12 @@ export function DesktopAlertsCard() {
             of the address), then reload.
           </div>
         </div>
+      )}
+      {window.location.protocol.startsWith('http') && (
+        <p className="muted small">
+          In browser mode the choice belongs to this address: start the app on a fixed port (
+          <code>mlwb ui --port 8700</code>) for it to last.
+        </p>
       )}
       {permission === 'unsupported' && (
         <p className="muted small">This browser cannot show desktop notifications.</p>

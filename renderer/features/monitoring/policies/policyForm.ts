@@ -195,11 +195,11 @@ export function policyUpdateParams(
   const params = Object.fromEntries(
     Object.entries(p.params ?? {}).map(([k, v]) => [
       k,
-      k in was.params && String(was.params[k]) === v ? was.params[k]! : v,
+      Object.hasOwn(was.params, k) && String(was.params[k]) === v ? was.params[k]! : v,
     ]),
   );
   const changedParams = Object.entries(params).filter(([k, v]) => was.params[k] !== v);
-  const unset = Object.keys(was.params).filter((k) => !(k in params));
+  const unset = Object.keys(was.params).filter((k) => !Object.hasOwn(params, k));
   const datasets = (p.datasets ?? []).filter(
     (d) => !was.datasets.some((w) => w.channel === d.channel && w.dataset === d.dataset),
   );
