@@ -8,21 +8,17 @@
  *            ends the execution as `rejected`, the old version serving on;
  *   deploy   the deployment to the new version, health-gated: by following the alias, else by an
  *            update (deployments.update); a rollback is `rejected` too.
- * Each step goes through the API, so every change is announced as a user's would be. Triggers (a
- * monitor's alert, a new data version) are looked for on the app's schedule and by
+ * The pipeline itself is policyPipeline.ts. Here: policies' settings (add, update), their
+ * triggers (a monitor's alert, a new data version), looked for on the app's schedule and by
  * `mlwb policies run --if-triggered`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as z from 'zod';
-import { entities } from '../../../shared/entities.ts';
 import { alertRules, DRIFT_RULE, derivedName, parseMonitorRule } from '../../../shared/monitoring.ts';
 import {
   AddPolicyParams,
   type ExecutionTrigger,
-  PIPELINE_STEPS,
-  type PipelineStep,
-  type PipelineStepName,
   type Policy,
   type PolicyExecution,
   type PolicySettings,
@@ -33,15 +29,16 @@ import type { ModelVersion } from '../../../shared/registry.ts';
 import type { Api } from '../api.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import type { DeploymentService } from '../deploy/deploymentService.ts';
-import { cancelled, conflict, invalidInput, WorkbenchError } from '../errors.ts';
+import { conflict, invalidInput, WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import { newId, now } from '../ids.ts';
+import { now } from '../ids.ts';
 import type { MonitorService } from '../monitoring/monitorService.ts';
 import type { OpContext, Operations } from '../ops/operations.ts';
 import { every } from '../ops/periodic.ts';
 import type { RegistryService } from '../registry/registryService.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 import type { RunService } from '../training/runService.ts';
+import { runPipeline } from './policyPipeline.ts';
 import { PolicyRepo, type StoredPolicy } from './policyRepo.ts';
 
 export interface PolicyDeps {
@@ -58,9 +55,6 @@ const EXECUTIONS_SHOWN = 100;
 /** How long a failed execution keeps its triggers from starting another. */
 const FAILURE_BACKOFF_MS = 15 * 60_000;
 const SCHEDULE_TICK_MS = 15_000;
-
-/** Why a step stopped the pipeline without it failing: the old version keeps serving. */
-class Rejected extends Error {}
 
 export class PolicyService {
   readonly repo: PolicyRepo;
@@ -348,217 +342,25 @@ export class PolicyService {
     return { execution: await this.execute(name, trigger, ctx), reason: null };
   }
 
-  /** Runs the pipeline now. */
-  async execute(name: string, trigger: ExecutionTrigger, ctx: OpContext): Promise<PolicyExecution> {
+  /** Runs the pipeline now (policyPipeline.ts). */
+  execute(name: string, trigger: ExecutionTrigger, ctx: OpContext): Promise<PolicyExecution> {
     const api = this.api;
     if (!api) throw new WorkbenchError('INTERNAL', 'The policy runner has no API to call.');
-    const policy = this.repo.get(name);
-    const exec: PolicyExecution = {
-      id: newId(),
-      policy: name,
-      status: 'running',
+    const { d } = this;
+    return runPipeline(
+      {
+        api,
+        repo: this.repo,
+        events: d.events,
+        datasets: d.datasets,
+        runs: d.runs,
+        registry: d.registry,
+        specOf: (runId) => this.specOf(runId),
+      },
+      this.repo.get(name),
       trigger,
-      startedAt: now(),
-      endedAt: null,
-      steps: PIPELINE_STEPS.map((s) => ({
-        name: s,
-        state: 'pending',
-        startedAt: null,
-        endedAt: null,
-        message: null,
-        detail: {},
-      })),
-      version: null,
-      op: ctx.op ?? null,
-    };
-    this.repo.begin(policy, exec);
-    const announce = () => this.d.events.changed(entities.policies, entities.policy(name));
-    const step = (n: PipelineStepName): PipelineStep => exec.steps.find((s) => s.name === n)!;
-    const begin = (n: PipelineStepName, message: string) => {
-      if (ctx.signal.aborted) throw cancelled('The retraining was cancelled.');
-      const s = step(n);
-      s.state = 'running';
-      s.startedAt = now();
-      s.message = message;
-      ctx.progress({ phase: n, done: PIPELINE_STEPS.indexOf(n), total: PIPELINE_STEPS.length, message });
-      this.repo.save(exec);
-      announce();
-      return s;
-    };
-    const end = (s: PipelineStep, state: 'done' | 'skipped', message: string) => {
-      s.state = state;
-      s.endedAt = now();
-      s.message = message;
-      this.repo.save(exec);
-      announce();
-    };
-    const opts = { signal: ctx.signal };
-    try {
-      // train
-      let s = begin('train', `Training ${path.basename(policy.recipe)} on the newest data`);
-      const datasets = policy.datasets.map((d) => ({ channel: d.channel, dataset: d.dataset }));
-      // The versions it means to train on, known before the run starts: a run that cannot even
-      // start still counts as having tried this data (new data does not trigger it again).
-      s.detail.datasets = Object.fromEntries(
-        policy.datasets.map((d) => [d.dataset, this.d.datasets.versions(d.dataset)[0]?.version ?? null]),
-      );
-      const { runs } = await api.call(
-        'runs.start',
-        {
-          recipe: policy.recipe,
-          datasets,
-          params: policy.params,
-          ...(policy.seed !== null ? { seed: policy.seed } : {}),
-          ...(policy.engine ? { engine: policy.engine } : {}),
-          experiment: `policy ${name}`,
-          name: `${name} retrain`,
-        },
-        opts,
-      );
-      const runId = runs[0]!;
-      s.detail.run = runId;
-      const spec = this.specOf(runId);
-      if (spec) s.detail.datasets = Object.fromEntries(spec.datasets.map((d) => [d.dataset, d.version]));
-      this.repo.save(exec);
-      const ended = await api.call('runs.wait', { ids: [runId] }, opts).catch(async (err: unknown) => {
-        // Cancelled while training: the run is cancelled too, not left running unseen.
-        if (ctx.signal.aborted) await api.call('runs.cancel', { id: runId }).catch(() => undefined);
-        throw err;
-      });
-      const status = ended.runs[0]!.status;
-      if (status !== 'FINISHED') {
-        const why = this.d.runs.detail(runId).failureReason;
-        throw invalidInput(`The training run ${runId} ended ${status}${why ? `: ${why}` : ''}.`);
-      }
-      end(s, 'done', `Run ${runId} finished`);
-
-      // register
-      s = begin('register', `Registering the run's ${policy.modelPath}`);
-      const registered = await api.call(
-        'models.register',
-        { runId, name: policy.model, path: policy.modelPath },
-        opts,
-      );
-      exec.version = registered.version;
-      s.detail.version = registered.version;
-      end(s, 'done', `${policy.model} v${registered.version}`);
-
-      // evaluate
-      s = begin('evaluate', 'Evaluating the new version');
-      const gate = this.d.registry.repo.results.gate(policy.model, policy.alias);
-      const on =
-        policy.evaluation ?? (gate ? { dataset: gate.dataset, path: gate.path, label: gate.label } : null);
-      if (!on)
-        end(
-          s,
-          'skipped',
-          `No evaluation data (policies add --evaluate NAME), and ${policy.alias} has no gate (mlwb model gate): nothing to evaluate on.`,
-        );
-      else {
-        const evaluation = await api.call(
-          'models.evaluate',
-          {
-            name: policy.model,
-            version: registered.version,
-            dataset: on.dataset,
-            ...(on.path ? { path: on.path } : {}),
-            ...(on.label ? { label: on.label } : {}),
-          },
-          opts,
-        );
-        s.detail.metrics = evaluation.metrics;
-        s.detail.dataset = `${evaluation.dataset}@${evaluation.datasetVersion}:${evaluation.path}`;
-        end(s, 'done', `On ${s.detail.dataset}: ${headline(evaluation.metrics)}`);
-      }
-
-      // promote
-      s = begin(
-        'promote',
-        `Moving ${policy.alias} to v${registered.version}${gate ? ' through its gate' : ''}`,
-      );
-      const moved = await api.call(
-        'models.setAlias',
-        {
-          name: policy.model,
-          version: registered.version,
-          alias: policy.alias,
-          reason: `policy ${name}: ${trigger.reason}`,
-        },
-        opts,
-      );
-      s.detail.gate = moved.gate;
-      if (!moved.moved) {
-        const failedRules =
-          moved.gate?.rules
-            .filter((r) => !r.passed)
-            .map(
-              (r) => `${r.rule} (${typeof r.value === 'number' ? Number(r.value.toPrecision(4)) : r.value})`,
-            ) ?? [];
-        s.state = 'failed';
-        s.endedAt = now();
-        s.message = moved.gate
-          ? `The gate of ${policy.alias} refused v${registered.version}: ${failedRules.join('; ')}. v${moved.from} keeps the alias.`
-          : `${policy.alias} already points at v${registered.version}.`;
-        throw new Rejected(s.message);
-      }
-      end(s, 'done', `${policy.alias}: v${moved.from ?? '-'} → v${registered.version}`);
-
-      // deploy
-      s = begin('deploy', `Replacing ${policy.deployment}, health-gated`);
-      const followed = moved.followed.find((f) => f.deployment === policy.deployment);
-      const outcome = followed
-        ? { outcome: followed.outcome, reason: followed.reason }
-        : await api.call(
-            'deployments.update',
-            { name: policy.deployment, version: registered.version },
-            opts,
-          );
-      s.detail.outcome = outcome.outcome;
-      if (outcome.outcome !== 'replaced') {
-        // The alias goes back to the version that serves, so the alias, the deployment and what
-        // follows it agree again.
-        const back =
-          moved.from === null
-            ? null
-            : await api
-                .call('models.setAlias', {
-                  name: policy.model,
-                  version: moved.from,
-                  alias: policy.alias,
-                  force: true,
-                  reason: `policy ${name}: v${registered.version} did not take over ${policy.deployment} (${outcome.outcome})`,
-                })
-                .then(
-                  () => `${policy.alias} is back on v${moved.from}`,
-                  (err: unknown) =>
-                    `${policy.alias} could not be moved back to v${moved.from}: ${(err as Error).message}`,
-                );
-        s.state = 'failed';
-        s.endedAt = now();
-        s.message = `${policy.deployment} was not replaced (${outcome.outcome})${outcome.reason ? `: ${outcome.reason}` : ''}; the version before keeps serving${back ? `, and ${back}` : ''}.`;
-        if (outcome.outcome === 'failed') throw invalidInput(s.message);
-        throw new Rejected(s.message);
-      }
-      end(s, 'done', `${policy.deployment} serves v${registered.version}`);
-      exec.status = 'deployed';
-    } catch (err) {
-      const at = now();
-      exec.status = err instanceof Rejected ? 'rejected' : ctx.signal.aborted ? 'cancelled' : 'failed';
-      for (const s of exec.steps) {
-        if (s.state === 'running') {
-          s.state = 'failed';
-          s.endedAt = at;
-          s.message = ctx.signal.aborted ? 'Cancelled.' : (err as Error).message;
-        } else if (s.state === 'pending') s.state = 'skipped';
-      }
-    } finally {
-      exec.endedAt = now();
-      exec.op = null;
-      this.repo.save(exec);
-      announce();
-    }
-    if (exec.status === 'cancelled') throw cancelled('The retraining was cancelled.');
-    return exec;
+      ctx,
+    );
   }
 
   /**
@@ -585,13 +387,6 @@ export class PolicyService {
       }
     });
   }
-}
-
-function headline(metrics: Record<string, unknown>): string {
-  const pick = ['accuracy', 'f1', 'roc_auc', 'rmse', 'mae', 'r2'].filter(
-    (k) => typeof metrics[k] === 'number',
-  );
-  return pick.map((k) => `${k} ${(metrics[k] as number).toPrecision(3)}`).join(', ') || 'evaluated';
 }
 
 /** Refuses a folder without recipe.yaml; `which` says whose recipe it was meant to be. */
