@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApi } from '../../electron/core/api.ts';
 import { requestLogDir } from '../../electron/core/deploy/deploymentSpec.ts';
+import { recordDeployment } from '../../electron/core/testing/monitoringFixtures.ts';
 import { runWithOutputs } from '../../electron/core/testing/runFixtures.ts';
 import { openWorkbench } from '../../electron/core/workbench.ts';
 import { irisModel } from '../../resources/serving/testServer.ts';
@@ -91,25 +92,7 @@ export async function runMonitoringBench(): Promise<Figure[]> {
       { trainedOn: { dataset: 'iris', version, digest } },
     );
     await api.call('models.register', { runId: run, name: 'iris' });
-    wb.deployments.repo.create(
-      {
-        name: 'iris',
-        model: 'iris',
-        version: 1,
-        alias: null,
-        followAlias: false,
-        engine: null,
-        mode: 'container',
-        replicas: 1,
-        bindHost: '127.0.0.1',
-        urlHost: '127.0.0.1',
-        port: 1,
-        image: 'bench',
-        desired: 'running',
-        generation: 1,
-      },
-      null,
-    );
+    recordDeployment(wb, 'iris');
     const dir = path.join(requestLogDir(home, 'iris'), 'g1');
     const start = Date.now() - 3600_000 + 120_000;
     log(`writing ${REQUESTS.toLocaleString('en')} requests' log…`);

@@ -1,5 +1,5 @@
 /** Small shared pieces: empty states, errors where they happened, progress, loading. */
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useRef } from 'react';
 import type { ApiError } from '../api/apiError.ts';
 import './Notice.css';
 
@@ -19,15 +19,23 @@ export function EmptyState(props: {
   );
 }
 
-/** An error from core, shown next to what failed, with its code for anyone reporting it. */
+/**
+ * An error from core, shown next to what failed, with its code for anyone reporting it.
+ * `intoView`: brought into view when it appears (at the foot of a long form it would go unseen).
+ */
 export function ErrorNotice(props: {
   error: ApiError | null | undefined;
   title?: string;
   onRetry?: () => void;
+  intoView?: boolean;
 }) {
+  const shown = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (props.intoView && props.error) shown.current?.scrollIntoView({ block: 'nearest' });
+  }, [props.intoView, props.error]);
   if (!props.error) return null;
   return (
-    <div className="notice notice-error" role="alert">
+    <div className="notice notice-error" role="alert" ref={shown}>
       <div className="notice-text">
         {props.title && <strong>{props.title} </strong>}
         {props.error.message}

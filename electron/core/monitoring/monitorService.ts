@@ -299,21 +299,7 @@ export class MonitorService {
   private async check(name: string, ctx: OpContext): Promise<MonitorRun> {
     const { id: monitorId, ...monitor } = this.repo.get(name);
     const to = now();
-    const run: MonitorRun = {
-      id: newId(),
-      monitor: name,
-      at: to,
-      from: to - monitor.windowSeconds * 1000,
-      to,
-      status: 'ok',
-      versions: [],
-      metrics: {},
-      checks: [],
-      datasetDrift: null,
-      driftReport: null,
-      reference: null,
-      note: null,
-    };
+    const run = newCheck(name, to, monitor.windowSeconds);
     const verdicts: RuleVerdict[] = [];
     const notes: string[] = [];
     let failed = false;
@@ -557,4 +543,23 @@ function settingsOf(
       'A monitor without drift needs at least one rule (such as --rule "error_rate < 0.05").',
     );
   return settings;
+}
+
+/** A check of `monitor` at `at` over the window before it, with nothing found yet. */
+export function newCheck(monitor: string, at: number, windowSeconds: number): MonitorRun {
+  return {
+    id: newId(),
+    monitor,
+    at,
+    from: at - windowSeconds * 1000,
+    to: at,
+    status: 'ok',
+    versions: [],
+    metrics: {},
+    checks: [],
+    datasetDrift: null,
+    driftReport: null,
+    reference: null,
+    note: null,
+  };
 }

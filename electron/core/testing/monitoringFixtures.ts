@@ -2,8 +2,8 @@
  * Monitoring without an engine: a deployment record on this machine's engine (its server, if any,
  * started by the caller), and a check recorded as a check records one, with verdicts given.
  */
-import type { MonitorRun } from '../../../shared/monitoring.ts';
 import type { RuleVerdict } from '../monitoring/monitorRepo.ts';
+import { newCheck } from '../monitoring/monitorService.ts';
 import type { Workbench } from '../workbench.ts';
 
 /** A running container deployment named `name` of `model` v`version`, as far as the store knows. */
@@ -31,21 +31,7 @@ export function recordDeployment(wb: Workbench, name: string, model = name, vers
 
 /** Records a check of `monitor` now with these verdicts; the alerts it fired and resolved. */
 export function recordCheck(wb: Workbench, monitor: string, verdicts: RuleVerdict[]) {
-  const at = Date.now();
-  const run: MonitorRun = {
-    id: `check-${at}-${Math.random().toString(36).slice(2)}`,
-    monitor,
-    at,
-    from: at - 3600_000,
-    to: at,
-    status: verdicts.some((v) => v.failing) ? 'alerting' : 'ok',
-    versions: [],
-    metrics: {},
-    checks: [],
-    datasetDrift: null,
-    driftReport: null,
-    reference: null,
-    note: null,
-  };
+  const run = newCheck(monitor, Date.now(), 3600);
+  if (verdicts.some((v) => v.failing)) run.status = 'alerting';
   return wb.monitoring.repo.record(wb.monitoring.repo.get(monitor).id, run, verdicts);
 }

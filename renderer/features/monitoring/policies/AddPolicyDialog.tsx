@@ -6,7 +6,7 @@
  * page, a deployment's page (that deployment) or a monitor's page (its deployment and alerts).
  * Once added, the policy's page opens; a refusal (no recipe there, no such dataset) shows here.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { derivedName } from '../../../../shared/monitoring.ts';
 import { api } from '../../../api/hooks.ts';
 import { fieldErrors } from '../../../components/form/fieldErrors.ts';
@@ -14,8 +14,14 @@ import { TextField } from '../../../components/form/TextField.tsx';
 import { ModalDialog } from '../../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
 import { href, navigate } from '../../../router.ts';
-import { PolicyTriggerFields } from './PolicyTriggerFields.tsx';
-import { initialPolicyForm, type PolicyForm, type PolicyFormErrors, policyParams } from './policyForm.ts';
+import { CooldownField, PolicyTriggerFields } from './PolicyTriggerFields.tsx';
+import {
+  initialPolicyForm,
+  type PolicyForm,
+  type PolicyFormErrors,
+  policyParams,
+  withServerErrors,
+} from './policyForm.ts';
 import { TrainingFields } from './TrainingFields.tsx';
 import '../monitoring.css';
 import './policies.css';
@@ -35,11 +41,6 @@ export function AddPolicyDialog(props: { deployment?: string; monitor?: string; 
   const served = all.find((d) => d.name === deployment);
   const server = fieldErrors(add.error, ['name', 'alias', 'recipe', 'datasets', 'params', 'evaluation']);
   const nothingDeployed = deployments.isSuccess && names.length === 0;
-  // A refusal shows at the foot of a long form: brought into view, or it would go unseen.
-  const refusal = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (server.rest) refusal.current?.scrollIntoView({ block: 'nearest' });
-  }, [server.rest]);
   return (
     <ModalDialog
       title="Add retraining policy"
@@ -125,32 +126,16 @@ export function AddPolicyDialog(props: { deployment?: string; monitor?: string; 
             }
             mono
           />
-          <TextField
-            label="Cooldown"
-            aria="Cooldown"
-            value={form.cooldown}
-            onChange={(cooldown) => set({ cooldown })}
-            error={errors.cooldown}
-            hint="At least this long between two triggered executions: 30m, 1h, 1d."
-            mono
-          />
+          <CooldownField form={form} errors={errors} set={set} />
         </div>
         <PolicyTriggerFields deployment={deployment} form={form} errors={errors} set={set} />
         <TrainingFields
           served={served ? { model: served.model, version: served.version } : null}
           form={form}
-          errors={{
-            ...errors,
-            ...pick(server.fields, ['recipe', 'datasets', 'params']),
-            ...(server.fields.evaluation ? { evalDataset: server.fields.evaluation } : {}),
-          }}
+          errors={withServerErrors(errors, server.fields)}
           set={set}
         />
-        {server.rest && (
-          <div ref={refusal}>
-            <ErrorNotice error={server.rest} title="Not added." />
-          </div>
-        )}
+        <ErrorNotice error={server.rest} title="Not added." intoView />
       </div>
       <footer className="dialog-footer">
         <button type="button" className="btn" onClick={props.onClose}>
@@ -162,9 +147,4 @@ export function AddPolicyDialog(props: { deployment?: string; monitor?: string; 
       </footer>
     </ModalDialog>
   );
-}
-
-/** The server's field errors that the fields named show. */
-function pick(fields: Record<string, string>, names: (keyof PolicyFormErrors)[]): PolicyFormErrors {
-  return Object.fromEntries(names.filter((n) => fields[n]).map((n) => [n, fields[n]]));
 }

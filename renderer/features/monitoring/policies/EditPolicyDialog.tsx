@@ -4,15 +4,21 @@
  * Saving applies to its next execution; one under way goes on as it began. A refusal (no recipe
  * there, a rule its monitor does not check) shows here.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { Policy } from '../../../../shared/policies.ts';
 import { api } from '../../../api/hooks.ts';
 import { fieldErrors } from '../../../components/form/fieldErrors.ts';
 import { TextField } from '../../../components/form/TextField.tsx';
 import { ModalDialog } from '../../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
-import { PolicyTriggerFields } from './PolicyTriggerFields.tsx';
-import { formOfPolicy, type PolicyForm, type PolicyFormErrors, policyUpdateParams } from './policyForm.ts';
+import { CooldownField, PolicyTriggerFields } from './PolicyTriggerFields.tsx';
+import {
+  formOfPolicy,
+  type PolicyForm,
+  type PolicyFormErrors,
+  policyUpdateParams,
+  withServerErrors,
+} from './policyForm.ts';
 import { TrainingFields } from './TrainingFields.tsx';
 import '../monitoring.css';
 import './policies.css';
@@ -24,10 +30,6 @@ export function EditPolicyDialog(props: { policy: Policy; busy: boolean; onClose
   const [errors, setErrors] = useState<PolicyFormErrors>({});
   const set = (patch: Partial<PolicyForm>) => setForm((f) => ({ ...f, ...patch }));
   const server = fieldErrors(update.error, ['alias', 'recipe', 'datasets', 'params', 'evaluation']);
-  const refusal = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (server.rest) refusal.current?.scrollIntoView({ block: 'nearest' });
-  }, [server.rest]);
   return (
     <ModalDialog
       title={`Edit ${p.name}`}
@@ -55,35 +57,17 @@ export function EditPolicyDialog(props: { policy: Policy; busy: boolean; onClose
             hint="The new version takes it only if the alias's gate lets it."
             mono
           />
-          <TextField
-            label="Cooldown"
-            aria="Cooldown"
-            value={form.cooldown}
-            onChange={(cooldown) => set({ cooldown })}
-            error={errors.cooldown}
-            hint="At least this long between two triggered executions: 30m, 1h, 1d."
-            mono
-          />
+          <CooldownField form={form} errors={errors} set={set} />
         </div>
         <PolicyTriggerFields deployment={p.deployment} form={form} errors={errors} set={set} />
         <TrainingFields
           served={null}
           editing
           form={form}
-          errors={{
-            ...errors,
-            ...(server.fields.recipe ? { recipe: server.fields.recipe } : {}),
-            ...(server.fields.datasets ? { datasets: server.fields.datasets } : {}),
-            ...(server.fields.params ? { params: server.fields.params } : {}),
-            ...(server.fields.evaluation ? { evalDataset: server.fields.evaluation } : {}),
-          }}
+          errors={withServerErrors(errors, server.fields)}
           set={set}
         />
-        {server.rest && (
-          <div ref={refusal}>
-            <ErrorNotice error={server.rest} title="Not saved." />
-          </div>
-        )}
+        <ErrorNotice error={server.rest} title="Not saved." intoView />
       </div>
       <footer className="dialog-footer">
         <button type="button" className="btn" onClick={props.onClose}>

@@ -1,9 +1,10 @@
 /**
- * The Add policy dialog's triggers: a monitor's alerts (one of the monitors that watch the
+ * The policy dialogs' triggers, and the cooldown between two of their executions: a monitor's alerts (one of the monitors that watch the
  * deployment; any of its alerts, or only those of the rules ticked, dataset drift among them)
  * and/or a new version of any dataset the recipe reads. Neither: it retrains only by hand.
  */
 import { api } from '../../../api/hooks.ts';
+import { TextField } from '../../../components/form/TextField.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
 import { href } from '../../../router.ts';
 import { alertRules, type PolicyForm, type PolicyFormErrors } from './policyForm.ts';
@@ -124,5 +125,24 @@ export function PolicyTriggerFields(props: {
         <p className="muted small">Neither: it retrains only when you press Retrain now.</p>
       )}
     </fieldset>
+  );
+}
+
+/** How long between two triggered executions, as a duration. */
+export function CooldownField(props: {
+  form: PolicyForm;
+  errors: PolicyFormErrors;
+  set(patch: Partial<PolicyForm>): void;
+}) {
+  return (
+    <TextField
+      label="Cooldown"
+      aria="Cooldown"
+      value={props.form.cooldown}
+      onChange={(cooldown) => props.set({ cooldown })}
+      error={props.errors.cooldown}
+      hint="At least this long between two triggered executions: 30m, 1h, 1d."
+      mono
+    />
   );
 }

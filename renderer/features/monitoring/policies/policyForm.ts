@@ -227,3 +227,14 @@ export function policyUpdateParams(
     },
   };
 }
+
+/** The form's own errors, with the server's refusals of the fields the training part shows. */
+export function withServerErrors(errors: PolicyFormErrors, server: Record<string, string>): PolicyFormErrors {
+  return {
+    ...errors,
+    ...(server.recipe ? { recipe: server.recipe } : {}),
+    ...(server.datasets ? { datasets: server.datasets } : {}),
+    ...(server.params ? { params: server.params } : {}),
+    ...(server.evaluation ? { evalDataset: server.evaluation } : {}),
+  };
+}
