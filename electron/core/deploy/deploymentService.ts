@@ -35,7 +35,7 @@ import { packageModel } from '../serving/modelImage.ts';
 import type { Db } from '../store/database.ts';
 import { DeploymentEngines, engineHostname, isLocalEngine, type RuntimesFor } from './deploymentEngines.ts';
 import { type DeploymentRecord, DeploymentRepo } from './deploymentRepo.ts';
-import { runtimeSpec, type SpecParams, setAsideRequestLog } from './deploymentSpec.ts';
+import { requestLogVolume, runtimeSpec, type SpecParams, setAsideRequestLog } from './deploymentSpec.ts';
 import {
   deploymentView,
   pick,
@@ -45,6 +45,7 @@ import {
   type Unreachable,
   urlOf,
 } from './deploymentView.ts';
+import { setAsideRemoteLog } from './remoteRequestLog.ts';
 import type { Observed, RuntimeSpec } from './runtime.ts';
 import { type MetricsSample, parseServerMetrics, serverFigures } from './serverMetrics.ts';
 
@@ -210,6 +211,16 @@ export class DeploymentService {
           (await runtime.observe(this.homeId)).has(name),
         );
       const image = await this.packageFor(target, version, ctx);
+      // On another machine's engine the log is a volume there, set aside with the image just made.
+      if (!local && !(await runtime.observe(this.homeId)).has(name))
+        await setAsideRemoteLog({
+          docker: target.docker,
+          image,
+          volume: requestLogVolume(name),
+          deployment: name,
+          engine: engineName ?? 'default',
+          signal: ctx.signal,
+        });
       for (let attempt = 0; ; attempt++) {
         const spec = this.spec({
           name,

@@ -42,10 +42,13 @@ export function runtimeSpec(o: SpecParams): RuntimeSpec {
     // A local engine writes the request log where the workbench (and monitoring) reads it.
     requestLog: o.local
       ? { kind: 'bind', path: requestLogDir(o.home, o.name) }
-      : { kind: 'volume', name: `mlwb-dep-${o.name}-requests` },
+      : { kind: 'volume', name: requestLogVolume(o.name) },
     readyTimeoutMs: (o.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_S) * 1000,
   };
 }
+
+/** The volume a deployment on another machine's engine keeps its request log in, there. */
+export const requestLogVolume = (deployment: string) => `mlwb-dep-${deployment}-requests`;
 
 /** Where a deployment's request logs are kept on this machine. */
 export function requestLogDir(home: string, name: string): string {

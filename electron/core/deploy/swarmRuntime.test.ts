@@ -20,10 +20,11 @@ import { expectErrorCode } from '../testing/errorCodes.ts';
 import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
+import { requestLogVolume } from './deploymentSpec.ts';
 import { oneShotRequest } from './oneShotRequest.ts';
 import type { RuntimeSpec } from './runtime.ts';
 import { isSwarmManager, swarmRuntime } from './swarmRuntime.ts';
-import { requestLogVolume, serviceName } from './swarmSpec.ts';
+import { serviceName } from './swarmSpec.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '..', 'registry', 'fixtures');

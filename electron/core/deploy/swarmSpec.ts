@@ -21,7 +21,6 @@ export const serviceName = (deployment: string) => `mlwb-dep-${deployment}`;
 export const frontName = (deployment: string) => `mlwb-dep-${deployment}_front`;
 export const networkName = (deployment: string) => `mlwb-dep-${deployment}`;
 /** The request-log volume of a deployment on a remote engine (deploymentService.ts names it so). */
-export const requestLogVolume = (deployment: string) => `mlwb-dep-${deployment}-requests`;
 
 const SECOND = 1e9;
 /** How long Swarm watches a new replica for failure before counting it updated. */

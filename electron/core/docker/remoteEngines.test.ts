@@ -9,11 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import Docker from 'dockerode';
 // ssh2 is CommonJS: Node's ESM loader sees only its default export.
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { post } from '../../../resources/serving/testServer.ts';
 import { type Api, createApi } from '../api.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
+import { runWithOutputs } from '../testing/runFixtures.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
 import { openWorkbench, type Workbench } from '../workbench.ts';
@@ -21,6 +24,12 @@ import { engineFromEnv, engineStatus } from './engine.ts';
 import { isKnownHostKey } from './knownHosts.ts';
 
 const IMAGE = 'mlwb/python-sklearn:bookworm';
+const fixtures = path.resolve('electron/core/registry/fixtures');
+const IRIS_ONNX = fs.readFileSync(path.join(fixtures, 'iris-logreg.onnx'));
+const IRIS_SIGNATURE = fs.readFileSync(path.join(fixtures, 'iris-logreg.signature.json'));
+const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+/** The engine behind both test listeners, on its local socket: for cleaning up only. */
+const local = new Docker();
 const env = process.env;
 const tls = env.MLWB_TEST_TLS_HOST && env.MLWB_TEST_TLS_CERTS ? env : undefined;
 const ssh =
@@ -241,6 +250,71 @@ describe.skipIf(Boolean(skipReason))(`remote engines${skipReason ? ` (skipped: $
     expect(untrusted.reachable).toBe(false);
     expect(untrusted.error).toMatch(/self[- ]signed|unable to verify|certificate/i);
   });
+
+  it.each([
+    ['TLS', 'far-tls'],
+    ['ssh', 'far-ssh'],
+  ] as const)(
+    'deploys on the %s engine and monitors it there: its request log read through the engine',
+    async (kind, name) => {
+      const engine = `${name}-engine`;
+      await api.call(
+        'engines.add',
+        kind === 'TLS'
+          ? {
+              name: engine,
+              host: env.MLWB_TEST_TLS_HOST!,
+              tlsVerify: true,
+              certPath: env.MLWB_TEST_TLS_CERTS!,
+            }
+          : { name: engine, host: env.MLWB_TEST_SSH_HOST!, identityFile: env.MLWB_TEST_SSH_KEY! },
+      );
+      const run = runWithOutputs(wb, {
+        'model/model.onnx': IRIS_ONNX,
+        'model/signature.json': IRIS_SIGNATURE,
+      });
+      const { version } = await api.call('models.register', { runId: run, name });
+      const deploy = () =>
+        api.call('deployments.create', { model: name, version, name, engine, mode: 'container' });
+      const { url } = await deploy();
+      try {
+        const ids = [`${name}-0`, `${name}-1`, `${name}-2`];
+        for (const id of ids) {
+          const r = await post(
+            `${url}/invocations`,
+            { dataframe_split: { columns: IRIS_FEATURES, data: [[5.1, 3.5, 1.4, 0.2]] } },
+            'application/json',
+            { 'X-Request-Id': id },
+          );
+          expect(r.status).toBe(200);
+        }
+        // The server writes its log in batches: read until all three are there.
+        const logged = async () =>
+          (await api.call('deployments.requests', { name, limit: 10 })).requests.map((r) => r.id);
+        await expect.poll(logged, { timeout: 20_000, interval: 500 }).toEqual([...ids].reverse());
+        // A check counts them, read through the engine too (nothing new: no line twice).
+        await api.call('monitors.add', { deployment: name, rules: ['requests >= 3'] });
+        const check = await api.call('monitors.run', { name: `${name}-monitor` });
+        expect(check.metrics.requests).toBe(3);
+        expect(check.status).toBe('ok');
+
+        // Removed and deployed again under its name: the new deployment's log starts afresh (the
+        // old one is set aside in the volume there).
+        await api.call('monitors.remove', { name: `${name}-monitor` });
+        await api.call('deployments.remove', { name });
+        await deploy();
+        expect(await logged()).toEqual([]);
+      } finally {
+        await api.call('deployments.remove', { name, force: true }).catch(() => {});
+        // The log's volume outlives its deployment there, by design; not this test's.
+        await local
+          .getVolume(`mlwb-dep-${name}-requests`)
+          .remove()
+          .catch(() => {});
+      }
+    },
+    240_000,
+  );
 
   it('runs over ssh with an identity file and refuses a host whose key is not known', async () => {
     const added = await api.call('engines.add', {

@@ -39,11 +39,12 @@ import type { DatasetService } from '../datasets/datasetService.ts';
 import { isLocalEngine } from '../deploy/deploymentEngines.ts';
 import type { DeploymentRecord } from '../deploy/deploymentRepo.ts';
 import type { DeploymentService } from '../deploy/deploymentService.ts';
-import { requestLogDir } from '../deploy/deploymentSpec.ts';
+import { requestLogDir, requestLogVolume } from '../deploy/deploymentSpec.ts';
+import type { VolumeTask } from '../deploy/remoteRequestLog.ts';
 import type { EngineRegistry } from '../docker/engineRegistry.ts';
 import type { ResolvedInput } from '../drift/driftInputs.ts';
 import type { DriftService } from '../drift/driftService.ts';
-import { cancelled, conflict, invalidInput, notFound } from '../errors.ts';
+import { cancelled, conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { newId, now } from '../ids.ts';
 import type { OpContext, Operations } from '../ops/operations.ts';
@@ -87,6 +88,8 @@ export class MonitorService {
   private readonly ingestor: RequestLogIngest;
   /** When each deployment's old traffic was last pruned, by this process. */
   private readonly pruned = new Map<string, number>();
+  /** A remote log being read now, by deployment id (remote reads of one log go one at a time). */
+  private readonly remoteReads = new Map<string, Promise<void>>();
   /** Checks running now in this process, by monitor. */
   private readonly running = new Set<string>();
 
@@ -176,7 +179,7 @@ export class MonitorService {
   /** Takes the deployment's new log lines in, and lists its newest requests. */
   async requests(name: string, limit: number): Promise<LoggedRequest[]> {
     const dep = this.d.deployments.repo.get(name);
-    await this.ingestLocal(dep);
+    await this.ingest(dep);
     return this.repo.recentRequests(dep.id, limit);
   }
 
@@ -187,7 +190,7 @@ export class MonitorService {
   async addLabels(deployment: string, file: string, shown = file): Promise<AddLabelsResult> {
     const dep = this.d.deployments.repo.get(deployment);
     const labels = await readLabels(path.resolve(file), shown);
-    await this.ingestLocal(dep);
+    await this.ingest(dep);
     return { read: labels.length, ...this.repo.addLabels(dep.id, labels) };
   }
 
@@ -234,7 +237,7 @@ export class MonitorService {
     const name = colon >= 0 ? body.slice(0, colon) : body;
     const since = colon >= 0 ? parseSince(body.slice(colon + 1)) : 0;
     const dep = this.d.deployments.repo.get(name);
-    await this.ingestLocal(dep, signal);
+    await this.ingest(dep, signal);
     const version = this.d.registry.repo.version(dep.model, dep.version);
     return this.windowInput(dep, version, { deploymentId: dep.id, from: since, to: now() + 1 }, spec, signal);
   }
@@ -276,16 +279,39 @@ export class MonitorService {
     }
   }
 
-  /** Takes the deployment's new log lines in; refused, saying why, for a remote engine's. */
-  private async ingestLocal(dep: DeploymentRecord, signal?: AbortSignal): Promise<void> {
-    const remote = await this.ingest(dep, signal);
-    if (remote) throw invalidInput(remote);
-  }
-
-  private async ingest(dep: DeploymentRecord, signal?: AbortSignal): Promise<string | null> {
-    if (!isLocalEngine(this.d.engines.target(dep.engine ?? undefined)))
-      return `${dep.name} runs on the engine ${dep.engine}, whose servers keep their request log in the volume mlwb-dep-${dep.name}-requests there; monitoring reads the logs of deployments on this machine's engine only.`;
-    await this.ingestor.ingest(dep.id, requestLogDir(this.d.home, dep.name), signal);
+  /**
+   * Takes the deployment's new log lines in: from its folder on this machine, or through its
+   * engine from the volume its servers write there (one read of a remote log at a time per
+   * deployment: a second asker waits for it, then reads only what came after).
+   */
+  private async ingest(dep: DeploymentRecord, signal?: AbortSignal): Promise<void> {
+    const target = this.d.engines.target(dep.engine ?? undefined);
+    if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
+    if (isLocalEngine(target)) {
+      await this.ingestor.ingest(dep.id, requestLogDir(this.d.home, dep.name), signal);
+    } else if (dep.image) {
+      // Loaded when first needed: opening a home loads no engine client.
+      const { readRemoteLog } = await import('../deploy/remoteRequestLog.ts');
+      const task: VolumeTask = {
+        docker: target.docker,
+        image: dep.image,
+        volume: requestLogVolume(dep.name),
+        deployment: dep.name,
+        engine: dep.engine ?? 'default',
+        signal,
+      };
+      const before = this.remoteReads.get(dep.id);
+      const mine = (async () => {
+        await before?.catch(() => {});
+        await this.ingestor.ingestRead(dep.id, (known) => readRemoteLog(task, known), signal);
+      })();
+      this.remoteReads.set(dep.id, mine);
+      try {
+        await mine;
+      } finally {
+        if (this.remoteReads.get(dep.id) === mine) this.remoteReads.delete(dep.id);
+      }
+    }
     // Traffic ages out of the store (the log files keep what the server still keeps); looked at
     // once an hour per deployment.
     const at = now();
@@ -293,7 +319,6 @@ export class MonitorService {
       this.pruned.set(dep.id, at);
       this.repo.pruneRequests(dep.id, at - REQUESTS_KEPT_DAYS * 86_400_000);
     }
-    return null;
   }
 
   private async check(name: string, ctx: OpContext): Promise<MonitorRun> {
@@ -310,7 +335,7 @@ export class MonitorService {
           `The deployment ${monitor.deployment} no longer exists. Remove this monitor (\`mlwb monitors remove ${name}\`) or deploy again under that name.`,
         );
       ctx.progress({ phase: 'read', done: 0, total: 3, message: 'Reading the request log' });
-      await this.ingestLocal(dep, ctx.signal);
+      await this.ingest(dep, ctx.signal);
       const w: Window = { deploymentId: dep.id, from: run.from, to: run.to };
       const traffic = this.repo.traffic(w);
       run.versions = traffic.versions;

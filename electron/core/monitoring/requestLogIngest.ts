@@ -5,10 +5,13 @@
  * read from where the last read stopped. A rotation renames a file, so a file is known by its
  * generation folder and inode, with its first bytes to tell a new file that was given a freed
  * inode. Only whole lines are taken: a line still being written is read next time. Lines that are
- * not a request's line (a damaged file) are counted and skipped, never fatal.
+ * not a request's line (a damaged file) are counted and skipped, never fatal. A log on another
+ * machine's engine is read through the engine (remoteRequestLog.ts) and taken in the same way
+ * (ingestRead).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { RemoteRead } from '../deploy/remoteRequestLog.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 
 /**
@@ -81,6 +84,19 @@ interface FileState {
   offset: number;
 }
 
+/** A remote log is read at most this many times per look (READ_BUDGET_BYTES each). */
+const MAX_READ_ROUNDS = 32;
+
+/**
+ * Where to go on reading a file of `size` bytes starting with `head`: where the store left it, or
+ * from its start when it is another file under a reused inode, or one cut short.
+ */
+function resumeAt(known: FileState | undefined, size: number, head: string): number {
+  return known && known.offset <= size && head.startsWith(known.head.slice(0, head.length))
+    ? known.offset
+    : 0;
+}
+
 export class RequestLogIngest {
   constructor(private readonly db: Db) {}
 
@@ -109,6 +125,80 @@ export class RequestLogIngest {
       }
     }
     return result;
+  }
+
+  /**
+   * Takes what a log read elsewhere gained (a remote engine's volume: remoteRequestLog.ts). `read`
+   * is told where the store has read each file to, and answers with the files' bytes from there;
+   * it is asked again while it has more, or when a file turned out to be another under a reused
+   * inode (then read from its start).
+   */
+  async ingestRead(
+    deploymentId: string,
+    read: (known: Record<string, number>) => Promise<RemoteRead>,
+    signal?: AbortSignal,
+  ): Promise<IngestResult> {
+    const result: IngestResult = { added: 0, skipped: 0 };
+    let override = new Map<string, number>();
+    for (let round = 0; round < MAX_READ_ROUNDS; round++) {
+      signal?.throwIfAborted();
+      const known = this.states(deploymentId);
+      const ask: Record<string, number> = {};
+      for (const [key, s] of known) if (s.offset > 0) ask[key] = s.offset;
+      for (const [key, from] of override) ask[key] = from;
+      const { parts, more } = await read(ask);
+      override = new Map();
+      let took = 0;
+      for (const p of parts) {
+        const was = known.get(p.key);
+        const from = resumeAt(was, p.size, p.head);
+        if (p.from !== from) {
+          override.set(p.key, from);
+          continue;
+        }
+        took += this.takeBytes(deploymentId, p.key, p.head, p.bytes, from, was?.offset, result);
+      }
+      // Nothing more, or nothing taken (a line longer than a read, or another reader ahead): done.
+      if (!override.size && (!more || took === 0)) break;
+    }
+    return result;
+  }
+
+  /**
+   * Takes the whole lines of `bytes` (a file's from `from`), a chunk at a time, each only if the
+   * store still says the file was read to `stored`. Returns the bytes taken.
+   */
+  private takeBytes(
+    deploymentId: string,
+    key: string,
+    head: string,
+    bytes: Buffer,
+    from: number,
+    stored: number | undefined,
+    result: IngestResult,
+  ): number {
+    let at = 0;
+    let was = stored;
+    while (at < bytes.length) {
+      let end = bytes.lastIndexOf(10, Math.min(at + CHUNK_BYTES, bytes.length) - 1);
+      // A line longer than a chunk goes in whole; one with no newline yet is read next time.
+      if (end < at) end = bytes.indexOf(10, at);
+      if (end < 0) break;
+      end += 1;
+      const lines = bytes.toString('utf8', at, end).split('\n');
+      lines.pop();
+      if (!this.take(deploymentId, key, head, lines, was, from + end, result)) break;
+      at = end;
+      was = from + end;
+    }
+    return at;
+  }
+
+  private states(deploymentId: string): Map<string, FileState> {
+    const rows = this.db
+      .prepare('SELECT file_key, head, offset FROM request_log_files WHERE deployment_id = ?')
+      .all(deploymentId) as (FileState & { file_key: string })[];
+    return new Map(rows.map((r) => [r.file_key, { head: r.head, offset: r.offset }]));
   }
 
   private state(deploymentId: string, key: string): FileState | undefined {
@@ -143,11 +233,7 @@ export class RequestLogIngest {
       await handle.read(headBuf, 0, headBuf.length, 0);
       const head = headBuf.toString('latin1');
       const known = this.state(deploymentId, key);
-      // Another file under a reused inode, or one cut short: read it from its start.
-      let offset =
-        known && known.offset <= st.size && head.startsWith(known.head.slice(0, head.length))
-          ? known.offset
-          : 0;
+      let offset = resumeAt(known, st.size, head);
       // What the store says of this file: it must still say so when lines are taken.
       let stored = known?.offset;
       while (offset < st.size) {

@@ -21,7 +21,7 @@ const POLL_MS = 10_000;
 export function RecentRequests(props: { deployment: string }) {
   const visible = usePageVisible();
   const now = useNow(30_000);
-  // A refusal (a remote engine's log is not read) is not asked again every 10 s.
+  // A refusal (the deployment's image gone from its engine, say) is not asked again every 10 s.
   const [refused, setRefused] = useState(false);
   const q = api.deployments.requests.useQuery(
     { name: props.deployment, limit: SHOWN },

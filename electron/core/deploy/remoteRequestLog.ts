@@ -1,0 +1,267 @@
+/**
+ * A request log on another machine's engine: its servers write it into the volume
+ * `mlwb-dep-NAME-requests` there (deploy/swarmSpec.ts), which this machine cannot open. It is read
+ * through the engine, by a one-off container of the deployment's own image (it has node) with the
+ * volume mounted read-only: told how far the store has read each file, it prints, for each log
+ * file, one JSON header line and then the file's bytes from there. Only what is new crosses the
+ * connection, a bounded amount per container; the store takes whole lines as it does from a local
+ * file (monitoring/requestLogIngest.ts, ingestRead), so the app and a CLI reading at once cannot
+ * take a line twice.
+ *
+ * The same container, with the volume writable, sets an old deployment's log aside when a new one
+ * is made under its name, as deploymentSpec.setAsideRequestLog does on this machine.
+ */
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { cancelled, WorkbenchError } from '../errors.ts';
+import { REQUEST_LOG_DIR, SERVER_UID } from '../serving/modelImage.ts';
+import { engineError } from '../training/containerRun.ts';
+
+/** At most this much of the log crosses per container; a larger backlog takes several. */
+export const READ_BUDGET_BYTES = 16 * 1024 * 1024;
+/** Headers and the end line: what a container may print beyond its budget. */
+const HEADER_SLACK_BYTES = 1024 * 1024;
+
+/** One log file as the reader saw it, with its bytes from `from` on (at most to its end). */
+export interface RemoteLogPart {
+  /** `g<N>[-r<S>]/<inode>`: the file, whatever it is called after a rotation. */
+  key: string;
+  /** Its path in the volume, for messages. */
+  file: string;
+  size: number;
+  /** Its first bytes (at most 64), latin1, to tell a new file that took a freed inode. */
+  head: string;
+  from: number;
+  bytes: Buffer;
+}
+
+export interface RemoteRead {
+  parts: RemoteLogPart[];
+  /** The budget ran out before every file's end: read again. */
+  more: boolean;
+}
+
+/**
+ * The reader, run by node in the deployment's image. Env: MLWB_DIR (the volume), MLWB_KNOWN (JSON:
+ * file key → offset to read from), MLWB_BUDGET (bytes). Files in the order a local read takes
+ * them: each generation's oldest first. fd 1 is the engine's blocking pipe (process.stdout is never
+ * touched), so writeSync writes all or blocks.
+ */
+const READER = `
+const fs = require('fs'), path = require('path');
+const dir = process.env.MLWB_DIR, known = JSON.parse(process.env.MLWB_KNOWN || '{}');
+let budget = Number(process.env.MLWB_BUDGET), more = false;
+const GEN = /^g\\d+(?:-r\\d+)?$/, LOG = /^requests(?:\\.(\\d+))?\\.jsonl$/;
+const out = (b) => { for (let o = 0; o < b.length; ) o += fs.writeSync(1, b, o, b.length - o); };
+let gens = [];
+try { gens = fs.readdirSync(dir).filter((g) => GEN.test(g)).sort(); } catch {}
+for (const g of gens) {
+  let files = [];
+  try { files = fs.readdirSync(path.join(dir, g)).filter((f) => LOG.test(f)); } catch { continue; }
+  files.sort((a, b) => Number(LOG.exec(b)[1] || 0) - Number(LOG.exec(a)[1] || 0));
+  for (const f of files) {
+    let fd;
+    try { fd = fs.openSync(path.join(dir, g, f), 'r'); } catch { continue; }
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      const size = Number(st.size), key = g + '/' + st.ino;
+      const head = Buffer.alloc(Math.min(64, size));
+      fs.readSync(fd, head, 0, head.length, 0);
+      let from = known[key] || 0;
+      if (from > size) from = 0;
+      const want = Math.min(size - from, Math.max(budget, 0));
+      if (want < size - from) more = true;
+      const body = Buffer.alloc(want);
+      let got = 0;
+      while (got < want) { const n = fs.readSync(fd, body, got, want - got, from + got); if (n === 0) break; got += n; }
+      budget -= got;
+      out(Buffer.from(JSON.stringify({ key, file: g + '/' + f, size, head: head.toString('latin1'), from, bytes: got }) + '\\n'));
+      out(body.subarray(0, got));
+    } finally { fs.closeSync(fd); }
+  }
+}
+out(Buffer.from(JSON.stringify({ end: true, more }) + '\\n'));
+`;
+
+/** Moves every generation folder into MLWB_ASIDE (a new folder of the volume); prints how many. */
+const SET_ASIDE = `
+const fs = require('fs'), path = require('path');
+const dir = process.env.MLWB_DIR, GEN = /^g\\d+(?:-r\\d+)?$/;
+const gens = fs.readdirSync(dir).filter((g) => GEN.test(g));
+if (gens.length) {
+  const to = path.join(dir, process.env.MLWB_ASIDE);
+  fs.mkdirSync(to);
+  for (const g of gens) fs.renameSync(path.join(dir, g), path.join(to, g));
+}
+fs.writeSync(1, JSON.stringify({ moved: gens.length }) + '\\n');
+`;
+
+export interface VolumeTask {
+  docker: Docker;
+  /** The deployment's image on that engine: it has node, and the server's user. */
+  image: string;
+  volume: string;
+  /** The deployment and engine, for messages. */
+  deployment: string;
+  engine: string;
+  signal?: AbortSignal;
+}
+
+/** Whether the volume exists; mounting a missing one would make it. */
+async function volumeExists(docker: Docker, volume: string): Promise<boolean> {
+  try {
+    await docker.getVolume(volume).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw engineError(err);
+  }
+}
+
+/**
+ * Reads what is new in the volume's log files: `known` says where the store has read each file to
+ * (key → offset). A volume its servers have not made yet is made empty by the look (as they would
+ * make it): asking first would cost a round trip on every read.
+ */
+export async function readRemoteLog(
+  task: VolumeTask,
+  known: Record<string, number>,
+  budget = READ_BUDGET_BYTES,
+): Promise<RemoteRead> {
+  const { out, err } = await runInVolume(task, READER, {
+    readOnly: true,
+    env: [`MLWB_KNOWN=${JSON.stringify(known)}`, `MLWB_BUDGET=${budget}`],
+    maxBytes: budget + HEADER_SLACK_BYTES,
+  });
+  return parseRead(out, task, err);
+}
+
+/**
+ * Sets the generations of an old deployment's log aside, into `before-<time>/` of the volume, so
+ * a new deployment of that name starts a log of its own. Returns how many generation folders moved.
+ */
+export async function setAsideRemoteLog(task: VolumeTask): Promise<number> {
+  if (!(await volumeExists(task.docker, task.volume))) return 0;
+  const aside = `before-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const { out, err } = await runInVolume(task, SET_ASIDE, {
+    readOnly: false,
+    env: [`MLWB_ASIDE=${aside}`],
+    maxBytes: 4096,
+  });
+  const moved = /^\{"moved":(\d+)\}$/m.exec(out.toString('utf8'))?.[1];
+  if (moved === undefined)
+    throw new WorkbenchError(
+      'INTERNAL',
+      `Could not set the old request log of ${task.deployment} aside on engine ${task.engine}: ${err || 'the helper said nothing'}`,
+    );
+  return Number(moved);
+}
+
+/** Splits the reader's output into its parts; a truncated output is an error, not a short read. */
+export function parseRead(
+  out: Buffer,
+  task: Pick<VolumeTask, 'deployment' | 'engine'>,
+  stderr = '',
+): RemoteRead {
+  const parts: RemoteLogPart[] = [];
+  let at = 0;
+  for (;;) {
+    const nl = out.indexOf(10, at);
+    if (nl < 0) break;
+    const header = JSON.parse(out.toString('utf8', at, nl)) as
+      | { end: true; more: boolean }
+      | (Omit<RemoteLogPart, 'bytes'> & { bytes: number });
+    at = nl + 1;
+    if ('end' in header) return { parts, more: header.more };
+    if (at + header.bytes > out.length) break;
+    parts.push({ ...header, bytes: out.subarray(at, at + header.bytes) });
+    at += header.bytes;
+  }
+  throw new WorkbenchError(
+    'INTERNAL',
+    `The request log of ${task.deployment} on engine ${task.engine} could not be read: ${stderr || "the reader's output ended early"}. Check again; if it keeps failing, look at the engine there (docker info).`,
+  );
+}
+
+/**
+ * Runs a node script in a one-off container of the image with the volume at the log folder: as
+ * the server's user, no network, no capabilities, a read-only root, no log kept by the engine,
+ * removed by the engine once it ends. Returns what it printed; whether it finished is the caller's
+ * to tell from that (its last line), which spares a round trip to the engine per read (over ssh,
+ * each is a few hundred ms).
+ */
+async function runInVolume(
+  task: VolumeTask,
+  script: string,
+  opts: { readOnly: boolean; env: string[]; maxBytes: number },
+): Promise<{ out: Buffer; err: string }> {
+  const { docker, signal } = task;
+  signal?.throwIfAborted();
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer({
+      Image: task.image,
+      Entrypoint: ['node', '-e', script],
+      Cmd: [],
+      User: `${SERVER_UID}:${SERVER_UID}`,
+      Env: [`MLWB_DIR=${REQUEST_LOG_DIR}`, ...opts.env],
+      AttachStdout: true,
+      AttachStderr: true,
+      Labels: { 'org.mlwb.role': 'request-log-reader', 'org.mlwb.deployment': task.deployment },
+      HostConfig: {
+        AutoRemove: true,
+        Binds: [`${task.volume}:${REQUEST_LOG_DIR}:${opts.readOnly ? 'ro' : 'rw'}`],
+        NetworkMode: 'none',
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        ReadonlyRootfs: true,
+        LogConfig: { Type: 'none', Config: {} },
+        Memory: 256 * 1024 ** 2,
+        PidsLimit: 64,
+      },
+    });
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404)
+      throw new WorkbenchError(
+        'NOT_FOUND',
+        `The request log of ${task.deployment} is read on engine ${task.engine} with its image ${task.image}, which is no longer there. Deploy ${task.deployment} again (mlwb deploy … --name ${task.deployment}) to bring it back.`,
+      );
+    throw engineError(err);
+  }
+  const stop = () => void container.remove({ force: true }).catch(() => {});
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    const ended = new Promise<void>((resolve, reject) => {
+      const stdout = new PassThrough().on('data', (b: Buffer) => {
+        size += b.length;
+        if (size <= opts.maxBytes) return void out.push(b);
+        reject(
+          new WorkbenchError(
+            'INTERNAL',
+            `The request log reader printed more than it may (${opts.maxBytes} bytes).`,
+          ),
+        );
+        stop();
+      });
+      const stderr = new PassThrough().on('data', (b: Buffer) => {
+        if (err.length < 64) err.push(b);
+      });
+      container.modem.demuxStream(stream, stdout, stderr);
+      stream.on('end', resolve).on('close', resolve).on('error', reject);
+    });
+    await container.start();
+    await ended;
+    if (signal?.aborted) throw cancelled();
+    return { out: Buffer.concat(out), err: Buffer.concat(err).toString('utf8').trim().slice(-500) };
+  } catch (e) {
+    stop();
+    if (signal?.aborted) throw cancelled();
+    throw e instanceof WorkbenchError ? e : engineError(e);
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+}
