@@ -464,8 +464,8 @@ export const events = {
     dropped: z.number().int(),
   }),
   /**
-   * Alerts a check of a monitor fired and resolved, as it recorded them: checks made by this
-   * process (the app's schedule, Check now), for the app to say so wherever the user is.
+   * Alerts a check of a monitor fired and resolved, as it recorded them (the app's checks, and
+   * through the event journal other processes'), for the app to say so wherever the user is.
    */
   'alerts.moved': z.object({ monitor: z.string(), fired: z.array(Alert), resolved: z.array(Alert) }),
   /** Names what changed, for cache invalidation: entities made by the builders of entities.ts. */

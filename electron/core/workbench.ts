@@ -12,6 +12,7 @@ import { type EngineTarget, engineFromEnv } from './docker/engine.ts';
 import { EngineRegistry } from './docker/engineRegistry.ts';
 import { DriftService } from './drift/driftService.ts';
 import { ioError } from './errors.ts';
+import { eventJournal } from './eventJournal.ts';
 import { EventBus } from './events.ts';
 import { MonitorService } from './monitoring/monitorService.ts';
 import { registeredAmong } from './objects/blobIndex.ts';
@@ -83,6 +84,8 @@ export async function openWorkbench(
   const objects = new ObjectStore(home);
   await objects.init();
   const events = new EventBus();
+  // What this process announces is written for an open app to follow; the app follows the others.
+  const journal = eventJournal(db, events);
   const ops = new Operations(events);
   const duck = new Duck(path.join(home, 'tmp'));
   const workers = new StoreWorkers(home, { vouched: (digests) => registeredAmong(db, digests) });
@@ -133,6 +136,7 @@ export async function openWorkbench(
   const app = (opts.mode ?? 'cli') !== 'cli';
   const stopMonitors = app ? monitoring.schedule(ops, events) : () => {};
   const stopPolicies = app ? policies.schedule(ops) : () => {};
+  const stopFollowing = app ? journal.follow() : () => {};
   registry.deployedAs = (name, version) =>
     deployments.repo
       .list()
@@ -162,11 +166,13 @@ export async function openWorkbench(
     async close() {
       stopMonitors();
       stopPolicies();
+      stopFollowing();
       await runs.close();
       ops.cancelAll();
       await ops.settle();
       await duck.close();
       await workers.close();
+      journal.close();
       db.close();
     },
   };

@@ -575,4 +575,21 @@ export const migrations: Migration[] = [
       ALTER TABLE policies ADD COLUMN triggers_since INTEGER;
     `,
   },
+  {
+    version: 15,
+    name: 'events of other processes',
+    sql: `
+      -- What each process announced (eventJournal.ts): the app re-announces what another process
+      -- (a terminal's mlwb, a detached run's supervisor) changed, so its pages and alerts follow.
+      -- Kept a short while only.
+      CREATE TABLE event_journal (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      INTEGER NOT NULL,
+        origin  TEXT NOT NULL,
+        topic   TEXT NOT NULL,
+        payload TEXT NOT NULL
+      );
+      CREATE INDEX event_journal_at ON event_journal(at);
+    `,
+  },
 ];

@@ -2,8 +2,9 @@
  * Alerts as they fire, wherever the user is in the app: a toast per monitor and rule (newest on
  * top, at most four; each goes after 20 s or when closed, and Open goes to the monitor), and, when
  * asked for in Settings and allowed by the browser or the desktop, a desktop notification that
- * opens the monitor when clicked. Fed by the `alerts.moved` events of checks this app makes (its
- * schedule and Check now); a check made by a terminal's `mlwb monitors run` exits 3 there instead.
+ * opens the monitor when clicked. Fed by the `alerts.moved` events of every check: the app's own
+ * (its schedule, Check now) and, through the store's event journal, a terminal's
+ * `mlwb monitors run`.
  */
 import { useEffect, useState } from 'react';
 import { useClient } from '../../api/client.ts';
