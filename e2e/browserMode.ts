@@ -24,11 +24,24 @@ export const CHROMIUM_LAUNCH = {
   ],
 };
 
-/** `mlwb ui` on `home`, resolved with the URL it prints first (which signs a browser in). */
-export async function startServer(home: string): Promise<{ url: string; child: ChildProcess }> {
+/**
+ * `mlwb ui` on `home`, resolved with the URL it prints first (which signs a browser in). On a free
+ * port by default; `port: null` leaves it to the command (the home's last port, as a user's start).
+ */
+export async function startServer(
+  home: string,
+  port: string | null = '0',
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, 'bin/mlwb.js'), '--home', home, 'ui', '--port', '0', '--no-open'],
+    [
+      path.join(repoRoot, 'bin/mlwb.js'),
+      '--home',
+      home,
+      'ui',
+      ...(port === null ? [] : ['--port', port]),
+      '--no-open',
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
   );
   let stderr = '';

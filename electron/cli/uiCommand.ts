@@ -3,6 +3,7 @@
  * read it), opens a browser when one is available, and runs until interrupted.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureRendererBuilt } from '../../scripts/renderer-build.mjs';
@@ -33,11 +34,20 @@ export async function uiCommand(
   // A fresh install has no built interface yet: build it (once) rather than serve nothing.
   const problem = ensureRendererBuilt(packageRoot());
   if (problem) throw ioError(problem);
-  const server = await startServer(wb, api, {
-    port,
-    rendererDir,
-    token: process.env.MLWB_UI_TOKEN || undefined,
-  });
+  const serve = (at: number | undefined) =>
+    startServer(wb, api, { port: at, rendererDir, token: process.env.MLWB_UI_TOKEN || undefined });
+  // Without --port, the port this home was last served on, when it is free: the page's origin
+  // stays the same, and with it what the browser keeps for it (Settings' choices, the permission
+  // to notify). Taken meanwhile: a free one, remembered instead.
+  const last = port === undefined ? lastPort(wb.home) : undefined;
+  let server: Awaited<ReturnType<typeof serve>>;
+  try {
+    server = await serve(port ?? last);
+  } catch (err) {
+    if (last === undefined || (err as { code?: string }).code !== 'CONFLICT') throw err;
+    server = await serve(undefined);
+  }
+  if (port === undefined) rememberPort(wb.home, server.port);
   io.stdout.write(`Workbench at ${server.url}\n`);
   // Runs left running or queued by an earlier session are picked up again.
   void wb.runs.resume().catch(() => {});
@@ -49,6 +59,25 @@ export async function uiCommand(
   });
   await server.close();
   return 0;
+}
+
+const portFile = (home: string) => path.join(home, 'ui-port');
+
+function lastPort(home: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(portFile(home), 'utf8').trim());
+    return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rememberPort(home: string, port: number): void {
+  try {
+    fs.writeFileSync(portFile(home), `${port}\n`);
+  } catch {
+    // Only a convenience: the next launch picks a free port again.
+  }
 }
 
 function openBrowser(url: string): void {

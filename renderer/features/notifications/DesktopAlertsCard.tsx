@@ -51,8 +51,9 @@ export function DesktopAlertsCard() {
       )}
       {window.location.protocol.startsWith('http') && (
         <p className="muted small">
-          In browser mode the choice belongs to this address: start the app on a fixed port (
-          <code>mlwb ui --port 8700</code>) for it to last.
+          In browser mode the choice belongs to this address. <code>mlwb ui</code> serves this home on the
+          same port each time while it is free, so the choice lasts; a port given with <code>--port</code>{' '}
+          must stay the same for it to.
         </p>
       )}
       {permission === 'unsupported' && (
