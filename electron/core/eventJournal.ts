@@ -43,12 +43,11 @@ export function eventJournal(db: Db, events: EventBus): EventJournal {
   );
   let last =
     (db.prepare('SELECT max(seq) AS seq FROM event_journal').get() as { seq: number | null }).seq ?? 0;
-  /** Set while other processes' events are announced here: they are not written again. */
-  let replaying = false;
-  let written = 0;
+  /** Other processes' events as announced here: they are not written again. */
+  const replayed = new WeakSet<object>();
 
   const off = events.subscribe((topic, payload) => {
-    if (replaying || !JOURNALED.has(topic)) return;
+    if (!JOURNALED.has(topic) || replayed.has(payload as object)) return;
     let body = payload;
     if (topic === 'changed') {
       const kept = (payload as EventOf<'changed'>).entities.filter((e) => !isStream(e));
@@ -56,9 +55,9 @@ export function eventJournal(db: Db, events: EventBus): EventJournal {
       body = { entities: kept };
     }
     try {
-      insert.run(now(), origin, topic, JSON.stringify(body));
-      // A home only terminals use has no app to prune it: every so often, each writer does.
-      if (++written % 200 === 0) prune.run(now() - KEPT_MS);
+      const { lastInsertRowid } = insert.run(now(), origin, topic, JSON.stringify(body));
+      // A home only terminals use has no app to prune it: every 200th row's writer does.
+      if (BigInt(lastInsertRowid) % 200n === 0n) prune.run(now() - KEPT_MS);
     } catch {
       // Only a courtesy to an open app: the change itself is in the store already.
     }
@@ -72,22 +71,19 @@ export function eventJournal(db: Db, events: EventBus): EventJournal {
       payload: string;
     }[];
     let announced = 0;
-    replaying = true;
-    try {
-      for (const r of rows) {
-        last = r.seq;
-        if (r.origin === origin || !JOURNALED.has(r.topic)) continue;
-        let payload: unknown;
-        try {
-          payload = JSON.parse(r.payload);
-        } catch {
-          continue;
-        }
-        events.emit(r.topic, payload as EventOf<typeof r.topic>);
-        announced++;
+    for (const r of rows) {
+      last = r.seq;
+      if (r.origin === origin || !JOURNALED.has(r.topic)) continue;
+      let payload: unknown;
+      try {
+        payload = JSON.parse(r.payload);
+      } catch {
+        continue;
       }
-    } finally {
-      replaying = false;
+      if (!payload || typeof payload !== 'object') continue;
+      replayed.add(payload);
+      events.emit(r.topic, payload as EventOf<typeof r.topic>);
+      announced++;
     }
     return announced;
   }

@@ -79,7 +79,8 @@ describe.skipIf(Boolean(skip))('a request log read through its engine', () => {
   it('takes each line once across appends, a rotation, a half-written line and two readers', async () => {
     const { volume, db, task, ids } = setup();
     const ingest = new RequestLogIngest(db);
-    const read = (budget?: number) => (known: Record<string, number>) => readRemoteLog(task, known, budget);
+    const read = (budget?: number) => (known: Record<string, number>, scale: number) =>
+      readRemoteLog(task, known, budget && budget * scale);
 
     // No volume yet (nothing logged): nothing read.
     expect(await ingest.ingestRead('dep', read())).toEqual({ added: 0, skipped: 0 });
@@ -98,7 +99,10 @@ describe.skipIf(Boolean(skip))('a request log read through its engine', () => {
 
     // The half-written line ends; the server rotates and starts a new file; more lines come than
     // one read may carry (a 300-byte budget: several containers in one look).
-    const more = Array.from({ length: 6 }, (_, i) => line(`n${i}`)).join('');
+    // One line longer than a read (about 900 bytes): read again with a larger budget.
+    const long = `${JSON.stringify({ id: 'long', time: '2026-11-29T10:00:00.000Z', version: 1, endpoint: 'invocations', features: { a: Array.from({ length: 200 }, (_, i) => i) }, outputs: null, latencyMs: 1, status: 200 })}\n`;
+    expect(long.length).toBeGreaterThan(600);
+    const more = Array.from({ length: 6 }, (_, i) => line(`n${i}`)).join('') + long;
     await onVolume(
       volume,
       'printf %s "$END" >> /v/g1/requests.jsonl && mv /v/g1/requests.jsonl /v/g1/requests.1.jsonl && printf %s "$MORE" > /v/g1/requests.jsonl',
@@ -110,10 +114,16 @@ describe.skipIf(Boolean(skip))('a request log read through its engine', () => {
       ingest.ingestRead('dep', read(300)),
       other.ingestRead('dep', read(300)),
     ]);
-    expect(a.added + b.added).toBe(7);
-    expect(ids().sort()).toEqual(['r1', 'r2', 'r3', 'r4', 'n0', 'n1', 'n2', 'n3', 'n4', 'n5'].sort());
+    expect(a.added + b.added).toBe(8);
+    expect(ids().sort()).toEqual(['r1', 'r2', 'r3', 'r4', 'n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'long'].sort());
     // Nothing new: nothing taken.
     expect(await ingest.ingestRead('dep', read())).toEqual({ added: 0, skipped: 0 });
+    // The oldest file rotated out: the store forgets it, so what a reader is told stays small.
+    const keys = () => (db.prepare('SELECT count(*) AS n FROM request_log_files').get() as { n: number }).n;
+    expect(keys()).toBe(3);
+    await onVolume(volume, 'rm /v/g1/requests.1.jsonl');
+    expect(await ingest.ingestRead('dep', read())).toEqual({ added: 0, skipped: 0 });
+    expect(keys()).toBe(2);
   });
 
   it('sets an old deployment’s log aside for a new one of the same name', async () => {
@@ -126,10 +136,42 @@ describe.skipIf(Boolean(skip))('a request log read through its engine', () => {
         A: line('old'),
       },
     );
+    // A container that still mounts the volume (another home's deployment of the name): left alone.
+    const user = await docker.createContainer({
+      Image: BASE_IMAGE,
+      Cmd: ['true'],
+      HostConfig: { Binds: [`${volume}:/v`], NetworkMode: 'none' },
+    });
+    try {
+      expect(await setAsideRemoteLog(task)).toBe(0);
+    } finally {
+      await user.remove({ force: true });
+    }
     expect(await setAsideRemoteLog(task)).toBe(2);
     const ingest = new RequestLogIngest(db);
     expect(await ingest.ingestRead('dep', (k) => readRemoteLog(task, k))).toEqual({ added: 0, skipped: 0 });
     expect(ids()).toEqual([]);
+  });
+
+  it('is cancelled at once, its container removed', async () => {
+    const { volume, task } = setup();
+    await onVolume(volume, 'mkdir -p /v/g1');
+    const abort = new AbortController();
+    const reading = readRemoteLog({ ...task, signal: abort.signal }, {});
+    setTimeout(() => abort.abort(), 20);
+    await expectErrorCode(reading, 'CANCELLED');
+    await expect
+      .poll(
+        async () =>
+          (
+            await docker.listContainers({
+              all: true,
+              filters: { label: ['org.mlwb.role=request-log-reader'], volume: [volume] },
+            })
+          ).length,
+        { timeout: 10_000 },
+      )
+      .toBe(0);
   });
 
   it('says what to do when the deployment’s image is gone from the engine', async () => {

@@ -1,6 +1,6 @@
 /**
  * A request log on another machine's engine: its servers write it into the volume
- * `mlwb-dep-NAME-requests` there (deploy/swarmSpec.ts), which this machine cannot open. It is read
+ * `mlwb-dep-NAME-requests` there (deploymentSpec.ts), which this machine cannot open. It is read
  * through the engine, by a one-off container of the deployment's own image (it has node) with the
  * volume mounted read-only: told how far the store has read each file, it prints, for each log
  * file, one JSON header line and then the file's bytes from there. Only what is new crosses the
@@ -21,6 +21,8 @@ import { engineError } from '../training/containerRun.ts';
 export const READ_BUDGET_BYTES = 16 * 1024 * 1024;
 /** Headers and the end line: what a container may print beyond its budget. */
 const HEADER_SLACK_BYTES = 1024 * 1024;
+/** A read that sends nothing this long is given up: the engine or its connection hangs. */
+const SILENCE_MS = 60_000;
 
 /** One log file as the reader saw it, with its bytes from `from` on (at most to its end). */
 export interface RemoteLogPart {
@@ -39,6 +41,11 @@ export interface RemoteRead {
   parts: RemoteLogPart[];
   /** The budget ran out before every file's end: read again. */
   more: boolean;
+  /**
+   * Every log file in the volume was listed and opened: a file the store knows and `parts` does
+   * not name is gone (rotated out). False when one could not be (renamed while it was looked at).
+   */
+  complete: boolean;
 }
 
 /**
@@ -50,18 +57,18 @@ export interface RemoteRead {
 const READER = `
 const fs = require('fs'), path = require('path');
 const dir = process.env.MLWB_DIR, known = JSON.parse(process.env.MLWB_KNOWN || '{}');
-let budget = Number(process.env.MLWB_BUDGET), more = false;
+let budget = Number(process.env.MLWB_BUDGET), more = false, complete = true;
 const GEN = /^g\\d+(?:-r\\d+)?$/, LOG = /^requests(?:\\.(\\d+))?\\.jsonl$/;
 const out = (b) => { for (let o = 0; o < b.length; ) o += fs.writeSync(1, b, o, b.length - o); };
 let gens = [];
 try { gens = fs.readdirSync(dir).filter((g) => GEN.test(g)).sort(); } catch {}
 for (const g of gens) {
   let files = [];
-  try { files = fs.readdirSync(path.join(dir, g)).filter((f) => LOG.test(f)); } catch { continue; }
+  try { files = fs.readdirSync(path.join(dir, g)).filter((f) => LOG.test(f)); } catch { complete = false; continue; }
   files.sort((a, b) => Number(LOG.exec(b)[1] || 0) - Number(LOG.exec(a)[1] || 0));
   for (const f of files) {
     let fd;
-    try { fd = fs.openSync(path.join(dir, g, f), 'r'); } catch { continue; }
+    try { fd = fs.openSync(path.join(dir, g, f), 'r'); } catch { complete = false; continue; }
     try {
       const st = fs.fstatSync(fd, { bigint: true });
       const size = Number(st.size), key = g + '/' + st.ino;
@@ -80,7 +87,7 @@ for (const g of gens) {
     } finally { fs.closeSync(fd); }
   }
 }
-out(Buffer.from(JSON.stringify({ end: true, more }) + '\\n'));
+out(Buffer.from(JSON.stringify({ end: true, more, complete }) + '\\n'));
 `;
 
 /** Moves every generation folder into MLWB_ASIDE (a new folder of the volume); prints how many. */
@@ -128,6 +135,9 @@ export async function readRemoteLog(
   known: Record<string, number>,
   budget = READ_BUDGET_BYTES,
 ): Promise<RemoteRead> {
+  // Keys and offsets, about 30 bytes a file: far under the 128 KiB an environment string may be,
+  // as the store forgets files once they are rotated out (RequestLogIngest.ingestRead).
+
   const { out, err } = await runInVolume(task, READER, {
     readOnly: true,
     env: [`MLWB_KNOWN=${JSON.stringify(known)}`, `MLWB_BUDGET=${budget}`],
@@ -142,6 +152,15 @@ export async function readRemoteLog(
  */
 export async function setAsideRemoteLog(task: VolumeTask): Promise<number> {
   if (!(await volumeExists(task.docker, task.volume))) return 0;
+  // The volume's name is not this home's alone: whatever still writes it (another home's
+  // deployment of that name, a service left behind) keeps its log where it is.
+  let users: unknown[];
+  try {
+    users = await task.docker.listContainers({ all: true, filters: { volume: [task.volume] } });
+  } catch (err) {
+    throw engineError(err);
+  }
+  if (users.length) return 0;
   const aside = `before-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const { out, err } = await runInVolume(task, SET_ASIDE, {
     readOnly: false,
@@ -152,7 +171,7 @@ export async function setAsideRemoteLog(task: VolumeTask): Promise<number> {
   if (moved === undefined)
     throw new WorkbenchError(
       'INTERNAL',
-      `Could not set the old request log of ${task.deployment} aside on engine ${task.engine}: ${err || 'the helper said nothing'}`,
+      `Could not set the old request log of ${task.deployment} aside on engine ${task.engine} (${err || 'the helper said nothing'}). Remove the volume ${task.volume} there (docker volume rm ${task.volume}) if its old requests are not needed, then deploy again.`,
     );
   return Number(moved);
 }
@@ -168,11 +187,16 @@ export function parseRead(
   for (;;) {
     const nl = out.indexOf(10, at);
     if (nl < 0) break;
-    const header = JSON.parse(out.toString('utf8', at, nl)) as
-      | { end: true; more: boolean }
+    let header:
+      | { end: true; more: boolean; complete: boolean }
       | (Omit<RemoteLogPart, 'bytes'> & { bytes: number });
+    try {
+      header = JSON.parse(out.toString('utf8', at, nl));
+    } catch {
+      break;
+    }
     at = nl + 1;
-    if ('end' in header) return { parts, more: header.more };
+    if ('end' in header) return { parts, more: header.more, complete: header.complete };
     if (at + header.bytes > out.length) break;
     parts.push({ ...header, bytes: out.subarray(at, at + header.bytes) });
     at += header.bytes;
@@ -228,40 +252,71 @@ async function runInVolume(
       );
     throw engineError(err);
   }
-  const stop = () => void container.remove({ force: true }).catch(() => {});
-  signal?.addEventListener('abort', stop, { once: true });
+  let stream: NodeJS.ReadWriteStream | undefined;
+  let removed = false;
+  let fail: (err: Error) => void = () => {};
+  /** Ends the read: the container goes (it would be removed once it ends anyway), and the stream. */
+  const stop = (why: Error) => {
+    fail(why);
+    (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    if (removed) return;
+    removed = true;
+    void container.remove({ force: true }).catch(() => {});
+  };
+  const onAbort = () => stop(cancelled());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let silence: ReturnType<typeof setTimeout> | undefined;
+  const quiet = () =>
+    stop(
+      new WorkbenchError(
+        'ENGINE_UNAVAILABLE',
+        `Engine ${task.engine} sent nothing of ${task.deployment}'s request log for ${SILENCE_MS / 1000} s. Check that it answers (mlwb engines list), then try again.`,
+      ),
+    );
+  const heard = () => {
+    clearTimeout(silence);
+    silence = setTimeout(quiet, SILENCE_MS);
+  };
   try {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    if (signal?.aborted) throw cancelled();
+    stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadWriteStream;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
     const ended = new Promise<void>((resolve, reject) => {
+      fail = reject;
       const stdout = new PassThrough().on('data', (b: Buffer) => {
+        heard();
         size += b.length;
-        if (size <= opts.maxBytes) return void out.push(b);
-        reject(
-          new WorkbenchError(
-            'INTERNAL',
-            `The request log reader printed more than it may (${opts.maxBytes} bytes).`,
-          ),
-        );
-        stop();
+        if (size <= opts.maxBytes) out.push(b);
+        else
+          stop(
+            new WorkbenchError(
+              'INTERNAL',
+              `The request log reader of ${task.deployment} printed more than it may (${opts.maxBytes} bytes). Check again; if it keeps failing, report it with the engine's version (docker version).`,
+            ),
+          );
       });
       const stderr = new PassThrough().on('data', (b: Buffer) => {
+        heard();
         if (err.length < 64) err.push(b);
       });
       container.modem.demuxStream(stream, stdout, stderr);
-      stream.on('end', resolve).on('close', resolve).on('error', reject);
+      stream!.on('end', resolve).on('close', resolve).on('error', reject);
     });
+    // Settled whatever happens next (a failed start), so it never rejects unheard.
+    ended.catch(() => {});
+    heard();
     await container.start();
     await ended;
     if (signal?.aborted) throw cancelled();
     return { out: Buffer.concat(out), err: Buffer.concat(err).toString('utf8').trim().slice(-500) };
   } catch (e) {
-    stop();
-    if (signal?.aborted) throw cancelled();
-    throw e instanceof WorkbenchError ? e : engineError(e);
+    const error = signal?.aborted ? cancelled() : e instanceof WorkbenchError ? e : engineError(e);
+    stop(error);
+    throw error;
   } finally {
-    signal?.removeEventListener('abort', stop);
+    clearTimeout(silence);
+    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -20,8 +20,6 @@ import { FRONT_SCRIPT, frontEnv } from './swarmFront.ts';
 export const serviceName = (deployment: string) => `mlwb-dep-${deployment}`;
 export const frontName = (deployment: string) => `mlwb-dep-${deployment}_front`;
 export const networkName = (deployment: string) => `mlwb-dep-${deployment}`;
-/** The request-log volume of a deployment on a remote engine (deploymentService.ts names it so). */
-
 const SECOND = 1e9;
 /** How long Swarm watches a new replica for failure before counting it updated. */
 export const MONITOR_NS = 5 * SECOND;

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type Docker from 'dockerode';
 import type * as z from 'zod';
 import { entitiesWritten } from '../../../shared/contract.ts';
 import type { DriftInputIdentity } from '../../../shared/drift.ts';
@@ -40,7 +41,7 @@ import { isLocalEngine } from '../deploy/deploymentEngines.ts';
 import type { DeploymentRecord } from '../deploy/deploymentRepo.ts';
 import type { DeploymentService } from '../deploy/deploymentService.ts';
 import { requestLogDir, requestLogVolume } from '../deploy/deploymentSpec.ts';
-import type { VolumeTask } from '../deploy/remoteRequestLog.ts';
+import { READ_BUDGET_BYTES, readRemoteLog, type VolumeTask } from '../deploy/remoteRequestLog.ts';
 import type { EngineRegistry } from '../docker/engineRegistry.ts';
 import type { ResolvedInput } from '../drift/driftInputs.ts';
 import type { DriftService } from '../drift/driftService.ts';
@@ -83,13 +84,39 @@ const RUNS_SHOWN = 200;
 
 const fmt = (x: number) => (Number.isInteger(x) ? `${x}` : x.toPrecision(3).replace(/\.?0+$/, ''));
 
+interface RemoteRead {
+  /** Whether it reads now (else it waits for the read before it). */
+  started: boolean;
+  /** Whether its asker may cancel it (then nobody else joins it). */
+  cancellable: boolean;
+  done: Promise<void>;
+}
+
+/** Once `p` settles, or throws when `signal` aborts first. */
+function untilSettledOrAborted(p: Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  const settled = p.then(
+    () => {},
+    () => {},
+  );
+  if (!signal) return settled;
+  signal.throwIfAborted();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    settled.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
 export class MonitorService {
   readonly repo: MonitorRepo;
   private readonly ingestor: RequestLogIngest;
   /** When each deployment's old traffic was last pruned, by this process. */
   private readonly pruned = new Map<string, number>();
-  /** A remote log being read now, by deployment id (remote reads of one log go one at a time). */
-  private readonly remoteReads = new Map<string, Promise<void>>();
+  /** The latest read of a remote log asked for, by deployment id (they go one at a time). */
+  private readonly remoteReads = new Map<string, RemoteRead>();
   /** Checks running now in this process, by monitor. */
   private readonly running = new Set<string>();
 
@@ -290,27 +317,7 @@ export class MonitorService {
     if (isLocalEngine(target)) {
       await this.ingestor.ingest(dep.id, requestLogDir(this.d.home, dep.name), signal);
     } else if (dep.image) {
-      // Loaded when first needed: opening a home loads no engine client.
-      const { readRemoteLog } = await import('../deploy/remoteRequestLog.ts');
-      const task: VolumeTask = {
-        docker: target.docker,
-        image: dep.image,
-        volume: requestLogVolume(dep.name),
-        deployment: dep.name,
-        engine: dep.engine ?? 'default',
-        signal,
-      };
-      const before = this.remoteReads.get(dep.id);
-      const mine = (async () => {
-        await before?.catch(() => {});
-        await this.ingestor.ingestRead(dep.id, (known) => readRemoteLog(task, known), signal);
-      })();
-      this.remoteReads.set(dep.id, mine);
-      try {
-        await mine;
-      } finally {
-        if (this.remoteReads.get(dep.id) === mine) this.remoteReads.delete(dep.id);
-      }
+      await this.ingestRemote(dep, target.docker, signal);
     }
     // Traffic ages out of the store (the log files keep what the server still keeps); looked at
     // once an hour per deployment.
@@ -318,6 +325,40 @@ export class MonitorService {
     if ((this.pruned.get(dep.id) ?? 0) < at - 3600_000) {
       this.pruned.set(dep.id, at);
       this.repo.pruneRequests(dep.id, at - REQUESTS_KEPT_DAYS * 86_400_000);
+    }
+  }
+
+  /**
+   * Reads a remote log, one read at a time per deployment. An asker with nothing to cancel (the
+   * Recent requests view) joins a read still waiting to start; any other waits for the one before
+   * it — or for its own cancellation — then reads only what came after.
+   */
+  private async ingestRemote(dep: DeploymentRecord, docker: Docker, signal?: AbortSignal): Promise<void> {
+    const queued = this.remoteReads.get(dep.id);
+    if (queued && !queued.started && !signal && !queued.cancellable) return queued.done;
+    const task: VolumeTask = {
+      docker,
+      image: dep.image,
+      volume: requestLogVolume(dep.name),
+      deployment: dep.name,
+      engine: dep.engine ?? 'default',
+      signal,
+    };
+    const entry: RemoteRead = { started: false, cancellable: Boolean(signal), done: Promise.resolve() };
+    entry.done = (async () => {
+      if (queued) await untilSettledOrAborted(queued.done, signal);
+      entry.started = true;
+      await this.ingestor.ingestRead(
+        dep.id,
+        (known, scale) => readRemoteLog(task, known, READ_BUDGET_BYTES * scale),
+        signal,
+      );
+    })();
+    this.remoteReads.set(dep.id, entry);
+    try {
+      await entry.done;
+    } finally {
+      if (this.remoteReads.get(dep.id) === entry) this.remoteReads.delete(dep.id);
     }
   }
 

@@ -86,6 +86,8 @@ interface FileState {
 
 /** A remote log is read at most this many times per look (READ_BUDGET_BYTES each). */
 const MAX_READ_ROUNDS = 32;
+/** A read's budget grows at most to this many times its size, for one very long line. */
+const MAX_SCALE = 16;
 
 /**
  * Where to go on reading a file of `size` bytes starting with `head`: where the store left it, or
@@ -135,18 +137,20 @@ export class RequestLogIngest {
    */
   async ingestRead(
     deploymentId: string,
-    read: (known: Record<string, number>) => Promise<RemoteRead>,
+    read: (known: Record<string, number>, scale: number) => Promise<RemoteRead>,
     signal?: AbortSignal,
   ): Promise<IngestResult> {
     const result: IngestResult = { added: 0, skipped: 0 };
     let override = new Map<string, number>();
+    // A read carries at most its budget: one line longer than that is read with a larger one.
+    let scale = 1;
     for (let round = 0; round < MAX_READ_ROUNDS; round++) {
       signal?.throwIfAborted();
       const known = this.states(deploymentId);
       const ask: Record<string, number> = {};
       for (const [key, s] of known) if (s.offset > 0) ask[key] = s.offset;
       for (const [key, from] of override) ask[key] = from;
-      const { parts, more } = await read(ask);
+      const { parts, more, complete } = await read(ask, scale);
       override = new Map();
       let took = 0;
       for (const p of parts) {
@@ -158,10 +162,27 @@ export class RequestLogIngest {
         }
         took += this.takeBytes(deploymentId, p.key, p.head, p.bytes, from, was?.offset, result);
       }
-      // Nothing more, or nothing taken (a line longer than a read, or another reader ahead): done.
+      // Files rotated out of the volume are forgotten, so what is asked stays as small as the log.
+      if (complete) this.forgetGone(deploymentId, known, new Set(parts.map((p) => p.key)));
+      if (more && took === 0 && !override.size && scale < MAX_SCALE) {
+        scale *= 4;
+        continue;
+      }
+      // Nothing more, or nothing taken (another reader ahead): done.
       if (!override.size && (!more || took === 0)) break;
+      scale = 1;
     }
     return result;
+  }
+
+  /** Forgets what was read of the files a complete listing no longer has. */
+  private forgetGone(deploymentId: string, known: Map<string, FileState>, listed: Set<string>): void {
+    const gone = [...known.keys()].filter((k) => !listed.has(k));
+    if (!gone.length) return;
+    const forget = this.db.prepare('DELETE FROM request_log_files WHERE deployment_id = ? AND file_key = ?');
+    writeTransaction(this.db, () => {
+      for (const key of gone) forget.run(deploymentId, key);
+    });
   }
 
   /**

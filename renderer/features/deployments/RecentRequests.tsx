@@ -21,13 +21,14 @@ const POLL_MS = 10_000;
 export function RecentRequests(props: { deployment: string }) {
   const visible = usePageVisible();
   const now = useNow(30_000);
-  // A refusal (the deployment's image gone from its engine, say) is not asked again every 10 s.
+  // A refusal (the deployment's image gone from its remote engine, the deployment removed) is not
+  // asked again every 10 s.
   const [refused, setRefused] = useState(false);
   const q = api.deployments.requests.useQuery(
     { name: props.deployment, limit: SHOWN },
     { refetchInterval: visible && !refused ? POLL_MS : undefined },
   );
-  useEffect(() => setRefused(q.error?.code === 'INVALID_INPUT'), [q.error]);
+  useEffect(() => setRefused(q.error?.code === 'INVALID_INPUT' || q.error?.code === 'NOT_FOUND'), [q.error]);
   const requests = q.data?.requests ?? [];
   const [labeling, setLabeling] = useState(false);
   return (
