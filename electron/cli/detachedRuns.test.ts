@@ -99,6 +99,19 @@ describe.skipIf(Boolean(skipReason))(`detached runs${skipReason ? ` (skipped: ${
     for (const f of [old, recent]) fs.writeFileSync(f, 'earlier\n');
     const longAgo = new Date(Date.now() - 40 * 86_400_000);
     fs.utimesSync(old, longAgo, longAgo);
+    // The app, open on the home, hears the run live: its lines and metrics, through the store's
+    // event journal the supervisor writes.
+    const app = await openWorkbench(home, { mode: 'browser' });
+    const heardLines: string[] = [];
+    const heardMetrics: string[] = [];
+    app.events.subscribe((topic, payload) => {
+      if (topic === 'run.log')
+        for (const l of (payload as { lines: { text: string }[] }).lines) heardLines.push(l.text);
+      if (topic === 'changed')
+        heardMetrics.push(
+          ...(payload as { entities: string[] }).entities.filter((e) => e.endsWith(':metrics')),
+        );
+    });
     const run = mlwb(home, 'run', recipe, '--detach', '--json');
     const r = await run;
     const returnedAt = Date.now();
@@ -120,6 +133,10 @@ describe.skipIf(Boolean(skipReason))(`detached runs${skipReason ? ` (skipped: ${
       expect(sid).toBe(supervisor);
     }
     await until('the run ends', () => ended(home, first.id));
+    await until('the app heard the run live', () => heardLines.includes('loss=0.25'), 10_000);
+    expect(heardLines).toEqual(['hello', 'loss=0.25']);
+    expect(heardMetrics).toContain(`run:${first.id}:metrics`);
+    await app.close();
     const shown = await json(home, 'runs', 'show', first.id);
     expect(shown.run.status, shown.detail.failureReason ?? '').toBe('FINISHED');
     expect(shown.run.metrics).toEqual({ m: 1.5, loss: 0.25 });

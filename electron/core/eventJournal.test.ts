@@ -59,7 +59,7 @@ describe('the app follows what other processes change', () => {
     changed.off();
   }, 120_000);
 
-  it('carries alerts and changes of another workbench on the home, not its own twice, not streams', async () => {
+  it('carries alerts and changes of another workbench on the home, not its own twice', async () => {
     const other = await openWorkbench(app.wb.home);
     try {
       const alerts = heard('alerts.moved');
@@ -82,8 +82,7 @@ describe('the app follows what other processes change', () => {
         resolved: [],
       };
       other.events.emit('alerts.moved', moved);
-      // A stream (a running run's metrics) stays where it was announced; the rest crosses.
-      other.events.changed(entities.runMetrics('r1'), entities.runs);
+      other.events.changed(entities.runs);
       // The app's own announcement is not heard again from the journal.
       app.wb.events.changed(entities.models);
       await createApi(other).call('datasets.add', { name: 'from-other', paths: [writeCsv()] });
@@ -91,12 +90,50 @@ describe('the app follows what other processes change', () => {
       expect(await alerts.until((p) => p.monitor === 'iris-monitor')).toEqual(moved);
       await changed.until((p) => p.entities.includes(entities.dataset('from-other')));
       expect(changed.seen.filter((p) => p.entities.includes(entities.models))).toHaveLength(1);
-      expect(changed.seen.some((p) => p.entities.includes(entities.runMetrics('r1')))).toBe(false);
       expect(changed.seen.some((p) => p.entities.includes(entities.runs))).toBe(true);
       alerts.off();
       changed.off();
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('a run followed by another process is live in the app', () => {
+  it('carries its log lines (at most 200 a second, the rest counted) and its metrics (at most once a second, the last kept)', async () => {
+    const terminal = await openWorkbench(app.wb.home);
+    try {
+      const logs = heard('run.log');
+      const changed = heard('changed');
+      const lines = Array.from({ length: 300 }, (_, i) => ({ stream: 'stdout' as const, text: `line ${i}` }));
+      terminal.events.emit('run.log', { run: 'r1', lines, dropped: 5 });
+      // Five metric updates in a burst: the first at once, the last once its second is up.
+      for (let i = 0; i < 5; i++) terminal.events.changed(entities.runMetrics('r1'));
+      // The app's own streams are its own: not written for others.
+      app.wb.events.changed(entities.runMetrics('r2'));
+
+      const got = await logs.until((p) => p.run === 'r1');
+      expect(got.lines).toHaveLength(200);
+      expect(got.lines.at(-1)).toEqual({ stream: 'stdout', text: 'line 299' });
+      expect(got.dropped).toBe(105);
+      const metrics = () => changed.seen.filter((p) => p.entities.includes(entities.runMetrics('r1'))).length;
+      await expect.poll(metrics, { timeout: 10_000 }).toBe(2);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(metrics()).toBe(2);
+      const own = app.wb.db
+        .prepare("SELECT count(*) AS n FROM event_journal WHERE payload LIKE '%r2%'")
+        .get() as { n: number };
+      expect(own.n).toBe(0);
+      // Its second is up: the next is written at once; the one after is held back, and written
+      // when the process closes its home rather than lost with it.
+      terminal.events.changed(entities.runMetrics('r1'));
+      terminal.events.changed(entities.runMetrics('r1'));
+      await terminal.close();
+      await expect.poll(metrics, { timeout: 10_000 }).toBe(4);
+      logs.off();
+      changed.off();
+    } finally {
+      await terminal.close().catch(() => {});
     }
   });
 });

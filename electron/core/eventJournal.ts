@@ -4,8 +4,11 @@
  * reads what other processes wrote (a terminal's `mlwb`, a detached run's supervisor, another
  * window's server) and announces it on its own bus, so its pages refetch and its alert toasts show
  * as if it had made the change itself. Only the announcement crosses: what changed is read from the
- * store as always. Streams (a running run's metrics) stay in their process: the views that follow
- * them poll. Rows are kept a few minutes.
+ * store as always. A process that is not the app (`streams`) also writes what a run it follows
+ * streams — its live log lines, at most LOG_LINES_PER_S a second (the rest counted as dropped, as a
+ * flood's are: they stay in the run's log on disk), and that its metrics moved, at most once a
+ * second a run (the last always written) — so a run started in a terminal, or detached, is live in
+ * the app too. Rows are kept a few minutes.
  */
 import type { EventOf, Topic } from '../../shared/contract.ts';
 import { isStream } from '../../shared/entities.ts';
@@ -14,8 +17,12 @@ import { newId, now } from './ids.ts';
 import { every } from './ops/periodic.ts';
 import type { Db } from './store/database.ts';
 
-/** What crosses: the announcements a page or a toast acts on. */
-const JOURNALED = new Set<Topic>(['changed', 'alerts.moved']);
+/** What crosses: the announcements a page or a toast acts on, and runs' live log lines. */
+const JOURNALED = new Set<Topic>(['changed', 'alerts.moved', 'run.log']);
+/** A run's live log lines written at most this many a second; more are counted as dropped. */
+const LOG_LINES_PER_S = 200;
+/** A stream's change (a run's metrics) written at most this often; the last one always. */
+const STREAM_EVERY_MS = 1000;
 /** How long a row is kept: longer than any reader's pause between reads. */
 const KEPT_MS = 10 * 60_000;
 /** How often the app looks for other processes' events. */
@@ -30,11 +37,11 @@ export interface EventJournal {
   follow(everyMs?: number): () => void;
   /** Reads and announces what other processes wrote since the last look (follow's step). */
   readOthers(): number;
-  /** Stops writing this process's events. */
+  /** Writes what is held back (a stream's last change), then stops writing this process's events. */
   close(): void;
 }
 
-export function eventJournal(db: Db, events: EventBus): EventJournal {
+export function eventJournal(db: Db, events: EventBus, opts: { streams?: boolean } = {}): EventJournal {
   const origin = `${process.pid}-${newId()}`;
   const insert = db.prepare('INSERT INTO event_journal (at, origin, topic, payload) VALUES (?, ?, ?, ?)');
   const prune = db.prepare('DELETE FROM event_journal WHERE at < ?');
@@ -46,14 +53,7 @@ export function eventJournal(db: Db, events: EventBus): EventJournal {
   /** Other processes' events as announced here: they are not written again. */
   const replayed = new WeakSet<object>();
 
-  const off = events.subscribe((topic, payload) => {
-    if (!JOURNALED.has(topic) || replayed.has(payload as object)) return;
-    let body = payload;
-    if (topic === 'changed') {
-      const kept = (payload as EventOf<'changed'>).entities.filter((e) => !isStream(e));
-      if (!kept.length) return;
-      body = { entities: kept };
-    }
+  const write = (topic: Topic, body: unknown) => {
     try {
       const { lastInsertRowid } = insert.run(now(), origin, topic, JSON.stringify(body));
       // A home only terminals use has no app to prune it: every 200th row's writer does.
@@ -61,6 +61,70 @@ export function eventJournal(db: Db, events: EventBus): EventJournal {
     } catch {
       // Only a courtesy to an open app: the change itself is in the store already.
     }
+  };
+
+  // Streams' changes: when each was last written, and those held back until their second is up.
+  const streamWritten = new Map<string, number>();
+  const heldBack = new Set<string>();
+  let heldTimer: ReturnType<typeof setTimeout> | undefined;
+  const writeHeldBack = () => {
+    clearTimeout(heldTimer);
+    heldTimer = undefined;
+    if (!heldBack.size) return;
+    const entities = [...heldBack];
+    heldBack.clear();
+    for (const e of entities) streamWritten.set(e, now());
+    write('changed', { entities });
+  };
+  const streamsToWrite = (streams: string[]): string[] => {
+    const due: string[] = [];
+    for (const e of streams) {
+      if (now() - (streamWritten.get(e) ?? 0) >= STREAM_EVERY_MS && !heldBack.has(e)) {
+        streamWritten.set(e, now());
+        due.push(e);
+      } else {
+        heldBack.add(e);
+        heldTimer ??= setTimeout(writeHeldBack, STREAM_EVERY_MS);
+        heldTimer.unref?.();
+      }
+    }
+    return due;
+  };
+
+  // Runs' live lines: how many were written in the current second, and how many dropped since.
+  const lineBudget = new Map<string, { second: number; written: number; dropped: number }>();
+  const linesToWrite = (e: EventOf<'run.log'>): EventOf<'run.log'> | undefined => {
+    const second = Math.floor(now() / 1000);
+    let b = lineBudget.get(e.run);
+    if (!b || b.second !== second) {
+      b = { second, written: 0, dropped: b?.dropped ?? 0 };
+      lineBudget.set(e.run, b);
+    }
+    const room = Math.max(0, LOG_LINES_PER_S - b.written);
+    const lines = room >= e.lines.length ? e.lines : e.lines.slice(e.lines.length - room);
+    b.dropped += e.dropped + e.lines.length - lines.length;
+    if (!lines.length) return undefined;
+    b.written += lines.length;
+    const dropped = b.dropped;
+    b.dropped = 0;
+    return { run: e.run, lines, dropped };
+  };
+
+  const off = events.subscribe((topic, payload) => {
+    if (!JOURNALED.has(topic) || replayed.has(payload as object)) return;
+    if (topic === 'run.log') {
+      const body = opts.streams ? linesToWrite(payload as EventOf<'run.log'>) : undefined;
+      if (body) write(topic, body);
+      return;
+    }
+    if (topic === 'changed') {
+      const all = (payload as EventOf<'changed'>).entities;
+      const plain = all.filter((e) => !isStream(e));
+      const streams = opts.streams ? streamsToWrite(all.filter(isStream)) : [];
+      if (plain.length || streams.length) write(topic, { entities: [...plain, ...streams] });
+      return;
+    }
+    write(topic, payload);
   });
 
   function readOthers(): number {
@@ -101,6 +165,9 @@ export function eventJournal(db: Db, events: EventBus): EventJournal {
         }
       });
     },
-    close: off,
+    close() {
+      writeHeldBack();
+      off();
+    },
   };
 }

@@ -84,8 +84,12 @@ export async function openWorkbench(
   const objects = new ObjectStore(home);
   await objects.init();
   const events = new EventBus();
-  // What this process announces is written for an open app to follow; the app follows the others.
-  const journal = eventJournal(db, events);
+  // The app checks monitors on their schedules and retrains when a policy's trigger holds; a CLI
+  // command does either only when asked.
+  const app = (opts.mode ?? 'cli') !== 'cli';
+  // What this process announces is written for an open app to follow, with its runs' live lines
+  // and metrics when it is not the app; the app follows the others.
+  const journal = eventJournal(db, events, { streams: !app });
   const ops = new Operations(events);
   const duck = new Duck(path.join(home, 'tmp'));
   const workers = new StoreWorkers(home, { vouched: (digests) => registeredAmong(db, digests) });
@@ -131,9 +135,6 @@ export async function openWorkbench(
     events,
   });
   const policies = new PolicyService({ db, deployments, registry, datasets, runs, monitoring, events });
-  // The app checks monitors on their schedules and retrains when a policy's trigger holds; a CLI
-  // command does either only when asked.
-  const app = (opts.mode ?? 'cli') !== 'cli';
   const stopMonitors = app ? monitoring.schedule(ops, events) : () => {};
   const stopPolicies = app ? policies.schedule(ops) : () => {};
   const stopFollowing = app ? journal.follow() : () => {};
