@@ -112,6 +112,13 @@ describe('a run followed by another process is live in the app', () => {
       // The app's own streams are its own: not written for others.
       app.wb.events.changed(entities.runMetrics('r2'));
 
+      // A very long line is cut in the journal (the run's log on disk has it whole).
+      terminal.events.emit('run.log', {
+        run: 'r3',
+        lines: [{ stream: 'stderr', text: 'x'.repeat(5000) }],
+        dropped: 0,
+      });
+      expect((await logs.until((p) => p.run === 'r3')).lines[0]!.text).toBe(`${'x'.repeat(2048)}…`);
       const got = await logs.until((p) => p.run === 'r1');
       expect(got.lines).toHaveLength(200);
       expect(got.lines.at(-1)).toEqual({ stream: 'stdout', text: 'line 299' });

@@ -19,8 +19,13 @@ import type { Db } from './store/database.ts';
 
 /** What crosses: the announcements a page or a toast acts on, and runs' live log lines. */
 const JOURNALED = new Set<Topic>(['changed', 'alerts.moved', 'run.log']);
-/** A run's live log lines written at most this many a second; more are counted as dropped. */
+/**
+ * A run's live log lines written at most this many, and this many bytes, a second; more are counted
+ * as dropped. A line is cut to LOG_LINE_CHARS (the run's log on disk has it whole).
+ */
 const LOG_LINES_PER_S = 200;
+const LOG_BYTES_PER_S = 256 * 1024;
+const LOG_LINE_CHARS = 2048;
 /** A stream's change (a run's metrics) written at most this often; the last one always. */
 const STREAM_EVERY_MS = 1000;
 /** How long a row is kept: longer than any reader's pause between reads. */
@@ -92,22 +97,33 @@ export function eventJournal(db: Db, events: EventBus, opts: { streams?: boolean
   };
 
   // Runs' live lines: how many were written in the current second, and how many dropped since.
-  const lineBudget = new Map<string, { second: number; written: number; dropped: number }>();
+  const lineBudget = new Map<string, { second: number; lines: number; bytes: number; dropped: number }>();
   const linesToWrite = (e: EventOf<'run.log'>): EventOf<'run.log'> | undefined => {
     const second = Math.floor(now() / 1000);
     let b = lineBudget.get(e.run);
     if (!b || b.second !== second) {
-      b = { second, written: 0, dropped: b?.dropped ?? 0 };
+      // Runs a long-lived supervisor no longer follows are not kept.
+      if (!b && lineBudget.size > 64)
+        for (const [run, old] of lineBudget) if (old.second < second - 60) lineBudget.delete(run);
+      b = { second, lines: 0, bytes: 0, dropped: b?.dropped ?? 0 };
       lineBudget.set(e.run, b);
     }
-    const room = Math.max(0, LOG_LINES_PER_S - b.written);
-    const lines = room >= e.lines.length ? e.lines : e.lines.slice(e.lines.length - room);
-    b.dropped += e.dropped + e.lines.length - lines.length;
-    if (!lines.length) return undefined;
-    b.written += lines.length;
+    // The newest lines that fit, in their order.
+    const kept: EventOf<'run.log'>['lines'] = [];
+    for (let i = e.lines.length - 1; i >= 0 && b.lines + kept.length < LOG_LINES_PER_S; i--) {
+      const l = e.lines[i]!;
+      const text = l.text.length > LOG_LINE_CHARS ? `${l.text.slice(0, LOG_LINE_CHARS)}…` : l.text;
+      if (b.bytes + text.length > LOG_BYTES_PER_S) break;
+      b.bytes += text.length;
+      kept.push(text === l.text ? l : { stream: l.stream, text });
+    }
+    kept.reverse();
+    b.dropped += e.dropped + e.lines.length - kept.length;
+    if (!kept.length) return undefined;
+    b.lines += kept.length;
     const dropped = b.dropped;
     b.dropped = 0;
-    return { run: e.run, lines, dropped };
+    return { run: e.run, lines: kept, dropped };
   };
 
   const off = events.subscribe((topic, payload) => {

@@ -139,9 +139,10 @@ describe.skipIf(Boolean(skip))('a request log read through its engine', () => {
     // A container that still mounts the volume (another home's deployment of the name): left alone.
     const user = await docker.createContainer({
       Image: BASE_IMAGE,
-      Cmd: ['true'],
+      Cmd: ['sleep', '60'],
       HostConfig: { Binds: [`${volume}:/v`], NetworkMode: 'none' },
     });
+    await user.start();
     try {
       expect(await setAsideRemoteLog(task)).toBe(0);
     } finally {

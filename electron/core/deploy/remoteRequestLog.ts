@@ -23,6 +23,9 @@ export const READ_BUDGET_BYTES = 16 * 1024 * 1024;
 const HEADER_SLACK_BYTES = 1024 * 1024;
 /** A read that sends nothing this long is given up: the engine or its connection hangs. */
 const SILENCE_MS = 60_000;
+/** The label that tells the reader's one-off containers from a deployment's. */
+const ROLE_LABEL = 'org.mlwb.role';
+const READER_ROLE = 'request-log-reader';
 
 /** One log file as the reader saw it, with its bytes from `from` on (at most to its end). */
 export interface RemoteLogPart {
@@ -61,7 +64,8 @@ let budget = Number(process.env.MLWB_BUDGET), more = false, complete = true;
 const GEN = /^g\\d+(?:-r\\d+)?$/, LOG = /^requests(?:\\.(\\d+))?\\.jsonl$/;
 const out = (b) => { for (let o = 0; o < b.length; ) o += fs.writeSync(1, b, o, b.length - o); };
 let gens = [];
-try { gens = fs.readdirSync(dir).filter((g) => GEN.test(g)).sort(); } catch {}
+try { gens = fs.readdirSync(dir).filter((g) => GEN.test(g)).sort(); } catch { complete = false; }
+const printed = new Set();
 for (const g of gens) {
   let files = [];
   try { files = fs.readdirSync(path.join(dir, g)).filter((f) => LOG.test(f)); } catch { complete = false; continue; }
@@ -84,7 +88,17 @@ for (const g of gens) {
       budget -= got;
       out(Buffer.from(JSON.stringify({ key, file: g + '/' + f, size, head: head.toString('latin1'), from, bytes: got }) + '\\n'));
       out(body.subarray(0, got));
+      printed.add(key);
     } finally { fs.closeSync(fd); }
+  }
+}
+// A rotation while it read renames files under it: a file it never opened is then still there.
+for (const g of gens) {
+  let files = [];
+  try { files = fs.readdirSync(path.join(dir, g)).filter((f) => LOG.test(f)); } catch { complete = false; continue; }
+  for (const f of files) {
+    try { if (!printed.has(g + '/' + fs.statSync(path.join(dir, g, f), { bigint: true }).ino)) complete = false; }
+    catch { complete = false; }
   }
 }
 out(Buffer.from(JSON.stringify({ end: true, more, complete }) + '\\n'));
@@ -154,13 +168,14 @@ export async function setAsideRemoteLog(task: VolumeTask): Promise<number> {
   if (!(await volumeExists(task.docker, task.volume))) return 0;
   // The volume's name is not this home's alone: whatever still writes it (another home's
   // deployment of that name, a service left behind) keeps its log where it is.
-  let users: unknown[];
+  let users: { Labels?: Record<string, string> }[];
   try {
-    users = await task.docker.listContainers({ all: true, filters: { volume: [task.volume] } });
+    // Running ones (restarting too), not its own readers: a stopped one writes nothing.
+    users = await task.docker.listContainers({ filters: { volume: [task.volume] } });
   } catch (err) {
     throw engineError(err);
   }
-  if (users.length) return 0;
+  if (users.some((c) => c.Labels?.[ROLE_LABEL] !== READER_ROLE)) return 0;
   const aside = `before-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const { out, err } = await runInVolume(task, SET_ASIDE, {
     readOnly: false,
@@ -221,70 +236,91 @@ async function runInVolume(
 ): Promise<{ out: Buffer; err: string }> {
   const { docker, signal } = task;
   signal?.throwIfAborted();
-  let container: Docker.Container;
-  try {
-    container = await docker.createContainer({
-      Image: task.image,
-      Entrypoint: ['node', '-e', script],
-      Cmd: [],
-      User: `${SERVER_UID}:${SERVER_UID}`,
-      Env: [`MLWB_DIR=${REQUEST_LOG_DIR}`, ...opts.env],
-      AttachStdout: true,
-      AttachStderr: true,
-      Labels: { 'org.mlwb.role': 'request-log-reader', 'org.mlwb.deployment': task.deployment },
-      HostConfig: {
-        AutoRemove: true,
-        Binds: [`${task.volume}:${REQUEST_LOG_DIR}:${opts.readOnly ? 'ro' : 'rw'}`],
-        NetworkMode: 'none',
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        ReadonlyRootfs: true,
-        LogConfig: { Type: 'none', Config: {} },
-        Memory: 256 * 1024 ** 2,
-        PidsLimit: 64,
-      },
-    });
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404)
-      throw new WorkbenchError(
-        'NOT_FOUND',
-        `The request log of ${task.deployment} is read on engine ${task.engine} with its image ${task.image}, which is no longer there. Deploy ${task.deployment} again (mlwb deploy … --name ${task.deployment}) to bring it back.`,
-      );
-    throw engineError(err);
-  }
+  // Every engine request (create, attach, start) is bounded by the caller's cancel and by silence:
+  // an engine, or its ssh connection, that stops answering ends the read, not the schedule.
+  const gaveUp = new AbortController();
+  const given = new Promise<never>((_, reject) =>
+    gaveUp.signal.addEventListener('abort', () => reject(gaveUp.signal.reason), { once: true }),
+  );
+  given.catch(() => {});
+  const bounded = <T>(p: Promise<T>): Promise<T> => Promise.race([p, given]);
+  let container: Docker.Container | undefined;
   let stream: NodeJS.ReadWriteStream | undefined;
   let removed = false;
-  let fail: (err: Error) => void = () => {};
-  /** Ends the read: the container goes (it would be removed once it ends anyway), and the stream. */
   const stop = (why: Error) => {
-    fail(why);
+    if (!gaveUp.signal.aborted) gaveUp.abort(why);
     (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
-    if (removed) return;
+    if (removed || !container) return;
     removed = true;
     void container.remove({ force: true }).catch(() => {});
   };
   const onAbort = () => stop(cancelled());
   signal?.addEventListener('abort', onAbort, { once: true });
   let silence: ReturnType<typeof setTimeout> | undefined;
-  const quiet = () =>
-    stop(
-      new WorkbenchError(
-        'ENGINE_UNAVAILABLE',
-        `Engine ${task.engine} sent nothing of ${task.deployment}'s request log for ${SILENCE_MS / 1000} s. Check that it answers (mlwb engines list), then try again.`,
-      ),
-    );
   const heard = () => {
     clearTimeout(silence);
-    silence = setTimeout(quiet, SILENCE_MS);
+    silence = setTimeout(
+      () =>
+        stop(
+          new WorkbenchError(
+            'ENGINE_UNAVAILABLE',
+            `Engine ${task.engine} sent nothing of ${task.deployment}'s request log for ${SILENCE_MS / 1000} s. Check that it answers (mlwb engines list), then try again.`,
+          ),
+        ),
+      SILENCE_MS,
+    );
   };
+  heard();
   try {
-    if (signal?.aborted) throw cancelled();
-    stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadWriteStream;
+    try {
+      // One made after the read was given up is removed when it comes.
+      const making = docker
+        .createContainer({
+          Image: task.image,
+          Entrypoint: ['node', '-e', script],
+          Cmd: [],
+          User: `${SERVER_UID}:${SERVER_UID}`,
+          Env: [`MLWB_DIR=${REQUEST_LOG_DIR}`, ...opts.env],
+          AttachStdout: true,
+          AttachStderr: true,
+          Labels: { [ROLE_LABEL]: READER_ROLE, 'org.mlwb.deployment': task.deployment },
+          HostConfig: {
+            AutoRemove: true,
+            Binds: [`${task.volume}:${REQUEST_LOG_DIR}:${opts.readOnly ? 'ro' : 'rw'}`],
+            NetworkMode: 'none',
+            CapDrop: ['ALL'],
+            SecurityOpt: ['no-new-privileges'],
+            ReadonlyRootfs: true,
+            LogConfig: { Type: 'none', Config: {} },
+            Memory: 256 * 1024 ** 2,
+            PidsLimit: 64,
+          },
+        })
+        .then((c) => {
+          if (gaveUp.signal.aborted) void c.remove({ force: true }).catch(() => {});
+          return c;
+        });
+      container = await bounded(making);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404)
+        throw new WorkbenchError(
+          'NOT_FOUND',
+          `The request log of ${task.deployment} is read on engine ${task.engine} with its image ${task.image}, which is no longer there. Deploy ${task.deployment} again (mlwb deploy … --name ${task.deployment}) to bring it back.`,
+        );
+      throw err;
+    }
+    // Cancelled while it was made: it goes, unstarted.
+    if (gaveUp.signal.aborted) throw gaveUp.signal.reason;
+    const made = container;
+    heard();
+    stream = (await bounded(
+      made.attach({ stream: true, stdout: true, stderr: true }),
+    )) as NodeJS.ReadWriteStream;
+    const attached = stream;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
     const ended = new Promise<void>((resolve, reject) => {
-      fail = reject;
       const stdout = new PassThrough().on('data', (b: Buffer) => {
         heard();
         size += b.length;
@@ -301,15 +337,12 @@ async function runInVolume(
         heard();
         if (err.length < 64) err.push(b);
       });
-      container.modem.demuxStream(stream, stdout, stderr);
-      stream!.on('end', resolve).on('close', resolve).on('error', reject);
+      made.modem.demuxStream(attached, stdout, stderr);
+      attached.on('end', resolve).on('close', resolve).on('error', reject);
     });
-    // Settled whatever happens next (a failed start), so it never rejects unheard.
-    ended.catch(() => {});
     heard();
-    await container.start();
-    await ended;
-    if (signal?.aborted) throw cancelled();
+    await bounded(Promise.all([made.start(), ended]));
+    if (gaveUp.signal.aborted) throw gaveUp.signal.reason;
     return { out: Buffer.concat(out), err: Buffer.concat(err).toString('utf8').trim().slice(-500) };
   } catch (e) {
     const error = signal?.aborted ? cancelled() : e instanceof WorkbenchError ? e : engineError(e);

@@ -89,24 +89,20 @@ interface RemoteRead {
   started: boolean;
   /** Whether its asker may cancel it (then nobody else joins it). */
   cancellable: boolean;
-  done: Promise<void>;
+  /** The read, with its outcome. */
+  run: Promise<void>;
+  /** Once it has ended, whatever its outcome: what the read after it waits for. */
+  settled: Promise<void>;
 }
 
-/** Once `p` settles, or throws when `signal` aborts first. */
-function untilSettledOrAborted(p: Promise<unknown>, signal?: AbortSignal): Promise<void> {
-  const settled = p.then(
-    () => {},
-    () => {},
-  );
-  if (!signal) return settled;
+/** `p`'s outcome, or a cancellation as soon as `signal` aborts (`p` goes on). */
+function untilSettledOrAborted(p: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return p;
   signal.throwIfAborted();
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => reject(cancelled());
     signal.addEventListener('abort', onAbort, { once: true });
-    settled.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
@@ -330,12 +326,13 @@ export class MonitorService {
 
   /**
    * Reads a remote log, one read at a time per deployment. An asker with nothing to cancel (the
-   * Recent requests view) joins a read still waiting to start; any other waits for the one before
-   * it — or for its own cancellation — then reads only what came after.
+   * Recent requests view) joins a read still waiting to start; any other queues behind the one
+   * before it. An asker cancelled while it waits returns at once, but its place in the queue stays
+   * (its read then ends at its start), so the reads after it still wait for the ones before.
    */
   private async ingestRemote(dep: DeploymentRecord, docker: Docker, signal?: AbortSignal): Promise<void> {
     const queued = this.remoteReads.get(dep.id);
-    if (queued && !queued.started && !signal && !queued.cancellable) return queued.done;
+    if (queued && !queued.started && !signal && !queued.cancellable) return queued.run;
     const task: VolumeTask = {
       docker,
       image: dep.image,
@@ -344,9 +341,14 @@ export class MonitorService {
       engine: dep.engine ?? 'default',
       signal,
     };
-    const entry: RemoteRead = { started: false, cancellable: Boolean(signal), done: Promise.resolve() };
-    entry.done = (async () => {
-      if (queued) await untilSettledOrAborted(queued.done, signal);
+    const entry: RemoteRead = {
+      started: false,
+      cancellable: Boolean(signal),
+      run: Promise.resolve(),
+      settled: Promise.resolve(),
+    };
+    entry.run = (async () => {
+      await queued?.settled;
       entry.started = true;
       await this.ingestor.ingestRead(
         dep.id,
@@ -354,12 +356,15 @@ export class MonitorService {
         signal,
       );
     })();
+    entry.settled = entry.run.then(
+      () => {},
+      () => {},
+    );
     this.remoteReads.set(dep.id, entry);
-    try {
-      await entry.done;
-    } finally {
+    void entry.settled.then(() => {
       if (this.remoteReads.get(dep.id) === entry) this.remoteReads.delete(dep.id);
-    }
+    });
+    await untilSettledOrAborted(entry.run, signal);
   }
 
   private async check(name: string, ctx: OpContext): Promise<MonitorRun> {

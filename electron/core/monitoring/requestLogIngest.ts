@@ -153,6 +153,8 @@ export class RequestLogIngest {
       const { parts, more, complete } = await read(ask, scale);
       override = new Map();
       let took = 0;
+      // Bytes with no newline at all: a line longer than the read (or one still being written).
+      let longLine = false;
       for (const p of parts) {
         const was = known.get(p.key);
         const from = resumeAt(was, p.size, p.head);
@@ -160,11 +162,12 @@ export class RequestLogIngest {
           override.set(p.key, from);
           continue;
         }
+        if (p.bytes.length && p.bytes.indexOf(10) < 0) longLine = true;
         took += this.takeBytes(deploymentId, p.key, p.head, p.bytes, from, was?.offset, result);
       }
       // Files rotated out of the volume are forgotten, so what is asked stays as small as the log.
       if (complete) this.forgetGone(deploymentId, known, new Set(parts.map((p) => p.key)));
-      if (more && took === 0 && !override.size && scale < MAX_SCALE) {
+      if (more && longLine && took === 0 && !override.size && scale < MAX_SCALE) {
         scale *= 4;
         continue;
       }
