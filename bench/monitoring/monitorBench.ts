@@ -7,7 +7,8 @@
  *   - taking 1,000 more lines in (what each check reads when the app checks every few minutes);
  *   - one check of the hour: traffic figures, realized accuracy, the 200,000 rows tested for drift
  *     against the training table, the rules;
- *   - the same check as a whole `mlwb monitors run` process.
+ *   - the same check as a whole `mlwb monitors run` process;
+ *   - the same log read through a remote engine, over TLS and ssh (remoteLogBench.ts).
  * Targets are the project's own (no issue sets them yet): ingest ≥ 50,000 requests/s and within
  * 4× the parse floor; 1,000 more lines < 100 ms; the check < 5 s in process and as a process.
  * Run: npm run bench -- monitoring
@@ -24,6 +25,7 @@ import { openWorkbench } from '../../electron/core/workbench.ts';
 import { irisModel } from '../../resources/serving/testServer.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
 import { median, runWhenMain, seededRandom } from '../standalone.ts';
+import { remoteLogFigures } from './remoteLogBench.ts';
 
 const REQUESTS = 200_000;
 const LABELED = 10_000;
@@ -111,6 +113,9 @@ export async function runMonitoringBench(): Promise<Figure[]> {
     const rand = seededRandom(99);
     let more = '';
     for (let i = REQUESTS; i < REQUESTS + 1000; i++) more += line(i, Date.now() - 1000, rand);
+    // The hour's log as it stood, for the remote engines' figures below.
+    const hour = path.join(home, 'hour-g1');
+    fs.cpSync(dir, hour, { recursive: true });
     fs.appendFileSync(path.join(dir, 'requests.jsonl'), more);
     t = process.hrtime.bigint();
     await api.call('deployments.requests', { name: 'iris', limit: 1 });
@@ -154,6 +159,7 @@ export async function runMonitoringBench(): Promise<Figure[]> {
       procs.push(ms(t));
     }
     const proc = median(procs);
+    const remote = await remoteLogFigures(hour, REQUESTS, more, ingestMs);
 
     return [
       {
@@ -180,6 +186,7 @@ export async function runMonitoringBench(): Promise<Figure[]> {
         target: '< 5 s',
         pass: proc < 5000,
       },
+      ...remote,
     ];
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
