@@ -1,6 +1,6 @@
 /**
  * Monitoring of deployments (DESIGN §7, docs/architecture.md "Monitoring"). A check of a monitor:
- *   1. takes the deployment's new request log lines into the store (requestLogIngest.ts);
+ *   1. takes the deployment's new request log lines into the store (requestLogReader.ts);
  *   2. reads the window's traffic: requests, errors, rows, latency quantiles;
  *   3. joins ground-truth labels by request id for realized performance (realized.ts);
  *   4. tests the window's features for drift against the model's training table, found through
@@ -10,7 +10,6 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type Docker from 'dockerode';
 import type * as z from 'zod';
 import { entitiesWritten } from '../../../shared/contract.ts';
 import type { DriftInputIdentity } from '../../../shared/drift.ts';
@@ -37,15 +36,12 @@ import {
 } from '../../../shared/monitoring.ts';
 import type { ModelVersion } from '../../../shared/registry.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
-import { isLocalEngine } from '../deploy/deploymentEngines.ts';
 import type { DeploymentRecord } from '../deploy/deploymentRepo.ts';
 import type { DeploymentService } from '../deploy/deploymentService.ts';
-import { requestLogDir, requestLogVolume } from '../deploy/deploymentSpec.ts';
-import { READ_BUDGET_BYTES, readRemoteLog, type VolumeTask } from '../deploy/remoteRequestLog.ts';
 import type { EngineRegistry } from '../docker/engineRegistry.ts';
 import type { ResolvedInput } from '../drift/driftInputs.ts';
 import type { DriftService } from '../drift/driftService.ts';
-import { cancelled, conflict, invalidInput, notFound, WorkbenchError } from '../errors.ts';
+import { cancelled, conflict, invalidInput, notFound } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { newId, now } from '../ids.ts';
 import type { OpContext, Operations } from '../ops/operations.ts';
@@ -57,7 +53,7 @@ import { tableFormatOf } from '../tabular/tableFormat.ts';
 import { readLabels } from './labelsFile.ts';
 import { MonitorRepo, type RuleVerdict, type Window } from './monitorRepo.ts';
 import { realizedPerformance, wholeLabels } from './realized.ts';
-import { RequestLogIngest } from './requestLogIngest.ts';
+import { RequestLogReader } from './requestLogReader.ts';
 import { type FeatureColumn, writeWindowRows } from './windowExport.ts';
 
 export interface MonitoringDeps {
@@ -72,8 +68,7 @@ export interface MonitoringDeps {
   events?: EventBus;
 }
 
-/** How long logged requests are kept in the store, and monitors' checks with their reports. */
-export const REQUESTS_KEPT_DAYS = 30;
+/** How long monitors' checks are kept, with their reports. */
 export const CHECKS_KEPT_DAYS = 90;
 
 /** How often the app looks for monitors that are due. */
@@ -84,41 +79,15 @@ const RUNS_SHOWN = 200;
 
 const fmt = (x: number) => (Number.isInteger(x) ? `${x}` : x.toPrecision(3).replace(/\.?0+$/, ''));
 
-interface RemoteRead {
-  /** Whether it reads now (else it waits for the read before it). */
-  started: boolean;
-  /** Whether its asker may cancel it (then nobody else joins it). */
-  cancellable: boolean;
-  /** The read, with its outcome. */
-  run: Promise<void>;
-  /** Once it has ended, whatever its outcome: what the read after it waits for. */
-  settled: Promise<void>;
-}
-
-/** `p`'s outcome, or a cancellation as soon as `signal` aborts (`p` goes on). */
-function untilSettledOrAborted(p: Promise<void>, signal?: AbortSignal): Promise<void> {
-  if (!signal) return p;
-  signal.throwIfAborted();
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 export class MonitorService {
   readonly repo: MonitorRepo;
-  private readonly ingestor: RequestLogIngest;
-  /** When each deployment's old traffic was last pruned, by this process. */
-  private readonly pruned = new Map<string, number>();
-  /** The latest read of a remote log asked for, by deployment id (they go one at a time). */
-  private readonly remoteReads = new Map<string, RemoteRead>();
+  private readonly logs: RequestLogReader;
   /** Checks running now in this process, by monitor. */
   private readonly running = new Set<string>();
 
   constructor(private readonly d: MonitoringDeps) {
     this.repo = new MonitorRepo(d.db);
-    this.ingestor = new RequestLogIngest(d.db);
+    this.logs = new RequestLogReader({ home: d.home, db: d.db, engines: d.engines, repo: this.repo });
   }
 
   list(): MonitorSummary[] {
@@ -202,7 +171,7 @@ export class MonitorService {
   /** Takes the deployment's new log lines in, and lists its newest requests. */
   async requests(name: string, limit: number): Promise<LoggedRequest[]> {
     const dep = this.d.deployments.repo.get(name);
-    await this.ingest(dep);
+    await this.logs.takeIn(dep);
     return this.repo.recentRequests(dep.id, limit);
   }
 
@@ -213,7 +182,7 @@ export class MonitorService {
   async addLabels(deployment: string, file: string, shown = file): Promise<AddLabelsResult> {
     const dep = this.d.deployments.repo.get(deployment);
     const labels = await readLabels(path.resolve(file), shown);
-    await this.ingest(dep);
+    await this.logs.takeIn(dep);
     return { read: labels.length, ...this.repo.addLabels(dep.id, labels) };
   }
 
@@ -260,7 +229,7 @@ export class MonitorService {
     const name = colon >= 0 ? body.slice(0, colon) : body;
     const since = colon >= 0 ? parseSince(body.slice(colon + 1)) : 0;
     const dep = this.d.deployments.repo.get(name);
-    await this.ingest(dep, signal);
+    await this.logs.takeIn(dep, signal);
     const version = this.d.registry.repo.version(dep.model, dep.version);
     return this.windowInput(dep, version, { deploymentId: dep.id, from: since, to: now() + 1 }, spec, signal);
   }
@@ -302,71 +271,6 @@ export class MonitorService {
     }
   }
 
-  /**
-   * Takes the deployment's new log lines in: from its folder on this machine, or through its
-   * engine from the volume its servers write there (one read of a remote log at a time per
-   * deployment: a second asker waits for it, then reads only what came after).
-   */
-  private async ingest(dep: DeploymentRecord, signal?: AbortSignal): Promise<void> {
-    const target = this.d.engines.target(dep.engine ?? undefined);
-    if (target.problem) throw new WorkbenchError('ENGINE_UNAVAILABLE', target.problem);
-    if (isLocalEngine(target)) {
-      await this.ingestor.ingest(dep.id, requestLogDir(this.d.home, dep.name), signal);
-    } else if (dep.image) {
-      await this.ingestRemote(dep, target.docker, signal);
-    }
-    // Traffic ages out of the store (the log files keep what the server still keeps); looked at
-    // once an hour per deployment.
-    const at = now();
-    if ((this.pruned.get(dep.id) ?? 0) < at - 3600_000) {
-      this.pruned.set(dep.id, at);
-      this.repo.pruneRequests(dep.id, at - REQUESTS_KEPT_DAYS * 86_400_000);
-    }
-  }
-
-  /**
-   * Reads a remote log, one read at a time per deployment. An asker with nothing to cancel (the
-   * Recent requests view) joins a read still waiting to start; any other queues behind the one
-   * before it. An asker cancelled while it waits returns at once, but its place in the queue stays
-   * (its read then ends at its start), so the reads after it still wait for the ones before.
-   */
-  private async ingestRemote(dep: DeploymentRecord, docker: Docker, signal?: AbortSignal): Promise<void> {
-    const queued = this.remoteReads.get(dep.id);
-    if (queued && !queued.started && !signal && !queued.cancellable) return queued.run;
-    const task: VolumeTask = {
-      docker,
-      image: dep.image,
-      volume: requestLogVolume(dep.name),
-      deployment: dep.name,
-      engine: dep.engine ?? 'default',
-      signal,
-    };
-    const entry: RemoteRead = {
-      started: false,
-      cancellable: Boolean(signal),
-      run: Promise.resolve(),
-      settled: Promise.resolve(),
-    };
-    entry.run = (async () => {
-      await queued?.settled;
-      entry.started = true;
-      await this.ingestor.ingestRead(
-        dep.id,
-        (known, scale) => readRemoteLog(task, known, READ_BUDGET_BYTES * scale),
-        signal,
-      );
-    })();
-    entry.settled = entry.run.then(
-      () => {},
-      () => {},
-    );
-    this.remoteReads.set(dep.id, entry);
-    void entry.settled.then(() => {
-      if (this.remoteReads.get(dep.id) === entry) this.remoteReads.delete(dep.id);
-    });
-    await untilSettledOrAborted(entry.run, signal);
-  }
-
   private async check(name: string, ctx: OpContext): Promise<MonitorRun> {
     const { id: monitorId, ...monitor } = this.repo.get(name);
     const to = now();
@@ -381,7 +285,7 @@ export class MonitorService {
           `The deployment ${monitor.deployment} no longer exists. Remove this monitor (\`mlwb monitors remove ${name}\`) or deploy again under that name.`,
         );
       ctx.progress({ phase: 'read', done: 0, total: 3, message: 'Reading the request log' });
-      await this.ingest(dep, ctx.signal);
+      await this.logs.takeIn(dep, ctx.signal);
       const w: Window = { deploymentId: dep.id, from: run.from, to: run.to };
       const traffic = this.repo.traffic(w);
       run.versions = traffic.versions;
