@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { DeploymentName, labelName } from './deployments.ts';
-import { DatasetInput } from './training.ts';
+import { DatasetInput, RunParams } from './training.ts';
 
 export const PolicyName = labelName('policy');
 
@@ -28,7 +28,7 @@ export const PolicySettings = z.object({
   /** What to train: the recipe folder, its datasets (their newest versions), params, seed. */
   recipe: z.string(),
   datasets: z.array(DatasetInput),
-  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  params: RunParams,
   seed: z.number().int().nullable(),
   engine: z.string().nullable(),
   /** Where the model file is in the run's output. */
@@ -46,6 +46,13 @@ export const PolicySettings = z.object({
     .max(30 * 86400),
 });
 export type PolicySettings = z.infer<typeof PolicySettings>;
+
+/** What a new version is evaluated on: a dataset, its table (when it has several) and label. */
+const EvaluationInput = z.object({
+  dataset: z.string().min(1),
+  path: z.string().min(1).optional(),
+  label: z.string().min(1).optional(),
+});
 
 export const Policy = PolicySettings.extend({
   name: z.string(),
@@ -118,25 +125,14 @@ export const AddPolicyParams = z.object({
   /** Default: the recipe, datasets, params and seed of the run that made the served version. */
   recipe: z.string().min(1).optional(),
   datasets: z.array(DatasetInput).optional(),
-  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  params: RunParams.optional(),
   engine: z.string().min(1).optional(),
   modelPath: z.string().min(1).optional(),
-  evaluation: z
-    .object({
-      dataset: z.string().min(1),
-      path: z.string().min(1).optional(),
-      label: z.string().min(1).optional(),
-    })
-    .optional(),
+  evaluation: EvaluationInput.optional(),
   monitor: z.string().min(1).optional(),
   rules: z.array(z.string().min(1)).optional(),
   newData: z.boolean().default(false),
-  cooldownSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(30 * 86400)
-    .default(3600),
+  cooldownSeconds: PolicySettings.shape.cooldownSeconds.default(3600),
 });
 export type AddPolicyParams = z.input<typeof AddPolicyParams>;
 
@@ -156,18 +152,11 @@ export const UpdatePolicyParams = z.object({
   datasets: z.array(DatasetInput).optional(),
   /** Data channels it no longer trains with (named by channel). */
   removeChannels: z.array(z.string().min(1)).optional(),
-  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  params: RunParams.optional(),
   unsetParams: z.array(z.string().min(1)).optional(),
   engine: z.string().min(1).nullable().optional(),
   modelPath: z.string().min(1).optional(),
-  evaluation: z
-    .object({
-      dataset: z.string().min(1),
-      path: z.string().min(1).optional(),
-      label: z.string().min(1).optional(),
-    })
-    .nullable()
-    .optional(),
+  evaluation: EvaluationInput.nullable().optional(),
   monitor: z.string().min(1).nullable().optional(),
   rules: z.array(z.string().min(1)).nullable().optional(),
   newData: z.boolean().optional(),

@@ -17,7 +17,7 @@ import {
   SampledSeries,
   SERIES_LIMITS,
 } from './tracking.ts';
-import { RunDetail, StartRuns } from './training.ts';
+import { RunDetail, RunParams, StartRuns } from './training.ts';
 
 export const runMethods = {
   'experiments.list': method(z.object({}), z.array(Experiment), { reads: () => [e.experiments] }),
@@ -116,7 +116,7 @@ export const runMethods = {
   'runs.rerun': method(
     z.object({
       id: z.string().min(1),
-      params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+      params: RunParams.optional(),
       /** As for runs.start: held for the process it is handed to, not launched here. */
       detach: z.boolean().default(false),
     }),

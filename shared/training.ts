@@ -63,13 +63,17 @@ export const DatasetInput = z.object({
 });
 export type DatasetInput = z.infer<typeof DatasetInput>;
 
+/** A recipe parameter's value, and a run's parameters by name. */
+export const ParamValue = z.union([z.number(), z.string(), z.boolean()]);
+export const RunParams = z.record(z.string(), ParamValue);
+
 /** What a run was started with; stored on the run so Re-run repeats it exactly. */
 export const RunSpec = z.object({
   recipe: z.object({ name: z.string(), path: z.string(), digest: z.string() }),
   image: z.string(),
   build: z.string().nullable(),
   command: z.array(z.string()),
-  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  params: RunParams,
   seed: z.number().int(),
   datasets: z.array(
     z.object({ channel: z.string(), dataset: z.string(), version: z.number().int(), digest: z.string() }),
@@ -86,9 +90,9 @@ export type RunSpec = z.infer<typeof RunSpec>;
 export const StartRuns = z.object({
   recipe: z.string().min(1, 'Name the recipe folder.'),
   datasets: z.array(DatasetInput).default([]),
-  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
+  params: RunParams.default({}),
   /** Grid over these values (every combination), on top of `params`. */
-  sweep: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.boolean()])).min(1)).default({}),
+  sweep: z.record(z.string(), z.array(ParamValue).min(1)).default({}),
   /** Random search: this many samples from the sweep values instead of the full grid. */
   randomSamples: z.number().int().positive().optional(),
   parallel: z.number().int().positive().max(32).default(1),

@@ -14,6 +14,7 @@ import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEPLOY_LABELS } from '../core/deploy/runtime.ts';
 import { BROKEN_SIGNATURE, brokenOnnx } from '../core/deploy/testing/brokenOnnx.ts';
+import { deploymentRecord } from '../core/deploy/testing/deploymentRecords.ts';
 import { removeHomeDeployments } from '../core/testing/engineLeftovers.ts';
 import { writeTree } from '../core/testing/fileTree.ts';
 import { tempDirs } from '../core/testing/tempDirs.ts';
@@ -346,22 +347,13 @@ describe.skipIf(Boolean(skip))('mlwb deploy', () => {
     const wb = await openWorkbench(home);
     try {
       wb.deployments.repo.create(
-        {
-          name: 'ghost',
+        deploymentRecord('ghost', {
           model: 'iris',
-          version: 1,
-          alias: null,
-          followAlias: false,
           engine: 'nowhere',
-          mode: 'container',
-          replicas: 1,
           bindHost: '0.0.0.0',
-          urlHost: '127.0.0.1',
           port: 8177,
           image: 'mlwb-model/iris:v1',
-          desired: 'running',
-          generation: 1,
-        },
+        }),
         { kind: 'deployed', message: 'Deployed.' },
       );
     } finally {

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeploymentRepo } from './deploy/deploymentRepo.ts';
+import { deploymentRecord } from './deploy/testing/deploymentRecords.ts';
 import { oldestLiveLease, takeLease } from './objects/writeLease.ts';
 import {
   identityOf,
@@ -104,22 +105,7 @@ describe.skipIf(!linux)('process identity (Linux: /proc)', () => {
     const db = openDatabase(path.join(dirs.make(), 'workbench.db'));
     const repo = new DeploymentRepo(db);
     repo.create(
-      {
-        name: 'iris',
-        model: 'iris',
-        version: 1,
-        alias: null,
-        followAlias: false,
-        engine: null,
-        mode: 'container',
-        replicas: 1,
-        bindHost: '127.0.0.1',
-        urlHost: '127.0.0.1',
-        port: 8100,
-        image: 'mlwb-model/iris:1',
-        desired: 'running',
-        generation: 1,
-      },
+      deploymentRecord('iris', { port: 8100, image: 'mlwb-model/iris:1' }),
       null,
       'a deploy of iris@1',
     );
