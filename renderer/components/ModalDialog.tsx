@@ -40,3 +40,26 @@ export function ModalDialog(props: {
     </dialog>
   );
 }
+
+/**
+ * A form dialog's footer: Cancel, and the submit button, which says `pendingLabel` and is disabled
+ * while the request is out (and whenever `disabled`).
+ */
+export function SubmitFooter(props: {
+  onCancel: () => void;
+  pending: boolean;
+  disabled?: boolean;
+  label: string;
+  pendingLabel: string;
+}) {
+  return (
+    <footer className="dialog-footer">
+      <button type="button" className="btn" onClick={props.onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="btn btn-primary" disabled={props.pending || props.disabled}>
+        {props.pending ? props.pendingLabel : props.label}
+      </button>
+    </footer>
+  );
+}

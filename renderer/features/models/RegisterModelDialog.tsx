@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { api } from '../../api/hooks.ts';
 import { TextField } from '../../components/form/TextField.tsx';
-import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { ModalDialog, SubmitFooter } from '../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { navigate } from '../../router.ts';
 
@@ -86,14 +86,13 @@ export function RegisterModelDialog(props: {
         />
         <ErrorNotice error={register.error} title="Not registered." />
       </div>
-      <footer className="dialog-footer">
-        <button type="button" className="btn" onClick={props.onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={register.isPending || !name.trim()}>
-          {register.isPending ? 'Registering…' : 'Register'}
-        </button>
-      </footer>
+      <SubmitFooter
+        onCancel={props.onClose}
+        pending={register.isPending}
+        disabled={!name.trim()}
+        label="Register"
+        pendingLabel="Registering…"
+      />
     </ModalDialog>
   );
 }

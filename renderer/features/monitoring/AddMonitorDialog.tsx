@@ -10,7 +10,7 @@ import { derivedName } from '../../../shared/monitoring.ts';
 import { api } from '../../api/hooks.ts';
 import { fieldErrors } from '../../components/form/fieldErrors.ts';
 import { TextField } from '../../components/form/TextField.tsx';
-import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { ModalDialog, SubmitFooter } from '../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { href, navigate } from '../../router.ts';
 import { MonitorFields } from './MonitorFields.tsx';
@@ -90,14 +90,13 @@ export function AddMonitorDialog(props: { deployment?: string; onClose(): void }
         <MonitorFields form={form} set={set} errors={errors} />
         <ErrorNotice error={server.rest} title="Not added." />
       </div>
-      <footer className="dialog-footer">
-        <button type="button" className="btn" onClick={props.onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={add.isPending || nothingDeployed}>
-          {add.isPending ? 'Adding…' : 'Add monitor'}
-        </button>
-      </footer>
+      <SubmitFooter
+        onCancel={props.onClose}
+        pending={add.isPending}
+        disabled={nothingDeployed}
+        label="Add monitor"
+        pendingLabel="Adding…"
+      />
     </ModalDialog>
   );
 }

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import type { Monitor } from '../../../shared/monitoring.ts';
 import { api } from '../../api/hooks.ts';
-import { ModalDialog } from '../../components/ModalDialog.tsx';
+import { ModalDialog, SubmitFooter } from '../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { MonitorFields } from './MonitorFields.tsx';
 import {
@@ -65,22 +65,20 @@ export function EditMonitorDialog(props: { monitor: Monitor; onClose(): void }) 
           </div>
         )}
       </div>
-      <footer className="dialog-footer">
-        {resolved ? (
+      {resolved ? (
+        <footer className="dialog-footer">
           <button type="submit" className="btn btn-primary">
             Close
           </button>
-        ) : (
-          <>
-            <button type="button" className="btn" onClick={props.onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={update.isPending}>
-              {update.isPending ? 'Saving…' : 'Save'}
-            </button>
-          </>
-        )}
-      </footer>
+        </footer>
+      ) : (
+        <SubmitFooter
+          onCancel={props.onClose}
+          pending={update.isPending}
+          label="Save"
+          pendingLabel="Saving…"
+        />
+      )}
     </ModalDialog>
   );
 }

@@ -13,6 +13,7 @@ import { ConfirmRemove } from '../../components/ConfirmRemove.tsx';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { OperationProgress } from '../../components/OperationProgress.tsx';
 import { EditMonitorDialog } from './EditMonitorDialog.tsx';
+import { PauseButton } from './PauseButton.tsx';
 
 export type RemoveMonitor = UseMutationResult<{ removed: boolean }, ApiError, { name: string }>;
 
@@ -39,19 +40,13 @@ export function MonitorActions(props: { monitor: Monitor; checks: number; remove
         <button type="button" className="btn" disabled={removing} onClick={() => setEditing(true)}>
           Edit…
         </button>
-        <button
-          type="button"
-          className="btn"
+        <PauseButton
+          enabled={m.enabled}
           disabled={removing || update.isPending}
-          title={
-            m.enabled
-              ? 'Stops the app checking it on its own; Check now still works'
-              : `The app checks it ${m.everySeconds ? 'on its schedule' : 'only when asked'} again`
-          }
-          onClick={() => update.mutate({ name: m.name, enabled: !m.enabled })}
-        >
-          {m.enabled ? 'Pause' : 'Resume'}
-        </button>
+          pauseTitle="Stops the app checking it on its own; Check now still works"
+          resumeTitle={`The app checks it ${m.everySeconds ? 'on its schedule' : 'only when asked'} again`}
+          onToggle={(enabled) => update.mutate({ name: m.name, enabled })}
+        />
         <button
           type="button"
           className="btn btn-danger"

@@ -11,7 +11,7 @@ import { derivedName } from '../../../../shared/monitoring.ts';
 import { api } from '../../../api/hooks.ts';
 import { fieldErrors } from '../../../components/form/fieldErrors.ts';
 import { TextField } from '../../../components/form/TextField.tsx';
-import { ModalDialog } from '../../../components/ModalDialog.tsx';
+import { ModalDialog, SubmitFooter } from '../../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
 import { href, navigate } from '../../../router.ts';
 import { CooldownField, PolicyTriggerFields } from './PolicyTriggerFields.tsx';
@@ -137,14 +137,13 @@ export function AddPolicyDialog(props: { deployment?: string; monitor?: string; 
         />
         <ErrorNotice error={server.rest} title="Not added." intoView />
       </div>
-      <footer className="dialog-footer">
-        <button type="button" className="btn" onClick={props.onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={add.isPending || nothingDeployed}>
-          {add.isPending ? 'Adding…' : 'Add policy'}
-        </button>
-      </footer>
+      <SubmitFooter
+        onCancel={props.onClose}
+        pending={add.isPending}
+        disabled={nothingDeployed}
+        label="Add policy"
+        pendingLabel="Adding…"
+      />
     </ModalDialog>
   );
 }

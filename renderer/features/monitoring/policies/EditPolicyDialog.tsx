@@ -9,7 +9,7 @@ import type { Policy } from '../../../../shared/policies.ts';
 import { api } from '../../../api/hooks.ts';
 import { fieldErrors } from '../../../components/form/fieldErrors.ts';
 import { TextField } from '../../../components/form/TextField.tsx';
-import { ModalDialog } from '../../../components/ModalDialog.tsx';
+import { ModalDialog, SubmitFooter } from '../../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
 import { CooldownField, PolicyTriggerFields } from './PolicyTriggerFields.tsx';
 import {
@@ -69,14 +69,7 @@ export function EditPolicyDialog(props: { policy: Policy; busy: boolean; onClose
         />
         <ErrorNotice error={server.rest} title="Not saved." intoView />
       </div>
-      <footer className="dialog-footer">
-        <button type="button" className="btn" onClick={props.onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={update.isPending}>
-          {update.isPending ? 'Saving…' : 'Save'}
-        </button>
-      </footer>
+      <SubmitFooter onCancel={props.onClose} pending={update.isPending} label="Save" pendingLabel="Saving…" />
     </ModalDialog>
   );
 }

@@ -13,6 +13,7 @@ import { ConfirmRemove } from '../../../components/ConfirmRemove.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
 import { OperationProgress } from '../../../components/OperationProgress.tsx';
 import { plural } from '../../../format.ts';
+import { PauseButton } from '../PauseButton.tsx';
 import { EditPolicyDialog } from './EditPolicyDialog.tsx';
 import type { Retrain } from './useRetrain.ts';
 import '../monitoring.css';
@@ -59,19 +60,13 @@ export function PolicyActions(props: {
         <button type="button" className="btn" disabled={removing} onClick={() => setEditing(true)}>
           Edit…
         </button>
-        <button
-          type="button"
-          className="btn"
+        <PauseButton
+          enabled={p.enabled}
           disabled={removing || update.isPending}
-          title={
-            p.enabled
-              ? 'Alerts and new data no longer retrain; Retrain now still works'
-              : 'Alerts and new data retrain again'
-          }
-          onClick={() => update.mutate({ name: p.name, enabled: !p.enabled })}
-        >
-          {p.enabled ? 'Pause' : 'Resume'}
-        </button>
+          pauseTitle="Alerts and new data no longer retrain; Retrain now still works"
+          resumeTitle="Alerts and new data retrain again"
+          onToggle={(enabled) => update.mutate({ name: p.name, enabled })}
+        />
         <button
           type="button"
           className="btn btn-danger"
