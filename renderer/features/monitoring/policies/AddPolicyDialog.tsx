@@ -14,7 +14,7 @@ import { TextField } from '../../../components/form/TextField.tsx';
 import { ModalDialog, SubmitFooter } from '../../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
 import { href, navigate } from '../../../router.ts';
-import { CooldownField, PolicyTriggerFields } from './PolicyTriggerFields.tsx';
+import { AliasField, CooldownField, PolicyTriggerFields } from './PolicyTriggerFields.tsx';
 import {
   initialPolicyForm,
   type PolicyForm,
@@ -110,21 +110,11 @@ export function AddPolicyDialog(props: { deployment?: string; monitor?: string; 
           />
         </div>
         <div className="monitor-form-row">
-          <TextField
-            label="Alias to promote"
-            aria="Alias"
-            value={form.alias}
-            onChange={(alias) => set({ alias })}
-            placeholder={served?.alias ?? 'champion'}
+          <AliasField
+            form={form}
             error={errors.alias ?? server.fields.alias}
-            hint={
-              <>
-                The new version takes it only if the alias's gate lets it. Blank:{' '}
-                <code>{served?.alias ?? 'champion'}</code>
-                {served?.alias ? ", the deployment's alias." : '.'}
-              </>
-            }
-            mono
+            set={set}
+            blank={{ alias: served?.alias ?? 'champion', deployments: Boolean(served?.alias) }}
           />
           <CooldownField form={form} errors={errors} set={set} />
         </div>

@@ -8,10 +8,9 @@ import { useState } from 'react';
 import type { Policy } from '../../../../shared/policies.ts';
 import { api } from '../../../api/hooks.ts';
 import { fieldErrors } from '../../../components/form/fieldErrors.ts';
-import { TextField } from '../../../components/form/TextField.tsx';
 import { ModalDialog, SubmitFooter } from '../../../components/ModalDialog.tsx';
 import { ErrorNotice } from '../../../components/Notice.tsx';
-import { CooldownField, PolicyTriggerFields } from './PolicyTriggerFields.tsx';
+import { AliasField, CooldownField, PolicyTriggerFields } from './PolicyTriggerFields.tsx';
 import {
   formOfPolicy,
   type PolicyForm,
@@ -48,15 +47,7 @@ export function EditPolicyDialog(props: { policy: Policy; busy: boolean; onClose
           these settings{props.busy ? ', and the one under way goes on as it began' : ''}.
         </p>
         <div className="monitor-form-row">
-          <TextField
-            label="Alias to promote"
-            aria="Alias"
-            value={form.alias}
-            onChange={(alias) => set({ alias })}
-            error={errors.alias ?? server.fields.alias}
-            hint="The new version takes it only if the alias's gate lets it."
-            mono
-          />
+          <AliasField form={form} error={errors.alias ?? server.fields.alias} set={set} />
           <CooldownField form={form} errors={errors} set={set} />
         </div>
         <PolicyTriggerFields deployment={p.deployment} form={form} errors={errors} set={set} />

@@ -128,6 +128,41 @@ export function PolicyTriggerFields(props: {
   );
 }
 
+/**
+ * The alias the new version is promoted to. `blank` is what an empty field means (a new policy's
+ * default), said in the hint; editing, there is none.
+ */
+export function AliasField(props: {
+  form: PolicyForm;
+  error: string | undefined;
+  set(patch: Partial<PolicyForm>): void;
+  blank?: { alias: string; deployments: boolean };
+}) {
+  const gate = "The new version takes it only if the alias's gate lets it.";
+  const blank = props.blank;
+  return (
+    <TextField
+      label="Alias to promote"
+      aria="Alias"
+      value={props.form.alias}
+      onChange={(alias) => props.set({ alias })}
+      placeholder={blank?.alias}
+      error={props.error}
+      hint={
+        blank ? (
+          <>
+            {gate} Blank: <code>{blank.alias}</code>
+            {blank.deployments ? ", the deployment's alias." : '.'}
+          </>
+        ) : (
+          gate
+        )
+      }
+      mono
+    />
+  );
+}
+
 /** How long between two triggered executions, as a duration. */
 export function CooldownField(props: {
   form: PolicyForm;
