@@ -10,12 +10,15 @@
  * second a run (the last always written) — so a run started in a terminal, or detached, is live in
  * the app too. Rows are kept a few minutes.
  */
+import type Database from 'better-sqlite3';
 import type { EventOf, Topic } from '../../shared/contract.ts';
 import { isStream } from '../../shared/entities.ts';
 import type { EventBus } from './events.ts';
 import { newId, now } from './ids.ts';
 import { every } from './ops/periodic.ts';
 import type { Db } from './store/database.ts';
+
+type Statement = Database.Statement<unknown[]>;
 
 /** What crosses: the announcements a page or a toast acts on, and runs' live log lines. */
 const JOURNALED = new Set<Topic>(['changed', 'alerts.moved', 'run.log']);
@@ -48,21 +51,27 @@ export interface EventJournal {
 
 export function eventJournal(db: Db, events: EventBus, opts: { streams?: boolean } = {}): EventJournal {
   const origin = `${process.pid}-${newId()}`;
-  const insert = db.prepare('INSERT INTO event_journal (at, origin, topic, payload) VALUES (?, ?, ?, ?)');
-  const prune = db.prepare('DELETE FROM event_journal WHERE at < ?');
-  const since = db.prepare(
-    'SELECT seq, origin, topic, payload FROM event_journal WHERE seq > ? ORDER BY seq LIMIT ?',
-  );
-  let last =
-    (db.prepare('SELECT max(seq) AS seq FROM event_journal').get() as { seq: number | null }).seq ?? 0;
+  // Prepared when first needed: most processes (a terminal's `mlwb dataset list`) write nothing,
+  // and only the app reads.
+  let statements: { insert: Statement; prune: Statement; since: Statement } | undefined;
+  const sql = () =>
+    (statements ??= {
+      insert: db.prepare('INSERT INTO event_journal (at, origin, topic, payload) VALUES (?, ?, ?, ?)'),
+      prune: db.prepare('DELETE FROM event_journal WHERE at < ?'),
+      since: db.prepare(
+        'SELECT seq, origin, topic, payload FROM event_journal WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+    });
+  /** The last row looked at; set when the app starts following (what came before is not news). */
+  let last = 0;
   /** Other processes' events as announced here: they are not written again. */
   const replayed = new WeakSet<object>();
 
   const write = (topic: Topic, body: unknown) => {
     try {
-      const { lastInsertRowid } = insert.run(now(), origin, topic, JSON.stringify(body));
+      const { lastInsertRowid } = sql().insert.run(now(), origin, topic, JSON.stringify(body));
       // A home only terminals use has no app to prune it: every 200th row's writer does.
-      if (BigInt(lastInsertRowid) % 200n === 0n) prune.run(now() - KEPT_MS);
+      if (BigInt(lastInsertRowid) % 200n === 0n) sql().prune.run(now() - KEPT_MS);
     } catch {
       // Only a courtesy to an open app: the change itself is in the store already.
     }
@@ -144,7 +153,7 @@ export function eventJournal(db: Db, events: EventBus, opts: { streams?: boolean
   });
 
   function readOthers(): number {
-    const rows = since.all(last, READ_LIMIT) as {
+    const rows = sql().since.all(last, READ_LIMIT) as {
       seq: number;
       origin: string;
       topic: Topic;
@@ -172,12 +181,14 @@ export function eventJournal(db: Db, events: EventBus, opts: { streams?: boolean
     origin,
     readOthers,
     follow(everyMs = READ_EVERY_MS) {
+      last =
+        (db.prepare('SELECT max(seq) AS seq FROM event_journal').get() as { seq: number | null }).seq ?? 0;
       let pruned = 0;
       return every(everyMs, async () => {
         readOthers();
         if (now() - pruned > 60_000) {
           pruned = now();
-          prune.run(now() - KEPT_MS);
+          sql().prune.run(now() - KEPT_MS);
         }
       });
     },

@@ -211,8 +211,9 @@ export class DeploymentService {
           (await runtime.observe(this.homeId)).has(name),
         );
       const image = await this.packageFor(target, version, ctx);
-      // On another machine's engine the log is a volume there, set aside with the image just made.
-      if (!local && !(await runtime.observe(this.homeId)).has(name))
+      // On another machine's engine the log is a volume there, set aside with the image just made
+      // (unless a running container there still writes it: setAsideRemoteLog looks).
+      if (!local)
         await setAsideRemoteLog({
           docker: target.docker,
           image,
