@@ -17,7 +17,6 @@ export const ParamSpec = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bool'), default: z.boolean().optional(), description: z.string().optional() }),
 ]);
 export type ParamSpec = z.infer<typeof ParamSpec>;
-export type ParamValue = number | string | boolean;
 
 export const Recipe = z
   .object({
@@ -65,6 +64,7 @@ export type DatasetInput = z.infer<typeof DatasetInput>;
 
 /** A recipe parameter's value, and a run's parameters by name. */
 export const ParamValue = z.union([z.number(), z.string(), z.boolean()]);
+export type ParamValue = z.infer<typeof ParamValue>;
 export const RunParams = z.record(z.string(), ParamValue);
 
 /** What a run was started with; stored on the run so Re-run repeats it exactly. */

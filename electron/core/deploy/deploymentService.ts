@@ -211,9 +211,10 @@ export class DeploymentService {
           (await runtime.observe(this.homeId)).has(name),
         );
       const image = await this.packageFor(target, version, ctx);
-      // On another machine's engine the log is a volume there, set aside with the image just made
-      // (unless a running container there still writes it: setAsideRemoteLog looks).
-      if (!local)
+      // On another machine's engine the log is a volume there, set aside with the image just made —
+      // not while a deployment of this home has that name there (stopped, or a service between
+      // tasks: no running container shows it), nor while another's runs (setAsideRemoteLog looks).
+      if (!local && !(await runtime.observe(this.homeId)).has(name))
         await setAsideRemoteLog({
           docker: target.docker,
           image,

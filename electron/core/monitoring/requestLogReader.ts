@@ -18,7 +18,7 @@ import type { MonitorRepo } from './monitorRepo.ts';
 import { RequestLogIngest } from './requestLogIngest.ts';
 
 /** How long logged requests are kept in the store. */
-export const REQUESTS_KEPT_DAYS = 30;
+const REQUESTS_KEPT_DAYS = 30;
 
 interface RemoteRead {
   /** Whether it reads now (else it waits for the read before it). */

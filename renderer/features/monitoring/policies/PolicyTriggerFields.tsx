@@ -1,7 +1,8 @@
 /**
- * The policy dialogs' triggers, and the cooldown between two of their executions: a monitor's alerts (one of the monitors that watch the
+ * The policy dialogs' triggers — a monitor's alerts (one of the monitors that watch the
  * deployment; any of its alerts, or only those of the rules ticked, dataset drift among them)
- * and/or a new version of any dataset the recipe reads. Neither: it retrains only by hand.
+ * and/or a new version of any dataset the recipe reads; neither: it retrains only by hand — and
+ * the fields both dialogs share: the alias to promote and the cooldown between two executions.
  */
 import { api } from '../../../api/hooks.ts';
 import { TextField } from '../../../components/form/TextField.tsx';
