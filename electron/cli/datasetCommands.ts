@@ -1,5 +1,7 @@
 /** `mlwb dataset …`, `mlwb verify`, `mlwb gc`: thin wrappers over the API. */
+import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { AddResult } from '../../shared/datasets.ts';
 import type { Api } from '../core/api.ts';
 import { CheckFailed, formatBytes, formatTime, type Out, table, UsageError } from './output.ts';
 
@@ -37,11 +39,25 @@ const progressLine = (p: { phase: string; done: number; total: number | null; me
     ? `${p.phase}: ${formatBytes(p.done)} of ${formatBytes(p.total)} (${p.message ?? ''})`
     : `${p.phase}: ${p.message ?? ''}`;
 
+/** Below this many files an add's walk takes a few milliseconds: not worth watching. */
+const WATCH_MIN_FILES = 1000;
+
+/** What `mlwb dataset add` prints for its result, without --json. */
+export function addText(r: AddResult): string {
+  return [
+    r.created
+      ? `${r.dataset}@${r.version}: ${r.files} files, ${formatBytes(r.bytes)} (${formatBytes(r.newBytes)} new in the store)`
+      : `${r.dataset}@${r.version} unchanged: the content equals the latest version; no new version made.`,
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ].join('\n');
+}
+
 export async function datasetCommand(
   api: Api,
   argv: string[],
   out: Out,
   signal: AbortSignal,
+  ctx: { home: string; entry: string | undefined },
 ): Promise<number> {
   const [sub, ...rest] = argv;
   const args = (options: ParseArgsConfig['options'] = {}) =>
@@ -58,14 +74,13 @@ export async function datasetCommand(
         { signal, onProgress: (p) => out.progress(progressLine(p)) },
       );
       out.progressDone();
-      out.result(r, () =>
-        [
-          r.created
-            ? `${r.dataset}@${r.version}: ${r.files} files, ${formatBytes(r.bytes)} (${formatBytes(r.newBytes)} new in the store)`
-            : `${r.dataset}@${r.version} unchanged: the content equals the latest version; no new version made.`,
-          ...r.warnings.map((w) => `warning: ${w}`),
-        ].join('\n'),
-      );
+      out.result(r, () => addText(r));
+      if (r.files >= WATCH_MIN_FILES) {
+        // The next add of these inputs can be answered without listing them (sourceWatchProcess.ts).
+        const { watchAfterAdd } = await import('./sourceWatchProcess.ts');
+        const set = { dataset: r.dataset, paths: paths.map((p) => path.resolve(p)) };
+        await watchAfterAdd(ctx.home, ctx.entry, set);
+      }
       return 0;
     }
     case 'list': {

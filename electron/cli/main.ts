@@ -129,6 +129,8 @@ export function splitGlobals(argv: string[]): Globals {
 export async function main(
   argv: string[],
   io = { stdout: process.stdout, stderr: process.stderr },
+  /** `entry`: the script that started this CLI (bin/mlwb.js), to start background processes with. */
+  opts: { entry?: string } = {},
 ): Promise<number> {
   let globals: Globals;
   try {
@@ -148,6 +150,15 @@ export async function main(
   if (globals.help || command === undefined || command === 'help') {
     io.stdout.write(`${help}\n`);
     return command === undefined && !globals.help ? 2 : 0;
+  }
+
+  // Not in the help: the process a large `dataset add` leaves watching its folders.
+  if (command === '__watch-sources') {
+    const [{ resolveHome }, { sourceWatchCommand }] = await Promise.all([
+      import('../core/workbench.ts'),
+      import('./sourceWatchProcess.ts'),
+    ]);
+    return sourceWatchCommand(resolveHome(globals.home), rest);
   }
 
   const controller = new AbortController();
@@ -197,7 +208,10 @@ export async function main(
     }
     switch (command) {
       case 'dataset':
-        return await datasetCommand(api, rest, out, controller.signal);
+        return await datasetCommand(api, rest, out, controller.signal, {
+          home: wb.home,
+          entry: opts.entry,
+        });
       case 'run':
         return await runCommand(api, rest, out, controller.signal);
       case 'runs':

@@ -1,0 +1,194 @@
+// The source watch as a user meets it: real `mlwb` processes, the watch process they start, and
+// inotify on a real folder.
+
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  askSourceWatch,
+  parseQuickAdd,
+  resolveHomeLike,
+  sourceWatchSocket,
+} from '../../scripts/source-watch-client.mjs';
+import { tempDirs } from '../core/testing/tempDirs.ts';
+import { resolveHome } from '../core/workbench.ts';
+import { BIN, mlwb, mlwbJson } from './testing/mlwbProcess.ts';
+
+const dirs = tempDirs();
+let src: string;
+
+interface Status {
+  ok: true;
+  pid: number;
+  answered: number;
+  sets: { dataset: string; paths: string[]; state: string; why?: string }[];
+}
+
+const socketOf = (home: string) => sourceWatchSocket(home)!;
+const status = async (home: string) =>
+  (await askSourceWatch(socketOf(home), { op: 'status' }, 1000)) as Status | undefined;
+
+/** The watch process's status once every set it has is checked (clean or dirty). */
+async function settled(home: string): Promise<Status> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const s = await status(home);
+    if (s && s.sets.length > 0 && s.sets.every((x) => x.state !== 'checking')) return s;
+    if (Date.now() > deadline) throw new Error(`the watch process did not settle: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function withoutWatch<T>(fn: () => Promise<T>): Promise<T> {
+  process.env.MLWB_WATCH = '0';
+  try {
+    return await fn();
+  } finally {
+    delete process.env.MLWB_WATCH;
+  }
+}
+
+const started: number[] = [];
+afterEach(() => {
+  for (const pid of started.splice(0)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  }
+});
+
+beforeAll(() => {
+  src = dirs.make();
+  for (let d = 0; d < 12; d++) {
+    fs.mkdirSync(path.join(src, `d${d}`));
+    for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(src, `d${d}`, `f${f}.txt`), `${d}-${f}\n`);
+  }
+});
+
+describe('the quick add in bin/mlwb.js', () => {
+  it('takes only `dataset add` with the flags it knows', () => {
+    expect(parseQuickAdd(['--home', 'H', 'dataset', 'add', 'd', 'a', 'b', '--json'])).toEqual({
+      home: 'H',
+      json: true,
+      dataset: 'd',
+      paths: ['a', 'b'],
+    });
+    expect(parseQuickAdd(['dataset', '--json', 'add', '-m', 'msg', 'd', 'a', '--home=H'])).toEqual({
+      home: 'H',
+      json: true,
+      dataset: 'd',
+      paths: ['a'],
+    });
+    for (const argv of [
+      ['dataset', 'add', 'd'],
+      ['dataset', 'list'],
+      ['dataset', 'add', 'd', 'a', '--help'],
+      ['dataset', 'add', 'd', '--', '-a'],
+      ['dataset', 'add', 'd', 'a', '--home'],
+      ['dataset', 'add', 'd', 'a', '--message'],
+      ['run', 'add', 'd', 'a'],
+    ])
+      expect(parseQuickAdd(argv)).toBeUndefined();
+  });
+
+  it('finds the home where the CLI does', () => {
+    for (const [explicit, env] of [
+      ['rel/home', {}],
+      [undefined, { MLWB_HOME: 'x/y' }],
+      [undefined, { XDG_DATA_HOME: '/data' }],
+      [undefined, {}],
+    ] as const)
+      expect(resolveHomeLike(explicit, env)).toBe(resolveHome(explicit, env));
+  });
+});
+
+describe('mlwb dataset add with the source watch', () => {
+  it('answers an unchanged re-add as the add itself would, and follows a change', async () => {
+    const home = dirs.make();
+    const v1 = await mlwbJson(home, 'dataset', 'add', 'big', src);
+    expect(v1).toMatchObject({ version: 1, created: true, files: 1200 });
+    const first = await settled(home);
+    started.push(first.pid);
+    expect(first).toMatchObject({ answered: 0, sets: [{ dataset: 'big', paths: [src], state: 'clean' }] });
+    expect(fs.statSync(socketOf(home)).mode & 0o777).toBe(0o600);
+
+    const fastJson = await mlwb(home, 'dataset', 'add', 'big', src, '--json');
+    const fastText = await mlwb(home, 'dataset', 'add', 'big', src, '--message', 'ignored: no new version');
+    expect((await status(home))!.answered).toBe(2);
+    const slowJson = await withoutWatch(() => mlwb(home, 'dataset', 'add', 'big', src, '--json'));
+    const slowText = await withoutWatch(() => mlwb(home, 'dataset', 'add', 'big', src));
+    expect((await status(home))!.answered).toBe(2);
+    expect(fastJson).toEqual(slowJson);
+    expect(fastText).toEqual(slowText);
+    expect(JSON.parse(fastJson.stdout)).toMatchObject({ version: 1, created: false, newBytes: 0 });
+    expect(fastText.stdout).toBe(
+      'big@1 unchanged: the content equals the latest version; no new version made.\n',
+    );
+    // A path relative to where the command runs, as users type it.
+    const relative = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'dataset', 'add', 'big', path.basename(src), '--json', `--home=${home}`],
+      { cwd: path.dirname(src) },
+    );
+    expect(relative.stdout).toBe(slowJson.stdout);
+    expect((await status(home))!.answered).toBe(3);
+
+    // A change: the next add makes version 2 as always, and the watch takes the new version on.
+    fs.appendFileSync(path.join(src, 'd3', 'f7.txt'), 'more\n');
+    const v2 = await mlwbJson(home, 'dataset', 'add', 'big', src);
+    expect(v2).toMatchObject({ version: 2, created: true });
+    const again = await settled(home);
+    expect(again).toMatchObject({ pid: first.pid, sets: [{ state: 'clean' }] });
+    expect(await mlwbJson(home, 'dataset', 'add', 'big', src)).toMatchObject({ version: 2, created: false });
+    expect((await status(home))!.answered).toBe(4);
+
+    // Its home removed, it stops (within its 1 s tick).
+    fs.rmSync(home, { recursive: true });
+    await expect.poll(() => alive(first.pid), { timeout: 5000 }).toBe(false);
+  });
+
+  it('never answers unchanged for a change made just before the question', async () => {
+    const home = dirs.make();
+    await mlwbJson(home, 'dataset', 'add', 'race', src);
+    for (let i = 0; i < 8; i++) {
+      const s = await settled(home);
+      started.push(s.pid);
+      expect(s.sets[0]!.state).toBe('clean');
+      fs.appendFileSync(path.join(src, `d${i}`, 'f0.txt'), `${i}\n`);
+      const reply = await askSourceWatch(
+        socketOf(home),
+        { op: 'add', dataset: 'race', paths: [src], json: true },
+        1000,
+      );
+      expect(reply).toEqual({ ok: false });
+      expect(await mlwbJson(home, 'dataset', 'add', 'race', src)).toMatchObject({
+        version: i + 2,
+        created: true,
+      });
+    }
+  });
+
+  it('starts nothing for a small add, nor with MLWB_WATCH=0', async () => {
+    const small = dirs.make();
+    fs.writeFileSync(path.join(small, 'a.txt'), 'a');
+    const home = dirs.make();
+    await mlwbJson(home, 'dataset', 'add', 'small', small);
+    await withoutWatch(() => mlwbJson(home, 'dataset', 'add', 'big', src));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(fs.existsSync(socketOf(home))).toBe(false);
+    expect(fs.existsSync(path.join(home, 'source-watch.log'))).toBe(false);
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The source-watch process, and how `mlwb dataset add` starts it.
+ *
+ * An add of many files (datasetCommands.ts WATCH_MIN_FILES) hands its inputs to the home's watch
+ * process, starting one if none runs: `mlwb --home H __watch-sources SET` (not in the help),
+ * detached, with its output in H/source-watch.log. It watches the inputs
+ * (electron/core/datasets/sourceWatch.ts) and answers on H/sources.sock, one JSON line each way:
+ * - `{v, op: "watch", dataset, paths}`: watch this set too (answered at once, checked after);
+ * - `{v, op: "add", dataset, paths, json}`: `{ok: true, stdout}`, what `mlwb dataset add` prints,
+ *   when the set is vouched for unchanged, else `{ok: false}` (bin/mlwb.js then adds as always);
+ * - `{v, op: "status"}`: its pid, how many adds it answered, and the sets and their states.
+ * It reads the store and never writes it. It stops when no set is left to vouch for (after
+ * EMPTY_MS), after IDLE_MS without a request, when its home's store goes, or on SIGTERM.
+ * MLWB_WATCH=0 turns it off (nothing is started, nothing is asked).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import { askSourceWatch, PROTOCOL, sourceWatchSocket } from '../../scripts/source-watch-client.mjs';
+import { DatasetRepo } from '../core/datasets/datasetRepo.ts';
+import { type SourceSet, SourceWatch } from '../core/datasets/sourceWatch.ts';
+import { openDatabase } from '../core/store/database.ts';
+import { addText } from './datasetCommands.ts';
+import { toJson } from './output.ts';
+
+const IDLE_MS = 60 * 60_000;
+const EMPTY_MS = 10_000;
+const TICK_MS = 1000;
+
+const SourceSetSchema = z.object({
+  dataset: z.string().min(1),
+  paths: z.array(z.string().refine((p) => path.isAbsolute(p), 'an absolute path')).min(1),
+});
+const Request = z.discriminatedUnion('op', [
+  SourceSetSchema.extend({ v: z.literal(PROTOCOL), op: z.literal('watch') }),
+  SourceSetSchema.extend({ v: z.literal(PROTOCOL), op: z.literal('add'), json: z.boolean() }),
+  z.object({ v: z.literal(PROTOCOL), op: z.literal('status') }),
+]);
+
+export const sourceWatchLog = (home: string) => path.join(home, 'source-watch.log');
+
+/**
+ * After an add: has the home's watch process watch these inputs, starting it when none answers.
+ * `entry` is how this CLI was started (bin/mlwb.js); without it (the CLI called in-process) nothing
+ * is started. Never fails the add.
+ */
+export async function watchAfterAdd(home: string, entry: string | undefined, set: SourceSet): Promise<void> {
+  if (!entry || process.platform !== 'linux') return;
+  if (process.env.MLWB_WATCH === '0' || process.env.MLWB_FROM_SOURCES) return;
+  const socket = sourceWatchSocket(home);
+  if (!socket) return;
+  try {
+    if (await askSourceWatch(socket, { op: 'watch', ...set }, 1000)) return;
+    const log = fs.openSync(sourceWatchLog(home), 'w');
+    try {
+      const child = spawn(
+        process.execPath,
+        [...process.execArgv, entry, '--home', home, '__watch-sources', JSON.stringify(set)],
+        { cwd: home, detached: true, stdio: ['ignore', log, log], env: process.env },
+      );
+      child.on('error', () => {});
+      child.unref();
+    } finally {
+      fs.closeSync(log);
+    }
+  } catch {
+    // Only a shortcut for the next add: without it, that add lists the files again.
+  }
+}
+
+/** `mlwb __watch-sources [SET]`: the watch process. Resolves with its exit code when it stops. */
+export async function sourceWatchCommand(home: string, args: string[]): Promise<number> {
+  const first = args[0] === undefined ? undefined : SourceSetSchema.parse(JSON.parse(args[0]));
+  const socket = sourceWatchSocket(home);
+  const dbFile = path.join(home, 'workbench.db');
+  const dbStat = fs.statSync(dbFile, { throwIfNoEntry: false });
+  if (!socket || !dbStat) {
+    process.stderr.write(`source watch: no workbench store in ${home}, or its path is too long\n`);
+    return 1;
+  }
+  const db = openDatabase(dbFile);
+  const watch = new SourceWatch(new DatasetRepo(db));
+  let pending = 0;
+  let chain = Promise.resolve();
+  const enqueue = (set: SourceSet) => {
+    pending++;
+    chain = chain
+      .then(() => watch.watch(set))
+      .then(
+        (s) => {
+          process.stderr.write(
+            `${new Date().toISOString()} ${s.dataset}: ${s.state}${s.why ? ` (${s.why})` : ''}\n`,
+          );
+        },
+        () => {},
+      )
+      .finally(() => pending--);
+  };
+
+  let lastRequest = Date.now();
+  let answered = 0;
+  const server = net.createServer((conn) => {
+    let buf = '';
+    conn.setEncoding('utf8');
+    conn.on('error', () => {});
+    const reply = (value: unknown) => conn.end(`${JSON.stringify(value)}\n`);
+    const onData = (chunk: string) => {
+      buf += chunk;
+      if (buf.length > 1 << 20) return conn.destroy();
+      const end = buf.indexOf('\n');
+      if (end < 0) return;
+      conn.off('data', onData);
+      lastRequest = Date.now();
+      let req: z.infer<typeof Request>;
+      try {
+        req = Request.parse(JSON.parse(buf.slice(0, end)));
+      } catch {
+        return reply({ ok: false });
+      }
+      switch (req.op) {
+        case 'watch':
+          enqueue({ dataset: req.dataset, paths: req.paths });
+          return reply({ ok: true });
+        case 'status':
+          return reply({ ok: true, pid: process.pid, answered, sets: watch.status() });
+        case 'add': {
+          const { json } = req;
+          const set = { dataset: req.dataset, paths: req.paths };
+          // A change made before the request was sent is queued on inotify before the request
+          // reaches this socket, so it is handled at the latest in this turn's poll phase: the
+          // answer waits for the next phase.
+          setImmediate(() => {
+            const r = watch.answer(set);
+            if (r) answered++;
+            reply(r ? { ok: true, stdout: `${json ? toJson(r) : addText(r)}\n` } : { ok: false });
+          });
+          return;
+        }
+      }
+    };
+    conn.on('data', onData);
+  });
+
+  if (!(await listen(server, socket))) {
+    // Another watch process has the socket: it takes the set.
+    if (first) await askSourceWatch(socket, { op: 'watch', ...first }, 1000);
+    db.close();
+    return 0;
+  }
+  const ours = fs.statSync(socket).ino;
+  if (first) enqueue(first);
+
+  return new Promise((resolve) => {
+    let emptySince = Date.now();
+    const stop = () => {
+      clearInterval(tick);
+      watch.close();
+      server.close();
+      try {
+        if (fs.statSync(socket).ino === ours) fs.rmSync(socket);
+      } catch {
+        // gone already
+      }
+      db.close();
+      resolve(0);
+    };
+    const tick = setInterval(() => {
+      const now = Date.now();
+      if (watch.active || pending > 0) emptySince = now;
+      const store = fs.statSync(dbFile, { throwIfNoEntry: false });
+      if (now - emptySince > EMPTY_MS || now - lastRequest > IDLE_MS || store?.ino !== dbStat.ino) stop();
+    }, TICK_MS);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+/** Listens on the socket; false when another live watch process has it. */
+async function listen(server: net.Server, socket: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const failed = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const umask = process.umask(0o177); // the socket is this user's only
+      server.once('error', resolve);
+      server.listen(socket, () => {
+        server.off('error', resolve);
+        resolve(undefined);
+      });
+      process.umask(umask);
+    });
+    if (!failed) return true;
+    if (failed.code !== 'EADDRINUSE') throw failed;
+    if (await askSourceWatch(socket, { op: 'status' }, 1000)) return false;
+    fs.rmSync(socket, { force: true }); // what a killed watch process left
+  }
+  return false;
+}

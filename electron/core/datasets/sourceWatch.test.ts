@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeTree } from '../testing/fileTree.ts';
+import { tempDirs } from '../testing/tempDirs.ts';
+import { testWorkbench } from '../testing/testWorkbench.ts';
+import { type SourceSet, SourceWatch } from './sourceWatch.ts';
+
+const dirs = tempDirs();
+const app = testWorkbench({ each: true });
+let src: string;
+let watch: SourceWatch;
+let set: SourceSet;
+
+const tree = {
+  'a.csv': 'x,y\n1,2\n',
+  'b/c.txt': 'hello',
+  'b/deeper/d.txt': 'deep',
+  'e.bin': Buffer.alloc(1000, 3),
+};
+
+/** Waits for inotify's report of a change (delivered on a later turn of the event loop). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+beforeEach(async () => {
+  src = dirs.make();
+  writeTree(src, tree);
+  await app.api.call('datasets.add', { name: 'd', paths: [src] });
+  watch = new SourceWatch(app.wb.datasets.repo);
+  set = { dataset: 'd', paths: [src] };
+});
+
+afterEach(() => watch.close());
+
+describe('the source watch', () => {
+  it('answers an unchanged re-add with what the add itself answers', async () => {
+    expect((await watch.watch(set)).state).toBe('clean');
+    const added = await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    expect(added.created).toBe(false);
+    expect(watch.answer(set)).toEqual(added);
+    // Still clean: asking changes nothing.
+    expect(watch.answer(set)).toEqual(added);
+    expect(watch.status()).toEqual([{ dataset: 'd', paths: [src], state: 'clean' }]);
+  });
+
+  it.each([
+    ['a write that keeps the size and the modification time', () => rewriteKeepingStat('a.csv', 'x,y\n9,9\n')],
+    ['an append', () => fs.appendFileSync(path.join(src, 'b/deeper/d.txt'), '!')],
+    ['a new file in a subfolder', () => fs.writeFileSync(path.join(src, 'b/new.txt'), 'n')],
+    ['a new, empty folder', () => fs.mkdirSync(path.join(src, 'b/deeper/empty'))],
+    ['a deletion', () => fs.rmSync(path.join(src, 'b/c.txt'))],
+    ['a rename', () => fs.renameSync(path.join(src, 'e.bin'), path.join(src, 'f.bin'))],
+    ['a chmod', () => fs.chmodSync(path.join(src, 'e.bin'), 0o600)],
+    ['a touch', () => fs.utimesSync(path.join(src, 'a.csv'), new Date(), new Date(2001, 1, 1))],
+  ])('stops vouching after %s', async (_what, change) => {
+    expect((await watch.watch(set)).state).toBe('clean');
+    change();
+    await settle();
+    expect(watch.answer(set)).toBeUndefined();
+    expect(watch.status()[0]).toMatchObject({ state: 'dirty', why: expect.stringMatching(/^a change in /) });
+    expect(watch.active).toBe(false);
+  });
+
+  it('sees a folder renamed away and an identical copy put in its place', async () => {
+    expect((await watch.watch(set)).state).toBe('clean');
+    const away = `${src}-away`;
+    fs.renameSync(src, away);
+    fs.cpSync(away, src, { recursive: true, preserveTimestamps: true });
+    // The watches follow the folder that moved away; only the inputs' identity tells.
+    expect(watch.answer(set)).toBeUndefined();
+    expect(watch.status()[0]!.why).toMatch(/changed|a change in/);
+    fs.rmSync(away, { recursive: true });
+  });
+
+  it('checks files with other hard links, which can be written where no watch sees', async () => {
+    const outside = dirs.make();
+    fs.linkSync(path.join(src, 'e.bin'), path.join(outside, 'e.bin'));
+    await app.api.call('datasets.add', { name: 'd', paths: [src] }); // the link changed its ctime only
+    expect((await watch.watch(set)).state).toBe('clean');
+    expect(watch.answer(set)).toBeDefined();
+    fs.appendFileSync(path.join(outside, 'e.bin'), 'more');
+    await settle();
+    expect(watch.answer(set)).toBeUndefined();
+    expect(watch.status()[0]!.why).toBe(`${path.join(src, 'e.bin')} changed`);
+  });
+
+  it('checks a file given as an input by its stat', async () => {
+    const file = path.join(src, 'a.csv');
+    const fileSet = { dataset: 'one', paths: [file] };
+    await app.api.call('datasets.add', { name: 'one', paths: [file] });
+    expect((await watch.watch(fileSet)).state).toBe('clean');
+    expect(watch.answer(fileSet)).toMatchObject({ dataset: 'one', version: 1, created: false });
+    fs.appendFileSync(file, '5,6\n');
+    expect(watch.answer(fileSet)).toBeUndefined();
+  });
+
+  it('stops vouching when the dataset gets a newer version from elsewhere', async () => {
+    expect((await watch.watch(set)).state).toBe('clean');
+    const other = dirs.make();
+    writeTree(other, { 'z.txt': 'z' });
+    await app.api.call('datasets.add', { name: 'd', paths: [other] });
+    expect(watch.answer(set)).toBeUndefined();
+    expect(watch.status()[0]!.why).toBe('d has a newer version');
+  });
+
+  it('refuses a set that did not make the latest version, and one it was not asked to watch', async () => {
+    fs.appendFileSync(path.join(src, 'a.csv'), '3,4\n');
+    const s = await watch.watch(set);
+    expect(s).toMatchObject({ state: 'dirty', why: 'these files did not make the latest version of d' });
+    expect(watch.answer({ dataset: 'd', paths: [dirs.make()] })).toBeUndefined();
+    expect(watch.answer({ dataset: 'other', paths: [src] })).toBeUndefined();
+  });
+
+  it('watches a set again after it went dirty and a new version was added', async () => {
+    expect((await watch.watch(set)).state).toBe('clean');
+    fs.appendFileSync(path.join(src, 'a.csv'), '3,4\n');
+    await settle();
+    expect(watch.answer(set)).toBeUndefined();
+    const v2 = await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    expect((await watch.watch(set)).state).toBe('clean');
+    expect(watch.answer(set)).toMatchObject({ version: v2.version, digest: v2.digest, created: false });
+  });
+
+  function rewriteKeepingStat(rel: string, content: string) {
+    const file = path.join(src, rel);
+    const st = fs.statSync(file);
+    expect(Buffer.byteLength(content)).toBe(st.size);
+    fs.writeFileSync(file, content);
+    fs.utimesSync(file, st.atime, st.mtime);
+  }
+});

@@ -1,0 +1,12 @@
+export const PROTOCOL: number;
+export function resolveHomeLike(explicit?: string, env?: NodeJS.ProcessEnv): string;
+export function sourceWatchSocket(home: string): string | undefined;
+export function parseQuickAdd(
+  argv: string[],
+): { home: string | undefined; json: boolean; dataset: string; paths: string[] } | undefined;
+export function askSourceWatch(
+  socket: string,
+  request: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<unknown>;
+export function quickAdd(argv: string[], env?: NodeJS.ProcessEnv, cwd?: string): Promise<number | undefined>;
