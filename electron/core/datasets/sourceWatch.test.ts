@@ -44,7 +44,10 @@ describe('the source watch', () => {
   });
 
   it.each([
-    ['a write that keeps the size and the modification time', () => rewriteKeepingStat('a.csv', 'x,y\n9,9\n')],
+    [
+      'a write that keeps the size and the modification time',
+      () => rewriteKeepingStat('a.csv', 'x,y\n9,9\n'),
+    ],
     ['an append', () => fs.appendFileSync(path.join(src, 'b/deeper/d.txt'), '!')],
     ['a new file in a subfolder', () => fs.writeFileSync(path.join(src, 'b/new.txt'), 'n')],
     ['a new, empty folder', () => fs.mkdirSync(path.join(src, 'b/deeper/empty'))],
