@@ -28,6 +28,8 @@ import { toJson } from './output.ts';
 const IDLE_MS = 60 * 60_000;
 const EMPTY_MS = 10_000;
 const TICK_MS = 1000;
+/** How long an add may wait for a check of its set under way (the client waits 1 s at most). */
+const CHECK_WAIT_MS = 400;
 
 const SourceSetSchema = z.object({
   dataset: z.string().min(1),
@@ -128,14 +130,18 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
         case 'add': {
           const { json } = req;
           const set = { dataset: req.dataset, paths: req.paths };
-          // A change made before the request was sent is queued on inotify before the request
+          // An add right after the one that started this process may find its check under way: it
+          // is worth a short wait, not the client's whole patience (it then lists the files itself).
+          // And a change made before the request was sent is queued on inotify before the request
           // reaches this socket, so it is handled at the latest in this turn's poll phase: the
           // answer waits for the next phase.
-          setImmediate(() => {
-            const r = watch.answer(set);
-            if (r) answered++;
-            reply(r ? { ok: true, stdout: `${json ? toJson(r) : addText(r)}\n` } : { ok: false });
-          });
+          void watch.checked(set, CHECK_WAIT_MS).then(() =>
+            setImmediate(() => {
+              const r = watch.answer(set);
+              if (r) answered++;
+              reply(r ? { ok: true, stdout: `${json ? toJson(r) : addText(r)}\n` } : { ok: false });
+            }),
+          );
           return;
         }
       }

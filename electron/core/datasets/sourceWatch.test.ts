@@ -43,6 +43,16 @@ describe('the source watch', () => {
     expect(watch.status()).toEqual([{ dataset: 'd', paths: [src], state: 'clean' }]);
   });
 
+  it('lets an add wait for a check under way', async () => {
+    const check = watch.watch(set);
+    expect(watch.status()[0]!.state).toBe('checking');
+    expect(watch.answer(set)).toBeUndefined(); // not vouched for yet
+    await watch.checked(set, 10_000);
+    expect(watch.answer(set)).toMatchObject({ version: 1, created: false });
+    expect(await check).toMatchObject({ state: 'clean' });
+    expect(await watch.watch(set)).toMatchObject({ state: 'clean' }); // the same set: no second check
+  });
+
   it.each([
     [
       'a write that keeps the size and the modification time',

@@ -79,6 +79,8 @@ export function sourceSetKey(set: SourceSet): string {
 
 export class SourceWatch {
   private readonly sets = new Map<string, Watched>();
+  /** Checks under way, by set. */
+  private readonly checks = new Map<string, Promise<SourceWatchStatus>>();
 
   /** `onChange` is told whenever a set is dropped (so its owner may stop when none is left). */
   constructor(
@@ -90,10 +92,26 @@ export class SourceWatch {
    * Starts watching a set (again, when it was dirty) and checks that it made the dataset's latest
    * version. Resolves with the state it reached.
    */
-  async watch(set: SourceSet): Promise<SourceWatchStatus> {
+  watch(set: SourceSet): Promise<SourceWatchStatus> {
     const key = sourceSetKey(set);
     const known = this.sets.get(key);
-    if (known && known.state !== 'dirty') return status(known);
+    if (known && known.state !== 'dirty') return this.checks.get(key) ?? Promise.resolve(status(known));
+    const check = this.check(set);
+    this.checks.set(key, check);
+    return check.finally(() => this.checks.delete(key));
+  }
+
+  /** Resolves when the set's check under way (if any) has ended, or after `ms`. */
+  async checked(set: SourceSet, ms: number): Promise<void> {
+    const check = this.checks.get(sourceSetKey(set));
+    if (!check) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([check, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
+  private async check(set: SourceSet): Promise<SourceWatchStatus> {
+    const key = sourceSetKey(set);
     const w: Watched = { set, state: 'checking', watchers: [], identities: [], warnings: [] };
     this.sets.set(key, w);
     try {
