@@ -83,9 +83,9 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
     return 1;
   }
   const db = openDatabase(dbFile);
-  const watch = new SourceWatch(new DatasetRepo(db));
   let pending = 0;
   let chain = Promise.resolve();
+  const watch = new SourceWatch(new DatasetRepo(db), (set) => enqueue(set));
   const enqueue = (set: SourceSet) => {
     pending++;
     chain = chain

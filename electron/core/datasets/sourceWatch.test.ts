@@ -74,6 +74,26 @@ describe('the source watch', () => {
     expect(watch.active).toBe(false);
   });
 
+  it('checks every other set again after a change in one (a flood could have overflowed the shared queue)', async () => {
+    const rechecks: SourceSet[] = [];
+    watch = new SourceWatch(app.wb.datasets.repo, (s) => rechecks.push(s));
+    const other = dirs.make();
+    writeTree(other, { 'o.txt': 'o' });
+    await app.api.call('datasets.add', { name: 'o', paths: [other] });
+    const otherSet = { dataset: 'o', paths: [other] };
+    expect((await watch.watch(set)).state).toBe('clean');
+    expect((await watch.watch(otherSet)).state).toBe('clean');
+    fs.appendFileSync(path.join(src, 'a.csv'), '3,4\n');
+    await settle();
+    expect(watch.answer(set)).toBeUndefined();
+    // The other set is not trusted until checked again; unchanged, it is vouched for again.
+    expect(rechecks).toEqual([otherSet]);
+    expect(watch.answer(otherSet)).toBeUndefined();
+    expect(watch.status()[1]!.why).toMatch(/^checked again after a change in another watched folder/);
+    expect((await watch.watch(otherSet)).state).toBe('clean');
+    expect(watch.answer(otherSet)).toMatchObject({ dataset: 'o', created: false });
+  });
+
   it('sees a folder renamed away and an identical copy put in its place', async () => {
     expect((await watch.watch(set)).state).toBe('clean');
     const away = `${src}-away`;

@@ -32,13 +32,15 @@ export interface SourceSet {
 
 export type SourceSetState = 'checking' | 'clean' | 'dirty';
 
-/** statfs magic numbers of the file systems whose every change reaches inotify. */
+/**
+ * statfs magic numbers of the file systems whose every change reaches inotify. Not network or FUSE
+ * ones (changes made elsewhere are not reported), nor overlayfs (changes to its layers are not).
+ */
 const LOCAL_FILE_SYSTEMS = new Set([
   0xef53, // ext2/3/4
   0x58465342, // xfs
   0x9123683e, // btrfs
   0x01021994, // tmpfs
-  0x794c7630, // overlayfs
   0x2fc12fc1, // zfs
   0xf2f52010, // f2fs
 ]);
@@ -82,10 +84,13 @@ export class SourceWatch {
   /** Checks under way, by set. */
   private readonly checks = new Map<string, Promise<SourceWatchStatus>>();
 
-  /** `onChange` is told whenever a set is dropped (so its owner may stop when none is left). */
+  /**
+   * `recheck` is given the sets that an event in another set's folders made dirty, to be checked
+   * again (by default, at once).
+   */
   constructor(
     private readonly repo: DatasetRepo,
-    private readonly onChange: () => void = () => {},
+    private readonly recheck: (set: SourceSet) => void = (set) => void this.watch(set),
   ) {}
 
   /**
@@ -201,11 +206,27 @@ export class SourceWatch {
       }
     }
     for (const dir of folders) {
-      const watcher = fs.watch(dir, { persistent: false }, () => this.drop(w, `a change in ${dir}`));
-      watcher.on('error', (err) => this.drop(w, `the watch of ${dir} failed: ${err.message}`));
+      const watcher = fs.watch(dir, { persistent: false }, () => this.changed(w, dir));
+      watcher.on('error', (err) => this.changed(w, dir, err));
       w.watchers.push(watcher);
     }
     return undefined;
+  }
+
+  /**
+   * An event in one of w's folders. Every other set is made dirty too and checked again: all
+   * watches share one inotify queue, and when it overflows (a flood of events, in any set) Node
+   * does not say so, and later events are lost. The events before the overflow are delivered, so
+   * one of them reaches here; from then on, no set is trusted until a new check.
+   */
+  private changed(w: Watched, dir: string, err?: Error): void {
+    if (w.state === 'dirty') return;
+    this.drop(w, err ? `the watch of ${dir} failed: ${err.message}` : `a change in ${dir}`);
+    for (const other of this.sets.values()) {
+      if (other.state === 'dirty') continue;
+      this.drop(other, `checked again after a change in another watched folder (${dir})`);
+      this.recheck(other.set);
+    }
   }
 
   private drop(w: Watched, why: string): SourceWatchStatus {
@@ -213,7 +234,6 @@ export class SourceWatch {
       w.state = 'dirty';
       w.why = why;
       closeWatchers(w);
-      this.onChange();
     }
     return status(w);
   }
