@@ -31,8 +31,12 @@ const argv = process.argv.slice(2);
 // anything else loads (scripts/source-watch-client.mjs); anything else, or no answer, runs as always.
 let code;
 if (argv.includes('add')) {
-  const { quickAdd } = await import('../scripts/source-watch-client.mjs');
-  code = await quickAdd(argv);
+  try {
+    const { quickAdd } = await import('../scripts/source-watch-client.mjs');
+    code = await quickAdd(argv);
+  } catch {
+    // never in the way of the command itself
+  }
 }
 if (code === undefined) {
   const { main } = await loadMain();

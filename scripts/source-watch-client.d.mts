@@ -1,4 +1,5 @@
 export const PROTOCOL: number;
+export const QUICK_ADD_MS: number;
 export function resolveHomeLike(explicit?: string, env?: NodeJS.ProcessEnv): string;
 export function sourceWatchSocket(home: string): string | undefined;
 export function parseQuickAdd(
@@ -9,4 +10,4 @@ export function askSourceWatch(
   request: Record<string, unknown>,
   timeoutMs: number,
 ): Promise<unknown>;
-export function quickAdd(argv: string[], env?: NodeJS.ProcessEnv, cwd?: string): Promise<number | undefined>;
+export function quickAdd(argv: string[], env?: NodeJS.ProcessEnv): Promise<number | undefined>;

@@ -3,12 +3,20 @@
 // it loads anything else, so an unchanged re-add costs a Node start and one round trip on a local
 // socket. Anything unexpected (no watch process, another command, a flag this parser does not know,
 // a slow answer) answers undefined, and the command runs as always.
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 /** The protocol's version: a watch process answers only requests of its own version. */
 export const PROTOCOL = 1;
+
+/** How long an add waits for the watch process's answer before it lists the files itself. */
+export const QUICK_ADD_MS = 300;
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Past this many bytes, a Unix socket's path is refused by the kernel (108 with the NUL on Linux). */
 const MAX_SOCKET_PATH = 100;
@@ -35,29 +43,43 @@ export function sourceWatchSocket(home) {
 }
 
 /**
- * `dataset add NAME PATH… [--message TEXT]` with the global `--home DIR` and `--json` anywhere, as
- * the CLI parses it; undefined for anything else.
+ * `dataset add NAME PATH… [--message TEXT]` with the global `--home DIR` and `--json` anywhere,
+ * parsed as the CLI parses it (electron/cli/main.ts splitGlobals, then datasetCommands.ts's
+ * parseArgs); undefined for anything else, and for anything the CLI would refuse or treat apart.
  */
 export function parseQuickAdd(argv) {
   let home;
   let json = false;
-  const positionals = [];
+  const rest = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
     if (a === '--json') json = true;
+    else if (a === '--help' || a === '-h' || a === '--version') return undefined;
     else if (a === '--home') {
       home = argv[++i];
       if (!home) return undefined;
     } else if (a.startsWith('--home=')) home = a.slice('--home='.length);
-    else if (a === '--message' || a === '-m') {
-      if (argv[++i] === undefined) return undefined;
-    } else if (a.startsWith('--message=')) {
-      // an unchanged add makes no version, so its message is not recorded
-    } else if (a.startsWith('-')) return undefined;
-    else positionals.push(a);
+    else rest.push(a);
   }
-  const [command, sub, dataset, ...paths] = positionals;
-  if (command !== 'dataset' || sub !== 'add' || !dataset || paths.length === 0) return undefined;
+  if (rest[0] !== 'dataset' || rest[1] !== 'add') return undefined;
+  let positionals;
+  try {
+    ({ positionals } = parseArgs({
+      args: rest.slice(2),
+      options: { message: { type: 'string', short: 'm' } },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch {
+    return undefined;
+  }
+  const [dataset, ...paths] = positionals;
+  // A trailing slash makes the CLI's stat fail on a file; an empty path is refused: both its to say.
+  if (!dataset || paths.length === 0 || paths.some((p) => p === '' || p.endsWith('/'))) return undefined;
   return { home, json, dataset, paths };
 }
 
@@ -95,23 +117,40 @@ export function askSourceWatch(socket, request, timeoutMs) {
   });
 }
 
+/** The CLI bundle `npm install` (or the last rebuild) made: its folder under dist/cli/. */
+function currentBuild() {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(root, 'dist', 'cli', 'manifest.json'), 'utf8')).dir;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Answers `mlwb dataset add` from the home's watch process when it can vouch that the sources are
  * unchanged: prints what the command would print and resolves with its exit code (0). Resolves
- * undefined otherwise.
+ * undefined otherwise, and never throws.
  */
-export async function quickAdd(argv, env = process.env, cwd = process.cwd()) {
-  if (env.MLWB_WATCH === '0' || env.MLWB_FROM_SOURCES) return undefined;
-  const req = parseQuickAdd(argv);
-  if (!req) return undefined;
-  const socket = sourceWatchSocket(resolveHomeLike(req.home, env));
-  if (!socket) return undefined;
-  const reply = await askSourceWatch(
-    socket,
-    { op: 'add', dataset: req.dataset, paths: req.paths.map((p) => path.resolve(cwd, p)), json: req.json },
-    1000,
-  );
-  if (reply?.ok !== true || typeof reply.stdout !== 'string') return undefined;
-  process.stdout.write(reply.stdout);
-  return 0;
+export async function quickAdd(argv, env = process.env) {
+  try {
+    if (env.MLWB_WATCH === '0' || env.MLWB_FROM_SOURCES) return undefined;
+    const req = parseQuickAdd(argv);
+    if (!req) return undefined;
+    const socket = sourceWatchSocket(resolveHomeLike(req.home, env));
+    const build = currentBuild();
+    if (!socket || !build) return undefined;
+    const paths = req.paths.map((p) =>
+      path.isAbsolute(p) ? path.resolve(p) : path.resolve(process.cwd(), p),
+    );
+    const reply = await askSourceWatch(
+      socket,
+      { op: 'add', dataset: req.dataset, paths, json: req.json, build },
+      QUICK_ADD_MS,
+    );
+    if (reply?.ok !== true || typeof reply.stdout !== 'string') return undefined;
+    process.stdout.write(reply.stdout);
+    return 0;
+  } catch {
+    return undefined;
+  }
 }

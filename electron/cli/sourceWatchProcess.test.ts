@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../scripts/source-watch-client.mjs';
 import { tempDirs } from '../core/testing/tempDirs.ts';
 import { resolveHome } from '../core/workbench.ts';
+import { main } from './main.ts';
 import { BIN, mlwb, mlwbJson } from './testing/mlwbProcess.ts';
 
 const dirs = tempDirs();
@@ -50,14 +52,17 @@ async function withoutWatch<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const started: number[] = [];
-afterEach(() => {
-  for (const pid of started.splice(0)) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
+/** Homes used: each one's watch process is stopped after each test, however the test ended. */
+const homes: string[] = [];
+const newHome = () => {
+  const home = dirs.make();
+  homes.push(home);
+  return home;
+};
+afterEach(async () => {
+  for (const home of homes.splice(0)) {
+    const s = await status(home);
+    if (s) process.kill(s.pid, 'SIGTERM');
   }
 });
 
@@ -87,12 +92,35 @@ describe('the quick add in bin/mlwb.js', () => {
       ['dataset', 'add', 'd'],
       ['dataset', 'list'],
       ['dataset', 'add', 'd', 'a', '--help'],
-      ['dataset', 'add', 'd', '--', '-a'],
+      ['dataset', 'add', 'd', 'a', '-m', '--json'], // -m takes no value: --json is global
+      ['dataset', 'add', 'd', 'a', '--message', '-x'],
+      ['dataset', '-m', 'x', 'add', 'd', 'a'],
+      ['dataset', 'add', 'd', ''],
+      ['dataset', 'add', 'd', 'file.txt/'],
+      ['dataset', 'add', 'd', 'a', '--version'],
+      ['dataset', 'add', 'd', 'a', '--link'],
       ['dataset', 'add', 'd', 'a', '--home'],
       ['dataset', 'add', 'd', 'a', '--message'],
       ['run', 'add', 'd', 'a'],
     ])
       expect(parseQuickAdd(argv)).toBeUndefined();
+  });
+
+  it('takes nothing the CLI itself would refuse', async () => {
+    const home = dirs.make();
+    const accepted = [
+      ['--home', home, 'dataset', 'add', 'd', src, '--json'],
+      ['dataset', '--json', 'add', '-m', 'msg', 'd', src, `--home=${home}`],
+      ['dataset', 'add', `--home=${home}`, '--message=m', 'd', '--', src],
+      ['dataset', 'add', 'd', src, '-mx', '--home', home],
+    ];
+    const quiet = { stdout: new PassThrough(), stderr: new PassThrough() } as unknown as Parameters<
+      typeof main
+    >[1];
+    for (const argv of accepted) {
+      expect(parseQuickAdd(argv)).toMatchObject({ dataset: 'd', paths: [src] });
+      expect(await main(argv, quiet)).toBe(0);
+    }
   });
 
   it('finds the home where the CLI does', () => {
@@ -108,11 +136,10 @@ describe('the quick add in bin/mlwb.js', () => {
 
 describe('mlwb dataset add with the source watch', () => {
   it('answers an unchanged re-add as the add itself would, and follows a change', async () => {
-    const home = dirs.make();
+    const home = newHome();
     const v1 = await mlwbJson(home, 'dataset', 'add', 'big', src);
     expect(v1).toMatchObject({ version: 1, created: true, files: 1200 });
     const first = await settled(home);
-    started.push(first.pid);
     expect(first).toMatchObject({ answered: 0, sets: [{ dataset: 'big', paths: [src], state: 'clean' }] });
     expect(fs.statSync(socketOf(home)).mode & 0o777).toBe(0o600);
 
@@ -152,11 +179,10 @@ describe('mlwb dataset add with the source watch', () => {
   });
 
   it('never answers unchanged for a change made just before the question', async () => {
-    const home = dirs.make();
+    const home = newHome();
     await mlwbJson(home, 'dataset', 'add', 'race', src);
     for (let i = 0; i < 8; i++) {
       const s = await settled(home);
-      started.push(s.pid);
       expect(s.sets[0]!.state).toBe('clean');
       fs.appendFileSync(path.join(src, `d${i}`, 'f0.txt'), `${i}\n`);
       const reply = await askSourceWatch(
@@ -172,10 +198,31 @@ describe('mlwb dataset add with the source watch', () => {
     }
   });
 
+  it('works from a working folder that was removed, quick or not', async () => {
+    const home = newHome();
+    await mlwbJson(home, 'dataset', 'add', 'big', src);
+    await settled(home);
+    const gone = dirs.make();
+    const script = `cd "${gone}" && rmdir "${gone}" && exec "${process.execPath}" "${BIN}" --home "${home}" dataset add big "${src}" --json`;
+    for (const env of [process.env, { ...process.env, MLWB_WATCH: '0' }]) {
+      const r = await promisify(execFile)('sh', ['-c', script], { env });
+      expect(JSON.parse(r.stdout)).toMatchObject({ version: 1, created: false });
+      fs.mkdirSync(gone);
+    }
+    const { pid } = (await status(home))!;
+    expect((await status(home))!.answered).toBe(1);
+
+    // Asked by another build of the CLI (rebuilt or upgraded): it refuses, and stops.
+    const other = { op: 'add', dataset: 'big', paths: [src], json: true, build: 'b-another' };
+    expect(await askSourceWatch(socketOf(home), other, 1000)).toEqual({ ok: false });
+    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+    expect(fs.existsSync(socketOf(home))).toBe(false);
+  });
+
   it('starts nothing for a small add, nor with MLWB_WATCH=0', async () => {
     const small = dirs.make();
     fs.writeFileSync(path.join(small, 'a.txt'), 'a');
-    const home = dirs.make();
+    const home = newHome();
     await mlwbJson(home, 'dataset', 'add', 'small', small);
     await withoutWatch(() => mlwbJson(home, 'dataset', 'add', 'big', src));
     await new Promise((r) => setTimeout(r, 1000));

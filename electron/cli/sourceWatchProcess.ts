@@ -6,19 +6,29 @@
  * detached, with its output in H/source-watch.log. It watches the inputs
  * (electron/core/datasets/sourceWatch.ts) and answers on H/sources.sock, one JSON line each way:
  * - `{v, op: "watch", dataset, paths}`: watch this set too (answered at once, checked after);
- * - `{v, op: "add", dataset, paths, json}`: `{ok: true, stdout}`, what `mlwb dataset add` prints,
- *   when the set is vouched for unchanged, else `{ok: false}` (bin/mlwb.js then adds as always);
- * - `{v, op: "status"}`: its pid, how many adds it answered, and the sets and their states.
- * It reads the store and never writes it. It stops when no set is left to vouch for (after
- * EMPTY_MS), after IDLE_MS without a request, when its home's store goes, or on SIGTERM.
+ * - `{v, op: "add", dataset, paths, json, build}`: `{ok: true, stdout}`, what `mlwb dataset add`
+ *   prints, when the set is vouched for unchanged, else `{ok: false}` (bin/mlwb.js then adds as
+ *   always). `build` names the client's CLI bundle: another than this process's (the CLI was
+ *   rebuilt or upgraded) is refused, and this process stops;
+ * - `{v, op: "status"}`: its pid, build, how many adds it answered, and the sets and their states.
+ * It reads the store and never writes it. Checks, and the walks that look again at clean sets every
+ * VERIFY_MS, run one at a time. It stops when no set is left to vouch for (after EMPTY_MS), after
+ * IDLE_MS without a request, when its home's store is removed or replaced, when its socket is
+ * taken, or on SIGTERM.
  * MLWB_WATCH=0 turns it off (nothing is started, nothing is asked).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { askSourceWatch, PROTOCOL, sourceWatchSocket } from '../../scripts/source-watch-client.mjs';
+import {
+  askSourceWatch,
+  PROTOCOL,
+  QUICK_ADD_MS,
+  sourceWatchSocket,
+} from '../../scripts/source-watch-client.mjs';
 import { DatasetRepo } from '../core/datasets/datasetRepo.ts';
 import { type SourceSet, SourceWatch } from '../core/datasets/sourceWatch.ts';
 import { openDatabase } from '../core/store/database.ts';
@@ -28,8 +38,10 @@ import { toJson } from './output.ts';
 const IDLE_MS = 60 * 60_000;
 const EMPTY_MS = 10_000;
 const TICK_MS = 1000;
-/** How long an add may wait for a check of its set under way (the client waits 1 s at most). */
-const CHECK_WAIT_MS = 400;
+/** How long an add may wait for a check of its set under way (the client waits QUICK_ADD_MS). */
+const CHECK_WAIT_MS = 200;
+/** A set passed on the command line past this size is not watched (the kernel limits an argument). */
+const MAX_SET_ARG = 64 * 1024;
 
 const SourceSetSchema = z.object({
   dataset: z.string().min(1),
@@ -37,11 +49,19 @@ const SourceSetSchema = z.object({
 });
 const Request = z.discriminatedUnion('op', [
   SourceSetSchema.extend({ v: z.literal(PROTOCOL), op: z.literal('watch') }),
-  SourceSetSchema.extend({ v: z.literal(PROTOCOL), op: z.literal('add'), json: z.boolean() }),
+  SourceSetSchema.extend({
+    v: z.literal(PROTOCOL),
+    op: z.literal('add'),
+    json: z.boolean(),
+    build: z.string(),
+  }),
   z.object({ v: z.literal(PROTOCOL), op: z.literal('status') }),
 ]);
 
 export const sourceWatchLog = (home: string) => path.join(home, 'source-watch.log');
+
+/** The CLI bundle this code was loaded from (dist/cli/b-…), which a quick add must match. */
+const thisBuild = () => path.basename(path.dirname(fileURLToPath(import.meta.url)));
 
 /**
  * After an add: has the home's watch process watch these inputs, starting it when none answers.
@@ -52,16 +72,21 @@ export async function watchAfterAdd(home: string, entry: string | undefined, set
   if (!entry || process.platform !== 'linux') return;
   if (process.env.MLWB_WATCH === '0' || process.env.MLWB_FROM_SOURCES) return;
   const socket = sourceWatchSocket(home);
-  if (!socket) return;
+  const arg = JSON.stringify(set);
+  if (!socket || arg.length > MAX_SET_ARG) return;
   try {
-    if (await askSourceWatch(socket, { op: 'watch', ...set }, 1000)) return;
-    const log = fs.openSync(sourceWatchLog(home), 'w');
+    if (await askSourceWatch(socket, { op: 'watch', ...set }, QUICK_ADD_MS)) return;
+    const logFile = sourceWatchLog(home);
+    const old = fs.statSync(logFile, { throwIfNoEntry: false });
+    const log = fs.openSync(logFile, old && old.size > 1 << 20 ? 'w' : 'a');
     try {
-      const child = spawn(
-        process.execPath,
-        [...process.execArgv, entry, '--home', home, '__watch-sources', JSON.stringify(set)],
-        { cwd: home, detached: true, stdio: ['ignore', log, log], env: process.env },
-      );
+      // Not this process's Node flags (an --inspect port would clash).
+      const child = spawn(process.execPath, [entry, '--home', home, '__watch-sources', arg], {
+        cwd: home,
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: process.env,
+      });
       child.on('error', () => {});
       child.unref();
     } finally {
@@ -82,27 +107,41 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
     process.stderr.write(`source watch: no workbench store in ${home}, or its path is too long\n`);
     return 1;
   }
+  const sameStore = () => fs.statSync(dbFile, { throwIfNoEntry: false })?.ino === dbStat.ino;
+  const build = thisBuild();
   const db = openDatabase(dbFile);
+  const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+  // Checks and periodic walks run one at a time.
   let pending = 0;
   let chain = Promise.resolve();
-  const watch = new SourceWatch(new DatasetRepo(db), (set) => enqueue(set));
-  const enqueue = (set: SourceSet) => {
+  const serially = (task: () => Promise<void>) => {
     pending++;
     chain = chain
-      .then(() => watch.watch(set))
-      .then(
-        (s) => {
-          process.stderr.write(
-            `${new Date().toISOString()} ${s.dataset}: ${s.state}${s.why ? ` (${s.why})` : ''}\n`,
-          );
-        },
-        () => {},
-      )
+      .then(task)
+      .catch((err) => {
+        say(`error: ${(err as Error).message}`);
+      })
       .finally(() => pending--);
   };
+  const enqueue = (set: SourceSet) =>
+    serially(async () => {
+      const s = await watch.watch(set);
+      say(`${s.dataset}: ${s.state}${s.why ? ` (${s.why})` : ''}`);
+    });
+  const watch = new SourceWatch(new DatasetRepo(db), enqueue);
 
+  let stopping = false;
+  let stop = () => {};
   let lastRequest = Date.now();
   let answered = 0;
+  const answer = (set: SourceSet, json: boolean) => {
+    if (stopping || !sameStore()) return { ok: false };
+    const r = watch.answer(set);
+    if (!r) return { ok: false };
+    answered++;
+    return { ok: true, stdout: `${json ? toJson(r) : addText(r)}\n` };
+  };
   const server = net.createServer((conn) => {
     let buf = '';
     conn.setEncoding('utf8');
@@ -126,8 +165,13 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
           enqueue({ dataset: req.dataset, paths: req.paths });
           return reply({ ok: true });
         case 'status':
-          return reply({ ok: true, pid: process.pid, answered, sets: watch.status() });
+          return reply({ ok: true, pid: process.pid, build, answered, sets: watch.status() });
         case 'add': {
+          if (req.build !== build) {
+            // This CLI was rebuilt or upgraded: its own add answers; this process has had its day.
+            reply({ ok: false });
+            return stop();
+          }
           const { json } = req;
           const set = { dataset: req.dataset, paths: req.paths };
           // An add right after the one that started this process may find its check under way: it
@@ -137,9 +181,12 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
           // answer waits for the next phase.
           void watch.checked(set, CHECK_WAIT_MS).then(() =>
             setImmediate(() => {
-              const r = watch.answer(set);
-              if (r) answered++;
-              reply(r ? { ok: true, stdout: `${json ? toJson(r) : addText(r)}\n` } : { ok: false });
+              try {
+                reply(answer(set, json));
+              } catch (err) {
+                say(`error: ${(err as Error).message}`);
+                reply({ ok: false });
+              }
             }),
           );
           return;
@@ -151,36 +198,41 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
 
   if (!(await listen(server, socket))) {
     // Another watch process has the socket: it takes the set.
-    if (first) await askSourceWatch(socket, { op: 'watch', ...first }, 1000);
+    if (first) await askSourceWatch(socket, { op: 'watch', ...first }, 5000);
     db.close();
     return 0;
   }
   const ours = fs.statSync(socket).ino;
+  const stillOurs = () => fs.statSync(socket, { throwIfNoEntry: false })?.ino === ours;
+  say(`watching for ${home} (process ${process.pid})`);
   if (first) enqueue(first);
 
-  return new Promise((resolve) => {
+  await new Promise<void>((resolve) => {
     let emptySince = Date.now();
-    const stop = () => {
+    stop = () => {
+      if (stopping) return;
+      stopping = true;
       clearInterval(tick);
       watch.close();
       server.close();
-      try {
-        if (fs.statSync(socket).ino === ours) fs.rmSync(socket);
-      } catch {
-        // gone already
-      }
-      db.close();
-      resolve(0);
+      if (stillOurs()) fs.rmSync(socket, { force: true });
+      // Closed once the check or walk under way has ended.
+      void chain.finally(() => db.close());
+      resolve();
     };
     const tick = setInterval(() => {
       const now = Date.now();
       if (watch.active || pending > 0) emptySince = now;
-      const store = fs.statSync(dbFile, { throwIfNoEntry: false });
-      if (now - emptySince > EMPTY_MS || now - lastRequest > IDLE_MS || store?.ino !== dbStat.ino) stop();
+      if (now - emptySince > EMPTY_MS || now - lastRequest > IDLE_MS || !sameStore() || !stillOurs()) {
+        return stop();
+      }
+      if (pending === 0) serially(() => watch.verify(now));
     }, TICK_MS);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  say('stopped');
+  return 0;
 }
 
 /** Listens on the socket; false when another live watch process has it. */
@@ -197,7 +249,8 @@ async function listen(server: net.Server, socket: string): Promise<boolean> {
     });
     if (!failed) return true;
     if (failed.code !== 'EADDRINUSE') throw failed;
-    if (await askSourceWatch(socket, { op: 'status' }, 1000)) return false;
+    // A live one answers (a busy one within seconds: its checks yield).
+    if (await askSourceWatch(socket, { op: 'status' }, 5000)) return false;
     fs.rmSync(socket, { force: true }); // what a killed watch process left
   }
   return false;

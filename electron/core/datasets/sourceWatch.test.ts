@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeTree } from '../testing/fileTree.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { testWorkbench } from '../testing/testWorkbench.ts';
-import { type SourceSet, SourceWatch } from './sourceWatch.ts';
+import { type SourceSet, SourceWatch, VERIFY_MS } from './sourceWatch.ts';
 
 const dirs = tempDirs();
 const app = testWorkbench({ each: true });
@@ -89,7 +90,9 @@ describe('the source watch', () => {
     // The other set is not trusted until checked again; unchanged, it is vouched for again.
     expect(rechecks).toEqual([otherSet]);
     expect(watch.answer(otherSet)).toBeUndefined();
-    expect(watch.status()[1]!.why).toMatch(/^checked again after a change in another watched folder/);
+    expect(watch.status()[1]!.why).toMatch(
+      /^checked again after another set's watches closed \(a change in /,
+    );
     expect((await watch.watch(otherSet)).state).toBe('clean');
     expect(watch.answer(otherSet)).toMatchObject({ dataset: 'o', created: false });
   });
@@ -105,17 +108,87 @@ describe('the source watch', () => {
     fs.rmSync(away, { recursive: true });
   });
 
-  it('checks files with other hard links, which can be written where no watch sees', async () => {
+  it('sees a write through a hard link outside the folder, made before or after the check', async () => {
     const outside = dirs.make();
-    fs.linkSync(path.join(src, 'e.bin'), path.join(outside, 'e.bin'));
+    fs.linkSync(path.join(src, 'e.bin'), path.join(outside, 'before.bin'));
     await app.api.call('datasets.add', { name: 'd', paths: [src] }); // the link changed its ctime only
     expect((await watch.watch(set)).state).toBe('clean');
     expect(watch.answer(set)).toBeDefined();
-    fs.appendFileSync(path.join(outside, 'e.bin'), 'more');
+    fs.appendFileSync(path.join(outside, 'before.bin'), 'more');
     await settle();
     expect(watch.answer(set)).toBeUndefined();
-    expect(watch.status()[0]!.why).toBe(`${path.join(src, 'e.bin')} changed`);
+    expect(watch.status()[0]!.why).toBe(`a change in ${path.join(src, 'e.bin')}`);
+
+    await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    expect((await watch.watch(set)).state).toBe('clean');
+    fs.linkSync(path.join(src, 'a.csv'), path.join(outside, 'after.csv')); // its link count: an event
+    await settle();
+    expect(watch.answer(set)).toBeUndefined();
   });
+
+  it('refuses a folder with a symbolic link in it (what it leads to is not watched)', async () => {
+    fs.symlinkSync('a.csv', path.join(src, 'b', 'link.csv'));
+    await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    expect(await watch.watch(set)).toMatchObject({
+      state: 'dirty',
+      why: `${path.join(src, 'b', 'link.csv')} is a symbolic link`,
+    });
+  });
+
+  it('no longer trusts a set after another set was dropped with its watches (their queued events are lost)', async () => {
+    const rechecks: SourceSet[] = [];
+    watch = new SourceWatch(app.wb.datasets.repo, (s) => rechecks.push(s));
+    expect((await watch.watch(set)).state).toBe('clean');
+    const stale = dirs.make();
+    writeTree(stale, { 's.txt': 's' }); // never added: its check drops it once watched
+    expect(await watch.watch({ dataset: 'd', paths: [stale] })).toMatchObject({ state: 'dirty' });
+    expect(rechecks).toEqual([set]);
+    expect(watch.answer(set)).toBeUndefined();
+  });
+
+  it('finds a write through a memory mapping (no inotify event) by its periodic walk', async () => {
+    expect((await watch.watch(set)).state).toBe('clean');
+    const file = path.join(src, 'e.bin');
+    const before = fs.statSync(file).mtimeMs;
+    // Python's mmap: the write reaches the file through the page cache, with no write(2).
+    execFileSync('/usr/bin/python3', [
+      '-c',
+      'import mmap,sys,time\nf=open(sys.argv[1],"r+b")\ntime.sleep(0.02)\nm=mmap.mmap(f.fileno(),0)\nm[0:1]=b"Z"\nm.flush()\nm.close()\nf.close()',
+      file,
+    ]);
+    await settle();
+    expect(fs.statSync(file).mtimeMs).toBeGreaterThan(before);
+    expect(watch.answer(set)).toBeDefined(); // inotify said nothing
+    await watch.verify(Date.now() + VERIFY_MS);
+    expect(watch.answer(set)).toBeUndefined();
+    expect(watch.status()[0]!.why).toBe('a change no watch reported (found by the periodic walk)');
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'refuses a folder with a mount in it, and sees one mounted later',
+    async () => {
+      const mnt = path.join(src, 'b', 'mnt');
+      fs.mkdirSync(mnt);
+      await app.api.call('datasets.add', { name: 'd', paths: [src] });
+      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
+      try {
+        expect(await watch.watch(set)).toMatchObject({
+          state: 'dirty',
+          why: 'a file system is mounted under it',
+        });
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+      expect((await watch.watch(set)).state).toBe('clean');
+      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
+      try {
+        expect(watch.answer(set)).toBeUndefined();
+        expect(watch.status()[0]!.why).toBe('a file system was mounted or unmounted under it');
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    },
+  );
 
   it('checks a file given as an input by its stat', async () => {
     const file = path.join(src, 'a.csv');
@@ -123,8 +196,9 @@ describe('the source watch', () => {
     await app.api.call('datasets.add', { name: 'one', paths: [file] });
     expect((await watch.watch(fileSet)).state).toBe('clean');
     expect(watch.answer(fileSet)).toMatchObject({ dataset: 'one', version: 1, created: false });
-    fs.appendFileSync(file, '5,6\n');
-    expect(watch.answer(fileSet)).toBeUndefined();
+    fs.chmodSync(file, 0o600);
+    expect(watch.answer(fileSet)).toBeUndefined(); // by its stat, before any event arrives
+    expect(watch.status()[0]!.why).toBe(`${file} changed`);
   });
 
   it('stops vouching when the dataset gets a newer version from elsewhere', async () => {

@@ -1,21 +1,24 @@
 /**
- * Watches the folders a dataset's latest version was added from, so that adding them again
- * unchanged is answered without listing and stat'ing every file (what git's fsmonitor does for
- * `git status`). It runs in the source-watch process (electron/cli/sourceWatchProcess.ts), which
- * a large add starts; nothing else depends on it: a set it cannot vouch for is added as always.
+ * Watches the files and folders a dataset's latest version was added from, so that adding them
+ * again unchanged is answered without listing and stat'ing every file (what git's fsmonitor does
+ * for `git status`). It runs in the source-watch process (electron/cli/sourceWatchProcess.ts),
+ * which a large add starts; nothing depends on it: a set it cannot vouch for is added as always.
  *
- * A set of sources is vouched for ("clean") only when all of these hold:
- * - every folder under its folders is watched (inotify), and the watches were in place before a
- *   full walk found the very files that made the dataset's latest version (the same sources
- *   digest an add compares, so the same stat-level trust);
- * - no watch has reported anything since: any event in any watched folder (a write, a create, a
- *   delete, a rename, a chmod or touch) makes the set dirty for good;
- * - when asked, each input still names the same folder or file (device and inode, so a folder
- *   renamed away and another put in its place is seen), each file with other hard links (which can
- *   be written through a path no watch sees) still has its size, mtime and inode, and the
- *   dataset's latest version is still the one those sources made.
- * Only local file systems are watched (network and FUSE file systems do not report every change),
- * and only on Linux.
+ * A set of inputs is vouched for ("clean") only when all of these hold:
+ * - every folder under its inputs and every file in them has an inotify watch, each folder's
+ *   watch put in place before the folder was listed, and all of them before a full walk found the
+ *   very files that made the dataset's latest version (the sources digest an add compares);
+ * - no watch has reported anything since. Any event makes the set dirty for good: a write, a
+ *   create, a delete, a rename, a chmod or touch, a new hard link (a file's own watch sees what is
+ *   done through any of its names);
+ * - when asked: each input still names the same folder or file (device and inode: a folder renamed
+ *   away and another put in its place), a file input still has its size, mtime and mode, no mount
+ *   appeared under the inputs, and the dataset's latest version is still the one those sources made;
+ * - a periodic walk (`verify`) still finds the same sources: inotify reports nothing for a write
+ *   through a memory mapping, so such a write is seen within VERIFY_MS, as a stat-based add sees it.
+ * Refused outright (added as always): folders holding symbolic links (what a link leads to, through
+ * other folders, is not watched), other file systems mounted inside, file systems that do not
+ * report every change (network, FUSE, overlay), more watches than the budget, and anything but Linux.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,6 +35,16 @@ export interface SourceSet {
 
 export type SourceSetState = 'checking' | 'clean' | 'dirty';
 
+export interface SourceWatchStatus {
+  dataset: string;
+  paths: string[];
+  state: SourceSetState;
+  why?: string;
+}
+
+/** How often a clean set is walked again, for the changes inotify does not report. */
+export const VERIFY_MS = 30_000;
+
 /**
  * statfs magic numbers of the file systems whose every change reaches inotify. Not network or FUSE
  * ones (changes made elsewhere are not reported), nor overlayfs (changes to its layers are not).
@@ -45,34 +58,36 @@ const LOCAL_FILE_SYSTEMS = new Set([
   0xf2f52010, // f2fs
 ]);
 
-/** Past this many folders in one set, watching costs more than it saves. */
-const MAX_FOLDERS = 4096;
+/** The watches this process may hold: a quarter of the user's inotify budget, other tools need theirs. */
+function watchBudget(): number {
+  try {
+    const max = Number(fs.readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8'));
+    return Math.min(65_536, Math.floor(max / 4));
+  } catch {
+    return 2048;
+  }
+}
 
 interface Identity {
   path: string;
   dev: bigint;
   ino: bigint;
-  size?: bigint;
-  mtimeNs?: bigint;
+  /** For a file input: what its content and mode were. */
+  file?: { size: bigint; mtimeNs: bigint; mode: bigint };
 }
 
 interface Watched {
   set: SourceSet;
   state: SourceSetState;
-  /** Why the set is dirty, for `status` (and tests). */
   why?: string;
   watchers: fs.FSWatcher[];
-  /** Inputs and multiply linked files, checked by a stat each when asked. */
   identities: Identity[];
+  /** The inputs' folders, resolved, and the mount table's lines for mount points under them. */
+  roots: string[];
+  mounts: string;
   sources?: string;
   warnings: string[];
-}
-
-export interface SourceWatchStatus {
-  dataset: string;
-  paths: string[];
-  state: SourceSetState;
-  why?: string;
+  verifiedAt: number;
 }
 
 export function sourceSetKey(set: SourceSet): string {
@@ -83,10 +98,12 @@ export class SourceWatch {
   private readonly sets = new Map<string, Watched>();
   /** Checks under way, by set. */
   private readonly checks = new Map<string, Promise<SourceWatchStatus>>();
+  private readonly budget = watchBudget();
+  private watches = 0;
 
   /**
-   * `recheck` is given the sets that an event in another set's folders made dirty, to be checked
-   * again (by default, at once).
+   * `recheck` is given the sets that were made dirty without a change of their own (see
+   * `distrustOthers`), to be checked again (by default, at once).
    */
   constructor(
     private readonly repo: DatasetRepo,
@@ -103,7 +120,9 @@ export class SourceWatch {
     if (known && known.state !== 'dirty') return this.checks.get(key) ?? Promise.resolve(status(known));
     const check = this.check(set);
     this.checks.set(key, check);
-    return check.finally(() => this.checks.delete(key));
+    return check.finally(() => {
+      if (this.checks.get(key) === check) this.checks.delete(key);
+    });
   }
 
   /** Resolves when the set's check under way (if any) has ended, or after `ms`. */
@@ -115,34 +134,6 @@ export class SourceWatch {
     clearTimeout(timer);
   }
 
-  private async check(set: SourceSet): Promise<SourceWatchStatus> {
-    const key = sourceSetKey(set);
-    const w: Watched = { set, state: 'checking', watchers: [], identities: [], warnings: [] };
-    this.sets.set(key, w);
-    try {
-      const refused = this.watchFolders(w);
-      if (refused) return this.drop(w, refused);
-      // The watches are in place: from here on, a change is either seen by the walk or reported.
-      const walk = await walkSources(set.paths);
-      if (dropped(w)) return status(w);
-      const sources = sourcesDigest(walk.files);
-      if (!this.repo.latestFromSources(set.dataset, sources)) {
-        return this.drop(w, `these files did not make the latest version of ${set.dataset}`);
-      }
-      for (const f of walk.files) {
-        const st = fs.statSync(f.absPath, { bigint: true });
-        if (st.nlink > 1n) w.identities.push(identity(f.absPath, st, true));
-      }
-      if (dropped(w)) return status(w);
-      w.sources = sources;
-      w.warnings = walk.warnings;
-      w.state = 'clean';
-      return status(w);
-    } catch (err) {
-      return this.drop(w, `cannot watch: ${(err as Error).message}`);
-    }
-  }
-
   /**
    * The add's result when the set is clean: the dataset's latest version, unchanged. Undefined
    * when the set is not vouched for (the caller adds as always).
@@ -151,16 +142,14 @@ export class SourceWatch {
     const w = this.sets.get(sourceSetKey(set));
     if (w?.state !== 'clean' || !w.sources) return undefined;
     for (const id of w.identities) {
-      let st: fs.BigIntStats | undefined;
-      try {
-        st = fs.statSync(id.path, { bigint: true, throwIfNoEntry: false });
-      } catch {
-        st = undefined;
-      }
-      if (!st || !sameIdentity(id, st)) {
+      if (!sameIdentity(id)) {
         this.drop(w, `${id.path} changed`);
         return undefined;
       }
+    }
+    if (mountsUnder(w.roots) !== w.mounts) {
+      this.drop(w, 'a file system was mounted or unmounted under it');
+      return undefined;
     }
     const latest = this.repo.latestFromSources(set.dataset, w.sources);
     if (!latest) {
@@ -169,6 +158,22 @@ export class SourceWatch {
     }
     const { dataset, version, digest, files, bytes } = latest;
     return { dataset, version, created: false, digest, files, bytes, newBytes: 0, warnings: w.warnings };
+  }
+
+  /** Walks every clean set not walked for VERIFY_MS again; a set whose sources differ is dropped. */
+  async verify(now = Date.now()): Promise<void> {
+    for (const w of [...this.sets.values()]) {
+      if (w.state !== 'clean' || now - w.verifiedAt < VERIFY_MS) continue;
+      let sources: string | undefined;
+      try {
+        sources = sourcesDigest((await walkSources(w.set.paths)).files);
+      } catch {
+        sources = undefined;
+      }
+      if (dropped(w)) continue;
+      if (sources !== w.sources) this.drop(w, 'a change no watch reported (found by the periodic walk)');
+      else w.verifiedAt = Date.now();
+    }
   }
 
   status(): SourceWatchStatus[] {
@@ -181,61 +186,134 @@ export class SourceWatch {
   }
 
   close(): void {
-    for (const w of this.sets.values()) closeWatchers(w);
+    for (const w of this.sets.values()) this.closeWatchers(w);
     this.sets.clear();
   }
 
-  /** Watches every folder under the set's folders; returns why not when it cannot. */
-  private watchFolders(w: Watched): string | undefined {
+  private async check(set: SourceSet): Promise<SourceWatchStatus> {
+    const w: Watched = {
+      set,
+      state: 'checking',
+      watchers: [],
+      identities: [],
+      roots: [],
+      mounts: '',
+      warnings: [],
+      verifiedAt: 0,
+    };
+    this.sets.set(sourceSetKey(set), w);
+    try {
+      const refused = await this.watchAll(w);
+      if (refused) return this.drop(w, refused);
+      if (dropped(w)) return status(w);
+      // Every watch is in place: from here on, a change is either found by the walk or reported.
+      const walk = await walkSources(set.paths);
+      if (dropped(w)) return status(w);
+      const sources = sourcesDigest(walk.files);
+      if (!this.repo.latestFromSources(set.dataset, sources)) {
+        return this.drop(w, `these files did not make the latest version of ${set.dataset}`);
+      }
+      w.sources = sources;
+      w.warnings = walk.warnings;
+      w.verifiedAt = Date.now();
+      w.state = 'clean';
+      return status(w);
+    } catch (err) {
+      return this.drop(w, `cannot watch: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Watches every folder and file under the set's inputs, each folder before it is listed (so a
+   * folder moved in or out meanwhile is reported by its parent's watch). Returns why not when it
+   * cannot vouch for the set.
+   */
+  private async watchAll(w: Watched): Promise<string | undefined> {
     if (process.platform !== 'linux') return 'folders are watched on Linux only';
-    const folders: string[] = [];
+    const roots: { root: string; dev: bigint }[] = [];
     for (const input of w.set.paths) {
       const st = fs.statSync(input, { bigint: true });
-      if (!st.isDirectory()) {
-        w.identities.push(identity(input, st, true));
-        continue;
-      }
-      w.identities.push(identity(input, st, false));
-      const root = fs.realpathSync(input);
-      const type = Number(fs.statfsSync(root).type);
+      const type = Number(fs.statfsSync(input).type);
       if (!LOCAL_FILE_SYSTEMS.has(type))
         return `${input} is on a file system that does not report every change (type 0x${type.toString(16)})`;
-      for (const dir of foldersUnder(root)) {
-        folders.push(dir);
-        if (folders.length > MAX_FOLDERS) return `more than ${MAX_FOLDERS} folders`;
-      }
+      w.identities.push({
+        path: input,
+        dev: st.dev,
+        ino: st.ino,
+        ...(st.isDirectory() ? {} : { file: { size: st.size, mtimeNs: st.mtimeNs, mode: st.mode } }),
+      });
+      if (st.isDirectory()) roots.push({ root: fs.realpathSync(input), dev: st.dev });
     }
-    for (const dir of folders) {
-      const watcher = fs.watch(dir, { persistent: false }, () => this.changed(w, dir));
-      watcher.on('error', (err) => this.changed(w, dir, err));
-      w.watchers.push(watcher);
+    w.roots = roots.map((r) => r.root);
+    w.mounts = mountsUnder(w.roots);
+    if (w.mounts) return 'a file system is mounted under it';
+    for (const input of w.set.paths) {
+      if (!fs.statSync(input).isDirectory()) this.watchOne(w, input);
+    }
+    for (const { root, dev } of roots) {
+      const folders = [root];
+      for (let i = 0; i < folders.length; i++) {
+        const dir = folders[i]!;
+        this.watchOne(w, dir);
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          const p = path.join(dir, e.name);
+          if (e.isSymbolicLink()) return `${p} is a symbolic link`;
+          if (e.isDirectory()) {
+            if (fs.statSync(p, { bigint: true }).dev !== dev)
+              return `${p} is another file system's mount point`;
+            folders.push(p);
+          } else if (e.isFile()) {
+            this.watchOne(w, p);
+          }
+          if (this.watches > this.budget) return `more than ${this.budget} files and folders to watch`;
+          if (dropped(w)) return undefined;
+        }
+        // A large tree: let the process answer meanwhile.
+        if (i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     return undefined;
   }
 
+  private watchOne(w: Watched, p: string): void {
+    const watcher = fs.watch(p, { persistent: false }, () => this.drop(w, `a change in ${p}`));
+    watcher.on('error', (err) => this.drop(w, `the watch of ${p} failed: ${err.message}`));
+    w.watchers.push(watcher);
+    this.watches++;
+  }
+
+  private drop(w: Watched, why: string): SourceWatchStatus {
+    if (w.state === 'dirty') return status(w);
+    w.state = 'dirty';
+    w.why = why;
+    if (this.closeWatchers(w)) this.distrustOthers(w, why);
+    return status(w);
+  }
+
   /**
-   * An event in one of w's folders. Every other set is made dirty too and checked again: all
-   * watches share one inotify queue, and when it overflows (a flood of events, in any set) Node
-   * does not say so, and later events are lost. The events before the overflow are delivered, so
-   * one of them reaches here; from then on, no set is trusted until a new check.
+   * All watches share one inotify queue. When it overflows (a flood of events, in any set), Node
+   * does not say so and later events are lost; and closing a set's watches discards the events
+   * still queued for them, which may be the only trace of an overflow. So whenever watches are
+   * closed, no other set is trusted until it is checked again (fresh watches, a fresh walk).
    */
-  private changed(w: Watched, dir: string, err?: Error): void {
-    if (w.state === 'dirty') return;
-    this.drop(w, err ? `the watch of ${dir} failed: ${err.message}` : `a change in ${dir}`);
+  private distrustOthers(w: Watched, cause: string): void {
     for (const other of this.sets.values()) {
-      if (other.state === 'dirty') continue;
-      this.drop(other, `checked again after a change in another watched folder (${dir})`);
+      if (other === w || other.state === 'dirty') continue;
+      other.state = 'dirty';
+      other.why = `checked again after another set's watches closed (${cause})`;
+      this.closeWatchers(other);
       this.recheck(other.set);
     }
   }
 
-  private drop(w: Watched, why: string): SourceWatchStatus {
-    if (w.state !== 'dirty') {
-      w.state = 'dirty';
-      w.why = why;
-      closeWatchers(w);
+  /** Closes w's watches; whether it had any. */
+  private closeWatchers(w: Watched): boolean {
+    const had = w.watchers.length > 0;
+    for (const watcher of w.watchers.splice(0)) {
+      watcher.close();
+      this.watches--;
     }
-    return status(w);
+    return had;
   }
 }
 
@@ -248,28 +326,41 @@ function status(w: Watched): SourceWatchStatus {
   return { dataset: w.set.dataset, paths: w.set.paths, state: w.state, ...(w.why ? { why: w.why } : {}) };
 }
 
-function closeWatchers(w: Watched): void {
-  for (const watcher of w.watchers.splice(0)) watcher.close();
-}
-
-/** The folder and every folder under it (not through symbolic links: their targets inside it are walked as folders). */
-function foldersUnder(root: string): string[] {
-  const out = [root];
-  for (let i = 0; i < out.length && out.length <= MAX_FOLDERS + 1; i++) {
-    for (const e of fs.readdirSync(out[i]!, { withFileTypes: true })) {
-      if (e.isDirectory()) out.push(path.join(out[i]!, e.name));
-    }
+function sameIdentity(id: Identity): boolean {
+  let st: fs.BigIntStats | undefined;
+  try {
+    st = fs.statSync(id.path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return false;
   }
-  return out;
+  if (!st || st.dev !== id.dev || st.ino !== id.ino) return false;
+  const f = id.file;
+  return !f || (st.size === f.size && st.mtimeNs === f.mtimeNs && st.mode === f.mode);
 }
 
-function identity(p: string, st: fs.BigIntStats, content: boolean): Identity {
-  return content
-    ? { path: p, dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs }
-    : { path: p, dev: st.dev, ino: st.ino };
+/**
+ * The lines of /proc/self/mountinfo whose mount point lies under one of `folders` (its fifth field,
+ * with the kernel's octal escapes), in order: a mount made there later changes what the folder holds
+ * without an event.
+ */
+function mountsUnder(folders: string[]): string {
+  if (folders.length === 0) return '';
+  let table: string;
+  try {
+    table = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return '';
+  }
+  const prefixes = folders.map((p) => `${escapeMountPath(p)}/`);
+  return table
+    .split('\n')
+    .filter((line) => {
+      const point = line.split(' ')[4];
+      return point !== undefined && prefixes.some((p) => point.startsWith(p));
+    })
+    .join('\n');
 }
 
-function sameIdentity(id: Identity, st: fs.BigIntStats): boolean {
-  if (st.dev !== id.dev || st.ino !== id.ino) return false;
-  return id.size === undefined || (st.size === id.size && st.mtimeNs === id.mtimeNs);
+function escapeMountPath(p: string): string {
+  return p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
