@@ -44,20 +44,23 @@ const external = [
   'utf-8-validate',
 ];
 
-/** The URL of the bundled CLI's main module when the bundle matches the sources, else undefined. */
-export function freshBundle() {
+/**
+ * The URL of the bundled CLI's main module when the bundle matches the sources, else undefined.
+ * `at`: the project's folder (this script's parent unless the caller is inside a bundle).
+ */
+export function freshBundle(at = root) {
   let manifest;
   try {
-    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    manifest = JSON.parse(fs.readFileSync(path.join(at, 'dist', 'cli', 'manifest.json'), 'utf8'));
   } catch {
     return undefined;
   }
   if (manifest.node !== process.versions.modules) return undefined;
   for (const [rel, size, mtimeMs] of manifest.inputs) {
-    const st = fs.statSync(path.join(root, rel), { throwIfNoEntry: false });
+    const st = fs.statSync(path.join(at, rel), { throwIfNoEntry: false });
     if (!st || st.size !== size || st.mtimeMs !== mtimeMs) return undefined;
   }
-  const dir = path.join(outRoot, manifest.dir);
+  const dir = path.join(at, 'dist', 'cli', manifest.dir);
   const st = fs.statSync(dir, { throwIfNoEntry: false });
   if (!st) return undefined;
   // Marks the build as in use, so pruning (by this mark's age) never takes one a process may load;

@@ -4,7 +4,9 @@ export function resolveHomeLike(explicit?: string, env?: NodeJS.ProcessEnv): str
 export function sourceWatchSocket(home: string): string | undefined;
 export function parseQuickAdd(
   argv: string[],
-): { home: string | undefined; json: boolean; dataset: string; paths: string[] } | undefined;
+):
+  | { home: string | undefined; json: boolean; dataset: string; paths: string[]; folders: number[] }
+  | undefined;
 export function askSourceWatch(
   socket: string,
   request: Record<string, unknown>,

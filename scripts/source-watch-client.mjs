@@ -3,11 +3,9 @@
 // it loads anything else, so an unchanged re-add costs a Node start and one round trip on a local
 // socket. Anything unexpected (no watch process, another command, a flag this parser does not know,
 // a slow answer) answers undefined, and the command runs as always.
-import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /** The protocol's version: a watch process answers only requests of its own version. */
@@ -15,8 +13,6 @@ export const PROTOCOL = 1;
 
 /** How long an add waits for the watch process's answer before it lists the files itself. */
 export const QUICK_ADD_MS = 300;
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Past this many bytes, a Unix socket's path is refused by the kernel (108 with the NUL on Linux). */
 const MAX_SOCKET_PATH = 100;
@@ -77,10 +73,29 @@ export function parseQuickAdd(argv) {
   } catch {
     return undefined;
   }
-  const [dataset, ...paths] = positionals;
-  // A trailing slash makes the CLI's stat fail on a file; an empty path is refused: both its to say.
-  if (!dataset || paths.length === 0 || paths.some((p) => p === '' || p.endsWith('/'))) return undefined;
-  return { home, json, dataset, paths };
+  const [dataset, ...typed] = positionals;
+  if (!dataset || typed.length === 0 || !typed.every(plainPath)) return undefined;
+  // `data/` (as a shell completes it) is `data`, which must then be a folder: the CLI's stat of
+  // `file/` fails, so the watch process is told to answer only for a folder there.
+  const paths = typed.map((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p));
+  const folders = typed.flatMap((p, i) => (p.endsWith('/') ? [i] : []));
+  return { home, json, dataset, paths, folders };
+}
+
+/**
+ * A path this parser may resolve as the CLI's stat would: not empty, and no `.` or `..` after a
+ * name (`file/..` fails there, as the name may not be a folder; `../data` and `./data` are fine).
+ */
+function plainPath(p) {
+  if (p === '') return false;
+  let named = false;
+  for (const part of p.split('/')) {
+    if (part === '') continue;
+    if (part === '.' || part === '..') {
+      if (named) return false;
+    } else named = true;
+  }
+  return true;
 }
 
 /**
@@ -117,15 +132,6 @@ export function askSourceWatch(socket, request, timeoutMs) {
   });
 }
 
-/** The CLI bundle `npm install` (or the last rebuild) made: its folder under dist/cli/. */
-function currentBuild() {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(root, 'dist', 'cli', 'manifest.json'), 'utf8')).dir;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Answers `mlwb dataset add` from the home's watch process when it can vouch that the sources are
  * unchanged: prints what the command would print and resolves with its exit code (0). Resolves
@@ -137,14 +143,13 @@ export async function quickAdd(argv, env = process.env) {
     const req = parseQuickAdd(argv);
     if (!req) return undefined;
     const socket = sourceWatchSocket(resolveHomeLike(req.home, env));
-    const build = currentBuild();
-    if (!socket || !build) return undefined;
+    if (!socket) return undefined;
     const paths = req.paths.map((p) =>
       path.isAbsolute(p) ? path.resolve(p) : path.resolve(process.cwd(), p),
     );
     const reply = await askSourceWatch(
       socket,
-      { op: 'add', dataset: req.dataset, paths, json: req.json, build },
+      { op: 'add', dataset: req.dataset, paths, json: req.json, folders: req.folders },
       QUICK_ADD_MS,
     );
     if (reply?.ok !== true || typeof reply.stdout !== 'string') return undefined;

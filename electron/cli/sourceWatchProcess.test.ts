@@ -16,6 +16,7 @@ import {
 import { tempDirs } from '../core/testing/tempDirs.ts';
 import { resolveHome } from '../core/workbench.ts';
 import { main } from './main.ts';
+import { sourceWatchCommand } from './sourceWatchProcess.ts';
 import { BIN, mlwb, mlwbJson } from './testing/mlwbProcess.ts';
 
 const dirs = tempDirs();
@@ -25,6 +26,7 @@ interface Status {
   ok: true;
   pid: number;
   answered: number;
+  pending: number;
   sets: { dataset: string; paths: string[]; state: string; why?: string }[];
 }
 
@@ -37,7 +39,7 @@ async function settled(home: string): Promise<Status> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const s = await status(home);
-    if (s && s.sets.length > 0 && s.sets.every((x) => x.state !== 'checking')) return s;
+    if (s && s.pending === 0 && s.sets.length > 0 && s.sets.every((x) => x.state !== 'checking')) return s;
     if (Date.now() > deadline) throw new Error(`the watch process did not settle: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -81,12 +83,19 @@ describe('the quick add in bin/mlwb.js', () => {
       json: true,
       dataset: 'd',
       paths: ['a', 'b'],
+      folders: [],
     });
     expect(parseQuickAdd(['dataset', '--json', 'add', '-m', 'msg', 'd', 'a', '--home=H'])).toEqual({
       home: 'H',
       json: true,
       dataset: 'd',
       paths: ['a'],
+      folders: [],
+    });
+    // `data/`, as a shell completes it: `data`, which must be a folder.
+    expect(parseQuickAdd(['dataset', 'add', 'd', '../a/', 'b', './c//'])).toMatchObject({
+      paths: ['../a', 'b', './c'],
+      folders: [0, 2],
     });
     for (const argv of [
       ['dataset', 'add', 'd'],
@@ -96,7 +105,9 @@ describe('the quick add in bin/mlwb.js', () => {
       ['dataset', 'add', 'd', 'a', '--message', '-x'],
       ['dataset', '-m', 'x', 'add', 'd', 'a'],
       ['dataset', 'add', 'd', ''],
-      ['dataset', 'add', 'd', 'file.txt/'],
+      ['dataset', 'add', 'd', 'file.txt/.'],
+      ['dataset', 'add', 'd', 'file.txt/..'],
+      ['dataset', 'add', 'd', 'a/./b'],
       ['dataset', 'add', 'd', 'a', '--version'],
       ['dataset', 'add', 'd', 'a', '--link'],
       ['dataset', 'add', 'd', 'a', '--home'],
@@ -184,13 +195,10 @@ describe('mlwb dataset add with the source watch', () => {
     for (let i = 0; i < 8; i++) {
       const s = await settled(home);
       expect(s.sets[0]!.state).toBe('clean');
+      const question = { op: 'add', dataset: 'race', paths: [src], json: true };
+      expect(await askSourceWatch(socketOf(home), question, 1000)).toMatchObject({ ok: true });
       fs.appendFileSync(path.join(src, `d${i}`, 'f0.txt'), `${i}\n`);
-      const reply = await askSourceWatch(
-        socketOf(home),
-        { op: 'add', dataset: 'race', paths: [src], json: true },
-        1000,
-      );
-      expect(reply).toEqual({ ok: false });
+      expect(await askSourceWatch(socketOf(home), question, 1000)).toEqual({ ok: false });
       expect(await mlwbJson(home, 'dataset', 'add', 'race', src)).toMatchObject({
         version: i + 2,
         created: true,
@@ -212,10 +220,24 @@ describe('mlwb dataset add with the source watch', () => {
     const { pid } = (await status(home))!;
     expect((await status(home))!.answered).toBe(1);
 
-    // Asked by another build of the CLI (rebuilt or upgraded): it refuses, and stops.
-    const other = { op: 'add', dataset: 'big', paths: [src], json: true, build: 'b-another' };
-    expect(await askSourceWatch(socketOf(home), other, 1000)).toEqual({ ok: false });
+    expect(fs.existsSync(socketOf(home))).toBe(true);
+    process.kill(pid, 'SIGTERM');
     await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+    expect(fs.existsSync(socketOf(home))).toBe(false);
+  });
+
+  it('refuses and stops when it does not run the CLI a command would run (rebuilt, upgraded, edited)', async () => {
+    // In this test process the watch runs from the TypeScript sources, not the current bundle.
+    const home = newHome();
+    await mlwbJson(home, 'dataset', 'add', 'big', src);
+    const s = await settled(home);
+    process.kill(s.pid, 'SIGTERM');
+    await expect.poll(() => alive(s.pid), { timeout: 5000 }).toBe(false);
+    const stopped = sourceWatchCommand(home, [JSON.stringify({ dataset: 'big', paths: [src] })]);
+    await expect.poll(async () => (await status(home))?.sets[0]?.state, { timeout: 20_000 }).toBe('clean');
+    const question = { op: 'add', dataset: 'big', paths: [src], json: true };
+    expect(await askSourceWatch(socketOf(home), question, 1000)).toEqual({ ok: false });
+    expect(await stopped).toBe(0);
     expect(fs.existsSync(socketOf(home))).toBe(false);
   });
 

@@ -6,12 +6,15 @@
  * detached, with its output in H/source-watch.log. It watches the inputs
  * (electron/core/datasets/sourceWatch.ts) and answers on H/sources.sock, one JSON line each way:
  * - `{v, op: "watch", dataset, paths}`: watch this set too (answered at once, checked after);
- * - `{v, op: "add", dataset, paths, json, build}`: `{ok: true, stdout}`, what `mlwb dataset add`
+ * - `{v, op: "add", dataset, paths, json, folders}`: `{ok: true, stdout}`, what `mlwb dataset add`
  *   prints, when the set is vouched for unchanged, else `{ok: false}` (bin/mlwb.js then adds as
- *   always). `build` names the client's CLI bundle: another than this process's (the CLI was
- *   rebuilt or upgraded) is refused, and this process stops;
- * - `{v, op: "status"}`: its pid, build, how many adds it answered, and the sets and their states.
- * It reads the store and never writes it. Checks, and the walks that look again at clean sets every
+ *   always);
+ * - `{v, op: "status"}`: its pid, build, how many adds it answered, how many checks are queued,
+ *   and the sets and their states.
+ * A `watch` or `add` finds out first whether this process still runs the CLI's current bundle
+ * (scripts/cli-bundle.mjs freshBundle): when the CLI was rebuilt, upgraded or edited, it answers
+ * `{ok: false}` and stops, and the add that follows starts a process of the new build.
+ * It reads the store and writes no row. Checks, and the walks that look again at clean sets every
  * VERIFY_MS, run one at a time. It stops when no set is left to vouch for (after EMPTY_MS), after
  * IDLE_MS without a request, when its home's store is removed or replaced, when its socket is
  * taken, or on SIGTERM.
@@ -23,6 +26,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { freshBundle } from '../../scripts/cli-bundle.mjs';
 import {
   askSourceWatch,
   PROTOCOL,
@@ -53,15 +57,26 @@ const Request = z.discriminatedUnion('op', [
     v: z.literal(PROTOCOL),
     op: z.literal('add'),
     json: z.boolean(),
-    build: z.string(),
+    /** Indexes of the inputs typed with a trailing slash: they must be folders. */
+    folders: z.array(z.number().int().nonnegative()).default([]),
   }),
   z.object({ v: z.literal(PROTOCOL), op: z.literal('status') }),
 ]);
 
 export const sourceWatchLog = (home: string) => path.join(home, 'source-watch.log');
 
-/** The CLI bundle this code was loaded from (dist/cli/b-…), which a quick add must match. */
-const thisBuild = () => path.basename(path.dirname(fileURLToPath(import.meta.url)));
+/** The CLI bundle this code was loaded from: dist/cli/b-…/ (under tsx, the sources' folder). */
+const bundleDir = () => path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Whether this process still runs the CLI a command would run: its bundle is the current one and
+ * no source it was built from has changed since (else an add would rebuild, and may differ).
+ */
+function runsCurrentBuild(): boolean {
+  const dir = bundleDir();
+  const url = freshBundle(path.resolve(dir, '..', '..', '..'));
+  return url !== undefined && path.dirname(fileURLToPath(url)) === dir;
+}
 
 /**
  * After an add: has the home's watch process watch these inputs, starting it when none answers.
@@ -75,7 +90,11 @@ export async function watchAfterAdd(home: string, entry: string | undefined, set
   const arg = JSON.stringify(set);
   if (!socket || arg.length > MAX_SET_ARG) return;
   try {
-    if (await askSourceWatch(socket, { op: 'watch', ...set }, QUICK_ADD_MS)) return;
+    const reply = (await askSourceWatch(socket, { op: 'watch', ...set }, QUICK_ADD_MS)) as
+      | { ok?: boolean }
+      | undefined;
+    if (reply?.ok === true) return;
+    // No answer, or a process of another build (it stops): a new one, for this build.
     const logFile = sourceWatchLog(home);
     const old = fs.statSync(logFile, { throwIfNoEntry: false });
     const log = fs.openSync(logFile, old && old.size > 1 << 20 ? 'w' : 'a');
@@ -108,7 +127,7 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
     return 1;
   }
   const sameStore = () => fs.statSync(dbFile, { throwIfNoEntry: false })?.ino === dbStat.ino;
-  const build = thisBuild();
+  const build = path.basename(bundleDir());
   const db = openDatabase(dbFile);
   const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -118,7 +137,7 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
   const serially = (task: () => Promise<void>) => {
     pending++;
     chain = chain
-      .then(task)
+      .then(() => (stopping ? undefined : task()))
       .catch((err) => {
         say(`error: ${(err as Error).message}`);
       })
@@ -135,9 +154,10 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
   let stop = () => {};
   let lastRequest = Date.now();
   let answered = 0;
-  const answer = (set: SourceSet, json: boolean) => {
+  let verifying = false;
+  const answer = (set: SourceSet, json: boolean, folders: number[]) => {
     if (stopping || !sameStore()) return { ok: false };
-    const r = watch.answer(set);
+    const r = watch.answer(set, folders);
     if (!r) return { ok: false };
     answered++;
     return { ok: true, stdout: `${json ? toJson(r) : addText(r)}\n` };
@@ -160,19 +180,21 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
       } catch {
         return reply({ ok: false });
       }
+      if (req.op === 'status') {
+        return reply({ ok: true, pid: process.pid, build, answered, pending, sets: watch.status() });
+      }
+      if (!runsCurrentBuild()) {
+        // The CLI was rebuilt, upgraded or edited: its own add answers; this process has had its day.
+        say('stopping: the CLI changed since this process started');
+        reply({ ok: false });
+        return stop();
+      }
       switch (req.op) {
         case 'watch':
           enqueue({ dataset: req.dataset, paths: req.paths });
           return reply({ ok: true });
-        case 'status':
-          return reply({ ok: true, pid: process.pid, build, answered, sets: watch.status() });
         case 'add': {
-          if (req.build !== build) {
-            // This CLI was rebuilt or upgraded: its own add answers; this process has had its day.
-            reply({ ok: false });
-            return stop();
-          }
-          const { json } = req;
+          const { json, folders } = req;
           const set = { dataset: req.dataset, paths: req.paths };
           // An add right after the one that started this process may find its check under way: it
           // is worth a short wait, not the client's whole patience (it then lists the files itself).
@@ -182,7 +204,7 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
           void watch.checked(set, CHECK_WAIT_MS).then(() =>
             setImmediate(() => {
               try {
-                reply(answer(set, json));
+                reply(answer(set, json, folders));
               } catch (err) {
                 say(`error: ${(err as Error).message}`);
                 reply({ ok: false });
@@ -212,6 +234,8 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
     stop = () => {
       if (stopping) return;
       stopping = true;
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
       clearInterval(tick);
       watch.close();
       server.close();
@@ -226,7 +250,11 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
       if (now - emptySince > EMPTY_MS || now - lastRequest > IDLE_MS || !sameStore() || !stillOurs()) {
         return stop();
       }
-      if (pending === 0) serially(() => watch.verify(now));
+      // One periodic walk queued at a time, behind whatever checks are queued.
+      if (!verifying) {
+        verifying = true;
+        serially(() => watch.verify(now).finally(() => (verifying = false)));
+      }
     }, TICK_MS);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeTree } from '../testing/fileTree.ts';
@@ -19,6 +20,23 @@ const tree = {
   'b/deeper/d.txt': 'deep',
   'e.bin': Buffer.alloc(1000, 3),
 };
+
+/** Debian's Python, for a write through a memory mapping (Node has no mmap). */
+const PYTHON = '/usr/bin/python3';
+
+/** Whether this process may mount a file system (root with CAP_SYS_ADMIN), for the mount test. */
+function canMount(): boolean {
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'mlwb-mount-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
+}
 
 /** Waits for inotify's report of a change (delivered on a later turn of the event loop). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
@@ -64,7 +82,7 @@ describe('the source watch', () => {
     ['a new, empty folder', () => fs.mkdirSync(path.join(src, 'b/deeper/empty'))],
     ['a deletion', () => fs.rmSync(path.join(src, 'b/c.txt'))],
     ['a rename', () => fs.renameSync(path.join(src, 'e.bin'), path.join(src, 'f.bin'))],
-    ['a chmod', () => fs.chmodSync(path.join(src, 'e.bin'), 0o600)],
+    ['a chmod', () => flipMode(path.join(src, 'e.bin'))],
     ['a touch', () => fs.utimesSync(path.join(src, 'a.csv'), new Date(), new Date(2001, 1, 1))],
   ])('stops vouching after %s', async (_what, change) => {
     expect((await watch.watch(set)).state).toBe('clean');
@@ -95,6 +113,25 @@ describe('the source watch', () => {
     );
     expect((await watch.watch(otherSet)).state).toBe('clean');
     expect(watch.answer(otherSet)).toMatchObject({ dataset: 'o', created: false });
+  });
+
+  it('closes every watch of a set dropped while it was still putting them in place', async () => {
+    const big = dirs.make();
+    for (let i = 0; i < 2100; i++) fs.writeFileSync(path.join(big, `f${i}`), `${i}`);
+    await app.api.call('datasets.add', { name: 'big', paths: [big] });
+    const file = path.join(src, 'a.csv');
+    await app.api.call('datasets.add', { name: 'one', paths: [file] });
+    const rechecks: SourceSet[] = [];
+    watch = new SourceWatch(app.wb.datasets.repo, (s) => rechecks.push(s));
+    expect((await watch.watch({ dataset: 'one', paths: [file] })).state).toBe('clean');
+    // The big set's check pauses after 2,000 watches; meanwhile the small set is dropped, which
+    // distrusts the big one: its check must put no further watch in place.
+    const checking = watch.watch({ dataset: 'big', paths: [big] });
+    flipMode(file);
+    expect(watch.answer({ dataset: 'one', paths: [file] })).toBeUndefined();
+    expect(await checking).toMatchObject({ state: 'dirty' });
+    expect(rechecks.map((s) => s.dataset)).toEqual(['big']);
+    expect(watch.watching).toBe(0);
   });
 
   it('sees a folder renamed away and an identical copy put in its place', async () => {
@@ -146,49 +183,49 @@ describe('the source watch', () => {
     expect(watch.answer(set)).toBeUndefined();
   });
 
-  it('finds a write through a memory mapping (no inotify event) by its periodic walk', async () => {
-    expect((await watch.watch(set)).state).toBe('clean');
-    const file = path.join(src, 'e.bin');
-    const before = fs.statSync(file).mtimeMs;
-    // Python's mmap: the write reaches the file through the page cache, with no write(2).
-    execFileSync('/usr/bin/python3', [
-      '-c',
-      'import mmap,sys,time\nf=open(sys.argv[1],"r+b")\ntime.sleep(0.02)\nm=mmap.mmap(f.fileno(),0)\nm[0:1]=b"Z"\nm.flush()\nm.close()\nf.close()',
-      file,
-    ]);
-    await settle();
-    expect(fs.statSync(file).mtimeMs).toBeGreaterThan(before);
-    expect(watch.answer(set)).toBeDefined(); // inotify said nothing
-    await watch.verify(Date.now() + VERIFY_MS);
-    expect(watch.answer(set)).toBeUndefined();
-    expect(watch.status()[0]!.why).toBe('a change no watch reported (found by the periodic walk)');
-  });
-
-  it.runIf(process.getuid?.() === 0)(
-    'refuses a folder with a mount in it, and sees one mounted later',
+  it.runIf(fs.existsSync(PYTHON))(
+    'finds a write through a memory mapping (no inotify event) by its periodic walk',
     async () => {
-      const mnt = path.join(src, 'b', 'mnt');
-      fs.mkdirSync(mnt);
-      await app.api.call('datasets.add', { name: 'd', paths: [src] });
-      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
-      try {
-        expect(await watch.watch(set)).toMatchObject({
-          state: 'dirty',
-          why: 'a file system is mounted under it',
-        });
-      } finally {
-        execFileSync('umount', [mnt]);
-      }
       expect((await watch.watch(set)).state).toBe('clean');
-      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
-      try {
-        expect(watch.answer(set)).toBeUndefined();
-        expect(watch.status()[0]!.why).toBe('a file system was mounted or unmounted under it');
-      } finally {
-        execFileSync('umount', [mnt]);
-      }
+      const file = path.join(src, 'e.bin');
+      const before = fs.statSync(file).mtimeMs;
+      // Python's mmap: the write reaches the file through the page cache, with no write(2).
+      execFileSync(PYTHON, [
+        '-c',
+        'import mmap,sys,time\nf=open(sys.argv[1],"r+b")\ntime.sleep(0.02)\nm=mmap.mmap(f.fileno(),0)\nm[0:1]=b"Z"\nm.flush()\nm.close()\nf.close()',
+        file,
+      ]);
+      await settle();
+      expect(fs.statSync(file).mtimeMs).toBeGreaterThan(before);
+      expect(watch.answer(set)).toBeDefined(); // inotify said nothing
+      await watch.verify(Date.now() + VERIFY_MS);
+      expect(watch.answer(set)).toBeUndefined();
+      expect(watch.status()[0]!.why).toBe('a change no watch reported (found by the periodic walk)');
     },
   );
+
+  it.runIf(canMount())('refuses a folder with a mount in it, and sees one mounted later', async () => {
+    const mnt = path.join(src, 'b', 'mnt');
+    fs.mkdirSync(mnt);
+    await app.api.call('datasets.add', { name: 'd', paths: [src] });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
+    try {
+      expect(await watch.watch(set)).toMatchObject({
+        state: 'dirty',
+        why: 'a file system is mounted under it',
+      });
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+    expect((await watch.watch(set)).state).toBe('clean');
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
+    try {
+      expect(watch.answer(set)).toBeUndefined();
+      expect(watch.status()[0]!.why).toBe('a file system was mounted or unmounted under it');
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
 
   it('checks a file given as an input by its stat', async () => {
     const file = path.join(src, 'a.csv');
@@ -196,7 +233,8 @@ describe('the source watch', () => {
     await app.api.call('datasets.add', { name: 'one', paths: [file] });
     expect((await watch.watch(fileSet)).state).toBe('clean');
     expect(watch.answer(fileSet)).toMatchObject({ dataset: 'one', version: 1, created: false });
-    fs.chmodSync(file, 0o600);
+    expect(watch.answer(fileSet, [0])).toBeUndefined(); // typed `a.csv/`: the CLI's stat fails
+    flipMode(file);
     expect(watch.answer(fileSet)).toBeUndefined(); // by its stat, before any event arrives
     expect(watch.status()[0]!.why).toBe(`${file} changed`);
   });
@@ -227,6 +265,10 @@ describe('the source watch', () => {
     expect((await watch.watch(set)).state).toBe('clean');
     expect(watch.answer(set)).toMatchObject({ version: v2.version, digest: v2.digest, created: false });
   });
+
+  function flipMode(file: string) {
+    fs.chmodSync(file, fs.statSync(file).mode ^ 0o100);
+  }
 
   function rewriteKeepingStat(rel: string, content: string) {
     const file = path.join(src, rel);

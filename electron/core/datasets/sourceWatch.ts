@@ -15,7 +15,8 @@
  *   away and another put in its place), a file input still has its size, mtime and mode, no mount
  *   appeared under the inputs, and the dataset's latest version is still the one those sources made;
  * - a periodic walk (`verify`) still finds the same sources: inotify reports nothing for a write
- *   through a memory mapping, so such a write is seen within VERIFY_MS, as a stat-based add sees it.
+ *   through a memory mapping, so such a write is seen about VERIFY_MS later (a stat-based add sees
+ *   it at once).
  * Refused outright (added as always): folders holding symbolic links (what a link leads to, through
  * other folders, is not watched), other file systems mounted inside, file systems that do not
  * report every change (network, FUSE, overlay), more watches than the budget, and anything but Linux.
@@ -100,6 +101,7 @@ export class SourceWatch {
   private readonly checks = new Map<string, Promise<SourceWatchStatus>>();
   private readonly budget = watchBudget();
   private watches = 0;
+  private closed = false;
 
   /**
    * `recheck` is given the sets that were made dirty without a change of their own (see
@@ -115,6 +117,7 @@ export class SourceWatch {
    * version. Resolves with the state it reached.
    */
   watch(set: SourceSet): Promise<SourceWatchStatus> {
+    if (this.closed) return Promise.resolve({ ...set, state: 'dirty', why: 'the watch is closed' });
     const key = sourceSetKey(set);
     const known = this.sets.get(key);
     if (known && known.state !== 'dirty') return this.checks.get(key) ?? Promise.resolve(status(known));
@@ -138,9 +141,11 @@ export class SourceWatch {
    * The add's result when the set is clean: the dataset's latest version, unchanged. Undefined
    * when the set is not vouched for (the caller adds as always).
    */
-  answer(set: SourceSet): AddResult | undefined {
+  answer(set: SourceSet, folders: number[] = []): AddResult | undefined {
     const w = this.sets.get(sourceSetKey(set));
     if (w?.state !== 'clean' || !w.sources) return undefined;
+    // Inputs typed with a trailing slash must be folders (the add's stat refuses a file so named).
+    if (folders.some((i) => w.identities[i]?.file !== undefined)) return undefined;
     for (const id of w.identities) {
       if (!sameIdentity(id)) {
         this.drop(w, `${id.path} changed`);
@@ -164,6 +169,7 @@ export class SourceWatch {
   async verify(now = Date.now()): Promise<void> {
     for (const w of [...this.sets.values()]) {
       if (w.state !== 'clean' || now - w.verifiedAt < VERIFY_MS) continue;
+      const started = Date.now();
       let sources: string | undefined;
       try {
         sources = sourcesDigest((await walkSources(w.set.paths)).files);
@@ -172,7 +178,7 @@ export class SourceWatch {
       }
       if (dropped(w)) continue;
       if (sources !== w.sources) this.drop(w, 'a change no watch reported (found by the periodic walk)');
-      else w.verifiedAt = Date.now();
+      else w.verifiedAt = started;
     }
   }
 
@@ -180,14 +186,24 @@ export class SourceWatch {
     return [...this.sets.values()].map(status);
   }
 
+  /** How many watches are open. */
+  get watching(): number {
+    return this.watches;
+  }
+
   /** Whether any set is still being checked or vouched for. */
   get active(): boolean {
     return [...this.sets.values()].some((w) => w.state !== 'dirty');
   }
 
+  /** Closes every watch; checks under way end dirty, and nothing is watched or checked again. */
   close(): void {
-    for (const w of this.sets.values()) this.closeWatchers(w);
-    this.sets.clear();
+    this.closed = true;
+    for (const w of this.sets.values()) {
+      w.state = 'dirty';
+      w.why = 'the watch is closed';
+      this.closeWatchers(w);
+    }
   }
 
   private async check(set: SourceSet): Promise<SourceWatchStatus> {
@@ -250,12 +266,14 @@ export class SourceWatch {
     for (const input of w.set.paths) {
       if (!fs.statSync(input).isDirectory()) this.watchOne(w, input);
     }
+    let sinceYield = 0;
     for (const { root, dev } of roots) {
       const folders = [root];
       for (let i = 0; i < folders.length; i++) {
         const dir = folders[i]!;
         this.watchOne(w, dir);
         for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          if (dropped(w)) return undefined;
           const p = path.join(dir, e.name);
           if (e.isSymbolicLink()) return `${p} is a symbolic link`;
           if (e.isDirectory()) {
@@ -266,16 +284,20 @@ export class SourceWatch {
             this.watchOne(w, p);
           }
           if (this.watches > this.budget) return `more than ${this.budget} files and folders to watch`;
-          if (dropped(w)) return undefined;
+          // A large tree: the process answers meanwhile (a watch costs a few microseconds).
+          if (++sinceYield === 2000) {
+            sinceYield = 0;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
         }
-        // A large tree: let the process answer meanwhile.
-        if (i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
       }
     }
     return undefined;
   }
 
+  /** Watches one file or folder for w, unless w was dropped meanwhile (nothing would close it). */
   private watchOne(w: Watched, p: string): void {
+    if (dropped(w)) return;
     const watcher = fs.watch(p, { persistent: false }, () => this.drop(w, `a change in ${p}`));
     watcher.on('error', (err) => this.drop(w, `the watch of ${p} failed: ${err.message}`));
     w.watchers.push(watcher);
@@ -283,9 +305,10 @@ export class SourceWatch {
   }
 
   private drop(w: Watched, why: string): SourceWatchStatus {
-    if (w.state === 'dirty') return status(w);
-    w.state = 'dirty';
-    w.why = why;
+    if (w.state !== 'dirty') {
+      w.state = 'dirty';
+      w.why = why;
+    }
     if (this.closeWatchers(w)) this.distrustOthers(w, why);
     return status(w);
   }
@@ -297,6 +320,7 @@ export class SourceWatch {
    * closed, no other set is trusted until it is checked again (fresh watches, a fresh walk).
    */
   private distrustOthers(w: Watched, cause: string): void {
+    if (this.closed) return;
     for (const other of this.sets.values()) {
       if (other === w || other.state === 'dirty') continue;
       other.state = 'dirty';
