@@ -23,6 +23,7 @@ import {
   awaitSourceWatch,
   compareIngestWithCp,
   dropPageCache,
+  stopSourceWatch,
   syncDisks,
   timeUntilSynced,
   warmPageCache,
@@ -148,6 +149,8 @@ function ingest(scratch: string): Figure[] {
       add.push(first + timedSync());
       const ready = awaitSourceWatch(home);
       if (cache === 'warm') reAdds.push(timeReAdds(home, src, add.at(-1)!, ready));
+      // Its periodic walks would overlap (and warm the caches of) the rounds after.
+      stopSourceWatch(home);
       // Removed only at the end: on ext4 whichever side runs right after a large delete pays for
       // it (see ingestTiming.ts).
       outputs.push(dst, home);
@@ -178,6 +181,7 @@ function ingest(scratch: string): Figure[] {
         );
         const ready = awaitSourceWatch(home);
         if (cache === 'warm') freshReAdds.push(timeReAdds(home, src, first, ready));
+        stopSourceWatch(home); // it holds the store open: its file system is unmounted next
         return first;
       },
     });

@@ -71,10 +71,11 @@ export const timeCpSync = (src: string, dst: string) => timeUntilSynced('cp', ['
 
 /**
  * `mlwb --home HOME dataset add NAME SRC` as a whole process until synced, in ms. Then, untimed,
- * waits for the source-watch process the add started to check the folder, so that its walk does
- * not overlap what is measured next.
+ * waits for the source-watch process the add started to check the folder and stops it, so that
+ * neither its check nor its periodic walks overlap (or warm the caches of) what is measured next.
  */
 export function timeCliAddSync(home: string, name: string, src: string): number {
+  const from = watchLogSize(home);
   const ms = timeUntilSynced(process.execPath, [
     mlwbBin,
     '--home',
@@ -85,24 +86,51 @@ export function timeCliAddSync(home: string, name: string, src: string): number 
     src,
     '--json',
   ]);
-  awaitSourceWatch(home);
+  awaitSourceWatch(home, from);
+  stopSourceWatch(home);
   return ms;
 }
 
+const watchLog = (home: string) => path.join(home, 'source-watch.log');
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** The size of the home's source-watch log (0 when there is none): pass it to awaitSourceWatch. */
+export function watchLogSize(home: string): number {
+  return fs.statSync(watchLog(home), { throwIfNoEntry: false })?.size ?? 0;
+}
+
 /**
- * Waits until the source-watch process an add started in `home` (electron/cli/sourceWatchProcess.ts)
- * has checked its folders; returns the milliseconds waited, or undefined when the add started none.
+ * Waits until the home's source-watch process (electron/cli/sourceWatchProcess.ts) has reported
+ * on a set in its log after its first `from` bytes; returns the milliseconds waited, or undefined
+ * when no add started one.
  */
-export function awaitSourceWatch(home: string, timeoutMs = 60_000): number | undefined {
-  const logFile = path.join(home, 'source-watch.log');
+export function awaitSourceWatch(home: string, from = 0, timeoutMs = 60_000): number | undefined {
   const t0 = performance.now();
-  if (!fs.existsSync(logFile)) return undefined;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  while (!/: (clean|dirty)/.test(fs.readFileSync(logFile, 'utf8'))) {
+  if (!fs.existsSync(watchLog(home))) return undefined;
+  while (!/: (clean|dirty)/.test(fs.readFileSync(watchLog(home), 'utf8').slice(from))) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`the source watch in ${home} did not report`);
-    Atomics.wait(pause, 0, 0, 10);
+    pause(10);
   }
   return performance.now() - t0;
+}
+
+/** Stops the home's source-watch process, if one runs, and waits for it to end. */
+export function stopSourceWatch(home: string): void {
+  if (!fs.existsSync(watchLog(home))) return;
+  const started = [...fs.readFileSync(watchLog(home), 'utf8').matchAll(/\(process (\d+)\)/g)];
+  const pid = Number(started.at(-1)?.[1]);
+  if (!pid) return;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; alive() && waited < 5000; waited += 10) pause(10);
 }
 
 /** A whole process without a sync after it (a re-add writes nothing), in ms. */
