@@ -2,6 +2,9 @@
 // The mlwb command. It runs the CLI's bundle (scripts/cli-bundle.mjs): built by `npm install`,
 // rebuilt here when a source changed since, and the TypeScript sources through tsx only when no
 // bundle can be built. So `npx mlwb` is fast right after `npm install`, with no build step.
+// CommonJS (bin/package.json), so that an unchanged re-add answered by the home's source watch
+// (scripts/source-watch-client.cjs) starts no ES module loader at all.
+'use strict';
 
 // `mlwb … | head` closes the pipe early: that ends the command, it is not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -26,20 +29,21 @@ async function loadMain() {
   return import('../electron/cli/main.ts');
 }
 
-const argv = process.argv.slice(2);
-// An unchanged re-add of a watched folder is answered by the home's source-watch process before
-// anything else loads (scripts/source-watch-client.mjs); anything else, or no answer, runs as always.
-let code;
-if (argv.includes('add')) {
-  try {
-    const { quickAdd } = await import('../scripts/source-watch-client.mjs');
-    code = await quickAdd(argv);
-  } catch {
-    // never in the way of the command itself
+async function run(argv) {
+  // An unchanged re-add of a watched folder is answered by the home's source-watch process before
+  // anything else loads; anything else, or no answer, runs as always.
+  if (argv.includes('add')) {
+    try {
+      const code = await require('../scripts/source-watch-client.cjs').quickAdd(argv);
+      if (code !== undefined) return code;
+    } catch {
+      // never in the way of the command itself
+    }
   }
-}
-if (code === undefined) {
   const { main } = await loadMain();
-  code = await main(argv, undefined, { entry: process.argv[1] });
+  return main(argv, undefined, { entry: process.argv[1] });
 }
-process.exitCode = code;
+
+run(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

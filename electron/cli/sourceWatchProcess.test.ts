@@ -12,7 +12,7 @@ import {
   parseQuickAdd,
   resolveHomeLike,
   sourceWatchSocket,
-} from '../../scripts/source-watch-client.mjs';
+} from '../../scripts/source-watch-client.cjs';
 import { tempDirs } from '../core/testing/tempDirs.ts';
 import { resolveHome } from '../core/workbench.ts';
 import { main } from './main.ts';

@@ -25,14 +25,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { freshBundle } from '../../scripts/cli-bundle.mjs';
 import {
   askSourceWatch,
   PROTOCOL,
   QUICK_ADD_MS,
   sourceWatchSocket,
-} from '../../scripts/source-watch-client.mjs';
+} from '../../scripts/source-watch-client.cjs';
 import { DatasetRepo } from '../core/datasets/datasetRepo.ts';
 import { type SourceSet, SourceWatch } from '../core/datasets/sourceWatch.ts';
 import { openDatabase } from '../core/store/database.ts';

@@ -3,22 +3,24 @@
 // it loads anything else, so an unchanged re-add costs a Node start and one round trip on a local
 // socket. Anything unexpected (no watch process, another command, a flag this parser does not know,
 // a slow answer) answers undefined, and the command runs as always.
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
+'use strict';
+// CommonJS, as bin/mlwb.js is: loading it costs less than an ES module's loader.
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
 
 /** The protocol's version: a watch process answers only requests of its own version. */
-export const PROTOCOL = 1;
+const PROTOCOL = 1;
 
 /** How long an add waits for the watch process's answer before it lists the files itself. */
-export const QUICK_ADD_MS = 300;
+const QUICK_ADD_MS = 300;
 
 /** Past this many bytes, a Unix socket's path is refused by the kernel (108 with the NUL on Linux). */
 const MAX_SOCKET_PATH = 100;
 
 /** The workbench home, as electron/core/workbench.ts resolveHome (a test keeps the two equal). */
-export function resolveHomeLike(explicit, env = process.env) {
+function resolveHomeLike(explicit, env = process.env) {
   if (explicit) return path.resolve(explicit);
   if (env.MLWB_HOME) return path.resolve(env.MLWB_HOME);
   const home = os.homedir();
@@ -33,7 +35,7 @@ export function resolveHomeLike(explicit, env = process.env) {
 }
 
 /** The socket a home's watch process listens on; undefined when its path is too long for one. */
-export function sourceWatchSocket(home) {
+function sourceWatchSocket(home) {
   const file = path.join(home, 'sources.sock');
   return Buffer.byteLength(file) <= MAX_SOCKET_PATH ? file : undefined;
 }
@@ -43,7 +45,7 @@ export function sourceWatchSocket(home) {
  * parsed as the CLI parses it (electron/cli/main.ts splitGlobals, then datasetCommands.ts's
  * parseArgs); undefined for anything else, and for anything the CLI would refuse or treat apart.
  */
-export function parseQuickAdd(argv) {
+function parseQuickAdd(argv) {
   let home;
   let json = false;
   const rest = [];
@@ -102,7 +104,7 @@ function plainPath(p) {
  * Sends one request (a JSON line) and resolves with the JSON line answered, or undefined on any
  * failure or after `timeoutMs`.
  */
-export function askSourceWatch(socket, request, timeoutMs) {
+function askSourceWatch(socket, request, timeoutMs) {
   return new Promise((resolve) => {
     let settled = false;
     let reply = '';
@@ -137,7 +139,7 @@ export function askSourceWatch(socket, request, timeoutMs) {
  * unchanged: prints what the command would print and resolves with its exit code (0). Resolves
  * undefined otherwise, and never throws.
  */
-export async function quickAdd(argv, env = process.env) {
+async function quickAdd(argv, env = process.env) {
   try {
     if (env.MLWB_WATCH === '0' || env.MLWB_FROM_SOURCES) return undefined;
     const req = parseQuickAdd(argv);
@@ -159,3 +161,13 @@ export async function quickAdd(argv, env = process.env) {
     return undefined;
   }
 }
+
+module.exports = {
+  PROTOCOL,
+  QUICK_ADD_MS,
+  resolveHomeLike,
+  sourceWatchSocket,
+  parseQuickAdd,
+  askSourceWatch,
+  quickAdd,
+};
