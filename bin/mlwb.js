@@ -44,6 +44,12 @@ async function run(argv) {
   return main(argv, undefined, { entry: process.argv[1] });
 }
 
+// As an ES module's top-level await would: a command that never settles exits 13, not 0.
+let settled = false;
+process.on('exit', () => {
+  if (!settled && process.exitCode === undefined) process.exitCode = 13;
+});
 run(process.argv.slice(2)).then((code) => {
+  settled = true;
   process.exitCode = code;
 });

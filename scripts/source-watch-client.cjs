@@ -79,7 +79,7 @@ function parseQuickAdd(argv) {
   if (!dataset || typed.length === 0 || !typed.every(plainPath)) return undefined;
   // `data/` (as a shell completes it) is `data`, which must then be a folder: the CLI's stat of
   // `file/` fails, so the watch process is told to answer only for a folder there.
-  const paths = typed.map((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p));
+  const paths = typed.map((p) => p.replace(/\/+$/, '') || '/');
   const folders = typed.flatMap((p, i) => (p.endsWith('/') ? [i] : []));
   return { home, json, dataset, paths, folders };
 }
@@ -134,6 +134,15 @@ function askSourceWatch(socket, request, timeoutMs) {
   });
 }
 
+/** This process's mount namespace (`mnt:[N]`), or '' where there is none to read. */
+function mountNamespace() {
+  try {
+    return require('node:fs').readlinkSync('/proc/self/ns/mnt');
+  } catch {
+    return '';
+  }
+}
+
 /**
  * Answers `mlwb dataset add` from the home's watch process when it can vouch that the sources are
  * unchanged: prints what the command would print and resolves with its exit code (0). Resolves
@@ -149,9 +158,13 @@ async function quickAdd(argv, env = process.env) {
     const paths = req.paths.map((p) =>
       path.isAbsolute(p) ? path.resolve(p) : path.resolve(process.cwd(), p),
     );
+    // Which install asks, and from which mount namespace: a watch process of another install
+    // (its code) or namespace (its /data may be another folder) must not answer.
+    const root = path.resolve(__dirname, '..');
+    const mounts = mountNamespace();
     const reply = await askSourceWatch(
       socket,
-      { op: 'add', dataset: req.dataset, paths, json: req.json, folders: req.folders },
+      { op: 'add', dataset: req.dataset, paths, json: req.json, folders: req.folders, root, mounts },
       QUICK_ADD_MS,
     );
     if (reply?.ok !== true || typeof reply.stdout !== 'string') return undefined;
@@ -169,5 +182,6 @@ module.exports = {
   sourceWatchSocket,
   parseQuickAdd,
   askSourceWatch,
+  mountNamespace,
   quickAdd,
 };

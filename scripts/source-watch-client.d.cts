@@ -12,4 +12,5 @@ export function askSourceWatch(
   request: Record<string, unknown>,
   timeoutMs: number,
 ): Promise<unknown>;
+export function mountNamespace(): string;
 export function quickAdd(argv: string[], env?: NodeJS.ProcessEnv): Promise<number | undefined>;

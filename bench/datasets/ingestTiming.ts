@@ -107,30 +107,40 @@ export function watchLogSize(home: string): number {
 export function awaitSourceWatch(home: string, from = 0, timeoutMs = 60_000): number | undefined {
   const t0 = performance.now();
   if (!fs.existsSync(watchLog(home))) return undefined;
-  while (!/: (clean|dirty)/.test(fs.readFileSync(watchLog(home), 'utf8').slice(from))) {
+  for (;;) {
+    const log = fs.readFileSync(watchLog(home));
+    // A log past 1 MiB is started again by the next watch process: then all of it is new.
+    const since = log.length < from ? log : log.subarray(from);
+    if (/: (clean|dirty)/.test(since.toString('utf8'))) return performance.now() - t0;
     if (performance.now() - t0 > timeoutMs) throw new Error(`the source watch in ${home} did not report`);
     pause(10);
   }
-  return performance.now() - t0;
 }
 
-/** Stops the home's source-watch process, if one runs, and waits for it to end. */
+/**
+ * Stops the home's source-watch process, if one runs, and waits for it to end. The pid comes from
+ * its log, and is signalled only while /proc says it is that home's watch process (not a pid
+ * reused since, nor a zombie).
+ */
 export function stopSourceWatch(home: string): void {
   if (!fs.existsSync(watchLog(home))) return;
   const started = [...fs.readFileSync(watchLog(home), 'utf8').matchAll(/\(process (\d+)\)/g)];
   const pid = Number(started.at(-1)?.[1]);
   if (!pid) return;
-  const alive = () => {
+  const running = () => {
     try {
-      process.kill(pid, 0);
-      return true;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes('__watch-sources') && argv.includes(home);
     } catch {
       return false;
     }
   };
-  if (!alive()) return;
+  if (!running()) return;
   process.kill(pid, 'SIGTERM');
-  for (let waited = 0; alive() && waited < 5000; waited += 10) pause(10);
+  for (let waited = 0; running() && waited < 10_000; waited += 10) pause(10);
+  if (running()) throw new Error(`the source watch in ${home} (process ${pid}) did not stop`);
 }
 
 /** A whole process without a sync after it (a re-add writes nothing), in ms. */

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   askSourceWatch,
+  mountNamespace,
   parseQuickAdd,
   resolveHomeLike,
   sourceWatchSocket,
@@ -31,6 +32,8 @@ interface Status {
 }
 
 const socketOf = (home: string) => sourceWatchSocket(home)!;
+/** What bin/mlwb.js says of itself when it asks: its install's folder and its mount namespace. */
+const asker = { root: path.resolve(BIN, '..', '..'), mounts: mountNamespace() };
 const status = async (home: string) =>
   (await askSourceWatch(socketOf(home), { op: 'status' }, 1000)) as Status | undefined;
 
@@ -92,6 +95,7 @@ describe('the quick add in bin/mlwb.js', () => {
       paths: ['a'],
       folders: [],
     });
+    expect(parseQuickAdd(['dataset', 'add', 'd', '//'])).toMatchObject({ paths: ['/'], folders: [0] });
     // `data/`, as a shell completes it: `data`, which must be a folder.
     expect(parseQuickAdd(['dataset', 'add', 'd', '../a/', 'b', './c//'])).toMatchObject({
       paths: ['../a', 'b', './c'],
@@ -108,6 +112,7 @@ describe('the quick add in bin/mlwb.js', () => {
       ['dataset', 'add', 'd', 'file.txt/.'],
       ['dataset', 'add', 'd', 'file.txt/..'],
       ['dataset', 'add', 'd', 'a/./b'],
+      ['dataset', 'add', 'd', '//', '--version'],
       ['dataset', 'add', 'd', 'a', '--version'],
       ['dataset', 'add', 'd', 'a', '--link'],
       ['dataset', 'add', 'd', 'a', '--home'],
@@ -195,8 +200,15 @@ describe('mlwb dataset add with the source watch', () => {
     for (let i = 0; i < 8; i++) {
       const s = await settled(home);
       expect(s.sets[0]!.state).toBe('clean');
-      const question = { op: 'add', dataset: 'race', paths: [src], json: true };
+      const question = { op: 'add', dataset: 'race', paths: [src], json: true, ...asker };
       expect(await askSourceWatch(socketOf(home), question, 1000)).toMatchObject({ ok: true });
+      if (i === 0) {
+        // Asked by another install, or from another mount namespace: not its to answer.
+        for (const other of [{ root: '/elsewhere' }, { mounts: 'mnt:[1]' }])
+          expect(await askSourceWatch(socketOf(home), { ...question, ...other }, 1000)).toEqual({
+            ok: false,
+          });
+      }
       fs.appendFileSync(path.join(src, `d${i}`, 'f0.txt'), `${i}\n`);
       expect(await askSourceWatch(socketOf(home), question, 1000)).toEqual({ ok: false });
       expect(await mlwbJson(home, 'dataset', 'add', 'race', src)).toMatchObject({
@@ -235,7 +247,7 @@ describe('mlwb dataset add with the source watch', () => {
     await expect.poll(() => alive(s.pid), { timeout: 5000 }).toBe(false);
     const stopped = sourceWatchCommand(home, [JSON.stringify({ dataset: 'big', paths: [src] })]);
     await expect.poll(async () => (await status(home))?.sets[0]?.state, { timeout: 20_000 }).toBe('clean');
-    const question = { op: 'add', dataset: 'big', paths: [src], json: true };
+    const question = { op: 'add', dataset: 'big', paths: [src], json: true, ...asker };
     expect(await askSourceWatch(socketOf(home), question, 1000)).toEqual({ ok: false });
     expect(await stopped).toBe(0);
     expect(fs.existsSync(socketOf(home))).toBe(false);

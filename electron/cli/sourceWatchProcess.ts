@@ -29,6 +29,7 @@ import * as z from 'zod';
 import { freshBundle } from '../../scripts/cli-bundle.mjs';
 import {
   askSourceWatch,
+  mountNamespace,
   PROTOCOL,
   QUICK_ADD_MS,
   sourceWatchSocket,
@@ -59,6 +60,9 @@ const Request = z.discriminatedUnion('op', [
     json: z.boolean(),
     /** Indexes of the inputs typed with a trailing slash: they must be folders. */
     folders: z.array(z.number().int().nonnegative()).default([]),
+    /** The asking install's folder and mount namespace: both must be this process's. */
+    root: z.string(),
+    mounts: z.string(),
   }),
   z.object({ v: z.literal(PROTOCOL), op: z.literal('status') }),
 ]);
@@ -67,6 +71,8 @@ export const sourceWatchLog = (home: string) => path.join(home, 'source-watch.lo
 
 /** The CLI bundle this code was loaded from: dist/cli/b-…/ (under tsx, the sources' folder). */
 const bundleDir = () => path.dirname(fileURLToPath(import.meta.url));
+/** The install the bundle belongs to (the folder holding bin/ and dist/). */
+const installRoot = () => path.resolve(bundleDir(), '..', '..', '..');
 
 /**
  * Whether this process still runs the CLI a command would run: its bundle is the current one and
@@ -74,7 +80,7 @@ const bundleDir = () => path.dirname(fileURLToPath(import.meta.url));
  */
 function runsCurrentBuild(): boolean {
   const dir = bundleDir();
-  const url = freshBundle(path.resolve(dir, '..', '..', '..'));
+  const url = freshBundle(installRoot());
   return url !== undefined && path.dirname(fileURLToPath(url)) === dir;
 }
 
@@ -86,6 +92,8 @@ function runsCurrentBuild(): boolean {
 export async function watchAfterAdd(home: string, entry: string | undefined, set: SourceSet): Promise<void> {
   if (!entry || process.platform !== 'linux') return;
   if (process.env.MLWB_WATCH === '0' || process.env.MLWB_FROM_SOURCES) return;
+  // Not from the sources, or a build the manifest does not name: that process could never answer.
+  if (!runsCurrentBuild()) return;
   const socket = sourceWatchSocket(home);
   const arg = JSON.stringify(set);
   if (!socket || arg.length > MAX_SET_ARG) return;
@@ -128,6 +136,8 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
   }
   const sameStore = () => fs.statSync(dbFile, { throwIfNoEntry: false })?.ino === dbStat.ino;
   const build = path.basename(bundleDir());
+  const root = installRoot();
+  const mounts = mountNamespace();
   const db = openDatabase(dbFile);
   const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -164,6 +174,7 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
   };
   const server = net.createServer((conn) => {
     let buf = '';
+    conn.setTimeout(5000, () => conn.destroy()); // a client that says nothing keeps no one waiting
     conn.setEncoding('utf8');
     conn.on('error', () => {});
     const reply = (value: unknown) => conn.end(`${JSON.stringify(value)}\n`);
@@ -194,6 +205,7 @@ export async function sourceWatchCommand(home: string, args: string[]): Promise<
           enqueue({ dataset: req.dataset, paths: req.paths });
           return reply({ ok: true });
         case 'add': {
+          if (req.root !== root || req.mounts !== mounts) return reply({ ok: false });
           const { json, folders } = req;
           const set = { dataset: req.dataset, paths: req.paths };
           // An add right after the one that started this process may find its check under way: it
