@@ -15,7 +15,7 @@ import { tempDirs } from '../core/testing/tempDirs.ts';
 import { dockerSkipReason, mlflowClientScript, writeRecipe } from '../core/testing/trainingFixtures.ts';
 import { LABEL_RUN } from '../core/training/containerRun.ts';
 import { openWorkbench } from '../core/workbench.ts';
-import { BIN, mlwbJson as json, mlwb } from './testing/mlwbProcess.ts';
+import { alive, BIN, mlwbJson as json, mlwb } from './testing/mlwbProcess.ts';
 
 const skipReason = await dockerSkipReason();
 const dirs = tempDirs();
@@ -49,15 +49,6 @@ function metricHistory(home: string, id: string, key: string): [number, number][
       .all(id, key) as [number, number][];
   } finally {
     db.close();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

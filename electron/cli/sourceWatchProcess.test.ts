@@ -18,7 +18,7 @@ import { tempDirs } from '../core/testing/tempDirs.ts';
 import { resolveHome } from '../core/workbench.ts';
 import { main } from './main.ts';
 import { sourceWatchCommand } from './sourceWatchProcess.ts';
-import { BIN, mlwb, mlwbJson } from './testing/mlwbProcess.ts';
+import { alive, BIN, mlwb, mlwbJson } from './testing/mlwbProcess.ts';
 
 const dirs = tempDirs();
 let src: string;
@@ -264,12 +264,3 @@ describe('mlwb dataset add with the source watch', () => {
     expect(fs.existsSync(path.join(home, 'source-watch.log'))).toBe(false);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

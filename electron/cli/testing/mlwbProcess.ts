@@ -35,3 +35,13 @@ export async function mlwbJson(home: string, ...args: string[]): Promise<any> {
   if (r.code !== 0) throw new Error(`mlwb ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
+
+/** Whether a process of this pid exists (it may be a zombie). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
