@@ -6,7 +6,6 @@
 'use strict';
 // CommonJS, as bin/mlwb.js is: loading it costs less than an ES module's loader.
 const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 
@@ -19,20 +18,8 @@ const QUICK_ADD_MS = 300;
 /** Past this many bytes, a Unix socket's path is refused by the kernel (108 with the NUL on Linux). */
 const MAX_SOCKET_PATH = 100;
 
-/** The workbench home, as electron/core/workbench.ts resolveHome (a test keeps the two equal). */
-function resolveHomeLike(explicit, env = process.env) {
-  if (explicit) return path.resolve(explicit);
-  if (env.MLWB_HOME) return path.resolve(env.MLWB_HOME);
-  const home = os.homedir();
-  switch (process.platform) {
-    case 'darwin':
-      return path.join(home, 'Library', 'Application Support', 'MLOps Workbench');
-    case 'win32':
-      return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'MLOps Workbench');
-    default:
-      return path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'mlops-workbench');
-  }
-}
+// The CLI's own home resolution (the CLI and the app import it through core/workbench.ts).
+const { resolveHome } = require('../electron/core/home.cjs');
 
 /** The socket a home's watch process listens on; undefined when its path is too long for one. */
 function sourceWatchSocket(home) {
@@ -153,7 +140,7 @@ async function quickAdd(argv, env = process.env) {
     if (env.MLWB_WATCH === '0' || env.MLWB_FROM_SOURCES) return undefined;
     const req = parseQuickAdd(argv);
     if (!req) return undefined;
-    const socket = sourceWatchSocket(resolveHomeLike(req.home, env));
+    const socket = sourceWatchSocket(resolveHome(req.home, env));
     if (!socket) return undefined;
     const paths = req.paths.map((p) =>
       path.isAbsolute(p) ? path.resolve(p) : path.resolve(process.cwd(), p),
@@ -178,7 +165,8 @@ async function quickAdd(argv, env = process.env) {
 module.exports = {
   PROTOCOL,
   QUICK_ADD_MS,
-  resolveHomeLike,
+  /** The home as the CLI finds it: the same function, for this module's users. */
+  resolveHomeLike: resolveHome,
   sourceWatchSocket,
   parseQuickAdd,
   askSourceWatch,

@@ -67,7 +67,7 @@ const Request = z.discriminatedUnion('op', [
   z.object({ v: z.literal(PROTOCOL), op: z.literal('status') }),
 ]);
 
-export const sourceWatchLog = (home: string) => path.join(home, 'source-watch.log');
+const sourceWatchLog = (home: string) => path.join(home, 'source-watch.log');
 
 /** The CLI bundle this code was loaded from: dist/cli/b-…/ (under tsx, the sources' folder). */
 const bundleDir = () => path.dirname(fileURLToPath(import.meta.url));

@@ -3,7 +3,6 @@
  * services. Everything above (IPC, HTTP server, CLI) talks to what this returns through api.ts.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { entities } from '../../shared/entities.ts';
 import { DatasetService } from './datasets/datasetService.ts';
@@ -53,20 +52,7 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-/** `--home`, else MLWB_HOME, else the platform's user-data folder. */
-export function resolveHome(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit) return path.resolve(explicit);
-  if (env.MLWB_HOME) return path.resolve(env.MLWB_HOME);
-  const home = os.homedir();
-  switch (process.platform) {
-    case 'darwin':
-      return path.join(home, 'Library', 'Application Support', 'MLOps Workbench');
-    case 'win32':
-      return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'MLOps Workbench');
-    default:
-      return path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'mlops-workbench');
-  }
-}
+export { resolveHome } from './home.cjs';
 
 export async function openWorkbench(
   home: string,

@@ -34,7 +34,7 @@ export interface SourceSet {
   paths: string[];
 }
 
-export type SourceSetState = 'checking' | 'clean' | 'dirty';
+type SourceSetState = 'checking' | 'clean' | 'dirty';
 
 export interface SourceWatchStatus {
   dataset: string;
@@ -91,7 +91,7 @@ interface Watched {
   verifiedAt: number;
 }
 
-export function sourceSetKey(set: SourceSet): string {
+function sourceSetKey(set: SourceSet): string {
   return JSON.stringify([set.dataset, set.paths]);
 }
 
@@ -247,6 +247,7 @@ export class SourceWatch {
   private async watchAll(w: Watched): Promise<string | undefined> {
     if (process.platform !== 'linux') return 'folders are watched on Linux only';
     const roots: { root: string; dev: bigint }[] = [];
+    const files: string[] = [];
     for (const input of w.set.paths) {
       const st = fs.statSync(input, { bigint: true });
       const type = Number(fs.statfsSync(input).type);
@@ -259,13 +260,12 @@ export class SourceWatch {
         ...(st.isDirectory() ? {} : { file: { size: st.size, mtimeNs: st.mtimeNs, mode: st.mode } }),
       });
       if (st.isDirectory()) roots.push({ root: fs.realpathSync(input), dev: st.dev });
+      else files.push(input);
     }
     w.roots = roots.map((r) => r.root);
     w.mounts = mountsUnder(w.roots);
     if (w.mounts) return 'a file system is mounted under it';
-    for (const input of w.set.paths) {
-      if (!fs.statSync(input).isDirectory()) this.watchOne(w, input);
-    }
+    for (const file of files) this.watchOne(w, file);
     let sinceYield = 0;
     for (const { root, dev } of roots) {
       const folders = [root];
