@@ -7,10 +7,9 @@
  * report), on the Monitoring page (the firing alert) and on the deployment's page (its monitor and
  * its recent requests). Screenshots of each screen.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './browserMode.ts';
+import { mlwb } from '../electron/cli/testing/mlwbProcess.ts';
 import { removeDeployments, removeModelImages } from './engineCleanup.ts';
 import { EXAMPLE_DATA, settled, trainAndRegister } from './engineModels.ts';
 import { expect, invoke, requireEngine, test } from './workbench.ts';
@@ -314,33 +313,35 @@ test('monitoring: a monitor added in the dialog sees drift in a deployment’s t
     });
 
     await test.step("a terminal's mlwb changes and checks the monitor: the open page follows, its alert is a toast", async () => {
-      const mlwb = (...args: string[]) =>
-        execFileSync(
-          process.execPath,
-          [path.join(repoRoot, 'bin', 'mlwb.js'), '--home', workbench.home, ...args],
-          {
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-      mlwb('monitors', 'update', MONITOR, '--add-rule', 'requests >= 100000');
+      const update = await mlwb(
+        workbench.home,
+        'monitors',
+        'update',
+        MONITOR,
+        '--add-rule',
+        'requests >= 100000',
+      );
+      expect(update.code).toBe(0);
       const settings = page.getByTestId('monitor-settings');
       // No reload: the app heard the terminal's change through the store's event journal.
       await expect(settings).toContainText('requests >= 100000');
       // A check from the terminal alerts (exit 3 there), and says so here too.
-      let code = 0;
-      try {
-        mlwb('monitors', 'run', MONITOR);
-      } catch (err) {
-        code = (err as { status: number }).status;
-      }
+      const { code } = await mlwb(workbench.home, 'monitors', 'run', MONITOR);
       expect(code).toBe(3);
       const toast = page.getByTestId('alert-toast').filter({ hasText: 'requests >= 100000' });
       await expect(toast).toBeVisible();
       await expect(page.getByTestId('firing-badge')).toHaveText('3');
       await workbench.screenshot('monitor-09e-toast-from-terminal');
       await toast.getByRole('button', { name: 'Dismiss' }).click();
-      mlwb('monitors', 'update', MONITOR, '--remove-rule', 'requests >= 100000');
+      const removed = await mlwb(
+        workbench.home,
+        'monitors',
+        'update',
+        MONITOR,
+        '--remove-rule',
+        'requests >= 100000',
+      );
+      expect(removed.code).toBe(0);
       await expect(page.getByTestId('firing-badge')).toHaveText('2');
     });
 

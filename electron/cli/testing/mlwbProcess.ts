@@ -37,11 +37,4 @@ export async function mlwbJson(home: string, ...args: string[]): Promise<any> {
 }
 
 /** Whether a process of this pid exists (it may be a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { pidExists as alive } from '../../core/processIdentity.ts';
