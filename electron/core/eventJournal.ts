@@ -39,12 +39,8 @@ const READ_EVERY_MS = 1000;
 const READ_LIMIT = 500;
 
 export interface EventJournal {
-  /** This process's name in the journal. */
-  readonly origin: string;
   /** Starts announcing other processes' events on the bus; returns what stops it. */
-  follow(everyMs?: number): () => void;
-  /** Reads and announces what other processes wrote since the last look (follow's step). */
-  readOthers(): number;
+  follow(): () => void;
   /** Writes what is held back (a stream's last change), then stops writing this process's events. */
   close(): void;
 }
@@ -152,14 +148,14 @@ export function eventJournal(db: Db, events: EventBus, opts: { streams?: boolean
     write(topic, payload);
   });
 
-  function readOthers(): number {
+  /** Reads and announces what other processes wrote since the last look (follow's step). */
+  function readOthers(): void {
     const rows = sql().since.all(last, READ_LIMIT) as {
       seq: number;
       origin: string;
       topic: Topic;
       payload: string;
     }[];
-    let announced = 0;
     for (const r of rows) {
       last = r.seq;
       if (r.origin === origin || !JOURNALED.has(r.topic)) continue;
@@ -172,19 +168,15 @@ export function eventJournal(db: Db, events: EventBus, opts: { streams?: boolean
       if (!payload || typeof payload !== 'object') continue;
       replayed.add(payload);
       events.emit(r.topic, payload as EventOf<typeof r.topic>);
-      announced++;
     }
-    return announced;
   }
 
   return {
-    origin,
-    readOthers,
-    follow(everyMs = READ_EVERY_MS) {
+    follow() {
       last =
         (db.prepare('SELECT max(seq) AS seq FROM event_journal').get() as { seq: number | null }).seq ?? 0;
       let pruned = 0;
-      return every(everyMs, async () => {
+      return every(READ_EVERY_MS, async () => {
         readOthers();
         if (now() - pruned > 60_000) {
           pruned = now();

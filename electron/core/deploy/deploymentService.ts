@@ -203,26 +203,27 @@ export class DeploymentService {
       null,
       `its first deployment (${version.name}@${version.version})`,
     );
+    // Servers of this home may still write its old log under that name: a deployment forgotten
+    // while its engine did not answer, stopped, or a service between tasks (no running container
+    // shows it). Asked only when there is an old log.
+    const stillWritten = async () => (await runtime.observe(this.homeId)).has(name);
     try {
-      // Servers of this home may still write it under that name: a deployment forgotten while its
-      // engine did not answer.
-      if (local)
-        await setAsideRequestLog(this.d.home, name, async () =>
-          (await runtime.observe(this.homeId)).has(name),
-        );
+      if (local) await setAsideRequestLog(this.d.home, name, stillWritten);
       const image = await this.packageFor(target, version, ctx);
-      // On another machine's engine the log is a volume there, set aside with the image just made —
-      // not while a deployment of this home has that name there (stopped, or a service between
-      // tasks: no running container shows it), nor while another's runs (setAsideRemoteLog looks).
-      if (!local && !(await runtime.observe(this.homeId)).has(name))
-        await setAsideRemoteLog({
-          docker: target.docker,
-          image,
-          volume: requestLogVolume(name),
-          deployment: name,
-          engine: engineName ?? 'default',
-          signal: ctx.signal,
-        });
+      // On another machine's engine the log is a volume there, set aside with the image just made
+      // (nor while another home's deployment runs on it: setAsideRemoteLog looks).
+      if (!local)
+        await setAsideRemoteLog(
+          {
+            docker: target.docker,
+            image,
+            volume: requestLogVolume(name),
+            deployment: name,
+            engine: engineName ?? 'default',
+            signal: ctx.signal,
+          },
+          stillWritten,
+        );
       for (let attempt = 0; ; attempt++) {
         const spec = this.spec({
           name,

@@ -55,6 +55,13 @@ export function requestLogDir(home: string, name: string): string {
   return path.join(home, 'deployments', name, 'requests');
 }
 
+/** A log's folders: `g<N>` for a container, `g<N>-r<S>` for replica S of a Swarm service. */
+export const GENERATION = /^g\d+(?:-r\d+)?$/;
+/** A log's files in a generation: `requests.jsonl`, and `requests.N.jsonl` rotated out. */
+export const LOG_FILE = /^requests(?:\.(\d+))?\.jsonl$/;
+/** A log file's first bytes kept with its offset, to tell a new file that took a freed inode. */
+export const HEAD_BYTES = 64;
+
 /**
  * A new deployment named like a removed one logs its requests afresh: the old log (its g1/, g2/…
  * would otherwise take the new one's appends) is kept beside it, as `requests-before-<time>` —

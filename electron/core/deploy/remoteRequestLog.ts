@@ -16,6 +16,7 @@ import type Docker from 'dockerode';
 import { cancelled, WorkbenchError } from '../errors.ts';
 import { REQUEST_LOG_DIR, SERVER_UID } from '../serving/modelImage.ts';
 import { engineError } from '../training/containerRun.ts';
+import { GENERATION, HEAD_BYTES, LOG_FILE } from './deploymentSpec.ts';
 
 /** At most this much of the log crosses per container; a larger backlog takes several. */
 export const READ_BUDGET_BYTES = 16 * 1024 * 1024;
@@ -34,7 +35,7 @@ export interface RemoteLogPart {
   /** Its path in the volume, for messages. */
   file: string;
   size: number;
-  /** Its first bytes (at most 64), latin1, to tell a new file that took a freed inode. */
+  /** Its first bytes (at most HEAD_BYTES), latin1, to tell a new file that took a freed inode. */
   head: string;
   from: number;
   bytes: Buffer;
@@ -61,7 +62,7 @@ const READER = `
 const fs = require('fs'), path = require('path');
 const dir = process.env.MLWB_DIR, known = JSON.parse(process.env.MLWB_KNOWN || '{}');
 let budget = Number(process.env.MLWB_BUDGET), more = false, complete = true;
-const GEN = /^g\\d+(?:-r\\d+)?$/, LOG = /^requests(?:\\.(\\d+))?\\.jsonl$/;
+const GEN = ${GENERATION}, LOG = ${LOG_FILE};
 const out = (b) => { for (let o = 0; o < b.length; ) o += fs.writeSync(1, b, o, b.length - o); };
 let gens = [];
 try { gens = fs.readdirSync(dir).filter((g) => GEN.test(g)).sort(); } catch { complete = false; }
@@ -76,7 +77,7 @@ for (const g of gens) {
     try {
       const st = fs.fstatSync(fd, { bigint: true });
       const size = Number(st.size), key = g + '/' + st.ino;
-      const head = Buffer.alloc(Math.min(64, size));
+      const head = Buffer.alloc(Math.min(${HEAD_BYTES}, size));
       fs.readSync(fd, head, 0, head.length, 0);
       let from = known[key] || 0;
       if (from > size) from = 0;
@@ -107,7 +108,7 @@ out(Buffer.from(JSON.stringify({ end: true, more, complete }) + '\\n'));
 /** Moves every generation folder into MLWB_ASIDE (a new folder of the volume); prints how many. */
 const SET_ASIDE = `
 const fs = require('fs'), path = require('path');
-const dir = process.env.MLWB_DIR, GEN = /^g\\d+(?:-r\\d+)?$/;
+const dir = process.env.MLWB_DIR, GEN = ${GENERATION};
 const gens = fs.readdirSync(dir).filter((g) => GEN.test(g));
 if (gens.length) {
   const to = path.join(dir, process.env.MLWB_ASIDE);
@@ -162,10 +163,16 @@ export async function readRemoteLog(
 
 /**
  * Sets the generations of an old deployment's log aside, into `before-<time>/` of the volume, so
- * a new deployment of that name starts a log of its own. Returns how many generation folders moved.
+ * a new deployment of that name starts a log of its own — unless a deployment of this home still
+ * writes it (`stillWritten`, asked only when there is an old log, as setAsideRequestLog does).
+ * Returns how many generation folders moved.
  */
-export async function setAsideRemoteLog(task: VolumeTask): Promise<number> {
+export async function setAsideRemoteLog(
+  task: VolumeTask,
+  stillWritten?: () => Promise<boolean>,
+): Promise<number> {
   if (!(await volumeExists(task.docker, task.volume))) return 0;
+  if (await stillWritten?.()) return 0;
   // The volume's name is not this home's alone: whatever still writes it (another home's
   // deployment of that name, a service left behind) keeps its log where it is.
   let users: { Labels?: Record<string, string> }[];
@@ -192,11 +199,7 @@ export async function setAsideRemoteLog(task: VolumeTask): Promise<number> {
 }
 
 /** Splits the reader's output into its parts; a truncated output is an error, not a short read. */
-export function parseRead(
-  out: Buffer,
-  task: Pick<VolumeTask, 'deployment' | 'engine'>,
-  stderr = '',
-): RemoteRead {
+function parseRead(out: Buffer, task: Pick<VolumeTask, 'deployment' | 'engine'>, stderr = ''): RemoteRead {
   const parts: RemoteLogPart[] = [];
   let at = 0;
   for (;;) {

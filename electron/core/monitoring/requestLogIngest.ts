@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { GENERATION, HEAD_BYTES, LOG_FILE } from '../deploy/deploymentSpec.ts';
 import type { RemoteRead } from '../deploy/remoteRequestLog.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 
@@ -19,10 +20,6 @@ import { type Db, writeTransaction } from '../store/database.ts';
  * step's parse and insert run on the calling thread: 1 MiB is about 30 ms here).
  */
 const CHUNK_BYTES = 1024 * 1024;
-const HEAD_BYTES = 64;
-const LOG_FILE = /^requests(?:\.(\d+))?\.jsonl$/;
-/** A container's folder: `g<N>`, or `g<N>-r<S>` for replica S of a Swarm service. */
-const GENERATION = /^g\d+(?:-r\d+)?$/;
 
 export interface IngestResult {
   /** Requests taken into the store. */

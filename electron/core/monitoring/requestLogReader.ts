@@ -20,7 +20,7 @@ import { RequestLogIngest } from './requestLogIngest.ts';
 /** How long logged requests are kept in the store. */
 const REQUESTS_KEPT_DAYS = 30;
 
-interface RemoteRead {
+interface QueuedRead {
   /** Whether it reads now (else it waits for the read before it). */
   started: boolean;
   /** Whether its asker may cancel it (then nobody else joins it). */
@@ -44,7 +44,7 @@ export class RequestLogReader {
   /** When each deployment's old traffic was last pruned, by this process. */
   private readonly pruned = new Map<string, number>();
   /** The latest read of a remote log asked for, by deployment id (they go one at a time). */
-  private readonly remoteReads = new Map<string, RemoteRead>();
+  private readonly remoteReads = new Map<string, QueuedRead>();
 
   constructor(private readonly d: { home: string; db: Db; engines: EngineRegistry; repo: MonitorRepo }) {
     this.ingestor = new RequestLogIngest(d.db);
@@ -85,7 +85,7 @@ export class RequestLogReader {
       engine: dep.engine ?? 'default',
       signal,
     };
-    const entry: RemoteRead = { started: false, cancellable: Boolean(signal), run: Promise.resolve() };
+    const entry: QueuedRead = { started: false, cancellable: Boolean(signal), run: Promise.resolve() };
     entry.run = (async () => {
       await queued?.run.catch(() => {});
       entry.started = true;
