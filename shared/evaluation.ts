@@ -49,6 +49,9 @@ export const RegressionMetrics = z.object({
 });
 export type RegressionMetrics = z.infer<typeof RegressionMetrics>;
 
+/** The metrics that sum an evaluation up, in the order they are shown (those it has). */
+export const HEADLINE_METRICS = ['accuracy', 'f1', 'roc_auc', 'rmse', 'mae', 'r2'] as const;
+
 /** A curve thinned for drawing (at most ~500 points, both ends kept). */
 export const RocCurve = z.object({
   /** The positive class's label (binary: class 1; multiclass: one curve per class, one-vs-rest). */

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { entities } from '../../../shared/entities.ts';
+import { HEADLINE_METRICS } from '../../../shared/evaluation.ts';
 import {
   type ExecutionTrigger,
   PIPELINE_STEPS,
@@ -85,6 +86,13 @@ export async function runPipeline(
     s.message = message;
     deps.repo.save(exec);
     announce();
+  };
+  /** Marks a step failed with why; returns the message, for the error that ends the execution. */
+  const fail = (s: PipelineStep, message: string) => {
+    s.state = 'failed';
+    s.endedAt = now();
+    s.message = message;
+    return message;
   };
   const opts = { signal: ctx.signal };
   try {
@@ -188,12 +196,14 @@ export async function runPipeline(
           .map(
             (r) => `${r.rule} (${typeof r.value === 'number' ? Number(r.value.toPrecision(4)) : r.value})`,
           ) ?? [];
-      s.state = 'failed';
-      s.endedAt = now();
-      s.message = moved.gate
-        ? `The gate of ${policy.alias} refused v${registered.version}: ${failedRules.join('; ')}. v${moved.from} keeps the alias.`
-        : `${policy.alias} already points at v${registered.version}.`;
-      throw new Rejected(s.message);
+      throw new Rejected(
+        fail(
+          s,
+          moved.gate
+            ? `The gate of ${policy.alias} refused v${registered.version}: ${failedRules.join('; ')}. v${moved.from} keeps the alias.`
+            : `${policy.alias} already points at v${registered.version}.`,
+        ),
+      );
     }
     end(s, 'done', `${policy.alias}: v${moved.from ?? '-'} → v${registered.version}`);
 
@@ -223,11 +233,12 @@ export async function runPipeline(
                 (err: unknown) =>
                   `${policy.alias} could not be moved back to v${moved.from}: ${(err as Error).message}`,
               );
-      s.state = 'failed';
-      s.endedAt = now();
-      s.message = `${policy.deployment} was not replaced (${outcome.outcome})${outcome.reason ? `: ${outcome.reason}` : ''}; the version before keeps serving${back ? `, and ${back}` : ''}.`;
-      if (outcome.outcome === 'failed') throw invalidInput(s.message);
-      throw new Rejected(s.message);
+      const message = fail(
+        s,
+        `${policy.deployment} was not replaced (${outcome.outcome})${outcome.reason ? `: ${outcome.reason}` : ''}; the version before keeps serving${back ? `, and ${back}` : ''}.`,
+      );
+      if (outcome.outcome === 'failed') throw invalidInput(message);
+      throw new Rejected(message);
     }
     end(s, 'done', `${policy.deployment} serves v${registered.version}`);
     exec.status = 'deployed';
@@ -252,8 +263,6 @@ export async function runPipeline(
 }
 
 function headline(metrics: Record<string, unknown>): string {
-  const pick = ['accuracy', 'f1', 'roc_auc', 'rmse', 'mae', 'r2'].filter(
-    (k) => typeof metrics[k] === 'number',
-  );
+  const pick = HEADLINE_METRICS.filter((k) => typeof metrics[k] === 'number');
   return pick.map((k) => `${k} ${(metrics[k] as number).toPrecision(3)}`).join(', ') || 'evaluated';
 }

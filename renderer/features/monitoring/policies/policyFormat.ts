@@ -4,6 +4,8 @@
  * `detail` (written by core's policy runner: train {run, datasets}, register {version}, evaluate
  * {metrics, dataset}, promote {gate}, deploy {outcome}).
  */
+
+import { HEADLINE_METRICS } from '../../../../shared/evaluation.ts';
 import type { ExecutionStatus, PipelineStepName, Policy, StepState } from '../../../../shared/policies.ts';
 import { type GateOutcome, GateOutcome as GateOutcomeSchema } from '../../../../shared/registry.ts';
 import { formatStat } from '../../../format.ts';
@@ -76,13 +78,12 @@ export function shortId(id: string): string {
 }
 
 /** The metrics the evaluate step headlines, in this order, when it computed them. */
-const HEADLINE = ['accuracy', 'f1', 'roc_auc', 'rmse', 'mae', 'r2'];
 
 /** An evaluation's headline figures: `[['accuracy', '0.9667'], ['f1', '0.9666']]`. */
 export function headlineMetrics(metrics: unknown, max = 3): [string, string][] {
   if (!metrics || typeof metrics !== 'object') return [];
   const m = metrics as Record<string, unknown>;
-  return HEADLINE.filter((k) => typeof m[k] === 'number')
+  return HEADLINE_METRICS.filter((k) => typeof m[k] === 'number')
     .slice(0, max)
     .map((k) => [k, formatStat(m[k] as number)]);
 }
