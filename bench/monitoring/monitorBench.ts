@@ -114,7 +114,7 @@ export async function runMonitoringBench(): Promise<Figure[]> {
     let more = '';
     for (let i = REQUESTS; i < REQUESTS + 1000; i++) more += line(i, Date.now() - 1000, rand);
     // The hour's log as it stood, for the remote engines' figures below.
-    const hour = path.join(home, 'hour-g1');
+    const hour = path.join(home, 'hour', 'g1');
     fs.cpSync(dir, hour, { recursive: true });
     fs.appendFileSync(path.join(dir, 'requests.jsonl'), more);
     t = process.hrtime.bigint();

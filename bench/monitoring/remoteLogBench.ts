@@ -19,6 +19,7 @@ import { engineFromEnv } from '../../electron/core/docker/engine.ts';
 import { RequestLogIngest } from '../../electron/core/monitoring/requestLogIngest.ts';
 import { BASE_IMAGE } from '../../electron/core/serving/modelImage.ts';
 import { openDatabase } from '../../electron/core/store/database.ts';
+import { runOnVolume } from '../../electron/core/testing/volumeScripts.ts';
 import type { Figure } from '../datasets/datasetBench.ts';
 
 const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
@@ -64,27 +65,8 @@ function engines(): Engine[] | string {
   ];
 }
 
-/** Runs `sh -c script` as root in a one-off container with the volume at /v, through the engine. */
-async function onVolume(docker: Docker, volume: string, script: string, tar?: Buffer): Promise<void> {
-  const c = await docker.createContainer({
-    Image: BASE_IMAGE,
-    Entrypoint: ['sh', '-c', script],
-    Cmd: [],
-    User: '0:0',
-    HostConfig: { Binds: [`${volume}:/v`], NetworkMode: 'none' },
-  });
-  try {
-    if (tar) await c.putArchive(tar, { path: '/v' });
-    await c.start();
-    const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    if (StatusCode !== 0) throw new Error(`${script} exited ${StatusCode}`);
-  } finally {
-    await c.remove({ force: true }).catch(() => {});
-  }
-}
-
 /**
- * `dir` holds the hour's log (g1's files, `expected` requests); `more` is 1,000 more lines;
+ * `dir` (a folder named g1) holds the hour's log (`expected` requests); `more` is 1,000 more lines;
  * `localMs` the in-process ingest of the same files, for the ratio.
  */
 export async function remoteLogFigures(
@@ -107,16 +89,16 @@ export async function remoteLogFigures(
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mlwb-bench-remote-'));
   try {
     // The log as a tar of g1/, put into each engine's volume through that engine.
-    const staged = path.join(scratch, 'g1');
-    fs.cpSync(dir, staged, { recursive: true });
-    const tar = execFileSync('tar', ['-C', scratch, '-c', 'g1'], { maxBuffer: 512 * 1024 * 1024 });
+    const tar = execFileSync('tar', ['-C', path.dirname(dir), '-c', path.basename(dir)], {
+      maxBuffer: 512 * 1024 * 1024,
+    });
     fs.writeFileSync(path.join(scratch, 'more.part'), more);
     const moreTar = execFileSync('tar', ['-C', scratch, '-c', 'more.part']);
     for (const e of found) {
       const volume = `mlwb-bench-requests-${randomBytes(4).toString('hex')}`;
       try {
         process.stderr.write(`putting the log into a volume over ${e.name}…\n`);
-        await onVolume(e.docker, volume, 'chown -R 10001:10001 /v', tar);
+        await runOnVolume(e.docker, volume, 'chown -R 10001:10001 /v', { tar });
         const db = openDatabase(path.join(scratch, `${e.name}.db`));
         const ingest = new RequestLogIngest(db);
         const task = { docker: e.docker, image: BASE_IMAGE, volume, deployment: 'bench', engine: e.name };
@@ -127,12 +109,9 @@ export async function remoteLogFigures(
         const allMs = ms(t);
         if (all.added !== expected)
           throw new Error(`took ${all.added} of ${expected} requests over ${e.name}`);
-        await onVolume(
-          e.docker,
-          volume,
-          'cat /v/more.part >> /v/g1/requests.jsonl && rm /v/more.part',
-          moreTar,
-        );
+        await runOnVolume(e.docker, volume, 'cat /v/more.part >> /v/g1/requests.jsonl && rm /v/more.part', {
+          tar: moreTar,
+        });
         t = process.hrtime.bigint();
         const next = await ingest.ingestRead('bench', read);
         const moreMs = ms(t);

@@ -15,6 +15,7 @@ import { openDatabase } from '../store/database.ts';
 import { expectErrorCode } from '../testing/errorCodes.ts';
 import { tempDirs } from '../testing/tempDirs.ts';
 import { dockerSkipReason } from '../testing/trainingFixtures.ts';
+import { runOnVolume } from '../testing/volumeScripts.ts';
 import { readRemoteLog, setAsideRemoteLog, type VolumeTask } from './remoteRequestLog.ts';
 
 const docker = new Docker();
@@ -45,23 +46,8 @@ function line(id: string, version = 1): string {
 }
 
 /** Runs `sh -c script` as root with the volume at /v: how the test plays the servers. */
-async function onVolume(volume: string, script: string, env: Record<string, string> = {}): Promise<void> {
-  const c = await docker.createContainer({
-    Image: BASE_IMAGE,
-    Entrypoint: ['sh', '-c', script],
-    Cmd: [],
-    User: '0:0',
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    HostConfig: { Binds: [`${volume}:/v`], NetworkMode: 'none' },
-  });
-  try {
-    await c.start();
-    const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    if (StatusCode !== 0) throw new Error(`setup script exited ${StatusCode}: ${script}`);
-  } finally {
-    await c.remove({ force: true }).catch(() => {});
-  }
-}
+const onVolume = (volume: string, script: string, env: Record<string, string> = {}) =>
+  runOnVolume(docker, volume, script, { env });
 
 function setup() {
   const volume = `mlwb-test-requests-${randomBytes(4).toString('hex')}`;
